@@ -1,0 +1,153 @@
+"""The VideoBackend protocol and the small records around it.
+
+A backend yields frames one at a time as ``uint8`` arrays shaped ``(height, width, 3)`` (RGB),
+so a 10-second 1080p clip never has to sit in memory whole. It reports progress as
+``(done, total)`` and asks ``cancelled()`` at least once per frame or step; when that returns
+True it raises :class:`~openreel.errors.CancelledError` and yields nothing more.
+
+Imports: domain and errors only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from openreel.domain import VideoRequest
+from openreel.errors import InvalidRequestError
+
+__all__ = [
+    "BackendCapabilities",
+    "CancelCheck",
+    "Frame",
+    "ProgressCallback",
+    "VideoBackend",
+    "check_against_capabilities",
+    "never_cancelled",
+    "no_progress",
+]
+
+Frame = npt.NDArray[np.uint8]
+"""One RGB frame, shaped (height, width, 3)."""
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with (done, total); done never decreases and ends equal to total."""
+
+CancelCheck = Callable[[], bool]
+"""Returns True once the job should stop."""
+
+
+def no_progress(done: int, total: int) -> None:
+    """A progress callback that ignores progress."""
+
+
+def never_cancelled() -> bool:
+    """A cancel check that never cancels."""
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class BackendCapabilities:
+    """What a backend can make; admission checks requests against it.
+
+    Attributes:
+        max_seconds: Longest clip, in seconds.
+        min_side: Smallest width or height in pixels.
+        max_side: Largest width or height in pixels.
+        fps_range: Lowest and highest frame rate, inclusive.
+        sizes: Preferred sizes (``"1920x1080"``...); any even size in range is accepted
+            when ``any_size`` is True.
+        any_size: Whether sizes other than ``sizes`` are accepted.
+        image_input: Whether ``input_reference`` images are used.
+        audio: Whether the backend makes a soundtrack.
+        deterministic: Whether the same seed and request give the same frames.
+    """
+
+    max_seconds: float
+    min_side: int
+    max_side: int
+    fps_range: tuple[int, int]
+    sizes: tuple[str, ...]
+    any_size: bool = True
+    image_input: bool = False
+    audio: bool = False
+    deterministic: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy (for ``/v1/models`` and ``openreel models``)."""
+        data = asdict(self)
+        data["fps_range"] = list(self.fps_range)
+        data["sizes"] = list(self.sizes)
+        return data
+
+
+def check_against_capabilities(request: VideoRequest, caps: BackendCapabilities) -> None:
+    """Rejects what ``caps`` does not allow, naming the parameter and the value.
+
+    Raises:
+        InvalidRequestError: On the first limit the request breaks.
+    """
+    if request.seconds > caps.max_seconds:
+        raise InvalidRequestError.for_value(
+            "seconds", request.seconds, f"must be at most {caps.max_seconds:g} for model {request.model}"
+        )
+    for side in (request.width, request.height):
+        if not caps.min_side <= side <= caps.max_side:
+            raise InvalidRequestError.for_value(
+                "size",
+                request.size,
+                f"must have sides from {caps.min_side} to {caps.max_side} pixels for model {request.model}",
+            )
+    if not caps.any_size and request.size not in caps.sizes:
+        raise InvalidRequestError.for_value(
+            "size", request.size, f"must be one of {', '.join(caps.sizes)} for model {request.model}"
+        )
+    low, high = caps.fps_range
+    if not low <= request.fps <= high:
+        raise InvalidRequestError.for_value("fps", request.fps, f"must be from {low} to {high} for model {request.model}")
+
+
+@runtime_checkable
+class VideoBackend(Protocol):
+    """Turns requests into frames. One instance may serve many jobs, one at a time."""
+
+    @property
+    def name(self) -> str:
+        """Short backend name (``sketch``, ``diffusers``, ``runway``...)."""
+        ...
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """Model ids this backend serves, as listed by ``/v1/models``."""
+        ...
+
+    def capabilities(self, model: str) -> BackendCapabilities:
+        """What ``model`` can make."""
+        ...
+
+    def check(self, request: VideoRequest) -> None:
+        """Raises InvalidRequestError naming ``param`` when the request cannot be served."""
+        ...
+
+    def describe(self, request: VideoRequest) -> Mapping[str, Any]:
+        """What the backend understood from the request (JSON-ready; may be empty)."""
+        ...
+
+    def generate(
+        self,
+        request: VideoRequest,
+        progress: ProgressCallback = no_progress,
+        cancelled: CancelCheck = never_cancelled,
+    ) -> Iterator[Frame]:
+        """Yields ``request.frame_count`` frames of ``(height, width, 3)`` uint8.
+
+        The request's seed must be fixed (see :meth:`VideoRequest.with_seed`).
+
+        Raises:
+            CancelledError: As soon as ``cancelled()`` returns True.
+        """
+        ...

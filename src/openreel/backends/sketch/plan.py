@@ -1,0 +1,208 @@
+"""ScenePlan: what the sketch engine understood from a prompt, as plain data.
+
+The plan is the contract between prompt understanding (``understand.py``) and rendering
+(``render.py``): the renderer never reads the prompt, and the planner never draws. A plan is
+JSON-serialisable so it can be shown to the user, stored with a job and replayed.
+
+Imports: standard library only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "Camera",
+    "Pace",
+    "ScenePlan",
+    "Setting",
+    "Style",
+    "Subject",
+    "SubjectKind",
+    "TimeOfDay",
+    "Weather",
+]
+
+
+class Setting(StrEnum):
+    """Where the scene takes place."""
+
+    COAST = "coast"
+    MOUNTAINS = "mountains"
+    DESERT = "desert"
+    FOREST = "forest"
+    CITY = "city"
+    COUNTRYSIDE = "countryside"
+    LAKE = "lake"
+    SNOWFIELD = "snowfield"
+    SPACE = "space"
+    UNDERWATER = "underwater"
+
+
+class TimeOfDay(StrEnum):
+    """Light of the scene."""
+
+    DAWN = "dawn"
+    DAY = "day"
+    GOLDEN_HOUR = "golden_hour"
+    DUSK = "dusk"
+    NIGHT = "night"
+
+
+class Weather(StrEnum):
+    """Sky and particles."""
+
+    CLEAR = "clear"
+    CLOUDS = "clouds"
+    RAIN = "rain"
+    SNOW = "snow"
+    FOG = "fog"
+    STORM = "storm"
+
+
+class SubjectKind(StrEnum):
+    """Things the engine can draw as clean vector silhouettes."""
+
+    LIGHTHOUSE = "lighthouse"
+    SAILBOAT = "sailboat"
+    SHIP = "ship"
+    BIRDS = "birds"
+    WHALE = "whale"
+    FISH = "fish"
+    CAR = "car"
+    TRAIN = "train"
+    BALLOON = "balloon"
+    PERSON = "person"
+    HOUSE = "house"
+    TREE = "tree"
+    CASTLE = "castle"
+    ROCKET = "rocket"
+    MOON = "moon"
+    AIRPLANE = "airplane"
+    WINDMILL = "windmill"
+    PLANET = "planet"
+
+
+class Camera(StrEnum):
+    """Camera move over the clip."""
+
+    STATIC = "static"
+    PAN_LEFT = "pan_left"
+    PAN_RIGHT = "pan_right"
+    PUSH_IN = "push_in"
+    PULL_OUT = "pull_out"
+    RISE = "rise"
+    TILT_UP = "tilt_up"
+    TILT_DOWN = "tilt_down"
+
+
+class Style(StrEnum):
+    """Palette and finish."""
+
+    NATURAL = "natural"
+    PASTEL = "pastel"
+    NEON = "neon"
+    NOIR = "noir"
+    WARM = "warm"
+    COLD = "cold"
+    VAPORWAVE = "vaporwave"
+
+
+class Pace(StrEnum):
+    """How fast things move."""
+
+    SLOW = "slow"
+    NORMAL = "normal"
+    FAST = "fast"
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """One kind of thing in the scene and how many of it.
+
+    Attributes:
+        kind: What to draw.
+        count: How many (1 to 12); a flock or school counts as one group.
+    """
+
+    kind: SubjectKind
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ScenePlan:
+    """Everything the renderer needs to know about the scene.
+
+    Attributes:
+        setting: Where.
+        time_of_day: When.
+        weather: Sky and particles.
+        subjects: What is in it, in prompt order, each kind at most once.
+        camera: How the camera moves.
+        style: Palette and finish.
+        pace: Speed of motion.
+        matched: Prompt words that decided each aspect, e.g. ``{"time_of_day": ["twilight"]}``;
+            aspects missing here were defaulted or inferred.
+    """
+
+    setting: Setting = Setting.COAST
+    time_of_day: TimeOfDay = TimeOfDay.GOLDEN_HOUR
+    weather: Weather = Weather.CLEAR
+    subjects: tuple[Subject, ...] = ()
+    camera: Camera = Camera.PAN_RIGHT
+    style: Style = Style.NATURAL
+    pace: Pace = Pace.NORMAL
+    matched: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def has_water(self) -> bool:
+        """Whether the scene has an open water surface."""
+        return self.setting in (Setting.COAST, Setting.LAKE)
+
+    def has(self, kind: SubjectKind) -> bool:
+        """Whether ``kind`` is among the subjects."""
+        return any(s.kind is kind for s in self.subjects)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        return {
+            "setting": self.setting.value,
+            "time_of_day": self.time_of_day.value,
+            "weather": self.weather.value,
+            "subjects": [{"kind": s.kind.value, "count": s.count} for s in self.subjects],
+            "camera": self.camera.value,
+            "style": self.style.value,
+            "pace": self.pace.value,
+            "matched": {k: list(v) for k, v in self.matched.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScenePlan:
+        """Rebuilds a plan written by :meth:`to_dict`."""
+        return cls(
+            setting=Setting(data["setting"]),
+            time_of_day=TimeOfDay(data["time_of_day"]),
+            weather=Weather(data["weather"]),
+            subjects=tuple(Subject(SubjectKind(s["kind"]), int(s["count"])) for s in data["subjects"]),
+            camera=Camera(data["camera"]),
+            style=Style(data["style"]),
+            pace=Pace(data["pace"]),
+            matched={k: list(v) for k, v in data.get("matched", {}).items()},
+        )
+
+    def summary(self) -> str:
+        """One line for people: ``coast at dusk, storm; lighthouse, 3 sailboats; push-in``."""
+        when = self.time_of_day.value.replace("_", " ")
+        parts = [f"{self.setting.value} at {when}"]
+        if self.weather is not Weather.CLEAR:
+            parts[0] += f", {self.weather.value}"
+        if self.subjects:
+            parts.append(", ".join(s.kind.value if s.count == 1 else f"{s.count} {s.kind.value}" for s in self.subjects))
+        parts.append(f"camera {self.camera.value.replace('_', '-')}")
+        if self.style is not Style.NATURAL:
+            parts.append(f"{self.style.value} style")
+        if self.pace is not Pace.NORMAL:
+            parts.append(f"{self.pace.value} pace")
+        return "; ".join(parts)

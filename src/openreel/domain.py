@@ -1,0 +1,190 @@
+"""Records that travel between the layers: requests, results and their validation.
+
+Everything here is a plain dataclass or enum with no I/O, so any layer may import it. Generic
+validation lives here (a prompt is never empty, sizes are even); what depends on a backend
+(its longest clip, its sizes) lives in that backend's ``check``.
+
+Imports: errors only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from openreel.errors import InvalidRequestError
+
+__all__ = [
+    "MAX_PROMPT_CHARS",
+    "MAX_SEED",
+    "Artifact",
+    "GenerationResult",
+    "VideoRequest",
+    "parse_size",
+]
+
+MAX_PROMPT_CHARS = 4000
+"""Longest prompt accepted, in characters, after trimming surrounding white space."""
+
+MAX_SEED = 2**32 - 1
+"""Seeds are unsigned 32-bit so every backend (numpy, torch, providers) can honour them."""
+
+MIN_SIDE = 64
+MAX_SIDE = 3840
+MIN_FPS = 1
+MAX_FPS = 60
+
+_SIZE_RE = re.compile(r"^\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
+
+
+def parse_size(text: str, *, param: str = "size") -> tuple[int, int]:
+    """Parses ``"WIDTHxHEIGHT"`` into a (width, height) pair without range checks.
+
+    Raises:
+        InvalidRequestError: When the text is not two whole numbers joined by ``x``.
+    """
+    match = _SIZE_RE.match(text)
+    if match is None:
+        raise InvalidRequestError.for_value(param, text, "must look like WIDTHxHEIGHT, e.g. 1920x1080")
+    return int(match.group(1)), int(match.group(2))
+
+
+@dataclass(frozen=True, slots=True)
+class VideoRequest:
+    """What a person asked for, independent of how it reached us.
+
+    Attributes:
+        prompt: The text to turn into video, trimmed.
+        negative_prompt: What to leave out.
+        seconds: Length of the clip in seconds.
+        width: Frame width in pixels (even).
+        height: Frame height in pixels (even).
+        fps: Frames per second.
+        seed: Seed for repeatable output; ``None`` until :meth:`with_seed` fixes one.
+        model: Model id as listed by ``/v1/models``.
+    """
+
+    prompt: str
+    negative_prompt: str = ""
+    seconds: float = 10.0
+    width: int = 1920
+    height: int = 1080
+    fps: int = 24
+    seed: int | None = None
+    model: str = "openreel-sketch"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prompt", self.prompt.strip() if isinstance(self.prompt, str) else self.prompt)
+        self._validate()
+
+    def _validate(self) -> None:
+        if not isinstance(self.prompt, str) or not self.prompt:
+            raise InvalidRequestError.for_value("prompt", self.prompt, "must not be empty")
+        if len(self.prompt) > MAX_PROMPT_CHARS:
+            raise InvalidRequestError(
+                f"prompt must be at most {MAX_PROMPT_CHARS} characters; got {len(self.prompt)}",
+                param="prompt",
+            )
+        if len(self.negative_prompt) > MAX_PROMPT_CHARS:
+            raise InvalidRequestError(
+                f"negative_prompt must be at most {MAX_PROMPT_CHARS} characters; "
+                f"got {len(self.negative_prompt)}",
+                param="negative_prompt",
+            )
+        if isinstance(self.seconds, bool) or not isinstance(self.seconds, int | float):
+            raise InvalidRequestError.for_value("seconds", self.seconds, "must be a number")
+        if not math.isfinite(self.seconds) or self.seconds <= 0:
+            raise InvalidRequestError.for_value("seconds", self.seconds, "must be greater than 0")
+        for name, value in (("width", self.width), ("height", self.height)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidRequestError.for_value("size", value, f"{name} must be a whole number")
+            if not MIN_SIDE <= value <= MAX_SIDE:
+                raise InvalidRequestError.for_value(
+                    "size", self.size, f"{name} must be between {MIN_SIDE} and {MAX_SIDE} pixels"
+                )
+            if value % 2:
+                raise InvalidRequestError.for_value(
+                    "size", self.size, f"{name} must be even (H.264 with 4:2:0 colour needs it)"
+                )
+        if isinstance(self.fps, bool) or not isinstance(self.fps, int) or not MIN_FPS <= self.fps <= MAX_FPS:
+            raise InvalidRequestError.for_value("fps", self.fps, f"must be a whole number from {MIN_FPS} to {MAX_FPS}")
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED
+        ):
+            raise InvalidRequestError.for_value("seed", self.seed, f"must be a whole number from 0 to {MAX_SEED}")
+        if self.frame_count < 1:
+            raise InvalidRequestError.for_value("seconds", self.seconds, f"is shorter than one frame at {self.fps} fps")
+
+    @property
+    def size(self) -> str:
+        """The size as OpenAI writes it: ``"1920x1080"``."""
+        return f"{self.width}x{self.height}"
+
+    @property
+    def frame_count(self) -> int:
+        """Number of frames the clip has: seconds x fps, rounded to the nearest frame."""
+        return round(self.seconds * self.fps)
+
+    def with_seed(self, seed: int | None = None) -> VideoRequest:
+        """Returns a copy whose seed is fixed: the given one, the existing one, or a random one."""
+        if seed is None:
+            seed = self.seed if self.seed is not None else secrets.randbelow(MAX_SEED + 1)
+        return replace(self, seed=seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy of the request."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """One file produced for a job.
+
+    Attributes:
+        kind: ``video``, ``thumbnail`` or ``spritesheet``.
+        path: Where it lies on disk.
+        media_type: Its MIME type.
+        size_bytes: Its length in bytes.
+    """
+
+    kind: str
+    path: str
+    media_type: str
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationResult:
+    """What one finished generation produced.
+
+    Attributes:
+        request: The request as run, with its seed fixed.
+        artifacts: The files written, the video first.
+        interpretation: What the backend understood from the prompt (JSON-ready).
+        frames: Number of frames encoded.
+        render_seconds: Wall time from first frame requested to file closed.
+    """
+
+    request: VideoRequest
+    artifacts: tuple[Artifact, ...]
+    interpretation: dict[str, Any] = field(default_factory=dict)
+    frames: int = 0
+    render_seconds: float = 0.0
+
+    @property
+    def video(self) -> Artifact:
+        """The main video artifact."""
+        return self.artifacts[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary of the result."""
+        return {
+            "request": self.request.to_dict(),
+            "artifacts": [asdict(a) for a in self.artifacts],
+            "interpretation": self.interpretation,
+            "frames": self.frames,
+            "render_seconds": round(self.render_seconds, 3),
+        }

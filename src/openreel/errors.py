@@ -1,0 +1,213 @@
+"""The one exception tree of OpenReel.
+
+Every error a user can see is an :class:`OpenReelError`. Each class knows how it is shown on the
+wire (HTTP status, OpenAI-style ``type`` and ``code``) and which request parameter it blames, so
+the API, the CLI and workers all report failures the same way::
+
+    OpenReelError                       500 server_error / internal_error
+    ├── InvalidRequestError             400 invalid_request_error (names `param` and the value)
+    │   ├── ModelNotFoundError          400 model_not_found (param="model")
+    │   └── ModerationBlockedError      400 moderation_blocked
+    ├── AuthenticationError             401
+    ├── PermissionDeniedError           403
+    ├── NotFoundError                   404
+    ├── ConflictError                   409 (wrong state for the operation)
+    ├── PayloadTooLargeError            413
+    ├── UnsupportedMediaTypeError       415
+    ├── RateLimitError                  429 (carries retry_after seconds)
+    ├── CancelledError                  499 the job was cancelled; no artifact exists
+    ├── BackendError                    502 a backend failed while generating
+    │   └── BackendUnavailableError     503
+    ├── MediaError                      500 encoding / decoding / probing failed
+    └── ConfigurationError              500 the operator's settings are unusable
+
+This module imports nothing from the package: every other module may import it.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "AuthenticationError",
+    "BackendError",
+    "BackendUnavailableError",
+    "CancelledError",
+    "ConfigurationError",
+    "ConflictError",
+    "InvalidRequestError",
+    "MediaError",
+    "ModelNotFoundError",
+    "ModerationBlockedError",
+    "NotFoundError",
+    "OpenReelError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnsupportedMediaTypeError",
+]
+
+
+class OpenReelError(Exception):
+    """Base of every error OpenReel reports to a person or a program.
+
+    Attributes:
+        message: One human-readable sentence; never a stack trace, never a secret.
+        param: The request parameter at fault, when one is.
+        code: A stable machine-readable code (OpenAI error ``code``).
+    """
+
+    http_status: ClassVar[int] = 500
+    error_type: ClassVar[str] = "server_error"
+    default_code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code or self.default_code
+
+    def to_dict(self) -> dict[str, str | None]:
+        """Returns the OpenAI error object: message, type, param and code."""
+        return {
+            "message": self.message,
+            "type": self.error_type,
+            "param": self.param,
+            "code": self.code,
+        }
+
+
+class InvalidRequestError(OpenReelError):
+    """The request cannot be served as asked; ``param`` names the culprit."""
+
+    http_status = 400
+    error_type = "invalid_request_error"
+    default_code = "invalid_value"
+
+    @classmethod
+    def for_value(cls, param: str, value: object, rule: str) -> InvalidRequestError:
+        """Builds the standard message: which parameter, what rule, what was received.
+
+        Args:
+            param: The parameter name as the user spelled it (``seconds``, ``size``...).
+            value: The value received; long values are shortened in the message.
+            rule: What the value should have been, e.g. ``"must be between 1 and 60"``.
+        """
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        return cls(f"{param} {rule}; got {shown}", param=param)
+
+
+class ModelNotFoundError(InvalidRequestError):
+    """The requested model is not served here."""
+
+    default_code = "model_not_found"
+
+
+class ModerationBlockedError(InvalidRequestError):
+    """The request was refused by moderation; the message says why."""
+
+    default_code = "moderation_blocked"
+
+
+class AuthenticationError(OpenReelError):
+    """Missing, malformed, revoked or expired credentials."""
+
+    http_status = 401
+    error_type = "authentication_error"
+    default_code = "invalid_api_key"
+
+
+class PermissionDeniedError(OpenReelError):
+    """Authenticated, but not allowed to do this."""
+
+    http_status = 403
+    error_type = "permission_error"
+    default_code = "permission_denied"
+
+
+class NotFoundError(OpenReelError):
+    """Unknown resource, or one that belongs to someone else."""
+
+    http_status = 404
+    error_type = "invalid_request_error"
+    default_code = "not_found"
+
+
+class ConflictError(OpenReelError):
+    """The resource is in the wrong state for the operation."""
+
+    http_status = 409
+    error_type = "invalid_request_error"
+    default_code = "invalid_state"
+
+
+class PayloadTooLargeError(OpenReelError):
+    """The request body or an uploaded file is too large."""
+
+    http_status = 413
+    error_type = "invalid_request_error"
+    default_code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(OpenReelError):
+    """The body's content type is not one we read."""
+
+    http_status = 415
+    error_type = "invalid_request_error"
+    default_code = "unsupported_media_type"
+
+
+class RateLimitError(OpenReelError):
+    """Too many requests or quota exhausted; retry after ``retry_after`` seconds."""
+
+    http_status = 429
+    error_type = "rate_limit_error"
+    default_code = "rate_limit_exceeded"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float,
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, param=param, code=code)
+        self.retry_after = retry_after
+
+
+class CancelledError(OpenReelError):
+    """The job was cancelled while running; nothing was written."""
+
+    http_status = 499
+    error_type = "invalid_request_error"
+    default_code = "cancelled"
+
+
+class BackendError(OpenReelError):
+    """A backend failed while generating."""
+
+    http_status = 502
+    error_type = "server_error"
+    default_code = "backend_error"
+
+
+class BackendUnavailableError(BackendError):
+    """The backend cannot take work now (paused, missing, provider down)."""
+
+    http_status = 503
+    default_code = "backend_unavailable"
+
+
+class MediaError(OpenReelError):
+    """Encoding, decoding or probing a media file failed."""
+
+    default_code = "media_error"
+
+
+class ConfigurationError(OpenReelError):
+    """The operator's settings cannot work; the message says which and why."""
+
+    default_code = "configuration_error"

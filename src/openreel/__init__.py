@@ -9,4 +9,10 @@ from openreel.errors import InvalidRequestError, OpenReelError
 
 __version__ = "0.1.0"
 
-__all__ = ["GenerationResult", "InvalidRequestError", "OpenReelError", "VideoRequest", "__version__"]
+__all__ = [
+    "GenerationResult",
+    "InvalidRequestError",
+    "OpenReelError",
+    "VideoRequest",
+    "__version__",
+]

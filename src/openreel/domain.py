@@ -48,7 +48,9 @@ def parse_size(text: str, *, param: str = "size") -> tuple[int, int]:
     """
     match = _SIZE_RE.match(text)
     if match is None:
-        raise InvalidRequestError.for_value(param, text, "must look like WIDTHxHEIGHT, e.g. 1920x1080")
+        raise InvalidRequestError.for_value(
+            param, text, "must look like WIDTHxHEIGHT, e.g. 1920x1080"
+        )
     return int(match.group(1)), int(match.group(2))
 
 
@@ -77,7 +79,9 @@ class VideoRequest:
     model: str = "openreel-sketch"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "prompt", self.prompt.strip() if isinstance(self.prompt, str) else self.prompt)
+        object.__setattr__(
+            self, "prompt", self.prompt.strip() if isinstance(self.prompt, str) else self.prompt
+        )
         self._validate()
 
     def _validate(self) -> None:
@@ -109,14 +113,26 @@ class VideoRequest:
                 raise InvalidRequestError.for_value(
                     "size", self.size, f"{name} must be even (H.264 with 4:2:0 colour needs it)"
                 )
-        if isinstance(self.fps, bool) or not isinstance(self.fps, int) or not MIN_FPS <= self.fps <= MAX_FPS:
-            raise InvalidRequestError.for_value("fps", self.fps, f"must be a whole number from {MIN_FPS} to {MAX_FPS}")
-        if self.seed is not None and (
-            isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED
+        if (
+            isinstance(self.fps, bool)
+            or not isinstance(self.fps, int)
+            or not MIN_FPS <= self.fps <= MAX_FPS
         ):
-            raise InvalidRequestError.for_value("seed", self.seed, f"must be a whole number from 0 to {MAX_SEED}")
+            raise InvalidRequestError.for_value(
+                "fps", self.fps, f"must be a whole number from {MIN_FPS} to {MAX_FPS}"
+            )
+        if self.seed is not None and (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, int)
+            or not 0 <= self.seed <= MAX_SEED
+        ):
+            raise InvalidRequestError.for_value(
+                "seed", self.seed, f"must be a whole number from 0 to {MAX_SEED}"
+            )
         if self.frame_count < 1:
-            raise InvalidRequestError.for_value("seconds", self.seconds, f"is shorter than one frame at {self.fps} fps")
+            raise InvalidRequestError.for_value(
+                "seconds", self.seconds, f"is shorter than one frame at {self.fps} fps"
+            )
 
     @property
     def size(self) -> str:

@@ -93,7 +93,9 @@ def check_against_capabilities(request: VideoRequest, caps: BackendCapabilities)
     """
     if request.seconds > caps.max_seconds:
         raise InvalidRequestError.for_value(
-            "seconds", request.seconds, f"must be at most {caps.max_seconds:g} for model {request.model}"
+            "seconds",
+            request.seconds,
+            f"must be at most {caps.max_seconds:g} for model {request.model}",
         )
     for side in (request.width, request.height):
         if not caps.min_side <= side <= caps.max_side:
@@ -104,11 +106,15 @@ def check_against_capabilities(request: VideoRequest, caps: BackendCapabilities)
             )
     if not caps.any_size and request.size not in caps.sizes:
         raise InvalidRequestError.for_value(
-            "size", request.size, f"must be one of {', '.join(caps.sizes)} for model {request.model}"
+            "size",
+            request.size,
+            f"must be one of {', '.join(caps.sizes)} for model {request.model}",
         )
     low, high = caps.fps_range
     if not low <= request.fps <= high:
-        raise InvalidRequestError.for_value("fps", request.fps, f"must be from {low} to {high} for model {request.model}")
+        raise InvalidRequestError.for_value(
+            "fps", request.fps, f"must be from {low} to {high} for model {request.model}"
+        )
 
 
 @runtime_checkable

@@ -185,7 +185,9 @@ class ScenePlan:
             setting=Setting(data["setting"]),
             time_of_day=TimeOfDay(data["time_of_day"]),
             weather=Weather(data["weather"]),
-            subjects=tuple(Subject(SubjectKind(s["kind"]), int(s["count"])) for s in data["subjects"]),
+            subjects=tuple(
+                Subject(SubjectKind(s["kind"]), int(s["count"])) for s in data["subjects"]
+            ),
             camera=Camera(data["camera"]),
             style=Style(data["style"]),
             pace=Pace(data["pace"]),
@@ -199,7 +201,12 @@ class ScenePlan:
         if self.weather is not Weather.CLEAR:
             parts[0] += f", {self.weather.value}"
         if self.subjects:
-            parts.append(", ".join(s.kind.value if s.count == 1 else f"{s.count} {s.kind.value}" for s in self.subjects))
+            parts.append(
+                ", ".join(
+                    s.kind.value if s.count == 1 else f"{s.count} {s.kind.value}"
+                    for s in self.subjects
+                )
+            )
         parts.append(f"camera {self.camera.value.replace('_', '-')}")
         if self.style is not Style.NATURAL:
             parts.append(f"{self.style.value} style")

@@ -1,0 +1,42 @@
+# OpenReel: every entry point a person or CI needs. Each target sets up .venv on its own.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PROMPT ?= a lighthouse on a stormy coast at dusk, slow push-in
+
+.PHONY: run test check bench format clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: set up, then make a 10-second 1080p sample video in out/
+run: $(STAMP)
+	mkdir -p out
+	$(BIN)/openreel generate "$(PROMPT)" -o out/lighthouse.mp4 --seed 7 --previews
+
+## test: set up, then run every test
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## check: formatting, lint, types and the import-direction rule
+check: $(STAMP)
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q tests/test_layers.py
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+## bench: run the benchmarks quoted in benchmarks/README.md
+bench: $(STAMP)
+	$(BIN)/python benchmarks/sketch.py
+	$(BIN)/python benchmarks/encoder.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,72 @@
+"""BackendRegistry: which backend serves which model id.
+
+Backends are registered as factories and built on first use, so a backend whose optional
+dependencies are missing (torch, a provider SDK) costs nothing until someone asks for its
+model, and then fails with an install hint instead of an ImportError at start-up.
+
+Imports: backends.base, errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from openreel.backends.base import VideoBackend
+from openreel.errors import ModelNotFoundError
+
+__all__ = ["BackendRegistry", "ModelEntry"]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelEntry:
+    """One model id and the backend that serves it.
+
+    Attributes:
+        model: Model id, as in /v1/models.
+        backend: Backend name.
+    """
+
+    model: str
+    backend: str
+
+
+class BackendRegistry:
+    """Maps model ids to lazily built backends."""
+
+    def __init__(self) -> None:
+        self._factories: dict[str, Callable[[], VideoBackend]] = {}
+        self._built: dict[str, VideoBackend] = {}
+        self._models: dict[str, str] = {}
+
+    def register(
+        self, name: str, models: tuple[str, ...], factory: Callable[[], VideoBackend]
+    ) -> None:
+        """Adds a backend ``name`` serving ``models``; ``factory`` runs on first use."""
+        self._factories[name] = factory
+        for model in models:
+            self._models[model] = name
+
+    def models(self) -> list[ModelEntry]:
+        """Every model id served, in registration order."""
+        return [ModelEntry(model, backend) for model, backend in self._models.items()]
+
+    def backend(self, name: str) -> VideoBackend:
+        """The backend called ``name``, built on first use."""
+        if name not in self._built:
+            self._built[name] = self._factories[name]()
+        return self._built[name]
+
+    def for_model(self, model: str) -> VideoBackend:
+        """The backend that serves ``model``.
+
+        Raises:
+            ModelNotFoundError: When no backend serves it; the message lists what is served.
+        """
+        name = self._models.get(model)
+        if name is None:
+            served = ", ".join(self._models) or "none"
+            raise ModelNotFoundError.for_value(
+                "model", model, f"must be one of the models served here ({served})"
+            )
+        return self.backend(name)

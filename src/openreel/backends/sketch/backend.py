@@ -1,0 +1,104 @@
+"""SketchBackend: the sketch engine behind the VideoBackend protocol.
+
+Imports: backends.base, sketch.plan, sketch.understand, sketch.render, domain, errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from openreel.backends.base import (
+    BackendCapabilities,
+    CancelCheck,
+    Frame,
+    ProgressCallback,
+    check_against_capabilities,
+    never_cancelled,
+    no_progress,
+)
+from openreel.backends.sketch.plan import ScenePlan
+from openreel.backends.sketch.render import SceneRenderer
+from openreel.backends.sketch.understand import understand
+from openreel.domain import VideoRequest
+from openreel.errors import CancelledError, InvalidRequestError, ModelNotFoundError
+
+__all__ = ["SKETCH_MODEL", "SketchBackend"]
+
+SKETCH_MODEL = "openreel-sketch"
+"""Model id of the sketch engine in /v1/models and on the command line."""
+
+_CAPABILITIES = BackendCapabilities(
+    max_seconds=60.0,
+    min_side=64,
+    max_side=3840,
+    fps_range=(1, 60),
+    sizes=("1920x1080", "1080x1920", "1280x720", "720x1280"),
+    any_size=True,
+    image_input=False,
+    audio=False,
+    deterministic=True,
+)
+
+
+class SketchBackend:
+    """The embedded procedural engine: no GPU, no weights, repeatable by seed."""
+
+    name = "sketch"
+    models = (SKETCH_MODEL,)
+
+    def capabilities(self, model: str) -> BackendCapabilities:
+        """The sketch engine's limits (the same for its one model)."""
+        self._require_model(model)
+        return _CAPABILITIES
+
+    def check(self, request: VideoRequest) -> None:
+        """Rejects requests outside the engine's limits, naming the parameter."""
+        self._require_model(request.model)
+        check_against_capabilities(request, _CAPABILITIES)
+
+    def plan(self, request: VideoRequest) -> ScenePlan:
+        """What the engine will draw for this request."""
+        return understand(request.prompt, request.negative_prompt)
+
+    def describe(self, request: VideoRequest) -> Mapping[str, Any]:
+        """The scene plan as JSON, with a one-line summary for people."""
+        plan = self.plan(request)
+        return {"engine": "sketch", "summary": plan.summary(), "plan": plan.to_dict()}
+
+    def generate(
+        self,
+        request: VideoRequest,
+        progress: ProgressCallback = no_progress,
+        cancelled: CancelCheck = never_cancelled,
+    ) -> Iterator[Frame]:
+        """Yields the frames of the clip one at a time (each a fresh array).
+
+        Raises:
+            InvalidRequestError: When the request's seed is not fixed, or it fails :meth:`check`.
+            CancelledError: As soon as ``cancelled()`` returns True.
+        """
+        self.check(request)
+        if request.seed is None:
+            raise InvalidRequestError("seed must be fixed before generating", param="seed")
+        total = request.frame_count
+        renderer = SceneRenderer(
+            self.plan(request),
+            width=request.width,
+            height=request.height,
+            fps=request.fps,
+            frames=total,
+            seed=request.seed,
+        )
+        progress(0, total)
+        for index in range(total):
+            if cancelled():
+                raise CancelledError("generation was cancelled", code="cancelled")
+            yield renderer.render(index)
+            progress(index + 1, total)
+
+    def _require_model(self, model: str) -> None:
+        if model not in self.models:
+            raise ModelNotFoundError.for_value(
+                "model", model, f"is not served by the sketch engine ({SKETCH_MODEL})"
+            )

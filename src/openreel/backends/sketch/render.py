@@ -1,0 +1,220 @@
+"""SceneRenderer: draws a ScenePlan frame by frame.
+
+All randomness is drawn from the seed when the renderer is built; a frame is then a pure
+function of its index, so the same plan, size and seed give the same frames byte for byte and
+any frame can be rendered on its own (tests render frame 0 and frame N without the rest).
+Each frame is a fresh array handed out one at a time; nothing is kept between frames, so memory
+does not grow with the clip's length.
+
+Imports: draw, palette, plan, scenery, subjects, weather, numpy.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from openreel.backends.sketch.draw import CameraState, blend_poly, radial_sprite
+from openreel.backends.sketch.palette import build_palette, mix
+from openreel.backends.sketch.plan import Camera, Pace, ScenePlan, Setting, SubjectKind, Weather
+from openreel.backends.sketch.scenery import HORIZON, Clouds, Ridge, Sky, Water, ridges_for
+from openreel.backends.sketch.subjects import Stage, make_subjects
+from openreel.backends.sketch.weather import Finish, Fog, Lightning, Precipitation
+
+__all__ = ["PAN_SPEED", "SceneRenderer"]
+
+PAN_SPEED = 0.04
+"""Camera pan speed at normal pace, in frame heights per second at the nearest layer."""
+
+_PACE = {Pace.SLOW: 0.55, Pace.NORMAL: 1.0, Pace.FAST: 1.9}
+_WATER_SUBJECTS = (SubjectKind.SAILBOAT, SubjectKind.SHIP, SubjectKind.WHALE)
+
+
+def _ease(u: float) -> float:
+    return u * u * (3.0 - 2.0 * u)
+
+
+class SceneRenderer:
+    """Renders one clip of a plan at a fixed size, frame rate and seed."""
+
+    def __init__(
+        self, plan: ScenePlan, *, width: int, height: int, fps: int, frames: int, seed: int
+    ) -> None:
+        self.plan = plan
+        self.width, self.height, self.fps, self.frames = width, height, fps, frames
+        self.speed = _PACE[plan.pace]
+        rng = np.random.default_rng(seed)
+        aspect = width / height
+        self.palette = build_palette(
+            plan.setting, plan.time_of_day, plan.style, height, 0.5 + HORIZON
+        )
+        setting = plan.setting
+        self.has_water = plan.has_water or (
+            any(plan.has(k) for k in _WATER_SUBJECTS)
+            and setting not in (Setting.UNDERWATER, Setting.SPACE)
+        )
+        ridges = ridges_for(setting, self.palette, rng, aspect)
+        if self.has_water and not plan.has_water:
+            ridges = [r for r in ridges if r.base <= HORIZON + 0.05]
+        self.back_ridges = [r for r in ridges if r.depth < 0.8 or not self.has_water]
+        self.front_ridges = [r for r in ridges if r not in self.back_ridges]
+        ground = ridges[-1] if ridges and ridges[-1].depth >= 0.5 else None
+        self.open_sky = setting is not Setting.UNDERWATER
+        self.sky = Sky.create(self.palette, width, height, rng)
+        wind = 0.02 * self.speed * (2.5 if plan.weather is Weather.STORM else 1.0)
+        self.clouds = (
+            Clouds.create(self.palette, plan.weather, width, height, rng, wind)
+            if setting not in (Setting.SPACE, Setting.UNDERWATER)
+            else None
+        )
+        self.water = (
+            Water.create(self.palette, width, height, rng, self.speed) if self.has_water else None
+        )
+        self.precipitation = (
+            Precipitation.create(plan.weather, self.palette, width, height, rng, self.speed)
+            if plan.weather in (Weather.RAIN, Weather.SNOW, Weather.STORM)
+            and setting is not Setting.UNDERWATER
+            else None
+        )
+        self.fog = (
+            Fog.create(self.palette, width, height, int(height * (0.5 + HORIZON)))
+            if plan.weather is Weather.FOG
+            else None
+        )
+        seconds = frames / fps
+        self.lightning = (
+            Lightning.create(seconds, width, height, rng) if plan.weather is Weather.STORM else None
+        )
+        self.finish = Finish.create(plan.style, width, height, rng)
+        self.camera_total = self._camera_extent(seconds)
+        lead = self.camera_total / 2 if plan.camera in (Camera.PAN_LEFT, Camera.PAN_RIGHT) else 0.0
+        stage = Stage(self.palette, setting, ground, self.has_water, aspect, self.speed, lead)
+        self.subjects = make_subjects(plan.subjects, stage, rng)
+        self.extras = self._setting_extras(rng, aspect)
+
+    def _camera_extent(self, seconds: float) -> float:
+        if self.plan.camera is Camera.PAN_RIGHT:
+            return PAN_SPEED * self.speed * seconds
+        if self.plan.camera is Camera.PAN_LEFT:
+            return -PAN_SPEED * self.speed * seconds
+        return 0.0
+
+    def camera(self, index: int) -> CameraState:
+        """Where the camera is at frame ``index``."""
+        t = index / self.fps
+        u = _ease(index / max(self.frames - 1, 1))
+        move = self.plan.camera
+        amount = 0.6 + 0.4 * min(self.speed, 1.5)
+        if move in (Camera.PAN_LEFT, Camera.PAN_RIGHT):
+            return CameraState(
+                self.width, self.height, x=self.camera_total * t / max(self.frames / self.fps, 1e-9)
+            )
+        if move is Camera.PUSH_IN:
+            return CameraState(self.width, self.height, zoom=1.0 + 0.4 * amount * u)
+        if move is Camera.PULL_OUT:
+            return CameraState(self.width, self.height, zoom=1.0 + 0.4 * amount * (1.0 - u))
+        if move is Camera.RISE:
+            return CameraState(self.width, self.height, y=-0.16 * amount * u)
+        if move is Camera.TILT_UP:
+            return CameraState(self.width, self.height, tilt=0.1 * amount * u)
+        if move is Camera.TILT_DOWN:
+            return CameraState(self.width, self.height, tilt=-0.1 * amount * u)
+        return CameraState(self.width, self.height)
+
+    def _setting_extras(
+        self, rng: np.random.Generator, aspect: float
+    ) -> list[tuple[float, float, float]]:
+        if self.plan.setting is Setting.SPACE:
+            return [
+                (
+                    float(rng.uniform(-0.5, 0.5) * aspect),
+                    float(rng.uniform(-0.3, 0.2)),
+                    float(rng.uniform(0.25, 0.45)),
+                )
+                for _ in range(3)
+            ]
+        if self.plan.setting is Setting.UNDERWATER:
+            return [
+                (
+                    float(rng.uniform(-0.6, 0.6) * aspect),
+                    float(rng.uniform(0, 1)),
+                    float(rng.uniform(0.02, 0.06)),
+                )
+                for _ in range(7)
+            ]
+        return []
+
+    def _draw_extras(self, frame: npt.NDArray[np.uint8], cam: CameraState, t: float) -> None:
+        if self.plan.setting is Setting.SPACE:
+            colors = [(120, 60, 170), (40, 90, 180), (170, 60, 120)]
+            for i, (x, y, r) in enumerate(self.extras):
+                sx, sy = cam.to_screen(x, y, 0.03)
+                glow = radial_sprite(
+                    int(self.height * r), self.palette.graded(colors[i % 3]), 0.55, 1.6
+                )
+                glow.blit(frame, float(sx), float(sy))
+        elif self.plan.setting is Setting.UNDERWATER:
+            light = mix(
+                (
+                    int(self.palette.sky[0][0]),
+                    int(self.palette.sky[0][1]),
+                    int(self.palette.sky[0][2]),
+                ),
+                (255, 255, 255),
+                0.5,
+            )
+            for i, (x, phase, w) in enumerate(self.extras[:4]):
+                sway = math.sin(t * 0.4 * self.speed + phase * 6.28) * 0.08
+                beam = np.array(
+                    [[x - w, -0.6], [x + w, -0.6], [x + sway + w * 3, 0.5], [x + sway - w * 3, 0.5]]
+                )
+                blend_poly(frame, [cam.points(beam, 0.1)], light, 0.07 + 0.03 * (i % 2))
+            bubbles = []
+            for x, phase, w in self.extras:
+                for k in range(4):
+                    yy = 0.5 - ((t * 0.06 * self.speed + phase + k * 0.25) % 1.0) * 1.2
+                    xx = x + 0.01 * math.sin(t * 2 + k + phase * 9)
+                    a = np.linspace(0, 2 * math.pi, 10, endpoint=False)
+                    r = w * 0.12
+                    bubbles.append(
+                        cam.points(np.stack([xx + r * np.cos(a), yy + r * np.sin(a)], axis=1), 0.6)
+                    )
+            blend_poly(frame, bubbles, (230, 245, 255), 0.45)
+
+    def render(self, index: int) -> npt.NDArray[np.uint8]:
+        """Renders frame ``index`` as a new (height, width, 3) uint8 RGB array."""
+        frame = np.empty((self.height, self.width, 3), np.uint8)
+        t = index / self.fps
+        cam = self.camera(index)
+        self.sky.draw_gradient(frame, cam)
+        sun_x: float | None = None
+        if self.open_sky:
+            if self.palette.stars > 0:
+                self.sky.draw_stars(frame, cam, t)
+            if self.plan.setting is not Setting.SPACE and self.plan.weather not in (
+                Weather.STORM,
+                Weather.FOG,
+            ):
+                sun_x, _ = self.sky.draw_sun(frame, cam)
+        self._draw_extras(frame, cam, t)
+        if self.clouds is not None:
+            self.clouds.draw(frame, cam, t)
+        for ridge in self.back_ridges:
+            ridge.draw(frame, cam)
+        if self.water is not None:
+            reflect: list[Ridge] = [r for r in self.back_ridges if r.depth < 0.5]
+            self.water.draw(frame, cam, t, self.sky.horizon_row(cam), sun_x, reflect)
+        for ridge in self.front_ridges:
+            ridge.draw(frame, cam)
+        for subject in self.subjects:
+            subject.draw(frame, cam, t)
+        if self.precipitation is not None:
+            self.precipitation.draw(frame, t)
+        if self.fog is not None:
+            self.fog.draw(frame)
+        if self.lightning is not None:
+            self.lightning.draw(frame, t)
+        self.finish.apply(frame, index)
+        return frame

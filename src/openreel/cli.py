@@ -1,0 +1,221 @@
+"""The ``openreel`` command line: generate videos, list models.
+
+Every failure a user can cause prints one line naming what was wrong and the value received
+and exits with status 2 (bad input) or 1 (anything else); Ctrl-C exits 130. No traceback ever
+reaches the terminal, and no partial file is ever left behind.
+
+Imports: runtime, services, backends, domain, errors, config.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from openreel import __version__
+from openreel.config import Settings
+from openreel.domain import GenerationResult, VideoRequest, parse_size
+from openreel.errors import CancelledError, InvalidRequestError, OpenReelError
+from openreel.runtime import Runtime
+from openreel.services.generation import PreviewPaths, render_video
+
+__all__ = ["app", "main"]
+
+EXIT_ERROR = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="openreel",
+    help="OpenReel: self-hosted text-to-video. Type a prompt, get a video.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class _FpsColumn(ProgressColumn):
+    """Rendering speed in frames per second."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("-- fps" if speed is None else f"{speed:5.1f} fps", style="cyan")
+
+
+def _default_output(request: VideoRequest) -> Path:
+    words = re.findall(r"[a-z0-9]+", request.prompt.lower())[:6]
+    slug = "-".join(words) or "video"
+    return Path(f"{slug}-{request.seed}.mp4")
+
+
+def _fail(err: Console, message: str, code: int) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+@app.command()
+def generate(
+    prompt: Annotated[str, typer.Argument(help="What the video shows.", show_default=False)],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Where to write the MP4 (default: named after the prompt)."
+        ),
+    ] = None,
+    seconds: Annotated[float, typer.Option(help="Length in seconds.")] = 10.0,
+    size: Annotated[
+        str, typer.Option(help="WIDTHxHEIGHT, even numbers from 64 to 3840.")
+    ] = "1920x1080",
+    fps: Annotated[int, typer.Option(help="Frames per second, 1 to 60.")] = 24,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed for a repeatable video (random when absent).")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model id (see `openreel models`).")] = None,
+    negative_prompt: Annotated[
+        str, typer.Option("--negative-prompt", help="What to leave out.")
+    ] = "",
+    previews: Annotated[
+        bool, typer.Option(help="Also write a WebP thumbnail and a JPEG spritesheet.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a machine-readable result on stdout.")
+    ] = False,
+) -> None:
+    """Generate a video from a prompt and write it as an H.264 MP4."""
+    out, err = Console(), Console(stderr=True)
+    settings = Settings()
+    try:
+        width, height = parse_size(size)
+        request = VideoRequest(
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            seconds=seconds,
+            width=width,
+            height=height,
+            fps=fps,
+            seed=seed,
+            model=model or settings.default_model,
+        ).with_seed()
+        runtime = Runtime.from_settings(settings)
+        backend = runtime.registry.for_model(request.model)
+        target = output if output is not None else _default_output(request)
+        result = _run(runtime, backend, request, target, previews=previews, quiet=as_json, err=err)
+    except InvalidRequestError as exc:
+        raise _fail(err, exc.message, EXIT_BAD_INPUT) from None
+    except (KeyboardInterrupt, CancelledError):
+        raise _fail(err, "cancelled; no file was written", EXIT_INTERRUPTED) from None
+    except OpenReelError as exc:
+        raise _fail(err, exc.message, EXIT_ERROR) from None
+    if as_json:
+        out.print_json(json.dumps(result.to_dict()))
+        return
+    video = result.video
+    out.print(
+        f"[green]✓[/] wrote [bold]{video.path}[/] ({video.size_bytes / 1e6:.1f} MB, {result.frames} frames, "
+        f"{result.request.size} @ {result.request.fps} fps) in {result.render_seconds:.1f} s",
+        highlight=False,
+    )
+    for artifact in result.artifacts[1:]:
+        out.print(f"  {artifact.kind}: {artifact.path}", highlight=False)
+
+
+def _run(
+    runtime: Runtime,
+    backend: Any,
+    request: VideoRequest,
+    target: Path,
+    *,
+    previews: bool,
+    quiet: bool,
+    err: Console,
+) -> GenerationResult:
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _FpsColumn(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet,
+        transient=False,
+    )
+    task = progress.add_task("rendering", total=request.frame_count)
+
+    def on_plan(planned: GenerationResult) -> None:
+        if quiet:
+            return
+        summary = planned.interpretation.get("summary")
+        if summary:
+            err.print(f"[bold]understood:[/] {summary}", highlight=False)
+        err.print(
+            f"[bold]seed:[/] {planned.request.seed}   [bold]model:[/] {planned.request.model}",
+            highlight=False,
+        )
+
+    def on_progress(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    with progress:
+        return render_video(
+            backend,
+            request,
+            target,
+            encoder=runtime.encoder,
+            previews=PreviewPaths.beside(target) if previews else None,
+            progress=on_progress,
+            on_plan=on_plan,
+        )
+
+
+@app.command()
+def models(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the models this installation can generate with, and their limits."""
+    runtime = Runtime.from_settings(Settings())
+    rows: list[dict[str, Any]] = []
+    for entry in runtime.registry.models():
+        caps = runtime.registry.backend(entry.backend).capabilities(entry.model)
+        rows.append({"id": entry.model, "backend": entry.backend, "capabilities": caps.to_dict()})
+    if as_json:
+        Console().print_json(json.dumps(rows))
+        return
+    for row in rows:
+        caps = row["capabilities"]
+        Console().print(
+            f"[bold]{row['id']}[/] ({row['backend']}): up to {caps['max_seconds']:g} s, "
+            f"sizes {caps['min_side']}-{caps['max_side']} px, {caps['fps_range'][0]}-{caps['fps_range'][1]} fps",
+            highlight=False,
+        )
+
+
+@app.command()
+def version() -> None:
+    """Print the OpenReel version."""
+    Console().print(__version__)
+
+
+def main() -> None:
+    """Entry point of the ``openreel`` script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        Console(stderr=True).print("[bold red]error:[/] cancelled; no file was written")
+        sys.exit(EXIT_INTERRUPTED)

@@ -1,0 +1,120 @@
+"""Generation: one request in, one finished video file (and its previews) out.
+
+This is the path every local video takes, from the CLI today and from queue workers later:
+check the request against its backend, fix the seed, stream frames from the backend straight
+into the encoder (never the whole clip in memory), and commit the file atomically. A failure
+or cancellation at any point leaves no file behind.
+
+Imports: backends, media, domain, errors.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from openreel.backends.base import (
+    CancelCheck,
+    ProgressCallback,
+    VideoBackend,
+    never_cancelled,
+    no_progress,
+)
+from openreel.domain import Artifact, GenerationResult, VideoRequest
+from openreel.media.encode import EncoderSettings, VideoWriter, check_output_path
+from openreel.media.previews import PreviewCollector
+
+__all__ = ["PreviewPaths", "render_video"]
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewPaths:
+    """Where to write the previews of a video.
+
+    Attributes:
+        thumbnail: WebP still.
+        spritesheet: JPEG grid of evenly spaced frames (for hover scrubbing).
+    """
+
+    thumbnail: Path
+    spritesheet: Path
+
+    @classmethod
+    def beside(cls, video: Path) -> PreviewPaths:
+        """Previews next to ``video``: ``clip.thumbnail.webp`` and ``clip.spritesheet.jpg``."""
+        return cls(video.with_suffix(".thumbnail.webp"), video.with_suffix(".spritesheet.jpg"))
+
+
+def render_video(
+    backend: VideoBackend,
+    request: VideoRequest,
+    output: Path,
+    *,
+    encoder: EncoderSettings,
+    previews: PreviewPaths | None = None,
+    progress: ProgressCallback = no_progress,
+    cancelled: CancelCheck = never_cancelled,
+    on_plan: Callable[[GenerationResult], None] | None = None,
+) -> GenerationResult:
+    """Generates ``request`` with ``backend`` and writes it to ``output`` atomically.
+
+    Args:
+        backend: The backend that serves ``request.model``.
+        request: What to make; a random seed is chosen when it has none.
+        output: Final path of the MP4; its folder must exist.
+        encoder: H.264 settings.
+        previews: Where to write a thumbnail and spritesheet, or None for none.
+        progress: Called with (frames done, total).
+        cancelled: Checked before every frame.
+        on_plan: Called once before rendering with a result that has no artifacts yet, so
+            callers can show what the backend understood while it works.
+
+    Returns:
+        The request as run (seed fixed), the files written and the backend's interpretation.
+
+    Raises:
+        InvalidRequestError: The request or the output path is unusable (nothing written).
+        CancelledError: ``cancelled()`` turned True (nothing written).
+        MediaError: Encoding failed (nothing written).
+    """
+    backend.check(request)
+    request = request.with_seed()
+    output = check_output_path(output)
+    interpretation = dict(backend.describe(request))
+    if on_plan is not None:
+        on_plan(GenerationResult(request=request, artifacts=(), interpretation=interpretation))
+    total = request.frame_count
+    collector = PreviewCollector(total) if previews is not None else None
+    started = time.perf_counter()
+    with VideoWriter(
+        output, width=request.width, height=request.height, fps=request.fps, settings=encoder
+    ) as writer:
+        for index, frame in enumerate(backend.generate(request, progress, cancelled)):
+            writer.write(frame)
+            if collector is not None and collector.wants(index):
+                collector.add(index, frame)
+    artifacts = [_artifact("video", output, "video/mp4")]
+    if collector is not None and previews is not None:
+        try:
+            collector.write_thumbnail(previews.thumbnail)
+            collector.write_spritesheet(previews.spritesheet)
+        except BaseException:
+            # A video without its previews is a half-finished job: take it all back.
+            for path in (output, previews.thumbnail, previews.spritesheet):
+                path.unlink(missing_ok=True)
+            raise
+        artifacts.append(_artifact("thumbnail", previews.thumbnail, "image/webp"))
+        artifacts.append(_artifact("spritesheet", previews.spritesheet, "image/jpeg"))
+    return GenerationResult(
+        request=request,
+        artifacts=tuple(artifacts),
+        interpretation=interpretation,
+        frames=writer.frames_written,
+        render_seconds=time.perf_counter() - started,
+    )
+
+
+def _artifact(kind: str, path: Path, media_type: str) -> Artifact:
+    return Artifact(kind, str(path), media_type, path.stat().st_size)

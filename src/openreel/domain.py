@@ -13,6 +13,7 @@ import math
 import re
 import secrets
 from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from openreel.errors import InvalidRequestError
@@ -22,6 +23,12 @@ __all__ = [
     "MAX_SEED",
     "Artifact",
     "GenerationResult",
+    "ImageInput",
+    "Job",
+    "JobError",
+    "JobStatus",
+    "Principal",
+    "Role",
     "VideoRequest",
     "parse_size",
 ]
@@ -55,6 +62,23 @@ def parse_size(text: str, *, param: str = "size") -> tuple[int, int]:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageInput:
+    """A validated reference image (``input_reference``) that guides the video.
+
+    Attributes:
+        data: The encoded image file (PNG, JPEG or WebP).
+        media_type: Its MIME type.
+        width: Width in pixels.
+        height: Height in pixels.
+    """
+
+    data: bytes = field(repr=False)
+    media_type: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
 class VideoRequest:
     """What a person asked for, independent of how it reached us.
 
@@ -67,6 +91,10 @@ class VideoRequest:
         fps: Frames per second.
         seed: Seed for repeatable output; ``None`` until :meth:`with_seed` fixes one.
         model: Model id as listed by ``/v1/models``.
+        input_reference: Optional image that guides the video (backends that declare image
+            input use it; others reject it).
+        frame_offset: Frames already made before this clip (an extension continues the
+            source's clock from here, so motion carries on across the join).
     """
 
     prompt: str
@@ -77,6 +105,8 @@ class VideoRequest:
     fps: int = 24
     seed: int | None = None
     model: str = "openreel-sketch"
+    input_reference: ImageInput | None = None
+    frame_offset: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -151,8 +181,13 @@ class VideoRequest:
         return replace(self, seed=seed)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready copy of the request."""
-        return asdict(self)
+        """A JSON-ready copy of the request (the reference image is summarised, not copied)."""
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "input_reference"}
+        ref = self.input_reference
+        data["input_reference"] = (
+            None if ref is None else {"media_type": ref.media_type, "width": ref.width, "height": ref.height}
+        )
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,3 +239,119 @@ class GenerationResult:
             "frames": self.frames,
             "render_seconds": round(self.render_seconds, 3),
         }
+
+
+class Role(StrEnum):
+    """What a principal may do."""
+
+    ADMIN = "admin"
+    USER = "user"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Someone who holds tokens and owns videos.
+
+    Attributes:
+        id: Opaque id (``usr_...``).
+        name: Unique human-readable name.
+        role: Admins see every video; users see only their own.
+    """
+
+    id: str
+    name: str
+    role: Role = Role.USER
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether this principal is an administrator."""
+        return self.role is Role.ADMIN
+
+
+class JobStatus(StrEnum):
+    """The four statuses of the OpenAI video object; a cancelled job is ``failed``."""
+
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the job will never change again."""
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class JobError:
+    """Why a job failed, in the OpenAI error shape.
+
+    Attributes:
+        code: Stable code (``cancelled``, ``moderation_blocked``, ``backend_error``...).
+        message: One sentence for people.
+        type: OpenAI error type.
+        param: Parameter at fault, if any.
+    """
+
+    code: str
+    message: str
+    type: str = "server_error"
+    param: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The OpenAI error object."""
+        return {"code": self.code, "message": self.message, "type": self.type, "param": self.param}
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One video: the row of the ``jobs`` table, the single source of truth.
+
+    Attributes:
+        id: ``video_`` + random hex.
+        owner_id: Principal who asked for it.
+        request: What was asked, seed fixed at admission.
+        status: queued, in_progress, completed or failed.
+        progress: 0-100, never decreasing.
+        phase: What the worker is doing (``queued``, ``rendering``, ``finalizing``, ``done``...).
+        created_at: Unix seconds.
+        started_at: Unix seconds when a worker first claimed it.
+        completed_at: Unix seconds when it reached a final status.
+        expires_at: Unix seconds after which its files may be deleted, if they expire.
+        error: Why it failed.
+        remixed_from: Source video of a remix.
+        extended_from: Source video of an extension.
+        interpretation: What the backend understood (JSON-ready).
+        artifacts: Artifact kind -> path relative to the artifact store.
+        attempts: How many times a worker claimed it.
+        cancel_requested: Set by cancel or delete; workers stop at their next step.
+        lease_until: Unix seconds until which the claiming worker owns it.
+        worker: Id of the worker holding the lease.
+        total_seconds: Length of the finished video (an extension's stitched total).
+    """
+
+    id: str
+    owner_id: str
+    request: VideoRequest
+    status: JobStatus = JobStatus.QUEUED
+    progress: int = 0
+    phase: str = "queued"
+    created_at: float = 0.0
+    started_at: float | None = None
+    completed_at: float | None = None
+    expires_at: float | None = None
+    error: JobError | None = None
+    remixed_from: str | None = None
+    extended_from: str | None = None
+    interpretation: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, str] = field(default_factory=dict)
+    attempts: int = 0
+    cancel_requested: bool = False
+    lease_until: float | None = None
+    worker: str | None = None
+    total_seconds: float | None = None
+
+    @staticmethod
+    def new_id() -> str:
+        """A fresh opaque video id."""
+        return "video_" + secrets.token_hex(16)

@@ -1,0 +1,142 @@
+"""The contract every VideoBackend must keep; runs over every backend the registry serves.
+
+A new backend joins this suite by being registered in ``openreel.runtime.build_registry``
+(or by a test fixture for backends that need hardware), and must pass it unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from openreel.backends.base import BackendCapabilities, VideoBackend
+from openreel.config import Settings
+from openreel.domain import VideoRequest, parse_size
+from openreel.errors import CancelledError, InvalidRequestError
+from openreel.media.encode import EncoderSettings
+from openreel.runtime import build_registry
+from openreel.services.generation import PreviewPaths, render_video
+
+MODELS = [entry.model for entry in build_registry(Settings()).models()]
+
+
+@pytest.fixture(params=MODELS)
+def model(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def backend(model: str) -> VideoBackend:
+    return build_registry(Settings()).for_model(model)
+
+
+def _small(model: str, **kw: object) -> VideoRequest:
+    args: dict[str, object] = {"prompt": "a sailboat on a lake at dusk, light rain", "seconds": 1.0, "width": 96, "height": 64, "fps": 8, "seed": 11, "model": model}
+    return VideoRequest(**(args | kw))  # type: ignore[arg-type]
+
+
+def test_contract_backend_satisfies_the_protocol(backend: VideoBackend, model: str) -> None:
+    assert isinstance(backend, VideoBackend)
+    assert backend.name and model in backend.models
+
+
+def test_contract_capabilities_are_declared_and_consistent(backend: VideoBackend, model: str) -> None:
+    caps = backend.capabilities(model)
+    assert isinstance(caps, BackendCapabilities)
+    assert caps.max_seconds > 0
+    assert 0 < caps.min_side <= caps.max_side
+    low, high = caps.fps_range
+    assert 1 <= low <= high
+    for size in caps.sizes:
+        w, h = parse_size(size)
+        assert caps.min_side <= min(w, h) and max(w, h) <= caps.max_side
+    assert caps.to_dict()["max_seconds"] == caps.max_seconds
+
+
+def test_contract_rejects_too_long_naming_seconds(backend: VideoBackend, model: str) -> None:
+    caps = backend.capabilities(model)
+    with pytest.raises(InvalidRequestError) as info:
+        backend.check(_small(model, seconds=caps.max_seconds + 1))
+    assert info.value.param == "seconds"
+    assert f"{caps.max_seconds + 1:g}" in info.value.message
+
+
+def test_contract_rejects_unknown_model_naming_model(backend: VideoBackend, model: str) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        backend.check(_small(model, model="no-such-model"))
+    assert info.value.param == "model"
+    assert "no-such-model" in info.value.message
+
+
+def test_contract_rejects_an_unfixed_seed(backend: VideoBackend, model: str) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        list(backend.generate(_small(model, seed=None)))
+    assert info.value.param == "seed"
+
+
+def test_contract_frames_have_the_requested_shape_and_count(backend: VideoBackend, model: str) -> None:
+    request = _small(model)
+    frames = list(backend.generate(request))
+    assert len(frames) == request.frame_count == 8
+    for frame in frames:
+        assert frame.shape == (64, 96, 3)
+        assert frame.dtype == np.uint8
+    # Frames are independent arrays: keeping one does not see later ones.
+    assert not all(np.shares_memory(frames[0], f) for f in frames[1:])
+
+
+def test_contract_progress_is_monotonic_and_reaches_the_total(backend: VideoBackend, model: str) -> None:
+    seen: list[tuple[int, int]] = []
+    request = _small(model)
+    for _ in backend.generate(request, progress=lambda done, total: seen.append((done, total))):
+        pass
+    dones = [d for d, _ in seen]
+    assert dones == sorted(dones)
+    assert dones[-1] == seen[-1][1] == request.frame_count
+    assert all(0 <= d <= t for d, t in seen)
+
+
+def test_contract_cancel_is_honoured_within_one_frame(backend: VideoBackend, model: str) -> None:
+    consumed = 0
+
+    def cancelled() -> bool:
+        return consumed >= 3
+
+    got = 0
+    with pytest.raises(CancelledError):
+        for _ in backend.generate(_small(model), cancelled=cancelled):
+            consumed += 1
+            got += 1
+    assert got <= 4
+
+
+def test_contract_cancel_leaves_no_artifact(backend: VideoBackend, model: str, tmp_path: Path) -> None:
+    calls = 0
+
+    def cancelled() -> bool:
+        nonlocal calls
+        calls += 1
+        return calls > 4
+
+    target = tmp_path / "clip.mp4"
+    with pytest.raises(CancelledError):
+        render_video(backend, _small(model), target, encoder=EncoderSettings(), previews=PreviewPaths.beside(target), cancelled=cancelled)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_contract_same_seed_same_frames(backend: VideoBackend, model: str) -> None:
+    if not backend.capabilities(model).deterministic:
+        pytest.fail("every backend in this suite must be deterministic on CPU")
+    a = list(backend.generate(_small(model)))
+    b = list(backend.generate(_small(model)))
+    c = list(backend.generate(_small(model, seed=12)))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=True))
+
+
+def test_contract_describe_is_json_ready(backend: VideoBackend, model: str) -> None:
+    import json
+
+    json.dumps(dict(backend.describe(_small(model))))

@@ -31,9 +31,10 @@ from rich.text import Text
 
 from openreel import __version__
 from openreel.config import Settings
-from openreel.domain import GenerationResult, VideoRequest, parse_size
+from openreel.domain import GenerationResult, Role, VideoRequest, parse_size
 from openreel.errors import CancelledError, InvalidRequestError, OpenReelError
-from openreel.runtime import Runtime
+from openreel.media.encode import check_output_path
+from openreel.runtime import Runtime, Server, open_auth
 from openreel.services.generation import PreviewPaths, render_video
 
 __all__ = ["app", "main"]
@@ -116,6 +117,8 @@ def generate(
         runtime = Runtime.from_settings(settings)
         backend = runtime.registry.for_model(request.model)
         target = output if output is not None else _default_output(request)
+        backend.check(request)  # before the progress bar appears, so a refusal is one clean line
+        check_output_path(target)
         result = _run(runtime, backend, request, target, previews=previews, quiet=as_json, err=err)
     except InvalidRequestError as exc:
         raise _fail(err, exc.message, EXIT_BAD_INPUT) from None
@@ -204,6 +207,72 @@ def models(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
             f"sizes {caps['min_side']}-{caps['max_side']} px, {caps['fps_range'][0]}-{caps['fps_range'][1]} fps",
             highlight=False,
         )
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default 8000).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Render workers in this process.")] = None,
+) -> None:
+    """Run the API server with in-process render workers (SQLite, files in the data folder)."""
+    import uvicorn
+
+    from openreel.api.app import create_app
+
+    overrides: dict[str, Any] = {
+        k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v is not None
+    }
+    err = Console(stderr=True)
+    try:
+        settings = Settings(**overrides)
+        server = Server.open(settings)
+    except OpenReelError as exc:
+        raise _fail(err, exc.message, EXIT_ERROR) from None
+    try:
+        server.start()
+        url = f"http://{settings.host}:{settings.port}"
+        err.print(
+            f"[bold]OpenReel {__version__}[/] serving {url}/v1 (data in {Path(settings.data_dir).resolve()})",
+            highlight=False,
+        )
+        if server.first_admin is not None:
+            err.print(
+                f"[bold yellow]First admin token (shown once, keep it safe):[/] {server.first_admin.token}",
+                highlight=False,
+            )
+        uvicorn.run(
+            create_app(server.services), host=settings.host, port=settings.port, log_level="warning"
+        )
+    finally:
+        server.close()
+
+
+token_app = typer.Typer(help="Create access tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="Who the token is for (created if new).")],
+    admin: Annotated[bool, typer.Option(help="Make a new principal an administrator.")] = False,
+) -> None:
+    """Mint a token for NAME and print it once; only its keyed hash is stored."""
+    err = Console(stderr=True)
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise _fail(err, f"name must be 1 to 100 characters; got {name!r}", EXIT_BAD_INPUT)
+    try:
+        issued = open_auth(Settings()).issue(name, role=Role.ADMIN if admin else Role.USER)
+    except OpenReelError as exc:
+        raise _fail(err, exc.message, EXIT_ERROR) from None
+    err.print(
+        f"token for [bold]{issued.principal.name}[/] ({issued.principal.role.value}), shown once:",
+        highlight=False,
+    )
+    Console().print(issued.token, highlight=False)
 
 
 @app.command()

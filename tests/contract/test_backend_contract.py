@@ -32,8 +32,8 @@ def backend(model: str) -> VideoBackend:
     return build_registry(Settings()).for_model(model)
 
 
-def _small(model: str, **kw: object) -> VideoRequest:
-    args: dict[str, object] = {"prompt": "a sailboat on a lake at dusk, light rain", "seconds": 1.0, "width": 96, "height": 64, "fps": 8, "seed": 11, "model": model}
+def _small(model_id: str, **kw: object) -> VideoRequest:
+    args: dict[str, object] = {"prompt": "a sailboat on a lake at dusk, light rain", "seconds": 1.0, "width": 96, "height": 64, "fps": 8, "seed": 11, "model": model_id}
     return VideoRequest(**(args | kw))  # type: ignore[arg-type]
 
 

@@ -110,6 +110,11 @@ def check_against_capabilities(request: VideoRequest, caps: BackendCapabilities)
             request.size,
             f"must be one of {', '.join(caps.sizes)} for model {request.model}",
         )
+    if request.input_reference is not None and not caps.image_input:
+        raise InvalidRequestError(
+            f"input_reference is not supported by model {request.model}; send a text-only request",
+            param="input_reference",
+        )
     low, high = caps.fps_range
     if not low <= request.fps <= high:
         raise InvalidRequestError.for_value(

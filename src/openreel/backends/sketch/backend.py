@@ -8,6 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import cv2
+import numpy as np
+import numpy.typing as npt
+
 from openreel.backends.base import (
     BackendCapabilities,
     CancelCheck,
@@ -20,10 +24,23 @@ from openreel.backends.base import (
 from openreel.backends.sketch.plan import ScenePlan
 from openreel.backends.sketch.render import SceneRenderer
 from openreel.backends.sketch.understand import understand
-from openreel.domain import VideoRequest
+from openreel.domain import ImageInput, VideoRequest
 from openreel.errors import CancelledError, InvalidRequestError, ModelNotFoundError
 
 __all__ = ["SKETCH_MODEL", "SketchBackend"]
+
+
+def _decode_reference(image: ImageInput | None) -> npt.NDArray[np.uint8] | None:
+    """Decodes the reference image to RGB; admission already checked that it decodes."""
+    if image is None:
+        return None
+    decoded = cv2.imdecode(np.frombuffer(image.data, np.uint8), cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise InvalidRequestError(
+            "input_reference could not be decoded as an image", param="input_reference"
+        )
+    return np.ascontiguousarray(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB))
+
 
 SKETCH_MODEL = "openreel-sketch"
 """Model id of the sketch engine in /v1/models and on the command line."""
@@ -35,7 +52,7 @@ _CAPABILITIES = BackendCapabilities(
     fps_range=(1, 60),
     sizes=("1920x1080", "1080x1920", "1280x720", "720x1280"),
     any_size=True,
-    image_input=False,
+    image_input=True,
     audio=False,
     deterministic=True,
 )
@@ -64,7 +81,10 @@ class SketchBackend:
     def describe(self, request: VideoRequest) -> Mapping[str, Any]:
         """The scene plan as JSON, with a one-line summary for people."""
         plan = self.plan(request)
-        return {"engine": "sketch", "summary": plan.summary(), "plan": plan.to_dict()}
+        summary = plan.summary() + (
+            "; backdrop from input_reference" if request.input_reference else ""
+        )
+        return {"engine": "sketch", "summary": summary, "plan": plan.to_dict()}
 
     def generate(
         self,
@@ -82,19 +102,21 @@ class SketchBackend:
         if request.seed is None:
             raise InvalidRequestError("seed must be fixed before generating", param="seed")
         total = request.frame_count
+        offset = request.frame_offset
         renderer = SceneRenderer(
             self.plan(request),
             width=request.width,
             height=request.height,
             fps=request.fps,
-            frames=total,
+            frames=offset + total,
             seed=request.seed,
+            backdrop=_decode_reference(request.input_reference),
         )
         progress(0, total)
         for index in range(total):
             if cancelled():
                 raise CancelledError("generation was cancelled", code="cancelled")
-            yield renderer.render(index)
+            yield renderer.render(offset + index)
             progress(index + 1, total)
 
     def _require_model(self, model: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -32,6 +33,18 @@ _PACE = {Pace.SLOW: 0.55, Pace.NORMAL: 1.0, Pace.FAST: 1.9}
 _WATER_SUBJECTS = (SubjectKind.SAILBOAT, SubjectKind.SHIP, SubjectKind.WHALE)
 
 
+def _cover(image: npt.NDArray[np.uint8], width: int, height: int) -> npt.NDArray[np.uint8]:
+    """Scales ``image`` to cover width x height and crops the centre (no bars, no stretching)."""
+    ih, iw = image.shape[:2]
+    scale = max(width / iw, height / ih)
+    sw, sh = max(width, round(iw * scale)), max(height, round(ih * scale))
+    resized = cv2.resize(
+        image, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LANCZOS4
+    )
+    x0, y0 = (sw - width) // 2, (sh - height) // 2
+    return np.ascontiguousarray(resized[y0 : y0 + height, x0 : x0 + width])
+
+
 def _ease(u: float) -> float:
     return u * u * (3.0 - 2.0 * u)
 
@@ -40,7 +53,15 @@ class SceneRenderer:
     """Renders one clip of a plan at a fixed size, frame rate and seed."""
 
     def __init__(
-        self, plan: ScenePlan, *, width: int, height: int, fps: int, frames: int, seed: int
+        self,
+        plan: ScenePlan,
+        *,
+        width: int,
+        height: int,
+        fps: int,
+        frames: int,
+        seed: int,
+        backdrop: npt.NDArray[np.uint8] | None = None,
     ) -> None:
         self.plan = plan
         self.width, self.height, self.fps, self.frames = width, height, fps, frames
@@ -63,6 +84,9 @@ class SceneRenderer:
         ground = ridges[-1] if ridges and ridges[-1].depth >= 0.5 else None
         self.open_sky = setting is not Setting.UNDERWATER
         self.sky = Sky.create(self.palette, width, height, rng)
+        self.has_backdrop = backdrop is not None
+        if backdrop is not None:
+            self.sky.image = _cover(backdrop, width, height)
         wind = 0.02 * self.speed * (2.5 if plan.weather is Weather.STORM else 1.0)
         self.clouds = (
             Clouds.create(self.palette, plan.weather, width, height, rng, wind)
@@ -190,7 +214,7 @@ class SceneRenderer:
         cam = self.camera(index)
         self.sky.draw_gradient(frame, cam)
         sun_x: float | None = None
-        if self.open_sky:
+        if self.open_sky and not self.has_backdrop:
             if self.palette.stars > 0:
                 self.sky.draw_stars(frame, cam, t)
             if self.plan.setting is not Setting.SPACE and self.plan.weather not in (

@@ -393,7 +393,9 @@ class Clouds:
                 :, None
             ]
             blurred = cv2.GaussianBlur(mask, (0, 0), max(1.0, sw * 0.025))
-            alpha = np.asarray(cv2.resize(blurred, (cw, ch), interpolation=cv2.INTER_LINEAR), np.float32)
+            alpha = np.asarray(
+                cv2.resize(blurred, (cw, ch), interpolation=cv2.INTER_LINEAR), np.float32
+            )
             shade = np.linspace(0, 1, ch, dtype=np.float32)[:, None, None]
             color = np.broadcast_to(lit * (1 - shade) + shadow * shade, (ch, cw, 3))
             sprites.append(

@@ -34,7 +34,18 @@ def _generate_once(folder: Path) -> tuple[float, float, float]:
     out = folder / "bench.mp4"
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "openreel", "generate", PROMPT, "-o", str(out), "--seed", str(SEED), "--json"],
+        [
+            sys.executable,
+            "-m",
+            "openreel",
+            "generate",
+            PROMPT,
+            "-o",
+            str(out),
+            "--seed",
+            str(SEED),
+            "--json",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -63,7 +74,14 @@ def _encode_floor(runs: int) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(runs):
             started = time.perf_counter()
-            encode_video(frames, Path(tmp) / "floor.mp4", width=request.width, height=request.height, fps=request.fps, settings=runtime.encoder)
+            encode_video(
+                frames,
+                Path(tmp) / "floor.mp4",
+                width=request.width,
+                height=request.height,
+                fps=request.fps,
+                settings=runtime.encoder,
+            )
             times.append(time.perf_counter() - started)
     return times
 

@@ -27,7 +27,21 @@ def test_cli_generate_json_reports_the_result(tmp_path: Path) -> None:
     out = tmp_path / "boat.mp4"
     result = runner.invoke(
         app,
-        ["generate", "two sailboats on a lake at twilight", "-o", str(out), "--seconds", "1.5", "--size", "160x96", "--fps", "12", "--seed", "42", "--json"],
+        [
+            "generate",
+            "two sailboats on a lake at twilight",
+            "-o",
+            str(out),
+            "--seconds",
+            "1.5",
+            "--size",
+            "160x96",
+            "--fps",
+            "12",
+            "--seed",
+            "42",
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -42,14 +56,36 @@ def test_cli_generate_json_reports_the_result(tmp_path: Path) -> None:
 
 def test_cli_generate_previews_writes_thumbnail_and_spritesheet(tmp_path: Path) -> None:
     out = tmp_path / "clip.mp4"
-    result = runner.invoke(app, ["generate", "a castle in the mountains", "-o", str(out), "--seconds", "1", "--size", "128x72", "--previews"])
+    result = runner.invoke(
+        app,
+        [
+            "generate",
+            "a castle in the mountains",
+            "-o",
+            str(out),
+            "--seconds",
+            "1",
+            "--size",
+            "128x72",
+            "--previews",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert _files(tmp_path) == ["clip.mp4", "clip.spritesheet.jpg", "clip.thumbnail.webp"]
     assert (tmp_path / "clip.thumbnail.webp").read_bytes()[8:12] == b"WEBP"
 
 
 def test_cli_same_seed_same_bytes(tmp_path: Path) -> None:
-    args = ["generate", "a rocket over the desert at dawn", "--seconds", "1", "--size", "128x72", "--seed", "9"]
+    args = [
+        "generate",
+        "a rocket over the desert at dawn",
+        "--seconds",
+        "1",
+        "--size",
+        "128x72",
+        "--seed",
+        "9",
+    ]
     assert runner.invoke(app, [*args, "-o", str(tmp_path / "a.mp4")]).exit_code == 0
     assert runner.invoke(app, [*args, "-o", str(tmp_path / "b.mp4")]).exit_code == 0
     assert (tmp_path / "a.mp4").read_bytes() == (tmp_path / "b.mp4").read_bytes()
@@ -63,18 +99,29 @@ def test_cli_same_seed_same_bytes(tmp_path: Path) -> None:
         (["x" * 4001], "prompt must be at most 4000 characters; got 4001"),
         (["a boat", "--seconds", "0"], "seconds must be greater than 0; got 0.0"),
         (["a boat", "--seconds", "-3"], "seconds must be greater than 0; got -3.0"),
-        (["a boat", "--seconds", "61"], "seconds must be at most 60 for model openreel-sketch; got 61.0"),
+        (
+            ["a boat", "--seconds", "61"],
+            "seconds must be at most 60 for model openreel-sketch; got 61.0",
+        ),
         (["a boat", "--size", "1921x1080"], "size width must be even"),
         (["a boat", "--size", "32x32"], "'32x32'"),
         (["a boat", "--size", "4000x2000"], "'4000x2000'"),
-        (["a boat", "--size", "big"], "size must look like WIDTHxHEIGHT, e.g. 1920x1080; got 'big'"),
+        (
+            ["a boat", "--size", "big"],
+            "size must look like WIDTHxHEIGHT, e.g. 1920x1080; got 'big'",
+        ),
         (["a boat", "--fps", "0"], "fps must be a whole number from 1 to 60; got 0"),
         (["a boat", "--fps", "61"], "fps must be a whole number from 1 to 60; got 61"),
-        (["a boat", "--model", "sora-9"], "model must be one of the models served here (openreel-sketch); got 'sora-9'"),
+        (
+            ["a boat", "--model", "sora-9"],
+            "model must be one of the models served here (openreel-sketch); got 'sora-9'",
+        ),
         (["a boat", "--seed", "-1"], "seed must be a whole number from 0 to 4294967295; got -1"),
     ],
 )
-def test_cli_bad_input_exits_2_with_one_line_and_no_file(tmp_path: Path, args: list[str], needle: str) -> None:
+def test_cli_bad_input_exits_2_with_one_line_and_no_file(
+    tmp_path: Path, args: list[str], needle: str
+) -> None:
     out = tmp_path / "x.mp4"
     result = runner.invoke(app, ["generate", *args, "-o", str(out)])
     assert result.exit_code == 2, result.output
@@ -87,9 +134,12 @@ def test_cli_bad_input_exits_2_with_one_line_and_no_file(tmp_path: Path, args: l
 
 def test_cli_output_in_missing_folder_is_rejected(tmp_path: Path) -> None:
     target = tmp_path / "nope" / "x.mp4"
-    result = runner.invoke(app, ["generate", "a boat", "--seconds", "1", "--size", "64x64", "-o", str(target)])
+    result = runner.invoke(
+        app, ["generate", "a boat", "--seconds", "1", "--size", "64x64", "-o", str(target)]
+    )
     assert result.exit_code == 2
-    assert "output" in result.stderr and str(target) in result.stderr
+    assert "output" in result.stderr
+    assert str(target) in result.stderr
     assert _files(tmp_path) == []
 
 
@@ -97,7 +147,9 @@ def test_cli_output_that_is_a_folder_or_under_a_file_is_rejected(tmp_path: Path)
     (tmp_path / "dir.mp4").mkdir()
     (tmp_path / "file").write_text("x")
     for target in (tmp_path / "dir.mp4", tmp_path / "file" / "x.mp4"):
-        result = runner.invoke(app, ["generate", "a boat", "--seconds", "1", "--size", "64x64", "-o", str(target)])
+        result = runner.invoke(
+            app, ["generate", "a boat", "--seconds", "1", "--size", "64x64", "-o", str(target)]
+        )
         assert result.exit_code == 2, result.output
         assert str(target) in result.stderr
     assert _files(tmp_path) == ["dir.mp4", "file"]
@@ -113,7 +165,14 @@ def test_cli_models_lists_the_sketch_engine() -> None:
 
 def _cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
     env = os.environ | {"PYTHONUNBUFFERED": "1", "COLUMNS": "120"}
-    return subprocess.Popen([sys.executable, "-m", "openreel", *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "openreel", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_cli_real_process_bad_input_has_no_traceback(tmp_path: Path) -> None:
@@ -126,7 +185,17 @@ def test_cli_real_process_bad_input_has_no_traceback(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_cli_ctrl_c_during_render_leaves_no_partial_file(tmp_path: Path) -> None:
-    proc = _cli("generate", "a storm over the city at night", "--seconds", "60", "--size", "640x360", "-o", "long.mp4", cwd=tmp_path)
+    proc = _cli(
+        "generate",
+        "a storm over the city at night",
+        "--seconds",
+        "60",
+        "--size",
+        "640x360",
+        "-o",
+        "long.mp4",
+        cwd=tmp_path,
+    )
     deadline = time.monotonic() + 60
     while not any(p.name.endswith(".part.mp4") for p in tmp_path.iterdir()):
         assert time.monotonic() < deadline, "render never started"
@@ -143,10 +212,18 @@ def test_cli_ctrl_c_during_render_leaves_no_partial_file(tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_cli_default_video_is_ten_seconds_of_1080p24_h264_faststart(tmp_path: Path) -> None:
-    proc = _cli("generate", "a lighthouse on a stormy coast at dusk, slow push-in", "-o", "lighthouse.mp4", cwd=tmp_path)
+    proc = _cli(
+        "generate",
+        "a lighthouse on a stormy coast at dusk, slow push-in",
+        "-o",
+        "lighthouse.mp4",
+        cwd=tmp_path,
+    )
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
-    assert "understood:" in err and "lighthouse" in err and "dusk" in err
+    assert "understood:" in err
+    assert "lighthouse" in err
+    assert "dusk" in err
     assert "seed:" in err
     assert "lighthouse.mp4" in out
     info = probe(tmp_path / "lighthouse.mp4")

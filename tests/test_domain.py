@@ -8,7 +8,13 @@ from openreel.errors import InvalidRequestError
 
 def test_domain_defaults_are_ten_seconds_of_1080p24() -> None:
     req = VideoRequest(prompt="  a lighthouse  ")
-    assert (req.prompt, req.seconds, req.size, req.fps, req.frame_count) == ("a lighthouse", 10.0, "1920x1080", 24, 240)
+    assert (req.prompt, req.seconds, req.size, req.fps, req.frame_count) == (
+        "a lighthouse",
+        10.0,
+        "1920x1080",
+        24,
+        240,
+    )
 
 
 @pytest.mark.parametrize(
@@ -31,7 +37,9 @@ def test_domain_defaults_are_ten_seconds_of_1080p24() -> None:
         ({"seed": MAX_SEED + 1}, "seed", str(MAX_SEED + 1)),
     ],
 )
-def test_domain_rejects_bad_values_naming_param_and_value(kwargs: dict[str, object], param: str, shown: str) -> None:
+def test_domain_rejects_bad_values_naming_param_and_value(
+    kwargs: dict[str, object], param: str, shown: str
+) -> None:
     args: dict[str, object] = {"prompt": "a boat"} | kwargs
     with pytest.raises(InvalidRequestError) as info:
         VideoRequest(**args)  # type: ignore[arg-type]
@@ -40,7 +48,10 @@ def test_domain_rejects_bad_values_naming_param_and_value(kwargs: dict[str, obje
     assert info.value.to_dict()["type"] == "invalid_request_error"
 
 
-@pytest.mark.parametrize(("text", "expected"), [("1920x1080", (1920, 1080)), ("720X1280", (720, 1280)), (" 64 x 64 ", (64, 64))])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1920x1080", (1920, 1080)), ("720X1280", (720, 1280)), (" 64 x 64 ", (64, 64))],
+)
 def test_domain_parse_size_reads_width_and_height(text: str, expected: tuple[int, int]) -> None:
     assert parse_size(text) == expected
 
@@ -55,6 +66,7 @@ def test_domain_parse_size_rejects_garbage(text: str) -> None:
 
 def test_domain_with_seed_fixes_a_seed_once() -> None:
     req = VideoRequest(prompt="a boat").with_seed()
-    assert req.seed is not None and 0 <= req.seed <= MAX_SEED
+    assert req.seed is not None
+    assert 0 <= req.seed <= MAX_SEED
     assert req.with_seed().seed == req.seed
     assert req.with_seed(5).seed == 5

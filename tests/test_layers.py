@@ -79,5 +79,7 @@ def test_layers_checker_catches_an_upward_import(tmp_path: Path) -> None:
 
 
 def test_layers_every_package_has_a_rank() -> None:
-    layers = {_layer(".".join(p.relative_to(SRC.parent).with_suffix("").parts)) for p in SRC.rglob("*.py")}
+    layers = {
+        _layer(".".join(p.relative_to(SRC.parent).with_suffix("").parts)) for p in SRC.rglob("*.py")
+    }
     assert layers - set(RANK) == set()

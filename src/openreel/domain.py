@@ -185,7 +185,9 @@ class VideoRequest:
         data = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "input_reference"}
         ref = self.input_reference
         data["input_reference"] = (
-            None if ref is None else {"media_type": ref.media_type, "width": ref.width, "height": ref.height}
+            None
+            if ref is None
+            else {"media_type": ref.media_type, "width": ref.width, "height": ref.height}
         )
         return data
 

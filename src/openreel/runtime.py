@@ -1,21 +1,39 @@
 """Runtime: the composition root that turns Settings into live objects.
 
-Nothing in the package builds its own collaborators from globals; the CLI (and later the server)
-builds one Runtime and passes its parts down.
+Nothing in the package builds its own collaborators from globals. ``Runtime`` is the light part
+every command needs (models, encoder); ``Server`` adds the database, stores, queue workers and
+API services for ``openreel serve`` and for tests that run a real server.
 
-Imports: config, backends, media.
+Imports: everything below (config, backends, media, storage, queue, services, api).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from openreel.api.deps import ApiServices
 from openreel.backends.registry import BackendRegistry
 from openreel.backends.sketch.backend import SketchBackend
 from openreel.config import Settings
 from openreel.media.encode import EncoderSettings
+from openreel.queue.embedded import EmbeddedQueue
+from openreel.services.auth import AuthService, IssuedToken, load_or_create_secret
+from openreel.services.jobs import JobService
+from openreel.services.uploads import UploadService
+from openreel.storage.artifacts import ArtifactStore
+from openreel.storage.db import Database
+from openreel.storage.files import FileStore
+from openreel.storage.jobs import JobStore
+from openreel.storage.lock import DataDirLock
+from openreel.storage.principals import PrincipalStore
 
-__all__ = ["Runtime", "build_registry"]
+__all__ = ["Runtime", "Server", "build_registry", "open_auth"]
+
+log = logging.getLogger(__name__)
 
 
 def build_registry(settings: Settings) -> BackendRegistry:
@@ -28,7 +46,7 @@ def build_registry(settings: Settings) -> BackendRegistry:
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    """Everything a command needs, built from settings.
+    """Everything a one-shot command needs, built from settings.
 
     Attributes:
         settings: The settings it was built from.
@@ -45,3 +63,84 @@ class Runtime:
         """Builds the runtime."""
         encoder = EncoderSettings(preset=settings.encoder.preset, crf=settings.encoder.crf)
         return cls(settings=settings, registry=build_registry(settings), encoder=encoder)
+
+
+def open_auth(settings: Settings) -> AuthService:
+    """The token service over the data folder's database (migrated if needed)."""
+    db = Database.for_data_dir(settings.data_dir)
+    db.migrate()
+    return AuthService(PrincipalStore(db), load_or_create_secret(settings.data_dir))
+
+
+@dataclass
+class Server:
+    """A running single-machine OpenReel: database, workers and the services the API calls."""
+
+    settings: Settings
+    services: ApiServices
+    queue: EmbeddedQueue
+    lock: DataDirLock
+    first_admin: IssuedToken | None = None
+    _started: bool = field(default=False, repr=False)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Server:
+        """Takes the data folder, migrates, requeues interrupted jobs and builds the services.
+
+        Raises:
+            ConfigurationError: Another server holds the data folder.
+        """
+        data_dir = Path(settings.data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        lock = DataDirLock(data_dir)
+        lock.acquire()
+        try:
+            runtime = Runtime.from_settings(settings)
+            db = Database.for_data_dir(data_dir)
+            db.migrate()
+            store = JobStore(db)
+            recovered = store.recover_interrupted()
+            if recovered:
+                log.info("requeued %d interrupted jobs", recovered)
+            artifacts = ArtifactStore(data_dir / "artifacts")
+            auth = AuthService(PrincipalStore(db), load_or_create_secret(data_dir))
+            prefix = f"{socket.gethostname()}-{os.getpid()}"
+            queue = EmbeddedQueue(
+                store,
+                workers=settings.workers,
+                lease_seconds=settings.lease_seconds,
+                worker_prefix=prefix,
+            )
+            jobs = JobService(
+                store=store,
+                artifacts=artifacts,
+                registry=runtime.registry,
+                queue=queue,
+                encoder=runtime.encoder,
+            )
+            services = ApiServices(
+                settings=settings,
+                jobs=jobs,
+                auth=auth,
+                uploads=UploadService(FileStore(db), artifacts),
+                registry=runtime.registry,
+            )
+            first_admin = auth.ensure_admin()
+        except BaseException:
+            lock.release()
+            raise
+        return cls(
+            settings=settings, services=services, queue=queue, lock=lock, first_admin=first_admin
+        )
+
+    def start(self) -> None:
+        """Starts the render workers."""
+        self.queue.start(self.services.jobs.run)
+        self._started = True
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stops the workers (running jobs resume on the next start) and frees the folder."""
+        if self._started:
+            self.queue.stop(timeout)
+            self._started = False
+        self.lock.release()

@@ -33,16 +33,27 @@ def backend(model: str) -> VideoBackend:
 
 
 def _small(model_id: str, **kw: object) -> VideoRequest:
-    args: dict[str, object] = {"prompt": "a sailboat on a lake at dusk, light rain", "seconds": 1.0, "width": 96, "height": 64, "fps": 8, "seed": 11, "model": model_id}
+    args: dict[str, object] = {
+        "prompt": "a sailboat on a lake at dusk, light rain",
+        "seconds": 1.0,
+        "width": 96,
+        "height": 64,
+        "fps": 8,
+        "seed": 11,
+        "model": model_id,
+    }
     return VideoRequest(**(args | kw))  # type: ignore[arg-type]
 
 
 def test_contract_backend_satisfies_the_protocol(backend: VideoBackend, model: str) -> None:
     assert isinstance(backend, VideoBackend)
-    assert backend.name and model in backend.models
+    assert backend.name
+    assert model in backend.models
 
 
-def test_contract_capabilities_are_declared_and_consistent(backend: VideoBackend, model: str) -> None:
+def test_contract_capabilities_are_declared_and_consistent(
+    backend: VideoBackend, model: str
+) -> None:
     caps = backend.capabilities(model)
     assert isinstance(caps, BackendCapabilities)
     assert caps.max_seconds > 0
@@ -51,7 +62,8 @@ def test_contract_capabilities_are_declared_and_consistent(backend: VideoBackend
     assert 1 <= low <= high
     for size in caps.sizes:
         w, h = parse_size(size)
-        assert caps.min_side <= min(w, h) and max(w, h) <= caps.max_side
+        assert caps.min_side <= min(w, h)
+        assert max(w, h) <= caps.max_side
     assert caps.to_dict()["max_seconds"] == caps.max_seconds
 
 
@@ -76,7 +88,9 @@ def test_contract_rejects_an_unfixed_seed(backend: VideoBackend, model: str) -> 
     assert info.value.param == "seed"
 
 
-def test_contract_frames_have_the_requested_shape_and_count(backend: VideoBackend, model: str) -> None:
+def test_contract_frames_have_the_requested_shape_and_count(
+    backend: VideoBackend, model: str
+) -> None:
     request = _small(model)
     frames = list(backend.generate(request))
     assert len(frames) == request.frame_count == 8
@@ -87,7 +101,9 @@ def test_contract_frames_have_the_requested_shape_and_count(backend: VideoBacken
     assert not all(np.shares_memory(frames[0], f) for f in frames[1:])
 
 
-def test_contract_progress_is_monotonic_and_reaches_the_total(backend: VideoBackend, model: str) -> None:
+def test_contract_progress_is_monotonic_and_reaches_the_total(
+    backend: VideoBackend, model: str
+) -> None:
     seen: list[tuple[int, int]] = []
     request = _small(model)
     for _ in backend.generate(request, progress=lambda done, total: seen.append((done, total))):
@@ -105,14 +121,21 @@ def test_contract_cancel_is_honoured_within_one_frame(backend: VideoBackend, mod
         return consumed >= 3
 
     got = 0
-    with pytest.raises(CancelledError):
+
+    def consume() -> None:
+        nonlocal consumed, got
         for _ in backend.generate(_small(model), cancelled=cancelled):
             consumed += 1
             got += 1
+
+    with pytest.raises(CancelledError):
+        consume()
     assert got <= 4
 
 
-def test_contract_cancel_leaves_no_artifact(backend: VideoBackend, model: str, tmp_path: Path) -> None:
+def test_contract_cancel_leaves_no_artifact(
+    backend: VideoBackend, model: str, tmp_path: Path
+) -> None:
     calls = 0
 
     def cancelled() -> bool:
@@ -122,7 +145,14 @@ def test_contract_cancel_leaves_no_artifact(backend: VideoBackend, model: str, t
 
     target = tmp_path / "clip.mp4"
     with pytest.raises(CancelledError):
-        render_video(backend, _small(model), target, encoder=EncoderSettings(), previews=PreviewPaths.beside(target), cancelled=cancelled)
+        render_video(
+            backend,
+            _small(model),
+            target,
+            encoder=EncoderSettings(),
+            previews=PreviewPaths.beside(target),
+            cancelled=cancelled,
+        )
     assert list(tmp_path.iterdir()) == []
 
 

@@ -35,7 +35,7 @@ def _names(folder: Path) -> list[str]:
 def test_encoder_settings_defaults_are_valid() -> None:
     settings = EncoderSettings()
     assert settings.codec == "libx264"
-    assert settings.codec_options() == {"preset": "veryfast", "crf": "20"}
+    assert settings.codec_options() == {"preset": "superfast", "crf": "20"}
 
 
 def test_encoder_settings_codec_options_include_tune() -> None:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import secrets
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +90,7 @@ class EncoderSettings:
     Attributes:
         codec: FFmpeg encoder name. The options below are x264's, so other encoders may
             ignore or reject them.
-        preset: x264 speed/size trade-off; ``veryfast`` keeps a 1080p render near real time
+        preset: x264 speed/size trade-off; ``superfast`` keeps a 1080p render faster than real time
             on two cores.
         crf: Constant rate factor from 0 (lossless) to 51; 20 is visually clean for
             flat, synthetic imagery.
@@ -101,7 +103,7 @@ class EncoderSettings:
     """
 
     codec: str = "libx264"
-    preset: str = "veryfast"
+    preset: str = "superfast"
     crf: int = 20
     pix_fmt: str = "yuv420p"
     threads: int = 0
@@ -187,6 +189,14 @@ def partial_path(path: Path) -> Path:
     return path.with_name(f".{path.stem}.{secrets.token_hex(6)}.part{path.suffix}")
 
 
+_QUEUE_FRAMES = 3
+"""Converted frames waiting for the encoder thread (about 3 MB each at 1080p)."""
+
+
+class _AbortedError(Exception):
+    """Marks a writer whose encoder thread must stop without encoding more."""
+
+
 def _remove_quietly(path: Path) -> None:
     with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
@@ -270,8 +280,20 @@ class VideoWriter:
             _remove_quietly(self._temp)
             raise MediaError(f"cannot create video file next to '{self._path}': {exc}") from exc
         self._container = container
+        # Encoding runs on its own thread: x264 blocks the caller whenever all its frame
+        # threads are busy, and a caller that renders frames would sit idle through each
+        # block. With a short queue between them the caller renders the next frames while
+        # x264 works; measured in benchmarks/sketch.py. The queue bounds memory to a few
+        # converted frames.
+        self._pending: queue.Queue[av.VideoFrame | None] = queue.Queue(maxsize=_QUEUE_FRAMES)
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
         try:
             self._stream = self._open_stream(container, width, height, fps)
+            self._thread = threading.Thread(
+                target=self._encode_loop, name="openreel-encoder", daemon=True
+            )
+            self._thread.start()
         except BaseException as exc:
             self.abort()
             if isinstance(exc, _FOREIGN_ERRORS):
@@ -349,23 +371,62 @@ class VideoWriter:
                 f"frame must be uint8 shaped {self._shape}; "
                 f"got {frame.dtype} shaped {tuple(frame.shape)}"
             )
+        self._raise_encoder_error()
         try:
             if self._opencv_yuv:
-                # One pass from the caller's RGB to planar 4:2:0; FFmpeg wraps the result's
-                # memory (from_numpy_buffer) instead of copying it.
+                # One pass from the caller's RGB to planar 4:2:0 into a new buffer that FFmpeg
+                # wraps (from_numpy_buffer) instead of copying; the caller's array is not kept.
                 planar = np.asarray(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420), dtype=np.uint8)
                 video_frame = av.VideoFrame.from_numpy_buffer(planar, format="yuv420p")
             else:
                 video_frame = self._convert_with_ffmpeg(frame)
-            video_frame.pts = self._frames
-            for packet in self._stream.encode(video_frame):
-                container.mux(packet)
         except _FOREIGN_ERRORS as exc:
+            self.abort()
+            raise MediaError(
+                f"converting frame {self._frames} of '{self._path}' failed: {exc}"
+            ) from exc
+        video_frame.pts = self._frames
+        while True:
+            try:
+                self._pending.put(video_frame, timeout=0.1)
+                break
+            except queue.Full:
+                self._raise_encoder_error()
+        self._frames += 1
+
+    def _encode_loop(self) -> None:
+        """The encoder thread: encodes and muxes queued frames until the None sentinel."""
+        container = self._container
+        while True:
+            item = self._pending.get()
+            if item is None or self._error is not None or container is None:
+                return
+            try:
+                for packet in self._stream.encode(item):
+                    container.mux(packet)
+            except BaseException as exc:
+                self._error = exc
+                return
+
+    def _stop_thread(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        while thread.is_alive():
+            with contextlib.suppress(queue.Full):
+                self._pending.put(None, timeout=0.05)
+            thread.join(timeout=0.05)
+            if thread.is_alive():  # it may be blocked on a full queue: make room
+                with contextlib.suppress(queue.Empty):
+                    self._pending.get_nowait()
+
+    def _raise_encoder_error(self) -> None:
+        if self._error is not None:
+            exc = self._error
             self.abort()
             raise MediaError(
                 f"encoding frame {self._frames} of '{self._path}' failed: {exc}"
             ) from exc
-        self._frames += 1
 
     def _convert_with_ffmpeg(self, frame: NDArray[np.uint8]) -> av.VideoFrame:
         """Converts with FFmpeg's scaler, for the pixel formats OpenCV cannot produce."""
@@ -374,7 +435,8 @@ class VideoWriter:
         except ValueError:  # rows not contiguous (a view or a crop): one copy is needed
             rgb = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(frame), format="rgb24")
         if not self._yuv:
-            return rgb
+            # The frame is encoded later on the encoder thread: give it its own copy.
+            return av.VideoFrame.from_numpy_buffer(np.array(frame), format="rgb24")
         return self._reformatter.reformat(
             rgb,
             format=self._settings.pix_fmt,
@@ -404,6 +466,9 @@ class VideoWriter:
             self.abort()
             raise MediaError(f"cannot finish '{self._path}': no frames were written")
         try:
+            self._stop_thread()
+            if self._error is not None:
+                raise MediaError(f"encoding '{self._path}' failed: {self._error}") from self._error
             for packet in self._stream.encode(None):
                 container.mux(packet)
             self._container = None
@@ -424,6 +489,8 @@ class VideoWriter:
         Safe to call at any time and more than once; after a successful :meth:`close` it
         does nothing, so a committed video is never deleted.
         """
+        self._error = self._error or _AbortedError()
+        self._stop_thread()
         container, self._container = self._container, None
         try:
             if container is not None:

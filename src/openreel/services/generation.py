@@ -11,18 +11,20 @@ Imports: backends, media, domain, errors.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from openreel.backends.base import (
     CancelCheck,
+    Frame,
     ProgressCallback,
     VideoBackend,
     never_cancelled,
     no_progress,
 )
 from openreel.domain import Artifact, GenerationResult, VideoRequest
+from openreel.errors import CancelledError
 from openreel.media.encode import EncoderSettings, VideoWriter, check_output_path
 from openreel.media.previews import PreviewCollector
 
@@ -57,6 +59,8 @@ def render_video(
     progress: ProgressCallback = no_progress,
     cancelled: CancelCheck = never_cancelled,
     on_plan: Callable[[GenerationResult], None] | None = None,
+    prefix: Iterable[Frame] = (),
+    prefix_frames: int = 0,
 ) -> GenerationResult:
     """Generates ``request`` with ``backend`` and writes it to ``output`` atomically.
 
@@ -70,6 +74,8 @@ def render_video(
         cancelled: Checked before every frame.
         on_plan: Called once before rendering with a result that has no artifacts yet, so
             callers can show what the backend understood while it works.
+        prefix: Frames to write before the backend's (an extension starts with its source).
+        prefix_frames: How many frames ``prefix`` yields (for progress).
 
     Returns:
         The request as run (seed fixed), the files written and the backend's interpretation.
@@ -85,13 +91,24 @@ def render_video(
     interpretation = dict(backend.describe(request))
     if on_plan is not None:
         on_plan(GenerationResult(request=request, artifacts=(), interpretation=interpretation))
-    total = request.frame_count
+    total = prefix_frames + request.frame_count
     collector = PreviewCollector(total) if previews is not None else None
     started = time.perf_counter()
-    with VideoWriter(
-        output, width=request.width, height=request.height, fps=request.fps, settings=encoder
-    ) as writer:
-        for index, frame in enumerate(backend.generate(request, progress, cancelled)):
+
+    def overall(done: int, _: int) -> None:
+        progress(prefix_frames + done, total)
+
+    def frames() -> Iterator[Frame]:
+        for done, frame in enumerate(prefix, start=1):
+            if cancelled():
+                raise CancelledError("generation was cancelled")
+            yield frame
+            progress(done, total)
+        yield from backend.generate(request, overall, cancelled)
+
+    size = {"width": request.width, "height": request.height, "fps": request.fps}
+    with VideoWriter(output, **size, settings=encoder) as writer:
+        for index, frame in enumerate(frames()):
             writer.write(frame)
             if collector is not None and collector.wants(index):
                 collector.add(index, frame)

@@ -28,7 +28,9 @@ W, H, FPS, FRAMES = 320, 180, 24, 48
 Image = npt.NDArray[np.uint8]
 
 
-def _renderer(plan: ScenePlan, *, seed: int = 1, frames: int = FRAMES, width: int = W, height: int = H) -> SceneRenderer:
+def _renderer(
+    plan: ScenePlan, *, seed: int = 1, frames: int = FRAMES, width: int = W, height: int = H
+) -> SceneRenderer:
     return SceneRenderer(plan, width=width, height=height, fps=FPS, frames=frames, seed=seed)
 
 
@@ -62,9 +64,19 @@ def test_render_precipitation_adds_particles_that_move(weather: Weather) -> None
     assert wet_motion > still_motion + 0.003
 
 
-@pytest.mark.parametrize(("setting", "has_water"), [(Setting.COAST, True), (Setting.LAKE, True), (Setting.DESERT, False), (Setting.COUNTRYSIDE, False)])
+@pytest.mark.parametrize(
+    ("setting", "has_water"),
+    [
+        (Setting.COAST, True),
+        (Setting.LAKE, True),
+        (Setting.DESERT, False),
+        (Setting.COUNTRYSIDE, False),
+    ],
+)
 def test_render_settings_with_water_have_a_water_region(setting: Setting, has_water: bool) -> None:
-    frame = _renderer(_still(setting=setting, time_of_day=TimeOfDay.DAY), width=640, height=360).render(0)
+    frame = _renderer(
+        _still(setting=setting, time_of_day=TimeOfDay.DAY), width=640, height=360
+    ).render(0)
     horizon = int(360 * (0.5 + HORIZON))
     band = frame[horizon + 10 : horizon + 60, 200:440].reshape(-1, 3).astype(np.int32)
     bluish = (band[:, 2] > band[:, 0] + 25).mean()
@@ -88,7 +100,14 @@ def test_render_every_subject_changes_the_frames(kind: SubjectKind) -> None:
     plain = _still(setting=setting, time_of_day=TimeOfDay.DAY)
     with_it = _still(setting=setting, time_of_day=TimeOfDay.DAY, subjects=(Subject(kind, 1),))
     a, b = _renderer(plain, width=480, height=270), _renderer(with_it, width=480, height=270)
-    changed = [int((np.abs(a.render(i).astype(np.int16) - b.render(i).astype(np.int16)).max(axis=2) > 24).sum()) for i in (0, 24, 47)]
+    changed = [
+        int(
+            (
+                np.abs(a.render(i).astype(np.int16) - b.render(i).astype(np.int16)).max(axis=2) > 24
+            ).sum()
+        )
+        for i in (0, 24, 47)
+    ]
     assert max(changed) > 150, f"{kind} changed only {changed} pixels"
 
 
@@ -100,7 +119,13 @@ def _shift(a: Image, b: Image) -> tuple[float, float]:
 
 
 def _ends(camera: Camera) -> tuple[Image, Image]:
-    plan = ScenePlan(setting=Setting.MOUNTAINS, time_of_day=TimeOfDay.DAY, weather=Weather.CLEAR, camera=camera, pace=Pace.FAST)
+    plan = ScenePlan(
+        setting=Setting.MOUNTAINS,
+        time_of_day=TimeOfDay.DAY,
+        weather=Weather.CLEAR,
+        camera=camera,
+        pace=Pace.FAST,
+    )
     r = _renderer(plan, frames=96, width=480, height=270)
     return r.render(0), r.render(95)
 
@@ -139,7 +164,9 @@ def test_render_push_in_magnifies_and_pull_out_shrinks() -> None:
 
 
 def test_render_same_seed_same_frames_other_seed_other_frames() -> None:
-    plan = ScenePlan(setting=Setting.COAST, weather=Weather.STORM, subjects=(Subject(SubjectKind.SAILBOAT, 2),))
+    plan = ScenePlan(
+        setting=Setting.COAST, weather=Weather.STORM, subjects=(Subject(SubjectKind.SAILBOAT, 2),)
+    )
     a, b, c = _renderer(plan, seed=3), _renderer(plan, seed=3), _renderer(plan, seed=4)
     for i in (0, 17, 47):
         assert np.array_equal(a.render(i), b.render(i))

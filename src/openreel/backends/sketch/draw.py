@@ -183,7 +183,7 @@ class CameraState:
         Near layers grow faster than far ones (a dolly, not a zoom lens), but far layers still
         grow a little so a push-in reads as one even over open sky.
         """
-        return self.height * self.zoom ** (0.35 + 0.65 * depth)
+        return float(self.height * self.zoom ** (0.35 + 0.65 * depth))
 
     def to_screen(
         self, xs: Points | float, ys: Points | float, depth: float

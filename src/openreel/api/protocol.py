@@ -1,0 +1,162 @@
+"""Wire models: the OpenAI video API, field for field, plus our documented additions.
+
+Field names and types copy ``openai/types/video.py``; our extras (seed, fps, phase, plan...)
+are added fields, never renamed ones, so any OpenAI client reads our responses unchanged.
+
+Imports: domain.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from openreel.domain import Job
+
+__all__ = [
+    "DeletedVideo",
+    "ErrorBody",
+    "ErrorEnvelope",
+    "FileObject",
+    "ModelCard",
+    "ModelList",
+    "Video",
+    "VideoError",
+    "VideoList",
+    "format_seconds",
+]
+
+
+def format_seconds(seconds: float) -> str:
+    """OpenAI sends seconds as a string: ``"10"``, or ``"2.5"`` when fractional."""
+    return f"{seconds:g}" if seconds != int(seconds) else str(int(seconds))
+
+
+class VideoError(BaseModel):
+    """Why a video failed."""
+
+    code: str
+    message: str
+    param: str | None = None
+    type: str | None = None
+
+
+class Video(BaseModel):
+    """The OpenAI video object, with OpenReel's extra fields after the standard ones."""
+
+    id: str
+    object: Literal["video"] = "video"
+    model: str
+    status: Literal["queued", "in_progress", "completed", "failed"]
+    progress: int = Field(ge=0, le=100)
+    created_at: int
+    completed_at: int | None = None
+    expires_at: int | None = None
+    prompt: str | None = None
+    seconds: str
+    size: str
+    remixed_from_video_id: str | None = None
+    error: VideoError | None = None
+    # OpenReel additions
+    seed: int | None = Field(
+        None, description="Seed used; the same request and seed give the same video."
+    )
+    fps: int = Field(description="Frames per second.")
+    phase: str = Field(
+        description="What the worker is doing: queued, rendering, finalizing, done..."
+    )
+    negative_prompt: str | None = None
+    extended_from_video_id: str | None = None
+    plan: dict[str, Any] | None = Field(
+        None, description="What the backend understood from the prompt."
+    )
+
+    @classmethod
+    def from_job(cls, job: Job) -> Video:
+        """Builds the wire object from a job row."""
+        req = job.request
+        return cls(
+            id=job.id,
+            model=req.model,
+            status=job.status.value,
+            progress=job.progress,
+            created_at=int(job.created_at),
+            completed_at=None if job.completed_at is None else int(job.completed_at),
+            expires_at=None if job.expires_at is None else int(job.expires_at),
+            prompt=req.prompt,
+            seconds=format_seconds(job.total_seconds or req.seconds),
+            size=req.size,
+            remixed_from_video_id=job.remixed_from,
+            error=None if job.error is None else VideoError(**job.error.to_dict()),
+            seed=req.seed,
+            fps=req.fps,
+            phase=job.phase,
+            negative_prompt=req.negative_prompt or None,
+            extended_from_video_id=job.extended_from,
+            plan=job.interpretation or None,
+        )
+
+
+class VideoList(BaseModel):
+    """A page of videos (``GET /v1/videos``)."""
+
+    object: Literal["list"] = "list"
+    data: list[Video]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class DeletedVideo(BaseModel):
+    """Answer to ``DELETE /v1/videos/{id}``."""
+
+    id: str
+    object: Literal["video.deleted"] = "video.deleted"
+    deleted: bool = True
+
+
+class ModelCard(BaseModel):
+    """One entry of ``GET /v1/models``, with what the model can make."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "openreel"
+    backend: str
+    capabilities: dict[str, Any]
+
+
+class ModelList(BaseModel):
+    """Answer to ``GET /v1/models``."""
+
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class FileObject(BaseModel):
+    """An uploaded file (reference images), in the OpenAI files shape."""
+
+    id: str
+    object: Literal["file"] = "file"
+    bytes: int
+    created_at: int
+    filename: str
+    purpose: str = "vision"
+
+
+class ErrorBody(BaseModel):
+    """The OpenAI error object."""
+
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error response: ``{"error": {...}}``."""
+
+    error: ErrorBody

@@ -1,0 +1,1 @@
+"""One module per resource: videos, models, files, events, health."""

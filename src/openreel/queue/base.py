@@ -1,0 +1,278 @@
+"""What every job queue shares: the protocols, the lease a runner works under, its error.
+
+Imports: storage, domain, errors.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from openreel.domain import Job, JobError
+from openreel.errors import ConflictError
+from openreel.storage.jobs import JobStore
+
+__all__ = [
+    "CANCEL_CHECK_INTERVAL",
+    "JobQueue",
+    "JobRunner",
+    "Lease",
+    "LeaseLostError",
+    "QueueStats",
+]
+
+CANCEL_CHECK_INTERVAL = 0.1
+"""Seconds during which :meth:`Lease.cancelled` answers from its cache instead of the store."""
+
+
+class LeaseLostError(ConflictError):
+    """The worker no longer holds its job: it was reclaimed, failed by an admin, or deleted.
+
+    The runner must stop at once and write nothing: the job is someone else's now.
+    """
+
+    default_code = "lease_lost"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    """A snapshot of a queue's workers.
+
+    Attributes:
+        workers: Worker threads alive.
+        busy: Workers running a job right now.
+    """
+
+    workers: int
+    busy: int
+
+
+class Lease:
+    """A worker's hold on one claimed job, handed to the runner.
+
+    The runner reports progress through :meth:`heartbeat` and polls :meth:`cancelled`
+    between steps. Both renew the lease in the store when a third of its length has passed
+    since the last renewal, so a runner that calls either regularly never loses its job to
+    another worker. Both are cheap enough to call on every frame: a heartbeat writes only
+    when progress rises, the phase changes or the lease is due, and the cancel flag is read
+    at most once per :data:`CANCEL_CHECK_INTERVAL`.
+
+    Thread-safe, so a runner may report from a helper thread.
+
+    Args:
+        store: The job store.
+        job: The claimed job (as returned by ``JobStore.claim``).
+        worker: The worker that claimed it.
+        lease_seconds: Lease length used for every renewal.
+        monotonic: Clock for the throttles (tests pass a fake one).
+        cancel_check_interval: Seconds a cancel-flag answer is reused.
+    """
+
+    def __init__(
+        self,
+        store: JobStore,
+        job: Job,
+        worker: str,
+        *,
+        lease_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        cancel_check_interval: float = CANCEL_CHECK_INTERVAL,
+    ) -> None:
+        self._store = store
+        self._job = job
+        self._worker = worker
+        self._lease_seconds = lease_seconds
+        self._monotonic = monotonic
+        self._cancel_interval = cancel_check_interval
+        self._lock = threading.Lock()
+        now = monotonic()
+        self._renewed_at = now  # the claim itself took the lease
+        self._progress = job.progress
+        self._phase = job.phase
+        self._cancel_checked_at: float | None = None
+        self._cancelled = False
+        self._lost = False
+        self._finished = False
+
+    @property
+    def job(self) -> Job:
+        """The job as it was claimed."""
+        return self._job
+
+    @property
+    def job_id(self) -> str:
+        """The claimed job's id."""
+        return self._job.id
+
+    @property
+    def worker(self) -> str:
+        """The id of the worker holding the lease."""
+        return self._worker
+
+    @property
+    def lease_seconds(self) -> float:
+        """Length of each renewal."""
+        return self._lease_seconds
+
+    @property
+    def finished(self) -> bool:
+        """Whether :meth:`complete` or :meth:`fail` succeeded through this lease."""
+        return self._finished
+
+    def heartbeat(
+        self,
+        progress: int | None = None,
+        phase: str | None = None,
+        *,
+        interpretation: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Reports progress and keeps the lease alive.
+
+        Args:
+            progress: Percent done (0-100); lower values than already reported are ignored.
+            phase: What the worker is doing now (``rendering``, ``encoding``...).
+            interpretation: What the backend understood, to show while it works.
+
+        Raises:
+            LeaseLostError: The store says this worker no longer holds the job.
+        """
+        with self._lock:
+            self._check_not_lost()
+            changed = interpretation is not None
+            if progress is not None and max(0, min(100, int(progress))) > self._progress:
+                changed = True
+            if phase is not None and phase != self._phase:
+                changed = True
+            if changed or self._renewal_due():
+                self._renew(progress, phase, interpretation)
+
+    def cancelled(self) -> bool:
+        """Whether someone asked to stop this job (the store is read at most every 100 ms).
+
+        Also renews the lease when due, so a long step that only polls this stays owned.
+
+        Raises:
+            LeaseLostError: The store says this worker no longer holds the job.
+        """
+        with self._lock:
+            self._check_not_lost()
+            if self._renewal_due():
+                self._renew(None, None, None)
+            now = self._monotonic()
+            if self._cancelled:
+                return True
+            if self._cancel_checked_at is None or now - self._cancel_checked_at >= (
+                self._cancel_interval
+            ):
+                self._cancelled = self._store.is_cancel_requested(self._job.id)
+                self._cancel_checked_at = now
+            return self._cancelled
+
+    def complete(
+        self,
+        *,
+        artifacts: Mapping[str, str],
+        interpretation: Mapping[str, Any],
+        total_seconds: float,
+        expires_at: float | None,
+    ) -> Job:
+        """Completes the job through the store (see ``JobStore.complete``).
+
+        Raises:
+            LeaseLostError: This worker no longer holds the job.
+        """
+        with self._lock:
+            self._check_not_lost()
+            try:
+                job = self._store.complete(
+                    self._job.id,
+                    self._worker,
+                    artifacts=artifacts,
+                    interpretation=interpretation,
+                    total_seconds=total_seconds,
+                    expires_at=expires_at,
+                )
+            except ConflictError as exc:
+                self._lost = True
+                raise LeaseLostError(exc.message) from exc
+            self._finished = True
+            return job
+
+    def fail(self, error: JobError) -> Job:
+        """Fails the job through the store (see ``JobStore.fail``).
+
+        Raises:
+            LeaseLostError: This worker no longer holds the job.
+        """
+        with self._lock:
+            self._check_not_lost()
+            try:
+                job = self._store.fail(self._job.id, self._worker, error)
+            except ConflictError as exc:
+                self._lost = True
+                raise LeaseLostError(exc.message) from exc
+            self._finished = True
+            return job
+
+    def _renewal_due(self) -> bool:
+        return self._monotonic() - self._renewed_at >= self._lease_seconds / 3
+
+    def _check_not_lost(self) -> None:
+        if self._lost:
+            raise LeaseLostError(
+                f"worker {self._worker} no longer holds video {self._job.id}; stop without writing"
+            )
+
+    def _renew(
+        self, progress: int | None, phase: str | None, interpretation: Mapping[str, Any] | None
+    ) -> None:
+        started = self._monotonic()
+        held = self._store.heartbeat(
+            self._job.id,
+            self._worker,
+            lease_seconds=self._lease_seconds,
+            progress=progress,
+            phase=phase,
+            interpretation=interpretation,
+        )
+        if not held:
+            self._lost = True
+            self._check_not_lost()
+        # Counted from before the write: the stored lease runs from about then.
+        self._renewed_at = started
+        if progress is not None:
+            self._progress = max(self._progress, min(100, int(progress)))
+        if phase is not None:
+            self._phase = phase
+
+
+class JobRunner(Protocol):
+    """Runs one claimed job to its end.
+
+    The runner completes or fails the job itself (through the store or the lease). It
+    should call ``lease.heartbeat`` as it progresses and stop when ``lease.cancelled()``
+    turns True (failing the job as cancelled) or when :class:`LeaseLostError` is raised
+    (writing nothing). An exception that escapes fails the job as an internal error.
+    """
+
+    def __call__(self, job: Job, lease: Lease) -> None:
+        """Runs ``job`` under ``lease``."""
+
+
+class JobQueue(Protocol):
+    """Hands jobs from the ``jobs`` table to a runner."""
+
+    def start(self, runner: JobRunner) -> None:
+        """Starts the workers; each claimed job is passed to ``runner``."""
+
+    def notify(self) -> None:
+        """Says a job was just enqueued, so an idle worker looks now instead of at its next poll."""
+
+    def stop(self, timeout: float) -> None:
+        """Stops taking jobs and waits up to ``timeout`` seconds for running ones to return."""
+
+    def stats(self) -> QueueStats:
+        """How many workers exist and how many are busy."""

@@ -1,0 +1,216 @@
+"""The embedded queue: worker threads inside the server process, claiming from SQLite.
+
+This is the one-machine tier (DESIGN.md, "Jobs, queue and scale"). Each worker thread
+loops: claim the oldest job it can serve (one short write transaction), run it, repeat; when
+nothing is claimable it sleeps until :meth:`EmbeddedQueue.notify` says a job was enqueued, or
+until ``poll_interval`` passes (jobs enqueued by another process, expired leases). Because
+claims are transactions on the shared table, several processes may run embedded queues on one
+database at once without running a job twice.
+
+Imports: queue.base, storage, domain, errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Collection
+
+from openreel.domain import Job, JobError, JobStatus
+from openreel.errors import ConflictError, NotFoundError, OpenReelError
+from openreel.queue.base import JobRunner, Lease, LeaseLostError, QueueStats
+from openreel.storage.jobs import JobStore
+
+__all__ = ["INTERNAL_ERROR", "UNFINISHED_ERROR", "EmbeddedQueue"]
+
+INTERNAL_ERROR = JobError(
+    code="internal_error",
+    message="the worker failed unexpectedly; see the server log",
+    type="server_error",
+)
+"""How a job fails when its runner raised something unexpected (details go to the log only)."""
+
+UNFINISHED_ERROR = JobError(
+    code="internal_error",
+    message="the worker stopped without finishing the video; see the server log",
+    type="server_error",
+)
+"""How a job fails when its runner returned without completing or failing it."""
+
+_log = logging.getLogger(__name__)
+
+
+class EmbeddedQueue:
+    """N daemon worker threads claiming jobs from the store.
+
+    Args:
+        store: The job store (shared with the API).
+        workers: Number of worker threads (jobs run at once).
+        lease_seconds: Lease length; a job whose worker is silent this long is reclaimed.
+        poll_interval: Longest sleep between claims when idle and not notified.
+        models: Only run jobs for these models; None runs every model.
+        worker_prefix: Start of every worker id written to job rows; defaults to
+            ``hostname:pid``. Each id also gets the thread's index and a random suffix, so
+            ids never repeat across restarts.
+        max_attempts: Fail a job as ``worker_lost`` instead of claiming it again once it
+            has been claimed this many times; None retries forever.
+    """
+
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        workers: int = 1,
+        lease_seconds: float = 30.0,
+        poll_interval: float = 0.5,
+        models: Collection[str] | None = None,
+        worker_prefix: str | None = None,
+        max_attempts: int | None = 3,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1; got {workers!r}")
+        if lease_seconds <= 0 or poll_interval <= 0:
+            raise ValueError("lease_seconds and poll_interval must be positive")
+        self._store = store
+        self._workers = workers
+        self._lease_seconds = lease_seconds
+        self._poll_interval = poll_interval
+        self._models = None if models is None else frozenset(models)
+        self._prefix = worker_prefix or f"{socket.gethostname()}:{os.getpid()}"
+        self._max_attempts = max_attempts
+        # notify() bumps the generation under the condition; a worker sleeps only if the
+        # generation it saw before its (empty) claim is still current, so no wake-up is lost.
+        self._cond = threading.Condition()
+        self._generation = 0
+        self._stopping = False
+        self._threads: list[threading.Thread] = []
+        self._busy = 0
+
+    def start(self, runner: JobRunner) -> None:
+        """Starts the worker threads.
+
+        Raises:
+            ConflictError: The queue is already running.
+        """
+        with self._cond:
+            if any(thread.is_alive() for thread in self._threads):
+                raise ConflictError("the embedded queue is already running")
+            self._stopping = False
+            nonce = secrets.token_hex(3)
+            self._threads = [
+                threading.Thread(
+                    target=self._loop,
+                    args=(f"{self._prefix}/{index}.{nonce}", runner),
+                    name=f"openreel-worker-{index}",
+                    daemon=True,
+                )
+                for index in range(self._workers)
+            ]
+        for thread in self._threads:
+            thread.start()
+
+    def notify(self) -> None:
+        """Wakes an idle worker now (call after enqueueing a job)."""
+        with self._cond:
+            self._generation += 1
+            self._cond.notify_all()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stops claiming and waits up to ``timeout`` seconds for the workers to return.
+
+        Jobs still running when the time is up are left ``in_progress``: their lease
+        expires and another worker (or ``recover_interrupted`` at the next start) requeues
+        them.
+        """
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        alive = [thread.name for thread in self._threads if thread.is_alive()]
+        if alive:
+            _log.warning("workers still running a job after %.1f s: %s", timeout, alive)
+
+    def stats(self) -> QueueStats:
+        """How many worker threads are alive and how many are running a job."""
+        with self._cond:
+            return QueueStats(
+                workers=sum(thread.is_alive() for thread in self._threads), busy=self._busy
+            )
+
+    def _loop(self, worker: str, runner: JobRunner) -> None:
+        _log.info("worker %s started", worker)
+        while True:
+            with self._cond:
+                if self._stopping:
+                    break
+                seen = self._generation
+            job: Job | None = None
+            try:
+                job = self._store.claim(
+                    worker,
+                    lease_seconds=self._lease_seconds,
+                    models=self._models,
+                    max_attempts=self._max_attempts,
+                )
+            except Exception:
+                _log.exception("worker %s could not claim a job", worker)
+            if job is None:
+                with self._cond:
+                    if not self._stopping and self._generation == seen:
+                        self._cond.wait(self._poll_interval)
+                continue
+            with self._cond:
+                self._busy += 1
+            try:
+                self._run(job, worker, runner)
+            finally:
+                with self._cond:
+                    self._busy -= 1
+        _log.info("worker %s stopped", worker)
+
+    def _run(self, job: Job, worker: str, runner: JobRunner) -> None:
+        lease = Lease(self._store, job, worker, lease_seconds=self._lease_seconds)
+        try:
+            runner(job, lease)
+        except LeaseLostError:
+            _log.warning("worker %s lost video %s; another worker owns it now", worker, job.id)
+            return
+        except OpenReelError as exc:
+            # Our errors carry a message meant for people; keep their code and type.
+            _log.warning("video %s failed: %s", job.id, exc.message, exc_info=True)
+            self._fail(job.id, worker, _job_error(exc))
+            return
+        except Exception:
+            _log.exception("worker %s failed unexpectedly on video %s", worker, job.id)
+            self._fail(job.id, worker, INTERNAL_ERROR)
+            return
+        if lease.finished:
+            return
+        try:
+            current = self._store.get(job.id)
+        except NotFoundError:
+            return  # deleted while running
+        except Exception:
+            _log.exception("could not read video %s after its runner returned", job.id)
+            return
+        if current.status is JobStatus.IN_PROGRESS and current.worker == worker:
+            _log.error("runner returned without finishing video %s; failing it", job.id)
+            self._fail(job.id, worker, UNFINISHED_ERROR)
+
+    def _fail(self, job_id: str, worker: str, error: JobError) -> None:
+        try:
+            self._store.fail(job_id, worker, error)
+        except (ConflictError, NotFoundError) as exc:
+            _log.info("video %s was not failed (%s)", job_id, exc.message)
+        except Exception:
+            _log.exception("could not mark video %s as failed", job_id)
+
+
+def _job_error(exc: OpenReelError) -> JobError:
+    return JobError(code=exc.code, message=exc.message, type=exc.error_type, param=exc.param)

@@ -1,0 +1,318 @@
+"""JobService: admission, ownership, cancellation and the work a queue worker does for a job.
+
+Admission checks the request against its backend, fixes the seed and records what the backend
+understood before anything is queued, so a bad request fails fast with a 400 and the client
+sees the plan at once. ``run`` is the one body every worker executes (the embedded threads
+today, Celery workers later): it streams frames into the job's artifact folder, reports
+progress through the lease, honours cancellation at every frame, and completes or fails the
+job row; a job either ends with all its files in place or with none.
+
+Imports: backends, media, storage, queue, domain, errors, services.generation.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from openreel.backends.base import Frame
+from openreel.backends.registry import BackendRegistry
+from openreel.domain import ImageInput, Job, JobError, JobStatus, Principal, VideoRequest
+from openreel.errors import (
+    CancelledError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    OpenReelError,
+)
+from openreel.media.encode import EncoderSettings
+from openreel.media.images import read_image
+from openreel.media.probe import iter_frames, probe
+from openreel.queue.base import JobQueue, Lease, LeaseLostError
+from openreel.services.generation import PreviewPaths, render_video
+from openreel.storage.artifacts import ArtifactStore
+from openreel.storage.jobs import JobPage, JobStore
+
+__all__ = ["MAX_EXTENDED_SECONDS", "Content", "JobService"]
+
+log = logging.getLogger(__name__)
+
+MAX_EXTENDED_SECONDS = 120.0
+"""Longest total an extension may stitch to (the OpenAI limit)."""
+
+_VARIANTS = {
+    "video": ("video.mp4", "video/mp4"),
+    "thumbnail": ("thumbnail.webp", "image/webp"),
+    "spritesheet": ("spritesheet.jpg", "image/jpeg"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """A downloadable artifact.
+
+    Attributes:
+        path: Where the file lies.
+        media_type: Its MIME type.
+        filename: A download name for people.
+    """
+
+    path: Path
+    media_type: str
+    filename: str
+
+
+class JobService:
+    """Everything the API does with videos, and the worker body that makes them."""
+
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        artifacts: ArtifactStore,
+        registry: BackendRegistry,
+        queue: JobQueue,
+        encoder: EncoderSettings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._artifacts = artifacts
+        self._registry = registry
+        self._queue = queue
+        self._encoder = encoder
+        self._clock = clock
+
+    # ----- admission -------------------------------------------------------------------------
+
+    def submit(
+        self,
+        principal: Principal,
+        request: VideoRequest,
+        *,
+        remixed_from: str | None = None,
+        extended_from: str | None = None,
+        total_seconds: float | None = None,
+    ) -> Job:
+        """Checks, records and queues a new video for ``principal``.
+
+        Raises:
+            InvalidRequestError: The backend cannot serve the request (names the parameter).
+        """
+        backend = self._registry.for_model(request.model)
+        backend.check(request)
+        request = request.with_seed()
+        job = Job(
+            id=Job.new_id(),
+            owner_id=principal.id,
+            request=request,
+            created_at=self._clock(),
+            remixed_from=remixed_from,
+            extended_from=extended_from,
+            interpretation=dict(backend.describe(request)),
+            total_seconds=total_seconds if total_seconds is not None else request.seconds,
+        )
+        reference_path = None
+        if request.input_reference is not None:
+            reference_path = self._save_reference(job.id, request.input_reference)
+        created = self._store.create(
+            replace(job, request=request), input_reference_path=reference_path
+        )
+        self._queue.notify()
+        return created
+
+    def _save_reference(self, job_id: str, image: ImageInput) -> str:
+        suffix = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}[image.media_type]
+        path = self._artifacts.path(job_id, f"input.{suffix}")
+        self._artifacts.write_bytes_atomic(path, image.data)
+        return self._artifacts.relative(path)
+
+    def remix(self, principal: Principal, video_id: str, prompt: str) -> Job:
+        """A new video with the same settings and seed as ``video_id`` and a new prompt."""
+        source = self._completed(principal, video_id, "remix")
+        request = replace(source.request, prompt=prompt, input_reference=self._reference(source))
+        return self.submit(principal, request, remixed_from=source.id)
+
+    def extend(self, principal: Principal, video_id: str, prompt: str, seconds: float) -> Job:
+        """A new video that continues ``video_id`` for ``seconds`` more, stitched to it."""
+        source = self._completed(principal, video_id, "extend")
+        before = source.total_seconds or source.request.seconds
+        if before + seconds > MAX_EXTENDED_SECONDS:
+            raise InvalidRequestError.for_value(
+                "seconds",
+                seconds,
+                f"would make the video longer than {MAX_EXTENDED_SECONDS:g} s (it is {before:g} s)",
+            )
+        frames_before = probe(self._artifacts.resolve(source.artifacts["video"])).frames
+        request = replace(
+            source.request,
+            prompt=prompt,
+            seconds=seconds,
+            frame_offset=frames_before,
+            input_reference=None,
+        )
+        return self.submit(
+            principal, request, extended_from=source.id, total_seconds=before + seconds
+        )
+
+    # ----- reading -----------------------------------------------------------------------------
+
+    def get(self, principal: Principal, video_id: str) -> Job:
+        """The job, if ``principal`` may see it (else 404, never 403)."""
+        try:
+            job = self._store.get(video_id)
+        except NotFoundError:
+            raise NotFoundError(f"no video with id {video_id!r}", param="video_id") from None
+        if job.owner_id != principal.id and not principal.is_admin:
+            raise NotFoundError(f"no video with id {video_id!r}", param="video_id")
+        return job
+
+    def list(
+        self, principal: Principal, *, after: str | None, limit: int, order: Literal["asc", "desc"]
+    ) -> JobPage:
+        """A page of the principal's videos (everyone's for admins)."""
+        if after is not None:
+            self.get(principal, after)
+        owner = None if principal.is_admin else principal.id
+        return self._store.list(owner, after=after, limit=limit, order=order)
+
+    def content(self, principal: Principal, video_id: str, variant: str) -> Content:
+        """The file behind a finished video's ``variant``.
+
+        Raises:
+            InvalidRequestError: Unknown variant.
+            ConflictError: The video is not completed yet (or failed).
+        """
+        if variant not in _VARIANTS:
+            raise InvalidRequestError.for_value(
+                "variant", variant, f"must be one of {', '.join(_VARIANTS)}"
+            )
+        job = self.get(principal, video_id)
+        if job.status is not JobStatus.COMPLETED:
+            raise ConflictError(
+                f"video {video_id} is {job.status.value}; its content is available once it is completed",
+                param="video_id",
+            )
+        name, media_type = _VARIANTS[variant]
+        relative = job.artifacts.get(variant)
+        if relative is None:
+            raise NotFoundError(f"video {video_id} has no {variant}", param="variant")
+        return Content(self._artifacts.resolve(relative), media_type, f"{video_id}-{name}")
+
+    # ----- changing ----------------------------------------------------------------------------
+
+    def cancel(self, principal: Principal, video_id: str) -> Job:
+        """Cancels a queued or running video (running ones stop at their next frame)."""
+        self.get(principal, video_id)
+        return self._store.request_cancel(video_id)
+
+    def delete(self, principal: Principal, video_id: str) -> Job:
+        """Deletes a video and its files, cancelling it first if it is still being made."""
+        job = self.get(principal, video_id)
+        if not job.status.is_final:
+            job = self._store.request_cancel(video_id)
+        self._store.delete(video_id)
+        self._artifacts.delete_job(video_id)
+        return job
+
+    # ----- the worker body -----------------------------------------------------------------
+
+    def run(self, job: Job, lease: Lease) -> None:
+        """Makes the video of ``job``; completes or fails its row. Called by queue workers."""
+        try:
+            self._run(job, lease)
+        except LeaseLostError:
+            log.warning("job %s: lease lost to another worker; leaving it to them", job.id)
+        except CancelledError:
+            self._delete_outputs(job.id)
+            self._fail(
+                job,
+                lease,
+                JobError("cancelled", "the video was cancelled", "invalid_request_error"),
+            )
+        except OpenReelError as exc:
+            self._delete_outputs(job.id)
+            self._fail(job, lease, JobError(exc.code, exc.message, exc.error_type, exc.param))
+
+    def _fail(self, job: Job, lease: Lease, error: JobError) -> None:
+        try:
+            self._store.fail(job.id, lease.worker, error)
+        except (ConflictError, NotFoundError):
+            log.info("job %s: gone or taken before it could be marked failed", job.id)
+
+    def _run(self, job: Job, lease: Lease) -> None:
+        request = replace(job.request, input_reference=self._reference(job))
+        backend = self._registry.for_model(request.model)
+        video = self._artifacts.path(job.id, "video.mp4")
+        previews = PreviewPaths(
+            self._artifacts.path(job.id, "thumbnail.webp"),
+            self._artifacts.path(job.id, "spritesheet.jpg"),
+        )
+        lease.heartbeat(progress=0, phase="rendering")
+        reported = {"pct": -1, "at": 0.0}
+
+        def progress(done: int, total: int) -> None:
+            pct = min(95, math.floor(95 * done / max(total, 1)))
+            now = time.monotonic()
+            if pct != reported["pct"] or now - reported["at"] > 1.0:
+                reported["pct"], reported["at"] = pct, now
+                lease.heartbeat(progress=pct, phase="rendering")
+
+        prefix: Iterator[Frame] = iter(())
+        prefix_frames = 0
+        if job.extended_from is not None:
+            source = self._store.get(job.extended_from)
+            source_path = self._artifacts.resolve(source.artifacts["video"])
+            prefix_frames = probe(source_path).frames
+            prefix = iter_frames(source_path)
+        result = render_video(
+            backend,
+            request,
+            video,
+            encoder=self._encoder,
+            previews=previews,
+            progress=progress,
+            cancelled=lease.cancelled,
+            prefix=prefix,
+            prefix_frames=prefix_frames,
+        )
+        lease.heartbeat(progress=99, phase="finalizing")
+        artifacts = {a.kind: self._artifacts.relative(Path(a.path)) for a in result.artifacts}
+        try:
+            self._store.complete(
+                job.id,
+                lease.worker,
+                artifacts=artifacts,
+                interpretation=result.interpretation,
+                total_seconds=(prefix_frames + result.frames) / request.fps,
+                expires_at=None,
+            )
+        except (ConflictError, NotFoundError):
+            # Deleted or cancelled while finishing, or the lease moved on: take the files back.
+            log.info(
+                "job %s: could not be completed (deleted or reclaimed); removing its files", job.id
+            )
+            self._delete_outputs(job.id)
+
+    def _completed(self, principal: Principal, video_id: str, action: str) -> Job:
+        job = self.get(principal, video_id)
+        if job.status is not JobStatus.COMPLETED:
+            raise ConflictError(
+                f"only completed videos can be used to {action}; {video_id} is {job.status.value}",
+                param="video_id",
+            )
+        return job
+
+    def _reference(self, job: Job) -> ImageInput | None:
+        relative = self._store.get_input_reference_path(job.id)
+        if relative is None:
+            return None
+        return read_image(self._artifacts.resolve(relative).read_bytes())
+
+    def _delete_outputs(self, job_id: str) -> None:
+        for name in ("video.mp4", "thumbnail.webp", "spritesheet.jpg"):
+            self._artifacts.path(job_id, name, create=False).unlink(missing_ok=True)

@@ -1,0 +1,299 @@
+"""The database: engine, schema and migrations.
+
+One :class:`Database` wraps one SQLAlchemy engine. The schema is written with SQLAlchemy Core
+``Table`` objects (the stores build their statements from them) and created or upgraded only by
+the Alembic migrations shipped inside this package, so an installed wheel can migrate itself
+with no ``alembic.ini``.
+
+SQLite is the one-machine default. Every SQLite connection gets WAL mode (readers never block
+the writer), a 30-second busy timeout (writers queue instead of failing), ``synchronous=NORMAL``
+(safe with WAL, far fewer fsyncs) and enforced foreign keys. SQLAlchemy, not the ``sqlite3``
+driver, emits ``BEGIN``, so that :meth:`Database.begin` can open write transactions with
+``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes fails with
+``SQLITE_BUSY`` without waiting, while an immediate one takes the write lock up front and
+waits its turn (reference/serving.md, section 4.1).
+
+Imports: SQLAlchemy and Alembic only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+__all__ = [
+    "FILES",
+    "JOBS",
+    "METADATA",
+    "MIGRATIONS_DIR",
+    "PRINCIPALS",
+    "SQLITE_PRAGMAS",
+    "TOKENS",
+    "Database",
+]
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+"""Alembic script folder shipped inside the package (env.py, script.py.mako, versions/)."""
+
+DATABASE_FILE = "openreel.db"
+"""Name of the SQLite file inside the data folder."""
+
+SQLITE_PRAGMAS = (
+    # First, so that even switching the journal mode waits for a busy database.
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+)
+"""Statements run on every new SQLite connection (never on other databases)."""
+
+_BEGIN_OPTION = "openreel_sqlite_begin"
+_PG_MIGRATION_LOCK = 0x0E4E_4EE1
+"""Key of the PostgreSQL advisory lock that serialises concurrent migrations."""
+
+_NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+METADATA = sa.MetaData(naming_convention=_NAMING)
+"""The schema as the code expects it; migrations must produce exactly this (a test checks)."""
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+_BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+PRINCIPALS = sa.Table(
+    "principals",
+    METADATA,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+TOKENS = sa.Table(
+    "tokens",
+    METADATA,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "principal_id",
+        sa.String(64),
+        sa.ForeignKey("principals.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("token_hash", sa.String(128), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(32), nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=True),
+    sa.Column("revoked_at", sa.Float, nullable=True),
+    sa.Column("last_used_at", sa.Float, nullable=True),
+)
+
+FILES = sa.Table(
+    "files",
+    METADATA,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("owner_id", sa.String(64), nullable=False, index=True),
+    sa.Column("filename", sa.String(255), nullable=False),
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+JOBS = sa.Table(
+    "jobs",
+    METADATA,
+    # Insertion order: breaks created_at ties for the claim and for cursor pagination.
+    sa.Column("seq", _BIG_ID, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False, unique=True),
+    sa.Column("owner_id", sa.String(64), nullable=False),
+    sa.Column("request", sa.Text, nullable=False),
+    sa.Column("input_reference_path", sa.Text, nullable=True),
+    sa.Column("model", sa.String(200), nullable=False, index=True),
+    sa.Column("seed", sa.BigInteger, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("progress", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("phase", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=True),
+    sa.Column("completed_at", sa.Float, nullable=True),
+    sa.Column("expires_at", sa.Float, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("remixed_from", sa.String(64), nullable=True),
+    sa.Column("extended_from", sa.String(64), nullable=True),
+    sa.Column("interpretation", sa.Text, nullable=False),
+    sa.Column("artifacts", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("lease_until", sa.Float, nullable=True),
+    sa.Column("worker", sa.String(200), nullable=True),
+    sa.Column("total_seconds", sa.Float, nullable=True),
+    sa.Index("ix_jobs_status_created_at_seq", "status", "created_at", "seq"),
+    sa.Index("ix_jobs_owner_id_created_at_seq", "owner_id", "created_at", "seq"),
+    sqlite_autoincrement=True,
+)
+"""One row per video: the single source of truth (DESIGN.md, "Jobs, queue and scale")."""
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:
+    """Runs the pragmas and hands BEGIN over to SQLAlchemy (see the module docstring)."""
+    # isolation_level=None stops the sqlite3 driver from emitting its own (deferred) BEGIN.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Emits BEGIN, or BEGIN IMMEDIATE for connections from :meth:`Database.begin`."""
+    mode = connection.get_execution_options().get(_BEGIN_OPTION, "")
+    connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def _is_file_sqlite(url: URL) -> bool:
+    database = url.database or ""
+    return database not in ("", ":memory:") and url.query.get("mode") != "memory"
+
+
+class Database:
+    """One database, its connection pool and its migrations.
+
+    Stores share one ``Database`` per process; it is safe to use from many threads.
+
+    Args:
+        url: SQLAlchemy URL, e.g. ``sqlite:////srv/openreel/openreel.db`` or a PostgreSQL URL.
+        **engine_options: Extra ``sqlalchemy.create_engine`` arguments (pool sizes, echo).
+    """
+
+    def __init__(self, url: str | URL, **engine_options: Any) -> None:
+        self._url = make_url(url)
+        self._sqlite = self._url.get_backend_name() == "sqlite"
+        options: dict[str, Any] = {}
+        if self._sqlite and _is_file_sqlite(self._url):
+            # Worker threads plus API threads can outnumber the default pool of 5 + 10; a
+            # SQLite connection is cheap, and waiting for one would only add latency.
+            options.update(pool_size=8, max_overflow=-1)
+        options.update(engine_options)
+        self._engine = sa.create_engine(self._url, **options)
+        if self._sqlite:
+            event.listen(self._engine, "connect", _sqlite_connect)
+            event.listen(self._engine, "begin", _sqlite_begin)
+        self._writer = self._engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> Database:
+        """The SQLite database of a data folder (``data_dir/openreel.db``), creating the folder.
+
+        Args:
+            data_dir: The server's data folder.
+        """
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path = data_dir.resolve() / DATABASE_FILE
+        return cls(URL.create("sqlite", database=str(path)))
+
+    @property
+    def url(self) -> URL:
+        """The database URL (render with ``hide_password=True`` before logging it)."""
+        return self._url
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for code that needs something the helpers do not offer."""
+        return self._engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether this is SQLite (one writer at a time, no ``SKIP LOCKED``)."""
+        return self._sqlite
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection in a read transaction (one consistent snapshot), rolled back at exit.
+
+        Yields:
+            The connection.
+        """
+        with self._engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A write transaction, committed at exit unless an exception escapes.
+
+        On SQLite it starts with ``BEGIN IMMEDIATE``: it takes the write lock first (waiting
+        up to the busy timeout for other writers), so a read-then-write inside it can never
+        fail with ``SQLITE_BUSY`` half way, and a claim is atomic across processes.
+
+        Yields:
+            The connection.
+        """
+        with self._writer.connect() as connection, connection.begin():
+            yield connection
+
+    def migrate(self) -> None:
+        """Upgrades the schema to the newest migration (Alembic ``upgrade head``).
+
+        Safe to call on every start, and from several processes at once: the whole upgrade
+        runs inside one write transaction (SQLite DDL is transactional; PostgreSQL also takes
+        an advisory lock), so a second caller waits, then finds the schema current and does
+        nothing.
+        """
+        config = self.alembic_config()
+        with self.begin() as connection:
+            if self._url.get_backend_name() == "postgresql":
+                connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+                )
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def current_revision(self) -> str | None:
+        """The Alembic revision the database is at, or None before the first migration."""
+        with self.read() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def alembic_config(self) -> Config:
+        """An Alembic ``Config`` for this database built in code (no ``alembic.ini``).
+
+        ``env.py`` uses the connection placed in ``config.attributes["connection"]`` when
+        there is one (as :meth:`migrate` does), else this URL.
+        """
+        config = Config()
+        # ConfigParser interpolates "%", so a path or password containing one must be escaped.
+        config.set_main_option("script_location", _escape(str(MIGRATIONS_DIR)))
+        config.set_main_option("path_separator", "os")
+        config.set_main_option(
+            "sqlalchemy.url", _escape(self._url.render_as_string(hide_password=False))
+        )
+        return config
+
+    def dispose(self) -> None:
+        """Closes every pooled connection (call at shutdown, and in tests before deleting)."""
+        self._engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self._url.render_as_string(hide_password=True)!r})"
+
+
+def _escape(value: str) -> str:
+    return re.sub("%", "%%", value)

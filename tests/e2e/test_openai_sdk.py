@@ -1,0 +1,109 @@
+"""The official ``openai`` SDK, unmodified, against a real OpenReel server process."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import openai
+import pytest
+from openai import OpenAI
+
+from openreel.media.probe import probe
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import LiveServer
+
+SMALL = {"model": "openreel-sketch", "seconds": "2", "size": "160x96"}
+
+
+@pytest.fixture
+def client(live_server: LiveServer) -> OpenAI:
+    return OpenAI(base_url=live_server.base_url, api_key=live_server.tokens["alice"], max_retries=0)
+
+
+@pytest.fixture(autouse=True)
+def _sdk_deprecations() -> None:
+    # The SDK marks its video methods deprecated (OpenAI retired its own service); the wire
+    # API is what we test, so the notice is not a failure here.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module="openai")
+
+
+def test_sdk_create_and_poll_then_download_all_variants(client: OpenAI, tmp_path: Path) -> None:
+    video = client.videos.create_and_poll(prompt="a lighthouse on a stormy coast at dusk", **SMALL)  # type: ignore[arg-type]
+    assert video.status == "completed", video.error
+    assert video.progress == 100
+    assert video.id.startswith("video_")
+    assert video.seconds == "2"
+    assert video.size == "160x96"
+    assert video.completed_at is not None
+    assert video.completed_at >= video.created_at
+    out = tmp_path / "out.mp4"
+    client.videos.download_content(video.id, variant="video").write_to_file(out)
+    info = probe(out)
+    assert (info.width, info.height, info.codec, info.frames) == (160, 96, "h264", 48)
+    thumb = client.videos.download_content(video.id, variant="thumbnail").read()
+    assert thumb[:4] == b"RIFF"
+    assert thumb[8:12] == b"WEBP"
+    sprite = client.videos.download_content(video.id, variant="spritesheet").read()
+    assert sprite[:3] == b"\xff\xd8\xff"
+
+
+def test_sdk_retrieve_and_extra_fields(client: OpenAI) -> None:
+    created = client.videos.create(prompt="a balloon over the countryside at dawn", **SMALL)  # type: ignore[arg-type]
+    assert created.status in ("queued", "in_progress")
+    again = client.videos.retrieve(created.id)
+    assert again.id == created.id
+    extra = again.model_extra or {}
+    assert isinstance(extra.get("seed"), int)
+    assert extra.get("fps") == 24
+    assert extra["plan"]["plan"]["setting"] == "countryside"
+
+
+def test_sdk_list_auto_paginates_in_both_orders(client: OpenAI, live_server: LiveServer) -> None:
+    bob = OpenAI(base_url=live_server.base_url, api_key=live_server.tokens["bob"], max_retries=0)
+    made = [bob.videos.create(prompt=f"boat number {i}", **SMALL).id for i in range(5)]  # type: ignore[arg-type]
+    newest_first = [v.id for v in bob.videos.list(limit=2)]
+    assert newest_first == list(reversed(made))
+    oldest_first = [v.id for v in bob.videos.list(limit=2, order="asc")]
+    assert oldest_first == made
+    assert not set(made) & {v.id for v in client.videos.list(limit=100)}
+
+
+def test_sdk_remix_keeps_seed_and_settings(client: OpenAI) -> None:
+    source = client.videos.create_and_poll(prompt="a castle in the mountains", **SMALL)  # type: ignore[arg-type]
+    remix = client.videos.remix(source.id, prompt="a castle in the mountains at night")
+    assert remix.remixed_from_video_id == source.id
+    assert (remix.model_extra or {})["seed"] == (source.model_extra or {})["seed"]
+    assert remix.size == source.size
+    assert remix.seconds == source.seconds
+    done = client.videos.poll(remix.id, poll_interval_ms=200)
+    assert done.status == "completed"
+
+
+def test_sdk_delete_returns_video_deleted(client: OpenAI) -> None:
+    video = client.videos.create_and_poll(prompt="a whale at sea", **SMALL)  # type: ignore[arg-type]
+    deleted = client.videos.delete(video.id)
+    assert (deleted.id, deleted.object, deleted.deleted) == (video.id, "video.deleted", True)
+    with pytest.raises(openai.NotFoundError):
+        client.videos.retrieve(video.id)
+
+
+def test_sdk_error_classes(client: OpenAI, live_server: LiveServer) -> None:
+    with pytest.raises(openai.BadRequestError) as bad:
+        client.videos.create(prompt="a boat", model="openreel-sketch", seconds="0", size="160x96")  # type: ignore[arg-type]
+    assert bad.value.param == "seconds"
+    assert bad.value.code == "invalid_value"
+    with pytest.raises(openai.BadRequestError) as bad_size:
+        client.videos.create(prompt="a boat", model="openreel-sketch", seconds="1", size="161x96")  # type: ignore[arg-type]
+    assert bad_size.value.param == "size"
+    with pytest.raises(openai.BadRequestError) as bad_model:
+        client.videos.create(prompt="a boat", model="sora-2", seconds="1", size="160x96")
+    assert bad_model.value.param == "model"
+    assert bad_model.value.code == "model_not_found"
+    nobody = OpenAI(base_url=live_server.base_url, api_key="or_notarealtoken", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        nobody.videos.list()
+    with pytest.raises(openai.NotFoundError):
+        client.videos.retrieve("video_" + "0" * 32)

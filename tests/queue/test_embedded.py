@@ -1,0 +1,208 @@
+"""EmbeddedQueue: worker threads claim, run and finish jobs; failures never stop a worker."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from openreel.domain import Job, JobError, JobStatus, VideoRequest
+from openreel.errors import BackendError
+from openreel.queue.base import JobQueue, Lease
+from openreel.queue.embedded import INTERNAL_ERROR, UNFINISHED_ERROR, EmbeddedQueue
+from openreel.storage.db import Database
+from openreel.storage.jobs import JobStore
+
+CANCELLED = JobError(
+    code="cancelled", message="the video was cancelled", type="invalid_request_error"
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[JobStore]:
+    db = Database.for_data_dir(tmp_path)
+    db.migrate()
+    yield JobStore(db)
+    db.dispose()
+
+
+@pytest.fixture
+def queues() -> Iterator[list[EmbeddedQueue]]:
+    """Queues started by a test; all stopped at teardown even when the test fails."""
+    started: list[EmbeddedQueue] = []
+    yield started
+    for queue in started:
+        queue.stop(5)
+
+
+def _enqueue(store: JobStore, prompt: str = "a boat") -> Job:
+    request = VideoRequest(prompt=prompt, seed=1, seconds=1.0)
+    return store.create(Job(id=Job.new_id(), owner_id="usr_a", request=request))
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.01)
+
+
+def _finished(store: JobStore, *jobs: Job) -> Callable[[], bool]:
+    return lambda: all(store.get(job.id).status.is_final for job in jobs)
+
+
+class FakeRunner:
+    """Pretends to render: reports progress in steps, then completes through the lease.
+
+    A prompt containing "explode" raises; one containing "wait" loops until cancelled.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, float]] = []
+        self.running = threading.Event()
+
+    def __call__(self, job: Job, lease: Lease) -> None:
+        self.calls.append((job.id, lease.worker, time.monotonic()))
+        if "explode" in job.request.prompt:
+            raise RuntimeError("secret internal detail")
+        if "backend" in job.request.prompt:
+            raise BackendError("the provider refused the request")
+        if "forget" in job.request.prompt:
+            return
+        if "wait" in job.request.prompt:
+            self.running.set()
+            while not lease.cancelled():
+                time.sleep(0.005)
+            lease.fail(CANCELLED)
+            return
+        for progress in (25, 50, 75):
+            lease.heartbeat(progress=progress, phase="rendering")
+            assert not lease.cancelled()
+        lease.complete(
+            artifacts={"video": f"jobs/{job.id}/video.mp4"},
+            interpretation={"prompt": job.request.prompt},
+            total_seconds=job.request.seconds,
+            expires_at=None,
+        )
+
+
+def test_embedded_runs_jobs_through_the_runner(
+    store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    runner = FakeRunner()
+    queue = EmbeddedQueue(store, workers=3, poll_interval=0.05, worker_prefix="test")
+    _: JobQueue = queue  # satisfies the protocol
+    jobs = [_enqueue(store, f"a boat {i}") for i in range(9)]
+    queue.start(runner)
+    queues.append(queue)
+    queue.notify()
+    _wait_for(_finished(store, *jobs))
+    for job in jobs:
+        done = store.get(job.id)
+        assert done.status is JobStatus.COMPLETED
+        assert (done.progress, done.attempts) == (100, 1)
+        assert done.worker is not None
+        assert done.worker.startswith("test/")
+    assert sorted(call[0] for call in runner.calls) == sorted(job.id for job in jobs)
+    assert queue.stats().workers == 3
+
+
+def test_embedded_notify_wakes_a_worker_at_once(
+    store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    runner = FakeRunner()
+    queue = EmbeddedQueue(store, workers=1, poll_interval=5, worker_prefix="test")
+    queue.start(runner)
+    queues.append(queue)
+    time.sleep(0.2)  # the worker has found nothing and is asleep for 5 s
+    job = _enqueue(store)
+    enqueued = time.monotonic()
+    queue.notify()
+    _wait_for(lambda: bool(runner.calls), timeout=4)
+    assert runner.calls[0][0] == job.id
+    assert runner.calls[0][2] - enqueued < 0.1
+
+
+def test_embedded_runner_exception_fails_job_and_worker_continues(
+    store: JobStore, queues: list[EmbeddedQueue], caplog: pytest.LogCaptureFixture
+) -> None:
+    runner = FakeRunner()
+    exploding = _enqueue(store, "explode please")
+    refused = _enqueue(store, "backend says no")
+    forgotten = _enqueue(store, "forget to finish")
+    fine = _enqueue(store, "a calm boat")
+    queue = EmbeddedQueue(store, workers=1, poll_interval=0.05, worker_prefix="test")
+    with caplog.at_level(logging.INFO, logger="openreel.queue.embedded"):
+        queue.start(runner)
+        queues.append(queue)
+        _wait_for(_finished(store, exploding, refused, forgotten, fine))
+    failed = store.get(exploding.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.error == INTERNAL_ERROR
+    assert "secret" not in failed.error.message
+    assert "secret internal detail" in caplog.text  # the traceback goes to the log
+    refusal = store.get(refused.id).error
+    assert refusal is not None
+    assert (refusal.code, refusal.message) == ("backend_error", "the provider refused the request")
+    assert store.get(forgotten.id).error == UNFINISHED_ERROR
+    assert store.get(fine.id).status is JobStatus.COMPLETED
+
+
+def test_embedded_runner_sees_a_cancel_request(
+    store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    runner = FakeRunner()
+    job = _enqueue(store, "wait for it")
+    queue = EmbeddedQueue(store, workers=1, poll_interval=0.05, worker_prefix="test")
+    queue.start(runner)
+    queues.append(queue)
+    assert runner.running.wait(5)
+    assert queue.stats().busy == 1
+    store.request_cancel(job.id)
+    _wait_for(_finished(store, job), timeout=2)
+    cancelled = store.get(job.id)
+    assert cancelled.status is JobStatus.FAILED
+    assert cancelled.error == CANCELLED
+    _wait_for(lambda: queue.stats().busy == 0, timeout=2)
+
+
+def test_embedded_only_claims_its_models(store: JobStore, queues: list[EmbeddedQueue]) -> None:
+    runner = FakeRunner()
+    other = store.create(
+        Job(
+            id=Job.new_id(),
+            owner_id="usr_a",
+            request=VideoRequest(prompt="a boat", seed=1, model="wan-2.2"),
+        )
+    )
+    mine = _enqueue(store)
+    queue = EmbeddedQueue(
+        store, workers=1, poll_interval=0.05, models={"openreel-sketch"}, worker_prefix="test"
+    )
+    queue.start(runner)
+    queues.append(queue)
+    _wait_for(_finished(store, mine))
+    time.sleep(0.1)
+    assert store.get(other.id).status is JobStatus.QUEUED
+
+
+def test_embedded_stop_is_prompt_and_restartable(
+    store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    queue = EmbeddedQueue(store, workers=2, poll_interval=5, worker_prefix="test")
+    runner = FakeRunner()
+    queue.start(runner)
+    queues.append(queue)
+    started = time.monotonic()
+    queue.stop(5)
+    assert time.monotonic() - started < 1
+    assert queue.stats().workers == 0
+    queue.start(runner)
+    job = _enqueue(store)
+    queue.notify()
+    _wait_for(_finished(store, job))

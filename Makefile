@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PROMPT ?= a lighthouse on a stormy coast at dusk, slow push-in
 
-.PHONY: run test check bench format clean
+.PHONY: run sample test check bench format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## run: set up, then make a 10-second 1080p sample video in out/
+## run: set up, then start the server on http://127.0.0.1:8000 (first run prints an admin token)
 run: $(STAMP)
+	$(BIN)/openreel serve
+
+## sample: set up, then make a 10-second 1080p sample video in out/ without a server
+sample: $(STAMP)
 	mkdir -p out
 	$(BIN)/openreel generate "$(PROMPT)" -o out/lighthouse.mp4 --seed 7 --previews
 
@@ -37,6 +41,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/sketch.py
 	$(BIN)/python benchmarks/encoder.py
+	$(BIN)/python benchmarks/api.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

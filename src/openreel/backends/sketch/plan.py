@@ -201,15 +201,19 @@ class ScenePlan:
         if self.weather is not Weather.CLEAR:
             parts[0] += f", {self.weather.value}"
         if self.subjects:
-            parts.append(
-                ", ".join(
-                    s.kind.value if s.count == 1 else f"{s.count} {s.kind.value}"
-                    for s in self.subjects
-                )
-            )
+            parts.append(", ".join(_counted(s) for s in self.subjects))
         parts.append(f"camera {self.camera.value.replace('_', '-')}")
         if self.style is not Style.NATURAL:
             parts.append(f"{self.style.value} style")
         if self.pace is not Pace.NORMAL:
             parts.append(f"{self.pace.value} pace")
         return "; ".join(parts)
+
+
+def _counted(subject: Subject) -> str:
+    """``lighthouse``, ``3 sailboats``, ``2 people``; flocks and schools stay singular."""
+    name = subject.kind.value
+    if subject.count == 1:
+        return name
+    plural = {"person": "people", "fish": "fish", "birds": "birds"}.get(name, name + "s")
+    return f"{subject.count} {plural}"

@@ -227,6 +227,7 @@ class SceneRenderer:
             self.clouds.draw(frame, cam, t)
         for ridge in self.back_ridges:
             ridge.draw(frame, cam)
+            ridge.draw_windows(frame, cam, self.palette.accent, self.palette.windows)
         if self.water is not None:
             reflect: list[Ridge] = [r for r in self.back_ridges if r.depth < 0.5]
             self.water.draw(frame, cam, t, self.sky.horizon_row(cam), sun_x, reflect)

@@ -162,6 +162,36 @@ class Ridge:
         else:
             fill_poly(frame, [poly], self.color)
 
+    def draw_windows(
+        self, frame: npt.NDArray[np.uint8], cam: CameraState, color: RGB, lit: float
+    ) -> None:
+        """Lit windows on a skyline, a seeded fraction of them on, more as night falls."""
+        if self.shape is not RidgeShape.SKYLINE or lit < 0.3:
+            return
+        width = 0.06 + 0.03 * (1.0 - self.depth)
+        left, right = cam.world_x(np.array([0.0, float(cam.width)]), self.depth)
+        ks = np.arange(np.floor(left / width), np.floor(right / width) + 1)
+        tops = self.base - self.amplitude * (0.2 + 0.8 * hash01(ks, self.salt) ** 1.7)
+        cols, pane = 4, width / 10
+        xs, ys = [], []
+        for k, top in zip(ks.tolist(), tops.tolist(), strict=True):
+            rows = int((self.base - top - 0.02) / (pane * 2.2))
+            if rows < 1:
+                continue
+            gx = k * width + width * 0.14 + (np.arange(cols) * width * 0.72 / cols)
+            gy = top + 0.015 + np.arange(rows) * pane * 2.2
+            xx, yy = np.meshgrid(gx, gy)
+            on = hash01(xx * 97.0 + yy * 13.0, self.salt + 1.0) < 0.25 + 0.3 * lit
+            xs.append(xx[on])
+            ys.append(yy[on])
+        if not xs:
+            return
+        x0, y0 = np.concatenate(xs), np.concatenate(ys)
+        corners = np.array([[0.0, 0.0], [pane, 0.0], [pane, pane * 1.3], [0.0, pane * 1.3]])
+        world = (np.stack([x0, y0], axis=1)[:, None, :] + corners[None, :, :]).reshape(-1, 2)
+        screen = cam.points(world, self.depth).reshape(-1, 4, 2)
+        fill_poly(frame, screen, mix(self.color, color, 0.35 + 0.6 * lit * (self.depth + 0.3)))
+
 
 def ridges_for(
     setting: Setting, palette: Palette, rng: np.random.Generator, aspect: float

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from openreel.backends.sketch.backend import SketchBackend
+from openreel.domain import VideoRequest
+from openreel.errors import CancelledError, MediaError
+from openreel.media.encode import EncoderSettings
+from openreel.media.previews import PreviewCollector
+from openreel.media.probe import iter_frames, probe
+from openreel.services.generation import PreviewPaths, render_video
+
+
+def _request(**kw: object) -> VideoRequest:
+    args: dict[str, object] = {
+        "prompt": "a ship at sea at dawn",
+        "seconds": 1.0,
+        "width": 128,
+        "height": 72,
+        "fps": 12,
+        "seed": 5,
+    }
+    return VideoRequest(**(args | kw))  # type: ignore[arg-type]
+
+
+def test_generation_writes_video_and_previews(tmp_path: Path) -> None:
+    out = tmp_path / "clip.mp4"
+    seen: list[tuple[int, int]] = []
+    result = render_video(
+        SketchBackend(),
+        _request(),
+        out,
+        encoder=EncoderSettings(),
+        previews=PreviewPaths.beside(out),
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    assert [a.kind for a in result.artifacts] == ["video", "thumbnail", "spritesheet"]
+    assert result.frames == 12
+    assert seen[-1] == (12, 12)
+    assert probe(out).frames == 12
+    assert result.interpretation["plan"]["subjects"][0]["kind"] == "ship"
+
+
+def test_generation_fixes_a_random_seed_when_none_is_given(tmp_path: Path) -> None:
+    result = render_video(
+        SketchBackend(), _request(seed=None), tmp_path / "a.mp4", encoder=EncoderSettings()
+    )
+    assert result.request.seed is not None
+
+
+def test_generation_prefix_frames_come_first_and_count_in_progress(tmp_path: Path) -> None:
+    prefix = [np.full((72, 128, 3), 200, np.uint8) for _ in range(6)]
+    seen: list[tuple[int, int]] = []
+    out = tmp_path / "ext.mp4"
+    render_video(
+        SketchBackend(),
+        _request(frame_offset=6),
+        out,
+        encoder=EncoderSettings(),
+        prefix=prefix,
+        prefix_frames=6,
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    assert probe(out).frames == 18
+    done = [d for d, _ in seen]
+    assert done == sorted(done)
+    assert seen[-1] == (18, 18)
+    first = next(iter_frames(out))
+    assert abs(float(first.mean()) - 200) < 6
+
+
+def test_generation_cancel_leaves_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "c.mp4"
+    calls = iter(range(100))
+    with pytest.raises(CancelledError):
+        render_video(
+            SketchBackend(),
+            _request(),
+            out,
+            encoder=EncoderSettings(),
+            previews=PreviewPaths.beside(out),
+            cancelled=lambda: next(calls) > 3,
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_generation_failed_previews_take_the_video_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: PreviewCollector, path: Path) -> None:
+        raise MediaError("disk full")
+
+    monkeypatch.setattr(PreviewCollector, "write_spritesheet", broken)
+    out = tmp_path / "p.mp4"
+    with pytest.raises(MediaError):
+        render_video(
+            SketchBackend(),
+            _request(),
+            out,
+            encoder=EncoderSettings(),
+            previews=PreviewPaths.beside(out),
+        )
+    assert list(tmp_path.iterdir()) == []

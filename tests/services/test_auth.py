@@ -21,7 +21,8 @@ def auth(tmp_path: Path) -> AuthService:
 def test_auth_tokens_are_prefixed_random_and_checksummed() -> None:
     a, b = mint_token(), mint_token()
     assert a != b
-    assert a.startswith("or_") and len(a) == 41
+    assert a.startswith("or_")
+    assert len(a) == 41
     assert token_checksum_ok(a)
     typo = a[:10] + ("x" if a[10] != "x" else "y") + a[11:]
     assert not token_checksum_ok(typo)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
@@ -383,3 +384,26 @@ def test_encode_video_failing_frame_source_leaves_no_file(
     with pytest.raises(ValueError, match="backend broke"):
         encode_video(frames(), tmp_path / "clip.mp4", width=WIDTH, height=HEIGHT, fps=FPS)
     assert _names(tmp_path) == []
+
+
+def test_video_writer_keeps_every_frame_when_the_encoder_is_slower_than_the_caller(
+    tmp_path: Path,
+) -> None:
+    # A stand-in stream whose encode blocks like a busy x264, so frames pile up in the queue
+    # between the caller and the encoder thread; closing must still encode every one of them.
+    class SlowStream:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def encode(self, frame: object = None) -> object:
+            if frame is not None:
+                time.sleep(0.03)
+            return self.inner.encode(frame)  # type: ignore[attr-defined]
+
+    out = tmp_path / "slow.mp4"
+    frames = [np.full((72, 128, 3), i * 8, np.uint8) for i in range(24)]
+    with VideoWriter(out, width=128, height=72, fps=24) as writer:
+        writer._stream = SlowStream(writer._stream)  # type: ignore[assignment]
+        for frame in frames:
+            writer.write(frame)
+    assert probe(out).frames == 24

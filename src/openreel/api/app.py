@@ -3,7 +3,12 @@
 Every error leaves as ``{"error": {"message", "type", "param", "code"}}`` with the status its
 class declares. FastAPI's own 422 validation shape never reaches a client (it becomes a 400
 that names the parameter), and an unexpected exception becomes a 500 that carries a request id
-and is logged with its traceback on the server only.
+and is logged with its traceback on the server only. Error responses that Starlette writes by
+itself (a file's unsatisfiable or malformed ``Range``) are rewritten into the same envelope.
+
+The body limit holds for every request: a declared ``Content-Length`` over it is refused at
+once, and a body without one (chunked) is counted while it is read and refused with a 413 as
+soon as it passes the limit, so no one can stream an unbounded body into memory.
 
 Imports: api.*, services, errors.
 """
@@ -12,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -36,14 +42,48 @@ _HTTP_TYPES = {
     405: ("invalid_request_error", "method_not_allowed"),
     413: ("invalid_request_error", "payload_too_large"),
     415: ("invalid_request_error", "unsupported_media_type"),
+    416: ("invalid_request_error", "range_not_satisfiable"),
 }
+
+# Headers of a bare error response worth keeping when it is rewritten into the envelope.
+_KEPT_HEADERS = ("allow", "content-range", "retry-after", "www-authenticate")
 
 
 def _envelope(
-    status: int, message: str, type_: str, code: str | None, param: str | None, request_id: str
+    status: int,
+    message: str,
+    type_: str,
+    code: str | None,
+    param: str | None,
+    request_id: str,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
-    return JSONResponse(body, status_code=status, headers={"x-request-id": request_id})
+    kept = {k.lower(): v for k, v in (headers or {}).items() if k.lower() in _KEPT_HEADERS}
+    return JSONResponse(body, status_code=status, headers=kept | {"x-request-id": request_id})
+
+
+async def _enveloped(response: Response, request_id: str) -> Response:
+    """``response`` itself, or the envelope when it is an error Starlette wrote as plain text."""
+    content_type = response.headers.get("content-type", "")
+    if response.status_code < 400 or content_type.startswith("application/json"):
+        return response
+    body = b""
+    iterator = getattr(response, "body_iterator", None)
+    if iterator is not None:
+        async for chunk in iterator:
+            body += chunk if isinstance(chunk, bytes) else str(chunk).encode()
+    status = response.status_code
+    if status == 416:
+        size = response.headers.get("content-range", "").rpartition("/")[2]
+        message = f"requested range not satisfiable; the content is {size or 'not that'} bytes"
+    else:
+        text = body.decode("utf-8", "replace").strip()
+        message = text or HTTPStatus(status).phrase
+    type_, code = _HTTP_TYPES.get(status, ("invalid_request_error", "http_error"))
+    if status >= 500:
+        type_, code = "server_error", "internal_error"
+    return _envelope(status, message[:500], type_, code, None, request_id, response.headers)
 
 
 def _request_id(request: Request) -> str:
@@ -53,13 +93,14 @@ def _request_id(request: Request) -> str:
 
 def create_app(services: ApiServices) -> FastAPI:
     """Builds the application around already-running services."""
+    limit = services.settings.max_body_bytes
     app = FastAPI(
         title="OpenReel",
         version=__version__,
         description="Self-hosted text-to-video with the OpenAI /v1/videos API.",
+        max_body_size=limit,  # counts bodies without a Content-Length (chunked) as they arrive
     )
     app.state.services = services
-    limit = services.settings.max_body_bytes
 
     @app.middleware("http")
     async def request_context(
@@ -93,6 +134,7 @@ def create_app(services: ApiServices) -> FastAPI:
                 None,
                 request.state.request_id,
             )
+        response = await _enveloped(response, request.state.request_id)
         response.headers["x-request-id"] = request.state.request_id
         return response
 
@@ -127,12 +169,15 @@ def create_app(services: ApiServices) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         type_, code = _HTTP_TYPES.get(exc.status_code, ("invalid_request_error", "http_error"))
-        message = (
-            str(exc.detail)
-            if exc.status_code != 404
-            else f"no route for {request.method} {request.url.path}"
+        if exc.status_code == 404:
+            message = f"no route for {request.method} {request.url.path}"
+        elif exc.status_code == 413:
+            message = f"request body must be at most {limit} bytes"
+        else:
+            message = str(exc.detail)
+        return _envelope(
+            exc.status_code, message, type_, code, None, _request_id(request), exc.headers
         )
-        return _envelope(exc.status_code, message, type_, code, None, _request_id(request))
 
     for module in (videos, events, models, files, health):
         app.include_router(module.router)

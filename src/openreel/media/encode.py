@@ -409,16 +409,24 @@ class VideoWriter:
                 return
 
     def _stop_thread(self) -> None:
+        """Ends the encoder thread after the frames already queued (or at once if aborting).
+
+        On close every queued frame is encoded before the sentinel is seen. On abort,
+        ``_error`` is already set, so the thread drops whatever it takes next; queued frames
+        are discarded here so a thread blocked on a full queue is never stuck.
+        """
         thread, self._thread = self._thread, None
         if thread is None:
             return
         while thread.is_alive():
-            with contextlib.suppress(queue.Full):
+            try:
                 self._pending.put(None, timeout=0.05)
-            thread.join(timeout=0.05)
-            if thread.is_alive():  # it may be blocked on a full queue: make room
-                with contextlib.suppress(queue.Empty):
-                    self._pending.get_nowait()
+            except queue.Full:
+                if self._error is not None:
+                    with contextlib.suppress(queue.Empty):
+                        self._pending.get_nowait()
+                continue
+            thread.join()
 
     def _raise_encoder_error(self) -> None:
         if self._error is not None:

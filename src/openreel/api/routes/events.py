@@ -1,22 +1,31 @@
 """``GET /v1/videos/{id}/events``: Server-Sent Events for browsers.
 
 The stream starts with a ``snapshot`` of the video, then sends ``progress`` whenever progress or
-phase changes (at most a few times a second), and ends with ``completed`` or ``failed``. It
-reads the jobs table, like every other client, so it works whichever process runs the job.
+phase changes (at most a few times a second), and ends with ``completed`` or ``failed``. Each
+event's ``data`` is the video object as JSON, exactly as ``GET /v1/videos/{id}`` returns it. If
+the video is deleted while the stream is open, the stream ends with an ``error`` event whose
+data is the usual error envelope. It reads the jobs table, like every other client, so it works
+whichever process runs the job.
 
-Imports: api.deps, api.protocol.
+The video is looked up before the stream starts, so an unknown id (or someone else's video)
+is an ordinary 404 error response, not a broken stream.
+
+Imports: api.deps, api.protocol, domain, errors.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from openreel.api.deps import PrincipalDep, ServicesDep
-from openreel.api.protocol import Video
+from openreel.api.protocol import ErrorEnvelope, Video
+from openreel.domain import Job
+from openreel.errors import NotFoundError
 
 __all__ = ["router"]
 
@@ -25,22 +34,34 @@ router = APIRouter(prefix="/v1", tags=["videos"])
 POLL_SECONDS = 0.25
 
 
+def _visible_job(video_id: str, services: ServicesDep, principal: PrincipalDep) -> Job:
+    """The video, or a 404 before any byte of the stream is sent."""
+    return services.jobs.get(principal, video_id)
+
+
 @router.get(
     "/videos/{video_id}/events",
     response_class=EventSourceResponse,
     summary="Follow a video's progress",
 )
 async def video_events(
-    video_id: str, services: ServicesDep, principal: PrincipalDep
+    video_id: str,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    job: Annotated[Job, Depends(_visible_job)],
 ) -> AsyncIterator[ServerSentEvent]:
     """Snapshot, then progress, then the final state, as Server-Sent Events."""
-    job = services.jobs.get(principal, video_id)
     seq = 0
     last = Video.from_job(job)
-    yield ServerSentEvent(data=last.model_dump_json(), event="snapshot", id=str(seq))
+    yield ServerSentEvent(raw_data=last.model_dump_json(), event="snapshot", id=str(seq))
     while last.status not in ("completed", "failed"):
         await asyncio.sleep(POLL_SECONDS)
-        current = Video.from_job(services.jobs.get(principal, video_id))
+        try:
+            current = Video.from_job(services.jobs.get(principal, video_id))
+        except NotFoundError as exc:
+            gone = ErrorEnvelope.model_validate({"error": exc.to_dict()})
+            yield ServerSentEvent(raw_data=gone.model_dump_json(), event="error", id=str(seq + 1))
+            return
         if (current.progress, current.phase, current.status) == (
             last.progress,
             last.phase,
@@ -50,4 +71,4 @@ async def video_events(
         seq += 1
         last = current
         kind = current.status if current.status in ("completed", "failed") else "progress"
-        yield ServerSentEvent(data=current.model_dump_json(), event=kind, id=str(seq))
+        yield ServerSentEvent(raw_data=current.model_dump_json(), event=kind, id=str(seq))

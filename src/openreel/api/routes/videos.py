@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from openreel.api.deps import PrincipalDep, ServicesDep
 from openreel.api.protocol import DeletedVideo, ErrorEnvelope, Video, VideoList
@@ -87,7 +88,7 @@ _BRACKET = re.compile(r"^([A-Za-z_]+)\[([A-Za-z_]*)\]$")
 _DATA_URL = re.compile(r"^data:(image/[a-z+.-]+)?(;base64)?,(.*)$", re.DOTALL)
 
 
-async def _read_body(request: Request) -> dict[str, Any]:
+async def _read_body(request: Request, services: ServicesDep) -> dict[str, Any]:
     """The body as a dict, from JSON or a form, with bracket keys folded into objects."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
@@ -101,8 +102,14 @@ async def _read_body(request: Request) -> dict[str, Any]:
             )
         return data
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        # A text field may be as long as the whole body: a data URL in
+        # ``input_reference[image_url]`` is routinely over Starlette's 1 MB default.
         try:
-            form = await request.form()
+            form = await request.form(max_part_size=services.settings.max_body_bytes)
+        except HTTPException as exc:
+            if exc.status_code != 400:
+                raise  # 413 from the body limit keeps its status
+            raise InvalidRequestError(f"request body is not a readable form: {exc.detail}") from exc
         except Exception as exc:  # the form parser raises several unrelated types
             raise InvalidRequestError(
                 f"request body is not a readable form ({type(exc).__name__})"
@@ -230,7 +237,7 @@ async def create_video(
     request: Request, response: Response, services: ServicesDep, principal: PrincipalDep
 ) -> Video:
     """Queues a new video. Accepts JSON or multipart/form-data, like the OpenAI API."""
-    body = await _read_body(request)
+    body = await _read_body(request, services)
     job = services.jobs.submit(principal, await _create_request(services, principal, body))
     return _video(response, services, Video.from_job(job))
 
@@ -276,9 +283,11 @@ def delete_video(video_id: str, services: ServicesDep, principal: PrincipalDep) 
 @router.post(
     "/videos/{video_id}/cancel", response_model=Video, responses=_ERRORS, summary="Cancel a video"
 )
-def cancel_video(video_id: str, services: ServicesDep, principal: PrincipalDep) -> Video:
+def cancel_video(
+    video_id: str, response: Response, services: ServicesDep, principal: PrincipalDep
+) -> Video:
     """Stops a queued or running video (OpenReel addition). It ends ``failed`` with code ``cancelled``."""
-    return Video.from_job(services.jobs.cancel(principal, video_id))
+    return _video(response, services, Video.from_job(services.jobs.cancel(principal, video_id)))
 
 
 @router.get(
@@ -340,7 +349,7 @@ async def remix_video(
     principal: PrincipalDep,
 ) -> Video:
     """A new video with the same settings and seed as a completed one, and a new prompt."""
-    body = await _read_body(request)
+    body = await _read_body(request, services)
     prompt = _text(body, "prompt", required=True) or ""
     return _video(
         response, services, Video.from_job(services.jobs.remix(principal, video_id, prompt))
@@ -392,7 +401,7 @@ async def extend_video(
     request: Request, response: Response, services: ServicesDep, principal: PrincipalDep
 ) -> Video:
     """Continues a completed video by ``seconds``; the result's ``seconds`` is the stitched total."""
-    body = await _read_body(request)
+    body = await _read_body(request, services)
     prompt = _text(body, "prompt", required=True) or ""
     source = body.get("video")
     if (

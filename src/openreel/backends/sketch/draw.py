@@ -11,6 +11,7 @@ Imports: numpy, OpenCV.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ __all__ = [
     "Sprite",
     "blend_poly",
     "fill_poly",
+    "glow_radius",
     "radial_sprite",
     "stroke",
 ]
@@ -137,10 +139,16 @@ class Sprite:
         cv2.add(roi, self.premultiplied[sy0:sy1, sx0:sx1], dst=roi)
 
 
+@functools.lru_cache(maxsize=128)
 def radial_sprite(
     radius: int, color: tuple[int, int, int], strength: float, falloff: float = 2.2
 ) -> Sprite:
-    """An additive round glow (sun, moon, lamps), brightest in the centre."""
+    """An additive round glow (sun, moon, lamps), brightest in the centre.
+
+    Cached: lamps and headlights ask for the same glow every frame, and building one costs
+    more than drawing it. Callers round ``radius`` (see :func:`glow_radius`) so a slowly
+    zooming camera still hits the cache. Sprites are never modified after creation.
+    """
     size = 2 * radius + 1
     yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1].astype(np.float32)
     r = np.sqrt(xx * xx + yy * yy) / max(radius, 1)
@@ -149,6 +157,11 @@ def radial_sprite(
     for c in range(3):
         rgb[..., c] = color[c] * intensity
     return Sprite(np.ascontiguousarray(np.clip(rgb, 0, 255).astype(np.uint8)), None)
+
+
+def glow_radius(pixels: float, step: int = 4) -> int:
+    """Rounds a glow radius to a multiple of ``step`` pixels (at least ``step``)."""
+    return max(step, step * round(pixels / step))
 
 
 @dataclass(frozen=True, slots=True)

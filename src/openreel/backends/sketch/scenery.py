@@ -392,8 +392,8 @@ class Clouds:
         count = {
             Weather.CLEAR: 3,
             Weather.CLOUDS: 9,
-            Weather.RAIN: 12,
-            Weather.STORM: 14,
+            Weather.RAIN: 10,
+            Weather.STORM: 10,
             Weather.SNOW: 10,
             Weather.FOG: 5,
         }[weather]
@@ -408,7 +408,7 @@ class Clouds:
         aspect = width / height
         sprites: list[Sprite] = []
         for _ in range(count):
-            cw = int(height * rng.uniform(0.35, 0.8) * (1.4 if weather is Weather.STORM else 1.0))
+            cw = int(height * rng.uniform(0.35, 0.8) * (1.2 if weather is Weather.STORM else 1.0))
             ch = int(cw * rng.uniform(0.28, 0.4))
             scale = 0.25
             sw, sh = max(8, int(cw * scale)), max(4, int(ch * scale))
@@ -428,8 +428,17 @@ class Clouds:
             )
             shade = np.linspace(0, 1, ch, dtype=np.float32)[:, None, None]
             color = np.broadcast_to(lit * (1 - shade) + shadow * shade, (ch, cw, 3))
+            # Blurred ellipses leave wide transparent margins: crop them so blits touch only
+            # pixels the cloud actually covers.
+            rows = np.flatnonzero(alpha.max(axis=1) * opacity > 1 / 255)
+            cols = np.flatnonzero(alpha.max(axis=0) * opacity > 1 / 255)
+            box = (slice(None), slice(None))
+            if rows.size and cols.size:
+                box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
             sprites.append(
-                Sprite.from_rgba(np.ascontiguousarray(color, dtype=np.float32), alpha * opacity)
+                Sprite.from_rgba(
+                    np.ascontiguousarray(color[box], dtype=np.float32), alpha[box] * opacity
+                )
             )
         positions = np.stack(
             [rng.uniform(-aspect, aspect, count), rng.uniform(-0.45, HORIZON - 0.1, count)], axis=1

@@ -20,6 +20,7 @@ from openreel.backends.sketch.draw import (
     Points,
     blend_poly,
     fill_poly,
+    glow_radius,
     radial_sprite,
     stroke,
 )
@@ -168,7 +169,7 @@ class Lighthouse(SubjectDrawer):
             )
             blend_poly(frame, [beam], pal.accent, beam_strength * abs(direction))
         radial_sprite(
-            max(4, int(cam.scale(self.depth) * size * 0.12)), pal.accent, 0.8 * (1.2 - pal.daylight)
+            glow_radius(cam.scale(self.depth) * size * 0.12), pal.accent, 0.8 * (1.2 - pal.daylight)
         ).blit(frame, float(lamp_xy[0]), float(lamp_xy[1]))
 
 
@@ -464,7 +465,7 @@ class Car(SubjectDrawer):
                 lamp = cam.points(
                     _place(_arr([(0.5, -0.15)]), x, gy, size, flip=self.direction < 0), depth
                 )[0]
-                radial_sprite(max(4, int(cam.scale(depth) * size * 0.5)), pal.accent, 0.9).blit(
+                radial_sprite(glow_radius(cam.scale(depth) * size * 0.5), pal.accent, 0.9).blit(
                     frame, float(lamp[0]), float(lamp[1])
                 )
 

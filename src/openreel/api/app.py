@@ -24,6 +24,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openreel import __version__
 from openreel.api.deps import ApiServices
@@ -86,6 +87,38 @@ async def _enveloped(response: Response, request_id: str) -> Response:
     return _envelope(status, message[:500], type_, code, None, request_id, response.headers)
 
 
+class _BodyLimit:
+    """Counts request body bytes as the app reads them and refuses the body past ``limit``.
+
+    A declared ``Content-Length`` over the limit is refused before anything is read (by the
+    request middleware in :func:`create_app`); this catches bodies that declare no length
+    (chunked transfer), which would otherwise be read into memory whatever their size.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        total = 0
+
+        async def limited() -> Message:
+            nonlocal total
+            message = await receive()
+            if message["type"] == "http.request":
+                total += len(message.get("body", b""))
+                if total > self.limit:
+                    raise StarletteHTTPException(
+                        413, f"request body must be at most {self.limit} bytes"
+                    )
+            return message
+
+        await self.app(scope, limited, send)
+
+
 def _request_id(request: Request) -> str:
     rid: str = getattr(request.state, "request_id", "") or "req_" + secrets.token_hex(8)
     return rid
@@ -98,9 +131,11 @@ def create_app(services: ApiServices) -> FastAPI:
         title="OpenReel",
         version=__version__,
         description="Self-hosted text-to-video with the OpenAI /v1/videos API.",
-        max_body_size=limit,  # counts bodies without a Content-Length (chunked) as they arrive
     )
     app.state.services = services
+    # Added first, so it is the innermost middleware: routes read the body through it, and
+    # its 413 reaches the exception handlers below as it is.
+    app.add_middleware(_BodyLimit, limit=limit)
 
     @app.middleware("http")
     async def request_context(

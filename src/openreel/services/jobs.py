@@ -175,8 +175,6 @@ class JobService:
         self, principal: Principal, *, after: str | None, limit: int, order: Literal["asc", "desc"]
     ) -> JobPage:
         """A page of the principal's videos (everyone's for admins)."""
-        if after is not None:
-            self.get(principal, after)
         owner = None if principal.is_admin else principal.id
         return self._store.list(owner, after=after, limit=limit, order=order)
 
@@ -247,6 +245,9 @@ class JobService:
     def _run(self, job: Job, lease: Lease) -> None:
         request = replace(job.request, input_reference=self._reference(job))
         backend = self._registry.for_model(request.model)
+        # A worker killed mid-render leaves its hidden temp files; a rerun writes new ones.
+        for stale in self._artifacts.job_dir(job.id).glob(".*.part*"):
+            stale.unlink(missing_ok=True)
         video = self._artifacts.path(job.id, "video.mp4")
         previews = PreviewPaths(
             self._artifacts.path(job.id, "thumbnail.webp"),
@@ -288,7 +289,7 @@ class JobService:
                 lease.worker,
                 artifacts=artifacts,
                 interpretation=result.interpretation,
-                total_seconds=(prefix_frames + result.frames) / request.fps,
+                total_seconds=result.frames / request.fps,  # the source's frames included
                 expires_at=None,
             )
         except (ConflictError, NotFoundError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 
 from openreel.domain import ImageInput, Principal
+from openreel.errors import InvalidRequestError, NotFoundError
 from openreel.media.images import read_image
 from openreel.storage.artifacts import ArtifactStore
 from openreel.storage.files import FileStore, StoredFile
@@ -45,7 +46,14 @@ class UploadService:
 
     def image(self, principal: Principal, file_id: str) -> ImageInput:
         """The principal's uploaded image, ready to use as ``input_reference``."""
-        stored = self._files.get(file_id, principal.id)
+        try:
+            stored = self._files.get(file_id, principal.id)
+        except NotFoundError:
+            raise InvalidRequestError.for_value(
+                "input_reference",
+                file_id,
+                "file_id must name an image you uploaded with POST /v1/files",
+            ) from None
         return read_image(
             self._artifacts.resolve(stored.path).read_bytes(), param="input_reference"
         )

@@ -115,14 +115,20 @@ async def _read_body(request: Request, services: ServicesDep) -> dict[str, Any]:
                 f"request body is not a readable form ({type(exc).__name__})"
             ) from exc
         out: dict[str, Any] = {}
-        for key, value in form.multi_items():
-            match = _BRACKET.match(key)
-            if match:
-                outer = out.setdefault(match.group(1), {})
-                if isinstance(outer, dict):
-                    outer[match.group(2)] = value
-            else:
-                out[key] = value
+        try:
+            for key, item in form.multi_items():
+                # Uploaded files are read here so the form (and its temporary files) can be
+                # closed before the request goes on; their bytes stand for them from now on.
+                value: Any = await item.read() if isinstance(item, UploadFile) else item
+                match = _BRACKET.match(key)
+                if match:
+                    outer = out.setdefault(match.group(1), {})
+                    if isinstance(outer, dict):
+                        outer[match.group(2)] = value
+                else:
+                    out[key] = value
+        finally:
+            await form.close()
         return out
     raise UnsupportedMediaTypeError(
         f"content type must be application/json or multipart/form-data; got {content_type or 'none'!r}"
@@ -164,11 +170,11 @@ def _whole(body: dict[str, Any], name: str) -> int | None:
     return int(number)
 
 
-async def _image(services: ServicesDep, principal: Principal, value: Any) -> ImageInput | None:
+def _image(services: ServicesDep, principal: Principal, value: Any) -> ImageInput | None:
     if value is None or value == "":
         return None
-    if isinstance(value, UploadFile):
-        return read_image(await value.read())
+    if isinstance(value, bytes):  # an uploaded file part (JSON cannot carry bytes)
+        return read_image(value)
     if isinstance(value, dict):
         keys = {k for k, v in value.items() if v not in (None, "")}
         if keys == {"file_id"} and isinstance(value["file_id"], str):
@@ -199,7 +205,7 @@ def _from_data_url(url: str) -> ImageInput:
     return read_image(data)
 
 
-async def _create_request(
+def _create_request(
     services: ServicesDep, principal: Principal, body: dict[str, Any]
 ) -> VideoRequest:
     prompt = _text(body, "prompt", required=True) or ""
@@ -216,7 +222,7 @@ async def _create_request(
         fps=24 if fps is None else fps,
         seed=_whole(body, "seed"),
         model=_text(body, "model") or services.settings.default_model,
-        input_reference=await _image(services, principal, body.get("input_reference")),
+        input_reference=_image(services, principal, body.get("input_reference")),
     )
 
 
@@ -238,7 +244,7 @@ async def create_video(
 ) -> Video:
     """Queues a new video. Accepts JSON or multipart/form-data, like the OpenAI API."""
     body = await _read_body(request, services)
-    job = services.jobs.submit(principal, await _create_request(services, principal, body))
+    job = services.jobs.submit(principal, _create_request(services, principal, body))
     return _video(response, services, Video.from_job(job))
 
 

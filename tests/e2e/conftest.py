@@ -1,14 +1,20 @@
-"""A real ``openreel serve`` process on a free loopback port, with two users' tokens."""
+"""Real ``openreel serve`` processes on free loopback ports.
+
+``live_server`` is one server with two users' and an admin's tokens for a whole module;
+``server_launcher`` starts, kills and restarts servers on data folders a test chooses (crash
+recovery), and kills whatever is still running when the module ends.
+"""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -54,13 +60,22 @@ def mint(data_dir: Path, name: str, *extra: str) -> str:
 def start_server(
     data_dir: Path, port: int, log: Path, *, workers: int = 2
 ) -> subprocess.Popen[bytes]:
-    handle = log.open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "openreel", "serve", "--port", str(port), "--workers", str(workers)],
-        env=server_env(data_dir),
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-    )
+    with log.open("ab") as handle:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "openreel",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=server_env(data_dir),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -92,3 +107,70 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@dataclass
+class ServerLauncher:
+    """Starts ``openreel serve`` processes on data folders and cleans up after them.
+
+    Every process it starts is remembered; :meth:`close` (the fixture's teardown) kills any
+    still running, so a failing test never leaves a server behind.
+    """
+
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def mint(self, data_dir: Path, name: str, *extra: str) -> str:
+        """A new token for ``name`` on ``data_dir``, made with ``openreel token create``."""
+        return mint(data_dir, name, *extra)
+
+    def start(
+        self,
+        data_dir: Path,
+        *,
+        workers: int = 2,
+        port: int | None = None,
+        tokens: dict[str, str] | None = None,
+        log_name: str = "server.log",
+    ) -> LiveServer:
+        """Starts a server on ``data_dir`` and waits until ``/healthz`` answers.
+
+        Args:
+            data_dir: The data folder (``OPENREEL_DATA_DIR``).
+            workers: In-process render workers.
+            port: Port to listen on; a free one when None (pass the old port to restart).
+            tokens: Tokens to carry on the returned handle.
+            log_name: File in ``data_dir`` that receives the process's stdout and stderr.
+        """
+        port = free_port() if port is None else port
+        log = data_dir / log_name
+        proc = start_server(data_dir, port, log, workers=workers)
+        self.processes.append(proc)
+        return LiveServer(f"http://127.0.0.1:{port}", data_dir, dict(tokens or {}), proc, log)
+
+    def kill(self, server: LiveServer) -> None:
+        """Kills the server with SIGKILL (no clean-up of any kind runs) and reaps it."""
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=30)
+
+    def stop(self, server: LiveServer) -> None:
+        """Stops the server with SIGTERM (a clean shutdown) and waits for it to exit."""
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+    def close(self) -> None:
+        """Kills every process this launcher started that is still running."""
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server_launcher() -> Iterator[ServerLauncher]:
+    launcher = ServerLauncher()
+    yield launcher
+    launcher.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,15 +19,16 @@ SMALL = {"model": "openreel-sketch", "seconds": "2", "size": "160x96"}
 
 
 @pytest.fixture
-def client(live_server: LiveServer) -> OpenAI:
-    return OpenAI(base_url=live_server.base_url, api_key=live_server.tokens["alice"], max_retries=0)
+def client(live_server: LiveServer) -> Iterator[OpenAI]:
+    with OpenAI(
+        base_url=live_server.base_url, api_key=live_server.tokens["alice"], max_retries=0
+    ) as sdk:
+        yield sdk
 
 
-@pytest.fixture(autouse=True)
-def _sdk_deprecations() -> None:
-    # The SDK marks its video methods deprecated (OpenAI retired its own service); the wire
-    # API is what we test, so the notice is not a failure here.
-    warnings.filterwarnings("ignore", category=DeprecationWarning, module="openai")
+# The SDK marks its video methods deprecated (OpenAI retired its own service); the wire API
+# is what we test, so that one notice is not a failure here.
+pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
 
 
 def test_sdk_create_and_poll_then_download_all_variants(client: OpenAI, tmp_path: Path) -> None:
@@ -62,12 +63,14 @@ def test_sdk_retrieve_and_extra_fields(client: OpenAI) -> None:
 
 
 def test_sdk_list_auto_paginates_in_both_orders(client: OpenAI, live_server: LiveServer) -> None:
-    bob = OpenAI(base_url=live_server.base_url, api_key=live_server.tokens["bob"], max_retries=0)
-    made = [bob.videos.create(prompt=f"boat number {i}", **SMALL).id for i in range(5)]  # type: ignore[arg-type]
-    newest_first = [v.id for v in bob.videos.list(limit=2)]
-    assert newest_first == list(reversed(made))
-    oldest_first = [v.id for v in bob.videos.list(limit=2, order="asc")]
-    assert oldest_first == made
+    with OpenAI(
+        base_url=live_server.base_url, api_key=live_server.tokens["bob"], max_retries=0
+    ) as bob:
+        made = [bob.videos.create(prompt=f"boat number {i}", **SMALL).id for i in range(5)]  # type: ignore[arg-type]
+        newest_first = [v.id for v in bob.videos.list(limit=2)]
+        assert newest_first == list(reversed(made))
+        oldest_first = [v.id for v in bob.videos.list(limit=2, order="asc")]
+        assert oldest_first == made
     assert not set(made) & {v.id for v in client.videos.list(limit=100)}
 
 
@@ -102,8 +105,10 @@ def test_sdk_error_classes(client: OpenAI, live_server: LiveServer) -> None:
         client.videos.create(prompt="a boat", model="sora-2", seconds="1", size="160x96")
     assert bad_model.value.param == "model"
     assert bad_model.value.code == "model_not_found"
-    nobody = OpenAI(base_url=live_server.base_url, api_key="or_notarealtoken", max_retries=0)
-    with pytest.raises(openai.AuthenticationError):
+    with (
+        OpenAI(base_url=live_server.base_url, api_key="or_notarealtoken", max_retries=0) as nobody,
+        pytest.raises(openai.AuthenticationError),
+    ):
         nobody.videos.list()
     with pytest.raises(openai.NotFoundError):
         client.videos.retrieve("video_" + "0" * 32)

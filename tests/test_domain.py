@@ -28,6 +28,12 @@ def test_domain_defaults_are_ten_seconds_of_1080p24() -> None:
         ({"seconds": float("nan")}, "seconds", "nan"),
         ({"seconds": float("inf")}, "seconds", "inf"),
         ({"seconds": 0.001}, "seconds", "0.001"),
+        ({"seconds": 1e308}, "seconds", "1e+308"),
+        ({"seconds": 3600.5}, "seconds", "3600.5"),
+        ({"prompt": "\ud800 a boat"}, "prompt", "'\\ud800' at character 0"),
+        ({"negative_prompt": "rain \udfff"}, "negative_prompt", "'\\udfff' at character 5"),
+        ({"model": "sketch\udfff"}, "model", "'\\udfff'"),
+        ({"model": ""}, "model", "''"),
         ({"width": 1921}, "size", "1921x1080"),
         ({"height": 32}, "size", "1920x32"),
         ({"width": 4000}, "size", "4000x1080"),
@@ -56,7 +62,9 @@ def test_domain_parse_size_reads_width_and_height(text: str, expected: tuple[int
     assert parse_size(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "1920", "1920x", "axb", "1920x1080x3", "-64x64"])
+@pytest.mark.parametrize(
+    "text", ["", "1920", "1920x", "axb", "1920x1080x3", "-64x64", "\u0661\u0669x64"]
+)
 def test_domain_parse_size_rejects_garbage(text: str) -> None:
     with pytest.raises(InvalidRequestError) as info:
         parse_size(text)

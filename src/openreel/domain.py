@@ -43,8 +43,29 @@ MIN_SIDE = 64
 MAX_SIDE = 3840
 MIN_FPS = 1
 MAX_FPS = 60
+MAX_SECONDS = 3600.0
+"""A sanity ceiling on any clip (an hour); each backend states its own, much lower, limit."""
 
-_SIZE_RE = re.compile(r"^\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
+_SIZE_RE = re.compile(r"^\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$", re.ASCII)
+
+
+def check_text(param: str, value: str) -> None:
+    """Refuses text that cannot be stored or shown: lone surrogates are not valid UTF-8.
+
+    JSON allows escapes such as ``"\\ud800"`` that decode to half a character; such a string
+    would fail later, in the database or in a response, far from the request that carried it.
+
+    Raises:
+        InvalidRequestError: When ``value`` cannot be encoded as UTF-8.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidRequestError(
+            f"{param} must be valid Unicode text; got an unpaired surrogate "
+            f"{value[exc.start]!r} at character {exc.start}",
+            param=param,
+        ) from None
 
 
 def parse_size(text: str, *, param: str = "size") -> tuple[int, int]:
@@ -117,10 +138,15 @@ class VideoRequest:
     def _validate(self) -> None:
         if not isinstance(self.prompt, str) or not self.prompt:
             raise InvalidRequestError.for_value("prompt", self.prompt, "must not be empty")
+        check_text("prompt", self.prompt)
         if len(self.prompt) > MAX_PROMPT_CHARS:
             raise InvalidRequestError(
                 f"prompt must be at most {MAX_PROMPT_CHARS} characters; got {len(self.prompt)}",
                 param="prompt",
+            )
+        if not isinstance(self.negative_prompt, str):
+            raise InvalidRequestError.for_value(
+                "negative_prompt", self.negative_prompt, "must be text"
             )
         if len(self.negative_prompt) > MAX_PROMPT_CHARS:
             raise InvalidRequestError(
@@ -128,10 +154,18 @@ class VideoRequest:
                 f"got {len(self.negative_prompt)}",
                 param="negative_prompt",
             )
+        check_text("negative_prompt", self.negative_prompt)
+        if not isinstance(self.model, str) or not self.model:
+            raise InvalidRequestError.for_value("model", self.model, "must not be empty")
+        check_text("model", self.model)
         if isinstance(self.seconds, bool) or not isinstance(self.seconds, int | float):
             raise InvalidRequestError.for_value("seconds", self.seconds, "must be a number")
         if not math.isfinite(self.seconds) or self.seconds <= 0:
             raise InvalidRequestError.for_value("seconds", self.seconds, "must be greater than 0")
+        if self.seconds > MAX_SECONDS:
+            raise InvalidRequestError.for_value(
+                "seconds", self.seconds, f"must be at most {MAX_SECONDS:g}"
+            )
         for name, value in (("width", self.width), ("height", self.height)):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise InvalidRequestError.for_value("size", value, f"{name} must be a whole number")

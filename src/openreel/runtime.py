@@ -103,6 +103,9 @@ class Server:
             if recovered:
                 log.info("requeued %d interrupted jobs", recovered)
             artifacts = ArtifactStore(data_dir / "artifacts")
+            swept = artifacts.sweep_partials()
+            if swept:
+                log.info("removed %d half-written files of interrupted renders", swept)
             auth = AuthService(PrincipalStore(db), load_or_create_secret(data_dir))
             prefix = f"{socket.gethostname()}-{os.getpid()}"
             queue = EmbeddedQueue(

@@ -7,6 +7,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
+import openreel.services.jobs as jobs_module
 from openreel.media.probe import probe
 
 if TYPE_CHECKING:
@@ -322,6 +325,54 @@ def test_delete_running_video_cancels_it_and_removes_its_files(api: Api) -> None
     api.error(api.client.get(f"/v1/videos/{running['id']}", headers=api.auth()), 404)
     _assert_stays_gone(api, folder)
     # The worker is free again: a new video gets made.
+    assert api.make()["status"] == "completed"
+
+
+@pytest.mark.parametrize("moment", ["before the first frame", "after the last frame"])
+def test_delete_racing_the_worker_leaves_no_folder(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, moment: str
+) -> None:
+    # The delete lands after the worker has claimed the video and made its folder, at the
+    # start of the render or once the encoder holds its temp file: either way the worker is
+    # the last writer and must sweep the folder up.
+    real = jobs_module.render_video
+    deleted: list[str] = []
+
+    def delete(video_id: str) -> None:
+        if not deleted:
+            api.server.services.jobs.delete(api.principals["alice"], video_id)
+            deleted.append(video_id)
+            # A write of the worker that lands just after the delete's sweep of the folder.
+            late = api.job_dir(video_id) / "thumbnail.webp"
+            late.parent.mkdir(exist_ok=True)
+            late.write_bytes(b"late")
+
+    def render_with_delete(*args: Any, **kwargs: Any) -> Any:
+        video_id = args[2].parent.name
+        outer = kwargs["progress"]
+        if moment == "before the first frame":
+            delete(video_id)
+
+        def progress(done: int, total: int) -> None:
+            outer(done, total)
+            if done == total:
+                delete(video_id)
+
+        kwargs["progress"] = progress
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs_module, "render_video", render_with_delete)
+    video = api.create()
+    deadline = time.monotonic() + 10
+    while not deleted:
+        assert time.monotonic() < deadline, "the worker never rendered the video"
+        time.sleep(0.02)
+    api.wait_idle()
+    assert deleted == [video["id"]]
+    assert not api.job_dir(video["id"]).exists()
+    assert "failed unexpectedly" not in caplog.text
+    api.error(api.client.get(f"/v1/videos/{video['id']}", headers=api.auth()), 404)
+    monkeypatch.undo()
     assert api.make()["status"] == "completed"
 
 

@@ -110,3 +110,16 @@ def test_artifacts_delete_job_removes_folder_and_tolerates_missing(tmp_path: Pat
     store.delete_upload(store.relative(upload))
     assert not upload.exists()
     store.delete_upload(store.relative(upload))
+
+
+def test_artifacts_sweep_partials_removes_only_temp_files(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path / "artifacts")
+    video = store.path(JOB, "video.mp4")
+    video.write_bytes(b"finished")
+    stale = video.with_name(".video.0123456789ab.part.mp4")
+    stale.write_bytes(b"half")
+    assert store.sweep_partials() == 1
+    assert not stale.exists()
+    assert video.read_bytes() == b"finished"
+    assert store.sweep_partials() == 0
+    assert ArtifactStore(tmp_path / "empty").sweep_partials() == 0

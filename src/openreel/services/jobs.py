@@ -235,6 +235,34 @@ class JobService:
         except OpenReelError as exc:
             self._delete_outputs(job.id)
             self._fail(job, lease, JobError(exc.code, exc.message, exc.error_type, exc.param))
+        except OSError:
+            # A delete that lands mid-render removes the folder under the encoder's feet;
+            # that is not a failure of the job, which no longer exists.
+            if self._exists(job.id):
+                raise
+            log.info("job %s: deleted while rendering", job.id)
+        finally:
+            self._sweep_if_deleted(job.id)
+
+    def _exists(self, job_id: str) -> bool:
+        try:
+            self._store.get(job_id)
+        except NotFoundError:
+            return False
+        return True
+
+    def _sweep_if_deleted(self, job_id: str) -> None:
+        """Removes the folder of a job deleted while this worker rendered it.
+
+        The delete request removes the row and then the folder, but the worker may write
+        files (a preview, the video's rename) after that; the worker is the last writer, so
+        it makes the final sweep.
+        """
+        try:
+            if not self._exists(job_id):
+                self._artifacts.delete_job(job_id)
+        except Exception:  # a clean-up must never hide the outcome of the render itself
+            log.exception("job %s: could not check for a delete after rendering", job_id)
 
     def _fail(self, job: Job, lease: Lease, error: JobError) -> None:
         try:

@@ -136,8 +136,25 @@ class ArtifactStore:
         Raises:
             NotFoundError: Malformed id.
         """
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(self.job_dir(job_id, create=False))
+        # A worker may still be writing into the folder; whatever it adds after this sweep,
+        # it removes itself once it sees the job is gone (JobService.run).
+        shutil.rmtree(self.job_dir(job_id, create=False), ignore_errors=True)
+
+    def sweep_partials(self) -> int:
+        """Removes half-written temporary files left by a process killed mid-write.
+
+        Only safe while no writer runs, i.e. when the server starts holding the data-folder
+        lock. Returns how many files were removed.
+        """
+        removed = 0
+        jobs = self._root / "jobs"
+        if not jobs.is_dir():
+            return 0
+        for stale in jobs.glob("*/.*.part*"):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+                removed += 1
+        return removed
 
     def delete_upload(self, relative: str) -> None:
         """Removes an uploaded file by its stored relative path; a missing file is fine."""

@@ -1,0 +1,392 @@
+"""Benchmark: what the HTTP API costs, each figure beside a baseline measured in the same run.
+
+Prints one JSON object with:
+
+(a) ``GET /v1/videos/{id}`` on a real ``openreel serve`` process (token check and job read from
+    SQLite, pydantic wire model, our middleware) against a bare FastAPI endpoint returning the
+    very same JSON, served by the same kind of process (uvicorn, one process, log level
+    warning). Each side gets a warm-up, then a fixed number of requests over a few keep-alive
+    connections; rounds alternate between the two servers and the medians are reported.
+    Goal: ours / bare throughput >= 0.5.
+(b) Create-to-first-progress on an idle server: ``POST /v1/videos``, then poll
+    ``GET /v1/videos/{id}`` until the job is claimed (``in_progress``) and until its progress
+    is above 0 (first frame rendered); small videos, each awaited before the next.
+    Goal: p50 <= 100 ms.
+(c) A 1-second 640x360 sketch video through the whole API (create, poll until completed,
+    download the MP4) against the same work in-process: ``render_video`` with the sketch
+    backend, the server's default encoder settings and the same previews the worker writes.
+    Medians, runs interleaved. Goal: API / direct <= 1.15.
+
+Polling uses a 20 ms interval, so figures that end on a poll carry up to 20 ms of it.
+
+The load client is a minimal asyncio HTTP/1.1 keep-alive client, not httpx: on a 2-core machine
+the client shares the cores with the server, and httpx spends about as long per request as
+the bare endpoint does, which would squeeze both throughputs toward the client's own limit.
+
+Run: ``.venv/bin/python benchmarks/api.py [--requests 2000] [--connections 4]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PROMPT = "a lighthouse on a stormy coast at dusk"
+SEED = 7
+POLL_S = 0.02
+HOST = "127.0.0.1"
+
+
+# ---- servers ----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not come up:\n{log.read_text()}")
+
+
+@contextmanager
+def _process(command: list[str], env: dict[str, str], url: str, log: Path) -> Iterator[None]:
+    with log.open("ab") as handle:
+        proc = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(proc, url, log)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _serve_bare(port: int, body_file: Path, mode: str) -> None:
+    """The baseline: FastAPI, one route with the same path, returning a fixed JSON object.
+
+    ``sync`` declares it ``def`` like our route (FastAPI runs it on its thread pool);
+    ``async`` declares it ``async def`` (runs on the event loop: the framework's floor).
+    """
+    import uvicorn
+    from fastapi import FastAPI
+
+    body: dict[str, Any] = json.loads(body_file.read_text())
+    app = FastAPI()
+
+    if mode == "async":
+
+        @app.get("/v1/videos/{video_id}")
+        async def retrieve_async(video_id: str) -> dict[str, Any]:
+            del video_id
+            return body
+
+    else:
+
+        @app.get("/v1/videos/{video_id}")
+        def retrieve(video_id: str) -> dict[str, Any]:
+            del video_id
+            return body
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    uvicorn.run(app, host=HOST, port=port, log_level="warning")
+
+
+# ---- load client ------------------------------------------------------------------------------
+
+_LENGTH = re.compile(rb"(?i)\r\ncontent-length:\s*(\d+)")
+
+
+async def _connection(port: int, request: bytes, count: int, latencies: list[float]) -> None:
+    reader, writer = await asyncio.open_connection(HOST, port)
+    try:
+        for _ in range(count):
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            match = _LENGTH.search(head)
+            if not head.startswith(b"HTTP/1.1 200") or match is None:
+                raise RuntimeError(f"unexpected response: {head[:200]!r}")
+            await reader.readexactly(int(match.group(1)))
+            latencies.append(time.perf_counter() - started)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def _load(port: int, request: bytes, total: int, connections: int) -> dict[str, float]:
+    latencies: list[float] = []
+    share = [total // connections + (i < total % connections) for i in range(connections)]
+    started = time.perf_counter()
+    await asyncio.gather(*(_connection(port, request, n, latencies) for n in share))
+    wall = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "rps": total / wall,
+        "p50_ms": 1000 * latencies[len(latencies) // 2],
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+    }
+
+
+def _request(path: str, token: str | None) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", f"Host: {HOST}", "Accept: application/json"]
+    if token is not None:
+        lines.append(f"Authorization: Bearer {token}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _median_of(rounds: list[dict[str, float]]) -> dict[str, float]:
+    return {key: round(statistics.median(r[key] for r in rounds), 2) for key in rounds[0]}
+
+
+# ---- helpers over the API ---------------------------------------------------------------------
+
+
+def _poll(client: httpx.Client, video_id: str, until: str) -> dict[str, Any]:
+    while True:
+        video: dict[str, Any] = client.get(f"/v1/videos/{video_id}").json()
+        if video["status"] == "failed":
+            raise RuntimeError(f"video failed: {video['error']}")
+        if video["status"] == until:
+            return video
+        time.sleep(POLL_S)
+
+
+def _create(client: httpx.Client, **fields: Any) -> str:
+    response = client.post("/v1/videos", json={"prompt": PROMPT, "seed": SEED, **fields})
+    response.raise_for_status()
+    video_id: str = response.json()["id"]
+    return video_id
+
+
+# ---- the three figures ------------------------------------------------------------------------
+
+
+def bench_retrieve(
+    ours_port: int, token: str, video_id: str, folder: Path, *, total: int, connections: int
+) -> dict[str, Any]:
+    """(a) Throughput and latency of GET /v1/videos/{id}, ours against a bare endpoint."""
+    body = httpx.get(
+        f"http://{HOST}:{ours_port}/v1/videos/{video_id}",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    body_file = folder / "video.json"
+    body_file.write_text(json.dumps(body))
+    path = f"/v1/videos/{video_id}"
+    ours_request, bare_request = _request(path, token), _request(path, None)
+    sync_port, async_port = _free_port(), _free_port()
+    rounds: dict[str, list[dict[str, float]]] = {"ours": [], "sync": [], "async": []}
+    targets = {
+        "ours": (ours_port, ours_request),
+        "sync": (sync_port, bare_request),
+        "async": (async_port, bare_request),
+    }
+    with ExitStack() as stack:
+        for mode, port in (("sync", sync_port), ("async", async_port)):
+            command = [sys.executable, __file__, "--serve-bare", str(port), str(body_file), mode]
+            url = f"http://{HOST}:{port}"
+            stack.enter_context(_process(command, dict(os.environ), url, folder / f"{mode}.log"))
+        for port, request in targets.values():
+            asyncio.run(_load(port, request, max(200, total // 10), connections))  # warm-up
+        for _ in range(3):  # interleaved, so drift on a shared machine hits all three alike
+            for name, (port, request) in targets.items():
+                rounds[name].append(asyncio.run(_load(port, request, total, connections)))
+    ours, bare, floor = (_median_of(rounds[name]) for name in ("ours", "sync", "async"))
+    return {
+        "requests_per_round": total,
+        "connections": connections,
+        "rounds": 3,
+        "ours": ours,
+        "bare_fastapi": bare,
+        "throughput_ratio": round(ours["rps"] / bare["rps"], 2),
+        "goal_throughput_ratio": ">= 0.5",
+        "bare_fastapi_async_def": floor,
+    }
+
+
+def bench_first_progress(client: httpx.Client, samples: int) -> dict[str, Any]:
+    """(b) From POST to claimed and to progress > 0, on an idle server (tiny videos)."""
+    claimed, progressed = [], []
+    for _ in range(samples):
+        started = time.perf_counter()
+        video_id = _create(client, size="160x96", seconds=1)
+        seen_claim = None
+        while True:
+            video = client.get(f"/v1/videos/{video_id}").json()
+            now = time.perf_counter() - started
+            if seen_claim is None and video["status"] != "queued":
+                seen_claim = now
+            if video["progress"] > 0:
+                break
+            time.sleep(POLL_S)
+        claimed.append(1000 * (seen_claim if seen_claim is not None else now))
+        progressed.append(1000 * now)
+        _poll(client, video_id, "completed")  # idle again before the next sample
+    return {
+        "samples": samples,
+        "to_in_progress_p50_ms": round(statistics.median(claimed), 1),
+        "to_in_progress_max_ms": round(max(claimed), 1),
+        "to_progress_above_0_p50_ms": round(statistics.median(progressed), 1),
+        "to_progress_above_0_max_ms": round(max(progressed), 1),
+        "goal_p50_ms": "<= 100",
+    }
+
+
+def bench_whole_path(
+    client: httpx.Client, data_dir: Path, folder: Path, runs: int
+) -> dict[str, Any]:
+    """(c) A 1-second 640x360 video through the API against render_video in-process.
+
+    The job rows (read from the server's database) split the API time into the wait before a
+    worker claimed the job and the worker's own time from claim to completion.
+    """
+    from openreel.backends.sketch.backend import SketchBackend
+    from openreel.config import Settings
+    from openreel.domain import VideoRequest
+    from openreel.runtime import Runtime
+    from openreel.services.generation import PreviewPaths, render_video
+    from openreel.storage.db import Database
+    from openreel.storage.jobs import JobStore
+
+    encoder = Runtime.from_settings(Settings()).encoder  # what `openreel serve` uses by default
+    backend = SketchBackend()
+    request = VideoRequest(prompt=PROMPT, seconds=1, width=640, height=360, fps=24, seed=SEED)
+    api, direct, ids = [], [], []
+    for run in range(runs):
+        started = time.perf_counter()
+        video_id = _create(client, size="640x360", seconds=1)
+        ids.append(video_id)
+        _poll(client, video_id, "completed")
+        content = client.get(f"/v1/videos/{video_id}/content")
+        content.raise_for_status()
+        api.append(time.perf_counter() - started)
+
+        target = folder / f"direct-{run}.mp4"
+        started = time.perf_counter()
+        render_video(
+            backend,
+            request,
+            target,
+            encoder=encoder,
+            previews=PreviewPaths(
+                folder / f"direct-{run}.thumbnail.webp", folder / f"direct-{run}.spritesheet.jpg"
+            ),
+        )
+        direct.append(time.perf_counter() - started)
+        if abs(len(content.content) - target.stat().st_size) > target.stat().st_size // 2:
+            raise RuntimeError("the API and the direct render made very different files")
+    api_s, direct_s = statistics.median(api), statistics.median(direct)
+    db = Database.for_data_dir(data_dir)
+    try:
+        jobs = [JobStore(db).get(video_id) for video_id in ids]
+    finally:
+        db.dispose()
+    waits = [job.started_at - job.created_at for job in jobs if job.started_at is not None]
+    worker = [
+        job.completed_at - job.started_at
+        for job in jobs
+        if job.started_at is not None and job.completed_at is not None
+    ]
+    return {
+        "runs": runs,
+        "video": "1 s, 640x360, 24 fps, sketch, with thumbnail and spritesheet",
+        "encoder": {"preset": encoder.preset, "crf": encoder.crf},
+        "api_median_s": round(api_s, 3),
+        "direct_median_s": round(direct_s, 3),
+        "api_claim_wait_median_s": round(statistics.median(waits), 3),
+        "api_worker_median_s": round(statistics.median(worker), 3),
+        "api_runs_s": [round(x, 3) for x in api],
+        "direct_runs_s": [round(x, 3) for x in direct],
+        "ratio": round(api_s / direct_s, 2),
+        "goal_ratio": "<= 1.15",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="requests per round in (a)")
+    parser.add_argument("--connections", type=int, default=4, help="keep-alive connections")
+    parser.add_argument("--samples", type=int, default=20, help="jobs timed in (b)")
+    parser.add_argument("--runs", type=int, default=5, help="videos made each way in (c)")
+    parser.add_argument("--serve-bare", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bare:
+        _serve_bare(int(args.serve_bare[0]), Path(args.serve_bare[1]), args.serve_bare[2])
+        return
+
+    with tempfile.TemporaryDirectory(prefix="openreel-bench-") as tmp:
+        folder = Path(tmp)
+        data = folder / "data"
+        env = os.environ | {"OPENREEL_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1"}
+        token = subprocess.run(
+            [sys.executable, "-m", "openreel", "token", "create", "bench"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        port = _free_port()
+        url = f"http://{HOST}:{port}"
+        serve = [sys.executable, "-m", "openreel", "serve", "--port", str(port), "--workers", "1"]
+        with (
+            _process(serve, env, url, folder / "server.log"),
+            httpx.Client(
+                base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+            ) as client,
+        ):
+            first = _create(client, size="160x96", seconds=1)
+            _poll(client, first, "completed")
+            retrieve = bench_retrieve(
+                port, token, first, folder, total=args.requests, connections=args.connections
+            )
+            progress = bench_first_progress(client, args.samples)
+            whole = bench_whole_path(client, data, folder, args.runs)
+    print(
+        json.dumps(
+            {
+                "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                f"Python {platform.python_version()}",
+                "retrieve": retrieve,
+                "create_to_first_progress": progress,
+                "whole_path_1s_640x360": whole,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,8 @@ Prints one JSON object with:
     is above 0 (first frame rendered); small videos, each awaited before the next.
     Goal: p50 <= 100 ms.
 (c) A 1-second 640x360 sketch video through the whole API (create, poll until completed,
-    download the MP4) against the same work in-process: ``render_video`` with the sketch
+    download the MP4; and again following ``/events`` instead of polling) against the same
+    work in-process: ``render_video`` with the sketch
     backend, the server's default encoder settings and the same previews the worker writes.
     Medians, runs interleaved. Goal: API / direct <= 1.15.
 
@@ -23,7 +24,7 @@ The load client is a minimal asyncio HTTP/1.1 keep-alive client, not httpx: on a
 the client shares the cores with the server, and httpx spends about as long per request as
 the bare endpoint does, which would squeeze both throughputs toward the client's own limit.
 
-Run: ``.venv/bin/python benchmarks/api.py [--requests 2000] [--connections 4]``.
+Run: ``.venv/bin/python benchmarks/api.py [--requests 2000] [--connections 4] [--only retrieve]``.
 """
 
 from __future__ import annotations
@@ -185,6 +186,18 @@ def _poll(client: httpx.Client, video_id: str, until: str) -> dict[str, Any]:
         time.sleep(POLL_S)
 
 
+def _follow(client: httpx.Client, video_id: str) -> None:
+    """Follows ``/events`` until the stream ends; the last event must be ``completed``."""
+    last = ""
+    with client.stream("GET", f"/v1/videos/{video_id}/events") as response:
+        response.raise_for_status()
+        for line in response.iter_lines():
+            if line.startswith("event:"):
+                last = line.partition(":")[2].strip()
+    if last != "completed":
+        raise RuntimeError(f"{video_id}: the event stream ended with {last!r}")
+
+
 def _create(client: httpx.Client, **fields: Any) -> str:
     response = client.post("/v1/videos", json={"prompt": PROMPT, "seed": SEED, **fields})
     response.raise_for_status()
@@ -284,7 +297,7 @@ def bench_whole_path(
     encoder = Runtime.from_settings(Settings()).encoder  # what `openreel serve` uses by default
     backend = SketchBackend()
     request = VideoRequest(prompt=PROMPT, seconds=1, width=640, height=360, fps=24, seed=SEED)
-    api, direct, ids = [], [], []
+    api, followed, direct, ids = [], [], [], []
     for run in range(runs):
         started = time.perf_counter()
         video_id = _create(client, size="640x360", seconds=1)
@@ -293,6 +306,13 @@ def bench_whole_path(
         content = client.get(f"/v1/videos/{video_id}/content")
         content.raise_for_status()
         api.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        video_id = _create(client, size="640x360", seconds=1)
+        ids.append(video_id)
+        _follow(client, video_id)
+        client.get(f"/v1/videos/{video_id}/content").raise_for_status()
+        followed.append(time.perf_counter() - started)
 
         target = folder / f"direct-{run}.mp4"
         started = time.perf_counter()
@@ -309,6 +329,7 @@ def bench_whole_path(
         if abs(len(content.content) - target.stat().st_size) > target.stat().st_size // 2:
             raise RuntimeError("the API and the direct render made very different files")
     api_s, direct_s = statistics.median(api), statistics.median(direct)
+    followed_s = statistics.median(followed)
     db = Database.for_data_dir(data_dir)
     try:
         jobs = [JobStore(db).get(video_id) for video_id in ids]
@@ -331,6 +352,9 @@ def bench_whole_path(
         "api_runs_s": [round(x, 3) for x in api],
         "direct_runs_s": [round(x, 3) for x in direct],
         "ratio": round(api_s / direct_s, 2),
+        "api_events_median_s": round(followed_s, 3),
+        "api_events_runs_s": [round(x, 3) for x in followed],
+        "ratio_events": round(followed_s / direct_s, 2),
         "goal_ratio": "<= 1.15",
     }
 
@@ -341,6 +365,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4, help="keep-alive connections")
     parser.add_argument("--samples", type=int, default=20, help="jobs timed in (b)")
     parser.add_argument("--runs", type=int, default=5, help="videos made each way in (c)")
+    parser.add_argument(
+        "--only",
+        choices=("retrieve", "first-progress", "whole-path"),
+        help="measure one figure instead of all three",
+    )
     parser.add_argument("--serve-bare", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
@@ -369,23 +398,19 @@ def main() -> None:
         ):
             first = _create(client, size="160x96", seconds=1)
             _poll(client, first, "completed")
-            retrieve = bench_retrieve(
-                port, token, first, folder, total=args.requests, connections=args.connections
-            )
-            progress = bench_first_progress(client, args.samples)
-            whole = bench_whole_path(client, data, folder, args.runs)
-    print(
-        json.dumps(
-            {
+            report: dict[str, Any] = {
                 "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                 f"Python {platform.python_version()}",
-                "retrieve": retrieve,
-                "create_to_first_progress": progress,
-                "whole_path_1s_640x360": whole,
-            },
-            indent=2,
-        )
-    )
+            }
+            if args.only in (None, "retrieve"):
+                report["retrieve"] = bench_retrieve(
+                    port, token, first, folder, total=args.requests, connections=args.connections
+                )
+            if args.only in (None, "first-progress"):
+                report["create_to_first_progress"] = bench_first_progress(client, args.samples)
+            if args.only in (None, "whole-path"):
+                report["whole_path_1s_640x360"] = bench_whole_path(client, data, folder, args.runs)
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from openreel.queue.embedded import EmbeddedQueue
 from openreel.services.auth import AuthService, IssuedToken, load_or_create_secret
 from openreel.services.jobs import JobService
 from openreel.services.uploads import UploadService
+from openreel.services.watch import JobWatch
 from openreel.storage.artifacts import ArtifactStore
 from openreel.storage.db import Database
 from openreel.storage.files import FileStore
@@ -98,7 +99,8 @@ class Server:
             runtime = Runtime.from_settings(settings)
             db = Database.for_data_dir(data_dir)
             db.migrate()
-            store = JobStore(db)
+            watch = JobWatch()
+            store = JobStore(db, on_change=watch.notify)
             recovered = store.recover_interrupted()
             if recovered:
                 log.info("requeued %d interrupted jobs", recovered)
@@ -120,6 +122,7 @@ class Server:
                 registry=runtime.registry,
                 queue=queue,
                 encoder=runtime.encoder,
+                watch=watch,
             )
             services = ApiServices(
                 settings=settings,
@@ -127,6 +130,7 @@ class Server:
                 auth=auth,
                 uploads=UploadService(FileStore(db), artifacts),
                 registry=runtime.registry,
+                inline_reads=db.reads_are_local,
             )
             first_admin = auth.ensure_admin()
         except BaseException:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import pytest
+
+import openreel.api.routes.events as events_module
 
 if TYPE_CHECKING:
     import httpx2
@@ -193,3 +198,18 @@ def test_openapi_describes_both_create_encodings(api: Api) -> None:
     assert {"id", "status", "progress", "seconds", "seed", "fps", "phase", "plan"} <= set(
         video_schema
     )
+
+
+def test_events_are_pushed_not_polled(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # With the fallback timer at 30 s, only the job watch can deliver progress and the end in
+    # time: were it broken, the stream would end only on the timer, 30 s later.
+    monkeypatch.setattr(events_module, "POLL_SECONDS", 30.0)
+    video = api.create(prompt="a train crossing a bridge", seconds="3", size="160x96", fps=24)
+    started = time.monotonic()
+    with api.client.stream(
+        "GET", f"/v1/videos/{video['id']}/events", headers=api.auth()
+    ) as response:
+        events = _read_events(response)
+    assert events[-1].event == "completed"
+    assert "progress" in {e.event for e in events}
+    assert time.monotonic() - started < 15

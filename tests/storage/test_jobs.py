@@ -396,3 +396,25 @@ def test_jobs_recover_interrupted_requeues_and_keeps_progress(
     again = store.claim("w3", lease_seconds=600)
     assert again is not None
     assert (again.id, again.attempts, again.progress) == (job.id, 2, 30)
+
+
+def test_jobs_every_committed_change_to_a_job_is_announced(
+    db: Database, clock: FakeClock, new_job: NewJob
+) -> None:
+    heard: list[str] = []
+    store = JobStore(db, clock=clock, on_change=heard.append)
+    first, second = store.create(new_job()), store.create(new_job())
+    assert heard == []  # a new job has no followers yet
+    claimed = store.claim("w1", lease_seconds=30)
+    assert claimed is not None
+    assert claimed.id == first.id
+    assert store.heartbeat(first.id, "w1", lease_seconds=30, progress=10)
+    assert not store.heartbeat(first.id, "someone-else", lease_seconds=30, progress=20)
+    store.complete(
+        first.id, "w1", artifacts={}, interpretation={}, total_seconds=1.0, expires_at=None
+    )
+    with pytest.raises(ConflictError):
+        store.fail(first.id, "w1", JobError("x", "y"))  # refused: no change, no announcement
+    store.request_cancel(second.id)
+    store.delete(second.id)
+    assert heard == [first.id, first.id, first.id, second.id, second.id]

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -64,19 +66,10 @@ def _envelope(
     return JSONResponse(body, status_code=status, headers=kept | {"x-request-id": request_id})
 
 
-async def _enveloped(response: Response, request_id: str) -> Response:
-    """``response`` itself, or the envelope when it is an error Starlette wrote as plain text."""
-    content_type = response.headers.get("content-type", "")
-    if response.status_code < 400 or content_type.startswith("application/json"):
-        return response
-    body = b""
-    iterator = getattr(response, "body_iterator", None)
-    if iterator is not None:
-        async for chunk in iterator:
-            body += chunk if isinstance(chunk, bytes) else str(chunk).encode()
-    status = response.status_code
+def _rewritten(status: int, headers: Mapping[str, str], body: bytes, request_id: str) -> Response:
+    """The envelope for an error Starlette wrote as plain text (a bad ``Range``, a 405...)."""
     if status == 416:
-        size = response.headers.get("content-range", "").rpartition("/")[2]
+        size = headers.get("content-range", "").rpartition("/")[2]
         message = f"requested range not satisfiable; the content is {size or 'not that'} bytes"
     else:
         text = body.decode("utf-8", "replace").strip()
@@ -84,14 +77,97 @@ async def _enveloped(response: Response, request_id: str) -> Response:
     type_, code = _HTTP_TYPES.get(status, ("invalid_request_error", "http_error"))
     if status >= 500:
         type_, code = "server_error", "internal_error"
-    return _envelope(status, message[:500], type_, code, None, request_id, response.headers)
+    return _envelope(status, message[:500], type_, code, None, request_id, headers)
+
+
+class _RequestContext:
+    """Gives every request an id, enforces the declared body size and keeps errors enveloped.
+
+    A plain ASGI middleware rather than ``@app.middleware("http")``: Starlette's
+    ``BaseHTTPMiddleware`` runs every request in an extra task with memory streams, which
+    cost more than the whole of a status poll (benchmarks/api.py).
+
+    - ``x-request-id`` goes on every response; the id is in ``request.state.request_id``.
+    - A ``Content-Length`` over the limit (or not a number) is refused before any read.
+    - An error response that is not JSON (written by Starlette itself) is buffered and
+      replaced by the ``{"error": ...}`` envelope; successful responses stream untouched.
+    - An exception that escapes every handler becomes a 500 envelope quoting the request id;
+      the traceback goes to the server log only.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = "req_" + secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            response = _envelope(
+                413,
+                f"request body must be at most {self.limit} bytes; got {length}",
+                "invalid_request_error",
+                "payload_too_large",
+                None,
+                request_id,
+            )
+            await response(scope, receive, send)
+            return
+        started = False
+        held: dict[str, Any] | None = None  # the start of an error response being rewritten
+        body = bytearray()
+
+        async def send_enveloped(message: Message) -> None:
+            nonlocal started, held
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                status = message["status"]
+                if status >= 400 and not headers.get("content-type", "").startswith(
+                    "application/json"
+                ):
+                    held = {"status": status, "headers": dict(headers.items())}
+                    return
+                headers["x-request-id"] = request_id
+                started = True
+                await send(message)
+            elif message["type"] == "http.response.body" and held is not None:
+                body.extend(message.get("body", b""))
+                if not message.get("more_body", False):
+                    started = True
+                    status, headers = held["status"], held["headers"]
+                    held = None
+                    rewritten = _rewritten(status, headers, bytes(body), request_id)
+                    await rewritten(scope, receive, send)
+            else:
+                await send(message)
+
+        try:
+            await self.app(scope, receive, send_enveloped)
+        except Exception:
+            method, path = scope.get("method", "?"), scope.get("path", "?")
+            log.exception("unhandled error in %s %s (%s)", method, path, request_id)
+            if started:
+                raise  # the response is under way; the server can only drop the connection
+            response = _envelope(
+                500,
+                f"internal error; quote request id {request_id} to the operator",
+                "server_error",
+                "internal_error",
+                None,
+                request_id,
+            )
+            await response(scope, receive, send)
 
 
 class _BodyLimit:
     """Counts request body bytes as the app reads them and refuses the body past ``limit``.
 
     A declared ``Content-Length`` over the limit is refused before anything is read (by the
-    request middleware in :func:`create_app`); this catches bodies that declare no length
+    :class:`_RequestContext`); this catches bodies that declare no length
     (chunked transfer), which would otherwise be read into memory whatever their size.
     """
 
@@ -137,41 +213,8 @@ def create_app(services: ApiServices) -> FastAPI:
     # its 413 reaches the exception handlers below as it is.
     app.add_middleware(_BodyLimit, limit=limit)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request.state.request_id = "req_" + secrets.token_hex(8)
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return _envelope(
-                413,
-                f"request body must be at most {limit} bytes; got {length}",
-                "invalid_request_error",
-                "payload_too_large",
-                None,
-                request.state.request_id,
-            )
-        try:
-            response = await call_next(request)
-        except Exception:
-            log.exception(
-                "unhandled error in %s %s (%s)",
-                request.method,
-                request.url.path,
-                request.state.request_id,
-            )
-            return _envelope(
-                500,
-                f"internal error; quote request id {request.state.request_id} to the operator",
-                "server_error",
-                "internal_error",
-                None,
-                request.state.request_id,
-            )
-        response = await _enveloped(response, request.state.request_id)
-        response.headers["x-request-id"] = request.state.request_id
-        return response
+    # Added last, so it is the outermost of ours: it sees every response, the 413s included.
+    app.add_middleware(_RequestContext, limit=limit)
 
     @app.exception_handler(OpenReelError)
     async def openreel_error(request: Request, exc: OpenReelError) -> JSONResponse:

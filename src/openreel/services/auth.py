@@ -24,7 +24,7 @@ from pathlib import Path
 
 from openreel.domain import Principal, Role
 from openreel.errors import AuthenticationError
-from openreel.storage.principals import PrincipalStore, TokenRecord
+from openreel.storage.principals import PrincipalStore, TokenMatch, TokenRecord
 
 __all__ = [
     "ALL_SCOPES",
@@ -134,7 +134,20 @@ class AuthService:
         return self.issue("admin", role=Role.ADMIN, token_name="first admin token")
 
     def authenticate(self, authorization: str | None) -> Principal:
-        """The principal behind an ``Authorization: Bearer ...`` header value.
+        """The principal behind an ``Authorization: Bearer ...`` header value, use recorded.
+
+        Raises:
+            AuthenticationError: Missing, malformed, unknown, revoked or expired token.
+        """
+        match = self.identify(authorization)
+        self.record_use(match.token.id)
+        return match.principal
+
+    def identify(self, authorization: str | None) -> TokenMatch:
+        """The token and principal behind an ``Authorization`` header value; reads only.
+
+        Every call reads the token's row, so a revoked or expired token fails on the very
+        next request; nothing about a token's validity is cached.
 
         Raises:
             AuthenticationError: Missing, malformed, unknown, revoked or expired token.
@@ -157,5 +170,12 @@ class AuthService:
         expires = match.token.expires_at
         if expires is not None and expires <= self._clock():
             raise AuthenticationError("this token has expired", code="token_expired")
-        self._principals.touch_token(match.token.id)
-        return match.principal
+        return match
+
+    def use_due(self, token_id: str) -> bool:
+        """Whether :meth:`record_use` would write now (it writes once per interval)."""
+        return self._principals.touch_due(token_id)
+
+    def record_use(self, token_id: str) -> None:
+        """Stores the token's last-used time (at most once per interval; a write when due)."""
+        self._principals.touch_token(token_id)

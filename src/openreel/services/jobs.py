@@ -35,12 +35,21 @@ from openreel.media.images import read_image
 from openreel.media.probe import iter_frames, probe
 from openreel.queue.base import JobQueue, Lease, LeaseLostError
 from openreel.services.generation import PreviewPaths, render_video
+from openreel.services.watch import JobWatch
 from openreel.storage.artifacts import ArtifactStore
 from openreel.storage.jobs import JobPage, JobStore
 
 __all__ = ["MAX_EXTENDED_SECONDS", "Content", "JobService"]
 
 log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_S = 0.25
+"""Progress is stored at most this often (and at least every second, as the lease heartbeat).
+
+Every store is a database write; a small video changes its percentage on every frame, and
+writing each one cost more than rendering the frame (benchmarks/api.py, whole-path figure).
+A quarter second matches how often ``/events`` looks.
+"""
 
 MAX_EXTENDED_SECONDS = 120.0
 """Longest total an extension may stitch to (the OpenAI limit)."""
@@ -79,6 +88,7 @@ class JobService:
         queue: JobQueue,
         encoder: EncoderSettings,
         clock: Callable[[], float] = time.time,
+        watch: JobWatch | None = None,
     ) -> None:
         self._store = store
         self._artifacts = artifacts
@@ -86,6 +96,12 @@ class JobService:
         self._queue = queue
         self._encoder = encoder
         self._clock = clock
+        self._watch = watch or JobWatch()
+
+    @property
+    def watch(self) -> JobWatch:
+        """Change notifications for live progress streams (fed by the job store's listener)."""
+        return self._watch
 
     # ----- admission -------------------------------------------------------------------------
 
@@ -287,7 +303,8 @@ class JobService:
         def progress(done: int, total: int) -> None:
             pct = min(95, math.floor(95 * done / max(total, 1)))
             now = time.monotonic()
-            if pct != reported["pct"] or now - reported["at"] > 1.0:
+            since = now - reported["at"]
+            if (pct != reported["pct"] and since >= PROGRESS_EVERY_S) or since > 1.0:
                 reported["pct"], reported["at"] = pct, now
                 lease.heartbeat(progress=pct, phase="rendering")
 

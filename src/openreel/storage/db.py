@@ -58,6 +58,7 @@ SQLITE_PRAGMAS = (
 """Statements run on every new SQLite connection (never on other databases)."""
 
 _BEGIN_OPTION = "openreel_sqlite_begin"
+_NO_BEGIN = "none"
 _PG_MIGRATION_LOCK = 0x0E4E_4EE1
 """Key of the PostgreSQL advisory lock that serialises concurrent migrations."""
 
@@ -167,6 +168,8 @@ def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:
 def _sqlite_begin(connection: Connection) -> None:
     """Emits BEGIN, or BEGIN IMMEDIATE for connections from :meth:`Database.begin`."""
     mode = connection.get_execution_options().get(_BEGIN_OPTION, "")
+    if mode == _NO_BEGIN:
+        return
     connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
@@ -199,6 +202,7 @@ class Database:
             event.listen(self._engine, "connect", _sqlite_connect)
             event.listen(self._engine, "begin", _sqlite_begin)
         self._writer = self._engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+        self._single = self._engine.execution_options(**{_BEGIN_OPTION: _NO_BEGIN})
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Database:
@@ -222,6 +226,14 @@ class Database:
         return self._engine
 
     @property
+    def reads_are_local(self) -> bool:
+        """Whether a read is a local file access (SQLite on disk), not a network round trip.
+
+        WAL readers never wait for the writer, so such reads may run on an event loop.
+        """
+        return self._sqlite and _is_file_sqlite(self._url)
+
+    @property
     def is_sqlite(self) -> bool:
         """Whether this is SQLite (one writer at a time, no ``SKIP LOCKED``)."""
         return self._sqlite
@@ -234,6 +246,25 @@ class Database:
             The connection.
         """
         with self._engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def query(self) -> Iterator[Connection]:
+        """A connection for one read statement, with no transaction around it.
+
+        A single SQLite statement already reads one consistent snapshot, so the ``BEGIN`` and
+        ``COMMIT`` of :meth:`read` only add round trips into SQLite, each of which releases
+        and re-takes the GIL; on a busy server that re-take is what a status poll waits for
+        (benchmarks/api.py). Use :meth:`read` whenever two statements must agree.
+
+        Yields:
+            The connection.
+        """
+        if not self._sqlite:
+            with self.read() as connection:
+                yield connection
+            return
+        with self._single.connect() as connection:
             yield connection
 
     @contextmanager

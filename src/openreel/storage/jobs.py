@@ -106,9 +106,20 @@ class JobStore:
         clock: Source of unix-seconds timestamps; tests pass a frozen one.
     """
 
-    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], float] = time.time,
+        on_change: Callable[[str], None] | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
+        self._on_change = on_change
+
+    def _changed(self, job_id: str) -> None:
+        """Tells the listener (live progress streams) that a committed change hit ``job_id``."""
+        if self._on_change is not None:
+            self._on_change(job_id)
 
     # -- creating and reading ------------------------------------------------------------------
 
@@ -150,7 +161,7 @@ class JobStore:
         Raises:
             NotFoundError: No such job.
         """
-        with self._db.read() as conn:
+        with self._db.query() as conn:
             row = conn.execute(sa.select(JOBS).where(JOBS.c.id == job_id)).first()
         if row is None:
             raise _not_found(job_id)
@@ -262,7 +273,11 @@ class JobStore:
                 )
                 .returning(*JOBS.c)
             ).first()
-        return None if row is None else _to_job(row._mapping)
+        if row is None:
+            return None
+        claimed = _to_job(row._mapping)
+        self._changed(claimed.id)
+        return claimed
 
     def heartbeat(
         self,
@@ -302,7 +317,10 @@ class JobStore:
             values["interpretation"] = _dumps(dict(interpretation))
         with self._db.begin() as conn:
             result = conn.execute(sa.update(JOBS).where(*_owned_by(job_id, worker)).values(values))
-        return result.rowcount == 1
+        owned = bool(result.rowcount == 1)
+        if owned:
+            self._changed(job_id)
+        return owned
 
     def is_cancel_requested(self, job_id: str) -> bool:
         """Whether someone asked to stop this job (one indexed single-column read).
@@ -362,6 +380,7 @@ class JobStore:
             ).first()
             if row is None:
                 raise _wrong_state(conn, job_id, "complete", worker)
+        self._changed(job_id)
         return _to_job(row._mapping)
 
     def fail(self, job_id: str, worker: str | None, error: JobError) -> Job:
@@ -396,6 +415,7 @@ class JobStore:
             ).first()
             if row is None:
                 raise _wrong_state(conn, job_id, "fail", worker)
+        self._changed(job_id)
         return _to_job(row._mapping)
 
     # -- user and admin actions ------------------------------------------------------------------
@@ -439,6 +459,7 @@ class JobStore:
                     f"video {job_id} is already {status}; only queued or in-progress videos "
                     "can be cancelled"
                 )
+        self._changed(job_id)
         return _to_job(row._mapping)
 
     def cancel_queued(self, *, owner_id: str | None = None, model: str | None = None) -> int:
@@ -478,6 +499,7 @@ class JobStore:
             result = conn.execute(sa.delete(JOBS).where(JOBS.c.id == job_id))
         if result.rowcount != 1:
             raise _not_found(job_id)
+        self._changed(job_id)
 
     # -- recovery --------------------------------------------------------------------------------
 

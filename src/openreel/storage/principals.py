@@ -215,7 +215,7 @@ class PrincipalStore:
             .join(PRINCIPALS, PRINCIPALS.c.id == TOKENS.c.principal_id)
             .where(TOKENS.c.token_hash == token_hash)
         )
-        with self._db.read() as conn:
+        with self._db.query() as conn:
             row = conn.execute(query).first()
         if row is None:
             return None
@@ -229,6 +229,15 @@ class PrincipalStore:
             ),
         )
 
+    def touch_due(self, token_id: str) -> bool:
+        """Whether :meth:`touch_token` would write now; in memory only, never blocks."""
+        with self._touch_lock:
+            return self._due(token_id, self._clock())
+
+    def _due(self, token_id: str, now: float) -> bool:
+        last = self._touched.get(token_id)
+        return last is None or now - last >= self._touch_interval
+
     def touch_token(self, token_id: str) -> None:
         """Records that the token was just used.
 
@@ -237,8 +246,7 @@ class PrincipalStore:
         """
         now = self._clock()
         with self._touch_lock:
-            last = self._touched.get(token_id)
-            if last is not None and now - last < self._touch_interval:
+            if not self._due(token_id, now):
                 return
             self._touched[token_id] = now
         with self._db.begin() as conn:

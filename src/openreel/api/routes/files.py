@@ -37,10 +37,13 @@ async def upload_file(
     """Stores an image for use as ``input_reference`` by id."""
     del purpose
     data = await file.read()
-    return _wire(services.uploads.upload(principal, file.filename or "upload", data))
+    stored = await services.write(
+        services.uploads.upload, principal, file.filename or "upload", data
+    )
+    return _wire(stored)
 
 
 @router.get("/files/{file_id}", response_model=FileObject, summary="Retrieve a file")
-def retrieve_file(file_id: str, services: ServicesDep, principal: PrincipalDep) -> FileObject:
+async def retrieve_file(file_id: str, services: ServicesDep, principal: PrincipalDep) -> FileObject:
     """An uploaded file's metadata."""
-    return _wire(services.uploads.get(principal, file_id))
+    return _wire(await services.read(services.uploads.get, principal, file_id))

@@ -15,6 +15,6 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="Liveness")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """Answers while the server is up."""
     return {"status": "ok", "version": __version__}

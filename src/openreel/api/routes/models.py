@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1", tags=["models"])
 
 
 @router.get("/models", response_model=ModelList, summary="List models")
-def list_models(services: ServicesDep, principal: PrincipalDep) -> ModelList:
+async def list_models(services: ServicesDep, principal: PrincipalDep) -> ModelList:
     """Every model served here and what it can make (sizes, seconds, fps, image input)."""
     del principal
     cards = []

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 
 from openreel.api.deps import PrincipalDep, ServicesDep
 from openreel.api.protocol import DeletedVideo, ErrorEnvelope, Video, VideoList
-from openreel.domain import ImageInput, Principal, VideoRequest, parse_size
+from openreel.domain import ImageInput, Job, Principal, VideoRequest, parse_size
 from openreel.errors import InvalidRequestError, UnsupportedMediaTypeError
 from openreel.media.images import read_image
 
@@ -244,12 +244,16 @@ async def create_video(
 ) -> Video:
     """Queues a new video. Accepts JSON or multipart/form-data, like the OpenAI API."""
     body = await _read_body(request, services)
-    job = services.jobs.submit(principal, _create_request(services, principal, body))
+
+    def submit() -> Job:  # decodes any image and inserts the row: off the event loop
+        return services.jobs.submit(principal, _create_request(services, principal, body))
+
+    job = await services.write(submit)
     return _video(response, services, Video.from_job(job))
 
 
 @router.get("/videos", response_model=VideoList, responses=_ERRORS, summary="List videos")
-def list_videos(
+async def list_videos(
     services: ServicesDep,
     principal: PrincipalDep,
     after: Annotated[str | None, Query(max_length=100)] = None,
@@ -257,7 +261,7 @@ def list_videos(
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
 ) -> VideoList:
     """Your videos, newest first by default; page with ``after=<last_id>``."""
-    page = services.jobs.list(principal, after=after, limit=limit, order=order)
+    page = await services.read(services.jobs.list, principal, after=after, limit=limit, order=order)
     data = [Video.from_job(job) for job in page.items]
     return VideoList(
         data=data,
@@ -270,11 +274,12 @@ def list_videos(
 @router.get(
     "/videos/{video_id}", response_model=Video, responses=_ERRORS, summary="Retrieve a video"
 )
-def retrieve_video(
+async def retrieve_video(
     video_id: str, response: Response, services: ServicesDep, principal: PrincipalDep
 ) -> Video:
     """One video's status and progress; poll it, or follow ``/events``."""
-    return _video(response, services, Video.from_job(services.jobs.get(principal, video_id)))
+    job = await services.read(services.jobs.get, principal, video_id)
+    return _video(response, services, Video.from_job(job))
 
 
 @router.delete(
@@ -308,14 +313,14 @@ def cancel_video(
     response_class=FileResponse,
     summary="Download video content",
 )
-def video_content(
+async def video_content(
     video_id: str,
     services: ServicesDep,
     principal: PrincipalDep,
     variant: Annotated[Literal["video", "thumbnail", "spritesheet"], Query()] = "video",
 ) -> FileResponse:
     """The finished MP4 (seekable), its WebP thumbnail or its JPEG spritesheet."""
-    content = services.jobs.content(principal, video_id, variant)
+    content = await services.read(services.jobs.content, principal, video_id, variant)
     return FileResponse(
         content.path,
         media_type=content.media_type,
@@ -357,9 +362,8 @@ async def remix_video(
     """A new video with the same settings and seed as a completed one, and a new prompt."""
     body = await _read_body(request, services)
     prompt = _text(body, "prompt", required=True) or ""
-    return _video(
-        response, services, Video.from_job(services.jobs.remix(principal, video_id, prompt))
-    )
+    job = await services.write(services.jobs.remix, principal, video_id, prompt)
+    return _video(response, services, Video.from_job(job))
 
 
 _EXTEND_FIELDS = {
@@ -425,5 +429,5 @@ async def extend_video(
         raise InvalidRequestError.for_value(
             "seconds", body.get("seconds"), "must be greater than 0"
         )
-    job = services.jobs.extend(principal, source["id"], prompt, seconds)
+    job = await services.write(services.jobs.extend, principal, source["id"], prompt, seconds)
     return _video(response, services, Video.from_job(job))

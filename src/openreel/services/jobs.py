@@ -304,7 +304,8 @@ class JobService:
             pct = min(95, math.floor(95 * done / max(total, 1)))
             now = time.monotonic()
             since = now - reported["at"]
-            if (pct != reported["pct"] and since >= PROGRESS_EVERY_S) or since > 1.0:
+            first = reported["pct"] <= 0 < pct  # the first sign of life goes out at once
+            if first or (pct != reported["pct"] and since >= PROGRESS_EVERY_S) or since > 1.0:
                 reported["pct"], reported["at"] = pct, now
                 lease.heartbeat(progress=pct, phase="rendering")
 

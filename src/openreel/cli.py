@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -27,14 +29,22 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Column, Table
 from rich.text import Text
 
 from openreel import __version__
 from openreel.config import Settings
 from openreel.domain import GenerationResult, Role, VideoRequest, parse_size
-from openreel.errors import CancelledError, InvalidRequestError, OpenReelError
+from openreel.errors import (
+    CancelledError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    OpenReelError,
+)
 from openreel.media.encode import check_output_path
 from openreel.runtime import Runtime, Server, open_auth
+from openreel.services.auth import AuthService, IssuedToken, TokenRecord
 from openreel.services.generation import PreviewPaths, render_video
 
 __all__ = ["app", "main"]
@@ -42,6 +52,8 @@ __all__ = ["app", "main"]
 EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="openreel",
@@ -250,29 +262,133 @@ def serve(
         server.close()
 
 
-token_app = typer.Typer(help="Create access tokens.", no_args_is_help=True)
+token_app = typer.Typer(help="Create, list, revoke and rotate access tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+
+
+def _auth_call(err: Console, call: Callable[[AuthService], T]) -> T:
+    """Runs ``call`` on the data folder's token service; our errors become exit codes."""
+    try:
+        return call(open_auth(Settings()))
+    except (InvalidRequestError, NotFoundError, ConflictError) as exc:
+        raise _fail(err, exc.message, EXIT_BAD_INPUT) from None
+    except OpenReelError as exc:
+        raise _fail(err, exc.message, EXIT_ERROR) from None
+
+
+def _token_dict(record: TokenRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "principal_id": record.principal_id,
+        "name": record.name,
+        "prefix": record.prefix,
+        "scopes": list(record.scopes),
+        "created_at": record.created_at,
+        "expires_at": record.expires_at,
+        "revoked_at": record.revoked_at,
+        "last_used_at": record.last_used_at,
+    }
+
+
+def _show_issued(err: Console, issued: IssuedToken, as_json: bool, verb: str) -> None:
+    if as_json:
+        out = _token_dict(issued.record) | {"token": issued.token}
+        Console().print_json(json.dumps(out))
+        return
+    err.print(
+        f"{verb} {issued.record.id} for [bold]{issued.principal.name}[/] "
+        f"({issued.principal.role.value}; {' '.join(issued.record.scopes)}; expires "
+        f"{_when(issued.record.expires_at)}), shown once:",
+        highlight=False,
+    )
+    Console().print(issued.token, highlight=False)
+
+
+def _when(stamp: float | None) -> str:
+    if stamp is None:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(stamp)) + " UTC"
 
 
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Argument(help="Who the token is for (created if new).")],
     admin: Annotated[bool, typer.Option(help="Make a new principal an administrator.")] = False,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="Allow only this (repeat): videos:read, videos:write, admin."),
+    ] = None,
+    days: Annotated[
+        float | None, typer.Option(help="Lifetime in days (default: OPENREEL_TOKEN_DAYS).")
+    ] = None,
+    label: Annotated[str | None, typer.Option(help="Label shown in listings.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Mint a token for NAME and print it once; only its keyed hash is stored."""
     err = Console(stderr=True)
     name = name.strip()
     if not name or len(name) > 100:
         raise _fail(err, f"name must be 1 to 100 characters; got {name!r}", EXIT_BAD_INPUT)
-    try:
-        issued = open_auth(Settings()).issue(name, role=Role.ADMIN if admin else Role.USER)
-    except OpenReelError as exc:
-        raise _fail(err, exc.message, EXIT_ERROR) from None
-    err.print(
-        f"token for [bold]{issued.principal.name}[/] ({issued.principal.role.value}), shown once:",
-        highlight=False,
+    issued = _auth_call(
+        err,
+        lambda auth: auth.issue(
+            name,
+            role=Role.ADMIN if admin else Role.USER,
+            token_name=label,
+            scopes=scope or None,
+            days=days,
+        ),
     )
-    Console().print(issued.token, highlight=False)
+    _show_issued(err, issued, as_json, "token")
+
+
+@token_app.command("list")
+def token_list(
+    name: Annotated[str | None, typer.Argument(help="Only this principal's tokens.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List tokens (never their secrets), oldest first."""
+    err = Console(stderr=True)
+    records = _auth_call(err, lambda auth: auth.tokens(name))
+    if as_json:
+        Console().print_json(json.dumps([_token_dict(r) for r in records]))
+        return
+    table = Table(
+        Column("id", no_wrap=True), "label", "prefix", "scopes", "expires", "revoked", "last used"
+    )
+    for r in records:
+        table.add_row(
+            r.id,
+            r.name,
+            r.prefix + "...",
+            " ".join(r.scopes),
+            _when(r.expires_at),
+            _when(r.revoked_at),
+            _when(r.last_used_at),
+        )
+    Console().print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (tok_...), from `list`.")],
+) -> None:
+    """Revoke a token: its very next request fails."""
+    err = Console(stderr=True)
+    record = _auth_call(err, lambda auth: auth.revoke(token_id.strip()))
+    err.print(f"revoked {record.id} ({record.name}) at {_when(record.revoked_at)}")
+
+
+@token_app.command("rotate")
+def token_rotate(
+    token_id: Annotated[str, typer.Argument(help="The token to replace (tok_...).")],
+    days: Annotated[float | None, typer.Option(help="Lifetime of the new token.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Replace a token with a new one (same owner, label, scopes); the old one is revoked."""
+    err = Console(stderr=True)
+    issued = _auth_call(err, lambda auth: auth.rotate(token_id.strip(), days=days))
+    _show_issued(err, issued, as_json, f"replaced {token_id.strip()} with")
 
 
 @app.command()

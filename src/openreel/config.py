@@ -49,6 +49,8 @@ class Settings(BaseSettings):
             another may take it over.
         poll_after_ms: ``openai-poll-after-ms`` sent with unfinished videos.
         max_body_bytes: Largest request body accepted (reference images included).
+        token_days: Lifetime of a new token when its creator names none.
+        token_max_days: Longest lifetime anyone may give a token.
     """
 
     model_config = SettingsConfigDict(
@@ -64,3 +66,5 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(30.0, gt=1.0)
     poll_after_ms: int = Field(1000, ge=100)
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    token_days: float = Field(90.0, gt=0)
+    token_max_days: float = Field(365.0, gt=0)

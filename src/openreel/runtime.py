@@ -19,6 +19,7 @@ from openreel.api.deps import ApiServices
 from openreel.backends.registry import BackendRegistry
 from openreel.backends.sketch.backend import SketchBackend
 from openreel.config import Settings
+from openreel.errors import ConfigurationError
 from openreel.media.encode import EncoderSettings
 from openreel.queue.embedded import EmbeddedQueue
 from openreel.services.auth import AuthService, IssuedToken, load_or_create_secret
@@ -70,7 +71,26 @@ def open_auth(settings: Settings) -> AuthService:
     """The token service over the data folder's database (migrated if needed)."""
     db = Database.for_data_dir(settings.data_dir)
     db.migrate()
-    return AuthService(PrincipalStore(db), load_or_create_secret(settings.data_dir))
+    return auth_service(settings, db)
+
+
+def auth_service(settings: Settings, db: Database) -> AuthService:
+    """The token service with the operator's token lifetimes.
+
+    Raises:
+        ConfigurationError: The default lifetime is above the maximum.
+    """
+    if settings.token_days > settings.token_max_days:
+        raise ConfigurationError(
+            f"OPENREEL_TOKEN_DAYS ({settings.token_days:g}) must not exceed "
+            f"OPENREEL_TOKEN_MAX_DAYS ({settings.token_max_days:g})"
+        )
+    return AuthService(
+        PrincipalStore(db),
+        load_or_create_secret(Path(settings.data_dir)),
+        default_days=settings.token_days,
+        max_days=settings.token_max_days,
+    )
 
 
 @dataclass
@@ -108,7 +128,7 @@ class Server:
             swept = artifacts.sweep_partials()
             if swept:
                 log.info("removed %d half-written files of interrupted renders", swept)
-            auth = AuthService(PrincipalStore(db), load_or_create_secret(data_dir))
+            auth = auth_service(settings, db)
             prefix = f"{socket.gethostname()}-{os.getpid()}"
             queue = EmbeddedQueue(
                 store,

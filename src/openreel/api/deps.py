@@ -15,11 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from openreel.backends.registry import BackendRegistry
 from openreel.config import Settings
 from openreel.domain import Principal
-from openreel.services.auth import AuthService
+from openreel.services.auth import AuthService, TokenMatch
 from openreel.services.jobs import JobService
 from openreel.services.uploads import UploadService
 
-__all__ = ["ApiServices", "PrincipalDep", "ServicesDep"]
+__all__ = ["AdminDep", "ApiServices", "PrincipalDep", "ServicesDep", "TokenDep", "WriterDep"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -73,12 +73,36 @@ async def _services(request: Request) -> ApiServices:
 ServicesDep = Annotated[ApiServices, Depends(_services)]
 
 
-async def _principal(request: Request, services: ServicesDep) -> Principal:
+async def _token(request: Request, services: ServicesDep) -> TokenMatch:
+    """The caller's token and principal; runs once per request whatever the scopes asked."""
     match = await services.read(services.auth.identify, request.headers.get("authorization"))
     if services.auth.use_due(match.token.id):  # about once a minute per token
         await services.write(services.auth.record_use, match.token.id)
     request.state.principal = match.principal
-    return match.principal
+    request.state.token_id = match.token.id
+    return match
 
 
-PrincipalDep = Annotated[Principal, Depends(_principal)]
+TokenDep = Annotated[TokenMatch, Depends(_token)]
+
+
+async def _reader(match: TokenDep) -> Principal:
+    return AuthService.require(match, "videos:read")
+
+
+async def _writer(match: TokenDep) -> Principal:
+    return AuthService.require(match, "videos:write")
+
+
+async def _admin(match: TokenDep) -> Principal:
+    return AuthService.require(match, "admin")
+
+
+PrincipalDep = Annotated[Principal, Depends(_reader)]
+"""The caller, whose token may read videos (every GET)."""
+
+WriterDep = Annotated[Principal, Depends(_writer)]
+"""The caller, whose token may create, change and delete videos."""
+
+AdminDep = Annotated[Principal, Depends(_admin)]
+"""The caller, an admin whose token carries the ``admin`` scope."""

@@ -15,12 +15,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from openreel.domain import Job
 
 __all__ = [
+    "CreateToken",
     "DeletedVideo",
     "ErrorBody",
     "ErrorEnvelope",
     "FileObject",
+    "IssuedTokenObject",
     "ModelCard",
     "ModelList",
+    "RotateToken",
+    "TokenList",
+    "TokenObject",
     "Video",
     "VideoError",
     "VideoList",
@@ -160,3 +165,51 @@ class ErrorEnvelope(BaseModel):
     """Every error response: ``{"error": {...}}``."""
 
     error: ErrorBody
+
+
+class TokenObject(BaseModel):
+    """An access token as admins see it: never its secret, only a recognisable prefix."""
+
+    id: str
+    object: Literal["token"] = "token"
+    principal_id: str
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: int
+    expires_at: int | None
+    revoked_at: int | None
+    last_used_at: int | None
+
+
+class IssuedTokenObject(TokenObject):
+    """A token just created or rotated: the one response that carries the secret."""
+
+    token: str = Field(description="The secret; shown once and stored only as a keyed hash.")
+
+
+class TokenList(BaseModel):
+    """Tokens, oldest first."""
+
+    object: Literal["list"] = "list"
+    data: list[TokenObject]
+
+
+class CreateToken(BaseModel):
+    """Body of ``POST /v1/admin/tokens``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, description="The principal (made if new).")
+    admin: bool = Field(False, description="Make a new principal an admin.")
+    label: str | None = Field(None, max_length=100, description="Token label (default: name).")
+    scopes: list[str] | None = Field(None, description="Default: all its role allows.")
+    days: float | None = Field(None, description="Lifetime (default and maximum: settings).")
+
+
+class RotateToken(BaseModel):
+    """Body of ``POST /v1/admin/tokens/{id}/rotate`` (optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: float | None = None

@@ -18,18 +18,27 @@ import secrets
 import string
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from openreel.domain import Principal, Role
-from openreel.errors import AuthenticationError
+from openreel.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from openreel.storage.principals import PrincipalStore, TokenMatch, TokenRecord
 
 __all__ = [
     "ALL_SCOPES",
+    "USER_SCOPES",
     "AuthService",
     "IssuedToken",
+    "TokenMatch",
+    "TokenRecord",
     "load_or_create_secret",
     "mint_token",
     "token_checksum_ok",
@@ -40,6 +49,10 @@ _ALPHABET = string.digits + string.ascii_letters
 _BODY = 32
 _CHECK = 6
 ALL_SCOPES = ("videos:read", "videos:write", "admin")
+USER_SCOPES = ALL_SCOPES[:2]
+"""What a non-admin principal's token may carry."""
+DEFAULT_TOKEN_DAYS = 90.0
+MAX_TOKEN_DAYS = 365.0
 
 
 def _base62(number: int, width: int) -> str:
@@ -98,34 +111,159 @@ class AuthService:
     """Creates principals and tokens and turns bearer tokens into principals."""
 
     def __init__(
-        self, principals: PrincipalStore, secret: bytes, clock: Callable[[], float] = time.time
+        self,
+        principals: PrincipalStore,
+        secret: bytes,
+        clock: Callable[[], float] = time.time,
+        *,
+        default_days: float = DEFAULT_TOKEN_DAYS,
+        max_days: float = MAX_TOKEN_DAYS,
     ) -> None:
+        if not 0 < default_days <= max_days:
+            raise ValueError(
+                f"token lifetimes must satisfy 0 < default ({default_days}) <= max ({max_days})"
+            )
         self._principals = principals
         self._secret = secret
         self._clock = clock
+        self._default_days = default_days
+        self._max_days = max_days
 
     def hash(self, token: str) -> str:
         """The keyed hash stored for ``token``."""
         return hmac.new(self._secret, token.encode(), hashlib.sha256).hexdigest()
 
     def issue(
-        self, principal_name: str, *, role: Role = Role.USER, token_name: str | None = None
+        self,
+        principal_name: str,
+        *,
+        role: Role = Role.USER,
+        token_name: str | None = None,
+        scopes: Iterable[str] | None = None,
+        days: float | None = None,
     ) -> IssuedToken:
-        """Mints a token for ``principal_name``, creating the principal if it is new."""
-        principal = self._principals.by_name(principal_name) or self._principals.create(
-            principal_name, role
-        )
+        """Mints a token for ``principal_name``, creating the principal if it is new.
+
+        Args:
+            principal_name: Who the token is for.
+            role: Role of the principal when it is created here.
+            token_name: Label shown in listings (the principal's name by default).
+            scopes: What the token allows; by default everything the principal's role
+                allows (``videos:read videos:write``, plus ``admin`` for admins).
+            days: Lifetime in days; the operator's default when None, never above the
+                operator's maximum. Every token expires (reference/trust.md, section 5.2).
+
+        Raises:
+            InvalidRequestError: Unknown scope, ``admin`` for a non-admin, a lifetime that
+                is not positive or above the maximum, or an empty name.
+            ConflictError: ``role`` is admin but the existing principal is not.
+        """
+        name = principal_name.strip() if isinstance(principal_name, str) else ""
+        if not name:
+            raise InvalidRequestError.for_value("name", principal_name, "must not be empty")
+        existing = self._principals.by_name(name)
+        if existing is not None and role is Role.ADMIN and existing.role is not Role.ADMIN:
+            raise ConflictError(
+                f"{name} already exists as a {existing.role.value}; an admin token needs an "
+                "admin principal",
+                param="name",
+            )
+        chosen = self._check_scopes(scopes, existing.role if existing else role)
+        expires_at = self._expiry(days)
+        principal = existing or self._principals.create(name, role)
+        return self._mint(principal, token_name or name, chosen, expires_at)
+
+    def _mint(
+        self, principal: Principal, name: str, scopes: tuple[str, ...], expires_at: float
+    ) -> IssuedToken:
         token = mint_token()
         record = self._principals.add_token(
             principal.id,
             token_id="tok_" + secrets.token_hex(8),
-            name=token_name or principal_name,
+            name=name,
             token_hash=self.hash(token),
             prefix=token[:10],
-            scopes=ALL_SCOPES if principal.role is Role.ADMIN else ALL_SCOPES[:2],
-            expires_at=None,
+            scopes=scopes,
+            expires_at=expires_at,
         )
         return IssuedToken(token=token, record=record, principal=principal)
+
+    def _check_scopes(self, scopes: Iterable[str] | None, role: Role) -> tuple[str, ...]:
+        allowed = ALL_SCOPES if role is Role.ADMIN else USER_SCOPES
+        if scopes is None:
+            return allowed
+        chosen = tuple(dict.fromkeys(scopes))
+        if not chosen:
+            raise InvalidRequestError("scopes must name at least one scope", param="scopes")
+        for scope in chosen:
+            if scope not in ALL_SCOPES:
+                raise InvalidRequestError.for_value(
+                    "scopes", scope, f"must be one of {', '.join(ALL_SCOPES)}"
+                )
+            if scope not in allowed:
+                raise InvalidRequestError.for_value(
+                    "scopes", scope, "is only for tokens of admin principals"
+                )
+        return chosen
+
+    def _expiry(self, days: float | None) -> float:
+        if days is None:
+            days = self._default_days
+        if (
+            isinstance(days, bool)
+            or not isinstance(days, int | float)
+            or not 0 < days <= self._max_days
+        ):
+            raise InvalidRequestError.for_value(
+                "days", days, f"must be more than 0 and at most {self._max_days:g}"
+            )
+        return self._clock() + days * 86400.0
+
+    def tokens(self, principal_name: str | None = None) -> list[TokenRecord]:
+        """Token records (never secrets), oldest first: one principal's or everyone's.
+
+        Raises:
+            NotFoundError: No principal called ``principal_name``.
+        """
+        if principal_name is None:
+            return self._principals.list_tokens()
+        principal = self._principals.by_name(principal_name)
+        if principal is None:
+            raise NotFoundError(f"no principal named {principal_name!r}", param="name")
+        return self._principals.list_tokens(principal.id)
+
+    def token(self, token_id: str) -> TokenRecord:
+        """One token's record.
+
+        Raises:
+            NotFoundError: No such token.
+        """
+        return self._principals.get_token(token_id)
+
+    def revoke(self, token_id: str) -> TokenRecord:
+        """Revokes a token: its very next request fails. Revoking twice is harmless.
+
+        Raises:
+            NotFoundError: No such token.
+        """
+        return self._principals.revoke_token(token_id)
+
+    def rotate(self, token_id: str, *, days: float | None = None) -> IssuedToken:
+        """Replaces a token: a new one with the same owner, name and scopes; the old is revoked.
+
+        Args:
+            token_id: The token to replace (it may already be revoked or expired).
+            days: Lifetime of the new token (the operator's default when None).
+
+        Raises:
+            NotFoundError: No such token.
+        """
+        old = self._principals.get_token(token_id)
+        principal = self._principals.get(old.principal_id)
+        scopes = tuple(s for s in old.scopes if s in self._check_scopes(None, principal.role))
+        issued = self._mint(principal, old.name, scopes or USER_SCOPES, self._expiry(days))
+        self._principals.revoke_token(token_id)
+        return issued
 
     def ensure_admin(self) -> IssuedToken | None:
         """On first run, creates the ``admin`` principal and returns its token (else None)."""
@@ -171,6 +309,22 @@ class AuthService:
         if expires is not None and expires <= self._clock():
             raise AuthenticationError("this token has expired", code="token_expired")
         return match
+
+    @staticmethod
+    def require(match: TokenMatch, scope: str) -> Principal:
+        """The token's principal when the token carries ``scope``.
+
+        Raises:
+            PermissionDeniedError: The token lacks the scope (or, for ``admin``, its owner is
+                no longer an admin).
+        """
+        if scope not in match.token.scopes:
+            raise PermissionDeniedError(
+                f"this token does not allow {scope}; it allows {' '.join(match.token.scopes)}"
+            )
+        if scope == "admin" and match.principal.role is not Role.ADMIN:
+            raise PermissionDeniedError(f"{match.principal.name} is not an admin")
+        return match.principal
 
     def use_due(self, token_id: str) -> bool:
         """Whether :meth:`record_use` would write now (it writes once per interval)."""

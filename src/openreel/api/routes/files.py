@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from openreel.api.deps import PrincipalDep, ServicesDep
+from openreel.api.deps import PrincipalDep, ServicesDep, WriterDep
 from openreel.api.protocol import FileObject
 from openreel.storage.files import StoredFile
 
@@ -30,7 +30,7 @@ def _wire(stored: StoredFile) -> FileObject:
 @router.post("/files", response_model=FileObject, summary="Upload a reference image")
 async def upload_file(
     services: ServicesDep,
-    principal: PrincipalDep,
+    principal: WriterDep,
     file: Annotated[UploadFile, File(description="A PNG, JPEG or WebP image.")],
     purpose: Annotated[str, Form()] = "vision",
 ) -> FileObject:

@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from openreel.api.deps import PrincipalDep, ServicesDep
+from openreel.api.deps import PrincipalDep, ServicesDep, WriterDep
 from openreel.api.protocol import DeletedVideo, ErrorEnvelope, Video, VideoList
 from openreel.domain import ImageInput, Job, Principal, VideoRequest, parse_size
 from openreel.errors import InvalidRequestError, UnsupportedMediaTypeError
@@ -240,7 +240,7 @@ def _video(response: Response, services: ServicesDep, video: Video) -> Video:
     summary="Create a video",
 )
 async def create_video(
-    request: Request, response: Response, services: ServicesDep, principal: PrincipalDep
+    request: Request, response: Response, services: ServicesDep, principal: WriterDep
 ) -> Video:
     """Queues a new video. Accepts JSON or multipart/form-data, like the OpenAI API."""
     body = await _read_body(request, services)
@@ -285,7 +285,7 @@ async def retrieve_video(
 @router.delete(
     "/videos/{video_id}", response_model=DeletedVideo, responses=_ERRORS, summary="Delete a video"
 )
-def delete_video(video_id: str, services: ServicesDep, principal: PrincipalDep) -> DeletedVideo:
+def delete_video(video_id: str, services: ServicesDep, principal: WriterDep) -> DeletedVideo:
     """Deletes a video and its files; a queued or running one is cancelled first."""
     services.jobs.delete(principal, video_id)
     return DeletedVideo(id=video_id)
@@ -295,7 +295,7 @@ def delete_video(video_id: str, services: ServicesDep, principal: PrincipalDep) 
     "/videos/{video_id}/cancel", response_model=Video, responses=_ERRORS, summary="Cancel a video"
 )
 def cancel_video(
-    video_id: str, response: Response, services: ServicesDep, principal: PrincipalDep
+    video_id: str, response: Response, services: ServicesDep, principal: WriterDep
 ) -> Video:
     """Stops a queued or running video (OpenReel addition). It ends ``failed`` with code ``cancelled``."""
     return _video(response, services, Video.from_job(services.jobs.cancel(principal, video_id)))
@@ -357,7 +357,7 @@ async def remix_video(
     request: Request,
     response: Response,
     services: ServicesDep,
-    principal: PrincipalDep,
+    principal: WriterDep,
 ) -> Video:
     """A new video with the same settings and seed as a completed one, and a new prompt."""
     body = await _read_body(request, services)
@@ -408,7 +408,7 @@ _EXTEND_BODY = {
     summary="Extend a video",
 )
 async def extend_video(
-    request: Request, response: Response, services: ServicesDep, principal: PrincipalDep
+    request: Request, response: Response, services: ServicesDep, principal: WriterDep
 ) -> Video:
     """Continues a completed video by ``seconds``; the result's ``seconds`` is the stitched total."""
     body = await _read_body(request, services)

@@ -1,0 +1,107 @@
+"""``/v1/admin/...``: operators manage access tokens over HTTP (the CLI offers the same).
+
+Every route needs a token with the ``admin`` scope whose owner is an admin; anyone else gets
+403. Secrets appear only in the response that creates or rotates a token.
+
+Imports: api.deps, api.protocol, services.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
+
+from openreel.api.deps import AdminDep, ServicesDep
+from openreel.api.protocol import (
+    CreateToken,
+    IssuedTokenObject,
+    RotateToken,
+    TokenList,
+    TokenObject,
+)
+from openreel.domain import Role
+from openreel.services.auth import IssuedToken, TokenRecord
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+def _seconds(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _wire(record: TokenRecord) -> TokenObject:
+    return TokenObject(
+        id=record.id,
+        principal_id=record.principal_id,
+        name=record.name,
+        prefix=record.prefix,
+        scopes=list(record.scopes),
+        created_at=int(record.created_at),
+        expires_at=_seconds(record.expires_at),
+        revoked_at=_seconds(record.revoked_at),
+        last_used_at=_seconds(record.last_used_at),
+    )
+
+
+def _issued(issued: IssuedToken) -> IssuedTokenObject:
+    return IssuedTokenObject(**_wire(issued.record).model_dump(), token=issued.token)
+
+
+@router.get("/tokens", response_model=TokenList, summary="List tokens")
+async def list_tokens(
+    services: ServicesDep,
+    admin: AdminDep,
+    name: Annotated[str | None, Query(max_length=100, description="Only this principal's.")] = None,
+) -> TokenList:
+    """Every token (or one principal's), oldest first, without secrets."""
+    del admin
+    return TokenList(data=[_wire(r) for r in await services.read(services.auth.tokens, name)])
+
+
+@router.post("/tokens", response_model=IssuedTokenObject, summary="Create a token")
+async def create_token(
+    body: CreateToken, services: ServicesDep, admin: AdminDep
+) -> IssuedTokenObject:
+    """Mints a token (and its principal when new); the secret is in this response only."""
+    del admin
+    issued = await services.write(
+        services.auth.issue,
+        body.name,
+        role=Role.ADMIN if body.admin else Role.USER,
+        token_name=body.label,
+        scopes=body.scopes,
+        days=body.days,
+    )
+    return _issued(issued)
+
+
+@router.get("/tokens/{token_id}", response_model=TokenObject, summary="Retrieve a token")
+async def retrieve_token(token_id: str, services: ServicesDep, admin: AdminDep) -> TokenObject:
+    """One token's record, without its secret."""
+    del admin
+    return _wire(await services.read(services.auth.token, token_id))
+
+
+@router.post("/tokens/{token_id}/revoke", response_model=TokenObject, summary="Revoke a token")
+async def revoke_token(token_id: str, services: ServicesDep, admin: AdminDep) -> TokenObject:
+    """Revokes a token; its very next request fails with 401."""
+    del admin
+    return _wire(await services.write(services.auth.revoke, token_id))
+
+
+@router.post(
+    "/tokens/{token_id}/rotate", response_model=IssuedTokenObject, summary="Rotate a token"
+)
+async def rotate_token(
+    token_id: str,
+    services: ServicesDep,
+    admin: AdminDep,
+    body: Annotated[RotateToken | None, Body()] = None,
+) -> IssuedTokenObject:
+    """A new token with the same owner, label and scopes; the old one is revoked."""
+    del admin
+    days = body.days if body is not None else None
+    return _issued(await services.write(services.auth.rotate, token_id, days=days))

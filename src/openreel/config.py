@@ -51,6 +51,9 @@ class Settings(BaseSettings):
         max_body_bytes: Largest request body accepted (reference images included).
         token_days: Lifetime of a new token when its creator names none.
         token_max_days: Longest lifetime anyone may give a token.
+        rate_requests_per_minute: Requests one token may make a minute (0: no limit).
+        rate_creates_per_minute: Videos one token may start a minute (0: no limit).
+        rate_limit_storage: ``memory://`` for one process, ``redis://...`` to share counts.
     """
 
     model_config = SettingsConfigDict(
@@ -68,3 +71,6 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
     token_days: float = Field(90.0, gt=0)
     token_max_days: float = Field(365.0, gt=0)
+    rate_requests_per_minute: int = Field(600, ge=0)
+    rate_creates_per_minute: int = Field(20, ge=0)
+    rate_limit_storage: str = "memory://"

@@ -24,6 +24,7 @@ from openreel.media.encode import EncoderSettings
 from openreel.queue.embedded import EmbeddedQueue
 from openreel.services.auth import AuthService, IssuedToken, load_or_create_secret
 from openreel.services.jobs import JobService
+from openreel.services.ratelimit import RateLimiter
 from openreel.services.uploads import UploadService
 from openreel.services.watch import JobWatch
 from openreel.storage.artifacts import ArtifactStore
@@ -150,6 +151,11 @@ class Server:
                 auth=auth,
                 uploads=UploadService(FileStore(db), artifacts),
                 registry=runtime.registry,
+                limiter=RateLimiter(
+                    requests_per_minute=settings.rate_requests_per_minute,
+                    creates_per_minute=settings.rate_creates_per_minute,
+                    storage_uri=settings.rate_limit_storage,
+                ),
                 inline_reads=db.reads_are_local,
             )
             first_admin = auth.ensure_admin()

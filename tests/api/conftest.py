@@ -195,7 +195,9 @@ def make_api(tmp_path: Path) -> Iterator[Callable[..., Api]]:
 
     def build(**overrides: Any) -> Api:
         data_dir = tmp_path / f"data{len(made)}"
-        server = Server.open(Settings(data_dir=data_dir, workers=1, **overrides))
+        # Rate limits are off unless a test asks for them: the suites make many videos fast.
+        unlimited = {"rate_requests_per_minute": 0, "rate_creates_per_minute": 0}
+        server = Server.open(Settings(data_dir=data_dir, workers=1, **(unlimited | overrides)))
         try:
             server.start()
             auth = server.services.auth

@@ -42,7 +42,14 @@ def free_port() -> int:
 
 
 def server_env(data_dir: Path) -> dict[str, str]:
-    return os.environ | {"OPENREEL_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    return os.environ | {
+        "OPENREEL_DATA_DIR": str(data_dir),
+        "PYTHONUNBUFFERED": "1",
+        # The fuzzers and SDK tests make videos far faster than any person; limits are
+        # tested on their own (tests/api/test_api_limits.py).
+        "OPENREEL_RATE_REQUESTS_PER_MINUTE": "0",
+        "OPENREEL_RATE_CREATES_PER_MINUTE": "0",
+    }
 
 
 def mint(data_dir: Path, name: str, *extra: str) -> str:

@@ -17,9 +17,18 @@ from openreel.config import Settings
 from openreel.domain import Principal
 from openreel.services.auth import AuthService, TokenMatch
 from openreel.services.jobs import JobService
+from openreel.services.ratelimit import LimitKind, RateLimiter
 from openreel.services.uploads import UploadService
 
-__all__ = ["AdminDep", "ApiServices", "PrincipalDep", "ServicesDep", "TokenDep", "WriterDep"]
+__all__ = [
+    "AdminDep",
+    "ApiServices",
+    "CreatorDep",
+    "PrincipalDep",
+    "ServicesDep",
+    "TokenDep",
+    "WriterDep",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -35,6 +44,7 @@ class ApiServices:
         auth: Tokens and principals.
         uploads: Reference images.
         registry: Models served.
+        limiter: Per-token request and creation limits.
         inline_reads: Run short reads on the event loop itself (see :meth:`read`).
     """
 
@@ -43,6 +53,7 @@ class ApiServices:
     auth: AuthService
     uploads: UploadService
     registry: BackendRegistry
+    limiter: RateLimiter
     inline_reads: bool = False
 
     async def read(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -58,6 +69,17 @@ class ApiServices:
         if self.inline_reads:
             return fn(*args, **kwargs)
         return await run_in_threadpool(fn, *args, **kwargs)
+
+    async def limit(self, token_id: str, kind: LimitKind) -> None:
+        """Counts a request or a creation against the token's rate limits.
+
+        Raises:
+            RateLimitError: Over the limit (429 with Retry-After).
+        """
+        if self.limiter.local:
+            self.limiter.hit(token_id, kind)
+        else:  # a shared store (Redis) is a network round trip
+            await run_in_threadpool(self.limiter.hit, token_id, kind)
 
     async def write(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs a service call that writes, always in the thread pool: a write may wait its
@@ -80,6 +102,7 @@ async def _token(request: Request, services: ServicesDep) -> TokenMatch:
         await services.write(services.auth.record_use, match.token.id)
     request.state.principal = match.principal
     request.state.token_id = match.token.id
+    await services.limit(match.token.id, "request")
     return match
 
 
@@ -94,6 +117,12 @@ async def _writer(match: TokenDep) -> Principal:
     return AuthService.require(match, "videos:write")
 
 
+async def _creator(match: TokenDep, services: ServicesDep) -> Principal:
+    principal = AuthService.require(match, "videos:write")
+    await services.limit(match.token.id, "create")
+    return principal
+
+
 async def _admin(match: TokenDep) -> Principal:
     return AuthService.require(match, "admin")
 
@@ -103,6 +132,9 @@ PrincipalDep = Annotated[Principal, Depends(_reader)]
 
 WriterDep = Annotated[Principal, Depends(_writer)]
 """The caller, whose token may create, change and delete videos."""
+
+CreatorDep = Annotated[Principal, Depends(_creator)]
+"""The caller, whose token may start videos and is within its creation rate limit."""
 
 AdminDep = Annotated[Principal, Depends(_admin)]
 """The caller, an admin whose token carries the ``admin`` scope."""

@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from openreel.api.deps import PrincipalDep, ServicesDep, WriterDep
+from openreel.api.deps import CreatorDep, PrincipalDep, ServicesDep, WriterDep
 from openreel.api.protocol import DeletedVideo, ErrorEnvelope, Video, VideoList
 from openreel.domain import ImageInput, Job, Principal, VideoRequest, parse_size
 from openreel.errors import InvalidRequestError, UnsupportedMediaTypeError
@@ -240,7 +240,7 @@ def _video(response: Response, services: ServicesDep, video: Video) -> Video:
     summary="Create a video",
 )
 async def create_video(
-    request: Request, response: Response, services: ServicesDep, principal: WriterDep
+    request: Request, response: Response, services: ServicesDep, principal: CreatorDep
 ) -> Video:
     """Queues a new video. Accepts JSON or multipart/form-data, like the OpenAI API."""
     body = await _read_body(request, services)
@@ -357,7 +357,7 @@ async def remix_video(
     request: Request,
     response: Response,
     services: ServicesDep,
-    principal: WriterDep,
+    principal: CreatorDep,
 ) -> Video:
     """A new video with the same settings and seed as a completed one, and a new prompt."""
     body = await _read_body(request, services)
@@ -408,7 +408,7 @@ _EXTEND_BODY = {
     summary="Extend a video",
 )
 async def extend_video(
-    request: Request, response: Response, services: ServicesDep, principal: WriterDep
+    request: Request, response: Response, services: ServicesDep, principal: CreatorDep
 ) -> Video:
     """Continues a completed video by ``seconds``; the result's ``seconds`` is the stitched total."""
     body = await _read_body(request, services)

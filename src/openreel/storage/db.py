@@ -32,13 +32,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 __all__ = [
+    "AUDIT",
     "FILES",
     "JOBS",
     "METADATA",
     "MIGRATIONS_DIR",
+    "PAUSES",
     "PRINCIPALS",
     "SQLITE_PRAGMAS",
     "TOKENS",
+    "USAGE",
     "Database",
 ]
 
@@ -83,6 +86,9 @@ PRINCIPALS = sa.Table(
     sa.Column("name", sa.String(200), nullable=False, unique=True),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    # Per-principal quota overrides; NULL means the operator's default.
+    sa.Column("quota_seconds", sa.Float, nullable=True),
+    sa.Column("quota_videos", sa.Integer, nullable=True),
 )
 
 TOKENS = sa.Table(
@@ -104,6 +110,8 @@ TOKENS = sa.Table(
     sa.Column("expires_at", sa.Float, nullable=True),
     sa.Column("revoked_at", sa.Float, nullable=True),
     sa.Column("last_used_at", sa.Float, nullable=True),
+    # Why it stopped working, when revoked by a rule (abuse signals) rather than by a person.
+    sa.Column("revoked_reason", sa.Text, nullable=True),
 )
 
 FILES = sa.Table(
@@ -146,11 +154,61 @@ JOBS = sa.Table(
     sa.Column("lease_until", sa.Float, nullable=True),
     sa.Column("worker", sa.String(200), nullable=True),
     sa.Column("total_seconds", sa.Float, nullable=True),
+    # The token that asked for it: the kill switch can stop one token's work.
+    sa.Column("token_id", sa.String(64), nullable=True, index=True),
     sa.Index("ix_jobs_status_created_at_seq", "status", "created_at", "seq"),
     sa.Index("ix_jobs_owner_id_created_at_seq", "owner_id", "created_at", "seq"),
     sqlite_autoincrement=True,
 )
 """One row per video: the single source of truth (DESIGN.md, "Jobs, queue and scale")."""
+
+AUDIT = sa.Table(
+    "audit",
+    METADATA,
+    # Chain order; a gap (a rolled-back PostgreSQL insert) is harmless, the hashes are the proof.
+    sa.Column("seq", _BIG_ID, primary_key=True, autoincrement=True),
+    sa.Column("ts", sa.Float, nullable=False, index=True),
+    sa.Column("actor_id", sa.String(64), nullable=True, index=True),
+    sa.Column("token_id", sa.String(64), nullable=True),
+    sa.Column("action", sa.String(64), nullable=False, index=True),
+    sa.Column("target_id", sa.String(200), nullable=True, index=True),
+    sa.Column("outcome", sa.String(64), nullable=False),
+    sa.Column("detail", sa.Text, nullable=True),
+    sa.Column("ip", sa.String(64), nullable=True),
+    sa.Column("user_agent", sa.String(512), nullable=True),
+    sa.Column("request_id", sa.String(128), nullable=True),
+    # Unique: two rows can never claim the same predecessor, so the chain cannot fork.
+    sa.Column("prev_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("row_hash", sa.String(64), nullable=False, unique=True),
+    sqlite_autoincrement=True,
+)
+"""Append-only, hash-chained audit trail (storage/audit.py; reference/trust.md, section 5.5)."""
+
+USAGE = sa.Table(
+    "usage",
+    METADATA,
+    sa.Column("job_id", sa.String(64), primary_key=True),
+    sa.Column("owner_id", sa.String(64), nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    # reserved -> committed | refunded (storage/usage.py)
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("settled_at", sa.Float, nullable=True),
+    sa.Index("ix_usage_owner_id_created_at", "owner_id", "created_at"),
+)
+"""The quota ledger: one row per admitted video, kept after the video is deleted."""
+
+PAUSES = sa.Table(
+    "pauses",
+    METADATA,
+    # scope: all | model | principal | token; target: '' for all, else the id or model.
+    sa.Column("scope", sa.String(16), primary_key=True),
+    sa.Column("target", sa.String(200), primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=True),
+)
+"""Kill switches in force: new work matching one is refused, and workers skip its jobs."""
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:

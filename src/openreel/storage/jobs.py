@@ -28,7 +28,9 @@ from sqlalchemy.exc import IntegrityError
 
 from openreel.domain import Job, JobError, JobStatus, VideoRequest
 from openreel.errors import ConflictError, InvalidRequestError, NotFoundError
+from openreel.storage import usage as ledger
 from openreel.storage.db import JOBS, Database
+from openreel.storage.usage import Quota, UsageReport
 
 __all__ = [
     "CANCELLED_BEFORE_START",
@@ -123,19 +125,29 @@ class JobStore:
 
     # -- creating and reading ------------------------------------------------------------------
 
-    def create(self, job: Job, *, input_reference_path: str | None = None) -> Job:
-        """Stores a new job.
+    def create(
+        self,
+        job: Job,
+        *,
+        input_reference_path: str | None = None,
+        quota: Quota | None = None,
+    ) -> Job:
+        """Stores a new job, admitting it against its owner's quota in the same transaction.
 
         Args:
             job: The job; a ``created_at`` of 0 means "now" by this store's clock.
             input_reference_path: Relative path of the saved reference image; required
                 exactly when ``job.request.input_reference`` is set, because the image bytes
                 themselves are not stored in the row.
+            quota: The owner's limits; its seconds are reserved with the job (see
+                :mod:`openreel.storage.usage`). None admits without accounting.
 
         Returns:
             The job as stored (and as :meth:`get` would return it).
 
         Raises:
+            RateLimitError: Over the concurrent cap or the period's seconds.
+            InvalidRequestError: The video alone exceeds the whole allowance.
             ConflictError: A job with this id exists.
             ValueError: ``input_reference_path`` and the request's image disagree (a bug in
                 the caller, not a user error).
@@ -150,6 +162,15 @@ class JobStore:
         values["input_reference_path"] = input_reference_path
         try:
             with self._db.begin() as conn:
+                if quota is not None:
+                    ledger.admit(
+                        conn,
+                        job_id=job.id,
+                        owner_id=job.owner_id,
+                        seconds=float(job.request.seconds),
+                        now=self._clock(),
+                        quota=quota,
+                    )
                 row = conn.execute(sa.insert(JOBS).values(values).returning(*JOBS.c)).one()
         except IntegrityError as exc:
             raise ConflictError(f"video {job.id} already exists") from exc
@@ -252,6 +273,7 @@ class JobStore:
             self._close_abandoned(conn, now)
             if max_attempts is not None:
                 self._fail_exhausted(conn, now, max_attempts)
+            ledger.settle(conn, now)
             candidate = sa.select(JOBS.c.seq).where(_claimable(now))
             if wanted is not None:
                 candidate = candidate.where(JOBS.c.model.in_(wanted))
@@ -380,6 +402,7 @@ class JobStore:
             ).first()
             if row is None:
                 raise _wrong_state(conn, job_id, "complete", worker)
+            ledger.settle(conn, now)
         self._changed(job_id)
         return _to_job(row._mapping)
 
@@ -415,6 +438,7 @@ class JobStore:
             ).first()
             if row is None:
                 raise _wrong_state(conn, job_id, "fail", worker)
+            ledger.settle(conn, self._clock())
         self._changed(job_id)
         return _to_job(row._mapping)
 
@@ -459,6 +483,7 @@ class JobStore:
                     f"video {job_id} is already {status}; only queued or in-progress videos "
                     "can be cancelled"
                 )
+            ledger.settle(conn, now)
         self._changed(job_id)
         return _to_job(row._mapping)
 
@@ -484,6 +509,7 @@ class JobStore:
                     }
                 )
             )
+            ledger.settle(conn, self._clock())
         return int(result.rowcount)
 
     def delete(self, job_id: str) -> None:
@@ -497,9 +523,15 @@ class JobStore:
         """
         with self._db.begin() as conn:
             result = conn.execute(sa.delete(JOBS).where(JOBS.c.id == job_id))
+            ledger.settle(conn, self._clock())
         if result.rowcount != 1:
             raise _not_found(job_id)
         self._changed(job_id)
+
+    def usage(self, owner_id: str, quota: Quota) -> UsageReport:
+        """Where ``owner_id`` stands against ``quota`` (reserved and committed seconds)."""
+        with self._db.read() as conn:
+            return ledger.report(conn, owner_id, self._clock(), quota)
 
     # -- recovery --------------------------------------------------------------------------------
 
@@ -522,6 +554,7 @@ class JobStore:
                 .where(JOBS.c.status == _RUNNING, JOBS.c.cancel_requested.is_(True))
                 .values(_failed_values(CANCELLED_WHILE_ABANDONED, now))
             )
+            ledger.settle(conn, now)
             result = conn.execute(
                 sa.update(JOBS)
                 .where(JOBS.c.status == _RUNNING)

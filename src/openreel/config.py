@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["EncoderConfig", "Settings"]
+__all__ = ["EncoderConfig", "ProviderKeys", "QuotaConfig", "Settings"]
 
 Preset = Literal[
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
@@ -33,6 +33,37 @@ class EncoderConfig(BaseModel):
 
     preset: Preset = "superfast"
     crf: int = Field(20, ge=0, le=51)
+
+
+class QuotaConfig(BaseModel):
+    """Default limits for every non-admin principal (admins override per principal).
+
+    Attributes:
+        seconds: Seconds of video per period; 0 means no limit.
+        period_hours: Length of the rolling period.
+        videos: Videos queued or rendering at once; 0 means no limit.
+        admins: Whether admins are held to the defaults too (by default they are not).
+    """
+
+    seconds: float = Field(3600.0, ge=0)
+    period_hours: float = Field(24.0, gt=0)
+    videos: int = Field(4, ge=0)
+    admins: bool = False
+
+
+class ProviderKeys(BaseModel):
+    """Credentials of hosted providers: read by the workers that call them, nowhere else.
+
+    They are ``SecretStr``, so printing the settings shows ``**********``; they are never
+    stored in job rows, logs, errors or responses (tests/e2e/test_secrets.py plants one and
+    looks for it everywhere).
+    """
+
+    runway: SecretStr | None = None
+    fal: SecretStr | None = None
+    replicate: SecretStr | None = None
+    luma: SecretStr | None = None
+    google: SecretStr | None = None
 
 
 class Settings(BaseSettings):
@@ -54,6 +85,8 @@ class Settings(BaseSettings):
         rate_requests_per_minute: Requests one token may make a minute (0: no limit).
         rate_creates_per_minute: Videos one token may start a minute (0: no limit).
         rate_limit_storage: ``memory://`` for one process, ``redis://...`` to share counts.
+        quota: Default per-principal quotas.
+        providers: Hosted providers' credentials.
     """
 
     model_config = SettingsConfigDict(
@@ -74,3 +107,5 @@ class Settings(BaseSettings):
     rate_requests_per_minute: int = Field(600, ge=0)
     rate_creates_per_minute: int = Field(20, ge=0)
     rate_limit_storage: str = "memory://"
+    quota: QuotaConfig = QuotaConfig()
+    providers: ProviderKeys = ProviderKeys()

@@ -364,6 +364,7 @@ class Job:
         lease_until: Unix seconds until which the claiming worker owns it.
         worker: Id of the worker holding the lease.
         total_seconds: Length of the finished video (an extension's stitched total).
+        token_id: The access token that asked for it (the kill switch can stop one token).
     """
 
     id: str
@@ -386,6 +387,7 @@ class Job:
     lease_until: float | None = None
     worker: str | None = None
     total_seconds: float | None = None
+    token_id: str | None = None
 
     @staticmethod
     def new_id() -> str:

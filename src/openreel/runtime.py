@@ -24,6 +24,7 @@ from openreel.media.encode import EncoderSettings
 from openreel.queue.embedded import EmbeddedQueue
 from openreel.services.auth import AuthService, IssuedToken, load_or_create_secret
 from openreel.services.jobs import JobService
+from openreel.services.quotas import QuotaService
 from openreel.services.ratelimit import RateLimiter
 from openreel.services.uploads import UploadService
 from openreel.services.watch import JobWatch
@@ -137,6 +138,7 @@ class Server:
                 lease_seconds=settings.lease_seconds,
                 worker_prefix=prefix,
             )
+            quotas = QuotaService(settings.quota, PrincipalStore(db), store)
             jobs = JobService(
                 store=store,
                 artifacts=artifacts,
@@ -144,6 +146,7 @@ class Server:
                 queue=queue,
                 encoder=runtime.encoder,
                 watch=watch,
+                quotas=quotas,
             )
             services = ApiServices(
                 settings=settings,
@@ -151,6 +154,7 @@ class Server:
                 auth=auth,
                 uploads=UploadService(FileStore(db), artifacts),
                 registry=runtime.registry,
+                quotas=quotas,
                 limiter=RateLimiter(
                     requests_per_minute=settings.rate_requests_per_minute,
                     creates_per_minute=settings.rate_creates_per_minute,

@@ -23,7 +23,7 @@ from PIL import Image
 from starlette.testclient import TestClient
 
 from openreel.api.app import create_app
-from openreel.config import Settings
+from openreel.config import QuotaConfig, Settings
 from openreel.domain import Principal, Role
 from openreel.errors import ConflictError, NotFoundError
 from openreel.runtime import Server
@@ -196,7 +196,11 @@ def make_api(tmp_path: Path) -> Iterator[Callable[..., Api]]:
     def build(**overrides: Any) -> Api:
         data_dir = tmp_path / f"data{len(made)}"
         # Rate limits are off unless a test asks for them: the suites make many videos fast.
-        unlimited = {"rate_requests_per_minute": 0, "rate_creates_per_minute": 0}
+        unlimited: dict[str, Any] = {
+            "rate_requests_per_minute": 0,
+            "rate_creates_per_minute": 0,
+            "quota": QuotaConfig(seconds=0, videos=0),
+        }
         server = Server.open(Settings(data_dir=data_dir, workers=1, **(unlimited | overrides)))
         try:
             server.start()

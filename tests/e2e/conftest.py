@@ -49,6 +49,8 @@ def server_env(data_dir: Path) -> dict[str, str]:
         # tested on their own (tests/api/test_api_limits.py).
         "OPENREEL_RATE_REQUESTS_PER_MINUTE": "0",
         "OPENREEL_RATE_CREATES_PER_MINUTE": "0",
+        "OPENREEL_QUOTA__SECONDS": "0",
+        "OPENREEL_QUOTA__VIDEOS": "0",
     }
 
 

@@ -17,6 +17,7 @@ from openreel.config import Settings
 from openreel.domain import Principal
 from openreel.services.auth import AuthService, TokenMatch
 from openreel.services.jobs import JobService
+from openreel.services.quotas import QuotaService
 from openreel.services.ratelimit import LimitKind, RateLimiter
 from openreel.services.uploads import UploadService
 
@@ -44,6 +45,7 @@ class ApiServices:
         auth: Tokens and principals.
         uploads: Reference images.
         registry: Models served.
+        quotas: Per-principal limits and usage.
         limiter: Per-token request and creation limits.
         inline_reads: Run short reads on the event loop itself (see :meth:`read`).
     """
@@ -53,6 +55,7 @@ class ApiServices:
     auth: AuthService
     uploads: UploadService
     registry: BackendRegistry
+    quotas: QuotaService
     limiter: RateLimiter
     inline_reads: bool = False
 

@@ -24,8 +24,11 @@ __all__ = [
     "ModelCard",
     "ModelList",
     "RotateToken",
+    "SetQuota",
     "TokenList",
     "TokenObject",
+    "UsageList",
+    "UsageObject",
     "Video",
     "VideoError",
     "VideoList",
@@ -213,3 +216,35 @@ class RotateToken(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     days: float | None = None
+
+
+class UsageObject(BaseModel):
+    """A principal's quota usage (``GET /v1/usage``)."""
+
+    object: Literal["usage"] = "usage"
+    principal: str
+    exempt: bool = Field(description="True for admins, who have no default limits.")
+    period_seconds: float
+    seconds_used: float = Field(description="Queued, rendering and finished, this period.")
+    seconds_limit: float | None
+    seconds_left: float | None
+    active_videos: int
+    concurrent_limit: int | None
+    next_release_at: int | None = Field(description="When the oldest counted video expires.")
+
+
+class UsageList(BaseModel):
+    """Usage of one or more principals."""
+
+    object: Literal["list"] = "list"
+    data: list[UsageObject]
+
+
+class SetQuota(BaseModel):
+    """Body of ``POST /v1/admin/quotas``: a principal's own limits (null: the default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    seconds: float | None = Field(None, ge=0, description="Per period; 0 means no limit.")
+    videos: int | None = Field(None, ge=0, description="At once; 0 means no limit.")

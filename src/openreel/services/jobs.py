@@ -35,6 +35,7 @@ from openreel.media.images import read_image
 from openreel.media.probe import iter_frames, probe
 from openreel.queue.base import JobQueue, Lease, LeaseLostError
 from openreel.services.generation import PreviewPaths, render_video
+from openreel.services.quotas import QuotaService
 from openreel.services.watch import JobWatch
 from openreel.storage.artifacts import ArtifactStore
 from openreel.storage.jobs import JobPage, JobStore
@@ -89,6 +90,7 @@ class JobService:
         encoder: EncoderSettings,
         clock: Callable[[], float] = time.time,
         watch: JobWatch | None = None,
+        quotas: QuotaService | None = None,
     ) -> None:
         self._store = store
         self._artifacts = artifacts
@@ -97,6 +99,7 @@ class JobService:
         self._encoder = encoder
         self._clock = clock
         self._watch = watch or JobWatch()
+        self._quotas = quotas
 
     @property
     def watch(self) -> JobWatch:
@@ -113,11 +116,14 @@ class JobService:
         remixed_from: str | None = None,
         extended_from: str | None = None,
         total_seconds: float | None = None,
+        token_id: str | None = None,
     ) -> Job:
-        """Checks, records and queues a new video for ``principal``.
+        """Checks, admits against the quota, records and queues a new video for ``principal``.
 
         Raises:
-            InvalidRequestError: The backend cannot serve the request (names the parameter).
+            InvalidRequestError: The backend cannot serve the request (names the parameter),
+                or the video alone exceeds the principal's whole quota.
+            RateLimitError: Over the principal's quota (429 with Retry-After).
         """
         backend = self._registry.for_model(request.model)
         backend.check(request)
@@ -131,13 +137,19 @@ class JobService:
             extended_from=extended_from,
             interpretation=dict(backend.describe(request)),
             total_seconds=total_seconds if total_seconds is not None else request.seconds,
+            token_id=token_id,
         )
+        quota = None if self._quotas is None else self._quotas.for_principal(principal)
         reference_path = None
         if request.input_reference is not None:
             reference_path = self._save_reference(job.id, request.input_reference)
-        created = self._store.create(
-            replace(job, request=request), input_reference_path=reference_path
-        )
+        try:
+            created = self._store.create(
+                replace(job, request=request), input_reference_path=reference_path, quota=quota
+            )
+        except BaseException:
+            self._artifacts.delete_job(job.id)  # refused or failed: keep no orphan image
+            raise
         self._queue.notify()
         return created
 
@@ -147,13 +159,23 @@ class JobService:
         self._artifacts.write_bytes_atomic(path, image.data)
         return self._artifacts.relative(path)
 
-    def remix(self, principal: Principal, video_id: str, prompt: str) -> Job:
+    def remix(
+        self, principal: Principal, video_id: str, prompt: str, *, token_id: str | None = None
+    ) -> Job:
         """A new video with the same settings and seed as ``video_id`` and a new prompt."""
         source = self._completed(principal, video_id, "remix")
         request = replace(source.request, prompt=prompt, input_reference=self._reference(source))
-        return self.submit(principal, request, remixed_from=source.id)
+        return self.submit(principal, request, remixed_from=source.id, token_id=token_id)
 
-    def extend(self, principal: Principal, video_id: str, prompt: str, seconds: float) -> Job:
+    def extend(
+        self,
+        principal: Principal,
+        video_id: str,
+        prompt: str,
+        seconds: float,
+        *,
+        token_id: str | None = None,
+    ) -> Job:
         """A new video that continues ``video_id`` for ``seconds`` more, stitched to it."""
         source = self._completed(principal, video_id, "extend")
         before = source.total_seconds or source.request.seconds
@@ -172,7 +194,11 @@ class JobService:
             input_reference=None,
         )
         return self.submit(
-            principal, request, extended_from=source.id, total_seconds=before + seconds
+            principal,
+            request,
+            extended_from=source.id,
+            total_seconds=before + seconds,
+            token_id=token_id,
         )
 
     # ----- reading -----------------------------------------------------------------------------

@@ -746,6 +746,7 @@ def _job_values(job: Job) -> dict[str, Any]:
         "lease_until": job.lease_until,
         "worker": job.worker,
         "total_seconds": job.total_seconds,
+        "token_id": job.token_id,
     }
 
 
@@ -800,4 +801,5 @@ def _to_job(row: RowMapping) -> Job:
         lease_until=_opt_float(row["lease_until"]),
         worker=_opt_str(row["worker"]),
         total_seconds=_opt_float(row["total_seconds"]),
+        token_id=None if row["token_id"] is None else str(row["token_id"]),
     )

@@ -293,6 +293,41 @@ class PrincipalStore:
             rows = conn.execute(query).all()
         return [_token(row._mapping) for row in rows]
 
+    def quota_overrides(self, principal_id: str) -> tuple[float | None, int | None]:
+        """The principal's own (seconds per period, videos at once); None where unset.
+
+        Raises:
+            NotFoundError: No such principal.
+        """
+        with self._db.query() as conn:
+            row = conn.execute(
+                sa.select(PRINCIPALS.c.quota_seconds, PRINCIPALS.c.quota_videos).where(
+                    PRINCIPALS.c.id == principal_id
+                )
+            ).first()
+        if row is None:
+            raise NotFoundError(f"no principal with id {principal_id!r}", param="principal")
+        seconds = None if row.quota_seconds is None else float(row.quota_seconds)
+        videos = None if row.quota_videos is None else int(row.quota_videos)
+        return seconds, videos
+
+    def set_quota_overrides(
+        self, principal_id: str, *, seconds: float | None, videos: int | None
+    ) -> None:
+        """Sets (or, with None, clears) the principal's own limits.
+
+        Raises:
+            NotFoundError: No such principal.
+        """
+        with self._db.begin() as conn:
+            result = conn.execute(
+                sa.update(PRINCIPALS)
+                .where(PRINCIPALS.c.id == principal_id)
+                .values(quota_seconds=seconds, quota_videos=videos)
+            )
+        if result.rowcount != 1:
+            raise NotFoundError(f"no principal with id {principal_id!r}", param="principal")
+
     # Last: the name shadows the builtin ``list`` inside the class body.
     def list(self) -> list[Principal]:
         """Every principal, oldest first."""

@@ -17,9 +17,13 @@ from openreel.api.protocol import (
     CreateToken,
     IssuedTokenObject,
     RotateToken,
+    SetQuota,
     TokenList,
     TokenObject,
+    UsageList,
+    UsageObject,
 )
+from openreel.api.routes.usage import usage_object
 from openreel.domain import Role
 from openreel.services.auth import IssuedToken, TokenRecord
 
@@ -105,3 +109,30 @@ async def rotate_token(
     del admin
     days = body.days if body is not None else None
     return _issued(await services.write(services.auth.rotate, token_id, days=days))
+
+
+@router.get("/usage", response_model=UsageList, summary="Everyone's usage")
+async def all_usage(
+    services: ServicesDep,
+    admin: AdminDep,
+    name: Annotated[str | None, Query(max_length=200, description="Only this principal.")] = None,
+) -> UsageList:
+    """Quota usage of every principal (or one)."""
+    del admin
+
+    def views() -> list[UsageObject]:
+        quotas = services.quotas
+        people = [quotas.principal(name)] if name is not None else quotas.principals()
+        return [usage_object(quotas.usage(p)) for p in people]
+
+    return UsageList(data=await services.read(views))
+
+
+@router.post("/quotas", response_model=UsageObject, summary="Set a principal's limits")
+async def set_quota(body: SetQuota, services: ServicesDep, admin: AdminDep) -> UsageObject:
+    """Gives a principal its own limits (null fields: back to the operator's defaults)."""
+    del admin
+    principal = await services.write(
+        services.quotas.set_limits, body.name, seconds=body.seconds, videos=body.videos
+    )
+    return usage_object(await services.read(services.quotas.usage, principal))

@@ -245,8 +245,11 @@ async def create_video(
     """Queues a new video. Accepts JSON or multipart/form-data, like the OpenAI API."""
     body = await _read_body(request, services)
 
+    token_id = request.state.token_id
+
     def submit() -> Job:  # decodes any image and inserts the row: off the event loop
-        return services.jobs.submit(principal, _create_request(services, principal, body))
+        made = _create_request(services, principal, body)
+        return services.jobs.submit(principal, made, token_id=token_id)
 
     job = await services.write(submit)
     return _video(response, services, Video.from_job(job))
@@ -362,7 +365,9 @@ async def remix_video(
     """A new video with the same settings and seed as a completed one, and a new prompt."""
     body = await _read_body(request, services)
     prompt = _text(body, "prompt", required=True) or ""
-    job = await services.write(services.jobs.remix, principal, video_id, prompt)
+    job = await services.write(
+        services.jobs.remix, principal, video_id, prompt, token_id=request.state.token_id
+    )
     return _video(response, services, Video.from_job(job))
 
 
@@ -429,5 +434,12 @@ async def extend_video(
         raise InvalidRequestError.for_value(
             "seconds", body.get("seconds"), "must be greater than 0"
         )
-    job = await services.write(services.jobs.extend, principal, source["id"], prompt, seconds)
+    job = await services.write(
+        services.jobs.extend,
+        principal,
+        source["id"],
+        prompt,
+        seconds,
+        token_id=request.state.token_id,
+    )
     return _video(response, services, Video.from_job(job))

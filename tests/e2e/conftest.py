@@ -67,7 +67,12 @@ def mint(data_dir: Path, name: str, *extra: str) -> str:
 
 
 def start_server(
-    data_dir: Path, port: int, log: Path, *, workers: int = 2
+    data_dir: Path,
+    port: int,
+    log: Path,
+    *,
+    workers: int = 2,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     with log.open("ab") as handle:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(
@@ -81,7 +86,7 @@ def start_server(
                 "--workers",
                 str(workers),
             ],
-            env=server_env(data_dir),
+            env=server_env(data_dir) | (env or {}),
             stdout=handle,
             stderr=subprocess.STDOUT,
         )
@@ -140,6 +145,7 @@ class ServerLauncher:
         port: int | None = None,
         tokens: dict[str, str] | None = None,
         log_name: str = "server.log",
+        env: dict[str, str] | None = None,
     ) -> LiveServer:
         """Starts a server on ``data_dir`` and waits until ``/healthz`` answers.
 
@@ -149,10 +155,11 @@ class ServerLauncher:
             port: Port to listen on; a free one when None (pass the old port to restart).
             tokens: Tokens to carry on the returned handle.
             log_name: File in ``data_dir`` that receives the process's stdout and stderr.
+            env: Extra environment (``OPENREEL_*`` settings) for this server.
         """
         port = free_port() if port is None else port
         log = data_dir / log_name
-        proc = start_server(data_dir, port, log, workers=workers)
+        proc = start_server(data_dir, port, log, workers=workers, env=env)
         self.processes.append(proc)
         return LiveServer(f"http://127.0.0.1:{port}", data_dir, dict(tokens or {}), proc, log)
 

@@ -9,6 +9,7 @@ Imports: runtime, services, backends, domain, errors, config.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
@@ -43,9 +44,10 @@ from openreel.errors import (
     OpenReelError,
 )
 from openreel.media.encode import check_output_path
-from openreel.runtime import Runtime, Server, open_auth
+from openreel.runtime import Runtime, Server, open_auth, open_killswitch
 from openreel.services.auth import AuthService, IssuedToken, TokenRecord
 from openreel.services.generation import PreviewPaths, render_video
+from openreel.storage.pauses import PauseScope
 
 __all__ = ["app", "main"]
 
@@ -54,6 +56,7 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 T = TypeVar("T")
+S = TypeVar("S")
 
 app = typer.Typer(
     name="openreel",
@@ -266,14 +269,18 @@ token_app = typer.Typer(help="Create, list, revoke and rotate access tokens.", n
 app.add_typer(token_app, name="token")
 
 
-def _auth_call(err: Console, call: Callable[[AuthService], T]) -> T:
-    """Runs ``call`` on the data folder's token service; our errors become exit codes."""
+def _call(err: Console, open_service: Callable[[Settings], S], call: Callable[[S], T]) -> T:
+    """Runs ``call`` on a service over the data folder; our errors become exit codes."""
     try:
-        return call(open_auth(Settings()))
+        return call(open_service(Settings()))
     except (InvalidRequestError, NotFoundError, ConflictError) as exc:
         raise _fail(err, exc.message, EXIT_BAD_INPUT) from None
     except OpenReelError as exc:
         raise _fail(err, exc.message, EXIT_ERROR) from None
+
+
+def _auth_call(err: Console, call: Callable[[AuthService], T]) -> T:
+    return _call(err, open_auth, call)
 
 
 def _token_dict(record: TokenRecord) -> dict[str, Any]:
@@ -389,6 +396,85 @@ def token_rotate(
     err = Console(stderr=True)
     issued = _auth_call(err, lambda auth: auth.rotate(token_id.strip(), days=days))
     _show_issued(err, issued, as_json, f"replaced {token_id.strip()} with")
+
+
+def _scope(
+    err: Console, model: str | None, principal: str | None, token: str | None
+) -> tuple[PauseScope, str]:
+    given = [(s, v) for s, v in (("model", model), ("principal", principal), ("token", token)) if v]
+    if len(given) > 1:
+        names = ", ".join(f"--{s}" for s, _ in given)
+        raise _fail(
+            err, f"name at most one of --model, --principal, --token; got {names}", EXIT_BAD_INPUT
+        )
+    if not given:
+        return "all", ""
+    scope, value = given[0]
+    return scope, value  # type: ignore[return-value]  # one of the three literals above
+
+
+ModelOpt = Annotated[str | None, typer.Option(help="Only this model.")]
+PrincipalOpt = Annotated[str | None, typer.Option(help="Only this principal (by name).")]
+TokenOpt = Annotated[str | None, typer.Option(help="Only this token (tok_...).")]
+
+
+@app.command()
+def pause(
+    reason: Annotated[str, typer.Option(help="Why; shown to everyone refused.")],
+    model: ModelOpt = None,
+    principal: PrincipalOpt = None,
+    token: TokenOpt = None,
+    cancel_queued: Annotated[
+        bool, typer.Option(help="Also cancel matching queued videos.")
+    ] = False,
+    cancel_running: Annotated[
+        bool, typer.Option(help="Also stop matching running videos at their next step.")
+    ] = False,
+) -> None:
+    """Kill switch: refuse new videos (all, or one model, principal or token) until resumed."""
+    err = Console(stderr=True)
+    scope, target = _scope(err, model, principal, token)
+    outcome = _call(
+        err,
+        open_killswitch,
+        lambda ks: ks.pause(
+            scope,
+            target,
+            reason=reason,
+            cancel_queued=cancel_queued,
+            cancel_running=cancel_running,
+        ),
+    )
+    err.print(
+        f"paused {scope}{' ' + target if target else ''}: {outcome.pause.reason} "
+        f"({outcome.cancelled_queued} queued cancelled, {outcome.stopping_running} running "
+        "told to stop)",
+        highlight=False,
+    )
+
+
+@app.command()
+def resume(model: ModelOpt = None, principal: PrincipalOpt = None, token: TokenOpt = None) -> None:
+    """Lift a pause set with `openreel pause` (the same options name it)."""
+    err = Console(stderr=True)
+    scope, target = _scope(err, model, principal, token)
+    if not _call(err, open_killswitch, lambda ks: ks.resume(scope, target)):
+        raise _fail(err, f"no pause in force for {scope} {target!r}", EXIT_BAD_INPUT)
+    err.print(f"resumed {scope}{' ' + target if target else ''}", highlight=False)
+
+
+@app.command()
+def pauses(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the pauses in force."""
+    err = Console(stderr=True)
+    found = _call(err, open_killswitch, lambda ks: ks.pauses())
+    if as_json:
+        Console().print_json(json.dumps([dataclasses.asdict(p) for p in found]))
+        return
+    table = Table("scope", Column("target", no_wrap=True), "reason", "since")
+    for p in found:
+        table.add_row(p.scope, p.target or "-", p.reason, _when(p.created_at))
+    Console().print(table)
 
 
 @app.command()

@@ -35,6 +35,7 @@ __all__ = [
     "CancelledError",
     "ConfigurationError",
     "ConflictError",
+    "GenerationPausedError",
     "InvalidRequestError",
     "MediaError",
     "ModelNotFoundError",
@@ -199,6 +200,14 @@ class BackendUnavailableError(BackendError):
 
     http_status = 503
     default_code = "backend_unavailable"
+
+
+class GenerationPausedError(OpenReelError):
+    """An operator paused new work of this kind (kill switch); reads still work."""
+
+    http_status = 503
+    error_type = "server_error"
+    default_code = "generation_paused"
 
 
 class MediaError(OpenReelError):

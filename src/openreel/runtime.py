@@ -24,6 +24,7 @@ from openreel.media.encode import EncoderSettings
 from openreel.queue.embedded import EmbeddedQueue
 from openreel.services.auth import AuthService, IssuedToken, load_or_create_secret
 from openreel.services.jobs import JobService
+from openreel.services.killswitch import KillSwitch
 from openreel.services.quotas import QuotaService
 from openreel.services.ratelimit import RateLimiter
 from openreel.services.uploads import UploadService
@@ -33,9 +34,10 @@ from openreel.storage.db import Database
 from openreel.storage.files import FileStore
 from openreel.storage.jobs import JobStore
 from openreel.storage.lock import DataDirLock
+from openreel.storage.pauses import PauseStore
 from openreel.storage.principals import PrincipalStore
 
-__all__ = ["Runtime", "Server", "build_registry", "open_auth"]
+__all__ = ["Runtime", "Server", "build_registry", "open_auth", "open_killswitch"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,13 @@ def open_auth(settings: Settings) -> AuthService:
     db = Database.for_data_dir(settings.data_dir)
     db.migrate()
     return auth_service(settings, db)
+
+
+def open_killswitch(settings: Settings) -> KillSwitch:
+    """The kill switch over the data folder's database (migrated if needed), for the CLI."""
+    db = Database.for_data_dir(settings.data_dir)
+    db.migrate()
+    return KillSwitch(PauseStore(db), JobStore(db), PrincipalStore(db))
 
 
 def auth_service(settings: Settings, db: Database) -> AuthService:
@@ -139,6 +148,7 @@ class Server:
                 worker_prefix=prefix,
             )
             quotas = QuotaService(settings.quota, PrincipalStore(db), store)
+            killswitch = KillSwitch(PauseStore(db), store, PrincipalStore(db))
             jobs = JobService(
                 store=store,
                 artifacts=artifacts,
@@ -147,6 +157,7 @@ class Server:
                 encoder=runtime.encoder,
                 watch=watch,
                 quotas=quotas,
+                killswitch=killswitch,
             )
             services = ApiServices(
                 settings=settings,
@@ -155,6 +166,7 @@ class Server:
                 uploads=UploadService(FileStore(db), artifacts),
                 registry=runtime.registry,
                 quotas=quotas,
+                killswitch=killswitch,
                 limiter=RateLimiter(
                     requests_per_minute=settings.rate_requests_per_minute,
                     creates_per_minute=settings.rate_creates_per_minute,

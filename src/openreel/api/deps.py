@@ -17,6 +17,7 @@ from openreel.config import Settings
 from openreel.domain import Principal
 from openreel.services.auth import AuthService, TokenMatch
 from openreel.services.jobs import JobService
+from openreel.services.killswitch import KillSwitch
 from openreel.services.quotas import QuotaService
 from openreel.services.ratelimit import LimitKind, RateLimiter
 from openreel.services.uploads import UploadService
@@ -46,6 +47,7 @@ class ApiServices:
         uploads: Reference images.
         registry: Models served.
         quotas: Per-principal limits and usage.
+        killswitch: Pauses of new work.
         limiter: Per-token request and creation limits.
         inline_reads: Run short reads on the event loop itself (see :meth:`read`).
     """
@@ -56,6 +58,7 @@ class ApiServices:
     uploads: UploadService
     registry: BackendRegistry
     quotas: QuotaService
+    killswitch: KillSwitch
     limiter: RateLimiter
     inline_reads: bool = False
 

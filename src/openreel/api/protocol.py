@@ -21,9 +21,15 @@ __all__ = [
     "ErrorEnvelope",
     "FileObject",
     "IssuedTokenObject",
+    "LiftPause",
     "ModelCard",
     "ModelList",
+    "PauseList",
+    "PauseObject",
+    "PauseResult",
+    "Resumed",
     "RotateToken",
+    "SetPause",
     "SetQuota",
     "TokenList",
     "TokenObject",
@@ -248,3 +254,56 @@ class SetQuota(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     seconds: float | None = Field(None, ge=0, description="Per period; 0 means no limit.")
     videos: int | None = Field(None, ge=0, description="At once; 0 means no limit.")
+
+
+class PauseObject(BaseModel):
+    """A kill switch in force."""
+
+    object: Literal["pause"] = "pause"
+    scope: Literal["all", "model", "principal", "token"]
+    target: str = Field(description="Model id, principal id or token id; empty for all.")
+    reason: str
+    created_at: int
+    created_by: str | None
+
+
+class PauseList(BaseModel):
+    """Pauses in force, oldest first."""
+
+    object: Literal["list"] = "list"
+    data: list[PauseObject]
+
+
+class SetPause(BaseModel):
+    """Body of ``POST /v1/admin/pauses``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scope: Literal["all", "model", "principal", "token"]
+    target: str = Field("", max_length=200, description="Model id, principal name or token id.")
+    reason: str = Field(min_length=1, max_length=500)
+    cancel_queued: bool = False
+    cancel_running: bool = False
+
+
+class PauseResult(PauseObject):
+    """A pause just set, with what it stopped."""
+
+    cancelled_queued: int
+    stopping_running: int
+
+
+class LiftPause(BaseModel):
+    """Body of ``POST /v1/admin/pauses/resume``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scope: Literal["all", "model", "principal", "token"]
+    target: str = Field("", max_length=200)
+
+
+class Resumed(BaseModel):
+    """Whether a pause was lifted."""
+
+    object: Literal["pause.resumed"] = "pause.resumed"
+    resumed: bool

@@ -35,6 +35,7 @@ from openreel.media.images import read_image
 from openreel.media.probe import iter_frames, probe
 from openreel.queue.base import JobQueue, Lease, LeaseLostError
 from openreel.services.generation import PreviewPaths, render_video
+from openreel.services.killswitch import KillSwitch
 from openreel.services.quotas import QuotaService
 from openreel.services.watch import JobWatch
 from openreel.storage.artifacts import ArtifactStore
@@ -91,6 +92,7 @@ class JobService:
         clock: Callable[[], float] = time.time,
         watch: JobWatch | None = None,
         quotas: QuotaService | None = None,
+        killswitch: KillSwitch | None = None,
     ) -> None:
         self._store = store
         self._artifacts = artifacts
@@ -100,6 +102,7 @@ class JobService:
         self._clock = clock
         self._watch = watch or JobWatch()
         self._quotas = quotas
+        self._killswitch = killswitch
 
     @property
     def watch(self) -> JobWatch:
@@ -124,7 +127,10 @@ class JobService:
             InvalidRequestError: The backend cannot serve the request (names the parameter),
                 or the video alone exceeds the principal's whole quota.
             RateLimitError: Over the principal's quota (429 with Retry-After).
+            GenerationPausedError: A kill switch matches (503 with the operator's reason).
         """
+        if self._killswitch is not None:
+            self._killswitch.check(principal, model=request.model, token_id=token_id)
         backend = self._registry.for_model(request.model)
         backend.check(request)
         request = request.with_seed()

@@ -30,6 +30,7 @@ from openreel.domain import Job, JobError, JobStatus, VideoRequest
 from openreel.errors import ConflictError, InvalidRequestError, NotFoundError
 from openreel.storage import usage as ledger
 from openreel.storage.db import JOBS, Database
+from openreel.storage.pauses import paused_job
 from openreel.storage.usage import Quota, UsageReport
 
 __all__ = [
@@ -274,7 +275,8 @@ class JobStore:
             if max_attempts is not None:
                 self._fail_exhausted(conn, now, max_attempts)
             ledger.settle(conn, now)
-            candidate = sa.select(JOBS.c.seq).where(_claimable(now))
+            # A job some kill switch matches stays queued until the pause is lifted.
+            candidate = sa.select(JOBS.c.seq).where(_claimable(now), ~paused_job())
             if wanted is not None:
                 candidate = candidate.where(JOBS.c.model.in_(wanted))
             candidate = (
@@ -487,17 +489,20 @@ class JobStore:
         self._changed(job_id)
         return _to_job(row._mapping)
 
-    def cancel_queued(self, *, owner_id: str | None = None, model: str | None = None) -> int:
-        """Cancels every queued job, optionally only one owner's or one model's (kill switch).
+    def cancel_queued(
+        self,
+        *,
+        owner_id: str | None = None,
+        model: str | None = None,
+        token_id: str | None = None,
+    ) -> int:
+        """Cancels every queued job, optionally only one owner's, model's or token's.
 
         Returns:
             How many jobs were cancelled.
         """
-        where = [JOBS.c.status == _QUEUED]
-        if owner_id is not None:
-            where.append(JOBS.c.owner_id == owner_id)
-        if model is not None:
-            where.append(JOBS.c.model == model)
+        where = _matching(owner_id=owner_id, model=model, token_id=token_id)
+        where.append(JOBS.c.status == _QUEUED)
         with self._db.begin() as conn:
             result = conn.execute(
                 sa.update(JOBS)
@@ -511,6 +516,32 @@ class JobStore:
             )
             ledger.settle(conn, self._clock())
         return int(result.rowcount)
+
+    def cancel_running(
+        self,
+        *,
+        owner_id: str | None = None,
+        model: str | None = None,
+        token_id: str | None = None,
+    ) -> int:
+        """Asks every matching running job to stop; each worker sees it at its next step.
+
+        Returns:
+            How many running jobs were asked.
+        """
+        where = _matching(owner_id=owner_id, model=model, token_id=token_id)
+        where += [JOBS.c.status == _RUNNING, JOBS.c.cancel_requested.is_(False)]
+        with self._db.begin() as conn:
+            ids = (
+                conn.execute(
+                    sa.update(JOBS).where(*where).values(cancel_requested=True).returning(JOBS.c.id)
+                )
+                .scalars()
+                .all()
+            )
+        for job_id in ids:
+            self._changed(job_id)
+        return len(ids)
 
     def delete(self, job_id: str) -> None:
         """Removes the job's row; the caller removes its files.
@@ -677,6 +708,19 @@ class JobStore:
 
 
 # -- row <-> record ------------------------------------------------------------------------------
+
+
+def _matching(
+    *, owner_id: str | None, model: str | None, token_id: str | None
+) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = []
+    if owner_id is not None:
+        where.append(JOBS.c.owner_id == owner_id)
+    if model is not None:
+        where.append(JOBS.c.model == model)
+    if token_id is not None:
+        where.append(JOBS.c.token_id == token_id)
+    return where
 
 
 def _claimable(now: float) -> sa.ColumnElement[bool]:

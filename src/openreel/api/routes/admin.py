@@ -16,7 +16,13 @@ from openreel.api.deps import AdminDep, ServicesDep
 from openreel.api.protocol import (
     CreateToken,
     IssuedTokenObject,
+    LiftPause,
+    PauseList,
+    PauseObject,
+    PauseResult,
+    Resumed,
     RotateToken,
+    SetPause,
     SetQuota,
     TokenList,
     TokenObject,
@@ -26,6 +32,7 @@ from openreel.api.protocol import (
 from openreel.api.routes.usage import usage_object
 from openreel.domain import Role
 from openreel.services.auth import IssuedToken, TokenRecord
+from openreel.storage.pauses import Pause
 
 __all__ = ["router"]
 
@@ -136,3 +143,48 @@ async def set_quota(body: SetQuota, services: ServicesDep, admin: AdminDep) -> U
         services.quotas.set_limits, body.name, seconds=body.seconds, videos=body.videos
     )
     return usage_object(await services.read(services.quotas.usage, principal))
+
+
+def _pause(pause: Pause) -> PauseObject:
+    return PauseObject(
+        scope=pause.scope,
+        target=pause.target,
+        reason=pause.reason,
+        created_at=int(pause.created_at),
+        created_by=pause.created_by,
+    )
+
+
+@router.get("/pauses", response_model=PauseList, summary="Kill switches in force")
+async def list_pauses(services: ServicesDep, admin: AdminDep) -> PauseList:
+    """Every pause in force, oldest first."""
+    del admin
+    return PauseList(data=[_pause(p) for p in await services.read(services.killswitch.pauses)])
+
+
+@router.post("/pauses", response_model=PauseResult, summary="Pause new work")
+async def set_pause(body: SetPause, services: ServicesDep, admin: AdminDep) -> PauseResult:
+    """Refuses new videos for everyone, a model, a principal or a token (503 with the reason);
+    optionally cancels matching queued videos and stops running ones at their next step."""
+    outcome = await services.write(
+        services.killswitch.pause,
+        body.scope,
+        body.target,
+        reason=body.reason,
+        by=admin.id,
+        cancel_queued=body.cancel_queued,
+        cancel_running=body.cancel_running,
+    )
+    return PauseResult(
+        **_pause(outcome.pause).model_dump(),
+        cancelled_queued=outcome.cancelled_queued,
+        stopping_running=outcome.stopping_running,
+    )
+
+
+@router.post("/pauses/resume", response_model=Resumed, summary="Lift a pause")
+async def lift_pause(body: LiftPause, services: ServicesDep, admin: AdminDep) -> Resumed:
+    """Lifts a pause; queued videos it held back are claimed again."""
+    del admin
+    resumed = await services.write(services.killswitch.resume, body.scope, body.target)
+    return Resumed(resumed=resumed)

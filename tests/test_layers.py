@@ -14,6 +14,8 @@ RANK: dict[str, float] = {
     "errors": 0,
     "domain": 1,
     "config": 1,
+    # Log redaction reads the provider keys from the settings; everything may use it.
+    "logs": 1.5,
     "backends": 2,
     "media": 2,
     "storage": 2,

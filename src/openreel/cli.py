@@ -43,6 +43,7 @@ from openreel.errors import (
     NotFoundError,
     OpenReelError,
 )
+from openreel.logs import install_redaction, secrets_of
 from openreel.media.encode import check_output_path
 from openreel.runtime import Runtime, Server, open_auth, open_killswitch
 from openreel.services.auth import AuthService, IssuedToken, TokenRecord
@@ -243,6 +244,7 @@ def serve(
     err = Console(stderr=True)
     try:
         settings = Settings(**overrides)
+        install_redaction(secrets_of(settings))  # before anything can log a key or a token
         server = Server.open(settings)
     except OpenReelError as exc:
         raise _fail(err, exc.message, EXIT_ERROR) from None

@@ -30,6 +30,7 @@ from openreel.services.ratelimit import RateLimiter
 from openreel.services.uploads import UploadService
 from openreel.services.watch import JobWatch
 from openreel.storage.artifacts import ArtifactStore
+from openreel.storage.audit import AuditStore
 from openreel.storage.db import Database
 from openreel.storage.files import FileStore
 from openreel.storage.jobs import JobStore
@@ -82,7 +83,10 @@ def open_killswitch(settings: Settings) -> KillSwitch:
     """The kill switch over the data folder's database (migrated if needed), for the CLI."""
     db = Database.for_data_dir(settings.data_dir)
     db.migrate()
-    return KillSwitch(PauseStore(db), JobStore(db), PrincipalStore(db))
+    audit = AuditStore(db)
+    return KillSwitch(
+        PauseStore(db, audit=audit), JobStore(db, audit=audit), PrincipalStore(db, audit=audit)
+    )
 
 
 def auth_service(settings: Settings, db: Database) -> AuthService:
@@ -97,7 +101,7 @@ def auth_service(settings: Settings, db: Database) -> AuthService:
             f"OPENREEL_TOKEN_MAX_DAYS ({settings.token_max_days:g})"
         )
     return AuthService(
-        PrincipalStore(db),
+        PrincipalStore(db, audit=AuditStore(db)),
         load_or_create_secret(Path(settings.data_dir)),
         default_days=settings.token_days,
         max_days=settings.token_max_days,
@@ -131,7 +135,8 @@ class Server:
             db = Database.for_data_dir(data_dir)
             db.migrate()
             watch = JobWatch()
-            store = JobStore(db, on_change=watch.notify)
+            audit = AuditStore(db)
+            store = JobStore(db, on_change=watch.notify, audit=audit)
             recovered = store.recover_interrupted()
             if recovered:
                 log.info("requeued %d interrupted jobs", recovered)
@@ -147,8 +152,9 @@ class Server:
                 lease_seconds=settings.lease_seconds,
                 worker_prefix=prefix,
             )
-            quotas = QuotaService(settings.quota, PrincipalStore(db), store)
-            killswitch = KillSwitch(PauseStore(db), store, PrincipalStore(db))
+            principals = PrincipalStore(db, audit=audit)
+            quotas = QuotaService(settings.quota, principals, store)
+            killswitch = KillSwitch(PauseStore(db, audit=audit), store, principals)
             jobs = JobService(
                 store=store,
                 artifacts=artifacts,
@@ -158,6 +164,7 @@ class Server:
                 watch=watch,
                 quotas=quotas,
                 killswitch=killswitch,
+                audit=audit,
             )
             services = ApiServices(
                 settings=settings,

@@ -30,6 +30,7 @@ from openreel.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from openreel.storage.audit import AuditEntry
 from openreel.storage.principals import PrincipalStore, TokenMatch, TokenRecord
 
 __all__ = [
@@ -141,6 +142,7 @@ class AuthService:
         token_name: str | None = None,
         scopes: Iterable[str] | None = None,
         days: float | None = None,
+        by: str | None = None,
     ) -> IssuedToken:
         """Mints a token for ``principal_name``, creating the principal if it is new.
 
@@ -152,6 +154,8 @@ class AuthService:
                 allows (``videos:read videos:write``, plus ``admin`` for admins).
             days: Lifetime in days; the operator's default when None, never above the
                 operator's maximum. Every token expires (reference/trust.md, section 5.2).
+            by: The admin acting (principal id), recorded in the audit log; None for the
+                command line.
 
         Raises:
             InvalidRequestError: Unknown scope, ``admin`` for a non-admin, a lifetime that
@@ -171,20 +175,41 @@ class AuthService:
         chosen = self._check_scopes(scopes, existing.role if existing else role)
         expires_at = self._expiry(days)
         principal = existing or self._principals.create(name, role)
-        return self._mint(principal, token_name or name, chosen, expires_at)
+        return self._mint(principal, token_name or name, chosen, expires_at, by=by)
 
     def _mint(
-        self, principal: Principal, name: str, scopes: tuple[str, ...], expires_at: float
+        self,
+        principal: Principal,
+        name: str,
+        scopes: tuple[str, ...],
+        expires_at: float,
+        *,
+        by: str | None,
+        action: str = "token.created",
+        detail: dict[str, str] | None = None,
     ) -> IssuedToken:
         token = mint_token()
+        token_id = "tok_" + secrets.token_hex(8)
+        entry = AuditEntry(
+            action=action,
+            actor_id=by,
+            target_id=token_id,
+            detail={
+                "principal": principal.id,
+                "scopes": " ".join(scopes),
+                "expires_at": round(expires_at),
+                **(detail or {}),
+            },
+        )
         record = self._principals.add_token(
             principal.id,
-            token_id="tok_" + secrets.token_hex(8),
+            token_id=token_id,
             name=name,
             token_hash=self.hash(token),
             prefix=token[:10],
             scopes=scopes,
             expires_at=expires_at,
+            audit=entry,
         )
         return IssuedToken(token=token, record=record, principal=principal)
 
@@ -240,15 +265,30 @@ class AuthService:
         """
         return self._principals.get_token(token_id)
 
-    def revoke(self, token_id: str) -> TokenRecord:
+    def revoke(
+        self, token_id: str, *, by: str | None = None, reason: str | None = None
+    ) -> TokenRecord:
         """Revokes a token: its very next request fails. Revoking twice is harmless.
+
+        Args:
+            token_id: The token.
+            by: The admin acting (principal id), or None (command line, or a rule).
+            reason: Why, when a rule rather than a person revoked it.
 
         Raises:
             NotFoundError: No such token.
         """
-        return self._principals.revoke_token(token_id)
+        entry = AuditEntry(
+            action="token.revoked",
+            actor_id=by,
+            target_id=token_id,
+            detail=None if reason is None else {"reason": reason},
+        )
+        return self._principals.revoke_token(token_id, reason=reason, audit=entry)
 
-    def rotate(self, token_id: str, *, days: float | None = None) -> IssuedToken:
+    def rotate(
+        self, token_id: str, *, days: float | None = None, by: str | None = None
+    ) -> IssuedToken:
         """Replaces a token: a new one with the same owner, name and scopes; the old is revoked.
 
         Args:
@@ -261,8 +301,16 @@ class AuthService:
         old = self._principals.get_token(token_id)
         principal = self._principals.get(old.principal_id)
         scopes = tuple(s for s in old.scopes if s in self._check_scopes(None, principal.role))
-        issued = self._mint(principal, old.name, scopes or USER_SCOPES, self._expiry(days))
-        self._principals.revoke_token(token_id)
+        issued = self._mint(
+            principal,
+            old.name,
+            scopes or USER_SCOPES,
+            self._expiry(days),
+            by=by,
+            action="token.rotated",
+            detail={"replaces": token_id},
+        )
+        self.revoke(token_id, by=by, reason=f"rotated to {issued.record.id}")
         return issued
 
     def ensure_admin(self) -> IssuedToken | None:

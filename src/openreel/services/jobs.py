@@ -26,9 +26,11 @@ from openreel.domain import ImageInput, Job, JobError, JobStatus, Principal, Vid
 from openreel.errors import (
     CancelledError,
     ConflictError,
+    GenerationPausedError,
     InvalidRequestError,
     NotFoundError,
     OpenReelError,
+    RateLimitError,
 )
 from openreel.media.encode import EncoderSettings
 from openreel.media.images import read_image
@@ -39,6 +41,7 @@ from openreel.services.killswitch import KillSwitch
 from openreel.services.quotas import QuotaService
 from openreel.services.watch import JobWatch
 from openreel.storage.artifacts import ArtifactStore
+from openreel.storage.audit import AuditEntry, AuditStore
 from openreel.storage.jobs import JobPage, JobStore
 
 __all__ = ["MAX_EXTENDED_SECONDS", "Content", "JobService"]
@@ -93,6 +96,7 @@ class JobService:
         watch: JobWatch | None = None,
         quotas: QuotaService | None = None,
         killswitch: KillSwitch | None = None,
+        audit: AuditStore | None = None,
     ) -> None:
         self._store = store
         self._artifacts = artifacts
@@ -103,6 +107,7 @@ class JobService:
         self._watch = watch or JobWatch()
         self._quotas = quotas
         self._killswitch = killswitch
+        self._audit = audit
 
     @property
     def watch(self) -> JobWatch:
@@ -129,6 +134,38 @@ class JobService:
             RateLimitError: Over the principal's quota (429 with Retry-After).
             GenerationPausedError: A kill switch matches (503 with the operator's reason).
         """
+        try:
+            return self._submit(
+                principal,
+                request,
+                remixed_from=remixed_from,
+                extended_from=extended_from,
+                total_seconds=total_seconds,
+                token_id=token_id,
+            )
+        except (GenerationPausedError, RateLimitError) as exc:
+            if self._audit is not None:  # refusals by policy are what abuse reviews look for
+                self._audit.record(
+                    AuditEntry(
+                        action="video.refused",
+                        outcome=f"denied:{exc.code}",
+                        actor_id=principal.id,
+                        token_id=token_id,
+                        detail={"model": request.model, "seconds": request.seconds},
+                    )
+                )
+            raise
+
+    def _submit(
+        self,
+        principal: Principal,
+        request: VideoRequest,
+        *,
+        remixed_from: str | None,
+        extended_from: str | None,
+        total_seconds: float | None,
+        token_id: str | None,
+    ) -> Job:
         if self._killswitch is not None:
             self._killswitch.check(principal, model=request.model, token_id=token_id)
         backend = self._registry.for_model(request.model)

@@ -92,9 +92,9 @@ class KillSwitch:
         running = self._jobs.cancel_running(**match) if cancel_running else 0
         return PauseOutcome(pause, queued, running)
 
-    def resume(self, scope: PauseScope, target: str = "") -> bool:
+    def resume(self, scope: PauseScope, target: str = "", *, by: str | None = None) -> bool:
         """Lifts a pause; returns whether there was one."""
-        return self._pauses.resume(scope, self._target_id(scope, target))
+        return self._pauses.resume(scope, self._target_id(scope, target), by=by)
 
     def pauses(self) -> list[Pause]:
         """Every pause in force."""

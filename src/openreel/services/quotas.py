@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from openreel.config import QuotaConfig
 from openreel.domain import Principal, Role
 from openreel.errors import InvalidRequestError, NotFoundError
+from openreel.storage.audit import AuditEntry
 from openreel.storage.jobs import JobStore
 from openreel.storage.principals import PrincipalStore
 from openreel.storage.usage import Quota, UsageReport
@@ -73,7 +74,9 @@ class QuotaService:
         counted = quota or Quota(None, self._config.period_hours * 3600.0, None)
         return UsageView(principal, self._jobs.usage(principal.id, counted), exempt)
 
-    def set_limits(self, name: str, *, seconds: float | None, videos: int | None) -> Principal:
+    def set_limits(
+        self, name: str, *, seconds: float | None, videos: int | None, by: str | None = None
+    ) -> Principal:
         """Gives the principal called ``name`` its own limits (None: back to the default).
 
         Raises:
@@ -85,7 +88,15 @@ class QuotaService:
         if videos is not None and videos < 0:
             raise InvalidRequestError.for_value("videos", videos, "must be 0 or more")
         principal = self.principal(name)
-        self._principals.set_quota_overrides(principal.id, seconds=seconds, videos=videos)
+        entry = AuditEntry(
+            action="admin.quota",
+            actor_id=by,
+            target_id=principal.id,
+            detail={"seconds": seconds, "videos": videos},
+        )
+        self._principals.set_quota_overrides(
+            principal.id, seconds=seconds, videos=videos, audit=entry
+        )
         return principal
 
     def principals(self) -> list[Principal]:

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from openreel.domain import Job, JobError, JobStatus, VideoRequest
 from openreel.errors import ConflictError, InvalidRequestError, NotFoundError
 from openreel.storage import usage as ledger
+from openreel.storage.audit import AuditEntry, AuditStore
 from openreel.storage.db import JOBS, Database
 from openreel.storage.pauses import paused_job
 from openreel.storage.usage import Quota, UsageReport
@@ -114,10 +115,17 @@ class JobStore:
         db: Database,
         clock: Callable[[], float] = time.time,
         on_change: Callable[[str], None] | None = None,
+        audit: AuditStore | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._on_change = on_change
+        self._audit = audit
+
+    def _log(self, conn: Connection, action: str, job_id: str, **fields: Any) -> None:
+        """Appends an audit row for ``job_id`` inside the transaction that made the change."""
+        if self._audit is not None:
+            self._audit.append(conn, AuditEntry(action=action, target_id=job_id, **fields))
 
     def _changed(self, job_id: str) -> None:
         """Tells the listener (live progress streams) that a committed change hit ``job_id``."""
@@ -173,6 +181,14 @@ class JobStore:
                         quota=quota,
                     )
                 row = conn.execute(sa.insert(JOBS).values(values).returning(*JOBS.c)).one()
+                self._log(
+                    conn,
+                    "video.admitted",
+                    job.id,
+                    actor_id=job.owner_id,
+                    token_id=job.token_id,
+                    detail={"model": job.request.model, "seconds": job.request.seconds},
+                )
         except IntegrityError as exc:
             raise ConflictError(f"video {job.id} already exists") from exc
         return _to_job(row._mapping)
@@ -405,6 +421,7 @@ class JobStore:
             if row is None:
                 raise _wrong_state(conn, job_id, "complete", worker)
             ledger.settle(conn, now)
+            self._log(conn, "video.completed", job_id, detail={"seconds": total_seconds})
         self._changed(job_id)
         return _to_job(row._mapping)
 
@@ -441,6 +458,13 @@ class JobStore:
             if row is None:
                 raise _wrong_state(conn, job_id, "fail", worker)
             ledger.settle(conn, self._clock())
+            cancelled = error.code == "cancelled"
+            self._log(
+                conn,
+                "video.cancelled" if cancelled else "video.failed",
+                job_id,
+                outcome="ok" if cancelled else f"error:{error.code}",
+            )
         self._changed(job_id)
         return _to_job(row._mapping)
 
@@ -486,6 +510,7 @@ class JobStore:
                     "can be cancelled"
                 )
             ledger.settle(conn, now)
+            self._log(conn, "video.cancel_requested", job_id, actor_id=str(row.owner_id))
         self._changed(job_id)
         return _to_job(row._mapping)
 
@@ -504,18 +529,25 @@ class JobStore:
         where = _matching(owner_id=owner_id, model=model, token_id=token_id)
         where.append(JOBS.c.status == _QUEUED)
         with self._db.begin() as conn:
-            result = conn.execute(
-                sa.update(JOBS)
-                .where(*where)
-                .values(
-                    {
-                        **_failed_values(CANCELLED_BEFORE_START, self._clock()),
-                        "cancel_requested": True,
-                    }
+            ids = (
+                conn.execute(
+                    sa.update(JOBS)
+                    .where(*where)
+                    .values(
+                        {
+                            **_failed_values(CANCELLED_BEFORE_START, self._clock()),
+                            "cancel_requested": True,
+                        }
+                    )
+                    .returning(JOBS.c.id)
                 )
+                .scalars()
+                .all()
             )
             ledger.settle(conn, self._clock())
-        return int(result.rowcount)
+            for job_id in ids:
+                self._log(conn, "video.cancelled", job_id, detail={"by": "kill switch"})
+        return len(ids)
 
     def cancel_running(
         self,
@@ -553,10 +585,13 @@ class JobStore:
             NotFoundError: No such job.
         """
         with self._db.begin() as conn:
-            result = conn.execute(sa.delete(JOBS).where(JOBS.c.id == job_id))
+            owner = conn.execute(
+                sa.delete(JOBS).where(JOBS.c.id == job_id).returning(JOBS.c.owner_id)
+            ).scalar()
+            if owner is None:
+                raise _not_found(job_id)
             ledger.settle(conn, self._clock())
-        if result.rowcount != 1:
-            raise _not_found(job_id)
+            self._log(conn, "video.deleted", job_id, actor_id=str(owner))
         self._changed(job_id)
 
     def usage(self, owner_id: str, quota: Quota) -> UsageReport:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from openreel.errors import InvalidRequestError
+from openreel.storage.audit import AuditEntry, AuditStore
 from openreel.storage.db import JOBS, PAUSES, Database
 
 __all__ = ["SCOPES", "Pause", "PauseScope", "PauseStore", "paused_job"]
@@ -61,9 +63,25 @@ def paused_job() -> sa.ColumnElement[bool]:
 class PauseStore:
     """Pauses: set, lift, list and match."""
 
-    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], float] = time.time,
+        audit: AuditStore | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
+        self._audit = audit
+
+    def _log(self, conn: Connection, action: str, scope: str, target: str, **detail: Any) -> None:
+        if self._audit is not None:
+            entry = AuditEntry(
+                action=action,
+                actor_id=detail.pop("actor_id", None),
+                target_id=f"{scope}:{target}" if target else scope,
+                detail=detail or None,
+            )
+            self._audit.append(conn, entry)
 
     def pause(
         self, scope: PauseScope, target: str, reason: str, *, created_by: str | None = None
@@ -96,9 +114,10 @@ class PauseStore:
                     .where(PAUSES.c.scope == scope, PAUSES.c.target == target)
                     .values(values)
                 )
+            self._log(conn, "admin.pause", scope, target, actor_id=created_by, reason=pause.reason)
         return pause
 
-    def resume(self, scope: PauseScope, target: str) -> bool:
+    def resume(self, scope: PauseScope, target: str, *, by: str | None = None) -> bool:
         """Lifts a pause; returns whether there was one.
 
         Raises:
@@ -109,6 +128,8 @@ class PauseStore:
             result = conn.execute(
                 sa.delete(PAUSES).where(PAUSES.c.scope == scope, PAUSES.c.target == target)
             )
+            if result.rowcount:
+                self._log(conn, "admin.resume", scope, target, actor_id=by)
         return bool(result.rowcount)
 
     def list(self) -> list[Pause]:

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from openreel.domain import Principal, Role
 from openreel.errors import ConflictError, NotFoundError
+from openreel.storage.audit import AuditEntry, AuditStore
 from openreel.storage.db import PRINCIPALS, TOKENS, Database
 
 __all__ = ["PrincipalStore", "TokenMatch", "TokenRecord"]
@@ -83,6 +84,7 @@ class PrincipalStore:
         clock: Source of unix-seconds timestamps; tests pass a frozen one.
         touch_interval: Seconds between two ``last_used_at`` writes for one token, so that
             checking a token on every request does not also mean a write on every request.
+        audit: Where token and quota changes are recorded, in the same transaction.
     """
 
     def __init__(
@@ -91,12 +93,18 @@ class PrincipalStore:
         clock: Callable[[], float] = time.time,
         *,
         touch_interval: float = TOUCH_INTERVAL,
+        audit: AuditStore | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
+        self._audit = audit
         self._touch_interval = touch_interval
         self._touched: dict[str, float] = {}
         self._touch_lock = threading.Lock()
+
+    def _log(self, conn: Connection, entry: AuditEntry | None) -> None:
+        if entry is not None and self._audit is not None:
+            self._audit.append(conn, entry)
 
     # -- principals ------------------------------------------------------------------------------
 
@@ -151,6 +159,7 @@ class PrincipalStore:
         prefix: str,
         scopes: Iterable[str],
         expires_at: float | None,
+        audit: AuditEntry | None = None,
     ) -> TokenRecord:
         """Stores a token row for a principal.
 
@@ -201,6 +210,7 @@ class PrincipalStore:
                         expires_at=record.expires_at,
                     )
                 )
+                self._log(conn, audit)
         except IntegrityError as exc:
             raise ConflictError(f"token {token_id!r} or its hash is already stored") from exc
         return record
@@ -252,7 +262,9 @@ class PrincipalStore:
         with self._db.begin() as conn:
             conn.execute(sa.update(TOKENS).where(TOKENS.c.id == token_id).values(last_used_at=now))
 
-    def revoke_token(self, token_id: str) -> TokenRecord:
+    def revoke_token(
+        self, token_id: str, *, reason: str | None = None, audit: AuditEntry | None = None
+    ) -> TokenRecord:
         """Revokes a token; it stops working on the next request. Revoking twice is harmless.
 
         Returns:
@@ -265,9 +277,11 @@ class PrincipalStore:
             conn.execute(
                 sa.update(TOKENS)
                 .where(TOKENS.c.id == token_id, TOKENS.c.revoked_at.is_(None))
-                .values(revoked_at=self._clock())
+                .values(revoked_at=self._clock(), revoked_reason=reason)
             )
             row = conn.execute(sa.select(TOKENS).where(TOKENS.c.id == token_id)).first()
+            if row is not None:
+                self._log(conn, audit)
         if row is None:
             raise NotFoundError(f"no token with id {token_id!r}", param="token_id")
         return _token(row._mapping)
@@ -312,7 +326,12 @@ class PrincipalStore:
         return seconds, videos
 
     def set_quota_overrides(
-        self, principal_id: str, *, seconds: float | None, videos: int | None
+        self,
+        principal_id: str,
+        *,
+        seconds: float | None,
+        videos: int | None,
+        audit: AuditEntry | None = None,
     ) -> None:
         """Sets (or, with None, clears) the principal's own limits.
 
@@ -325,6 +344,8 @@ class PrincipalStore:
                 .where(PRINCIPALS.c.id == principal_id)
                 .values(quota_seconds=seconds, quota_videos=videos)
             )
+            if result.rowcount == 1:
+                self._log(conn, audit)
         if result.rowcount != 1:
             raise NotFoundError(f"no principal with id {principal_id!r}", param="principal")
 

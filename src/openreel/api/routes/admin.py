@@ -77,7 +77,6 @@ async def create_token(
     body: CreateToken, services: ServicesDep, admin: AdminDep
 ) -> IssuedTokenObject:
     """Mints a token (and its principal when new); the secret is in this response only."""
-    del admin
     issued = await services.write(
         services.auth.issue,
         body.name,
@@ -85,6 +84,7 @@ async def create_token(
         token_name=body.label,
         scopes=body.scopes,
         days=body.days,
+        by=admin.id,
     )
     return _issued(issued)
 
@@ -99,8 +99,7 @@ async def retrieve_token(token_id: str, services: ServicesDep, admin: AdminDep) 
 @router.post("/tokens/{token_id}/revoke", response_model=TokenObject, summary="Revoke a token")
 async def revoke_token(token_id: str, services: ServicesDep, admin: AdminDep) -> TokenObject:
     """Revokes a token; its very next request fails with 401."""
-    del admin
-    return _wire(await services.write(services.auth.revoke, token_id))
+    return _wire(await services.write(services.auth.revoke, token_id, by=admin.id))
 
 
 @router.post(
@@ -113,9 +112,8 @@ async def rotate_token(
     body: Annotated[RotateToken | None, Body()] = None,
 ) -> IssuedTokenObject:
     """A new token with the same owner, label and scopes; the old one is revoked."""
-    del admin
     days = body.days if body is not None else None
-    return _issued(await services.write(services.auth.rotate, token_id, days=days))
+    return _issued(await services.write(services.auth.rotate, token_id, days=days, by=admin.id))
 
 
 @router.get("/usage", response_model=UsageList, summary="Everyone's usage")
@@ -138,9 +136,12 @@ async def all_usage(
 @router.post("/quotas", response_model=UsageObject, summary="Set a principal's limits")
 async def set_quota(body: SetQuota, services: ServicesDep, admin: AdminDep) -> UsageObject:
     """Gives a principal its own limits (null fields: back to the operator's defaults)."""
-    del admin
     principal = await services.write(
-        services.quotas.set_limits, body.name, seconds=body.seconds, videos=body.videos
+        services.quotas.set_limits,
+        body.name,
+        seconds=body.seconds,
+        videos=body.videos,
+        by=admin.id,
     )
     return usage_object(await services.read(services.quotas.usage, principal))
 
@@ -185,6 +186,5 @@ async def set_pause(body: SetPause, services: ServicesDep, admin: AdminDep) -> P
 @router.post("/pauses/resume", response_model=Resumed, summary="Lift a pause")
 async def lift_pause(body: LiftPause, services: ServicesDep, admin: AdminDep) -> Resumed:
     """Lifts a pause; queued videos it held back are claimed again."""
-    del admin
-    resumed = await services.write(services.killswitch.resume, body.scope, body.target)
+    resumed = await services.write(services.killswitch.resume, body.scope, body.target, by=admin.id)
     return Resumed(resumed=resumed)

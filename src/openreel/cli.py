@@ -45,7 +45,7 @@ from openreel.errors import (
 )
 from openreel.logs import install_redaction, secrets_of
 from openreel.media.encode import check_output_path
-from openreel.runtime import Runtime, Server, open_auth, open_killswitch
+from openreel.runtime import Runtime, Server, open_audit, open_auth, open_killswitch
 from openreel.services.auth import AuthService, IssuedToken, TokenRecord
 from openreel.services.generation import PreviewPaths, render_video
 from openreel.storage.pauses import PauseScope
@@ -476,6 +476,62 @@ def pauses(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     table = Table("scope", Column("target", no_wrap=True), "reason", "since")
     for p in found:
         table.add_row(p.scope, p.target or "-", p.reason, _when(p.created_at))
+    Console().print(table)
+
+
+audit_app = typer.Typer(help="Read and check the tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+AnchorOpt = Annotated[
+    Path | None,
+    typer.Option(help="Anchor file (default: audit-head.json in the data folder)."),
+]
+
+
+@audit_app.command("verify")
+def audit_verify(
+    anchor: AnchorOpt = None,
+    keep_anchor: Annotated[
+        bool, typer.Option(help="Do not move the anchor to the newest row after a good check.")
+    ] = False,
+) -> None:
+    """Check every row's hash and link, and the anchor; exit 1 if anything was tampered with."""
+    err = Console(stderr=True)
+    report = _call(
+        err,
+        lambda settings: open_audit(settings, anchor),
+        lambda audit: audit.verify(update_anchor=not keep_anchor),
+    )
+    v = report.verification
+    if not v.ok:
+        raise _fail(err, f"audit log tampered: {v.reason}", EXIT_ERROR)
+    against = "no anchor yet" if report.anchor is None else f"anchor at row {report.anchor.seq}"
+    moved = "" if report.new_anchor is None else f"; anchor now at row {report.new_anchor.seq}"
+    Console().print(f"ok: {v.rows_checked} rows checked ({against}){moved}", highlight=False)
+
+
+@audit_app.command("list")
+def audit_list(
+    action: Annotated[
+        str | None, typer.Option(help="Only this action, e.g. token.revoked.")
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="Only rows about this id.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many rows.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the newest audit rows."""
+    err = Console(stderr=True)
+    rows = _call(
+        err, open_audit, lambda audit: audit.list(action=action, target_id=target, limit=limit)
+    )
+    if as_json:
+        Console().print_json(json.dumps([dataclasses.asdict(r) for r in rows]))
+        return
+    table = Table("seq", "when", "action", "outcome", "actor", Column("target", no_wrap=True))
+    for r in rows:
+        table.add_row(
+            str(r.seq), _when(r.ts), r.action, r.outcome, r.actor_id or "-", r.target_id or "-"
+        )
     Console().print(table)
 
 

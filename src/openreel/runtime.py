@@ -22,6 +22,7 @@ from openreel.config import Settings
 from openreel.errors import ConfigurationError
 from openreel.media.encode import EncoderSettings
 from openreel.queue.embedded import EmbeddedQueue
+from openreel.services.audit import ANCHOR_FILE, AuditService
 from openreel.services.auth import AuthService, IssuedToken, load_or_create_secret
 from openreel.services.jobs import JobService
 from openreel.services.killswitch import KillSwitch
@@ -38,7 +39,7 @@ from openreel.storage.lock import DataDirLock
 from openreel.storage.pauses import PauseStore
 from openreel.storage.principals import PrincipalStore
 
-__all__ = ["Runtime", "Server", "build_registry", "open_auth", "open_killswitch"]
+__all__ = ["Runtime", "Server", "build_registry", "open_audit", "open_auth", "open_killswitch"]
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,13 @@ def open_auth(settings: Settings) -> AuthService:
     db = Database.for_data_dir(settings.data_dir)
     db.migrate()
     return auth_service(settings, db)
+
+
+def open_audit(settings: Settings, anchor: Path | None = None) -> AuditService:
+    """The audit log of the data folder, anchored at ``anchor`` (default: in the folder)."""
+    db = Database.for_data_dir(settings.data_dir)
+    db.migrate()
+    return AuditService(AuditStore(db), anchor or Path(settings.data_dir) / ANCHOR_FILE)
 
 
 def open_killswitch(settings: Settings) -> KillSwitch:
@@ -179,6 +187,7 @@ class Server:
                     creates_per_minute=settings.rate_creates_per_minute,
                     storage_uri=settings.rate_limit_storage,
                 ),
+                audit=AuditService(audit, data_dir / ANCHOR_FILE),
                 inline_reads=db.reads_are_local,
             )
             first_admin = auth.ensure_admin()

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from openreel.backends.registry import BackendRegistry
 from openreel.config import Settings
 from openreel.domain import Principal
+from openreel.services.audit import AuditService
 from openreel.services.auth import AuthService, TokenMatch
 from openreel.services.jobs import JobService
 from openreel.services.killswitch import KillSwitch
@@ -49,6 +50,7 @@ class ApiServices:
         quotas: Per-principal limits and usage.
         killswitch: Pauses of new work.
         limiter: Per-token request and creation limits.
+        audit: The audit log.
         inline_reads: Run short reads on the event loop itself (see :meth:`read`).
     """
 
@@ -60,6 +62,7 @@ class ApiServices:
     quotas: QuotaService
     killswitch: KillSwitch
     limiter: RateLimiter
+    audit: AuditService
     inline_reads: bool = False
 
     async def read(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:

@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from openreel.domain import Job
 
 __all__ = [
+    "AuditList",
+    "AuditObject",
+    "AuditVerdict",
     "CreateToken",
     "DeletedVideo",
     "ErrorBody",
@@ -307,3 +310,39 @@ class Resumed(BaseModel):
 
     object: Literal["pause.resumed"] = "pause.resumed"
     resumed: bool
+
+
+class AuditObject(BaseModel):
+    """One audit row (never a secret: the store refuses anything token-shaped)."""
+
+    object: Literal["audit.entry"] = "audit.entry"
+    seq: int
+    ts: float
+    action: str
+    outcome: str
+    actor_id: str | None
+    token_id: str | None
+    target_id: str | None
+    detail: dict[str, Any] | None
+    request_id: str | None
+    prev_hash: str
+    row_hash: str
+
+
+class AuditList(BaseModel):
+    """Audit rows, newest first; page with ``after=<last seq>``."""
+
+    object: Literal["list"] = "list"
+    data: list[AuditObject]
+    has_more: bool
+
+
+class AuditVerdict(BaseModel):
+    """The result of checking the audit chain."""
+
+    object: Literal["audit.verification"] = "audit.verification"
+    ok: bool
+    rows_checked: int
+    first_bad_seq: int | None
+    reason: str | None
+    anchor_seq: int | None

@@ -14,6 +14,9 @@ from fastapi import APIRouter, Body, Query
 
 from openreel.api.deps import AdminDep, ServicesDep
 from openreel.api.protocol import (
+    AuditList,
+    AuditObject,
+    AuditVerdict,
     CreateToken,
     IssuedTokenObject,
     LiftPause,
@@ -188,3 +191,58 @@ async def lift_pause(body: LiftPause, services: ServicesDep, admin: AdminDep) ->
     """Lifts a pause; queued videos it held back are claimed again."""
     resumed = await services.write(services.killswitch.resume, body.scope, body.target, by=admin.id)
     return Resumed(resumed=resumed)
+
+
+@router.get("/audit", response_model=AuditList, summary="The audit log")
+async def audit_log(
+    services: ServicesDep,
+    admin: AdminDep,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    actor: Annotated[str | None, Query(max_length=64, description="Principal id.")] = None,
+    target: Annotated[str | None, Query(max_length=200)] = None,
+    after: Annotated[int | None, Query(ge=0, description="Rows older than this seq.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AuditList:
+    """Audit rows matching every filter, newest first."""
+    del admin
+    rows = await services.read(
+        services.audit.list,
+        action=action,
+        actor_id=actor,
+        target_id=target,
+        after_seq=after,
+        limit=limit + 1,
+    )
+    data = [
+        AuditObject(
+            seq=r.seq,
+            ts=r.ts,
+            action=r.action,
+            outcome=r.outcome,
+            actor_id=r.actor_id,
+            token_id=r.token_id,
+            target_id=r.target_id,
+            detail=r.detail,
+            request_id=r.request_id,
+            prev_hash=r.prev_hash,
+            row_hash=r.row_hash,
+        )
+        for r in rows[:limit]
+    ]
+    return AuditList(data=data, has_more=len(rows) > limit)
+
+
+@router.get("/audit/verify", response_model=AuditVerdict, summary="Check the audit chain")
+async def audit_verify(services: ServicesDep, admin: AdminDep) -> AuditVerdict:
+    """Recomputes every hash and link and checks the anchor; the anchor is not moved here
+    (``openreel audit verify`` moves it)."""
+    del admin
+    report = await services.write(services.audit.verify, update_anchor=False)
+    v = report.verification
+    return AuditVerdict(
+        ok=v.ok,
+        rows_checked=v.rows_checked,
+        first_bad_seq=v.first_bad_seq,
+        reason=v.reason,
+        anchor_seq=None if report.anchor is None else report.anchor.seq,
+    )

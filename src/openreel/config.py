@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["EncoderConfig", "ProviderKeys", "QuotaConfig", "Settings"]
+__all__ = ["AbuseConfig", "EncoderConfig", "ProviderKeys", "QuotaConfig", "Settings"]
 
 Preset = Literal[
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
@@ -49,6 +49,20 @@ class QuotaConfig(BaseModel):
     period_hours: float = Field(24.0, gt=0)
     videos: int = Field(4, ge=0)
     admins: bool = False
+
+
+class AbuseConfig(BaseModel):
+    """When to suspend a token automatically (services/abuse.py); 0 turns a signal off.
+
+    Attributes:
+        max_addresses: Distinct client addresses one token may use per window.
+        max_seconds: Seconds of video one token may request per window.
+        window_minutes: Length of the sliding window.
+    """
+
+    max_addresses: int = Field(20, ge=0)
+    max_seconds: float = Field(0.0, ge=0)
+    window_minutes: float = Field(10.0, gt=0)
 
 
 class ProviderKeys(BaseModel):
@@ -86,6 +100,7 @@ class Settings(BaseSettings):
         rate_creates_per_minute: Videos one token may start a minute (0: no limit).
         rate_limit_storage: ``memory://`` for one process, ``redis://...`` to share counts.
         quota: Default per-principal quotas.
+        abuse: Automatic suspension of tokens that behave like leaked ones.
         providers: Hosted providers' credentials.
     """
 
@@ -108,4 +123,5 @@ class Settings(BaseSettings):
     rate_creates_per_minute: int = Field(20, ge=0)
     rate_limit_storage: str = "memory://"
     quota: QuotaConfig = QuotaConfig()
+    abuse: AbuseConfig = AbuseConfig()
     providers: ProviderKeys = ProviderKeys()

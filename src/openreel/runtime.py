@@ -22,6 +22,7 @@ from openreel.config import Settings
 from openreel.errors import ConfigurationError
 from openreel.media.encode import EncoderSettings
 from openreel.queue.embedded import EmbeddedQueue
+from openreel.services.abuse import AbuseMonitor, AbuseThresholds
 from openreel.services.audit import ANCHOR_FILE, AuditService
 from openreel.services.auth import AuthService, IssuedToken, load_or_create_secret
 from openreel.services.jobs import JobService
@@ -188,6 +189,14 @@ class Server:
                     storage_uri=settings.rate_limit_storage,
                 ),
                 audit=AuditService(audit, data_dir / ANCHOR_FILE),
+                abuse=AbuseMonitor(
+                    AbuseThresholds(
+                        max_addresses=settings.abuse.max_addresses,
+                        max_seconds=settings.abuse.max_seconds,
+                        window_seconds=settings.abuse.window_minutes * 60,
+                    ),
+                    auth,
+                ),
                 inline_reads=db.reads_are_local,
             )
             first_admin = auth.ensure_admin()

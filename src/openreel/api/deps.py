@@ -15,6 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from openreel.backends.registry import BackendRegistry
 from openreel.config import Settings
 from openreel.domain import Principal
+from openreel.errors import AuthenticationError
+from openreel.services.abuse import AbuseMonitor
 from openreel.services.audit import AuditService
 from openreel.services.auth import AuthService, TokenMatch
 from openreel.services.jobs import JobService
@@ -51,6 +53,7 @@ class ApiServices:
         killswitch: Pauses of new work.
         limiter: Per-token request and creation limits.
         audit: The audit log.
+        abuse: Automatic suspension of tokens that behave like leaked ones.
         inline_reads: Run short reads on the event loop itself (see :meth:`read`).
     """
 
@@ -63,6 +66,7 @@ class ApiServices:
     killswitch: KillSwitch
     limiter: RateLimiter
     audit: AuditService
+    abuse: AbuseMonitor
     inline_reads: bool = False
 
     async def read(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -109,10 +113,26 @@ async def _token(request: Request, services: ServicesDep) -> TokenMatch:
     match = await services.read(services.auth.identify, request.headers.get("authorization"))
     if services.auth.use_due(match.token.id):  # about once a minute per token
         await services.write(services.auth.record_use, match.token.id)
+    address = request.client.host if request.client is not None else None
+    reason = services.abuse.request(match.token.id, address)
+    if reason is not None:
+        await suspend(services, match.token.id, reason)
     request.state.principal = match.principal
     request.state.token_id = match.token.id
     await services.limit(match.token.id, "request")
     return match
+
+
+async def suspend(services: ApiServices, token_id: str, reason: str) -> None:
+    """Revokes a token that tripped an abuse signal and refuses the request that did.
+
+    Raises:
+        AuthenticationError: Always: the token no longer works.
+    """
+    await services.write(services.abuse.suspend, token_id, reason)
+    raise AuthenticationError(
+        f"this token was suspended automatically: {reason}", code="token_suspended"
+    )
 
 
 TokenDep = Annotated[TokenMatch, Depends(_token)]

@@ -226,6 +226,18 @@ def _create_request(
     )
 
 
+async def _watch_spend(services: ServicesDep, request: Request, job: Job) -> None:
+    """Counts the new video against the token's spending signal (see services/abuse.py).
+
+    The video that trips the signal was already admitted, so its creator still gets it back;
+    the token fails from the next request on.
+    """
+    token_id: str = request.state.token_id
+    reason = services.abuse.created(token_id, job.request.seconds)
+    if reason is not None:
+        await services.write(services.abuse.suspend, token_id, reason)
+
+
 def _video(response: Response, services: ServicesDep, video: Video) -> Video:
     if video.status in ("queued", "in_progress"):
         response.headers["openai-poll-after-ms"] = str(services.settings.poll_after_ms)
@@ -252,6 +264,7 @@ async def create_video(
         return services.jobs.submit(principal, made, token_id=token_id)
 
     job = await services.write(submit)
+    await _watch_spend(services, request, job)
     return _video(response, services, Video.from_job(job))
 
 
@@ -368,6 +381,7 @@ async def remix_video(
     job = await services.write(
         services.jobs.remix, principal, video_id, prompt, token_id=request.state.token_id
     )
+    await _watch_spend(services, request, job)
     return _video(response, services, Video.from_job(job))
 
 
@@ -442,4 +456,5 @@ async def extend_video(
         seconds,
         token_id=request.state.token_id,
     )
+    await _watch_spend(services, request, job)
     return _video(response, services, Video.from_job(job))

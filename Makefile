@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PROMPT ?= a lighthouse on a stormy coast at dusk, slow push-in
 
-.PHONY: run sample test check bench format clean
+.PHONY: run sample test servers check bench format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,16 @@ sample: $(STAMP)
 	mkdir -p out
 	$(BIN)/openreel generate "$(PROMPT)" -o out/lighthouse.mp4 --seed 7 --previews
 
-## test: set up, then run every test
-test: $(STAMP)
+## test: set up, then run every test (installs redis-server from Debian if it is missing)
+test: $(STAMP) servers
 	$(BIN)/python -m pytest
+
+## servers: the Debian servers some tests start for themselves (redis-server)
+servers:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "installing redis-server (tests start their own on a free port)"; \
+		apt-get install -y -q redis-server >/dev/null || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q redis-server >/dev/null; }; }
 
 ## check: formatting, lint, types and the import-direction rule
 check: $(STAMP)

@@ -162,11 +162,15 @@ async def _load(port: int, request: bytes, total: int, connections: int) -> dict
     }
 
 
-def _request(path: str, token: str | None) -> bytes:
-    lines = [f"GET {path} HTTP/1.1", f"Host: {HOST}", "Accept: application/json"]
+def _request(path: str, token: str | None, body: dict[str, Any] | None = None) -> bytes:
+    method = "GET" if body is None else "POST"
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}", "Accept: application/json"]
     if token is not None:
         lines.append(f"Authorization: Bearer {token}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+    payload = b"" if body is None else json.dumps(body).encode()
+    if body is not None:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
 
 
 def _median_of(rounds: list[dict[str, float]]) -> dict[str, float]:
@@ -359,15 +363,80 @@ def bench_whole_path(
     }
 
 
+def bench_create(folder: Path, *, total: int, connections: int) -> dict[str, Any]:
+    """(d) ``POST /v1/videos`` throughput with quota accounting on and off, in one run.
+
+    Two servers, each with its own data folder and one worker, differ only in quotas: on
+    (a limit so large every create is admitted, but every admission is checked against the
+    ledger and reserved in the job's transaction) or off. Tiny videos (64x64, 1 s at 4 fps)
+    keep the worker's share of the CPU small and alike on both. Rounds alternate; medians.
+    Goal: on / off >= 0.8.
+    """
+    body = {"prompt": "a small boat", "seconds": "1", "size": "64x64", "fps": 4}
+    quota = {
+        "on": {"OPENREEL_QUOTA__SECONDS": "1e12", "OPENREEL_QUOTA__VIDEOS": "1000000"},
+        "off": {"OPENREEL_QUOTA__SECONDS": "0", "OPENREEL_QUOTA__VIDEOS": "0"},
+    }
+    rounds: dict[str, list[dict[str, float]]] = {"on": [], "off": []}
+    with ExitStack() as stack:
+        targets = {}
+        for name, extra in quota.items():
+            data = folder / f"create-{name}"
+            env = _server_env(data) | extra
+            token = _mint(env)
+            port = _free_port()
+            command = [sys.executable, "-m", "openreel", "serve", "--port", str(port)]
+            url = f"http://{HOST}:{port}"
+            stack.enter_context(
+                _process([*command, "--workers", "1"], env, url, folder / f"create-{name}.log")
+            )
+            targets[name] = (port, _request("/v1/videos", token, body))
+        for port, request in targets.values():
+            asyncio.run(_load(port, request, max(50, total // 10), connections))  # warm-up
+        for _ in range(3):
+            for name, (port, request) in targets.items():
+                rounds[name].append(asyncio.run(_load(port, request, total, connections)))
+    on, off = _median_of(rounds["on"]), _median_of(rounds["off"])
+    return {
+        "creates_per_round": total,
+        "connections": connections,
+        "quotas_on": on,
+        "quotas_off": off,
+        "throughput_ratio": round(on["rps"] / off["rps"], 2),
+        "goal_throughput_ratio": ">= 0.8",
+    }
+
+
+def _server_env(data: Path) -> dict[str, str]:
+    return os.environ | {
+        "OPENREEL_DATA_DIR": str(data),
+        "PYTHONUNBUFFERED": "1",
+        # Counted on every request, as in production, but never reached here.
+        "OPENREEL_RATE_REQUESTS_PER_MINUTE": str(10**9),
+        "OPENREEL_RATE_CREATES_PER_MINUTE": str(10**9),
+    }
+
+
+def _mint(env: dict[str, str]) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "openreel", "token", "create", "bench"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="requests per round in (a)")
     parser.add_argument("--connections", type=int, default=4, help="keep-alive connections")
     parser.add_argument("--samples", type=int, default=20, help="jobs timed in (b)")
     parser.add_argument("--runs", type=int, default=5, help="videos made each way in (c)")
+    parser.add_argument("--creates", type=int, default=300, help="creates per round in (d)")
     parser.add_argument(
         "--only",
-        choices=("retrieve", "first-progress", "whole-path"),
+        choices=("retrieve", "first-progress", "whole-path", "create"),
         help="measure one figure instead of all three",
     )
     parser.add_argument("--serve-bare", nargs=3, help=argparse.SUPPRESS)
@@ -379,20 +448,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="openreel-bench-") as tmp:
         folder = Path(tmp)
         data = folder / "data"
-        env = os.environ | {
-            "OPENREEL_DATA_DIR": str(data),
-            "PYTHONUNBUFFERED": "1",
-            # Counted on every request, as in production, but never reached here.
-            "OPENREEL_RATE_REQUESTS_PER_MINUTE": str(10**9),
-            "OPENREEL_RATE_CREATES_PER_MINUTE": str(10**9),
-        }
-        token = subprocess.run(
-            [sys.executable, "-m", "openreel", "token", "create", "bench"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        env = _server_env(data)
+        token = _mint(env)
         port = _free_port()
         url = f"http://{HOST}:{port}"
         serve = [sys.executable, "-m", "openreel", "serve", "--port", str(port), "--workers", "1"]
@@ -416,6 +473,10 @@ def main() -> None:
                 report["create_to_first_progress"] = bench_first_progress(client, args.samples)
             if args.only in (None, "whole-path"):
                 report["whole_path_1s_640x360"] = bench_whole_path(client, data, folder, args.runs)
+        if args.only in (None, "create"):
+            report["create_quotas_on_vs_off"] = bench_create(
+                folder, total=args.creates, connections=args.connections
+            )
     print(json.dumps(report, indent=2))
 
 

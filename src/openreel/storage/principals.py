@@ -98,6 +98,12 @@ class PrincipalStore:
         self._db = db
         self._clock = clock
         self._audit = audit
+        # Built once: every request runs it (see JobStore for why that matters).
+        self._by_hash = (
+            sa.select(TOKENS, PRINCIPALS.c.name.label("principal_name"), PRINCIPALS.c.role)
+            .join(PRINCIPALS, PRINCIPALS.c.id == TOKENS.c.principal_id)
+            .where(TOKENS.c.token_hash == sa.bindparam("token_hash"))
+        )
         self._touch_interval = touch_interval
         self._touched: dict[str, float] = {}
         self._touch_lock = threading.Lock()
@@ -220,13 +226,8 @@ class PrincipalStore:
 
         Revoked and expired tokens are returned too, so the caller can say which it was.
         """
-        query = (
-            sa.select(TOKENS, PRINCIPALS.c.name.label("principal_name"), PRINCIPALS.c.role)
-            .join(PRINCIPALS, PRINCIPALS.c.id == TOKENS.c.principal_id)
-            .where(TOKENS.c.token_hash == token_hash)
-        )
         with self._db.query() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(self._by_hash, {"token_hash": token_hash}).first()
         if row is None:
             return None
         data = row._mapping

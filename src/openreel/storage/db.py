@@ -19,6 +19,7 @@ Imports: SQLAlchemy and Alembic only.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,6 +73,11 @@ _NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+_MIGRATIONS_IN_PROCESS = threading.Lock()
+"""Alembic installs its ``alembic.context`` proxy process-wide while a migration runs, so two
+threads migrating at once (two Database objects in one process) can see each other's
+context. Processes are serialised by the database itself; threads of one process by this."""
 
 METADATA = sa.MetaData(naming_convention=_NAMING)
 """The schema as the code expects it; migrations must produce exactly this (a test checks)."""
@@ -348,7 +354,7 @@ class Database:
         nothing.
         """
         config = self.alembic_config()
-        with self.begin() as connection:
+        with _MIGRATIONS_IN_PROCESS, self.begin() as connection:
             if self._url.get_backend_name() == "postgresql":
                 connection.execute(
                     sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}

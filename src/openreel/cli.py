@@ -199,6 +199,7 @@ def _run(
             request,
             target,
             encoder=runtime.encoder,
+            label=runtime.label,
             previews=PreviewPaths.beside(target) if previews else None,
             progress=on_progress,
             on_plan=on_plan,

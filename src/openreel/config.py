@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["AbuseConfig", "EncoderConfig", "ProviderKeys", "QuotaConfig", "Settings"]
+__all__ = ["AbuseConfig", "EncoderConfig", "LabelConfig", "ProviderKeys", "QuotaConfig", "Settings"]
 
 Preset = Literal[
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
@@ -33,6 +33,20 @@ class EncoderConfig(BaseModel):
 
     preset: Preset = "superfast"
     crf: int = Field(20, ge=0, le=51)
+
+
+class LabelConfig(BaseModel):
+    """The visible "AI-generated" label burned into every video (media/label.py).
+
+    Attributes:
+        enabled: On by default; an operator may turn it off for the whole instance.
+        text: What it says (ASCII, at most 40 characters).
+        corner: Where it sits.
+    """
+
+    enabled: bool = True
+    text: str = Field("AI-generated", min_length=1, max_length=40)
+    corner: Literal["bottom-right", "bottom-left", "top-right", "top-left"] = "bottom-right"
 
 
 class QuotaConfig(BaseModel):
@@ -99,6 +113,7 @@ class Settings(BaseSettings):
         rate_requests_per_minute: Requests one token may make a minute (0: no limit).
         rate_creates_per_minute: Videos one token may start a minute (0: no limit).
         rate_limit_storage: ``memory://`` for one process, ``redis://...`` to share counts.
+        label: The visible label on every video.
         quota: Default per-principal quotas.
         abuse: Automatic suspension of tokens that behave like leaked ones.
         providers: Hosted providers' credentials.
@@ -122,6 +137,7 @@ class Settings(BaseSettings):
     rate_requests_per_minute: int = Field(600, ge=0)
     rate_creates_per_minute: int = Field(20, ge=0)
     rate_limit_storage: str = "memory://"
+    label: LabelConfig = LabelConfig()
     quota: QuotaConfig = QuotaConfig()
     abuse: AbuseConfig = AbuseConfig()
     providers: ProviderKeys = ProviderKeys()

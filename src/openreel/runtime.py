@@ -21,6 +21,7 @@ from openreel.backends.sketch.backend import SketchBackend
 from openreel.config import Settings
 from openreel.errors import ConfigurationError
 from openreel.media.encode import EncoderSettings
+from openreel.media.label import LabelSpec
 from openreel.queue.embedded import EmbeddedQueue
 from openreel.services.abuse import AbuseMonitor, AbuseThresholds
 from openreel.services.audit import ANCHOR_FILE, AuditService
@@ -61,17 +62,23 @@ class Runtime:
         settings: The settings it was built from.
         registry: Model id -> backend.
         encoder: Encoder settings for every video written.
+        label: The visible label burned into every video, or None when turned off.
     """
 
     settings: Settings
     registry: BackendRegistry
     encoder: EncoderSettings
+    label: LabelSpec | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         """Builds the runtime."""
         encoder = EncoderSettings(preset=settings.encoder.preset, crf=settings.encoder.crf)
-        return cls(settings=settings, registry=build_registry(settings), encoder=encoder)
+        config = settings.label
+        label = LabelSpec(config.text, config.corner) if config.enabled else None
+        return cls(
+            settings=settings, registry=build_registry(settings), encoder=encoder, label=label
+        )
 
 
 def open_auth(settings: Settings) -> AuthService:
@@ -170,6 +177,7 @@ class Server:
                 registry=runtime.registry,
                 queue=queue,
                 encoder=runtime.encoder,
+                label=runtime.label,
                 watch=watch,
                 quotas=quotas,
                 killswitch=killswitch,

@@ -32,7 +32,9 @@ __all__ = [
 ]
 
 Frame = npt.NDArray[np.uint8]
-"""One RGB frame, shaped (height, width, 3)."""
+"""One RGB frame, shaped (height, width, 3). The consumer owns each yielded frame and may draw
+on it (the provenance label is blended in place), so a backend must not reuse a frame's
+buffer after yielding it."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (done, total); done never decreases and ends equal to total."""

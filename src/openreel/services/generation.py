@@ -26,6 +26,7 @@ from openreel.backends.base import (
 from openreel.domain import Artifact, GenerationResult, VideoRequest
 from openreel.errors import CancelledError
 from openreel.media.encode import EncoderSettings, VideoWriter, check_output_path
+from openreel.media.label import Labeler, LabelSpec
 from openreel.media.previews import PreviewCollector
 
 __all__ = ["PreviewPaths", "render_video"]
@@ -61,6 +62,7 @@ def render_video(
     on_plan: Callable[[GenerationResult], None] | None = None,
     prefix: Iterable[Frame] = (),
     prefix_frames: int = 0,
+    label: LabelSpec | None = None,
 ) -> GenerationResult:
     """Generates ``request`` with ``backend`` and writes it to ``output`` atomically.
 
@@ -76,6 +78,8 @@ def render_video(
             callers can show what the backend understood while it works.
         prefix: Frames to write before the backend's (an extension starts with its source).
         prefix_frames: How many frames ``prefix`` yields (for progress).
+        label: The visible "AI-generated" label to burn into the backend's frames, or None
+            for none. Prefix frames come from a video OpenReel made, so they carry it already.
 
     Returns:
         The request as run (seed fixed), the files written and the backend's interpretation.
@@ -98,13 +102,16 @@ def render_video(
     def overall(done: int, _: int) -> None:
         progress(prefix_frames + done, total)
 
+    labeler = None if label is None else Labeler(label, request.width, request.height)
+
     def frames() -> Iterator[Frame]:
         for done, frame in enumerate(prefix, start=1):
             if cancelled():
                 raise CancelledError("generation was cancelled")
             yield frame
             progress(done, total)
-        yield from backend.generate(request, overall, cancelled)
+        for frame in backend.generate(request, overall, cancelled):
+            yield frame if labeler is None else labeler.apply(frame)
 
     size = {"width": request.width, "height": request.height, "fps": request.fps}
     with VideoWriter(output, **size, settings=encoder) as writer:

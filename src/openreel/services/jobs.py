@@ -34,6 +34,7 @@ from openreel.errors import (
 )
 from openreel.media.encode import EncoderSettings
 from openreel.media.images import read_image
+from openreel.media.label import LabelSpec
 from openreel.media.probe import iter_frames, probe
 from openreel.queue.base import JobQueue, Lease, LeaseLostError
 from openreel.services.generation import PreviewPaths, render_video
@@ -97,6 +98,7 @@ class JobService:
         quotas: QuotaService | None = None,
         killswitch: KillSwitch | None = None,
         audit: AuditStore | None = None,
+        label: LabelSpec | None = None,
     ) -> None:
         self._store = store
         self._artifacts = artifacts
@@ -108,6 +110,7 @@ class JobService:
         self._quotas = quotas
         self._killswitch = killswitch
         self._audit = audit
+        self._label = label
 
     @property
     def watch(self) -> JobWatch:
@@ -395,6 +398,7 @@ class JobService:
             cancelled=lease.cancelled,
             prefix=prefix,
             prefix_frames=prefix_frames,
+            label=self._label,
         )
         lease.heartbeat(progress=99, phase="finalizing")
         artifacts = {a.kind: self._artifacts.relative(Path(a.path)) for a in result.artifacts}

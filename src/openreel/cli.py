@@ -44,8 +44,9 @@ from openreel.errors import (
     OpenReelError,
 )
 from openreel.logs import install_redaction, secrets_of
+from openreel.media.c2pa import verify_mp4
 from openreel.media.encode import check_output_path
-from openreel.runtime import Runtime, Server, open_audit, open_auth, open_killswitch
+from openreel.runtime import Runtime, Server, open_audit, open_auth, open_killswitch, signing
 from openreel.services.auth import AuthService, IssuedToken, TokenRecord
 from openreel.services.generation import PreviewPaths, render_video
 from openreel.storage.pauses import PauseScope
@@ -200,6 +201,7 @@ def _run(
             target,
             encoder=runtime.encoder,
             label=runtime.label,
+            provenance=runtime.provenance,
             previews=PreviewPaths.beside(target) if previews else None,
             progress=on_progress,
             on_plan=on_plan,
@@ -534,6 +536,46 @@ def audit_list(
             str(r.seq), _when(r.ts), r.action, r.outcome, r.actor_id or "-", r.target_id or "-"
         )
     Console().print(table)
+
+
+@app.command()
+def verify(
+    file: Annotated[Path, typer.Argument(help="An MP4 to check.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Read a video's C2PA credentials: Trusted, Valid, Invalid or Missing, and what made it.
+
+    Trusted means signed by this instance (or the operator's configured chain); Valid, a sound
+    signature by someone else. Exits 0 for those two, 1 for Invalid or Missing.
+    """
+    err = Console(stderr=True)
+    if not file.is_file():
+        raise _fail(err, f"no such file: {str(file)!r}", EXIT_BAD_INPUT)
+    try:
+        provenance = signing(Settings())
+    except OpenReelError as exc:
+        raise _fail(err, exc.message, EXIT_ERROR) from None
+    anchors = [] if provenance is None else [provenance.identity.anchor_pem]
+    verdict = verify_mp4(file, trust_anchors=anchors)
+    if as_json:
+        Console().print_json(json.dumps(dataclasses.asdict(verdict), default=str))
+    else:
+        out = Console()
+        out.print(f"[bold]{verdict.status}[/]", highlight=False)
+        for name, value in (
+            ("signed by", verdict.signer_common_name),
+            ("organization", verdict.signer_organization),
+            ("source type", verdict.digital_source_type),
+            ("model", verdict.model),
+            ("backend", verdict.backend),
+            ("seed", verdict.seed),
+        ):
+            if value is not None:
+                out.print(f"{name}: {value}", highlight=False)
+        for message in verdict.messages:
+            out.print(f"- {message}", highlight=False)
+    if verdict.status not in ("Trusted", "Valid"):
+        raise typer.Exit(EXIT_ERROR)
 
 
 @app.command()

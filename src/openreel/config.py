@@ -14,7 +14,15 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["AbuseConfig", "EncoderConfig", "LabelConfig", "ProviderKeys", "QuotaConfig", "Settings"]
+__all__ = [
+    "AbuseConfig",
+    "EncoderConfig",
+    "LabelConfig",
+    "ProvenanceConfig",
+    "ProviderKeys",
+    "QuotaConfig",
+    "Settings",
+]
 
 Preset = Literal[
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
@@ -47,6 +55,23 @@ class LabelConfig(BaseModel):
     enabled: bool = True
     text: str = Field("AI-generated", min_length=1, max_length=40)
     corner: Literal["bottom-right", "bottom-left", "top-right", "top-left"] = "bottom-right"
+
+
+class ProvenanceConfig(BaseModel):
+    """C2PA signing of every video (services/provenance.py).
+
+    Attributes:
+        enabled: Sign every video (on by default).
+        publish_prompts: Put the prompt itself in the manifest; off, only its SHA-256 is.
+        chain: PEM certificate chain of the operator's own signer (signer first); unset, the
+            instance makes its own CA and signer in ``<data_dir>/keys`` on first run.
+        key: The operator's private key (PEM), with ``chain``.
+    """
+
+    enabled: bool = True
+    publish_prompts: bool = False
+    chain: Path | None = None
+    key: Path | None = None
 
 
 class QuotaConfig(BaseModel):
@@ -114,6 +139,7 @@ class Settings(BaseSettings):
         rate_creates_per_minute: Videos one token may start a minute (0: no limit).
         rate_limit_storage: ``memory://`` for one process, ``redis://...`` to share counts.
         label: The visible label on every video.
+        provenance: C2PA signing of every video.
         quota: Default per-principal quotas.
         abuse: Automatic suspension of tokens that behave like leaked ones.
         providers: Hosted providers' credentials.
@@ -138,6 +164,7 @@ class Settings(BaseSettings):
     rate_creates_per_minute: int = Field(20, ge=0)
     rate_limit_storage: str = "memory://"
     label: LabelConfig = LabelConfig()
+    provenance: ProvenanceConfig = ProvenanceConfig()
     quota: QuotaConfig = QuotaConfig()
     abuse: AbuseConfig = AbuseConfig()
     providers: ProviderKeys = ProviderKeys()

@@ -20,6 +20,7 @@ from openreel.backends.registry import BackendRegistry
 from openreel.backends.sketch.backend import SketchBackend
 from openreel.config import Settings
 from openreel.errors import ConfigurationError
+from openreel.media.certs import ensure_instance_identity, load_identity
 from openreel.media.encode import EncoderSettings
 from openreel.media.label import LabelSpec
 from openreel.queue.embedded import EmbeddedQueue
@@ -28,6 +29,7 @@ from openreel.services.audit import ANCHOR_FILE, AuditService
 from openreel.services.auth import AuthService, IssuedToken, load_or_create_secret
 from openreel.services.jobs import JobService
 from openreel.services.killswitch import KillSwitch
+from openreel.services.provenance import Provenance
 from openreel.services.quotas import QuotaService
 from openreel.services.ratelimit import RateLimiter
 from openreel.services.uploads import UploadService
@@ -41,7 +43,19 @@ from openreel.storage.lock import DataDirLock
 from openreel.storage.pauses import PauseStore
 from openreel.storage.principals import PrincipalStore
 
-__all__ = ["Runtime", "Server", "build_registry", "open_audit", "open_auth", "open_killswitch"]
+KEYS_DIR = "keys"
+"""Folder of the instance's CA and signer inside the data folder (owner-only)."""
+
+__all__ = [
+    "KEYS_DIR",
+    "Runtime",
+    "Server",
+    "build_registry",
+    "open_audit",
+    "open_auth",
+    "open_killswitch",
+    "signing",
+]
 
 log = logging.getLogger(__name__)
 
@@ -63,22 +77,52 @@ class Runtime:
         registry: Model id -> backend.
         encoder: Encoder settings for every video written.
         label: The visible label burned into every video, or None when turned off.
+        provenance: The C2PA signer of every video, or None when turned off.
     """
 
     settings: Settings
     registry: BackendRegistry
     encoder: EncoderSettings
     label: LabelSpec | None = None
+    provenance: Provenance | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
-        """Builds the runtime."""
+        """Builds the runtime (creating the instance's signing identity on first run).
+
+        Raises:
+            ConfigurationError: An unusable label, certificate chain or key.
+        """
         encoder = EncoderSettings(preset=settings.encoder.preset, crf=settings.encoder.crf)
         config = settings.label
         label = LabelSpec(config.text, config.corner) if config.enabled else None
         return cls(
-            settings=settings, registry=build_registry(settings), encoder=encoder, label=label
+            settings=settings,
+            registry=build_registry(settings),
+            encoder=encoder,
+            label=label,
+            provenance=signing(settings),
         )
+
+
+def signing(settings: Settings) -> Provenance | None:
+    """The instance's C2PA signer: the operator's chain, or its own CA made on first run.
+
+    Raises:
+        ConfigurationError: Only one of chain and key is set, or they are unusable.
+    """
+    config = settings.provenance
+    if not config.enabled:
+        return None
+    if (config.chain is None) != (config.key is None):
+        raise ConfigurationError(
+            "set both OPENREEL_PROVENANCE__CHAIN and OPENREEL_PROVENANCE__KEY, or neither"
+        )
+    if config.chain is not None and config.key is not None:
+        identity = load_identity(config.chain, config.key)
+    else:
+        identity = ensure_instance_identity(Path(settings.data_dir) / KEYS_DIR)
+    return Provenance(identity, publish_prompts=config.publish_prompts)
 
 
 def open_auth(settings: Settings) -> AuthService:
@@ -178,6 +222,7 @@ class Server:
                 queue=queue,
                 encoder=runtime.encoder,
                 label=runtime.label,
+                provenance=runtime.provenance,
                 watch=watch,
                 quotas=quotas,
                 killswitch=killswitch,

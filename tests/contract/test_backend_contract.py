@@ -170,3 +170,33 @@ def test_contract_describe_is_json_ready(backend: VideoBackend, model: str) -> N
     import json
 
     json.dumps(dict(backend.describe(_small(model))))
+
+
+def test_contract_every_video_carries_label_and_trusted_credentials(
+    backend: VideoBackend, model: str, tmp_path: Path
+) -> None:
+    from openreel.media.c2pa import verify_mp4
+    from openreel.media.label import Labeler, LabelSpec
+    from openreel.media.probe import iter_frames
+    from openreel.runtime import signing
+
+    provenance = signing(Settings(data_dir=tmp_path / "data"))
+    assert provenance is not None
+    target = tmp_path / "clip.mp4"
+    request = _small(model)
+    render_video(
+        backend,
+        request,
+        target,
+        encoder=EncoderSettings(),
+        label=LabelSpec(),
+        provenance=provenance,
+    )
+    verdict = verify_mp4(target, trust_anchors=[provenance.identity.anchor_pem])
+    assert verdict.status == "Trusted", verdict.messages
+    assert verdict.model == model
+    assert verdict.backend == backend.name
+    assert verdict.seed == request.seed
+    x0, y0, w, h = Labeler(LabelSpec(), request.width, request.height).box
+    for frame in iter_frames(target):
+        assert frame[y0 : y0 + h, x0 : x0 + w].max() > 200  # the label's white text

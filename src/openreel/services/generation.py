@@ -28,6 +28,7 @@ from openreel.errors import CancelledError
 from openreel.media.encode import EncoderSettings, VideoWriter, check_output_path
 from openreel.media.label import Labeler, LabelSpec
 from openreel.media.previews import PreviewCollector
+from openreel.services.provenance import Provenance
 
 __all__ = ["PreviewPaths", "render_video"]
 
@@ -43,6 +44,10 @@ class PreviewPaths:
 
     thumbnail: Path
     spritesheet: Path
+
+    def paths(self) -> tuple[Path, Path]:
+        """Both files."""
+        return self.thumbnail, self.spritesheet
 
     @classmethod
     def beside(cls, video: Path) -> PreviewPaths:
@@ -63,6 +68,7 @@ def render_video(
     prefix: Iterable[Frame] = (),
     prefix_frames: int = 0,
     label: LabelSpec | None = None,
+    provenance: Provenance | None = None,
 ) -> GenerationResult:
     """Generates ``request`` with ``backend`` and writes it to ``output`` atomically.
 
@@ -80,6 +86,7 @@ def render_video(
         prefix_frames: How many frames ``prefix`` yields (for progress).
         label: The visible "AI-generated" label to burn into the backend's frames, or None
             for none. Prefix frames come from a video OpenReel made, so they carry it already.
+        provenance: Signs the finished MP4 with C2PA as the very last step, or None.
 
     Returns:
         The request as run (seed fixed), the files written and the backend's interpretation.
@@ -131,6 +138,16 @@ def render_video(
             raise
         artifacts.append(_artifact("thumbnail", previews.thumbnail, "image/webp"))
         artifacts.append(_artifact("spritesheet", previews.spritesheet, "image/jpeg"))
+    if provenance is not None:
+        try:
+            provenance.sign(output, backend, request)
+        except BaseException:
+            # An unsigned video must not be handed out as if it were signed: take it back.
+            made = [output] if previews is None else [output, *previews.paths()]
+            for path in made:
+                path.unlink(missing_ok=True)
+            raise
+        artifacts[0] = _artifact("video", output, "video/mp4")  # size changed
     return GenerationResult(
         request=request,
         artifacts=tuple(artifacts),

@@ -39,6 +39,7 @@ from openreel.media.probe import iter_frames, probe
 from openreel.queue.base import JobQueue, Lease, LeaseLostError
 from openreel.services.generation import PreviewPaths, render_video
 from openreel.services.killswitch import KillSwitch
+from openreel.services.provenance import Provenance
 from openreel.services.quotas import QuotaService
 from openreel.services.watch import JobWatch
 from openreel.storage.artifacts import ArtifactStore
@@ -99,6 +100,7 @@ class JobService:
         killswitch: KillSwitch | None = None,
         audit: AuditStore | None = None,
         label: LabelSpec | None = None,
+        provenance: Provenance | None = None,
     ) -> None:
         self._store = store
         self._artifacts = artifacts
@@ -111,6 +113,7 @@ class JobService:
         self._killswitch = killswitch
         self._audit = audit
         self._label = label
+        self._provenance = provenance
 
     @property
     def watch(self) -> JobWatch:
@@ -399,6 +402,7 @@ class JobService:
             prefix=prefix,
             prefix_frames=prefix_frames,
             label=self._label,
+            provenance=self._provenance,
         )
         lease.heartbeat(progress=99, phase="finalizing")
         artifacts = {a.kind: self._artifacts.relative(Path(a.path)) for a in result.artifacts}

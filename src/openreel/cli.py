@@ -47,7 +47,7 @@ from openreel.logs import install_redaction, secrets_of
 from openreel.media.c2pa import verify_mp4
 from openreel.media.encode import check_output_path
 from openreel.runtime import Runtime, Server, open_audit, open_auth, open_killswitch, signing
-from openreel.services.auth import AuthService, IssuedToken, TokenRecord
+from openreel.services.auth import IssuedToken, TokenRecord
 from openreel.services.generation import PreviewPaths, render_video
 from openreel.storage.pauses import PauseScope
 
@@ -284,10 +284,6 @@ def _call(err: Console, open_service: Callable[[Settings], S], call: Callable[[S
         raise _fail(err, exc.message, EXIT_ERROR) from None
 
 
-def _auth_call(err: Console, call: Callable[[AuthService], T]) -> T:
-    return _call(err, open_auth, call)
-
-
 def _token_dict(record: TokenRecord) -> dict[str, Any]:
     return {
         "id": record.id,
@@ -341,8 +337,9 @@ def token_create(
     name = name.strip()
     if not name or len(name) > 100:
         raise _fail(err, f"name must be 1 to 100 characters; got {name!r}", EXIT_BAD_INPUT)
-    issued = _auth_call(
+    issued = _call(
         err,
+        open_auth,
         lambda auth: auth.issue(
             name,
             role=Role.ADMIN if admin else Role.USER,
@@ -361,7 +358,7 @@ def token_list(
 ) -> None:
     """List tokens (never their secrets), oldest first."""
     err = Console(stderr=True)
-    records = _auth_call(err, lambda auth: auth.tokens(name))
+    records = _call(err, open_auth, lambda auth: auth.tokens(name))
     if as_json:
         Console().print_json(json.dumps([_token_dict(r) for r in records]))
         return
@@ -387,7 +384,7 @@ def token_revoke(
 ) -> None:
     """Revoke a token: its very next request fails."""
     err = Console(stderr=True)
-    record = _auth_call(err, lambda auth: auth.revoke(token_id.strip()))
+    record = _call(err, open_auth, lambda auth: auth.revoke(token_id.strip()))
     err.print(f"revoked {record.id} ({record.name}) at {_when(record.revoked_at)}")
 
 
@@ -399,7 +396,7 @@ def token_rotate(
 ) -> None:
     """Replace a token with a new one (same owner, label, scopes); the old one is revoked."""
     err = Console(stderr=True)
-    issued = _auth_call(err, lambda auth: auth.rotate(token_id.strip(), days=days))
+    issued = _call(err, open_auth, lambda auth: auth.rotate(token_id.strip(), days=days))
     _show_issued(err, issued, as_json, f"replaced {token_id.strip()} with")
 
 

@@ -125,31 +125,35 @@ def signing(settings: Settings) -> Provenance | None:
     return Provenance(identity, publish_prompts=config.publish_prompts)
 
 
-def open_auth(settings: Settings) -> AuthService:
-    """The token service over the data folder's database (migrated if needed)."""
+def _migrated(settings: Settings) -> Database:
+    """The data folder's database, upgraded to the newest schema (for one-shot commands)."""
     db = Database.for_data_dir(settings.data_dir)
     db.migrate()
-    return auth_service(settings, db)
+    return db
+
+
+def open_auth(settings: Settings) -> AuthService:
+    """The token service over the data folder's database (migrated if needed)."""
+    db = _migrated(settings)
+    return auth_service(settings, PrincipalStore(db, audit=AuditStore(db)))
 
 
 def open_audit(settings: Settings, anchor: Path | None = None) -> AuditService:
     """The audit log of the data folder, anchored at ``anchor`` (default: in the folder)."""
-    db = Database.for_data_dir(settings.data_dir)
-    db.migrate()
-    return AuditService(AuditStore(db), anchor or Path(settings.data_dir) / ANCHOR_FILE)
+    store = AuditStore(_migrated(settings))
+    return AuditService(store, anchor or Path(settings.data_dir) / ANCHOR_FILE)
 
 
 def open_killswitch(settings: Settings) -> KillSwitch:
     """The kill switch over the data folder's database (migrated if needed), for the CLI."""
-    db = Database.for_data_dir(settings.data_dir)
-    db.migrate()
+    db = _migrated(settings)
     audit = AuditStore(db)
     return KillSwitch(
         PauseStore(db, audit=audit), JobStore(db, audit=audit), PrincipalStore(db, audit=audit)
     )
 
 
-def auth_service(settings: Settings, db: Database) -> AuthService:
+def auth_service(settings: Settings, principals: PrincipalStore) -> AuthService:
     """The token service with the operator's token lifetimes.
 
     Raises:
@@ -161,7 +165,7 @@ def auth_service(settings: Settings, db: Database) -> AuthService:
             f"OPENREEL_TOKEN_MAX_DAYS ({settings.token_max_days:g})"
         )
     return AuthService(
-        PrincipalStore(db, audit=AuditStore(db)),
+        principals,
         load_or_create_secret(Path(settings.data_dir)),
         default_days=settings.token_days,
         max_days=settings.token_max_days,
@@ -204,7 +208,9 @@ class Server:
             swept = artifacts.sweep_partials()
             if swept:
                 log.info("removed %d half-written files of interrupted renders", swept)
-            auth = auth_service(settings, db)
+            # One principal store for tokens, quotas and pauses: one last-used throttle.
+            principals = PrincipalStore(db, audit=audit)
+            auth = auth_service(settings, principals)
             prefix = f"{socket.gethostname()}-{os.getpid()}"
             queue = EmbeddedQueue(
                 store,
@@ -212,7 +218,6 @@ class Server:
                 lease_seconds=settings.lease_seconds,
                 worker_prefix=prefix,
             )
-            principals = PrincipalStore(db, audit=audit)
             quotas = QuotaService(settings.quota, principals, store)
             killswitch = KillSwitch(PauseStore(db, audit=audit), store, principals)
             jobs = JobService(

@@ -13,13 +13,12 @@ Imports: storage, errors.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from openreel.errors import ConfigurationError
+from openreel.storage.artifacts import write_bytes_atomic
 from openreel.storage.audit import AuditHead, AuditRecord, AuditStore, AuditVerification
 
 __all__ = ["ANCHOR_FILE", "AuditReport", "AuditService"]
@@ -97,14 +96,5 @@ class AuditService:
             ) from None
 
     def _write_anchor(self, head: AuditHead) -> None:
-        self._anchor.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=self._anchor.parent, prefix=".audit-head.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump({"seq": head.seq, "row_hash": head.row_hash}, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, self._anchor)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        anchor = {"seq": head.seq, "row_hash": head.row_hash}
+        write_bytes_atomic(self._anchor, json.dumps(anchor).encode())

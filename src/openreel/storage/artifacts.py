@@ -24,7 +24,7 @@ from pathlib import Path
 
 from openreel.errors import NotFoundError
 
-__all__ = ["JOB_FILE_NAMES", "UPLOAD_SUFFIXES", "ArtifactStore"]
+__all__ = ["JOB_FILE_NAMES", "UPLOAD_SUFFIXES", "ArtifactStore", "write_bytes_atomic"]
 
 JOB_FILE_NAMES = frozenset(
     {"video.mp4", "thumbnail.webp", "spritesheet.jpg", "input.png", "input.jpg", "input.webp"}
@@ -172,20 +172,33 @@ class ArtifactStore:
             OSError: Writing failed.
         """
         self.relative(path)  # refuses anything outside the root
-        folder = path.parent
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        temp = Path(temp_name)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        _fsync_dir(folder)
+        write_bytes_atomic(path, data)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Writes ``data`` to ``path`` so readers see the old file or the new one, never half.
+
+    The bytes go to a temporary file in the same folder (created if missing), are flushed to
+    disk, then renamed over ``path``; the rename is made durable too. On any failure the
+    temporary file is removed and the target left untouched.
+
+    Raises:
+        OSError: Writing failed.
+    """
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(folder)
 
 
 def _fsync_dir(folder: Path) -> None:

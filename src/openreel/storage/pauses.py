@@ -73,13 +73,21 @@ class PauseStore:
         self._clock = clock
         self._audit = audit
 
-    def _log(self, conn: Connection, action: str, scope: str, target: str, **detail: Any) -> None:
+    def _log(
+        self,
+        conn: Connection,
+        action: str,
+        scope: str,
+        target: str,
+        actor_id: str | None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         if self._audit is not None:
             entry = AuditEntry(
                 action=action,
-                actor_id=detail.pop("actor_id", None),
+                actor_id=actor_id,
                 target_id=f"{scope}:{target}" if target else scope,
-                detail=detail or None,
+                detail=detail,
             )
             self._audit.append(conn, entry)
 
@@ -114,7 +122,7 @@ class PauseStore:
                     .where(PAUSES.c.scope == scope, PAUSES.c.target == target)
                     .values(values)
                 )
-            self._log(conn, "admin.pause", scope, target, actor_id=created_by, reason=pause.reason)
+            self._log(conn, "admin.pause", scope, target, created_by, {"reason": pause.reason})
         return pause
 
     def resume(self, scope: PauseScope, target: str, *, by: str | None = None) -> bool:
@@ -129,7 +137,7 @@ class PauseStore:
                 sa.delete(PAUSES).where(PAUSES.c.scope == scope, PAUSES.c.target == target)
             )
             if result.rowcount:
-                self._log(conn, "admin.resume", scope, target, actor_id=by)
+                self._log(conn, "admin.resume", scope, target, by)
         return bool(result.rowcount)
 
     def list(self) -> list[Pause]:

@@ -111,7 +111,6 @@ def admit(
             the period yet (``retry_after`` says when they will).
         InvalidRequestError: The video alone is longer than the whole allowance.
     """
-    settle(conn, now)
     _lock_principal(conn, owner_id)
     if quota.concurrent is not None:
         active = conn.execute(

@@ -18,6 +18,8 @@ __all__ = [
     "AbuseConfig",
     "EncoderConfig",
     "LabelConfig",
+    "ModerationConfig",
+    "PromptStorage",
     "ProvenanceConfig",
     "ProviderKeys",
     "QuotaConfig",
@@ -72,6 +74,24 @@ class ProvenanceConfig(BaseModel):
     publish_prompts: bool = False
     chain: Path | None = None
     key: Path | None = None
+
+
+class ModerationConfig(BaseModel):
+    """Prompt moderation (services/moderation/).
+
+    Attributes:
+        enabled: Moderate every prompt before any backend runs (on by default).
+        policy: The operator's policy TOML; unset, the built-in one.
+        semantic: The embedding-model check: ``auto`` uses it when the optional extra
+            ``openreel[moderation]`` is installed, ``on`` requires it, ``off`` skips it.
+    """
+
+    enabled: bool = True
+    policy: Path | None = None
+    semantic: Literal["auto", "on", "off"] = "auto"
+
+
+PromptStorage = Literal["full", "hashed", "dropped"]
 
 
 class QuotaConfig(BaseModel):
@@ -140,6 +160,10 @@ class Settings(BaseSettings):
         rate_limit_storage: ``memory://`` for one process, ``redis://...`` to share counts.
         label: The visible label on every video.
         provenance: C2PA signing of every video.
+        moderation: Prompt moderation.
+        prompts: How prompts are kept: ``full`` (the default: the API returns them and the
+            studio's history shows them), ``hashed`` (replaced by their SHA-256 once the video
+            is finished, failed or cancelled) or ``dropped`` (removed at that point).
         quota: Default per-principal quotas.
         abuse: Automatic suspension of tokens that behave like leaked ones.
         providers: Hosted providers' credentials.
@@ -165,6 +189,8 @@ class Settings(BaseSettings):
     rate_limit_storage: str = "memory://"
     label: LabelConfig = LabelConfig()
     provenance: ProvenanceConfig = ProvenanceConfig()
+    moderation: ModerationConfig = ModerationConfig()
+    prompts: PromptStorage = "full"
     quota: QuotaConfig = QuotaConfig()
     abuse: AbuseConfig = AbuseConfig()
     providers: ProviderKeys = ProviderKeys()

@@ -107,9 +107,32 @@ class ModelNotFoundError(InvalidRequestError):
 
 
 class ModerationBlockedError(InvalidRequestError):
-    """The request was refused by moderation; the message says why."""
+    """The request was refused by moderation; the message says why.
+
+    Attributes:
+        category: The policy category (``sexual``, ``public_figure``, ``living_artist_style``...),
+            also sent in the error object so programs can act on it.
+        check: Which moderation check refused it (for audit rows; not sent).
+    """
 
     default_code = "moderation_blocked"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = "prompt",
+        code: str | None = None,
+        category: str = "policy",
+        check: str | None = None,
+    ) -> None:
+        super().__init__(message, param=param, code=code)
+        self.category = category
+        self.check = check
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The OpenAI error object plus ``category``."""
+        return {**super().to_dict(), "category": self.category}
 
 
 class AuthenticationError(OpenReelError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,17 +26,27 @@ from openreel.media.encode import EncoderSettings
 from openreel.media.label import LabelSpec
 from openreel.queue.embedded import EmbeddedQueue
 from openreel.services.abuse import AbuseMonitor, AbuseThresholds
+from openreel.services.artists import ArtistService
 from openreel.services.audit import ANCHOR_FILE, AuditService
 from openreel.services.auth import AuthService, IssuedToken, load_or_create_secret
 from openreel.services.jobs import JobService
 from openreel.services.killswitch import KillSwitch
-from openreel.services.provenance import Provenance
+from openreel.services.moderation import (
+    ArtistStyleCheck,
+    ModerationPipeline,
+    SemanticCheck,
+    build_pipeline,
+    fold,
+)
+from openreel.services.provenance import ContentRegistry, Provenance
 from openreel.services.quotas import QuotaService
 from openreel.services.ratelimit import RateLimiter
 from openreel.services.uploads import UploadService
 from openreel.services.watch import JobWatch
 from openreel.storage.artifacts import ArtifactStore
+from openreel.storage.artists import ArtistStore
 from openreel.storage.audit import AuditStore
+from openreel.storage.content import ContentStore
 from openreel.storage.db import Database
 from openreel.storage.files import FileStore
 from openreel.storage.jobs import JobStore
@@ -220,6 +231,9 @@ class Server:
             )
             quotas = QuotaService(settings.quota, principals, store)
             killswitch = KillSwitch(PauseStore(db, audit=audit), store, principals)
+            artists = ArtistStore(db, fold, audit=audit)
+            moderation = build_pipeline(settings.moderation, artists)
+            content = ContentRegistry(ContentStore(db))
             jobs = JobService(
                 store=store,
                 artifacts=artifacts,
@@ -232,7 +246,10 @@ class Server:
                 quotas=quotas,
                 killswitch=killswitch,
                 audit=audit,
+                moderation=moderation,
+                content=content,
             )
+            style = None if moderation is None else moderation.find(ArtistStyleCheck)
             services = ApiServices(
                 settings=settings,
                 jobs=jobs,
@@ -256,6 +273,12 @@ class Server:
                     auth,
                 ),
                 inline_reads=db.reads_are_local,
+                artists=ArtistService(artists, style),
+                moderation=moderation,
+                content=content,
+                trust_anchors=()
+                if runtime.provenance is None
+                else (runtime.provenance.identity.anchor_pem,),
             )
             first_admin = auth.ensure_admin()
         except BaseException:
@@ -266,9 +289,15 @@ class Server:
         )
 
     def start(self) -> None:
-        """Starts the render workers."""
+        """Starts the render workers, and loads the moderation model in the background so the
+        first prompt does not wait the ten seconds it takes."""
         self.queue.start(self.services.jobs.run)
         self._started = True
+        semantic = _semantic(self.services.moderation)
+        if semantic is not None:
+            threading.Thread(
+                target=_warm, args=(semantic,), name="openreel-moderation-warm", daemon=True
+            ).start()
 
     def close(self, timeout: float = 5.0) -> None:
         """Stops the workers (running jobs resume on the next start) and frees the folder."""
@@ -276,3 +305,14 @@ class Server:
             self.queue.stop(timeout)
             self._started = False
         self.lock.release()
+
+
+def _semantic(pipeline: ModerationPipeline | None) -> SemanticCheck | None:
+    return None if pipeline is None else pipeline.find(SemanticCheck)
+
+
+def _warm(check: SemanticCheck) -> None:
+    try:
+        check.warm()
+    except Exception:  # the first prompt retries and reports it; the server keeps serving
+        log.exception("loading the moderation model failed")

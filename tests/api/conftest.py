@@ -23,7 +23,7 @@ from PIL import Image
 from starlette.testclient import TestClient
 
 from openreel.api.app import create_app
-from openreel.config import QuotaConfig, Settings
+from openreel.config import ModerationConfig, QuotaConfig, Settings
 from openreel.domain import Principal, Role
 from openreel.errors import ConflictError, NotFoundError
 from openreel.runtime import Server
@@ -200,6 +200,8 @@ def make_api(tmp_path: Path) -> Iterator[Callable[..., Api]]:
             "rate_requests_per_minute": 0,
             "rate_creates_per_minute": 0,
             "quota": QuotaConfig(seconds=0, videos=0),
+            # The moderation model takes ~10 s to load; its own tests and one API test use it.
+            "moderation": ModerationConfig(semantic="off"),
         }
         server = Server.open(Settings(data_dir=data_dir, workers=1, **(unlimited | overrides)))
         try:

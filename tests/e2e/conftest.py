@@ -51,6 +51,8 @@ def server_env(data_dir: Path) -> dict[str, str]:
         "OPENREEL_RATE_CREATES_PER_MINUTE": "0",
         "OPENREEL_QUOTA__SECONDS": "0",
         "OPENREEL_QUOTA__VIDEOS": "0",
+        # Loading the moderation model costs each server ~10 s of CPU; it is tested on its own.
+        "OPENREEL_MODERATION__SEMANTIC": "off",
     }
 
 

@@ -30,7 +30,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openreel import __version__
 from openreel.api.deps import ApiServices
-from openreel.api.routes import admin, events, files, health, models, usage, videos
+from openreel.api.routes import (
+    admin,
+    artists,
+    events,
+    files,
+    health,
+    models,
+    provenance,
+    usage,
+    videos,
+)
 from openreel.errors import OpenReelError, RateLimitError
 
 __all__ = ["create_app"]
@@ -257,6 +267,6 @@ def create_app(services: ApiServices) -> FastAPI:
             exc.status_code, message, type_, code, None, _request_id(request), exc.headers
         )
 
-    for module in (videos, events, models, files, usage, admin, health):
+    for module in (videos, events, models, files, usage, admin, artists, provenance, health):
         app.include_router(module.router)
     return app

@@ -17,10 +17,13 @@ from openreel.config import Settings
 from openreel.domain import Principal
 from openreel.errors import AuthenticationError
 from openreel.services.abuse import AbuseMonitor
+from openreel.services.artists import ArtistService
 from openreel.services.audit import AuditService
 from openreel.services.auth import AuthService, TokenMatch
 from openreel.services.jobs import JobService
 from openreel.services.killswitch import KillSwitch
+from openreel.services.moderation import ModerationPipeline
+from openreel.services.provenance import ContentRegistry
 from openreel.services.quotas import QuotaService
 from openreel.services.ratelimit import LimitKind, RateLimiter
 from openreel.services.uploads import UploadService
@@ -55,6 +58,10 @@ class ApiServices:
         audit: The audit log.
         abuse: Automatic suspension of tokens that behave like leaked ones.
         inline_reads: Run short reads on the event loop itself (see :meth:`read`).
+        artists: The artists' opt-out registry.
+        moderation: The prompt moderation pipeline (None: moderation is off).
+        content: The content registry (what this server made).
+        trust_anchors: Certificates that make a C2PA signature Trusted (this instance's CA).
     """
 
     settings: Settings
@@ -67,6 +74,10 @@ class ApiServices:
     limiter: RateLimiter
     audit: AuditService
     abuse: AbuseMonitor
+    artists: ArtistService
+    moderation: ModerationPipeline | None
+    content: ContentRegistry
+    trust_anchors: tuple[bytes, ...]
     inline_reads: bool = False
 
     async def read(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:

@@ -346,3 +346,111 @@ class AuditVerdict(BaseModel):
     first_bad_seq: int | None
     reason: str | None
     anchor_seq: int | None
+
+
+class ArtistObject(BaseModel):
+    """An artists' opt-out registry entry (admins only: it holds contact details)."""
+
+    id: str
+    object: Literal["artist_optout"] = "artist_optout"
+    name: str
+    aliases: list[str]
+    allow_style: bool = Field(description="The artist allows prompts in their style.")
+    status: Literal["active", "pending"]
+    source: str | None
+    contact: str | None
+    created_at: int
+    created_by: str | None
+    updated_at: int
+
+
+class ArtistList(BaseModel):
+    """Registry entries by name."""
+
+    object: Literal["list"] = "list"
+    data: list[ArtistObject]
+
+
+class CreateArtist(BaseModel):
+    """Body of ``POST /v1/admin/artists``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    aliases: list[str] = Field(default_factory=list, max_length=20)
+    allow_style: bool = False
+    source: str | None = Field(None, max_length=500)
+    contact: str | None = Field(None, max_length=500)
+
+
+class UpdateArtist(BaseModel):
+    """Body of ``PATCH /v1/admin/artists/{id}``; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    aliases: list[str] | None = Field(None, max_length=20)
+    allow_style: bool | None = None
+    status: Literal["active", "pending"] | None = None
+
+
+class ArtistRequest(BaseModel):
+    """Body of ``POST /v1/artists/optout``: an artist (or someone for them) asks to opt out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    aliases: list[str] = Field(default_factory=list, max_length=20)
+    contact: str | None = Field(None, max_length=500, description="How an admin can confirm.")
+
+
+class ArtistRequestReceipt(BaseModel):
+    """What the requester learns: the request id and that it waits for review."""
+
+    id: str
+    object: Literal["artist_optout.request"] = "artist_optout.request"
+    status: Literal["pending"] = "pending"
+
+
+class ArtistDeleted(BaseModel):
+    """Result of deleting an entry."""
+
+    id: str
+    object: Literal["artist_optout.deleted"] = "artist_optout.deleted"
+    deleted: bool
+
+
+class ProvenanceReport(BaseModel):
+    """What a video's C2PA credentials say (``POST /v1/provenance/verify``)."""
+
+    object: Literal["provenance.verification"] = "provenance.verification"
+    status: Literal["Trusted", "Valid", "Invalid", "Missing"] = Field(
+        description="Trusted: signed by this server; Valid: intact, signed by someone else; "
+        "Invalid: altered or broken; Missing: no credentials."
+    )
+    signer: str | None
+    organization: str | None
+    digital_source_type: str | None
+    model: str | None
+    backend: str | None
+    seed: int | None
+    title: str | None
+    messages: list[str]
+
+
+class LookupMatchObject(BaseModel):
+    """One video of this server that the uploaded file is a copy of."""
+
+    video_id: str | None = Field(description="Shown to the video's owner and to admins only.")
+    exact: bool = Field(description="Byte for byte the file this server served.")
+    distance: float = Field(description="Mean differing bits per compared second, of 64.")
+    matched_seconds: int
+    compared_seconds: int
+    created_at: int
+
+
+class LookupResult(BaseModel):
+    """Did this server make the uploaded video? (``POST /v1/provenance/lookup``)."""
+
+    object: Literal["provenance.lookup"] = "provenance.lookup"
+    made_here: bool
+    matches: list[LookupMatchObject]

@@ -26,6 +26,7 @@ from openreel.backends.base import (
 from openreel.domain import Artifact, GenerationResult, VideoRequest
 from openreel.errors import CancelledError
 from openreel.media.encode import EncoderSettings, VideoWriter, check_output_path
+from openreel.media.fingerprint import SecondSampler
 from openreel.media.label import Labeler, LabelSpec
 from openreel.media.previews import PreviewCollector
 from openreel.services.provenance import Provenance
@@ -69,6 +70,7 @@ def render_video(
     prefix_frames: int = 0,
     label: LabelSpec | None = None,
     provenance: Provenance | None = None,
+    sampler: SecondSampler | None = None,
 ) -> GenerationResult:
     """Generates ``request`` with ``backend`` and writes it to ``output`` atomically.
 
@@ -87,6 +89,8 @@ def render_video(
         label: The visible "AI-generated" label to burn into the backend's frames, or None
             for none. Prefix frames come from a video OpenReel made, so they carry it already.
         provenance: Signs the finished MP4 with C2PA as the very last step, or None.
+        sampler: Fed every frame as written (label included) for the content registry's
+            per-second hashes; it hashes only the one frame a second it wants.
 
     Returns:
         The request as run (seed fixed), the files written and the backend's interpretation.
@@ -126,6 +130,8 @@ def render_video(
             writer.write(frame)
             if collector is not None and collector.wants(index):
                 collector.add(index, frame)
+            if sampler is not None and sampler.wants(index):
+                sampler.add(index, frame)
     artifacts = [_artifact("video", output, "video/mp4")]
     if collector is not None and previews is not None:
         try:

@@ -28,6 +28,7 @@ from openreel.errors import (
     ConflictError,
     GenerationPausedError,
     InvalidRequestError,
+    ModerationBlockedError,
     NotFoundError,
     OpenReelError,
     RateLimitError,
@@ -39,7 +40,8 @@ from openreel.media.probe import iter_frames, probe
 from openreel.queue.base import JobQueue, Lease, LeaseLostError
 from openreel.services.generation import PreviewPaths, render_video
 from openreel.services.killswitch import KillSwitch
-from openreel.services.provenance import Provenance
+from openreel.services.moderation import ModerationPipeline
+from openreel.services.provenance import ContentRegistry, Provenance
 from openreel.services.quotas import QuotaService
 from openreel.services.watch import JobWatch
 from openreel.storage.artifacts import ArtifactStore
@@ -101,6 +103,8 @@ class JobService:
         audit: AuditStore | None = None,
         label: LabelSpec | None = None,
         provenance: Provenance | None = None,
+        moderation: ModerationPipeline | None = None,
+        content: ContentRegistry | None = None,
     ) -> None:
         self._store = store
         self._artifacts = artifacts
@@ -114,6 +118,8 @@ class JobService:
         self._audit = audit
         self._label = label
         self._provenance = provenance
+        self._moderation = moderation
+        self._content = content
 
     @property
     def watch(self) -> JobWatch:
@@ -139,6 +145,7 @@ class JobService:
                 or the video alone exceeds the principal's whole quota.
             RateLimitError: Over the principal's quota (429 with Retry-After).
             GenerationPausedError: A kill switch matches (503 with the operator's reason).
+            ModerationBlockedError: Moderation refused the prompt (400, nothing charged).
         """
         try:
             return self._submit(
@@ -149,15 +156,18 @@ class JobService:
                 total_seconds=total_seconds,
                 token_id=token_id,
             )
-        except (GenerationPausedError, RateLimitError) as exc:
+        except (GenerationPausedError, RateLimitError, ModerationBlockedError) as exc:
             if self._audit is not None:  # refusals by policy are what abuse reviews look for
+                detail: dict[str, object] = {"model": request.model, "seconds": request.seconds}
+                if isinstance(exc, ModerationBlockedError):  # the category, never the prompt
+                    detail.update(category=exc.category, check=exc.check)
                 self._audit.record(
                     AuditEntry(
                         action="video.refused",
                         outcome=f"denied:{exc.code}",
                         actor_id=principal.id,
                         token_id=token_id,
-                        detail={"model": request.model, "seconds": request.seconds},
+                        detail=detail,
                     )
                 )
             raise
@@ -176,6 +186,10 @@ class JobService:
             self._killswitch.check(principal, model=request.model, token_id=token_id)
         backend = self._registry.for_model(request.model)
         backend.check(request)
+        if self._moderation is not None:
+            # Before the quota is touched: a refused prompt is never charged, so there is
+            # nothing to refund, and before any backend sees it.
+            self._moderation.screen(request.prompt)
         request = request.with_seed()
         job = Job(
             id=Job.new_id(),
@@ -391,6 +405,9 @@ class JobService:
             source_path = self._artifacts.resolve(source.artifacts["video"])
             prefix_frames = probe(source_path).frames
             prefix = iter_frames(source_path)
+        sampler = None
+        if self._content is not None:
+            sampler = self._content.sampler(prefix_frames + request.frame_count, request.fps)
         result = render_video(
             backend,
             request,
@@ -403,8 +420,12 @@ class JobService:
             prefix_frames=prefix_frames,
             label=self._label,
             provenance=self._provenance,
+            sampler=sampler,
         )
         lease.heartbeat(progress=99, phase="finalizing")
+        content = None
+        if self._content is not None and sampler is not None:
+            content = self._content.record(job.id, job.owner_id, video, sampler, self._clock())
         artifacts = {a.kind: self._artifacts.relative(Path(a.path)) for a in result.artifacts}
         try:
             self._store.complete(
@@ -414,6 +435,7 @@ class JobService:
                 interpretation=result.interpretation,
                 total_seconds=result.frames / request.fps,  # the source's frames included
                 expires_at=None,
+                content=content,
             )
         except (ConflictError, NotFoundError):
             # Deleted or cancelled while finishing, or the lease moved on: take the files back.

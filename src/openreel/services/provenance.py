@@ -5,7 +5,10 @@ written; nothing touches the file afterwards, so the manifest stays valid. The c
 model and backend, the seed and a few settings, and the prompt's SHA-256 rather than the prompt
 (manifests are public), unless the operator opts in to publishing prompts.
 
-Imports: media (c2pa, certs), backends.base, domain.
+The content registry lives here too: the fingerprint of every video (SHA-256 plus one
+perceptual hash a second) so the server can say whether it made a file it is shown.
+
+Imports: media (c2pa, certs, fingerprint), storage.content, backends.base, domain.
 """
 
 from __future__ import annotations
@@ -17,8 +20,18 @@ from openreel.backends.base import VideoBackend
 from openreel.domain import VideoRequest
 from openreel.media.c2pa import ProvenanceClaim, prompt_sha256, sign_mp4
 from openreel.media.certs import SigningIdentity
+from openreel.media.fingerprint import (
+    FINGERPRINT_VERSION,
+    Fingerprint,
+    Match,
+    SecondSampler,
+    compare,
+    file_sha256,
+    fingerprint_file,
+)
+from openreel.storage.content import ContentRecord, ContentStore
 
-__all__ = ["Provenance"]
+__all__ = ["ContentRegistry", "LookupMatch", "Provenance"]
 
 PROCEDURAL = "algorithmicMedia"
 TRAINED = "trainedAlgorithmicMedia"
@@ -59,3 +72,102 @@ class Provenance:
             },
         )
         sign_mp4(video, claim, self.identity)
+
+
+@dataclass(frozen=True, slots=True)
+class LookupMatch:
+    """A registered video that an uploaded file matches.
+
+    Attributes:
+        video_id: The registered video (shown only to its owner and to admins).
+        exact: The file is byte for byte the one this server served.
+        distance: Mean differing bits per compared second (of 64); 0 for exact copies.
+        matched_seconds: Seconds whose hashes matched.
+        compared_seconds: Seconds compared.
+        created_at: When the video was made.
+        owner_id: Who made it.
+    """
+
+    video_id: str
+    exact: bool
+    distance: float
+    matched_seconds: int
+    compared_seconds: int
+    created_at: float
+    owner_id: str
+
+
+class ContentRegistry:
+    """Fingerprints of what this server made, and the "did we make this?" question.
+
+    ``fingerprint`` is called by the worker while a video renders (a sampler fed with the
+    labelled frames) and after signing (the SHA-256 of the file as served); ``lookup``
+    answers for an uploaded file: first by SHA-256 (an untouched copy), then by per-second
+    perceptual hashes (a re-encoded, rescaled or slightly trimmed copy).
+    """
+
+    def __init__(self, store: ContentStore) -> None:
+        self._store = store
+
+    @staticmethod
+    def sampler(total_frames: int, fps: float) -> SecondSampler:
+        """A sampler for a video of ``total_frames`` at ``fps``, to feed while rendering."""
+        return SecondSampler(total_frames, fps)
+
+    @staticmethod
+    def record(
+        job_id: str, owner_id: str, video: Path, sampler: SecondSampler, now: float
+    ) -> ContentRecord:
+        """The registry row for a finished, signed video (hashes its file now).
+
+        Raises:
+            MediaError: The file cannot be read, or the sampler missed a frame.
+        """
+        fingerprint = sampler.fingerprint(file_sha256(video))
+        return ContentRecord(
+            job_id=job_id,
+            owner_id=owner_id,
+            sha256=fingerprint.sha256,
+            fps=fingerprint.fps,
+            version=FINGERPRINT_VERSION,
+            hashes=fingerprint.to_hex(),
+            created_at=now,
+        )
+
+    def lookup(self, path: Path) -> list[LookupMatch]:
+        """Registered videos that ``path`` is a copy of, best first (empty: none).
+
+        Raises:
+            MediaError: ``path`` is not a readable video (the message names what is wrong).
+        """
+        exact = self._store.by_sha256(file_sha256(path))
+        if exact:
+            return [_match(record, None) for record in exact]
+        query = fingerprint_file(path)
+        found: list[LookupMatch] = []
+        for record in self._store.scan(FINGERPRINT_VERSION):
+            match = compare(query.hashes, Fingerprint.from_hex(record.hashes))
+            if match is not None and match.similar:
+                found.append(_match(record, match))
+        found.sort(key=lambda m: (-m.matched_seconds, m.distance))
+        return found
+
+    def count(self) -> int:
+        """Videos registered."""
+        return self._store.count()
+
+
+def _match(record: ContentRecord, match: Match | None) -> LookupMatch:
+    return LookupMatch(
+        video_id=record.job_id,
+        exact=match is None,
+        distance=0.0 if match is None else round(match.distance, 2),
+        matched_seconds=len(Fingerprint.from_hex(record.hashes))
+        if match is None
+        else match.matched_seconds,
+        compared_seconds=len(Fingerprint.from_hex(record.hashes))
+        if match is None
+        else match.compared_seconds,
+        created_at=record.created_at,
+        owner_id=record.owner_id,
+    )

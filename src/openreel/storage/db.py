@@ -33,7 +33,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 __all__ = [
+    "ARTISTS",
     "AUDIT",
+    "CONTENT",
     "FILES",
     "JOBS",
     "METADATA",
@@ -215,6 +217,38 @@ PAUSES = sa.Table(
     sa.Column("created_by", sa.String(64), nullable=True),
 )
 """Kill switches in force: new work matching one is refused, and workers skip its jobs."""
+
+ARTISTS = sa.Table(
+    "artist_optouts",
+    METADATA,
+    sa.Column("id", sa.String(64), primary_key=True),
+    # The name folded like prompts are (services/moderation/normalise.py): one entry a person.
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("aliases", sa.Text, nullable=False),  # JSON list of strings
+    sa.Column("allow_style", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # active | pending
+    sa.Column("source", sa.Text, nullable=True),
+    sa.Column("contact", sa.Text, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=True),
+    sa.Column("updated_at", sa.Float, nullable=False, index=True),
+)
+"""Artists who asked that prompts not imitate their style (storage/artists.py)."""
+
+CONTENT = sa.Table(
+    "content",
+    METADATA,
+    sa.Column("job_id", sa.String(64), primary_key=True),
+    sa.Column("owner_id", sa.String(64), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("fps", sa.Float, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("hashes", sa.Text, nullable=False),  # 16 hex digits per second of video
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+"""What every video this server made looks like: its SHA-256 and per-second perceptual hashes,
+kept after the video is deleted, so "did this server make this?" has an answer."""
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:

@@ -30,6 +30,7 @@ from openreel.domain import Job, JobError, JobStatus, VideoRequest
 from openreel.errors import ConflictError, InvalidRequestError, NotFoundError
 from openreel.storage import usage as ledger
 from openreel.storage.audit import AuditEntry, AuditStore
+from openreel.storage.content import ContentRecord, record_content
 from openreel.storage.db import JOBS, Database
 from openreel.storage.pauses import paused_job
 from openreel.storage.usage import Quota, UsageReport
@@ -385,6 +386,7 @@ class JobStore:
         interpretation: Mapping[str, Any],
         total_seconds: float,
         expires_at: float | None,
+        content: ContentRecord | None = None,
     ) -> Job:
         """Marks the job completed with its artifacts (progress 100, phase ``done``).
 
@@ -395,6 +397,7 @@ class JobStore:
             interpretation: What the backend understood (JSON-ready).
             total_seconds: Length of the finished video.
             expires_at: Unix seconds after which the files may be deleted, or None.
+            content: The video's content-registry row, written in the same transaction.
 
         Returns:
             The completed job.
@@ -423,6 +426,8 @@ class JobStore:
             ).first()
             if row is None:
                 raise _wrong_state(conn, job_id, "complete", worker)
+            if content is not None:
+                record_content(conn, content)
             ledger.settle(conn, now)
             self._log(conn, "video.completed", job_id, detail={"seconds": total_seconds})
         self._changed(job_id)

@@ -19,9 +19,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 
 from openreel.api.deps import CreatorDep, PrincipalDep, ServicesDep, WriterDep
+from openreel.api.forms import read_form
 from openreel.api.protocol import DeletedVideo, ErrorEnvelope, Video, VideoList
 from openreel.domain import ImageInput, Job, Principal, VideoRequest, parse_size
 from openreel.errors import InvalidRequestError, UnsupportedMediaTypeError
@@ -102,18 +102,7 @@ async def _read_body(request: Request, services: ServicesDep) -> dict[str, Any]:
             )
         return data
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        # A text field may be as long as the whole body: a data URL in
-        # ``input_reference[image_url]`` is routinely over Starlette's 1 MB default.
-        try:
-            form = await request.form(max_part_size=services.settings.max_body_bytes)
-        except HTTPException as exc:
-            if exc.status_code != 400:
-                raise  # 413 from the body limit keeps its status
-            raise InvalidRequestError(f"request body is not a readable form: {exc.detail}") from exc
-        except Exception as exc:  # the form parser raises several unrelated types
-            raise InvalidRequestError(
-                f"request body is not a readable form ({type(exc).__name__})"
-            ) from exc
+        form = await read_form(request, services.settings.max_body_bytes)
         out: dict[str, Any] = {}
         try:
             for key, item in form.multi_items():

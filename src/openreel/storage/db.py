@@ -164,6 +164,8 @@ JOBS = sa.Table(
     sa.Column("total_seconds", sa.Float, nullable=True),
     # The token that asked for it: the kill switch can stop one token's work.
     sa.Column("token_id", sa.String(64), nullable=True, index=True),
+    # False once the prompt was hashed or dropped by the retention policy (storage/prompts.py).
+    sa.Column("prompt_kept", sa.Boolean, nullable=False, server_default=sa.true(), index=True),
     sa.Index("ix_jobs_status_created_at_seq", "status", "created_at", "seq"),
     sa.Index("ix_jobs_owner_id_created_at_seq", "owner_id", "created_at", "seq"),
     sqlite_autoincrement=True,

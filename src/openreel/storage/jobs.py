@@ -33,6 +33,7 @@ from openreel.storage.audit import AuditEntry, AuditStore
 from openreel.storage.content import ContentRecord, record_content
 from openreel.storage.db import JOBS, Database
 from openreel.storage.pauses import paused_job
+from openreel.storage.prompts import PromptPolicy, scrub_prompts
 from openreel.storage.usage import Quota, UsageReport
 
 __all__ = [
@@ -117,7 +118,11 @@ class JobStore:
         clock: Callable[[], float] = time.time,
         on_change: Callable[[str], None] | None = None,
         audit: AuditStore | None = None,
+        prompts: PromptPolicy = "full",
     ) -> None:
+        if prompts not in ("full", "hashed", "dropped"):
+            raise ValueError(f"prompts must be full, hashed or dropped; got {prompts!r}")
+        self._prompts = prompts
         self._db = db
         self._clock = clock
         self._on_change = on_change
@@ -130,6 +135,13 @@ class JobStore:
         """Appends an audit row for ``job_id`` inside the transaction that made the change."""
         if self._audit is not None:
             self._audit.append(conn, AuditEntry(action=action, target_id=job_id, **fields))
+
+    def _settle(self, conn: Connection, now: float) -> None:
+        """What every transaction that may end a job does: settle the quota ledger and, when
+        the operator keeps no prompts, scrub those of jobs that have just ended."""
+        ledger.settle(conn, now)
+        if self._prompts != "full":
+            scrub_prompts(conn, self._prompts)
 
     def _changed(self, job_id: str) -> None:
         """Tells the listener (live progress streams) that a committed change hit ``job_id``."""
@@ -294,7 +306,7 @@ class JobStore:
             self._close_abandoned(conn, now)
             if max_attempts is not None:
                 self._fail_exhausted(conn, now, max_attempts)
-            ledger.settle(conn, now)
+            self._settle(conn, now)
             # A job some kill switch matches stays queued until the pause is lifted.
             candidate = sa.select(JOBS.c.seq).where(_claimable(now), ~paused_job())
             if wanted is not None:
@@ -428,7 +440,7 @@ class JobStore:
                 raise _wrong_state(conn, job_id, "complete", worker)
             if content is not None:
                 record_content(conn, content)
-            ledger.settle(conn, now)
+            self._settle(conn, now)
             self._log(conn, "video.completed", job_id, detail={"seconds": total_seconds})
         self._changed(job_id)
         return _to_job(row._mapping)
@@ -465,7 +477,7 @@ class JobStore:
             ).first()
             if row is None:
                 raise _wrong_state(conn, job_id, "fail", worker)
-            ledger.settle(conn, self._clock())
+            self._settle(conn, self._clock())
             cancelled = error.code == "cancelled"
             self._log(
                 conn,
@@ -517,7 +529,7 @@ class JobStore:
                     f"video {job_id} is already {status}; only queued or in-progress videos "
                     "can be cancelled"
                 )
-            ledger.settle(conn, now)
+            self._settle(conn, now)
             self._log(conn, "video.cancel_requested", job_id, actor_id=str(row.owner_id))
         self._changed(job_id)
         return _to_job(row._mapping)
@@ -552,7 +564,7 @@ class JobStore:
                 .scalars()
                 .all()
             )
-            ledger.settle(conn, self._clock())
+            self._settle(conn, self._clock())
             for job_id in ids:
                 self._log(conn, "video.cancelled", job_id, detail={"by": "kill switch"})
         return len(ids)
@@ -598,7 +610,7 @@ class JobStore:
             ).scalar()
             if owner is None:
                 raise _not_found(job_id)
-            ledger.settle(conn, self._clock())
+            self._settle(conn, self._clock())
             self._log(conn, "video.deleted", job_id, actor_id=str(owner))
         self._changed(job_id)
 
@@ -628,7 +640,7 @@ class JobStore:
                 .where(JOBS.c.status == _RUNNING, JOBS.c.cancel_requested.is_(True))
                 .values(_failed_values(CANCELLED_WHILE_ABANDONED, now))
             )
-            ledger.settle(conn, now)
+            self._settle(conn, now)
             result = conn.execute(
                 sa.update(JOBS)
                 .where(JOBS.c.status == _RUNNING)

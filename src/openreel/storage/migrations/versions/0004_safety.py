@@ -1,4 +1,4 @@
-"""Safety and provenance: the artists' opt-out registry and the content registry.
+"""Safety and provenance: the artists' opt-out registry, the content registry, prompt retention.
 
 Written out in full rather than derived from ``openreel.storage.db`` so that history never
 changes when the code's tables do.
@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Creates ``artist_optouts`` and ``content``."""
+    """Creates ``artist_optouts`` and ``content``; adds ``jobs.prompt_kept``."""
     op.create_table(
         "artist_optouts",
         sa.Column("id", sa.String(64), nullable=False),
@@ -52,10 +52,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("job_id", name="pk_content"),
     )
     op.create_index("ix_content_sha256", "content", ["sha256"])
+    op.add_column(
+        "jobs",
+        sa.Column("prompt_kept", sa.Boolean, nullable=False, server_default=sa.true()),
+    )
+    op.create_index("ix_jobs_prompt_kept", "jobs", ["prompt_kept"])
 
 
 def downgrade() -> None:
-    """Drops both tables."""
+    """Drops both tables and the column."""
+    op.drop_index("ix_jobs_prompt_kept", table_name="jobs")
+    with op.batch_alter_table("jobs") as batch:
+        batch.drop_column("prompt_kept")
     op.drop_index("ix_content_sha256", table_name="content")
     op.drop_table("content")
     op.drop_index("ix_artist_optouts_updated_at", table_name="artist_optouts")

@@ -25,7 +25,8 @@ def _job(owner: str = "usr_a", negative: str = "") -> Job:
 
 def _complete(store: JobStore, job: Job) -> None:
     claimed = store.claim("w", lease_seconds=30)
-    assert claimed is not None and claimed.id == job.id
+    assert claimed is not None
+    assert claimed.id == job.id
     store.complete(
         job.id,
         "w",
@@ -54,7 +55,8 @@ def test_prompts_hashed_keeps_the_sha256_after_completion(db: Database, clock: F
     assert kept.negative_prompt.startswith("sha256:")
     with db.read() as conn:
         text = conn.exec_driver_sql("SELECT request FROM jobs").scalar_one()
-    assert "neighbour" not in text and "blurry" not in text
+    assert "neighbour" not in text
+    assert "blurry" not in text
 
 
 def test_prompts_dropped_on_failure_and_cancellation(db: Database, clock: FakeClock) -> None:

@@ -47,7 +47,7 @@ from openreel.storage.artifacts import ArtifactStore
 from openreel.storage.artists import ArtistStore
 from openreel.storage.audit import AuditStore
 from openreel.storage.content import ContentStore
-from openreel.storage.db import Database
+from openreel.storage.db import DATABASE_FILE, Database
 from openreel.storage.files import FileStore
 from openreel.storage.jobs import JobStore
 from openreel.storage.lock import DataDirLock
@@ -62,6 +62,8 @@ __all__ = [
     "Runtime",
     "Server",
     "build_registry",
+    "cli_moderation",
+    "open_artists",
     "open_audit",
     "open_auth",
     "open_killswitch",
@@ -153,6 +155,33 @@ def open_audit(settings: Settings, anchor: Path | None = None) -> AuditService:
     """The audit log of the data folder, anchored at ``anchor`` (default: in the folder)."""
     store = AuditStore(_migrated(settings))
     return AuditService(store, anchor or Path(settings.data_dir) / ANCHOR_FILE)
+
+
+def open_artists(settings: Settings) -> ArtistService:
+    """The artists' opt-out registry of the data folder (migrated if needed), for the CLI."""
+    db = _migrated(settings)
+    return ArtistService(ArtistStore(db, fold, audit=AuditStore(db)))
+
+
+def cli_moderation(settings: Settings) -> ModerationPipeline | None:
+    """Moderation for ``openreel generate``: the operator's rules, the public-figure list and,
+    when the data folder has a database, its artists' opt-outs.
+
+    The semantic model runs here only with ``semantic = "on"``: loading it costs about ten
+    seconds a command, and the command line is the operator's own tool; the server, where
+    other people's prompts arrive, runs it whenever it is installed (``auto``).
+
+    Raises:
+        ConfigurationError: The policy file is unusable, or ``on`` without the extra.
+    """
+    config = settings.moderation
+    if config.semantic == "auto":
+        config = config.model_copy(update={"semantic": "off"})
+    artists = None
+    if (Path(settings.data_dir) / DATABASE_FILE).is_file():
+        db = _migrated(settings)
+        artists = ArtistStore(db, fold, audit=AuditStore(db))
+    return build_pipeline(config, artists)
 
 
 def open_killswitch(settings: Settings) -> KillSwitch:

@@ -49,6 +49,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sketch.py
 	$(BIN)/python benchmarks/encoder.py
 	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/moderation.py
+	$(BIN)/python benchmarks/provenance.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

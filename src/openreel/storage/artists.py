@@ -226,10 +226,10 @@ class ArtistStore:
             count, latest = conn.execute(query).one()
         return int(count), float(latest or 0.0)
 
-    def _key(self, name: str) -> str:
+    def _key(self, name: str, param: str = "name") -> str:
         key = self._fold(name)
-        if not key:
-            raise InvalidRequestError.for_value("name", name, "must contain letters")
+        if not any(ch.isalnum() for ch in key):
+            raise InvalidRequestError.for_value(param, name, "must contain letters")
         return key[:_MAX_NAME]
 
     def _aliases(self, name: str, aliases: Sequence[str]) -> tuple[str, ...]:
@@ -243,7 +243,7 @@ class ArtistStore:
         clean: list[str] = []
         for given in aliases:
             alias = _checked_name("aliases", given)
-            key = self._key(alias)
+            key = self._key(alias, "aliases")
             if key not in seen:
                 seen.add(key)
                 clean.append(alias)

@@ -88,6 +88,7 @@ class ArtistStyleCheck:
         """Re-reads the registry on the next prompt (called after a change in this process)."""
         with self._lock:
             self._looked_at = float("-inf")
+            self._version = None  # re-read even if the registry's clock did not move
 
     def check(self, prompt: Prompt) -> Refusal | None:
         """Refuses a style request for an enforced registry entry, or returns None."""

@@ -30,11 +30,13 @@ def name_pattern(spellings: Iterable[str]) -> str:
         {
             r"[\s\W_]+".join(re.escape(part) for part in fold(s).replace("-", " ").split())
             for s in spellings
-            if fold(s).strip()
+            if _HAS_WORD.search(fold(s))
         },
         key=len,
         reverse=True,
     )
+    if not alternatives:
+        return r"(?!)"  # matches nothing
     return r"(?<![a-z0-9])(?:" + "|".join(alternatives) + r")(?![a-z0-9])"
 
 
@@ -42,8 +44,9 @@ def name_pattern(spellings: Iterable[str]) -> str:
 # to depict.
 _NOT_LIKENESS: Final = r"(?![\s\-]*(?:style|era|administration)(?![a-z]))"
 _SQUASHED_MIN: Final = 8
-"""Names at least this long (letters only) are also found with every separator removed, which
-catches "E m m a n u e l  M a c r o n"; shorter ones would match inside ordinary words."""
+"""Names at least this long (letters only) are also looked for inside runs of spaced-out
+letters, which catches "E m m a n u e l  M a c r o n"; shorter ones are too likely by chance."""
+_HAS_WORD: Final = re.compile(r"[^\W_]")
 
 
 class NameCheck:
@@ -51,6 +54,9 @@ class NameCheck:
 
     def __init__(self, names: NameListPolicy, *, check_name: str = "public_figures") -> None:
         self._category = names.category
+        self._ignore = (
+            re.compile("|".join(f"(?:{p})" for p in names.ignore)) if names.ignore else None
+        )
         self._reason = names.reason
         self._name = check_name
         self._people: Sequence[tuple[str, re.Pattern[str], tuple[str, ...]]] = tuple(
@@ -74,9 +80,12 @@ class NameCheck:
 
     def check(self, prompt: Prompt) -> Refusal | None:
         """The first listed person named in any view of ``prompt``, or None."""
+        views = prompt.views()
+        if self._ignore is not None:
+            views = tuple(self._ignore.sub(" ", view) for view in views)
         for display, pattern, squashed in self._people:
-            if any(pattern.search(view) for view in prompt.views()) or any(
-                name in prompt.squashed for name in squashed
+            if any(pattern.search(view) for view in views) or any(
+                name in run for name in squashed for run in prompt.joined
             ):
                 reason = self._reason.replace("{name}", display)
                 return Refusal(self._category, reason, self._name, rule=display)

@@ -42,8 +42,8 @@ _LEET_L: Final = {**_LEET, ord("1"): "l"}
 _LEET_CHARS: Final = "0134578 9@$!+|€".replace(" ", "")
 _WORD: Final = re.compile(r"[^\s]+")
 _PART: Final = re.compile(r"[a-z0-9@$!+|€]+")
-_LETTERS: Final = re.compile(r"[a-z]")
-_TOUCHING: Final = re.compile(r"[a-z][0-9@$!+|€]|[0-9@$!+|€][a-z]")
+_INSIDE: Final = re.compile(r"[a-z][0-9@$!+|€]+[a-z]")
+_LEADING: Final = re.compile(r"[@$][a-z]{2,}")
 # Runs of at least three single letters split by spaces or punctuation: "n a k e d", "g.o.r.e".
 _SPACED: Final = re.compile(r"\b(?:[a-z0-9][\s.\-_*'·]+){2,}[a-z0-9]\b")
 # Dots, asterisks and the like inside a word: "ex.termi.nation", "st*pid".
@@ -62,9 +62,10 @@ class Prompt:
         plain: Case-folded, accents and look-alike letters folded, NFKC, single-spaced.
         decoded: ``plain`` with leetspeak decoded and spaced-out letters joined.
         words: ``decoded`` with punctuation turned into single spaces (whole-word matching).
-        squashed: ``decoded`` with everything but letters and digits removed, for long
-            names split by stray spaces ("E m m a n u e l  M a c r o n").
+        squashed: ``decoded`` with everything but letters and digits removed.
         alternate: ``decoded`` reading "1" as "l" instead of "i", when that differs.
+        joined: The runs of spaced-out letters that were joined ("E m m a n u e l  M a c r o n"
+            gives "emmanuelmacron"): where a name's spaces were lost too.
     """
 
     original: str
@@ -73,6 +74,7 @@ class Prompt:
     words: str
     squashed: str
     alternate: str | None = None
+    joined: tuple[str, ...] = ()
 
     def views(self) -> tuple[str, ...]:
         """The views a word-list rule should try, most literal first."""
@@ -88,7 +90,9 @@ def fold(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text).casefold().translate(_LOOKALIKES)
     decomposed = unicodedata.normalize("NFKD", text)
+    # Look-alikes again after the accents go: an accented Cyrillic "ё" is a plain "е" only now.
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = unicodedata.normalize("NFKC", stripped).casefold().translate(_LOOKALIKES)
     return _SPACES.sub(" ", stripped).strip()
 
 
@@ -97,14 +101,13 @@ def _unleet(word: str, table: dict[int, str]) -> str:
 
 
 def _unleet_part(part: str, table: dict[int, str]) -> str:
-    # Decode only where symbols stand in for letters: two letters or more and a symbol touching
-    # a letter ("n4k3d", "s3x", "b100d"), so "1080p", "4k", "60" and ages stay as typed.
+    # Decode only where symbols stand in for letters: a run of them between two letters
+    # ("n4k3d", "s3x", "b100d", "r0m4") or a leading "$"/"@" ("$ex"), so numbers with units,
+    # ordinals and versions stay as typed ("35mm", "60fps", "4th", "13yo", "mp4", "h264").
     tail = len(part) - len(part.rstrip("!+|"))  # punctuation closing a word is not a letter
     if tail:
         return _unleet_part(part[:-tail], table) + part[-tail:]
-    letters = len(_LETTERS.findall(part))
-    symbols = sum(ch in _LEET_CHARS for ch in part)
-    if symbols == 0 or letters < 2 or not _TOUCHING.search(part):
+    if not _INSIDE.search(part) and not _LEADING.match(part):
         return part
     return part.translate(table)
 
@@ -122,10 +125,17 @@ def normalise(text: str) -> Prompt:
         words=words,
         squashed=_NON_WORD.sub("", decoded),
         alternate=other if other != decoded else None,
+        joined=tuple(
+            _NON_WORD.sub("", m.group(0)) for m in _SPACED.finditer(_decode_words(plain, _LEET))
+        ),
     )
 
 
+def _decode_words(plain: str, table: dict[int, str]) -> str:
+    return _WORD.sub(lambda m: _unleet(m.group(0), table), plain)
+
+
 def _decode(plain: str, table: dict[int, str]) -> str:
-    decoded = _WORD.sub(lambda m: _unleet(m.group(0), table), plain)
+    decoded = _decode_words(plain, table)
     decoded = _SPACED.sub(lambda m: _SEPARATORS.sub("", m.group(0)), decoded)
     return _INNER.sub("", decoded)

@@ -27,6 +27,8 @@ Pattern = str | list[str]
 
 def _compile_all(patterns: list[Pattern]) -> None:
     for pattern in patterns:
+        if not isinstance(pattern, str) and not pattern:
+            raise ValueError("an all-of pattern list must hold at least one expression")
         for one in [pattern] if isinstance(pattern, str) else pattern:
             try:
                 re.compile(one)
@@ -68,6 +70,8 @@ class NameListPolicy(BaseModel):
         reason: Shown to the user; ``{name}`` is replaced by the name as listed.
         names: One entry per person: the first spelling is how they are named in refusals,
             the rest are aliases.
+        ignore: Phrases in which a listed name means something else ("King Charles spaniel"),
+            blanked out before names are matched.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -75,6 +79,13 @@ class NameListPolicy(BaseModel):
     category: str = "public_figure"
     reason: str = "{name} is a real person; this server does not generate real people's likeness."
     names: list[list[str]] = []
+    ignore: list[str] = []
+
+    @field_validator("ignore")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        _compile_all(list(value))
+        return value
 
 
 class Policy(BaseModel):
@@ -105,6 +116,10 @@ def load_policy(path: Path | None = None) -> Policy:
     except OSError as exc:
         raise ConfigurationError(
             f"cannot read moderation policy {str(path)!r}: {exc.strerror or exc}"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"moderation policy {str(path)!r} is not UTF-8 text (byte {exc.start})"
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{where} is not valid TOML: {exc}") from None

@@ -265,7 +265,14 @@ def test_artist_name_without_letters_is_refused(api: Api) -> None:
     root = api.auth("root")
     for name in ("-", "!!!"):
         refused = api.client.post("/v1/admin/artists", json={"name": name}, headers=root)
-        api.error(refused, 400, param="name")
+        assert "letters" in api.error(refused, 400, param="name")["message"]
+        requested = api.client.post("/v1/artists/optout", json={"name": name}, headers=api.auth())
+        api.error(requested, 400, param="name")
+    alias = api.client.post(
+        "/v1/admin/artists", json={"name": "Someone Real", "aliases": ["-"]}, headers=root
+    )
+    api.error(alias, 400, param="aliases")
+    assert _artists(api) == []
     assert _create(api, "a dog, like a cat, chasing a ball").status_code == 200
 
 

@@ -16,7 +16,15 @@ from openreel.config import ModerationConfig
 from openreel.services.moderation import ModerationPipeline, build_pipeline
 
 DATA = Path(__file__).resolve().parents[2] / "data"
-SETS = ["moderation_prompts.jsonl", "moderation_heldout.jsonl"]
+SETS = ["moderation_prompts.jsonl", "moderation_heldout.jsonl", "moderation_fresh.jsonl"]
+# The least recall each set must keep. The first two sets shaped the policy; the third was
+# written later by someone who had not seen the rules, and scored 0.628 at first sight (see
+# benchmarks/README.md): its bar guards against regressions, it is not a claim of 0.9.
+MIN_RECALL = {
+    "moderation_prompts.jsonl": 0.95,
+    "moderation_heldout.jsonl": 0.95,
+    "moderation_fresh.jsonl": 0.85,
+}
 
 
 @dataclass
@@ -113,4 +121,4 @@ def test_evaluation_precision_recall_and_false_refusals(
     print("\n" + report)
     assert result.false_refusal_rate < 0.02, report
     assert result.precision >= 0.95, report
-    assert result.recall >= 0.90, report
+    assert result.recall >= MIN_RECALL[name], report

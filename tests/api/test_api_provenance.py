@@ -9,7 +9,7 @@ was re-encoded at another size, and after the video itself was deleted. Both tak
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -248,9 +248,18 @@ def test_lookup_still_knows_a_deleted_video(api: Api, tmp_path: Path) -> None:
     assert _verify(api, data)["status"] == "Trusted"  # the file still carries its credentials
 
 
-def test_lookup_of_a_file_that_is_not_a_video_is_a_clear_400(api: Api) -> None:
-    response = _post(api, "lookup", b"hello, this is plain text and no video at all", name="a.mp4")
-    error = api.error(response, 400, param="file")
-    assert error["type"] == "invalid_request_error"
-    assert "video" in error["message"]
-    assert "openreel-upload-" not in error["message"]  # no server-side temporary path
+def test_lookup_of_a_file_that_is_not_a_video_is_a_clear_400(api: Api, tmp_path: Path) -> None:
+    cut = _synthetic(tmp_path / "plain.mp4", seconds=1, size=(96, 64))[:1000]
+    for junk in (b"hello, this is plain text and no video at all", cut):
+        error = api.error(_post(api, "lookup", junk, name="a.mp4"), 400, param="file")
+        assert error["type"] == "invalid_request_error"
+        assert "video" in error["message"]
+        assert "openreel-upload-" not in error["message"]  # no server-side temporary path
+        assert _verify(api, junk)["status"] in {"Invalid", "Missing"}  # never a 500
+
+
+def test_upload_over_the_body_limit_is_413(make_api: Callable[..., Api]) -> None:
+    api = make_api(max_body_bytes=100_000)
+    for route in ("verify", "lookup"):
+        too_big = _post(api, route, bytes(150_000))
+        assert "100000" in api.error(too_big, 413, code="payload_too_large")["message"]

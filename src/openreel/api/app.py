@@ -62,6 +62,9 @@ _HTTP_TYPES = {
 _KEPT_HEADERS = ("allow", "content-range", "retry-after", "www-authenticate")
 
 
+_ERROR_FIELDS = frozenset({"message", "type", "param", "code"})
+
+
 def _envelope(
     status: int,
     message: str,
@@ -70,8 +73,10 @@ def _envelope(
     param: str | None,
     request_id: str,
     headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, str | None] | None = None,
 ) -> JSONResponse:
-    body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
+    error = {"message": message, "type": type_, "param": param, "code": code}
+    body = {"error": error | dict(extra or {})}
     kept = {k.lower(): v for k, v in (headers or {}).items() if k.lower() in _KEPT_HEADERS}
     return JSONResponse(body, status_code=status, headers=kept | {"x-request-id": request_id})
 
@@ -228,8 +233,16 @@ def create_app(services: ApiServices) -> FastAPI:
 
     @app.exception_handler(OpenReelError)
     async def openreel_error(request: Request, exc: OpenReelError) -> JSONResponse:
+        # Fields beyond OpenAI's four (a moderation refusal's ``category``) ride along.
+        extra = {k: v for k, v in exc.to_dict().items() if k not in _ERROR_FIELDS}
         response = _envelope(
-            exc.http_status, exc.message, exc.error_type, exc.code, exc.param, _request_id(request)
+            exc.http_status,
+            exc.message,
+            exc.error_type,
+            exc.code,
+            exc.param,
+            _request_id(request),
+            extra=extra,
         )
         if isinstance(exc, RateLimitError):
             response.headers["retry-after"] = str(max(1, round(exc.retry_after)))

@@ -165,12 +165,15 @@ class FileObject(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    """The OpenAI error object."""
+    """The OpenAI error object (a moderation refusal adds its ``category``)."""
 
     message: str
     type: str
     param: str | None = None
     code: str | None = None
+    category: str | None = Field(
+        None, description="Only on moderation_blocked: the policy category that refused it."
+    )
 
 
 class ErrorEnvelope(BaseModel):

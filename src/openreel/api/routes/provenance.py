@@ -23,7 +23,7 @@ from openreel.api.deps import PrincipalDep, ServicesDep
 from openreel.api.forms import read_form
 from openreel.api.protocol import LookupMatchObject, LookupResult, ProvenanceReport
 from openreel.domain import Role
-from openreel.errors import InvalidRequestError, UnsupportedMediaTypeError
+from openreel.errors import InvalidRequestError, MediaError, UnsupportedMediaTypeError
 from openreel.media.c2pa import verify_mp4
 
 __all__ = ["router"]
@@ -99,6 +99,12 @@ async def lookup(request: Request, services: ServicesDep, principal: PrincipalDe
     path = await _upload(request, services)
     try:
         found = await asyncio.to_thread(services.content.lookup, path)
+    except MediaError:
+        # The message names our temporary file; say what matters to the caller instead.
+        raise InvalidRequestError(
+            "file is not a readable video (an MP4, WebM or other file with a video stream)",
+            param="file",
+        ) from None
     finally:
         path.unlink(missing_ok=True)
     admin = principal.role is Role.ADMIN

@@ -47,8 +47,12 @@ def main() -> None:
         walls: dict[str, list[float]] = {"baseline": [], "full": []}
         steps: dict[str, list[float]] = {"hash frames": [], "sign": [], "sha256": []}
 
-        for run in range(args.runs * 2):
-            mode = "baseline" if run % 2 == 0 else "full"
+        # ABBA order (baseline, full, full, baseline, ...) so drift in the machine's speed
+        # falls on both configurations alike.
+        order = [
+            ("baseline", "full") if i % 2 == 0 else ("full", "baseline") for i in range(args.runs)
+        ]
+        for mode in (m for pair in order for m in pair):
             out = folder / f"{mode}.mp4"
             sampler = SecondSampler(total, request.fps) if mode == "full" else None
             started = time.perf_counter()
@@ -64,22 +68,25 @@ def main() -> None:
             if sampler is not None:
                 sampler.fingerprint(file_sha256(out))
             walls[mode].append(time.perf_counter() - started)
-            if mode == "full" and sampler is not None and provenance is not None:
-                frames = list(backend.generate(request))[:: request.fps][:10]
-                one = SecondSampler(len(frames), 1.0)
-                t = time.perf_counter()
-                for i, frame in enumerate(frames):
-                    one.add(i, frame)
-                steps["hash frames"].append(time.perf_counter() - t)
-                plain = folder / "plain.mp4"
-                render_video(backend, request, plain, encoder=runtime.encoder)
-                t = time.perf_counter()
-                provenance.sign(plain, backend, request)
-                steps["sign"].append(time.perf_counter() - t)
-                t = time.perf_counter()
-                file_sha256(plain)
-                steps["sha256"].append(time.perf_counter() - t)
             out.unlink()
+
+        # Each step alone, on the same video, after the timed runs.
+        assert provenance is not None
+        frames = list(backend.generate(request))[:: request.fps][:10]
+        plain = folder / "plain.mp4"
+        for _ in range(args.runs):
+            one = SecondSampler(len(frames), 1.0)
+            t = time.perf_counter()
+            for i, frame in enumerate(frames):
+                one.add(i, frame)
+            steps["hash frames"].append(time.perf_counter() - t)
+            render_video(backend, request, plain, encoder=runtime.encoder, label=runtime.label)
+            t = time.perf_counter()
+            provenance.sign(plain, backend, request)
+            steps["sign"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            file_sha256(plain)
+            steps["sha256"].append(time.perf_counter() - t)
 
     base = statistics.median(walls["baseline"])
     full = statistics.median(walls["full"])

@@ -263,3 +263,20 @@ def test_upload_over_the_body_limit_is_413(make_api: Callable[..., Api]) -> None
     for route in ("verify", "lookup"):
         too_big = _post(api, route, bytes(150_000))
         assert "100000" in api.error(too_big, 413, code="payload_too_large")["message"]
+
+
+def test_lookup_finds_a_1080p_video_scaled_to_720p_among_other_server_videos(
+    api: Api, tmp_path: Path
+) -> None:
+    full_hd: dict[str, Any] = {**HD, "size": "1920x1080", "seconds": "3"}
+    video = api.make(prompt="a lighthouse on a stormy coast at dusk, slow push-in", **full_hd)
+    other = api.make(prompt="a red fox trotting through a snowy forest at noon", **full_hd)
+    original = tmp_path / "original.mp4"
+    original.write_bytes(api.content(video["id"]))
+    copy = _reencode(original, tmp_path / "720p.mp4", width=1280, height=720, crf=28)
+
+    found = _lookup(api, copy)
+    assert found["made_here"] is True, found
+    assert [m["video_id"] for m in found["matches"]] == [video["id"]], (found, other["id"])
+    assert found["matches"][0]["exact"] is False
+    assert found["matches"][0]["matched_seconds"] == 3

@@ -24,6 +24,7 @@ __all__ = [
     "ProviderKeys",
     "QuotaConfig",
     "Settings",
+    "UpstreamConfig",
 ]
 
 Preset = Literal[
@@ -137,6 +138,24 @@ class ProviderKeys(BaseModel):
     replicate: SecretStr | None = None
     luma: SecretStr | None = None
     google: SecretStr | None = None
+    upstream: SecretStr | None = None
+
+
+class UpstreamConfig(BaseModel):
+    """A ``/v1/videos`` upstream (another OpenReel or a compatible gateway); its key is
+    ``providers.upstream``.
+
+    Attributes:
+        url: The upstream's API root, ending in ``/v1``; unset, no upstream.
+        models: The upstream's model ids to offer; each is served here as ``PREFIX/ID``.
+        prefix: What marks upstream models in our model ids.
+        max_seconds: Longest video to ask for.
+    """
+
+    url: str | None = None
+    models: list[str] = Field(default_factory=list)
+    prefix: str = Field("upstream", min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    max_seconds: float = Field(60.0, gt=0, le=3600)
 
 
 class Settings(BaseSettings):
@@ -167,6 +186,7 @@ class Settings(BaseSettings):
         quota: Default per-principal quotas.
         abuse: Automatic suspension of tokens that behave like leaked ones.
         providers: Hosted providers' credentials.
+        upstream: A ``/v1/videos`` upstream whose models this server also offers.
     """
 
     model_config = SettingsConfigDict(
@@ -194,3 +214,4 @@ class Settings(BaseSettings):
     quota: QuotaConfig = QuotaConfig()
     abuse: AbuseConfig = AbuseConfig()
     providers: ProviderKeys = ProviderKeys()
+    upstream: UpstreamConfig = UpstreamConfig()

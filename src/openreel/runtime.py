@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openreel.api.deps import ApiServices
+from openreel.backends.base import BackendCapabilities
+from openreel.backends.hosted.base import HostedBackend, HostedModel
+from openreel.backends.hosted.upstream import UpstreamClient
 from openreel.backends.registry import BackendRegistry
 from openreel.backends.sketch.backend import SketchBackend
 from openreel.config import Settings
@@ -74,11 +77,39 @@ log = logging.getLogger(__name__)
 
 
 def build_registry(settings: Settings) -> BackendRegistry:
-    """Registers every backend this installation can serve."""
-    del settings  # later backends (diffusers, hosted) read their own settings here
+    """Registers every backend this installation can serve.
+
+    Hosted models are registered only when their credentials are configured, so
+    ``/v1/models`` never offers what cannot run.
+    """
     registry = BackendRegistry()
     registry.register("sketch", SketchBackend.models, SketchBackend)
+    upstream = settings.upstream
+    key = settings.providers.upstream
+    if upstream.url and key is not None and upstream.models:
+        models = tuple(
+            HostedModel(f"{upstream.prefix}/{m}", m, _upstream_caps(upstream.max_seconds))
+            for m in upstream.models
+        )
+        url, secret = upstream.url, key.get_secret_value()
+        registry.register(
+            "upstream",
+            tuple(m.id for m in models),
+            lambda: HostedBackend("upstream", UpstreamClient(url, secret), models),
+        )
     return registry
+
+
+def _upstream_caps(max_seconds: float) -> BackendCapabilities:
+    """What an upstream's model is assumed to accept (it checks again itself)."""
+    return BackendCapabilities(
+        max_seconds=max_seconds,
+        min_side=64,
+        max_side=3840,
+        fps_range=(1, 60),
+        sizes=("1280x720", "720x1280", "1920x1080", "1080x1920"),
+        deterministic=False,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,4 @@
+"""Hosted providers behind the VideoBackend protocol: one module a provider, one shared loop.
+
+Imports: backends.base, backends.hosted.*.
+"""

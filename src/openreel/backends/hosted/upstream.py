@@ -1,0 +1,167 @@
+"""A generic upstream that speaks ``/v1/videos``: another OpenReel, or any compatible gateway.
+
+The wire format is OpenAI's video API (reference/providers.md, section 1): ``POST /videos``
+with model, prompt, seconds (a string) and size; ``GET /videos/{id}`` with status
+``queued | in_progress | completed | failed``, an integer ``progress`` and the poll interval in
+``openai-poll-after-ms``; ``GET /videos/{id}/content`` for the MP4. A content refusal arrives
+either at once (400 ``moderation_blocked``) or later as ``failed`` with that code. Cancel is
+OpenReel's ``POST /videos/{id}/cancel``, falling back to ``DELETE`` for gateways without it.
+
+Imports: backends.hosted.base, domain, errors; httpx.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from openreel.backends.hosted.base import (
+    ProviderAuthError,
+    ProviderRefusedError,
+    RemoteJob,
+    TransientProviderError,
+)
+from openreel.domain import VideoRequest
+from openreel.errors import BackendError
+
+__all__ = ["UpstreamClient"]
+
+_STATES = {"queued": "queued", "in_progress": "running", "completed": "succeeded"}
+
+
+class UpstreamClient:
+    """HTTP client for a ``/v1/videos`` upstream.
+
+    Args:
+        base_url: The API root, ending in ``/v1``.
+        api_key: The upstream's bearer token (kept in this object only; never logged).
+        timeout_s: Per-request timeout; a slower answer counts as a transient failure.
+        transport: An httpx transport (tests pass a mock); the network by default.
+    """
+
+    provider = "upstream"
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout_s: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=timeout_s,
+            transport=transport,
+            follow_redirects=True,
+        )
+
+    def close(self) -> None:
+        """Closes the connection pool."""
+        self._http.close()
+
+    def submit(self, model: str, request: VideoRequest) -> str:
+        """Creates the video upstream; returns its id."""
+        body = {
+            "model": model,
+            "prompt": request.prompt,
+            "seconds": f"{request.seconds:g}",
+            "size": request.size,
+        }
+        data = self._json(self._send("POST", "/videos", json=body))
+        video_id = data.get("id")
+        if not isinstance(video_id, str) or not video_id:
+            raise TransientProviderError(f"upstream answered a create without an id: {data!r:.200}")
+        return video_id
+
+    def status(self, job_id: str) -> RemoteJob:
+        """Reads the video's state once."""
+        response = self._send("GET", f"/videos/{job_id}")
+        data = self._json(response)
+        status = data.get("status")
+        after = response.headers.get("openai-poll-after-ms")
+        poll_after = float(after) / 1000.0 if after and after.isdigit() else None
+        progress = data.get("progress")
+        progress = float(progress) if isinstance(progress, int | float) else None
+        if status in _STATES:
+            return RemoteJob(_STATES[status], progress, None, poll_after)  # type: ignore[arg-type]
+        if status == "failed":
+            error = data.get("error") or {}
+            message = str(error.get("message") or "failed") if isinstance(error, dict) else None
+            refused = isinstance(error, dict) and error.get("code") == "moderation_blocked"
+            return RemoteJob("refused" if refused else "failed", progress, message, poll_after)
+        raise TransientProviderError(f"upstream reported an unknown status {status!r}")
+
+    def download(self, job_id: str, target: Path) -> None:
+        """Streams the finished MP4 to ``target``."""
+        try:
+            with self._http.stream(
+                "GET", f"/videos/{job_id}/content", params={"variant": "video"}
+            ) as response:
+                if response.status_code in (404, 410):
+                    raise BackendError(
+                        f"the upstream video {job_id} is gone (HTTP {response.status_code}); "
+                        "its download expired before it was fetched",
+                        code="backend_error",
+                    )
+                self._raise_for(response)
+                with target.open("wb") as out:
+                    for chunk in response.iter_bytes(1 << 20):
+                        out.write(chunk)
+        except httpx.TransportError as exc:
+            raise TransientProviderError(f"download failed: {type(exc).__name__}") from None
+
+    def cancel(self, job_id: str) -> None:
+        """Cancels upstream (OpenReel's cancel route, else DELETE)."""
+        response = self._send("POST", f"/videos/{job_id}/cancel")
+        if response.status_code in (404, 405):
+            self._send("DELETE", f"/videos/{job_id}")
+
+    # ----- plumbing --------------------------------------------------------------------
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise TransientProviderError("upstream did not answer in time") from None
+        except httpx.TransportError as exc:
+            raise TransientProviderError(f"upstream unreachable: {type(exc).__name__}") from None
+        if method == "POST" and url.endswith("/cancel") and response.status_code in (404, 405):
+            return response
+        self._raise_for(response)
+        return response
+
+    @staticmethod
+    def _raise_for(response: httpx.Response) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        if status in (401, 403):
+            raise ProviderAuthError(f"upstream answered HTTP {status}")
+        if status == 429 or status >= 500 or status == 408:
+            after = response.headers.get("retry-after", "")
+            retry = float(after) if after.replace(".", "", 1).isdigit() else None
+            raise TransientProviderError(f"upstream answered HTTP {status}", retry_after_s=retry)
+        try:
+            response.read()
+            error = response.json().get("error") or {}
+        except (ValueError, AttributeError, httpx.ResponseNotRead):
+            error = {}
+        message = str(error.get("message") or f"HTTP {status}") if isinstance(error, dict) else ""
+        if isinstance(error, dict) and error.get("code") == "moderation_blocked":
+            raise ProviderRefusedError(message)
+        raise BackendError(f"upstream rejected the request: {message}", code="backend_error")
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except (ValueError, json.JSONDecodeError):
+            raise TransientProviderError("upstream answered with malformed JSON") from None
+        if not isinstance(data, dict):
+            raise TransientProviderError("upstream answered with JSON that is not an object")
+        return data

@@ -1,0 +1,152 @@
+"""A fake ``/v1/videos`` upstream for tests: an httpx transport with scripted behaviour.
+
+It implements the wire format the upstream client speaks (create, retrieve with progress and
+``openai-poll-after-ms``, content, cancel) and can be told to misbehave: refuse at create or
+later, answer 429 with Retry-After, burst 5xx, time out, send malformed JSON, lose the
+download, or reject the key.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+import httpx
+import numpy as np
+
+KEY = "up_fake_secret_key_0123456789"
+
+
+def make_mp4(seconds: float = 2.0, size: tuple[int, int] = (320, 180), fps: int = 12) -> bytes:
+    """A small H.264 clip whose frames change over time (so resampling is visible)."""
+    width, height = size
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.time_base = Fraction(1, fps)
+        for index in range(round(seconds * fps)):
+            rgb = np.zeros((height, width, 3), np.uint8)
+            rgb[..., 0] = (index * 20) % 256
+            rgb[:, : (index * 7) % width, 1] = 200
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = index
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+@dataclass
+class Job:
+    id: str
+    body: dict[str, object]
+    polls: int = 0
+    cancelled: bool = False
+
+
+@dataclass
+class FakeUpstream:
+    """Scripted upstream. ``progress`` lists the percentages reported poll after poll; the
+    job completes on the poll after the last one."""
+
+    progress: list[int] = field(default_factory=lambda: [0, 40, 80])
+    refuse_at_create: bool = False
+    refuse_later: bool = False
+    fail_later: bool = False
+    throttle_first: int = 0
+    retry_after: str = "3"
+    server_errors: int = 0
+    timeouts: int = 0
+    malformed: int = 0
+    download_gone: bool = False
+    wrong_key: bool = False
+    never_finish: bool = False
+    poll_after_ms: int = 1000
+    video: bytes = field(default_factory=make_mp4)
+    jobs: dict[str, Job] = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        self.requests.append(f"{request.method} {path}")
+        if request.headers.get("authorization") != f"Bearer {KEY}" or self.wrong_key:
+            return _error(401, "invalid api key", "invalid_api_key")
+        if self.timeouts > 0:
+            self.timeouts -= 1
+            raise httpx.ReadTimeout("timed out", request=request)
+        if self.throttle_first > 0:
+            self.throttle_first -= 1
+            return _error(
+                429, "slow down", "rate_limit_exceeded", {"retry-after": self.retry_after}
+            )
+        if self.server_errors > 0:
+            self.server_errors -= 1
+            return _error(502, "bad gateway", "server_error")
+        if self.malformed > 0:
+            self.malformed -= 1
+            return httpx.Response(
+                200, content=b"{not json", headers={"content-type": "application/json"}
+            )
+        if request.method == "POST" and path == "/v1/videos":
+            body = json.loads(request.content)
+            if self.refuse_at_create:
+                return _error(
+                    400, "Your request was blocked by our moderation system.", "moderation_blocked"
+                )
+            job = Job(f"video_{len(self.jobs) + 1}", body)
+            self.jobs[job.id] = job
+            return httpx.Response(200, json=self._video(job, "queued", 0))
+        parts = path.split("/")
+        job = self.jobs.get(parts[3]) if len(parts) > 3 else None
+        if job is None:
+            return _error(404, "no such video", "not_found")
+        if request.method == "POST" and path.endswith("/cancel"):
+            job.cancelled = True
+            return httpx.Response(200, json=self._video(job, "failed", 0))
+        if request.method == "GET" and path.endswith("/content"):
+            if self.download_gone:
+                return _error(404, "expired", "not_found")
+            return httpx.Response(200, content=self.video, headers={"content-type": "video/mp4"})
+        if request.method == "GET":
+            job.polls += 1
+            if job.polls <= len(self.progress) or self.never_finish:
+                pct = self.progress[min(job.polls, len(self.progress)) - 1]
+                return httpx.Response(
+                    200,
+                    json=self._video(job, "in_progress", pct),
+                    headers={"openai-poll-after-ms": str(self.poll_after_ms)},
+                )
+            if self.refuse_later:
+                video = self._video(job, "failed", 100)
+                video["error"] = {
+                    "code": "moderation_blocked",
+                    "message": "looks like a real person",
+                }
+                return httpx.Response(200, json=video)
+            if self.fail_later:
+                video = self._video(job, "failed", 100)
+                video["error"] = {"code": "internal_error", "message": "GPU fell over"}
+                return httpx.Response(200, json=video)
+            return httpx.Response(200, json=self._video(job, "completed", 100))
+        return _error(405, "method not allowed", "http_error")
+
+    @staticmethod
+    def _video(job: Job, status: str, progress: int) -> dict[str, object]:
+        return {"id": job.id, "object": "video", "status": status, "progress": progress, **job.body}
+
+
+def _error(
+    status: int, message: str, code: str, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    body = {
+        "error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}
+    }
+    return httpx.Response(status, json=body, headers=headers)

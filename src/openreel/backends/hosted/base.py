@@ -52,6 +52,7 @@ from openreel.errors import (
     BackendError,
     BackendUnavailableError,
     CancelledError,
+    InvalidRequestError,
     ModelNotFoundError,
     ModerationBlockedError,
 )
@@ -235,6 +236,10 @@ class HostedBackend:
             BackendUnavailableError: The provider rejected our credentials.
             BackendError: The job failed, or kept failing transiently, or ran past the deadline.
         """
+        if request.seed is None:
+            raise InvalidRequestError(
+                "seed must be fixed before generating (VideoRequest.with_seed)", param="seed"
+            )
         model = self._model(request.model)
         total = request.frame_count
         handle, name = tempfile.mkstemp(prefix=f"openreel-{self._name}-", suffix=".mp4")
@@ -244,7 +249,10 @@ class HostedBackend:
             remote_id = self._call(lambda: self._client.submit(model.remote, request), cancelled)
             self._follow(remote_id, total, progress, cancelled)
             self._call(lambda: self._client.download(remote_id, path), cancelled)
-            yield from _fitted(path, request, total, progress)
+            for frame in _fitted(path, request, total, progress):
+                if cancelled():
+                    raise CancelledError("generation was cancelled")
+                yield frame
         finally:
             path.unlink(missing_ok=True)
 

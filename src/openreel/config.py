@@ -168,6 +168,8 @@ class Settings(BaseSettings):
         host: Address the server listens on.
         port: Port the server listens on.
         workers: In-process render workers (each renders one video at a time).
+        hosted_workers: Workers for hosted models (each follows one provider job; they wait
+            far more than they compute).
         lease_seconds: How long a worker owns a job without reporting progress before
             another may take it over.
         poll_after_ms: ``openai-poll-after-ms`` sent with unfinished videos.
@@ -199,6 +201,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(2, ge=1, le=64)
+    hosted_workers: int = Field(32, ge=1, le=1000)
     lease_seconds: float = Field(30.0, gt=1.0)
     poll_after_ms: int = Field(1000, ge=100)
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)

@@ -27,7 +27,7 @@ from openreel.errors import ConfigurationError
 from openreel.media.certs import ensure_instance_identity, load_identity
 from openreel.media.encode import EncoderSettings
 from openreel.media.label import LabelSpec
-from openreel.queue.embedded import EmbeddedQueue
+from openreel.queue.embedded import EmbeddedQueue, QueueGroup
 from openreel.services.abuse import AbuseMonitor, AbuseThresholds
 from openreel.services.artists import ArtistService
 from openreel.services.audit import ANCHOR_FILE, AuditService
@@ -96,6 +96,7 @@ def build_registry(settings: Settings) -> BackendRegistry:
             "upstream",
             tuple(m.id for m in models),
             lambda: HostedBackend("upstream", UpstreamClient(url, secret), models),
+            hosted=True,
         )
     return registry
 
@@ -251,7 +252,7 @@ class Server:
 
     settings: Settings
     services: ApiServices
-    queue: EmbeddedQueue
+    queue: EmbeddedQueue | QueueGroup
     lock: DataDirLock
     first_admin: IssuedToken | None = None
     _started: bool = field(default=False, repr=False)
@@ -285,12 +286,7 @@ class Server:
             principals = PrincipalStore(db, audit=audit)
             auth = auth_service(settings, principals)
             prefix = f"{socket.gethostname()}-{os.getpid()}"
-            queue = EmbeddedQueue(
-                store,
-                workers=settings.workers,
-                lease_seconds=settings.lease_seconds,
-                worker_prefix=prefix,
-            )
+            queue = _queues(settings, runtime.registry, store, prefix)
             quotas = QuotaService(settings.quota, principals, store)
             killswitch = KillSwitch(PauseStore(db, audit=audit), store, principals)
             artists = ArtistStore(db, fold, audit=audit)
@@ -367,6 +363,32 @@ class Server:
             self.queue.stop(timeout)
             self._started = False
         self.lock.release()
+
+
+def _queues(
+    settings: Settings, registry: BackendRegistry, store: JobStore, prefix: str
+) -> EmbeddedQueue | QueueGroup:
+    """The render workers, plus a pool of their own for hosted models when any is served."""
+    entries = registry.models()
+    hosted = [e.model for e in entries if e.hosted]
+    local = EmbeddedQueue(
+        store,
+        workers=settings.workers,
+        lease_seconds=settings.lease_seconds,
+        worker_prefix=prefix,
+        models=[e.model for e in entries if not e.hosted] if hosted else None,
+    )
+    if not hosted:
+        return local
+    waiting = EmbeddedQueue(
+        store,
+        workers=settings.hosted_workers,
+        lease_seconds=settings.lease_seconds,
+        worker_prefix=f"{prefix}-hosted",
+        models=hosted,
+        poll_interval=5.0,  # idle hosted workers are many; new jobs wake them via notify()
+    )
+    return QueueGroup(local, waiting)
 
 
 def _semantic(pipeline: ModerationPipeline | None) -> SemanticCheck | None:

@@ -29,6 +29,7 @@ class ModelEntry:
 
     model: str
     backend: str
+    hosted: bool = False
 
 
 class BackendRegistry:
@@ -38,18 +39,33 @@ class BackendRegistry:
         self._factories: dict[str, Callable[[], VideoBackend]] = {}
         self._built: dict[str, VideoBackend] = {}
         self._models: dict[str, str] = {}
+        self._hosted: set[str] = set()
 
     def register(
-        self, name: str, models: tuple[str, ...], factory: Callable[[], VideoBackend]
+        self,
+        name: str,
+        models: tuple[str, ...],
+        factory: Callable[[], VideoBackend],
+        *,
+        hosted: bool = False,
     ) -> None:
-        """Adds a backend ``name`` serving ``models``; ``factory`` runs on first use."""
+        """Adds a backend ``name`` serving ``models``; ``factory`` runs on first use.
+
+        ``hosted`` backends spend their time waiting on a provider, not computing, so the
+        server runs their jobs on a pool of their own (``OPENREEL_HOSTED_WORKERS``).
+        """
         self._factories[name] = factory
+        if hosted:
+            self._hosted.add(name)
         for model in models:
             self._models[model] = name
 
     def models(self) -> list[ModelEntry]:
         """Every model id served, in registration order."""
-        return [ModelEntry(model, backend) for model, backend in self._models.items()]
+        return [
+            ModelEntry(model, backend, backend in self._hosted)
+            for model, backend in self._models.items()
+        ]
 
     def backend(self, name: str) -> VideoBackend:
         """The backend called ``name``, built on first use."""

@@ -25,7 +25,7 @@ from openreel.errors import ConflictError, NotFoundError, OpenReelError
 from openreel.queue.base import JobRunner, Lease, LeaseLostError, QueueStats
 from openreel.storage.jobs import JobStore
 
-__all__ = ["INTERNAL_ERROR", "UNFINISHED_ERROR", "EmbeddedQueue"]
+__all__ = ["INTERNAL_ERROR", "UNFINISHED_ERROR", "EmbeddedQueue", "QueueGroup"]
 
 INTERNAL_ERROR = JobError(
     code="internal_error",
@@ -114,10 +114,14 @@ class EmbeddedQueue:
             thread.start()
 
     def notify(self) -> None:
-        """Wakes an idle worker now (call after enqueueing a job)."""
+        """Wakes an idle worker now (call after enqueueing a job).
+
+        One, not all: a pool of hundreds of hosted workers would otherwise all race for the
+        one new job. Workers not asleep yet see the new generation and claim anyway.
+        """
         with self._cond:
             self._generation += 1
-            self._cond.notify_all()
+            self._cond.notify()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stops claiming and waits up to ``timeout`` seconds for the workers to return.
@@ -214,3 +218,36 @@ class EmbeddedQueue:
 
 def _job_error(exc: OpenReelError) -> JobError:
     return JobError(code=exc.code, message=exc.message, type=exc.error_type, param=exc.param)
+
+
+class QueueGroup:
+    """Several queues run as one: local renders and hosted waits on pools of their own.
+
+    A hosted job spends minutes waiting on a provider and almost no CPU, a local one the
+    reverse; sharing one pool would let a burst of hosted jobs hold every worker while local
+    renders wait, or cap hosted concurrency at the machine's core count.
+    """
+
+    def __init__(self, *queues: EmbeddedQueue) -> None:
+        self._queues = queues
+
+    def start(self, runner: JobRunner) -> None:
+        """Starts every queue's workers."""
+        for queue in self._queues:
+            queue.start(runner)
+
+    def notify(self) -> None:
+        """Wakes an idle worker in each queue (the one whose models match will claim)."""
+        for queue in self._queues:
+            queue.notify()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stops every queue, sharing the timeout."""
+        deadline = time.monotonic() + timeout
+        for queue in self._queues:
+            queue.stop(max(0.0, deadline - time.monotonic()))
+
+    def stats(self) -> QueueStats:
+        """Workers and busy workers over all queues."""
+        stats = [queue.stats() for queue in self._queues]
+        return QueueStats(workers=sum(s.workers for s in stats), busy=sum(s.busy for s in stats))

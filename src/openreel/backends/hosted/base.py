@@ -283,9 +283,10 @@ class HostedBackend:
             job = self._call(lambda: self._client.status(remote_id), cancelled, remote_id)
             if job.progress is not None:
                 done = int(total * 0.9 * max(0.0, min(job.progress, 100.0)) / 100.0)
-                if done > shown:  # never backwards, whatever the provider reports
-                    shown = done
-                    progress(shown, total)
+                shown = max(shown, done)  # never backwards, whatever the provider reports
+            # Reported on every poll, changed or not: the worker's lease heartbeat rides on it,
+            # and a provider can sit at one percentage for longer than a lease lasts.
+            progress(shown, total)
             if job.state == "succeeded":
                 return
             if job.state == "refused":

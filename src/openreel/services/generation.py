@@ -10,6 +10,7 @@ Imports: backends, media, domain, errors.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -125,8 +126,14 @@ def render_video(
             yield frame if labeler is None else labeler.apply(frame)
 
     size = {"width": request.width, "height": request.height, "fps": request.fps}
+    stream = frames()
+    # The encoder (and its threads and buffers) opens with the first frame, not before: a
+    # hosted backend may wait minutes on its provider before yielding one, and a server
+    # following hundreds of such jobs must not hold hundreds of idle encoders.
+    first = next(stream, None)
+    ordered = stream if first is None else itertools.chain((first,), stream)
     with VideoWriter(output, **size, settings=encoder) as writer:
-        for index, frame in enumerate(frames()):
+        for index, frame in enumerate(ordered):
             writer.write(frame)
             if collector is not None and collector.wants(index):
                 collector.add(index, frame)

@@ -53,7 +53,7 @@ __all__ = ["MAX_EXTENDED_SECONDS", "Content", "JobService"]
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 0.25
-"""Progress is stored at most this often (and at least every second, as the lease heartbeat).
+"""Progress is stored at most this often, and only when it changed.
 
 Every store is a database write; a small video changes its percentage on every frame, and
 writing each one cost more than rendering the frame (benchmarks/api.py, whole-path figure).
@@ -394,7 +394,9 @@ class JobService:
             now = time.monotonic()
             since = now - reported["at"]
             first = reported["pct"] <= 0 < pct  # the first sign of life goes out at once
-            if first or (pct != reported["pct"] and since >= PROGRESS_EVERY_S) or since > 1.0:
+            # Only news is written: the lease itself is renewed by lease.cancelled(), which
+            # every backend asks at least once a frame or a wait step.
+            if first or (pct != reported["pct"] and since >= PROGRESS_EVERY_S):
                 reported["pct"], reported["at"] = pct, now
                 lease.heartbeat(progress=pct, phase="rendering")
 

@@ -95,7 +95,7 @@ def test_upstream_success_fits_frames_to_the_request_and_progress_only_rises() -
     }
     # The provider's openai-poll-after-ms (1 s) set the pace, not our 2 s default.
     assert time.sleeps
-    assert set(time.sleeps) == {0.5}
+    assert set(time.sleeps) == {1.0}
     # The source is 12 fps, ours 24: each source frame is shown twice, in order.
     reds = [int(f[180, 320, 0]) for f in frames]
     assert reds == sorted(reds)

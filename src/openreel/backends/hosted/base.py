@@ -150,7 +150,7 @@ class PollPolicy:
     max_interval_s: float = 30.0
     retries: int = 5
     deadline_s: float = 1800.0
-    cancel_check_s: float = 0.5
+    cancel_check_s: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)

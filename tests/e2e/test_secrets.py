@@ -2,7 +2,7 @@
 
 reference/trust.md, section 5.2 ("Provider credentials"): keys live only in the server's
 environment; no response, log line, job row or file ever contains them. The server here gets
-two keys in its environment (``OPENREEL_PROVIDERS__RUNWAY`` and ``__FAL``), then a realistic
+three keys in its environment (``OPENREEL_PROVIDERS__RUNWAY``, ``__FAL`` and ``__UPSTREAM``), then a realistic
 session runs against it: videos made from JSON and from multipart forms, polling, listing,
 every download variant, remix, extend, server-sent events, uploads, usage, admin listings,
 and an error of each class the API can be pushed into (400, 401, 403, 404, 405, 409, 413,
@@ -289,6 +289,7 @@ def session(tmp_path_factory: pytest.TempPathFactory, server_launcher: ServerLau
     keys = {
         "runway": "rk_live_" + secrets.token_hex(16),
         "fal": "fal_" + secrets.token_hex(16),
+        "upstream": "or_up_" + secrets.token_hex(16),
     }
     root = tmp_path_factory.mktemp("secrets")
     data_dir = root / "data"
@@ -297,6 +298,11 @@ def session(tmp_path_factory: pytest.TempPathFactory, server_launcher: ServerLau
         # server_env() copies os.environ, so the keys reach the server (and the CLI) this way.
         env.setenv("OPENREEL_PROVIDERS__RUNWAY", keys["runway"])
         env.setenv("OPENREEL_PROVIDERS__FAL", keys["fal"])
+        # A configured upstream, so its key is loaded and its model offered (nothing listens
+        # there; tests/e2e/test_upstream.py drives a real one).
+        env.setenv("OPENREEL_PROVIDERS__UPSTREAM", keys["upstream"])
+        env.setenv("OPENREEL_UPSTREAM__URL", f"http://127.0.0.1:{free_port()}/v1")
+        env.setenv("OPENREEL_UPSTREAM__MODELS", '["remote-model"]')
         env.setenv("OPENREEL_MAX_BODY_BYTES", str(MAX_BODY))
         tokens = {
             # An admin made first, so serve prints no first-admin token of its own.

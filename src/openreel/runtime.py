@@ -9,15 +9,18 @@ Imports: everything below (config, backends, media, storage, queue, services, ap
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from openreel.api.deps import ApiServices
 from openreel.backends.base import BackendCapabilities
+from openreel.backends.hosted import fal, replicate, runway
 from openreel.backends.hosted.base import HostedBackend, HostedModel
 from openreel.backends.hosted.upstream import UpstreamClient
 from openreel.backends.registry import BackendRegistry
@@ -84,6 +87,20 @@ def build_registry(settings: Settings) -> BackendRegistry:
     """
     registry = BackendRegistry()
     registry.register("sketch", SketchBackend.models, SketchBackend)
+    providers: dict[str, tuple[tuple[HostedModel, ...], Callable[..., HostedBackend]]] = {
+        "runway": (runway.MODELS, runway.build_runway),
+        "fal": (fal.MODELS, fal.build_fal),
+        "replicate": (replicate.MODELS, replicate.build_replicate),
+    }
+    for name, (catalogue, build) in providers.items():
+        key = getattr(settings.providers, name)
+        if key is not None and key.get_secret_value():
+            registry.register(
+                name,
+                tuple(m.id for m in catalogue),
+                functools.partial(build, key.get_secret_value()),
+                hosted=True,
+            )
     upstream = settings.upstream
     key = settings.providers.upstream
     if upstream.url and key is not None and upstream.models:

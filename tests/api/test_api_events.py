@@ -12,6 +12,8 @@ import pytest
 import openreel.api.routes.events as events_module
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import httpx2
     from tests.api.conftest import Api
 
@@ -213,3 +215,26 @@ def test_events_are_pushed_not_polled(api: Api, monkeypatch: pytest.MonkeyPatch)
     assert events[-1].event == "completed"
     assert "progress" in {e.event for e in events}
     assert time.monotonic() - started < 15
+
+
+def test_models_lists_hosted_models_only_with_their_keys(make_api: Callable[..., Api]) -> None:
+    from openreel.config import ProviderKeys
+
+    plain = make_api()
+    ids = [c["id"] for c in plain.client.get("/v1/models", headers=plain.auth()).json()["data"]]
+    assert ids == ["openreel-sketch"]
+    keyed = make_api(providers=ProviderKeys(fal="fal-key", runway="rw-key"))  # type: ignore[arg-type]
+    cards = {
+        c["id"]: c for c in keyed.client.get("/v1/models", headers=keyed.auth()).json()["data"]
+    }
+    assert {"fal/ltx-video", "fal/wan-t2v", "runway/gen4.5", "runway/veo3.1"} <= set(cards)
+    assert not any(model.startswith("replicate/") for model in cards)
+    assert cards["runway/veo3.1"]["backend"] == "runway"
+    assert cards["runway/veo3.1"]["capabilities"]["deterministic"] is False
+    # Limits are checked at admission, naming the parameter, before any provider is called.
+    refused = keyed.client.post(
+        "/v1/videos",
+        headers=keyed.auth(),
+        json={"model": "runway/veo3.1", "prompt": "a boat", "seconds": "7", "size": "1280x720"},
+    )
+    keyed.error(refused, 400, param="seconds")

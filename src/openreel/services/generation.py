@@ -108,13 +108,10 @@ def render_video(
     if on_plan is not None:
         on_plan(GenerationResult(request=request, artifacts=(), interpretation=interpretation))
     total = prefix_frames + request.frame_count
-    collector = PreviewCollector(total) if previews is not None else None
     started = time.perf_counter()
 
     def overall(done: int, _: int) -> None:
         progress(prefix_frames + done, total)
-
-    labeler = None if label is None else Labeler(label, request.width, request.height)
 
     def frames() -> Iterator[Frame]:
         for done, frame in enumerate(prefix, start=1):
@@ -122,7 +119,10 @@ def render_video(
                 raise CancelledError("generation was cancelled")
             yield frame
             progress(done, total)
+        labeler = None
         for frame in backend.generate(request, overall, cancelled):
+            if label is not None and labeler is None:
+                labeler = Labeler(label, request.width, request.height)
             yield frame if labeler is None else labeler.apply(frame)
 
     size = {"width": request.width, "height": request.height, "fps": request.fps}
@@ -130,8 +130,11 @@ def render_video(
     # The encoder (and its threads and buffers) opens with the first frame, not before: a
     # hosted backend may wait minutes on its provider before yielding one, and a server
     # following hundreds of such jobs must not hold hundreds of idle encoders.
+    # Likewise the label and the previews: their first OpenCV call in a thread costs that
+    # thread several megabytes, which a waiting hosted job must not hold.
     first = next(stream, None)
     ordered = stream if first is None else itertools.chain((first,), stream)
+    collector = PreviewCollector(total) if previews is not None else None
     with VideoWriter(output, **size, settings=encoder) as writer:
         for index, frame in enumerate(ordered):
             writer.write(frame)

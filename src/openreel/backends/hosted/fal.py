@@ -1,0 +1,380 @@
+"""fal's queue API: text-to-video apps run through ``https://queue.fal.run``.
+
+The wire format (reference/providers.md, section 4): ``POST {base}/{app_id}`` with the app's
+own JSON input answers ``{request_id, status_url, response_url, cancel_url}``; the status URL
+answers ``IN_QUEUE`` (with ``queue_position``), ``IN_PROGRESS`` (with ``logs``, no percentage)
+or ``COMPLETED`` (which may carry ``error`` and ``error_type``); the response URL answers the
+app's result JSON, for video apps ``{"video": {"url": ...}}``; ``PUT`` on the cancel URL asks
+the queue to drop the request. Every call to fal carries ``Authorization: Key <key>``.
+
+The video itself lives on fal's CDN, a third party as far as the key is concerned: it is
+fetched with a separate client that sends no credentials, and its URL is never put in an
+error message (such URLs may be signed). The URLs fal returns at submit are kept per request
+and used for the later calls (an app id with a sub-path, such as
+``fal-ai/wan/v2.2-a14b/text-to-video``, is polled under ``fal-ai/wan/requests/...``), but only
+when they point at the queue host we submitted to, so a reply can never send our key elsewhere.
+
+Errors: 401/403 are bad credentials; 408, 409, 429, 502, 503 and 504, timeouts, transport
+errors and malformed JSON are transient (``Retry-After`` honoured), as fal's own client treats
+them; a 422 whose ``detail`` is a content-policy violation is a refusal; any other 4xx or 5xx
+is a failure carrying fal's message.
+
+Imports: backends.base, backends.hosted.base, domain, errors; httpx.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from openreel.backends.base import BackendCapabilities
+from openreel.backends.hosted.base import (
+    HostedBackend,
+    HostedModel,
+    PollPolicy,
+    ProviderAuthError,
+    ProviderRefusedError,
+    RemoteJob,
+    TransientProviderError,
+)
+from openreel.domain import VideoRequest
+from openreel.errors import BackendError
+
+__all__ = ["MODELS", "POLL_INTERVAL_S", "FalClient", "build_fal"]
+
+POLL_INTERVAL_S = 2.0
+"""Pause between status polls (fal's client polls every 0.1 s; video apps take minutes)."""
+
+_TRANSIENT = frozenset({408, 409, 429, 502, 503, 504})
+_POLICY = re.compile(
+    r"content[ _-]?policy|nsfw|safety|moderat|inappropriate|not allowed content", re.IGNORECASE
+)
+
+
+# ----- the catalogue --------------------------------------------------------------------
+
+MODELS: tuple[HostedModel, ...] = (
+    HostedModel(
+        "fal/ltx-video",
+        "fal-ai/ltx-video",
+        BackendCapabilities(
+            max_seconds=5.0,
+            min_side=512,
+            max_side=768,
+            fps_range=(24, 30),
+            sizes=("768x512",),
+            any_size=False,
+            deterministic=False,
+        ),
+    ),
+    HostedModel(
+        "fal/wan-t2v",
+        "fal-ai/wan/v2.2-a14b/text-to-video",
+        BackendCapabilities(
+            max_seconds=5.0,
+            min_side=480,
+            max_side=1280,
+            fps_range=(16, 30),
+            sizes=("1280x720", "720x1280", "832x480", "480x832"),
+            any_size=False,
+            deterministic=False,
+        ),
+    ),
+)
+"""Models served through fal. The limits are deliberately conservative, narrower than what
+the apps accept, so that what we admit is what they make well:
+
+- ``fal/ltx-video`` (``fal-ai/ltx-video``): the app takes only prompt, negative prompt, seed
+  and sampler settings; it has no length or size input and returns one short 768x512 clip
+  at 24 fps (about 5 s). So only 768x512 and at most 5 s are admitted; the hosted loop fits
+  the clip to the requested rate (24-30 fps) and length.
+- ``fal/wan-t2v`` (``fal-ai/wan/v2.2-a14b/text-to-video``): Wan 2.2 A14B renders at 16 fps,
+  17-161 frames, 480p/580p/720p, 16:9 / 9:16 / 1:1. We ask for ``seconds x 16 + 1`` frames at
+  16 fps (at most 81: 5 s, the length the model is trained for), 720p for 1280x720 and
+  720x1280 and 480p for 832x480 and 480x832; the loop resamples to the requested 16-30 fps.
+"""
+
+
+def _ltx_input(request: VideoRequest) -> dict[str, Any]:
+    body: dict[str, Any] = {"prompt": request.prompt, "seed": request.seed}
+    if request.negative_prompt:
+        body["negative_prompt"] = request.negative_prompt
+    return body
+
+
+def _wan_input(request: VideoRequest) -> dict[str, Any]:
+    frames = min(161, max(17, round(request.seconds * 16) + 1))
+    body: dict[str, Any] = {
+        "prompt": request.prompt,
+        "num_frames": frames,
+        "frames_per_second": 16,
+        "resolution": "720p" if max(request.width, request.height) >= 1280 else "480p",
+        "aspect_ratio": "9:16" if request.height > request.width else "16:9",
+        "seed": request.seed,
+    }
+    if request.negative_prompt:
+        body["negative_prompt"] = request.negative_prompt
+    return body
+
+
+_INPUTS: dict[str, Callable[[VideoRequest], dict[str, Any]]] = {
+    "fal-ai/ltx-video": _ltx_input,
+    "fal-ai/wan/v2.2-a14b/text-to-video": _wan_input,
+}
+
+
+def app_input(app_id: str, request: VideoRequest) -> dict[str, Any]:
+    """The JSON input sent to ``app_id`` for ``request`` (prompt and seed for unknown apps)."""
+    build = _INPUTS.get(app_id, _ltx_input)
+    return build(request)
+
+
+# ----- the client -----------------------------------------------------------------------
+
+
+class FalClient:
+    """HTTP client for fal's queue API.
+
+    Args:
+        api_key: The fal key (kept in this object only; never logged, never sent off fal's
+            queue host).
+        base_url: The queue root.
+        timeout_s: Per-request timeout; a slower answer counts as a transient failure.
+        transport: An httpx transport (tests pass a mock); the network by default.
+    """
+
+    provider = "fal"
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = "https://queue.fal.run",
+        timeout_s: float = 60,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._host = urlsplit(self._base).netloc
+        self._http = httpx.Client(
+            headers={"Authorization": f"Key {api_key}"},
+            timeout=timeout_s,
+            transport=transport,
+            follow_redirects=False,  # a redirect must not carry the key to another host
+        )
+        self._cdn = httpx.Client(timeout=timeout_s, transport=transport, follow_redirects=True)
+        self._urls: dict[str, dict[str, str]] = {}
+        self._results: dict[str, dict[str, Any]] = {}
+
+    def close(self) -> None:
+        """Closes the connection pools."""
+        self._http.close()
+        self._cdn.close()
+
+    def submit(self, model: str, request: VideoRequest) -> str:
+        """Queues the app ``model`` with the request's input; returns fal's request id."""
+        data = self._json(
+            self._send("POST", f"{self._base}/{model}", json=app_input(model, request))
+        )
+        request_id = data.get("request_id")
+        if not isinstance(request_id, str) or not request_id:
+            raise TransientProviderError("fal answered a submit without a request_id")
+        root = f"{self._base}/{'/'.join(model.split('/')[:2])}/requests/{request_id}"
+        self._urls[request_id] = {
+            "status": self._own(data.get("status_url")) or f"{root}/status",
+            "response": self._own(data.get("response_url")) or root,
+            "cancel": self._own(data.get("cancel_url")) or f"{root}/cancel",
+        }
+        return request_id
+
+    def status(self, job_id: str) -> RemoteJob:
+        """Reads the request's state once; on completion, fetches and keeps its result."""
+        data = self._json(self._send("GET", self._url(job_id, "status")))
+        status = data.get("status")
+        if status == "IN_QUEUE":
+            return RemoteJob("queued")
+        if status == "IN_PROGRESS":
+            return RemoteJob("running")
+        if status != "COMPLETED":
+            raise TransientProviderError(f"fal reported an unknown status {str(status)[:40]!r}")
+        failed = _failure(data)
+        if failed is not None:
+            return failed
+        result = self._json(self._send("GET", self._url(job_id, "response")))
+        failed = _failure(result)
+        if failed is not None:
+            return failed
+        self._results[job_id] = result
+        return RemoteJob("succeeded", 100.0)
+
+    def download(self, job_id: str, target: Path) -> None:
+        """Fetches the result's ``video.url`` from fal's CDN, without our credentials."""
+        result = self._results.get(job_id)
+        if result is None:
+            result = self._json(self._send("GET", self._url(job_id, "response")))
+            self._results[job_id] = result
+        video = result.get("video")
+        url = video.get("url") if isinstance(video, dict) else None
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise BackendError("fal's result has no video URL", code="backend_error")
+        _fetch(self._cdn, url, target, "fal")
+
+    def cancel(self, job_id: str) -> None:
+        """Asks the queue to drop the request (fal answers 400 for one already finished)."""
+        self._send("PUT", self._url(job_id, "cancel"))
+
+    # ----- plumbing --------------------------------------------------------------------
+
+    def _own(self, url: object) -> str | None:
+        """``url`` if it is on the queue host we submitted to, else None."""
+        if isinstance(url, str) and urlsplit(url).netloc == self._host and url.startswith("http"):
+            return url
+        return None
+
+    def _url(self, job_id: str, kind: str) -> str:
+        urls = self._urls.get(job_id)
+        if urls is None:  # submitted by another client: its URLs are not known here
+            raise BackendError(f"fal request {job_id} is unknown to this client")
+        return urls[kind]
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise TransientProviderError("fal did not answer in time") from None
+        except httpx.TransportError as exc:
+            raise TransientProviderError(f"fal unreachable: {type(exc).__name__}") from None
+        _raise_for(response, "fal")
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            raise TransientProviderError("fal answered with malformed JSON") from None
+        if not isinstance(data, dict):
+            raise TransientProviderError("fal answered with JSON that is not an object")
+        return data
+
+
+def build_fal(
+    api_key: str, *, transport: httpx.BaseTransport | None = None, **backend_kwargs: Any
+) -> HostedBackend:
+    """The fal backend serving :data:`MODELS`.
+
+    Args:
+        api_key: The fal key.
+        transport: An httpx transport (tests); the network by default.
+        **backend_kwargs: Passed to :class:`HostedBackend` (``policy``, ``sleep``, ``clock``);
+            the policy defaults to polling every :data:`POLL_INTERVAL_S`.
+    """
+    backend_kwargs.setdefault("policy", PollPolicy(interval_s=POLL_INTERVAL_S))
+    return HostedBackend("fal", FalClient(api_key, transport=transport), MODELS, **backend_kwargs)
+
+
+# ----- shared helpers (fal's error shapes) ----------------------------------------------
+
+
+def _failure(data: dict[str, Any]) -> RemoteJob | None:
+    """A failed or refused job when ``data`` (status or result) carries an error."""
+    error = data.get("error")
+    error_type = data.get("error_type")
+    if not error and not error_type:
+        return None
+    message = _text(error) or str(error_type)
+    refused = bool(_POLICY.search(f"{error_type or ''} {message}"))
+    return RemoteJob("refused" if refused else "failed", None, message[:500])
+
+
+def _text(value: object) -> str:
+    """A readable message out of fal's error shapes (string, ``{"msg"}``, ``detail`` lists)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        for key in ("message", "msg", "detail"):
+            if key in value:
+                return _text(value[key])
+        return ""
+    if isinstance(value, list):
+        return "; ".join(t for t in (_text(v) for v in value) if t)
+    return "" if value is None else str(value)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+        date = parsedate_to_datetime(response.headers.get("date", value))
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - date).total_seconds())
+
+
+def _raise_for(response: httpx.Response, provider: str) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    if status in (401, 403):
+        raise ProviderAuthError(f"{provider} answered HTTP {status}")
+    if status in _TRANSIENT:
+        raise TransientProviderError(
+            f"{provider} answered HTTP {status}", retry_after_s=_retry_after(response)
+        )
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    detail = body.get("detail") if isinstance(body, dict) else None
+    types = (
+        " ".join(str(d.get("type", "")) for d in detail if isinstance(d, dict))
+        if isinstance(detail, list)
+        else ""
+    )
+    message = (_text(detail) or _text(body) or f"HTTP {status}")[:500]
+    if status == 422 and _POLICY.search(f"{types} {message}"):
+        raise ProviderRefusedError(message)
+    raise BackendError(
+        f"{provider} rejected the request (HTTP {status}): {message}", code="backend_error"
+    )
+
+
+def _fetch(cdn: httpx.Client, url: str, target: Path, provider: str) -> None:
+    """Streams ``url`` (a third-party CDN: ``cdn`` carries no credentials) to ``target``."""
+    try:
+        with cdn.stream("GET", url) as response:
+            status = response.status_code
+            if status in (403, 404, 410):
+                raise BackendError(
+                    f"{provider}'s result URL expired before it was fetched (HTTP {status})",
+                    code="backend_error",
+                )
+            if status == 429 or status >= 500:
+                raise TransientProviderError(
+                    f"{provider}'s CDN answered HTTP {status}",
+                    retry_after_s=_retry_after(response),
+                )
+            if status >= 400:
+                raise BackendError(
+                    f"{provider}'s CDN refused the download (HTTP {status})", code="backend_error"
+                )
+            with target.open("wb") as out:
+                for chunk in response.iter_bytes(1 << 20):
+                    out.write(chunk)
+    except httpx.TimeoutException:
+        raise TransientProviderError(f"{provider}'s CDN did not answer in time") from None
+    except httpx.TransportError as exc:
+        raise TransientProviderError(
+            f"{provider}'s CDN unreachable: {type(exc).__name__}"
+        ) from None

@@ -1,0 +1,349 @@
+"""Replicate's predictions API: official models run by ``owner/name``.
+
+The wire format (reference/providers.md, section 4): ``POST /v1/models/{owner}/{name}/predictions``
+with ``{"input": {...}}`` answers a prediction with its ``id``; ``GET /v1/predictions/{id}``
+answers ``status`` (``starting``, ``processing``, ``succeeded``, ``failed``, ``canceled``),
+the model's ``logs``, an ``error`` string and, once succeeded, ``output`` (a URL or a list of
+URLs); ``POST /v1/predictions/{id}/cancel`` stops it. Every call to the API carries
+``Authorization: Bearer <token>``.
+
+Progress: Replicate reports no percentage, but most video models print a progress bar to
+their logs; the last ``NN%`` in ``logs`` is used when there is one. A failed prediction whose
+error mentions NSFW, safety or content policy is a refusal; any other is a failure.
+
+The output lives on Replicate's delivery CDN, a third party as far as the token is concerned:
+it is fetched with a separate client that sends no credentials, and its URL (short-lived,
+possibly signed) is never put in an error message.
+
+Errors: 401/403 are bad credentials; 408, 409, 429 and every 5xx, timeouts, transport errors
+and malformed JSON are transient (``Retry-After`` honoured) for every call, the submit
+included. Replicate's own SDK never retries a POST, because a create that failed with a 5xx
+or timed out after reaching them may still have started a prediction: retrying it can run
+(and bill) the job twice, and the first one is never cancelled. We accept that risk to keep
+one retry rule for all calls; a 429 (the common case) is always safe to retry. A 422 whose
+detail is a content-policy violation is a refusal; other 4xx are failures with the message.
+
+Imports: backends.base, backends.hosted.base, domain, errors; httpx.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from openreel.backends.base import BackendCapabilities
+from openreel.backends.hosted.base import (
+    HostedBackend,
+    HostedModel,
+    PollPolicy,
+    ProviderAuthError,
+    ProviderRefusedError,
+    RemoteJob,
+    TransientProviderError,
+)
+from openreel.domain import VideoRequest
+from openreel.errors import BackendError
+
+__all__ = ["MODELS", "POLL_INTERVAL_S", "ReplicateClient", "build_replicate"]
+
+POLL_INTERVAL_S = 2.0
+"""Pause between polls (the SDK polls every 0.5 s; video models take minutes)."""
+
+_POLICY = re.compile(r"nsfw|safety|content[ _-]?policy|moderat|flagged", re.IGNORECASE)
+_PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*%")
+_LTX_LENGTHS = (97, 129, 161, 193, 225, 257)  # frames the Replicate LTX model accepts
+
+
+# ----- the catalogue --------------------------------------------------------------------
+
+MODELS: tuple[HostedModel, ...] = (
+    HostedModel(
+        "replicate/wan-2.2-t2v-fast",
+        "wan-video/wan-2.2-t2v-fast",
+        BackendCapabilities(
+            max_seconds=5.0,
+            min_side=480,
+            max_side=1280,
+            fps_range=(16, 30),
+            sizes=("1280x720", "720x1280", "832x480", "480x832"),
+            any_size=False,
+            deterministic=False,
+        ),
+    ),
+    HostedModel(
+        "replicate/ltx-video",
+        "lightricks/ltx-video",
+        BackendCapabilities(
+            max_seconds=10.0,
+            min_side=512,
+            max_side=768,
+            fps_range=(24, 30),
+            sizes=("768x512", "512x768"),
+            any_size=False,
+            deterministic=False,
+        ),
+    ),
+)
+"""Models served through Replicate, with deliberately conservative limits:
+
+- ``replicate/wan-2.2-t2v-fast`` (``wan-video/wan-2.2-t2v-fast``): 81-121 frames at 16 fps,
+  480p or 720p, 16:9 or 9:16. We send ``num_frames`` = ``seconds x 16 + 1`` clamped to 81-121
+  (so at most 5 s; shorter requests are cut from the 81-frame minimum), 16 fps, ``720p`` for
+  1280x720 / 720x1280 and ``480p`` for 832x480 / 480x832, and the aspect ratio.
+- ``replicate/ltx-video`` (``lightricks/ltx-video``): 24 fps, ``length`` one of 97...257
+  frames, ``target_size`` for the long side and an ``aspect_ratio``. We send the shortest
+  length covering ``seconds x 24 + 1`` frames (10 s needs 257), ``target_size`` 768 and
+  ``3:2`` or ``2:3``.
+
+Both get the prompt, the negative prompt when there is one, and our seed; the hosted loop
+resamples the result to the requested frame rate and length.
+"""
+
+
+def _wan_input(request: VideoRequest) -> dict[str, Any]:
+    return {
+        "prompt": request.prompt,
+        "num_frames": min(121, max(81, round(request.seconds * 16) + 1)),
+        "frames_per_second": 16,
+        "resolution": "720p" if max(request.width, request.height) >= 1280 else "480p",
+        "aspect_ratio": "9:16" if request.height > request.width else "16:9",
+        "seed": request.seed,
+    }
+
+
+def _ltx_input(request: VideoRequest) -> dict[str, Any]:
+    needed = round(request.seconds * 24) + 1
+    body: dict[str, Any] = {
+        "prompt": request.prompt,
+        "length": next((n for n in _LTX_LENGTHS if n >= needed), _LTX_LENGTHS[-1]),
+        "target_size": 768,
+        "aspect_ratio": "2:3" if request.height > request.width else "3:2",
+        "seed": request.seed,
+    }
+    if request.negative_prompt:
+        body["negative_prompt"] = request.negative_prompt
+    return body
+
+
+_INPUTS: dict[str, Callable[[VideoRequest], dict[str, Any]]] = {
+    "wan-video/wan-2.2-t2v-fast": _wan_input,
+    "lightricks/ltx-video": _ltx_input,
+}
+
+
+def model_input(model: str, request: VideoRequest) -> dict[str, Any]:
+    """The ``input`` sent to ``model`` for ``request`` (prompt and seed for unknown models)."""
+    build = _INPUTS.get(model)
+    if build is None:
+        return {"prompt": request.prompt, "seed": request.seed}
+    return build(request)
+
+
+# ----- the client -----------------------------------------------------------------------
+
+
+class ReplicateClient:
+    """HTTP client for Replicate's predictions API.
+
+    Args:
+        api_key: The API token (kept in this object only; never logged, never sent to the
+            delivery CDN).
+        base_url: The API root.
+        timeout_s: Per-request timeout; a slower answer counts as a transient failure.
+        transport: An httpx transport (tests pass a mock); the network by default.
+    """
+
+    provider = "replicate"
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = "https://api.replicate.com",
+        timeout_s: float = 60,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=timeout_s,
+            transport=transport,
+            follow_redirects=False,  # a redirect must not carry the token to another host
+        )
+        self._cdn = httpx.Client(timeout=timeout_s, transport=transport, follow_redirects=True)
+        self._outputs: dict[str, object] = {}
+
+    def close(self) -> None:
+        """Closes the connection pools."""
+        self._http.close()
+        self._cdn.close()
+
+    def submit(self, model: str, request: VideoRequest) -> str:
+        """Creates a prediction of ``model`` (``owner/name``); returns its id."""
+        body = {"input": model_input(model, request)}
+        data = self._json(self._send("POST", f"/v1/models/{model}/predictions", json=body))
+        prediction = data.get("id")
+        if not isinstance(prediction, str) or not prediction:
+            raise TransientProviderError("replicate answered a create without an id")
+        return prediction
+
+    def status(self, job_id: str) -> RemoteJob:
+        """Reads the prediction once; keeps its output when it has succeeded."""
+        data = self._json(self._send("GET", f"/v1/predictions/{job_id}"))
+        status = data.get("status")
+        progress = _progress(data.get("logs"))
+        if status == "starting":
+            return RemoteJob("queued", progress)
+        if status == "processing":
+            return RemoteJob("running", progress)
+        if status == "succeeded":
+            self._outputs[job_id] = data.get("output")
+            return RemoteJob("succeeded", 100.0)
+        if status == "canceled":
+            return RemoteJob("cancelled", progress, "the prediction was cancelled at Replicate")
+        if status == "failed":
+            message = str(data.get("error") or "the prediction failed")[:500]
+            refused = bool(_POLICY.search(message))
+            return RemoteJob("refused" if refused else "failed", progress, message)
+        raise TransientProviderError(f"replicate reported an unknown status {str(status)[:40]!r}")
+
+    def download(self, job_id: str, target: Path) -> None:
+        """Fetches the output (the first URL of a list) without our credentials."""
+        if job_id not in self._outputs:
+            data = self._json(self._send("GET", f"/v1/predictions/{job_id}"))
+            self._outputs[job_id] = data.get("output")
+        output = self._outputs[job_id]
+        url = output[0] if isinstance(output, list) and output else output
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise BackendError("replicate's prediction has no output URL", code="backend_error")
+        _fetch(self._cdn, url, target)
+
+    def cancel(self, job_id: str) -> None:
+        """Cancels the prediction."""
+        self._send("POST", f"/v1/predictions/{job_id}/cancel")
+
+    # ----- plumbing --------------------------------------------------------------------
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise TransientProviderError("replicate did not answer in time") from None
+        except httpx.TransportError as exc:
+            raise TransientProviderError(f"replicate unreachable: {type(exc).__name__}") from None
+        _raise_for(response)
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            raise TransientProviderError("replicate answered with malformed JSON") from None
+        if not isinstance(data, dict):
+            raise TransientProviderError("replicate answered with JSON that is not an object")
+        return data
+
+
+def build_replicate(
+    api_key: str, *, transport: httpx.BaseTransport | None = None, **backend_kwargs: Any
+) -> HostedBackend:
+    """The Replicate backend serving :data:`MODELS`.
+
+    Args:
+        api_key: The Replicate API token.
+        transport: An httpx transport (tests); the network by default.
+        **backend_kwargs: Passed to :class:`HostedBackend` (``policy``, ``sleep``, ``clock``);
+            the policy defaults to polling every :data:`POLL_INTERVAL_S`.
+    """
+    backend_kwargs.setdefault("policy", PollPolicy(interval_s=POLL_INTERVAL_S))
+    client = ReplicateClient(api_key, transport=transport)
+    return HostedBackend("replicate", client, MODELS, **backend_kwargs)
+
+
+# ----- helpers --------------------------------------------------------------------------
+
+
+def _progress(logs: object) -> float | None:
+    """The last percentage printed in ``logs`` (0-100), or None when there is none."""
+    if not isinstance(logs, str):
+        return None
+    found = _PERCENT.findall(logs[-4000:])
+    if not found:
+        return None
+    return max(0.0, min(float(found[-1]), 100.0))
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+        date = parsedate_to_datetime(response.headers.get("date", value))
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - date).total_seconds())
+
+
+def _raise_for(response: httpx.Response) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    if status in (401, 403):
+        raise ProviderAuthError(f"replicate answered HTTP {status}")
+    if status in (408, 409, 429) or status >= 500:
+        raise TransientProviderError(
+            f"replicate answered HTTP {status}", retry_after_s=_retry_after(response)
+        )
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    message = f"HTTP {status}"
+    if isinstance(body, dict):  # problem+json: {"title", "detail", "status"}
+        detail = body.get("detail") or body.get("title") or body.get("error")
+        if detail:
+            message = str(detail)[:500]
+    if status == 422 and _POLICY.search(message):
+        raise ProviderRefusedError(message)
+    raise BackendError(
+        f"replicate rejected the request (HTTP {status}): {message}", code="backend_error"
+    )
+
+
+def _fetch(cdn: httpx.Client, url: str, target: Path) -> None:
+    """Streams ``url`` (the delivery CDN: ``cdn`` carries no credentials) to ``target``."""
+    try:
+        with cdn.stream("GET", url) as response:
+            status = response.status_code
+            if status in (403, 404, 410):
+                raise BackendError(
+                    f"replicate's output URL expired before it was fetched (HTTP {status})",
+                    code="backend_error",
+                )
+            if status == 429 or status >= 500:
+                raise TransientProviderError(
+                    f"replicate's CDN answered HTTP {status}",
+                    retry_after_s=_retry_after(response),
+                )
+            if status >= 400:
+                raise BackendError(
+                    f"replicate's CDN refused the download (HTTP {status})", code="backend_error"
+                )
+            with target.open("wb") as out:
+                for chunk in response.iter_bytes(1 << 20):
+                    out.write(chunk)
+    except httpx.TimeoutException:
+        raise TransientProviderError("replicate's CDN did not answer in time") from None
+    except httpx.TransportError as exc:
+        raise TransientProviderError(f"replicate's CDN unreachable: {type(exc).__name__}") from None

@@ -1,0 +1,413 @@
+"""Runway's developer API: text-to-video tasks at ``https://api.dev.runwayml.com``.
+
+The wire format (reference/providers.md, section 3): ``POST /v1/text_to_video`` with a
+camelCase JSON body (``model``, ``promptText``, ``ratio`` such as ``"1280:720"``, ``duration``
+in whole seconds, and for the Veo models ``seed``, ``negativePrompt`` and ``audio``) answers
+``{id}``; ``GET /v1/tasks/{id}`` answers the task, whose ``status`` is ``PENDING``,
+``THROTTLED`` (queued behind our concurrency limit), ``RUNNING`` (with ``progress`` as a float
+0-1), ``SUCCEEDED`` (with ``output``, a list of URLs that expire within a day or two),
+``FAILED`` (with ``failure`` for people and ``failureCode``) or ``CANCELLED``;
+``DELETE /v1/tasks/{id}`` cancels a task. Every call to the API carries
+``Authorization: Bearer <key>`` and ``X-Runway-Version: 2024-11-06``. Runway's SDK polls every
+6 s, so each poll asks the loop to wait that long.
+
+A ``FAILED`` task whose ``failureCode`` starts with ``SAFETY.`` (``SAFETY.INPUT.TEXT``,
+``SAFETY.OUTPUT.*``) is a content refusal, kept with Runway's text; any other failure is a
+failure. The output lives on Runway's CDN, a third party as far as the key is concerned: it is
+fetched with a separate client that sends no credentials, and its URL (signed, short-lived) is
+never put in an error message. A 403, 404 or 410 there means the URL expired.
+
+Errors: 401/403 are bad credentials; 408, 429 and every 5xx, timeouts, transport errors and
+malformed JSON are transient (``Retry-After`` / ``Retry-After-Ms`` honoured); other 4xx
+(Runway documents 400, 404 and 405 as not retryable) are failures carrying Runway's message.
+As with the other providers, a create that failed transiently is retried, which can in rare
+cases start (and bill) a second task; a 429 (the common case) is always safe.
+
+Each model takes only certain lengths (gen4.5: 2-10 whole seconds; Veo: 4, 6 or 8; Kling: 5
+or 10), which :class:`BackendCapabilities` cannot say, so :class:`RunwayBackend` adds that
+check to admission.
+
+Imports: backends.base, backends.hosted.base, domain, errors; httpx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from openreel.backends.base import BackendCapabilities
+from openreel.backends.hosted.base import (
+    HostedBackend,
+    HostedModel,
+    PollPolicy,
+    ProviderAuthError,
+    RemoteJob,
+    RemoteState,
+    TransientProviderError,
+)
+from openreel.domain import VideoRequest
+from openreel.errors import BackendError, InvalidRequestError
+
+__all__ = [
+    "API_VERSION",
+    "DURATIONS",
+    "MODELS",
+    "POLL_INTERVAL_S",
+    "RunwayBackend",
+    "RunwayClient",
+    "build_runway",
+]
+
+API_VERSION = "2024-11-06"
+"""The ``X-Runway-Version`` every call sends (Runway requires it; the SDK's default)."""
+
+POLL_INTERVAL_S = 6.0
+"""Pause between status polls, as Runway's SDK does."""
+
+PROMPT_LIMIT = 1000
+"""Longest ``promptText`` Runway takes, in UTF-16 code units."""
+
+_TRANSIENT = frozenset({408, 429})
+_STATES: Mapping[str, RemoteState] = {
+    "PENDING": "queued",
+    "THROTTLED": "queued",
+    "RUNNING": "running",
+    "SUCCEEDED": "succeeded",
+    "CANCELLED": "cancelled",
+}
+
+
+# ----- the catalogue --------------------------------------------------------------------
+
+_LANDSCAPE_PORTRAIT = ("1280x720", "720x1280")
+_VEO_SIZES = ("1280x720", "720x1280", "1080x1920", "1920x1080")
+
+
+def _caps(max_seconds: float, sizes: tuple[str, ...]) -> BackendCapabilities:
+    sides = [int(side) for size in sizes for side in size.split("x")]
+    return BackendCapabilities(
+        max_seconds=max_seconds,
+        min_side=min(sides),
+        max_side=max(sides),
+        fps_range=(12, 30),
+        sizes=sizes,
+        any_size=False,
+        image_input=False,
+        audio=False,
+        deterministic=False,
+    )
+
+
+MODELS: tuple[HostedModel, ...] = (
+    HostedModel("runway/gen4.5", "gen4.5", _caps(10, _LANDSCAPE_PORTRAIT)),
+    HostedModel("runway/veo3.1", "veo3.1", _caps(8, _VEO_SIZES)),
+    HostedModel("runway/veo3.1_fast", "veo3.1_fast", _caps(8, _VEO_SIZES)),
+    HostedModel("runway/kling2.5_turbo_pro", "kling2.5_turbo_pro", _caps(10, _LANDSCAPE_PORTRAIT)),
+)
+"""Models served through Runway's ``text_to_video``, with their real limits:
+
+- ``runway/gen4.5``: 2-10 whole seconds; ratio 1280:720 or 720:1280 only.
+- ``runway/veo3.1`` and ``runway/veo3.1_fast``: 4, 6 or 8 seconds; 1280:720, 720:1280,
+  1080:1920 or 1920:1080. They take a seed and a negative prompt; audio is turned off (we
+  keep no soundtrack, and it doubles the price).
+- ``runway/kling2.5_turbo_pro``: 5 or 10 seconds. Runway documents no ratios for it, so only
+  the two 720p ones are admitted.
+
+Runway renders at 24 fps; the hosted loop resamples to the requested 12-30 fps.
+"""
+
+DURATIONS: Mapping[str, tuple[int, ...]] = {
+    "runway/gen4.5": tuple(range(2, 11)),
+    "runway/veo3.1": (4, 6, 8),
+    "runway/veo3.1_fast": (4, 6, 8),
+    "runway/kling2.5_turbo_pro": (5, 10),
+}
+"""The whole-second lengths each model accepts (by our model id)."""
+
+_SEEDED = frozenset({"veo3.1", "veo3.1_fast"})
+"""Remote models that document a ``seed`` (and ``negativePrompt`` and ``audio``)."""
+
+_PROMPT_LIMITED = frozenset({"gen4.5", "veo3.1", "veo3.1_fast"})
+"""Remote models documented to take at most :data:`PROMPT_LIMIT` UTF-16 units of prompt."""
+
+
+def ratio(size: str) -> str:
+    """Runway's ratio for our size: ``"1280x720"`` -> ``"1280:720"``."""
+    return size.replace("x", ":", 1)
+
+
+def task_body(model: str, request: VideoRequest) -> dict[str, Any]:
+    """The JSON body ``POST /v1/text_to_video`` gets for ``request`` on remote ``model``."""
+    body: dict[str, Any] = {
+        "model": model,
+        "promptText": request.prompt,
+        "ratio": ratio(request.size),
+        "duration": int(request.seconds),
+    }
+    if model in _SEEDED:
+        if request.seed is not None:
+            body["seed"] = request.seed % (1 << 32)  # Runway takes 0 to 4294967295
+        if request.negative_prompt:
+            body["negativePrompt"] = request.negative_prompt
+        body["audio"] = False
+    return body
+
+
+class RunwayBackend(HostedBackend):
+    """The hosted loop, with admission checking each model's allowed lengths too."""
+
+    def check(self, request: VideoRequest) -> None:
+        """Checks the model's limits, then its lengths and prompt length.
+
+        Raises:
+            InvalidRequestError: Naming ``seconds``, ``size``, ``fps`` or ``prompt``.
+        """
+        super().check(request)
+        allowed = DURATIONS.get(request.model)
+        if allowed is not None and request.seconds not in allowed:
+            if allowed == tuple(range(allowed[0], allowed[-1] + 1)) and len(allowed) > 3:
+                rule = f"must be a whole number from {allowed[0]} to {allowed[-1]}"
+            else:
+                rule = f"must be one of {', '.join(str(s) for s in allowed)}"
+            raise InvalidRequestError.for_value(
+                "seconds", request.seconds, f"{rule} for model {request.model}"
+            )
+        remote = self._model(request.model).remote
+        units = len(request.prompt.encode("utf-16-le")) // 2
+        if remote in _PROMPT_LIMITED and units > PROMPT_LIMIT:
+            raise InvalidRequestError(
+                f"prompt must be at most {PROMPT_LIMIT} UTF-16 code units for model "
+                f"{request.model}; got {units}",
+                param="prompt",
+            )
+
+
+# ----- the client -----------------------------------------------------------------------
+
+
+class RunwayClient:
+    """HTTP client for Runway's developer API.
+
+    Args:
+        api_key: The Runway API secret (kept in this object only; never logged, never sent
+            off Runway's API host).
+        base_url: The API root.
+        timeout_s: Per-request timeout; a slower answer counts as a transient failure.
+        transport: An httpx transport (tests pass a mock); the network by default.
+    """
+
+    provider = "runway"
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = "https://api.dev.runwayml.com",
+        timeout_s: float = 60,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {api_key}", "X-Runway-Version": API_VERSION},
+            timeout=timeout_s,
+            transport=transport,
+            follow_redirects=False,  # a redirect must not carry the key to another host
+        )
+        self._cdn = httpx.Client(timeout=timeout_s, transport=transport, follow_redirects=True)
+
+    def close(self) -> None:
+        """Closes the connection pools."""
+        self._http.close()
+        self._cdn.close()
+
+    def submit(self, model: str, request: VideoRequest) -> str:
+        """Starts a text-to-video task on remote ``model``; returns the task id."""
+        data = self._json(self._send("POST", "/v1/text_to_video", json=task_body(model, request)))
+        task_id = data.get("id")
+        if not isinstance(task_id, str) or not task_id:
+            raise TransientProviderError("runway answered a create without an id")
+        return task_id
+
+    def status(self, job_id: str) -> RemoteJob:
+        """Reads the task's state once."""
+        data = self._json(self._send("GET", f"/v1/tasks/{job_id}"))
+        status = data.get("status")
+        if status == "FAILED":
+            code = str(data.get("failureCode") or "")
+            message = str(data.get("failure") or code or "the task failed")[:500]
+            refused = code.upper().startswith("SAFETY.")
+            return RemoteJob("refused" if refused else "failed", None, message)
+        if not isinstance(status, str) or status not in _STATES:
+            raise TransientProviderError(f"runway reported an unknown status {str(status)[:40]!r}")
+        progress: float | None = None
+        if status == "RUNNING":
+            raw = data.get("progress")
+            if isinstance(raw, int | float) and not isinstance(raw, bool):
+                progress = max(0.0, min(float(raw), 1.0)) * 100.0
+        elif status == "SUCCEEDED":
+            progress = 100.0
+        return RemoteJob(_STATES[status], progress, None, POLL_INTERVAL_S)
+
+    def download(self, job_id: str, target: Path) -> None:
+        """Fetches the task's first output from Runway's CDN, without our credentials."""
+        data = self._json(self._send("GET", f"/v1/tasks/{job_id}"))
+        if data.get("status") != "SUCCEEDED":
+            raise BackendError(
+                f"runway task {job_id} has no video (status {str(data.get('status'))[:40]!r})",
+                code="backend_error",
+            )
+        output = data.get("output")
+        url = output[0] if isinstance(output, list) and output else None
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise BackendError("runway's task has no output URL", code="backend_error")
+        try:
+            with self._cdn.stream("GET", url) as response:
+                status = response.status_code
+                if status in (403, 404, 410):
+                    raise BackendError(
+                        f"runway's output URL expired before it was fetched (HTTP {status})",
+                        code="backend_error",
+                    )
+                if status in _TRANSIENT or status >= 500:
+                    raise TransientProviderError(
+                        f"runway's CDN answered HTTP {status}",
+                        retry_after_s=_retry_after(response),
+                    )
+                if status >= 400:
+                    raise BackendError(
+                        f"runway's CDN refused the download (HTTP {status})", code="backend_error"
+                    )
+                with target.open("wb") as out:
+                    for chunk in response.iter_bytes(1 << 20):
+                        out.write(chunk)
+        except httpx.TimeoutException:
+            raise TransientProviderError("runway's CDN did not answer in time") from None
+        except httpx.TransportError as exc:
+            raise TransientProviderError(
+                f"runway's CDN unreachable: {type(exc).__name__}"
+            ) from None
+
+    def cancel(self, job_id: str) -> None:
+        """Cancels the task (``DELETE``); one Runway no longer knows is left alone."""
+        try:
+            self._send("DELETE", f"/v1/tasks/{job_id}")
+        except BackendError as exc:
+            if "HTTP 404" not in exc.message:
+                raise
+
+    # ----- plumbing --------------------------------------------------------------------
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise TransientProviderError("runway did not answer in time") from None
+        except httpx.TransportError as exc:
+            raise TransientProviderError(f"runway unreachable: {type(exc).__name__}") from None
+        _raise_for(response)
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            raise TransientProviderError("runway answered with malformed JSON") from None
+        if not isinstance(data, dict):
+            raise TransientProviderError("runway answered with JSON that is not an object")
+        return data
+
+
+def build_runway(
+    api_key: str,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    base_url: str = "https://api.dev.runwayml.com",
+    **backend_kwargs: Any,
+) -> HostedBackend:
+    """The Runway backend serving :data:`MODELS` (a :class:`RunwayBackend`).
+
+    Args:
+        api_key: The Runway API secret.
+        transport: An httpx transport (tests); the network by default.
+        base_url: The API root.
+        **backend_kwargs: Passed to :class:`HostedBackend` (``policy``, ``sleep``, ``clock``);
+            the policy defaults to polling every :data:`POLL_INTERVAL_S`.
+    """
+    backend_kwargs.setdefault("policy", PollPolicy(interval_s=POLL_INTERVAL_S))
+    client = RunwayClient(api_key, base_url=base_url, transport=transport)
+    return RunwayBackend("runway", client, MODELS, **backend_kwargs)
+
+
+# ----- helpers --------------------------------------------------------------------------
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds from ``Retry-After-Ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    millis = response.headers.get("retry-after-ms", "").strip()
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000.0)
+        except ValueError:
+            pass
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+        date = parsedate_to_datetime(response.headers.get("date", value))
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - date).total_seconds())
+
+
+def _message(body: object) -> str:
+    """Runway's error text: ``{"error": "..."}``, perhaps with ``issues``, or a nested shape."""
+    if isinstance(body, str):
+        return body
+    if not isinstance(body, dict):
+        return ""
+    parts: list[str] = []
+    error = body.get("error")
+    if isinstance(error, dict):
+        error = error.get("message") or error.get("error")
+    if isinstance(error, str) and error:
+        parts.append(error)
+    elif isinstance(body.get("message"), str):
+        parts.append(body["message"])
+    issues = body.get("issues")
+    if isinstance(issues, list):
+        for issue in issues[:5]:
+            if isinstance(issue, dict) and isinstance(issue.get("message"), str):
+                path = issue.get("path")
+                where = ".".join(str(p) for p in path) if isinstance(path, list) else ""
+                parts.append(f"{where}: {issue['message']}" if where else issue["message"])
+    return "; ".join(parts)
+
+
+def _raise_for(response: httpx.Response) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    if status in (401, 403):
+        raise ProviderAuthError(f"runway answered HTTP {status}")
+    if status in _TRANSIENT or status >= 500:
+        raise TransientProviderError(
+            f"runway answered HTTP {status}", retry_after_s=_retry_after(response)
+        )
+    try:
+        body: object = response.json()
+    except ValueError:
+        body = None
+    message = (_message(body) or f"HTTP {status}")[:500]
+    raise BackendError(
+        f"runway rejected the request (HTTP {status}): {message}", code="backend_error"
+    )

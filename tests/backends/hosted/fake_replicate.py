@@ -1,0 +1,168 @@
+"""A fake Replicate API (and delivery CDN) for tests: an httpx transport with scripted behaviour.
+
+It speaks the predictions wire format the Replicate client uses (create by ``owner/name``,
+get with status, cumulative ``logs`` carrying a progress bar, ``output`` as a URL or a list,
+cancel) and serves the output from a separate CDN host that answers 401 to any request
+carrying an Authorization header. It can be told to refuse (NSFW), fail, throttle with
+Retry-After, burst 5xx, time out, send malformed JSON, let the output URL expire, reject the
+token, or never finish.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import httpx
+
+from .fake_upstream import make_mp4
+
+KEY = "r8_fake_secret_token_0123456789abcdef"
+API = "api.replicate.com"
+CDN = "replicate.delivery"
+
+
+@dataclass
+class Prediction:
+    id: str
+    model: str
+    body: dict[str, object]
+    polls: int = 0
+    logs: str = ""
+    cancelled: bool = False
+
+
+@dataclass
+class FakeReplicate:
+    """Scripted Replicate. The first poll answers ``starting``; then one ``processing`` poll
+    per entry of ``progress``, each appending a progress-bar line with that percentage to the
+    logs (None appends a line without one); then ``succeeded`` unless told otherwise."""
+
+    progress: list[int | None] = field(default_factory=lambda: [10, 50, 90])
+    output_list: bool = False
+    refuse_later: bool = False
+    fail_later: bool = False
+    throttle_first: int = 0
+    retry_after: str = "3"
+    server_errors: int = 0
+    timeouts: int = 0
+    malformed: int = 0
+    url_expired: bool = False
+    wrong_key: bool = False
+    never_finish: bool = False
+    video: bytes = field(default_factory=make_mp4)
+    predictions: dict[str, Prediction] = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)
+    auth_headers: list[str] = field(default_factory=list)
+    cdn_auth: list[str] = field(default_factory=list)
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == CDN:
+            return self._cdn(request)
+        path = request.url.path
+        self.requests.append(f"{request.method} {path}")
+        self.auth_headers.append(request.headers.get("authorization", ""))
+        if request.headers.get("authorization") != f"Bearer {KEY}" or self.wrong_key:
+            return _problem(401, "Unauthenticated", "You did not pass a valid authentication token")
+        if self.timeouts > 0:
+            self.timeouts -= 1
+            raise httpx.ReadTimeout("timed out", request=request)
+        if self.throttle_first > 0:
+            self.throttle_first -= 1
+            return _problem(
+                429,
+                "Too Many Requests",
+                "Request was throttled.",
+                {"retry-after": self.retry_after},
+            )
+        if self.server_errors > 0:
+            self.server_errors -= 1
+            return _problem(502, "Bad Gateway", "upstream connect error")
+        if self.malformed > 0:
+            self.malformed -= 1
+            return httpx.Response(
+                200, content=b"{not json", headers={"content-type": "application/json"}
+            )
+        parts = path.strip("/").split("/")
+        if request.method == "POST" and len(parts) == 5 and parts[:2] == ["v1", "models"]:
+            return self._create(request, f"{parts[2]}/{parts[3]}")
+        if len(parts) >= 3 and parts[:2] == ["v1", "predictions"]:
+            prediction = self.predictions.get(parts[2])
+            if prediction is None:
+                return _problem(404, "Not found", "The requested resource could not be found.")
+            if request.method == "POST" and parts[3:] == ["cancel"]:
+                prediction.cancelled = True
+                return httpx.Response(200, json=self._view(prediction, "canceled"))
+            if request.method == "GET" and len(parts) == 3:
+                return self._get(prediction)
+        return _problem(405, "Method not allowed", "Method not allowed")
+
+    def _create(self, request: httpx.Request, model: str) -> httpx.Response:
+        body = json.loads(request.content)
+        prediction = Prediction(f"pred{len(self.predictions) + 1:04d}", model, body)
+        self.predictions[prediction.id] = prediction
+        return httpx.Response(201, json=self._view(prediction, "starting"))
+
+    def _get(self, p: Prediction) -> httpx.Response:
+        p.polls += 1
+        if p.cancelled:
+            return httpx.Response(200, json=self._view(p, "canceled"))
+        if p.polls == 1:
+            return httpx.Response(200, json=self._view(p, "starting"))
+        step = p.polls - 1
+        if step <= len(self.progress) or self.never_finish:
+            pct = self.progress[min(step, len(self.progress)) - 1] if self.progress else None
+            if pct is None:
+                p.logs += "Loading pipeline components...\n"
+            else:
+                p.logs += f"{pct:3d}%|{'#' * (pct // 10):<10}| {pct * 30 // 100}/30 [00:03<00:09]\n"
+            return httpx.Response(200, json=self._view(p, "processing"))
+        if self.refuse_later:
+            view = self._view(p, "failed")
+            view["error"] = (
+                "NSFW content detected. Try running it again, or try a different prompt."
+            )
+            return httpx.Response(200, json=view)
+        if self.fail_later:
+            view = self._view(p, "failed")
+            view["error"] = "CUDA error: an illegal memory access was encountered"
+            return httpx.Response(200, json=view)
+        view = self._view(p, "succeeded")
+        url = f"https://{CDN}/xezq/{p.id}/output.mp4"
+        view["output"] = [url] if self.output_list else url
+        return httpx.Response(200, json=view)
+
+    @staticmethod
+    def _view(p: Prediction, status: str) -> dict[str, object]:
+        base = f"https://{API}/v1/predictions/{p.id}"
+        return {
+            "id": p.id,
+            "model": p.model,
+            "version": "hidden",
+            "input": p.body.get("input"),
+            "logs": p.logs,
+            "output": None,
+            "error": None,
+            "status": status,
+            "urls": {"get": base, "cancel": f"{base}/cancel"},
+        }
+
+    def _cdn(self, request: httpx.Request) -> httpx.Response:
+        self.cdn_auth.append(request.headers.get("authorization", ""))
+        if "authorization" in request.headers:
+            return httpx.Response(401, text="unexpected credentials")
+        if self.url_expired:
+            return httpx.Response(404, text="Not Found")
+        return httpx.Response(200, content=self.video, headers={"content-type": "video/mp4"})
+
+
+def _problem(
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    body = {"title": title, "detail": detail, "status": status}
+    return httpx.Response(
+        status, json=body, headers={"content-type": "application/problem+json", **(headers or {})}
+    )

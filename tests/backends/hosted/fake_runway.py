@@ -1,0 +1,204 @@
+"""A fake Runway developer API for tests: an httpx transport with scripted behaviour.
+
+It implements the wire format the Runway client speaks (reference/providers.md, section 3):
+``POST /v1/text_to_video`` with a camelCase body checked field by field, ``GET /v1/tasks/{id}``
+going PENDING / THROTTLED / RUNNING (progress 0-1) / SUCCEEDED with an output URL on a
+separate CDN host, ``DELETE /v1/tasks/{id}``, and the required ``X-Runway-Version`` header
+(400 without it). The CDN serves a small MP4 and answers 401 to any request that carries an
+``Authorization`` header, so a client leaking its key there fails loudly.
+
+It can be told to misbehave: refuse on safety grounds (``SAFETY.INPUT.TEXT``), fail otherwise,
+throttle, answer 429 with Retry-After, burst 5xx, time out, send malformed JSON, let the
+output URL expire, or reject the key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import httpx
+
+from .fake_upstream import make_mp4
+
+KEY = "key_runway_fake_secret_0123456789abcdef"
+API_HOST = "api.runway.test"
+CDN_HOST = "cdn.runway.test"
+VERSION = "2024-11-06"
+
+RATIOS: dict[str, tuple[str, ...]] = {
+    "gen4.5": ("1280:720", "720:1280"),
+    "veo3.1": ("1280:720", "720:1280", "1080:1920", "1920:1080"),
+    "veo3.1_fast": ("1280:720", "720:1280", "1080:1920", "1920:1080"),
+    "kling2.5_turbo_pro": ("1280:720", "720:1280", "960:960"),
+}
+DURATIONS: dict[str, tuple[int, ...]] = {
+    "gen4.5": tuple(range(2, 11)),
+    "veo3.1": (4, 6, 8),
+    "veo3.1_fast": (4, 6, 8),
+    "kling2.5_turbo_pro": (5, 10),
+}
+ALLOWED_KEYS = frozenset(
+    {"model", "promptText", "ratio", "duration", "seed", "negativePrompt", "audio"}
+)
+
+
+@dataclass
+class Task:
+    id: str
+    body: dict[str, object]
+    polls: int = 0
+    cancelled: bool = False
+
+
+@dataclass
+class FakeRunway:
+    """Scripted Runway. A task is PENDING for ``pending_polls`` polls, then THROTTLED for
+    ``throttled_polls``, then RUNNING through ``progress`` (floats 0-1), then finishes on the
+    next poll (SUCCEEDED, or FAILED when ``refuse`` or ``fail`` is set)."""
+
+    progress: list[float] = field(default_factory=lambda: [0.0, 0.4, 0.8])
+    pending_polls: int = 0
+    throttled_polls: int = 0
+    refuse: bool = False
+    fail: bool = False
+    throttle_first: int = 0
+    retry_after: str = "3"
+    server_errors: int = 0
+    timeouts: int = 0
+    malformed: int = 0
+    output_expired: bool = False
+    wrong_key: bool = False
+    never_finish: bool = False
+    video: bytes = field(default_factory=make_mp4)
+    tasks: dict[str, Task] = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    cdn_requests: list[dict[str, str]] = field(default_factory=list)
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == CDN_HOST:
+            return self._cdn(request)
+        path = request.url.path
+        self.requests.append(f"{request.method} {path}")
+        self.headers.append(dict(request.headers))
+        if request.url.host != API_HOST:
+            return _error(404, f"unknown host {request.url.host}")
+        if request.headers.get("authorization") != f"Bearer {KEY}" or self.wrong_key:
+            return _error(401, "Invalid API key")
+        if request.headers.get("x-runway-version") != VERSION:
+            return _error(400, "You must provide a valid X-Runway-Version header")
+        if self.timeouts > 0:
+            self.timeouts -= 1
+            raise httpx.ReadTimeout("timed out", request=request)
+        if self.throttle_first > 0:
+            self.throttle_first -= 1
+            return _error(
+                429, "You have exceeded the rate limit", {"retry-after": self.retry_after}
+            )
+        if self.server_errors > 0:
+            self.server_errors -= 1
+            return _error((502, 503, 504)[self.server_errors % 3], "upstream unavailable")
+        if self.malformed > 0:
+            self.malformed -= 1
+            return httpx.Response(
+                200, content=b"{not json", headers={"content-type": "application/json"}
+            )
+        if request.method == "POST" and path == "/v1/text_to_video":
+            return self._create(request)
+        parts = path.split("/")
+        if len(parts) != 4 or parts[:3] != ["", "v1", "tasks"]:
+            return _error(404, "Not found")
+        task = self.tasks.get(parts[3])
+        if task is None:
+            return _error(404, "Task not found")
+        if request.method == "DELETE":
+            task.cancelled = True
+            return httpx.Response(204)
+        if request.method == "GET":
+            return httpx.Response(200, json=self._poll(task))
+        return _error(405, "Method not allowed")
+
+    # ----- the API ---------------------------------------------------------------------
+
+    def _create(self, request: httpx.Request) -> httpx.Response:
+        try:
+            body = json.loads(request.content)
+        except ValueError:
+            return _error(400, "Body is not JSON")
+        if not isinstance(body, dict):
+            return _error(400, "Body must be an object")
+        issues: list[dict[str, object]] = []
+        for key in body:
+            if key not in ALLOWED_KEYS:
+                issues.append({"path": [key], "message": "Unrecognized key"})
+        model = body.get("model")
+        prompt = body.get("promptText")
+        if model not in RATIOS:
+            issues.append({"path": ["model"], "message": "Invalid model"})
+        if not isinstance(prompt, str) or not prompt.strip():
+            issues.append({"path": ["promptText"], "message": "Required"})
+        if isinstance(model, str) and model in RATIOS:
+            if body.get("ratio") not in RATIOS[model]:
+                issues.append({"path": ["ratio"], "message": "Invalid enum value"})
+            duration = body.get("duration")
+            if isinstance(duration, bool) or duration not in DURATIONS[model]:
+                issues.append({"path": ["duration"], "message": "Invalid duration"})
+        seed = body.get("seed")
+        if "seed" in body and (
+            isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 1 << 32
+        ):
+            issues.append({"path": ["seed"], "message": "Invalid seed"})
+        if issues:
+            return httpx.Response(
+                400, json={"error": "Validation of body failed", "issues": issues}
+            )
+        task = Task(f"task-{len(self.tasks) + 1:04d}", body)
+        self.tasks[task.id] = task
+        return httpx.Response(200, json={"id": task.id})
+
+    def _poll(self, task: Task) -> dict[str, object]:
+        base: dict[str, object] = {"id": task.id, "createdAt": "2026-01-01T00:00:00.000Z"}
+        if task.cancelled:
+            return base | {"status": "CANCELLED"}
+        task.polls += 1
+        step = task.polls
+        if step <= self.pending_polls:
+            return base | {"status": "PENDING"}
+        step -= self.pending_polls
+        if step <= self.throttled_polls:
+            return base | {"status": "THROTTLED"}
+        step -= self.throttled_polls
+        if step <= len(self.progress) or self.never_finish:
+            value = self.progress[min(step, len(self.progress)) - 1]
+            return base | {"status": "RUNNING", "progress": value}
+        if self.refuse:
+            return base | {
+                "status": "FAILED",
+                "failure": "Your prompt may violate our content policy: real person",
+                "failureCode": "SAFETY.INPUT.TEXT",
+            }
+        if self.fail:
+            return base | {
+                "status": "FAILED",
+                "failure": "An unexpected error occurred while generating",
+                "failureCode": "INTERNAL",
+            }
+        return base | {"status": "SUCCEEDED", "output": [f"https://{CDN_HOST}/{task.id}.mp4"]}
+
+    # ----- the CDN ---------------------------------------------------------------------
+
+    def _cdn(self, request: httpx.Request) -> httpx.Response:
+        self.cdn_requests.append(dict(request.headers))
+        if "authorization" in request.headers:
+            return httpx.Response(401, text="credentials are not accepted here")
+        if self.output_expired:
+            return httpx.Response(404, text="NoSuchKey")
+        return httpx.Response(200, content=self.video, headers={"content-type": "video/mp4"})
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.Response(status, json={"error": message}, headers=headers)

@@ -1,0 +1,289 @@
+"""The Runway client and backend, against a scripted fake Runway API and CDN."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from openreel.backends.hosted.base import HostedBackend, PollPolicy
+from openreel.backends.hosted.runway import (
+    MODELS,
+    RunwayBackend,
+    RunwayClient,
+    build_runway,
+)
+from openreel.domain import VideoRequest
+from openreel.errors import (
+    BackendError,
+    BackendUnavailableError,
+    CancelledError,
+    InvalidRequestError,
+    ModerationBlockedError,
+)
+
+from .fake_runway import API_HOST, CDN_HOST, KEY, VERSION, FakeRunway
+
+
+class FakeTime:
+    """A clock that only moves when the backend sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def _backend(fake: FakeRunway, time: FakeTime, policy: PollPolicy | None = None) -> HostedBackend:
+    return build_runway(
+        KEY,
+        transport=fake.transport(),
+        base_url=f"https://{API_HOST}",
+        policy=policy or PollPolicy(interval_s=2.0, retries=3, deadline_s=600),
+        sleep=time.sleep,
+        clock=time.clock,
+    )
+
+
+def _request(**kw: object) -> VideoRequest:
+    args: dict[str, object] = {
+        "prompt": "a lighthouse at dusk",
+        "model": "runway/gen4.5",
+        "seconds": 2.0,
+        "width": 1280,
+        "height": 720,
+        "fps": 24,
+        "seed": 3,
+    }
+    return VideoRequest(**(args | kw))  # type: ignore[arg-type]
+
+
+def _run(
+    backend: HostedBackend,
+    request: VideoRequest,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> tuple[list[np.ndarray], list[int]]:
+    seen: list[int] = []
+    frames = list(backend.generate(request, lambda done, _total: seen.append(done), cancelled))
+    return frames, seen
+
+
+def test_runway_success_fits_frames_to_the_request_and_progress_only_rises() -> None:
+    fake, time = FakeRunway(progress=[0.1, 0.6, 0.3, 0.9]), FakeTime()
+    request = _request()
+    frames, seen = _run(_backend(fake, time), request)
+    assert len(frames) == request.frame_count == 48
+    assert all(f.shape == (720, 1280, 3) and f.dtype == np.uint8 for f in frames)
+    assert seen == sorted(seen)  # Runway's 0.6 -> 0.3 never shows as going back
+    assert seen[-1] == 48
+    assert max(s for s in seen if s < 48 * 0.9) >= int(48 * 0.9 * 0.6)  # 0-1 read as 0-100
+    # Runway's 6 s pace, not our 2 s default.
+    assert time.sleeps
+    assert set(time.sleeps) == {1.0}  # waits are sliced into cancel checks of 1 s...
+    assert time.now == pytest.approx(6.0 * 4)  # ...adding up to 6 s after each of 4 polls
+    # The source is 12 fps, ours 24: each source frame is shown twice, in order (its red
+    # channel rises by 20 a frame and wraps after 12 frames, one second).
+    reds = [int(f[360, 640, 0]) for f in frames[:24]]
+    assert reds == sorted(reds)
+    assert reds[0] == reds[1]
+    assert reds[0] != reds[-1]
+
+
+def test_runway_sends_the_exact_camelcase_body_and_the_version_header() -> None:
+    fake, time = FakeRunway(), FakeTime()
+    request = _request(
+        model="runway/veo3.1",
+        seconds=4.0,
+        width=720,
+        height=1280,
+        seed=123,
+        negative_prompt="blurry",
+    )
+    _run(_backend(fake, time), request)
+    assert fake.tasks["task-0001"].body == {
+        "model": "veo3.1",
+        "promptText": "a lighthouse at dusk",
+        "ratio": "720:1280",
+        "duration": 4,
+        "seed": 123,
+        "negativePrompt": "blurry",
+        "audio": False,
+    }
+    assert fake.requests[0] == "POST /v1/text_to_video"
+    assert all(h["x-runway-version"] == VERSION for h in fake.headers)
+    assert all(h["authorization"] == f"Bearer {KEY}" for h in fake.headers)
+
+
+def test_runway_gen45_body_has_no_seed_and_whole_seconds() -> None:
+    fake = FakeRunway()
+    _run(_backend(fake, FakeTime()), _request(seconds=5.0, seed=9))
+    assert fake.tasks["task-0001"].body == {
+        "model": "gen4.5",
+        "promptText": "a lighthouse at dusk",
+        "ratio": "1280:720",
+        "duration": 5,
+    }
+
+
+def test_runway_statuses_map_to_remote_jobs() -> None:
+    fake = FakeRunway(pending_polls=1, throttled_polls=1, progress=[0.25])
+    client = RunwayClient(KEY, base_url=f"https://{API_HOST}", transport=fake.transport())
+    task = client.submit("gen4.5", _request())
+    jobs = [client.status(task) for _ in range(4)]
+    assert [j.state for j in jobs] == ["queued", "queued", "running", "succeeded"]
+    assert jobs[2].progress == pytest.approx(25.0)
+    assert all(j.poll_after_s == 6.0 for j in jobs)
+    client.cancel(task)
+    assert client.status(task).state == "cancelled"
+    client.close()
+
+
+def test_runway_throttled_then_running_succeeds() -> None:
+    fake, time = FakeRunway(throttled_polls=3), FakeTime()
+    frames, seen = _run(_backend(fake, time), _request())
+    assert len(frames) == 48
+    assert seen == sorted(seen)
+    # Three THROTTLED, three RUNNING, SUCCEEDED, then the download reads the task once more.
+    assert fake.tasks["task-0001"].polls == 3 + 3 + 1 + 1
+
+
+def test_runway_safety_failure_is_moderation_blocked_with_the_reason() -> None:
+    with pytest.raises(ModerationBlockedError, match="real person") as info:
+        _run(_backend(FakeRunway(refuse=True), FakeTime()), _request())
+    assert info.value.category == "provider"
+    assert info.value.check == "runway"
+
+
+def test_runway_other_failure_is_a_backend_error_naming_the_cause() -> None:
+    with pytest.raises(BackendError, match="unexpected error occurred") as info:
+        _run(_backend(FakeRunway(fail=True), FakeTime()), _request())
+    assert not isinstance(info.value, ModerationBlockedError)
+
+
+def test_runway_429_waits_for_retry_after_then_succeeds() -> None:
+    fake, time = FakeRunway(throttle_first=2, retry_after="7"), FakeTime()
+    frames, _ = _run(_backend(fake, time), _request())
+    assert len(frames) == 48
+    assert time.now >= 14 + 6 * 3  # two waits of Retry-After (7 s), then three 6 s polls
+    assert fake.requests[:3] == ["POST /v1/text_to_video"] * 3
+
+
+def test_runway_5xx_timeouts_and_bad_json_are_retried_up_to_the_limit() -> None:
+    frames, _ = _run(
+        _backend(FakeRunway(server_errors=1, timeouts=1, malformed=1), FakeTime()), _request()
+    )
+    assert len(frames) == 48
+    with pytest.raises(BackendError, match="kept failing") as info:
+        _run(_backend(FakeRunway(server_errors=10), FakeTime()), _request())
+    assert info.value.code == "backend_unavailable"
+    with pytest.raises(BackendError, match="kept failing"):
+        _run(_backend(FakeRunway(timeouts=10), FakeTime()), _request())
+
+
+def test_runway_expired_output_url_says_so() -> None:
+    fake = FakeRunway(output_expired=True)
+    with pytest.raises(BackendError, match="expired") as info:
+        _run(_backend(fake, FakeTime()), _request())
+    assert CDN_HOST not in info.value.message  # the (signed) URL stays out of errors
+    assert fake.cdn_requests
+
+
+def test_runway_key_never_reaches_the_cdn_nor_errors_nor_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake = FakeRunway(server_errors=1, throttle_first=1)
+    with caplog.at_level(logging.DEBUG):
+        frames, _ = _run(_backend(fake, FakeTime()), _request())
+    assert len(frames) == 48
+    assert fake.cdn_requests
+    assert all("authorization" not in h for h in fake.cdn_requests)
+    assert all(KEY not in v for h in fake.cdn_requests for v in h.values())
+    assert KEY not in caplog.text
+
+    with caplog.at_level(logging.DEBUG), pytest.raises(BackendUnavailableError) as info:
+        _run(_backend(FakeRunway(wrong_key=True), FakeTime()), _request())
+    assert "unavailable" in info.value.message
+    assert "credentials" in caplog.text
+    assert KEY not in info.value.message
+    assert KEY not in caplog.text
+
+
+def test_runway_bad_request_is_a_backend_error_with_runways_message() -> None:
+    # 9 s is not a Veo length; admission would reject it, but generate() is called directly.
+    with pytest.raises(BackendError, match="duration: Invalid duration") as info:
+        _run(_backend(FakeRunway(), FakeTime()), _request(model="runway/veo3.1", seconds=9.0))
+    assert info.value.code == "backend_error"
+
+
+def test_runway_cancel_while_waiting_deletes_the_task() -> None:
+    fake, time = FakeRunway(never_finish=True), FakeTime()
+    with pytest.raises(CancelledError):
+        _run(_backend(fake, time), _request(), cancelled=lambda: time.now >= 10)
+    assert fake.tasks["task-0001"].cancelled
+    assert "DELETE /v1/tasks/task-0001" in fake.requests
+
+
+def test_runway_deadline_cancels_the_remote_task() -> None:
+    fake, time = FakeRunway(never_finish=True), FakeTime()
+    policy = PollPolicy(interval_s=2.0, retries=3, deadline_s=30)
+    with pytest.raises(BackendError, match="did not finish within 30 s") as info:
+        _run(_backend(fake, time, policy), _request())
+    assert info.value.code == "backend_timeout"
+    assert fake.tasks["task-0001"].cancelled
+
+
+def test_runway_catalogue_and_limits() -> None:
+    backend = _backend(FakeRunway(), FakeTime())
+    assert isinstance(backend, RunwayBackend)
+    assert backend.models == (
+        "runway/gen4.5",
+        "runway/veo3.1",
+        "runway/veo3.1_fast",
+        "runway/kling2.5_turbo_pro",
+    )
+    assert all(not m.capabilities.deterministic for m in MODELS)
+    assert all(not m.capabilities.image_input for m in MODELS)
+    assert backend.describe(_request()) == {"provider": "runway", "remote_model": "gen4.5"}
+
+    for ok in (
+        _request(seconds=2.0),
+        _request(seconds=10.0, width=720, height=1280),
+        _request(model="runway/veo3.1", seconds=8.0, width=1920, height=1080),
+        _request(model="runway/veo3.1_fast", seconds=6.0, width=1080, height=1920),
+        _request(model="runway/kling2.5_turbo_pro", seconds=10.0),
+    ):
+        backend.check(ok)
+
+    with pytest.raises(InvalidRequestError) as info:
+        backend.check(_request(model="runway/veo3.1", seconds=7.0))
+    assert info.value.param == "seconds"
+    assert "must be one of 4, 6, 8 for model runway/veo3.1" in info.value.message
+
+    with pytest.raises(InvalidRequestError) as info:
+        backend.check(_request(width=1920, height=1080))
+    assert info.value.param == "size"
+    assert "runway/gen4.5" in info.value.message
+
+    with pytest.raises(InvalidRequestError, match="whole number from 2 to 10") as info:
+        backend.check(_request(seconds=2.5))
+    assert info.value.param == "seconds"
+
+    with pytest.raises(InvalidRequestError, match="one of 5, 10") as info:
+        backend.check(_request(model="runway/kling2.5_turbo_pro", seconds=6.0))
+    assert info.value.param == "seconds"
+
+    with pytest.raises(InvalidRequestError) as info:
+        backend.check(_request(seconds=12.0))
+    assert info.value.param == "seconds"
+
+    with pytest.raises(InvalidRequestError) as info:
+        backend.check(_request(prompt="x" * 1001))
+    assert info.value.param == "prompt"

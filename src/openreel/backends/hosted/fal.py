@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,6 +42,7 @@ from openreel.backends.hosted.base import (
     RemoteJob,
     TransientProviderError,
 )
+from openreel.backends.hosted.http import fetch_cdn, json_object, retry_after, send
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError
 
@@ -222,7 +222,7 @@ class FalClient:
         url = video.get("url") if isinstance(video, dict) else None
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise BackendError("fal's result has no video URL", code="backend_error")
-        _fetch(self._cdn, url, target, "fal")
+        fetch_cdn(self._cdn, url, target, "fal")
 
     def cancel(self, job_id: str) -> None:
         """Asks the queue to drop the request (fal answers 400 for one already finished)."""
@@ -243,24 +243,11 @@ class FalClient:
         return urls[kind]
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = self._http.request(method, url, **kwargs)
-        except httpx.TimeoutException:
-            raise TransientProviderError("fal did not answer in time") from None
-        except httpx.TransportError as exc:
-            raise TransientProviderError(f"fal unreachable: {type(exc).__name__}") from None
-        _raise_for(response, "fal")
-        return response
+        return send(self._http, "fal", method, url, lambda r: _raise_for(r, "fal"), **kwargs)
 
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
-        try:
-            data = response.json()
-        except ValueError:
-            raise TransientProviderError("fal answered with malformed JSON") from None
-        if not isinstance(data, dict):
-            raise TransientProviderError("fal answered with JSON that is not an object")
-        return data
+        return json_object(response, "fal")
 
 
 def build_fal(
@@ -306,22 +293,6 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-        date = parsedate_to_datetime(response.headers.get("date", value))
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - date).total_seconds())
-
-
 def _raise_for(response: httpx.Response, provider: str) -> None:
     status = response.status_code
     if status < 400:
@@ -330,7 +301,7 @@ def _raise_for(response: httpx.Response, provider: str) -> None:
         raise ProviderAuthError(f"{provider} answered HTTP {status}")
     if status in _TRANSIENT:
         raise TransientProviderError(
-            f"{provider} answered HTTP {status}", retry_after_s=_retry_after(response)
+            f"{provider} answered HTTP {status}", retry_after_s=retry_after(response)
         )
     try:
         body = response.json()
@@ -348,33 +319,3 @@ def _raise_for(response: httpx.Response, provider: str) -> None:
     raise BackendError(
         f"{provider} rejected the request (HTTP {status}): {message}", code="backend_error"
     )
-
-
-def _fetch(cdn: httpx.Client, url: str, target: Path, provider: str) -> None:
-    """Streams ``url`` (a third-party CDN: ``cdn`` carries no credentials) to ``target``."""
-    try:
-        with cdn.stream("GET", url) as response:
-            status = response.status_code
-            if status in (403, 404, 410):
-                raise BackendError(
-                    f"{provider}'s result URL expired before it was fetched (HTTP {status})",
-                    code="backend_error",
-                )
-            if status == 429 or status >= 500:
-                raise TransientProviderError(
-                    f"{provider}'s CDN answered HTTP {status}",
-                    retry_after_s=_retry_after(response),
-                )
-            if status >= 400:
-                raise BackendError(
-                    f"{provider}'s CDN refused the download (HTTP {status})", code="backend_error"
-                )
-            with target.open("wb") as out:
-                for chunk in response.iter_bytes(1 << 20):
-                    out.write(chunk)
-    except httpx.TimeoutException:
-        raise TransientProviderError(f"{provider}'s CDN did not answer in time") from None
-    except httpx.TransportError as exc:
-        raise TransientProviderError(
-            f"{provider}'s CDN unreachable: {type(exc).__name__}"
-        ) from None

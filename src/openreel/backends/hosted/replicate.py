@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ from openreel.backends.hosted.base import (
     RemoteJob,
     TransientProviderError,
 )
+from openreel.backends.hosted.http import fetch_cdn, json_object, retry_after, send
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError
 
@@ -221,7 +221,7 @@ class ReplicateClient:
         url = output[0] if isinstance(output, list) and output else output
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise BackendError("replicate's prediction has no output URL", code="backend_error")
-        _fetch(self._cdn, url, target)
+        fetch_cdn(self._cdn, url, target, "replicate")
 
     def cancel(self, job_id: str) -> None:
         """Cancels the prediction."""
@@ -230,24 +230,11 @@ class ReplicateClient:
     # ----- plumbing --------------------------------------------------------------------
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = self._http.request(method, url, **kwargs)
-        except httpx.TimeoutException:
-            raise TransientProviderError("replicate did not answer in time") from None
-        except httpx.TransportError as exc:
-            raise TransientProviderError(f"replicate unreachable: {type(exc).__name__}") from None
-        _raise_for(response)
-        return response
+        return send(self._http, "replicate", method, url, _raise_for, **kwargs)
 
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
-        try:
-            data = response.json()
-        except ValueError:
-            raise TransientProviderError("replicate answered with malformed JSON") from None
-        if not isinstance(data, dict):
-            raise TransientProviderError("replicate answered with JSON that is not an object")
-        return data
+        return json_object(response, "replicate")
 
 
 def build_replicate(
@@ -279,22 +266,6 @@ def _progress(logs: object) -> float | None:
     return max(0.0, min(float(found[-1]), 100.0))
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-        date = parsedate_to_datetime(response.headers.get("date", value))
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - date).total_seconds())
-
-
 def _raise_for(response: httpx.Response) -> None:
     status = response.status_code
     if status < 400:
@@ -303,7 +274,7 @@ def _raise_for(response: httpx.Response) -> None:
         raise ProviderAuthError(f"replicate answered HTTP {status}")
     if status in (408, 409, 429) or status >= 500:
         raise TransientProviderError(
-            f"replicate answered HTTP {status}", retry_after_s=_retry_after(response)
+            f"replicate answered HTTP {status}", retry_after_s=retry_after(response)
         )
     try:
         body = response.json()
@@ -319,31 +290,3 @@ def _raise_for(response: httpx.Response) -> None:
     raise BackendError(
         f"replicate rejected the request (HTTP {status}): {message}", code="backend_error"
     )
-
-
-def _fetch(cdn: httpx.Client, url: str, target: Path) -> None:
-    """Streams ``url`` (the delivery CDN: ``cdn`` carries no credentials) to ``target``."""
-    try:
-        with cdn.stream("GET", url) as response:
-            status = response.status_code
-            if status in (403, 404, 410):
-                raise BackendError(
-                    f"replicate's output URL expired before it was fetched (HTTP {status})",
-                    code="backend_error",
-                )
-            if status == 429 or status >= 500:
-                raise TransientProviderError(
-                    f"replicate's CDN answered HTTP {status}",
-                    retry_after_s=_retry_after(response),
-                )
-            if status >= 400:
-                raise BackendError(
-                    f"replicate's CDN refused the download (HTTP {status})", code="backend_error"
-                )
-            with target.open("wb") as out:
-                for chunk in response.iter_bytes(1 << 20):
-                    out.write(chunk)
-    except httpx.TimeoutException:
-        raise TransientProviderError("replicate's CDN did not answer in time") from None
-    except httpx.TransportError as exc:
-        raise TransientProviderError(f"replicate's CDN unreachable: {type(exc).__name__}") from None

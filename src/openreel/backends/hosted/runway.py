@@ -33,7 +33,6 @@ Imports: backends.base, backends.hosted.base, domain, errors; httpx.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,7 @@ from openreel.backends.hosted.base import (
     RemoteState,
     TransientProviderError,
 )
+from openreel.backends.hosted.http import fetch_cdn, json_object, retry_after, send
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError, InvalidRequestError
 
@@ -264,32 +264,7 @@ class RunwayClient:
         url = output[0] if isinstance(output, list) and output else None
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise BackendError("runway's task has no output URL", code="backend_error")
-        try:
-            with self._cdn.stream("GET", url) as response:
-                status = response.status_code
-                if status in (403, 404, 410):
-                    raise BackendError(
-                        f"runway's output URL expired before it was fetched (HTTP {status})",
-                        code="backend_error",
-                    )
-                if status in _TRANSIENT or status >= 500:
-                    raise TransientProviderError(
-                        f"runway's CDN answered HTTP {status}",
-                        retry_after_s=_retry_after(response),
-                    )
-                if status >= 400:
-                    raise BackendError(
-                        f"runway's CDN refused the download (HTTP {status})", code="backend_error"
-                    )
-                with target.open("wb") as out:
-                    for chunk in response.iter_bytes(1 << 20):
-                        out.write(chunk)
-        except httpx.TimeoutException:
-            raise TransientProviderError("runway's CDN did not answer in time") from None
-        except httpx.TransportError as exc:
-            raise TransientProviderError(
-                f"runway's CDN unreachable: {type(exc).__name__}"
-            ) from None
+        fetch_cdn(self._cdn, url, target, "runway")
 
     def cancel(self, job_id: str) -> None:
         """Cancels the task (``DELETE``); one Runway no longer knows is left alone."""
@@ -302,24 +277,11 @@ class RunwayClient:
     # ----- plumbing --------------------------------------------------------------------
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = self._http.request(method, url, **kwargs)
-        except httpx.TimeoutException:
-            raise TransientProviderError("runway did not answer in time") from None
-        except httpx.TransportError as exc:
-            raise TransientProviderError(f"runway unreachable: {type(exc).__name__}") from None
-        _raise_for(response)
-        return response
+        return send(self._http, "runway", method, url, _raise_for, **kwargs)
 
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
-        try:
-            data = response.json()
-        except ValueError:
-            raise TransientProviderError("runway answered with malformed JSON") from None
-        if not isinstance(data, dict):
-            raise TransientProviderError("runway answered with JSON that is not an object")
-        return data
+        return json_object(response, "runway")
 
 
 def build_runway(
@@ -344,29 +306,6 @@ def build_runway(
 
 
 # ----- helpers --------------------------------------------------------------------------
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds from ``Retry-After-Ms`` or ``Retry-After`` (seconds or an HTTP date)."""
-    millis = response.headers.get("retry-after-ms", "").strip()
-    if millis:
-        try:
-            return max(0.0, float(millis) / 1000.0)
-        except ValueError:
-            pass
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-        date = parsedate_to_datetime(response.headers.get("date", value))
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - date).total_seconds())
 
 
 def _message(body: object) -> str:
@@ -401,7 +340,7 @@ def _raise_for(response: httpx.Response) -> None:
         raise ProviderAuthError(f"runway answered HTTP {status}")
     if status in _TRANSIENT or status >= 500:
         raise TransientProviderError(
-            f"runway answered HTTP {status}", retry_after_s=_retry_after(response)
+            f"runway answered HTTP {status}", retry_after_s=retry_after(response)
         )
     try:
         body: object = response.json()

@@ -12,7 +12,6 @@ Imports: backends.hosted.base, domain, errors; httpx.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from openreel.backends.hosted.base import (
     RemoteJob,
     TransientProviderError,
 )
+from openreel.backends.hosted.http import json_object, retry_after, send
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError
 
@@ -124,16 +124,20 @@ class UpstreamClient:
     # ----- plumbing --------------------------------------------------------------------
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = self._http.request(method, url, **kwargs)
-        except httpx.TimeoutException:
-            raise TransientProviderError("upstream did not answer in time") from None
-        except httpx.TransportError as exc:
-            raise TransientProviderError(f"upstream unreachable: {type(exc).__name__}") from None
-        if method == "POST" and url.endswith("/cancel") and response.status_code in (404, 405):
-            return response
-        self._raise_for(response)
-        return response
+        cancelling = method == "POST" and url.endswith("/cancel")
+        return send(
+            self._http,
+            "upstream",
+            method,
+            url,
+            self._cancel_status if cancelling else self._raise_for,
+            **kwargs,
+        )
+
+    @classmethod
+    def _cancel_status(cls, response: httpx.Response) -> None:
+        if response.status_code not in (404, 405):  # no cancel route: DELETE instead
+            cls._raise_for(response)
 
     @staticmethod
     def _raise_for(response: httpx.Response) -> None:
@@ -143,9 +147,9 @@ class UpstreamClient:
         if status in (401, 403):
             raise ProviderAuthError(f"upstream answered HTTP {status}")
         if status == 429 or status >= 500 or status == 408:
-            after = response.headers.get("retry-after", "")
-            retry = float(after) if after.replace(".", "", 1).isdigit() else None
-            raise TransientProviderError(f"upstream answered HTTP {status}", retry_after_s=retry)
+            raise TransientProviderError(
+                f"upstream answered HTTP {status}", retry_after_s=retry_after(response)
+            )
         try:
             response.read()
             error = response.json().get("error") or {}
@@ -158,10 +162,4 @@ class UpstreamClient:
 
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
-        try:
-            data = response.json()
-        except (ValueError, json.JSONDecodeError):
-            raise TransientProviderError("upstream answered with malformed JSON") from None
-        if not isinstance(data, dict):
-            raise TransientProviderError("upstream answered with JSON that is not an object")
-        return data
+        return json_object(response, "upstream")

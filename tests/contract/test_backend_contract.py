@@ -29,6 +29,7 @@ DETERMINISTIC = [m for m in MODELS if m != HOSTED_FAKE]  # a provider's output i
 
 def _hosted_fake() -> VideoBackend:
     from tests.backends.hosted.fake_upstream import KEY, FakeUpstream
+    from tests.backends.hosted.harness import FakeTime
 
     from openreel.backends.hosted.base import HostedBackend, HostedModel
     from openreel.backends.hosted.upstream import UpstreamClient
@@ -42,17 +43,13 @@ def _hosted_fake() -> VideoBackend:
         deterministic=False,
     )
     client = UpstreamClient("http://upstream.test/v1", KEY, transport=FakeUpstream().transport())
-    now = [0.0]  # a clock that moves only when the backend sleeps: no real waiting
-
-    def sleep(seconds: float) -> None:
-        now[0] += seconds
-
+    time = FakeTime()  # no real waiting
     return HostedBackend(
         "upstream",
         client,
         (HostedModel(HOSTED_FAKE, "m", caps),),
-        sleep=sleep,
-        clock=lambda: now[0],
+        sleep=time.sleep,
+        clock=time.clock,
     )
 
 

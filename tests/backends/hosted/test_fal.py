@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 
 import httpx
 import numpy as np
@@ -22,21 +21,8 @@ from openreel.errors import (
 )
 
 from .fake_fal import CDN, KEY, FakeFal
-
-
-class FakeTime:
-    """A clock that only moves when the backend sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from .harness import FakeTime
+from .harness import run as _run
 
 
 def _backend(fake: FakeFal, time: FakeTime, policy: PollPolicy | None = None) -> HostedBackend:
@@ -60,16 +46,6 @@ def _request(**kw: object) -> VideoRequest:
         "seed": 3,
     }
     return VideoRequest(**(args | kw))  # type: ignore[arg-type]
-
-
-def _run(
-    backend: HostedBackend,
-    request: VideoRequest,
-    cancelled: Callable[[], bool] = lambda: False,
-) -> tuple[list[np.ndarray], list[int]]:
-    seen: list[int] = []
-    frames = list(backend.generate(request, lambda done, _total: seen.append(done), cancelled))
-    return frames, seen
 
 
 def test_fal_success_fits_frames_to_the_request_and_progress_only_rises() -> None:

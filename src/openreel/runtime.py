@@ -20,7 +20,7 @@ from pathlib import Path
 
 from openreel.api.deps import ApiServices
 from openreel.backends.base import BackendCapabilities
-from openreel.backends.hosted import fal, replicate, runway
+from openreel.backends.hosted import fal, luma, replicate, runway
 from openreel.backends.hosted.base import HostedBackend, HostedModel
 from openreel.backends.hosted.upstream import UpstreamClient
 from openreel.backends.registry import BackendRegistry
@@ -91,6 +91,7 @@ def build_registry(settings: Settings) -> BackendRegistry:
         "runway": (runway.MODELS, runway.build_runway),
         "fal": (fal.MODELS, fal.build_fal),
         "replicate": (replicate.MODELS, replicate.build_replicate),
+        "luma": (luma.MODELS, luma.build_luma),
     }
     for name, (catalogue, build) in providers.items():
         key = getattr(settings.providers, name)

@@ -223,11 +223,13 @@ def test_models_lists_hosted_models_only_with_their_keys(make_api: Callable[...,
     plain = make_api()
     ids = [c["id"] for c in plain.client.get("/v1/models", headers=plain.auth()).json()["data"]]
     assert ids == ["openreel-sketch"]
-    keyed = make_api(providers=ProviderKeys(fal="fal-key", runway="rw-key"))  # type: ignore[arg-type]
+    keyed = make_api(providers=ProviderKeys(fal="fal-key", runway="rw-key", luma="lu-key"))  # type: ignore[arg-type]
     cards = {
         c["id"]: c for c in keyed.client.get("/v1/models", headers=keyed.auth()).json()["data"]
     }
-    assert {"fal/ltx-video", "fal/wan-t2v", "runway/gen4.5", "runway/veo3.1"} <= set(cards)
+    assert {"fal/ltx-video", "fal/wan-t2v", "runway/gen4.5", "runway/veo3.1", "luma/ray-2"} <= set(
+        cards
+    )
     assert not any(model.startswith("replicate/") for model in cards)
     assert cards["runway/veo3.1"]["backend"] == "runway"
     assert cards["runway/veo3.1"]["capabilities"]["deterministic"] is False

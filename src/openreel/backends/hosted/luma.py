@@ -1,0 +1,248 @@
+"""Luma's Dream Machine API: the Ray 2 video models.
+
+The wire format (reference/providers.md, section 4): ``POST /generations/video`` with
+``{"model", "prompt", "aspect_ratio", "duration", "resolution"}`` answers a generation with
+its ``id``; ``GET /generations/{id}`` answers ``state`` (``queued``, ``dreaming``,
+``completed``, ``failed``), a ``failure_reason`` when it failed and, once completed,
+``assets.video`` (a URL); ``DELETE /generations/{id}`` cancels it. Every call to the API
+carries ``Authorization: Bearer <key>``.
+
+Progress: Luma reports no percentage, so ``dreaming`` is running with no progress. A failed
+generation whose ``failure_reason`` mentions moderation, policy, safety or blocking is a
+refusal; any other is a failure.
+
+The video lives on Luma's CDN, a third party as far as the key is concerned: it is fetched
+with a separate client that sends no credentials, and its URL is never put in an error.
+
+Errors: 401/403 are bad credentials; 408, 429 and every 5xx, timeouts, transport errors and
+malformed JSON are transient (``Retry-After`` honoured, as Luma's Stainless SDK does). A 400
+about content moderation is a refusal; other 4xx are failures with the message.
+
+Imports: backends.base, backends.hosted.base, backends.hosted.http, domain, errors; httpx.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from openreel.backends.base import BackendCapabilities
+from openreel.backends.hosted.base import (
+    HostedBackend,
+    HostedModel,
+    PollPolicy,
+    ProviderAuthError,
+    ProviderRefusedError,
+    RemoteJob,
+    TransientProviderError,
+)
+from openreel.backends.hosted.http import fetch_cdn, json_object, retry_after, send
+from openreel.domain import VideoRequest
+from openreel.errors import BackendError
+
+__all__ = ["MODELS", "POLL_INTERVAL_S", "LumaClient", "build_luma", "generation_body"]
+
+POLL_INTERVAL_S = 3.0
+"""Pause between polls (Luma's SDK has no wait helper; generations take a minute or more)."""
+
+_POLICY = re.compile(r"moderat|polic|safety|blocked", re.IGNORECASE)
+_RATIOS = ((16, 9), (9, 16), (1, 1), (4, 3), (3, 4), (21, 9))
+_SIZES = ("1280x720", "720x1280", "1920x1080", "1080x1920", "960x540", "540x960")
+
+
+# ----- the catalogue --------------------------------------------------------------------
+
+
+def _caps() -> BackendCapabilities:
+    return BackendCapabilities(
+        max_seconds=9.0,
+        min_side=540,
+        max_side=1920,
+        fps_range=(1, 60),
+        sizes=_SIZES,
+        any_size=False,
+        deterministic=False,
+    )
+
+
+MODELS: tuple[HostedModel, ...] = (
+    HostedModel("luma/ray-2", "ray-2", _caps()),
+    HostedModel("luma/ray-flash-2", "ray-flash-2", _caps()),
+)
+"""Models served through Luma: ``luma/ray-2`` (``ray-2``) and ``luma/ray-flash-2``
+(``ray-flash-2``), both at most 9 s, in 16:9 or 9:16 at 540p, 720p or 1080p.
+
+We send ``duration`` ``5s`` for requests up to 5 s and ``9s`` above, the aspect ratio the
+size equals, and the resolution of its shorter side; the hosted loop resamples the result to
+the requested frame rate and length. Luma takes no seed and no negative prompt.
+"""
+
+
+def generation_body(model: str, request: VideoRequest) -> dict[str, Any]:
+    """The JSON sent to ``POST /generations/video`` for ``request`` on ``model``."""
+    return {
+        "model": model,
+        "prompt": request.prompt,
+        "aspect_ratio": _aspect_ratio(request.width, request.height),
+        "duration": "5s" if request.seconds <= 5 else "9s",
+        "resolution": _resolution(min(request.width, request.height)),
+    }
+
+
+# ----- the client -----------------------------------------------------------------------
+
+
+class LumaClient:
+    """HTTP client for Luma's Dream Machine API.
+
+    Args:
+        api_key: The API key (kept in this object only; never logged, never sent to the CDN).
+        base_url: The API root.
+        timeout_s: Per-request timeout; a slower answer counts as a transient failure.
+        transport: An httpx transport (tests pass a mock); the network by default.
+    """
+
+    provider = "luma"
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = "https://api.lumalabs.ai/dream-machine/v1",
+        timeout_s: float = 60,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=timeout_s,
+            transport=transport,
+            follow_redirects=False,  # a redirect must not carry the key to another host
+        )
+        self._cdn = httpx.Client(timeout=timeout_s, transport=transport, follow_redirects=True)
+        self._videos: dict[str, object] = {}
+
+    def close(self) -> None:
+        """Closes the connection pools."""
+        self._http.close()
+        self._cdn.close()
+
+    def submit(self, model: str, request: VideoRequest) -> str:
+        """Creates a generation with ``model`` (``ray-2``...); returns its id."""
+        body = generation_body(model, request)
+        data = self._json(self._send("POST", "/generations/video", json=body))
+        generation = data.get("id")
+        if not isinstance(generation, str) or not generation:
+            raise TransientProviderError("luma answered a create without an id")
+        return generation
+
+    def status(self, job_id: str) -> RemoteJob:
+        """Reads the generation once; keeps its video URL when it has completed."""
+        data = self._json(self._send("GET", f"/generations/{job_id}"))
+        state = data.get("state")
+        if state == "queued":
+            return RemoteJob("queued")
+        if state == "dreaming":
+            return RemoteJob("running")
+        if state == "completed":
+            self._videos[job_id] = _video_url(data)
+            return RemoteJob("succeeded", 100.0)
+        if state == "failed":
+            message = str(data.get("failure_reason") or "the generation failed")[:500]
+            refused = bool(_POLICY.search(message))
+            return RemoteJob("refused" if refused else "failed", None, message)
+        raise TransientProviderError(f"luma reported an unknown state {str(state)[:40]!r}")
+
+    def download(self, job_id: str, target: Path) -> None:
+        """Fetches ``assets.video`` without our credentials."""
+        if job_id not in self._videos:
+            data = self._json(self._send("GET", f"/generations/{job_id}"))
+            self._videos[job_id] = _video_url(data)
+        url = self._videos[job_id]
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise BackendError("luma's generation has no video URL", code="backend_error")
+        fetch_cdn(self._cdn, url, target, "luma")
+
+    def cancel(self, job_id: str) -> None:
+        """Deletes the generation."""
+        self._send("DELETE", f"/generations/{job_id}")
+
+    # ----- plumbing --------------------------------------------------------------------
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return send(self._http, "luma", method, url, _raise_for, **kwargs)
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict[str, Any]:
+        return json_object(response, "luma")
+
+
+def build_luma(
+    api_key: str, *, transport: httpx.BaseTransport | None = None, **backend_kwargs: Any
+) -> HostedBackend:
+    """The Luma backend serving :data:`MODELS`.
+
+    Args:
+        api_key: The Luma API key.
+        transport: An httpx transport (tests); the network by default.
+        **backend_kwargs: Passed to :class:`HostedBackend` (``policy``, ``sleep``, ``clock``);
+            the policy defaults to polling every :data:`POLL_INTERVAL_S`.
+    """
+    backend_kwargs.setdefault("policy", PollPolicy(interval_s=POLL_INTERVAL_S))
+    client = LumaClient(api_key, transport=transport)
+    return HostedBackend("luma", client, MODELS, **backend_kwargs)
+
+
+# ----- helpers --------------------------------------------------------------------------
+
+
+def _aspect_ratio(width: int, height: int) -> str:
+    """The allowed ratio ``width x height`` equals (the nearest one, should none be exact)."""
+    a, b = min(_RATIOS, key=lambda r: abs(width * r[1] - height * r[0]) / (height * r[1]))
+    return f"{a}:{b}"
+
+
+def _resolution(short_side: int) -> str:
+    if short_side <= 540:
+        return "540p"
+    if short_side <= 720:
+        return "720p"
+    if short_side <= 1080:
+        return "1080p"
+    return "4k"
+
+
+def _video_url(data: dict[str, Any]) -> object:
+    assets = data.get("assets")
+    return assets.get("video") if isinstance(assets, dict) else None
+
+
+def _raise_for(response: httpx.Response) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    if status in (401, 403):
+        raise ProviderAuthError(f"luma answered HTTP {status}")
+    if status in (408, 429) or status >= 500:
+        raise TransientProviderError(
+            f"luma answered HTTP {status}", retry_after_s=retry_after(response)
+        )
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    message = f"HTTP {status}"
+    if isinstance(body, dict):
+        detail = body.get("detail") or body.get("message") or body.get("error")
+        if isinstance(detail, dict | list):
+            detail = str(detail)
+        if detail:
+            message = str(detail)[:500]
+    if status == 400 and _POLICY.search(message):
+        raise ProviderRefusedError(message)
+    raise BackendError(
+        f"luma rejected the request (HTTP {status}): {message}", code="backend_error"
+    )

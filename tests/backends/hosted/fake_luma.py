@@ -1,0 +1,152 @@
+"""A fake Luma Dream Machine API (and its CDN) for tests: an httpx transport with scripts.
+
+It speaks the generations wire format the Luma client uses (create, get with ``state`` and
+``failure_reason``, ``assets.video`` once completed, delete to cancel) and serves the video
+from a separate CDN host that answers 401 to any request carrying an Authorization header.
+It can be told to refuse at create (400) or later, fail, throttle with Retry-After, burst 5xx,
+time out, send malformed JSON, let the video URL expire, reject the key, or never finish.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import httpx
+
+from .fake_upstream import make_mp4
+
+KEY = "luma-fake_secret_key_0123456789abcdef"
+API = "api.lumalabs.ai"
+PREFIX = "/dream-machine/v1"
+CDN = "storage.cdn-luma.com"
+
+
+@dataclass
+class Generation:
+    id: str
+    body: dict[str, object]
+    polls: int = 0
+    deleted: bool = False
+
+
+@dataclass
+class FakeLuma:
+    """Scripted Luma. The first ``queued`` polls answer ``queued``, the next ``dreaming``
+    answer ``dreaming``, then ``completed`` unless told otherwise."""
+
+    queued: int = 1
+    dreaming: int = 3
+    refuse_at_create: bool = False
+    refuse_later: bool = False
+    fail_later: bool = False
+    throttle_first: int = 0
+    retry_after: str = "3"
+    server_errors: int = 0
+    timeouts: int = 0
+    malformed: int = 0
+    url_expired: bool = False
+    wrong_key: bool = False
+    never_finish: bool = False
+    video: bytes = field(default_factory=make_mp4)
+    generations: dict[str, Generation] = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)
+    auth_headers: list[str] = field(default_factory=list)
+    cdn_auth: list[str] = field(default_factory=list)
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == CDN:
+            return self._cdn(request)
+        path = request.url.path
+        self.requests.append(f"{request.method} {path}")
+        self.auth_headers.append(request.headers.get("authorization", ""))
+        if request.headers.get("authorization") != f"Bearer {KEY}" or self.wrong_key:
+            return _detail(401, "Invalid API key")
+        if self.timeouts > 0:
+            self.timeouts -= 1
+            raise httpx.ReadTimeout("timed out", request=request)
+        if self.throttle_first > 0:
+            self.throttle_first -= 1
+            return _detail(429, "Too many requests", {"retry-after": self.retry_after})
+        if self.server_errors > 0:
+            self.server_errors -= 1
+            return _detail(503, "Service temporarily unavailable")
+        if self.malformed > 0:
+            self.malformed -= 1
+            return httpx.Response(
+                200, content=b"{not json", headers={"content-type": "application/json"}
+            )
+        if not path.startswith(PREFIX + "/"):
+            return _detail(404, "Not Found")
+        parts = path[len(PREFIX) :].strip("/").split("/")
+        if request.method == "POST" and parts == ["generations", "video"]:
+            return self._create(request)
+        if len(parts) == 2 and parts[0] == "generations":
+            generation = self.generations.get(parts[1])
+            if generation is None or generation.deleted:
+                return _detail(404, "Generation not found")
+            if request.method == "DELETE":
+                generation.deleted = True
+                return httpx.Response(204)
+            if request.method == "GET":
+                return self._get(generation)
+        return _detail(405, "Method Not Allowed")
+
+    def _create(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if self.refuse_at_create:
+            return _detail(400, "Prompt not allowed because it failed content moderation")
+        number = len(self.generations) + 1
+        generation = Generation(f"0f3e{number:04d}-aaaa-bbbb-cccc-000000000000", body)
+        self.generations[generation.id] = generation
+        return httpx.Response(201, json=self._view(generation, "queued"))
+
+    def _get(self, g: Generation) -> httpx.Response:
+        g.polls += 1
+        if g.polls <= self.queued:
+            return httpx.Response(200, json=self._view(g, "queued"))
+        if g.polls <= self.queued + self.dreaming or self.never_finish:
+            return httpx.Response(200, json=self._view(g, "dreaming"))
+        if self.refuse_later:
+            view = self._view(g, "failed")
+            view["failure_reason"] = "Output blocked by our content moderation system"
+            return httpx.Response(200, json=view)
+        if self.fail_later:
+            view = self._view(g, "failed")
+            view["failure_reason"] = "Internal error while rendering the video"
+            return httpx.Response(200, json=view)
+        view = self._view(g, "completed")
+        view["assets"] = {
+            "video": f"https://{CDN}/dream_machine/{g.id}/video_0.mp4?sig=abc",
+            "image": f"https://{CDN}/dream_machine/{g.id}/thumb.jpg",
+            "progress_video": None,
+        }
+        return httpx.Response(200, json=view)
+
+    @staticmethod
+    def _view(g: Generation, state: str) -> dict[str, object]:
+        return {
+            "id": g.id,
+            "generation_type": "video",
+            "state": state,
+            "failure_reason": None,
+            "created_at": "2025-06-01T12:00:00.000Z",
+            "assets": None,
+            "model": g.body.get("model"),
+            "request": {"generation_type": "video", **g.body},
+        }
+
+    def _cdn(self, request: httpx.Request) -> httpx.Response:
+        self.cdn_auth.append(request.headers.get("authorization", ""))
+        if "authorization" in request.headers:
+            return httpx.Response(401, text="unexpected credentials")
+        if self.url_expired:
+            return httpx.Response(403, text="<Error><Code>AccessDenied</Code></Error>")
+        return httpx.Response(200, content=self.video, headers={"content-type": "video/mp4"})
+
+
+def _detail(status: int, detail: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.Response(status, json={"detail": detail}, headers=headers)

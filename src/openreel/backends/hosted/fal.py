@@ -42,7 +42,7 @@ from openreel.backends.hosted.base import (
     RemoteJob,
     TransientProviderError,
 )
-from openreel.backends.hosted.http import fetch_cdn, json_object, retry_after, send
+from openreel.backends.hosted.http import ProviderHttp, retry_after
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError
 
@@ -138,7 +138,7 @@ def app_input(app_id: str, request: VideoRequest) -> dict[str, Any]:
 # ----- the client -----------------------------------------------------------------------
 
 
-class FalClient:
+class FalClient(ProviderHttp):
     """HTTP client for fal's queue API.
 
     Args:
@@ -161,20 +161,11 @@ class FalClient:
     ) -> None:
         self._base = base_url.rstrip("/")
         self._host = urlsplit(self._base).netloc
-        self._http = httpx.Client(
-            headers={"Authorization": f"Key {api_key}"},
-            timeout=timeout_s,
-            transport=transport,
-            follow_redirects=False,  # a redirect must not carry the key to another host
+        super().__init__(
+            headers={"Authorization": f"Key {api_key}"}, timeout_s=timeout_s, transport=transport
         )
-        self._cdn = httpx.Client(timeout=timeout_s, transport=transport, follow_redirects=True)
         self._urls: dict[str, dict[str, str]] = {}
         self._results: dict[str, dict[str, Any]] = {}
-
-    def close(self) -> None:
-        """Closes the connection pools."""
-        self._http.close()
-        self._cdn.close()
 
     def submit(self, model: str, request: VideoRequest) -> str:
         """Queues the app ``model`` with the request's input; returns fal's request id."""
@@ -222,13 +213,16 @@ class FalClient:
         url = video.get("url") if isinstance(video, dict) else None
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise BackendError("fal's result has no video URL", code="backend_error")
-        fetch_cdn(self._cdn, url, target, "fal")
+        self._fetch(url, target)
 
     def cancel(self, job_id: str) -> None:
         """Asks the queue to drop the request (fal answers 400 for one already finished)."""
         self._send("PUT", self._url(job_id, "cancel"))
 
     # ----- plumbing --------------------------------------------------------------------
+
+    def _raise_for(self, response: httpx.Response) -> None:
+        _raise_for(response, "fal")
 
     def _own(self, url: object) -> str | None:
         """``url`` if it is on the queue host we submitted to, else None."""
@@ -241,13 +235,6 @@ class FalClient:
         if urls is None:  # submitted by another client: its URLs are not known here
             raise BackendError(f"fal request {job_id} is unknown to this client")
         return urls[kind]
-
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return send(self._http, "fal", method, url, lambda r: _raise_for(r, "fal"), **kwargs)
-
-    @staticmethod
-    def _json(response: httpx.Response) -> dict[str, Any]:
-        return json_object(response, "fal")
 
 
 def build_fal(

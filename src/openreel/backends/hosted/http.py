@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
 from openreel.backends.hosted.base import TransientProviderError
 from openreel.errors import BackendError
 
-__all__ = ["fetch_cdn", "json_object", "retry_after", "send"]
+__all__ = ["ProviderHttp", "fetch_cdn", "json_object", "retry_after", "send"]
 
 _CHUNK = 1 << 20
 
@@ -112,3 +112,48 @@ def fetch_cdn(cdn: httpx.Client, url: str, target: Path, provider: str) -> None:
         raise TransientProviderError(
             f"{provider}'s CDN unreachable: {type(exc).__name__}"
         ) from None
+
+
+class ProviderHttp:
+    """The two HTTP clients every provider needs, and the calls made through them.
+
+    ``_http`` carries our credentials and never follows a redirect (one must not carry the key
+    to another host); ``_cdn`` carries none and fetches results from wherever the provider
+    stores them. Subclasses name the ``provider`` and judge statuses in ``_raise_for``.
+    """
+
+    provider: ClassVar[str] = "provider"
+
+    def __init__(
+        self,
+        *,
+        headers: dict[str, str],
+        timeout_s: float,
+        transport: httpx.BaseTransport | None,
+        base_url: str = "",
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers=headers,
+            timeout=timeout_s,
+            transport=transport,
+            follow_redirects=False,
+        )
+        self._cdn = httpx.Client(timeout=timeout_s, transport=transport, follow_redirects=True)
+
+    def close(self) -> None:
+        """Closes the connection pools."""
+        self._http.close()
+        self._cdn.close()
+
+    def _raise_for(self, response: httpx.Response) -> None:
+        raise NotImplementedError
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return send(self._http, self.provider, method, url, self._raise_for, **kwargs)
+
+    def _json(self, response: httpx.Response) -> dict[str, Any]:
+        return json_object(response, self.provider)
+
+    def _fetch(self, url: str, target: Path) -> None:
+        fetch_cdn(self._cdn, url, target, self.provider)

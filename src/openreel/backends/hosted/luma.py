@@ -39,7 +39,7 @@ from openreel.backends.hosted.base import (
     RemoteJob,
     TransientProviderError,
 )
-from openreel.backends.hosted.http import fetch_cdn, json_object, retry_after, send
+from openreel.backends.hosted.http import ProviderHttp, retry_after
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError
 
@@ -95,7 +95,7 @@ def generation_body(model: str, request: VideoRequest) -> dict[str, Any]:
 # ----- the client -----------------------------------------------------------------------
 
 
-class LumaClient:
+class LumaClient(ProviderHttp):
     """HTTP client for Luma's Dream Machine API.
 
     Args:
@@ -115,20 +115,13 @@ class LumaClient:
         timeout_s: float = 60,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
+        super().__init__(
             headers={"Authorization": f"Bearer {api_key}"},
-            timeout=timeout_s,
+            timeout_s=timeout_s,
             transport=transport,
-            follow_redirects=False,  # a redirect must not carry the key to another host
+            base_url=base_url,
         )
-        self._cdn = httpx.Client(timeout=timeout_s, transport=transport, follow_redirects=True)
         self._videos: dict[str, object] = {}
-
-    def close(self) -> None:
-        """Closes the connection pools."""
-        self._http.close()
-        self._cdn.close()
 
     def submit(self, model: str, request: VideoRequest) -> str:
         """Creates a generation with ``model`` (``ray-2``...); returns its id."""
@@ -164,7 +157,7 @@ class LumaClient:
         url = self._videos[job_id]
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise BackendError("luma's generation has no video URL", code="backend_error")
-        fetch_cdn(self._cdn, url, target, "luma")
+        self._fetch(url, target)
 
     def cancel(self, job_id: str) -> None:
         """Deletes the generation."""
@@ -172,12 +165,8 @@ class LumaClient:
 
     # ----- plumbing --------------------------------------------------------------------
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return send(self._http, "luma", method, url, _raise_for, **kwargs)
-
-    @staticmethod
-    def _json(response: httpx.Response) -> dict[str, Any]:
-        return json_object(response, "luma")
+    def _raise_for(self, response: httpx.Response) -> None:
+        _raise_for(response)
 
 
 def build_luma(

@@ -45,7 +45,7 @@ from openreel.backends.hosted.base import (
     RemoteJob,
     TransientProviderError,
 )
-from openreel.backends.hosted.http import fetch_cdn, json_object, retry_after, send
+from openreel.backends.hosted.http import ProviderHttp, retry_after
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError
 
@@ -147,7 +147,7 @@ def model_input(model: str, request: VideoRequest) -> dict[str, Any]:
 # ----- the client -----------------------------------------------------------------------
 
 
-class ReplicateClient:
+class ReplicateClient(ProviderHttp):
     """HTTP client for Replicate's predictions API.
 
     Args:
@@ -168,20 +168,13 @@ class ReplicateClient:
         timeout_s: float = 60,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
+        super().__init__(
             headers={"Authorization": f"Bearer {api_key}"},
-            timeout=timeout_s,
+            timeout_s=timeout_s,
             transport=transport,
-            follow_redirects=False,  # a redirect must not carry the token to another host
+            base_url=base_url,
         )
-        self._cdn = httpx.Client(timeout=timeout_s, transport=transport, follow_redirects=True)
         self._outputs: dict[str, object] = {}
-
-    def close(self) -> None:
-        """Closes the connection pools."""
-        self._http.close()
-        self._cdn.close()
 
     def submit(self, model: str, request: VideoRequest) -> str:
         """Creates a prediction of ``model`` (``owner/name``); returns its id."""
@@ -221,7 +214,7 @@ class ReplicateClient:
         url = output[0] if isinstance(output, list) and output else output
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise BackendError("replicate's prediction has no output URL", code="backend_error")
-        fetch_cdn(self._cdn, url, target, "replicate")
+        self._fetch(url, target)
 
     def cancel(self, job_id: str) -> None:
         """Cancels the prediction."""
@@ -229,12 +222,8 @@ class ReplicateClient:
 
     # ----- plumbing --------------------------------------------------------------------
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return send(self._http, "replicate", method, url, _raise_for, **kwargs)
-
-    @staticmethod
-    def _json(response: httpx.Response) -> dict[str, Any]:
-        return json_object(response, "replicate")
+    def _raise_for(self, response: httpx.Response) -> None:
+        _raise_for(response)
 
 
 def build_replicate(

@@ -48,7 +48,7 @@ from openreel.backends.hosted.base import (
     RemoteState,
     TransientProviderError,
 )
-from openreel.backends.hosted.http import fetch_cdn, json_object, retry_after, send
+from openreel.backends.hosted.http import ProviderHttp, retry_after
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError, InvalidRequestError
 
@@ -189,7 +189,7 @@ class RunwayBackend(HostedBackend):
 # ----- the client -----------------------------------------------------------------------
 
 
-class RunwayClient:
+class RunwayClient(ProviderHttp):
     """HTTP client for Runway's developer API.
 
     Args:
@@ -210,19 +210,12 @@ class RunwayClient:
         timeout_s: float = 60,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
+        super().__init__(
             headers={"Authorization": f"Bearer {api_key}", "X-Runway-Version": API_VERSION},
-            timeout=timeout_s,
+            timeout_s=timeout_s,
             transport=transport,
-            follow_redirects=False,  # a redirect must not carry the key to another host
+            base_url=base_url,
         )
-        self._cdn = httpx.Client(timeout=timeout_s, transport=transport, follow_redirects=True)
-
-    def close(self) -> None:
-        """Closes the connection pools."""
-        self._http.close()
-        self._cdn.close()
 
     def submit(self, model: str, request: VideoRequest) -> str:
         """Starts a text-to-video task on remote ``model``; returns the task id."""
@@ -264,7 +257,7 @@ class RunwayClient:
         url = output[0] if isinstance(output, list) and output else None
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise BackendError("runway's task has no output URL", code="backend_error")
-        fetch_cdn(self._cdn, url, target, "runway")
+        self._fetch(url, target)
 
     def cancel(self, job_id: str) -> None:
         """Cancels the task (``DELETE``); one Runway no longer knows is left alone."""
@@ -276,12 +269,8 @@ class RunwayClient:
 
     # ----- plumbing --------------------------------------------------------------------
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return send(self._http, "runway", method, url, _raise_for, **kwargs)
-
-    @staticmethod
-    def _json(response: httpx.Response) -> dict[str, Any]:
-        return json_object(response, "runway")
+    def _raise_for(self, response: httpx.Response) -> None:
+        _raise_for(response)
 
 
 def build_runway(

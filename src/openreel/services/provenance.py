@@ -158,16 +158,18 @@ class ContentRegistry:
 
 
 def _match(record: ContentRecord, match: Match | None) -> LookupMatch:
+    if match is None:  # an exact copy: every second of it matches
+        seconds = len(Fingerprint.from_hex(record.hashes))
+        match = Match(distance=0.0, matched_seconds=seconds, compared_seconds=seconds, offset=0)
+        exact = True
+    else:
+        exact = False
     return LookupMatch(
         video_id=record.job_id,
-        exact=match is None,
-        distance=0.0 if match is None else round(match.distance, 2),
-        matched_seconds=len(Fingerprint.from_hex(record.hashes))
-        if match is None
-        else match.matched_seconds,
-        compared_seconds=len(Fingerprint.from_hex(record.hashes))
-        if match is None
-        else match.compared_seconds,
+        exact=exact,
+        distance=round(match.distance, 2),
+        matched_seconds=match.matched_seconds,
+        compared_seconds=match.compared_seconds,
         created_at=record.created_at,
         owner_id=record.owner_id,
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from .fake_upstream import make_mp4
+from .harness import ScriptedProvider
 
 KEY = "fal_fake_secret_key_0123456789abcdef"
 QUEUE = "queue.fal.run"
@@ -32,30 +32,13 @@ class Job:
 
 
 @dataclass
-class FakeFal:
+class FakeFal(ScriptedProvider):
     """Scripted fal. The first poll answers IN_QUEUE, the next ``running_polls`` IN_PROGRESS;
     then COMPLETED (unless ``never_finish``)."""
 
     running_polls: int = 2
     refuse_at_submit: bool = False
-    refuse_later: bool = False
-    fail_later: bool = False
-    throttle_first: int = 0
-    retry_after: str = "3"
-    server_errors: int = 0
-    timeouts: int = 0
-    malformed: int = 0
-    url_expired: bool = False
-    wrong_key: bool = False
-    never_finish: bool = False
-    video: bytes = field(default_factory=make_mp4)
     jobs: dict[str, Job] = field(default_factory=dict)
-    requests: list[str] = field(default_factory=list)
-    auth_headers: list[str] = field(default_factory=list)
-    cdn_auth: list[str] = field(default_factory=list)
-
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.url.host == CDN:

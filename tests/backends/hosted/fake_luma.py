@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from .fake_upstream import make_mp4
+from .harness import ScriptedProvider
 
 KEY = "luma-fake_secret_key_0123456789abcdef"
 API = "api.lumalabs.ai"
@@ -31,31 +31,14 @@ class Generation:
 
 
 @dataclass
-class FakeLuma:
+class FakeLuma(ScriptedProvider):
     """Scripted Luma. The first ``queued`` polls answer ``queued``, the next ``dreaming``
     answer ``dreaming``, then ``completed`` unless told otherwise."""
 
     queued: int = 1
     dreaming: int = 3
     refuse_at_create: bool = False
-    refuse_later: bool = False
-    fail_later: bool = False
-    throttle_first: int = 0
-    retry_after: str = "3"
-    server_errors: int = 0
-    timeouts: int = 0
-    malformed: int = 0
-    url_expired: bool = False
-    wrong_key: bool = False
-    never_finish: bool = False
-    video: bytes = field(default_factory=make_mp4)
     generations: dict[str, Generation] = field(default_factory=dict)
-    requests: list[str] = field(default_factory=list)
-    auth_headers: list[str] = field(default_factory=list)
-    cdn_auth: list[str] = field(default_factory=list)
-
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.url.host == CDN:

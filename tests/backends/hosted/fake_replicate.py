@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from .fake_upstream import make_mp4
+from .harness import ScriptedProvider
 
 KEY = "r8_fake_secret_token_0123456789abcdef"
 API = "api.replicate.com"
@@ -33,31 +33,14 @@ class Prediction:
 
 
 @dataclass
-class FakeReplicate:
+class FakeReplicate(ScriptedProvider):
     """Scripted Replicate. The first poll answers ``starting``; then one ``processing`` poll
     per entry of ``progress``, each appending a progress-bar line with that percentage to the
     logs (None appends a line without one); then ``succeeded`` unless told otherwise."""
 
     progress: list[int | None] = field(default_factory=lambda: [10, 50, 90])
     output_list: bool = False
-    refuse_later: bool = False
-    fail_later: bool = False
-    throttle_first: int = 0
-    retry_after: str = "3"
-    server_errors: int = 0
-    timeouts: int = 0
-    malformed: int = 0
-    url_expired: bool = False
-    wrong_key: bool = False
-    never_finish: bool = False
-    video: bytes = field(default_factory=make_mp4)
     predictions: dict[str, Prediction] = field(default_factory=dict)
-    requests: list[str] = field(default_factory=list)
-    auth_headers: list[str] = field(default_factory=list)
-    cdn_auth: list[str] = field(default_factory=list)
-
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.url.host == CDN:

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 HOLD = float(os.environ.get("HOLD_SECONDS", "60"))
+POLL_AFTER_MS = os.environ.get("POLL_AFTER_MS", "2000")
 _jobs: dict[str, tuple[float, dict[str, object]]] = {}
 _ids = itertools.count(1)
 
@@ -71,7 +72,18 @@ async def retrieve(request: Request) -> JSONResponse:
     video_id = request.path_params["video_id"]
     if video_id not in _jobs:
         return JSONResponse({"error": {"message": "no such video", "code": "not_found"}}, 404)
-    return JSONResponse(_video(video_id), headers={"openai-poll-after-ms": "2000"})
+    return JSONResponse(_video(video_id), headers={"openai-poll-after-ms": POLL_AFTER_MS})
+
+
+async def listing(request: Request) -> JSONResponse:
+    """``GET /v1/videos``: newest first, ``limit`` and ``after`` as in the real API."""
+    limit = int(request.query_params.get("limit", "20"))
+    ids = sorted(_jobs, key=lambda k: int(k.split("_")[1]), reverse=True)
+    after = request.query_params.get("after")
+    if after in _jobs:
+        ids = ids[ids.index(after) + 1 :]
+    page = [_video(video_id) for video_id in ids[:limit]]
+    return JSONResponse({"object": "list", "data": page, "has_more": len(ids) > limit})
 
 
 async def content(request: Request) -> Response:
@@ -85,6 +97,7 @@ async def cancel(request: Request) -> JSONResponse:
 app = Starlette(
     routes=[
         Route("/v1/videos", create, methods=["POST"]),
+        Route("/v1/videos", listing, methods=["GET"]),
         Route("/v1/videos/{video_id}", retrieve, methods=["GET"]),
         Route("/v1/videos/{video_id}/content", content, methods=["GET"]),
         Route("/v1/videos/{video_id}/cancel", cancel, methods=["POST"]),

@@ -1,9 +1,11 @@
 """Benchmark: what one server process spends while hundreds of hosted jobs wait upstream.
 
-Starts the fake upstream (benchmarks/fake_upstream_app.py, holding every video for a minute)
+Starts the fake upstream (benchmarks/fake_upstream_app.py, holding every video for a while)
 and a real ``openreel serve`` with 200 hosted workers pointed at it, creates 200 videos of
 the upstream model, waits until all are being followed, then samples the server process's
-CPU time and resident memory over a window. The semantic moderation model is off (it is
+CPU time and resident memory over a window, and finally checks that every job completed.
+``POLL_AFTER_MS`` sets the interval the fake asks for (2000 by default). The semantic
+moderation model is off (it is
 measured on its own in benchmarks/moderation.py and would dominate the memory figure).
 
 Run: ``.venv/bin/python benchmarks/hosted_poll.py [--jobs 200] [--window 20]``.
@@ -52,7 +54,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--window", type=float, default=20.0)
     args = parser.parse_args()
-    env = os.environ | {"HOLD_SECONDS": str(args.window + 60)}
+    env = os.environ | {"HOLD_SECONDS": str(args.window + 40)}
     up_port, port = _port(), _port()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
@@ -111,6 +113,22 @@ def main() -> None:
             elapsed = time.monotonic() - started
             cpu = (after.user + after.system - before.user - before.system) / elapsed
             threads = proc.num_threads()
+            # Then every job must come back finished: cheap waiting that loses jobs is no win.
+            deadline = time.monotonic() + 180
+            statuses: dict[str, int] = {}
+            while time.monotonic() < deadline:
+                statuses = {}
+                page: dict[str, object] = {"limit": 100}
+                while True:
+                    body = client.get("/videos", params=page).json()
+                    for video in body["data"]:
+                        statuses[video["status"]] = statuses.get(video["status"], 0) + 1
+                    if not body.get("has_more"):
+                        break
+                    page["after"] = body["data"][-1]["id"]
+                if statuses.get("completed", 0) + statuses.get("failed", 0) >= args.jobs:
+                    break
+                time.sleep(2)
         finally:
             server.terminate()
             upstream.terminate()
@@ -124,6 +142,7 @@ def main() -> None:
     )
     print(f"CPU while waiting: {cpu * 100:.1f}% of one core over {elapsed:.0f} s  (goal < 5%)")
     print(f"resident memory: max {max(rss) / 2**20:.0f} MB  (goal < 200 MB)")
+    print(f"then: {statuses.get('completed', 0)}/{args.jobs} completed, {statuses}")
 
 
 if __name__ == "__main__":

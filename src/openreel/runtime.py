@@ -405,6 +405,7 @@ def _queues(
         worker_prefix=f"{prefix}-hosted",
         models=hosted,
         poll_interval=5.0,  # idle hosted workers are many; new jobs wake them via notify()
+        batched_leases=True,  # hundreds of waiting jobs share one keeper's store calls
     )
     return QueueGroup(local, waiting)
 

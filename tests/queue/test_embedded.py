@@ -206,3 +206,61 @@ def test_embedded_stop_is_prompt_and_restartable(
     job = _enqueue(store)
     queue.notify()
     _wait_for(_finished(store, job))
+
+
+class CountingClaims(JobStore):
+    """The real store, counting claims (each a database round trip)."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.claims = 0
+
+    def claim(self, *args: object, **kwargs: object) -> Job | None:
+        self.claims += 1
+        return super().claim(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_idle_pool_asks_the_store_once_per_interval_not_once_per_worker(
+    tmp_path: Path, queues: list[EmbeddedQueue]
+) -> None:
+    db = Database.for_data_dir(tmp_path)
+    db.migrate()
+    store = CountingClaims(db)
+    queue = EmbeddedQueue(store, workers=40, poll_interval=0.1)
+    queues.append(queue)
+    queue.start(FakeRunner())
+    time.sleep(0.3)  # every worker's first look
+    first = store.claims
+    time.sleep(1.0)  # about ten intervals
+    idle = store.claims - first
+    assert first >= 40
+    assert 5 <= idle <= 25, idle  # one watcher, not forty
+    # A job enqueued behind the queue's back (no notify, as from another process) is still
+    # found by the watcher, and a burst of them wakes enough workers to run them together.
+    jobs = [_enqueue(store, f"wait {i}") for i in range(5)]
+    _wait_for(lambda: queue.stats().busy == 5, timeout=5)
+    for job in jobs:
+        store.request_cancel(job.id)
+    _wait_for(lambda: queue.stats().busy == 0, timeout=5)
+    db.dispose()
+
+
+def test_batched_leases_run_jobs_and_see_cancels(
+    store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    queue = EmbeddedQueue(store, workers=3, lease_seconds=4, batched_leases=True)
+    queues.append(queue)
+    runner = FakeRunner()
+    queue.start(runner)
+    done, waiting = _enqueue(store, "a boat"), _enqueue(store, "wait for me")
+    queue.notify()
+    queue.notify()
+    _wait_for(_finished(store, done))
+    assert store.get(done.id).status is JobStatus.COMPLETED
+    assert runner.running.wait(5)
+    time.sleep(1.5)  # past a third of the lease: the keeper must have renewed it
+    assert store.get(waiting.id).lease_until is not None
+    assert store.get(waiting.id).lease_until > time.time() + 2  # type: ignore[operator]
+    store.request_cancel(waiting.id)
+    _wait_for(_finished(store, waiting), timeout=5)
+    assert store.get(waiting.id).status is JobStatus.FAILED

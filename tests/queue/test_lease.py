@@ -12,15 +12,7 @@ from openreel.queue.base import Lease, LeaseLostError
 from openreel.storage.db import Database
 from openreel.storage.jobs import JobStore
 
-
-class Clock:
-    """A manual clock, used both as the store's wall clock and the lease's monotonic one."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from .clock import Clock
 
 
 class CountingStore(JobStore):

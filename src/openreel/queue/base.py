@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from openreel.domain import Job, JobError
 from openreel.errors import ConflictError
-from openreel.storage.jobs import JobStore
+from openreel.storage.jobs import Beat, JobStore, LeaseState
 
 __all__ = [
     "CANCEL_CHECK_INTERVAL",
@@ -69,6 +69,9 @@ class Lease:
         lease_seconds: Lease length used for every renewal.
         monotonic: Clock for the throttles (tests pass a fake one).
         cancel_check_interval: Seconds a cancel-flag answer is reused.
+        kept: Whether a :class:`~openreel.queue.keeper.LeaseKeeper` does this lease's
+            writes and reads in batches with every other lease of its pool; then
+            :meth:`heartbeat` and :meth:`cancelled` only touch memory.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class Lease:
         lease_seconds: float,
         monotonic: Callable[[], float] = time.monotonic,
         cancel_check_interval: float = CANCEL_CHECK_INTERVAL,
+        kept: bool = False,
     ) -> None:
         self._store = store
         self._job = job
@@ -96,6 +100,9 @@ class Lease:
         self._cancelled = False
         self._lost = False
         self._finished = False
+        self._kept = kept
+        self._touched_at = now
+        self._news: tuple[int | None, str | None, Mapping[str, Any] | None] | None = None
 
     @property
     def job(self) -> Job:
@@ -141,6 +148,9 @@ class Lease:
         """
         with self._lock:
             self._check_not_lost()
+            if self._kept:
+                self._note(progress, phase, interpretation)
+                return
             changed = interpretation is not None
             if progress is not None and max(0, min(100, int(progress))) > self._progress:
                 changed = True
@@ -159,6 +169,9 @@ class Lease:
         """
         with self._lock:
             self._check_not_lost()
+            if self._kept:
+                self._touched_at = self._monotonic()
+                return self._cancelled
             if self._renewal_due():
                 self._renew(None, None, None)
             now = self._monotonic()
@@ -216,6 +229,65 @@ class Lease:
                 raise LeaseLostError(exc.message) from exc
             self._finished = True
             return job
+
+    # ----- batched mode: the keeper's side ---------------------------------------------------
+
+    def _note(
+        self, progress: int | None, phase: str | None, interpretation: Mapping[str, Any] | None
+    ) -> None:
+        """Keeps news for the keeper's next batch (lock held)."""
+        self._touched_at = self._monotonic()
+        old_progress, old_phase, old_interpretation = self._news or (None, None, None)
+        if progress is not None:
+            value = max(0, min(100, int(progress)))
+            if value > self._progress and (old_progress is None or value > old_progress):
+                old_progress = value
+        if phase is not None and phase != self._phase:
+            old_phase = phase
+        if interpretation is not None:
+            old_interpretation = interpretation
+        if (old_progress, old_phase, old_interpretation) != (None, None, None):
+            self._news = (old_progress, old_phase, old_interpretation)
+
+    def take_beat(self) -> Beat | None:
+        """The write this lease needs in the keeper's next batch, if any.
+
+        News (progress, phase, interpretation) is always written. The lease alone is renewed
+        only when due and only if the runner has called :meth:`heartbeat` or
+        :meth:`cancelled` since the last renewal: a runner stuck for good stops proving it is
+        alive, its lease runs out and another worker takes the job, as without a keeper.
+        """
+        with self._lock:
+            if self._lost or self._finished:
+                return None
+            due = self._renewal_due() and self._touched_at > self._renewed_at
+            if self._news is None and not due:
+                return None
+            progress, phase, interpretation = self._news or (None, None, None)
+            self._news = None
+            return Beat(self._job.id, self._worker, progress, phase, interpretation)
+
+    def beat_written(self, beat: Beat, started: float) -> None:
+        """Records that the keeper wrote ``beat`` in a transaction begun at ``started``."""
+        with self._lock:
+            self._renewed_at = max(self._renewed_at, started)
+            if beat.progress is not None:
+                self._progress = max(self._progress, beat.progress)
+            if beat.phase is not None:
+                self._phase = beat.phase
+
+    def beat_lost(self, beat: Beat) -> None:
+        """Puts back the news of a batch that failed to commit, for the next one."""
+        with self._lock:
+            self._note(beat.progress, beat.phase, beat.interpretation)
+
+    def apply(self, state: LeaseState) -> None:
+        """Takes in what the keeper read: whether the job is still ours and should stop."""
+        with self._lock:
+            if state.cancel_requested:
+                self._cancelled = True
+            if not state.held and not self._finished:
+                self._lost = True
 
     def _renewal_due(self) -> bool:
         return self._monotonic() - self._renewed_at >= self._lease_seconds / 3

@@ -23,6 +23,7 @@ from collections.abc import Collection
 from openreel.domain import Job, JobError, JobStatus
 from openreel.errors import ConflictError, NotFoundError, OpenReelError
 from openreel.queue.base import JobRunner, Lease, LeaseLostError, QueueStats
+from openreel.queue.keeper import LeaseKeeper
 from openreel.storage.jobs import JobStore
 
 __all__ = ["INTERNAL_ERROR", "UNFINISHED_ERROR", "EmbeddedQueue", "QueueGroup"]
@@ -58,6 +59,10 @@ class EmbeddedQueue:
             ids never repeat across restarts.
         max_attempts: Fail a job as ``worker_lost`` instead of claiming it again once it
             has been claimed this many times; None retries forever.
+        batched_leases: Let one :class:`~openreel.queue.keeper.LeaseKeeper` renew, report
+            and watch every running job's lease once a second, instead of each job doing its
+            own store calls. Right for pools of jobs that wait (hosted providers); a cancel
+            then takes up to a second longer to reach the runner.
     """
 
     def __init__(
@@ -70,6 +75,7 @@ class EmbeddedQueue:
         models: Collection[str] | None = None,
         worker_prefix: str | None = None,
         max_attempts: int | None = 3,
+        batched_leases: bool = False,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1; got {workers!r}")
@@ -89,6 +95,12 @@ class EmbeddedQueue:
         self._stopping = False
         self._threads: list[threading.Thread] = []
         self._busy = 0
+        self._watching = False  # whether an idle worker is on the timed watch
+        self._keeper = (
+            LeaseKeeper(store, lease_seconds=lease_seconds, tick=min(1.0, lease_seconds / 4))
+            if batched_leases
+            else None
+        )
 
     def start(self, runner: JobRunner) -> None:
         """Starts the worker threads.
@@ -110,6 +122,8 @@ class EmbeddedQueue:
                 )
                 for index in range(self._workers)
             ]
+        if self._keeper is not None:
+            self._keeper.start()
         for thread in self._threads:
             thread.start()
 
@@ -139,6 +153,9 @@ class EmbeddedQueue:
         alive = [thread.name for thread in self._threads if thread.is_alive()]
         if alive:
             _log.warning("workers still running a job after %.1f s: %s", timeout, alive)
+        if self._keeper is not None:
+            # Stopped last: workers still finishing a job keep their leases until they return.
+            self._keeper.stop()
 
     def stats(self) -> QueueStats:
         """How many worker threads are alive and how many are running a job."""
@@ -167,10 +184,13 @@ class EmbeddedQueue:
             if job is None:
                 with self._cond:
                     if not self._stopping and self._generation == seen:
-                        self._cond.wait(self._poll_interval)
+                        self._idle_wait()
                 continue
             with self._cond:
                 self._busy += 1
+                # There may be more where this one came from (enqueued by another process, or
+                # several leases expired): let one more idle worker look.
+                self._cond.notify()
             try:
                 self._run(job, worker, runner)
             finally:
@@ -178,8 +198,39 @@ class EmbeddedQueue:
                     self._busy -= 1
         _log.info("worker %s stopped", worker)
 
+    def _idle_wait(self) -> None:
+        """Sleeps an idle worker (condition held).
+
+        Only one idle worker at a time wakes every ``poll_interval`` to look for jobs that
+        :meth:`notify` cannot announce (enqueued by another process, leases run out); the
+        rest sleep until notified. A pool of hundreds of hosted workers would otherwise
+        spend a fifth of a core asking the database, in turn, whether there is work.
+        """
+        if self._watching:
+            self._cond.wait()
+            return
+        # A watcher that claims a job wakes a sleeper as it leaves (see _loop), so the watch is
+        # never left empty while anyone is idle.
+        self._watching = True
+        try:
+            self._cond.wait(self._poll_interval)
+        finally:
+            self._watching = False
+
     def _run(self, job: Job, worker: str, runner: JobRunner) -> None:
-        lease = Lease(self._store, job, worker, lease_seconds=self._lease_seconds)
+        keeper = self._keeper
+        lease = Lease(
+            self._store, job, worker, lease_seconds=self._lease_seconds, kept=keeper is not None
+        )
+        if keeper is not None:
+            keeper.track(lease)
+        try:
+            self._attempt(job, worker, runner, lease)
+        finally:
+            if keeper is not None:
+                keeper.untrack(lease)
+
+    def _attempt(self, job: Job, worker: str, runner: JobRunner, lease: Lease) -> None:
         try:
             runner(job, lease)
         except LeaseLostError:

@@ -67,6 +67,7 @@ class FakeUpstream:
     wrong_key: bool = False
     never_finish: bool = False
     poll_after_ms: int = 1000
+    listing: bool = False
     video: bytes = field(default_factory=make_mp4)
     jobs: dict[str, Job] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
@@ -104,6 +105,8 @@ class FakeUpstream:
             job = Job(f"video_{len(self.jobs) + 1}", body)
             self.jobs[job.id] = job
             return httpx.Response(200, json=self._video(job, "queued", 0))
+        if request.method == "GET" and path == "/v1/videos" and self.listing:
+            return self._list(request)
         parts = path.split("/")
         job = self.jobs.get(parts[3]) if len(parts) > 3 else None
         if job is None:
@@ -116,27 +119,40 @@ class FakeUpstream:
                 return _error(404, "expired", "not_found")
             return httpx.Response(200, content=self.video, headers={"content-type": "video/mp4"})
         if request.method == "GET":
-            job.polls += 1
-            if job.polls <= len(self.progress) or self.never_finish:
-                pct = self.progress[min(job.polls, len(self.progress)) - 1]
-                return httpx.Response(
-                    200,
-                    json=self._video(job, "in_progress", pct),
-                    headers={"openai-poll-after-ms": str(self.poll_after_ms)},
-                )
-            if self.refuse_later:
-                video = self._video(job, "failed", 100)
-                video["error"] = {
-                    "code": "moderation_blocked",
-                    "message": "looks like a real person",
-                }
-                return httpx.Response(200, json=video)
-            if self.fail_later:
-                video = self._video(job, "failed", 100)
-                video["error"] = {"code": "internal_error", "message": "GPU fell over"}
-                return httpx.Response(200, json=video)
-            return httpx.Response(200, json=self._video(job, "completed", 100))
+            return httpx.Response(
+                200,
+                json=self._poll(job),
+                headers={"openai-poll-after-ms": str(self.poll_after_ms)},
+            )
         return _error(405, "method not allowed", "http_error")
+
+    def _list(self, request: httpx.Request) -> httpx.Response:
+        """``GET /v1/videos``: newest first, paged by ``limit`` and ``after``; each listed
+        video counts as polled once."""
+        limit = int(request.url.params.get("limit", "20"))
+        ids = list(reversed(self.jobs))
+        after = request.url.params.get("after")
+        if after in self.jobs:
+            ids = ids[ids.index(after) + 1 :]
+        page = [self._poll(self.jobs[i]) for i in ids[:limit]]
+        return httpx.Response(
+            200, json={"object": "list", "data": page, "has_more": len(ids) > limit}
+        )
+
+    def _poll(self, job: Job) -> dict[str, object]:
+        job.polls += 1
+        if job.polls <= len(self.progress) or self.never_finish:
+            pct = self.progress[min(job.polls, len(self.progress)) - 1]
+            return self._video(job, "in_progress", pct)
+        if self.refuse_later:
+            video = self._video(job, "failed", 100)
+            video["error"] = {"code": "moderation_blocked", "message": "looks like a real person"}
+            return video
+        if self.fail_later:
+            video = self._video(job, "failed", 100)
+            video["error"] = {"code": "internal_error", "message": "GPU fell over"}
+            return video
+        return self._video(job, "completed", 100)
 
     @staticmethod
     def _video(job: Job, status: str, progress: int) -> dict[str, object]:

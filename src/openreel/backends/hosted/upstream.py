@@ -3,7 +3,9 @@
 The wire format is OpenAI's video API (reference/providers.md, section 1): ``POST /videos``
 with model, prompt, seconds (a string) and size; ``GET /videos/{id}`` with status
 ``queued | in_progress | completed | failed``, an integer ``progress`` and the poll interval in
-``openai-poll-after-ms``; ``GET /videos/{id}/content`` for the MP4. A content refusal arrives
+``openai-poll-after-ms``; ``GET /videos/{id}/content`` for the MP4. Polls are answered from
+one shared ``GET /videos`` listing of the newest videos when the upstream has one (see
+backends/hosted/listing.py), so hundreds of waiting jobs cost a few requests, not hundreds. A content refusal arrives
 either at once (400 ``moderation_blocked``) or later as ``failed`` with that code. Cancel is
 OpenReel's ``POST /videos/{id}/cancel``, falling back to ``DELETE`` for gateways without it.
 
@@ -24,6 +26,7 @@ from openreel.backends.hosted.base import (
     TransientProviderError,
 )
 from openreel.backends.hosted.http import json_object, retry_after, send
+from openreel.backends.hosted.listing import ListingUnsupportedError, SharedListing
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError
 
@@ -40,6 +43,7 @@ class UpstreamClient:
         api_key: The upstream's bearer token (kept in this object only; never logged).
         timeout_s: Per-request timeout; a slower answer counts as a transient failure.
         transport: An httpx transport (tests pass a mock); the network by default.
+        listing: A SharedListing answering polls (built over ``GET /videos`` by default).
     """
 
     provider = "upstream"
@@ -51,7 +55,9 @@ class UpstreamClient:
         *,
         timeout_s: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        listing: SharedListing | None = None,
     ) -> None:
+        self._listing = listing or SharedListing(self._list)
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}"},
@@ -79,22 +85,42 @@ class UpstreamClient:
         return video_id
 
     def status(self, job_id: str) -> RemoteJob:
-        """Reads the video's state once."""
+        """The video's state: from the shared listing when it is there, else asked alone."""
+        listed = self._listing.get(job_id)
+        if listed is not None:
+            return listed
         response = self._send("GET", f"/videos/{job_id}")
-        data = self._json(response)
-        status = data.get("status")
         after = response.headers.get("openai-poll-after-ms")
         poll_after = float(after) / 1000.0 if after and after.isdigit() else None
-        progress = data.get("progress")
-        progress = float(progress) if isinstance(progress, int | float) else None
-        if status in _STATES:
-            return RemoteJob(_STATES[status], progress, None, poll_after)  # type: ignore[arg-type]
-        if status == "failed":
-            error = data.get("error") or {}
-            message = str(error.get("message") or "failed") if isinstance(error, dict) else None
-            refused = isinstance(error, dict) and error.get("code") == "moderation_blocked"
-            return RemoteJob("refused" if refused else "failed", progress, message, poll_after)
-        raise TransientProviderError(f"upstream reported an unknown status {status!r}")
+        return _remote(self._json(response), poll_after)
+
+    def _list(self, wanted: frozenset[str], max_pages: int) -> dict[str, RemoteJob]:
+        """The newest videos, page by page until ``wanted`` are all seen (SharedListing's fetch)."""
+        found: dict[str, RemoteJob] = {}
+        params: dict[str, str | int] = {"limit": 100}
+        for _ in range(max_pages):
+            response = self._send("GET", "/videos", params=params, listing=True)
+            if response.status_code in (404, 405):
+                raise ListingUnsupportedError(
+                    f"upstream has no listing (HTTP {response.status_code})"
+                )
+            data = self._json(response)
+            items = data.get("data")
+            if not isinstance(items, list):
+                raise ListingUnsupportedError("upstream's GET /videos is not a list")
+            for item in items:
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    try:
+                        found[item["id"]] = _remote(item, None)
+                    except TransientProviderError:
+                        continue  # asked alone, it gets the usual retries
+            if wanted <= found.keys() or not data.get("has_more") or not items:
+                break
+            last = items[-1]
+            if not isinstance(last, dict) or not isinstance(last.get("id"), str):
+                break
+            params["after"] = last["id"]
+        return found
 
     def download(self, job_id: str, target: Path) -> None:
         """Streams the finished MP4 to ``target``."""
@@ -123,20 +149,22 @@ class UpstreamClient:
 
     # ----- plumbing --------------------------------------------------------------------
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def _send(
+        self, method: str, url: str, *, listing: bool = False, **kwargs: Any
+    ) -> httpx.Response:
         cancelling = method == "POST" and url.endswith("/cancel")
         return send(
             self._http,
             "upstream",
             method,
             url,
-            self._cancel_status if cancelling else self._raise_for,
+            self._missing_route_ok if cancelling or listing else self._raise_for,
             **kwargs,
         )
 
     @classmethod
-    def _cancel_status(cls, response: httpx.Response) -> None:
-        if response.status_code not in (404, 405):  # no cancel route: DELETE instead
+    def _missing_route_ok(cls, response: httpx.Response) -> None:
+        if response.status_code not in (404, 405):  # no such route: the caller falls back
             cls._raise_for(response)
 
     @staticmethod
@@ -163,3 +191,18 @@ class UpstreamClient:
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
         return json_object(response, "upstream")
+
+
+def _remote(data: dict[str, Any], poll_after: float | None) -> RemoteJob:
+    """A video object (from a retrieve or a listing) as a RemoteJob."""
+    status = data.get("status")
+    progress = data.get("progress")
+    progress = float(progress) if isinstance(progress, int | float) else None
+    if status in _STATES:
+        return RemoteJob(_STATES[status], progress, None, poll_after)  # type: ignore[arg-type]
+    if status == "failed":
+        error = data.get("error") or {}
+        message = str(error.get("message") or "failed") if isinstance(error, dict) else None
+        refused = isinstance(error, dict) and error.get("code") == "moderation_blocked"
+        return RemoteJob("refused" if refused else "failed", progress, message, poll_after)
+    raise TransientProviderError(f"upstream reported an unknown status {status!r}")

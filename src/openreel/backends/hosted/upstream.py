@@ -14,6 +14,8 @@ Imports: backends.hosted.base, domain, errors; httpx.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,8 @@ class UpstreamClient:
         timeout_s: Per-request timeout; a slower answer counts as a transient failure.
         transport: An httpx transport (tests pass a mock); the network by default.
         listing: A SharedListing answering polls (built over ``GET /videos`` by default).
+        clock: Monotonic seconds for the default listing's freshness (tests pass the fake
+            clock their backend loop runs on).
     """
 
     provider = "upstream"
@@ -56,8 +60,9 @@ class UpstreamClient:
         timeout_s: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         listing: SharedListing | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._listing = listing or SharedListing(self._list)
+        self._listing = listing or SharedListing(self._list, clock=clock)
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}"},

@@ -158,6 +158,21 @@ class UpstreamConfig(BaseModel):
     max_seconds: float = Field(60.0, gt=0, le=3600)
 
 
+class VeoConfig(BaseModel):
+    """Google Veo on Vertex AI. Set ``project`` to use the Google Cloud credentials found in
+    the environment (a service account via ``GOOGLE_APPLICATION_CREDENTIALS``, workload
+    identity, ``gcloud auth application-default login``), or set ``providers.google`` to a
+    Vertex API key instead.
+
+    Attributes:
+        project: Google Cloud project; unset (and no key), no Veo.
+        location: Vertex region.
+    """
+
+    project: str | None = Field(None, min_length=1, max_length=100)
+    location: str = Field("us-central1", pattern=r"^[a-z0-9-]+$")
+
+
 class Settings(BaseSettings):
     """OpenReel's settings.
 
@@ -189,6 +204,7 @@ class Settings(BaseSettings):
         abuse: Automatic suspension of tokens that behave like leaked ones.
         providers: Hosted providers' credentials.
         upstream: A ``/v1/videos`` upstream whose models this server also offers.
+        veo: Google Veo on Vertex AI (with ``providers.google`` or project credentials).
     """
 
     model_config = SettingsConfigDict(
@@ -218,3 +234,4 @@ class Settings(BaseSettings):
     abuse: AbuseConfig = AbuseConfig()
     providers: ProviderKeys = ProviderKeys()
     upstream: UpstreamConfig = UpstreamConfig()
+    veo: VeoConfig = VeoConfig()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from openreel.api.deps import ApiServices
 from openreel.backends.base import BackendCapabilities
-from openreel.backends.hosted import fal, luma, replicate, runway
+from openreel.backends.hosted import fal, luma, replicate, runway, veo
 from openreel.backends.hosted.base import HostedBackend, HostedModel
 from openreel.backends.hosted.upstream import UpstreamClient
 from openreel.backends.registry import BackendRegistry
@@ -102,6 +102,19 @@ def build_registry(settings: Settings) -> BackendRegistry:
                 functools.partial(build, key.get_secret_value()),
                 hosted=True,
             )
+    google = settings.providers.google
+    if settings.veo.project or (google is not None and google.get_secret_value()):
+        registry.register(
+            "veo",
+            tuple(m.id for m in veo.MODELS),
+            functools.partial(
+                veo.build_veo,
+                project=settings.veo.project,
+                location=settings.veo.location,
+                api_key=None if google is None else google.get_secret_value() or None,
+            ),
+            hosted=True,
+        )
     upstream = settings.upstream
     key = settings.providers.upstream
     if upstream.url and key is not None and upstream.models:

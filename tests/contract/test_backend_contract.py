@@ -67,12 +67,35 @@ def _provider(module: str, fake: str) -> Callable[[], VideoBackend]:
     return build
 
 
+def _veo() -> VideoBackend:
+    import httpx
+    from google.oauth2.credentials import Credentials
+    from tests.backends.hosted.fake_veo import BASE, LOCATION, PROJECT, TOKEN, FakeVeo
+
+    from openreel.backends.hosted.veo import build_veo
+
+    time = FakeTime()
+    client = {
+        "credentials": Credentials(token=TOKEN),
+        "base_url": BASE,
+        "http_client": httpx.Client(transport=FakeVeo().transport()),
+    }
+    return build_veo(
+        project=PROJECT,
+        location=LOCATION,
+        client_kwargs=client,
+        sleep=time.sleep,
+        clock=time.clock,
+    )
+
+
 HOSTED_FAKES: dict[str, Callable[[], VideoBackend]] = {
     "upstream/fake": _upstream,
     "fal/ltx-video": _provider("fal", "FakeFal"),
     "replicate/wan-2.2-t2v-fast": _provider("replicate", "FakeReplicate"),
     "luma/ray-flash-2": _provider("luma", "FakeLuma"),
     "runway/gen4.5": _provider("runway", "FakeRunway"),
+    "veo/veo-3.1-fast": _veo,
 }
 """Every hosted provider's real client and loop against a scripted fake of its API (one
 model each: the loop is shared, the wire format is what differs)."""

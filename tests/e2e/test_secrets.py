@@ -2,7 +2,8 @@
 
 reference/trust.md, section 5.2 ("Provider credentials"): keys live only in the server's
 environment; no response, log line, job row or file ever contains them. The server here gets
-three keys in its environment (``OPENREEL_PROVIDERS__RUNWAY``, ``__FAL`` and ``__UPSTREAM``), then a realistic
+a key for every hosted provider in its environment (``OPENREEL_PROVIDERS__RUNWAY``, ``__FAL``,
+``__REPLICATE``, ``__LUMA``, ``__GOOGLE`` and ``__UPSTREAM``), then a realistic
 session runs against it: videos made from JSON and from multipart forms, polling, listing,
 every download variant, remix, extend, server-sent events, uploads, usage, admin listings,
 and an error of each class the API can be pushed into (400, 401, 403, 404, 405, 409, 413,
@@ -168,6 +169,11 @@ def _run_session(session: Session, url: str) -> None:
         anon(200, "GET", "/openapi.json")
         anon(200, "GET", "/docs")
         alice(200, "GET", "/v1/models")
+        # Every hosted backend is built with its key to judge a request it must refuse.
+        for model in ("runway/gen4.5", "fal/ltx-video", "replicate/ltx-video", "luma/ray-2",
+                      "veo/veo-3.1-fast"):  # fmt: skip
+            alice(400, "POST", "/v1/videos", f"too long for {model}",
+                  json={"model": model, "prompt": "a boat", "seconds": "13"})  # fmt: skip
 
         made = alice.create("json", json={"prompt": "a lighthouse at dusk", **SMALL})
         form = alice.create(
@@ -289,6 +295,9 @@ def session(tmp_path_factory: pytest.TempPathFactory, server_launcher: ServerLau
     keys = {
         "runway": "rk_live_" + secrets.token_hex(16),
         "fal": "fal_" + secrets.token_hex(16),
+        "replicate": "r8_" + secrets.token_hex(16),
+        "luma": "luma-" + secrets.token_hex(16),
+        "google": "AIza" + secrets.token_hex(16),
         "upstream": "or_up_" + secrets.token_hex(16),
     }
     root = tmp_path_factory.mktemp("secrets")
@@ -298,6 +307,9 @@ def session(tmp_path_factory: pytest.TempPathFactory, server_launcher: ServerLau
         # server_env() copies os.environ, so the keys reach the server (and the CLI) this way.
         env.setenv("OPENREEL_PROVIDERS__RUNWAY", keys["runway"])
         env.setenv("OPENREEL_PROVIDERS__FAL", keys["fal"])
+        env.setenv("OPENREEL_PROVIDERS__REPLICATE", keys["replicate"])
+        env.setenv("OPENREEL_PROVIDERS__LUMA", keys["luma"])
+        env.setenv("OPENREEL_PROVIDERS__GOOGLE", keys["google"])
         # A configured upstream, so its key is loaded and its model offered (nothing listens
         # there; tests/e2e/test_upstream.py drives a real one).
         env.setenv("OPENREEL_PROVIDERS__UPSTREAM", keys["upstream"])

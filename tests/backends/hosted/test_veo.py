@@ -1,0 +1,193 @@
+"""Google Veo on Vertex through google-genai, against a scripted fake of the Vertex endpoint."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import sys
+
+import httpx
+import pytest
+from google.oauth2.credentials import Credentials
+from PIL import Image
+
+from openreel.backends.hosted.base import HostedBackend, PollPolicy
+from openreel.backends.hosted.veo import INSTALL_HINT, build_veo
+from openreel.config import ProviderKeys, Settings, VeoConfig
+from openreel.domain import ImageInput, VideoRequest
+from openreel.errors import (
+    BackendError,
+    BackendUnavailableError,
+    InvalidRequestError,
+    ModerationBlockedError,
+)
+from openreel.runtime import build_registry
+
+from .fake_veo import BASE, LOCATION, PROJECT, TOKEN, FakeVeo
+from .harness import FakeTime
+from .harness import run as _run
+
+
+def _backend(fake: FakeVeo, time: FakeTime, policy: PollPolicy | None = None) -> HostedBackend:
+    return build_veo(
+        project=PROJECT,
+        location=LOCATION,
+        client_kwargs={
+            "credentials": Credentials(token=TOKEN),
+            "base_url": BASE,
+            "http_client": httpx.Client(transport=fake.transport()),
+        },
+        policy=policy or PollPolicy(interval_s=10.0, retries=3, deadline_s=600),
+        sleep=time.sleep,
+        clock=time.clock,
+    )
+
+
+def _request(**kw: object) -> VideoRequest:
+    args: dict[str, object] = {
+        "prompt": "a lighthouse at dusk",
+        "model": "veo/veo-3.1-fast",
+        "seconds": 4.0,
+        "width": 1280,
+        "height": 720,
+        "fps": 12,
+        "seed": 3,
+    }
+    return VideoRequest(**(args | kw))  # type: ignore[arg-type]
+
+
+def _sent(fake: FakeVeo) -> dict[str, object]:
+    (operation,) = fake.operations.values()
+    return operation.body
+
+
+def test_veo_success_sends_vertex_fields_and_fits_frames() -> None:
+    fake, time = FakeVeo(running=2), FakeTime()
+    frames, seen = _run(_backend(fake, time), _request(negative_prompt="text, watermark"))
+    assert len(frames) == 48
+    assert frames[0].shape == (720, 1280, 3)
+    assert seen == sorted(seen)
+    assert seen[-1] == 48
+    assert _sent(fake) == {
+        "instances": [{"prompt": "a lighthouse at dusk"}],
+        "parameters": {
+            "sampleCount": 1,
+            "durationSeconds": 4,
+            "seed": 3,
+            "aspectRatio": "16:9",
+            "resolution": "720p",
+            "negativePrompt": "text, watermark",
+            "generateAudio": False,
+        },
+    }
+    assert fake.requests[0].endswith("/models/veo-3.1-fast-generate-001:predictLongRunning")
+    assert set(fake.auth_headers) == {f"Bearer {TOKEN}"}
+    assert time.now == 20.0  # two polls that found it running, 10 s apart (Google's example)
+
+
+def test_veo_reference_image_is_the_first_frame() -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 36), (200, 30, 30)).save(buffer, "PNG")
+    image = ImageInput(buffer.getvalue(), "image/png", 64, 36)
+    fake, time = FakeVeo(running=0), FakeTime()
+    _run(_backend(fake, time), _request(input_reference=image))
+    instance = _sent(fake)["instances"][0]  # type: ignore[index]
+    assert instance["image"]["mimeType"] == "image/png"
+    assert base64.b64decode(instance["image"]["bytesBase64Encoded"]) == buffer.getvalue()
+
+
+def test_veo_checks_its_lengths_and_1080p_rule() -> None:
+    backend = _backend(FakeVeo(), FakeTime())
+    with pytest.raises(InvalidRequestError) as info:
+        backend.check(_request(seconds=5.0))
+    assert info.value.param == "seconds"
+    assert "must be 4, 6 or 8" in info.value.message
+    with pytest.raises(InvalidRequestError) as info:
+        backend.check(_request(width=1920, height=1080, seconds=6.0))
+    assert info.value.param == "size"
+    assert "1920x1080" in info.value.message
+    backend.check(_request(width=1080, height=1920, seconds=8.0))
+
+
+def test_veo_portrait_1080p_is_asked_as_9_16_1080p() -> None:
+    fake, time = FakeVeo(running=0), FakeTime()
+    _run(_backend(fake, time), _request(width=1080, height=1920, seconds=8.0, fps=12))
+    parameters = _sent(fake)["parameters"]
+    assert parameters["aspectRatio"] == "9:16"  # type: ignore[index]
+    assert parameters["resolution"] == "1080p"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("when", ["create", "filtered"])
+def test_veo_refusals_are_moderation_blocked_with_googles_reason(when: str) -> None:
+    fake = FakeVeo(refuse_at_create=when == "create", filtered=when == "filtered")
+    with pytest.raises(ModerationBlockedError) as info:
+        _run(_backend(fake, FakeTime()), _request())
+    expected = "Responsible AI" if when == "create" else "real person"
+    assert expected in info.value.message
+    assert info.value.code == "moderation_blocked"
+
+
+def test_veo_failed_operation_is_a_backend_error() -> None:
+    with pytest.raises(BackendError) as info:
+        _run(_backend(FakeVeo(fail_later=True), FakeTime()), _request())
+    assert "Internal error" in info.value.message
+    assert not isinstance(info.value, ModerationBlockedError)
+
+
+@pytest.mark.parametrize(
+    "trouble", [{"throttle_first": 2}, {"server_errors": 3}, {"timeouts": 2}, {"malformed": 1}]
+)
+def test_veo_transient_trouble_is_retried(trouble: dict[str, int]) -> None:
+    fake = FakeVeo(running=1, **trouble)  # type: ignore[arg-type]
+    frames, _ = _run(_backend(fake, FakeTime()), _request())
+    assert len(frames) == 48
+
+
+def test_veo_gives_up_after_bounded_retries() -> None:
+    fake, time = FakeVeo(server_errors=50), FakeTime()
+    with pytest.raises(BackendError) as info:
+        _run(_backend(fake, time), _request())
+    assert info.value.code == "backend_unavailable"
+    assert len(fake.requests) == 4  # the first try and three retries
+
+
+def test_veo_bad_credentials_are_unavailable_to_users(caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(BackendUnavailableError) as info:
+        _run(_backend(FakeVeo(wrong_key=True), FakeTime()), _request())
+    assert "provider veo is unavailable" in info.value.message
+    assert TOKEN not in caplog.text
+    assert TOKEN not in info.value.message
+
+
+def test_veo_that_never_finishes_runs_into_the_deadline() -> None:
+    fake, time = FakeVeo(never_finish=True), FakeTime()
+    policy = PollPolicy(interval_s=10.0, retries=3, deadline_s=60)
+    with pytest.raises(BackendError) as info:
+        _run(_backend(fake, time, policy), _request())
+    assert info.value.code == "backend_timeout"
+
+
+def test_veo_without_the_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "google.genai", None)
+    with pytest.raises(BackendUnavailableError) as info:
+        build_veo(project=PROJECT)
+    assert INSTALL_HINT in info.value.message
+
+
+def test_veo_models_are_offered_only_when_configured() -> None:
+    assert not [m for m in build_registry(Settings()).models() if m.backend == "veo"]
+    by_project = build_registry(Settings(veo=VeoConfig(project="p")))
+    by_key = build_registry(Settings(providers=ProviderKeys(google="AIza-fake")))
+    for registry in (by_project, by_key):
+        veo = [m for m in registry.models() if m.backend == "veo"]
+        assert [m.model for m in veo] == ["veo/veo-3.1", "veo/veo-3.1-fast", "veo/veo-3.1-lite"]
+        assert all(m.hosted for m in veo)
+
+
+def test_veo_describe_names_the_remote_model() -> None:
+    described = _backend(FakeVeo(), FakeTime()).describe(_request())
+    assert json.loads(json.dumps(dict(described))) == {
+        "provider": "veo",
+        "remote_model": "veo-3.1-fast-generate-001",
+    }

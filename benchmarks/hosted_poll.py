@@ -116,13 +116,16 @@ def main() -> None:
             # Then every job must come back finished: cheap waiting that loses jobs is no win.
             deadline = time.monotonic() + 180
             statuses: dict[str, int] = {}
+            errors: set[str] = set()
             while time.monotonic() < deadline:
-                statuses = {}
+                statuses, errors = {}, set()
                 page: dict[str, object] = {"limit": 100}
                 while True:
                     body = client.get("/videos", params=page).json()
                     for video in body["data"]:
                         statuses[video["status"]] = statuses.get(video["status"], 0) + 1
+                        if video.get("error"):
+                            errors.add(f"{video['error']['code']}: {video['error']['message']}")
                     if not body.get("has_more"):
                         break
                     page["after"] = body["data"][-1]["id"]
@@ -143,6 +146,8 @@ def main() -> None:
     print(f"CPU while waiting: {cpu * 100:.1f}% of one core over {elapsed:.0f} s  (goal < 5%)")
     print(f"resident memory: max {max(rss) / 2**20:.0f} MB  (goal < 200 MB)")
     print(f"then: {statuses.get('completed', 0)}/{args.jobs} completed, {statuses}")
+    for error in sorted(errors):
+        print(f"  failed with {error}")
 
 
 if __name__ == "__main__":

@@ -140,6 +140,7 @@ def _upstream_caps(max_seconds: float) -> BackendCapabilities:
         max_side=3840,
         fps_range=(1, 60),
         sizes=("1280x720", "720x1280", "1920x1080", "1080x1920"),
+        image_input=True,
         deterministic=False,
     )
 

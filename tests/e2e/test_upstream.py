@@ -146,3 +146,27 @@ def test_upstream_cancel_here_cancels_there(servers: tuple[LiveServer, LiveServe
         remote_video = _wait(there, remote[0]["id"], timeout=30)
         assert remote_video["status"] == "failed"
         assert remote_video["error"]["code"] == "cancelled"
+
+
+def test_upstream_gets_the_reference_image(servers: tuple[LiveServer, LiveServer, str]) -> None:
+    import io
+
+    from PIL import Image
+
+    gateway, upstream, key = servers
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 360), (30, 90, 200)).save(buffer, "PNG")
+    with _client(gateway, gateway.tokens["alice"]) as alice, _client(upstream, key) as there:
+        created = alice.post(
+            "/videos",
+            data={"model": MODEL, "prompt": "a kite over hills", "seconds": "1", "size": "640x360"},
+            files={"input_reference": ("ref.png", buffer.getvalue(), "image/png")},
+        )
+        assert created.status_code == 200, created.text
+        video = _wait(alice, created.json()["id"])
+        assert video["status"] == "completed", video
+        remote = [
+            v for v in there.get("/videos").json()["data"] if v["prompt"] == "a kite over hills"
+        ]
+        assert len(remote) == 1
+        assert remote[0]["plan"]["summary"].endswith("backdrop from input_reference")

@@ -1,7 +1,7 @@
 """A fake Runway developer API for tests: an httpx transport with scripted behaviour.
 
 It implements the wire format the Runway client speaks (reference/providers.md, section 3):
-``POST /v1/text_to_video`` with a camelCase body checked field by field, ``GET /v1/tasks/{id}``
+``POST /v1/text_to_video`` (and ``/v1/image_to_video``, with ``promptImage``) with a camelCase body checked field by field, ``GET /v1/tasks/{id}``
 going PENDING / THROTTLED / RUNNING (progress 0-1) / SUCCEEDED with an output URL on a
 separate CDN host, ``DELETE /v1/tasks/{id}``, and the required ``X-Runway-Version`` header
 (400 without it). The CDN serves a small MP4 and answers 401 to any request that carries an
@@ -41,6 +41,7 @@ DURATIONS: dict[str, tuple[int, ...]] = {
 ALLOWED_KEYS = frozenset(
     {"model", "promptText", "ratio", "duration", "seed", "negativePrompt", "audio"}
 )
+IMAGE_KEYS = ALLOWED_KEYS | {"promptImage"}
 
 
 @dataclass
@@ -107,8 +108,8 @@ class FakeRunway:
             return httpx.Response(
                 200, content=b"{not json", headers={"content-type": "application/json"}
             )
-        if request.method == "POST" and path == "/v1/text_to_video":
-            return self._create(request)
+        if request.method == "POST" and path in ("/v1/text_to_video", "/v1/image_to_video"):
+            return self._create(request, image=path == "/v1/image_to_video")
         parts = path.split("/")
         if len(parts) != 4 or parts[:3] != ["", "v1", "tasks"]:
             return _error(404, "Not found")
@@ -124,7 +125,7 @@ class FakeRunway:
 
     # ----- the API ---------------------------------------------------------------------
 
-    def _create(self, request: httpx.Request) -> httpx.Response:
+    def _create(self, request: httpx.Request, *, image: bool) -> httpx.Response:
         try:
             body = json.loads(request.content)
         except ValueError:
@@ -133,8 +134,11 @@ class FakeRunway:
             return _error(400, "Body must be an object")
         issues: list[dict[str, object]] = []
         for key in body:
-            if key not in ALLOWED_KEYS:
+            if key not in (IMAGE_KEYS if image else ALLOWED_KEYS):
                 issues.append({"path": [key], "message": "Unrecognized key"})
+        uri = body.get("promptImage")
+        if image and not (isinstance(uri, str) and uri.startswith(("https://", "data:image/"))):
+            issues.append({"path": ["promptImage"], "message": "Required"})
         model = body.get("model")
         prompt = body.get("promptText")
         if model not in RATIOS:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import logging
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from openreel.backends.hosted.base import HostedBackend, PollPolicy
 from openreel.backends.hosted.runway import (
@@ -14,7 +17,7 @@ from openreel.backends.hosted.runway import (
     RunwayClient,
     build_runway,
 )
-from openreel.domain import VideoRequest
+from openreel.domain import ImageInput, VideoRequest
 from openreel.errors import (
     BackendError,
     BackendUnavailableError,
@@ -226,7 +229,7 @@ def test_runway_catalogue_and_limits() -> None:
         "runway/kling2.5_turbo_pro",
     )
     assert all(not m.capabilities.deterministic for m in MODELS)
-    assert all(not m.capabilities.image_input for m in MODELS)
+    assert all(m.capabilities.image_input for m in MODELS)  # via image_to_video
     assert backend.describe(_request()) == {"provider": "runway", "remote_model": "gen4.5"}
 
     for ok in (
@@ -263,3 +266,30 @@ def test_runway_catalogue_and_limits() -> None:
     with pytest.raises(InvalidRequestError) as info:
         backend.check(_request(prompt="x" * 1001))
     assert info.value.param == "prompt"
+
+
+def _png(size: tuple[int, int] = (64, 36)) -> ImageInput:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (10, 120, 200)).save(buffer, "PNG")
+    return ImageInput(buffer.getvalue(), "image/png", *size)
+
+
+def test_runway_reference_image_goes_to_image_to_video_as_a_data_uri() -> None:
+    fake, image = FakeRunway(), _png()
+    frames, _ = _run(_backend(fake, FakeTime()), _request(seconds=5.0, input_reference=image))
+    assert len(frames) == 5 * 24
+    assert fake.requests[0] == "POST /v1/image_to_video"
+    body = fake.tasks["task-0001"].body
+    assert body["promptImage"] == "data:image/png;base64," + base64.b64encode(image.data).decode()
+    assert body["promptText"] == "a lighthouse at dusk"
+
+
+def test_runway_refuses_a_reference_image_over_its_limit_naming_input_reference() -> None:
+    noise = np.random.default_rng(1).integers(0, 255, (1500, 1500, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, "PNG")
+    big = ImageInput(buffer.getvalue(), "image/png", 1500, 1500)
+    with pytest.raises(InvalidRequestError) as info:
+        _backend(FakeRunway(), FakeTime()).check(_request(seconds=5.0, input_reference=big))
+    assert info.value.param == "input_reference"
+    assert "at most 5 MB" in info.value.message

@@ -174,3 +174,20 @@ def test_upstream_models_are_registered_only_with_url_key_and_models() -> None:
         "openreel-sketch",
         "studio/m1",
     ]
+
+
+def test_upstream_sends_a_reference_image_as_a_data_url() -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    from openreel.domain import ImageInput
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 36), (250, 200, 10)).save(buffer, "PNG")
+    image = ImageInput(buffer.getvalue(), "image/png", 64, 36)
+    fake = FakeUpstream()
+    _run(_backend(fake, FakeTime()), _request(input_reference=image))
+    sent = fake.jobs["video_1"].body["input_reference"]
+    assert sent == {"image_url": "data:image/png;base64," + base64.b64encode(image.data).decode()}

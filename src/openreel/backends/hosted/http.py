@@ -6,11 +6,12 @@ JSON object or calling the reply malformed, honouring ``Retry-After`` in any of 
 and fetching a result from a provider's CDN with a client that carries no credentials, where
 403, 404 and 410 mean the URL expired.
 
-Imports: backends.hosted.base, errors; httpx.
+Imports: backends.hosted.base, domain, errors; httpx.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -19,11 +20,17 @@ from typing import Any, ClassVar
 import httpx
 
 from openreel.backends.hosted.base import TransientProviderError
+from openreel.domain import ImageInput
 from openreel.errors import BackendError
 
-__all__ = ["ProviderHttp", "fetch_cdn", "json_object", "retry_after", "send"]
+__all__ = ["ProviderHttp", "data_uri", "fetch_cdn", "json_object", "retry_after", "send"]
 
 _CHUNK = 1 << 20
+
+
+def data_uri(image: ImageInput) -> str:
+    """A reference image as a ``data:`` URI, the form most providers take inline."""
+    return f"data:{image.media_type};base64,{base64.b64encode(image.data).decode('ascii')}"
 
 
 def retry_after(response: httpx.Response) -> float | None:

@@ -48,7 +48,7 @@ from openreel.backends.hosted.base import (
     RemoteState,
     TransientProviderError,
 )
-from openreel.backends.hosted.http import ProviderHttp, retry_after
+from openreel.backends.hosted.http import ProviderHttp, data_uri, retry_after
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError, InvalidRequestError
 
@@ -96,7 +96,7 @@ def _caps(max_seconds: float, sizes: tuple[str, ...]) -> BackendCapabilities:
         fps_range=(12, 30),
         sizes=sizes,
         any_size=False,
-        image_input=False,
+        image_input=True,
         audio=False,
         deterministic=False,
     )
@@ -140,14 +140,26 @@ def ratio(size: str) -> str:
     return size.replace("x", ":", 1)
 
 
+IMAGE_LIMIT = 5 * 1024 * 1024
+"""Largest ``promptImage`` data URI Runway takes, in bytes."""
+
+
+def endpoint(request: VideoRequest) -> str:
+    """``/v1/image_to_video`` when the request has a reference image, else text-to-video."""
+    return "/v1/image_to_video" if request.input_reference is not None else "/v1/text_to_video"
+
+
 def task_body(model: str, request: VideoRequest) -> dict[str, Any]:
-    """The JSON body ``POST /v1/text_to_video`` gets for ``request`` on remote ``model``."""
+    """The JSON body :func:`endpoint` gets for ``request`` on remote ``model``; a reference
+    image goes as ``promptImage``, a data URI, and becomes the first frame."""
     body: dict[str, Any] = {
         "model": model,
         "promptText": request.prompt,
         "ratio": ratio(request.size),
         "duration": int(request.seconds),
     }
+    if request.input_reference is not None:
+        body["promptImage"] = data_uri(request.input_reference)
     if model in _SEEDED:
         if request.seed is not None:
             body["seed"] = request.seed % (1 << 32)  # Runway takes 0 to 4294967295
@@ -176,6 +188,14 @@ class RunwayBackend(HostedBackend):
             raise InvalidRequestError.for_value(
                 "seconds", request.seconds, f"{rule} for model {request.model}"
             )
+        if request.input_reference is not None:
+            size = len(data_uri(request.input_reference))
+            if size > IMAGE_LIMIT:
+                raise InvalidRequestError(
+                    f"input_reference must be at most {IMAGE_LIMIT // 2**20} MB as a data URI "
+                    f"for model {request.model}; got {size / 2**20:.1f} MB",
+                    param="input_reference",
+                )
         remote = self._model(request.model).remote
         units = len(request.prompt.encode("utf-16-le")) // 2
         if remote in _PROMPT_LIMITED and units > PROMPT_LIMIT:
@@ -218,8 +238,9 @@ class RunwayClient(ProviderHttp):
         )
 
     def submit(self, model: str, request: VideoRequest) -> str:
-        """Starts a text-to-video task on remote ``model``; returns the task id."""
-        data = self._json(self._send("POST", "/v1/text_to_video", json=task_body(model, request)))
+        """Starts a text- or image-to-video task on remote ``model``; returns the task id."""
+        body = task_body(model, request)
+        data = self._json(self._send("POST", endpoint(request), json=body))
         task_id = data.get("id")
         if not isinstance(task_id, str) or not task_id:
             raise TransientProviderError("runway answered a create without an id")

@@ -27,7 +27,7 @@ from openreel.backends.hosted.base import (
     RemoteJob,
     TransientProviderError,
 )
-from openreel.backends.hosted.http import json_object, retry_after, send
+from openreel.backends.hosted.http import data_uri, json_object, retry_after, send
 from openreel.backends.hosted.listing import ListingUnsupportedError, SharedListing
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError
@@ -77,12 +77,15 @@ class UpstreamClient:
 
     def submit(self, model: str, request: VideoRequest) -> str:
         """Creates the video upstream; returns its id."""
-        body = {
+        body: dict[str, Any] = {
             "model": model,
             "prompt": request.prompt,
             "seconds": f"{request.seconds:g}",
             "size": request.size,
         }
+        if request.input_reference is not None:
+            # The JSON form of the API's input_reference: a data URL, no multipart needed.
+            body["input_reference"] = {"image_url": data_uri(request.input_reference)}
         data = self._json(self._send("POST", "/videos", json=body))
         video_id = data.get("id")
         if not isinstance(video_id, str) or not video_id:

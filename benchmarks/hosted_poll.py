@@ -53,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--window", type=float, default=20.0)
+    parser.add_argument("--log", type=Path, help="write the server's log here")
     args = parser.parse_args()
     env = os.environ | {"HOLD_SECONDS": str(args.window + 40)}
     up_port, port = _port(), _port()
@@ -79,9 +80,10 @@ def main() -> None:
             [sys.executable, "-m", "openreel", "token", "create", "bench"],
             env=server_env, capture_output=True, text=True, check=True,
         ).stdout.strip()  # fmt: skip
+        log = args.log.open("wb") if args.log else subprocess.DEVNULL
         server = subprocess.Popen(
             [sys.executable, "-m", "openreel", "serve", "--port", str(port)],
-            env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=server_env, stdout=log, stderr=log,
         )  # fmt: skip
         try:
             _wait_up(f"http://127.0.0.1:{up_port}/v1/videos/none", upstream)

@@ -183,6 +183,10 @@ class Settings(BaseSettings):
         host: Address the server listens on.
         port: Port the server listens on.
         workers: In-process render workers (each renders one video at a time).
+        hosted_fit: What a hosted model does with a length, size or frame rate it does not
+            make: ``reject`` it at admission naming the parameter, or ask the provider for
+            the nearest it makes (``nearest``) and fit the result back to what was asked,
+            recording both on the job.
         hosted_workers: Workers for hosted models (each follows one provider job; they wait
             far more than they compute).
         lease_seconds: How long a worker owns a job without reporting progress before
@@ -217,6 +221,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(2, ge=1, le=64)
+    hosted_fit: Literal["reject", "nearest"] = "reject"
     hosted_workers: int = Field(32, ge=1, le=1000)
     lease_seconds: float = Field(30.0, gt=1.0)
     poll_after_ms: int = Field(1000, ge=100)

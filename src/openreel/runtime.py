@@ -99,7 +99,7 @@ def build_registry(settings: Settings) -> BackendRegistry:
             registry.register(
                 name,
                 tuple(m.id for m in catalogue),
-                functools.partial(build, key.get_secret_value()),
+                functools.partial(build, key.get_secret_value(), fit=settings.hosted_fit),
                 hosted=True,
             )
     google = settings.providers.google
@@ -112,6 +112,7 @@ def build_registry(settings: Settings) -> BackendRegistry:
                 project=settings.veo.project,
                 location=settings.veo.location,
                 api_key=None if google is None else google.get_secret_value() or None,
+                fit=settings.hosted_fit,
             ),
             hosted=True,
         )
@@ -122,11 +123,11 @@ def build_registry(settings: Settings) -> BackendRegistry:
             HostedModel(f"{upstream.prefix}/{m}", m, _upstream_caps(upstream.max_seconds))
             for m in upstream.models
         )
-        url, secret = upstream.url, key.get_secret_value()
+        url, secret, fit = upstream.url, key.get_secret_value(), settings.hosted_fit
         registry.register(
             "upstream",
             tuple(m.id for m in models),
-            lambda: HostedBackend("upstream", UpstreamClient(url, secret), models),
+            lambda: HostedBackend("upstream", UpstreamClient(url, secret), models, fit=fit),
             hosted=True,
         )
     return registry

@@ -25,11 +25,12 @@ Imports: backends.base, domain, errors; PyAV and OpenCV for decoding.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -47,7 +48,7 @@ from openreel.backends.base import (
     never_cancelled,
     no_progress,
 )
-from openreel.domain import VideoRequest
+from openreel.domain import VideoRequest, parse_size
 from openreel.errors import (
     BackendError,
     BackendUnavailableError,
@@ -68,6 +69,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+_FITTABLE = frozenset({"seconds", "size", "fps"})
+"""Parameters ``fit="nearest"`` may change on the way to the provider."""
 
 RemoteState = Literal["queued", "running", "succeeded", "failed", "refused", "cancelled"]
 
@@ -178,6 +182,9 @@ class HostedBackend:
         policy: Polling, retries and deadline.
         sleep: Waits (tests pass a fake that advances a fake clock).
         clock: Monotonic seconds.
+        fit: ``reject`` refuses requests outside a model's limits, naming the parameter;
+            ``nearest`` asks the provider for the nearest request it makes and fits the
+            result back (see :meth:`sent`).
     """
 
     digital_source_type = "trainedAlgorithmicMedia"
@@ -191,7 +198,9 @@ class HostedBackend:
         policy: PollPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        fit: Literal["reject", "nearest"] = "reject",
     ) -> None:
+        self._fit = fit
         self._name = name
         self._client = client
         self._models = {m.id: m for m in models}
@@ -214,13 +223,98 @@ class HostedBackend:
         return self._model(model).capabilities
 
     def check(self, request: VideoRequest) -> None:
-        """Checks the request against the model's limits (InvalidRequestError names param)."""
+        """Admits the request as asked, or, when the operator allows fitting, a nearest one.
+
+        Raises:
+            InvalidRequestError: Naming the parameter the model cannot make (or come near).
+        """
+        self.sent(request)
+
+    def check_exact(self, request: VideoRequest) -> None:
+        """Checks the request, exactly as asked, against the model's limits; providers with
+        rules of their own (allowed lengths, size by length) add them here.
+
+        Raises:
+            InvalidRequestError: Naming the first parameter outside the limits.
+        """
         check_against_capabilities(request, self.capabilities(request.model))
 
+    def sent(self, request: VideoRequest) -> VideoRequest:
+        """What the provider is asked for: ``request`` itself when the model makes it as
+        asked; otherwise, with ``fit="nearest"``, the nearest request it makes.
+
+        Nearest means the closest aspect ratio, then the smallest size no smaller than asked
+        (else the largest), the shortest length no shorter than asked and the frame rate
+        clamped into range. The result is then scaled, centre-cropped, resampled and trimmed
+        back to exactly what was asked (see :func:`_fitted`), so the person gets the video
+        they asked for and is billed for it; the operator pays the provider for a little
+        more. A length above the model's longest is never fitted: nothing could fill it.
+
+        Raises:
+            InvalidRequestError: As :meth:`check_exact` does, when nothing near fits.
+        """
+        try:
+            self.check_exact(request)
+            return request
+        except InvalidRequestError as exc:
+            if self._fit != "nearest" or exc.param not in _FITTABLE:
+                raise
+            for candidate in self._near(request):
+                try:
+                    self.check_exact(candidate)
+                except InvalidRequestError:
+                    continue
+                return candidate
+            raise
+
     def describe(self, request: VideoRequest) -> Mapping[str, Any]:
-        """Which provider and remote model the request goes to."""
+        """Which provider and remote model the request goes to, and what was asked of it
+        when that differs from the request (``sent``, recorded on the job)."""
         model = self._model(request.model)
-        return {"provider": self._client.provider, "remote_model": model.remote}
+        described: dict[str, Any] = {
+            "provider": self._client.provider,
+            "remote_model": model.remote,
+        }
+        try:
+            sent = self.sent(request)
+        except InvalidRequestError:
+            return described
+        if sent is not request:
+            described["sent"] = {"seconds": sent.seconds, "size": sent.size, "fps": sent.fps}
+            described["fitted"] = (
+                f"asked {sent.size} for {sent.seconds:g} s at {sent.fps} fps; scaled and "
+                f"cropped to {request.size}, trimmed to {request.seconds:g} s at {request.fps} fps"
+            )
+        return described
+
+    def _near(self, request: VideoRequest) -> Iterator[VideoRequest]:
+        """Candidate requests the model might make, nearest first (see :meth:`sent`)."""
+        caps = self.capabilities(request.model)
+        low, high = caps.fps_range
+        fps = min(max(request.fps, low), high)
+        sizes = [(request.width, request.height)]
+        in_range = caps.min_side <= min(request.width, request.height)
+        if not caps.any_size or not (
+            in_range and max(request.width, request.height) <= caps.max_side
+        ):
+            asked_ratio, asked_area = request.width / request.height, request.width * request.height
+
+            def distance(size: tuple[int, int]) -> tuple[float, int, int]:
+                width, height = size
+                area = width * height
+                return (
+                    abs(math.log(width / height / asked_ratio)),
+                    area < asked_area,
+                    abs(area - asked_area),
+                )
+
+            sizes = sorted((parse_size(size) for size in caps.sizes), key=distance)
+        lengths = [request.seconds] + [
+            float(s) for s in range(math.ceil(request.seconds), math.floor(caps.max_seconds) + 1)
+        ]
+        for width, height in sizes:
+            for seconds in dict.fromkeys(lengths):
+                yield replace(request, width=width, height=height, seconds=seconds, fps=fps)
 
     def generate(
         self,
@@ -241,12 +335,13 @@ class HostedBackend:
                 "seed must be fixed before generating (VideoRequest.with_seed)", param="seed"
             )
         model = self._model(request.model)
+        sent = self.sent(request)
         total = request.frame_count
         handle, name = tempfile.mkstemp(prefix=f"openreel-{self._name}-", suffix=".mp4")
         os.close(handle)
         path = Path(name)
         try:
-            remote_id = self._call(lambda: self._client.submit(model.remote, request), cancelled)
+            remote_id = self._call(lambda: self._client.submit(model.remote, sent), cancelled)
             self._follow(remote_id, total, progress, cancelled)
             self._call(lambda: self._client.download(remote_id, path), cancelled)
             for frame in _fitted(path, request, total, progress):

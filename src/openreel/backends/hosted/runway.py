@@ -172,13 +172,13 @@ def task_body(model: str, request: VideoRequest) -> dict[str, Any]:
 class RunwayBackend(HostedBackend):
     """The hosted loop, with admission checking each model's allowed lengths too."""
 
-    def check(self, request: VideoRequest) -> None:
+    def check_exact(self, request: VideoRequest) -> None:
         """Checks the model's limits, then its lengths and prompt length.
 
         Raises:
             InvalidRequestError: Naming ``seconds``, ``size``, ``fps`` or ``prompt``.
         """
-        super().check(request)
+        super().check_exact(request)
         allowed = DURATIONS.get(request.model)
         if allowed is not None and request.seconds not in allowed:
             if allowed == tuple(range(allowed[0], allowed[-1] + 1)) and len(allowed) > 3:

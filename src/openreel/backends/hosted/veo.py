@@ -89,13 +89,13 @@ MODELS: tuple[HostedModel, ...] = (
 class VeoBackend(HostedBackend):
     """The hosted loop plus Veo's own rules: fixed lengths, and 1080p only at 8 s."""
 
-    def check(self, request: VideoRequest) -> None:
+    def check_exact(self, request: VideoRequest) -> None:
         """Checks the model's limits, then its lengths.
 
         Raises:
             InvalidRequestError: Naming ``seconds`` or ``size``.
         """
-        super().check(request)
+        super().check_exact(request)
         if request.seconds not in DURATIONS:
             raise InvalidRequestError.for_value(
                 "seconds",

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from openreel.api.deps import ApiServices
 from openreel.backends.base import BackendCapabilities
@@ -87,6 +88,11 @@ def build_registry(settings: Settings) -> BackendRegistry:
     """
     registry = BackendRegistry()
     registry.register("sketch", SketchBackend.models, SketchBackend)
+    # As many hosted results render at once as there are local render workers.
+    hosted: dict[str, Any] = {
+        "fit": settings.hosted_fit,
+        "render_slots": threading.Semaphore(settings.workers),
+    }
     providers: dict[str, tuple[tuple[HostedModel, ...], Callable[..., HostedBackend]]] = {
         "runway": (runway.MODELS, runway.build_runway),
         "fal": (fal.MODELS, fal.build_fal),
@@ -99,7 +105,7 @@ def build_registry(settings: Settings) -> BackendRegistry:
             registry.register(
                 name,
                 tuple(m.id for m in catalogue),
-                functools.partial(build, key.get_secret_value(), fit=settings.hosted_fit),
+                functools.partial(build, key.get_secret_value(), **hosted),
                 hosted=True,
             )
     google = settings.providers.google
@@ -112,7 +118,7 @@ def build_registry(settings: Settings) -> BackendRegistry:
                 project=settings.veo.project,
                 location=settings.veo.location,
                 api_key=None if google is None else google.get_secret_value() or None,
-                fit=settings.hosted_fit,
+                **hosted,
             ),
             hosted=True,
         )
@@ -123,11 +129,11 @@ def build_registry(settings: Settings) -> BackendRegistry:
             HostedModel(f"{upstream.prefix}/{m}", m, _upstream_caps(upstream.max_seconds))
             for m in upstream.models
         )
-        url, secret, fit = upstream.url, key.get_secret_value(), settings.hosted_fit
+        url, secret = upstream.url, key.get_secret_value()
         registry.register(
             "upstream",
             tuple(m.id for m in models),
-            lambda: HostedBackend("upstream", UpstreamClient(url, secret), models, fit=fit),
+            lambda: HostedBackend("upstream", UpstreamClient(url, secret), models, **hosted),
             hosted=True,
         )
     return registry

@@ -196,10 +196,12 @@ def test_runway_key_never_reaches_the_cdn_nor_errors_nor_logs(
 
 
 def test_runway_bad_request_is_a_backend_error_with_runways_message() -> None:
-    # 9 s is not a Veo length; admission would reject it, but generate() is called directly.
+    # 9 s is not a Veo length; the backend would refuse it first, so the client is asked.
+    client = RunwayClient(KEY, base_url=f"https://{API_HOST}", transport=FakeRunway().transport())
     with pytest.raises(BackendError, match="duration: Invalid duration") as info:
-        _run(_backend(FakeRunway(), FakeTime()), _request(model="runway/veo3.1", seconds=9.0))
+        client.submit("veo3.1", _request(model="runway/veo3.1", seconds=9.0))
     assert info.value.code == "backend_error"
+    client.close()
 
 
 def test_runway_cancel_while_waiting_deletes_the_task() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import numpy as np
 import pytest
@@ -25,7 +26,12 @@ from .harness import FakeTime
 from .harness import run as _run
 
 CAPS = BackendCapabilities(
-    max_seconds=20, min_side=64, max_side=1920, fps_range=(1, 60), sizes=("640x360",)
+    max_seconds=20,
+    min_side=64,
+    max_side=1920,
+    fps_range=(1, 60),
+    sizes=("640x360",),
+    image_input=True,  # as runtime declares upstream models: the upstream checks itself
 )
 
 
@@ -191,3 +197,44 @@ def test_upstream_sends_a_reference_image_as_a_data_url() -> None:
     _run(_backend(fake, FakeTime()), _request(input_reference=image))
     sent = fake.jobs["video_1"].body["input_reference"]
     assert sent == {"image_url": "data:image/png;base64," + base64.b64encode(image.data).decode()}
+
+
+def _slotted(slots: threading.Semaphore) -> HostedBackend:
+    time = FakeTime()
+    client = UpstreamClient("http://upstream.test/v1", KEY, transport=FakeUpstream().transport())
+    model = HostedModel("upstream/openreel-sketch", "openreel-sketch", CAPS)
+    policy = PollPolicy(interval_s=2.0, retries=3, deadline_s=600, cancel_check_s=0.05)
+    return HostedBackend(
+        "upstream", client, (model,), policy=policy, sleep=time.sleep, clock=time.clock,
+        render_slots=slots,
+    )  # fmt: skip
+
+
+def test_finished_results_render_one_slot_at_a_time() -> None:
+    slots = threading.Semaphore(1)
+    first = _slotted(slots).generate(_request())
+    next(first)  # the first result holds the only slot while it is rendered
+    done: list[int] = []
+    waiting = threading.Thread(
+        target=lambda: done.append(len(list(_slotted(slots).generate(_request()))))
+    )
+    waiting.start()
+    waiting.join(0.5)
+    assert waiting.is_alive()
+    assert not done
+    rest = list(first)
+    assert len(rest) == _request().frame_count - 1
+    waiting.join(10)
+    assert done == [_request().frame_count]
+
+
+def test_waiting_for_a_render_slot_can_be_cancelled() -> None:
+    calls = 0
+
+    def cancelled() -> bool:
+        nonlocal calls
+        calls += 1
+        return calls > 20
+
+    with pytest.raises(CancelledError):
+        list(_slotted(threading.Semaphore(0)).generate(_request(), cancelled=cancelled))

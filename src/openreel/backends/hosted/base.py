@@ -28,6 +28,7 @@ import logging
 import math
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -185,6 +186,11 @@ class HostedBackend:
         fit: ``reject`` refuses requests outside a model's limits, naming the parameter;
             ``nearest`` asks the provider for the nearest request it makes and fits the
             result back (see :meth:`sent`).
+        render_slots: Shared by every hosted backend of a server: how many downloaded
+            results may be decoded, labelled and encoded at once. Hundreds of jobs wait
+            cheaply, but when a burst of them finishes together, each rendering in its own
+            thread would take gigabytes and starve the local renders; the rest wait their
+            turn (still cancellable).
     """
 
     digital_source_type = "trainedAlgorithmicMedia"
@@ -199,8 +205,10 @@ class HostedBackend:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         fit: Literal["reject", "nearest"] = "reject",
+        render_slots: threading.Semaphore | None = None,
     ) -> None:
         self._fit = fit
+        self._slots = render_slots
         self._name = name
         self._client = client
         self._models = {m.id: m for m in models}
@@ -344,10 +352,15 @@ class HostedBackend:
             remote_id = self._call(lambda: self._client.submit(model.remote, sent), cancelled)
             self._follow(remote_id, total, progress, cancelled)
             self._call(lambda: self._client.download(remote_id, path), cancelled)
-            for frame in _fitted(path, request, total, progress):
-                if cancelled():
-                    raise CancelledError("generation was cancelled")
-                yield frame
+            self._take_slot(cancelled)
+            try:
+                for frame in _fitted(path, request, total, progress):
+                    if cancelled():
+                        raise CancelledError("generation was cancelled")
+                    yield frame
+            finally:
+                if self._slots is not None:
+                    self._slots.release()
         finally:
             path.unlink(missing_ok=True)
 
@@ -441,6 +454,15 @@ class HostedBackend:
             if left <= 0:
                 return
             self._sleep(min(left, self._policy.cancel_check_s))
+
+    def _take_slot(self, cancelled: CancelCheck) -> None:
+        """Waits for a render slot, asking ``cancelled()`` (which also keeps the lease) each
+        second; the provider's job is done, so there is nothing to cancel there."""
+        if self._slots is None:
+            return
+        while not self._slots.acquire(timeout=self._policy.cancel_check_s):
+            if cancelled():
+                raise CancelledError("generation was cancelled")
 
     def _cancel_quietly(self, remote_id: str) -> None:
         try:

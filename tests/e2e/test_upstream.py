@@ -105,6 +105,7 @@ def test_upstream_refusal_fails_the_job_as_moderation_blocked(
 ) -> None:
     gateway, _, _ = servers
     with _client(gateway, gateway.tokens["alice"]) as alice:
+        used = alice.get("/usage").json()["seconds_used"]
         created = alice.post(
             "/videos",
             json={
@@ -119,6 +120,7 @@ def test_upstream_refusal_fails_the_job_as_moderation_blocked(
         assert video["status"] == "failed"
         assert video["error"]["code"] == "moderation_blocked"
         assert "refused by moderation (sexual)" in video["error"]["message"]
+        assert alice.get("/usage").json()["seconds_used"] == used  # the quota was refunded
 
 
 def test_upstream_cancel_here_cancels_there(servers: tuple[LiveServer, LiveServer, str]) -> None:

@@ -51,6 +51,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/moderation.py
 	$(BIN)/python benchmarks/provenance.py
+	$(BIN)/python benchmarks/poll_clients.py
+	$(BIN)/python benchmarks/hosted_poll.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -31,13 +31,18 @@ RATIOS: dict[str, tuple[str, ...]] = {
     "veo3.1": ("1280:720", "720:1280", "1080:1920", "1920:1080"),
     "veo3.1_fast": ("1280:720", "720:1280", "1080:1920", "1920:1080"),
     "kling2.5_turbo_pro": ("1280:720", "720:1280", "960:960"),
+    "seedance2": ("1280:720", "720:1280", "960:960", "1104:832", "832:1104", "1584:672"),
+    "gen4_turbo": ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"),
 }
 DURATIONS: dict[str, tuple[int, ...]] = {
     "gen4.5": tuple(range(2, 11)),
     "veo3.1": (4, 6, 8),
     "veo3.1_fast": (4, 6, 8),
     "kling2.5_turbo_pro": (5, 10),
+    "seedance2": tuple(range(4, 16)),
+    "gen4_turbo": (5, 10),
 }
+IMAGE_ONLY = frozenset({"gen4_turbo"})
 ALLOWED_KEYS = frozenset(
     {"model", "promptText", "ratio", "duration", "seed", "negativePrompt", "audio"}
 )
@@ -141,7 +146,7 @@ class FakeRunway:
             issues.append({"path": ["promptImage"], "message": "Required"})
         model = body.get("model")
         prompt = body.get("promptText")
-        if model not in RATIOS:
+        if model not in RATIOS or (model in IMAGE_ONLY and not image):
             issues.append({"path": ["model"], "message": "Invalid model"})
         if not isinstance(prompt, str) or not prompt.strip():
             issues.append({"path": ["promptText"], "message": "Required"})

@@ -229,6 +229,8 @@ def test_runway_catalogue_and_limits() -> None:
         "runway/veo3.1",
         "runway/veo3.1_fast",
         "runway/kling2.5_turbo_pro",
+        "runway/seedance2",
+        "runway/gen4_turbo",
     )
     assert all(not m.capabilities.deterministic for m in MODELS)
     assert all(m.capabilities.image_input for m in MODELS)  # via image_to_video
@@ -240,6 +242,10 @@ def test_runway_catalogue_and_limits() -> None:
         _request(model="runway/veo3.1", seconds=8.0, width=1920, height=1080),
         _request(model="runway/veo3.1_fast", seconds=6.0, width=1080, height=1920),
         _request(model="runway/kling2.5_turbo_pro", seconds=10.0),
+        _request(model="runway/seedance2", seconds=15.0),
+        _request(
+            model="runway/gen4_turbo", seconds=5.0, width=960, height=960, input_reference=_png()
+        ),
     ):
         backend.check(ok)
 
@@ -295,3 +301,27 @@ def test_runway_refuses_a_reference_image_over_its_limit_naming_input_reference(
         _backend(FakeRunway(), FakeTime()).check(_request(seconds=5.0, input_reference=big))
     assert info.value.param == "input_reference"
     assert "at most 5 MB" in info.value.message
+
+
+def test_runway_gen4_turbo_needs_an_image_and_goes_to_image_to_video() -> None:
+    backend = _backend(FakeRunway(), FakeTime())
+    with pytest.raises(InvalidRequestError) as info:
+        backend.check(_request(model="runway/gen4_turbo", seconds=5.0))
+    assert info.value.param == "input_reference"
+    assert "makes video from an image" in info.value.message
+    fake = FakeRunway()
+    request = _request(
+        model="runway/gen4_turbo", seconds=5.0, width=1584, height=672, input_reference=_png()
+    )
+    frames, _ = _run(_backend(fake, FakeTime()), request)
+    assert fake.requests[0] == "POST /v1/image_to_video"
+    assert fake.tasks["task-0001"].body["ratio"] == "1584:672"
+    assert frames[0].shape == (672, 1584, 3)
+
+
+def test_runway_seedance2_takes_up_to_15_whole_seconds() -> None:
+    backend = _backend(FakeRunway(), FakeTime())
+    with pytest.raises(InvalidRequestError) as info:
+        backend.check(_request(model="runway/seedance2", seconds=3.0))
+    assert info.value.param == "seconds"
+    assert "whole number from 4 to 15" in info.value.message

@@ -85,6 +85,7 @@ _STATES: Mapping[str, RemoteState] = {
 
 _LANDSCAPE_PORTRAIT = ("1280x720", "720x1280")
 _VEO_SIZES = ("1280x720", "720x1280", "1080x1920", "1920x1080")
+_IMAGE_SIZES = ("1280x720", "720x1280", "1104x832", "832x1104", "960x960", "1584x672")
 
 
 def _caps(max_seconds: float, sizes: tuple[str, ...]) -> BackendCapabilities:
@@ -107,6 +108,8 @@ MODELS: tuple[HostedModel, ...] = (
     HostedModel("runway/veo3.1", "veo3.1", _caps(8, _VEO_SIZES)),
     HostedModel("runway/veo3.1_fast", "veo3.1_fast", _caps(8, _VEO_SIZES)),
     HostedModel("runway/kling2.5_turbo_pro", "kling2.5_turbo_pro", _caps(10, _LANDSCAPE_PORTRAIT)),
+    HostedModel("runway/seedance2", "seedance2", _caps(15, _LANDSCAPE_PORTRAIT)),
+    HostedModel("runway/gen4_turbo", "gen4_turbo", _caps(10, _IMAGE_SIZES)),
 )
 """Models served through Runway's ``text_to_video``, with their real limits:
 
@@ -116,6 +119,15 @@ MODELS: tuple[HostedModel, ...] = (
   keep no soundtrack, and it doubles the price).
 - ``runway/kling2.5_turbo_pro``: 5 or 10 seconds. Runway documents no ratios for it, so only
   the two 720p ones are admitted.
+- ``runway/seedance2`` (ByteDance Seedance 2): 4-15 whole seconds (Runway: "up to 15 s";
+  ByteDance: 4 to 15); only the two 720p ratios, the ones every Runway model takes, until
+  Runway documents its others.
+- ``runway/gen4_turbo``: image-to-video only (an ``input_reference`` is required); 5 or 10
+  seconds; the image-to-video ratios 1280:720, 720:1280, 1104:832, 832:1104, 960:960 and
+  1584:672.
+
+Not offered yet: Runway's Wan and newer Kling and Seedance variants, whose lengths and ratios
+are not documented where we could check them; each is one line here once they are.
 
 Runway renders at 24 fps; the hosted loop resamples to the requested 12-30 fps.
 """
@@ -125,11 +137,16 @@ DURATIONS: Mapping[str, tuple[int, ...]] = {
     "runway/veo3.1": (4, 6, 8),
     "runway/veo3.1_fast": (4, 6, 8),
     "runway/kling2.5_turbo_pro": (5, 10),
+    "runway/seedance2": tuple(range(4, 16)),
+    "runway/gen4_turbo": (5, 10),
 }
 """The whole-second lengths each model accepts (by our model id)."""
 
 _SEEDED = frozenset({"veo3.1", "veo3.1_fast"})
 """Remote models that document a ``seed`` (and ``negativePrompt`` and ``audio``)."""
+
+_IMAGE_ONLY = frozenset({"gen4_turbo"})
+"""Remote models that make video only from an image (``image_to_video``)."""
 
 _PROMPT_LIMITED = frozenset({"gen4.5", "veo3.1", "veo3.1_fast"})
 """Remote models documented to take at most :data:`PROMPT_LIMIT` UTF-16 units of prompt."""
@@ -187,6 +204,12 @@ class RunwayBackend(HostedBackend):
                 rule = f"must be one of {', '.join(str(s) for s in allowed)}"
             raise InvalidRequestError.for_value(
                 "seconds", request.seconds, f"{rule} for model {request.model}"
+            )
+        if request.input_reference is None and self._model(request.model).remote in _IMAGE_ONLY:
+            raise InvalidRequestError(
+                f"input_reference is required by model {request.model}: it makes video from an "
+                "image (send one, or choose a text-to-video model)",
+                param="input_reference",
             )
         if request.input_reference is not None:
             size = len(data_uri(request.input_reference))

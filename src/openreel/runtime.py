@@ -20,6 +20,8 @@ from pathlib import Path
 
 from openreel.api.deps import ApiServices
 from openreel.backends.base import BackendCapabilities
+from openreel.backends.diffusers.backend import DiffusersBackend
+from openreel.backends.diffusers.catalogue import load_catalogue
 from openreel.backends.hosted import fal, luma, replicate, runway
 from openreel.backends.hosted.base import HostedBackend, HostedModel
 from openreel.backends.hosted.upstream import UpstreamClient
@@ -82,11 +84,18 @@ log = logging.getLogger(__name__)
 def build_registry(settings: Settings) -> BackendRegistry:
     """Registers every backend this installation can serve.
 
-    Hosted models are registered only when their credentials are configured, so
+    Hosted models are registered only when their credentials are configured, and local
+    models only when ``OPENREEL_LOCAL__ENABLED`` or ``__CATALOGUE`` is set, so
     ``/v1/models`` never offers what cannot run.
+
+    Raises:
+        ConfigurationError: The local model catalogue is unusable.
     """
     registry = BackendRegistry()
     registry.register("sketch", SketchBackend.models, SketchBackend)
+    if settings.local.is_enabled:
+        local = DiffusersBackend(load_catalogue(settings.local.catalogue), settings.local)
+        registry.register("diffusers", local.models, lambda: local)
     providers: dict[str, tuple[tuple[HostedModel, ...], Callable[..., HostedBackend]]] = {
         "runway": (runway.MODELS, runway.build_runway),
         "fal": (fal.MODELS, fal.build_fal),

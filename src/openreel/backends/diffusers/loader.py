@@ -1,0 +1,256 @@
+"""Loading diffusers pipelines: the lazy import, device choice, memory profiles and the warm cache.
+
+torch and diffusers are imported here and only when a model is first needed, so OpenReel
+starts (and serves every other backend) on a machine without the ``local`` extra; when they
+are missing the error says exactly what to install. Foreign errors (a folder that is not
+there, a repo that cannot be fetched, a GPU too small) become our errors with a sentence that
+names the model and the folder or repo, never a stack trace.
+
+Imports: config, errors, diffusers.catalogue.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openreel.backends.diffusers.catalogue import ModelEntry
+from openreel.errors import BackendUnavailableError, ConfigurationError
+
+__all__ = [
+    "INSTALL_HINT",
+    "LoadedPipeline",
+    "PipelineCache",
+    "free_memory",
+    "import_runtime",
+    "pick_device",
+]
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = "pip install 'openreel[local]'"
+"""The one command that installs what local models need."""
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """The two foreign modules every call needs, imported once.
+
+    Attributes:
+        torch: The ``torch`` module.
+        diffusers: The ``diffusers`` module.
+    """
+
+    torch: Any
+    diffusers: Any
+
+
+def import_runtime() -> Runtime:
+    """Imports torch and diffusers.
+
+    Raises:
+        ConfigurationError: Either is missing; the message is the install command.
+    """
+    try:
+        import diffusers
+        import torch
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"local models need torch and diffusers, which are not installed ({exc.name}); "
+            f"run: {INSTALL_HINT}"
+        ) from None
+    diffusers.utils.logging.disable_progress_bar()
+    return Runtime(torch, diffusers)
+
+
+def pick_device(runtime: Runtime, wanted: str) -> str:
+    """The device to run on: ``wanted``, or with ``auto`` the best present (cuda, mps, cpu).
+
+    Raises:
+        ConfigurationError: ``wanted`` names a device this machine does not have.
+    """
+    torch = runtime.torch
+    has = {
+        "cuda": bool(torch.cuda.is_available()),
+        "mps": bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()),
+        "cpu": True,
+    }
+    if wanted == "auto":
+        return next(name for name in ("cuda", "mps", "cpu") if has[name])
+    if not has.get(wanted, False):
+        raise ConfigurationError(
+            f"OPENREEL_LOCAL__DEVICE is {wanted!r}, but this machine has no {wanted} device "
+            f"(torch {torch.__version__}); use auto or one of "
+            f"{', '.join(n for n, ok in has.items() if ok)}"
+        )
+    return wanted
+
+
+def free_memory(runtime: Runtime | None, device: str) -> None:
+    """Returns freed tensors' memory: Python's garbage, then the CUDA cache when on cuda."""
+    gc.collect()
+    if runtime is not None and device == "cuda":
+        runtime.torch.cuda.empty_cache()
+
+
+def check_fits(runtime: Runtime, entry: ModelEntry, device: str) -> None:
+    """Refuses, before loading, a model that cannot fit the GPU's free memory.
+
+    Raises:
+        BackendUnavailableError: Naming the model, what it needs and what is free.
+    """
+    if device != "cuda" or entry.min_vram_gb <= 0:
+        return
+    free, total = runtime.torch.cuda.mem_get_info()
+    gib = 1024**3
+    if free / gib < entry.min_vram_gb:
+        raise BackendUnavailableError(
+            f"model {entry.id} needs about {entry.min_vram_gb:g} GiB of GPU memory with memory "
+            f"profile {'+'.join(entry.memory)}, but cuda has {free / gib:.1f} of "
+            f"{total / gib:.1f} GiB free; free the GPU, or give the model a leaner memory "
+            "profile (group_offload, vae_tiling) in the catalogue",
+            code="model_too_large",
+        )
+
+
+@dataclass
+class LoadedPipeline:
+    """A pipeline on its device, with the image-to-video twin built from it on demand.
+
+    Attributes:
+        key: What was loaded (source, class, dtype, memory, device): entries that share it
+            share the weights.
+        pipe: The text-to-video pipeline.
+        device: Where it runs.
+        runtime: torch and diffusers.
+    """
+
+    key: tuple[str, ...]
+    pipe: Any
+    device: str
+    runtime: Runtime
+    _image_pipes: dict[str, Any] = field(default_factory=dict)
+
+    def image_pipe(self, class_name: str) -> Any:
+        """The image-to-video pipeline ``class_name`` sharing this one's components."""
+        if class_name not in self._image_pipes:
+            cls = getattr(self.runtime.diffusers, class_name)
+            image_pipe = cls.from_pipe(self.pipe)
+            image_pipe.set_progress_bar_config(disable=True)
+            self._image_pipes[class_name] = image_pipe
+        return self._image_pipes[class_name]
+
+
+class PipelineCache:
+    """Keeps the last loaded pipeline warm for the next job of the same model.
+
+    One pipeline at a time: a job for another model releases the warm one first (freeing
+    its memory) so two models never compete for one GPU. ``keep_warm=False`` releases after
+    every job instead.
+    """
+
+    def __init__(self, device: str = "auto", *, keep_warm: bool = True) -> None:
+        self._wanted_device = device
+        self.keep_warm = keep_warm
+        self._loaded: LoadedPipeline | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> LoadedPipeline | None:
+        """The warm pipeline, if any."""
+        return self._loaded
+
+    def get(self, entry: ModelEntry) -> LoadedPipeline:
+        """The pipeline for ``entry``: the warm one when it matches, else freshly loaded.
+
+        Raises:
+            ConfigurationError: The extra is missing, the device is absent, or the weights
+                are not where the catalogue says.
+            BackendUnavailableError: The model cannot fit the GPU.
+        """
+        runtime = import_runtime()
+        device = pick_device(runtime, self._wanted_device)
+        key = (entry.source, entry.pipeline_class, entry.dtype, *entry.memory, device)
+        with self._lock:
+            if self._loaded is not None and self._loaded.key == key:
+                return self._loaded
+            self.release()
+            check_fits(runtime, entry, device)
+            pipe = _load(runtime, entry, device)
+            self._loaded = LoadedPipeline(key, pipe, device, runtime)
+            return self._loaded
+
+    def release(self) -> None:
+        """Drops the warm pipeline and returns its memory."""
+        loaded, self._loaded = self._loaded, None
+        if loaded is not None:
+            log.info("releasing local model %s", loaded.key[0])
+            runtime, device = loaded.runtime, loaded.device
+            del loaded
+            free_memory(runtime, device)
+
+    def done(self) -> None:
+        """Called after every job: releases the pipeline unless it is kept warm."""
+        if not self.keep_warm:
+            self.release()
+
+
+def _load(runtime: Runtime, entry: ModelEntry, device: str) -> Any:
+    """Loads ``entry`` with diffusers and applies its memory profiles."""
+    cls = getattr(runtime.diffusers, entry.pipeline_class, None)
+    if cls is None:
+        raise ConfigurationError(
+            f"model {entry.id}: diffusers {runtime.diffusers.__version__} has no pipeline "
+            f"class {entry.pipeline_class}; upgrade with {INSTALL_HINT} --upgrade"
+        )
+    source = entry.source
+    if entry.is_local_folder:
+        folder = Path(source).expanduser()
+        if not (folder / "model_index.json").is_file():
+            raise ConfigurationError(
+                f"model {entry.id}: no diffusers weights in folder {folder} (model_index.json "
+                "is missing); download them there, e.g. `hf download REPO --local-dir "
+                f"{folder}`, or fix source in the catalogue"
+            )
+        source = str(folder)
+    dtype = getattr(runtime.torch, entry.dtype)
+    try:
+        pipe = cls.from_pretrained(source, torch_dtype=dtype)
+    except (OSError, ValueError) as exc:
+        where = "folder" if entry.is_local_folder else "hub repo"
+        raise ConfigurationError(
+            f"model {entry.id}: weights could not be loaded from {where} {source} "
+            f"({type(exc).__name__}: {_first_line(exc)}); on a machine without internet, "
+            f"download them first (`hf download {entry.source}`) or point source at a folder"
+        ) from None
+    pipe.set_progress_bar_config(disable=True)
+    _apply_memory(pipe, entry, device, runtime)
+    return pipe
+
+
+def _apply_memory(pipe: Any, entry: ModelEntry, device: str, runtime: Runtime) -> None:
+    """Puts ``pipe`` on ``device`` the way the entry's memory profiles say."""
+    profiles = set(entry.memory)
+    on_accelerator = device != "cpu"
+    if "model_cpu_offload" in profiles and on_accelerator:
+        pipe.enable_model_cpu_offload(device=device)
+    elif "group_offload" in profiles and on_accelerator:
+        pipe.enable_group_offload(
+            onload_device=runtime.torch.device(device),
+            offload_device=runtime.torch.device("cpu"),
+            offload_type="leaf_level",
+            use_stream=device == "cuda",
+        )
+    else:
+        pipe.to(device)
+    if "vae_tiling" in profiles and hasattr(pipe.vae, "enable_tiling"):
+        pipe.vae.enable_tiling()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else ""

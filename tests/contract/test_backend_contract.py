@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from openreel.backends.base import BackendCapabilities, VideoBackend
+from openreel.backends.registry import BackendRegistry
 from openreel.config import Settings
 from openreel.domain import VideoRequest, parse_size
 from openreel.errors import CancelledError, InvalidRequestError
@@ -23,7 +24,10 @@ HOSTED_FAKE = "upstream/fake"
 """A hosted backend (the /v1/videos upstream client) against a scripted fake upstream: every
 hosted provider runs this suite against its fake."""
 
-MODELS = [entry.model for entry in build_registry(Settings()).models()] + [HOSTED_FAKE]
+TINY_LOCAL = ["tiny-ltx", "tiny-wan"]
+"""Local diffusers models: tiny random LTX-Video and Wan pipelines (tests/conftest.py)."""
+
+MODELS = [entry.model for entry in build_registry(Settings()).models()] + [HOSTED_FAKE] + TINY_LOCAL
 DETERMINISTIC = [m for m in MODELS if m != HOSTED_FAKE]  # a provider's output is its own
 
 
@@ -59,9 +63,12 @@ def model(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def backend(model: str) -> VideoBackend:
+def backend(model: str, request: pytest.FixtureRequest) -> VideoBackend:
     if model == HOSTED_FAKE:
         return _hosted_fake()
+    if model in TINY_LOCAL:
+        registry: BackendRegistry = request.getfixturevalue("tiny_registry")
+        return registry.for_model(model)
     return build_registry(Settings()).for_model(model)
 
 

@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 _DENOISE_SHARE = 0.9
 """Share of the progress bar that denoising fills; delivering frames fills the rest."""
 
+_MIN_SIDE = 64
 _SIZES = ("1920x1080", "1080x1920", "1280x720", "720x1280")
 
 
@@ -167,12 +168,13 @@ class DiffusersBackend:
         """Any size and rate (scaled and interpolated from native), up to the entry's length."""
         entry = self.entry(model)
         native = f"{entry.width}x{entry.height}"
+        preferred = (native,) if min(entry.width, entry.height) >= _MIN_SIDE else ()
         return BackendCapabilities(
             max_seconds=entry.max_seconds,
-            min_side=64,
+            min_side=_MIN_SIDE,
             max_side=3840,
             fps_range=(1, 60),
-            sizes=(native, *(s for s in _SIZES if s != native)),
+            sizes=(*preferred, *(s for s in _SIZES if s != native)),
             any_size=True,
             image_input=entry.image_pipeline_class is not None,
             audio=False,

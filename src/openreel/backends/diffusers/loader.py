@@ -219,7 +219,7 @@ def _load(runtime: Runtime, entry: ModelEntry, device: str) -> Any:
         source = str(folder)
     dtype = getattr(runtime.torch, entry.dtype)
     try:
-        pipe = cls.from_pretrained(source, torch_dtype=dtype)
+        pipe = cls.from_pretrained(source, dtype=dtype)
     except (OSError, ValueError) as exc:
         where = "folder" if entry.is_local_folder else "hub repo"
         raise ConfigurationError(

@@ -58,34 +58,46 @@ _SIZES = ("1920x1080", "1080x1920", "1280x720", "720x1280")
 
 
 class _Progress:
-    """Turns denoising steps and delivered frames into monotonic (done, total) reports."""
+    """Turns denoising steps and delivered frames into monotonic (done, total) reports.
+
+    Segments are generated while earlier frames are delivered, so the bar is the sum of two
+    shares that only grow: steps done (90%) and frames delivered (10%).
+    """
 
     def __init__(self, report: ProgressCallback, total: int, steps: int) -> None:
         self._report = report
         self._total = total
         self._steps = max(steps, 1)
         self._stepped = 0
+        self._delivered = 0
         self._done = -1
 
-    def _emit(self, done: int) -> None:
-        done = min(self._total, max(done, 0))
+    def _emit(self) -> None:
+        if self._delivered >= self._total:
+            done = self._total
+        else:
+            share = (
+                _DENOISE_SHARE * self._stepped / self._steps
+                + (1 - _DENOISE_SHARE) * self._delivered / self._total
+            )
+            done = min(self._total - 1, int(self._total * share))
         if done > self._done:
             self._done = done
             self._report(done, self._total)
 
     def start(self) -> None:
-        self._emit(0)
+        """Reports (0, total)."""
+        self._emit()
 
     def step(self) -> None:
+        """One denoising step of any segment is done."""
         self._stepped = min(self._stepped + 1, self._steps)
-        self._emit(int(self._total * _DENOISE_SHARE * self._stepped / self._steps))
+        self._emit()
 
     def frame(self, delivered: int) -> None:
-        if delivered >= self._total:
-            self._emit(self._total)
-            return
-        share = _DENOISE_SHARE + (1 - _DENOISE_SHARE) * delivered / self._total
-        self._emit(int(self._total * share))
+        """``delivered`` frames have been yielded."""
+        self._delivered = delivered
+        self._emit()
 
 
 def _cancelled() -> CancelledError:

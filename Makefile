@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/moderation.py
 	$(BIN)/python benchmarks/provenance.py
+	$(BIN)/python benchmarks/diffusers_overhead.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -11,7 +11,11 @@ makes the same clip two ways:
 
 Each is timed with encoding excluded (frames only) and included (frames into an H.264 MP4
 with the project's encoder; for bare, its frames encoded afterwards). Runs are interleaved
-ABBA so drift on a shared machine hits both sides alike; medians are printed.
+ABBA so drift on a shared machine hits both sides alike; medians of wall time and of this
+process's CPU time are printed (torch runs on one thread, so CPU time is this process's own
+work, which other tenants of a busy shared machine do not inflate the way they move wall
+time by 10-20%). Each backend run also times its pipeline call(s) from inside: "outside" is
+the backend's wall time beyond that, as a share of it, measured within one run.
 
 Run: ``.venv/bin/python benchmarks/diffusers_overhead.py [--runs 5]``.
 """
@@ -26,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,18 +70,56 @@ call = {{ max_sequence_length = 16 }}
     return path
 
 
-def _median_pair(a: Callable[[], float], b: Callable[[], float], runs: int) -> tuple[float, float]:
-    """Medians of ``a`` and ``b`` timed ABBA ``runs`` times each (after one warm-up each)."""
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """One run: wall seconds, this process's CPU seconds, and seconds inside the pipeline."""
+
+    wall: float
+    cpu: float
+    inside: float = 0.0
+
+
+class _InsideTimer:
+    """Times every call of a pipeline class from inside (signature kept for the backend)."""
+
+    def __init__(self, cls: type) -> None:
+        import functools
+
+        self.seconds = 0.0
+        original = cls.__call__
+
+        @functools.wraps(original)
+        def timed(pipe: Any, *args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(pipe, *args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        cls.__call__ = timed  # type: ignore[method-assign]
+
+
+def _timed(fn: Callable[[], object], inside: _InsideTimer) -> Timing:
+    inside.seconds = 0.0
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return Timing(time.perf_counter() - wall, time.process_time() - cpu, inside.seconds)
+
+
+def _abba(
+    a: Callable[[], object], b: Callable[[], object], runs: int, inside: _InsideTimer
+) -> tuple[list[Timing], list[Timing]]:
+    """``runs`` timings of each, interleaved ABBA (after one warm-up each)."""
     a(), b()
-    times_a: list[float] = []
-    times_b: list[float] = []
+    times_a: list[Timing] = []
+    times_b: list[Timing] = []
     for index in range(runs):
-        order = [(a, times_a), (b, times_b)]
-        if index % 2:
-            order.reverse()
-        for fn, sink in order:
-            sink.append(fn())
-    return statistics.median(times_a), statistics.median(times_b)
+        for name in "ab" if index % 2 == 0 else "ba":
+            if name == "a":
+                times_a.append(_timed(a, inside))
+            else:
+                times_b.append(_timed(b, inside))
+    return times_a, times_b
 
 
 def main() -> None:
@@ -119,6 +162,7 @@ def main() -> None:
     frames = plan.segments.frames[0]
     pipe = backend.cache.get(backend.entry("bench-wan")).pipe
     encoder = EncoderSettings()
+    inside = _InsideTimer(type(pipe))
 
     def bare_frames() -> Any:
         return pipe(
@@ -133,33 +177,25 @@ def main() -> None:
             max_sequence_length=16,
         ).frames
 
-    def bare() -> float:
-        started = time.perf_counter()
+    def bare() -> None:
         bare_frames()
-        return time.perf_counter() - started
 
-    def bare_encoded() -> float:
-        started = time.perf_counter()
+    def bare_encoded() -> None:
         video = bare_frames()[0]
         with VideoWriter(work / "bare.mp4", width=NATIVE, height=NATIVE, fps=FPS) as writer:
             for frame in video[: native.frame_count]:
                 writer.write((np.clip(frame * 255 + 0.5, 0, 255)).astype(np.uint8))
-        return time.perf_counter() - started
 
-    def through(side: int) -> Callable[[], float]:
-        def run() -> float:
-            started = time.perf_counter()
+    def through(side: int) -> Callable[[], None]:
+        def run() -> None:
             for _ in backend.generate(request(side), lambda d, t: None, lambda: False):
                 pass
-            return time.perf_counter() - started
 
         return run
 
-    def through_encoded(side: int) -> Callable[[], float]:
-        def run() -> float:
-            started = time.perf_counter()
+    def through_encoded(side: int) -> Callable[[], None]:
+        def run() -> None:
             render_video(backend, request(side), work / f"b{side}.mp4", encoder=encoder)
-            return time.perf_counter() - started
 
         return run
 
@@ -178,11 +214,22 @@ def main() -> None:
         f"{args.threads} thread(s); tiny Wan {NATIVE}x{NATIVE}, {frames} frames, "
         f"{STEPS} steps, CFG on; median of {args.runs} ABBA runs"
     )
-    print("| case | bare | backend | ratio |")
-    print("| --- | --- | --- | --- |")
+    print(
+        "| case | bare wall | backend wall | wall ratio | bare CPU | backend CPU | CPU ratio "
+        "| backend outside the pipeline call |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, a, b in rows:
-        median_a, median_b = _median_pair(a, b, args.runs)
-        print(f"| {name} | {median_a:.3f} s | {median_b:.3f} s | {median_b / median_a:.3f} |")
+        times_a, times_b = _abba(a, b, args.runs, inside)
+        wall_a = statistics.median(t.wall for t in times_a)
+        wall_b = statistics.median(t.wall for t in times_b)
+        cpu_a = statistics.median(t.cpu for t in times_a)
+        cpu_b = statistics.median(t.cpu for t in times_b)
+        outside = statistics.median((t.wall - t.inside) / t.inside for t in times_b)
+        print(
+            f"| {name} | {wall_a:.3f} s | {wall_b:.3f} s | {wall_b / wall_a:.3f} "
+            f"| {cpu_a:.3f} s | {cpu_b:.3f} s | {cpu_b / cpu_a:.3f} | {100 * outside:+.1f}% |"
+        )
 
 
 if __name__ == "__main__":

@@ -139,6 +139,8 @@ class DiffusersBackend:
     """
 
     name = "diffusers"
+    digital_source_type = "trainedAlgorithmicMedia"
+    """IPTC term for C2PA: made by a trained model (the sketch engine is ``algorithmicMedia``)."""
 
     def __init__(
         self,

@@ -21,7 +21,12 @@ from openreel.backends.diffusers.backend import DiffusersBackend
 from openreel.backends.registry import BackendRegistry
 from openreel.config import LocalConfig, Settings
 from openreel.domain import ImageInput, VideoRequest
-from openreel.errors import BackendError, CancelledError, ConfigurationError
+from openreel.errors import (
+    BackendError,
+    BackendUnavailableError,
+    CancelledError,
+    ConfigurationError,
+)
 from openreel.runtime import build_registry
 
 
@@ -322,3 +327,21 @@ def test_diffusers_job_record_carries_the_plan(
     assert plan["segments"] == {"frames": [9, 9], "overlap": 1, "chained_by": "crossfade"}
     assert plan["scaling"]["method"] == "lanczos"
     assert result.frames == 16
+
+
+def test_diffusers_model_too_large_to_load_is_a_clear_refusal(
+    fresh: Callable[..., DiffusersBackend], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import diffusers
+
+    def too_large(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("CUDA out of memory. Tried to allocate 26.00 GiB")
+
+    monkeypatch.setattr(diffusers.WanPipeline, "from_pretrained", too_large)
+    backend = fresh()
+    with pytest.raises(BackendUnavailableError) as info:
+        list(backend.generate(_request(TINY_WAN)))
+    assert info.value.code == "model_too_large"
+    assert TINY_WAN in info.value.message
+    assert "group_offload" in info.value.message
+    assert backend.cache.loaded is None

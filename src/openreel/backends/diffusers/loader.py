@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from openreel.backends.diffusers.catalogue import ModelEntry
-from openreel.errors import BackendUnavailableError, ConfigurationError
+from openreel.errors import (
+    BackendError,
+    BackendUnavailableError,
+    ConfigurationError,
+    OpenReelError,
+)
 
 __all__ = [
     "INSTALL_HINT",
@@ -180,7 +185,18 @@ class PipelineCache:
                 return self._loaded
             self.release()
             check_fits(runtime, entry, device)
-            pipe = _load(runtime, entry, device)
+            failure: OpenReelError | None = None
+            try:
+                pipe = _load(runtime, entry, device)
+            except OpenReelError:
+                free_memory(runtime, device)
+                raise
+            except Exception as exc:  # torch or diffusers: mapped, never shown as a trace
+                log.warning("local model %s could not be loaded", entry.id, exc_info=True)
+                failure = _load_failure(exc, entry, device)
+            if failure is not None:
+                free_memory(runtime, device)  # outside the except block: the trace is gone
+                raise failure
             self._loaded = LoadedPipeline(key, pipe, device, runtime)
             return self._loaded
 
@@ -249,6 +265,21 @@ def _apply_memory(pipe: Any, entry: ModelEntry, device: str, runtime: Runtime) -
         pipe.to(device)
     if "vae_tiling" in profiles and hasattr(pipe.vae, "enable_tiling"):
         pipe.vae.enable_tiling()
+
+
+def _load_failure(exc: Exception, entry: ModelEntry, device: str) -> OpenReelError:
+    """Our error for a model that failed to load or to move onto its device."""
+    if type(exc).__name__ == "OutOfMemoryError" or "out of memory" in str(exc).lower():
+        return BackendUnavailableError(
+            f"model {entry.id} does not fit in {device} memory with memory profile "
+            f"{'+'.join(entry.memory)}; use model_cpu_offload or group_offload with "
+            "vae_tiling in the catalogue, or a smaller dtype",
+            code="model_too_large",
+        )
+    return BackendError(
+        f"model {entry.id} could not be loaded from {entry.source}: "
+        f"{type(exc).__name__}: {_first_line(exc)}"
+    )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -345,3 +345,25 @@ def test_diffusers_model_too_large_to_load_is_a_clear_refusal(
     assert TINY_WAN in info.value.message
     assert "group_offload" in info.value.message
     assert backend.cache.loaded is None
+
+
+def test_diffusers_image_pipeline_keeps_the_weights_dtype(
+    tmp_path: Path, tiny_catalogue: Path
+) -> None:
+    import torch
+
+    ltx = tiny_catalogue.read_text().split("[[model]]")[1].replace('"float32"', '"bfloat16"')
+    path = tmp_path / "catalogue.toml"
+    path.write_text("[[model]]" + ltx)
+    backend = _backend(
+        build_registry(Settings(local=LocalConfig(catalogue=path, device="cpu"))), TINY_LTX
+    )
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (20, 200, 30)).save(buffer, format="PNG")
+    image = ImageInput(buffer.getvalue(), "image/png", 64, 64)
+    frames = list(backend.generate(_request(TINY_LTX, input_reference=image)))
+    assert len(frames) == 8
+    loaded = backend.cache.loaded
+    assert loaded is not None
+    # from_pipe shares the modules; it must not have cast them to float32 for both.
+    assert loaded.pipe.transformer.dtype == torch.bfloat16

@@ -132,19 +132,23 @@ class LoadedPipeline:
         pipe: The text-to-video pipeline.
         device: Where it runs.
         runtime: torch and diffusers.
+        dtype: The weights' torch dtype.
     """
 
     key: tuple[str, ...]
     pipe: Any
     device: str
     runtime: Runtime
+    dtype: Any = None
     _image_pipes: dict[str, Any] = field(default_factory=dict)
 
     def image_pipe(self, class_name: str) -> Any:
         """The image-to-video pipeline ``class_name`` sharing this one's components."""
         if class_name not in self._image_pipes:
             cls = getattr(self.runtime.diffusers, class_name)
-            image_pipe = cls.from_pipe(self.pipe)
+            # from_pipe casts the shared components to ``dtype`` (float32 unless told): pass
+            # the loaded one, or bf16 weights would be doubled in place for both pipelines.
+            image_pipe = cls.from_pipe(self.pipe, dtype=self.dtype)
             image_pipe.set_progress_bar_config(disable=True)
             self._image_pipes[class_name] = image_pipe
         return self._image_pipes[class_name]
@@ -197,7 +201,8 @@ class PipelineCache:
             if failure is not None:
                 free_memory(runtime, device)  # outside the except block: the trace is gone
                 raise failure
-            self._loaded = LoadedPipeline(key, pipe, device, runtime)
+            dtype = getattr(runtime.torch, entry.dtype)
+            self._loaded = LoadedPipeline(key, pipe, device, runtime, dtype)
             return self._loaded
 
     def release(self) -> None:

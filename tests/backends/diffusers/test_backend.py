@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from tests.backends.diffusers.tiny import TINY_LTX, TINY_WAN, TINY_WAN_SLOW
+from tests.backends.diffusers.tiny import TINY_LTX, TINY_LTX_UP, TINY_WAN, TINY_WAN_SLOW
 
 from openreel.backends.diffusers.backend import DiffusersBackend
 from openreel.backends.registry import BackendRegistry
@@ -70,7 +70,7 @@ def count_calls(monkeypatch: pytest.MonkeyPatch) -> Callable[[type], list[int]]:
 
         @functools.wraps(original)
         def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
-            calls.append(kwargs["num_frames"])
+            calls.append(kwargs["num_frames"] if "num_frames" in kwargs else len(kwargs["video"]))
             return original(self, *args, **kwargs)
 
         monkeypatch.setattr(cls, "__call__", counted)
@@ -264,7 +264,7 @@ def _write(tmp_path: Path, tiny_catalogue: Path, source: str) -> Path:
     """A catalogue with only the tiny Wan entry, its weights moved to ``source``."""
     import re
 
-    text = tiny_catalogue.read_text().split("[[model]]")[2]
+    text = tiny_catalogue.read_text().split("[[model]]")[3]
     path = tmp_path / "catalogue.toml"
     path.write_text("[[model]]" + re.sub(r'source = "[^"]*"', f'source = "{source}"', text))
     return path
@@ -367,3 +367,48 @@ def test_diffusers_image_pipeline_keeps_the_weights_dtype(
     assert loaded is not None
     # from_pipe shares the modules; it must not have cast them to float32 for both.
     assert loaded.pipe.transformer.dtype == torch.bfloat16
+
+
+def test_diffusers_model_upsampler_doubles_each_segment_before_lanczos(
+    tiny_registry: BackendRegistry, count_calls: Callable[[type], list[int]]
+) -> None:
+    import diffusers
+
+    backend = _backend(tiny_registry, TINY_LTX_UP)
+    upsampled = count_calls(diffusers.LTXLatentUpsamplePipeline)
+    request = _request(TINY_LTX_UP, seconds=3.0, width=96, height=96)
+    plan = backend.describe(request)
+    assert plan["scaling"]["model_upsampler_used"] is True
+    assert plan["scaling"]["upsampled"] == "64x64"
+    assert plan["scaling"]["method"] == "lanczos"
+    frames = list(backend.generate(request))
+    assert len(frames) == 24
+    assert frames[0].shape == (96, 96, 3)
+    assert len(upsampled) == len(plan["segments"]["frames"]) == 2
+    # Exactly twice native: the upsampler alone makes the size, no Lanczos after it.
+    exact = backend.describe(_request(TINY_LTX_UP, width=64, height=64))
+    assert exact["scaling"]["upsampled"] == "64x64"
+    assert exact["scaling"]["method"] is None
+    # A model without an upsampler says so.
+    plain = backend.describe(_request(TINY_LTX, width=96, height=96))
+    assert plain["scaling"]["model_upsampler_used"] is False
+
+
+def test_diffusers_missing_upsampler_weights_name_the_folder(
+    tmp_path: Path, tiny_catalogue: Path
+) -> None:
+    entry = tiny_catalogue.read_text().split("[[model]]")[2]
+    assert TINY_LTX_UP in entry
+    import re
+
+    path = tmp_path / "catalogue.toml"
+    path.write_text(
+        "[[model]]" + re.sub(r'upsampler = "[^"]*"', 'upsampler = "/srv/no-upsampler"', entry)
+    )
+    backend = _backend(
+        build_registry(Settings(local=LocalConfig(catalogue=path, device="cpu"))), TINY_LTX_UP
+    )
+    with pytest.raises(ConfigurationError) as info:
+        list(backend.generate(_request(TINY_LTX_UP, width=96, height=96)))
+    assert "/srv/no-upsampler" in info.value.message
+    assert "upsampler" in info.value.message

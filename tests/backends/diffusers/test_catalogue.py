@@ -144,3 +144,12 @@ def test_import_of_openreel_with_local_models_enabled_loads_no_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_catalogue_refuses_an_upsampler_for_a_family_without_one(tmp_path: Path) -> None:
+    path = tmp_path / "catalogue.toml"
+    path.write_text(ENTRY + 'upsampler = "/srv/up"\n')
+    with pytest.raises(ConfigurationError) as info:
+        load_catalogue(path)
+    assert "upsampler" in info.value.message
+    assert "wan" in info.value.message

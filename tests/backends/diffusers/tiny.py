@@ -13,6 +13,8 @@ TINY_LTX = "tiny-ltx"
 TINY_WAN = "tiny-wan"
 TINY_WAN_SLOW = "tiny-wan-4fps"
 """The Wan weights again at 4 fps, so a request at 8 fps needs interpolation."""
+TINY_LTX_UP = "tiny-ltx-upsampled"
+"""The LTX weights again with a tiny x2 latent upsampler."""
 
 
 def build_ltx(folder: Path) -> None:
@@ -68,6 +70,25 @@ def build_ltx(folder: Path) -> None:
         tokenizer=ByT5Tokenizer(),
     )
     pipe.save_pretrained(folder)
+
+
+def build_ltx_upsampler(ltx: Path, folder: Path) -> None:
+    """Saves a tiny random x2 LTXLatentUpsamplePipeline over the VAE saved in ``ltx``."""
+    import torch
+    from diffusers import AutoencoderKLLTXVideo, LTXLatentUpsamplePipeline
+    from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
+
+    torch.manual_seed(0)
+    upsampler = LTXLatentUpsamplerModel(
+        in_channels=8,
+        mid_channels=32,
+        num_blocks_per_stage=1,
+        dims=3,
+        spatial_upsample=True,
+        temporal_upsample=False,
+    )
+    vae = AutoencoderKLLTXVideo.from_pretrained(ltx / "vae")
+    LTXLatentUpsamplePipeline(vae=vae, latent_upsampler=upsampler).save_pretrained(folder)
 
 
 def build_wan(folder: Path) -> None:
@@ -133,6 +154,7 @@ def write_catalogue(root: Path) -> Path:
     """Builds both pipelines under ``root`` and writes a catalogue naming them; returns it."""
     ltx, wan = root / "ltx", root / "wan"
     build_ltx(ltx)
+    build_ltx_upsampler(ltx, root / "ltx-upsampler")
     build_wan(wan)
     common = 'dtype = "float32"\nmemory = "none"\nsteps = 2\nmax_seconds = 20\n'
     text = f"""
@@ -140,6 +162,19 @@ def write_catalogue(root: Path) -> Path:
 id = "{TINY_LTX}"
 family = "ltx"
 source = "{ltx}"
+{common}guidance = 3.0
+width = 32
+height = 32
+fps = 8
+max_frames = 17
+overlap = 2
+call = {{ max_sequence_length = 16 }}
+
+[[model]]
+id = "{TINY_LTX_UP}"
+family = "ltx"
+source = "{ltx}"
+upsampler = "{root / "ltx-upsampler"}"
 {common}guidance = 3.0
 width = 32
 height = 32

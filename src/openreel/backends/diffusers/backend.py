@@ -205,8 +205,7 @@ class DiffusersBackend:
 
     def describe(self, request: VideoRequest) -> Mapping[str, Any]:
         """The plan as JSON: native size, rate and frames, segments, interpolation, scaling."""
-        entry = self.entry(request.model)
-        return self.plan(request).to_dict(entry.upsampler)
+        return self.plan(request).to_dict()
 
     def generate(
         self,
@@ -357,7 +356,33 @@ class DiffusersBackend:
         output = pipe(**_accepted(pipe, kwargs))
         if stopped:
             raise _cancelled()
-        return _to_frames(output.frames, count)
+        frames = _to_frames(output.frames, count)
+        if plan.upsample > 1:
+            if cancelled():
+                raise _cancelled()
+            frames = self._upsample(loaded, entry, plan, frames, seed)
+        return frames
+
+    def _upsample(
+        self,
+        loaded: LoadedPipeline,
+        entry: ModelEntry,
+        plan: RenderPlan,
+        frames: list[Frame],
+        seed: int,
+    ) -> list[Frame]:
+        """Doubles each side of one segment with the family's own latent upsampler."""
+        upsampler = loaded.upsampler(entry)
+        kwargs: dict[str, Any] = {
+            "video": frames,
+            "height": plan.height,
+            "width": plan.width,
+            "generator": loaded.runtime.torch.Generator("cpu").manual_seed(seed),
+            "output_type": "np",
+            **entry.call,
+        }
+        output = upsampler(**_accepted(upsampler, kwargs))
+        return _to_frames(output.frames, len(frames))
 
     def _failure(self, exc: Exception, entry: ModelEntry, plan: RenderPlan) -> BackendError:
         """Our error for a pipeline's failure: a sentence, never a stack trace."""

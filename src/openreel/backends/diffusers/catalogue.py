@@ -46,12 +46,15 @@ class Family:
             ``from_pipe`` (first frame from an image; also joins chained segments), or None.
         frame_step: Frame counts are ``frame_step * k + 1``.
         multiple: Width and height must be multiples of this.
+        upsample_pipeline: diffusers class of the family's own x2 spatial upsampler (its
+            weights are the entry's ``upsampler``), or None.
     """
 
     pipeline: str
     image_pipeline: str | None
     frame_step: int
     multiple: int
+    upsample_pipeline: str | None = None
 
     @property
     def rule(self) -> FrameRule:
@@ -60,7 +63,7 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "ltx": Family("LTXPipeline", "LTXImageToVideoPipeline", 8, 32),
+    "ltx": Family("LTXPipeline", "LTXImageToVideoPipeline", 8, 32, "LTXLatentUpsamplePipeline"),
     "wan": Family("WanPipeline", None, 4, 16),
     "cogvideox": Family("CogVideoXPipeline", None, 4, 16),
     "hunyuan": Family("HunyuanVideoPipeline", None, 4, 16),
@@ -89,8 +92,9 @@ class ModelEntry:
         overlap: Frames two chained segments share.
         pipeline: Text-to-video class, when it is not the family's.
         image_pipeline: Image-to-video class, when it is not the family's ("" for none).
-        upsampler: A model's own spatial upsampler (not yet used: frames are scaled with
-            Lanczos; recorded so describe() can say so).
+        upsampler: Weights (folder or hub repo) of the family's own x2 spatial upsampler;
+            when set and the request is larger than native, each segment is upsampled x2
+            by it before the final Lanczos scale.
         fixed_size: Always generate at the native size (models trained at one size only,
             such as CogVideoX); otherwise the native pixel count takes the request's shape.
         min_vram_gb: GPU memory the model needs with its memory profiles (for a clear
@@ -243,6 +247,8 @@ def _entry(table: dict[str, Any], where: str) -> ModelEntry:
     overlap = table.get("overlap", 8)
     if not isinstance(overlap, int) or not 0 <= overlap < max_frames - 1:
         raise bad("overlap", f"must be from 0 to {max_frames - 2}")
+    if table.get("upsampler") and family.upsample_pipeline is None:
+        raise bad("upsampler", f"is not available for family {table['family']}")
     call = table.get("call", {})
     if not isinstance(call, dict):
         raise bad("call", "must be a table of keyword arguments")

@@ -141,6 +141,7 @@ class LoadedPipeline:
     runtime: Runtime
     dtype: Any = None
     _image_pipes: dict[str, Any] = field(default_factory=dict)
+    _upsampler: Any = None
 
     def image_pipe(self, class_name: str) -> Any:
         """The image-to-video pipeline ``class_name`` sharing this one's components."""
@@ -152,6 +153,27 @@ class LoadedPipeline:
             image_pipe.set_progress_bar_config(disable=True)
             self._image_pipes[class_name] = image_pipe
         return self._image_pipes[class_name]
+
+    def upsampler(self, entry: ModelEntry) -> Any:
+        """The family's x2 upsampler pipeline, sharing this pipeline's VAE (loaded once).
+
+        Raises:
+            ConfigurationError: Its weights are missing or unreadable (naming them).
+        """
+        if self._upsampler is None:
+            class_name = entry.spec.upsample_pipeline
+            if class_name is None or entry.upsampler is None:
+                raise ConfigurationError(f"model {entry.id} has no upsampler")
+            cls = getattr(self.runtime.diffusers, class_name)
+            source = _checked_source(entry.id, entry.upsampler, "upsampler")
+            try:
+                pipe = cls.from_pretrained(source, vae=self.pipe.vae, dtype=self.dtype)
+            except (OSError, ValueError) as exc:
+                raise _missing_weights(entry.id, entry.upsampler, exc, "upsampler") from None
+            pipe.set_progress_bar_config(disable=True)
+            pipe.latent_upsampler.to(self.device)
+            self._upsampler = pipe
+        return self._upsampler
 
 
 class PipelineCache:
@@ -228,29 +250,48 @@ def _load(runtime: Runtime, entry: ModelEntry, device: str) -> Any:
             f"model {entry.id}: diffusers {runtime.diffusers.__version__} has no pipeline "
             f"class {entry.pipeline_class}; upgrade with {INSTALL_HINT} --upgrade"
         )
-    source = entry.source
-    if entry.is_local_folder:
-        folder = Path(source).expanduser()
-        if not (folder / "model_index.json").is_file():
-            raise ConfigurationError(
-                f"model {entry.id}: no diffusers weights in folder {folder} (model_index.json "
-                "is missing); download them there, e.g. `hf download REPO --local-dir "
-                f"{folder}`, or fix source in the catalogue"
-            )
-        source = str(folder)
+    source = _checked_source(entry.id, entry.source, "source")
     dtype = getattr(runtime.torch, entry.dtype)
     try:
         pipe = cls.from_pretrained(source, dtype=dtype)
     except (OSError, ValueError) as exc:
-        where = "folder" if entry.is_local_folder else "hub repo"
-        raise ConfigurationError(
-            f"model {entry.id}: weights could not be loaded from {where} {source} "
-            f"({type(exc).__name__}: {_first_line(exc)}); on a machine without internet, "
-            f"download them first (`hf download {entry.source}`) or point source at a folder"
-        ) from None
+        raise _missing_weights(entry.id, entry.source, exc, "source") from None
     pipe.set_progress_bar_config(disable=True)
     _apply_memory(pipe, entry, device, runtime)
     return pipe
+
+
+def _is_folder(source: str) -> bool:
+    return source.startswith(("/", ".", "~")) or Path(source).is_dir()
+
+
+def _checked_source(model: str, source: str, field_name: str) -> str:
+    """``source`` ready for ``from_pretrained``; a folder must hold diffusers weights.
+
+    Raises:
+        ConfigurationError: The folder has no ``model_index.json`` (naming the folder).
+    """
+    if not _is_folder(source):
+        return source
+    folder = Path(source).expanduser()
+    if not (folder / "model_index.json").is_file():
+        raise ConfigurationError(
+            f"model {model}: no diffusers weights in folder {folder} (model_index.json is "
+            f"missing); download them there, e.g. `hf download REPO --local-dir {folder}`, "
+            f"or fix {field_name} in the catalogue"
+        )
+    return str(folder)
+
+
+def _missing_weights(
+    model: str, source: str, exc: BaseException, field_name: str
+) -> ConfigurationError:
+    where = "folder" if _is_folder(source) else "hub repo"
+    return ConfigurationError(
+        f"model {model}: weights could not be loaded from {where} {source} "
+        f"({type(exc).__name__}: {_first_line(exc)}); on a machine without internet, "
+        f"download them first (`hf download {source}`) or point {field_name} at a folder"
+    )
 
 
 def _apply_memory(pipe: Any, entry: ModelEntry, device: str, runtime: Runtime) -> None:

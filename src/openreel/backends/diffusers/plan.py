@@ -41,6 +41,8 @@ class RenderPlan:
         image_to_video: Whether the first segment starts from ``input_reference``.
         chained_by: How segments after the first are joined (``first_frame`` when they are
             conditioned on the previous one's frames, ``crossfade`` when only blended).
+        upsample: 2 when the model's own upsampler doubles each side, else 1.
+        upsampler: The upsampler's weights, when the catalogue names one.
     """
 
     model: str
@@ -58,6 +60,8 @@ class RenderPlan:
     interpolation: Interpolation
     image_to_video: bool
     chained_by: str
+    upsample: int = 1
+    upsampler: str | None = None
 
     @property
     def total_steps(self) -> int:
@@ -65,22 +69,30 @@ class RenderPlan:
         return self.steps * len(self.segments.frames)
 
     @property
+    def made_size(self) -> tuple[int, int]:
+        """Size of the frames the model makes (after its own upsampler, if used)."""
+        return self.width * self.upsample, self.height * self.upsample
+
+    @property
     def scales(self) -> bool:
-        """Whether frames are resized after generation."""
-        return (self.width, self.height) != (self.out_width, self.out_height)
+        """Whether frames are resized with Lanczos after generation."""
+        return self.made_size != (self.out_width, self.out_height)
 
     @property
     def retimes(self) -> bool:
         """Whether the frame rate changes after generation."""
         return self.fps != self.out_fps
 
-    def to_dict(self, upsampler: str | None = None) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready record of the plan, with a one-line summary for people."""
         calls = len(self.segments.frames)
         parts = [f"{calls} call{'s' if calls > 1 else ''} of {self.steps} steps"]
         parts.append(f"native {self.width}x{self.height} at {self.fps} fps")
         if self.retimes:
             parts.append(f"{self.interpolation} interpolation to {self.out_fps} fps")
+        if self.upsample > 1:
+            made_w, made_h = self.made_size
+            parts.append(f"model upsampler x{self.upsample} to {made_w}x{made_h}")
         if self.scales:
             parts.append(f"Lanczos to {self.out_width}x{self.out_height}")
         return {
@@ -109,11 +121,12 @@ class RenderPlan:
                 {
                     "from": f"{self.width}x{self.height}",
                     "to": f"{self.out_width}x{self.out_height}",
-                    "method": "lanczos",
-                    "model_upsampler": upsampler,
-                    "model_upsampler_used": False,
+                    "model_upsampler": self.upsampler,
+                    "model_upsampler_used": self.upsample > 1,
+                    "upsampled": "x".join(map(str, self.made_size)) if self.upsample > 1 else None,
+                    "method": "lanczos" if self.scales else None,
                 }
-                if self.scales
+                if self.scales or self.upsample > 1
                 else None
             ),
             "image_to_video": self.image_to_video,
@@ -150,6 +163,8 @@ def make_plan(
         needed = 2
     segments = plan_segments(needed, entry.max_frames, entry.spec.rule, entry.overlap)
     image_class = entry.image_pipeline_class
+    # The model's own x2 upsampler runs only when the request is larger than native.
+    upsample = 2 if entry.upsampler and (request.width > width or request.height > height) else 1
     return RenderPlan(
         model=entry.id,
         width=width,
@@ -166,4 +181,6 @@ def make_plan(
         interpolation=interpolation,
         image_to_video=request.input_reference is not None and image_class is not None,
         chained_by="first_frame" if image_class is not None else "crossfade",
+        upsample=upsample,
+        upsampler=entry.upsampler,
     )

@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from tests.backends.diffusers.tiny import TINY_LTX, TINY_LTX_UP, TINY_WAN, TINY_WAN_SLOW
+from tests.backends.diffusers.tiny import (
+    TINY_LTX,
+    TINY_LTX_UP,
+    TINY_WAN,
+    TINY_WAN_SLOW,
+    TINY_WAN_TI2V,
+)
 
 from openreel.backends.diffusers.backend import DiffusersBackend
 from openreel.backends.registry import BackendRegistry
@@ -412,3 +418,27 @@ def test_diffusers_missing_upsampler_weights_name_the_folder(
         list(backend.generate(_request(TINY_LTX_UP, width=96, height=96)))
     assert "/srv/no-upsampler" in info.value.message
     assert "upsampler" in info.value.message
+
+
+def test_diffusers_wan_ti2v_starts_from_the_image_and_chains_by_frames(
+    tiny_registry: BackendRegistry, count_calls: Callable[[type], list[int]]
+) -> None:
+    import diffusers
+
+    backend = _backend(tiny_registry, TINY_WAN_TI2V)
+    assert backend.capabilities(TINY_WAN_TI2V).image_input is True
+    image_calls = count_calls(diffusers.WanImageToVideoPipeline)
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (30, 30, 220)).save(buffer, format="PNG")
+    image = ImageInput(buffer.getvalue(), "image/png", 64, 64)
+    request = _request(TINY_WAN_TI2V, seconds=2.0, input_reference=image)
+    plan = backend.describe(request)
+    assert plan["image_to_video"] is True
+    assert plan["segments"]["chained_by"] == "first_frame"
+    guided = list(backend.generate(request))
+    assert len(guided) == 16
+    # Every segment is image-conditioned: the first on the reference, the rest on the
+    # previous segment's frames.
+    assert image_calls == plan["segments"]["frames"]
+    plain = list(backend.generate(_request(TINY_WAN_TI2V, seconds=2.0)))
+    assert not np.array_equal(guided[0], plain[0])

@@ -13,6 +13,8 @@ TINY_LTX = "tiny-ltx"
 TINY_WAN = "tiny-wan"
 TINY_WAN_SLOW = "tiny-wan-4fps"
 """The Wan weights again at 4 fps, so a request at 8 fps needs interpolation."""
+TINY_WAN_TI2V = "tiny-wan-ti2v"
+"""A tiny Wan 2.2 TI2V-style pipeline (``expand_timesteps``): text- and image-to-video."""
 TINY_LTX_UP = "tiny-ltx-upsampled"
 """The LTX weights again with a tiny x2 latent upsampler."""
 
@@ -91,8 +93,9 @@ def build_ltx_upsampler(ltx: Path, folder: Path) -> None:
     LTXLatentUpsamplePipeline(vae=vae, latent_upsampler=upsampler).save_pretrained(folder)
 
 
-def build_wan(folder: Path) -> None:
-    """Saves a tiny random WanPipeline (16x16 multiple, 4k+1 frames) in ``folder``."""
+def build_wan(folder: Path, *, expand_timesteps: bool = False) -> None:
+    """Saves a tiny random WanPipeline (16x16 multiple, 4k+1 frames) in ``folder``; with
+    ``expand_timesteps`` it conditions on an image the way Wan 2.2 TI2V does."""
     import torch
     from diffusers import (
         AutoencoderKLWan,
@@ -132,6 +135,7 @@ def build_wan(folder: Path) -> None:
         text_encoder=text_encoder,
         tokenizer=ByT5Tokenizer(),
         transformer_2=None,
+        expand_timesteps=expand_timesteps,
     )
     pipe.save_pretrained(folder)
 
@@ -156,6 +160,7 @@ def write_catalogue(root: Path) -> Path:
     build_ltx(ltx)
     build_ltx_upsampler(ltx, root / "ltx-upsampler")
     build_wan(wan)
+    build_wan(root / "wan-ti2v", expand_timesteps=True)
     common = 'dtype = "float32"\nmemory = "none"\nsteps = 2\nmax_seconds = 20\n'
     text = f"""
 [[model]]
@@ -203,6 +208,19 @@ source = "{wan}"
 width = 16
 height = 16
 fps = 4
+max_frames = 9
+overlap = 1
+call = {{ max_sequence_length = 16 }}
+
+[[model]]
+id = "{TINY_WAN_TI2V}"
+family = "wan"
+source = "{root / "wan-ti2v"}"
+image_pipeline = "WanImageToVideoPipeline"
+{common}guidance = 5.0
+width = 16
+height = 16
+fps = 8
 max_frames = 9
 overlap = 1
 call = {{ max_sequence_length = 16 }}

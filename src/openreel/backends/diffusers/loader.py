@@ -144,12 +144,23 @@ class LoadedPipeline:
     _upsampler: Any = None
 
     def image_pipe(self, class_name: str) -> Any:
-        """The image-to-video pipeline ``class_name`` sharing this one's components."""
+        """The image-to-video pipeline ``class_name`` sharing this one's components.
+
+        Built from the loaded modules themselves rather than with ``from_pipe``, which casts
+        every shared module to one dtype (undoing the float32 that diffusers keeps for
+        norms and embeddings in bf16 models) for both pipelines. Settings the new class
+        takes from its config (Wan 2.2's ``expand_timesteps``...) are carried over.
+        """
         if class_name not in self._image_pipes:
+            import inspect
+
             cls = getattr(self.runtime.diffusers, class_name)
-            # from_pipe casts the shared components to ``dtype`` (float32 unless told): pass
-            # the loaded one, or bf16 weights would be doubled in place for both pipelines.
-            image_pipe = cls.from_pipe(self.pipe, dtype=self.dtype)
+            accepted = inspect.signature(cls.__init__).parameters
+            kwargs = {k: v for k, v in self.pipe.components.items() if k in accepted}
+            for name, value in dict(self.pipe.config).items():
+                if name in accepted and name not in kwargs and not name.startswith("_"):
+                    kwargs[name] = value
+            image_pipe = cls(**kwargs)
             image_pipe.set_progress_bar_config(disable=True)
             self._image_pipes[class_name] = image_pipe
         return self._image_pipes[class_name]

@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/provenance.py
 	$(BIN)/python benchmarks/poll_clients.py
 	$(BIN)/python benchmarks/hosted_poll.py
+	$(BIN)/python benchmarks/diffusers_overhead.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -173,6 +173,34 @@ class VeoConfig(BaseModel):
     location: str = Field("us-central1", pattern=r"^[a-z0-9-]+$")
 
 
+class LocalConfig(BaseModel):
+    """Local open models through diffusers (backends/diffusers/; needs ``openreel[local]``).
+
+    Attributes:
+        enabled: Offer the catalogue's models (off by default, so a machine without the
+            extra or a GPU is unaffected). Setting ``catalogue`` turns it on too.
+        catalogue: The operator's catalogue TOML; unset, the built-in one.
+        models: Only these catalogue ids are offered; empty offers them all.
+        device: ``auto`` picks cuda, then mps, then cpu.
+        keep_warm: Keep the last model loaded for the next job of the same model (another
+            model's job still releases it first); off, release after every job.
+        interpolation: How frames are added when a model's rate is below the request's:
+            ``flow`` (motion-compensated) or ``blend`` (cheaper).
+    """
+
+    enabled: bool = False
+    catalogue: Path | None = None
+    models: list[str] = Field(default_factory=list)
+    device: Literal["auto", "cuda", "mps", "cpu"] = "auto"
+    keep_warm: bool = True
+    interpolation: Literal["flow", "blend"] = "flow"
+
+    @property
+    def is_enabled(self) -> bool:
+        """Whether local models are offered."""
+        return self.enabled or self.catalogue is not None
+
+
 class Settings(BaseSettings):
     """OpenReel's settings.
 
@@ -209,6 +237,7 @@ class Settings(BaseSettings):
         providers: Hosted providers' credentials.
         upstream: A ``/v1/videos`` upstream whose models this server also offers.
         veo: Google Veo on Vertex AI (with ``providers.google`` or project credentials).
+        local: Local open models through diffusers.
     """
 
     model_config = SettingsConfigDict(
@@ -240,3 +269,4 @@ class Settings(BaseSettings):
     providers: ProviderKeys = ProviderKeys()
     upstream: UpstreamConfig = UpstreamConfig()
     veo: VeoConfig = VeoConfig()
+    local: LocalConfig = LocalConfig()

@@ -21,6 +21,8 @@ from typing import Any
 
 from openreel.api.deps import ApiServices
 from openreel.backends.base import BackendCapabilities
+from openreel.backends.diffusers.backend import DiffusersBackend
+from openreel.backends.diffusers.catalogue import load_catalogue
 from openreel.backends.hosted import fal, luma, replicate, runway, veo
 from openreel.backends.hosted.base import HostedBackend, HostedModel
 from openreel.backends.hosted.upstream import UpstreamClient
@@ -83,11 +85,18 @@ log = logging.getLogger(__name__)
 def build_registry(settings: Settings) -> BackendRegistry:
     """Registers every backend this installation can serve.
 
-    Hosted models are registered only when their credentials are configured, so
+    Hosted models are registered only when their credentials are configured, and local
+    models only when ``OPENREEL_LOCAL__ENABLED`` or ``__CATALOGUE`` is set, so
     ``/v1/models`` never offers what cannot run.
+
+    Raises:
+        ConfigurationError: The local model catalogue is unusable.
     """
     registry = BackendRegistry()
     registry.register("sketch", SketchBackend.models, SketchBackend)
+    if settings.local.is_enabled:
+        local = DiffusersBackend(load_catalogue(settings.local.catalogue), settings.local)
+        registry.register("diffusers", local.models, lambda: local)
     # As many hosted results render at once as there are local render workers.
     hosted: dict[str, Any] = {
         "fit": settings.hosted_fit,

@@ -16,12 +16,16 @@ import pytest
 from tests.backends.hosted.harness import FakeTime
 
 from openreel.backends.base import BackendCapabilities, VideoBackend
+from openreel.backends.registry import BackendRegistry
 from openreel.config import Settings
 from openreel.domain import VideoRequest, parse_size
 from openreel.errors import CancelledError, InvalidRequestError
 from openreel.media.encode import EncoderSettings
 from openreel.runtime import build_registry
 from openreel.services.generation import PreviewPaths, render_video
+
+TINY_LOCAL = ["tiny-ltx", "tiny-wan"]
+"""Local diffusers models: tiny random LTX-Video and Wan pipelines (tests/conftest.py)."""
 
 
 def _upstream() -> VideoBackend:
@@ -100,7 +104,7 @@ HOSTED_FAKES: dict[str, Callable[[], VideoBackend]] = {
 """Every hosted provider's real client and loop against a scripted fake of its API (one
 model each: the loop is shared, the wire format is what differs)."""
 
-LOCAL = [entry.model for entry in build_registry(Settings()).models()]
+LOCAL = [entry.model for entry in build_registry(Settings()).models()] + TINY_LOCAL
 MODELS = LOCAL + list(HOSTED_FAKES)
 DETERMINISTIC = LOCAL  # a provider's output is its own
 
@@ -111,9 +115,12 @@ def model(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def backend(model: str) -> VideoBackend:
+def backend(model: str, request: pytest.FixtureRequest) -> VideoBackend:
     if model in HOSTED_FAKES:
         return HOSTED_FAKES[model]()
+    if model in TINY_LOCAL:
+        registry: BackendRegistry = request.getfixturevalue("tiny_registry")
+        return registry.for_model(model)
     return build_registry(Settings()).for_model(model)
 
 

@@ -1,0 +1,411 @@
+"""DiffusersBackend: local open models (LTX-Video, Wan, CogVideoX, HunyuanVideo) as a VideoBackend.
+
+One generate() call follows its :class:`~openreel.backends.diffusers.plan.RenderPlan`: one or
+more pipeline calls at the model's native size and frame rate (later segments start from the
+previous one's frames), stitched, interpolated to the requested rate and scaled to the
+requested size, one frame at a time. Progress counts denoising steps over every segment and
+then delivered frames; cancel is checked in ``callback_on_step_end`` and stops the pipeline
+through its ``_interrupt`` flag, so a loaded model is never thrown away.
+
+Progress is reported on the scale of the request's frames (``total`` is ``frame_count``),
+as every backend does: denoising fills the first 90% of it, delivering frames the rest.
+
+Imports: backends.base, config, domain, errors, diffusers.* (torch only through the loader).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from openreel.backends.base import (
+    BackendCapabilities,
+    CancelCheck,
+    Frame,
+    ProgressCallback,
+    check_against_capabilities,
+    never_cancelled,
+    no_progress,
+)
+from openreel.backends.diffusers.catalogue import Catalogue, ModelEntry
+from openreel.backends.diffusers.frames import retime, scale, stitch
+from openreel.backends.diffusers.loader import LoadedPipeline, PipelineCache, free_memory
+from openreel.backends.diffusers.plan import RenderPlan, make_plan
+from openreel.config import LocalConfig
+from openreel.domain import MAX_SEED, ImageInput, VideoRequest
+from openreel.errors import (
+    BackendError,
+    CancelledError,
+    InvalidRequestError,
+    ModelNotFoundError,
+    OpenReelError,
+)
+
+__all__ = ["DiffusersBackend"]
+
+log = logging.getLogger(__name__)
+
+_DENOISE_SHARE = 0.9
+"""Share of the progress bar that denoising fills; delivering frames fills the rest."""
+
+_MIN_SIDE = 64
+_SIZES = ("1920x1080", "1080x1920", "1280x720", "720x1280")
+
+
+class _Progress:
+    """Turns denoising steps and delivered frames into monotonic (done, total) reports.
+
+    Segments are generated while earlier frames are delivered, so the bar is the sum of two
+    shares that only grow: steps done (90%) and frames delivered (10%).
+    """
+
+    def __init__(self, report: ProgressCallback, total: int, steps: int) -> None:
+        self._report = report
+        self._total = total
+        self._steps = max(steps, 1)
+        self._stepped = 0
+        self._delivered = 0
+        self._done = -1
+
+    def _emit(self) -> None:
+        if self._delivered >= self._total:
+            done = self._total
+        else:
+            share = (
+                _DENOISE_SHARE * self._stepped / self._steps
+                + (1 - _DENOISE_SHARE) * self._delivered / self._total
+            )
+            done = min(self._total - 1, int(self._total * share))
+        if done > self._done:
+            self._done = done
+            self._report(done, self._total)
+
+    def start(self) -> None:
+        """Reports (0, total)."""
+        self._emit()
+
+    def step(self) -> None:
+        """One denoising step of any segment is done."""
+        self._stepped = min(self._stepped + 1, self._steps)
+        self._emit()
+
+    def frame(self, delivered: int) -> None:
+        """``delivered`` frames have been yielded."""
+        self._delivered = delivered
+        self._emit()
+
+
+def _cancelled() -> CancelledError:
+    return CancelledError("generation was cancelled", code="cancelled")
+
+
+def _decode_reference(image: ImageInput, width: int, height: int) -> Any:
+    """The reference image as an RGB PIL image filling the native size (centre crop)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(image.data)) as opened:
+            rgb = np.asarray(opened.convert("RGB"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError):
+        raise InvalidRequestError(
+            "input_reference could not be decoded as an image", param="input_reference"
+        ) from None
+    return Image.fromarray(scale(rgb, width, height))
+
+
+def _to_frames(output: Any, count: int) -> list[Frame]:
+    """The pipeline's float ``(1, F, H, W, 3)`` output in [0, 1] as ``count`` uint8 frames."""
+    video = np.asarray(output)[0]
+    return [
+        np.clip(video[index] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        for index in range(min(count, len(video)))
+    ]
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    return type(exc).__name__ == "OutOfMemoryError" or "out of memory" in str(exc).lower()
+
+
+class DiffusersBackend:
+    """Local open models through diffusers; one pipeline kept warm between jobs.
+
+    Jobs are served one at a time (a lock around generation): a GPU holds one model's
+    working set, and a second job would only fight the first for its memory.
+    """
+
+    name = "diffusers"
+    digital_source_type = "trainedAlgorithmicMedia"
+    """IPTC term for C2PA: made by a trained model (the sketch engine is ``algorithmicMedia``)."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        config: LocalConfig | None = None,
+        *,
+        cache: PipelineCache | None = None,
+    ) -> None:
+        self._config = config or LocalConfig()
+        offered = set(self._config.models)
+        self._entries = {e.id: e for e in catalogue.entries if not offered or e.id in offered}
+        self._cache = cache or PipelineCache(self._config.device, keep_warm=self._config.keep_warm)
+        self._lock = threading.Lock()
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The catalogue's model ids (those named by ``OPENREEL_LOCAL__MODELS`` when set)."""
+        return tuple(self._entries)
+
+    @property
+    def cache(self) -> PipelineCache:
+        """The warm-pipeline cache (for tests and for releasing memory on demand)."""
+        return self._cache
+
+    def entry(self, model: str) -> ModelEntry:
+        """The catalogue entry of ``model``.
+
+        Raises:
+            ModelNotFoundError: No local model has that id.
+        """
+        entry = self._entries.get(model)
+        if entry is None:
+            raise ModelNotFoundError.for_value(
+                "model", model, f"is not a local model here ({', '.join(self._entries)})"
+            )
+        return entry
+
+    def capabilities(self, model: str) -> BackendCapabilities:
+        """Any size and rate (scaled and interpolated from native), up to the entry's length."""
+        entry = self.entry(model)
+        native = f"{entry.width}x{entry.height}"
+        preferred = (native,) if min(entry.width, entry.height) >= _MIN_SIDE else ()
+        return BackendCapabilities(
+            max_seconds=entry.max_seconds,
+            min_side=_MIN_SIDE,
+            max_side=3840,
+            fps_range=(1, 60),
+            sizes=(*preferred, *(s for s in _SIZES if s != native)),
+            any_size=True,
+            image_input=entry.image_pipeline_class is not None,
+            audio=False,
+            deterministic=True,
+        )
+
+    def check(self, request: VideoRequest) -> None:
+        """Rejects what the model's catalogue entry does not allow, naming the parameter."""
+        check_against_capabilities(request, self.capabilities(request.model))
+
+    def plan(self, request: VideoRequest) -> RenderPlan:
+        """How ``request`` will be made (no weights are loaded)."""
+        return make_plan(self.entry(request.model), request, self._config.interpolation)
+
+    def describe(self, request: VideoRequest) -> Mapping[str, Any]:
+        """The plan as JSON: native size, rate and frames, segments, interpolation, scaling."""
+        return self.plan(request).to_dict()
+
+    def generate(
+        self,
+        request: VideoRequest,
+        progress: ProgressCallback = no_progress,
+        cancelled: CancelCheck = never_cancelled,
+    ) -> Iterator[Frame]:
+        """Yields the clip's frames one at a time at the requested size and rate.
+
+        Raises:
+            InvalidRequestError: The request fails :meth:`check` or its seed is not fixed.
+            CancelledError: ``cancelled()`` turned True (checked every denoising step and
+                before every frame).
+            ConfigurationError: The ``local`` extra or the model's weights are missing.
+            BackendUnavailableError: The model cannot fit the GPU.
+            BackendError: The pipeline failed (out of memory included); memory is freed.
+        """
+        self.check(request)
+        if request.seed is None:
+            raise InvalidRequestError("seed must be fixed before generating", param="seed")
+        entry = self.entry(request.model)
+        plan = self.plan(request)
+        reporter = _Progress(progress, plan.out_frames, plan.total_steps)
+        reporter.start()
+        if cancelled():
+            raise _cancelled()
+        with self._lock:
+            yield from self._generate_locked(entry, plan, request, reporter, cancelled)
+
+    def _generate_locked(
+        self,
+        entry: ModelEntry,
+        plan: RenderPlan,
+        request: VideoRequest,
+        reporter: _Progress,
+        cancelled: CancelCheck,
+    ) -> Iterator[Frame]:
+        loaded = self._cache.get(entry)
+        failure: BackendError | None = None
+        try:
+            segments = self._segments(loaded, entry, plan, request, reporter, cancelled)
+            native = stitch(segments, plan.segments.overlap)
+            timed = retime(native, plan.fps, plan.out_fps, plan.out_frames, plan.interpolation)
+            for index, frame in enumerate(timed):
+                if cancelled():
+                    raise _cancelled()
+                yield scale(frame, plan.out_width, plan.out_height) if plan.scales else frame
+                reporter.frame(index + 1)
+        except OpenReelError:
+            free_memory(loaded.runtime, loaded.device)
+            raise
+        except Exception as exc:
+            log.warning("local model %s failed", entry.id, exc_info=True)
+            failure = self._failure(exc, entry, plan)
+        finally:
+            self._cache.done()
+        if failure is not None:
+            # Outside the except block, so the traceback (and the tensors its frames hold)
+            # is gone before the memory is returned.
+            free_memory(loaded.runtime, loaded.device)
+            raise failure
+
+    def _segments(
+        self,
+        loaded: LoadedPipeline,
+        entry: ModelEntry,
+        plan: RenderPlan,
+        request: VideoRequest,
+        reporter: _Progress,
+        cancelled: CancelCheck,
+    ) -> Iterator[Sequence[Frame]]:
+        """Runs each planned pipeline call; later calls start from the previous frames."""
+        from PIL import Image
+
+        image_class = entry.image_pipeline_class
+        previous: list[Frame] = []
+        seed = request.seed or 0
+        for index, count in enumerate(plan.segments.frames):
+            if cancelled():
+                raise _cancelled()
+            image = None
+            if index == 0 and plan.image_to_video and request.input_reference is not None:
+                image = _decode_reference(request.input_reference, plan.width, plan.height)
+            elif index > 0 and image_class is not None:
+                image = Image.fromarray(previous[-max(plan.segments.overlap, 1)])
+            frames = self._call(
+                loaded,
+                entry,
+                plan,
+                request,
+                count=count,
+                seed=(seed + index) % (MAX_SEED + 1),
+                image=image,
+                reporter=reporter,
+                cancelled=cancelled,
+            )
+            previous = frames
+            yield frames
+
+    def _call(
+        self,
+        loaded: LoadedPipeline,
+        entry: ModelEntry,
+        plan: RenderPlan,
+        request: VideoRequest,
+        *,
+        count: int,
+        seed: int,
+        image: Any,
+        reporter: _Progress,
+        cancelled: CancelCheck,
+    ) -> list[Frame]:
+        """One pipeline call of ``count`` native frames."""
+        image_class = entry.image_pipeline_class
+        pipe = (
+            loaded.pipe if image is None or image_class is None else loaded.image_pipe(image_class)
+        )
+        stopped = False
+
+        def on_step_end(
+            pipeline: Any, step: int, timestep: Any, tensors: dict[str, Any]
+        ) -> dict[str, Any]:
+            nonlocal stopped
+            reporter.step()
+            if cancelled():
+                stopped = True
+                pipeline._interrupt = True
+            return tensors
+
+        kwargs: dict[str, Any] = {
+            "prompt": request.prompt,
+            "negative_prompt": request.negative_prompt or None,
+            "width": plan.width,
+            "height": plan.height,
+            "num_frames": count,
+            "num_inference_steps": plan.steps,
+            "guidance_scale": plan.guidance,
+            # A CPU generator draws the same noise whatever the device, so a seed means the
+            # same clip on every machine of the same kind.
+            "generator": loaded.runtime.torch.Generator("cpu").manual_seed(seed),
+            "output_type": "np",
+            "callback_on_step_end": on_step_end,
+            "frame_rate": plan.fps,
+            **entry.call,
+        }
+        if image is not None and image_class is not None:
+            kwargs["image"] = image
+        output = pipe(**_accepted(pipe, kwargs))
+        if stopped:
+            raise _cancelled()
+        frames = _to_frames(output.frames, count)
+        if plan.upsample > 1:
+            if cancelled():
+                raise _cancelled()
+            frames = self._upsample(loaded, entry, plan, frames, seed)
+        return frames
+
+    def _upsample(
+        self,
+        loaded: LoadedPipeline,
+        entry: ModelEntry,
+        plan: RenderPlan,
+        frames: list[Frame],
+        seed: int,
+    ) -> list[Frame]:
+        """Doubles each side of one segment with the family's own latent upsampler."""
+        upsampler = loaded.upsampler(entry)
+        kwargs: dict[str, Any] = {
+            "video": frames,
+            "height": plan.height,
+            "width": plan.width,
+            "generator": loaded.runtime.torch.Generator("cpu").manual_seed(seed),
+            "output_type": "np",
+            **entry.call,
+        }
+        output = upsampler(**_accepted(upsampler, kwargs))
+        return _to_frames(output.frames, len(frames))
+
+    def _failure(self, exc: Exception, entry: ModelEntry, plan: RenderPlan) -> BackendError:
+        """Our error for a pipeline's failure: a sentence, never a stack trace."""
+        if _is_out_of_memory(exc):
+            self._cache.release()
+            return BackendError(
+                f"model {entry.id} ran out of memory making {plan.width}x{plan.height} "
+                f"segments of {max(plan.segments.frames)} frames; try a shorter or smaller "
+                "clip, or a leaner memory profile (model_cpu_offload, group_offload, "
+                "vae_tiling) in the catalogue",
+                code="out_of_memory",
+            )
+        first = str(exc).strip().splitlines()
+        detail = first[0][:200] if first else ""
+        return BackendError(f"model {entry.id} failed: {type(exc).__name__}: {detail}")
+
+
+def _accepted(pipe: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Only the keyword arguments ``pipe.__call__`` takes (families differ: ``frame_rate``
+    is LTX's, ``negative_prompt`` is absent from some)."""
+    import inspect
+
+    parameters = inspect.signature(pipe.__call__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return kwargs
+    return {k: v for k, v in kwargs.items() if k in parameters}

@@ -1,0 +1,278 @@
+"""The catalogue of local models: which weights, which pipeline, which native clip.
+
+The catalogue is a TOML file (``catalogue.toml`` beside this module; an operator points
+``OPENREEL_LOCAL__CATALOGUE`` at their own copy). Each ``[[model]]`` table becomes one
+:class:`ModelEntry`; reading it needs neither torch nor diffusers, so ``/v1/models``,
+admission and job descriptions work on a machine that only serves the API.
+
+Imports: errors, diffusers.frames.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, cast, get_args
+
+from openreel.backends.diffusers.frames import FrameRule
+from openreel.errors import ConfigurationError
+
+__all__ = [
+    "FAMILIES",
+    "Catalogue",
+    "Family",
+    "MemoryProfile",
+    "ModelEntry",
+    "load_catalogue",
+]
+
+MemoryProfile = Literal["none", "model_cpu_offload", "group_offload", "vae_tiling"]
+"""How weights meet a small GPU: ``none`` (all on the device), ``model_cpu_offload`` (one
+component at a time), ``group_offload`` (blocks streamed in; least memory, slower), and
+``vae_tiling`` (decode in tiles; combine it with either offload)."""
+
+DType = Literal["bfloat16", "float16", "float32"]
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """What every model of one architecture shares.
+
+    Attributes:
+        pipeline: diffusers text-to-video class.
+        image_pipeline: diffusers image-to-video class built from the same components with
+            ``from_pipe`` (first frame from an image; also joins chained segments), or None.
+        frame_step: Frame counts are ``frame_step * k + 1``.
+        multiple: Width and height must be multiples of this.
+        upsample_pipeline: diffusers class of the family's own x2 spatial upsampler (its
+            weights are the entry's ``upsampler``), or None.
+    """
+
+    pipeline: str
+    image_pipeline: str | None
+    frame_step: int
+    multiple: int
+    upsample_pipeline: str | None = None
+
+    @property
+    def rule(self) -> FrameRule:
+        """The family's frame-count rule."""
+        return FrameRule(self.frame_step)
+
+
+FAMILIES: dict[str, Family] = {
+    "ltx": Family("LTXPipeline", "LTXImageToVideoPipeline", 8, 32, "LTXLatentUpsamplePipeline"),
+    "wan": Family("WanPipeline", None, 4, 16),
+    "cogvideox": Family("CogVideoXPipeline", None, 4, 16),
+    "hunyuan": Family("HunyuanVideoPipeline", None, 4, 16),
+}
+"""Families the backend knows, by the name used in the catalogue's ``family`` field."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelEntry:
+    """One local model as the catalogue describes it.
+
+    Attributes:
+        id: Model id in ``/v1/models`` and requests.
+        family: Key of :data:`FAMILIES`.
+        source: A local folder in diffusers layout, or a hub repo id that diffusers
+            downloads on first use (on the operator's machine; never in tests).
+        dtype: Weights' dtype on the device.
+        memory: Memory profiles to apply, in order.
+        steps: Denoising steps per call.
+        guidance: Classifier-free guidance scale (1.0 turns it off for distilled models).
+        width: Native width.
+        height: Native height.
+        fps: Native frame rate.
+        max_frames: Most frames one call may make (more are made in overlapping segments).
+        max_seconds: Longest clip a request may ask for.
+        overlap: Frames two chained segments share.
+        pipeline: Text-to-video class, when it is not the family's.
+        image_pipeline: Image-to-video class, when it is not the family's ("" for none).
+        upsampler: Weights (folder or hub repo) of the family's own x2 spatial upsampler;
+            when set and the request is larger than native, each segment is upsampled x2
+            by it before the final Lanczos scale.
+        fixed_size: Always generate at the native size (models trained at one size only,
+            such as CogVideoX); otherwise the native pixel count takes the request's shape.
+        min_vram_gb: GPU memory the model needs with its memory profiles (for a clear
+            refusal instead of an out-of-memory error mid-job); 0 skips the check.
+        call: Extra keyword arguments for every pipeline call (``max_sequence_length``,
+            ``decode_timestep``...); only those the pipeline accepts are passed.
+    """
+
+    id: str
+    family: str
+    source: str
+    dtype: DType
+    memory: tuple[MemoryProfile, ...]
+    steps: int
+    guidance: float
+    width: int
+    height: int
+    fps: int
+    max_frames: int
+    max_seconds: float
+    overlap: int = 8
+    pipeline: str = ""
+    image_pipeline: str | None = None
+    upsampler: str | None = None
+    fixed_size: bool = False
+    min_vram_gb: float = 0.0
+    call: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> Family:
+        """The entry's family."""
+        return FAMILIES[self.family]
+
+    @property
+    def pipeline_class(self) -> str:
+        """diffusers class that makes text-to-video."""
+        return self.pipeline or self.spec.pipeline
+
+    @property
+    def image_pipeline_class(self) -> str | None:
+        """diffusers class for image-to-video, or None when the model has none."""
+        if self.image_pipeline is not None:
+            return self.image_pipeline or None
+        return self.spec.image_pipeline
+
+    @property
+    def is_local_folder(self) -> bool:
+        """Whether ``source`` names a folder rather than a hub repo id."""
+        return self.source.startswith(("/", ".", "~")) or Path(self.source).is_dir()
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """The models one installation offers, in file order.
+
+    Attributes:
+        entries: The models.
+        path: Where they were read from.
+    """
+
+    entries: tuple[ModelEntry, ...]
+    path: str
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Every model id."""
+        return tuple(e.id for e in self.entries)
+
+    def get(self, model: str) -> ModelEntry | None:
+        """The entry called ``model``, or None."""
+        return next((e for e in self.entries if e.id == model), None)
+
+
+_REQUIRED = ("id", "family", "source", "steps", "guidance", "width", "height", "fps")
+
+
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    """Reads the catalogue at ``path`` (default: the one shipped with OpenReel).
+
+    Raises:
+        ConfigurationError: The file is missing or unreadable, or an entry is incomplete,
+            names an unknown family or memory profile, or breaks its family's rules; the
+            message names the file, the entry and the field.
+    """
+    if path is None:
+        text = resources.files(__package__).joinpath("catalogue.toml").read_text("utf-8")
+        where = "the built-in catalogue"
+    else:
+        where = str(path)
+        try:
+            text = Path(path).expanduser().read_text("utf-8")
+        except OSError as exc:
+            raise ConfigurationError(
+                f"local model catalogue {where} cannot be read ({exc.strerror or exc}); "
+                "fix OPENREEL_LOCAL__CATALOGUE"
+            ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(
+            f"local model catalogue {where} is not valid TOML: {exc}"
+        ) from None
+    tables = data.get("model", [])
+    if not isinstance(tables, list) or not tables:
+        raise ConfigurationError(f"local model catalogue {where} has no [[model]] tables")
+    entries = tuple(_entry(table, where) for table in tables)
+    ids = [e.id for e in entries]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ConfigurationError(
+            f"local model catalogue {where} lists {', '.join(duplicates)} more than once"
+        )
+    return Catalogue(entries, where)
+
+
+def _entry(table: dict[str, Any], where: str) -> ModelEntry:
+    name = table.get("id", "?")
+
+    def bad(field_name: str, rule: str) -> ConfigurationError:
+        return ConfigurationError(
+            f"local model catalogue {where}, model {name!r}: {field_name} {rule}; "
+            f"got {table.get(field_name)!r}"
+        )
+
+    for key in _REQUIRED:
+        if key not in table:
+            raise bad(key, "is required")
+    known = set(ModelEntry.__dataclass_fields__)
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigurationError(
+            f"local model catalogue {where}, model {name!r}: unknown fields {', '.join(unknown)}"
+        )
+    if table["family"] not in FAMILIES:
+        raise bad("family", f"must be one of {', '.join(FAMILIES)}")
+    family = FAMILIES[table["family"]]
+    memory = table.get("memory", "none")
+    profiles = (memory,) if isinstance(memory, str) else tuple(memory)
+    if not all(p in get_args(MemoryProfile) for p in profiles):
+        raise bad("memory", f"must be among {', '.join(get_args(MemoryProfile))}")
+    if table.get("dtype", "bfloat16") not in get_args(DType):
+        raise bad("dtype", f"must be one of {', '.join(get_args(DType))}")
+    for side in ("width", "height"):
+        value = table[side]
+        if not isinstance(value, int) or value <= 0 or value % family.multiple:
+            raise bad(side, f"must be a positive multiple of {family.multiple}")
+    max_frames = table.get("max_frames", family.rule.normalise(int(table["fps"]) * 5))
+    if not isinstance(max_frames, int) or not family.rule.is_valid(max_frames):
+        raise bad("max_frames", f"must be of the form {family.frame_step}k+1")
+    overlap = table.get("overlap", 8)
+    if not isinstance(overlap, int) or not 0 <= overlap < max_frames - 1:
+        raise bad("overlap", f"must be from 0 to {max_frames - 2}")
+    if table.get("upsampler") and family.upsample_pipeline is None:
+        raise bad("upsampler", f"is not available for family {table['family']}")
+    call = table.get("call", {})
+    if not isinstance(call, dict):
+        raise bad("call", "must be a table of keyword arguments")
+    try:
+        return ModelEntry(
+            id=str(table["id"]),
+            family=str(table["family"]),
+            source=str(table["source"]),
+            dtype=cast(DType, table.get("dtype", "bfloat16")),
+            memory=cast(tuple[MemoryProfile, ...], profiles),
+            steps=int(table["steps"]),
+            guidance=float(table["guidance"]),
+            width=int(table["width"]),
+            height=int(table["height"]),
+            fps=int(table["fps"]),
+            max_frames=max_frames,
+            max_seconds=float(table.get("max_seconds", 10.0)),
+            overlap=overlap,
+            pipeline=str(table.get("pipeline", "")),
+            image_pipeline=table.get("image_pipeline"),
+            upsampler=table.get("upsampler"),
+            fixed_size=bool(table.get("fixed_size", False)),
+            min_vram_gb=float(table.get("min_vram_gb", 0.0)),
+            call=dict(call),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"local model catalogue {where}, model {name!r}: {exc}") from None

@@ -1,0 +1,230 @@
+"""Tiny random LTX-Video and Wan pipelines built from config objects (no download).
+
+The component sizes follow diffusers' own ``get_dummy_components`` for each family, with a
+``ByT5Tokenizer`` (no vocab file) and a matching 384-token T5 encoder instead of the hub's
+tiny-random-t5, so building one needs no network at all (shared/reference/open-models.md 2.3).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+TINY_LTX = "tiny-ltx"
+TINY_WAN = "tiny-wan"
+TINY_WAN_SLOW = "tiny-wan-4fps"
+"""The Wan weights again at 4 fps, so a request at 8 fps needs interpolation."""
+TINY_WAN_TI2V = "tiny-wan-ti2v"
+"""A tiny Wan 2.2 TI2V-style pipeline (``expand_timesteps``): text- and image-to-video."""
+TINY_LTX_UP = "tiny-ltx-upsampled"
+"""The LTX weights again with a tiny x2 latent upsampler."""
+
+
+def build_ltx(folder: Path) -> None:
+    """Saves a tiny random LTXPipeline (32x32 latents multiple, 8k+1 frames) in ``folder``."""
+    import torch
+    from diffusers import (
+        AutoencoderKLLTXVideo,
+        FlowMatchEulerDiscreteScheduler,
+        LTXPipeline,
+        LTXVideoTransformer3DModel,
+    )
+    from transformers import ByT5Tokenizer, T5Config, T5EncoderModel
+
+    torch.manual_seed(0)
+    transformer = LTXVideoTransformer3DModel(
+        in_channels=8,
+        out_channels=8,
+        patch_size=1,
+        patch_size_t=1,
+        num_attention_heads=4,
+        attention_head_dim=8,
+        cross_attention_dim=32,
+        num_layers=1,
+        caption_channels=32,
+    )
+    vae = AutoencoderKLLTXVideo(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=8,
+        block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        layers_per_block=(1, 1, 1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1, 1, 1),
+        spatio_temporal_scaling=(True, True, False, False),
+        decoder_spatio_temporal_scaling=(True, True, False, False),
+        decoder_inject_noise=(False, False, False, False, False),
+        upsample_residual=(False, False, False, False),
+        upsample_factor=(1, 1, 1, 1),
+        timestep_conditioning=False,
+        patch_size=1,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
+    )
+    vae.use_framewise_encoding = False
+    vae.use_framewise_decoding = False
+    text_encoder = _t5(T5Config, T5EncoderModel)
+    pipe = LTXPipeline(
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        text_encoder=text_encoder,
+        tokenizer=ByT5Tokenizer(),
+    )
+    pipe.save_pretrained(folder)
+
+
+def build_ltx_upsampler(ltx: Path, folder: Path) -> None:
+    """Saves a tiny random x2 LTXLatentUpsamplePipeline over the VAE saved in ``ltx``."""
+    import torch
+    from diffusers import AutoencoderKLLTXVideo, LTXLatentUpsamplePipeline
+    from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
+
+    torch.manual_seed(0)
+    upsampler = LTXLatentUpsamplerModel(
+        in_channels=8,
+        mid_channels=32,
+        num_blocks_per_stage=1,
+        dims=3,
+        spatial_upsample=True,
+        temporal_upsample=False,
+    )
+    vae = AutoencoderKLLTXVideo.from_pretrained(ltx / "vae")
+    LTXLatentUpsamplePipeline(vae=vae, latent_upsampler=upsampler).save_pretrained(folder)
+
+
+def build_wan(folder: Path, *, expand_timesteps: bool = False) -> None:
+    """Saves a tiny random WanPipeline (16x16 multiple, 4k+1 frames) in ``folder``; with
+    ``expand_timesteps`` it conditions on an image the way Wan 2.2 TI2V does."""
+    import torch
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanPipeline,
+        WanTransformer3DModel,
+    )
+    from transformers import ByT5Tokenizer, UMT5Config, UMT5EncoderModel
+
+    torch.manual_seed(0)
+    vae = AutoencoderKLWan(
+        base_dim=3,
+        z_dim=16,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=1,
+        temperal_downsample=[False, True, True],
+    )
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=16,
+        out_channels=16,
+        text_dim=32,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=2,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    )
+    text_encoder = _t5(UMT5Config, UMT5EncoderModel)
+    pipe = WanPipeline(
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        text_encoder=text_encoder,
+        tokenizer=ByT5Tokenizer(),
+        transformer_2=None,
+        expand_timesteps=expand_timesteps,
+    )
+    pipe.save_pretrained(folder)
+
+
+def _t5(config_class: type, model_class: type) -> object:
+    """A 2-layer, 32-wide encoder over ByT5's 384 byte tokens."""
+    config = config_class(
+        vocab_size=384,
+        d_model=32,
+        d_ff=37,
+        d_kv=8,
+        num_layers=2,
+        num_heads=4,
+        relative_attention_num_buckets=8,
+    )
+    return model_class(config).eval()
+
+
+def write_catalogue(root: Path) -> Path:
+    """Builds both pipelines under ``root`` and writes a catalogue naming them; returns it."""
+    ltx, wan = root / "ltx", root / "wan"
+    build_ltx(ltx)
+    build_ltx_upsampler(ltx, root / "ltx-upsampler")
+    build_wan(wan)
+    build_wan(root / "wan-ti2v", expand_timesteps=True)
+    common = 'dtype = "float32"\nmemory = "none"\nsteps = 2\nmax_seconds = 20\n'
+    text = f"""
+[[model]]
+id = "{TINY_LTX}"
+family = "ltx"
+source = "{ltx}"
+{common}guidance = 3.0
+width = 32
+height = 32
+fps = 8
+max_frames = 17
+overlap = 2
+call = {{ max_sequence_length = 16 }}
+
+[[model]]
+id = "{TINY_LTX_UP}"
+family = "ltx"
+source = "{ltx}"
+upsampler = "{root / "ltx-upsampler"}"
+{common}guidance = 3.0
+width = 32
+height = 32
+fps = 8
+max_frames = 17
+overlap = 2
+call = {{ max_sequence_length = 16 }}
+
+[[model]]
+id = "{TINY_WAN}"
+family = "wan"
+source = "{wan}"
+{common}guidance = 5.0
+width = 16
+height = 16
+fps = 8
+max_frames = 9
+overlap = 1
+call = {{ max_sequence_length = 16 }}
+
+[[model]]
+id = "{TINY_WAN_SLOW}"
+family = "wan"
+source = "{wan}"
+{common}guidance = 5.0
+width = 16
+height = 16
+fps = 4
+max_frames = 9
+overlap = 1
+call = {{ max_sequence_length = 16 }}
+
+[[model]]
+id = "{TINY_WAN_TI2V}"
+family = "wan"
+source = "{root / "wan-ti2v"}"
+image_pipeline = "WanImageToVideoPipeline"
+{common}guidance = 5.0
+width = 16
+height = 16
+fps = 8
+max_frames = 9
+overlap = 1
+call = {{ max_sequence_length = 16 }}
+"""
+    path = root / "catalogue.toml"
+    path.write_text(text)
+    return path

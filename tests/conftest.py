@@ -1,0 +1,52 @@
+"""Suite-wide hooks and the tiny local-model fixtures.
+
+GPU tests (``@pytest.mark.gpu``) are deselected, not skipped, unless ``RUN_GPU=1``: a
+skipped test reads as green in a summary, and a GPU check that never ran must not.
+
+The tiny diffusers pipelines are built once per test process (session scope): importing
+torch and diffusers is most of their cost, so every test that uses them shares one build.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from openreel.backends.registry import BackendRegistry
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselects ``gpu`` tests unless RUN_GPU=1."""
+    if os.environ.get("RUN_GPU") == "1":
+        return
+    keep = [item for item in items if item.get_closest_marker("gpu") is None]
+    dropped = [item for item in items if item.get_closest_marker("gpu") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def tiny_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A catalogue of tiny random LTX and Wan pipelines saved in a temp folder (offline)."""
+    import torch
+    from tests.backends.diffusers.tiny import write_catalogue
+
+    # Models this small gain nothing from a second thread, and on a busy 2-core machine
+    # torch's threads spin against each other: one thread is ~20x faster there.
+    torch.set_num_threads(1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        yield write_catalogue(tmp_path_factory.mktemp("tiny-models"))
+
+
+@pytest.fixture(scope="session")
+def tiny_registry(tiny_catalogue: Path) -> BackendRegistry:
+    """The real registry with local models enabled on the tiny catalogue, on the CPU."""
+    from openreel.config import LocalConfig, Settings
+    from openreel.runtime import build_registry
+
+    return build_registry(Settings(local=LocalConfig(catalogue=tiny_catalogue, device="cpu")))

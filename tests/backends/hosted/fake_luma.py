@@ -50,7 +50,10 @@ class FakeLuma(ScriptedProvider):
             return _detail(401, "Invalid API key")
         if self.timeouts > 0:
             self.timeouts -= 1
-            raise httpx.ReadTimeout("timed out", request=request)
+            # A POST hangs before it reaches the provider (so retrying it is safe); other
+            # requests hang waiting for the answer.
+            hang = httpx.ConnectTimeout if request.method == "POST" else httpx.ReadTimeout
+            raise hang("timed out", request=request)
         if self.throttle_first > 0:
             self.throttle_first -= 1
             return _detail(429, "Too many requests", {"retry-after": self.retry_after})

@@ -52,7 +52,10 @@ class FakeReplicate(ScriptedProvider):
             return _problem(401, "Unauthenticated", "You did not pass a valid authentication token")
         if self.timeouts > 0:
             self.timeouts -= 1
-            raise httpx.ReadTimeout("timed out", request=request)
+            # A POST hangs before it reaches the provider (so retrying it is safe); other
+            # requests hang waiting for the answer.
+            hang = httpx.ConnectTimeout if request.method == "POST" else httpx.ReadTimeout
+            raise hang("timed out", request=request)
         if self.throttle_first > 0:
             self.throttle_first -= 1
             return _problem(

@@ -2,8 +2,9 @@
 
 It implements the wire format the upstream client speaks (create, retrieve with progress and
 ``openai-poll-after-ms``, content, cancel) and can be told to misbehave: refuse at create or
-later, answer 429 with Retry-After, burst 5xx, time out, send malformed JSON, lose the
-download, or reject the key.
+later, answer 429 with Retry-After, burst 5xx, time out (a POST at connect, before it
+arrives; anything else waiting for the answer), make a video and never answer its create,
+send malformed JSON, lose the download, or reject the key. ``listing`` adds ``GET /videos``.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class FakeUpstream:
     never_finish: bool = False
     poll_after_ms: int = 1000
     listing: bool = False
+    create_read_timeouts: int = 0
     video: bytes = field(default_factory=make_mp4)
     jobs: dict[str, Job] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
@@ -82,7 +84,10 @@ class FakeUpstream:
             return _error(401, "invalid api key", "invalid_api_key")
         if self.timeouts > 0:
             self.timeouts -= 1
-            raise httpx.ReadTimeout("timed out", request=request)
+            # A POST hangs before it reaches the provider (so retrying it is safe); other
+            # requests hang waiting for the answer.
+            hang = httpx.ConnectTimeout if request.method == "POST" else httpx.ReadTimeout
+            raise hang("timed out", request=request)
         if self.throttle_first > 0:
             self.throttle_first -= 1
             return _error(
@@ -98,6 +103,11 @@ class FakeUpstream:
             )
         if request.method == "POST" and path == "/v1/videos":
             body = json.loads(request.content)
+            if self.create_read_timeouts > 0:  # the video is made; the answer never comes
+                self.create_read_timeouts -= 1
+                job = Job(f"video_{len(self.jobs) + 1}", body)
+                self.jobs[job.id] = job
+                raise httpx.ReadTimeout("timed out", request=request)
             if self.refuse_at_create:
                 return _error(
                     400, "Your request was blocked by our moderation system.", "moderation_blocked"

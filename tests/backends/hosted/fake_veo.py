@@ -50,7 +50,10 @@ class FakeVeo(ScriptedProvider):
             return _status(401, "UNAUTHENTICATED", "Request had invalid authentication")
         if self.timeouts > 0:
             self.timeouts -= 1
-            raise httpx.ReadTimeout("timed out", request=request)
+            # A POST hangs before it reaches the provider (so retrying it is safe); other
+            # requests hang waiting for the answer.
+            hang = httpx.ConnectTimeout if request.method == "POST" else httpx.ReadTimeout
+            raise hang("timed out", request=request)
         if self.throttle_first > 0:
             self.throttle_first -= 1
             return _status(429, "RESOURCE_EXHAUSTED", "Quota exceeded for aiplatform")

@@ -238,3 +238,21 @@ def test_waiting_for_a_render_slot_can_be_cancelled() -> None:
 
     with pytest.raises(CancelledError):
         list(_slotted(threading.Semaphore(0)).generate(_request(), cancelled=cancelled))
+
+
+def test_a_create_whose_answer_never_came_is_not_sent_again() -> None:
+    fake = FakeUpstream(create_read_timeouts=1)
+    with pytest.raises(BackendError) as info:
+        _run(_backend(fake, FakeTime()), _request())
+    assert "not sent again" in info.value.message
+    assert "bill for both" in info.value.message
+    assert fake.requests.count("POST /v1/videos") == 1
+    assert len(fake.jobs) == 1  # made once upstream, never twice
+
+
+def test_a_create_that_never_reached_the_upstream_is_retried() -> None:
+    fake = FakeUpstream(timeouts=2)  # connect timeouts: nothing was sent
+    frames, _ = _run(_backend(fake, FakeTime()), _request())
+    assert len(frames) == _request().frame_count
+    assert fake.requests.count("POST /v1/videos") == 3
+    assert len(fake.jobs) == 1

@@ -99,11 +99,18 @@ class TransientProviderError(Exception):
 
     Attributes:
         retry_after_s: The provider's ``Retry-After``, when it sent one.
+        ambiguous: The request may have reached the provider and been acted on (the answer
+            timed out or the connection broke after sending). Reads are retried anyway; a
+            request that starts a job is not, since the provider may already be making (and
+            billing) the first one.
     """
 
-    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after_s: float | None = None, ambiguous: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.ambiguous = ambiguous
 
 
 class ProviderAuthError(Exception):
@@ -349,7 +356,9 @@ class HostedBackend:
         os.close(handle)
         path = Path(name)
         try:
-            remote_id = self._call(lambda: self._client.submit(model.remote, sent), cancelled)
+            remote_id = self._call(
+                lambda: self._client.submit(model.remote, sent), cancelled, starting=True
+            )
             self._follow(remote_id, total, progress, cancelled)
             self._call(lambda: self._client.download(remote_id, path), cancelled)
             self._take_slot(cancelled)
@@ -412,9 +421,18 @@ class HostedBackend:
             self._wait(min(wait, self._policy.max_interval_s), cancelled, remote_id)
 
     def _call(
-        self, fn: Callable[[], Any], cancelled: CancelCheck, remote_id: str | None = None
+        self,
+        fn: Callable[[], Any],
+        cancelled: CancelCheck,
+        remote_id: str | None = None,
+        *,
+        starting: bool = False,
     ) -> Any:
-        """Calls the provider, retrying transient failures with exponential backoff."""
+        """Calls the provider, retrying transient failures with exponential backoff.
+
+        ``starting`` marks the call that starts the job: it is retried only when the
+        failure shows the provider did not act on it (refused, throttled, never reached).
+        """
         failures = 0
         delay = self._policy.interval_s
         while True:
@@ -432,6 +450,13 @@ class HostedBackend:
                     f"provider {self._name} is unavailable; an administrator has been told"
                 ) from None
             except TransientProviderError as exc:
+                if starting and exc.ambiguous:
+                    raise BackendError(
+                        f"{self._name} did not confirm the new job ({exc}); it was not sent "
+                        "again, because the provider may be making the first one and would "
+                        "bill for both",
+                        code="backend_unavailable",
+                    ) from None
                 failures += 1
                 if failures > self._policy.retries:
                     raise BackendError(

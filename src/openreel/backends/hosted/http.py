@@ -67,10 +67,14 @@ def send(
     """One request; network trouble is transient, statuses are judged by ``raise_for``."""
     try:
         response = client.request(method, url, **kwargs)
-    except httpx.TimeoutException:
-        raise TransientProviderError(f"{provider} did not answer in time") from None
-    except httpx.TransportError as exc:
+    except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError) as exc:
         raise TransientProviderError(f"{provider} unreachable: {type(exc).__name__}") from None
+    except httpx.TimeoutException:
+        raise TransientProviderError(f"{provider} did not answer in time", ambiguous=True) from None
+    except httpx.TransportError as exc:
+        raise TransientProviderError(
+            f"{provider} connection failed: {type(exc).__name__}", ambiguous=True
+        ) from None
     raise_for(response)
     return response
 

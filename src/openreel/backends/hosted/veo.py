@@ -260,10 +260,14 @@ class VeoClient:
             raise BackendError(
                 f"veo rejected the request (HTTP {code}): {message}", code="backend_error"
             ) from None
-        except httpx.TimeoutException:
-            raise TransientProviderError("veo did not answer in time") from None
-        except httpx.TransportError as exc:
+        except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError) as exc:
             raise TransientProviderError(f"veo unreachable: {type(exc).__name__}") from None
+        except httpx.TimeoutException:
+            raise TransientProviderError("veo did not answer in time", ambiguous=True) from None
+        except httpx.TransportError as exc:
+            raise TransientProviderError(
+                f"veo connection failed: {type(exc).__name__}", ambiguous=True
+            ) from None
         except ValueError as exc:  # the SDK could not read the reply
             raise TransientProviderError(f"veo answered something unreadable: {exc}") from None
 

@@ -230,6 +230,7 @@ def test_runway_catalogue_and_limits() -> None:
         "runway/veo3.1_fast",
         "runway/kling2.5_turbo_pro",
         "runway/seedance2",
+        "runway/wan3",
         "runway/gen4_turbo",
     )
     assert all(not m.capabilities.deterministic for m in MODELS)
@@ -243,6 +244,7 @@ def test_runway_catalogue_and_limits() -> None:
         _request(model="runway/veo3.1_fast", seconds=6.0, width=1080, height=1920),
         _request(model="runway/kling2.5_turbo_pro", seconds=10.0),
         _request(model="runway/seedance2", seconds=15.0),
+        _request(model="runway/wan3", seconds=10.0, width=720, height=1280),
         _request(
             model="runway/gen4_turbo", seconds=5.0, width=960, height=960, input_reference=_png()
         ),

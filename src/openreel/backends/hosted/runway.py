@@ -109,6 +109,7 @@ MODELS: tuple[HostedModel, ...] = (
     HostedModel("runway/veo3.1_fast", "veo3.1_fast", _caps(8, _VEO_SIZES)),
     HostedModel("runway/kling2.5_turbo_pro", "kling2.5_turbo_pro", _caps(10, _LANDSCAPE_PORTRAIT)),
     HostedModel("runway/seedance2", "seedance2", _caps(15, _LANDSCAPE_PORTRAIT)),
+    HostedModel("runway/wan3", "wan3", _caps(10, _LANDSCAPE_PORTRAIT)),
     HostedModel("runway/gen4_turbo", "gen4_turbo", _caps(10, _IMAGE_SIZES)),
 )
 """Models served through Runway's ``text_to_video``, with their real limits:
@@ -122,12 +123,14 @@ MODELS: tuple[HostedModel, ...] = (
 - ``runway/seedance2`` (ByteDance Seedance 2): 4-15 whole seconds (Runway: "up to 15 s";
   ByteDance: 4 to 15); only the two 720p ratios, the ones every Runway model takes, until
   Runway documents its others.
+- ``runway/wan3`` (Alibaba Wan 3): 5 or 10 seconds in the two 720p ratios, a conservative
+  subset of what Wan 3 makes elsewhere (2 to 30 s, five ratios) until Runway documents its own.
 - ``runway/gen4_turbo``: image-to-video only (an ``input_reference`` is required); 5 or 10
   seconds; the image-to-video ratios 1280:720, 720:1280, 1104:832, 832:1104, 960:960 and
   1584:672.
 
-Not offered yet: Runway's Wan and newer Kling and Seedance variants, whose lengths and ratios
-are not documented where we could check them; each is one line here once they are.
+Not offered yet: the other Kling, Seedance and Wan variants on Runway, whose lengths and
+ratios are not documented where we could check them; each is one line here once they are.
 
 Runway renders at 24 fps; the hosted loop resamples to the requested 12-30 fps.
 """
@@ -138,6 +141,7 @@ DURATIONS: Mapping[str, tuple[int, ...]] = {
     "runway/veo3.1_fast": (4, 6, 8),
     "runway/kling2.5_turbo_pro": (5, 10),
     "runway/seedance2": tuple(range(4, 16)),
+    "runway/wan3": (5, 10),
     "runway/gen4_turbo": (5, 10),
 }
 """The whole-second lengths each model accepts (by our model id)."""

@@ -26,12 +26,16 @@ sample: $(STAMP)
 test: $(STAMP) servers
 	$(BIN)/python -m pytest
 
-## servers: the Debian servers some tests start for themselves (redis-server)
+## servers: the Debian servers some tests start for themselves (redis-server, PostgreSQL)
 servers:
 	@command -v redis-server >/dev/null 2>&1 || { \
 		echo "installing redis-server (tests start their own on a free port)"; \
 		apt-get install -y -q redis-server >/dev/null || \
 		{ apt-get update -q >/dev/null && apt-get install -y -q redis-server >/dev/null; }; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "installing postgresql (tests start their own cluster on a free port)"; \
+		apt-get install -y -q postgresql >/dev/null || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q postgresql >/dev/null; }; }
 
 ## check: formatting, lint, types and the import-direction rule
 check: $(STAMP)

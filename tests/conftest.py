@@ -3,6 +3,8 @@
 GPU tests (``@pytest.mark.gpu``) are deselected, not skipped, unless ``RUN_GPU=1``: a
 skipped test reads as green in a summary, and a GPU check that never ran must not.
 
+The PostgreSQL server is started once, on first use, for the suites that run on it too.
+
 The tiny diffusers pipelines are built once per test process (session scope): importing
 torch and diffusers is most of their cost, so every test that uses them shares one build.
 """
@@ -10,10 +12,13 @@ torch and diffusers is most of their cost, so every test that uses them shares o
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.postgres import PostgresServer
 
 from openreel.backends.registry import BackendRegistry
 
@@ -27,6 +32,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of the test run's own, started on first use (tests/postgres.py)."""
+    # Not under pytest's temp folder: that is private to root, and the server runs as postgres.
+    root = Path(tempfile.mkdtemp(prefix="openreel-pg-"))
+    server = PostgresServer(root)
+    try:
+        server.start()
+        yield server
+        server.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

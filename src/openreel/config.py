@@ -206,6 +206,9 @@ class Settings(BaseSettings):
 
     Attributes:
         data_dir: Folder for the database, artifacts and keys.
+        database_url: A SQLAlchemy URL (``postgresql+psycopg://user:pass@host/db``) to keep
+            the database elsewhere than the data folder's SQLite file; secret, since URLs
+            carry passwords.
         default_model: Model used when a request names none.
         encoder: H.264 encoder settings.
         host: Address the server listens on.
@@ -245,6 +248,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("data")
+    database_url: SecretStr | None = None
     default_model: str = "openreel-sketch"
     encoder: EncoderConfig = EncoderConfig()
     host: str = "127.0.0.1"

@@ -218,9 +218,16 @@ def signing(settings: Settings) -> Provenance | None:
     return Provenance(identity, publish_prompts=config.publish_prompts)
 
 
+def open_database(settings: Settings) -> Database:
+    """The configured database: ``database_url`` when set, else the data folder's SQLite."""
+    if settings.database_url is not None and settings.database_url.get_secret_value():
+        return Database(settings.database_url.get_secret_value())
+    return Database.for_data_dir(settings.data_dir)
+
+
 def _migrated(settings: Settings) -> Database:
-    """The data folder's database, upgraded to the newest schema (for one-shot commands)."""
-    db = Database.for_data_dir(settings.data_dir)
+    """The configured database, upgraded to the newest schema (for one-shot commands)."""
+    db = open_database(settings)
     db.migrate()
     return db
 
@@ -258,7 +265,7 @@ def cli_moderation(settings: Settings) -> ModerationPipeline | None:
     if config.semantic == "auto":
         config = config.model_copy(update={"semantic": "off"})
     artists = None
-    if (Path(settings.data_dir) / DATABASE_FILE).is_file():
+    if settings.database_url is not None or (Path(settings.data_dir) / DATABASE_FILE).is_file():
         db = _migrated(settings)
         artists = ArtistStore(db, fold, audit=AuditStore(db))
     return build_pipeline(config, artists)
@@ -302,6 +309,7 @@ class Server:
     services: ApiServices
     queue: EmbeddedQueue | QueueGroup
     lock: DataDirLock
+    db: Database
     first_admin: IssuedToken | None = None
     _started: bool = field(default=False, repr=False)
 
@@ -318,7 +326,7 @@ class Server:
         lock.acquire()
         try:
             runtime = Runtime.from_settings(settings)
-            db = Database.for_data_dir(data_dir)
+            db = open_database(settings)
             db.migrate()
             watch = JobWatch()
             audit = AuditStore(db)
@@ -391,7 +399,12 @@ class Server:
             lock.release()
             raise
         return cls(
-            settings=settings, services=services, queue=queue, lock=lock, first_admin=first_admin
+            settings=settings,
+            services=services,
+            queue=queue,
+            lock=lock,
+            db=db,
+            first_admin=first_admin,
         )
 
     def start(self) -> None:
@@ -410,6 +423,8 @@ class Server:
         if self._started:
             self.queue.stop(timeout)
             self._started = False
+        # A PostgreSQL server keeps each connection's backend process until it is closed.
+        self.db.dispose()
         self.lock.release()
 
 

@@ -21,6 +21,7 @@ import pytest
 from fastapi import FastAPI
 from PIL import Image
 from starlette.testclient import TestClient
+from tests.postgres import PostgresServer
 
 from openreel.api.app import create_app
 from openreel.config import ModerationConfig, QuotaConfig, Settings
@@ -192,13 +193,22 @@ class Api:
         return error
 
 
-@pytest.fixture
-def make_api(tmp_path: Path) -> Iterator[Callable[..., Api]]:
-    """Builds running servers with extra settings; all are closed at teardown."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def make_api(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[..., Api]]:
+    """Builds running servers with extra settings; all are closed at teardown.
+
+    Every API test runs twice: on the data folder's SQLite (the default) and on a fresh
+    PostgreSQL database (the scale-out deployment), so both stay first-class.
+    """
     made: list[tuple[Api, TestClient]] = []
+    postgres: PostgresServer | None = (
+        request.getfixturevalue("postgres") if request.param == "postgresql" else None
+    )
 
     def build(**overrides: Any) -> Api:
         data_dir = tmp_path / f"data{len(made)}"
+        if postgres is not None:
+            overrides.setdefault("database_url", postgres.database())
         # Rate limits are off unless a test asks for them: the suites make many videos fast.
         unlimited: dict[str, Any] = {
             "rate_requests_per_minute": 0,

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from tests.api.conftest import TINY, Api
 
 from openreel.config import QuotaConfig
-from openreel.storage.db import AUDIT, Database
+from openreel.runtime import open_database
+from openreel.storage.db import AUDIT
 
 BODY: dict[str, Any] = {"prompt": "a small boat", **TINY}
 
@@ -67,7 +68,7 @@ def test_audit_verify_finds_an_edited_row(api: Api) -> None:
     rows = _rows(api, limit=500)
     assert len(rows) >= 2
     middle = rows[len(rows) // 2]["seq"]
-    db = Database.for_data_dir(api.data_dir)
+    db = open_database(api.server.services.settings)  # SQLite or PostgreSQL, as the server
     try:
         with db.begin() as conn:
             conn.execute(sa.update(AUDIT).where(AUDIT.c.seq == middle).values(outcome="denied:x"))

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 
 from openreel.errors import RateLimitError
+from openreel.runtime import open_database
 from openreel.services.auth import mint_token
-from openreel.storage.db import Database
 from openreel.storage.principals import PrincipalStore
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ def test_auth_unknown_well_formed_token_is_401(api: Api) -> None:
 
 @pytest.fixture
 def principal_store(api: Api) -> Iterator[PrincipalStore]:
-    db = Database.for_data_dir(api.data_dir)
+    db = open_database(api.server.services.settings)  # SQLite or PostgreSQL, as the server
     yield PrincipalStore(db)
     db.dispose()
 

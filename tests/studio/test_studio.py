@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import time
+from pathlib import Path
 
 import httpx
-from playwright.sync_api import expect
+from PIL import Image
+from playwright.sync_api import Browser, expect
+from tests.e2e.conftest import free_port, mint, start_server
 from tests.studio.conftest import TINY, Studio, StudioServer
+
+
+def _png(color: tuple[int, int, int] = (30, 90, 200)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (160, 90), color).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def test_sign_in_keeps_no_token_in_the_page_and_sign_out_ends_it(studio: Studio) -> None:
@@ -53,7 +63,10 @@ def test_generate_shows_progress_then_plays_with_provenance(studio: Studio) -> N
     assert abs(state["duration"] - 2.0) < 0.15, state
     assert state["seekable"] > 1.5, state  # the server answers Range requests
     page.evaluate("document.querySelector('#watch video').currentTime = 1.0")
-    page.wait_for_function("() => document.querySelector('#watch video').readyState >= 2")
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#watch video');"
+        " return !v.seeking && v.readyState >= 2 && v.currentTime > 0.9; }"
+    )
     expect(page.locator("#prov-state")).to_have_text("Trusted: signed by this server")
     expect(page.locator("#prov-model")).to_contain_text("openreel-sketch")
     video = server.call("bea", "GET", f"/v1/videos/{video_id}")
@@ -162,6 +175,18 @@ def test_remix_and_delete_from_the_watch_panel(studio: Studio) -> None:
     assert remix["remixed_from_video_id"] == source["id"]
     assert remix["prompt"] == "a lighthouse in a snowstorm"
     assert remix["seed"] == source["seed"]
+    page.fill("#extend-seconds", "1")
+    page.fill("#extend-prompt", "the snow stops")
+    page.click("#extend-form button[type=submit]")
+    expect(page.locator("#watch-message")).to_contain_text("Started video_")
+    extended_id = page.inner_text("#watch-message").removeprefix("Started ").rstrip(".")
+    played = studio.wait_playing(extended_id)
+    assert abs(played["duration"] - 2.0) < 0.2, played  # 1 s remix + 1 s more, stitched
+    extended = server.call("fay", "GET", f"/v1/videos/{extended_id}")
+    assert extended["extended_from_video_id"] == remix_id
+    page.click("nav >> text=History")
+    page.locator(f'#gallery li[data-id="{remix_id}"] button').click()
+    studio.wait_playing(remix_id)
     delete = page.locator("#delete")
     delete.click()
     expect(delete).to_have_text("Press again to delete")
@@ -224,7 +249,7 @@ def test_phone_screen_and_keyboard_only(studio: Studio, studio_server: StudioSer
     page.keyboard.type(studio_server.tokens["joy"])
     page.keyboard.press("Enter")
     page.wait_for_selector("#view-create:not([hidden])")
-    assert page.evaluate("document.activeElement.id") == "prompt"
+    page.wait_for_function("() => document.activeElement.id === 'prompt'")
     page.keyboard.type("a paper boat on a pond")
     page.select_option("#format", "640x360")
     page.focus("#seconds")
@@ -256,3 +281,73 @@ def test_phone_screen_and_keyboard_only(studio: Studio, studio_server: StudioSer
     )
     assert unlabelled == []
     studio.shot("phone")
+
+
+def test_reference_image_drop_preview_size_check_and_upload(studio: Studio) -> None:
+    server, page = studio.server, studio.page
+    server.issue("kim")
+    studio.sign_in("kim")
+    page.set_input_files(
+        "#reference",
+        files=[{"name": "big.png", "mimeType": "image/png", "buffer": b"0" * (9 << 20)}],
+    )
+    expect(page.locator("#compose-error")).to_contain_text("the limit is 8 MB")
+    expect(page.locator("#reference-preview")).to_be_hidden()
+    dropped = page.evaluate_handle(
+        """bytes => { const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(bytes)], 'sky.png', {type: 'image/png'}));
+        return data; }""",
+        list(_png()),
+    )
+    page.dispatch_event("#drop", "drop", {"dataTransfer": dropped})
+    expect(page.locator("#reference-preview")).to_be_visible()
+    expect(page.locator("#compose-error")).to_have_text("")
+    page.wait_for_function(
+        "() => document.getElementById('reference-preview').naturalWidth === 160"
+    )
+    studio.shot("reference")
+    video_id = studio.generate("a sailboat at sea")
+    studio.wait_playing(video_id)
+    video = server.call("kim", "GET", f"/v1/videos/{video_id}")
+    assert "backdrop from input_reference" in video["plan"]["summary"]
+    page.click("#reference-clear")
+    expect(page.locator("#reference-preview")).to_be_hidden()
+
+
+def test_history_and_session_survive_a_server_restart(browser: Browser, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    token = mint(data_dir, "lee")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start_server(data_dir, port, data_dir / "server.log", workers=1)
+    server = StudioServer(url, {"lee": token}, proc)
+    context = browser.new_context()
+    errors: list[str] = []
+    try:
+        made = server.call("lee", "POST", "/v1/videos", json={"prompt": "a kite", **TINY})
+        deadline = time.monotonic() + 30
+        # Finished first, so the page follows nothing while the server is down (it would
+        # log refused connections, as any page does when its server goes away).
+        while server.call("lee", "GET", f"/v1/videos/{made['id']}")["status"] != "completed":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(url + "/")
+        page.fill("#token", token)
+        page.click("#signin-form button[type=submit]")
+        page.wait_for_selector("#view-create:not([hidden])")
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc = start_server(data_dir, port, data_dir / "server2.log", workers=1)
+        page.reload()
+        page.wait_for_selector("#view-create:not([hidden])")  # the cookie still works
+        page.click("nav >> text=History")
+        tile = page.locator(f'#gallery li[data-id="{made["id"]}"]')
+        expect(tile).to_have_count(1)
+        expect(tile.locator(".badge")).to_have_text("completed", timeout=30_000)
+    finally:
+        context.close()
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert errors == []

@@ -141,8 +141,9 @@ function setupSession() {
     try {
       const session = await signIn(token);
       $('token').value = '';
-      await showStudio(session);
+      const ready = showStudio(session); // shows the studio at once, then loads its data
       $('prompt').focus();
+      await ready;
     } catch (error) {
       $('signin-error').textContent = message(error);
       $('token').select();
@@ -338,7 +339,9 @@ function updateJob(video) {
   if (video.status === 'completed') {
     finishJob(video.id);
     refreshUsage();
-    openVideo(video);
+    // Open it where the person is composing; elsewhere, do not pull them away.
+    if (state.view === 'create') openVideo(video);
+    else toast('A video is ready: open it from History.');
   } else if (video.status === 'failed') {
     job.stop?.();
     job.cancel.textContent = 'Dismiss';
@@ -603,7 +606,7 @@ function tile(video) {
   frame.append(el('span', { class: `badge ${video.status}` }, statusLabel(video)));
   const button = el('button', {
     type: 'button', class: 'tile', 'aria-label': `${video.prompt} (${statusLabel(video)})`,
-    onclick: () => openVideo(video),
+    onclick: () => openVideoById(video.id),
   },
   frame,
   el('span', { class: 'caption' },

@@ -65,7 +65,7 @@ def test_generate_shows_progress_then_plays_with_provenance(studio: Studio) -> N
     page.evaluate("document.querySelector('#watch video').currentTime = 1.0")
     page.wait_for_function(
         "() => { const v = document.querySelector('#watch video');"
-        " return !v.seeking && v.readyState >= 2 && v.currentTime > 0.9; }"
+        " return !v.seeking && v.readyState >= 3 && v.currentTime > 0.9; }"
     )
     expect(page.locator("#prov-state")).to_have_text("Trusted: signed by this server")
     expect(page.locator("#prov-model")).to_contain_text("openreel-sketch")

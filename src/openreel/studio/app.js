@@ -10,6 +10,7 @@ const MAX_PROMPT = 4000;
 const MAX_IMAGE_BYTES = 8 * 1024 * 1024;
 const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
 const PAGE = 12;
+const MAX_VERIFY_BYTES = 15 * 1024 * 1024; // under the server's default 16 MB body limit
 const SPRITE_TILE_WIDTH = 256; // media/previews.py: tiles are 256 px wide, 5 to a row
 const SPRITE_TILES = 10;
 const PHASES = { queued: 'Waiting in the queue', rendering: 'Rendering frames', finalizing: 'Encoding and signing', done: 'Done' };
@@ -459,6 +460,14 @@ function showWatch(video, fresh = false) {
 async function verifyProvenance(video) {
   try {
     const response = await api(contentUrl(video.id), { raw: true });
+    const size = Number(response.headers.get('content-length') || 0);
+    if (size > MAX_VERIFY_BYTES) {
+      response.body?.cancel();
+      if (state.watching === video.id) {
+        $('prov-state').textContent = `Not checked here: the file (${(size / 1048576).toFixed(0)} MB) is larger than an upload may be; run "openreel verify" on the download`;
+      }
+      return;
+    }
     const blob = await response.blob();
     const form = new FormData();
     form.append('file', blob, `${video.id}.mp4`);

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 from PIL import Image
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Route, expect
 from tests.e2e.conftest import free_port, mint, start_server
 from tests.studio.conftest import TINY, Studio, StudioServer
 
@@ -351,3 +351,22 @@ def test_history_and_session_survive_a_server_restart(browser: Browser, tmp_path
         proc.terminate()
         proc.wait(timeout=30)
     assert errors == []
+
+
+def test_progress_falls_back_to_polling_when_events_fail(studio: Studio) -> None:
+    server, page = studio.server, studio.page
+    server.issue("max")
+    # The blocked stream is logged by the browser itself; the page must carry on by polling.
+    studio.allow_console(r"Failed to load resource: net::ERR_FAILED")
+    blocked: list[str] = []
+
+    def refuse(route: Route) -> None:
+        blocked.append(route.request.url)
+        route.abort()
+
+    page.route("**/v1/videos/*/events", refuse)
+    studio.sign_in("max")
+    video_id = studio.generate("a windmill on a hill")
+    played = studio.wait_playing(video_id)
+    assert abs(played["duration"] - 2.0) < 0.15, played
+    assert blocked, "the page never tried the event stream"

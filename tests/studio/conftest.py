@@ -20,7 +20,14 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 from tests.e2e.conftest import free_port, mint, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -146,15 +153,23 @@ class Studio:
         page.fill("#prompt", prompt)
         page.fill("#seconds", seconds)
         page.select_option("#format", size)
-        before = page.locator("#jobs li").count()
-        page.click("#generate")
-        page.wait_for_function(
-            f"() => document.querySelectorAll('#jobs li').length > {before}"
-            " || document.getElementById('compose-error').textContent !== ''"
+        known: list[str] = page.evaluate(
+            "() => [...document.querySelectorAll('#jobs li, #watch video')].map(e => e.dataset.id)"
         )
+        page.click("#generate")
+        # The new id comes from its job card or, if it already finished, from the player.
+        found = page.wait_for_function(
+            """known => {
+                const fresh = [...document.querySelectorAll('#jobs li, #watch video')]
+                    .map(e => e.dataset.id).find(id => !known.includes(id));
+                if (fresh) return fresh;
+                return document.getElementById('compose-error').textContent ? 'error' : false;
+            }""",
+            arg=known,
+        ).json_value()
         error = page.inner_text("#compose-error")
         assert not error, error
-        return str(page.locator("#jobs li").first.get_attribute("data-id"))
+        return str(found)
 
     def wait_playing(self, video_id: str, timeout: float = 60_000) -> dict[str, float]:
         """Waits until the watch panel's <video> for ``video_id`` has data; returns its state."""
@@ -178,6 +193,8 @@ def studio(
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
+    # Generous: this suite shares two cores with renders (and, on a busy machine, more).
+    expect.set_options(timeout=20_000)
     view = Studio(page, studio_server, request.node.name.removeprefix("test_"))
 
     def on_console(message: ConsoleMessage) -> None:

@@ -19,6 +19,29 @@ def _png(color: tuple[int, int, int] = (30, 90, 200)) -> bytes:
     return buffer.getvalue()
 
 
+def _next_video(studio: Studio, previous: str) -> str:
+    """The id of the video the watch panel opens after ``previous`` (a remix or extension).
+
+    Tiny clips finish within moments, so the panel may already show the new video by the time
+    the test looks: the new id is read from whatever replaced ``previous``.
+    """
+    studio.page.wait_for_function(
+        "previous => { const v = document.querySelector('#watch video');"
+        " const m = document.getElementById('watch-message').textContent;"
+        " return (v && v.dataset.id !== previous) || m.startsWith('Started '); }",
+        arg=previous,
+    )
+    found: str = studio.page.evaluate(
+        "previous => { const v = document.querySelector('#watch video');"
+        " if (v && v.dataset.id !== previous) return v.dataset.id;"
+        " return document.getElementById('watch-message').textContent"
+        ".replace('Started ', '').replace(/\\.$/, ''); }",
+        previous,
+    )
+    assert found.startswith("video_"), found
+    return found
+
+
 def test_sign_in_keeps_no_token_in_the_page_and_sign_out_ends_it(studio: Studio) -> None:
     server, page = studio.server, studio.page
     server.issue("ann")
@@ -87,8 +110,11 @@ def test_cancel_stops_a_running_video(studio: Studio) -> None:
     studio.sign_in("cat")
     video_id = studio.generate("a long slow pan over a lake", seconds="60", size="640x360")
     card = page.locator(f'#jobs li[data-id="{video_id}"]')
+    # Running, with live progress and an estimate of the time left, before it is stopped.
+    expect(card.locator(".times")).to_contain_text("left", timeout=60_000)
+    expect(card.locator(".phase")).to_contain_text("in progress")
     card.get_by_role("button", name="Cancel").click()
-    expect(card.locator(".times")).to_have_text("Cancelled.")
+    expect(card.locator(".times")).to_have_text("Cancelled.", timeout=60_000)
     studio.shot("cancelled")
     video = server.call("cat", "GET", f"/v1/videos/{video_id}")
     assert video["status"] == "failed"
@@ -168,8 +194,7 @@ def test_remix_and_delete_from_the_watch_panel(studio: Studio) -> None:
     studio.wait_playing(source["id"])
     page.fill("#remix-prompt", "a lighthouse in a snowstorm")
     page.click("#remix-form button[type=submit]")
-    expect(page.locator("#watch-message")).to_contain_text("Started video_")
-    remix_id = page.inner_text("#watch-message").removeprefix("Started ").rstrip(".")
+    remix_id = _next_video(studio, source["id"])
     studio.wait_playing(remix_id)
     remix = server.call("fay", "GET", f"/v1/videos/{remix_id}")
     assert remix["remixed_from_video_id"] == source["id"]
@@ -178,8 +203,7 @@ def test_remix_and_delete_from_the_watch_panel(studio: Studio) -> None:
     page.fill("#extend-seconds", "1")
     page.fill("#extend-prompt", "the snow stops")
     page.click("#extend-form button[type=submit]")
-    expect(page.locator("#watch-message")).to_contain_text("Started video_")
-    extended_id = page.inner_text("#watch-message").removeprefix("Started ").rstrip(".")
+    extended_id = _next_video(studio, remix_id)
     played = studio.wait_playing(extended_id)
     assert abs(played["duration"] - 2.0) < 0.2, played  # 1 s remix + 1 s more, stitched
     extended = server.call("fay", "GET", f"/v1/videos/{extended_id}")
@@ -261,9 +285,10 @@ def test_phone_screen_and_keyboard_only(studio: Studio, studio_server: StudioSer
         page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "generate"
     page.keyboard.press("Enter")
-    expect(page.locator("#jobs li")).to_have_count(1)
-    video_id = page.locator("#jobs li").first.get_attribute("data-id")
-    assert video_id
+    video_id = page.wait_for_function(
+        "() => document.querySelector('#jobs li, #watch video')?.dataset.id"
+    ).json_value()
+    assert str(video_id).startswith("video_")
     studio.wait_playing(video_id)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     wide = page.evaluate(

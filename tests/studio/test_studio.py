@@ -114,7 +114,11 @@ def test_cancel_stops_a_running_video(studio: Studio) -> None:
     expect(card.locator(".times")).to_contain_text("left", timeout=60_000)
     expect(card.locator(".phase")).to_contain_text("in progress")
     card.get_by_role("button", name="Cancel").click()
-    expect(card.locator(".times")).to_have_text("Cancelled.", timeout=60_000)
+    try:
+        expect(card.locator(".times")).to_have_text("Cancelled.", timeout=60_000)
+    except AssertionError as failure:
+        seen = server.call("cat", "GET", f"/v1/videos/{video_id}")
+        raise AssertionError(f"{failure}\nthe server says: {seen}") from None
     studio.shot("cancelled")
     video = server.call("cat", "GET", f"/v1/videos/{video_id}")
     assert video["status"] == "failed"

@@ -81,20 +81,27 @@ export function contentUrl(id, variant = 'video') {
   return `/v1/videos/${encodeURIComponent(id)}/content?variant=${variant}`;
 }
 
+const QUIET_MS = 5000; // a stream silent this long is checked by one plain GET
+
 /**
  * Follows a video's progress: Server-Sent Events, falling back to polling every second if
- * the stream cannot be opened or breaks. `onVideo` gets every new state of the video object;
- * returns a function that stops following.
+ * the stream cannot be opened or breaks. A stream can also go quiet without breaking (a
+ * buffering proxy, a stalled connection), so while it is silent the video is also read
+ * every few seconds. `onVideo` gets every new state of the video object; returns a function
+ * that stops following.
  */
 export function follow(id, onVideo, onGone) {
   let stopped = false;
   let source = null;
   let timer = null;
+  let watchdog = null;
+  let heard = Date.now();
   const final = (v) => v.status === 'completed' || v.status === 'failed';
   const stop = () => {
     stopped = true;
     if (source) source.close();
     if (timer) clearTimeout(timer);
+    if (watchdog) clearInterval(watchdog);
   };
   const poll = async () => {
     if (stopped) return;
@@ -115,7 +122,23 @@ export function follow(id, onVideo, onGone) {
     return stop;
   }
   source = new EventSource(`/v1/videos/${encodeURIComponent(id)}/events`);
+  watchdog = setInterval(async () => {
+    if (stopped || Date.now() - heard < QUIET_MS) return;
+    heard = Date.now();
+    try {
+      const video = await api(`/v1/videos/${encodeURIComponent(id)}`);
+      if (stopped) return;
+      onVideo(video);
+      if (final(video)) stop();
+    } catch (error) {
+      if (error.status === 404) {
+        stop();
+        onGone(error);
+      }
+    }
+  }, 1000);
   const handle = (event) => {
+    heard = Date.now();
     const video = JSON.parse(event.data);
     onVideo(video);
     if (final(video)) stop();
@@ -126,6 +149,7 @@ export function follow(id, onVideo, onGone) {
   source.addEventListener('error', (event) => {
     if (stopped) return;
     source.close();
+    clearInterval(watchdog);
     if (event.data) {
       // The server's own "error" event: the video was deleted while we watched.
       stop();

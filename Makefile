@@ -22,11 +22,11 @@ sample: $(STAMP)
 	mkdir -p out
 	$(BIN)/openreel generate "$(PROMPT)" -o out/lighthouse.mp4 --seed 7 --previews
 
-## test: set up, then run every test (installs redis-server from Debian if it is missing)
+## test: set up, then run every test (installs redis-server and chromium from Debian if missing)
 test: $(STAMP) servers
 	$(BIN)/python -m pytest
 
-## servers: the Debian servers some tests start for themselves (redis-server, PostgreSQL)
+## servers: the Debian programs some tests start for themselves (redis-server, PostgreSQL, chromium)
 servers:
 	@command -v redis-server >/dev/null 2>&1 || { \
 		echo "installing redis-server (tests start their own on a free port)"; \
@@ -36,6 +36,10 @@ servers:
 		echo "installing postgresql (tests start their own cluster on a free port)"; \
 		apt-get install -y -q postgresql >/dev/null || \
 		{ apt-get update -q >/dev/null && apt-get install -y -q postgresql >/dev/null; }; }
+	@test -x /usr/bin/chromium || { \
+		echo "installing chromium (the studio's browser tests drive it through Playwright)"; \
+		apt-get install -y -q chromium >/dev/null || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }
 
 ## check: formatting, lint, types and the import-direction rule
 check: $(STAMP)

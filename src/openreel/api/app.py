@@ -38,6 +38,8 @@ from openreel.api.routes import (
     health,
     models,
     provenance,
+    session,
+    studio,
     usage,
     videos,
 )
@@ -280,6 +282,18 @@ def create_app(services: ApiServices) -> FastAPI:
             exc.status_code, message, type_, code, None, _request_id(request), exc.headers
         )
 
-    for module in (videos, events, models, files, usage, admin, artists, provenance, health):
+    for module in (
+        videos,
+        events,
+        models,
+        files,
+        usage,
+        admin,
+        artists,
+        provenance,
+        health,
+        session,
+        studio,
+    ):
         app.include_router(module.router)
     return app

@@ -1,10 +1,22 @@
 """What routes receive: the services bundle and the authenticated principal.
 
+A request proves who it is in one of two ways, and both end in the same token check
+(:meth:`AuthService.identify`), so revocation and expiry work identically:
+
+- ``Authorization: Bearer or_...``: programs and SDKs. Nothing else is asked of them.
+- the studio's session cookie (``openreel_session``, HttpOnly, SameSite=Strict), set by
+  ``POST /v1/session``. Browsers attach cookies by themselves, so a state-changing request
+  authenticated by the cookie must also carry the session's CSRF token in ``X-CSRF-Token``;
+  without it the request is refused with 403 ``csrf_failed`` before any route runs. The CSRF
+  token is derived from the session's token with the instance's secret key, so it needs no
+  storage and dies with the token. A bearer header always wins over a cookie.
+
 Imports: services, config, domain.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, ParamSpec, TypeVar
@@ -15,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from openreel.backends.registry import BackendRegistry
 from openreel.config import Settings
 from openreel.domain import Principal
-from openreel.errors import AuthenticationError
+from openreel.errors import AuthenticationError, PermissionDeniedError
 from openreel.services.abuse import AbuseMonitor
 from openreel.services.artists import ArtistService
 from openreel.services.audit import AuditService
@@ -29,6 +41,9 @@ from openreel.services.ratelimit import LimitKind, RateLimiter
 from openreel.services.uploads import UploadService
 
 __all__ = [
+    "CSRF_HEADER",
+    "SAFE_METHODS",
+    "SESSION_COOKIE",
     "AdminDep",
     "ApiServices",
     "CreatorDep",
@@ -36,7 +51,18 @@ __all__ = [
     "ServicesDep",
     "TokenDep",
     "WriterDep",
+    "credentials",
+    "csrf_token",
 ]
+
+SESSION_COOKIE = "openreel_session"
+"""The studio's session cookie: it holds the access token, out of reach of page scripts."""
+
+CSRF_HEADER = "x-csrf-token"
+"""Header that must echo the session's CSRF token on state-changing cookie requests."""
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that change nothing, so a cookie alone may authenticate them (media, SSE)."""
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -119,9 +145,50 @@ async def _services(request: Request) -> ApiServices:
 ServicesDep = Annotated[ApiServices, Depends(_services)]
 
 
+def csrf_token(services: ApiServices, token: str) -> str:
+    """The CSRF token of a cookie session on ``token``: a keyed hash, so only this server can
+    make it and it is valid exactly as long as the token is."""
+    return services.auth.hash("csrf:" + token)
+
+
+def credentials(request: Request) -> tuple[str | None, str | None]:
+    """The ``Authorization`` value to check and, for a cookie session, the cookie's token.
+
+    A bearer header wins; otherwise the session cookie stands for ``Bearer <cookie>``.
+    """
+    header = request.headers.get("authorization")
+    if header:
+        return header, None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return f"Bearer {cookie}", cookie
+    return None, None
+
+
+def _check_csrf(request: Request, services: ApiServices, cookie_token: str) -> None:
+    """Refuses a state-changing cookie request whose CSRF header is missing or wrong."""
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent:
+        raise PermissionDeniedError(
+            "missing CSRF token: a request authenticated by the session cookie must send "
+            "the header X-CSRF-Token (from POST /v1/session or GET /v1/session)",
+            code="csrf_failed",
+        )
+    if not hmac.compare_digest(sent.encode(), csrf_token(services, cookie_token).encode()):
+        raise PermissionDeniedError(
+            "the X-CSRF-Token header does not match this session; sign in again",
+            code="csrf_failed",
+        )
+
+
 async def _token(request: Request, services: ServicesDep) -> TokenMatch:
     """The caller's token and principal; runs once per request whatever the scopes asked."""
-    match = await services.read(services.auth.identify, request.headers.get("authorization"))
+    authorization, cookie_token = credentials(request)
+    match = await services.read(services.auth.identify, authorization)
+    if cookie_token is not None:
+        _check_csrf(request, services, cookie_token)
     if services.auth.use_due(match.token.id):  # about once a minute per token
         await services.write(services.auth.record_use, match.token.id)
     address = request.client.host if request.client is not None else None

@@ -16,11 +16,14 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from tests.postgres import PostgresServer
 
 from openreel.backends.registry import BackendRegistry
+
+if TYPE_CHECKING:
+    from tests.postgres import PostgresServer
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -37,6 +40,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """A PostgreSQL server of the test run's own, started on first use (tests/postgres.py)."""
+    # Imported here: tests that run pytest inside pytest load this file where ``tests`` is not
+    # importable.
+    from tests.postgres import PostgresServer
+
     # Not under pytest's temp folder: that is private to root, and the server runs as postgres.
     root = Path(tempfile.mkdtemp(prefix="openreel-pg-"))
     server = PostgresServer(root)

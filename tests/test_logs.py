@@ -294,3 +294,9 @@ def test_logs_secrets_of_reads_every_provider_and_skips_empty_ones() -> None:
     )
     assert sorted(secrets_of(settings)) == sorted([KEY, "fal-abcdefgh"])
     assert secrets_of(Settings(providers=ProviderKeys())) == []
+
+
+def test_logs_secrets_of_includes_the_database_password() -> None:
+    url = "postgresql+psycopg://openreel:s3cret-db-pass@db.internal:5432/openreel"
+    assert secrets_of(Settings(database_url=url)) == ["s3cret-db-pass"]  # type: ignore[arg-type]
+    assert secrets_of(Settings(database_url="postgresql+psycopg://openreel@db/x")) == []  # type: ignore[arg-type]

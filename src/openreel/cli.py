@@ -271,6 +271,7 @@ def serve(
             f"[bold]OpenReel {__version__}[/] serving {url}/v1 (data in {Path(settings.data_dir).resolve()})",
             highlight=False,
         )
+        err.print(f"Studio: open {url}/ in a browser and sign in with a token", highlight=False)
         if server.first_admin is not None:
             err.print(
                 f"[bold yellow]First admin token (shown once, keep it safe):[/] {server.first_admin.token}",

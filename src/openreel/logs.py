@@ -32,7 +32,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from pydantic import SecretStr
 
@@ -278,7 +278,8 @@ def install_redaction(
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """The plain values of the configured provider keys, to hand to :func:`install_redaction`.
+    """The plain values of the configured provider keys and the database password, to hand
+    to :func:`install_redaction`.
 
     Every field of ``settings.providers`` is read, so a provider added to ``ProviderKeys``
     later is redacted without a change here.
@@ -287,4 +288,9 @@ def secrets_of(settings: Settings) -> list[str]:
     for _, value in settings.providers:
         if isinstance(value, SecretStr) and value.get_secret_value():
             found.append(value.get_secret_value())
+    if settings.database_url is not None:
+        # A database URL's password, wherever a driver's error message repeats it.
+        password = urlsplit(settings.database_url.get_secret_value()).password
+        if password:
+            found.append(password)
     return found

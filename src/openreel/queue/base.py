@@ -149,6 +149,7 @@ class Lease:
         with self._lock:
             self._check_not_lost()
             if self._kept:
+                self._touched_at = self._monotonic()
                 self._note(progress, phase, interpretation)
                 return
             changed = interpretation is not None
@@ -236,7 +237,6 @@ class Lease:
         self, progress: int | None, phase: str | None, interpretation: Mapping[str, Any] | None
     ) -> None:
         """Keeps news for the keeper's next batch (lock held)."""
-        self._touched_at = self._monotonic()
         old_progress, old_phase, old_interpretation = self._news or (None, None, None)
         if progress is not None:
             value = max(0, min(100, int(progress)))
@@ -277,7 +277,8 @@ class Lease:
                 self._phase = beat.phase
 
     def beat_lost(self, beat: Beat) -> None:
-        """Puts back the news of a batch that failed to commit, for the next one."""
+        """Puts back the news of a batch that failed to commit, for the next one (without
+        counting as a sign of life from the runner)."""
         with self._lock:
             self._note(beat.progress, beat.phase, beat.interpretation)
 

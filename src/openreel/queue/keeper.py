@@ -77,10 +77,6 @@ class LeaseKeeper:
             if self._leases.get(lease.job_id) is lease:
                 del self._leases[lease.job_id]
 
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._leases)
-
     def start(self) -> None:
         """Starts the keeper's thread."""
         if self._thread is not None and self._thread.is_alive():

@@ -191,3 +191,10 @@ def test_veo_describe_names_the_remote_model() -> None:
         "provider": "veo",
         "remote_model": "veo-3.1-fast-generate-001",
     }
+
+
+def test_veo_downloads_the_video_from_the_poll_that_saw_it_done() -> None:
+    fake = FakeVeo(running=2)
+    _run(_backend(fake, FakeTime()), _request())
+    polls = [r for r in fake.requests if r.endswith(":fetchPredictOperation")]
+    assert len(polls) == 3  # two running, one done; the download asks nothing more

@@ -211,9 +211,7 @@ class FalClient(ProviderHttp):
             self._results[job_id] = result
         video = result.get("video")
         url = video.get("url") if isinstance(video, dict) else None
-        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-            raise BackendError("fal's result has no video URL", code="backend_error")
-        self._fetch(url, target)
+        self._fetch(url, target, "result has no video URL")
 
     def cancel(self, job_id: str) -> None:
         """Asks the queue to drop the request (fal answers 400 for one already finished)."""

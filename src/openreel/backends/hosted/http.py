@@ -166,5 +166,9 @@ class ProviderHttp:
     def _json(self, response: httpx.Response) -> dict[str, Any]:
         return json_object(response, self.provider)
 
-    def _fetch(self, url: str, target: Path) -> None:
+    def _fetch(self, url: object, target: Path, what: str) -> None:
+        """Fetches a result ``url`` read from the provider's reply; ``what`` names where it
+        should have been (``"result has no video URL"``) for the error when it is not one."""
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise BackendError(f"{self.provider}'s {what}", code="backend_error")
         fetch_cdn(self._cdn, url, target, self.provider)

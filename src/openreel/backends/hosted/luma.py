@@ -154,10 +154,7 @@ class LumaClient(ProviderHttp):
         if job_id not in self._videos:
             data = self._json(self._send("GET", f"/generations/{job_id}"))
             self._videos[job_id] = _video_url(data)
-        url = self._videos[job_id]
-        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-            raise BackendError("luma's generation has no video URL", code="backend_error")
-        self._fetch(url, target)
+        self._fetch(self._videos[job_id], target, "generation has no video URL")
 
     def cancel(self, job_id: str) -> None:
         """Deletes the generation."""

@@ -212,9 +212,7 @@ class ReplicateClient(ProviderHttp):
             self._outputs[job_id] = data.get("output")
         output = self._outputs[job_id]
         url = output[0] if isinstance(output, list) and output else output
-        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-            raise BackendError("replicate's prediction has no output URL", code="backend_error")
-        self._fetch(url, target)
+        self._fetch(url, target, "prediction has no output URL")
 
     def cancel(self, job_id: str) -> None:
         """Cancels the prediction."""

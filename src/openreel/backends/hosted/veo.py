@@ -159,6 +159,9 @@ class VeoClient:
                 http_options=options,
             )
         self._cdn = httpx.Client(timeout=timeout_s, follow_redirects=True)
+        # A done operation carries the video inline; kept from the poll that saw it done, so
+        # the download does not fetch the whole video a second time.
+        self._done: dict[str, Any] = {}
 
     def close(self) -> None:
         """Closes the SDK's and the download client's connections."""
@@ -208,11 +211,12 @@ class VeoClient:
             if response is not None and response.rai_media_filtered_count:
                 return RemoteJob("refused", None, "; ".join(reasons) or "safety filters")
             return RemoteJob("failed", None, "veo finished without a video")
+        self._done[job_id] = operation
         return RemoteJob("succeeded", 100.0)
 
     def download(self, job_id: str, target: Path) -> None:
         """Writes the operation's video to ``target`` (inline bytes, or an HTTPS URL)."""
-        operation = self._operation(job_id)
+        operation = self._done.pop(job_id, None) or self._operation(job_id)
         response = operation.response
         videos = (response.generated_videos if response is not None else None) or []
         video = videos[0].video if videos else None

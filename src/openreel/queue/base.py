@@ -277,8 +277,7 @@ class Lease:
                 self._phase = beat.phase
 
     def beat_lost(self, beat: Beat) -> None:
-        """Puts back the news of a batch that failed to commit, for the next one (without
-        counting as a sign of life from the runner)."""
+        """Puts back the news of a batch that failed to commit, for the next one."""
         with self._lock:
             self._note(beat.progress, beat.phase, beat.interpretation)
 

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
     "AbuseConfig",
+    "CeleryConfig",
     "EncoderConfig",
     "LabelConfig",
     "ModerationConfig",
@@ -201,6 +202,34 @@ class LocalConfig(BaseModel):
         return self.enabled or self.catalogue is not None
 
 
+class CeleryConfig(BaseModel):
+    """Celery on Redis, the queue of a deployment on several machines (``queue = "celery"``).
+
+    The jobs table stays the record of every video; Celery only carries job ids to the
+    ``openreel worker`` processes, one queue per model (DESIGN.md, "Jobs, queue and scale").
+
+    Attributes:
+        broker_url: ``redis://host:6379/0``; secret, since URLs carry passwords.
+        queue_prefix: Start of every queue name (``openreel.<model id>``), so several
+            installations can share one Redis.
+        visibility_timeout: Seconds after which Redis hands a delivered, unacknowledged job
+            to another worker (its worker machine died). Must exceed the longest job: a
+            job still running then is delivered again (the second delivery finds its
+            lease held and steps aside, but it holds a worker meanwhile).
+        restore_interval: How often a worker looks for such jobs.
+        paused_retry_seconds: How long a job held by a kill switch waits before its task
+            looks again.
+    """
+
+    broker_url: SecretStr | None = None
+    queue_prefix: str = Field(
+        "openreel", min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+    )
+    visibility_timeout: float = Field(2 * 3600.0, ge=5)
+    restore_interval: float = Field(10.0, gt=0)
+    paused_retry_seconds: float = Field(10.0, gt=0)
+
+
 class Settings(BaseSettings):
     """OpenReel's settings.
 
@@ -241,6 +270,9 @@ class Settings(BaseSettings):
         upstream: A ``/v1/videos`` upstream whose models this server also offers.
         veo: Google Veo on Vertex AI (with ``providers.google`` or project credentials).
         local: Local open models through diffusers.
+        queue: ``embedded`` (worker threads inside ``openreel serve``, the default) or
+            ``celery`` (``openreel worker`` processes on other machines take the jobs).
+        celery: Celery on Redis, for ``queue = "celery"``.
     """
 
     model_config = SettingsConfigDict(
@@ -274,3 +306,5 @@ class Settings(BaseSettings):
     upstream: UpstreamConfig = UpstreamConfig()
     veo: VeoConfig = VeoConfig()
     local: LocalConfig = LocalConfig()
+    queue: Literal["embedded", "celery"] = "embedded"
+    celery: CeleryConfig = CeleryConfig()

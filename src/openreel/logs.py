@@ -278,7 +278,7 @@ def install_redaction(
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """The plain values of the configured provider keys and the database password, to hand
+    """The plain values of the configured provider keys and the database and broker passwords, to hand
     to :func:`install_redaction`.
 
     Every field of ``settings.providers`` is read, so a provider added to ``ProviderKeys``
@@ -288,9 +288,10 @@ def secrets_of(settings: Settings) -> list[str]:
     for _, value in settings.providers:
         if isinstance(value, SecretStr) and value.get_secret_value():
             found.append(value.get_secret_value())
-    if settings.database_url is not None:
-        # A database URL's password, wherever a driver's error message repeats it.
-        password = urlsplit(settings.database_url.get_secret_value()).password
-        if password:
-            found.append(password)
+    for url in (settings.database_url, settings.celery.broker_url):
+        if url is not None:
+            # A database or broker URL's password, wherever a driver's message repeats it.
+            password = urlsplit(url.get_secret_value()).password
+            if password:
+                found.append(password)
     return found

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import secrets
 import socket
 import threading
 from collections.abc import Callable
@@ -33,6 +34,8 @@ from openreel.errors import ConfigurationError
 from openreel.media.certs import ensure_instance_identity, load_identity
 from openreel.media.encode import EncoderSettings
 from openreel.media.label import LabelSpec
+from openreel.queue.base import JobQueue
+from openreel.queue.celery import CeleryDispatch, JobTaker, celery_app
 from openreel.queue.embedded import EmbeddedQueue, QueueGroup
 from openreel.services.abuse import AbuseMonitor, AbuseThresholds
 from openreel.services.artists import ArtistService
@@ -77,6 +80,7 @@ __all__ = [
     "open_auth",
     "open_killswitch",
     "signing",
+    "worker_taker",
 ]
 
 log = logging.getLogger(__name__)
@@ -307,7 +311,7 @@ class Server:
 
     settings: Settings
     services: ApiServices
-    queue: EmbeddedQueue | QueueGroup
+    queue: JobQueue
     lock: DataDirLock
     db: Database
     first_admin: IssuedToken | None = None
@@ -331,13 +335,20 @@ class Server:
             watch = JobWatch()
             audit = AuditStore(db)
             store = JobStore(db, on_change=watch.notify, audit=audit, prompts=settings.prompts)
-            recovered = store.recover_interrupted()
-            if recovered:
-                log.info("requeued %d interrupted jobs", recovered)
+            own_database = settings.database_url is None
+            if own_database:
+                # The data folder's own SQLite: holding its lock, no other worker can be
+                # running, so every running job was interrupted. A shared database's running
+                # jobs may be other servers' or workers': their leases tell instead.
+                recovered = store.recover_interrupted()
+                if recovered:
+                    log.info("requeued %d interrupted jobs", recovered)
             artifacts = ArtifactStore(data_dir / "artifacts")
-            swept = artifacts.sweep_partials()
-            if swept:
-                log.info("removed %d half-written files of interrupted renders", swept)
+            if settings.queue == "embedded" and own_database:
+                # Only this process writes here; `openreel worker`s may share the folder.
+                swept = artifacts.sweep_partials()
+                if swept:
+                    log.info("removed %d half-written files of interrupted renders", swept)
             # One principal store for tokens, quotas and pauses: one last-used throttle.
             principals = PrincipalStore(db, audit=audit)
             auth = auth_service(settings, principals)
@@ -430,8 +441,15 @@ class Server:
 
 def _queues(
     settings: Settings, registry: BackendRegistry, store: JobStore, prefix: str
-) -> EmbeddedQueue | QueueGroup:
-    """The render workers, plus a pool of their own for hosted models when any is served."""
+) -> JobQueue:
+    """The render workers, plus a pool of their own for hosted models when any is served;
+    with ``queue = "celery"``, no workers here: jobs go to ``openreel worker`` processes.
+
+    Raises:
+        ConfigurationError: Celery is chosen but not installed or not configured.
+    """
+    if settings.queue == "celery":
+        return CeleryDispatch(celery_app(settings.celery), store, settings.celery.queue_prefix)
     entries = registry.models()
     hosted = [e.model for e in entries if e.hosted]
     local = EmbeddedQueue(
@@ -453,6 +471,38 @@ def _queues(
         batched_leases=True,  # hundreds of waiting jobs share one keeper's store calls
     )
     return QueueGroup(local, waiting)
+
+
+def worker_taker(settings: Settings) -> JobTaker:
+    """What one ``openreel worker`` process runs Celery's job messages with.
+
+    Call it in the process that runs the jobs (Celery's pool child), not before the fork. It
+    shares the API servers' database, artifact store and signing identity through the same
+    settings, and needs no moderation, quotas or tokens: those act at admission, in the API.
+
+    Raises:
+        ConfigurationError: Unusable settings (database, Celery, signing, catalogue).
+    """
+    runtime = Runtime.from_settings(settings)
+    db = open_database(settings)
+    db.migrate()  # at head already when an API server started first; then this only checks
+    audit = AuditStore(db)
+    store = JobStore(db, audit=audit, prompts=settings.prompts)
+    artifacts = ArtifactStore(Path(settings.data_dir) / "artifacts")
+    dispatch = CeleryDispatch(celery_app(settings.celery), store, settings.celery.queue_prefix)
+    jobs = JobService(
+        store=store,
+        artifacts=artifacts,
+        registry=runtime.registry,
+        queue=dispatch,
+        encoder=runtime.encoder,
+        label=runtime.label,
+        provenance=runtime.provenance,
+        audit=audit,
+        content=ContentRegistry(ContentStore(db)),
+    )
+    worker = f"{socket.gethostname()}-{os.getpid()}/celery.{secrets.token_hex(3)}"
+    return JobTaker(store, jobs.run, worker=worker, lease_seconds=settings.lease_seconds)
 
 
 def _semantic(pipeline: ModerationPipeline | None) -> SemanticCheck | None:

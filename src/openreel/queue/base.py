@@ -5,27 +5,47 @@ Imports: storage, domain, errors.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from openreel.domain import Job, JobError
-from openreel.errors import ConflictError
+from openreel.domain import Job, JobError, JobStatus
+from openreel.errors import ConflictError, NotFoundError, OpenReelError
 from openreel.storage.jobs import Beat, JobStore, LeaseState
 
 __all__ = [
     "CANCEL_CHECK_INTERVAL",
+    "INTERNAL_ERROR",
+    "UNFINISHED_ERROR",
     "JobQueue",
     "JobRunner",
     "Lease",
     "LeaseLostError",
     "QueueStats",
+    "run_claimed",
 ]
 
 CANCEL_CHECK_INTERVAL = 0.1
 """Seconds during which :meth:`Lease.cancelled` answers from its cache instead of the store."""
+
+INTERNAL_ERROR = JobError(
+    code="internal_error",
+    message="the worker failed unexpectedly; see the server log",
+    type="server_error",
+)
+"""How a job fails when its runner raised something unexpected (details go to the log only)."""
+
+UNFINISHED_ERROR = JobError(
+    code="internal_error",
+    message="the worker stopped without finishing the video; see the server log",
+    type="server_error",
+)
+"""How a job fails when its runner returned without completing or failing it."""
+
+_log = logging.getLogger(__name__)
 
 
 class LeaseLostError(ConflictError):
@@ -340,11 +360,66 @@ class JobQueue(Protocol):
     def start(self, runner: JobRunner) -> None:
         """Starts the workers; each claimed job is passed to ``runner``."""
 
-    def notify(self) -> None:
-        """Says a job was just enqueued, so an idle worker looks now instead of at its next poll."""
+    def enqueued(self, job: Job) -> None:
+        """Hands a job just written as ``queued`` to the workers.
+
+        The embedded queue wakes an idle worker, which claims from the table; a distributed
+        queue sends the job's id to the queue of its model. The row is committed first, so a
+        worker that gets the id always finds the job.
+        """
 
     def stop(self, timeout: float) -> None:
         """Stops taking jobs and waits up to ``timeout`` seconds for running ones to return."""
 
     def stats(self) -> QueueStats:
         """How many workers exist and how many are busy."""
+
+
+def run_claimed(store: JobStore, runner: JobRunner, job: Job, lease: Lease) -> None:
+    """Runs a claimed job and makes sure it ends: every queue's workers call this.
+
+    The runner normally completes or fails the job itself. An error of ours that escapes
+    fails it with that error's code and message (meant for people); anything else fails it
+    as an internal error with the details in the log only; a runner that returns with the
+    job still running under this lease fails it as unfinished. A lost lease ends the attempt
+    quietly: the job is another worker's now.
+    """
+    worker = lease.worker
+    try:
+        runner(job, lease)
+    except LeaseLostError:
+        _log.warning("worker %s lost video %s; another worker owns it now", worker, job.id)
+        return
+    except OpenReelError as exc:
+        _log.warning("video %s failed: %s", job.id, exc.message, exc_info=True)
+        _fail(store, job.id, worker, _job_error(exc))
+        return
+    except Exception:
+        _log.exception("worker %s failed unexpectedly on video %s", worker, job.id)
+        _fail(store, job.id, worker, INTERNAL_ERROR)
+        return
+    if lease.finished:
+        return
+    try:
+        current = store.get(job.id)
+    except NotFoundError:
+        return  # deleted while running
+    except Exception:
+        _log.exception("could not read video %s after its runner returned", job.id)
+        return
+    if current.status is JobStatus.IN_PROGRESS and current.worker == worker:
+        _log.error("runner returned without finishing video %s; failing it", job.id)
+        _fail(store, job.id, worker, UNFINISHED_ERROR)
+
+
+def _fail(store: JobStore, job_id: str, worker: str, error: JobError) -> None:
+    try:
+        store.fail(job_id, worker, error)
+    except (ConflictError, NotFoundError) as exc:
+        _log.info("video %s was not failed (%s)", job_id, exc.message)
+    except Exception:
+        _log.exception("could not mark video %s as failed", job_id)
+
+
+def _job_error(exc: OpenReelError) -> JobError:
+    return JobError(code=exc.code, message=exc.message, type=exc.error_type, param=exc.param)

@@ -20,27 +20,20 @@ import threading
 import time
 from collections.abc import Collection
 
-from openreel.domain import Job, JobError, JobStatus
-from openreel.errors import ConflictError, NotFoundError, OpenReelError
-from openreel.queue.base import JobRunner, Lease, LeaseLostError, QueueStats
+from openreel.domain import Job
+from openreel.errors import ConflictError
+from openreel.queue.base import (
+    INTERNAL_ERROR,
+    UNFINISHED_ERROR,
+    JobRunner,
+    Lease,
+    QueueStats,
+    run_claimed,
+)
 from openreel.queue.keeper import LeaseKeeper
 from openreel.storage.jobs import JobStore
 
 __all__ = ["INTERNAL_ERROR", "UNFINISHED_ERROR", "EmbeddedQueue", "QueueGroup"]
-
-INTERNAL_ERROR = JobError(
-    code="internal_error",
-    message="the worker failed unexpectedly; see the server log",
-    type="server_error",
-)
-"""How a job fails when its runner raised something unexpected (details go to the log only)."""
-
-UNFINISHED_ERROR = JobError(
-    code="internal_error",
-    message="the worker stopped without finishing the video; see the server log",
-    type="server_error",
-)
-"""How a job fails when its runner returned without completing or failing it."""
 
 _log = logging.getLogger(__name__)
 
@@ -126,6 +119,11 @@ class EmbeddedQueue:
             self._keeper.start()
         for thread in self._threads:
             thread.start()
+
+    def enqueued(self, job: Job) -> None:
+        """Wakes an idle worker now; it claims ``job`` (or an older one) from the table."""
+        del job
+        self.notify()
 
     def notify(self) -> None:
         """Wakes an idle worker now (call after enqueueing a job).
@@ -225,50 +223,10 @@ class EmbeddedQueue:
         if keeper is not None:
             keeper.track(lease)
         try:
-            self._attempt(job, worker, runner, lease)
+            run_claimed(self._store, runner, job, lease)
         finally:
             if keeper is not None:
                 keeper.untrack(lease)
-
-    def _attempt(self, job: Job, worker: str, runner: JobRunner, lease: Lease) -> None:
-        try:
-            runner(job, lease)
-        except LeaseLostError:
-            _log.warning("worker %s lost video %s; another worker owns it now", worker, job.id)
-            return
-        except OpenReelError as exc:
-            # Our errors carry a message meant for people; keep their code and type.
-            _log.warning("video %s failed: %s", job.id, exc.message, exc_info=True)
-            self._fail(job.id, worker, _job_error(exc))
-            return
-        except Exception:
-            _log.exception("worker %s failed unexpectedly on video %s", worker, job.id)
-            self._fail(job.id, worker, INTERNAL_ERROR)
-            return
-        if lease.finished:
-            return
-        try:
-            current = self._store.get(job.id)
-        except NotFoundError:
-            return  # deleted while running
-        except Exception:
-            _log.exception("could not read video %s after its runner returned", job.id)
-            return
-        if current.status is JobStatus.IN_PROGRESS and current.worker == worker:
-            _log.error("runner returned without finishing video %s; failing it", job.id)
-            self._fail(job.id, worker, UNFINISHED_ERROR)
-
-    def _fail(self, job_id: str, worker: str, error: JobError) -> None:
-        try:
-            self._store.fail(job_id, worker, error)
-        except (ConflictError, NotFoundError) as exc:
-            _log.info("video %s was not failed (%s)", job_id, exc.message)
-        except Exception:
-            _log.exception("could not mark video %s as failed", job_id)
-
-
-def _job_error(exc: OpenReelError) -> JobError:
-    return JobError(code=exc.code, message=exc.message, type=exc.error_type, param=exc.param)
 
 
 class QueueGroup:
@@ -287,10 +245,10 @@ class QueueGroup:
         for queue in self._queues:
             queue.start(runner)
 
-    def notify(self) -> None:
+    def enqueued(self, job: Job) -> None:
         """Wakes an idle worker in each queue (the one whose models match will claim)."""
         for queue in self._queues:
-            queue.notify()
+            queue.enqueued(job)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stops every queue, sharing the timeout."""

@@ -213,7 +213,7 @@ class JobService:
         except BaseException:
             self._artifacts.delete_job(job.id)  # refused or failed: keep no orphan image
             raise
-        self._queue.notify()
+        self._queue.enqueued(created)
         return created
 
     def _save_reference(self, job_id: str, image: ImageInput) -> str:

@@ -306,6 +306,7 @@ class JobStore:
         lease_seconds: float,
         models: Collection[str] | None = None,
         max_attempts: int | None = None,
+        job_id: str | None = None,
     ) -> Job | None:
         """Atomically takes the oldest job this worker can run, with a lease.
 
@@ -326,6 +327,7 @@ class JobStore:
             lease_seconds: How long the lease lasts without a heartbeat.
             models: Only claim jobs for these models; None means any model.
             max_attempts: Give up on jobs claimed this many times already; None never does.
+            job_id: Claim only this job (a Celery task names the job it was sent for).
 
         Returns:
             The claimed job, or None when nothing is claimable.
@@ -340,6 +342,8 @@ class JobStore:
         candidate = sa.select(JOBS.c.seq).where(_claimable(now), ~paused_job())
         if wanted is not None:
             candidate = candidate.where(JOBS.c.model.in_(wanted))
+        if job_id is not None:
+            candidate = candidate.where(JOBS.c.id == job_id)
         # Idle workers ask often; a read answers "nothing to do" without taking the write lock.
         # It looks for everything the write below would touch: a job to claim (exhausted ones
         # are claimable too) or an abandoned cancelled one to close.
@@ -762,6 +766,24 @@ class JobStore:
                 .values(status=_QUEUED, worker=None, lease_until=None, phase="requeued")
             )
         return int(result.rowcount)
+
+    def orphans(self, limit: int = 10_000) -> list[Job]:
+        """Jobs a distributed queue may hold no message for, oldest first.
+
+        Queued jobs (the process that wrote one may have died before sending it) and running
+        jobs whose lease ran out (their worker died and the message may be gone with it).
+        Unlike :meth:`recover_interrupted` this changes nothing, so it is safe while other
+        servers' workers run: a job sent twice is claimed once.
+        """
+        now = self._clock()
+        query = (
+            sa.select(*JOBS.c)
+            .where(_claimable(now))
+            .order_by(JOBS.c.created_at, JOBS.c.seq)
+            .limit(limit)
+        )
+        with self._db.read() as conn:
+            return [_to_job(row._mapping) for row in conn.execute(query)]
 
     def fail_exhausted(self, max_attempts: int) -> int:
         """Fails jobs that would need more than ``max_attempts`` claims (a poison pill).

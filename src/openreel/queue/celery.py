@@ -106,7 +106,6 @@ def celery_app(config: CeleryConfig) -> Celery:
             # Sweep at every interval: the default throttle of 10 makes the period 10x longer.
             "unacked_restore_throttle": 1,
         },
-        worker_hijack_root_logger=False,
         worker_send_task_events=False,
         task_send_sent_event=False,
     )

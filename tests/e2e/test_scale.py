@@ -1,0 +1,263 @@
+"""Several processes on one PostgreSQL and one Redis: an API server and ``openreel worker``s.
+
+DESIGN.md ("Jobs, queue and scale"): API servers and worker processes share PostgreSQL, and
+Celery on Redis carries each job's id to the queue of its model. Everything here is a real
+process on loopback: ``openreel serve`` with ``OPENREEL_QUEUE=celery`` (no workers of its own),
+a worker for the sketch engine and a worker for the tiny LTX model (built offline by the
+session's ``tiny_catalogue``), the session's redis-server and PostgreSQL cluster. Nothing
+serves the tiny Wan model, so its job must stay queued: jobs go only where they belong.
+
+The crash case kills a whole worker (its Celery parent and pool child) with SIGKILL mid-render:
+its message stays unacknowledged in Redis, the restarted worker's sweep hands it back after
+the (short, for the test) visibility timeout, and the job finishes on its second attempt,
+charged once against the owner's quota, with no half-written file ever served.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import psutil
+import pytest
+
+from openreel.media.probe import probe
+from openreel.storage.db import Database
+from openreel.storage.jobs import JobStore
+from tests.backends.diffusers.tiny import TINY_LTX, TINY_WAN
+from tests.e2e.conftest import free_port, server_env, start_server
+
+if TYPE_CHECKING:
+    from tests.postgres import PostgresServer
+    from tests.redis_server import RedisServer
+
+pytestmark = pytest.mark.slow
+
+SKETCH = "openreel-sketch"
+LEASE_SECONDS = 3
+VISIBILITY_TIMEOUT = 12
+QUOTA_SECONDS = 100
+
+
+@dataclass
+class Cluster:
+    """The processes of one deployment and what a test needs to drive them."""
+
+    root: Path
+    env: dict[str, str]
+    database_url: str
+    api: subprocess.Popen[bytes]
+    url: str
+    token: str
+    workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    started: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url + "/v1",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+        )
+
+    def start_worker(self, name: str, *models: str) -> subprocess.Popen[bytes]:
+        """Starts ``openreel worker --models ...`` in a session of its own; waits until ready."""
+        log = self.root / f"worker-{name}.log"
+        with log.open("ab") as handle:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "openreel", "worker", "--models", ",".join(models)]
+                + ["--name", f"{name}@%h"],
+                env=self.env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # so SIGKILL can take the parent and its pool child
+            )
+        self.started.append(proc)
+        self.workers[name] = proc
+        deadline = time.monotonic() + 90
+        marker = f"{name}@"
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, f"worker {name} exited: {log.read_text()}"
+            text = log.read_text(errors="replace")
+            if any(marker in line and "ready." in line for line in text.splitlines()):
+                return proc
+            time.sleep(0.2)
+        raise AssertionError(f"worker {name} did not become ready: {log.read_text()}")
+
+    def kill_worker(self, name: str) -> None:
+        """SIGKILL to the worker's whole process group: no clean-up of any kind runs."""
+        proc = self.workers.pop(name)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    def pids(self, name: str) -> set[int]:
+        """The worker's parent and pool children."""
+        parent = psutil.Process(self.workers[name].pid)
+        return {parent.pid} | {child.pid for child in parent.children(recursive=True)}
+
+    def row(self, video_id: str) -> Any:
+        db = Database(self.database_url)
+        try:
+            return JobStore(db).get(video_id)
+        finally:
+            db.dispose()
+
+    def close(self) -> None:
+        for proc in self.started:
+            if proc.poll() is not None:
+                continue
+            if proc is self.api:
+                proc.kill()
+            else:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres: PostgresServer,
+    redis_server: RedisServer,
+    tiny_catalogue: Path,
+) -> Iterator[Cluster]:
+    root = tmp_path_factory.mktemp("scale")
+    database_url = postgres.database()
+    env = server_env(root / "data") | {
+        "OPENREEL_DATABASE_URL": database_url,
+        "OPENREEL_QUEUE": "celery",
+        "OPENREEL_CELERY__BROKER_URL": redis_server.url + "/1",
+        "OPENREEL_CELERY__QUEUE_PREFIX": f"scale{os.getpid()}",
+        "OPENREEL_CELERY__VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "OPENREEL_CELERY__RESTORE_INTERVAL": "1",
+        "OPENREEL_LEASE_SECONDS": str(LEASE_SECONDS),
+        "OPENREEL_QUOTA__SECONDS": str(QUOTA_SECONDS),
+        "OPENREEL_LOCAL__CATALOGUE": str(tiny_catalogue),
+        "OPENREEL_LOCAL__DEVICE": "cpu",
+        "HF_HUB_OFFLINE": "1",
+        "OMP_NUM_THREADS": "1",  # tiny models on a shared 2-core machine
+    }
+    token = subprocess.run(
+        [sys.executable, "-m", "openreel", "token", "create", "alice"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout.strip()
+    port = free_port()
+    api = start_server(root / "data", port, root / "api.log", env=env)
+    cluster = Cluster(root, env, database_url, api, f"http://127.0.0.1:{port}", token)
+    cluster.started.append(api)
+    try:
+        cluster.start_worker("sketch", SKETCH)
+        cluster.start_worker("ltx", TINY_LTX)
+        yield cluster
+    finally:
+        cluster.close()
+
+
+def _create(client: httpx.Client, **body: Any) -> dict[str, Any]:
+    response = client.post("/videos", json={"prompt": "a lighthouse at dusk", **body})
+    assert response.status_code == 200, response.text
+    video: dict[str, Any] = response.json()
+    return video
+
+
+def _wait(
+    client: httpx.Client,
+    video_id: str,
+    done: Callable[[dict[str, Any]], bool],
+    timeout: float = 120,
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        video: dict[str, Any] = client.get(f"/videos/{video_id}").json()
+        if done(video):
+            return video
+        assert time.monotonic() < deadline, f"timed out; last seen {video}"
+        time.sleep(0.1)
+
+
+def _ended(video: dict[str, Any]) -> bool:
+    return video["status"] in ("completed", "failed")
+
+
+def test_scale_jobs_run_on_the_worker_of_their_model(cluster: Cluster) -> None:
+    with cluster.client() as client:
+        stray = _create(client, model=TINY_WAN, size="64x64", seconds=1, fps=8)
+        sketch = _create(client, model=SKETCH, size="320x180", seconds=1, fps=12)
+        ltx = _create(client, model=TINY_LTX, size="64x64", seconds=1, fps=8)
+        sketch_done = _wait(client, sketch["id"], _ended)
+        ltx_done = _wait(client, ltx["id"], _ended)
+        assert sketch_done["status"] == "completed", sketch_done
+        assert ltx_done["status"] == "completed", ltx_done
+        for video in (sketch_done, ltx_done):
+            got = client.get(f"/videos/{video['id']}/content")
+            assert got.status_code == 200
+            assert got.content[4:8] == b"ftyp"
+        # Nothing serves tiny-wan here: its job waits in its own queue for a worker.
+        assert client.get(f"/videos/{stray['id']}").json()["status"] == "queued"
+
+    sketch_worker = cluster.row(sketch["id"]).worker
+    ltx_worker = cluster.row(ltx["id"]).worker
+    assert int(sketch_worker.split("-")[-1].split("/")[0]) in cluster.pids("sketch")
+    assert int(ltx_worker.split("-")[-1].split("/")[0]) in cluster.pids("ltx")
+
+
+def test_scale_cancel_reaches_a_job_running_in_another_process(cluster: Cluster) -> None:
+    with cluster.client() as client:
+        video = _create(client, model=SKETCH, size="1280x720", seconds=10, fps=24)
+        _wait(client, video["id"], lambda v: v["status"] == "in_progress" and v["progress"] > 0)
+        asked = time.monotonic()
+        response = client.post(f"/videos/{video['id']}/cancel")
+        assert response.status_code == 200, response.text
+        ended = _wait(client, video["id"], _ended, timeout=30)
+        took = time.monotonic() - asked
+        assert ended["status"] == "failed"
+        assert ended["error"]["code"] == "cancelled"
+        assert took < 10, f"the cancel took {took:.1f} s to reach the worker"
+        assert client.get(f"/videos/{video['id']}/content").status_code == 409
+        # The worker is free again for the next job.
+        after = _create(client, model=SKETCH, size="320x180", seconds=1, fps=12)
+        assert _wait(client, after["id"], _ended)["status"] == "completed"
+
+
+def test_scale_a_killed_worker_s_job_finishes_once_after_restart(cluster: Cluster) -> None:
+    with cluster.client() as client:
+        used_before = client.get("/usage").json()["seconds_used"]
+        video = _create(client, model=SKETCH, size="1280x720", seconds=8, fps=24)
+        running = _wait(
+            client, video["id"], lambda v: v["status"] == "in_progress" and v["progress"] >= 10
+        )
+        cluster.kill_worker("sketch")
+        killed_at = running["progress"]
+        # Nothing half-made is served while nobody works on it.
+        assert client.get(f"/videos/{video['id']}/content").status_code == 409
+
+        cluster.start_worker("sketch", SKETCH)
+        done = _wait(client, video["id"], _ended, timeout=180)
+
+        assert done["status"] == "completed", done
+        assert done["progress"] == 100
+        row = cluster.row(video["id"])
+        assert row.attempts == 2, row
+        assert int(row.worker.split("-")[-1].split("/")[0]) in cluster.pids("sketch")
+        got = client.get(f"/videos/{video['id']}/content")
+        assert got.status_code == 200
+        folder = cluster.root / "data" / "artifacts" / "jobs" / video["id"]
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "spritesheet.jpg",
+            "thumbnail.webp",
+            "video.mp4",
+        ]  # no temporary file left behind by the killed render
+        assert probe(folder / "video.mp4").frames == 8 * 24
+        used_after = client.get("/usage").json()["seconds_used"]
+        assert used_after - used_before == pytest.approx(8), "charged once, not per attempt"
+        assert killed_at >= 10

@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import psutil
 import pytest
+from tests.backends.diffusers.tiny import TINY_LTX, TINY_WAN
+from tests.e2e.conftest import free_port, server_env, start_server
 
 from openreel.media.probe import probe
 from openreel.storage.db import Database
 from openreel.storage.jobs import JobStore
-from tests.backends.diffusers.tiny import TINY_LTX, TINY_WAN
-from tests.e2e.conftest import free_port, server_env, start_server
 
 if TYPE_CHECKING:
     from tests.postgres import PostgresServer
@@ -71,9 +71,9 @@ class Cluster:
         """Starts ``openreel worker --models ...`` in a session of its own; waits until ready."""
         log = self.root / f"worker-{name}.log"
         with log.open("ab") as handle:
+            command = ["worker", "--models", ",".join(models), "--name", f"{name}@%h"]
             proc = subprocess.Popen(
-                [sys.executable, "-m", "openreel", "worker", "--models", ",".join(models)]
-                + ["--name", f"{name}@%h"],
+                [sys.executable, "-m", "openreel", *command],
                 env=self.env,
                 stdout=handle,
                 stderr=subprocess.STDOUT,

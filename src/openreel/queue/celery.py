@@ -28,6 +28,7 @@ Imports: queue.base, storage, domain, errors, config.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from enum import Enum
@@ -251,13 +252,29 @@ def register_task(app: Celery, make_taker: Callable[[], JobTaker], paused_retry:
     that runs the task, never in Celery's parent before it forks its pool: database
     connections must not cross a fork, and CUDA cannot be initialised again in a forked child.
     """
+    from celery.signals import worker_process_init
+
     holder: list[JobTaker] = []
+    lock = threading.Lock()
+
+    def taker() -> JobTaker:
+        with lock:  # a threads pool asks from many threads at once
+            if not holder:
+                holder.append(make_taker())
+            return holder[0]
+
+    def warm(**_: Any) -> None:
+        # Built as each pool child starts, so the first job does not pay for it.
+        try:
+            taker()
+        except Exception:  # the first task builds it again and reports the error
+            _log.exception("could not prepare this worker process; its first job will retry")
+
+    worker_process_init.connect(warm, weak=False)
 
     @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
     def run_job(task: Any, job_id: str) -> str:
-        if not holder:
-            holder.append(make_taker())
-        outcome = holder[0].take(job_id, redelivered=delivery_redelivered(task.request))
+        outcome = taker().take(job_id, redelivered=delivery_redelivered(task.request))
         _log.info("job %s: %s", job_id, outcome.value)
         if outcome is Taken.PAUSED:
             # Held by a kill switch: look again later (a new message; this one is acked).

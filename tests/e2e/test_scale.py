@@ -137,6 +137,7 @@ def cluster(
         "OPENREEL_CELERY__VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "OPENREEL_CELERY__RESTORE_INTERVAL": "1",
         "OPENREEL_LEASE_SECONDS": str(LEASE_SECONDS),
+        "OPENREEL_CELERY__PAUSED_RETRY_SECONDS": "1",
         "OPENREEL_QUOTA__SECONDS": str(QUOTA_SECONDS),
         "OPENREEL_LOCAL__CATALOGUE": str(tiny_catalogue),
         "OPENREEL_LOCAL__DEVICE": "cpu",
@@ -261,3 +262,34 @@ def test_scale_a_killed_worker_s_job_finishes_once_after_restart(cluster: Cluste
         used_after = client.get("/usage").json()["seconds_used"]
         assert used_after - used_before == pytest.approx(8), "charged once, not per attempt"
         assert killed_at >= 10
+
+
+def _cli(cluster: Cluster, *args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "openreel", *args],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_scale_a_paused_model_s_job_waits_then_runs_when_resumed(cluster: Cluster) -> None:
+    with cluster.client() as client:
+        busy = _create(client, model=SKETCH, size="1280x720", seconds=10, fps=24)
+        _wait(client, busy["id"], lambda v: v["status"] == "in_progress")
+        held = _create(client, model=SKETCH, size="320x180", seconds=1, fps=12)
+        _cli(cluster, "pause", "--model", SKETCH, "--reason", "scale test")
+        try:
+            client.post(f"/videos/{busy['id']}/cancel")  # frees the worker for the held job
+            _wait(client, busy["id"], _ended, timeout=30)
+            time.sleep(3)  # the worker has taken the held job's message and put it back
+            assert client.get(f"/videos/{held['id']}").json()["status"] == "queued"
+        finally:
+            _cli(cluster, "resume", "--model", SKETCH)
+        done = _wait(client, held["id"], _ended, timeout=60)
+        assert done["status"] == "completed", done
+    log = (cluster.root / "worker-sketch.log").read_text()
+    assert f"job {held['id']}: paused" in log

@@ -272,13 +272,19 @@ def register_task(app: Celery, make_taker: Callable[[], JobTaker], paused_retry:
 
     worker_process_init.connect(warm, weak=False)
 
-    @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
+    @app.task(  # type: ignore[untyped-decorator]
+        name=TASK_NAME,
+        bind=True,
+        acks_late=True,
+        reject_on_worker_lost=True,
+        max_retries=None,  # a pause may last any time; retry() alone cannot lift the default 3
+    )
     def run_job(task: Any, job_id: str) -> str:
         outcome = taker().take(job_id, redelivered=delivery_redelivered(task.request))
         _log.info("job %s: %s", job_id, outcome.value)
         if outcome is Taken.PAUSED:
             # Held by a kill switch: look again later (a new message; this one is acked).
-            raise task.retry(countdown=paused_retry, max_retries=None)
+            raise task.retry(countdown=paused_retry)
         value: str = outcome.value
         return value
 

@@ -47,6 +47,7 @@ from openreel.services.watch import JobWatch
 from openreel.storage.artifacts import ArtifactStore
 from openreel.storage.audit import AuditEntry, AuditStore
 from openreel.storage.jobs import JobPage, JobStore
+from openreel.storage.objects import RemoteObject
 
 __all__ = ["MAX_EXTENDED_SECONDS", "Content", "JobService"]
 
@@ -75,12 +76,14 @@ class Content:
     """A downloadable artifact.
 
     Attributes:
-        path: Where the file lies.
+        source: Where the bytes are: a file on this machine, or the object in the bucket
+            when artifacts are kept in one (relayed from there or handed out as a presigned
+            URL, never copied to this machine's disk).
         media_type: Its MIME type.
         filename: A download name for people.
     """
 
-    path: Path
+    source: Path | RemoteObject
     media_type: str
     filename: str
 
@@ -304,7 +307,10 @@ class JobService:
         relative = job.artifacts.get(variant)
         if relative is None:
             raise NotFoundError(f"video {video_id} has no {variant}", param="variant")
-        return Content(self._artifacts.resolve(relative), media_type, f"{video_id}-{name}")
+        filename = f"{video_id}-{name}"
+        remote = self._artifacts.remote_object(relative)
+        source = remote if remote is not None else self._artifacts.resolve(relative)
+        return Content(source, media_type, filename)
 
     # ----- changing ----------------------------------------------------------------------------
 
@@ -429,6 +435,8 @@ class JobService:
         if self._content is not None and sampler is not None:
             content = self._content.record(job.id, job.owner_id, video, sampler, self._clock())
         artifacts = {a.kind: self._artifacts.relative(Path(a.path)) for a in result.artifacts}
+        # With a bucket, the files go there before the job can be seen completed.
+        self._artifacts.publish(job.id, [Path(a.path).name for a in result.artifacts])
         try:
             self._store.complete(
                 job.id,

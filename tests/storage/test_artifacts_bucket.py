@@ -155,3 +155,14 @@ def test_open_artifacts_builds_the_configured_store(
         open_artifacts(
             Settings(data_dir=tmp_path / "c", storage=s3_server.config("missing-bucket"))
         )
+
+
+def test_bucket_failed_delete_is_logged_not_raised(
+    s3_server: S3Server, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = ArtifactStore(tmp_path / "one", S3ObjectStore(s3_server.config("gone-bucket")))
+    store.path(JOB, "video.mp4").write_bytes(b"mp4")
+    store.delete_job(JOB)  # the video's row is already gone: its deletion must not fail
+    assert not store.job_dir(JOB, create=False).exists()
+    assert f"jobs/{JOB}/video.mp4" in caplog.text
+    assert "gone-bucket" in caplog.text

@@ -214,7 +214,8 @@ class JobService:
                 replace(job, request=request), input_reference_path=reference_path, quota=quota
             )
         except BaseException:
-            self._artifacts.delete_job(job.id)  # refused or failed: keep no orphan image
+            if reference_path is not None:  # refused or failed: keep no orphan image
+                self._artifacts.delete_job(job.id)
             raise
         self._queue.notify()
         return created

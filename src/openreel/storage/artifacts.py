@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import re
 import shutil
@@ -31,10 +32,12 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from openreel.errors import NotFoundError
+from openreel.errors import NotFoundError, OpenReelError
 from openreel.storage.objects import RemoteObject, S3ObjectStore
 
 __all__ = ["JOB_FILE_NAMES", "UPLOAD_SUFFIXES", "ArtifactStore", "write_bytes_atomic"]
+
+log = logging.getLogger(__name__)
 
 JOB_FILE_NAMES = frozenset(
     {"video.mp4", "thumbnail.webp", "spritesheet.jpg", "input.png", "input.jpg", "input.webp"}
@@ -222,7 +225,8 @@ class ArtifactStore:
         return resolved
 
     def delete_job(self, job_id: str) -> None:
-        """Removes a job's folder and everything in it; a missing folder is fine.
+        """Removes a job's folder and everything in it, and its objects when there is a
+        bucket; a missing folder or object is fine.
 
         Raises:
             NotFoundError: Malformed id.
@@ -230,8 +234,7 @@ class ArtifactStore:
         # A worker may still be writing into the folder; whatever it adds after this sweep,
         # it removes itself once it sees the job is gone (JobService.run).
         shutil.rmtree(self.job_dir(job_id, create=False), ignore_errors=True)
-        if self._remote is not None:
-            self._remote.delete([f"jobs/{job_id}/{name}" for name in sorted(JOB_FILE_NAMES)])
+        self._delete_remote([f"jobs/{job_id}/{name}" for name in sorted(JOB_FILE_NAMES)])
 
     def sweep_partials(self) -> int:
         """Removes half-written temporary files left by a process killed mid-write.
@@ -254,7 +257,21 @@ class ArtifactStore:
         path = self._local(relative)
         path.unlink(missing_ok=True)
         if self._remote is not None:
-            self._remote.delete([self._name(path)])
+            self._delete_remote([self._name(path)])
+
+    def _delete_remote(self, names: list[str]) -> None:
+        """Deletes objects; a bucket failure is logged with the keys, not raised.
+
+        Like the local ``rmtree(ignore_errors=True)``: the record is already gone when files
+        are deleted, so failing the request would only hide that (and a refused submission's
+        own error); the log names what an operator may remove by hand.
+        """
+        if self._remote is None:
+            return
+        try:
+            self._remote.delete(names)
+        except OpenReelError as exc:
+            log.error("could not delete %s from the artifact bucket: %s", names, exc.message)
 
     def write_bytes_atomic(self, path: Path, data: bytes) -> None:
         """Writes ``data`` to ``path`` so readers see the old file or the new one, never half.

@@ -224,6 +224,7 @@ def test_s3_video_is_rendered_and_extended_on_a_machine_that_wrote_nothing(
         headers=api.auth(),
     )
     assert response.status_code == 200, response.text
+    assert _local_files(api) == []  # the source's frames were counted from a temporary copy
     extension = api.wait(response.json()["id"])
     assert extension["status"] == "completed", extension
     out = api.data_dir / "extension.mp4"

@@ -166,3 +166,22 @@ def test_bucket_failed_delete_is_logged_not_raised(
     assert not store.job_dir(JOB, create=False).exists()
     assert f"jobs/{JOB}/video.mp4" in caplog.text
     assert "gone-bucket" in caplog.text
+
+
+def test_bucket_local_copy_is_temporary_unless_the_file_is_here(
+    s3_server: S3Server, s3_bucket: str, tmp_path: Path
+) -> None:
+    one, two = _pair(s3_server, s3_bucket, tmp_path)
+    one.path(JOB, "video.mp4").write_bytes(b"mp4")
+    with one.local_copy(f"jobs/{JOB}/video.mp4") as here:
+        assert here == one.path(JOB, "video.mp4", create=False)  # no fetch, no copy
+    assert here.exists()
+    one.publish(JOB, ["video.mp4"])
+    with two.local_copy(f"jobs/{JOB}/video.mp4") as fetched:
+        assert fetched.read_bytes() == b"mp4"
+        assert fetched.parent == two.root / "tmp"
+    assert not fetched.exists()
+    assert [p for p in two.root.rglob("*") if p.is_file()] == []
+    with pytest.raises(NotFoundError), two.local_copy(f"jobs/{'video_' + '9' * 32}/video.mp4"):
+        pass
+    assert [p for p in two.root.rglob("*") if p.is_file()] == []

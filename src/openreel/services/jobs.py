@@ -252,7 +252,8 @@ class JobService:
                 seconds,
                 f"would make the video longer than {MAX_EXTENDED_SECONDS:g} s (it is {before:g} s)",
             )
-        frames_before = probe(self._artifacts.resolve(source.artifacts["video"])).frames
+        with self._artifacts.local_copy(source.artifacts["video"]) as source_file:
+            frames_before = probe(source_file).frames
         request = replace(
             source.request,
             prompt=prompt,

@@ -27,9 +27,10 @@ import io
 import logging
 import os
 import re
+import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from openreel.errors import NotFoundError, OpenReelError
@@ -167,6 +168,30 @@ class ArtifactStore:
             self._remote.download(self._name(path), path)
         return path
 
+    @contextlib.contextmanager
+    def local_copy(self, relative: str) -> Iterator[Path]:
+        """A readable local file of a stored path, for the length of a ``with`` block.
+
+        A file already on this machine is used as it is. Otherwise (with a bucket) the
+        object is fetched to a temporary file under ``root/tmp`` that is removed when the
+        block ends, so a machine that needs a file only briefly (an API server counting the
+        frames of a video to extend) keeps no copy of it.
+
+        Raises:
+            NotFoundError: Not a file of the layout, or in neither place.
+            StorageError: The bucket failed.
+        """
+        path = self._local(relative)
+        if self._remote is None or path.exists():
+            yield path
+            return
+        temp = self._root / "tmp" / f"{secrets.token_hex(8)}{path.suffix}"
+        try:
+            self._remote.download(self._name(path), temp)
+            yield temp
+        finally:
+            temp.unlink(missing_ok=True)
+
     def remote_object(self, relative: str) -> RemoteObject | None:
         """The bucket's copy of a stored file, for a download route; None without a bucket.
 
@@ -244,7 +269,11 @@ class ArtifactStore:
         """
         removed = 0
         # Renders leave them in job folders; fetches from a bucket anywhere in the layout.
-        stale_files = [*self._root.glob("jobs/*/.*.part*"), *self._root.glob("files/.*.part*")]
+        stale_files = [
+            *self._root.glob("jobs/*/.*.part*"),
+            *self._root.glob("files/.*.part*"),
+            *self._root.glob("tmp/*"),  # copies fetched for one use (local_copy)
+        ]
         for stale in stale_files:
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()

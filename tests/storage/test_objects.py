@@ -21,7 +21,7 @@ from openreel.errors import (
     RangeNotSatisfiableError,
     StorageError,
 )
-from openreel.storage.objects import S3ObjectStore
+from openreel.storage.objects import CHUNK_BYTES, S3ObjectStore
 
 if TYPE_CHECKING:
     from tests.s3 import S3Server
@@ -63,6 +63,15 @@ def test_objects_put_read_download_delete(
     store.download(NAME, target)
     assert target.read_bytes() == data
     assert [p.name for p in target.parent.iterdir()] == ["video.mp4"]  # no temp left
+
+    # A relayed object arrives in bounded chunks, never as one read of the whole body.
+    big = "jobs/video_" + "f" * 32 + "/video.mp4"
+    store.upload(big, io.BytesIO(b"\x07" * MIB), "video/mp4")
+    chunks = list(store.open(big).chunks)
+    assert len(chunks) >= 4
+    assert max(len(c) for c in chunks) <= CHUNK_BYTES
+    assert sum(len(c) for c in chunks) == MIB
+    store.delete([big])
 
     store.delete([NAME, "jobs/video_" + "c" * 32 + "/video.mp4"])  # a missing one is fine
     assert not store.exists(NAME)

@@ -212,6 +212,7 @@ def test_objects_no_such_bucket_names_the_setting(s3_server: S3Server) -> None:
         store.check()
     message = caught.value.message
     assert "OPENREEL_STORAGE__BUCKET='no-such-bucket'" in message
+    assert "no such bucket" in message
     assert s3_server.endpoint in message
 
 

@@ -127,9 +127,10 @@ class S3ObjectStore:
             self._client.head_bucket(Bucket=self._bucket)
         except Exception as exc:
             mapped = self._error(exc, "check the bucket")
+            reason = "no such bucket" if isinstance(mapped, NotFoundError) else mapped.message
             if isinstance(mapped, StorageError | NotFoundError):
                 raise ConfigurationError(
-                    f"cannot use {_SETTING}BUCKET={self._bucket!r}{self._where()}: {mapped.message}"
+                    f"cannot use {_SETTING}BUCKET={self._bucket!r}{self._where()}: {reason}"
                 ) from None
             raise mapped from None
 

@@ -67,8 +67,8 @@ def s3_server() -> Iterator[S3Server]:
     try:
         server.start()
         yield server
-        server.stop()
     finally:
+        server.stop()  # whatever happened, no server outlives the run
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -231,6 +231,8 @@ def test_s3_video_is_rendered_and_extended_on_a_machine_that_wrote_nothing(
     out.write_bytes(api.content(extension["id"]))
     info = probe(out)
     assert info.frames == 16  # 8 frames of the source + 8 new ones
+    # The worker read the source from a temporary copy and kept nothing.
+    assert [p for p in worker_root.rglob("*") if p.is_file()] == []
     assert _keys(s3_server, s3_bucket, extension["id"]) == {
         "video.mp4",
         "thumbnail.webp",

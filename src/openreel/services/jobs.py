@@ -12,6 +12,7 @@ Imports: backends, media, storage, queue, domain, errors, services.generation.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -412,9 +413,7 @@ class JobService:
         prefix_frames = 0
         if job.extended_from is not None:
             source = self._store.get(job.extended_from)
-            source_path = self._artifacts.resolve(source.artifacts["video"])
-            prefix_frames = probe(source_path).frames
-            prefix = iter_frames(source_path)
+            prefix_frames, prefix = self._source_frames(source.artifacts["video"])
         sampler = None
         if self._content is not None:
             sampler = self._content.sampler(prefix_frames + request.frame_count, request.fps)
@@ -455,6 +454,27 @@ class JobService:
                 "job %s: could not be completed (deleted or reclaimed); removing its files", job.id
             )
             self._delete_outputs(job.id)
+
+    def _source_frames(self, relative: str) -> tuple[int, Iterator[Frame]]:
+        """The frame count and frames of the video an extension continues.
+
+        With a bucket the source is a temporary copy that lives until its frames have been
+        read (or the render gave up on them), so a worker keeps no copy of every video it
+        ever extended; a copy left by a killed process is swept at the next start.
+        """
+        scope = contextlib.ExitStack()
+        path = scope.enter_context(self._artifacts.local_copy(relative))
+        try:
+            frames = probe(path).frames
+        except BaseException:
+            scope.close()
+            raise
+
+        def frames_then_clean_up() -> Iterator[Frame]:
+            with scope:
+                yield from iter_frames(path)
+
+        return frames, frames_then_clean_up()
 
     def _completed(self, principal: Principal, video_id: str, action: str) -> Job:
         job = self.get(principal, video_id)

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import math
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -474,7 +475,9 @@ class JobService:
             with scope:
                 yield from iter_frames(path)
 
-        return frames, frames_then_clean_up()
+        frames_iter = frames_then_clean_up()
+        weakref.finalize(frames_iter, scope.close)  # also when the render never started it
+        return frames, frames_iter
 
     def _completed(self, principal: Principal, video_id: str, action: str) -> Job:
         job = self.get(principal, video_id)

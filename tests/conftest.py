@@ -3,7 +3,8 @@
 GPU tests (``@pytest.mark.gpu``) are deselected, not skipped, unless ``RUN_GPU=1``: a
 skipped test reads as green in a summary, and a GPU check that never ran must not.
 
-The PostgreSQL server is started once, on first use, for the suites that run on it too.
+The PostgreSQL server is started once, on first use, for the suites that run on it too;
+so is the S3-compatible server (moto) for the artifact-bucket tests.
 
 The tiny diffusers pipelines are built once per test process (session scope): importing
 torch and diffusers is most of their cost, so every test that uses them shares one build.
@@ -25,6 +26,7 @@ from openreel.backends.registry import BackendRegistry
 if TYPE_CHECKING:
     from tests.postgres import PostgresServer
     from tests.redis_server import RedisServer
+    from tests.s3 import S3Server
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -67,6 +69,27 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """An S3-compatible server of the test run's own (moto, tests/s3.py), started on first use."""
+    from tests.s3 import S3Server
+
+    root = Path(tempfile.mkdtemp(prefix="openreel-s3-"))
+    server = S3Server(root)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()  # whatever happened, no server outlives the run
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def s3_bucket(s3_server: S3Server) -> str:
+    """A fresh, empty bucket on the test run's S3 server."""
+    return s3_server.bucket()
 
 
 @pytest.fixture(scope="session")

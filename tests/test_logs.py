@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 from uvicorn.logging import AccessFormatter
 
-from openreel.config import ProviderKeys, Settings
+from openreel.config import ProviderKeys, Settings, StorageConfig
 from openreel.logs import REDACTED, RedactSecrets, install_redaction, secrets_of
 from openreel.services.auth import mint_token
 
@@ -300,3 +300,14 @@ def test_logs_secrets_of_includes_the_database_password() -> None:
     url = "postgresql+psycopg://openreel:s3cret-db-pass@db.internal:5432/openreel"
     assert secrets_of(Settings(database_url=url)) == ["s3cret-db-pass"]  # type: ignore[arg-type]
     assert secrets_of(Settings(database_url="postgresql+psycopg://openreel@db/x")) == []  # type: ignore[arg-type]
+
+
+def test_logs_secrets_of_includes_the_bucket_keys() -> None:
+    storage = StorageConfig(
+        bucket="artifacts",
+        access_key_id=SecretStr("AKIAEXAMPLEKEYID0001"),
+        secret_access_key=SecretStr("bucket-secret-access-key"),
+    )
+    found = secrets_of(Settings(storage=storage))
+    assert sorted(found) == ["AKIAEXAMPLEKEYID0001", "bucket-secret-access-key"]
+    assert secrets_of(Settings(storage=StorageConfig(bucket="artifacts"))) == []

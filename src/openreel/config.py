@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "ProviderKeys",
     "QuotaConfig",
     "Settings",
+    "StorageConfig",
     "UpstreamConfig",
 ]
 
@@ -230,6 +231,63 @@ class CeleryConfig(BaseModel):
     paused_retry_seconds: float = Field(10.0, gt=0)
 
 
+class StorageConfig(BaseModel):
+    """Where artifact files live: the data folder (the default) or an S3-compatible bucket.
+
+    With a bucket, API servers and ``openreel worker`` processes on different machines share
+    every video, preview and uploaded image; the data folder's ``artifacts`` becomes a
+    working area for renders in progress. Needs ``openreel[s3]`` (boto3).
+
+    Attributes:
+        bucket: The bucket's name; unset, files stay in the data folder.
+        endpoint_url: The S3 API's URL for a store other than AWS (MinIO, Ceph, R2...);
+            unset, AWS S3 in ``region``.
+        region: The bucket's region; unset, boto3's default (``AWS_DEFAULT_REGION``...).
+        prefix: Key prefix inside the bucket, so several instances can share one
+            (``openreel/`` puts videos under ``openreel/jobs/...``).
+        access_key_id: With ``secret_access_key``; unset, boto3's own credential chain
+            (environment, ``~/.aws``, an instance or workload role).
+        secret_access_key: With ``access_key_id``.
+        downloads: How ``/content`` serves a file: ``stream`` relays it from the bucket
+            through the API server (HTTP Range included), ``presign`` answers 307 with a
+            short-lived presigned URL so clients fetch it from the bucket directly.
+        presign_seconds: Lifetime of a presigned URL.
+        multipart_mb: Files of at least this many MiB are uploaded in parts of this size
+            (S3 accepts parts of 5 MiB or more).
+    """
+
+    bucket: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$")
+    endpoint_url: str | None = Field(None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    region: str | None = Field(None, pattern=r"^[a-z0-9-]+$")
+    prefix: str = Field("", max_length=200, pattern=r"^([A-Za-z0-9_-][A-Za-z0-9._-]*/?)*$")
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+    downloads: Literal["stream", "presign"] = "stream"
+    presign_seconds: int = Field(300, ge=1, le=7 * 24 * 3600)
+    multipart_mb: int = Field(8, ge=5, le=5 * 1024)
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix_is_a_folder(cls, prefix: str) -> str:
+        """Ends a non-empty prefix with one ``/`` so keys never run into it."""
+        return prefix.rstrip("/") + "/" if prefix else ""
+
+    @model_validator(mode="after")
+    def _keys_come_in_pairs(self) -> StorageConfig:
+        """Refuses half a key pair, which boto3 would otherwise silently replace."""
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError(
+                "set both OPENREEL_STORAGE__ACCESS_KEY_ID and "
+                "OPENREEL_STORAGE__SECRET_ACCESS_KEY, or neither"
+            )
+        return self
+
+    @property
+    def is_remote(self) -> bool:
+        """Whether artifacts go to a bucket."""
+        return self.bucket is not None
+
+
 class Settings(BaseSettings):
     """OpenReel's settings.
 
@@ -273,6 +331,7 @@ class Settings(BaseSettings):
         queue: ``embedded`` (worker threads inside ``openreel serve``, the default) or
             ``celery`` (``openreel worker`` processes on other machines take the jobs).
         celery: Celery on Redis, for ``queue = "celery"``.
+        storage: Where artifact files live (the data folder, or an S3-compatible bucket).
     """
 
     model_config = SettingsConfigDict(
@@ -308,3 +367,4 @@ class Settings(BaseSettings):
     local: LocalConfig = LocalConfig()
     queue: Literal["embedded", "celery"] = "embedded"
     celery: CeleryConfig = CeleryConfig()
+    storage: StorageConfig = StorageConfig()

@@ -14,11 +14,13 @@ the API, the CLI and workers all report failures the same way::
     ├── ConflictError                   409 (wrong state for the operation)
     ├── PayloadTooLargeError            413
     ├── UnsupportedMediaTypeError       415
+    ├── RangeNotSatisfiableError        416 (carries the content's size)
     ├── RateLimitError                  429 (carries retry_after seconds)
     ├── CancelledError                  499 the job was cancelled; no artifact exists
     ├── BackendError                    502 a backend failed while generating
     │   └── BackendUnavailableError     503
     ├── MediaError                      500 encoding / decoding / probing failed
+    ├── StorageError                    503 the artifact bucket failed or cannot be reached
     └── ConfigurationError              500 the operator's settings are unusable
 
 This module imports nothing from the package: every other module may import it.
@@ -44,7 +46,9 @@ __all__ = [
     "OpenReelError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "RangeNotSatisfiableError",
     "RateLimitError",
+    "StorageError",
     "UnsupportedMediaTypeError",
 ]
 
@@ -183,6 +187,27 @@ class UnsupportedMediaTypeError(OpenReelError):
     default_code = "unsupported_media_type"
 
 
+class RangeNotSatisfiableError(OpenReelError):
+    """A ``Range`` header asks for bytes past the end of the content.
+
+    Attributes:
+        size: The content's length in bytes, which the response states as
+            ``Content-Range: bytes */size`` so the client can ask again.
+    """
+
+    http_status = 416
+    error_type = "invalid_request_error"
+    default_code = "range_not_satisfiable"
+
+    def __init__(self, size: int, *, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(
+            f"requested range not satisfiable; the content is {size} bytes",
+            param=param,
+            code=code,
+        )
+        self.size = size
+
+
 class RateLimitError(OpenReelError):
     """Too many requests or quota exhausted; retry after ``retry_after`` seconds."""
 
@@ -237,6 +262,16 @@ class MediaError(OpenReelError):
     """Encoding, decoding or probing a media file failed."""
 
     default_code = "media_error"
+
+
+class StorageError(OpenReelError):
+    """The artifact store's bucket failed or could not be reached; the request may be retried.
+
+    The message names the bucket and what failed, never a credential.
+    """
+
+    http_status = 503
+    default_code = "storage_unavailable"
 
 
 class ConfigurationError(OpenReelError):

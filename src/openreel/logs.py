@@ -278,8 +278,8 @@ def install_redaction(
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """The plain values of the configured provider keys and the database and broker passwords, to hand
-    to :func:`install_redaction`.
+    """The plain values of the configured provider keys, the database and broker passwords
+    and the artifact bucket's keys, to hand to :func:`install_redaction`.
 
     Every field of ``settings.providers`` is read, so a provider added to ``ProviderKeys``
     later is redacted without a change here.
@@ -294,4 +294,7 @@ def secrets_of(settings: Settings) -> list[str]:
             password = urlsplit(url.get_secret_value()).password
             if password:
                 found.append(password)
+    for key in (settings.storage.access_key_id, settings.storage.secret_access_key):
+        if key is not None and key.get_secret_value():
+            found.append(key.get_secret_value())
     return found

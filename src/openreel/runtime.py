@@ -63,6 +63,7 @@ from openreel.storage.db import DATABASE_FILE, Database
 from openreel.storage.files import FileStore
 from openreel.storage.jobs import JobStore
 from openreel.storage.lock import DataDirLock
+from openreel.storage.objects import S3ObjectStore
 from openreel.storage.pauses import PauseStore
 from openreel.storage.principals import PrincipalStore
 
@@ -75,6 +76,7 @@ __all__ = [
     "Server",
     "build_registry",
     "cli_moderation",
+    "open_artifacts",
     "open_artists",
     "open_audit",
     "open_auth",
@@ -229,6 +231,22 @@ def open_database(settings: Settings) -> Database:
     return Database.for_data_dir(settings.data_dir)
 
 
+def open_artifacts(settings: Settings) -> ArtifactStore:
+    """The artifact store: the data folder's ``artifacts``, shared through the configured
+    bucket when ``OPENREEL_STORAGE__BUCKET`` is set.
+
+    The bucket is asked once here (HeadBucket), so a wrong bucket, endpoint or credential
+    stops the server or worker at start with a message naming the setting.
+
+    Raises:
+        ConfigurationError: boto3 is missing, or the bucket cannot be used.
+    """
+    remote = S3ObjectStore(settings.storage) if settings.storage.is_remote else None
+    if remote is not None:
+        remote.check()
+    return ArtifactStore(Path(settings.data_dir) / "artifacts", remote)
+
+
 def _migrated(settings: Settings) -> Database:
     """The configured database, upgraded to the newest schema (for one-shot commands)."""
     db = open_database(settings)
@@ -343,7 +361,7 @@ class Server:
                 recovered = store.recover_interrupted()
                 if recovered:
                     log.info("requeued %d interrupted jobs", recovered)
-            artifacts = ArtifactStore(data_dir / "artifacts")
+            artifacts = open_artifacts(settings)
             if settings.queue == "embedded" and own_database:
                 # Only this process writes here; `openreel worker`s may share the folder.
                 swept = artifacts.sweep_partials()
@@ -488,7 +506,7 @@ def worker_taker(settings: Settings) -> JobTaker:
     db.migrate()  # at head already when an API server started first; then this only checks
     audit = AuditStore(db)
     store = JobStore(db, audit=audit, prompts=settings.prompts)
-    artifacts = ArtifactStore(Path(settings.data_dir) / "artifacts")
+    artifacts = open_artifacts(settings)
     dispatch = CeleryDispatch(celery_app(settings.celery), store, settings.celery.queue_prefix)
     jobs = JobService(
         store=store,

@@ -43,7 +43,7 @@ from openreel.api.routes import (
     usage,
     videos,
 )
-from openreel.errors import OpenReelError, RateLimitError
+from openreel.errors import OpenReelError, RangeNotSatisfiableError, RateLimitError
 
 __all__ = ["create_app"]
 
@@ -248,6 +248,8 @@ def create_app(services: ApiServices) -> FastAPI:
         )
         if isinstance(exc, RateLimitError):
             response.headers["retry-after"] = str(max(1, round(exc.retry_after)))
+        if isinstance(exc, RangeNotSatisfiableError):
+            response.headers["content-range"] = f"bytes */{exc.size}"
         if exc.http_status == 401:
             response.headers["www-authenticate"] = "Bearer"
         return response

@@ -12,9 +12,11 @@ Imports: backends, media, storage, queue, domain, errors, services.generation.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -47,6 +49,7 @@ from openreel.services.watch import JobWatch
 from openreel.storage.artifacts import ArtifactStore
 from openreel.storage.audit import AuditEntry, AuditStore
 from openreel.storage.jobs import JobPage, JobStore
+from openreel.storage.objects import RemoteObject
 
 __all__ = ["MAX_EXTENDED_SECONDS", "Content", "JobService"]
 
@@ -75,12 +78,14 @@ class Content:
     """A downloadable artifact.
 
     Attributes:
-        path: Where the file lies.
+        source: Where the bytes are: a file on this machine, or the object in the bucket
+            when artifacts are kept in one (relayed from there or handed out as a presigned
+            URL, never copied to this machine's disk).
         media_type: Its MIME type.
         filename: A download name for people.
     """
 
-    path: Path
+    source: Path | RemoteObject
     media_type: str
     filename: str
 
@@ -211,7 +216,8 @@ class JobService:
                 replace(job, request=request), input_reference_path=reference_path, quota=quota
             )
         except BaseException:
-            self._artifacts.delete_job(job.id)  # refused or failed: keep no orphan image
+            if reference_path is not None:  # refused or failed: keep no orphan image
+                self._artifacts.delete_job(job.id)
             raise
         self._queue.enqueued(created)
         return created
@@ -248,7 +254,8 @@ class JobService:
                 seconds,
                 f"would make the video longer than {MAX_EXTENDED_SECONDS:g} s (it is {before:g} s)",
             )
-        frames_before = probe(self._artifacts.resolve(source.artifacts["video"])).frames
+        with self._artifacts.local_copy(source.artifacts["video"]) as source_file:
+            frames_before = probe(source_file).frames
         request = replace(
             source.request,
             prompt=prompt,
@@ -304,7 +311,10 @@ class JobService:
         relative = job.artifacts.get(variant)
         if relative is None:
             raise NotFoundError(f"video {video_id} has no {variant}", param="variant")
-        return Content(self._artifacts.resolve(relative), media_type, f"{video_id}-{name}")
+        filename = f"{video_id}-{name}"
+        remote = self._artifacts.remote_object(relative)
+        source = remote if remote is not None else self._artifacts.resolve(relative)
+        return Content(source, media_type, filename)
 
     # ----- changing ----------------------------------------------------------------------------
 
@@ -404,9 +414,7 @@ class JobService:
         prefix_frames = 0
         if job.extended_from is not None:
             source = self._store.get(job.extended_from)
-            source_path = self._artifacts.resolve(source.artifacts["video"])
-            prefix_frames = probe(source_path).frames
-            prefix = iter_frames(source_path)
+            prefix_frames, prefix = self._source_frames(source.artifacts["video"])
         sampler = None
         if self._content is not None:
             sampler = self._content.sampler(prefix_frames + request.frame_count, request.fps)
@@ -429,6 +437,8 @@ class JobService:
         if self._content is not None and sampler is not None:
             content = self._content.record(job.id, job.owner_id, video, sampler, self._clock())
         artifacts = {a.kind: self._artifacts.relative(Path(a.path)) for a in result.artifacts}
+        # With a bucket, the files go there before the job can be seen completed.
+        self._artifacts.publish(job.id, [Path(a.path).name for a in result.artifacts])
         try:
             self._store.complete(
                 job.id,
@@ -445,6 +455,29 @@ class JobService:
                 "job %s: could not be completed (deleted or reclaimed); removing its files", job.id
             )
             self._delete_outputs(job.id)
+
+    def _source_frames(self, relative: str) -> tuple[int, Iterator[Frame]]:
+        """The frame count and frames of the video an extension continues.
+
+        With a bucket the source is a temporary copy that lives until its frames have been
+        read (or the render gave up on them), so a worker keeps no copy of every video it
+        ever extended; a copy left by a killed process is swept at the next start.
+        """
+        scope = contextlib.ExitStack()
+        path = scope.enter_context(self._artifacts.local_copy(relative))
+        try:
+            frames = probe(path).frames
+        except BaseException:
+            scope.close()
+            raise
+
+        def frames_then_clean_up() -> Iterator[Frame]:
+            with scope:
+                yield from iter_frames(path)
+
+        frames_iter = frames_then_clean_up()
+        weakref.finalize(frames_iter, scope.close)  # also when the render never started it
+        return frames, frames_iter
 
     def _completed(self, principal: Principal, video_id: str, action: str) -> Job:
         job = self.get(principal, video_id)

@@ -1,6 +1,6 @@
-"""Artifact files on local disk: uploads, videos and previews under one root folder.
+"""Artifact files: uploads, videos and previews under one root folder, optionally in a bucket.
 
-This is the only code that turns ids into paths. Ids are checked against their exact shape
+This is the only code that turns ids into paths (and object keys). Ids are checked against their exact shape
 (``video_`` or ``file-`` and 32 hex digits) and file names come from a fixed set, so a path
 can never be steered by user input; relative paths read back from the database are resolved
 and refused if they would leave the root (a tampered row, a symbolic link).
@@ -10,21 +10,35 @@ Layout::
     root/jobs/<video id>/video.mp4, thumbnail.webp, spritesheet.jpg, input.png|jpg|webp
     root/files/<file id>.png|jpg|webp
 
-Imports: errors only.
+With a bucket (``remote``, an :class:`~openreel.storage.objects.S3ObjectStore`), the bucket
+holds the shared copy of every file under the same relative paths as keys, and the root is
+this machine's working area: renders write there, :meth:`ArtifactStore.publish` puts the
+finished files in the bucket and drops the local copies, and :meth:`ArtifactStore.resolve`
+fetches a file this machine never wrote. Downloads do not pass through the root at all
+(:meth:`ArtifactStore.remote_object`), so an API server's disk does not fill with videos.
+
+Imports: errors, config and storage.objects.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import os
 import re
+import secrets
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from openreel.errors import NotFoundError
+from openreel.errors import NotFoundError, OpenReelError
+from openreel.storage.objects import RemoteObject, S3ObjectStore
 
 __all__ = ["JOB_FILE_NAMES", "UPLOAD_SUFFIXES", "ArtifactStore", "write_bytes_atomic"]
+
+log = logging.getLogger(__name__)
 
 JOB_FILE_NAMES = frozenset(
     {"video.mp4", "thumbnail.webp", "spritesheet.jpg", "input.png", "input.jpg", "input.webp"}
@@ -36,6 +50,21 @@ UPLOAD_SUFFIXES = frozenset({".png", ".jpg", ".webp"})
 
 _JOB_ID = re.compile(r"^video_[0-9a-f]{32}$")
 _FILE_ID = re.compile(r"^file-[0-9a-f]{32}$")
+_LAYOUT = re.compile(
+    r"^(jobs/video_[0-9a-f]{32}/(?:"
+    + "|".join(re.escape(n) for n in sorted(JOB_FILE_NAMES))
+    + r")|files/file-[0-9a-f]{32}(?:"
+    + "|".join(re.escape(s) for s in sorted(UPLOAD_SUFFIXES))
+    + r"))$"
+)
+"""The only relative paths that may become object keys."""
+
+_MEDIA_TYPES = {
+    ".mp4": "video/mp4",
+    ".webp": "image/webp",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+}
 
 
 class ArtifactStore:
@@ -43,16 +72,24 @@ class ArtifactStore:
 
     Args:
         root: The artifact folder (usually ``data_dir / "artifacts"``); created if missing.
+        remote: The bucket that holds the shared copy of every file; None keeps files on
+            this machine only (one machine, the default).
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, remote: S3ObjectStore | None = None) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self._root = root.resolve()
+        self._remote = remote
 
     @property
     def root(self) -> Path:
         """The absolute, resolved root folder."""
         return self._root
+
+    @property
+    def remote(self) -> S3ObjectStore | None:
+        """The bucket, when files are shared through one."""
+        return self._remote
 
     def job_dir(self, job_id: str, *, create: bool = True) -> Path:
         """The folder of one job's files.
@@ -118,10 +155,92 @@ class ArtifactStore:
     def resolve(self, relative: str) -> Path:
         """The absolute path of a relative path read back from the database.
 
+        With a bucket, a file missing here (written on another machine, or already
+        published) is fetched into the root first, atomically, so the path can be read.
+
         Raises:
             NotFoundError: The path is absolute, empty, or would leave the root (``..``,
-                a symbolic link pointing outside).
+                a symbolic link pointing outside); or it is in neither place.
+            StorageError: The bucket failed.
         """
+        path = self._local(relative)
+        if self._remote is not None and not path.exists():
+            self._remote.download(self._name(path), path)
+        return path
+
+    @contextlib.contextmanager
+    def local_copy(self, relative: str) -> Iterator[Path]:
+        """A readable local file of a stored path, for the length of a ``with`` block.
+
+        A file already on this machine is used as it is. Otherwise (with a bucket) the
+        object is fetched to a temporary file under ``root/tmp`` that is removed when the
+        block ends, so a machine that needs a file only briefly (an API server counting the
+        frames of a video to extend) keeps no copy of it.
+
+        Raises:
+            NotFoundError: Not a file of the layout, or in neither place.
+            StorageError: The bucket failed.
+        """
+        path = self._local(relative)
+        if self._remote is None or path.exists():
+            yield path
+            return
+        temp = self._root / "tmp" / f"{secrets.token_hex(8)}{path.suffix}"
+        try:
+            self._remote.download(self._name(path), temp)
+            yield temp
+        finally:
+            temp.unlink(missing_ok=True)
+
+    def remote_object(self, relative: str) -> RemoteObject | None:
+        """The bucket's copy of a stored file, for a download route; None without a bucket.
+
+        Nothing is fetched or checked in the bucket: a missing object shows when it is read.
+
+        Raises:
+            NotFoundError: The path is not a file of the layout.
+        """
+        path = self._local(relative)
+        if self._remote is None:
+            return None
+        return RemoteObject(self._remote, self._name(path))
+
+    def publish(self, job_id: str, names: Iterable[str]) -> None:
+        """Puts a finished job's files in the bucket, then drops this machine's copies.
+
+        Called by the worker before the job is marked completed, so a completed job always
+        has its files in the bucket. The local copies go (the job's input image too, which
+        was put when the job was submitted): the bucket serves every later read, and a
+        worker's disk holds only the renders in progress. Without a bucket, nothing happens.
+
+        Raises:
+            NotFoundError: Malformed id or name.
+            StorageError: An upload failed; the objects this call had put are removed.
+        """
+        if self._remote is None:
+            return
+        put: list[str] = []
+        try:
+            for name in names:
+                path = self.path(job_id, name, create=False)
+                key = self._name(path)
+                self._remote.upload(key, path, _MEDIA_TYPES.get(path.suffix))
+                put.append(key)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._remote.delete(put)
+            raise
+        shutil.rmtree(self.job_dir(job_id, create=False), ignore_errors=True)
+
+    def _name(self, path: Path) -> str:
+        """The layout path of ``path`` (also its object key under the prefix)."""
+        name = self.relative(path)
+        if not _LAYOUT.fullmatch(name):
+            raise NotFoundError("the stored file path is not a file of the artifact store")
+        return name
+
+    def _local(self, relative: str) -> Path:
+        """The absolute local path of a stored relative path, checked but not fetched."""
         candidate = Path(relative)
         if not relative or candidate.is_absolute() or ".." in candidate.parts:
             raise NotFoundError("the stored file path is not inside the artifact store")
@@ -131,7 +250,8 @@ class ArtifactStore:
         return resolved
 
     def delete_job(self, job_id: str) -> None:
-        """Removes a job's folder and everything in it; a missing folder is fine.
+        """Removes a job's folder and everything in it, and its objects when there is a
+        bucket; a missing folder or object is fine.
 
         Raises:
             NotFoundError: Malformed id.
@@ -139,6 +259,7 @@ class ArtifactStore:
         # A worker may still be writing into the folder; whatever it adds after this sweep,
         # it removes itself once it sees the job is gone (JobService.run).
         shutil.rmtree(self.job_dir(job_id, create=False), ignore_errors=True)
+        self._delete_remote([f"jobs/{job_id}/{name}" for name in sorted(JOB_FILE_NAMES)])
 
     def sweep_partials(self) -> int:
         """Removes half-written temporary files left by a process killed mid-write.
@@ -147,32 +268,64 @@ class ArtifactStore:
         lock. Returns how many files were removed.
         """
         removed = 0
-        jobs = self._root / "jobs"
-        if not jobs.is_dir():
-            return 0
-        for stale in jobs.glob("*/.*.part*"):
+        # Renders leave them in job folders; fetches from a bucket anywhere in the layout.
+        stale_files = [
+            *self._root.glob("jobs/*/.*.part*"),
+            *self._root.glob("files/.*.part*"),
+            *self._root.glob("tmp/*"),  # copies fetched for one use (local_copy)
+        ]
+        for stale in stale_files:
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
                 removed += 1
         return removed
 
     def delete_upload(self, relative: str) -> None:
-        """Removes an uploaded file by its stored relative path; a missing file is fine."""
-        self.resolve(relative).unlink(missing_ok=True)
+        """Removes an uploaded file (and its object) by its stored relative path; a missing
+        file is fine."""
+        path = self._local(relative)
+        path.unlink(missing_ok=True)
+        if self._remote is not None:
+            self._delete_remote([self._name(path)])
+
+    def _delete_remote(self, names: list[str]) -> None:
+        """Deletes objects; a bucket failure is logged with the keys, not raised.
+
+        Like the local ``rmtree(ignore_errors=True)``: the record is already gone when files
+        are deleted, so failing the request would only hide that (and a refused submission's
+        own error); the log names what an operator may remove by hand.
+        """
+        if self._remote is None:
+            return
+        try:
+            self._remote.delete(names)
+        except OpenReelError as exc:
+            log.error("could not delete %s from the artifact bucket: %s", names, exc.message)
 
     def write_bytes_atomic(self, path: Path, data: bytes) -> None:
         """Writes ``data`` to ``path`` so readers see the old file or the new one, never half.
 
         The bytes go to a temporary file in the same folder, are flushed to disk (fsync),
         then renamed over ``path`` (a rename within one file system is atomic). On any
-        failure the temporary file is removed and the target left untouched.
+        failure the temporary file is removed and the target left untouched. With a bucket
+        the bytes are put there too, so other machines can read them; if that fails the
+        local file is removed as well, so the write happened everywhere or nowhere.
 
         Raises:
             ValueError: ``path`` is not inside the root.
+            NotFoundError: With a bucket, ``path`` is not a file of the layout.
             OSError: Writing failed.
+            StorageError: The bucket refused or failed the upload.
         """
         self.relative(path)  # refuses anything outside the root
+        name = self._name(path) if self._remote is not None else None
         write_bytes_atomic(path, data)
+        if self._remote is not None and name is not None:
+            try:
+                self._remote.upload(name, io.BytesIO(data), _MEDIA_TYPES.get(path.suffix))
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

@@ -14,6 +14,7 @@ import base64
 import binascii
 import math
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -21,6 +22,7 @@ from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 
 from openreel.api.deps import CreatorDep, PrincipalDep, ServicesDep, WriterDep
+from openreel.api.downloads import remote_response
 from openreel.api.forms import read_form
 from openreel.api.protocol import DeletedVideo, ErrorEnvelope, Video, VideoList
 from openreel.domain import ImageInput, Job, Principal, VideoRequest, parse_size
@@ -313,21 +315,32 @@ def cancel_video(
         200: {
             "description": "The file; the video variant supports HTTP Range requests.",
             "content": {"video/mp4": {}, "image/webp": {}, "image/jpeg": {}},
-        }
+        },
+        206: {"description": "The byte range asked for with `Range`."},
+        307: {
+            "description": "With `OPENREEL_STORAGE__DOWNLOADS=presign`: a short-lived URL "
+            "of the file in the bucket (`Location`)."
+        },
+        416: {"model": ErrorEnvelope, "description": "The range starts past the end."},
     },
     response_class=FileResponse,
     summary="Download video content",
 )
 async def video_content(
     video_id: str,
+    request: Request,
     services: ServicesDep,
     principal: PrincipalDep,
     variant: Annotated[Literal["video", "thumbnail", "spritesheet"], Query()] = "video",
-) -> FileResponse:
+) -> Response:
     """The finished MP4 (seekable), its WebP thumbnail or its JPEG spritesheet."""
     content = await services.read(services.jobs.content, principal, video_id, variant)
+    if not isinstance(content.source, Path):
+        storage = services.settings.storage
+        seconds = storage.presign_seconds if storage.downloads == "presign" else None
+        return await remote_response(request, content, content.source, presign_seconds=seconds)
     return FileResponse(
-        content.path,
+        content.source,
         media_type=content.media_type,
         filename=content.filename,
         content_disposition_type="inline",

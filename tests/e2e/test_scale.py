@@ -1,11 +1,14 @@
-"""Several processes on one PostgreSQL and one Redis: an API server and ``openreel worker``s.
+"""Several processes on one PostgreSQL, one Redis and one bucket: an API server and workers.
 
-DESIGN.md ("Jobs, queue and scale"): API servers and worker processes share PostgreSQL, and
-Celery on Redis carries each job's id to the queue of its model. Everything here is a real
-process on loopback: ``openreel serve`` with ``OPENREEL_QUEUE=celery`` (no workers of its own),
-a worker for the sketch engine and a worker for the tiny LTX model (built offline by the
-session's ``tiny_catalogue``), the session's redis-server and PostgreSQL cluster. Nothing
-serves the tiny Wan model, so its job must stay queued: jobs go only where they belong.
+DESIGN.md ("Jobs, queue and scale"): API servers and worker processes share PostgreSQL and an
+S3-compatible bucket, and Celery on Redis carries each job's id to the queue of its model.
+Everything here is a real process on loopback, laid out as docs/deploy.md describes:
+``openreel serve`` with ``OPENREEL_QUEUE=celery`` (no workers of its own), a worker for the
+sketch engine and a worker for the tiny LTX model (built offline by the session's
+``tiny_catalogue``), each with a data folder of its own as if on another machine (they share
+only the signing chain), and the session's redis-server, PostgreSQL cluster and moto S3
+server. Nothing serves the tiny Wan model, so its job must stay queued: jobs go only where
+they belong.
 
 The crash case kills a whole worker (its Celery parent and pool child) with SIGKILL mid-render:
 its message stays unacknowledged in Redis, the restarted worker's sweep hands it back after
@@ -30,14 +33,18 @@ import psutil
 import pytest
 from tests.backends.diffusers.tiny import TINY_LTX, TINY_WAN
 from tests.e2e.conftest import free_port, server_env, start_server
+from tests.s3 import ACCESS_KEY, REGION, SECRET_KEY
 
+from openreel.media.certs import SIGNER_CHAIN_FILE, SIGNER_KEY_FILE
 from openreel.media.probe import probe
+from openreel.runtime import KEYS_DIR
 from openreel.storage.db import Database
 from openreel.storage.jobs import JobStore
 
 if TYPE_CHECKING:
     from tests.postgres import PostgresServer
     from tests.redis_server import RedisServer
+    from tests.s3 import S3Server
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +64,8 @@ class Cluster:
     api: subprocess.Popen[bytes]
     url: str
     token: str
+    s3: S3Server
+    bucket: str
     workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     started: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
@@ -67,14 +76,25 @@ class Cluster:
             timeout=30,
         )
 
+    def data_dir(self, name: str) -> Path:
+        """The worker's own data folder (another machine's, in a real deployment)."""
+        return self.root / f"worker-{name}"
+
     def start_worker(self, name: str, *models: str) -> subprocess.Popen[bytes]:
         """Starts ``openreel worker --models ...`` in a session of its own; waits until ready."""
         log = self.root / f"worker-{name}.log"
+        keys = self.root / "data" / KEYS_DIR
+        env = self.env | {
+            "OPENREEL_DATA_DIR": str(self.data_dir(name)),
+            # The one signing chain of the deployment, so the API trusts what workers sign.
+            "OPENREEL_PROVENANCE__CHAIN": str(keys / SIGNER_CHAIN_FILE),
+            "OPENREEL_PROVENANCE__KEY": str(keys / SIGNER_KEY_FILE),
+        }
         with log.open("ab") as handle:
             command = ["worker", "--models", ",".join(models), "--name", f"{name}@%h"]
             proc = subprocess.Popen(
                 [sys.executable, "-m", "openreel", *command],
-                env=self.env,
+                env=env,
                 stdout=handle,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # so SIGKILL can take the parent and its pool child
@@ -125,11 +145,18 @@ def cluster(
     tmp_path_factory: pytest.TempPathFactory,
     postgres: PostgresServer,
     redis_server: RedisServer,
+    s3_server: S3Server,
     tiny_catalogue: Path,
 ) -> Iterator[Cluster]:
     root = tmp_path_factory.mktemp("scale")
     database_url = postgres.database()
+    bucket = s3_server.bucket()
     env = server_env(root / "data") | {
+        "OPENREEL_STORAGE__BUCKET": bucket,
+        "OPENREEL_STORAGE__ENDPOINT_URL": s3_server.endpoint,
+        "OPENREEL_STORAGE__REGION": REGION,
+        "OPENREEL_STORAGE__ACCESS_KEY_ID": ACCESS_KEY,
+        "OPENREEL_STORAGE__SECRET_ACCESS_KEY": SECRET_KEY,
         "OPENREEL_DATABASE_URL": database_url,
         "OPENREEL_QUEUE": "celery",
         "OPENREEL_CELERY__BROKER_URL": redis_server.url + "/1",
@@ -154,7 +181,9 @@ def cluster(
     ).stdout.strip()
     port = free_port()
     api = start_server(root / "data", port, root / "api.log", env=env)
-    cluster = Cluster(root, env, database_url, api, f"http://127.0.0.1:{port}", token)
+    cluster = Cluster(
+        root, env, database_url, api, f"http://127.0.0.1:{port}", token, s3_server, bucket
+    )
     cluster.started.append(api)
     try:
         cluster.start_worker("sketch", SKETCH)
@@ -203,6 +232,12 @@ def test_scale_jobs_run_on_the_worker_of_their_model(cluster: Cluster) -> None:
             got = client.get(f"/videos/{video['id']}/content")
             assert got.status_code == 200
             assert got.content[4:8] == b"ftyp"
+            # Signed on a worker with the deployment's chain: the API trusts it.
+            report = client.post(
+                "/provenance/verify", files={"file": ("clip.mp4", got.content, "video/mp4")}
+            ).json()
+            assert report["status"] == "Trusted", report
+            assert report["model"] == video["model"]
         # Nothing serves tiny-wan here: its job waits in its own queue for a worker.
         assert client.get(f"/videos/{stray['id']}").json()["status"] == "queued"
 
@@ -252,13 +287,18 @@ def test_scale_a_killed_worker_s_job_finishes_once_after_restart(cluster: Cluste
         assert int(row.worker.split("-")[-1].split("/")[0]) in cluster.pids("sketch")
         got = client.get(f"/videos/{video['id']}/content")
         assert got.status_code == 200
-        folder = cluster.root / "data" / "artifacts" / "jobs" / video["id"]
-        assert sorted(p.name for p in folder.iterdir()) == [
-            "spritesheet.jpg",
-            "thumbnail.webp",
-            "video.mp4",
-        ]  # no temporary file left behind by the killed render
-        assert probe(folder / "video.mp4").frames == 8 * 24
+        downloaded = cluster.root / "downloaded.mp4"
+        downloaded.write_bytes(got.content)
+        assert probe(downloaded).frames == 8 * 24
+        prefix = f"jobs/{video['id']}/"
+        assert sorted(k for k in cluster.s3.keys(cluster.bucket) if k.startswith(prefix)) == [
+            prefix + "spritesheet.jpg",
+            prefix + "thumbnail.webp",
+            prefix + "video.mp4",
+        ]  # the bucket holds the finished files and nothing half-made
+        # The worker's own folder keeps nothing: no temporary file of the killed render.
+        local = cluster.data_dir("sketch") / "artifacts" / "jobs" / video["id"]
+        assert not local.exists() or list(local.iterdir()) == []
         used_after = client.get("/usage").json()["seconds_used"]
         assert used_after - used_before == pytest.approx(8), "charged once, not per attempt"
         assert killed_at >= 10
@@ -278,13 +318,16 @@ def _cli(cluster: Cluster, *args: str) -> None:
 
 def test_scale_a_paused_model_s_job_waits_then_runs_when_resumed(cluster: Cluster) -> None:
     with cluster.client() as client:
-        busy = _create(client, model=SKETCH, size="1280x720", seconds=10, fps=24)
+        # Long enough to outlast the pause command's start-up: it is cancelled anyway.
+        busy = _create(client, model=SKETCH, size="1920x1080", seconds=20, fps=24)
         _wait(client, busy["id"], lambda v: v["status"] == "in_progress")
         held = _create(client, model=SKETCH, size="320x180", seconds=1, fps=12)
         _cli(cluster, "pause", "--model", SKETCH, "--reason", "scale test")
         try:
-            client.post(f"/videos/{busy['id']}/cancel")  # frees the worker for the held job
-            _wait(client, busy["id"], _ended, timeout=30)
+            # Frees the worker for the held job's message.
+            assert client.post(f"/videos/{busy['id']}/cancel").status_code == 200
+            cancelled = _wait(client, busy["id"], _ended, timeout=30)
+            assert cancelled["error"]["code"] == "cancelled"
             time.sleep(3)  # the worker has taken the held job's message and put it back
             assert client.get(f"/videos/{held['id']}").json()["status"] == "queued"
         finally:

@@ -76,11 +76,11 @@ def _workers(count: int, env: dict[str, str], logs: Path) -> Iterator[None]:
     try:
         for index in range(count):
             log = logs / f"worker-{count}-{index}.log"
+            command = ["worker", "--models", MODEL, "--name", f"w{index}@%h"]
             with log.open("ab") as handle:
                 procs.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "openreel", "worker", "--models", MODEL]
-                        + ["--name", f"w{index}@%h"],
+                        [sys.executable, "-m", "openreel", *command],
                         env=env,
                         stdout=handle,
                         stderr=subprocess.STDOUT,
@@ -169,7 +169,8 @@ def _dispatch(client: httpx.Client, database_url: str, count: int) -> dict[str, 
         _wait_all(client, ids[-1:], timeout=120)
         time.sleep(0.2)  # the worker is idle again, waiting on Redis
     rows = _rows(database_url, ids)
-    return _quantiles([(r.started_at - r.created_at) * 1000 for r in rows])
+    waits = [(r.started_at - r.created_at) * 1000 for r in rows]
+    return _quantiles(waits) | {"max": round(max(waits), 1)}
 
 
 def _baseline(jobs: int, scratch: Path) -> float:

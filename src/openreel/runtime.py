@@ -467,7 +467,9 @@ def _queues(
         ConfigurationError: Celery is chosen but not installed or not configured.
     """
     if settings.queue == "celery":
-        return CeleryDispatch(celery_app(settings.celery), store, settings.celery.queue_prefix)
+        dispatch = CeleryDispatch(celery_app(settings.celery), store, settings.celery.queue_prefix)
+        dispatch.connect()
+        return dispatch
     entries = registry.models()
     hosted = [e.model for e in entries if e.hosted]
     local = EmbeddedQueue(

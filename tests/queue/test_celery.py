@@ -320,3 +320,14 @@ def test_celery_dispatch_sends_each_job_to_its_models_queue(
     finally:
         dispatch.stop(1)
         client.close()
+
+
+def test_celery_dispatch_names_an_unreachable_broker_without_its_password(
+    store: JobStore,
+) -> None:
+    url = "redis://:hunter22@127.0.0.1:1/0"
+    dispatch = CeleryDispatch(celery_app(CeleryConfig(broker_url=SecretStr(url))), store, "p")
+    with pytest.raises(ConfigurationError) as info:
+        dispatch.connect()
+    assert "OPENREEL_CELERY__BROKER_URL" in info.value.message
+    assert "hunter22" not in info.value.message

@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/poll_clients.py
 	$(BIN)/python benchmarks/hosted_poll.py
 	$(BIN)/python benchmarks/diffusers_overhead.py
+	$(BIN)/python benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

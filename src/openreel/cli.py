@@ -336,7 +336,12 @@ def worker(
         app = celery_app(settings.celery)
     except OpenReelError as exc:
         raise _fail(err, exc.message, EXIT_ERROR) from None
-    register_task(app, lambda: worker_taker(settings), settings.celery.paused_retry_seconds)
+    batched = pool == "threads"  # many jobs waiting on providers share one lease keeper
+    register_task(
+        app,
+        lambda: worker_taker(settings, batched_leases=batched),
+        settings.celery.paused_retry_seconds,
+    )
     queues = worker_queues(settings.celery.queue_prefix, served)
     err.print(f"OpenReel {__version__} worker for {', '.join(sorted(served))}", highlight=False)
     run_worker(app, queues, concurrency=concurrency, pool=pool, name=name or "openreel@%h")

@@ -6,6 +6,7 @@ processes, kill -9, cancel across processes) is tested in tests/e2e/test_scale.p
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +31,7 @@ from openreel.queue.celery import (
     queue_name,
     worker_queues,
 )
+from openreel.queue.keeper import LeaseKeeper
 from openreel.storage.db import Database
 from openreel.storage.jobs import JobStore
 from openreel.storage.pauses import PauseStore
@@ -331,3 +333,42 @@ def test_celery_dispatch_names_an_unreachable_broker_without_its_password(
         dispatch.connect()
     assert "OPENREEL_CELERY__BROKER_URL" in info.value.message
     assert "hunter22" not in info.value.message
+
+
+def test_celery_taker_with_a_keeper_batches_the_jobs_lease(tmp_path: Path) -> None:
+    """A threads pool's jobs report through one keeper: the runner's heartbeat only touches
+    memory, and the keeper writes it (and reads the cancel flag) on its tick."""
+    database = Database.for_data_dir(tmp_path / "kept")
+    database.migrate()
+    try:
+        store = JobStore(database)
+        job = _enqueue(store)
+        keeper = LeaseKeeper(store, lease_seconds=LEASE, tick=0.05)
+        keeper.start()
+        seen: dict[str, object] = {}
+
+        def runner(job: Job, lease: Lease) -> None:
+            lease.heartbeat(progress=40, phase="waiting")
+            assert store.get(job.id).progress == 0  # not written by the runner itself
+            deadline = time.monotonic() + 5
+            while store.get(job.id).progress != 40:
+                assert time.monotonic() < deadline, "the keeper never wrote the progress"
+                time.sleep(0.01)
+            store.request_cancel(job.id)
+            while not lease.cancelled():  # the keeper brings the flag back on its tick
+                assert time.monotonic() < deadline, "the keeper never read the cancel flag"
+                time.sleep(0.01)
+            seen["kept"] = True
+            lease.fail(JobError("cancelled", "the video was cancelled", "invalid_request_error"))
+
+        taker = JobTaker(store, runner, worker="w", lease_seconds=LEASE, keeper=keeper)
+        try:
+            assert taker.take(job.id) is Taken.RAN
+        finally:
+            keeper.stop()
+        assert seen == {"kept": True}
+        ended = store.get(job.id)
+        assert ended.error is not None
+        assert ended.error.code == "cancelled"
+    finally:
+        database.dispose()

@@ -41,10 +41,11 @@ def single_range(header: str | None) -> str | None:
     """The one byte range to ask the bucket for, normalised; None to send the whole object.
 
     Several ranges at once are answered with the whole object (HTTP lets a server ignore
-    ``Range``; browsers seeking a video send one), as is a ``Range`` in another unit.
+    ``Range``; browsers seeking a video send one).
 
     Raises:
-        InvalidRequestError: A malformed ``bytes`` range (400, like a local file's).
+        InvalidRequestError: A malformed range or one in another unit than bytes (400, like
+            a local file's).
     """
     if header is None:
         return None

@@ -38,6 +38,7 @@ from openreel.config import CeleryConfig
 from openreel.domain import Job, JobStatus
 from openreel.errors import ConfigurationError, NotFoundError
 from openreel.queue.base import JobRunner, Lease, QueueStats, run_claimed
+from openreel.queue.keeper import LeaseKeeper
 from openreel.storage.jobs import JobStore
 
 if TYPE_CHECKING:
@@ -200,6 +201,9 @@ class JobTaker:
         max_attempts: Fail a job as ``worker_lost`` once it has been claimed this often.
         clock: Wall clock (leases are stored in Unix seconds).
         sleep: How to wait for a dead worker's lease to run out (tests pass a fake).
+        keeper: Renews, reports and watches every running job's lease in one batch a tick
+            (see :class:`~openreel.queue.keeper.LeaseKeeper`), for a threads pool following
+            many hosted jobs at once; None lets each job's lease do its own store calls.
     """
 
     def __init__(
@@ -212,7 +216,9 @@ class JobTaker:
         max_attempts: int | None = 3,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        keeper: LeaseKeeper | None = None,
     ) -> None:
+        self._keeper = keeper
         self._store = store
         self._runner = runner
         self._worker = worker
@@ -239,8 +245,7 @@ class JobTaker:
                 job_id=job_id,
             )
             if job is not None:
-                lease = Lease(self._store, job, self._worker, lease_seconds=self._lease_seconds)
-                run_claimed(self._store, self._runner, job, lease)
+                self._run(job)
                 return Taken.RAN
             try:
                 current = self._store.get(job_id)
@@ -260,6 +265,23 @@ class JobTaker:
             waited_for = holder
             # A claim at the lease's end wins or finds it renewed; wait just past it.
             self._sleep(max(0.05, min(left, self._lease_seconds) + 0.05))
+
+    def _run(self, job: Job) -> None:
+        keeper = self._keeper
+        lease = Lease(
+            self._store,
+            job,
+            self._worker,
+            lease_seconds=self._lease_seconds,
+            kept=keeper is not None,
+        )
+        if keeper is not None:
+            keeper.track(lease)
+        try:
+            run_claimed(self._store, self._runner, job, lease)
+        finally:
+            if keeper is not None:
+                keeper.untrack(lease)
 
 
 def register_task(app: Celery, make_taker: Callable[[], JobTaker], paused_retry: float) -> None:

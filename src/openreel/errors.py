@@ -21,6 +21,7 @@ the API, the CLI and workers all report failures the same way::
     │   └── BackendUnavailableError     503
     ├── MediaError                      500 encoding / decoding / probing failed
     ├── StorageError                    503 the artifact bucket failed or cannot be reached
+    ├── QueueUnavailableError           503 the job queue's broker did not take a new job
     └── ConfigurationError              500 the operator's settings are unusable
 
 This module imports nothing from the package: every other module may import it.
@@ -46,6 +47,7 @@ __all__ = [
     "OpenReelError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "QueueUnavailableError",
     "RangeNotSatisfiableError",
     "RateLimitError",
     "StorageError",
@@ -272,6 +274,16 @@ class StorageError(OpenReelError):
 
     http_status = 503
     default_code = "storage_unavailable"
+
+
+class QueueUnavailableError(OpenReelError):
+    """The job queue's broker could not take a new job; the request may be retried.
+
+    The job is failed rather than left without a message, so nothing is charged for it.
+    """
+
+    http_status = 503
+    default_code = "queue_unavailable"
 
 
 class ConfigurationError(OpenReelError):

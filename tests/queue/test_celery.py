@@ -18,10 +18,11 @@ from tests.queue.clock import Clock
 
 from openreel.config import CeleryConfig, Settings
 from openreel.domain import Job, JobError, JobStatus, VideoRequest
-from openreel.errors import ConfigurationError
+from openreel.errors import ConfigurationError, QueueUnavailableError
 from openreel.logs import secrets_of
 from openreel.queue.base import Lease
 from openreel.queue.celery import (
+    QUEUE_DOWN,
     TASK_NAME,
     CeleryDispatch,
     JobTaker,
@@ -372,3 +373,20 @@ def test_celery_taker_with_a_keeper_batches_the_jobs_lease(tmp_path: Path) -> No
         assert ended.error.code == "cancelled"
     finally:
         database.dispose()
+
+
+def test_celery_dispatch_fails_a_job_it_cannot_send(store: JobStore) -> None:
+    """Redis gone after start: the job is failed (not charged, not left without a message)
+    and the caller gets a 503 it may retry."""
+    url = "redis://127.0.0.1:1/0"
+    app = celery_app(CeleryConfig(broker_url=SecretStr(url)))
+    app.conf.broker_connection_timeout = 0.2
+    app.conf.task_publish_retry_policy = {"max_retries": 0}
+    job = _enqueue(store)
+    with pytest.raises(QueueUnavailableError) as info:
+        CeleryDispatch(app, store, "p").enqueued(job)
+    assert info.value.http_status == 503
+    assert "try again" in info.value.message
+    failed = store.get(job.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.error == QUEUE_DOWN

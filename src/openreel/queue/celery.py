@@ -27,6 +27,7 @@ Imports: queue.base, storage, domain, errors, config.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -35,8 +36,13 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from openreel.config import CeleryConfig
-from openreel.domain import Job, JobStatus
-from openreel.errors import ConfigurationError, NotFoundError
+from openreel.domain import Job, JobError, JobStatus
+from openreel.errors import (
+    ConfigurationError,
+    NotFoundError,
+    OpenReelError,
+    QueueUnavailableError,
+)
 from openreel.queue.base import JobRunner, Lease, QueueStats, run_claimed
 from openreel.queue.keeper import LeaseKeeper
 from openreel.storage.jobs import JobStore
@@ -45,6 +51,7 @@ if TYPE_CHECKING:
     from celery import Celery
 
 __all__ = [
+    "QUEUE_DOWN",
     "TASK_NAME",
     "CeleryDispatch",
     "JobTaker",
@@ -59,6 +66,13 @@ __all__ = [
 
 TASK_NAME = "openreel.run_job"
 """The one task: its only argument is a job id."""
+
+QUEUE_DOWN = JobError(
+    code="queue_unavailable",
+    message="the job queue was not answering when this video was submitted; nothing was charged",
+    type="server_error",
+)
+"""How a job fails when its id could not be sent to Celery."""
 
 _log = logging.getLogger(__name__)
 
@@ -160,10 +174,26 @@ class CeleryDispatch:
             _log.info("sent %d queued or abandoned jobs to their queues again", len(orphans))
 
     def enqueued(self, job: Job) -> None:
-        """Sends ``job``'s id to the queue of its model."""
-        self._app.send_task(
-            TASK_NAME, args=[job.id], queue=queue_name(self._prefix, job.request.model)
-        )
+        """Sends ``job``'s id to the queue of its model.
+
+        Raises:
+            QueueUnavailableError: Redis did not take the message (after Celery's own
+                retries). The job is failed first, so it is neither charged nor left queued
+                without a message; the caller may simply try again.
+        """
+        try:
+            self._app.send_task(
+                TASK_NAME, args=[job.id], queue=queue_name(self._prefix, job.request.model)
+            )
+        except Exception as exc:
+            _log.error("could not send video %s to Celery: %s", job.id, type(exc).__name__)
+            # Already ended: a worker got the message after all.
+            with contextlib.suppress(OpenReelError):
+                self._store.fail(job.id, None, QUEUE_DOWN)
+            raise QueueUnavailableError(
+                "the job queue (OPENREEL_CELERY__BROKER_URL) is not answering; the video "
+                "was not started and nothing was charged: try again shortly"
+            ) from None
 
     def stop(self, timeout: float) -> None:
         """Closes the broker connections (jobs already sent stay in Redis)."""

@@ -3,9 +3,9 @@
 Moving windows, so a burst cannot straddle a window edge to double its allowance. The default
 ``memory://`` counts in this process (:class:`_LocalWindows`); with several API processes,
 point ``storage_uri`` at Redis (``redis://host:6379``) so they share the counters through the
-``limits`` library (reference/trust.md, section 5.4). Limits are keyed by token id, never by address: one person
-behind a shared NAT must not exhaust another's allowance, and a leaked token is throttled
-wherever it is used from.
+``limits`` library (reference/trust.md, section 5.4). Limits are keyed by token id, never by
+address: one person behind a shared NAT must not exhaust another's allowance, and a leaked
+token is throttled wherever it is used from.
 
 Imports: errors, and the ``limits`` library.
 """

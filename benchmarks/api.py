@@ -288,7 +288,9 @@ def bench_whole_path(
     """(c) A 1-second 640x360 video through the API against render_video in-process.
 
     The job rows (read from the server's database) split the API time into the wait before a
-    worker claimed the job and the worker's own time from claim to completion.
+    worker claimed the job and the worker's own time from claim to completion; the client adds
+    the POST's latency, the time from the row's completion to the client seeing it (polling
+    or ``/events``) and the download. The POST overlaps the claim and the render's start.
     """
     from openreel.backends.sketch.backend import SketchBackend
     from openreel.config import Settings
@@ -307,6 +309,12 @@ def bench_whole_path(
     backend = SketchBackend()
     request = VideoRequest(prompt=PROMPT, seconds=1, width=640, height=360, fps=24, seed=SEED)
     api, followed, direct, ids = [], [], [], []
+    # Where the API time goes, per run of each kind: the POST's own latency, the moment the
+    # client saw the video completed (wall clock, to set against the job row's completed_at)
+    # and the download.
+    posts: list[float] = []
+    seen: dict[str, float] = {}
+    downloads: list[float] = []
     # Warm-up, not timed: the server's first create waits for the moderation model it loads
     # at start, and each side's first render pays for imports and the signer's first use.
     _poll(client, _create(client, size="640x360", seconds=1), "completed")
@@ -315,17 +323,25 @@ def bench_whole_path(
     for run in range(runs):
         started = time.perf_counter()
         video_id = _create(client, size="640x360", seconds=1)
+        posts.append(time.perf_counter() - started)
         ids.append(video_id)
         _poll(client, video_id, "completed")
+        seen[video_id] = time.time()
+        fetching = time.perf_counter()
         content = client.get(f"/v1/videos/{video_id}/content")
         content.raise_for_status()
+        downloads.append(time.perf_counter() - fetching)
         api.append(time.perf_counter() - started)
 
         started = time.perf_counter()
         video_id = _create(client, size="640x360", seconds=1)
+        posts.append(time.perf_counter() - started)
         ids.append(video_id)
         _follow(client, video_id)
+        seen[video_id] = time.time()
+        fetching = time.perf_counter()
         client.get(f"/v1/videos/{video_id}/content").raise_for_status()
+        downloads.append(time.perf_counter() - fetching)
         followed.append(time.perf_counter() - started)
 
         target = folder / f"direct-{run}.mp4"
@@ -360,6 +376,8 @@ def bench_whole_path(
         for job in jobs
         if job.started_at is not None and job.completed_at is not None
     ]
+    # jobs alternate: polled, followed, polled, ...
+    noticed = [seen[job.id] - job.completed_at for job in jobs if job.completed_at is not None]
     return {
         "runs": runs,
         "video": "1 s, 640x360, 24 fps, sketch, with thumbnail and spritesheet",
@@ -368,6 +386,10 @@ def bench_whole_path(
         "direct_median_s": round(direct_s, 3),
         "api_claim_wait_median_s": round(statistics.median(waits), 3),
         "api_worker_median_s": round(statistics.median(worker), 3),
+        "api_post_median_s": round(statistics.median(posts), 3),
+        "api_completed_to_seen_polling_median_s": round(statistics.median(noticed[0::2]), 3),
+        "api_completed_to_seen_events_median_s": round(statistics.median(noticed[1::2]), 3),
+        "api_download_median_s": round(statistics.median(downloads), 3),
         "api_runs_s": [round(x, 3) for x in api],
         "direct_runs_s": [round(x, 3) for x in direct],
         "ratio": round(api_s / direct_s, 2),

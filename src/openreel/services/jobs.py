@@ -336,8 +336,9 @@ class JobService:
 
     def run(self, job: Job, lease: Lease) -> None:
         """Makes the video of ``job``; completes or fails its row. Called by queue workers."""
+        completed = False
         try:
-            self._run(job, lease)
+            completed = self._run(job, lease)
         except LeaseLostError:
             log.warning("job %s: lease lost to another worker; leaving it to them", job.id)
         except CancelledError:
@@ -357,7 +358,8 @@ class JobService:
                 raise
             log.info("job %s: deleted while rendering", job.id)
         finally:
-            self._sweep_if_deleted(job.id)
+            if not completed:  # a completed row was there after the last file was written
+                self._sweep_if_deleted(job.id)
 
     def _exists(self, job_id: str) -> bool:
         try:
@@ -371,7 +373,8 @@ class JobService:
 
         The delete request removes the row and then the folder, but the worker may write
         files (a preview, the video's rename) after that; the worker is the last writer, so
-        it makes the final sweep.
+        it makes the final sweep. Not after a completion: the row was still there when every
+        file had been written, so any delete comes later and removes the folder itself.
         """
         try:
             if not self._exists(job_id):
@@ -385,7 +388,8 @@ class JobService:
         except (ConflictError, NotFoundError):
             log.info("job %s: gone or taken before it could be marked failed", job.id)
 
-    def _run(self, job: Job, lease: Lease) -> None:
+    def _run(self, job: Job, lease: Lease) -> bool:
+        """Renders and completes ``job``; False when its row was gone or taken at the end."""
         request = replace(job.request, input_reference=self._reference(job))
         backend = self._registry.for_model(request.model)
         # A worker killed mid-render leaves its hidden temp files; a rerun writes new ones.
@@ -455,6 +459,8 @@ class JobService:
                 "job %s: could not be completed (deleted or reclaimed); removing its files", job.id
             )
             self._delete_outputs(job.id)
+            return False
+        return True
 
     def _source_frames(self, relative: str) -> tuple[int, Iterator[Frame]]:
         """The frame count and frames of the video an extension continues.

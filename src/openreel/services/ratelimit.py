@@ -1,11 +1,11 @@
 """Per-token rate limits: requests per minute and video creations per minute.
 
-Built on the ``limits`` library (moving windows, so a burst cannot straddle a window edge to
-double its allowance). Its in-memory storage serves one process; with several API processes,
-point ``storage_uri`` at Redis (``redis://host:6379``) so they share the counters
-(reference/trust.md, section 5.4). Limits are keyed by token id, never by address: one person
-behind a shared NAT must not exhaust another's allowance, and a leaked token is throttled
-wherever it is used from.
+Moving windows, so a burst cannot straddle a window edge to double its allowance. The default
+``memory://`` counts in this process (:class:`_LocalWindows`); with several API processes,
+point ``storage_uri`` at Redis (``redis://host:6379``) so they share the counters through the
+``limits`` library (reference/trust.md, section 5.4). Limits are keyed by token id, never by
+address: one person behind a shared NAT must not exhaust another's allowance, and a leaked
+token is throttled wherever it is used from.
 
 Imports: errors, and the ``limits`` library.
 """
@@ -13,7 +13,10 @@ Imports: errors, and the ``limits`` library.
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,6 +29,8 @@ from openreel.errors import ConfigurationError, RateLimitError
 __all__ = ["LimitKind", "RateLimiter"]
 
 LimitKind = Literal["request", "create"]
+
+WINDOW_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +81,12 @@ class RateLimiter:
             )
         self._storage = storage
         self._limiter = MovingWindowRateLimiter(self._storage)
+        self._local = _LocalWindows() if isinstance(storage, MemoryStorage) else None
 
     @property
     def local(self) -> bool:
         """Whether counting is in-process memory (cheap enough for the event loop)."""
-        return isinstance(self._storage, MemoryStorage)
+        return self._local is not None
 
     def hit(self, token_id: str, kind: LimitKind) -> None:
         """Counts one ``kind`` for ``token_id``, refusing it when over the limit.
@@ -91,13 +97,68 @@ class RateLimiter:
         limit = self._limits.get(kind)
         if limit is None:
             return
-        if self._limiter.hit(limit.item, kind, token_id):
-            return
-        stats = self._limiter.get_window_stats(limit.item, kind, token_id)
-        wait = max(1, math.ceil(stats.reset_time - time.time()))
+        if self._local is not None:
+            free_in = self._local.hit((kind, token_id), limit.item.amount)
+            if free_in is None:
+                return
+            wait = max(1, math.ceil(free_in))
+        else:
+            if self._limiter.hit(limit.item, kind, token_id):
+                return
+            stats = self._limiter.get_window_stats(limit.item, kind, token_id)
+            wait = max(1, math.ceil(stats.reset_time - time.time()))
         raise RateLimitError(
             f"too many {limit.what} for this token: the limit is {limit.item.amount} a "
             f"minute; retry in {wait} s",
             retry_after=wait,
             code="rate_limit_exceeded",
         )
+
+
+class _LocalWindows:
+    """One-minute moving windows in this process's memory, for ``memory://``.
+
+    The ``limits`` library's memory storage expires old entries on a timer thread that it
+    starts again on nearly every hit (the timer ends 10 ms after it starts), and the event
+    loop, which counts every request, waits for each new thread to start: on a busy machine
+    that is a wait for the GIL behind a render (benchmarks/api.py: about a tenth of the event
+    loop's time while a video rendered and a client polled it). Here each hit drops its own
+    key's old entries, and a sweep once a window drops keys that went quiet.
+
+    Args:
+        window: Seconds a hit counts for.
+        clock: Monotonic seconds (tests pass a fake one).
+    """
+
+    def __init__(
+        self, window: float = WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._window = window
+        self._clock = clock
+        self._lock = threading.Lock()  # the event loop and the thread pool both count
+        self._hits: dict[tuple[str, str], deque[float]] = {}
+        self._swept_at = clock()
+
+    def hit(self, key: tuple[str, str], amount: int) -> float | None:
+        """Counts one hit for ``key`` if fewer than ``amount`` are in the window.
+
+        Returns:
+            None when counted; else the seconds until the oldest hit leaves the window.
+        """
+        with self._lock:
+            now = self._clock()
+            horizon = now - self._window
+            if now - self._swept_at >= self._window:
+                self._sweep(horizon)
+                self._swept_at = now
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= horizon:
+                hits.popleft()
+            if len(hits) >= amount:
+                return hits[0] - horizon
+            hits.append(now)
+            return None
+
+    def _sweep(self, horizon: float) -> None:
+        for key in [key for key, hits in self._hits.items() if not hits or hits[-1] <= horizon]:
+            del self._hits[key]

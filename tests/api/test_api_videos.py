@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import openreel.services.jobs as jobs_module
+from openreel.domain import JobStatus
 from openreel.media.probe import probe
 
 if TYPE_CHECKING:
@@ -305,6 +307,22 @@ def test_delete_completed_video(api: Api) -> None:
     api.error(api.client.delete(f"/v1/videos/{video['id']}", headers=api.auth()), 404)
     listing = api.client.get("/v1/videos", headers=api.auth()).json()
     assert video["id"] not in {v["id"] for v in listing["data"]}
+
+
+def test_delete_of_a_video_finishing_at_that_moment_deletes_it(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The video completes between the delete's read and its cancel: still a plain delete."""
+    video = api.make()
+    store = api.server.services.jobs._store
+    stale = replace(store.get(video["id"]), status=JobStatus.IN_PROGRESS)
+    real_get = store.get
+    reads = iter([stale])
+    monkeypatch.setattr(store, "get", lambda job_id: next(reads, None) or real_get(job_id))
+    response = api.client.delete(f"/v1/videos/{video['id']}", headers=api.auth())
+    assert response.status_code == 200, response.text
+    assert response.json()["deleted"] is True
+    api.error(api.client.get(f"/v1/videos/{video['id']}", headers=api.auth()), 404)
 
 
 def _assert_stays_gone(api: Api, folder: Path) -> None:

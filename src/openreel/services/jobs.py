@@ -327,7 +327,11 @@ class JobService:
         """Deletes a video and its files, cancelling it first if it is still being made."""
         job = self.get(principal, video_id)
         if not job.status.is_final:
-            job = self._store.request_cancel(video_id)
+            try:
+                job = self._store.request_cancel(video_id)
+            except ConflictError:
+                # It finished between the read and the cancel: delete it as it ended.
+                job = self.get(principal, video_id)
         self._store.delete(video_id)
         self._artifacts.delete_job(video_id)
         return job

@@ -24,7 +24,12 @@ time to an idle worker: the API's send to Redis, the worker's receive and its cl
 (the first job after start, which also pays one-time set-up, is reported apart).
 Goal: under 50 ms; jobs a minute near-linear in N up to the machine's cores.
 
-Run: ``.venv/bin/python benchmarks/scale.py [--jobs 100] [--workers 1,2,4] [--dispatch 30]``.
+With ``--pin`` each worker process is held to one core (worker i on core i mod the count), the
+way each GPU worker has a device of its own: one job's render, encoder and x264 threads then
+share their core instead of spreading over all of them, so the scaling with workers shows
+directly; the API server, PostgreSQL and Redis still run wherever the system puts them.
+
+Run: ``.venv/bin/python benchmarks/scale.py [--jobs 100] [--workers 1,2,4] [--dispatch 30] [--pin]``.
 """
 
 from __future__ import annotations
@@ -77,16 +82,19 @@ def _env(data_dir: Path, database_url: str, broker: str) -> dict[str, str]:
 
 
 @contextmanager
-def _workers(count: int, env: dict[str, str], logs: Path) -> Iterator[None]:
+def _workers(count: int, env: dict[str, str], logs: Path, *, pin: bool = False) -> Iterator[None]:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for index in range(count):
             log = logs / f"worker-{count}-{index}.log"
             command = ["worker", "--models", MODEL, "--name", f"w{index}@%h"]
+            # Pinned through taskset, so the worker and every thread and child it starts
+            # inherit the one core from their first instruction.
+            core = ["taskset", "--cpu-list", str(index % (os.cpu_count() or 1))] if pin else []
             with log.open("ab") as handle:
                 procs.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "openreel", *command],
+                        [*core, sys.executable, "-m", "openreel", *command],
                         env=env,
                         stdout=handle,
                         stderr=subprocess.STDOUT,
@@ -224,6 +232,11 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--dispatch", type=int, default=30, help="jobs for dispatch_ms")
     parser.add_argument("--baseline-jobs", type=int, default=30)
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="give worker i core i (mod the core count), as one worker per GPU gets its device",
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
 
@@ -236,6 +249,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),
         "video": "2 s 640x360 24 fps sketch, label + C2PA + previews",
+        "pinned": args.pin,
     }
     try:
         postgres.start()
@@ -257,7 +271,7 @@ def main() -> None:
             api = start_server(data_dir, port, scratch / f"api-{count}.log", env=env)
             try:
                 with (
-                    _workers(count, env, scratch),
+                    _workers(count, env, scratch, pin=args.pin),
                     httpx.Client(
                         base_url=f"http://127.0.0.1:{port}/v1",
                         headers={"Authorization": f"Bearer {token}"},

@@ -339,7 +339,7 @@ def worker(
     batched = pool == "threads"  # many jobs waiting on providers share one lease keeper
     register_task(
         app,
-        lambda: worker_taker(settings, batched_leases=batched),
+        lambda: worker_taker(settings, app, batched_leases=batched),
         settings.celery.paused_retry_seconds,
     )
     queues = worker_queues(settings.celery.queue_prefix, served)

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openreel.api.deps import ApiServices
 from openreel.backends.base import BackendCapabilities
@@ -36,6 +36,9 @@ from openreel.media.encode import EncoderSettings
 from openreel.media.label import LabelSpec
 from openreel.queue.base import JobQueue
 from openreel.queue.celery import CeleryDispatch, JobTaker, celery_app
+
+if TYPE_CHECKING:
+    from celery import Celery
 from openreel.queue.embedded import EmbeddedQueue, QueueGroup
 from openreel.queue.keeper import LeaseKeeper
 from openreel.services.abuse import AbuseMonitor, AbuseThresholds
@@ -227,9 +230,15 @@ def signing(settings: Settings) -> Provenance | None:
 
 def open_database(settings: Settings) -> Database:
     """The configured database: ``database_url`` when set, else the data folder's SQLite."""
-    if settings.database_url is not None and settings.database_url.get_secret_value():
-        return Database(settings.database_url.get_secret_value())
-    return Database.for_data_dir(settings.data_dir)
+    url = _database_url(settings)
+    return Database.for_data_dir(settings.data_dir) if url is None else Database(url)
+
+
+def _database_url(settings: Settings) -> str | None:
+    """The database elsewhere than the data folder (``database_url``), or None."""
+    if settings.database_url is None:
+        return None
+    return settings.database_url.get_secret_value() or None
 
 
 def open_artifacts(settings: Settings) -> ArtifactStore:
@@ -288,7 +297,7 @@ def cli_moderation(settings: Settings) -> ModerationPipeline | None:
     if config.semantic == "auto":
         config = config.model_copy(update={"semantic": "off"})
     artists = None
-    if settings.database_url is not None or (Path(settings.data_dir) / DATABASE_FILE).is_file():
+    if _database_url(settings) is not None or (Path(settings.data_dir) / DATABASE_FILE).is_file():
         db = _migrated(settings)
         artists = ArtistStore(db, fold, audit=AuditStore(db))
     return build_pipeline(config, artists)
@@ -354,7 +363,7 @@ class Server:
             watch = JobWatch()
             audit = AuditStore(db)
             store = JobStore(db, on_change=watch.notify, audit=audit, prompts=settings.prompts)
-            own_database = settings.database_url is None
+            own_database = _database_url(settings) is None
             if own_database:
                 # The data folder's own SQLite: holding its lock, no other worker can be
                 # running, so every running job was interrupted. A shared database's running
@@ -494,10 +503,11 @@ def _queues(
     return QueueGroup(local, waiting)
 
 
-def worker_taker(settings: Settings, *, batched_leases: bool = False) -> JobTaker:
+def worker_taker(settings: Settings, app: Celery, *, batched_leases: bool = False) -> JobTaker:
     """What one ``openreel worker`` process runs Celery's job messages with.
 
-    Call it in the process that runs the jobs (Celery's pool child), not before the fork. It
+    Call it in the process that runs the jobs (Celery's pool child), not before the fork, with
+    the process's Celery ``app`` (from :func:`~openreel.queue.celery.celery_app`). It
     shares the API servers' database, artifact store and signing identity through the same
     settings, and needs no moderation, quotas or tokens: those act at admission, in the API.
     ``batched_leases`` gives a threads pool one lease keeper for all its jobs, as ``serve``
@@ -513,7 +523,7 @@ def worker_taker(settings: Settings, *, batched_leases: bool = False) -> JobTake
     audit = AuditStore(db)
     store = JobStore(db, audit=audit, prompts=settings.prompts)
     artifacts = open_artifacts(settings)
-    dispatch = CeleryDispatch(celery_app(settings.celery), store, settings.celery.queue_prefix)
+    dispatch = CeleryDispatch(app, store, settings.celery.queue_prefix)
     jobs = JobService(
         store=store,
         artifacts=artifacts,

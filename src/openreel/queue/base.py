@@ -10,11 +10,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from openreel.domain import Job, JobError, JobStatus
 from openreel.errors import ConflictError, NotFoundError, OpenReelError
 from openreel.storage.jobs import Beat, JobStore, LeaseState
+
+if TYPE_CHECKING:
+    from openreel.queue.keeper import LeaseKeeper
 
 __all__ = [
     "CANCEL_CHECK_INTERVAL",
@@ -375,15 +378,37 @@ class JobQueue(Protocol):
         """How many workers exist and how many are busy."""
 
 
-def run_claimed(store: JobStore, runner: JobRunner, job: Job, lease: Lease) -> None:
-    """Runs a claimed job and makes sure it ends: every queue's workers call this.
+def run_claimed(
+    store: JobStore,
+    runner: JobRunner,
+    job: Job,
+    worker: str,
+    *,
+    lease_seconds: float,
+    keeper: LeaseKeeper | None = None,
+) -> None:
+    """Runs a claimed job under a new lease and makes sure it ends: every queue's workers
+    call this.
 
-    The runner normally completes or fails the job itself. An error of ours that escapes
-    fails it with that error's code and message (meant for people); anything else fails it
-    as an internal error with the details in the log only; a runner that returns with the
-    job still running under this lease fails it as unfinished. A lost lease ends the attempt
-    quietly: the job is another worker's now.
+    With a ``keeper`` the lease is batched with the keeper's other leases for as long as the
+    runner runs. The runner normally completes or fails the job itself. An error of ours
+    that escapes fails it with that error's code and message (meant for people); anything
+    else fails it as an internal error with the details in the log only; a runner that
+    returns with the job still running under this lease fails it as unfinished. A lost lease
+    ends the attempt quietly: the job is another worker's now.
     """
+    lease = Lease(store, job, worker, lease_seconds=lease_seconds, kept=keeper is not None)
+    if keeper is None:
+        _run(store, runner, job, lease)
+        return
+    keeper.track(lease)
+    try:
+        _run(store, runner, job, lease)
+    finally:
+        keeper.untrack(lease)
+
+
+def _run(store: JobStore, runner: JobRunner, job: Job, lease: Lease) -> None:
     worker = lease.worker
     try:
         runner(job, lease)

@@ -43,7 +43,7 @@ from openreel.errors import (
     OpenReelError,
     QueueUnavailableError,
 )
-from openreel.queue.base import JobRunner, Lease, QueueStats, run_claimed
+from openreel.queue.base import JobRunner, QueueStats, run_claimed
 from openreel.queue.keeper import LeaseKeeper
 from openreel.storage.jobs import JobStore
 
@@ -169,7 +169,7 @@ class CeleryDispatch:
         del runner
         orphans = self._store.orphans()
         for job in orphans:
-            self.enqueued(job)
+            self._send(job)
         if orphans:
             _log.info("sent %d queued or abandoned jobs to their queues again", len(orphans))
 
@@ -182,9 +182,7 @@ class CeleryDispatch:
                 without a message; the caller may simply try again.
         """
         try:
-            self._app.send_task(
-                TASK_NAME, args=[job.id], queue=queue_name(self._prefix, job.request.model)
-            )
+            self._send(job)
         except Exception as exc:
             _log.error("could not send video %s to Celery: %s", job.id, type(exc).__name__)
             # Already ended: a worker got the message after all.
@@ -194,6 +192,11 @@ class CeleryDispatch:
                 "the job queue (OPENREEL_CELERY__BROKER_URL) is not answering; the video "
                 "was not started and nothing was charged: try again shortly"
             ) from None
+
+    def _send(self, job: Job) -> None:
+        self._app.send_task(
+            TASK_NAME, args=[job.id], queue=queue_name(self._prefix, job.request.model)
+        )
 
     def stop(self, timeout: float) -> None:
         """Closes the broker connections (jobs already sent stay in Redis)."""
@@ -275,7 +278,14 @@ class JobTaker:
                 job_id=job_id,
             )
             if job is not None:
-                self._run(job)
+                run_claimed(
+                    self._store,
+                    self._runner,
+                    job,
+                    self._worker,
+                    lease_seconds=self._lease_seconds,
+                    keeper=self._keeper,
+                )
                 return Taken.RAN
             try:
                 current = self._store.get(job_id)
@@ -295,23 +305,6 @@ class JobTaker:
             waited_for = holder
             # A claim at the lease's end wins or finds it renewed; wait just past it.
             self._sleep(max(0.05, min(left, self._lease_seconds) + 0.05))
-
-    def _run(self, job: Job) -> None:
-        keeper = self._keeper
-        lease = Lease(
-            self._store,
-            job,
-            self._worker,
-            lease_seconds=self._lease_seconds,
-            kept=keeper is not None,
-        )
-        if keeper is not None:
-            keeper.track(lease)
-        try:
-            run_claimed(self._store, self._runner, job, lease)
-        finally:
-            if keeper is not None:
-                keeper.untrack(lease)
 
 
 def register_task(app: Celery, make_taker: Callable[[], JobTaker], paused_retry: float) -> None:

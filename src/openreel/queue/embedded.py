@@ -26,7 +26,6 @@ from openreel.queue.base import (
     INTERNAL_ERROR,
     UNFINISHED_ERROR,
     JobRunner,
-    Lease,
     QueueStats,
     run_claimed,
 )
@@ -190,7 +189,14 @@ class EmbeddedQueue:
                 # several leases expired): let one more idle worker look.
                 self._cond.notify()
             try:
-                self._run(job, worker, runner)
+                run_claimed(
+                    self._store,
+                    runner,
+                    job,
+                    worker,
+                    lease_seconds=self._lease_seconds,
+                    keeper=self._keeper,
+                )
             finally:
                 with self._cond:
                     self._busy -= 1
@@ -214,19 +220,6 @@ class EmbeddedQueue:
             self._cond.wait(self._poll_interval)
         finally:
             self._watching = False
-
-    def _run(self, job: Job, worker: str, runner: JobRunner) -> None:
-        keeper = self._keeper
-        lease = Lease(
-            self._store, job, worker, lease_seconds=self._lease_seconds, kept=keeper is not None
-        )
-        if keeper is not None:
-            keeper.track(lease)
-        try:
-            run_claimed(self._store, runner, job, lease)
-        finally:
-            if keeper is not None:
-                keeper.untrack(lease)
 
 
 class QueueGroup:

@@ -16,7 +16,6 @@ import contextlib
 import logging
 import math
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -418,28 +417,33 @@ class JobService:
                 reported["pct"], reported["at"] = pct, now
                 lease.heartbeat(progress=pct, phase="rendering")
 
-        prefix: Iterator[Frame] = iter(())
-        prefix_frames = 0
-        if job.extended_from is not None:
-            source = self._store.get(job.extended_from)
-            prefix_frames, prefix = self._source_frames(source.artifacts["video"])
-        sampler = None
-        if self._content is not None:
-            sampler = self._content.sampler(prefix_frames + request.frame_count, request.fps)
-        result = render_video(
-            backend,
-            request,
-            video,
-            encoder=self._encoder,
-            previews=previews,
-            progress=progress,
-            cancelled=lease.cancelled,
-            prefix=prefix,
-            prefix_frames=prefix_frames,
-            label=self._label,
-            provenance=self._provenance,
-            sampler=sampler,
-        )
+        # An extension's source is read through a local copy (a temporary one when it lives
+        # in a bucket) that lasts as long as the render.
+        with contextlib.ExitStack() as scope:
+            prefix: Iterator[Frame] = iter(())
+            prefix_frames = 0
+            if job.extended_from is not None:
+                source = self._store.get(job.extended_from).artifacts["video"]
+                source_path = scope.enter_context(self._artifacts.local_copy(source))
+                prefix_frames = probe(source_path).frames
+                prefix = iter_frames(source_path)
+            sampler = None
+            if self._content is not None:
+                sampler = self._content.sampler(prefix_frames + request.frame_count, request.fps)
+            result = render_video(
+                backend,
+                request,
+                video,
+                encoder=self._encoder,
+                previews=previews,
+                progress=progress,
+                cancelled=lease.cancelled,
+                prefix=prefix,
+                prefix_frames=prefix_frames,
+                label=self._label,
+                provenance=self._provenance,
+                sampler=sampler,
+            )
         lease.heartbeat(progress=99, phase="finalizing")
         content = None
         if self._content is not None and sampler is not None:
@@ -465,29 +469,6 @@ class JobService:
             self._delete_outputs(job.id)
             return False
         return True
-
-    def _source_frames(self, relative: str) -> tuple[int, Iterator[Frame]]:
-        """The frame count and frames of the video an extension continues.
-
-        With a bucket the source is a temporary copy that lives until its frames have been
-        read (or the render gave up on them), so a worker keeps no copy of every video it
-        ever extended; a copy left by a killed process is swept at the next start.
-        """
-        scope = contextlib.ExitStack()
-        path = scope.enter_context(self._artifacts.local_copy(relative))
-        try:
-            frames = probe(path).frames
-        except BaseException:
-            scope.close()
-            raise
-
-        def frames_then_clean_up() -> Iterator[Frame]:
-            with scope:
-                yield from iter_frames(path)
-
-        frames_iter = frames_then_clean_up()
-        weakref.finalize(frames_iter, scope.close)  # also when the render never started it
-        return frames, frames_iter
 
     def _completed(self, principal: Principal, video_id: str, action: str) -> Job:
         job = self.get(principal, video_id)

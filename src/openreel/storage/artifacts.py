@@ -317,15 +317,17 @@ class ArtifactStore:
             OSError: Writing failed.
             StorageError: The bucket refused or failed the upload.
         """
-        self.relative(path)  # refuses anything outside the root
-        name = self._name(path) if self._remote is not None else None
+        if self._remote is None:
+            self.relative(path)  # refuses anything outside the root
+            write_bytes_atomic(path, data)
+            return
+        name = self._name(path)  # refuses anything outside the root or the layout
         write_bytes_atomic(path, data)
-        if self._remote is not None and name is not None:
-            try:
-                self._remote.upload(name, io.BytesIO(data), _MEDIA_TYPES.get(path.suffix))
-            except BaseException:
-                path.unlink(missing_ok=True)
-                raise
+        try:
+            self._remote.upload(name, io.BytesIO(data), _MEDIA_TYPES.get(path.suffix))
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

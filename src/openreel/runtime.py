@@ -488,6 +488,8 @@ def _queues(
         lease_seconds=settings.lease_seconds,
         worker_prefix=prefix,
         models=[e.model for e in entries if not e.hosted] if hosted else None,
+        # Sketch renders start in milliseconds and check for a cancel at every frame.
+        early_start=[e.model for e in entries if e.backend == "sketch"],
     )
     if not hosted:
         return local

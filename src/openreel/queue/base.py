@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from openreel.domain import Job, JobError, JobStatus
-from openreel.errors import ConflictError, NotFoundError, OpenReelError
+from openreel.errors import CancelledError, ConflictError, NotFoundError, OpenReelError
 from openreel.storage.jobs import Beat, JobStore, LeaseState
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ __all__ = [
     "Lease",
     "LeaseLostError",
     "QueueStats",
+    "Reservation",
     "run_claimed",
 ]
 
@@ -73,6 +74,81 @@ class QueueStats:
     busy: int
 
 
+class Reservation:
+    """An idle worker set aside for a job whose row is still being written (early start).
+
+    The slowest step of a submission is moderation's semantic check (about 17 ms on a CPU
+    core); for a small sketch video that is a tenth of the render. So the service may hand an
+    idle local worker the job before the check ends: the worker renders into its own hidden
+    temporary files and writes nothing else, while the service decides. The service then
+    confirms (:meth:`confirm`: the row is committed as ``queued``; the worker takes it with
+    ``JobStore.take`` and carries on) or withdraws (:meth:`withdraw`: refused, over quota, any
+    error: no row exists, and the worker drops the render at its next frame and deletes its
+    files). Until the row is taken the lease writes nothing and the job is in no store, no
+    bucket and no registry; only the worker's memory and its temporary files saw the frames.
+
+    Thread-safe: the service settles it from a request thread, the worker reads it.
+    """
+
+    def __init__(self, job: Job, worker: str) -> None:
+        self._job = job
+        self._worker = worker
+        self._lock = threading.Lock()
+        self._settled = threading.Event()
+        self._confirmed = False
+        self._released = threading.Event()
+
+    @property
+    def job(self) -> Job:
+        """The job as the service built it (its request still holds any reference image)."""
+        return self._job
+
+    @property
+    def worker(self) -> str:
+        """The worker set aside."""
+        return self._worker
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether the row was committed and the worker may take it."""
+        return self._confirmed
+
+    @property
+    def withdrawn(self) -> bool:
+        """Whether the job will never exist: the worker must drop what it made."""
+        return self._settled.is_set() and not self._confirmed
+
+    def confirm(self) -> None:
+        """The job's row is committed (``queued``): the worker takes it and goes on."""
+        with self._lock:
+            if not self._settled.is_set():
+                self._confirmed = True
+                self._settled.set()
+
+    def withdraw(self, timeout: float = 10.0) -> None:
+        """The job will not be written: the worker stops and deletes its files. Once
+        confirmed, a reservation stays confirmed.
+
+        Waits (up to ``timeout`` seconds) until the worker has let go, so that when the
+        caller answers the refusal no file of the job is left (a sketch frame takes
+        milliseconds).
+        """
+        with self._lock:
+            self._settled.set()
+            if self._confirmed:
+                return
+        if not self._released.wait(timeout):
+            _log.warning("video %s: its worker did not let go within %.0f s", self._job.id, timeout)
+
+    def release(self) -> None:
+        """The worker is done with the job, whatever became of it (the queue calls this)."""
+        self._released.set()
+
+    def wait(self, timeout: float) -> bool:
+        """Waits for :meth:`confirm` or :meth:`withdraw`; False when neither came in time."""
+        return self._settled.wait(timeout)
+
+
 class Lease:
     """A worker's hold on one claimed job, handed to the runner.
 
@@ -95,6 +171,10 @@ class Lease:
         kept: Whether a :class:`~openreel.queue.keeper.LeaseKeeper` does this lease's
             writes and reads in batches with every other lease of its pool; then
             :meth:`heartbeat` and :meth:`cancelled` only touch memory.
+        admission: For an early start, the reservation the job came with: until the
+            service confirms it the lease keeps progress in memory and :meth:`cancelled`
+            answers False (True once withdrawn); once confirmed, the first call takes the
+            row and writes what was kept. Not combined with ``kept``.
     """
 
     def __init__(
@@ -107,7 +187,10 @@ class Lease:
         monotonic: Callable[[], float] = time.monotonic,
         cancel_check_interval: float = CANCEL_CHECK_INTERVAL,
         kept: bool = False,
+        admission: Reservation | None = None,
     ) -> None:
+        if kept and admission is not None:
+            raise ValueError("an early-started lease is not kept by a LeaseKeeper")
         self._store = store
         self._job = job
         self._worker = worker
@@ -126,6 +209,10 @@ class Lease:
         self._kept = kept
         self._touched_at = now
         self._news: tuple[int | None, str | None, Mapping[str, Any] | None] | None = None
+        self._admission = admission
+        self._taken = admission is None  # whether this worker holds the row
+        # An early start's row records when the work began, not when it was taken.
+        self._began = store.now() if admission is not None else 0.0
 
     @property
     def job(self) -> Job:
@@ -141,6 +228,11 @@ class Lease:
     def worker(self) -> str:
         """The id of the worker holding the lease."""
         return self._worker
+
+    @property
+    def early_start(self) -> bool:
+        """Whether the job was handed over before its row existed (see :class:`Reservation`)."""
+        return self._admission is not None
 
     @property
     def lease_seconds(self) -> float:
@@ -171,7 +263,7 @@ class Lease:
         """
         with self._lock:
             self._check_not_lost()
-            if self._kept:
+            if self._kept or not self._holds_row():
                 self._touched_at = self._monotonic()
                 self._note(progress, phase, interpretation)
                 return
@@ -196,6 +288,10 @@ class Lease:
             if self._kept:
                 self._touched_at = self._monotonic()
                 return self._cancelled
+            if self._admission is not None and self._admission.withdrawn:
+                return True
+            if not self._holds_row():
+                return False
             if self._renewal_due():
                 self._renew(None, None, None)
             now = self._monotonic()
@@ -220,7 +316,9 @@ class Lease:
 
         Raises:
             LeaseLostError: This worker no longer holds the job.
+            CancelledError: An early-started job was withdrawn.
         """
+        self.admitted()
         with self._lock:
             self._check_not_lost()
             try:
@@ -243,7 +341,9 @@ class Lease:
 
         Raises:
             LeaseLostError: This worker no longer holds the job.
+            CancelledError: An early-started job was withdrawn.
         """
+        self.admitted()
         with self._lock:
             self._check_not_lost()
             try:
@@ -253,6 +353,72 @@ class Lease:
                 raise LeaseLostError(exc.message) from exc
             self._finished = True
             return job
+
+    def admitted(self, timeout: float | None = None) -> None:
+        """Returns once this worker holds the job's row: at once for a claimed job; an
+        early-started one waits for the service's decision and takes the row.
+
+        A runner calls it before anything leaves its temporary files (the finished video,
+        the content registry, the bucket).
+
+        Args:
+            timeout: Longest wait for the decision; the lease's length by default.
+
+        Raises:
+            CancelledError: The job was withdrawn; no row exists. Delete what was made.
+            LeaseLostError: No decision came in time, or the row was no longer queued when
+                confirmed (cancelled or taken by another worker). Write nothing.
+        """
+        admission = self._admission
+        if admission is None:
+            return
+        if not admission.wait(self._lease_seconds if timeout is None else timeout):
+            with self._lock:
+                self._lost = True
+            raise LeaseLostError(f"video {self._job.id} was never admitted; dropping its render")
+        if admission.withdrawn:
+            raise CancelledError(f"video {self._job.id} was not admitted")
+        with self._lock:
+            self._check_not_lost()
+            self._holds_row()
+
+    def _holds_row(self) -> bool:
+        """Whether the row is this worker's (lock held); takes a confirmed early start's row
+        and writes the progress kept meanwhile.
+
+        Raises:
+            LeaseLostError: The confirmed row was no longer queued.
+        """
+        if self._taken:
+            return True
+        admission = self._admission
+        if admission is None or not admission.confirmed:
+            return False
+        started = self._monotonic()
+        # What the runner reported meanwhile goes into the same write.
+        progress, phase, interpretation = self._news or (None, None, None)
+        self._news = None
+        taken = self._store.take(
+            self._job.id,
+            self._worker,
+            lease_seconds=self._lease_seconds,
+            started_at=self._began,
+            progress=self._progress if progress is None else progress,
+            phase=phase or "starting",
+        )
+        if taken is None:
+            self._lost = True
+            raise LeaseLostError(
+                f"video {self._job.id} was cancelled or taken before worker {self._worker} "
+                "could take it; stop without writing"
+            )
+        self._taken = True
+        self._renewed_at = started
+        self._progress = taken.progress
+        self._phase = taken.phase
+        if interpretation is not None:
+            self._renew(None, None, interpretation)
+        return True
 
     # ----- batched mode: the keeper's side ---------------------------------------------------
 
@@ -377,6 +543,14 @@ class JobQueue(Protocol):
     def stats(self) -> QueueStats:
         """How many workers exist and how many are busy."""
 
+    def reserve(self, job: Job) -> Reservation | None:
+        """Sets an idle worker to start ``job`` before its row exists, or returns None.
+
+        Only a queue whose workers run in this process and render locally can do this; the
+        caller confirms the reservation once the row is committed, or withdraws it, always
+        (see :class:`Reservation`). None means: write the row and call :meth:`enqueued`.
+        """
+
 
 def run_claimed(
     store: JobStore,
@@ -386,9 +560,11 @@ def run_claimed(
     *,
     lease_seconds: float,
     keeper: LeaseKeeper | None = None,
+    admission: Reservation | None = None,
 ) -> None:
     """Runs a claimed job under a new lease and makes sure it ends: every queue's workers
-    call this.
+    call this. With an ``admission`` the job is an early start whose row may not exist yet
+    (see :class:`Reservation`).
 
     With a ``keeper`` the lease is batched with the keeper's other leases for as long as the
     runner runs. The runner normally completes or fails the job itself. An error of ours
@@ -397,7 +573,14 @@ def run_claimed(
     returns with the job still running under this lease fails it as unfinished. A lost lease
     ends the attempt quietly: the job is another worker's now.
     """
-    lease = Lease(store, job, worker, lease_seconds=lease_seconds, kept=keeper is not None)
+    lease = Lease(
+        store,
+        job,
+        worker,
+        lease_seconds=lease_seconds,
+        kept=keeper is not None,
+        admission=admission,
+    )
     if keeper is None:
         _run(store, runner, job, lease)
         return

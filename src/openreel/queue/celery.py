@@ -193,6 +193,10 @@ class CeleryDispatch:
                 "was not started and nothing was charged: try again shortly"
             ) from None
 
+    def reserve(self, job: Job) -> None:
+        """Never: workers are other processes, sent a job only once its row is committed."""
+        del job
+
     def _send(self, job: Job) -> None:
         self._app.send_task(
             TASK_NAME, args=[job.id], queue=queue_name(self._prefix, job.request.model)

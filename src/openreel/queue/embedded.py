@@ -27,6 +27,7 @@ from openreel.queue.base import (
     UNFINISHED_ERROR,
     JobRunner,
     QueueStats,
+    Reservation,
     run_claimed,
 )
 from openreel.queue.keeper import LeaseKeeper
@@ -55,6 +56,11 @@ class EmbeddedQueue:
             and watch every running job's lease once a second, instead of each job doing its
             own store calls. Right for pools of jobs that wait (hosted providers); a cancel
             then takes up to a second longer to reach the runner.
+        early_start: Models whose jobs :meth:`reserve` may hand to an idle worker before
+            their row is written (see :class:`~openreel.queue.base.Reservation`): only
+            models that render here, start in milliseconds and stop at the next frame (the
+            sketch engine). Never hosted models (the prompt would leave the server before
+            moderation decided), nor GPU models (a refused prompt would cost seconds of GPU).
     """
 
     def __init__(
@@ -68,11 +74,14 @@ class EmbeddedQueue:
         worker_prefix: str | None = None,
         max_attempts: int | None = 3,
         batched_leases: bool = False,
+        early_start: Collection[str] = (),
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1; got {workers!r}")
         if lease_seconds <= 0 or poll_interval <= 0:
             raise ValueError("lease_seconds and poll_interval must be positive")
+        if early_start and batched_leases:
+            raise ValueError("early_start is for render workers, not batched (hosted) pools")
         self._store = store
         self._workers = workers
         self._lease_seconds = lease_seconds
@@ -88,6 +97,9 @@ class EmbeddedQueue:
         self._threads: list[threading.Thread] = []
         self._busy = 0
         self._watching = False  # whether an idle worker is on the timed watch
+        self._early_start = frozenset(early_start)
+        self._idle: list[str] = []  # workers asleep in _idle_wait, free to be reserved
+        self._handoffs: dict[str, Reservation] = {}  # worker -> the early start it was given
         self._keeper = (
             LeaseKeeper(store, lease_seconds=lease_seconds, tick=min(1.0, lease_seconds / 4))
             if batched_leases
@@ -134,6 +146,29 @@ class EmbeddedQueue:
             self._generation += 1
             self._cond.notify()
 
+    def reserve(self, job: Job) -> Reservation | None:
+        """Hands ``job`` to a worker asleep right now, before the job's row exists.
+
+        None when the model may not start early or is not this queue's, or every worker is
+        busy or between claims: the caller then writes the row and calls :meth:`enqueued`
+        as usual. The caller must confirm or withdraw the reservation.
+        """
+        model = job.request.model
+        if model not in self._early_start or (
+            self._models is not None and model not in self._models
+        ):
+            return None
+        with self._cond:
+            if self._stopping or not self._idle:
+                return None
+            worker = self._idle.pop()
+            reservation = Reservation(job, worker)
+            self._handoffs[worker] = reservation
+            # Every sleeper wakes, and the named one finds its job; the others look once and
+            # sleep again. Render pools are a handful of threads.
+            self._cond.notify_all()
+        return reservation
+
     def stop(self, timeout: float = 30.0) -> None:
         """Stops claiming and waits up to ``timeout`` seconds for the workers to return.
 
@@ -165,9 +200,18 @@ class EmbeddedQueue:
         _log.info("worker %s started", worker)
         while True:
             with self._cond:
-                if self._stopping:
+                # A job handed over is run even while stopping: its row may be committed
+                # already, and the service was promised a worker.
+                handoff = self._handoffs.pop(worker, None)
+                if handoff is None and self._stopping:
                     break
                 seen = self._generation
+            if handoff is not None:
+                try:
+                    self._run(runner, handoff.job, worker, handoff)
+                finally:
+                    handoff.release()
+                continue
             job: Job | None = None
             try:
                 job = self._store.claim(
@@ -181,26 +225,36 @@ class EmbeddedQueue:
             if job is None:
                 with self._cond:
                     if not self._stopping and self._generation == seen:
-                        self._idle_wait()
+                        self._idle.append(worker)
+                        try:
+                            self._idle_wait()
+                        finally:
+                            if worker in self._idle:  # not reserved while asleep
+                                self._idle.remove(worker)
                 continue
             with self._cond:
-                self._busy += 1
                 # There may be more where this one came from (enqueued by another process, or
                 # several leases expired): let one more idle worker look.
                 self._cond.notify()
-            try:
-                run_claimed(
-                    self._store,
-                    runner,
-                    job,
-                    worker,
-                    lease_seconds=self._lease_seconds,
-                    keeper=self._keeper,
-                )
-            finally:
-                with self._cond:
-                    self._busy -= 1
+            self._run(runner, job, worker, None)
         _log.info("worker %s stopped", worker)
+
+    def _run(self, runner: JobRunner, job: Job, worker: str, admission: Reservation | None) -> None:
+        with self._cond:
+            self._busy += 1
+        try:
+            run_claimed(
+                self._store,
+                runner,
+                job,
+                worker,
+                lease_seconds=self._lease_seconds,
+                keeper=self._keeper,
+                admission=admission,
+            )
+        finally:
+            with self._cond:
+                self._busy -= 1
 
     def _idle_wait(self) -> None:
         """Sleeps an idle worker (condition held).
@@ -242,6 +296,14 @@ class QueueGroup:
         """Wakes an idle worker in each queue (the one whose models match will claim)."""
         for queue in self._queues:
             queue.enqueued(job)
+
+    def reserve(self, job: Job) -> Reservation | None:
+        """The first queue's reservation for ``job`` (see :meth:`EmbeddedQueue.reserve`)."""
+        for queue in self._queues:
+            reservation = queue.reserve(job)
+            if reservation is not None:
+                return reservation
+        return None
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stops every queue, sharing the timeout."""

@@ -190,10 +190,6 @@ class JobService:
             self._killswitch.check(principal, model=request.model, token_id=token_id)
         backend = self._registry.for_model(request.model)
         backend.check(request)
-        if self._moderation is not None:
-            # Before the quota is touched: a refused prompt is never charged, so there is
-            # nothing to refund, and before any backend sees it.
-            self._moderation.screen(request.prompt)
         request = request.with_seed()
         job = Job(
             id=Job.new_id(),
@@ -206,20 +202,38 @@ class JobService:
             total_seconds=total_seconds if total_seconds is not None else request.seconds,
             token_id=token_id,
         )
+        # A sketch render may begin now, while moderation decides and the row is written: it
+        # keeps its frames to itself until confirmed below, and drops them if anything here
+        # fails (see queue.base.Reservation). Other jobs wait for their row as before.
+        reservation = self._queue.reserve(job)
+        try:
+            created = self._admit(principal, job)
+        except BaseException:
+            if reservation is not None:
+                reservation.withdraw()
+            raise
+        if reservation is not None:
+            reservation.confirm()
+        else:
+            self._queue.enqueued(created)
+        return created
+
+    def _admit(self, principal: Principal, job: Job) -> Job:
+        """Moderates the prompt, then writes the row, admitted against the quota."""
+        if self._moderation is not None:
+            # Before the quota is touched: a refused prompt is never charged, so there is
+            # nothing to refund, and never sent anywhere.
+            self._moderation.screen(job.request.prompt)
         quota = None if self._quotas is None else self._quotas.for_principal(principal)
         reference_path = None
-        if request.input_reference is not None:
-            reference_path = self._save_reference(job.id, request.input_reference)
+        if job.request.input_reference is not None:
+            reference_path = self._save_reference(job.id, job.request.input_reference)
         try:
-            created = self._store.create(
-                replace(job, request=request), input_reference_path=reference_path, quota=quota
-            )
+            return self._store.create(job, input_reference_path=reference_path, quota=quota)
         except BaseException:
             if reference_path is not None:  # refused or failed: keep no orphan image
                 self._artifacts.delete_job(job.id)
             raise
-        self._queue.enqueued(created)
-        return created
 
     def _save_reference(self, job_id: str, image: ImageInput) -> str:
         suffix = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}[image.media_type]
@@ -393,7 +407,11 @@ class JobService:
 
     def _run(self, job: Job, lease: Lease) -> bool:
         """Renders and completes ``job``; False when its row was gone or taken at the end."""
-        request = replace(job.request, input_reference=self._reference(job))
+        # An early start's job comes from the service with its image in hand (its row may
+        # not exist yet); a claimed one reads it from the artifact store.
+        request = job.request
+        if not lease.early_start:
+            request = replace(request, input_reference=self._reference(job))
         backend = self._registry.for_model(request.model)
         # A worker killed mid-render leaves its hidden temp files; a rerun writes new ones.
         for stale in self._artifacts.job_dir(job.id).glob(".*.part*"):
@@ -444,6 +462,7 @@ class JobService:
                 provenance=self._provenance,
                 sampler=sampler,
             )
+        lease.admitted()  # nothing below happens for a job that was never admitted
         lease.heartbeat(progress=99, phase="finalizing")
         content = None
         if self._content is not None and sampler is not None:

@@ -164,6 +164,29 @@ class JobStore:
         # Built once: a status poll runs this on every request, and building the statement
         # cost about as much as running it (benchmarks/api.py).
         self._by_id = sa.select(JOBS).where(JOBS.c.id == sa.bindparam("job_id"))
+        self._take = (
+            sa.update(JOBS)
+            .where(
+                JOBS.c.id == sa.bindparam("job_id"),
+                JOBS.c.status == _QUEUED,
+                JOBS.c.cancel_requested.is_(False),
+                ~paused_job(),
+            )
+            .values(
+                status=_RUNNING,
+                worker=sa.bindparam("taker"),
+                attempts=JOBS.c.attempts + 1,
+                lease_until=sa.bindparam("until"),
+                started_at=sa.func.coalesce(JOBS.c.started_at, sa.bindparam("began")),
+                phase=sa.bindparam("step"),
+                progress=sa.bindparam("done"),
+            )
+            .returning(*JOBS.c)
+        )
+
+    def now(self) -> float:
+        """The store's clock: leases and timestamps are in its time."""
+        return self._clock()
 
     def _log(self, conn: Connection, action: str, job_id: str, **fields: Any) -> None:
         """Appends an audit row for ``job_id`` inside the transaction that made the change."""
@@ -381,6 +404,54 @@ class JobStore:
         claimed = _to_job(row._mapping)
         self._changed(claimed.id)
         return claimed
+
+    def take(
+        self,
+        job_id: str,
+        worker: str,
+        *,
+        lease_seconds: float,
+        started_at: float | None = None,
+        progress: int = 0,
+        phase: str = "starting",
+    ) -> Job | None:
+        """Claims the named job for ``worker`` if it is still queued, as :meth:`claim` would.
+
+        The embedded queue's early start uses it: a worker that began rendering a job while
+        its row was being written takes that row, and only that row, once it is committed.
+        One short statement (built once), without :meth:`claim`'s housekeeping: this worker
+        already knows which job it wants, and the next ordinary claim does the rest.
+
+        Args:
+            job_id: The job.
+            worker: The worker taking it.
+            lease_seconds: Lease length, from now.
+            started_at: When the work began (before the row existed); now by default.
+            progress: How far the work already is (0-100).
+            phase: What the worker is doing now.
+
+        Returns:
+            The job, now ``in_progress`` under ``worker``; None when it is no longer queued
+            (another worker took it, it was cancelled or deleted) or a pause matches it.
+        """
+        if lease_seconds <= 0:
+            raise ValueError(f"lease_seconds must be positive; got {lease_seconds!r}")
+        now = self._clock()
+        values = {
+            "job_id": job_id,
+            "taker": worker,
+            "until": now + lease_seconds,
+            "began": now if started_at is None else min(started_at, now),
+            "step": phase,
+            "done": max(0, min(100, int(progress))),
+        }
+        with self._db.begin() as conn:
+            row = conn.execute(self._take, values).first()
+        if row is None:
+            return None
+        taken = _to_job(row._mapping)
+        self._changed(taken.id)
+        return taken
 
     def heartbeat(
         self,

@@ -1,0 +1,287 @@
+"""Early start: an idle worker begins a job before its row exists, and writes nothing until
+the service confirms the row; a withdrawn job leaves no trace."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from openreel.domain import Job, JobError, JobStatus, VideoRequest
+from openreel.errors import CancelledError, NotFoundError
+from openreel.queue.base import Lease, LeaseLostError, Reservation
+from openreel.queue.embedded import EmbeddedQueue, QueueGroup
+from openreel.storage.db import Database
+from openreel.storage.jobs import JobStore
+from openreel.storage.pauses import PauseStore
+
+MODEL = "openreel-sketch"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[JobStore]:
+    db = Database.for_data_dir(tmp_path)
+    db.migrate()
+    yield JobStore(db)
+    db.dispose()
+
+
+@pytest.fixture
+def queues() -> Iterator[list[EmbeddedQueue]]:
+    started: list[EmbeddedQueue] = []
+    yield started
+    for queue in started:
+        queue.stop(5)
+
+
+def _job(prompt: str = "a boat", model: str = MODEL) -> Job:
+    request = VideoRequest(prompt=prompt, seed=1, seconds=1.0, model=model)
+    return Job(id=Job.new_id(), owner_id="usr_a", request=request)
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.005)
+
+
+class GatedRunner:
+    """Reports progress 40 at once, then waits for ``go`` (checking for a cancel), then
+    completes through the lease. Records what it saw."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.go = threading.Event()
+        self.outcomes: dict[str, str] = {}
+        self.early: dict[str, bool] = {}
+
+    def __call__(self, job: Job, lease: Lease) -> None:
+        self.early[job.id] = lease.early_start
+        lease.heartbeat(progress=40, phase="rendering")
+        self.started.set()
+        try:
+            while not self.go.wait(0.005):
+                if lease.cancelled():
+                    self.outcomes[job.id] = "cancelled"
+                    raise CancelledError("stopped")
+            lease.complete(
+                artifacts={"video": f"jobs/{job.id}/video.mp4"},
+                interpretation={},
+                total_seconds=job.request.seconds,
+                expires_at=None,
+            )
+        except LeaseLostError:
+            self.outcomes[job.id] = "lost"
+            raise
+        except CancelledError:
+            self.outcomes.setdefault(job.id, "withdrawn")
+            raise
+        self.outcomes[job.id] = "completed"
+
+
+def _started(store: JobStore, runner: GatedRunner, **kwargs: object) -> EmbeddedQueue:
+    queue = EmbeddedQueue(
+        store,
+        workers=1,
+        poll_interval=0.05,
+        worker_prefix="test",
+        early_start=[MODEL],
+        **kwargs,  # type: ignore[arg-type]
+    )
+    queue.start(runner)
+    _wait_for(lambda: queue.reserve(_job(model="not-early")) is None and _idle(queue))
+    return queue
+
+
+def _idle(queue: EmbeddedQueue) -> bool:
+    """Whether a worker is asleep (so a reservation can be made); reserves nothing."""
+    return queue.stats().busy == 0 and bool(queue._idle)
+
+
+def test_a_confirmed_early_start_renders_before_its_row_and_completes_once(
+    store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    runner = GatedRunner()
+    queues.append(queue := _started(store, runner))
+    job = _job()
+    reservation = queue.reserve(job)
+    assert isinstance(reservation, Reservation)
+    assert runner.started.wait(5), "the worker did not start before the row existed"
+    with pytest.raises(NotFoundError):
+        store.get(job.id)  # rendering, and nothing written anywhere yet
+    store.create(job)
+    assert store.get(job.id).status is JobStatus.QUEUED  # as the client sees it at once
+    reservation.confirm()
+    # The first cancel check after the confirmation takes the row, with the progress kept
+    # meanwhile and the time the work began.
+    _wait_for(lambda: store.get(job.id).status is JobStatus.IN_PROGRESS)
+    running = store.get(job.id)
+    assert (running.progress, running.phase, running.worker) == (
+        40,
+        "rendering",
+        reservation.worker,
+    )
+    assert running.attempts == 1
+    assert running.started_at is not None
+    assert running.started_at <= time.time()
+    runner.go.set()
+    _wait_for(lambda: store.get(job.id).status.is_final)
+    done = store.get(job.id)
+    assert (done.status, done.progress, done.attempts) == (JobStatus.COMPLETED, 100, 1)
+    assert runner.outcomes == {job.id: "completed"}
+    assert runner.early == {job.id: True}
+
+
+def test_a_withdrawn_early_start_stops_and_writes_nothing(
+    store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    runner = GatedRunner()
+    queues.append(queue := _started(store, runner))
+    job = _job()
+    reservation = queue.reserve(job)
+    assert reservation is not None
+    assert runner.started.wait(5)
+    reservation.withdraw()  # returns once the worker has let go
+    assert runner.outcomes[job.id] == "cancelled"
+    with pytest.raises(NotFoundError):
+        store.get(job.id)
+    reservation.confirm()  # too late: a withdrawn reservation stays withdrawn
+    assert reservation.withdrawn
+    assert not reservation.confirmed
+    # The worker is free again and claims ordinary jobs from the table.
+    _wait_for(lambda: _idle(queue))
+    later = store.create(_job("a later boat"))
+    queue.notify()
+    runner.go.set()
+    _wait_for(lambda: store.get(later.id).status.is_final)
+    assert store.get(later.id).status is JobStatus.COMPLETED
+    assert runner.early[later.id] is False
+
+
+def test_a_job_withdrawn_after_its_render_finished_is_not_completed(
+    store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    runner = GatedRunner()
+    runner.go.set()  # the render finishes at once and waits in lease.complete
+    queues.append(queue := _started(store, runner))
+    job = _job()
+    reservation = queue.reserve(job)
+    assert reservation is not None
+    time.sleep(0.1)
+    assert job.id not in runner.outcomes  # still waiting for the decision
+    reservation.withdraw()
+    assert runner.outcomes[job.id] == "withdrawn"
+    with pytest.raises(NotFoundError):
+        store.get(job.id)
+
+
+def test_a_row_cancelled_before_the_worker_took_it_is_left_alone(
+    store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    runner = GatedRunner()
+    queues.append(queue := _started(store, runner))
+    job = _job()
+    reservation = queue.reserve(job)
+    assert reservation is not None
+    assert runner.started.wait(5)
+    store.create(job)
+    store.request_cancel(job.id)  # the client cancelled the moment it got the id
+    reservation.confirm()
+    _wait_for(lambda: job.id in runner.outcomes)
+    assert runner.outcomes[job.id] == "lost"
+    cancelled = store.get(job.id)
+    assert cancelled.status is JobStatus.FAILED
+    assert cancelled.error is not None
+    assert cancelled.error.code == "cancelled"
+    assert cancelled.worker is None
+    assert cancelled.attempts == 0
+
+
+def test_a_paused_model_is_not_taken_by_an_early_start(
+    tmp_path: Path, store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    runner = GatedRunner()
+    queues.append(queue := _started(store, runner))
+    job = _job()
+    reservation = queue.reserve(job)
+    assert reservation is not None
+    assert runner.started.wait(5)
+    store.create(job)
+    pauses = PauseStore(Database.for_data_dir(tmp_path))
+    pauses.pause("model", MODEL, "incident")
+    reservation.confirm()
+    _wait_for(lambda: job.id in runner.outcomes)
+    assert runner.outcomes[job.id] == "lost"
+    assert store.get(job.id).status is JobStatus.QUEUED  # waits for the pause to lift
+
+
+def test_an_early_start_that_never_hears_back_gives_up_after_its_lease(
+    store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    runner = GatedRunner()
+    runner.go.set()
+    queues.append(queue := _started(store, runner, lease_seconds=0.3))
+    job = _job()
+    reservation = queue.reserve(job)
+    assert reservation is not None
+    started = time.monotonic()
+    _wait_for(lambda: job.id in runner.outcomes)
+    assert runner.outcomes[job.id] == "lost"
+    assert 0.25 < time.monotonic() - started < 3
+
+
+def test_reserve_only_hands_over_eligible_jobs_to_idle_workers(
+    store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    runner = GatedRunner()
+    not_started = EmbeddedQueue(store, workers=1, early_start=[MODEL])
+    assert not_started.reserve(_job()) is None  # no worker asleep
+    queues.append(queue := _started(store, runner))
+    assert queue.reserve(_job(model="openreel-other")) is None  # not an early-start model
+    first = queue.reserve(_job())
+    assert first is not None
+    assert runner.started.wait(5)
+    assert queue.reserve(_job()) is None  # the only worker is busy
+    first.withdraw()
+    _wait_for(lambda: _idle(queue))
+    # A queue serving other models never reserves, whatever its early-start list says.
+    others = EmbeddedQueue(store, workers=1, models=["openreel-other"], early_start=[MODEL])
+    others.start(runner)
+    queues.append(others)
+    time.sleep(0.1)
+    assert others.reserve(_job()) is None
+    group = QueueGroup(others, queue)
+    grouped = group.reserve(_job())
+    assert grouped is not None
+    assert grouped.worker.startswith("test/")
+    grouped.withdraw()
+    with pytest.raises(ValueError, match="early_start"):
+        EmbeddedQueue(store, batched_leases=True, early_start=[MODEL])
+
+
+def test_a_lease_keeps_an_early_starts_progress_in_memory_until_confirmed(
+    store: JobStore,
+) -> None:
+    job = _job()
+    reservation = Reservation(job, "w1")
+    lease = Lease(store, job, "w1", lease_seconds=30, admission=reservation)
+    lease.heartbeat(progress=10, phase="rendering")
+    lease.heartbeat(progress=30)
+    assert lease.cancelled() is False
+    store.create(job)
+    assert store.get(job.id).progress == 0
+    reservation.confirm()
+    lease.admitted()
+    taken = store.get(job.id)
+    assert (taken.status, taken.progress, taken.phase) == (JobStatus.IN_PROGRESS, 30, "rendering")
+    lease.fail(JobError("x", "stopped on purpose", "server_error"))
+    assert store.get(job.id).status is JobStatus.FAILED
+    with pytest.raises(ValueError, match="LeaseKeeper"):
+        Lease(store, replace(job, id=Job.new_id()), "w1", lease_seconds=30, kept=True,
+              admission=Reservation(job, "w1"))  # fmt: skip

@@ -1,0 +1,174 @@
+"""JobService with early start: a sketch render begins while moderation decides; a refused or
+unadmitted video leaves no row, no file and no charge, an admitted one is the same video."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from openreel.backends.base import (
+    CancelCheck,
+    Frame,
+    ProgressCallback,
+    never_cancelled,
+    no_progress,
+)
+from openreel.backends.registry import BackendRegistry
+from openreel.backends.sketch.backend import SketchBackend
+from openreel.domain import Job, JobStatus, Principal, VideoRequest
+from openreel.errors import ModerationBlockedError, RateLimitError
+from openreel.media.encode import EncoderSettings
+from openreel.media.probe import probe
+from openreel.queue.embedded import EmbeddedQueue
+from openreel.services.jobs import JobService
+from openreel.services.moderation import ModerationPipeline
+from openreel.services.moderation.base import Refusal
+from openreel.services.moderation.normalise import Prompt
+from openreel.storage.artifacts import ArtifactStore
+from openreel.storage.db import Database
+from openreel.storage.jobs import JobStore
+
+ALICE = Principal(id="usr_alice", name="alice")
+
+
+class SpyBackend(SketchBackend):
+    """The sketch engine, noting when each prompt's first frame was made."""
+
+    first_frames: dict[str, float] = {}  # noqa: RUF012 - reset by the fixture
+    frame_made = threading.Event()
+
+    def generate(
+        self,
+        request: VideoRequest,
+        progress: ProgressCallback = no_progress,
+        cancelled: CancelCheck = never_cancelled,
+    ) -> Iterator[Frame]:
+        for frame in super().generate(request, progress, cancelled):
+            SpyBackend.first_frames.setdefault(request.prompt, time.time())
+            SpyBackend.frame_made.set()
+            yield frame
+
+
+class GateCheck:
+    """A moderation check that decides only once the render has made a frame (so the test
+    knows the render began before the decision), refusing prompts that say "forbidden"."""
+
+    name = "gate"
+
+    def __init__(self) -> None:
+        self.decided_at: dict[str, float] = {}
+
+    def check(self, prompt: Prompt) -> Refusal | None:
+        SpyBackend.frame_made.wait(10)
+        self.decided_at[prompt.original] = time.time()
+        if "forbidden" in prompt.original:
+            return Refusal("test/forbidden", "the test forbids it", self.name)
+        return None
+
+
+class OverQuotaStore(JobStore):
+    """Refuses to admit prompts that say "over", as a full quota would, inside create."""
+
+    def create(self, job: Job, **kwargs: Any) -> Job:
+        if "over" in job.request.prompt:
+            raise RateLimitError("over the quota", retry_after=60)
+        return super().create(job, **kwargs)
+
+
+@dataclass
+class Setup:
+    service: JobService
+    store: JobStore
+    artifacts: ArtifactStore
+    gate: GateCheck
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[Setup]:
+    SpyBackend.first_frames = {}
+    SpyBackend.frame_made = threading.Event()
+    db = Database.for_data_dir(tmp_path)
+    db.migrate()
+    store = OverQuotaStore(db)
+    artifacts = ArtifactStore(tmp_path / "files")
+    registry = BackendRegistry()
+    registry.register("sketch", SketchBackend.models, SpyBackend)
+    queue = EmbeddedQueue(store, workers=1, poll_interval=0.05, early_start=SketchBackend.models)
+    gate = GateCheck()
+    service = JobService(
+        store=store,
+        artifacts=artifacts,
+        registry=registry,
+        queue=queue,
+        encoder=EncoderSettings(),
+        moderation=ModerationPipeline([gate]),
+    )
+    queue.start(service.run)
+    time.sleep(0.1)  # the worker finds nothing and goes to sleep, free to be reserved
+    yield Setup(service, store, artifacts, gate)
+    queue.stop(10)
+    db.dispose()
+
+
+def _request(prompt: str) -> VideoRequest:
+    return VideoRequest(prompt=prompt, seconds=2, width=160, height=96, fps=12, seed=3)
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.01)
+
+
+def _job_folders(artifacts: ArtifactStore) -> list[Path]:
+    root = artifacts.job_dir(Job.new_id(), create=False).parent
+    return [p for p in root.glob("*") if p.is_dir()] if root.is_dir() else []
+
+
+def test_an_admitted_video_starts_rendering_before_moderation_decides(setup: Setup) -> None:
+    prompt = "a lighthouse at dusk"
+    job = setup.service.submit(ALICE, _request(prompt))
+    assert job.status is JobStatus.QUEUED  # what the client is told, as without early start
+    assert SpyBackend.first_frames[prompt] <= setup.gate.decided_at[prompt]
+    _wait_for(lambda: setup.store.get(job.id).status.is_final)
+    done = setup.store.get(job.id)
+    assert done.status is JobStatus.COMPLETED, done.error
+    assert done.attempts == 1
+    assert done.started_at is not None
+    assert done.started_at <= setup.gate.decided_at[prompt]  # when the work really began
+    video = setup.artifacts.resolve(done.artifacts["video"])
+    assert probe(video).frames == 24
+    assert sorted(p.name for p in video.parent.iterdir()) == [
+        "spritesheet.jpg",
+        "thumbnail.webp",
+        "video.mp4",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "error"),
+    [("a forbidden scene", ModerationBlockedError), ("a boat over the limit", RateLimitError)],
+)
+def test_a_refused_or_unadmitted_video_leaves_nothing(
+    setup: Setup, prompt: str, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        setup.service.submit(ALICE, _request(prompt))
+    assert prompt in SpyBackend.first_frames  # the render had begun
+    assert setup.store.list(None, after=None, limit=10, order="asc").items == []
+    # The worker dropped the render at its next frame and removed its folder before the
+    # refusal was answered.
+    assert _job_folders(setup.artifacts) == []
+    # ...and is free for the next video, which completes normally.
+    job = setup.service.submit(ALICE, _request("a calm lake"))
+    _wait_for(lambda: setup.store.get(job.id).status.is_final)
+    assert setup.store.get(job.id).status is JobStatus.COMPLETED
+    assert [p.name for p in _job_folders(setup.artifacts)] == [job.id]

@@ -73,7 +73,16 @@ class GateCheck:
 
 
 class OverQuotaStore(JobStore):
-    """Refuses to admit prompts that say "over", as a full quota would, inside create."""
+    """Refuses to admit prompts that say "over", as a full quota would, inside create; notes
+    each heartbeat's progress and phase."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.beats: list[tuple[str, int | None, str | None]] = []
+
+    def heartbeat(self, job_id: str, worker: str, **kwargs: Any) -> bool:
+        self.beats.append((job_id, kwargs.get("progress"), kwargs.get("phase")))
+        return super().heartbeat(job_id, worker, **kwargs)
 
     def create(self, job: Job, **kwargs: Any) -> Job:
         if "over" in job.request.prompt:
@@ -84,7 +93,7 @@ class OverQuotaStore(JobStore):
 @dataclass
 class Setup:
     service: JobService
-    store: JobStore
+    store: OverQuotaStore
     artifacts: ArtifactStore
     gate: GateCheck
 
@@ -144,6 +153,12 @@ def test_an_admitted_video_starts_rendering_before_moderation_decides(setup: Set
     assert done.attempts == 1
     assert done.started_at is not None
     assert done.started_at <= setup.gate.decided_at[prompt]  # when the work really began
+    # Progress went out while rendering; "finalizing" when the last frame was made, while the
+    # encoder finished, and nothing between the finished file and the completion.
+    beats = [(progress, phase) for job_id, progress, phase in setup.store.beats if job_id == job.id]
+    assert beats, "no progress was stored while rendering"
+    assert beats[-1] == (95, "finalizing")
+    assert all(phase == "rendering" for _, phase in beats[:-1])
     video = setup.artifacts.resolve(done.artifacts["video"])
     assert probe(video).frames == 24
     assert sorted(p.name for p in video.parent.iterdir()) == [

@@ -423,10 +423,20 @@ class JobService:
         )
         lease.heartbeat(progress=0, phase="rendering")
         reported = {"pct": -1, "at": 0.0}
+        finalizing = False
 
         def progress(done: int, total: int) -> None:
+            nonlocal finalizing
             pct = min(95, math.floor(95 * done / max(total, 1)))
             now = time.monotonic()
+            if done >= total and not finalizing:
+                # The last frame is made; the encoder's tail, the previews and the signature
+                # follow. Said now, while the encoder works, not after: the write would
+                # otherwise sit between the finished file and the completion.
+                finalizing = True
+                reported["pct"], reported["at"] = pct, now
+                lease.heartbeat(progress=pct, phase="finalizing")
+                return
             since = now - reported["at"]
             first = reported["pct"] <= 0 < pct  # the first sign of life goes out at once
             # Only news is written: the lease itself is renewed by lease.cancelled(), which
@@ -463,7 +473,10 @@ class JobService:
                 sampler=sampler,
             )
         lease.admitted()  # nothing below happens for a job that was never admitted
-        lease.heartbeat(progress=99, phase="finalizing")
+        if not finalizing or self._artifacts.remote is not None:
+            # A backend that never reported its last frame, or an upload to the bucket
+            # ahead (seconds for a large file: this also renews the lease).
+            lease.heartbeat(progress=99, phase="finalizing")
         content = None
         if self._content is not None and sampler is not None:
             content = self._content.record(job.id, job.owner_id, video, sampler, self._clock())

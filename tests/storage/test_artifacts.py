@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from openreel.domain import Job
 from openreel.errors import NotFoundError
 from openreel.storage.artifacts import ArtifactStore
 
@@ -123,3 +124,14 @@ def test_artifacts_sweep_partials_removes_only_temp_files(tmp_path: Path) -> Non
     assert video.read_bytes() == b"finished"
     assert store.sweep_partials() == 0
     assert ArtifactStore(tmp_path / "empty").sweep_partials() == 0
+
+
+def test_artifacts_sweep_removes_job_folders_left_empty(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path / "artifacts")
+    orphan = Job.new_id()  # an early start killed before its row was written
+    store.path(orphan, "video.mp4").with_name(".video.0123456789ab.part.mp4").write_bytes(b"x")
+    kept = store.path(JOB, "video.mp4")
+    kept.write_bytes(b"finished")
+    assert store.sweep_partials() == 1
+    assert not store.job_dir(orphan, create=False).exists()
+    assert kept.read_bytes() == b"finished"

@@ -262,7 +262,8 @@ class ArtifactStore:
         self._delete_remote([f"jobs/{job_id}/{name}" for name in sorted(JOB_FILE_NAMES)])
 
     def sweep_partials(self) -> int:
-        """Removes half-written temporary files left by a process killed mid-write.
+        """Removes half-written temporary files left by a process killed mid-write, and job
+        folders left empty.
 
         Only safe while no writer runs, i.e. when the server starts holding the data-folder
         lock. Returns how many files were removed.
@@ -278,6 +279,11 @@ class ArtifactStore:
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
                 removed += 1
+        # A folder left empty: a render started early for a job whose row was never written
+        # (the process died while moderation decided), or one whose only file was swept.
+        for folder in self._root.glob("jobs/*/"):
+            with contextlib.suppress(OSError):  # not empty, or gone
+                folder.rmdir()
         return removed
 
     def delete_upload(self, relative: str) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 import openreel.services.jobs as jobs_module
 from openreel.domain import JobStatus
+from openreel.errors import NotFoundError
 from openreel.media.probe import probe
 
 if TYPE_CHECKING:
@@ -358,7 +359,16 @@ def test_delete_racing_the_worker_leaves_no_folder(
 
     def delete(video_id: str) -> None:
         if not deleted:
-            api.server.services.jobs.delete(api.principals["alice"], video_id)
+            # A sketch render starts while its row is being written (early start): the first
+            # delete a client can send comes once the row exists.
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    api.server.services.jobs.delete(api.principals["alice"], video_id)
+                    break
+                except NotFoundError:
+                    assert time.monotonic() < deadline, "the row was never written"
+                    time.sleep(0.002)
             deleted.append(video_id)
             # A write of the worker that lands just after the delete's sweep of the folder.
             late = api.job_dir(video_id) / "thumbnail.webp"

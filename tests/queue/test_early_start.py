@@ -115,21 +115,21 @@ def test_a_confirmed_early_start_renders_before_its_row_and_completes_once(
     assert runner.started.wait(5), "the worker did not start before the row existed"
     with pytest.raises(NotFoundError):
         store.get(job.id)  # rendering, and nothing written anywhere yet
+    before_row = time.time()
     store.create(job)
-    assert store.get(job.id).status is JobStatus.QUEUED  # as the client sees it at once
-    reservation.confirm()
-    # The first cancel check after the confirmation takes the row, with the progress kept
-    # meanwhile and the time the work began.
-    _wait_for(lambda: store.get(job.id).status is JobStatus.IN_PROGRESS)
-    running = store.get(job.id)
-    assert (running.progress, running.phase, running.worker) == (
+    # Confirming takes the row for the worker, with what it reported meanwhile and the time
+    # the work began: whoever asks next sees it running.
+    taken = reservation.confirm()
+    assert taken is not None
+    assert (taken.status, taken.progress, taken.phase) == (
+        JobStatus.IN_PROGRESS,
         40,
         "rendering",
-        reservation.worker,
     )
-    assert running.attempts == 1
-    assert running.started_at is not None
-    assert running.started_at <= time.time()
+    assert (taken.worker, taken.attempts) == (reservation.worker, 1)
+    assert taken.started_at is not None
+    assert taken.started_at < before_row  # when the render began, before the row existed
+    assert store.get(job.id) == taken
     runner.go.set()
     _wait_for(lambda: store.get(job.id).status.is_final)
     done = store.get(job.id)
@@ -191,8 +191,8 @@ def test_a_row_cancelled_before_the_worker_took_it_is_left_alone(
     assert reservation is not None
     assert runner.started.wait(5)
     store.create(job)
-    store.request_cancel(job.id)  # the client cancelled the moment it got the id
-    reservation.confirm()
+    store.request_cancel(job.id)  # cancelled before the reservation could take it
+    assert reservation.confirm() is None
     _wait_for(lambda: job.id in runner.outcomes)
     assert runner.outcomes[job.id] == "lost"
     cancelled = store.get(job.id)
@@ -215,7 +215,7 @@ def test_a_paused_model_is_not_taken_by_an_early_start(
     store.create(job)
     pauses = PauseStore(Database.for_data_dir(tmp_path))
     pauses.pause("model", MODEL, "incident")
-    reservation.confirm()
+    assert reservation.confirm() is None
     _wait_for(lambda: job.id in runner.outcomes)
     assert runner.outcomes[job.id] == "lost"
     assert store.get(job.id).status is JobStatus.QUEUED  # waits for the pause to lift
@@ -265,23 +265,46 @@ def test_reserve_only_hands_over_eligible_jobs_to_idle_workers(
         EmbeddedQueue(store, batched_leases=True, early_start=[MODEL])
 
 
-def test_a_lease_keeps_an_early_starts_progress_in_memory_until_confirmed(
-    store: JobStore,
-) -> None:
+def test_a_lease_keeps_an_early_starts_progress_until_confirmed(store: JobStore) -> None:
     job = _job()
-    reservation = Reservation(job, "w1")
+    reservation = Reservation(job, "w1", store, lease_seconds=30)
     lease = Lease(store, job, "w1", lease_seconds=30, admission=reservation)
     lease.heartbeat(progress=10, phase="rendering")
     lease.heartbeat(progress=30)
     assert lease.cancelled() is False
     store.create(job)
     assert store.get(job.id).progress == 0
-    reservation.confirm()
-    lease.admitted()
-    taken = store.get(job.id)
+    taken = reservation.confirm()
+    assert taken is not None
     assert (taken.status, taken.progress, taken.phase) == (JobStatus.IN_PROGRESS, 30, "rendering")
+    # Progress made after the take is written by the lease's next call.
+    lease.heartbeat(progress=60)
+    assert store.get(job.id).progress == 60
+    lease.admitted()
     lease.fail(JobError("x", "stopped on purpose", "server_error"))
     assert store.get(job.id).status is JobStatus.FAILED
     with pytest.raises(ValueError, match="LeaseKeeper"):
-        Lease(store, replace(job, id=Job.new_id()), "w1", lease_seconds=30, kept=True,
-              admission=Reservation(job, "w1"))  # fmt: skip
+        Lease(
+            store,
+            replace(job, id=Job.new_id()),
+            "w1",
+            lease_seconds=30,
+            kept=True,
+            admission=Reservation(job, "w1", store, lease_seconds=30),
+        )
+
+
+def test_a_confirmed_reservation_whose_take_fails_keeps_the_row_queued(store: JobStore) -> None:
+    class BrokenTake(JobStore):
+        def take(self, *args: object, **kwargs: object) -> Job | None:
+            raise RuntimeError("database went away")
+
+    broken = BrokenTake(store._db)
+    job = _job()
+    broken.create(job)
+    reservation = Reservation(job, "w1", broken, lease_seconds=30)
+    assert reservation.confirm() is None  # logged, not raised: the row exists
+    lease = Lease(broken, job, "w1", lease_seconds=30, admission=reservation)
+    with pytest.raises(LeaseLostError):
+        lease.heartbeat(progress=5)
+    assert store.get(job.id).status is JobStatus.QUEUED

@@ -145,7 +145,7 @@ def _job_folders(artifacts: ArtifactStore) -> list[Path]:
 def test_an_admitted_video_starts_rendering_before_moderation_decides(setup: Setup) -> None:
     prompt = "a lighthouse at dusk"
     job = setup.service.submit(ALICE, _request(prompt))
-    assert job.status is JobStatus.QUEUED  # what the client is told, as without early start
+    assert job.status is JobStatus.IN_PROGRESS  # the client is told it is running already
     assert SpyBackend.first_frames[prompt] <= setup.gate.decided_at[prompt]
     _wait_for(lambda: setup.store.get(job.id).status.is_final)
     done = setup.store.get(job.id)

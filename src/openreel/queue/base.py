@@ -77,26 +77,39 @@ class QueueStats:
 class Reservation:
     """An idle worker set aside for a job whose row is still being written (early start).
 
-    The slowest step of a submission is moderation's semantic check (about 17 ms on a CPU
+    The slowest step of a submission is moderation's semantic check (about 12 ms on a CPU
     core); for a small sketch video that is a tenth of the render. So the service may hand an
     idle local worker the job before the check ends: the worker renders into its own hidden
     temporary files and writes nothing else, while the service decides. The service then
-    confirms (:meth:`confirm`: the row is committed as ``queued``; the worker takes it with
-    ``JobStore.take`` and carries on) or withdraws (:meth:`withdraw`: refused, over quota, any
-    error: no row exists, and the worker drops the render at its next frame and deletes its
-    files). Until the row is taken the lease writes nothing and the job is in no store, no
-    bucket and no registry; only the worker's memory and its temporary files saw the frames.
+    confirms (:meth:`confirm`: the row is committed; the reservation takes it for the worker
+    with ``JobStore.take``, recording when the render began and how far it got, and the
+    worker carries on) or withdraws (:meth:`withdraw`: refused, over quota, any error: no row
+    exists, and the worker drops the render at its next frame and deletes its files). Until
+    the row is taken the lease writes nothing and the job is in no store, no bucket and no
+    registry; only the worker's memory and its temporary files saw the frames.
 
-    Thread-safe: the service settles it from a request thread, the worker reads it.
+    Thread-safe: the service settles it from a request thread, the worker reports to it.
+
+    Args:
+        job: The job as the service built it.
+        worker: The worker set aside.
+        store: Where the row will be.
+        lease_seconds: The worker's lease length.
     """
 
-    def __init__(self, job: Job, worker: str) -> None:
+    def __init__(self, job: Job, worker: str, store: JobStore, *, lease_seconds: float) -> None:
         self._job = job
         self._worker = worker
+        self._store = store
+        self._lease_seconds = lease_seconds
         self._lock = threading.Lock()
         self._settled = threading.Event()
         self._confirmed = False
         self._released = threading.Event()
+        self._began: float | None = None
+        self._progress = 0
+        self._phase: str | None = None
+        self._taken: Job | None = None
 
     @property
     def job(self) -> Job:
@@ -110,7 +123,7 @@ class Reservation:
 
     @property
     def confirmed(self) -> bool:
-        """Whether the row was committed and the worker may take it."""
+        """Whether the row was committed (and taken for the worker, see :attr:`taken`)."""
         return self._confirmed
 
     @property
@@ -118,12 +131,51 @@ class Reservation:
         """Whether the job will never exist: the worker must drop what it made."""
         return self._settled.is_set() and not self._confirmed
 
-    def confirm(self) -> None:
-        """The job's row is committed (``queued``): the worker takes it and goes on."""
+    @property
+    def taken(self) -> Job | None:
+        """The row as taken for the worker at confirmation; None before, or when it could
+        not be taken (cancelled at once, a pause matched, the database refused)."""
+        return self._taken
+
+    def began(self) -> None:
+        """The worker started (the row will say the work began now, not at confirmation)."""
         with self._lock:
-            if not self._settled.is_set():
-                self._confirmed = True
-                self._settled.set()
+            if self._began is None:
+                self._began = self._store.now()
+
+    def note(self, progress: int | None, phase: str | None) -> None:
+        """The worker's progress while the row does not exist yet (taken along with it)."""
+        with self._lock:
+            if progress is not None:
+                self._progress = max(self._progress, min(100, int(progress)))
+            if phase is not None:
+                self._phase = phase
+
+    def confirm(self) -> Job | None:
+        """The job's row is committed (``queued``): takes it for the worker, with the time
+        the render began and its progress so far, so whoever asks next sees it running.
+
+        Returns:
+            The row as taken, or None when it could not be (the worker then drops its render
+            and the row waits, queued, for an ordinary claim).
+        """
+        with self._lock:
+            if self._settled.is_set():
+                return None
+            try:
+                self._taken = self._store.take(
+                    self._job.id,
+                    self._worker,
+                    lease_seconds=self._lease_seconds,
+                    started_at=self._began,
+                    progress=self._progress,
+                    phase=self._phase or "starting",
+                )
+            except Exception:  # the row is committed: it must not be lost with this error
+                _log.exception("video %s: could not be taken for its early start", self._job.id)
+            self._confirmed = True
+            self._settled.set()
+            return self._taken
 
     def withdraw(self, timeout: float = 10.0) -> None:
         """The job will not be written: the worker stops and deletes its files. Once
@@ -172,9 +224,10 @@ class Lease:
             writes and reads in batches with every other lease of its pool; then
             :meth:`heartbeat` and :meth:`cancelled` only touch memory.
         admission: For an early start, the reservation the job came with: until the
-            service confirms it the lease keeps progress in memory and :meth:`cancelled`
-            answers False (True once withdrawn); once confirmed, the first call takes the
-            row and writes what was kept. Not combined with ``kept``.
+            service confirms it the lease reports progress to the reservation (taken along
+            with the row) and :meth:`cancelled` answers False (True once withdrawn); once
+            confirmed, the first call writes what the take did not carry. Not combined
+            with ``kept``.
     """
 
     def __init__(
@@ -211,8 +264,8 @@ class Lease:
         self._news: tuple[int | None, str | None, Mapping[str, Any] | None] | None = None
         self._admission = admission
         self._taken = admission is None  # whether this worker holds the row
-        # An early start's row records when the work began, not when it was taken.
-        self._began = store.now() if admission is not None else 0.0
+        if admission is not None:
+            admission.began()
 
     @property
     def job(self) -> Job:
@@ -266,6 +319,8 @@ class Lease:
             if self._kept or not self._holds_row():
                 self._touched_at = self._monotonic()
                 self._note(progress, phase, interpretation)
+                if self._admission is not None:
+                    self._admission.note(progress, phase)
                 return
             changed = interpretation is not None
             if progress is not None and max(0, min(100, int(progress))) > self._progress:
@@ -383,41 +438,32 @@ class Lease:
             self._holds_row()
 
     def _holds_row(self) -> bool:
-        """Whether the row is this worker's (lock held); takes a confirmed early start's row
-        and writes the progress kept meanwhile.
+        """Whether the row is this worker's (lock held); once an early start is confirmed,
+        writes what the reservation's take did not carry.
 
         Raises:
-            LeaseLostError: The confirmed row was no longer queued.
+            LeaseLostError: The row could not be taken (it was no longer queued).
         """
         if self._taken:
             return True
         admission = self._admission
         if admission is None or not admission.confirmed:
             return False
-        started = self._monotonic()
-        # What the runner reported meanwhile goes into the same write.
-        progress, phase, interpretation = self._news or (None, None, None)
-        self._news = None
-        taken = self._store.take(
-            self._job.id,
-            self._worker,
-            lease_seconds=self._lease_seconds,
-            started_at=self._began,
-            progress=self._progress if progress is None else progress,
-            phase=phase or "starting",
-        )
+        taken = admission.taken
         if taken is None:
             self._lost = True
             raise LeaseLostError(
-                f"video {self._job.id} was cancelled or taken before worker {self._worker} "
+                f"video {self._job.id} was cancelled or paused before worker {self._worker} "
                 "could take it; stop without writing"
             )
         self._taken = True
-        self._renewed_at = started
-        self._progress = taken.progress
-        self._phase = taken.phase
-        if interpretation is not None:
-            self._renew(None, None, interpretation)
+        self._renewed_at = self._monotonic()
+        self._progress, self._phase = taken.progress, taken.phase
+        progress, phase, interpretation = self._news or (None, None, None)
+        self._news = None
+        newer = progress is not None and progress > self._progress
+        if newer or (phase is not None and phase != self._phase) or interpretation is not None:
+            self._renew(progress if newer else None, phase, interpretation)
         return True
 
     # ----- batched mode: the keeper's side ---------------------------------------------------

@@ -50,7 +50,13 @@ from openreel.storage.audit import AuditEntry, AuditStore
 from openreel.storage.jobs import JobPage, JobStore
 from openreel.storage.objects import RemoteObject
 
-__all__ = ["MAX_EXTENDED_SECONDS", "Content", "JobService"]
+__all__ = [
+    "MAX_EXTENDED_SECONDS",
+    "POLL_AFTER_SHORTEST_MS",
+    "Content",
+    "JobService",
+    "poll_after_ms",
+]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +76,28 @@ _VARIANTS = {
     "thumbnail": ("thumbnail.webp", "image/webp"),
     "spritesheet": ("spritesheet.jpg", "image/jpeg"),
 }
+
+
+POLL_AFTER_SHORTEST_MS = 100
+"""The shortest ``openai-poll-after-ms`` ever sent: ten polls a second at most."""
+
+
+def poll_after_ms(job: Job, now: float, *, longest_ms: int) -> int:
+    """How long a client polling ``job`` should wait before asking again.
+
+    Sent as ``openai-poll-after-ms``. The official SDK reads it from the first answer and
+    keeps that pace until the video ends, so a fixed second made a video rendered in 0.2 s
+    take over a second to collect. Once a running job has shown progress, its pace so far
+    says how long is left: the hint is half of that, between :data:`POLL_AFTER_SHORTEST_MS`
+    and ``longest_ms`` (the operator's setting). A queued job, or one that has not shown any
+    progress yet, gets ``longest_ms``.
+    """
+    longest = max(POLL_AFTER_SHORTEST_MS, longest_ms)
+    if job.status.is_final or job.started_at is None or job.progress <= 0:
+        return longest
+    elapsed = max(0.0, now - job.started_at)
+    left = elapsed * (100 - min(job.progress, 100)) / job.progress
+    return int(min(longest, max(POLL_AFTER_SHORTEST_MS, 1000 * left / 2)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +232,8 @@ class JobService:
         )
         # A sketch render may begin now, while moderation decides and the row is written: it
         # keeps its frames to itself until confirmed below, and drops them if anything here
-        # fails (see queue.base.Reservation). Other jobs wait for their row as before.
+        # fails (see queue.base.Reservation). Other jobs wait for their row as before, and so
+        # does one whose row could not be taken at confirmation.
         reservation = self._queue.reserve(job)
         try:
             created = self._admit(principal, job)
@@ -213,9 +242,10 @@ class JobService:
                 reservation.withdraw()
             raise
         if reservation is not None:
-            reservation.confirm()
-        else:
-            self._queue.enqueued(created)
+            taken = reservation.confirm()  # running already: the client sees its progress
+            if taken is not None:
+                return taken
+        self._queue.enqueued(created)
         return created
 
     def _admit(self, principal: Principal, job: Job) -> Job:

@@ -14,6 +14,7 @@ import base64
 import binascii
 import math
 import re
+import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -28,6 +29,7 @@ from openreel.api.protocol import DeletedVideo, ErrorEnvelope, Video, VideoList
 from openreel.domain import ImageInput, Job, Principal, VideoRequest, parse_size
 from openreel.errors import InvalidRequestError, UnsupportedMediaTypeError
 from openreel.media.images import read_image
+from openreel.services.jobs import poll_after_ms
 
 __all__ = ["router"]
 
@@ -229,10 +231,11 @@ async def _watch_spend(services: ServicesDep, request: Request, job: Job) -> Non
         await services.write(services.abuse.suspend, token_id, reason)
 
 
-def _video(response: Response, services: ServicesDep, video: Video) -> Video:
-    if video.status in ("queued", "in_progress"):
-        response.headers["openai-poll-after-ms"] = str(services.settings.poll_after_ms)
-    return video
+def _video(response: Response, services: ServicesDep, job: Job) -> Video:
+    if not job.status.is_final:
+        hint = poll_after_ms(job, time.time(), longest_ms=services.settings.poll_after_ms)
+        response.headers["openai-poll-after-ms"] = str(hint)
+    return Video.from_job(job)
 
 
 @router.post(
@@ -256,7 +259,7 @@ async def create_video(
 
     job = await services.write(submit)
     await _watch_spend(services, request, job)
-    return _video(response, services, Video.from_job(job))
+    return _video(response, services, job)
 
 
 @router.get("/videos", response_model=VideoList, responses=_ERRORS, summary="List videos")
@@ -286,7 +289,7 @@ async def retrieve_video(
 ) -> Video:
     """One video's status and progress; poll it, or follow ``/events``."""
     job = await services.read(services.jobs.get, principal, video_id)
-    return _video(response, services, Video.from_job(job))
+    return _video(response, services, job)
 
 
 @router.delete(
@@ -305,7 +308,7 @@ def cancel_video(
     video_id: str, response: Response, services: ServicesDep, principal: WriterDep
 ) -> Video:
     """Stops a queued or running video (OpenReel addition). It ends ``failed`` with code ``cancelled``."""
-    return _video(response, services, Video.from_job(services.jobs.cancel(principal, video_id)))
+    return _video(response, services, services.jobs.cancel(principal, video_id))
 
 
 @router.get(
@@ -384,7 +387,7 @@ async def remix_video(
         services.jobs.remix, principal, video_id, prompt, token_id=request.state.token_id
     )
     await _watch_spend(services, request, job)
-    return _video(response, services, Video.from_job(job))
+    return _video(response, services, job)
 
 
 _EXTEND_FIELDS = {
@@ -459,4 +462,4 @@ async def extend_video(
         token_id=request.state.token_id,
     )
     await _watch_spend(services, request, job)
-    return _video(response, services, Video.from_job(job))
+    return _video(response, services, job)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +161,9 @@ def test_an_admitted_video_starts_rendering_before_moderation_decides(setup: Set
     assert all(phase == "rendering" for _, phase in beats[:-1])
     video = setup.artifacts.resolve(done.artifacts["video"])
     assert probe(video).frames == 24
+    # Pollers of the next such video are asked back at the pace this one took, not a second.
+    running = replace(done, status=JobStatus.IN_PROGRESS, progress=0, started_at=time.time())
+    assert setup.service.poll_after(running, longest_ms=1000) < 1000
     assert sorted(p.name for p in video.parent.iterdir()) == [
         "spritesheet.jpg",
         "thumbnail.webp",

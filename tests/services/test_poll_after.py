@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from openreel.domain import Job, JobStatus, VideoRequest
-from openreel.services.jobs import POLL_AFTER_SHORTEST_MS, poll_after_ms
+from openreel.services.jobs import POLL_AFTER_SHORTEST_MS, PaceBook, poll_after_ms
 
 NOW = 1_000_000.0
 
@@ -44,3 +44,35 @@ def test_poll_after_never_goes_past_the_setting_nor_below_the_floor() -> None:
     assert poll_after_ms(slow, NOW, longest_ms=5000) == 5000
     assert poll_after_ms(slow, NOW, longest_ms=10) == POLL_AFTER_SHORTEST_MS
     assert poll_after_ms(_job(JobStatus.QUEUED), NOW, longest_ms=2500) == 2500
+
+
+def test_without_progress_the_hint_comes_from_how_long_such_renders_took() -> None:
+    started = _job(JobStatus.IN_PROGRESS, 0, NOW - 0.1)
+    assert poll_after_ms(started, NOW, longest_ms=1000, expected_seconds=0.5) == 200
+    assert poll_after_ms(started, NOW, longest_ms=1000, expected_seconds=0.05) == 100
+    assert poll_after_ms(started, NOW, longest_ms=1000, expected_seconds=60) == 1000
+    # Progress, once there, wins over the estimate; a queued job waits for a worker first.
+    halfway = _job(JobStatus.IN_PROGRESS, 50, NOW - 0.4)
+    assert poll_after_ms(halfway, NOW, longest_ms=1000, expected_seconds=60) == 200
+    queued = _job(JobStatus.QUEUED)
+    assert poll_after_ms(queued, NOW, longest_ms=1000, expected_seconds=0.5) == 1000
+
+
+def test_pace_book_learns_each_models_seconds_per_megapixel_frame() -> None:
+    book = PaceBook()
+    small = VideoRequest(prompt="a boat", seed=1, seconds=1, width=640, height=360, fps=24)
+    assert book.expected(small) is None
+    book.record(small, 1.0)  # a cold first render
+    assert book.expected(small) == pytest.approx(1.0)
+    book.record(small, 0.2)
+    book.record(small, 0.2)
+    assert book.expected(small) == pytest.approx(0.2)  # the median: the cold one stops counting
+    # Four times the pixels and twice the frames: eight times the work.
+    big = replace(small, width=1280, height=720, seconds=2)
+    assert book.expected(big) == pytest.approx(1.6)
+    for _ in range(PaceBook.KEPT):
+        book.record(small, 0.4)  # only the last few count
+    assert book.expected(small) == pytest.approx(0.4)
+    assert book.expected(replace(small, model="openreel-other")) is None
+    book.record(small, 0)  # nonsense is ignored
+    assert book.expected(small) == pytest.approx(0.4)

@@ -162,9 +162,7 @@ class EmbeddedQueue:
             if self._stopping or not self._idle:
                 return None
             worker = self._idle.pop()
-            reservation = Reservation(
-                job, worker, self._store, lease_seconds=self._lease_seconds
-            )
+            reservation = Reservation(job, worker, self._store, lease_seconds=self._lease_seconds)
             self._handoffs[worker] = reservation
             # Every sleeper wakes, and the named one finds its job; the others look once and
             # sleep again. Render pools are a handful of threads.

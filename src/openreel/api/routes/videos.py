@@ -14,7 +14,6 @@ import base64
 import binascii
 import math
 import re
-import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,7 +28,6 @@ from openreel.api.protocol import DeletedVideo, ErrorEnvelope, Video, VideoList
 from openreel.domain import ImageInput, Job, Principal, VideoRequest, parse_size
 from openreel.errors import InvalidRequestError, UnsupportedMediaTypeError
 from openreel.media.images import read_image
-from openreel.services.jobs import poll_after_ms
 
 __all__ = ["router"]
 
@@ -233,7 +231,7 @@ async def _watch_spend(services: ServicesDep, request: Request, job: Job) -> Non
 
 def _video(response: Response, services: ServicesDep, job: Job) -> Video:
     if not job.status.is_final:
-        hint = poll_after_ms(job, time.time(), longest_ms=services.settings.poll_after_ms)
+        hint = services.jobs.poll_after(job, longest_ms=services.settings.poll_after_ms)
         response.headers["openai-poll-after-ms"] = str(hint)
     return Video.from_job(job)
 

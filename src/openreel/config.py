@@ -309,7 +309,9 @@ class Settings(BaseSettings):
             far more than they compute).
         lease_seconds: How long a worker owns a job without reporting progress before
             another may take it over.
-        poll_after_ms: ``openai-poll-after-ms`` sent with unfinished videos.
+        poll_after_ms: The longest ``openai-poll-after-ms`` sent with unfinished videos
+            (queued ones get it; running ones are asked back sooner when they will be done
+            sooner).
         max_body_bytes: Largest request body accepted (reference images included).
         token_days: Lifetime of a new token when its creator names none.
         token_max_days: Longest lifetime anyone may give a token.

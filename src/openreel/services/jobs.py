@@ -58,6 +58,7 @@ __all__ = [
     "POLL_AFTER_SHORTEST_MS",
     "Content",
     "JobService",
+    "PaceBook",
     "poll_after_ms",
 ]
 

@@ -489,7 +489,7 @@ def _queues(
         worker_prefix=prefix,
         models=[e.model for e in entries if not e.hosted] if hosted else None,
         # Sketch renders start in milliseconds and check for a cancel at every frame.
-        early_start=[e.model for e in entries if e.backend == "sketch"],
+        early_start=[e.model for e in entries if e.backend == "sketch" and not e.hosted],
     )
     if not hosted:
         return local

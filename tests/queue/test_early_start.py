@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from openreel.domain import Job, JobError, JobStatus, VideoRequest
-from openreel.errors import CancelledError, NotFoundError
+from openreel.errors import BackendError, CancelledError, NotFoundError
 from openreel.queue.base import Lease, LeaseLostError, Reservation
 from openreel.queue.embedded import EmbeddedQueue, QueueGroup
 from openreel.storage.db import Database
@@ -63,6 +63,9 @@ class GatedRunner:
 
     def __call__(self, job: Job, lease: Lease) -> None:
         self.early[job.id] = lease.early_start
+        if "flaky" in job.request.prompt and lease.early_start:
+            self.outcomes[job.id] = "failed early"
+            raise BackendError("the first try fails")
         lease.heartbeat(progress=40, phase="rendering")
         self.started.set()
         try:
@@ -89,13 +92,14 @@ def _started(store: JobStore, runner: GatedRunner, **kwargs: object) -> Embedded
     queue = EmbeddedQueue(
         store,
         workers=1,
-        poll_interval=0.05,
+        # Long: the one idle worker must stay asleep (reservable), not wake to look around.
+        poll_interval=5.0,
         worker_prefix="test",
         early_start=[MODEL],
         **kwargs,  # type: ignore[arg-type]
     )
     queue.start(runner)
-    _wait_for(lambda: queue.reserve(_job(model="not-early")) is None and _idle(queue))
+    _wait_for(lambda: _idle(queue))
     return queue
 
 
@@ -234,6 +238,36 @@ def test_an_early_start_that_never_hears_back_gives_up_after_its_lease(
     _wait_for(lambda: job.id in runner.outcomes)
     assert runner.outcomes[job.id] == "lost"
     assert 0.25 < time.monotonic() - started < 3
+    # The decision comes after the worker gave up: nothing is taken for a worker that left,
+    # and the job is queued as usual and made once.
+    _wait_for(lambda: _idle(queue))
+    store.create(job)
+    assert reservation.confirm() is None
+    assert store.get(job.id).status is JobStatus.QUEUED
+    queue.enqueued(job)
+    _wait_for(lambda: store.get(job.id).status.is_final)
+    done = store.get(job.id)
+    assert (done.status, done.attempts) == (JobStatus.COMPLETED, 1)
+
+
+def test_an_early_start_that_fails_before_the_decision_leaves_the_job_to_a_claim(
+    store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    runner = GatedRunner()
+    runner.go.set()
+    queues.append(queue := _started(store, runner))
+    job = _job("a flaky boat")
+    reservation = queue.reserve(job)
+    assert reservation is not None
+    _wait_for(lambda: reservation.withdrawn)  # the worker failed, released and left
+    assert runner.outcomes[job.id] == "failed early"
+    store.create(job)
+    assert reservation.confirm() is None  # not taken for a worker that is gone
+    queue.enqueued(job)
+    _wait_for(lambda: store.get(job.id).status.is_final)
+    done = store.get(job.id)
+    assert (done.status, done.attempts, done.error) == (JobStatus.COMPLETED, 1, None)
+    assert runner.early[job.id] is False  # the second run was an ordinary claim
 
 
 def test_reserve_only_hands_over_eligible_jobs_to_idle_workers(
@@ -257,6 +291,7 @@ def test_reserve_only_hands_over_eligible_jobs_to_idle_workers(
     time.sleep(0.1)
     assert others.reserve(_job()) is None
     group = QueueGroup(others, queue)
+    _wait_for(lambda: _idle(queue))
     grouped = group.reserve(_job())
     assert grouped is not None
     assert grouped.worker.startswith("test/")

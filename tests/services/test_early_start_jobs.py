@@ -42,6 +42,7 @@ class SpyBackend(SketchBackend):
 
     first_frames: dict[str, float] = {}  # noqa: RUF012 - reset by the fixture
     frame_made = threading.Event()
+    all_made = threading.Event()
 
     def generate(
         self,
@@ -53,6 +54,7 @@ class SpyBackend(SketchBackend):
             SpyBackend.first_frames.setdefault(request.prompt, time.time())
             SpyBackend.frame_made.set()
             yield frame
+        SpyBackend.all_made.set()
 
 
 class GateCheck:
@@ -66,6 +68,10 @@ class GateCheck:
 
     def check(self, prompt: Prompt) -> Refusal | None:
         SpyBackend.frame_made.wait(10)
+        if "slow decision" in prompt.original:
+            # The render finishes first: the video is signed and in place, its worker waiting.
+            SpyBackend.all_made.wait(10)
+            time.sleep(0.3)
         self.decided_at[prompt.original] = time.time()
         if "forbidden" in prompt.original:
             return Refusal("test/forbidden", "the test forbids it", self.name)
@@ -84,6 +90,11 @@ class OverQuotaStore(JobStore):
         self.beats.append((job_id, kwargs.get("progress"), kwargs.get("phase")))
         return super().heartbeat(job_id, worker, **kwargs)
 
+    def take(self, job_id: str, worker: str, **kwargs: Any) -> Job | None:
+        if "cancelled at once" in self.get(job_id).request.prompt:
+            self.request_cancel(job_id)  # the owner cancels before the worker takes the row
+        return super().take(job_id, worker, **kwargs)
+
     def create(self, job: Job, **kwargs: Any) -> Job:
         if "over" in job.request.prompt:
             raise RateLimitError("over the quota", retry_after=60)
@@ -96,19 +107,21 @@ class Setup:
     store: OverQuotaStore
     artifacts: ArtifactStore
     gate: GateCheck
+    queue: EmbeddedQueue
 
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[Setup]:
     SpyBackend.first_frames = {}
     SpyBackend.frame_made = threading.Event()
+    SpyBackend.all_made = threading.Event()
     db = Database.for_data_dir(tmp_path)
     db.migrate()
     store = OverQuotaStore(db)
     artifacts = ArtifactStore(tmp_path / "files")
     registry = BackendRegistry()
     registry.register("sketch", SketchBackend.models, SpyBackend)
-    queue = EmbeddedQueue(store, workers=1, poll_interval=0.05, early_start=SketchBackend.models)
+    queue = EmbeddedQueue(store, workers=1, poll_interval=5.0, early_start=SketchBackend.models)
     gate = GateCheck()
     service = JobService(
         store=store,
@@ -119,8 +132,8 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
         moderation=ModerationPipeline([gate]),
     )
     queue.start(service.run)
-    time.sleep(0.1)  # the worker finds nothing and goes to sleep, free to be reserved
-    yield Setup(service, store, artifacts, gate)
+    _wait_for(lambda: queue.stats().busy == 0 and bool(queue._idle))  # asleep: reservable
+    yield Setup(service, store, artifacts, gate, queue)
     queue.stop(10)
     db.dispose()
 
@@ -190,3 +203,15 @@ def test_a_refused_or_unadmitted_video_leaves_nothing(
     _wait_for(lambda: setup.store.get(job.id).status.is_final)
     assert setup.store.get(job.id).status is JobStatus.COMPLETED
     assert [p.name for p in _job_folders(setup.artifacts)] == [job.id]
+
+
+def test_an_early_start_cancelled_before_it_was_taken_leaves_no_files(setup: Setup) -> None:
+    job = setup.service.submit(ALICE, _request("a slow decision, cancelled at once"))
+    assert SpyBackend.all_made.is_set()  # the render had finished before the decision
+    _wait_for(lambda: setup.queue.stats().busy == 0)
+    ended = setup.store.get(job.id)
+    assert ended.status is JobStatus.FAILED
+    assert ended.error is not None
+    assert ended.error.code == "cancelled"
+    folder = setup.artifacts.job_dir(job.id, create=False)
+    assert not folder.exists() or sorted(p.name for p in folder.iterdir()) == []

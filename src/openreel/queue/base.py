@@ -79,14 +79,16 @@ class Reservation:
 
     The slowest step of a submission is moderation's semantic check (about 12 ms on a CPU
     core); for a small sketch video that is a tenth of the render. So the service may hand an
-    idle local worker the job before the check ends: the worker renders into its own hidden
-    temporary files and writes nothing else, while the service decides. The service then
-    confirms (:meth:`confirm`: the row is committed; the reservation takes it for the worker
-    with ``JobStore.take``, recording when the render began and how far it got, and the
-    worker carries on) or withdraws (:meth:`withdraw`: refused, over quota, any error: no row
-    exists, and the worker drops the render at its next frame and deletes its files). Until
-    the row is taken the lease writes nothing and the job is in no store, no bucket and no
-    registry; only the worker's memory and its temporary files saw the frames.
+    idle local worker the job before the check ends: the worker renders into the job's folder
+    and writes nothing else, while the service decides. The service then confirms
+    (:meth:`confirm`: the row is committed; the reservation takes it for the worker with
+    ``JobStore.take``, recording when the render began and how far it got, and the worker
+    carries on) or withdraws (:meth:`withdraw`: refused, over quota, any error: no row
+    exists, and the worker drops the render at its next frame and deletes its files before
+    the withdrawal returns). Until the row is taken the lease writes nothing and the job is in
+    no store, no bucket and no registry. A worker that gives up first (its render failed, or
+    no decision came within its lease) abandons the reservation: the confirmation then takes
+    nothing and the service queues the job as usual.
 
     Thread-safe: the service settles it from a request thread, the worker reports to it.
 
@@ -156,11 +158,12 @@ class Reservation:
         the render began and its progress so far, so whoever asks next sees it running.
 
         Returns:
-            The row as taken, or None when it could not be (the worker then drops its render
-            and the row waits, queued, for an ordinary claim).
+            The row as taken, or None when it could not be or the worker had already given
+            up (the worker drops its render and the row waits, queued, for an ordinary
+            claim: the caller announces it as usual).
         """
         with self._lock:
-            if self._settled.is_set():
+            if self._settled.is_set():  # the worker abandoned it
                 return None
             try:
                 self._taken = self._store.take(
@@ -193,7 +196,13 @@ class Reservation:
             _log.warning("video %s: its worker did not let go within %.0f s", self._job.id, timeout)
 
     def release(self) -> None:
-        """The worker is done with the job, whatever became of it (the queue calls this)."""
+        """The worker is done with the job, whatever became of it (the queue calls this).
+
+        Before a decision this abandons the reservation: a later :meth:`confirm` takes
+        nothing, so the row is never left ``in_progress`` under a worker that has gone.
+        """
+        with self._lock:
+            self._settled.set()
         self._released.set()
 
     def wait(self, timeout: float) -> bool:
@@ -281,6 +290,11 @@ class Lease:
     def worker(self) -> str:
         """The id of the worker holding the lease."""
         return self._worker
+
+    @property
+    def held_row(self) -> bool:
+        """Whether this worker has held the job's row (always, for a claimed job)."""
+        return self._taken
 
     @property
     def early_start(self) -> bool:

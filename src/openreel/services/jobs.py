@@ -438,6 +438,11 @@ class JobService:
         try:
             completed = self._run(job, lease)
         except LeaseLostError:
+            if not lease.held_row:
+                # An early start whose row was never this worker's (cancelled or paused before
+                # it could be taken): what it rendered is nobody's, unless another worker
+                # holds the row and will write its own files over these.
+                self._drop_early_outputs(job.id)
             log.warning("job %s: lease lost to another worker; leaving it to them", job.id)
         except CancelledError:
             self._delete_outputs(job.id)
@@ -608,6 +613,14 @@ class JobService:
         if relative is None:
             return None
         return read_image(self._artifacts.resolve(relative).read_bytes())
+
+    def _drop_early_outputs(self, job_id: str) -> None:
+        try:
+            current = self._store.get(job_id)
+        except NotFoundError:
+            current = None
+        if current is None or current.status is not JobStatus.IN_PROGRESS:
+            self._delete_outputs(job_id)
 
     def _delete_outputs(self, job_id: str) -> None:
         for name in ("video.mp4", "thumbnail.webp", "spritesheet.jpg"):

@@ -279,8 +279,8 @@ class ArtifactStore:
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
                 removed += 1
-        # A folder left empty: a render started early for a job whose row was never written
-        # (the process died while moderation decided), or one whose only file was swept.
+        # A folder left empty: one whose only files were swept (a render started early for a
+        # job whose row was never written, the process killed while moderation decided).
         for folder in self._root.glob("jobs/*/"):
             with contextlib.suppress(OSError):  # not empty, or gone
                 folder.rmdir()

@@ -56,7 +56,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import free_port, start_server  # noqa: E402
+from tests.e2e.conftest import free_port, mint, start_server  # noqa: E402
 from tests.postgres import PostgresServer  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 
@@ -260,13 +260,7 @@ def main() -> None:
             database_url = postgres.database()
             data_dir = scratch / f"data-{count}"
             env = _env(data_dir, database_url, f"{redis_server.url}/{count % 16}")
-            token = subprocess.run(
-                [sys.executable, "-m", "openreel", "token", "create", "bench"],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip()
+            token = mint(data_dir, "bench", env=env)
             port = free_port()
             api = start_server(data_dir, port, scratch / f"api-{count}.log", env=env)
             try:

@@ -56,14 +56,16 @@ def server_env(data_dir: Path) -> dict[str, str]:
     }
 
 
-def mint(data_dir: Path, name: str, *extra: str) -> str:
+def mint(data_dir: Path, name: str, *extra: str, env: dict[str, str] | None = None) -> str:
+    """A new token for ``name`` from ``openreel token create`` (``env`` as for
+    :func:`start_server`: a shared database, for instance)."""
     out = subprocess.run(
         [sys.executable, "-m", "openreel", "token", "create", name, *extra],
-        env=server_env(data_dir),
+        env=server_env(data_dir) | (env or {}),
         capture_output=True,
         text=True,
         check=True,
-        timeout=60,
+        timeout=120,
     )
     return out.stdout.strip()
 

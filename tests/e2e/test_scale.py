@@ -32,7 +32,7 @@ import httpx
 import psutil
 import pytest
 from tests.backends.diffusers.tiny import TINY_LTX, TINY_WAN
-from tests.e2e.conftest import free_port, server_env, start_server
+from tests.e2e.conftest import free_port, mint, server_env, start_server
 from tests.s3 import ACCESS_KEY, REGION, SECRET_KEY
 
 from openreel.media.certs import SIGNER_CHAIN_FILE, SIGNER_KEY_FILE
@@ -171,14 +171,7 @@ def cluster(
         "HF_HUB_OFFLINE": "1",
         "OMP_NUM_THREADS": "1",  # tiny models on a shared 2-core machine
     }
-    token = subprocess.run(
-        [sys.executable, "-m", "openreel", "token", "create", "alice"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout.strip()
+    token = mint(root / "data", "alice", env=env)
     port = free_port()
     api = start_server(root / "data", port, root / "api.log", env=env)
     cluster = Cluster(

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from tests.waiting import wait_for
 
 from openreel.domain import Job, JobError, JobStatus, VideoRequest
 from openreel.errors import BackendError, CancelledError, NotFoundError
@@ -22,33 +22,9 @@ from openreel.storage.pauses import PauseStore
 MODEL = "openreel-sketch"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    db = Database.for_data_dir(tmp_path)
-    db.migrate()
-    yield JobStore(db)
-    db.dispose()
-
-
-@pytest.fixture
-def queues() -> Iterator[list[EmbeddedQueue]]:
-    started: list[EmbeddedQueue] = []
-    yield started
-    for queue in started:
-        queue.stop(5)
-
-
 def _job(prompt: str = "a boat", model: str = MODEL) -> Job:
     request = VideoRequest(prompt=prompt, seed=1, seconds=1.0, model=model)
     return Job(id=Job.new_id(), owner_id="usr_a", request=request)
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.005)
 
 
 class GatedRunner:
@@ -99,8 +75,15 @@ def _started(store: JobStore, runner: GatedRunner, **kwargs: object) -> Embedded
         **kwargs,  # type: ignore[arg-type]
     )
     queue.start(runner)
-    _wait_for(lambda: _idle(queue))
+    wait_for(lambda: _idle(queue))
     return queue
+
+
+def _reserve(queue: EmbeddedQueue, job: Job) -> Reservation:
+    """Hands ``job`` to the queue's sleeping worker; there must be one."""
+    reservation = queue.reserve(job)
+    assert isinstance(reservation, Reservation)
+    return reservation
 
 
 def _idle(queue: EmbeddedQueue) -> bool:
@@ -114,8 +97,7 @@ def test_a_confirmed_early_start_renders_before_its_row_and_completes_once(
     runner = GatedRunner()
     queues.append(queue := _started(store, runner))
     job = _job()
-    reservation = queue.reserve(job)
-    assert isinstance(reservation, Reservation)
+    reservation = _reserve(queue, job)
     assert runner.started.wait(5), "the worker did not start before the row existed"
     with pytest.raises(NotFoundError):
         store.get(job.id)  # rendering, and nothing written anywhere yet
@@ -135,7 +117,7 @@ def test_a_confirmed_early_start_renders_before_its_row_and_completes_once(
     assert taken.started_at < before_row  # when the render began, before the row existed
     assert store.get(job.id) == taken
     runner.go.set()
-    _wait_for(lambda: store.get(job.id).status.is_final)
+    wait_for(lambda: store.get(job.id).status.is_final)
     done = store.get(job.id)
     assert (done.status, done.progress, done.attempts) == (JobStatus.COMPLETED, 100, 1)
     assert runner.outcomes == {job.id: "completed"}
@@ -148,8 +130,7 @@ def test_a_withdrawn_early_start_stops_and_writes_nothing(
     runner = GatedRunner()
     queues.append(queue := _started(store, runner))
     job = _job()
-    reservation = queue.reserve(job)
-    assert reservation is not None
+    reservation = _reserve(queue, job)
     assert runner.started.wait(5)
     reservation.withdraw()  # returns once the worker has let go
     assert runner.outcomes[job.id] == "cancelled"
@@ -159,11 +140,11 @@ def test_a_withdrawn_early_start_stops_and_writes_nothing(
     assert reservation.withdrawn
     assert not reservation.confirmed
     # The worker is free again and claims ordinary jobs from the table.
-    _wait_for(lambda: _idle(queue))
+    wait_for(lambda: _idle(queue))
     later = store.create(_job("a later boat"))
     queue.notify()
     runner.go.set()
-    _wait_for(lambda: store.get(later.id).status.is_final)
+    wait_for(lambda: store.get(later.id).status.is_final)
     assert store.get(later.id).status is JobStatus.COMPLETED
     assert runner.early[later.id] is False
 
@@ -175,8 +156,7 @@ def test_a_job_withdrawn_after_its_render_finished_is_not_completed(
     runner.go.set()  # the render finishes at once and waits in lease.complete
     queues.append(queue := _started(store, runner))
     job = _job()
-    reservation = queue.reserve(job)
-    assert reservation is not None
+    reservation = _reserve(queue, job)
     time.sleep(0.1)
     assert job.id not in runner.outcomes  # still waiting for the decision
     reservation.withdraw()
@@ -191,13 +171,12 @@ def test_a_row_cancelled_before_the_worker_took_it_is_left_alone(
     runner = GatedRunner()
     queues.append(queue := _started(store, runner))
     job = _job()
-    reservation = queue.reserve(job)
-    assert reservation is not None
+    reservation = _reserve(queue, job)
     assert runner.started.wait(5)
     store.create(job)
     store.request_cancel(job.id)  # cancelled before the reservation could take it
     assert reservation.confirm() is None
-    _wait_for(lambda: job.id in runner.outcomes)
+    wait_for(lambda: job.id in runner.outcomes)
     assert runner.outcomes[job.id] == "lost"
     cancelled = store.get(job.id)
     assert cancelled.status is JobStatus.FAILED
@@ -213,14 +192,13 @@ def test_a_paused_model_is_not_taken_by_an_early_start(
     runner = GatedRunner()
     queues.append(queue := _started(store, runner))
     job = _job()
-    reservation = queue.reserve(job)
-    assert reservation is not None
+    reservation = _reserve(queue, job)
     assert runner.started.wait(5)
     store.create(job)
     pauses = PauseStore(Database.for_data_dir(tmp_path))
     pauses.pause("model", MODEL, "incident")
     assert reservation.confirm() is None
-    _wait_for(lambda: job.id in runner.outcomes)
+    wait_for(lambda: job.id in runner.outcomes)
     assert runner.outcomes[job.id] == "lost"
     assert store.get(job.id).status is JobStatus.QUEUED  # waits for the pause to lift
 
@@ -232,20 +210,19 @@ def test_an_early_start_that_never_hears_back_gives_up_after_its_lease(
     runner.go.set()
     queues.append(queue := _started(store, runner, lease_seconds=0.3))
     job = _job()
-    reservation = queue.reserve(job)
-    assert reservation is not None
+    reservation = _reserve(queue, job)
     started = time.monotonic()
-    _wait_for(lambda: job.id in runner.outcomes)
+    wait_for(lambda: job.id in runner.outcomes)
     assert runner.outcomes[job.id] == "lost"
     assert 0.25 < time.monotonic() - started < 3
     # The decision comes after the worker gave up: nothing is taken for a worker that left,
     # and the job is queued as usual and made once.
-    _wait_for(lambda: _idle(queue))
+    wait_for(lambda: _idle(queue))
     store.create(job)
     assert reservation.confirm() is None
     assert store.get(job.id).status is JobStatus.QUEUED
     queue.enqueued(job)
-    _wait_for(lambda: store.get(job.id).status.is_final)
+    wait_for(lambda: store.get(job.id).status.is_final)
     done = store.get(job.id)
     assert (done.status, done.attempts) == (JobStatus.COMPLETED, 1)
 
@@ -257,14 +234,13 @@ def test_an_early_start_that_fails_before_the_decision_leaves_the_job_to_a_claim
     runner.go.set()
     queues.append(queue := _started(store, runner))
     job = _job("a flaky boat")
-    reservation = queue.reserve(job)
-    assert reservation is not None
-    _wait_for(lambda: reservation.withdrawn)  # the worker failed, released and left
+    reservation = _reserve(queue, job)
+    wait_for(lambda: reservation.withdrawn)  # the worker failed, released and left
     assert runner.outcomes[job.id] == "failed early"
     store.create(job)
     assert reservation.confirm() is None  # not taken for a worker that is gone
     queue.enqueued(job)
-    _wait_for(lambda: store.get(job.id).status.is_final)
+    wait_for(lambda: store.get(job.id).status.is_final)
     done = store.get(job.id)
     assert (done.status, done.attempts, done.error) == (JobStatus.COMPLETED, 1, None)
     assert runner.early[job.id] is False  # the second run was an ordinary claim
@@ -283,7 +259,7 @@ def test_reserve_only_hands_over_eligible_jobs_to_idle_workers(
     assert runner.started.wait(5)
     assert queue.reserve(_job()) is None  # the only worker is busy
     first.withdraw()
-    _wait_for(lambda: _idle(queue))
+    wait_for(lambda: _idle(queue))
     # A queue serving other models never reserves, whatever its early-start list says.
     others = EmbeddedQueue(store, workers=1, models=["openreel-other"], early_start=[MODEL])
     others.start(runner)
@@ -291,7 +267,7 @@ def test_reserve_only_hands_over_eligible_jobs_to_idle_workers(
     time.sleep(0.1)
     assert others.reserve(_job()) is None
     group = QueueGroup(others, queue)
-    _wait_for(lambda: _idle(queue))
+    wait_for(lambda: _idle(queue))
     grouped = group.reserve(_job())
     assert grouped is not None
     assert grouped.worker.startswith("test/")

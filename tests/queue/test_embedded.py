@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.waiting import wait_for
 
 from openreel.domain import Job, JobError, JobStatus, VideoRequest
 from openreel.errors import BackendError
@@ -22,34 +23,9 @@ CANCELLED = JobError(
 )
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    db = Database.for_data_dir(tmp_path)
-    db.migrate()
-    yield JobStore(db)
-    db.dispose()
-
-
-@pytest.fixture
-def queues() -> Iterator[list[EmbeddedQueue]]:
-    """Queues started by a test; all stopped at teardown even when the test fails."""
-    started: list[EmbeddedQueue] = []
-    yield started
-    for queue in started:
-        queue.stop(5)
-
-
 def _enqueue(store: JobStore, prompt: str = "a boat") -> Job:
     request = VideoRequest(prompt=prompt, seed=1, seconds=1.0)
     return store.create(Job(id=Job.new_id(), owner_id="usr_a", request=request))
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.01)
 
 
 def _finished(store: JobStore, *jobs: Job) -> Callable[[], bool]:
@@ -101,7 +77,7 @@ def test_embedded_runs_jobs_through_the_runner(
     queue.start(runner)
     queues.append(queue)
     queue.notify()
-    _wait_for(_finished(store, *jobs))
+    wait_for(_finished(store, *jobs))
     for job in jobs:
         done = store.get(job.id)
         assert done.status is JobStatus.COMPLETED
@@ -123,7 +99,7 @@ def test_embedded_notify_wakes_a_worker_at_once(
     job = _enqueue(store)
     enqueued = time.monotonic()
     queue.notify()
-    _wait_for(lambda: bool(runner.calls), timeout=4)
+    wait_for(lambda: bool(runner.calls), timeout=4)
     assert runner.calls[0][0] == job.id
     assert runner.calls[0][2] - enqueued < 0.1
 
@@ -140,7 +116,7 @@ def test_embedded_runner_exception_fails_job_and_worker_continues(
     with caplog.at_level(logging.INFO, logger="openreel.queue.embedded"):
         queue.start(runner)
         queues.append(queue)
-        _wait_for(_finished(store, exploding, refused, forgotten, fine))
+        wait_for(_finished(store, exploding, refused, forgotten, fine))
     failed = store.get(exploding.id)
     assert failed.status is JobStatus.FAILED
     assert failed.error == INTERNAL_ERROR
@@ -164,11 +140,11 @@ def test_embedded_runner_sees_a_cancel_request(
     assert runner.running.wait(5)
     assert queue.stats().busy == 1
     store.request_cancel(job.id)
-    _wait_for(_finished(store, job), timeout=2)
+    wait_for(_finished(store, job), timeout=2)
     cancelled = store.get(job.id)
     assert cancelled.status is JobStatus.FAILED
     assert cancelled.error == CANCELLED
-    _wait_for(lambda: queue.stats().busy == 0, timeout=2)
+    wait_for(lambda: queue.stats().busy == 0, timeout=2)
 
 
 def test_embedded_only_claims_its_models(store: JobStore, queues: list[EmbeddedQueue]) -> None:
@@ -186,7 +162,7 @@ def test_embedded_only_claims_its_models(store: JobStore, queues: list[EmbeddedQ
     )
     queue.start(runner)
     queues.append(queue)
-    _wait_for(_finished(store, mine))
+    wait_for(_finished(store, mine))
     time.sleep(0.1)
     assert store.get(other.id).status is JobStatus.QUEUED
 
@@ -205,7 +181,7 @@ def test_embedded_stop_is_prompt_and_restartable(
     queue.start(runner)
     job = _enqueue(store)
     queue.notify()
-    _wait_for(_finished(store, job))
+    wait_for(_finished(store, job))
 
 
 class CountingClaims(JobStore):
@@ -238,10 +214,10 @@ def test_idle_pool_asks_the_store_once_per_interval_not_once_per_worker(
     # A job enqueued behind the queue's back (no notify, as from another process) is still
     # found by the watcher, and a burst of them wakes enough workers to run them together.
     jobs = [_enqueue(store, f"wait {i}") for i in range(5)]
-    _wait_for(lambda: queue.stats().busy == 5, timeout=5)
+    wait_for(lambda: queue.stats().busy == 5, timeout=5)
     for job in jobs:
         store.request_cancel(job.id)
-    _wait_for(lambda: queue.stats().busy == 0, timeout=5)
+    wait_for(lambda: queue.stats().busy == 0, timeout=5)
     db.dispose()
 
 
@@ -255,12 +231,12 @@ def test_batched_leases_run_jobs_and_see_cancels(
     done, waiting = _enqueue(store, "a boat"), _enqueue(store, "wait for me")
     queue.notify()
     queue.notify()
-    _wait_for(_finished(store, done))
+    wait_for(_finished(store, done))
     assert store.get(done.id).status is JobStatus.COMPLETED
     assert runner.running.wait(5)
     time.sleep(1.5)  # past a third of the lease: the keeper must have renewed it
     assert store.get(waiting.id).lease_until is not None
     assert store.get(waiting.id).lease_until > time.time() + 2  # type: ignore[operator]
     store.request_cancel(waiting.id)
-    _wait_for(_finished(store, waiting), timeout=5)
+    wait_for(_finished(store, waiting), timeout=5)
     assert store.get(waiting.id).status is JobStatus.FAILED

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.waiting import wait_for
 
 from openreel.backends.base import (
     CancelCheck,
@@ -132,7 +133,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
         moderation=ModerationPipeline([gate]),
     )
     queue.start(service.run)
-    _wait_for(lambda: queue.stats().busy == 0 and bool(queue._idle))  # asleep: reservable
+    wait_for(lambda: queue.stats().busy == 0 and bool(queue._idle), timeout=20)  # reservable
     yield Setup(service, store, artifacts, gate, queue)
     queue.stop(10)
     db.dispose()
@@ -140,14 +141,6 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
 
 def _request(prompt: str) -> VideoRequest:
     return VideoRequest(prompt=prompt, seconds=2, width=160, height=96, fps=12, seed=3)
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.01)
 
 
 def _job_folders(artifacts: ArtifactStore) -> list[Path]:
@@ -160,7 +153,7 @@ def test_an_admitted_video_starts_rendering_before_moderation_decides(setup: Set
     job = setup.service.submit(ALICE, _request(prompt))
     assert job.status is JobStatus.IN_PROGRESS  # the client is told it is running already
     assert SpyBackend.first_frames[prompt] <= setup.gate.decided_at[prompt]
-    _wait_for(lambda: setup.store.get(job.id).status.is_final)
+    wait_for(lambda: setup.store.get(job.id).status.is_final, timeout=20)
     done = setup.store.get(job.id)
     assert done.status is JobStatus.COMPLETED, done.error
     assert done.attempts == 1
@@ -200,7 +193,7 @@ def test_a_refused_or_unadmitted_video_leaves_nothing(
     assert _job_folders(setup.artifacts) == []
     # ...and is free for the next video, which completes normally.
     job = setup.service.submit(ALICE, _request("a calm lake"))
-    _wait_for(lambda: setup.store.get(job.id).status.is_final)
+    wait_for(lambda: setup.store.get(job.id).status.is_final, timeout=20)
     assert setup.store.get(job.id).status is JobStatus.COMPLETED
     assert [p.name for p in _job_folders(setup.artifacts)] == [job.id]
 
@@ -208,7 +201,7 @@ def test_a_refused_or_unadmitted_video_leaves_nothing(
 def test_an_early_start_cancelled_before_it_was_taken_leaves_no_files(setup: Setup) -> None:
     job = setup.service.submit(ALICE, _request("a slow decision, cancelled at once"))
     assert SpyBackend.all_made.is_set()  # the render had finished before the decision
-    _wait_for(lambda: setup.queue.stats().busy == 0)
+    wait_for(lambda: setup.queue.stats().busy == 0, timeout=20)
     ended = setup.store.get(job.id)
     assert ended.status is JobStatus.FAILED
     assert ended.error is not None

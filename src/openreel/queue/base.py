@@ -108,7 +108,7 @@ class Reservation:
         self._settled = threading.Event()
         self._confirmed = False
         self._released = threading.Event()
-        self._began: float | None = None
+        self._began = store.now()  # handed over now: the row will say the work began then
         self._progress = 0
         self._phase: str | None = None
         self._taken: Job | None = None
@@ -138,12 +138,6 @@ class Reservation:
         """The row as taken for the worker at confirmation; None before, or when it could
         not be taken (cancelled at once, a pause matched, the database refused)."""
         return self._taken
-
-    def began(self) -> None:
-        """The worker started (the row will say the work began now, not at confirmation)."""
-        with self._lock:
-            if self._began is None:
-                self._began = self._store.now()
 
     def note(self, progress: int | None, phase: str | None) -> None:
         """The worker's progress while the row does not exist yet (taken along with it)."""
@@ -196,7 +190,8 @@ class Reservation:
             _log.warning("video %s: its worker did not let go within %.0f s", self._job.id, timeout)
 
     def release(self) -> None:
-        """The worker is done with the job, whatever became of it (the queue calls this).
+        """The worker is done with the job, whatever became of it (:func:`run_claimed`
+        calls this).
 
         Before a decision this abandons the reservation: a later :meth:`confirm` takes
         nothing, so the row is never left ``in_progress`` under a worker that has gone.
@@ -273,8 +268,6 @@ class Lease:
         self._news: tuple[int | None, str | None, Mapping[str, Any] | None] | None = None
         self._admission = admission
         self._taken = admission is None  # whether this worker holds the row
-        if admission is not None:
-            admission.began()
 
     @property
     def job(self) -> Job:
@@ -290,11 +283,6 @@ class Lease:
     def worker(self) -> str:
         """The id of the worker holding the lease."""
         return self._worker
-
-    @property
-    def held_row(self) -> bool:
-        """Whether this worker has held the job's row (always, for a claimed job)."""
-        return self._taken
 
     @property
     def early_start(self) -> bool:
@@ -624,7 +612,7 @@ def run_claimed(
 ) -> None:
     """Runs a claimed job under a new lease and makes sure it ends: every queue's workers
     call this. With an ``admission`` the job is an early start whose row may not exist yet
-    (see :class:`Reservation`).
+    (see :class:`Reservation`); it is released when the attempt ends, whatever its end.
 
     With a ``keeper`` the lease is batched with the keeper's other leases for as long as the
     runner runs. The runner normally completes or fails the job itself. An error of ours
@@ -641,14 +629,15 @@ def run_claimed(
         kept=keeper is not None,
         admission=admission,
     )
-    if keeper is None:
-        _run(store, runner, job, lease)
-        return
-    keeper.track(lease)
+    if keeper is not None:
+        keeper.track(lease)
     try:
         _run(store, runner, job, lease)
     finally:
-        keeper.untrack(lease)
+        if keeper is not None:
+            keeper.untrack(lease)
+        if admission is not None:
+            admission.release()
 
 
 def _run(store: JobStore, runner: JobRunner, job: Job, lease: Lease) -> None:

@@ -207,10 +207,7 @@ class EmbeddedQueue:
                     break
                 seen = self._generation
             if handoff is not None:
-                try:
-                    self._run(runner, handoff.job, worker, handoff)
-                finally:
-                    handoff.release()
+                self._run(runner, handoff.job, worker, handoff)
                 continue
             job: Job | None = None
             try:

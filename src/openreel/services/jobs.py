@@ -438,11 +438,6 @@ class JobService:
         try:
             completed = self._run(job, lease)
         except LeaseLostError:
-            if not lease.held_row:
-                # An early start whose row was never this worker's (cancelled or paused before
-                # it could be taken): what it rendered is nobody's, unless another worker
-                # holds the row and will write its own files over these.
-                self._drop_early_outputs(job.id)
             log.warning("job %s: lease lost to another worker; leaving it to them", job.id)
         except CancelledError:
             self._delete_outputs(job.id)
@@ -462,7 +457,7 @@ class JobService:
             log.info("job %s: deleted while rendering", job.id)
         finally:
             if not completed:  # a completed row was there after the last file was written
-                self._sweep_if_deleted(job.id)
+                self._sweep(job.id)
 
     def _exists(self, job_id: str) -> bool:
         try:
@@ -471,17 +466,26 @@ class JobService:
             return False
         return True
 
-    def _sweep_if_deleted(self, job_id: str) -> None:
-        """Removes the folder of a job deleted while this worker rendered it.
+    def _sweep(self, job_id: str) -> None:
+        """Removes what this worker left of a job it did not complete.
 
-        The delete request removes the row and then the folder, but the worker may write
-        files (a preview, the video's rename) after that; the worker is the last writer, so
-        it makes the final sweep. Not after a completion: the row was still there when every
-        file had been written, so any delete comes later and removes the folder itself.
+        The whole folder when the row is gone: the delete request removes the row and then
+        the folder, but the worker may write files (a preview, the video's rename) after
+        that; the worker is the last writer, so it makes the final sweep. The finished files
+        when the row is queued or failed: an early start may have finished its video before
+        learning the row would never be its own (cancelled or paused at that instant).
+        Nothing while another worker holds the row (it writes its own files over these), and
+        not after a completion: the row was still there when every file had been written, so
+        any delete comes later and removes the folder itself.
         """
         try:
-            if not self._exists(job_id):
+            try:
+                current = self._store.get(job_id)
+            except NotFoundError:
                 self._artifacts.delete_job(job_id)
+                return
+            if current.status in (JobStatus.QUEUED, JobStatus.FAILED):
+                self._delete_outputs(job_id)
         except Exception:  # a clean-up must never hide the outcome of the render itself
             log.exception("job %s: could not check for a delete after rendering", job_id)
 
@@ -613,14 +617,6 @@ class JobService:
         if relative is None:
             return None
         return read_image(self._artifacts.resolve(relative).read_bytes())
-
-    def _drop_early_outputs(self, job_id: str) -> None:
-        try:
-            current = self._store.get(job_id)
-        except NotFoundError:
-            current = None
-        if current is None or current.status is not JobStatus.IN_PROGRESS:
-            self._delete_outputs(job_id)
 
     def _delete_outputs(self, job_id: str) -> None:
         for name in ("video.mp4", "thumbnail.webp", "spritesheet.jpg"):

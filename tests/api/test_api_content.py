@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
+from openreel.api import downloads
 from openreel.media.probe import probe
 
 if TYPE_CHECKING:
@@ -121,3 +124,28 @@ def test_content_of_a_cancelled_video_is_409(api: Api) -> None:
         code="invalid_state",
     )
     assert "failed" in error["message"]
+
+
+def test_small_files_read_at_once_answer_exactly_as_streamed_ones(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small file read in one go (the fast path) and the same file streamed by
+    ``FileResponse`` (the path for large files) give the same bytes and the same headers."""
+    video = api.make(size="160x96", fps=12)
+    answers = {}
+    small = downloads.SMALL_FILE_BYTES
+    for limit in (small, 0):
+        monkeypatch.setattr(downloads, "SMALL_FILE_BYTES", limit)
+        for variant in ("video", "thumbnail", "spritesheet"):
+            response = api.client.get(
+                f"/v1/videos/{video['id']}/content", params={"variant": variant}, headers=api.auth()
+            )
+            assert response.status_code == 200, response.text
+            answers[limit, variant] = response
+    headers = ("content-type", "content-length", "content-disposition", "etag", "last-modified")
+    for variant in ("video", "thumbnail", "spritesheet"):
+        whole, streamed = answers[small, variant], answers[0, variant]
+        assert whole.content == streamed.content
+        assert whole.headers["accept-ranges"] == streamed.headers["accept-ranges"] == "bytes"
+        assert {h: whole.headers[h] for h in headers} == {h: streamed.headers[h] for h in headers}
+        assert whole.headers["content-disposition"].startswith("inline; filename=")

@@ -225,6 +225,9 @@ class AuditStore:
     def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
         self._db = db
         self._clock = clock
+        # Built once: an append runs in every transaction that changes a video.
+        self._head = sa.select(AUDIT.c.row_hash).order_by(AUDIT.c.seq.desc()).limit(1)
+        self._insert = sa.insert(AUDIT).returning(AUDIT.c.seq)
 
     def append(self, conn: Connection, entry: AuditEntry) -> AuditRecord:
         """Writes one row inside the caller's open write transaction.
@@ -255,14 +258,11 @@ class AuditStore:
         values = _prepare(entry)
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
-        head = conn.execute(
-            sa.select(AUDIT.c.row_hash).order_by(AUDIT.c.seq.desc()).limit(1)
-        ).scalar()
+        head = conn.execute(self._head).scalar()
         values["prev_hash"] = GENESIS_HASH if head is None else str(head)
         values["ts"] = round(float(self._clock()), 6)
         values["row_hash"] = compute_row_hash(values)
-        insert = sa.insert(AUDIT).values(**values).returning(AUDIT.c.seq)
-        seq = int(conn.execute(insert).scalar_one())
+        seq = int(conn.execute(self._insert, values).scalar_one())
         return _record({**values, "seq": seq})
 
     def record(self, entry: AuditEntry) -> AuditRecord:

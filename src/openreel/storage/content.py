@@ -15,6 +15,7 @@ Imports: storage.db (the hashes arrive as text; services/provenance.py makes and
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -53,18 +54,26 @@ class ContentRecord:
 
 def record_content(conn: Connection, record: ContentRecord) -> None:
     """Writes (or replaces) a video's row inside the caller's transaction."""
-    conn.execute(sa.delete(CONTENT).where(CONTENT.c.job_id == record.job_id))
+    remove, add = _record_statements()
+    conn.execute(remove, {"video": record.job_id})
     conn.execute(
-        sa.insert(CONTENT).values(
-            job_id=record.job_id,
-            owner_id=record.owner_id,
-            sha256=record.sha256,
-            fps=record.fps,
-            version=record.version,
-            hashes=record.hashes,
-            created_at=record.created_at,
-        )
+        add,
+        {
+            "job_id": record.job_id,
+            "owner_id": record.owner_id,
+            "sha256": record.sha256,
+            "fps": record.fps,
+            "version": record.version,
+            "hashes": record.hashes,
+            "created_at": record.created_at,
+        },
     )
+
+
+@functools.cache
+def _record_statements() -> tuple[sa.Delete, sa.Insert]:
+    """Built on first use and kept: they run in the completion of every video."""
+    return sa.delete(CONTENT).where(CONTENT.c.job_id == sa.bindparam("video")), sa.insert(CONTENT)
 
 
 class ContentStore:

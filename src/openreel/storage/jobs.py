@@ -164,6 +164,7 @@ class JobStore:
         # Built once: a status poll runs this on every request, and building the statement
         # cost about as much as running it (benchmarks/api.py).
         self._by_id = sa.select(JOBS).where(JOBS.c.id == sa.bindparam("job_id"))
+        self._insert = sa.insert(JOBS).returning(*JOBS.c)
         self._take = (
             sa.update(JOBS)
             .where(
@@ -183,6 +184,43 @@ class JobStore:
             )
             .returning(*JOBS.c)
         )
+        # The completion runs once a video, between the finished file and the client seeing
+        # it; building its statement took about as long as running it.
+        self._complete = (
+            sa.update(JOBS)
+            .where(*_owned_by(sa.bindparam("job_id"), sa.bindparam("holder")))
+            .values(
+                status=_COMPLETED,
+                progress=100,
+                phase="done",
+                completed_at=sa.bindparam("now"),
+                lease_until=None,
+                artifacts=sa.bindparam("files"),
+                interpretation=sa.bindparam("understood"),
+                total_seconds=sa.bindparam("length"),
+                expires_at=sa.bindparam("expiry"),
+            )
+            .returning(*JOBS.c)
+        )
+        # An idle worker asks for work after every job and on every wake-up: the question,
+        # built once for each shape it comes in (any model or some; any job or one).
+        self._probes: dict[tuple[bool, bool], sa.Select[tuple[int]]] = {}
+
+    def _probe(self, by_model: bool, by_id: bool) -> sa.Select[tuple[int]]:
+        """Whether anything is claimable or abandoned, as a read (see :meth:`claim`)."""
+        probe = self._probes.get((by_model, by_id))
+        if probe is None:
+            now: sa.BindParameter[Any] = sa.bindparam("now")
+            candidate = sa.and_(_claimable(now), ~paused_job())
+            if by_model:
+                candidate = sa.and_(
+                    candidate, JOBS.c.model.in_(sa.bindparam("models", expanding=True))
+                )
+            if by_id:
+                candidate = sa.and_(candidate, JOBS.c.id == sa.bindparam("job_id"))
+            probe = sa.select(JOBS.c.seq).where(sa.or_(candidate, _abandoned(now))).limit(1)
+            self._probes[by_model, by_id] = probe
+        return probe
 
     def now(self) -> float:
         """The store's clock: leases and timestamps are in its time."""
@@ -253,7 +291,7 @@ class JobStore:
                         now=self._clock(),
                         quota=quota,
                     )
-                row = conn.execute(sa.insert(JOBS).values(values).returning(*JOBS.c)).one()
+                row = conn.execute(self._insert, values).one()
                 self._log(
                     conn,
                     "video.admitted",
@@ -361,21 +399,24 @@ class JobStore:
         if wanted == []:
             return None
         now = self._clock()
+        # Idle workers ask often; a read answers "nothing to do" without taking the write lock.
+        # It looks for everything the write below would touch: a job to claim (exhausted ones
+        # are claimable too) or an abandoned cancelled one to close.
+        asked: dict[str, Any] = {"now": now}
+        if wanted is not None:
+            asked["models"] = wanted
+        if job_id is not None:
+            asked["job_id"] = job_id
+        with self._db.read() as conn:
+            probe = self._probe(wanted is not None, job_id is not None)
+            if conn.execute(probe, asked).first() is None:
+                return None
         # A job some kill switch matches stays queued until the pause is lifted.
         candidate = sa.select(JOBS.c.seq).where(_claimable(now), ~paused_job())
         if wanted is not None:
             candidate = candidate.where(JOBS.c.model.in_(wanted))
         if job_id is not None:
             candidate = candidate.where(JOBS.c.id == job_id)
-        # Idle workers ask often; a read answers "nothing to do" without taking the write lock.
-        # It looks for everything the write below would touch: a job to claim (exhausted ones
-        # are claimable too) or an abandoned cancelled one to close.
-        work = sa.select(JOBS.c.seq).where(
-            sa.or_(candidate.whereclause, _abandoned(now))  # type: ignore[arg-type]
-        )
-        with self._db.read() as conn:
-            if conn.execute(work.limit(1)).first() is None:
-                return None
         with self._db.begin() as conn:
             self._close_abandoned(conn, now)
             if max_attempts is not None:
@@ -508,11 +549,7 @@ class JobStore:
         until = self._clock() + lease_seconds
         statement = (
             sa.update(JOBS)
-            .where(
-                JOBS.c.id == sa.bindparam("b_id"),
-                JOBS.c.worker == sa.bindparam("b_worker"),
-                JOBS.c.status == _RUNNING,
-            )
+            .where(*_owned_by(sa.bindparam("b_id"), sa.bindparam("b_worker")))
             .values(
                 lease_until=until,
                 progress=sa.case(
@@ -609,23 +646,17 @@ class JobStore:
             ConflictError: The job is not ``in_progress`` under ``worker`` any more.
         """
         now = self._clock()
+        values = {
+            "job_id": job_id,
+            "holder": worker,
+            "now": now,
+            "files": _dumps(dict(artifacts)),
+            "understood": _dumps(dict(interpretation)),
+            "length": total_seconds,
+            "expiry": expires_at,
+        }
         with self._db.begin() as conn:
-            row = conn.execute(
-                sa.update(JOBS)
-                .where(*_owned_by(job_id, worker))
-                .values(
-                    status=_COMPLETED,
-                    progress=100,
-                    phase="done",
-                    completed_at=now,
-                    lease_until=None,
-                    artifacts=_dumps(dict(artifacts)),
-                    interpretation=_dumps(dict(interpretation)),
-                    total_seconds=total_seconds,
-                    expires_at=expires_at,
-                )
-                .returning(*JOBS.c)
-            ).first()
+            row = conn.execute(self._complete, values).first()
             if row is None:
                 raise _wrong_state(conn, job_id, "complete", worker)
             if content is not None:
@@ -980,14 +1011,14 @@ def _matching(
     return where
 
 
-def _claimable(now: float) -> sa.ColumnElement[bool]:
+def _claimable(now: float | sa.BindParameter[Any]) -> sa.ColumnElement[bool]:
     return sa.or_(
         sa.and_(JOBS.c.status == _QUEUED, JOBS.c.cancel_requested.is_(False)),
         sa.and_(JOBS.c.status == _RUNNING, JOBS.c.lease_until < now),
     )
 
 
-def _abandoned(now: float) -> sa.ColumnElement[bool]:
+def _abandoned(now: float | sa.BindParameter[Any]) -> sa.ColumnElement[bool]:
     """Cancelled jobs no worker will finish: requeued, or their worker's lease ran out."""
     return sa.and_(
         JOBS.c.cancel_requested.is_(True),
@@ -998,7 +1029,9 @@ def _abandoned(now: float) -> sa.ColumnElement[bool]:
     )
 
 
-def _owned_by(job_id: str, worker: str) -> tuple[sa.ColumnElement[bool], ...]:
+def _owned_by(
+    job_id: str | sa.BindParameter[Any], worker: str | sa.BindParameter[Any]
+) -> tuple[sa.ColumnElement[bool], ...]:
     return (JOBS.c.id == job_id, JOBS.c.worker == worker, JOBS.c.status == _RUNNING)
 
 

@@ -23,9 +23,11 @@ Imports: storage.db, errors.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -87,7 +89,9 @@ def _lock_principal(conn: Connection, owner_id: str) -> None:
     conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
-def _counted(owner_id: str, since: float) -> sa.ColumnElement[bool]:
+def _counted(
+    owner_id: str | sa.BindParameter[Any], since: float | sa.BindParameter[Any]
+) -> sa.ColumnElement[bool]:
     return sa.and_(
         USAGE.c.owner_id == owner_id,
         USAGE.c.created_at > since,
@@ -113,11 +117,7 @@ def admit(
     """
     _lock_principal(conn, owner_id)
     if quota.concurrent is not None:
-        active = conn.execute(
-            sa.select(sa.func.count())
-            .select_from(USAGE)
-            .where(USAGE.c.owner_id == owner_id, USAGE.c.state == RESERVED)
-        ).scalar_one()
+        active: int = conn.execute(_admission().active, {"owner": owner_id}).scalar_one()
         if active >= quota.concurrent:
             raise RateLimitError(
                 f"you already have {active} videos queued or rendering; the limit is "
@@ -134,11 +134,7 @@ def admit(
                 f"{_period(quota.period_seconds)}",
             )
         since = now - quota.period_seconds
-        rows = conn.execute(
-            sa.select(USAGE.c.seconds, USAGE.c.created_at)
-            .where(_counted(owner_id, since))
-            .order_by(USAGE.c.created_at)
-        ).all()
+        rows = conn.execute(_admission().counted, {"owner": owner_id, "since": since}).all()
         used = sum(float(r.seconds) for r in rows)
         if used + seconds > quota.seconds + 1e-9:
             needed = used + seconds - quota.seconds
@@ -156,9 +152,37 @@ def admit(
                 code="quota_exceeded",
             )
     conn.execute(
-        sa.insert(USAGE).values(
-            job_id=job_id, owner_id=owner_id, seconds=seconds, created_at=now, state=RESERVED
-        )
+        _admission().reserve,
+        {
+            "job_id": job_id,
+            "owner_id": owner_id,
+            "seconds": seconds,
+            "created_at": now,
+            "state": RESERVED,
+        },
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Admission:
+    active: sa.Select[Any]
+    counted: sa.Select[Any]
+    reserve: sa.Insert
+
+
+@functools.cache
+def _admission() -> _Admission:
+    """The statements of :func:`admit`, built on first use and kept: every create runs them,
+    and building them cost more than running them."""
+    owner: sa.BindParameter[Any] = sa.bindparam("owner")
+    return _Admission(
+        active=sa.select(sa.func.count())
+        .select_from(USAGE)
+        .where(USAGE.c.owner_id == owner, USAGE.c.state == RESERVED),
+        counted=sa.select(USAGE.c.seconds, USAGE.c.created_at)
+        .where(_counted(owner, sa.bindparam("since")))
+        .order_by(USAGE.c.created_at),
+        reserve=sa.insert(USAGE),
     )
 
 
@@ -168,17 +192,24 @@ def settle(conn: Connection, now: float) -> int:
     Completed videos commit their seconds; failed, cancelled and deleted ones are refunded.
     Idempotent, and cheap: only live videos have reserved rows. Returns how many it settled.
     """
+    result = conn.execute(_settle_statement(), {"now": now})
+    return int(result.rowcount)
+
+
+@functools.cache
+def _settle_statement() -> sa.Update:
+    """Built on first use and kept: every transaction that may end a video runs it, and
+    building it cost more than running it."""
     live = sa.select(JOBS.c.id).where(JOBS.c.status.in_(("queued", "in_progress")))
     completed = sa.select(JOBS.c.id).where(JOBS.c.status == "completed")
-    result = conn.execute(
+    return (
         sa.update(USAGE)
         .where(USAGE.c.state == RESERVED, USAGE.c.job_id.not_in(live))
         .values(
             state=sa.case((USAGE.c.job_id.in_(completed), COMMITTED), else_=REFUNDED),
-            settled_at=now,
+            settled_at=sa.bindparam("now"),
         )
     )
-    return int(result.rowcount)
 
 
 def report(conn: Connection, owner_id: str, now: float, quota: Quota) -> UsageReport:

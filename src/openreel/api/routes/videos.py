@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 
 from openreel.api.deps import CreatorDep, PrincipalDep, ServicesDep, WriterDep
-from openreel.api.downloads import remote_response
+from openreel.api.downloads import local_response, remote_response
 from openreel.api.forms import read_form
 from openreel.api.protocol import DeletedVideo, ErrorEnvelope, Video, VideoList
 from openreel.domain import ImageInput, Job, Principal, VideoRequest, parse_size
@@ -340,12 +340,7 @@ async def video_content(
         storage = services.settings.storage
         seconds = storage.presign_seconds if storage.downloads == "presign" else None
         return await remote_response(request, content, content.source, presign_seconds=seconds)
-    return FileResponse(
-        content.source,
-        media_type=content.media_type,
-        filename=content.filename,
-        content_disposition_type="inline",
-    )
+    return local_response(request, content, content.source)
 
 
 _REMIX_BODY = {

@@ -301,6 +301,9 @@ class Settings(BaseSettings):
         host: Address the server listens on.
         port: Port the server listens on.
         workers: In-process render workers (each renders one video at a time).
+        opencv_threads: Threads OpenCV may use inside one drawing or resizing call; 1 (the
+            default) keeps its busy-waiting pool off (see ``media.opencv``), None leaves
+            OpenCV's default of one per core.
         hosted_fit: What a hosted model does with a length, size or frame rate it does not
             make: ``reject`` it at admission naming the parameter, or ask the provider for
             the nearest it makes (``nearest``) and fit the result back to what was asked,
@@ -347,6 +350,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(2, ge=1, le=64)
+    opencv_threads: int | None = Field(1, ge=1, le=256)
     hosted_fit: Literal["reject", "nearest"] = "reject"
     hosted_workers: int = Field(32, ge=1, le=1000)
     lease_seconds: float = Field(30.0, gt=1.0)

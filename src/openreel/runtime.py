@@ -34,6 +34,7 @@ from openreel.errors import ConfigurationError
 from openreel.media.certs import ensure_instance_identity, load_identity
 from openreel.media.encode import EncoderSettings
 from openreel.media.label import LabelSpec
+from openreel.media.opencv import use_opencv_threads
 from openreel.queue.base import JobQueue
 from openreel.queue.celery import CeleryDispatch, JobTaker, celery_app
 
@@ -196,6 +197,7 @@ class Runtime:
         Raises:
             ConfigurationError: An unusable label, certificate chain or key.
         """
+        use_opencv_threads(settings.opencv_threads)
         encoder = EncoderSettings(preset=settings.encoder.preset, crf=settings.encoder.crf)
         config = settings.label
         label = LabelSpec(config.text, config.corner) if config.enabled else None

@@ -18,7 +18,8 @@ Prints one JSON object with:
     pace the server's ``openai-poll-after-ms`` asks) against the same
     work in-process: ``render_video`` with the sketch
     backend, the server's default encoder settings and the same previews the worker writes.
-    Medians, runs interleaved. Goal: API / direct <= 1.15.
+    Medians; the four kinds take turns (each comes first in turn) and each starts after the
+    same 50 ms pause. Goal: API / direct <= 1.15.
 
 Polling uses a 20 ms interval, so figures that end on a poll carry up to 20 ms of it.
 
@@ -44,7 +45,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ import httpx
 PROMPT = "a lighthouse on a stormy coast at dusk"
 SEED = 7
 POLL_S = 0.02
+PAUSE_S = 0.05
 HOST = "127.0.0.1"
 
 
@@ -311,7 +313,10 @@ def bench_whole_path(
     encoder = runtime.encoder
     backend = SketchBackend()
     request = VideoRequest(prompt=PROMPT, seconds=1, width=640, height=360, fps=24, seed=SEED)
-    api, followed, direct, ids = [], [], [], []
+    api: list[float] = []
+    followed: list[float] = []
+    direct: list[float] = []
+    ids: list[str] = []
     # Where the API time goes, per run of each kind: the POST's own latency, the moment the
     # client saw the video completed (wall clock, to set against the job row's completed_at)
     # and the download.
@@ -330,30 +335,28 @@ def bench_whole_path(
     sdk_runs: list[float] = []
     render_video(backend, request, folder / "warm.mp4", encoder=encoder,
                  label=runtime.label, provenance=runtime.provenance)  # fmt: skip
-    for run in range(runs):
+
+    def through_api(follow: bool) -> float:
+        """One video: create, poll every 20 ms (or follow /events) until completed, download."""
         started = time.perf_counter()
         video_id = _create(client, size="640x360", seconds=1)
         posts.append(time.perf_counter() - started)
         ids.append(video_id)
-        _poll(client, video_id, "completed")
+        if follow:
+            _follow(client, video_id)
+        else:
+            _poll(client, video_id, "completed")
         seen[video_id] = time.time()
         fetching = time.perf_counter()
         content = client.get(f"/v1/videos/{video_id}/content")
         content.raise_for_status()
         downloads.append(time.perf_counter() - fetching)
-        api.append(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        sizes.append(len(content.content))
+        kinds[video_id] = "events" if follow else "polling"
+        return elapsed
 
-        started = time.perf_counter()
-        video_id = _create(client, size="640x360", seconds=1)
-        posts.append(time.perf_counter() - started)
-        ids.append(video_id)
-        _follow(client, video_id)
-        seen[video_id] = time.time()
-        fetching = time.perf_counter()
-        client.get(f"/v1/videos/{video_id}/content").raise_for_status()
-        downloads.append(time.perf_counter() - fetching)
-        followed.append(time.perf_counter() - started)
-
+    def through_sdk() -> float:
         started = time.perf_counter()
         made = sdk.videos.create_and_poll(
             model="openreel-sketch",
@@ -365,8 +368,9 @@ def bench_whole_path(
         if made.status != "completed":
             raise RuntimeError(f"video {made.id} ended {made.status}: {made.error}")
         sdk.videos.download_content(made.id, variant="video").read()
-        sdk_runs.append(time.perf_counter() - started)
+        return time.perf_counter() - started
 
+    def in_process(run: int) -> float:
         target = folder / f"direct-{run}.mp4"
         started = time.perf_counter()
         sampler = ContentRegistry.sampler(request.frame_count, request.fps)
@@ -383,9 +387,33 @@ def bench_whole_path(
             sampler=sampler,
         )
         ContentRegistry.record(f"direct-{run}", "bench", target, sampler, time.time())
-        direct.append(time.perf_counter() - started)
-        if abs(len(content.content) - target.stat().st_size) > target.stat().st_size // 2:
-            raise RuntimeError("the API and the direct render made very different files")
+        elapsed = time.perf_counter() - started
+        direct_sizes.append(target.stat().st_size)
+        return elapsed
+
+    sizes: list[int] = []
+    direct_sizes: list[int] = []
+    kinds: dict[str, str] = {}
+    measures: dict[str, tuple[list[float], Callable[[int], float]]] = {
+        "polling": (api, lambda run: through_api(follow=False)),
+        "events": (followed, lambda run: through_api(follow=True)),
+        "sdk": (sdk_runs, lambda run: through_sdk()),
+        "direct": (direct, in_process),
+    }
+    order = list(measures)
+    for run in range(runs):
+        # Each kind in turn comes first, and each starts after the same pause: a kind that
+        # always followed another would inherit its tail (the server's last writes, the
+        # client's garbage collection, the disk's write-back) and the others would not.
+        for name in order[run % len(order) :] + order[: run % len(order)]:
+            time.sleep(PAUSE_S)
+            results, measure = measures[name]
+            results.append(measure(run))
+    if (
+        abs(statistics.median(sizes) - statistics.median(direct_sizes))
+        > statistics.median(direct_sizes) / 2
+    ):
+        raise RuntimeError("the API and the direct render made very different files")
     api_s, direct_s = statistics.median(api), statistics.median(direct)
     followed_s = statistics.median(followed)
     db = Database.for_data_dir(data_dir)
@@ -399,8 +427,10 @@ def bench_whole_path(
         for job in jobs
         if job.started_at is not None and job.completed_at is not None
     ]
-    # jobs alternate: polled, followed, polled, ...
-    noticed = [seen[job.id] - job.completed_at for job in jobs if job.completed_at is not None]
+    noticed: dict[str, list[float]] = {"polling": [], "events": []}
+    for job in jobs:
+        if job.completed_at is not None:
+            noticed[kinds[job.id]].append(seen[job.id] - job.completed_at)
     return {
         "runs": runs,
         "video": "1 s, 640x360, 24 fps, sketch, with thumbnail and spritesheet",
@@ -410,8 +440,8 @@ def bench_whole_path(
         "api_claim_wait_median_s": round(statistics.median(waits), 3),
         "api_worker_median_s": round(statistics.median(worker), 3),
         "api_post_median_s": round(statistics.median(posts), 3),
-        "api_completed_to_seen_polling_median_s": round(statistics.median(noticed[0::2]), 3),
-        "api_completed_to_seen_events_median_s": round(statistics.median(noticed[1::2]), 3),
+        "api_completed_to_seen_polling_median_s": round(statistics.median(noticed["polling"]), 3),
+        "api_completed_to_seen_events_median_s": round(statistics.median(noticed["events"]), 3),
         "api_download_median_s": round(statistics.median(downloads), 3),
         "api_runs_s": [round(x, 3) for x in api],
         "direct_runs_s": [round(x, 3) for x in direct],

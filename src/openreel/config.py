@@ -301,6 +301,9 @@ class Settings(BaseSettings):
         host: Address the server listens on.
         port: Port the server listens on.
         workers: In-process render workers (each renders one video at a time).
+        render_processes: Render sketch videos in child processes (one per busy worker,
+            reused) instead of the workers' threads, so the server's own Python work never
+            holds a render up (see ``services.render_process``).
         opencv_threads: Threads OpenCV may use inside one drawing or resizing call; 1 (the
             default) keeps its busy-waiting pool off (see ``media.opencv``), None leaves
             OpenCV's default of one per core.
@@ -350,6 +353,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(2, ge=1, le=64)
+    render_processes: bool = True
     opencv_threads: int | None = Field(1, ge=1, le=256)
     hosted_fit: Literal["reject", "nearest"] = "reject"
     hosted_workers: int = Field(32, ge=1, le=1000)

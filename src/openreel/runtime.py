@@ -58,6 +58,7 @@ from openreel.services.moderation import (
 from openreel.services.provenance import ContentRegistry, Provenance
 from openreel.services.quotas import QuotaService
 from openreel.services.ratelimit import RateLimiter
+from openreel.services.render_process import RenderProcesses
 from openreel.services.uploads import UploadService
 from openreel.services.watch import JobWatch
 from openreel.storage.artifacts import ArtifactStore
@@ -345,6 +346,7 @@ class Server:
     lock: DataDirLock
     db: Database
     first_admin: IssuedToken | None = None
+    processes: RenderProcesses | None = None
     _started: bool = field(default=False, repr=False)
 
     @classmethod
@@ -389,6 +391,11 @@ class Server:
             artists = ArtistStore(db, fold, audit=audit)
             moderation = build_pipeline(settings.moderation, artists)
             content = ContentRegistry(ContentStore(db))
+            processes = None
+            if settings.queue == "embedded" and settings.render_processes:
+                processes = RenderProcesses(
+                    (SketchBackend,), opencv_threads=settings.opencv_threads
+                )
             jobs = JobService(
                 store=store,
                 artifacts=artifacts,
@@ -403,6 +410,7 @@ class Server:
                 audit=audit,
                 moderation=moderation,
                 content=content,
+                processes=processes,
             )
             style = None if moderation is None else moderation.find(ArtistStyleCheck)
             services = ApiServices(
@@ -446,6 +454,7 @@ class Server:
             lock=lock,
             db=db,
             first_admin=first_admin,
+            processes=processes,
         )
 
     def start(self) -> None:
@@ -453,6 +462,13 @@ class Server:
         first prompt does not wait the ten seconds it takes."""
         self.queue.start(self.services.jobs.run)
         self._started = True
+        if self.processes is not None:  # one child per worker, started while nothing waits
+            threading.Thread(
+                target=self.processes.warm,
+                args=(self.settings.workers,),
+                name="openreel-render-warm",
+                daemon=True,
+            ).start()
         semantic = _semantic(self.services.moderation)
         if semantic is not None:
             threading.Thread(
@@ -464,6 +480,8 @@ class Server:
         if self._started:
             self.queue.stop(timeout)
             self._started = False
+        if self.processes is not None:
+            self.processes.close(timeout)
         # A PostgreSQL server keeps each connection's backend process until it is closed.
         self.db.dispose()
         self.lock.release()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import replace
@@ -16,6 +17,8 @@ from openreel.errors import NotFoundError
 from openreel.media.probe import probe
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tests.api.conftest import Api
 
 OPENAI_VIDEO_FIELDS = {
@@ -349,12 +352,17 @@ def test_delete_running_video_cancels_it_and_removes_its_files(api: Api) -> None
 
 @pytest.mark.parametrize("moment", ["before the first frame", "after the last frame"])
 def test_delete_racing_the_worker_leaves_no_folder(
-    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, moment: str
+    make_api: Callable[..., Api],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    moment: str,
 ) -> None:
     # The delete lands after the worker has claimed the video and made its folder, at the
     # start of the render or once the encoder holds its temp file: either way the worker is
-    # the last writer and must sweep the folder up.
-    real = jobs_module.render_video
+    # the last writer and must sweep the folder up. (Rendered in the worker's thread, where
+    # the test can step in; a render process hands the same progress to the same code.)
+    api = make_api(render_processes=False)
+    real = jobs_module.render_in_thread
     deleted: list[str] = []
 
     def delete(video_id: str) -> None:
@@ -376,7 +384,7 @@ def test_delete_racing_the_worker_leaves_no_folder(
             late.write_bytes(b"late")
 
     def render_with_delete(*args: Any, **kwargs: Any) -> Any:
-        video_id = args[2].parent.name
+        video_id = args[0].output.parent.name
         outer = kwargs["progress"]
         if moment == "before the first frame":
             delete(video_id)
@@ -389,7 +397,7 @@ def test_delete_racing_the_worker_leaves_no_folder(
         kwargs["progress"] = progress
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(jobs_module, "render_video", render_with_delete)
+    monkeypatch.setattr(jobs_module, "render_in_thread", render_with_delete)
     video = api.create()
     deadline = time.monotonic() + 10
     while not deleted:
@@ -621,3 +629,15 @@ def test_extension_bad_fields_name_their_param(api: Api) -> None:
     for body, param in cases:
         response = api.client.post("/v1/videos/extensions", json=body, headers=api.auth())
         api.error(response, 400, param=param)
+
+
+def test_sketch_videos_are_rendered_in_a_process_of_their_own(api: Api) -> None:
+    """By default the server hands sketch renders to a child process (one per worker)."""
+    video = api.make()
+    assert video["status"] == "completed"
+    processes = api.server.processes
+    assert processes is not None
+    children = [child.process for child in processes._idle]
+    assert len(children) == 1
+    assert children[0].is_alive()
+    assert children[0].pid != os.getpid()

@@ -19,12 +19,11 @@ import math
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from openreel.backends.base import Frame
 from openreel.backends.registry import BackendRegistry
 from openreel.domain import ImageInput, Job, JobError, JobStatus, Principal, VideoRequest
 from openreel.errors import (
@@ -40,13 +39,14 @@ from openreel.errors import (
 from openreel.media.encode import EncoderSettings
 from openreel.media.images import read_image
 from openreel.media.label import LabelSpec
-from openreel.media.probe import iter_frames, probe
+from openreel.media.probe import probe
 from openreel.queue.base import JobQueue, Lease, LeaseLostError
-from openreel.services.generation import PreviewPaths, render_video
+from openreel.services.generation import PreviewPaths
 from openreel.services.killswitch import KillSwitch
 from openreel.services.moderation import ModerationPipeline
 from openreel.services.provenance import ContentRegistry, Provenance
 from openreel.services.quotas import QuotaService
+from openreel.services.render_process import RenderCall, RenderProcesses, render_in_thread
 from openreel.services.watch import JobWatch
 from openreel.storage.artifacts import ArtifactStore
 from openreel.storage.audit import AuditEntry, AuditStore
@@ -187,6 +187,7 @@ class JobService:
         provenance: Provenance | None = None,
         moderation: ModerationPipeline | None = None,
         content: ContentRegistry | None = None,
+        processes: RenderProcesses | None = None,
     ) -> None:
         self._store = store
         self._artifacts = artifacts
@@ -202,6 +203,7 @@ class JobService:
         self._provenance = provenance
         self._moderation = moderation
         self._content = content
+        self._processes = processes
         self._pace = PaceBook()
 
     @property
@@ -538,30 +540,33 @@ class JobService:
         # An extension's source is read through a local copy (a temporary one when it lives
         # in a bucket) that lasts as long as the render.
         with contextlib.ExitStack() as scope:
-            prefix: Iterator[Frame] = iter(())
+            source_path: Path | None = None
             prefix_frames = 0
             if job.extended_from is not None:
                 source = self._store.get(job.extended_from).artifacts["video"]
                 source_path = scope.enter_context(self._artifacts.local_copy(source))
                 prefix_frames = probe(source_path).frames
-                prefix = iter_frames(source_path)
             sampler = None
             if self._content is not None:
                 sampler = self._content.sampler(prefix_frames + request.frame_count, request.fps)
-            result = render_video(
+            call = RenderCall(
                 backend,
                 request,
                 video,
                 encoder=self._encoder,
                 previews=previews,
-                progress=progress,
-                cancelled=lease.cancelled,
-                prefix=prefix,
+                prefix_path=source_path,
                 prefix_frames=prefix_frames,
                 label=self._label,
                 provenance=self._provenance,
                 sampler=sampler,
             )
+            if self._processes is not None and self._processes.handles(backend):
+                result, sampler = self._processes.render(
+                    call, progress=progress, cancelled=lease.cancelled
+                )
+            else:
+                result = render_in_thread(call, progress=progress, cancelled=lease.cancelled)
         lease.admitted()  # nothing below happens for a job that was never admitted
         if not finalizing or self._artifacts.remote is not None:
             # A backend that never reported its last frame, or an upload to the bucket

@@ -1,0 +1,339 @@
+"""Render processes: sketch videos are drawn in child processes, not in the server's threads.
+
+The sketch engine draws every frame in Python. In the server's process, a render thread shares
+one interpreter lock with everything else the server does while it renders: the event loop
+answering clients, the request threads checking and storing the next prompt. Any Python work
+in those threads stops the render for as long: a render beside a thread running 30 ms of
+Python took 29 ms longer, against 7 ms longer when that work ran in another process
+(the share of the two cores; benchmarks/README.md). So each render worker hands a sketch
+video to a child process of its own and only relays what comes back: progress (to the lease,
+as before) and the result. The worker's thread stays where it was, keeps the lease and the
+early-start reservation, and asks about cancels: a cancel reaches the child at its next frame
+(the child asks its pipe whenever the render asks whether to stop).
+
+Children start from a fork server (spawn where there is none), are reused from one video to
+the next, and are replaced when one dies. One that dies mid-render (killed, out of memory)
+fails that video with a :class:`~openreel.errors.BackendError`; its half-written files are
+hidden temp files that the next attempt removes. A child whose server has gone (killed with
+``-9``) finds its pipe broken at the next frame and exits.
+
+GPU backends stay in the server's process (their models load once and their work releases
+the lock); hosted ones mostly wait.
+
+Imports: backends.base, domain, errors, media, services.generation, services.provenance.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import pickle
+import signal
+import threading
+import traceback
+from collections.abc import Collection
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from openreel.backends.base import CancelCheck, ProgressCallback, VideoBackend
+from openreel.domain import GenerationResult, VideoRequest
+from openreel.errors import BackendError
+from openreel.media.encode import EncoderSettings
+from openreel.media.fingerprint import SecondSampler
+from openreel.media.label import LabelSpec
+from openreel.media.opencv import use_opencv_threads
+from openreel.media.probe import iter_frames
+from openreel.services.generation import PreviewPaths, render_video
+from openreel.services.provenance import Provenance
+
+__all__ = ["RenderCall", "RenderProcesses", "render_in_thread"]
+
+log = logging.getLogger(__name__)
+
+CANCEL_CHECK_S = 0.1
+"""How often the worker asks about a cancel while the child renders a frame."""
+
+STOP_WAIT_S = 10.0
+"""How long :meth:`RenderProcesses.close` waits for an idle child to exit."""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderCall:
+    """Everything one render needs, sent to the child (every field pickles).
+
+    ``prefix_path`` is a local video whose frames come first (an extension's source);
+    ``sampler`` is filled in the child and comes back with the result.
+    """
+
+    backend: VideoBackend
+    request: VideoRequest
+    output: Path
+    encoder: EncoderSettings
+    previews: PreviewPaths | None = None
+    prefix_path: Path | None = None
+    prefix_frames: int = 0
+    label: LabelSpec | None = None
+    provenance: Provenance | None = None
+    sampler: SecondSampler | None = None
+
+
+def render_in_thread(
+    call: RenderCall, *, progress: ProgressCallback, cancelled: CancelCheck
+) -> GenerationResult:
+    """Renders ``call`` right here (the path of every backend without a child process)."""
+    return render_video(
+        call.backend,
+        call.request,
+        call.output,
+        encoder=call.encoder,
+        previews=call.previews,
+        progress=progress,
+        cancelled=cancelled,
+        prefix=iter_frames(call.prefix_path) if call.prefix_path is not None else (),
+        prefix_frames=call.prefix_frames,
+        label=call.label,
+        provenance=call.provenance,
+        sampler=call.sampler,
+    )
+
+
+class _Child:
+    """One child process and the worker's end of its pipe."""
+
+    def __init__(self, process: BaseProcess, conn: Connection) -> None:
+        self.process = process
+        self.conn = conn
+        self.broken = False
+
+    def render(
+        self, call: RenderCall, progress: ProgressCallback, cancelled: CancelCheck
+    ) -> tuple[GenerationResult, SecondSampler | None]:
+        try:
+            self.conn.send(call)
+        except (OSError, EOFError) as exc:
+            raise self._died() from exc
+        stopping = False
+        failure: BaseException | None = None  # raised by our own callbacks: raised at the end
+
+        def ask() -> None:
+            nonlocal stopping, failure
+            if stopping:
+                return
+            try:
+                stop = cancelled()
+            except BaseException as exc:  # the lease is lost: stop the child, then say so
+                failure, stop = exc, True
+            if stop:
+                stopping = True
+                self.conn.send(("stop",))
+
+        while True:
+            try:
+                if not self.conn.poll(CANCEL_CHECK_S):
+                    ask()
+                    continue
+                message = self.conn.recv()
+            except (OSError, EOFError) as exc:
+                raise self._died() from exc
+            kind = message[0]
+            if kind == "progress":
+                if failure is None:
+                    try:
+                        progress(message[1], message[2])
+                    except BaseException as exc:
+                        failure = exc
+                ask()
+            elif kind == "done":
+                if failure is not None:
+                    raise failure
+                result: GenerationResult = message[1]
+                sampler: SecondSampler | None = message[2]
+                return result, sampler
+            else:  # "failed"
+                raise failure if failure is not None else message[1]
+
+    def _died(self) -> BackendError:
+        self.broken = True
+        self.process.join(1.0)
+        log.warning(
+            "a render process stopped with exit code %s; it is replaced", self.process.exitcode
+        )
+        return BackendError(
+            f"the render process stopped unexpectedly (exit code {self.process.exitcode})"
+        )
+
+    def stop(self, timeout: float) -> None:
+        """Asks the child to exit, then makes sure it has."""
+        with contextlib.suppress(OSError, EOFError):
+            self.conn.send(None)
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout)
+        self.conn.close()
+
+
+class RenderProcesses:
+    """A pool of render child processes, one per video being rendered (see the module docs).
+
+    Args:
+        kinds: The backend classes whose renders go to a child (the sketch engine's); others
+            render in the calling thread.
+        opencv_threads: The children's OpenCV thread count (see ``media.opencv``).
+    """
+
+    def __init__(
+        self, kinds: Collection[type[VideoBackend]], *, opencv_threads: int | None = 1
+    ) -> None:
+        self._kinds = frozenset(kinds)
+        self._opencv_threads = opencv_threads
+        methods = multiprocessing.get_all_start_methods()
+        self._context = multiprocessing.get_context(
+            "forkserver" if "forkserver" in methods else "spawn"
+        )
+        self._lock = threading.Lock()
+        self._idle: list[_Child] = []
+        self._busy: set[_Child] = set()
+        self._closed = False
+
+    def handles(self, backend: VideoBackend) -> bool:
+        """Whether ``backend``'s renders go to a child process."""
+        return type(backend) in self._kinds
+
+    def warm(self, count: int) -> None:
+        """Starts ``count`` children now, so the first videos do not wait for them."""
+        children = [self._start() for _ in range(count)]
+        with self._lock:
+            if self._closed:
+                for child in children:
+                    child.stop(STOP_WAIT_S)
+                return
+            self._idle.extend(children)
+
+    def render(
+        self,
+        call: RenderCall,
+        *,
+        progress: ProgressCallback,
+        cancelled: CancelCheck,
+    ) -> tuple[GenerationResult, SecondSampler | None]:
+        """Renders ``call`` in a child, relaying its progress and asking ``cancelled`` at each
+        frame (and every :data:`CANCEL_CHECK_S` between): what :func:`render_video` would do
+        in this thread, with the same exceptions.
+
+        Returns:
+            The result and the filled sampler (``call.sampler`` as the child left it).
+
+        Raises:
+            BackendError: The child died (its exit code is in the message).
+            Whatever the render raised (``CancelledError`` when stopped), or whatever
+            ``progress`` or ``cancelled`` raised (after the child stopped).
+        """
+        child = self._take()
+        try:
+            return child.render(call, progress, cancelled)
+        finally:
+            self._give_back(child)
+
+    def close(self, timeout: float = STOP_WAIT_S) -> None:
+        """Stops the idle children; busy ones stop when their render ends."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for child in idle:
+            child.stop(timeout)
+
+    def _take(self) -> _Child:
+        with self._lock:
+            if self._closed:
+                raise BackendError("the render processes are shut down")
+            while self._idle:
+                child = self._idle.pop()
+                if child.process.is_alive():
+                    self._busy.add(child)
+                    return child
+                child.conn.close()
+        child = self._start()
+        with self._lock:
+            self._busy.add(child)
+        return child
+
+    def _give_back(self, child: _Child) -> None:
+        with self._lock:
+            self._busy.discard(child)
+            keep = not self._closed and not child.broken and child.process.is_alive()
+            if keep:
+                self._idle.append(child)
+        if not keep:
+            child.stop(STOP_WAIT_S)
+
+    def _start(self) -> _Child:
+        ours, theirs = self._context.Pipe()
+        process: BaseProcess = self._context.Process(  # type: ignore[attr-defined]
+            target=_child_main,
+            args=(theirs, self._opencv_threads),
+            name="openreel-render",
+            daemon=True,  # ended with the server when it exits normally
+        )
+        process.start()
+        theirs.close()
+        return _Child(process, ours)
+
+
+def _child_main(conn: Connection, opencv_threads: int | None) -> None:
+    """The child: renders what comes down the pipe until told to stop or the pipe breaks."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
+    use_opencv_threads(opencv_threads)
+    while True:
+        try:
+            call: RenderCall | None = conn.recv()
+        except (OSError, EOFError):
+            return
+        if call is None:
+            return
+        try:
+            result = _render(conn, call)
+        except (OSError, EOFError):  # the pipe broke: the server has gone
+            return
+        try:
+            conn.send(result)
+        except (OSError, EOFError):
+            return
+
+
+def _render(conn: Connection, call: RenderCall) -> tuple[Any, ...]:
+    stop = False
+
+    def cancelled() -> bool:
+        nonlocal stop
+        while conn.poll():
+            if conn.recv()[0] == "stop":
+                stop = True
+        return stop
+
+    def progress(done: int, total: int) -> None:
+        conn.send(("progress", done, total))
+
+    try:
+        result = render_in_thread(call, progress=progress, cancelled=cancelled)
+    except (OSError, EOFError) as exc:
+        if isinstance(exc, (BrokenPipeError, EOFError, ConnectionError)):
+            raise
+        return ("failed", _portable(exc))
+    except Exception as exc:
+        return ("failed", _portable(exc))
+    return ("done", result, call.sampler)
+
+
+def _portable(exc: Exception) -> BaseException:
+    """``exc`` with the child's traceback as a note, or a BackendError if it cannot travel."""
+    exc.add_note("in the render process:\n" + "".join(traceback.format_exception(exc)))
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return BackendError(f"the render failed: {type(exc).__name__}: {exc}")
+    return exc

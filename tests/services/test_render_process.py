@@ -1,0 +1,209 @@
+"""Render processes: a sketch video rendered in a child gives what the thread would, and
+cancels, lost leases, a dying child and a dying server all end the way they should."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.waiting import wait_for
+
+from openreel.backends.base import VideoBackend
+from openreel.backends.sketch.backend import SketchBackend
+from openreel.domain import VideoRequest
+from openreel.errors import BackendError, CancelledError
+from openreel.media.encode import EncoderSettings
+from openreel.media.fingerprint import SecondSampler
+from openreel.media.probe import probe
+from openreel.queue.base import LeaseLostError
+from openreel.services.generation import PreviewPaths
+from openreel.services.render_process import RenderCall, RenderProcesses, render_in_thread
+
+
+def _call(out: Path, *, seconds: float = 1.0, fps: int = 12) -> RenderCall:
+    request = VideoRequest(
+        prompt="a ship at sea at dawn", seconds=seconds, width=128, height=72, fps=fps, seed=5
+    )
+    return RenderCall(
+        SketchBackend(),
+        request,
+        out,
+        encoder=EncoderSettings(),
+        previews=PreviewPaths.beside(out),
+        sampler=SecondSampler(request.frame_count, request.fps),
+    )
+
+
+@pytest.fixture
+def processes() -> Iterator[RenderProcesses]:
+    pool = RenderProcesses((SketchBackend,))
+    yield pool
+    pool.close()
+
+
+def _child_pids(pool: RenderProcesses) -> set[int]:
+    return {child.process.pid for child in pool._idle if child.process.pid is not None}
+
+
+def test_a_child_renders_what_the_thread_renders(
+    processes: RenderProcesses, tmp_path: Path
+) -> None:
+    seen: list[tuple[int, int]] = []
+    result, sampler = processes.render(
+        _call(tmp_path / "child.mp4"),
+        progress=lambda done, total: seen.append((done, total)),
+        cancelled=lambda: False,
+    )
+    here = _call(tmp_path / "thread.mp4")
+    expected = render_in_thread(here, progress=lambda d, t: None, cancelled=lambda: False)
+    assert [a.kind for a in result.artifacts] == [a.kind for a in expected.artifacts]
+    assert result.frames == expected.frames == 12
+    assert probe(tmp_path / "child.mp4").frames == 12
+    assert (tmp_path / "child.thumbnail.webp").stat().st_size > 0
+    assert seen[-1] == (12, 12)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    # The sampler comes back filled: the same per-second fingerprints as in the thread.
+    assert sampler is not None
+    assert here.sampler is not None
+    assert sampler.fingerprint("0" * 64).hashes == here.sampler.fingerprint("0" * 64).hashes
+    assert len(_child_pids(processes)) == 1
+    assert os.getpid() not in _child_pids(processes)
+
+
+def test_a_cancel_stops_the_child_at_its_next_frame_and_keeps_it(
+    processes: RenderProcesses, tmp_path: Path
+) -> None:
+    frames: list[int] = []
+    with pytest.raises(CancelledError):
+        processes.render(
+            _call(tmp_path / "clip.mp4", seconds=4),
+            progress=lambda done, total: frames.append(done),
+            cancelled=lambda: len(frames) >= 2,
+        )
+    assert max(frames) < 48  # stopped long before the end
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing left behind
+    before = _child_pids(processes)
+    processes.render(
+        _call(tmp_path / "next.mp4"), progress=lambda d, t: None, cancelled=lambda: False
+    )
+    assert _child_pids(processes) == before  # the same child made the next one
+
+
+def test_a_lost_lease_stops_the_child_and_is_what_the_worker_sees(
+    processes: RenderProcesses, tmp_path: Path
+) -> None:
+    frames: list[int] = []
+
+    def cancelled() -> bool:
+        if len(frames) >= 2:
+            raise LeaseLostError("worker w no longer holds video v; stop without writing")
+        return False
+
+    with pytest.raises(LeaseLostError):
+        processes.render(
+            _call(tmp_path / "clip.mp4", seconds=4),
+            progress=lambda done, total: frames.append(done),
+            cancelled=cancelled,
+        )
+    assert max(frames) < 48
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_child_that_dies_fails_the_video_and_is_replaced(
+    processes: RenderProcesses, tmp_path: Path
+) -> None:
+    processes.warm(1)
+    (victim,) = _child_pids(processes)
+
+    def progress(done: int, total: int) -> None:
+        if done == 2:
+            os.kill(victim, signal.SIGKILL)
+
+    with pytest.raises(BackendError, match=r"render process stopped unexpectedly \(exit code -9\)"):
+        processes.render(
+            _call(tmp_path / "clip.mp4", seconds=4), progress=progress, cancelled=lambda: False
+        )
+    result, _ = processes.render(
+        _call(tmp_path / "again.mp4"), progress=lambda d, t: None, cancelled=lambda: False
+    )
+    assert result.frames == 12
+    assert victim not in _child_pids(processes)
+    assert len(_child_pids(processes)) == 1
+
+
+def test_other_backends_stay_in_the_thread(processes: RenderProcesses) -> None:
+    class Elsewhere(SketchBackend):
+        pass
+
+    backend: VideoBackend = Elsewhere()
+    assert processes.handles(SketchBackend())
+    assert not processes.handles(backend)
+
+
+def test_a_closed_pool_refuses_work_clearly(tmp_path: Path) -> None:
+    pool = RenderProcesses((SketchBackend,))
+    pool.warm(1)
+    (child,) = pool._idle
+    pool.close()
+    assert not child.process.is_alive()
+    with pytest.raises(BackendError, match="shut down"):
+        pool.render(_call(tmp_path / "x.mp4"), progress=lambda d, t: None, cancelled=lambda: False)
+
+
+def test_a_child_exits_when_its_server_is_killed(tmp_path: Path) -> None:
+    """The server is killed with -9 mid-render: its child finds its pipe broken at its next
+    frame and exits, leaving no finished file."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from openreel.services.render_process import RenderProcesses
+        from tests.services.test_render_process import _call
+
+        pool = RenderProcesses([type(_call(Path("x")).backend)])
+        pool.warm(1)
+        print(pool._idle[0].process.pid, flush=True)
+
+        def progress(done, total):
+            if done == 2:
+                print("rendering", flush=True)
+
+        pool.render(_call(Path({str(tmp_path / "clip.mp4")!r}), seconds=30),
+                    progress=progress, cancelled=lambda: False)
+        """
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        assert server.stdout is not None
+        child = int(server.stdout.readline())
+        assert server.stdout.readline().strip() == "rendering"
+        server.kill()
+        server.wait(10)
+
+        def gone() -> bool:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                return True
+            # A zombie (exited, not yet reaped by its parent) counts as gone.
+            with open(f"/proc/{child}/stat") as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+
+        wait_for(gone, timeout=10)  # the render child must not outlive its server
+        assert not (tmp_path / "clip.mp4").exists()
+    finally:
+        server.kill()
+        server.wait(10)
+        if server.stdout is not None:
+            server.stdout.close()

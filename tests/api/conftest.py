@@ -216,6 +216,11 @@ def make_api(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callabl
             "quota": QuotaConfig(seconds=0, videos=0),
             # The moderation model takes ~10 s to load; its own tests and one API test use it.
             "moderation": ModerationConfig(semantic="off"),
+            # Renders in the worker thread: a render process costs each server a fork and
+            # each child's first video ~0.1 s of first-use set-up. The process path has its
+            # own tests (tests/services/test_render_process.py, one here) and is what every
+            # real server process in tests/e2e and tests/studio runs.
+            "render_processes": False,
         }
         server = Server.open(Settings(data_dir=data_dir, workers=1, **(unlimited | overrides)))
         try:

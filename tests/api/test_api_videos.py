@@ -631,8 +631,12 @@ def test_extension_bad_fields_name_their_param(api: Api) -> None:
         api.error(response, 400, param=param)
 
 
-def test_sketch_videos_are_rendered_in_a_process_of_their_own(api: Api) -> None:
-    """By default the server hands sketch renders to a child process (one per worker)."""
+def test_sketch_videos_are_rendered_in_a_process_of_their_own(
+    make_api: Callable[..., Api],
+) -> None:
+    """With render processes on (the default) the server hands a sketch render to a child
+    process (one per worker), and the video comes out as from the worker's thread."""
+    api = make_api(render_processes=True)
     video = api.make()
     assert video["status"] == "completed"
     processes = api.server.processes
@@ -641,3 +645,6 @@ def test_sketch_videos_are_rendered_in_a_process_of_their_own(api: Api) -> None:
     assert len(children) == 1
     assert children[0].is_alive()
     assert children[0].pid != os.getpid()
+    content = api.client.get(f"/v1/videos/{video['id']}/content", headers=api.auth())
+    assert content.status_code == 200
+    assert content.content[4:8] == b"ftyp"

@@ -11,8 +11,8 @@ as before) and the result. The worker's thread stays where it was, keeps the lea
 early-start reservation, and asks about cancels: a cancel reaches the child at its next frame
 (the child asks its pipe whenever the render asks whether to stop).
 
-Children start from a fork server (spawn where there is none), are reused from one video to
-the next, and are replaced when one dies. One that dies mid-render (killed, out of memory)
+Children are forked from a fork server (spawned where there is none: Windows), are reused
+from one video to the next, and are replaced when one dies. One that dies mid-render (killed, out of memory)
 fails that video with a :class:`~openreel.errors.BackendError`; its half-written files are
 hidden temp files that the next attempt removes. A child whose server has gone (killed with
 ``-9``) finds its pipe broken at the next frame and exits.
@@ -35,6 +35,7 @@ import traceback
 from collections.abc import Collection
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,11 @@ log = logging.getLogger(__name__)
 
 CANCEL_CHECK_S = 0.1
 """How often the worker asks about a cancel while the child renders a frame."""
+
+LATE_IMPORTS = ("scipy.fftpack",)
+"""Modules a render imports on first use, preloaded in the fork server: imagehash's ``phash``
+(the content fingerprints) imports this one at its first call, 0.3 s of each child's first
+video otherwise."""
 
 STOP_WAIT_S = 10.0
 """How long :meth:`RenderProcesses.close` waits for an idle child to exit."""
@@ -191,13 +197,21 @@ class RenderProcesses:
     ) -> None:
         self._kinds = frozenset(kinds)
         self._opencv_threads = opencv_threads
-        methods = multiprocessing.get_all_start_methods()
-        self._context = multiprocessing.get_context(
-            "forkserver" if "forkserver" in methods else "spawn"
-        )
+        self._context: ForkServerContext | SpawnContext
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            self._context = multiprocessing.get_context("forkserver")
+            # The fork server imports these (this module, the backends') once; each child is
+            # a fork of it, ready in milliseconds. "__main__" spares every child from running the program's main
+            # script again (``openreel serve``'s imports the whole CLI).
+            modules = sorted({kind.__module__ for kind in kinds} | set(LATE_IMPORTS))
+            self._context.set_forkserver_preload(["__main__", __name__, *modules])
+        else:
+            self._context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
+        self._ready = threading.Condition(self._lock)
         self._idle: list[_Child] = []
         self._busy: set[_Child] = set()
+        self._starting = 0
         self._closed = False
 
     def handles(self, backend: VideoBackend) -> bool:
@@ -205,14 +219,25 @@ class RenderProcesses:
         return type(backend) in self._kinds
 
     def warm(self, count: int) -> None:
-        """Starts ``count`` children now, so the first videos do not wait for them."""
-        children = [self._start() for _ in range(count)]
-        with self._lock:
-            if self._closed:
-                for child in children:
-                    child.stop(STOP_WAIT_S)
+        """Starts children until ``count`` exist, so the first videos do not wait for them."""
+        while True:
+            with self._lock:
+                if self._closed or len(self._idle) + len(self._busy) + self._starting >= count:
+                    return
+                self._starting += 1
+            child = None
+            try:
+                child = self._start()
+            finally:
+                with self._lock:
+                    self._starting -= 1
+                    if child is not None and not self._closed:
+                        self._idle.append(child)
+                        child = None
+                    self._ready.notify_all()
+            if child is not None:  # closed meanwhile
+                child.stop(STOP_WAIT_S)
                 return
-            self._idle.extend(children)
 
     def render(
         self,
@@ -249,14 +274,18 @@ class RenderProcesses:
 
     def _take(self) -> _Child:
         with self._lock:
-            if self._closed:
-                raise BackendError("the render processes are shut down")
-            while self._idle:
-                child = self._idle.pop()
-                if child.process.is_alive():
-                    self._busy.add(child)
-                    return child
-                child.conn.close()
+            while True:
+                if self._closed:
+                    raise BackendError("the render processes are shut down")
+                while self._idle:
+                    child = self._idle.pop()
+                    if child.process.is_alive():
+                        self._busy.add(child)
+                        return child
+                    child.conn.close()
+                if not self._starting:
+                    break
+                self._ready.wait()  # one is being started (warm): it is ready in milliseconds
         child = self._start()
         with self._lock:
             self._busy.add(child)
@@ -273,7 +302,7 @@ class RenderProcesses:
 
     def _start(self) -> _Child:
         ours, theirs = self._context.Pipe()
-        process: BaseProcess = self._context.Process(  # type: ignore[attr-defined]
+        process: BaseProcess = self._context.Process(
             target=_child_main,
             args=(theirs, self._opencv_threads),
             name="openreel-render",

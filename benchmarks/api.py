@@ -52,7 +52,7 @@ from typing import Any
 
 import httpx
 
-PROMPT = "a lighthouse on a stormy coast at dusk"
+PROMPT = "a lighthouse on a stormy coast at dusk"  # as benchmarks/baseline.py's
 SEED = 7
 POLL_S = 0.02
 PAUSE_S = 0.05
@@ -297,12 +297,9 @@ def bench_whole_path(
     the POST's latency, the time from the row's completion to the client seeing it (polling
     or ``/events``) and the download. The POST overlaps the claim and the render's start.
     """
-    from openreel.backends.sketch.backend import SketchBackend
+    import baseline
     from openreel.config import Settings
-    from openreel.domain import VideoRequest
     from openreel.runtime import Runtime
-    from openreel.services.generation import PreviewPaths, render_video
-    from openreel.services.provenance import ContentRegistry
     from openreel.storage.db import Database
     from openreel.storage.jobs import JobStore
 
@@ -311,8 +308,7 @@ def bench_whole_path(
     # and file hash of the content registry. What is left over is the API path itself.
     runtime = Runtime.from_settings(Settings(data_dir=folder / "direct-data"))
     encoder = runtime.encoder
-    backend = SketchBackend()
-    request = VideoRequest(prompt=PROMPT, seconds=1, width=640, height=360, fps=24, seed=SEED)
+    request = baseline.request()
     api: list[float] = []
     followed: list[float] = []
     direct: list[float] = []
@@ -333,8 +329,7 @@ def bench_whole_path(
     token = client.headers["Authorization"].removeprefix("Bearer ")
     sdk = OpenAI(base_url=f"{client.base_url}/v1", api_key=token, max_retries=0)
     sdk_runs: list[float] = []
-    render_video(backend, request, folder / "warm.mp4", encoder=encoder,
-                 label=runtime.label, provenance=runtime.provenance)  # fmt: skip
+    baseline.render(runtime, request, folder / "warm.mp4")
 
     def through_api(follow: bool) -> float:
         """One video: create, poll every 20 ms (or follow /events) until completed, download."""
@@ -373,20 +368,7 @@ def bench_whole_path(
     def in_process(run: int) -> float:
         target = folder / f"direct-{run}.mp4"
         started = time.perf_counter()
-        sampler = ContentRegistry.sampler(request.frame_count, request.fps)
-        render_video(
-            backend,
-            request,
-            target,
-            encoder=encoder,
-            previews=PreviewPaths(
-                folder / f"direct-{run}.thumbnail.webp", folder / f"direct-{run}.spritesheet.jpg"
-            ),
-            label=runtime.label,
-            provenance=runtime.provenance,
-            sampler=sampler,
-        )
-        ContentRegistry.record(f"direct-{run}", "bench", target, sampler, time.time())
+        baseline.render(runtime, request, target)
         elapsed = time.perf_counter() - started
         direct_sizes.append(target.stat().st_size)
         return elapsed

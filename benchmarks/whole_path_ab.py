@@ -62,12 +62,9 @@ def main() -> None:
     }
     bench = _api_module()
 
-    from openreel.backends.sketch.backend import SketchBackend
+    import baseline
     from openreel.config import Settings
-    from openreel.domain import VideoRequest
     from openreel.runtime import Runtime
-    from openreel.services.generation import PreviewPaths, render_video
-    from openreel.services.provenance import ContentRegistry
     from openreel.storage.db import Database
     from openreel.storage.jobs import JobStore
 
@@ -89,25 +86,10 @@ def main() -> None:
             )
 
         runtime = Runtime.from_settings(Settings(data_dir=folder / "direct-data"))
-        backend = SketchBackend()
-        request = VideoRequest(
-            prompt=bench.PROMPT, seconds=1, width=640, height=360, fps=24, seed=bench.SEED
-        )
+        wanted = baseline.request()
 
         def direct(run: int) -> None:
-            target = folder / f"direct-{run}.mp4"
-            sampler = ContentRegistry.sampler(request.frame_count, request.fps)
-            render_video(
-                backend,
-                request,
-                target,
-                encoder=runtime.encoder,
-                previews=PreviewPaths(folder / f"d{run}.webp", folder / f"d{run}.jpg"),
-                label=runtime.label,
-                provenance=runtime.provenance,
-                sampler=sampler,
-            )
-            ContentRegistry.record(f"direct-{run}", "bench", target, sampler, time.time())
+            baseline.render(runtime, wanted, folder / f"direct-{run}.mp4")
 
         def through(name: str, follow: bool) -> tuple[str, float]:
             client = clients[name]

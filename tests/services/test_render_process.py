@@ -207,3 +207,22 @@ def test_a_child_exits_when_its_server_is_killed(tmp_path: Path) -> None:
         server.wait(10)
         if server.stdout is not None:
             server.stdout.close()
+
+
+def test_a_stop_that_crosses_the_end_of_its_render_does_not_touch_the_next(
+    processes: RenderProcesses, tmp_path: Path
+) -> None:
+    """The worker may ask to stop just as the child finishes (the two cross in the pipe): the
+    late stop is ignored, and the next video renders whole."""
+    processes.render(
+        _call(tmp_path / "one.mp4"), progress=lambda d, t: None, cancelled=lambda: False
+    )
+    (child,) = processes._idle
+    child.conn.send(("stop", 1))  # the first render's stop, arriving after its end
+    seen: list[int] = []
+    result, _ = processes.render(
+        _call(tmp_path / "two.mp4"), progress=lambda d, t: seen.append(d), cancelled=lambda: False
+    )
+    assert result.frames == 12
+    assert seen[-1] == 12
+    assert probe(tmp_path / "two.mp4").frames == 12

@@ -108,18 +108,27 @@ def render_in_thread(
 
 
 class _Child:
-    """One child process and the worker's end of its pipe."""
+    """One child process and the worker's end of its pipe.
+
+    The pipe carries ``("render", n, call)`` and ``("stop", n)`` down, and ``("progress", n,
+    done, total)``, ``("done", n, result, sampler)`` or ``("failed", n, error)`` up, ``n``
+    counting this child's renders: a stop that crosses the render's end on the way is
+    ignored by the child, and nothing of one render is ever read as another's.
+    """
 
     def __init__(self, process: BaseProcess, conn: Connection) -> None:
         self.process = process
         self.conn = conn
         self.broken = False
+        self._renders = 0
 
     def render(
         self, call: RenderCall, progress: ProgressCallback, cancelled: CancelCheck
     ) -> tuple[GenerationResult, SecondSampler | None]:
+        self._renders += 1
+        number = self._renders
         try:
-            self.conn.send(call)
+            self.conn.send(("render", number, call))
         except (OSError, EOFError) as exc:
             raise self._died() from exc
         stopping = False
@@ -135,7 +144,7 @@ class _Child:
                 failure, stop = exc, True
             if stop:
                 stopping = True
-                self.conn.send(("stop",))
+                self.conn.send(("stop", number))
 
         while True:
             try:
@@ -145,22 +154,24 @@ class _Child:
                 message = self.conn.recv()
             except (OSError, EOFError) as exc:
                 raise self._died() from exc
-            kind = message[0]
+            kind, about = message[0], message[1]
+            if about != number:
+                continue
             if kind == "progress":
                 if failure is None:
                     try:
-                        progress(message[1], message[2])
+                        progress(message[2], message[3])
                     except BaseException as exc:
                         failure = exc
                 ask()
             elif kind == "done":
                 if failure is not None:
                     raise failure
-                result: GenerationResult = message[1]
-                sampler: SecondSampler | None = message[2]
+                result: GenerationResult = message[2]
+                sampler: SecondSampler | None = message[3]
                 return result, sampler
             else:  # "failed"
-                raise failure if failure is not None else message[1]
+                raise failure if failure is not None else message[2]
 
     def _died(self) -> BackendError:
         self.broken = True
@@ -319,43 +330,41 @@ def _child_main(conn: Connection, opencv_threads: int | None) -> None:
     use_opencv_threads(opencv_threads)
     while True:
         try:
-            call: RenderCall | None = conn.recv()
+            message = conn.recv()
         except (OSError, EOFError):
             return
-        if call is None:
+        if message is None:
             return
+        if message[0] != "render":
+            continue  # a stop that arrived after its render had ended
+        number, call = message[1], message[2]
         try:
-            result = _render(conn, call)
-        except (OSError, EOFError):  # the pipe broke: the server has gone
-            return
-        try:
-            conn.send(result)
-        except (OSError, EOFError):
+            conn.send(_render(conn, number, call))
+        except (BrokenPipeError, ConnectionError, EOFError):  # the server has gone
             return
 
 
-def _render(conn: Connection, call: RenderCall) -> tuple[Any, ...]:
+def _render(conn: Connection, number: int, call: RenderCall) -> tuple[Any, ...]:
     stop = False
 
     def cancelled() -> bool:
         nonlocal stop
         while conn.poll():
-            if conn.recv()[0] == "stop":
+            message = conn.recv()
+            if message is not None and message[0] == "stop" and message[1] == number:
                 stop = True
         return stop
 
     def progress(done: int, total: int) -> None:
-        conn.send(("progress", done, total))
+        conn.send(("progress", number, done, total))
 
     try:
         result = render_in_thread(call, progress=progress, cancelled=cancelled)
-    except (OSError, EOFError) as exc:
-        if isinstance(exc, (BrokenPipeError, EOFError, ConnectionError)):
-            raise
-        return ("failed", _portable(exc))
+    except (BrokenPipeError, ConnectionError, EOFError):
+        raise  # the pipe broke mid-render: the server has gone
     except Exception as exc:
-        return ("failed", _portable(exc))
-    return ("done", result, call.sampler)
+        return ("failed", number, _portable(exc))
+    return ("done", number, result, call.sampler)
 
 
 def _portable(exc: Exception) -> BaseException:

@@ -226,3 +226,23 @@ def test_a_stop_that_crosses_the_end_of_its_render_does_not_touch_the_next(
     assert result.frames == 12
     assert seen[-1] == 12
     assert probe(tmp_path / "two.mp4").frames == 12
+
+
+def test_a_progress_report_that_fails_stops_the_child_at_once(
+    processes: RenderProcesses, tmp_path: Path
+) -> None:
+    """The worker's progress write finds its lease lost: the child stops at its next frame
+    (not at the end of the video), and the worker sees the lost lease."""
+    frames: list[int] = []
+
+    def progress(done: int, _total: int) -> None:
+        frames.append(done)
+        if done == 2:
+            raise LeaseLostError("worker w no longer holds video v; stop without writing")
+
+    with pytest.raises(LeaseLostError):
+        processes.render(
+            _call(tmp_path / "clip.mp4", seconds=4), progress=progress, cancelled=lambda: False
+        )
+    assert frames == [0, 1, 2]  # nothing relayed after the failure
+    assert list(tmp_path.iterdir()) == []

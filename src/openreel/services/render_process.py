@@ -55,9 +55,6 @@ __all__ = ["RenderCall", "RenderProcesses", "render_in_thread"]
 
 log = logging.getLogger(__name__)
 
-CANCEL_CHECK_S = 0.1
-"""How often the worker asks about a cancel while the child renders a frame."""
-
 LATE_IMPORTS = ("scipy.fftpack",)
 """Modules a render imports on first use, preloaded in the fork server: imagehash's ``phash``
 (the content fingerprints) imports this one at its first call, 0.3 s of each child's first
@@ -134,44 +131,40 @@ class _Child:
         stopping = False
         failure: BaseException | None = None  # raised by our own callbacks: raised at the end
 
-        def ask() -> None:
-            nonlocal stopping, failure
-            if stopping:
-                return
-            try:
-                stop = cancelled()
-            except BaseException as exc:  # the lease is lost: stop the child, then say so
-                failure, stop = exc, True
-            if stop:
+        def stop() -> None:
+            nonlocal stopping
+            if not stopping:
                 stopping = True
                 self.conn.send(("stop", number))
 
         while True:
+            # The lease is asked about after each frame the child reports, as a render in
+            # this thread asks between frames: a child that hangs stops renewing the lease,
+            # which runs out, and another worker takes the job, as with a thread that hangs.
             try:
-                if not self.conn.poll(CANCEL_CHECK_S):
-                    ask()
-                    continue
                 message = self.conn.recv()
+                kind, about = message[0], message[1]
+                if about != number:
+                    continue
+                if kind == "progress":
+                    if failure is None:
+                        try:
+                            progress(message[2], message[3])
+                            if cancelled():
+                                stop()
+                        except BaseException as exc:  # e.g. the lease is lost: stop, then say so
+                            failure = exc
+                            stop()
+                    continue
             except (OSError, EOFError) as exc:
                 raise self._died() from exc
-            kind, about = message[0], message[1]
-            if about != number:
-                continue
-            if kind == "progress":
-                if failure is None:
-                    try:
-                        progress(message[2], message[3])
-                    except BaseException as exc:
-                        failure = exc
-                ask()
-            elif kind == "done":
+            if kind == "done":
                 if failure is not None:
                     raise failure
                 result: GenerationResult = message[2]
                 sampler: SecondSampler | None = message[3]
                 return result, sampler
-            else:  # "failed"
-                raise failure if failure is not None else message[2]
+            raise failure if failure is not None else message[2]  # "failed"
 
     def _died(self) -> BackendError:
         self.broken = True
@@ -257,9 +250,9 @@ class RenderProcesses:
         progress: ProgressCallback,
         cancelled: CancelCheck,
     ) -> tuple[GenerationResult, SecondSampler | None]:
-        """Renders ``call`` in a child, relaying its progress and asking ``cancelled`` at each
-        frame (and every :data:`CANCEL_CHECK_S` between): what :func:`render_video` would do
-        in this thread, with the same exceptions.
+        """Renders ``call`` in a child, relaying its progress and asking ``cancelled`` after
+        each frame: what :func:`render_video` would do in this thread, with the same
+        exceptions.
 
         Returns:
             The result and the filled sampler (``call.sampler`` as the child left it).

@@ -266,7 +266,7 @@ def serve(
     except OpenReelError as exc:
         raise _fail(err, exc.message, EXIT_ERROR) from None
     try:
-        server.start()
+        server.start(freeze_heap=True)
         url = f"http://{settings.host}:{settings.port}"
         err.print(
             f"[bold]OpenReel {__version__}[/] serving {url}/v1 (data in {Path(settings.data_dir).resolve()})",

@@ -10,6 +10,7 @@ Imports: everything below (config, backends, media, storage, queue, services, ap
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import os
 import secrets
@@ -457,9 +458,19 @@ class Server:
             processes=processes,
         )
 
-    def start(self) -> None:
+    def start(self, *, freeze_heap: bool = False) -> None:
         """Starts the render workers, and loads the moderation model in the background so the
-        first prompt does not wait the ten seconds it takes."""
+        first prompt does not wait the ten seconds it takes.
+
+        Args:
+            freeze_heap: Move every object made so far, and the moderation model's once it
+                is loaded, out of the garbage collector's sight (``gc.freeze``), for a
+                process that serves from now on (``openreel serve``). The model and the
+                libraries under it are half a million objects that live as long as the
+                process: each full collection walked them all, holding every thread for a
+                quarter of a second (benchmarks/gc_pause.py). Not for a process that opens
+                servers and drops them (tests): their cycles would never be collected.
+        """
         self.queue.start(self.services.jobs.run)
         self._started = True
         if self.processes is not None:  # one child per worker, started while nothing waits
@@ -469,10 +480,15 @@ class Server:
                 name="openreel-render-warm",
                 daemon=True,
             ).start()
+        if freeze_heap:
+            gc.freeze()
         semantic = _semantic(self.services.moderation)
         if semantic is not None:
             threading.Thread(
-                target=_warm, args=(semantic,), name="openreel-moderation-warm", daemon=True
+                target=_warm,
+                args=(semantic, freeze_heap),
+                name="openreel-moderation-warm",
+                daemon=True,
             ).start()
 
     def close(self, timeout: float = 5.0) -> None:
@@ -572,8 +588,11 @@ def _semantic(pipeline: ModerationPipeline | None) -> SemanticCheck | None:
     return None if pipeline is None else pipeline.find(SemanticCheck)
 
 
-def _warm(check: SemanticCheck) -> None:
+def _warm(check: SemanticCheck, freeze_heap: bool) -> None:
     try:
         check.warm()
     except Exception:  # the first prompt retries and reports it; the server keeps serving
         log.exception("loading the moderation model failed")
+        return
+    if freeze_heap:
+        gc.freeze()  # the model's objects join the start-up heap (see Server.start)

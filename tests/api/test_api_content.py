@@ -149,3 +149,11 @@ def test_small_files_read_at_once_answer_exactly_as_streamed_ones(
         assert whole.headers["accept-ranges"] == streamed.headers["accept-ranges"] == "bytes"
         assert {h: whole.headers[h] for h in headers} == {h: streamed.headers[h] for h in headers}
         assert whole.headers["content-disposition"].startswith("inline; filename=")
+
+
+def test_a_file_gone_from_the_data_folder_is_an_enveloped_404(api: Api) -> None:
+    video = api.make(size="160x96", fps=12)
+    (api.job_dir(video["id"]) / "video.mp4").unlink()
+    response = api.client.get(f"/v1/videos/{video['id']}/content", headers=api.auth())
+    error = api.error(response, 404)
+    assert "no longer stored" in error["message"]

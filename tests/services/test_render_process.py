@@ -146,14 +146,72 @@ def test_other_backends_stay_in_the_thread(processes: RenderProcesses) -> None:
     assert not processes.handles(backend)
 
 
-def test_a_closed_pool_refuses_work_clearly(tmp_path: Path) -> None:
+def test_a_closed_pool_renders_in_the_calling_thread(tmp_path: Path) -> None:
+    """A worker still busy when the server stops (past the queue's stop timeout) renders as
+    the thread would, rather than failing the video."""
     pool = RenderProcesses((SketchBackend,))
     pool.warm(1)
     (child,) = pool._idle
     pool.close()
-    assert not child.process.is_alive()
-    with pytest.raises(BackendError, match="shut down"):
-        pool.render(_call(tmp_path / "x.mp4"), progress=lambda d, t: None, cancelled=lambda: False)
+    assert child.broken or child.conn.closed  # the idle child was stopped
+    result, sampler = pool.render(
+        _call(tmp_path / "x.mp4"), progress=lambda d, t: None, cancelled=lambda: False
+    )
+    assert result.frames == 12
+    assert sampler is not None
+    assert probe(tmp_path / "x.mp4").frames == 12
+    assert pool._idle == []
+
+
+@pytest.mark.parametrize("how", ["cancel", "lease lost"])
+def test_nothing_is_kept_when_the_worker_says_stop_at_the_last_frame(
+    processes: RenderProcesses, tmp_path: Path, how: str
+) -> None:
+    """The child runs ahead of the worker: a cancel or a lost lease the worker sees only with
+    the last frame must still take the video back (the child waits for the verdict)."""
+
+    def progress(done: int, total: int) -> None:
+        if how == "lease lost" and done == total:
+            raise LeaseLostError("worker w no longer holds video v; stop without writing")
+
+    seen: list[int] = []
+
+    def cancelled() -> bool:
+        return how == "cancel" and seen[-1:] == [12]  # seen only with the last frame
+
+    def counting(done: int, total: int) -> None:
+        seen.append(done)
+        progress(done, total)
+
+    expected = CancelledError if how == "cancel" else LeaseLostError
+    with pytest.raises(expected):
+        processes.render(_call(tmp_path / "clip.mp4"), progress=counting, cancelled=cancelled)
+    assert not [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_child_that_sends_nothing_is_killed_and_replaced(
+    processes: RenderProcesses, tmp_path: Path
+) -> None:
+    processes.warm(1)
+    (frozen,) = _child_pids(processes)
+
+    def progress(done: int, _total: int) -> None:
+        if done == 1:
+            os.kill(frozen, signal.SIGSTOP)  # hangs from here on, as a stuck render would
+
+    with pytest.raises(BackendError, match="sent nothing for 1 s"):
+        processes.render(
+            _call(tmp_path / "clip.mp4", seconds=4),
+            progress=progress,
+            cancelled=lambda: False,
+            stall_seconds=1.0,
+        )
+    result, _ = processes.render(
+        _call(tmp_path / "again.mp4"), progress=lambda d, t: None, cancelled=lambda: False
+    )
+    assert result.frames == 12
+    assert frozen not in _child_pids(processes)
 
 
 def test_a_child_exits_when_its_server_is_killed(tmp_path: Path) -> None:

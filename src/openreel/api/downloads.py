@@ -23,7 +23,7 @@ from fastapi import Request, Response
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from openreel.errors import InvalidRequestError
+from openreel.errors import InvalidRequestError, NotFoundError
 from openreel.services.jobs import Content
 from openreel.storage.objects import RemoteObject
 
@@ -95,7 +95,11 @@ def local_response(request: Request, content: Content, path: Path) -> Response:
     (a ``<video>`` seeking) and larger files stream through ``FileResponse``, with the stat
     done here.
     """
-    with path.open("rb") as file:
+    try:
+        file = path.open("rb")
+    except FileNotFoundError:  # deleted since the row was read
+        raise NotFoundError(f"{content.filename} is no longer stored here") from None
+    with file:
         stat_result = os.fstat(file.fileno())
         response = FileResponse(
             path,

@@ -124,6 +124,10 @@ def render_video(
             if label is not None and labeler is None:
                 labeler = Labeler(label, request.width, request.height)
             yield frame if labeler is None else labeler.apply(frame)
+        # Asked once more before anything is kept: a cancel that came with the last frame
+        # (and, for a render process, the worker's verdict: see services.render_process).
+        if cancelled():
+            raise CancelledError("generation was cancelled")
 
     size = {"width": request.width, "height": request.height, "fps": request.fps}
     stream = frames()

@@ -626,3 +626,8 @@ class JobService:
     def _delete_outputs(self, job_id: str) -> None:
         for name in ("video.mp4", "thumbnail.webp", "spritesheet.jpg"):
             self._artifacts.path(job_id, name, create=False).unlink(missing_ok=True)
+        # A render process killed mid-render (out of memory, say) leaves its hidden temp files.
+        folder = self._artifacts.job_dir(job_id, create=False)
+        if folder.is_dir():
+            for stale in folder.glob(".*.part*"):
+                stale.unlink(missing_ok=True)

@@ -26,10 +26,13 @@ Imports: backends.base, domain, errors, media, services.generation, services.pro
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
+import sys
 import threading
 import traceback
 from collections.abc import Collection
@@ -120,7 +123,11 @@ class _Child:
         self._renders = 0
 
     def render(
-        self, call: RenderCall, progress: ProgressCallback, cancelled: CancelCheck
+        self,
+        call: RenderCall,
+        progress: ProgressCallback,
+        cancelled: CancelCheck,
+        stall_seconds: float,
     ) -> tuple[GenerationResult, SecondSampler | None]:
         self._renders += 1
         number = self._renders
@@ -137,11 +144,30 @@ class _Child:
                 stopping = True
                 self.conn.send(("stop", number))
 
-        while True:
-            # The lease is asked about after each frame the child reports, as a render in
-            # this thread asks between frames: a child that hangs stops renewing the lease,
-            # which runs out, and another worker takes the job, as with a thread that hangs.
+        def ask() -> None:
+            """The worker's own checks: the lease (and a cancel) after each reported frame,
+            as a render in this thread asks between frames. A child that hangs therefore
+            stops renewing the lease, as a hung thread would."""
+            nonlocal failure
+            if failure is not None or stopping:
+                return
             try:
+                if cancelled():
+                    stop()
+            except BaseException as exc:  # e.g. the lease is lost: stop, then say so
+                failure = exc
+                stop()
+
+        while True:
+            try:
+                wait = STOP_WAIT_S if stopping else stall_seconds
+                if not self.conn.poll(wait):
+                    self.kill()
+                    if failure is not None:
+                        raise failure
+                    raise BackendError(
+                        f"the render process sent nothing for {wait:g} s and was stopped"
+                    )
                 message = self.conn.recv()
                 kind, about = message[0], message[1]
                 if about != number:
@@ -150,13 +176,20 @@ class _Child:
                     if failure is None:
                         try:
                             progress(message[2], message[3])
-                            if cancelled():
-                                stop()
-                        except BaseException as exc:  # e.g. the lease is lost: stop, then say so
+                        except BaseException as exc:
                             failure = exc
                             stop()
+                    ask()
+                    continue
+                if kind == "finishing":
+                    # The last frame is made; nothing is kept until the worker says so. A
+                    # cancel or a lost lease seen by now still takes it all back.
+                    ask()
+                    self.conn.send(("stop" if stopping else "go", number))
                     continue
             except (OSError, EOFError) as exc:
+                if failure is not None:
+                    raise failure from exc
                 raise self._died() from exc
             if kind == "done":
                 if failure is not None:
@@ -165,6 +198,12 @@ class _Child:
                 sampler: SecondSampler | None = message[3]
                 return result, sampler
             raise failure if failure is not None else message[2]  # "failed"
+
+    def kill(self) -> None:
+        """Ends the child at once (it hangs, or is past its time)."""
+        self.broken = True
+        self.process.kill()
+        self.process.join(STOP_WAIT_S)
 
     def _died(self) -> BackendError:
         self.broken = True
@@ -185,6 +224,8 @@ class _Child:
             self.process.kill()
             self.process.join(timeout)
         self.conn.close()
+        if not self.process.is_alive():
+            self.process.close()
 
 
 class RenderProcesses:
@@ -249,22 +290,32 @@ class RenderProcesses:
         *,
         progress: ProgressCallback,
         cancelled: CancelCheck,
+        stall_seconds: float = 60.0,
     ) -> tuple[GenerationResult, SecondSampler | None]:
         """Renders ``call`` in a child, relaying its progress and asking ``cancelled`` after
-        each frame: what :func:`render_video` would do in this thread, with the same
-        exceptions.
+        each frame: what :func:`render_in_thread` would do here, with the same exceptions.
+        Once the pool is closed (the server stopping) it renders in this thread instead.
+
+        Args:
+            call: The render.
+            progress: Called with each frame the child reports.
+            cancelled: Asked after each reported frame and before anything is kept.
+            stall_seconds: A child that sends nothing for this long is killed (the worker's
+                lease length: by then the lease has run out and the job is someone else's).
 
         Returns:
             The result and the filled sampler (``call.sampler`` as the child left it).
 
         Raises:
-            BackendError: The child died (its exit code is in the message).
+            BackendError: The child died (its exit code is in the message) or stalled.
             Whatever the render raised (``CancelledError`` when stopped), or whatever
             ``progress`` or ``cancelled`` raised (after the child stopped).
         """
         child = self._take()
+        if child is None:
+            return render_in_thread(call, progress=progress, cancelled=cancelled), call.sampler
         try:
-            return child.render(call, progress, cancelled)
+            return child.render(call, progress, cancelled, stall_seconds)
         finally:
             self._give_back(child)
 
@@ -273,20 +324,23 @@ class RenderProcesses:
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
+            self._ready.notify_all()
         for child in idle:
             child.stop(timeout)
 
-    def _take(self) -> _Child:
+    def _take(self) -> _Child | None:
+        """An idle child, or a new one; None once the pool is closed."""
         with self._lock:
             while True:
                 if self._closed:
-                    raise BackendError("the render processes are shut down")
+                    return None
                 while self._idle:
                     child = self._idle.pop()
                     if child.process.is_alive():
                         self._busy.add(child)
                         return child
                     child.conn.close()
+                    child.process.close()
                 if not self._starting:
                     break
                 self._ready.wait()  # one is being started (warm): it is ready in milliseconds
@@ -312,14 +366,20 @@ class RenderProcesses:
             name="openreel-render",
             daemon=True,  # ended with the server when it exits normally
         )
-        process.start()
-        theirs.close()
+        try:
+            process.start()
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
         return _Child(process, ours)
 
 
 def _child_main(conn: Connection, opencv_threads: int | None) -> None:
     """The child: renders what comes down the pipe until told to stop or the pipe breaks."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
+    _die_with_parent()
     use_opencv_threads(opencv_threads)
     while True:
         try:
@@ -339,9 +399,26 @@ def _child_main(conn: Connection, opencv_threads: int | None) -> None:
 
 def _render(conn: Connection, number: int, call: RenderCall) -> tuple[Any, ...]:
     stop = False
+    finished = False  # the last frame is made and reported
+    settled = False  # the worker has said whether to keep it
 
     def cancelled() -> bool:
-        nonlocal stop
+        nonlocal stop, settled
+        if finished and not settled:
+            # Before anything is kept (the encoder's last frames, the previews, the
+            # signature), the worker's verdict: it may have seen a cancel or lost its lease
+            # while this process ran ahead. A server gone meanwhile breaks the pipe here.
+            settled = True
+            conn.send(("finishing", number))
+            while True:
+                message = conn.recv()
+                if message is not None and message[1] == number:
+                    if message[0] == "stop":
+                        stop = True
+                        break
+                    if message[0] == "go":
+                        break
+            return stop
         while conn.poll():
             message = conn.recv()
             if message is not None and message[0] == "stop" and message[1] == number:
@@ -349,7 +426,9 @@ def _render(conn: Connection, number: int, call: RenderCall) -> tuple[Any, ...]:
         return stop
 
     def progress(done: int, total: int) -> None:
+        nonlocal finished
         conn.send(("progress", number, done, total))
+        finished = done >= total
 
     try:
         result = render_in_thread(call, progress=progress, cancelled=cancelled)
@@ -358,6 +437,25 @@ def _render(conn: Connection, number: int, call: RenderCall) -> tuple[Any, ...]:
     except Exception as exc:
         return ("failed", number, _portable(exc))
     return ("done", number, result, call.sampler)
+
+
+def _die_with_parent() -> None:
+    """On Linux, asks the kernel to kill this child when its parent (the fork server, which
+    exits with the server) dies: a server killed with -9 leaves no render running. Elsewhere
+    the broken pipe ends the child at its next frame."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _portable(exc: Exception) -> BaseException:

@@ -8,10 +8,13 @@ import pytest
 from openreel.backends.sketch.backend import SketchBackend
 from openreel.domain import VideoRequest
 from openreel.errors import CancelledError, MediaError
+from openreel.media.c2pa import verify_mp4
+from openreel.media.certs import ensure_instance_identity
 from openreel.media.encode import EncoderSettings
 from openreel.media.previews import PreviewCollector
 from openreel.media.probe import iter_frames, probe
 from openreel.services.generation import PreviewPaths, render_video
+from openreel.services.provenance import Provenance
 
 
 def _request(**kw: object) -> VideoRequest:
@@ -104,3 +107,45 @@ def test_generation_failed_previews_take_the_video_back(
             previews=PreviewPaths.beside(out),
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_generation_commits_signed_files_under_their_final_names_only(tmp_path: Path) -> None:
+    """Made under hidden staging names and renamed at the end: the finished files carry
+    their own names (also in the signed manifest) and no staging file is left."""
+
+    identity = ensure_instance_identity(tmp_path / "keys")
+    out = tmp_path / "clip.mp4"
+    render_video(
+        SketchBackend(),
+        _request(),
+        out,
+        encoder=EncoderSettings(),
+        previews=PreviewPaths.beside(out),
+        provenance=Provenance(identity),
+    )
+    names = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
+    assert names == ["clip.mp4", "clip.spritesheet.jpg", "clip.thumbnail.webp"]
+    verdict = verify_mp4(out, trust_anchors=[identity.anchor_pem])
+    assert verdict.status == "Trusted"
+    assert verdict.title == "clip.mp4"
+
+
+def test_generation_that_fails_while_signing_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise MediaError("the signer is broken")
+
+    monkeypatch.setattr(Provenance, "sign", broken)
+    out = tmp_path / "clip.mp4"
+    with pytest.raises(MediaError):
+        render_video(
+            SketchBackend(),
+            _request(),
+            out,
+            encoder=EncoderSettings(),
+            previews=PreviewPaths.beside(out),
+            provenance=Provenance(ensure_instance_identity(tmp_path / "keys")),
+        )
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == []

@@ -139,35 +139,35 @@ def render_video(
     first = next(stream, None)
     ordered = stream if first is None else itertools.chain((first,), stream)
     collector = PreviewCollector(total) if previews is not None else None
-    with VideoWriter(output, **size, settings=encoder) as writer:
-        for index, frame in enumerate(ordered):
-            writer.write(frame)
-            if collector is not None and collector.wants(index):
-                collector.add(index, frame)
-            if sampler is not None and sampler.wants(index):
-                sampler.add(index, frame)
+    # Everything is made under hidden staging names (swept as partial files after a crash)
+    # and renamed into place only when all of it is done: a process killed while it writes
+    # the previews or signs leaves no file under a finished video's names.
+    finals = [output] if previews is None else [output, *previews.paths()]
+    staged = [_staging(path) for path in finals]
+    try:
+        with VideoWriter(staged[0], **size, settings=encoder) as writer:
+            for index, frame in enumerate(ordered):
+                writer.write(frame)
+                if collector is not None and collector.wants(index):
+                    collector.add(index, frame)
+                if sampler is not None and sampler.wants(index):
+                    sampler.add(index, frame)
+        if collector is not None:
+            collector.write_thumbnail(staged[1])
+            collector.write_spritesheet(staged[2])
+        if provenance is not None:
+            # An unsigned video must not be handed out as if it were signed.
+            provenance.sign(staged[0], backend, request, title=output.name)
+        for final, stage in reversed(list(zip(finals, staged, strict=True))):  # video last
+            stage.replace(final)
+    except BaseException:
+        for path in staged:
+            path.unlink(missing_ok=True)
+        raise
     artifacts = [_artifact("video", output, "video/mp4")]
-    if collector is not None and previews is not None:
-        try:
-            collector.write_thumbnail(previews.thumbnail)
-            collector.write_spritesheet(previews.spritesheet)
-        except BaseException:
-            # A video without its previews is a half-finished job: take it all back.
-            for path in (output, previews.thumbnail, previews.spritesheet):
-                path.unlink(missing_ok=True)
-            raise
+    if previews is not None:
         artifacts.append(_artifact("thumbnail", previews.thumbnail, "image/webp"))
         artifacts.append(_artifact("spritesheet", previews.spritesheet, "image/jpeg"))
-    if provenance is not None:
-        try:
-            provenance.sign(output, backend, request)
-        except BaseException:
-            # An unsigned video must not be handed out as if it were signed: take it back.
-            made = [output] if previews is None else [output, *previews.paths()]
-            for path in made:
-                path.unlink(missing_ok=True)
-            raise
-        artifacts[0] = _artifact("video", output, "video/mp4")  # size changed
     return GenerationResult(
         request=request,
         artifacts=tuple(artifacts),
@@ -175,6 +175,12 @@ def render_video(
         frames=writer.frames_written,
         render_seconds=time.perf_counter() - started,
     )
+
+
+def _staging(path: Path) -> Path:
+    """A hidden name beside ``path`` for it while it is being made (same suffix, so writers
+    that go by it still do; ``.part`` in it, so a crash's leftovers are swept as partial)."""
+    return path.with_name(f".{path.stem}.staged.part{path.suffix}")
 
 
 def _artifact(kind: str, path: Path, media_type: str) -> Artifact:

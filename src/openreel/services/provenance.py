@@ -49,15 +49,23 @@ class Provenance:
     identity: SigningIdentity
     publish_prompts: bool = False
 
-    def sign(self, video: Path, backend: VideoBackend, request: VideoRequest) -> None:
-        """Signs ``video`` in place (atomically).
+    def sign(
+        self,
+        video: Path,
+        backend: VideoBackend,
+        request: VideoRequest,
+        *,
+        title: str | None = None,
+    ) -> None:
+        """Signs ``video`` in place (atomically), titled ``title`` (its file name by default:
+        pass the final name when signing a file still under a staging name).
 
         Raises:
             MediaError: Signing failed; the file is left as it was.
         """
         source = getattr(backend, "digital_source_type", TRAINED)
         claim = ProvenanceClaim(
-            title=video.name,
+            title=title or video.name,
             digital_source_type=source,
             model=request.model,
             backend=backend.name,

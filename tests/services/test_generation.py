@@ -109,23 +109,28 @@ def test_generation_failed_previews_take_the_video_back(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_generation_commits_signed_files_under_their_final_names_only(tmp_path: Path) -> None:
-    """Made under hidden staging names and renamed at the end: the finished files carry
-    their own names (also in the signed manifest) and no staging file is left."""
-
-    identity = ensure_instance_identity(tmp_path / "keys")
-    out = tmp_path / "clip.mp4"
+def _signed(out: Path, keys: Path) -> Provenance:
+    """Renders ``out`` with previews, signed with an identity made in ``keys``."""
+    provenance = Provenance(ensure_instance_identity(keys))
     render_video(
         SketchBackend(),
         _request(),
         out,
         encoder=EncoderSettings(),
         previews=PreviewPaths.beside(out),
-        provenance=Provenance(identity),
+        provenance=provenance,
     )
+    return provenance
+
+
+def test_generation_commits_signed_files_under_their_final_names_only(tmp_path: Path) -> None:
+    """Made under hidden staging names and renamed at the end: the finished files carry
+    their own names (also in the signed manifest) and no staging file is left."""
+    out = tmp_path / "clip.mp4"
+    provenance = _signed(out, tmp_path / "keys")
     names = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
     assert names == ["clip.mp4", "clip.spritesheet.jpg", "clip.thumbnail.webp"]
-    verdict = verify_mp4(out, trust_anchors=[identity.anchor_pem])
+    verdict = verify_mp4(out, trust_anchors=[provenance.identity.anchor_pem])
     assert verdict.status == "Trusted"
     assert verdict.title == "clip.mp4"
 
@@ -133,19 +138,10 @@ def test_generation_commits_signed_files_under_their_final_names_only(tmp_path: 
 def test_generation_that_fails_while_signing_leaves_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-
     def broken(*_args: object, **_kwargs: object) -> None:
         raise MediaError("the signer is broken")
 
     monkeypatch.setattr(Provenance, "sign", broken)
-    out = tmp_path / "clip.mp4"
     with pytest.raises(MediaError):
-        render_video(
-            SketchBackend(),
-            _request(),
-            out,
-            encoder=EncoderSettings(),
-            previews=PreviewPaths.beside(out),
-            provenance=Provenance(ensure_instance_identity(tmp_path / "keys")),
-        )
+        _signed(tmp_path / "clip.mp4", tmp_path / "keys")
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == []

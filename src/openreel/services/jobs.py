@@ -563,7 +563,10 @@ class JobService:
             )
             if self._processes is not None and self._processes.handles(backend):
                 result, sampler = self._processes.render(
-                    call, progress=progress, cancelled=lease.cancelled
+                    call,
+                    progress=progress,
+                    cancelled=lease.cancelled,
+                    stall_seconds=lease.lease_seconds,
                 )
             else:
                 result = render_in_thread(call, progress=progress, cancelled=lease.cancelled)

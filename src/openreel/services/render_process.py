@@ -3,19 +3,23 @@
 The sketch engine draws every frame in Python. In the server's process, a render thread shares
 one interpreter lock with everything else the server does while it renders: the event loop
 answering clients, the request threads checking and storing the next prompt. Any Python work
-in those threads stops the render for as long: a render beside a thread running 30 ms of
-Python took 29 ms longer, against 7 ms longer when that work ran in another process
-(the share of the two cores; benchmarks/README.md). So each render worker hands a sketch
-video to a child process of its own and only relays what comes back: progress (to the lease,
-as before) and the result. The worker's thread stays where it was, keeps the lease and the
-early-start reservation, and asks about cancels: a cancel reaches the child at its next frame
-(the child asks its pipe whenever the render asks whether to stop).
+in those threads holds the render up: 30 ms of it beside a render made the render 38 ms
+longer, against 18 ms when the work ran in another process (the share of the two cores) and
+13 ms when the render ran in a child (benchmarks/render_isolation.py). So each render worker
+hands a sketch video to a child process and only relays what comes back: progress (to the
+lease, as before) and the result. The worker's thread stays where it was, keeps the lease and
+the early-start reservation, and asks about the lease and cancels after each frame the child
+reports, as a render in that thread would between frames; the child stops at its next frame
+when told, and keeps nothing until the worker has said "go" after the last frame (so a cancel
+or a lost lease seen late still takes everything back).
 
 Children are forked from a fork server (spawned where there is none: Windows), are reused
-from one video to the next, and are replaced when one dies. One that dies mid-render (killed, out of memory)
-fails that video with a :class:`~openreel.errors.BackendError`; its half-written files are
-hidden temp files that the next attempt removes. A child whose server has gone (killed with
-``-9``) finds its pipe broken at the next frame and exits.
+from one video to the next, and are replaced when one dies. One that dies mid-render (killed,
+out of memory) fails that video with a :class:`~openreel.errors.BackendError`; one that sends
+nothing for a lease length is killed. On Linux a child dies with the fork server, which exits
+with the server (a server killed with ``-9`` leaves no render running); elsewhere it finds its
+pipe broken at its next frame. Either way its files are hidden partial ones, swept at the next
+start or by the next attempt.
 
 GPU backends stay in the server's process (their models load once and their work releases
 the lock); hosted ones mostly wait.
@@ -110,10 +114,11 @@ def render_in_thread(
 class _Child:
     """One child process and the worker's end of its pipe.
 
-    The pipe carries ``("render", n, call)`` and ``("stop", n)`` down, and ``("progress", n,
-    done, total)``, ``("done", n, result, sampler)`` or ``("failed", n, error)`` up, ``n``
-    counting this child's renders: a stop that crosses the render's end on the way is
-    ignored by the child, and nothing of one render is ever read as another's.
+    The pipe carries ``("render", n, call)``, ``("stop", n)`` and ``("go", n)`` down, and
+    ``("progress", n, done, total)``, ``("finishing", n)`` (the last frame is made: keep it?),
+    ``("done", n, result, sampler)`` or ``("failed", n, error)`` up, ``n`` counting this
+    child's renders: a stop that crosses the render's end on the way is ignored by the child,
+    and nothing of one render is ever read as another's.
     """
 
     def __init__(self, process: BaseProcess, conn: Connection) -> None:

@@ -135,3 +135,17 @@ def test_artifacts_sweep_removes_job_folders_left_empty(tmp_path: Path) -> None:
     assert store.sweep_partials() == 1
     assert not store.job_dir(orphan, create=False).exists()
     assert kept.read_bytes() == b"finished"
+
+
+def test_artifacts_remove_partials_of_one_job_keeps_its_finished_files(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path / "artifacts")
+    video = store.path(JOB, "video.mp4")
+    video.write_bytes(b"finished")
+    stale = video.with_name(".video.staged.part.mp4")
+    stale.write_bytes(b"half")
+    store.remove_partials(JOB)
+    assert not stale.exists()
+    assert video.read_bytes() == b"finished"
+    other = Job.new_id()
+    store.remove_partials(other)  # no folder: nothing to do, and none made
+    assert not store.job_dir(other, create=False).exists()

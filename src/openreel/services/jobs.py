@@ -506,8 +506,7 @@ class JobService:
             request = replace(request, input_reference=self._reference(job))
         backend = self._registry.for_model(request.model)
         # A worker killed mid-render leaves its hidden temp files; a rerun writes new ones.
-        for stale in self._artifacts.job_dir(job.id).glob(".*.part*"):
-            stale.unlink(missing_ok=True)
+        self._artifacts.remove_partials(job.id)
         video = self._artifacts.path(job.id, "video.mp4")
         previews = PreviewPaths(
             self._artifacts.path(job.id, "thumbnail.webp"),
@@ -630,7 +629,4 @@ class JobService:
         for name in ("video.mp4", "thumbnail.webp", "spritesheet.jpg"):
             self._artifacts.path(job_id, name, create=False).unlink(missing_ok=True)
         # A render process killed mid-render (out of memory, say) leaves its hidden temp files.
-        folder = self._artifacts.job_dir(job_id, create=False)
-        if folder.is_dir():
-            for stale in folder.glob(".*.part*"):
-                stale.unlink(missing_ok=True)
+        self._artifacts.remove_partials(job_id)

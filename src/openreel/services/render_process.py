@@ -251,8 +251,8 @@ class RenderProcesses:
         if "forkserver" in multiprocessing.get_all_start_methods():
             self._context = multiprocessing.get_context("forkserver")
             # The fork server imports these (this module, the backends') once; each child is
-            # a fork of it, ready in milliseconds. "__main__" spares every child from running the program's main
-            # script again (``openreel serve``'s imports the whole CLI).
+            # a fork of it, ready in milliseconds. "__main__" spares every child from running
+            # the program's main script again (``openreel serve``'s imports the whole CLI).
             modules = sorted({kind.__module__ for kind in kinds} | set(LATE_IMPORTS))
             self._context.set_forkserver_preload(["__main__", __name__, *modules])
         else:
@@ -260,7 +260,7 @@ class RenderProcesses:
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
         self._idle: list[_Child] = []
-        self._busy: set[_Child] = set()
+        self._busy = 0  # children rendering now
         self._starting = 0
         self._closed = False
 
@@ -272,7 +272,7 @@ class RenderProcesses:
         """Starts children until ``count`` exist, so the first videos do not wait for them."""
         while True:
             with self._lock:
-                if self._closed or len(self._idle) + len(self._busy) + self._starting >= count:
+                if self._closed or len(self._idle) + self._busy + self._starting >= count:
                     return
                 self._starting += 1
             child = None
@@ -342,21 +342,20 @@ class RenderProcesses:
                 while self._idle:
                     child = self._idle.pop()
                     if child.process.is_alive():
-                        self._busy.add(child)
+                        self._busy += 1
                         return child
-                    child.conn.close()
-                    child.process.close()
+                    child.stop(0)  # died while idle
                 if not self._starting:
                     break
                 self._ready.wait()  # one is being started (warm): it is ready in milliseconds
         child = self._start()
         with self._lock:
-            self._busy.add(child)
+            self._busy += 1
         return child
 
     def _give_back(self, child: _Child) -> None:
         with self._lock:
-            self._busy.discard(child)
+            self._busy -= 1
             keep = not self._closed and not child.broken and child.process.is_alive()
             if keep:
                 self._idle.append(child)
@@ -398,7 +397,7 @@ def _child_main(conn: Connection, opencv_threads: int | None) -> None:
         number, call = message[1], message[2]
         try:
             conn.send(_render(conn, number, call))
-        except (BrokenPipeError, ConnectionError, EOFError):  # the server has gone
+        except (ConnectionError, EOFError):  # the server has gone
             return
 
 
@@ -437,7 +436,7 @@ def _render(conn: Connection, number: int, call: RenderCall) -> tuple[Any, ...]:
 
     try:
         result = render_in_thread(call, progress=progress, cancelled=cancelled)
-    except (BrokenPipeError, ConnectionError, EOFError):
+    except (ConnectionError, EOFError):
         raise  # the pipe broke mid-render: the server has gone
     except Exception as exc:
         return ("failed", number, _portable(exc))

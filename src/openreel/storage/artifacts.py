@@ -261,6 +261,18 @@ class ArtifactStore:
         shutil.rmtree(self.job_dir(job_id, create=False), ignore_errors=True)
         self._delete_remote([f"jobs/{job_id}/{name}" for name in sorted(JOB_FILE_NAMES)])
 
+    def remove_partials(self, job_id: str) -> None:
+        """Removes the hidden temporary files a render of ``job_id`` left in its folder (a
+        process killed mid-render); creates nothing.
+
+        Raises:
+            NotFoundError: Malformed id.
+        """
+        folder = self.job_dir(job_id, create=False)
+        if folder.is_dir():
+            for stale in folder.glob(".*.part*"):
+                stale.unlink(missing_ok=True)
+
     def sweep_partials(self) -> int:
         """Removes half-written temporary files left by a process killed mid-write, and job
         folders left empty.

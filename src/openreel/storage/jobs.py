@@ -211,13 +211,11 @@ class JobStore:
         probe = self._probes.get((by_model, by_id))
         if probe is None:
             now: sa.BindParameter[Any] = sa.bindparam("now")
-            candidate = sa.and_(_claimable(now), ~paused_job())
-            if by_model:
-                candidate = sa.and_(
-                    candidate, JOBS.c.model.in_(sa.bindparam("models", expanding=True))
-                )
-            if by_id:
-                candidate = sa.and_(candidate, JOBS.c.id == sa.bindparam("job_id"))
+            candidate = _claim_filter(
+                now,
+                sa.bindparam("models", expanding=True) if by_model else None,
+                sa.bindparam("job_id") if by_id else None,
+            )
             probe = sa.select(JOBS.c.seq).where(sa.or_(candidate, _abandoned(now))).limit(1)
             self._probes[by_model, by_id] = probe
         return probe
@@ -411,12 +409,7 @@ class JobStore:
             probe = self._probe(wanted is not None, job_id is not None)
             if conn.execute(probe, asked).first() is None:
                 return None
-        # A job some kill switch matches stays queued until the pause is lifted.
-        candidate = sa.select(JOBS.c.seq).where(_claimable(now), ~paused_job())
-        if wanted is not None:
-            candidate = candidate.where(JOBS.c.model.in_(wanted))
-        if job_id is not None:
-            candidate = candidate.where(JOBS.c.id == job_id)
+        candidate = sa.select(JOBS.c.seq).where(_claim_filter(now, wanted, job_id))
         with self._db.begin() as conn:
             self._close_abandoned(conn, now)
             if max_attempts is not None:
@@ -1016,6 +1009,21 @@ def _claimable(now: float | sa.BindParameter[Any]) -> sa.ColumnElement[bool]:
         sa.and_(JOBS.c.status == _QUEUED, JOBS.c.cancel_requested.is_(False)),
         sa.and_(JOBS.c.status == _RUNNING, JOBS.c.lease_until < now),
     )
+
+
+def _claim_filter(
+    now: float | sa.BindParameter[Any],
+    models: Collection[str] | sa.BindParameter[Any] | None,
+    job_id: str | sa.BindParameter[Any] | None,
+) -> sa.ColumnElement[bool]:
+    """The rows a claim may take: claimable, matched by no pause (a job some kill switch
+    matches stays queued until the pause is lifted), of ``models`` and ``job_id`` when given."""
+    rule = sa.and_(_claimable(now), ~paused_job())
+    if models is not None:
+        rule = sa.and_(rule, JOBS.c.model.in_(models))
+    if job_id is not None:
+        rule = sa.and_(rule, JOBS.c.id == job_id)
+    return rule
 
 
 def _abandoned(now: float | sa.BindParameter[Any]) -> sa.ColumnElement[bool]:

@@ -7,7 +7,9 @@ and takes turns: a video through each server while the client polls every 20 ms,
 work rendered in-process (the baseline of benchmarks/api.py: ``render_video`` with the label,
 C2PA signing and the content fingerprints), then a video through each server while following
 ``/events``. The order of the two servers flips every round. Medians; ratios to the direct
-render; the worker's own time and the claim wait from each server's job rows.
+render; the worker's own time and the claim wait from each server's job rows. With
+``--pause``, every timed video starts after that much idle, as in benchmarks/api.py (a server
+woken from idle is the harder case); without, they run back to back.
 
 Run: ``.venv/bin/python benchmarks/whole_path_ab.py --base /path/to/old/src --runs 15``
 (``--new`` defaults to this checkout's ``src``; ``--base-env``/``--new-env NAME=VALUE`` set
@@ -47,6 +49,12 @@ def main() -> None:
     parser.add_argument("--base", type=Path, required=True, help="the old tree's src folder")
     parser.add_argument("--new", type=Path, default=HERE.parent / "src", help="the new src")
     parser.add_argument("--runs", type=int, default=15, help="videos each way per server")
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.0,
+        help="seconds of idle before each timed video (benchmarks/api.py waits 0.05 s)",
+    )
     for side in ("base", "new"):
         parser.add_argument(
             f"--{side}-env",
@@ -93,6 +101,7 @@ def main() -> None:
 
         def through(name: str, follow: bool) -> tuple[str, float]:
             client = clients[name]
+            time.sleep(args.pause)
             started = time.perf_counter()
             video_id: str = bench._create(client, size="640x360", seconds=1)
             if follow:
@@ -118,6 +127,7 @@ def main() -> None:
                     ids[name].append(video_id)
                     times.setdefault(f"{name}_{'events' if follow else 'poll'}", []).append(seconds)
                 if not follow:
+                    time.sleep(args.pause)
                     started = time.perf_counter()
                     direct(run)
                     times["direct"].append(time.perf_counter() - started)
@@ -127,6 +137,7 @@ def main() -> None:
             "runs": args.runs,
             "sides": {k: str(v) for k, v in sides.items()},
             "env": extra,
+            "pause_s": args.pause,
         }
         report |= {f"{key}_median_s": round(value, 3) for key, value in medians.items()}
         for key, value in medians.items():

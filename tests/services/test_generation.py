@@ -90,6 +90,38 @@ def test_generation_cancel_leaves_nothing(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_generation_cancel_while_finishing_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cancel that comes after the last frame, while the previews are made, still takes
+    everything back: the last question is asked just before anything is kept."""
+    asked_after_frames: list[bool] = []
+    finishing = {"now": False}
+    write_spritesheet = PreviewCollector.write_spritesheet
+
+    def slow(self: PreviewCollector, path: Path) -> object:
+        finishing["now"] = True
+        return write_spritesheet(self, path)
+
+    def cancelled() -> bool:
+        asked_after_frames.append(finishing["now"])
+        return finishing["now"]
+
+    monkeypatch.setattr(PreviewCollector, "write_spritesheet", slow)
+    out = tmp_path / "late.mp4"
+    with pytest.raises(CancelledError):
+        render_video(
+            SketchBackend(),
+            _request(),
+            out,
+            encoder=EncoderSettings(),
+            previews=PreviewPaths.beside(out),
+            cancelled=cancelled,
+        )
+    assert asked_after_frames[-1] is True
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_generation_failed_previews_take_the_video_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,10 +20,16 @@ from openreel.domain import VideoRequest
 from openreel.errors import BackendError, CancelledError
 from openreel.media.encode import EncoderSettings
 from openreel.media.fingerprint import SecondSampler
+from openreel.media.previews import PreviewCollector
 from openreel.media.probe import probe
 from openreel.queue.base import LeaseLostError
 from openreel.services.generation import PreviewPaths
-from openreel.services.render_process import RenderCall, RenderProcesses, render_in_thread
+from openreel.services.render_process import (
+    RenderCall,
+    RenderProcesses,
+    _render,
+    render_in_thread,
+)
 
 
 def _call(out: Path, *, seconds: float = 1.0, fps: int = 12) -> RenderCall:
@@ -304,3 +310,41 @@ def test_a_progress_report_that_fails_stops_the_child_at_once(
         )
     assert frames == [0, 1, 2]  # nothing relayed after the failure
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_verdict_is_asked_for_with_the_last_frame_and_read_before_keeping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child asks for the worker's verdict as soon as the last frame is made and reads it
+    only once the encoder, the previews and the signature are done: the round trip to the
+    worker overlaps that work instead of coming before it. Played in this process, with the
+    worker's end of the pipe logging what it gets and saying "go"."""
+    happened: list[object] = []
+
+    class WorkerEnd:
+        def send(self, message: tuple[object, ...]) -> None:
+            happened.append(message[:3] if message[0] == "progress" else message[:2])
+
+        def poll(self) -> bool:
+            return False
+
+        def recv(self) -> tuple[str, int]:
+            happened.append("verdict read")
+            return ("go", 1)
+
+    write_thumbnail = PreviewCollector.write_thumbnail
+
+    def logged(self: PreviewCollector, path: Path) -> object:
+        happened.append("thumbnail")
+        return write_thumbnail(self, path)
+
+    monkeypatch.setattr(PreviewCollector, "write_thumbnail", logged)
+    out = tmp_path / "clip.mp4"
+    answer = _render(WorkerEnd(), 1, _call(out))  # type: ignore[arg-type]
+    assert answer[0] == "done"
+    last = happened.index(("progress", 1, 12))
+    assert happened[last + 1] == ("finishing", 1)
+    assert happened.index("thumbnail") > last + 1
+    assert happened[-1] == "verdict read"
+    assert happened.count("verdict read") == 1
+    assert probe(out).frames == 12

@@ -82,7 +82,7 @@ def render_video(
         encoder: H.264 settings.
         previews: Where to write a thumbnail and spritesheet, or None for none.
         progress: Called with (frames done, total).
-        cancelled: Checked before every frame.
+        cancelled: Checked before every frame, and once more before anything is kept.
         on_plan: Called once before rendering with a result that has no artifacts yet, so
             callers can show what the backend understood while it works.
         prefix: Frames to write before the backend's (an extension starts with its source).
@@ -124,10 +124,6 @@ def render_video(
             if label is not None and labeler is None:
                 labeler = Labeler(label, request.width, request.height)
             yield frame if labeler is None else labeler.apply(frame)
-        # Asked once more before anything is kept: a cancel that came with the last frame
-        # (and, for a render process, the worker's verdict: see services.render_process).
-        if cancelled():
-            raise CancelledError("generation was cancelled")
 
     size = {"width": request.width, "height": request.height, "fps": request.fps}
     stream = frames()
@@ -158,6 +154,12 @@ def render_video(
         if provenance is not None:
             # An unsigned video must not be handed out as if it were signed.
             provenance.sign(staged[0], backend, request, title=output.name)
+        # Asked once more before anything is kept: a cancel that came with the last frame or
+        # while the encoder finished, the previews were made or the video was signed. For a
+        # render process this is where the worker's verdict is read (services.render_process):
+        # asked for with the last frame, it has come back while this process did that work.
+        if cancelled():
+            raise CancelledError("generation was cancelled")
         for final, stage in reversed(list(zip(finals, staged, strict=True))):  # video last
             stage.replace(final)
     except BaseException:

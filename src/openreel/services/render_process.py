@@ -409,11 +409,11 @@ def _render(conn: Connection, number: int, call: RenderCall) -> tuple[Any, ...]:
     def cancelled() -> bool:
         nonlocal stop, settled
         if finished and not settled:
-            # Before anything is kept (the encoder's last frames, the previews, the
-            # signature), the worker's verdict: it may have seen a cancel or lost its lease
-            # while this process ran ahead. A server gone meanwhile breaks the pipe here.
+            # Before anything is kept, the worker's verdict: it may have seen a cancel or
+            # lost its lease while this process ran ahead. Asked for with the last frame, it
+            # has usually come back while the encoder finished, the previews were made and
+            # the video signed. A server gone meanwhile breaks the pipe here.
             settled = True
-            conn.send(("finishing", number))
             while True:
                 message = conn.recv()
                 if message is not None and message[1] == number:
@@ -432,7 +432,9 @@ def _render(conn: Connection, number: int, call: RenderCall) -> tuple[Any, ...]:
     def progress(done: int, total: int) -> None:
         nonlocal finished
         conn.send(("progress", number, done, total))
-        finished = done >= total
+        if done >= total and not finished:
+            finished = True
+            conn.send(("finishing", number))  # the verdict is read before anything is kept
 
     try:
         result = render_in_thread(call, progress=progress, cancelled=cancelled)

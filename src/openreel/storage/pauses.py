@@ -72,6 +72,22 @@ class PauseStore:
         self._db = db
         self._clock = clock
         self._audit = audit
+        # Asked on every create: built once, as building it cost more than running it.
+        self._matching = (
+            sa.select(PAUSES)
+            .where(
+                sa.or_(
+                    PAUSES.c.scope == "all",
+                    sa.and_(PAUSES.c.scope == "model", PAUSES.c.target == sa.bindparam("model")),
+                    sa.and_(PAUSES.c.scope == "principal", PAUSES.c.target == sa.bindparam("who")),
+                    sa.and_(PAUSES.c.scope == "token", PAUSES.c.target == sa.bindparam("token")),
+                )
+            )
+            .order_by(
+                sa.case((PAUSES.c.scope == "all", 0), (PAUSES.c.scope == "model", 1), else_=2)
+            )
+            .limit(1)
+        )
 
     def _log(
         self,
@@ -148,15 +164,9 @@ class PauseStore:
 
     def matching(self, *, model: str, principal_id: str, token_id: str | None) -> Pause | None:
         """The pause that refuses new work of this shape, if any (``all`` first)."""
-        match = sa.or_(
-            PAUSES.c.scope == "all",
-            sa.and_(PAUSES.c.scope == "model", PAUSES.c.target == model),
-            sa.and_(PAUSES.c.scope == "principal", PAUSES.c.target == principal_id),
-            sa.and_(PAUSES.c.scope == "token", PAUSES.c.target == (token_id or "")),
-        )
-        order = sa.case((PAUSES.c.scope == "all", 0), (PAUSES.c.scope == "model", 1), else_=2)
+        asked = {"model": model, "who": principal_id, "token": token_id or ""}
         with self._db.query() as conn:
-            row = conn.execute(sa.select(PAUSES).where(match).order_by(order).limit(1)).first()
+            row = conn.execute(self._matching, asked).first()
         return None if row is None else _pause(row._mapping)
 
 

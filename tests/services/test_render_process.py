@@ -10,26 +10,34 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.waiting import wait_for
 
 from openreel.backends.base import VideoBackend
+from openreel.backends.registry import BackendRegistry
 from openreel.backends.sketch.backend import SketchBackend
-from openreel.domain import VideoRequest
+from openreel.domain import JobStatus, Principal, VideoRequest
 from openreel.errors import BackendError, CancelledError
 from openreel.media.encode import EncoderSettings
 from openreel.media.fingerprint import SecondSampler
 from openreel.media.previews import PreviewCollector
 from openreel.media.probe import probe
 from openreel.queue.base import LeaseLostError
+from openreel.queue.embedded import EmbeddedQueue
+from openreel.services import render_process
 from openreel.services.generation import PreviewPaths
+from openreel.services.jobs import JobService
 from openreel.services.render_process import (
     RenderCall,
     RenderProcesses,
     _render,
     render_in_thread,
 )
+from openreel.storage.artifacts import ArtifactStore
+from openreel.storage.db import Database
+from openreel.storage.jobs import JobStore
 
 
 def _call(out: Path, *, seconds: float = 1.0, fps: int = 12) -> RenderCall:
@@ -58,8 +66,9 @@ def _child_pids(pool: RenderProcesses) -> set[int]:
 
 
 def test_a_child_renders_what_the_thread_renders(
-    processes: RenderProcesses, tmp_path: Path
+    processes: RenderProcesses, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(render_process, "LAST_REPORT_S", 0.0)  # every report relayed
     seen: list[tuple[int, int]] = []
     result, sampler = processes.render(
         _call(tmp_path / "child.mp4"),
@@ -171,10 +180,11 @@ def test_a_closed_pool_renders_in_the_calling_thread(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("how", ["cancel", "lease lost"])
 def test_nothing_is_kept_when_the_worker_says_stop_at_the_last_frame(
-    processes: RenderProcesses, tmp_path: Path, how: str
+    processes: RenderProcesses, tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The child runs ahead of the worker: a cancel or a lost lease the worker sees only with
     the last frame must still take the video back (the child waits for the verdict)."""
+    monkeypatch.setattr(render_process, "LAST_REPORT_S", 0.0)  # the last report relayed too
 
     def progress(done: int, total: int) -> None:
         if how == "lease lost" and done == total:
@@ -288,7 +298,7 @@ def test_a_stop_that_crosses_the_end_of_its_render_does_not_touch_the_next(
         _call(tmp_path / "two.mp4"), progress=lambda d, t: seen.append(d), cancelled=lambda: False
     )
     assert result.frames == 12
-    assert seen[-1] == 12
+    assert seen == list(range(12))  # every frame's report but the last (held back, see below)
     assert probe(tmp_path / "two.mp4").frames == 12
 
 
@@ -348,3 +358,103 @@ def test_the_verdict_is_asked_for_with_the_last_frame_and_read_before_keeping(
     assert happened[-1] == "verdict read"
     assert happened.count("verdict read") == 1
     assert probe(out).frames == 12
+
+
+@pytest.mark.parametrize("finishing", ["quick", "slow"])
+def test_the_last_frame_is_reported_only_when_the_child_is_slow_to_finish(
+    processes: RenderProcesses, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, finishing: str
+) -> None:
+    """The last frame's report (the worker's "finalizing" write) waits LAST_REPORT_S for the
+    result: a child that finishes first makes no write at all, one still finishing then is
+    reported as finishing, once."""
+    limit = {"quick": 60.0, "slow": 0.0}[finishing]
+    monkeypatch.setattr(render_process, "LAST_REPORT_S", limit)
+    seen: list[tuple[int, int]] = []
+    result, _ = processes.render(
+        _call(tmp_path / "clip.mp4"),
+        progress=lambda done, total: seen.append((done, total)),
+        cancelled=lambda: False,
+    )
+    assert result.frames == 12
+    expected = [(done, 12) for done in range(12)]
+    assert seen == (expected if finishing == "quick" else [*expected, (12, 12)])
+
+
+@pytest.mark.parametrize("how", ["cancel", "lease lost"])
+def test_a_stop_seen_after_the_last_frame_but_not_reported_still_takes_it_back(
+    processes: RenderProcesses, tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the last frame's report held back, the worker still asks about the lease and
+    cancels when it comes and before its verdict: a stop it sees then keeps nothing."""
+    monkeypatch.setattr(render_process, "LAST_REPORT_S", 60.0)
+    seen: list[int] = []
+    asked_since_last_report = [0]
+
+    def progress(done: int, _total: int) -> None:
+        seen.append(done)
+        asked_since_last_report[0] = 0
+
+    def cancelled() -> bool:
+        asked_since_last_report[0] += 1
+        # Asked once after the report of frame 11 (False), then after the last frame's
+        # (held back) message and at the verdict: from then on, stop.
+        late = seen[-1:] == [11] and asked_since_last_report[0] > 1
+        if late and how == "lease lost":
+            raise LeaseLostError("worker w no longer holds video v; stop without writing")
+        return late
+
+    expected = CancelledError if how == "cancel" else LeaseLostError
+    with pytest.raises(expected):
+        processes.render(_call(tmp_path / "clip.mp4"), progress=progress, cancelled=cancelled)
+    assert seen == list(range(12))
+    assert list(tmp_path.iterdir()) == []
+
+
+class _BeatStore(JobStore):
+    """Notes each heartbeat's progress and phase."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.beats: list[tuple[int | None, str | None]] = []
+
+    def heartbeat(self, job_id: str, worker: str, **kwargs: Any) -> bool:
+        self.beats.append((kwargs.get("progress"), kwargs.get("phase")))
+        return super().heartbeat(job_id, worker, **kwargs)
+
+
+def test_a_quick_video_is_completed_with_no_write_after_its_frames(
+    processes: RenderProcesses, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the job service: a short clip's child finishes before its last frame's report
+    is due, so the worker writes nothing between the frames and the completion (no
+    "finalizing" for a few milliseconds, no 99 %)."""
+    monkeypatch.setattr(render_process, "LAST_REPORT_S", 60.0)
+    db = Database.for_data_dir(tmp_path)
+    db.migrate()
+    store = _BeatStore(db)
+    registry = BackendRegistry()
+    registry.register("sketch", SketchBackend.models, SketchBackend)
+    queue = EmbeddedQueue(store, workers=1, poll_interval=5.0)
+    service = JobService(
+        store=store,
+        artifacts=ArtifactStore(tmp_path / "files"),
+        registry=registry,
+        queue=queue,
+        encoder=EncoderSettings(),
+        processes=processes,
+    )
+    queue.start(service.run)
+    try:
+        request = VideoRequest(
+            prompt="a kite over a beach", seconds=1, width=128, height=72, fps=12, seed=2
+        )
+        job = service.submit(Principal(id="usr_kim", name="kim"), request)
+        wait_for(lambda: store.get(job.id).status.is_final, timeout=30)
+    finally:
+        queue.stop(10)
+        db.dispose()
+    done = store.get(job.id)
+    assert done.status is JobStatus.COMPLETED, done.error
+    assert done.progress == 100
+    assert store.beats, "no progress was written while rendering"
+    assert all(phase == "rendering" for _, phase in store.beats), store.beats

@@ -567,6 +567,9 @@ class JobService:
                     cancelled=lease.cancelled,
                     stall_seconds=lease.lease_seconds,
                 )
+                # Its last frame was reported, or held back because the child finished first
+                # (render_process.LAST_REPORT_S): the completion comes next and says more.
+                finalizing = True
             else:
                 result = render_in_thread(call, progress=progress, cancelled=lease.cancelled)
         lease.admitted()  # nothing below happens for a job that was never admitted

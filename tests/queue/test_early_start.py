@@ -124,6 +124,31 @@ def test_a_confirmed_early_start_renders_before_its_row_and_completes_once(
     assert runner.early == {job.id: True}
 
 
+def test_a_reservation_says_when_its_worker_has_begun(
+    store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    """The service waits on this before it moderates (services.jobs.HANDOFF_WAIT_S): it
+    answers False until the worker's first report, True from then on."""
+    runner = GatedRunner()
+    gate = threading.Event()
+    holding = threading.Event()
+
+    def held(job: Job, lease: Lease) -> None:
+        holding.set()
+        gate.wait(10)  # the worker is awake but has not reported yet
+        runner(job, lease)
+
+    queues.append(queue := _started(store, held))  # type: ignore[arg-type]
+    job = _job()
+    reservation = _reserve(queue, job)
+    assert holding.wait(5)
+    assert reservation.wait_started(0.05) is False
+    gate.set()
+    assert reservation.wait_started(5) is True  # its heartbeat of progress 40
+    assert runner.started.is_set()
+    reservation.withdraw()
+
+
 def test_a_withdrawn_early_start_stops_and_writes_nothing(
     store: JobStore, queues: list[EmbeddedQueue]
 ) -> None:

@@ -26,7 +26,9 @@ from openreel.domain import Job, JobStatus, Principal, VideoRequest
 from openreel.errors import ModerationBlockedError, RateLimitError
 from openreel.media.encode import EncoderSettings
 from openreel.media.probe import probe
+from openreel.queue.base import Reservation
 from openreel.queue.embedded import EmbeddedQueue
+from openreel.services import jobs as jobs_module
 from openreel.services.jobs import JobService
 from openreel.services.moderation import ModerationPipeline
 from openreel.services.moderation.base import Refusal
@@ -175,6 +177,31 @@ def test_an_admitted_video_starts_rendering_before_moderation_decides(setup: Set
         "thumbnail.webp",
         "video.mp4",
     ]
+
+
+def test_the_worker_begins_before_the_submission_moderates(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The submission lets the reserved worker through before it moderates (both are Python
+    and would take turns on the interpreter lock): the worker's first report comes first."""
+    monkeypatch.setattr(jobs_module, "HANDOFF_WAIT_S", 10.0)  # as long as it takes
+    events: list[str] = []
+    note = Reservation.note
+
+    def noted(self: Reservation, progress: int | None, phase: str | None) -> None:
+        events.append("worker reported")
+        note(self, progress, phase)
+
+    def check(prompt: Prompt) -> Refusal | None:
+        events.append("moderation began")
+        return None
+
+    monkeypatch.setattr(Reservation, "note", noted)
+    monkeypatch.setattr(setup.gate, "check", check)
+    job = setup.service.submit(ALICE, _request("a harbour at noon"))
+    assert events[:2] == ["worker reported", "moderation began"]
+    wait_for(lambda: setup.store.get(job.id).status.is_final, timeout=20)
+    assert setup.store.get(job.id).status is JobStatus.COMPLETED
 
 
 @pytest.mark.parametrize(

@@ -108,6 +108,7 @@ class Reservation:
         self._settled = threading.Event()
         self._confirmed = False
         self._released = threading.Event()
+        self._started = threading.Event()  # the worker's first report came
         self._began = store.now()  # handed over now: the row will say the work began then
         self._progress = 0
         self._phase: str | None = None
@@ -146,6 +147,15 @@ class Reservation:
                 self._progress = max(self._progress, min(100, int(progress)))
             if phase is not None:
                 self._phase = phase
+        self._started.set()
+
+    def wait_started(self, timeout: float) -> bool:
+        """Waits until the worker has begun (its first report), at most ``timeout`` seconds.
+
+        The service calls this before moderating: see ``services.jobs.HANDOFF_WAIT_S``.
+        Returns whether it had begun.
+        """
+        return self._started.wait(timeout)
 
     def confirm(self) -> Job | None:
         """The job's row is committed (``queued``): takes it for the worker, with the time

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from openreel.backends.sketch.backend import SketchBackend
-from openreel.domain import VideoRequest
+from openreel.domain import GenerationResult, VideoRequest
 from openreel.errors import CancelledError, MediaError
 from openreel.media.c2pa import verify_mp4
 from openreel.media.certs import ensure_instance_identity
@@ -27,6 +28,18 @@ def _request(**kw: object) -> VideoRequest:
         "seed": 5,
     }
     return VideoRequest(**(args | kw))  # type: ignore[arg-type]
+
+
+def _with_previews(out: Path, **options: Any) -> GenerationResult:
+    """Renders the test request to ``out`` with its previews beside it."""
+    return render_video(
+        SketchBackend(),
+        _request(),
+        out,
+        encoder=EncoderSettings(),
+        previews=PreviewPaths.beside(out),
+        **options,
+    )
 
 
 def test_generation_writes_video_and_previews(tmp_path: Path) -> None:
@@ -79,14 +92,7 @@ def test_generation_cancel_leaves_nothing(tmp_path: Path) -> None:
     out = tmp_path / "c.mp4"
     calls = iter(range(100))
     with pytest.raises(CancelledError):
-        render_video(
-            SketchBackend(),
-            _request(),
-            out,
-            encoder=EncoderSettings(),
-            previews=PreviewPaths.beside(out),
-            cancelled=lambda: next(calls) > 3,
-        )
+        _with_previews(out, cancelled=lambda: next(calls) > 3)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -110,14 +116,7 @@ def test_generation_cancel_while_finishing_leaves_nothing(
     monkeypatch.setattr(PreviewCollector, "write_spritesheet", slow)
     out = tmp_path / "late.mp4"
     with pytest.raises(CancelledError):
-        render_video(
-            SketchBackend(),
-            _request(),
-            out,
-            encoder=EncoderSettings(),
-            previews=PreviewPaths.beside(out),
-            cancelled=cancelled,
-        )
+        _with_previews(out, cancelled=cancelled)
     assert asked_after_frames[-1] is True
     assert list(tmp_path.iterdir()) == []
 
@@ -131,13 +130,7 @@ def test_generation_failed_previews_take_the_video_back(
     monkeypatch.setattr(PreviewCollector, "write_spritesheet", broken)
     out = tmp_path / "p.mp4"
     with pytest.raises(MediaError):
-        render_video(
-            SketchBackend(),
-            _request(),
-            out,
-            encoder=EncoderSettings(),
-            previews=PreviewPaths.beside(out),
-        )
+        _with_previews(out)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -11,7 +11,10 @@ lease, as before) and the result. The worker's thread stays where it was, keeps 
 the early-start reservation, and asks about the lease and cancels after each frame the child
 reports, as a render in that thread would between frames; the child stops at its next frame
 when told, and keeps nothing until the worker has said "go" after the last frame (so a cancel
-or a lost lease seen late still takes everything back).
+or a lost lease seen late still takes everything back). The child asks for that verdict with
+its last frame and reads it once the encoder, the previews and the signature are done; the
+worker reports the last frame only if the child is still finishing after
+:data:`LAST_REPORT_S`.
 
 Children are forked from a fork server (spawned where there is none: Windows), are reused
 from one video to the next, and are replaced when one dies. One that dies mid-render (killed,

@@ -380,13 +380,19 @@ def test_the_last_frame_is_reported_only_when_the_child_is_slow_to_finish(
     assert seen == (expected if finishing == "quick" else [*expected, (12, 12)])
 
 
+@pytest.mark.parametrize("limit", [60.0, 0.0])
 @pytest.mark.parametrize("how", ["cancel", "lease lost"])
 def test_a_stop_seen_after_the_last_frame_but_not_reported_still_takes_it_back(
-    processes: RenderProcesses, tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch
+    processes: RenderProcesses,
+    tmp_path: Path,
+    how: str,
+    limit: float,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """With the last frame's report held back, the worker still asks about the lease and
-    cancels when it comes and before its verdict: a stop it sees then keeps nothing."""
-    monkeypatch.setattr(render_process, "LAST_REPORT_S", 60.0)
+    cancels when it comes and before its verdict: a stop it sees then keeps nothing, and the
+    held report is dropped (even when already due: nothing is finishing any more)."""
+    monkeypatch.setattr(render_process, "LAST_REPORT_S", limit)
     seen: list[int] = []
     asked_since_last_report = [0]
 

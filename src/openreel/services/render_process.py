@@ -195,7 +195,9 @@ class _Child:
                 wait = STOP_WAIT_S if stopping else stall_seconds
                 if held is not None:
                     due = held[2] - time.monotonic()
-                    if due <= 0:  # still finishing: say so now
+                    if stopping:  # told to stop: there is nothing to report any more
+                        held = None
+                    elif due <= 0:  # still finishing: say so now
                         report(held[0], held[1])
                         held = None
                     else:

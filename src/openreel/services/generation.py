@@ -26,7 +26,7 @@ from openreel.backends.base import (
 )
 from openreel.domain import Artifact, GenerationResult, VideoRequest
 from openreel.errors import CancelledError
-from openreel.media.encode import EncoderSettings, VideoWriter, check_output_path
+from openreel.media.encode import EncoderSettings, VideoWriter, check_output_path, partial_path
 from openreel.media.fingerprint import SecondSampler
 from openreel.media.label import Labeler, LabelSpec
 from openreel.media.previews import PreviewCollector
@@ -139,7 +139,7 @@ def render_video(
     # and renamed into place only when all of it is done: a process killed while it writes
     # the previews or signs leaves no file under a finished video's names.
     finals = [output] if previews is None else [output, *previews.paths()]
-    staged = [_staging(path) for path in finals]
+    staged = [partial_path(path) for path in finals]
     try:
         with VideoWriter(staged[0], **size, settings=encoder) as writer:
             for index, frame in enumerate(ordered):
@@ -177,12 +177,6 @@ def render_video(
         frames=writer.frames_written,
         render_seconds=time.perf_counter() - started,
     )
-
-
-def _staging(path: Path) -> Path:
-    """A hidden name beside ``path`` for it while it is being made (same suffix, so writers
-    that go by it still do; ``.part`` in it, so a crash's leftovers are swept as partial)."""
-    return path.with_name(f".{path.stem}.staged.part{path.suffix}")
 
 
 def _artifact(kind: str, path: Path, media_type: str) -> Artifact:

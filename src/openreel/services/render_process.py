@@ -43,7 +43,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, SpawnContext
@@ -161,33 +161,32 @@ class _Child:
         failure: BaseException | None = None  # raised by our own callbacks: raised at the end
         held: tuple[int, int, float] | None = None  # the last frame's report, and when due
 
-        def report(done: int, total: int) -> None:
-            nonlocal failure
-            if failure is None:
-                try:
-                    progress(done, total)
-                except BaseException as exc:
-                    failure = exc
-                    stop()
-
         def stop() -> None:
             nonlocal stopping
             if not stopping:
                 stopping = True
                 self.conn.send(("stop", number))
 
+        def guarded(callback: Callable[[], object]) -> object:
+            """Runs one of the worker's own callbacks; what it raises (a lost lease, say)
+            stops the child and is raised once the child has stopped."""
+            nonlocal failure
+            try:
+                return callback()
+            except BaseException as exc:
+                failure = exc
+                stop()
+                return None
+
+        def report(done: int, total: int) -> None:
+            if failure is None:
+                guarded(lambda: progress(done, total))
+
         def ask() -> None:
             """The worker's own checks: the lease (and a cancel) after each reported frame,
             as a render in this thread asks between frames. A child that hangs therefore
             stops renewing the lease, as a hung thread would."""
-            nonlocal failure
-            if failure is not None or stopping:
-                return
-            try:
-                if cancelled():
-                    stop()
-            except BaseException as exc:  # e.g. the lease is lost: stop, then say so
-                failure = exc
+            if failure is None and not stopping and guarded(cancelled):
                 stop()
 
         while True:

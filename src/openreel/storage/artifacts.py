@@ -59,6 +59,9 @@ _LAYOUT = re.compile(
 )
 """The only relative paths that may become object keys."""
 
+_PARTIAL = ".*.part*"
+"""A file being written (``media.encode.partial_path``): hidden, ``.part`` in its name."""
+
 _MEDIA_TYPES = {
     ".mp4": "video/mp4",
     ".webp": "image/webp",
@@ -270,7 +273,7 @@ class ArtifactStore:
         """
         folder = self.job_dir(job_id, create=False)
         if folder.is_dir():
-            for stale in folder.glob(".*.part*"):
+            for stale in folder.glob(_PARTIAL):
                 stale.unlink(missing_ok=True)
 
     def sweep_partials(self) -> int:
@@ -283,8 +286,8 @@ class ArtifactStore:
         removed = 0
         # Renders leave them in job folders; fetches from a bucket anywhere in the layout.
         stale_files = [
-            *self._root.glob("jobs/*/.*.part*"),
-            *self._root.glob("files/.*.part*"),
+            *self._root.glob(f"jobs/*/{_PARTIAL}"),
+            *self._root.glob(f"files/{_PARTIAL}"),
             *self._root.glob("tmp/*"),  # copies fetched for one use (local_copy)
         ]
         for stale in stale_files:

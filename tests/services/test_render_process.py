@@ -3,11 +3,13 @@ cancels, lost leases, a dying child and a dying server all end the way they shou
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,7 +58,9 @@ def _call(out: Path, *, seconds: float = 1.0, fps: int = 12) -> RenderCall:
 
 @pytest.fixture
 def processes() -> Iterator[RenderProcesses]:
-    pool = RenderProcesses((SketchBackend,))
+    """Children that report every frame, so a test can act at a chosen one (the default pace
+    has a test of its own)."""
+    pool = RenderProcesses((SketchBackend,), report_every_s=0)
     yield pool
     pool.close()
 
@@ -244,8 +248,11 @@ def test_a_child_exits_when_its_server_is_killed(tmp_path: Path) -> None:
         pool.warm(1)
         print(pool._idle[0].process.pid, flush=True)
 
-        def progress(done, total):
-            if done == 2:
+        said = []
+
+        def progress(done, total):  # reported at the default pace: not every frame
+            if done >= 2 and not said:
+                said.append(done)
                 print("rendering", flush=True)
 
         pool.render(_call(Path({str(tmp_path / "clip.mp4")!r}), seconds=30),
@@ -464,3 +471,39 @@ def test_a_quick_video_is_completed_with_no_write_after_its_frames(
     assert done.progress == 100
     assert store.beats, "no progress was written while rendering"
     assert all(phase == "rendering" for _, phase in store.beats), store.beats
+
+
+@pytest.mark.parametrize("every", [0.0, 0.02, 60.0])
+def test_a_child_reports_its_first_frame_then_at_its_pace_and_always_its_last(
+    tmp_path: Path, every: float
+) -> None:
+    """Each report wakes the worker (render_process.REPORT_EVERY_S): the child says its first
+    frame at once, then no more often than its pace, and always its last (which asks for the
+    verdict). Played in this process, the worker's end logging each report and when."""
+    reports: list[tuple[int, float]] = []
+
+    class WorkerEnd:
+        def send(self, message: tuple[object, ...]) -> None:
+            if message[0] == "progress":
+                done = message[2]
+                assert isinstance(done, int)
+                reports.append((done, time.monotonic()))
+
+        def poll(self) -> bool:
+            return False
+
+        def recv(self) -> tuple[str, int]:
+            return ("go", 1)
+
+    answer = _render(WorkerEnd(), 1, _call(tmp_path / "clip.mp4", seconds=4), every)  # type: ignore[arg-type]
+    assert answer[0] == "done"
+    said = [done for done, _ in reports]
+    assert said[0] == 0
+    assert said[-1] == 48
+    assert said == sorted(set(said))
+    if every == 0:
+        assert said == list(range(49))  # every frame
+    elif every == 60:
+        assert said == [0, 48]  # the first and the last only
+    gaps = [b - a for (_, a), (_, b) in itertools.pairwise(reports[:-1])]
+    assert all(gap >= every for gap in gaps)  # the last one aside, never sooner than the pace

@@ -9,7 +9,8 @@ longer, against 18 ms when the work ran in another process (the share of the two
 hands a sketch video to a child process and only relays what comes back: progress (to the
 lease, as before) and the result. The worker's thread stays where it was, keeps the lease and
 the early-start reservation, and asks about the lease and cancels after each frame the child
-reports, as a render in that thread would between frames; the child stops at its next frame
+reports (its first, then one every :data:`REPORT_EVERY_S`, and its last), as a render in that
+thread would between frames; the child stops at its next frame
 when told, and keeps nothing until the worker has said "go" after the last frame (so a cancel
 or a lost lease seen late still takes everything back). The child asks for that verdict with
 its last frame and reads it once the encoder, the previews and the signature are done; the
@@ -70,6 +71,20 @@ LATE_IMPORTS = ("scipy.fftpack",)
 """Modules a render imports on first use, preloaded in the fork server: imagehash's ``phash``
 (the content fingerprints) imports this one at its first call, 0.3 s of each child's first
 video otherwise."""
+
+REPORT_EVERY_S = 0.1
+"""How often a child reports its progress: its first frame at once, then at most this often,
+and always its last frame.
+
+Each report wakes the worker's thread in the server (to relay it and to ask about the lease
+and a cancel), and that thread then wants the interpreter lock and a core while the encoder's
+threads want both: a 1-second video reported each of its 24 frames, and its worker's time
+was 4 ms longer than with only the last one reported (benchmarks/whole_path_ab.py, 30 rounds;
+alone, beside a render in a thread, the child's time went from 1.04x to 1.02x of it). The
+worker stores progress at most every ``services.jobs.PROGRESS_EVERY_S`` and reads the cancel
+flag at most every 100 ms, so nothing it shows or sees comes later than it did; a cancel still
+stops the child at its next frame once the worker has seen it.
+"""
 
 STOP_WAIT_S = 10.0
 """How long :meth:`RenderProcesses.close` waits for an idle child to exit."""
@@ -276,13 +291,20 @@ class RenderProcesses:
         kinds: The backend classes whose renders go to a child (the sketch engine's); others
             render in the calling thread.
         opencv_threads: The children's OpenCV thread count (see ``media.opencv``).
+        report_every_s: The least time between two progress reports of a child (see
+            :data:`REPORT_EVERY_S`; 0 reports every frame).
     """
 
     def __init__(
-        self, kinds: Collection[type[VideoBackend]], *, opencv_threads: int | None = 1
+        self,
+        kinds: Collection[type[VideoBackend]],
+        *,
+        opencv_threads: int | None = 1,
+        report_every_s: float = REPORT_EVERY_S,
     ) -> None:
         self._kinds = frozenset(kinds)
         self._opencv_threads = opencv_threads
+        self._report_every_s = report_every_s
         self._context: ForkServerContext | SpawnContext
         if "forkserver" in multiprocessing.get_all_start_methods():
             self._context = multiprocessing.get_context("forkserver")
@@ -334,7 +356,7 @@ class RenderProcesses:
         stall_seconds: float = 60.0,
     ) -> tuple[GenerationResult, SecondSampler | None]:
         """Renders ``call`` in a child, relaying its progress and asking ``cancelled`` after
-        each frame: what :func:`render_in_thread` would do here, with the same exceptions.
+        each report: what :func:`render_in_thread` would do here, with the same exceptions.
         Once the pool is closed (the server stopping) it renders in this thread instead.
 
         Args:
@@ -402,7 +424,7 @@ class RenderProcesses:
         ours, theirs = self._context.Pipe()
         process: BaseProcess = self._context.Process(
             target=_child_main,
-            args=(theirs, self._opencv_threads),
+            args=(theirs, self._opencv_threads, self._report_every_s),
             name="openreel-render",
             daemon=True,  # ended with the server when it exits normally
         )
@@ -416,7 +438,7 @@ class RenderProcesses:
         return _Child(process, ours)
 
 
-def _child_main(conn: Connection, opencv_threads: int | None) -> None:
+def _child_main(conn: Connection, opencv_threads: int | None, report_every_s: float) -> None:
     """The child: renders what comes down the pipe until told to stop or the pipe breaks."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
     _die_with_parent()
@@ -432,13 +454,16 @@ def _child_main(conn: Connection, opencv_threads: int | None) -> None:
             continue  # a stop that arrived after its render had ended
         number, call = message[1], message[2]
         try:
-            conn.send(_render(conn, number, call))
+            conn.send(_render(conn, number, call, report_every_s))
         except (ConnectionError, EOFError):  # the server has gone
             return
 
 
-def _render(conn: Connection, number: int, call: RenderCall) -> tuple[Any, ...]:
+def _render(
+    conn: Connection, number: int, call: RenderCall, report_every_s: float = REPORT_EVERY_S
+) -> tuple[Any, ...]:
     stop = False
+    reported_at: float | None = None  # when the last progress report went up
     finished = False  # the last frame is made and reported
     settled = False  # the worker has said whether to keep it
 
@@ -466,9 +491,14 @@ def _render(conn: Connection, number: int, call: RenderCall) -> tuple[Any, ...]:
         return stop
 
     def progress(done: int, total: int) -> None:
-        nonlocal finished
+        nonlocal finished, reported_at
+        now = time.monotonic()
+        last = done >= total
+        if not last and reported_at is not None and now - reported_at < report_every_s:
+            return  # see REPORT_EVERY_S
+        reported_at = now
         conn.send(("progress", number, done, total))
-        if done >= total and not finished:
+        if last and not finished:
             finished = True
             conn.send(("finishing", number))  # the verdict is read before anything is kept
 

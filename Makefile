@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sketch.py
 	$(BIN)/python benchmarks/encoder.py
 	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/request_cost.py
 	$(BIN)/python benchmarks/moderation.py
 	$(BIN)/python benchmarks/provenance.py
 	$(BIN)/python benchmarks/poll_clients.py

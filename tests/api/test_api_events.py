@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -126,6 +127,79 @@ def test_events_end_with_an_error_event_when_deleted(api: Api) -> None:
     assert events[-1].event == "error"
     assert set(events[-1].data) == {"error"}
     assert events[-1].data["error"]["code"] == "not_found"
+
+
+def test_a_quiet_stream_sends_keepalive_comments(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Proxies close idle connections: a stream with nothing new to say for PING_SECONDS sends
+    an SSE comment (which EventSource clients ignore), then goes on with the events."""
+    monkeypatch.setattr(events_module, "POLL_SECONDS", 0.02)
+    monkeypatch.setattr(events_module, "PING_SECONDS", 0.05)
+    running = api.start_long()
+    lines: list[str] = []
+    with api.client.stream(
+        "GET", f"/v1/videos/{running['id']}/events", headers=api.auth()
+    ) as response:
+        for line in response.iter_lines():
+            lines.append(line)
+            if line == ": ping" and lines.count(": ping") == 1:
+                cancel = api.client.post(f"/v1/videos/{running['id']}/cancel", headers=api.auth())
+                assert cancel.status_code == 200
+    assert lines[0] == "event: snapshot"
+    first_ping = lines.index(": ping")
+    assert lines[first_ping + 1] == ""  # a comment is a block of its own
+    assert "event: failed" in lines[first_ping:]  # the events go on after it
+
+
+def test_a_client_that_goes_away_ends_its_stream(api: Api) -> None:
+    """The browser tab closes mid-video: the server notices the disconnect, ends the stream and
+    drops its subscription to the job (driven as raw ASGI, where the disconnect is explicit)."""
+    running = api.start_long()
+    watch = api.server.services.jobs.watch
+    sent: list[dict[str, Any]] = []
+
+    async def follow_then_leave() -> None:
+        snapshot = asyncio.Event()
+        body_read = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal body_read
+            if not body_read:
+                body_read = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await snapshot.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+            if message["type"] == "http.response.body" and b"snapshot" in message["body"]:
+                assert watch.following(running["id"]) <= 1
+                snapshot.set()
+
+        path = f"/v1/videos/{running['id']}/events"
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [
+                (b"host", b"testserver"),
+                (b"authorization", f"Bearer {api.tokens['alice']}".encode()),
+            ],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+            "state": {},
+        }
+        await asyncio.wait_for(api.app(scope, receive, send), timeout=10)
+
+    asyncio.run(follow_then_leave())
+    assert sent[0]["status"] == 200
+    assert watch.following(running["id"]) == 0
+    assert api.get(running["id"])["status"] in ("queued", "in_progress")  # the video goes on
 
 
 def test_events_unknown_or_foreign_video_is_404_before_streaming(api: Api) -> None:

@@ -435,13 +435,11 @@ class _BeatStore(JobStore):
         return super().heartbeat(job_id, worker, **kwargs)
 
 
-def test_a_quick_video_is_completed_with_no_write_after_its_frames(
-    processes: RenderProcesses, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Through the job service: a short clip's child finishes before its last frame's report
-    is due, so the worker writes nothing between the frames and the completion (no
-    "finalizing" for a few milliseconds, no 99 %)."""
-    monkeypatch.setattr(render_process, "LAST_REPORT_S", 60.0)
+def _made_through_the_service(
+    processes: RenderProcesses, tmp_path: Path, request: VideoRequest
+) -> tuple[JobStatus, int, list[tuple[int | None, str | None]]]:
+    """Makes ``request`` through a job service whose renders go to ``processes``; returns the
+    job's final status and progress and the heartbeats its worker wrote."""
     db = Database.for_data_dir(tmp_path)
     db.migrate()
     store = _BeatStore(db)
@@ -458,27 +456,54 @@ def test_a_quick_video_is_completed_with_no_write_after_its_frames(
     )
     queue.start(service.run)
     try:
-        request = VideoRequest(
-            prompt="a kite over a beach", seconds=1, width=128, height=72, fps=12, seed=2
-        )
         job = service.submit(Principal(id="usr_kim", name="kim"), request)
-        wait_for(lambda: store.get(job.id).status.is_final, timeout=30)
+        wait_for(lambda: store.get(job.id).status.is_final, timeout=60)
+        done = store.get(job.id)
     finally:
         queue.stop(10)
         db.dispose()
-    done = store.get(job.id)
     assert done.status is JobStatus.COMPLETED, done.error
-    assert done.progress == 100
-    assert store.beats, "no progress was written while rendering"
-    assert all(phase == "rendering" for _, phase in store.beats), store.beats
+    return done.status, done.progress, store.beats
+
+
+def test_a_quick_video_is_completed_with_no_write_after_its_frames(
+    processes: RenderProcesses, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the job service: a short clip's child finishes before its last frame's report
+    is due, so the worker writes nothing between the frames and the completion (no
+    "finalizing" for a few milliseconds, no 99 %)."""
+    monkeypatch.setattr(render_process, "LAST_REPORT_S", 60.0)
+    request = VideoRequest(
+        prompt="a kite over a beach", seconds=1, width=128, height=72, fps=12, seed=2
+    )
+    _, progress, beats = _made_through_the_service(processes, tmp_path, request)
+    assert progress == 100
+    assert beats, "no progress was written while rendering"
+    assert all(phase == "rendering" for _, phase in beats), beats
+
+
+def test_the_first_frame_of_a_long_video_is_shown_at_once(tmp_path: Path) -> None:
+    """A child reports its first frame at once and then only at its pace; the worker shows
+    that frame as 1 % even where 95 % of one frame in 240 rounds down to 0, so a client sees
+    a sign of life with the first frame, not a pace later."""
+    paced = RenderProcesses((SketchBackend,), report_every_s=60.0)  # nothing between
+    try:
+        request = VideoRequest(
+            prompt="a kite over a beach", seconds=10, width=128, height=72, fps=24, seed=2
+        )
+        _, _, beats = _made_through_the_service(paced, tmp_path, request)
+    finally:
+        paced.close()
+    assert (1, "rendering") in beats, beats
+    assert [p for p, _ in beats if p] == sorted(p for p, _ in beats if p)  # never backwards
 
 
 @pytest.mark.parametrize("every", [0.0, 0.02, 60.0])
 def test_a_child_reports_its_first_frame_then_at_its_pace_and_always_its_last(
     tmp_path: Path, every: float
 ) -> None:
-    """Each report wakes the worker (render_process.REPORT_EVERY_S): the child says its first
-    frame at once, then no more often than its pace, and always its last (which asks for the
+    """Each report wakes the worker (render_process.REPORT_EVERY_S): the child says its start
+    and its first frame at once, then no more often than its pace, and always its last (which asks for the
     verdict). Played in this process, the worker's end logging each report and when."""
     reports: list[tuple[int, float]] = []
 
@@ -504,6 +529,6 @@ def test_a_child_reports_its_first_frame_then_at_its_pace_and_always_its_last(
     if every == 0:
         assert said == list(range(49))  # every frame
     elif every == 60:
-        assert said == [0, 48]  # the first and the last only
-    gaps = [b - a for (_, a), (_, b) in itertools.pairwise(reports[:-1])]
-    assert all(gap >= every for gap in gaps)  # the last one aside, never sooner than the pace
+        assert said == [0, 1, 48]  # the start, the first frame and the last only
+    gaps = [b - a for (_, a), (_, b) in itertools.pairwise(reports[1:-1])]
+    assert all(gap >= every for gap in gaps)  # from the first frame to before the last: paced

@@ -9,7 +9,7 @@ longer, against 18 ms when the work ran in another process (the share of the two
 hands a sketch video to a child process and only relays what comes back: progress (to the
 lease, as before) and the result. The worker's thread stays where it was, keeps the lease and
 the early-start reservation, and asks about the lease and cancels after each frame the child
-reports (its first, then one every :data:`REPORT_EVERY_S`, and its last), as a render in that
+reports (its first frame, then one every :data:`REPORT_EVERY_S`, and its last), as a render in that
 thread would between frames; the child stops at its next frame
 when told, and keeps nothing until the worker has said "go" after the last frame (so a cancel
 or a lost lease seen late still takes everything back). The child asks for that verdict with
@@ -73,8 +73,8 @@ LATE_IMPORTS = ("scipy.fftpack",)
 video otherwise."""
 
 REPORT_EVERY_S = 0.1
-"""How often a child reports its progress: its first frame at once, then at most this often,
-and always its last frame.
+"""How often a child reports its progress: its start and its first frame at once (the client's
+first sign of life, ``services.jobs``), then at most this often, and always its last frame.
 
 Each report wakes the worker's thread in the server (to relay it and to ask about the lease
 and a cancel), and that thread then wants the interpreter lock and a core while the encoder's
@@ -494,8 +494,8 @@ def _render(
         nonlocal finished, reported_at
         now = time.monotonic()
         last = done >= total
-        if not last and reported_at is not None and now - reported_at < report_every_s:
-            return  # see REPORT_EVERY_S
+        if 1 < done < total and reported_at is not None and now - reported_at < report_every_s:
+            return  # see REPORT_EVERY_S; the start and the first frame always go up
         reported_at = now
         conn.send(("progress", number, done, total))
         if last and not finished:

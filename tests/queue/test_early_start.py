@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.waiting import wait_for
@@ -344,3 +345,57 @@ def test_a_confirmed_reservation_whose_take_fails_keeps_the_row_queued(store: Jo
     with pytest.raises(LeaseLostError):
         lease.heartbeat(progress=5)
     assert store.get(job.id).status is JobStatus.QUEUED
+
+
+class _CountingStore(JobStore):
+    """Counts the claims its workers try."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.claims = 0
+
+    def claim(self, worker: str, **kwargs: Any) -> Job | None:
+        self.claims += 1
+        return super().claim(worker, **kwargs)
+
+
+@pytest.mark.parametrize("enqueued_meanwhile", [False, True])
+def test_after_a_handed_over_job_the_worker_looks_at_the_table_only_when_told(
+    tmp_path: Path, queues: list[EmbeddedQueue], enqueued_meanwhile: bool
+) -> None:
+    """A handed-over job came from a submission, not from the table, which was empty when the
+    worker last looked: afterwards it sleeps again without asking the database (the look
+    would run just as the completion streams to its client), unless a job was enqueued in
+    the meantime, which it claims at once."""
+    db = Database.for_data_dir(tmp_path)
+    db.migrate()
+    store = _CountingStore(db)
+    try:
+        runner = GatedRunner()
+        queues.append(queue := _started(store, runner))
+        looked = store.claims  # its first look, which found nothing
+        job = _job()
+        reservation = _reserve(queue, job)
+        assert runner.started.wait(5)
+        store.create(job)
+        assert reservation.confirm() is not None
+        waiting = _job("a boat that waited")
+        if enqueued_meanwhile:
+            store.create(waiting)
+            queue.enqueued(waiting)  # every worker busy: it waits in the table
+        runner.go.set()
+        if enqueued_meanwhile:
+            wait_for(lambda: store.get(waiting.id).status.is_final)
+            assert store.get(waiting.id).status is JobStatus.COMPLETED
+            assert runner.early[waiting.id] is False  # claimed from the table
+        else:
+            wait_for(lambda: store.get(job.id).status.is_final)
+            wait_for(lambda: _idle(queue))
+            time.sleep(0.1)
+            assert store.claims == looked  # back asleep without a look
+            _reserve(queue, _job()).withdraw()  # and reservable again
+    finally:
+        for started in queues:
+            started.stop(5)
+        queues.clear()
+        db.dispose()

@@ -198,6 +198,7 @@ class EmbeddedQueue:
 
     def _loop(self, worker: str, runner: JobRunner) -> None:
         _log.info("worker %s started", worker)
+        quiet: int | None = None  # the generation when this worker last found nothing to claim
         while True:
             with self._cond:
                 # A job handed over is run even while stopping: its row may be committed
@@ -208,6 +209,15 @@ class EmbeddedQueue:
                 seen = self._generation
             if handoff is not None:
                 self._run(runner, handoff.job, worker, handoff)
+                # A handed-over job came from a submission, not from the table, which was
+                # empty when this worker last looked: unless something was enqueued since,
+                # the worker goes back to sleep without asking the database (work from other
+                # processes is found on the poll, as by any sleeper). The look would take the
+                # interpreter lock and the database just as the job's completion is streamed
+                # to its client, and keep the worker from the next early start meanwhile.
+                with self._cond:
+                    if quiet is not None and self._generation == quiet:
+                        self._sleep(worker)
                 continue
             job: Job | None = None
             try:
@@ -220,15 +230,12 @@ class EmbeddedQueue:
             except Exception:
                 _log.exception("worker %s could not claim a job", worker)
             if job is None:
+                quiet = seen
                 with self._cond:
-                    if not self._stopping and self._generation == seen:
-                        self._idle.append(worker)
-                        try:
-                            self._idle_wait()
-                        finally:
-                            if worker in self._idle:  # not reserved while asleep
-                                self._idle.remove(worker)
+                    if self._generation == seen:
+                        self._sleep(worker)
                 continue
+            quiet = None
             with self._cond:
                 # There may be more where this one came from (enqueued by another process, or
                 # several leases expired): let one more idle worker look.
@@ -252,6 +259,17 @@ class EmbeddedQueue:
         finally:
             with self._cond:
                 self._busy -= 1
+
+    def _sleep(self, worker: str) -> None:
+        """Sleeps ``worker`` as an idle one (condition held) until notified, reserved or polled."""
+        if self._stopping:
+            return
+        self._idle.append(worker)
+        try:
+            self._idle_wait()
+        finally:
+            if worker in self._idle:  # not reserved while asleep
+                self._idle.remove(worker)
 
     def _idle_wait(self) -> None:
         """Sleeps an idle worker (condition held).

@@ -532,8 +532,8 @@ class JobService:
         def progress(done: int, total: int) -> None:
             nonlocal finalizing
             pct = min(95, math.floor(95 * done / max(total, 1)))
-            if done >= 1:  # a frame is made: at least 1%, so the first frame is news at once
-                pct = max(pct, 1)  # (a render process reports it, then fewer; render_process)
+            if done >= 1:  # a made frame shows as at least 1 %: the first one is news at once
+                pct = max(pct, 1)  # (a render process reports it at once, then only at a pace)
             now = time.monotonic()
             if done >= total and not finalizing:
                 # The last frame is made; the encoder's tail, the previews and the signature

@@ -9,9 +9,8 @@ longer, against 18 ms when the work ran in another process (the share of the two
 hands a sketch video to a child process and only relays what comes back: progress (to the
 lease, as before) and the result. The worker's thread stays where it was, keeps the lease and
 the early-start reservation, and asks about the lease and cancels after each frame the child
-reports (its first frame, then one every :data:`REPORT_EVERY_S`, and its last), as a render in that
-thread would between frames; the child stops at its next frame
-when told, and keeps nothing until the worker has said "go" after the last frame (so a cancel
+reports (its first, then one every :data:`REPORT_EVERY_S`, and its last), as a render in that
+thread would between frames; the child stops at its next frame when told, and keeps nothing until the worker has said "go" after the last frame (so a cancel
 or a lost lease seen late still takes everything back). The child asks for that verdict with
 its last frame and reads it once the encoder, the previews and the signature are done; the
 worker reports the last frame only if the child is still finishing after
@@ -78,12 +77,12 @@ first sign of life, ``services.jobs``), then at most this often, and always its 
 
 Each report wakes the worker's thread in the server (to relay it and to ask about the lease
 and a cancel), and that thread then wants the interpreter lock and a core while the encoder's
-threads want both: a 1-second video reported each of its 24 frames, and its worker's time
-was 4 ms longer than with only the last one reported (benchmarks/whole_path_ab.py, 30 rounds;
-alone, beside a render in a thread, the child's time went from 1.04x to 1.02x of it). The
-worker stores progress at most every ``services.jobs.PROGRESS_EVERY_S`` and reads the cancel
-flag at most every 100 ms, so nothing it shows or sees comes later than it did; a cancel still
-stops the child at its next frame once the worker has seen it.
+threads want both (work beside a render makes it longer: benchmarks/render_isolation.py). A
+1-second video reported each of its 24 frames; reported at this pace, its whole path
+following ``/events`` went from 1.08x to 1.05x of the direct render (benchmarks/
+whole_path_ab.py, 30 rounds, side by side). The worker stores progress at most every
+``services.jobs.PROGRESS_EVERY_S`` anyway; a cancel is seen at the next report (at most this
+much later than before) and stops the child at its next frame.
 """
 
 STOP_WAIT_S = 10.0

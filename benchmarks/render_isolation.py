@@ -11,9 +11,12 @@ label, C2PA signature and fingerprints) three ways, taking turns, each after the
 - ``child``: the render itself goes to a render process (``services.render_process``, what
   the server does) while a thread of this process runs the same work.
 
+With ``--pieces N`` the work comes in N equal pieces spread over the render (one every
+``SPREAD_S / N``) instead of all at its start, where the render is one thread building its
+first frame; ``--busy-ms 0`` compares a child's render alone with the same render in a thread.
 Prints medians (ms) and each one's excess over ``alone``.
 
-Run: ``.venv/bin/python benchmarks/render_isolation.py [--runs 15] [--busy-ms 30]``.
+Run: ``.venv/bin/python benchmarks/render_isolation.py [--runs 15] [--busy-ms 30] [--pieces 1]``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from openreel.runtime import Runtime
 from openreel.services.render_process import RenderCall, RenderProcesses, render_in_thread
 
 PAUSE_S = 0.1
+SPREAD_S = 0.15
+"""How long ``--pieces`` spreads the work over (about the whole video's render)."""
 
 
 def busy(milliseconds: float) -> None:
@@ -49,15 +54,24 @@ def busy(milliseconds: float) -> None:
             total += i * i
 
 
+def busy_in_pieces(milliseconds: float, pieces: int) -> None:
+    """``milliseconds`` of pure Python in ``pieces`` equal parts spread over ``SPREAD_S``."""
+    for _ in range(pieces):
+        busy(milliseconds / pieces)
+        if pieces > 1:
+            time.sleep(SPREAD_S / pieces)
+
+
 def _busy_worker(orders: Any) -> None:
-    while (milliseconds := orders.get()) is not None:
-        busy(milliseconds)
+    while (order := orders.get()) is not None:
+        busy_in_pieces(*order)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--busy-ms", type=float, default=30.0)
+    parser.add_argument("--pieces", type=int, default=1, help="spread the work in N pieces")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="openreel-isolation-"))
     runtime = Runtime.from_settings(Settings(data_dir=folder / "data"))
@@ -89,10 +103,12 @@ def main() -> None:
                 started = time.perf_counter()
                 helper = None
                 if kind in ("thread", "child"):
-                    helper = threading.Thread(target=busy, args=(args.busy_ms,))
+                    helper = threading.Thread(
+                        target=busy_in_pieces, args=(args.busy_ms, args.pieces)
+                    )
                     helper.start()
                 elif kind == "process":
-                    orders.put(args.busy_ms)
+                    orders.put((args.busy_ms, args.pieces))
                 if kind == "child":
                     children.render(call(f"{kind}-{run}"), progress=quiet, cancelled=go_on)
                 else:
@@ -112,6 +128,7 @@ def main() -> None:
                 f"Python {platform.python_version()}",
                 "runs": args.runs,
                 "busy_ms": args.busy_ms,
+                "pieces": args.pieces,
                 "median_ms": {kind: round(value, 1) for kind, value in medians.items()},
                 "excess_over_alone_ms": {
                     kind: round(value - medians["alone"], 1) for kind, value in medians.items()

@@ -9,6 +9,7 @@ import pytest
 
 from openreel.domain import Job
 from openreel.errors import NotFoundError
+from openreel.media.encode import partial_path
 from openreel.storage.artifacts import ArtifactStore
 
 JOB = "video_" + "ab" * 16
@@ -113,12 +114,18 @@ def test_artifacts_delete_job_removes_folder_and_tolerates_missing(tmp_path: Pat
     store.delete_upload(store.relative(upload))
 
 
-def test_artifacts_sweep_partials_removes_only_temp_files(tmp_path: Path) -> None:
-    store = ArtifactStore(tmp_path / "artifacts")
+def _finished_and_partial(store: ArtifactStore) -> tuple[Path, Path]:
+    """A job's finished video, and a half-written file beside it (named as writers name them)."""
     video = store.path(JOB, "video.mp4")
     video.write_bytes(b"finished")
-    stale = video.with_name(".video.0123456789ab.part.mp4")
+    stale = partial_path(video)
     stale.write_bytes(b"half")
+    return video, stale
+
+
+def test_artifacts_sweep_partials_removes_only_temp_files(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path / "artifacts")
+    video, stale = _finished_and_partial(store)
     assert store.sweep_partials() == 1
     assert not stale.exists()
     assert video.read_bytes() == b"finished"
@@ -139,10 +146,7 @@ def test_artifacts_sweep_removes_job_folders_left_empty(tmp_path: Path) -> None:
 
 def test_artifacts_remove_partials_of_one_job_keeps_its_finished_files(tmp_path: Path) -> None:
     store = ArtifactStore(tmp_path / "artifacts")
-    video = store.path(JOB, "video.mp4")
-    video.write_bytes(b"finished")
-    stale = video.with_name(".video.staged.part.mp4")
-    stale.write_bytes(b"half")
+    video, stale = _finished_and_partial(store)
     store.remove_partials(JOB)
     assert not stale.exists()
     assert video.read_bytes() == b"finished"

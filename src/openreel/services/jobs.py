@@ -421,7 +421,7 @@ class JobService:
         if relative is None:
             raise NotFoundError(f"video {video_id} has no {variant}", param="variant")
         filename = f"{video_id}-{name}"
-        remote = None if self._artifacts.remote is None else self._artifacts.remote_object(relative)
+        remote = self._artifacts.remote_object(relative)
         source = remote if remote is not None else self._artifacts.resolve(relative)
         return Content(source, media_type, filename)
 

@@ -10,8 +10,9 @@ hands a sketch video to a child process and only relays what comes back: progres
 lease, as before) and the result. The worker's thread stays where it was, keeps the lease and
 the early-start reservation, and asks about the lease and cancels after each frame the child
 reports (its first, then one every :data:`REPORT_EVERY_S`, and its last), as a render in that
-thread would between frames; the child stops at its next frame when told, and keeps nothing until the worker has said "go" after the last frame (so a cancel
-or a lost lease seen late still takes everything back). The child asks for that verdict with
+thread would between frames; the child stops at its next frame when told, and keeps nothing
+until the worker has said "go" after the last frame (so a cancel or a lost lease seen late
+still takes everything back). The child asks for that verdict with
 its last frame and reads it once the encoder, the previews and the signature are done; the
 worker reports the last frame only if the child is still finishing after
 :data:`LAST_REPORT_S`.

@@ -199,14 +199,15 @@ class ArtifactStore:
         """The bucket's copy of a stored file, for a download route; None without a bucket.
 
         Nothing is fetched or checked in the bucket: a missing object shows when it is read.
+        Without a bucket nothing is checked either: the caller reads the file through
+        :meth:`resolve`, which checks the path.
 
         Raises:
-            NotFoundError: The path is not a file of the layout.
+            NotFoundError: The path is not a file of the layout (with a bucket).
         """
-        path = self._local(relative)
         if self._remote is None:
             return None
-        return RemoteObject(self._remote, self._name(path))
+        return RemoteObject(self._remote, self._name(self._local(relative)))
 
     def publish(self, job_id: str, names: Iterable[str]) -> None:
         """Puts a finished job's files in the bucket, then drops this machine's copies.

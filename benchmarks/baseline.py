@@ -16,8 +16,8 @@ from openreel.domain import VideoRequest
 from openreel.media.fingerprint import SecondSampler
 from openreel.runtime import Runtime
 from openreel.services.generation import PreviewPaths
-from openreel.services.provenance import ContentRegistry
 from openreel.services.render_process import RenderCall, render_in_thread
+from openreel.trust.provenance import ContentRegistry
 
 PROMPT = "a lighthouse on a stormy coast at dusk"
 SEED = 7

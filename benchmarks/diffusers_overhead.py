@@ -132,10 +132,10 @@ def main() -> None:
     import torch
 
     from openreel.backends.diffusers.backend import DiffusersBackend
+    from openreel.backends.providers import build_registry
     from openreel.config import LocalConfig, Settings
     from openreel.domain import VideoRequest
     from openreel.media.encode import EncoderSettings, VideoWriter
-    from openreel.runtime import build_registry
     from openreel.services.generation import render_video
 
     torch.set_num_threads(args.threads)

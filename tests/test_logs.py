@@ -14,7 +14,7 @@ from uvicorn.logging import AccessFormatter
 
 from openreel.config import ProviderKeys, Settings, StorageConfig
 from openreel.logs import REDACTED, RedactSecrets, install_redaction, secrets_of
-from openreel.services.auth import mint_token
+from openreel.trust.auth import mint_token
 
 KEY = "rk_live_0123456789abcdef0123456789abcdef"
 

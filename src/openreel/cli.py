@@ -57,10 +57,10 @@ from openreel.runtime import (
     open_killswitch,
     signing,
 )
-from openreel.services.auth import IssuedToken, TokenRecord
 from openreel.services.generation import PreviewPaths, render_video
 from openreel.storage.artists import ArtistEntry
 from openreel.storage.pauses import PauseScope
+from openreel.trust.auth import IssuedToken, TokenRecord
 
 __all__ = ["app", "main"]
 
@@ -315,8 +315,9 @@ def worker(
     Needs OPENREEL_QUEUE=celery, OPENREEL_CELERY__BROKER_URL and the API servers' database
     (OPENREEL_DATABASE_URL); run one process per GPU, each with CUDA_VISIBLE_DEVICES set.
     """
+    from openreel.backends.providers import build_registry
     from openreel.queue.celery import celery_app, register_task, run_worker, worker_queues
-    from openreel.runtime import build_registry, worker_taker
+    from openreel.runtime import worker_taker
 
     err = Console(stderr=True)
     if pool not in ("prefork", "threads", "solo"):
@@ -339,7 +340,7 @@ def worker(
     batched = pool == "threads"  # many jobs waiting on providers share one lease keeper
     register_task(
         app,
-        lambda: worker_taker(settings, app, batched_leases=batched),
+        lambda: worker_taker(settings, batched_leases=batched),
         settings.celery.paused_retry_seconds,
     )
     queues = worker_queues(settings.celery.queue_prefix, served)

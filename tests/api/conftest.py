@@ -133,7 +133,7 @@ class Api:
 
     def shutdown(self) -> None:
         """Cancels everything unfinished, then closes the server."""
-        jobs = self.server.services.jobs
+        jobs = self.server.services.videos
         after: str | None = None
         while True:
             page = jobs.list(self.principals["root"], after=after, limit=100, order="asc")

@@ -10,8 +10,8 @@ import pytest
 
 from openreel.errors import RateLimitError
 from openreel.runtime import open_database
-from openreel.services.auth import mint_token
 from openreel.storage.principals import PrincipalStore
+from openreel.trust.auth import mint_token
 
 if TYPE_CHECKING:
     from tests.api.conftest import Api
@@ -334,7 +334,7 @@ def test_unexpected_exception_is_500_with_request_id_and_no_traceback(
     def explode(*args: object, **kwargs: object) -> NoReturn:
         raise RuntimeError("database password is hunter2")
 
-    monkeypatch.setattr(api.server.services.jobs, "list", explode)
+    monkeypatch.setattr(api.server.services.videos, "list", explode)
     with caplog.at_level(logging.ERROR, logger="openreel.api.app"):
         response = api.client.get("/v1/videos", headers=api.auth())
     error = api.error(response, 500, code="internal_error")
@@ -363,7 +363,7 @@ def test_rate_limit_is_429_with_retry_after(api: Api, monkeypatch: pytest.Monkey
     def limited(*args: object, **kwargs: object) -> NoReturn:
         raise RateLimitError("you have used your minutes for today", retry_after=2.6)
 
-    monkeypatch.setattr(api.server.services.jobs, "submit", limited)
+    monkeypatch.setattr(api.server.services.videos, "submit", limited)
     response = api.client.post("/v1/videos", json={"prompt": "a boat", **TINY}, headers=api.auth())
     error = api.error(response, 429, code="rate_limit_exceeded")
     assert error["type"] == "rate_limit_error"

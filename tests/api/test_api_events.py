@@ -154,7 +154,7 @@ def test_a_client_that_goes_away_ends_its_stream(api: Api) -> None:
     """The browser tab closes mid-video: the server notices the disconnect, ends the stream and
     drops its subscription to the job (driven as raw ASGI, where the disconnect is explicit)."""
     running = api.start_long()
-    watch = api.server.services.jobs.watch
+    watch = api.server.services.watch
     sent: list[dict[str, Any]] = []
 
     async def follow_then_leave() -> None:

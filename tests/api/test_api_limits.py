@@ -9,7 +9,7 @@ import pytest
 from tests.api.conftest import TINY, Api
 
 from openreel.errors import ConfigurationError
-from openreel.services.ratelimit import RateLimiter
+from openreel.trust.ratelimit import RateLimiter
 
 
 def test_requests_over_the_limit_get_429_with_retry_after(make_api: Callable[..., Api]) -> None:

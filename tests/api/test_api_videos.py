@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-import openreel.services.jobs as jobs_module
+import openreel.services.worker as worker_module
 from openreel.domain import JobStatus
 from openreel.errors import NotFoundError
 from openreel.media.probe import probe
@@ -318,7 +318,7 @@ def test_delete_of_a_video_finishing_at_that_moment_deletes_it(
 ) -> None:
     """The video completes between the delete's read and its cancel: still a plain delete."""
     video = api.make()
-    store = api.server.services.jobs._store
+    store = api.server.services.videos._store
     stale = replace(store.get(video["id"]), status=JobStatus.IN_PROGRESS)
     real_get = store.get
     reads = iter([stale])
@@ -362,7 +362,7 @@ def test_delete_racing_the_worker_leaves_no_folder(
     # the last writer and must sweep the folder up. (Rendered in the worker's thread, where
     # the test can step in; a render process hands the same progress to the same code.)
     api = make_api(render_processes=False)
-    real = jobs_module.render_in_thread
+    real = worker_module.render_in_thread
     deleted: list[str] = []
 
     def delete(video_id: str) -> None:
@@ -372,7 +372,7 @@ def test_delete_racing_the_worker_leaves_no_folder(
             deadline = time.monotonic() + 10
             while True:
                 try:
-                    api.server.services.jobs.delete(api.principals["alice"], video_id)
+                    api.server.services.videos.delete(api.principals["alice"], video_id)
                     break
                 except NotFoundError:
                     assert time.monotonic() < deadline, "the row was never written"
@@ -397,7 +397,7 @@ def test_delete_racing_the_worker_leaves_no_folder(
         kwargs["progress"] = progress
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(jobs_module, "render_in_thread", render_with_delete)
+    monkeypatch.setattr(worker_module, "render_in_thread", render_with_delete)
     video = api.create()
     deadline = time.monotonic() + 10
     while not deleted:

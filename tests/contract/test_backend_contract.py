@@ -1,6 +1,6 @@
 """The contract every VideoBackend must keep; runs over every backend the registry serves.
 
-A new backend joins this suite by being registered in ``openreel.runtime.build_registry``
+A new backend joins this suite by being registered in ``openreel.backends.providers.build_registry``
 (or by a test fixture for backends that need hardware), and must pass it unchanged. Every
 hosted provider runs it through its real client and loop against a scripted fake of its API.
 """
@@ -16,12 +16,12 @@ import pytest
 from tests.backends.hosted.harness import FakeTime
 
 from openreel.backends.base import BackendCapabilities, VideoBackend
+from openreel.backends.providers import build_registry
 from openreel.backends.registry import BackendRegistry
 from openreel.config import Settings
 from openreel.domain import VideoRequest, parse_size
 from openreel.errors import CancelledError, InvalidRequestError
 from openreel.media.encode import EncoderSettings
-from openreel.runtime import build_registry
 from openreel.services.generation import PreviewPaths, render_video
 
 TINY_LOCAL = ["tiny-ltx", "tiny-wan"]

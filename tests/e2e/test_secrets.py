@@ -40,7 +40,7 @@ from PIL import Image
 from tests.e2e.conftest import free_port, mint, start_server
 
 from openreel.logs import REDACTED, install_redaction
-from openreel.services.auth import mint_token
+from openreel.trust.auth import mint_token
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import ServerLauncher

@@ -16,8 +16,8 @@ from openreel.media.encode import (
     VideoWriter,
     check_output_path,
     encode_video,
-    partial_path,
 )
+from openreel.media.partial import partial_path
 from openreel.media.probe import iter_frames, probe
 
 Frames = list[NDArray[np.uint8]]

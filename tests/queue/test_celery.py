@@ -20,7 +20,6 @@ from openreel.config import CeleryConfig, Settings
 from openreel.domain import Job, JobError, JobStatus, VideoRequest
 from openreel.errors import ConfigurationError, QueueUnavailableError
 from openreel.logs import secrets_of
-from openreel.queue.base import Lease
 from openreel.queue.celery import (
     QUEUE_DOWN,
     TASK_NAME,
@@ -33,6 +32,7 @@ from openreel.queue.celery import (
     worker_queues,
 )
 from openreel.queue.keeper import LeaseKeeper
+from openreel.queue.lease import Lease
 from openreel.storage.db import Database
 from openreel.storage.jobs import JobStore
 from openreel.storage.pauses import PauseStore

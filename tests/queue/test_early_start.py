@@ -14,8 +14,9 @@ from tests.waiting import wait_for
 
 from openreel.domain import Job, JobError, JobStatus, VideoRequest
 from openreel.errors import BackendError, CancelledError, NotFoundError
-from openreel.queue.base import Lease, LeaseLostError, Reservation
 from openreel.queue.embedded import EmbeddedQueue, QueueGroup
+from openreel.queue.lease import Lease, LeaseLostError
+from openreel.queue.reservation import Reservation
 from openreel.storage.db import Database
 from openreel.storage.jobs import JobStore
 from openreel.storage.pauses import PauseStore
@@ -128,7 +129,7 @@ def test_a_confirmed_early_start_renders_before_its_row_and_completes_once(
 def test_a_reservation_says_when_its_worker_has_begun(
     store: JobStore, queues: list[EmbeddedQueue]
 ) -> None:
-    """The service waits on this before it moderates (services.jobs.HANDOFF_WAIT_S): it
+    """The service waits on this before it moderates (services.videos.HANDOFF_WAIT_S): it
     answers False until the worker's first report, True from then on."""
     runner = GatedRunner()
     gate = threading.Event()

@@ -13,8 +13,9 @@ from tests.waiting import wait_for
 
 from openreel.domain import Job, JobError, JobStatus, VideoRequest
 from openreel.errors import BackendError
-from openreel.queue.base import JobQueue, Lease
+from openreel.queue.contract import JobQueue
 from openreel.queue.embedded import INTERNAL_ERROR, UNFINISHED_ERROR, EmbeddedQueue
+from openreel.queue.lease import Lease
 from openreel.storage.db import Database
 from openreel.storage.jobs import JobStore
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from openreel.domain import Job, VideoRequest
-from openreel.queue.base import Lease, LeaseLostError
 from openreel.queue.keeper import LeaseKeeper
+from openreel.queue.lease import Lease, LeaseLostError
 from openreel.storage.db import Database
 from openreel.storage.jobs import JobStore
 

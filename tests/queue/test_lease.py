@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from openreel.domain import Job, VideoRequest
-from openreel.queue.base import Lease, LeaseLostError
+from openreel.queue.lease import Lease, LeaseLostError
 from openreel.storage.db import Database
 from openreel.storage.jobs import JobStore
 

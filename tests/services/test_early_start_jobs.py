@@ -1,4 +1,4 @@
-"""JobService with early start: a sketch render begins while moderation decides; a refused or
+"""The video service with early start: a sketch render begins while moderation decides; a refused or
 unadmitted video leaves no row, no file and no charge, an admitted one is the same video."""
 
 from __future__ import annotations
@@ -26,16 +26,19 @@ from openreel.domain import Job, JobStatus, Principal, VideoRequest
 from openreel.errors import ModerationBlockedError, RateLimitError
 from openreel.media.encode import EncoderSettings
 from openreel.media.probe import probe
-from openreel.queue.base import Reservation
 from openreel.queue.embedded import EmbeddedQueue
+from openreel.queue.reservation import Reservation
 from openreel.services import jobs as jobs_module
-from openreel.services.jobs import JobService
-from openreel.services.moderation import ModerationPipeline
-from openreel.services.moderation.base import Refusal
-from openreel.services.moderation.normalise import Prompt
+from openreel.services.pace import PaceBook
+from openreel.services.videos import VideoService
+from openreel.services.worker import VideoWorker
 from openreel.storage.artifacts import ArtifactStore
 from openreel.storage.db import Database
 from openreel.storage.jobs import JobStore
+from openreel.trust.admission import Admission
+from openreel.trust.moderation import ModerationPipeline
+from openreel.trust.moderation.base import Refusal
+from openreel.trust.moderation.normalise import Prompt
 
 ALICE = Principal(id="usr_alice", name="alice")
 
@@ -106,7 +109,7 @@ class OverQuotaStore(JobStore):
 
 @dataclass
 class Setup:
-    service: JobService
+    service: VideoService
     store: OverQuotaStore
     artifacts: ArtifactStore
     gate: GateCheck
@@ -126,15 +129,19 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     registry.register("sketch", SketchBackend.models, SpyBackend)
     queue = EmbeddedQueue(store, workers=1, poll_interval=5.0, early_start=SketchBackend.models)
     gate = GateCheck()
-    service = JobService(
+    pace = PaceBook()
+    service = VideoService(
         store=store,
         artifacts=artifacts,
         registry=registry,
         queue=queue,
-        encoder=EncoderSettings(),
-        moderation=ModerationPipeline([gate]),
+        admission=Admission(moderation=ModerationPipeline([gate])),
+        pace=pace,
     )
-    queue.start(service.run)
+    worker = VideoWorker(
+        store=store, artifacts=artifacts, registry=registry, encoder=EncoderSettings(), pace=pace
+    )
+    queue.start(worker.run)
     wait_for(lambda: queue.stats().busy == 0 and bool(queue._idle), timeout=20)  # reservable
     yield Setup(service, store, artifacts, gate, queue)
     queue.stop(10)

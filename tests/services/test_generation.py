@@ -15,7 +15,7 @@ from openreel.media.encode import EncoderSettings
 from openreel.media.previews import PreviewCollector
 from openreel.media.probe import iter_frames, probe
 from openreel.services.generation import PreviewPaths, render_video
-from openreel.services.provenance import Provenance
+from openreel.trust.provenance import Provenance
 
 
 def _request(**kw: object) -> VideoRequest:

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from openreel.domain import Job, JobStatus, VideoRequest
-from openreel.services.jobs import POLL_AFTER_SHORTEST_MS, PaceBook, poll_after_ms
+from openreel.services.pace import POLL_AFTER_SHORTEST_MS, PaceBook, poll_after_ms
 
 NOW = 1_000_000.0
 

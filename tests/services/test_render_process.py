@@ -26,20 +26,23 @@ from openreel.media.encode import EncoderSettings
 from openreel.media.fingerprint import SecondSampler
 from openreel.media.previews import PreviewCollector
 from openreel.media.probe import probe
-from openreel.queue.base import LeaseLostError
 from openreel.queue.embedded import EmbeddedQueue
+from openreel.queue.lease import LeaseLostError
 from openreel.services import render_process
 from openreel.services.generation import PreviewPaths
-from openreel.services.jobs import JobService
+from openreel.services.pace import PaceBook
 from openreel.services.render_process import (
     RenderCall,
     RenderProcesses,
     _render,
     render_in_thread,
 )
+from openreel.services.videos import VideoService
+from openreel.services.worker import VideoWorker
 from openreel.storage.artifacts import ArtifactStore
 from openreel.storage.db import Database
 from openreel.storage.jobs import JobStore
+from openreel.trust.admission import Admission
 
 
 def _call(out: Path, *, seconds: float = 1.0, fps: int = 12) -> RenderCall:
@@ -446,15 +449,25 @@ def _made_through_the_service(
     registry = BackendRegistry()
     registry.register("sketch", SketchBackend.models, SketchBackend)
     queue = EmbeddedQueue(store, workers=1, poll_interval=5.0)
-    service = JobService(
+    artifacts = ArtifactStore(tmp_path / "files")
+    pace = PaceBook()
+    service = VideoService(
         store=store,
-        artifacts=ArtifactStore(tmp_path / "files"),
+        artifacts=artifacts,
         registry=registry,
         queue=queue,
+        admission=Admission(),
+        pace=pace,
+    )
+    worker = VideoWorker(
+        store=store,
+        artifacts=artifacts,
+        registry=registry,
         encoder=EncoderSettings(),
+        pace=pace,
         processes=processes,
     )
-    queue.start(service.run)
+    queue.start(worker.run)
     try:
         job = service.submit(Principal(id="usr_kim", name="kim"), request)
         wait_for(lambda: store.get(job.id).status.is_final, timeout=60)

@@ -9,7 +9,7 @@ import pytest
 
 from openreel.domain import Job
 from openreel.errors import NotFoundError
-from openreel.media.encode import partial_path
+from openreel.media.partial import partial_path
 from openreel.storage.artifacts import ArtifactStore
 
 JOB = "video_" + "ab" * 16

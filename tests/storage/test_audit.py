@@ -11,7 +11,6 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from openreel.services.auth import mint_token
 from openreel.storage.audit import (
     GENESIS_HASH,
     AuditEntry,
@@ -21,6 +20,7 @@ from openreel.storage.audit import (
     compute_row_hash,
 )
 from openreel.storage.db import AUDIT, Database
+from openreel.trust.auth import mint_token
 
 from .conftest import FakeClock
 

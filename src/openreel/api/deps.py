@@ -28,17 +28,18 @@ from openreel.backends.registry import BackendRegistry
 from openreel.config import Settings
 from openreel.domain import Principal
 from openreel.errors import AuthenticationError, PermissionDeniedError
-from openreel.services.abuse import AbuseMonitor
-from openreel.services.artists import ArtistService
-from openreel.services.audit import AuditService
-from openreel.services.auth import AuthService, TokenMatch
-from openreel.services.jobs import JobService
-from openreel.services.killswitch import KillSwitch
-from openreel.services.moderation import ModerationPipeline
-from openreel.services.provenance import ContentRegistry
-from openreel.services.quotas import QuotaService
-from openreel.services.ratelimit import LimitKind, RateLimiter
 from openreel.services.uploads import UploadService
+from openreel.services.videos import VideoService
+from openreel.services.watch import JobWatch
+from openreel.trust.abuse import AbuseMonitor
+from openreel.trust.artists import ArtistService
+from openreel.trust.audit import AuditService
+from openreel.trust.auth import AuthService, TokenMatch
+from openreel.trust.killswitch import KillSwitch
+from openreel.trust.moderation import ModerationPipeline
+from openreel.trust.provenance import ContentRegistry
+from openreel.trust.quotas import QuotaService
+from openreel.trust.ratelimit import LimitKind, RateLimiter
 
 __all__ = [
     "CSRF_HEADER",
@@ -74,7 +75,8 @@ class ApiServices:
 
     Attributes:
         settings: The server's settings.
-        jobs: Videos.
+        videos: Admission, reads, cancel and delete of videos.
+        watch: Change notifications for live progress streams.
         auth: Tokens and principals.
         uploads: Reference images.
         registry: Models served.
@@ -91,7 +93,8 @@ class ApiServices:
     """
 
     settings: Settings
-    jobs: JobService
+    videos: VideoService
+    watch: JobWatch
     auth: AuthService
     uploads: UploadService
     registry: BackendRegistry

@@ -24,7 +24,7 @@ from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from openreel.errors import InvalidRequestError, NotFoundError
-from openreel.services.jobs import Content
+from openreel.services.videos import Content
 from openreel.storage.objects import RemoteObject
 
 __all__ = [

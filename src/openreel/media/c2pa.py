@@ -34,7 +34,7 @@ import c2pa  # type: ignore[import-untyped]
 from openreel import __version__
 from openreel.errors import InvalidRequestError, MediaError
 from openreel.media.certs import SigningIdentity
-from openreel.media.encode import partial_path
+from openreel.media.partial import partial_path
 
 __all__ = [
     "DIGITAL_SOURCE_TYPES",

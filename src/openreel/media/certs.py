@@ -31,7 +31,6 @@ import contextlib
 import datetime as dt
 import itertools
 import os
-import secrets
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from openreel.errors import ConfigurationError
+from openreel.media.partial import partial_path
 
 __all__ = [
     "ACCEPTED_EKUS",
@@ -395,7 +395,7 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:
     """Writes ``path`` whole or not at all, and never over an existing file."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    temp = partial_path(path)
     try:
         descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import secrets
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from av.video.stream import VideoStream
 from numpy.typing import NDArray
 
 from openreel.errors import ConfigurationError, InvalidRequestError, MediaError
+from openreel.media.partial import partial_path
 
 __all__ = [
     "X264_PRESETS",
@@ -49,7 +49,6 @@ __all__ = [
     "VideoWriter",
     "check_output_path",
     "encode_video",
-    "partial_path",
 ]
 
 X264_PRESETS: Final = (
@@ -177,16 +176,6 @@ def check_output_path(path: Path) -> Path:
     if not os.access(parent, os.W_OK | os.X_OK):
         raise _output_error("folder is not writable", resolved)
     return resolved
-
-
-def partial_path(path: Path) -> Path:
-    """Names the hidden sibling a file is written to before it is renamed onto ``path``.
-
-    The file lives in the same folder so the final :func:`os.replace` is a rename on one
-    file system (atomic), starts with a dot so listings hide it, carries ``.part`` so nobody
-    mistakes it for a finished file, and keeps the real suffix so tools still recognise it.
-    """
-    return path.with_name(f".{path.stem}.{secrets.token_hex(6)}.part{path.suffix}")
 
 
 _QUEUE_FRAMES = 3

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from openreel.errors import ConfigurationError, MediaError
-from openreel.media.encode import partial_path
+from openreel.media.partial import partial_path
 from openreel.media.probe import probe
 
 __all__ = ["PreviewCollector", "SpritesheetLayout", "previews_from_file"]

@@ -3,7 +3,7 @@
 The jobs table stays the record of every video (DESIGN.md, "Jobs, queue and scale"). A Celery
 message carries only a job id, sent to the queue of the job's model (``openreel.<model id>``);
 the ``openreel worker`` that receives it claims that row with a lease, exactly as an embedded
-worker claims one, and runs the same runner under the same :class:`~openreel.queue.base.Lease`.
+worker claims one, and runs the same runner under the same :class:`~openreel.queue.lease.Lease`.
 Progress and the cancel flag therefore go through the table, so a cancel reaches a job on any
 machine at its next step, and the API reads progress the same way whatever runs the job.
 
@@ -43,8 +43,9 @@ from openreel.errors import (
     OpenReelError,
     QueueUnavailableError,
 )
-from openreel.queue.base import JobRunner, QueueStats, run_claimed
+from openreel.queue.contract import JobRunner, QueueStats
 from openreel.queue.keeper import LeaseKeeper
+from openreel.queue.run import run_claimed
 from openreel.storage.jobs import JobStore
 
 if TYPE_CHECKING:
@@ -232,7 +233,7 @@ class JobTaker:
 
     Args:
         store: The job store.
-        runner: What makes the video (``JobService.run``).
+        runner: What makes the video (``VideoWorker.run``).
         worker: This worker's id, written to the rows it claims.
         lease_seconds: Lease length.
         max_attempts: Fail a job as ``worker_lost`` once it has been claimed this often.

@@ -22,15 +22,10 @@ from collections.abc import Collection
 
 from openreel.domain import Job
 from openreel.errors import ConflictError
-from openreel.queue.base import (
-    INTERNAL_ERROR,
-    UNFINISHED_ERROR,
-    JobRunner,
-    QueueStats,
-    Reservation,
-    run_claimed,
-)
+from openreel.queue.contract import JobRunner, QueueStats
 from openreel.queue.keeper import LeaseKeeper
+from openreel.queue.reservation import Reservation
+from openreel.queue.run import INTERNAL_ERROR, UNFINISHED_ERROR, run_claimed
 from openreel.storage.jobs import JobStore
 
 __all__ = ["INTERNAL_ERROR", "UNFINISHED_ERROR", "EmbeddedQueue", "QueueGroup"]
@@ -57,7 +52,7 @@ class EmbeddedQueue:
             own store calls. Right for pools of jobs that wait (hosted providers); a cancel
             then takes up to a second longer to reach the runner.
         early_start: Models whose jobs :meth:`reserve` may hand to an idle worker before
-            their row is written (see :class:`~openreel.queue.base.Reservation`): only
+            their row is written (see :class:`~openreel.queue.reservation.Reservation`): only
             models that render here, start in milliseconds and stop at the next frame (the
             sketch engine). Never hosted models (the prompt would leave the server before
             moderation decided), nor GPU models (a refused prompt would cost seconds of GPU).

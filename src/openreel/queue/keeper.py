@@ -9,7 +9,7 @@ small rise in progress. The keeper does that work for all of them at once, once 
 - one write transaction carrying every lease's news (progress, phase, what was understood)
   and every renewal that is due (``JobStore.heartbeat_many``);
 - one read of every held job's owner, status and cancel flag (``JobStore.lease_states``),
-  handed back to each lease, whose :meth:`~openreel.queue.base.Lease.cancelled` then answers
+  handed back to each lease, whose :meth:`~openreel.queue.lease.Lease.cancelled` then answers
   from memory.
 
 The price is latency: progress reaches the table, and a cancel or a lost lease reaches the
@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from openreel.queue.base import Lease
+from openreel.queue.lease import Lease
 from openreel.storage.jobs import JobStore
 
 __all__ = ["LeaseKeeper"]

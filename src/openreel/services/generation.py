@@ -26,11 +26,12 @@ from openreel.backends.base import (
 )
 from openreel.domain import Artifact, GenerationResult, VideoRequest
 from openreel.errors import CancelledError
-from openreel.media.encode import EncoderSettings, VideoWriter, check_output_path, partial_path
+from openreel.media.encode import EncoderSettings, VideoWriter, check_output_path
 from openreel.media.fingerprint import SecondSampler
 from openreel.media.label import Labeler, LabelSpec
+from openreel.media.partial import partial_path
 from openreel.media.previews import PreviewCollector
-from openreel.services.provenance import Provenance
+from openreel.trust.provenance import Provenance
 
 __all__ = ["PreviewPaths", "render_video"]
 

@@ -61,7 +61,7 @@ from openreel.media.label import LabelSpec
 from openreel.media.opencv import use_opencv_threads
 from openreel.media.probe import iter_frames
 from openreel.services.generation import PreviewPaths, render_video
-from openreel.services.provenance import Provenance
+from openreel.trust.provenance import Provenance
 
 __all__ = ["RenderCall", "RenderProcesses", "render_in_thread"]
 
@@ -74,7 +74,7 @@ video otherwise."""
 
 REPORT_EVERY_S = 0.1
 """How often a child reports its progress: its start and its first frame at once (the client's
-first sign of life, ``services.jobs``), then at most this often, and always its last frame.
+first sign of life, ``services.worker``), then at most this often, and always its last frame.
 
 Each report wakes the worker's thread in the server (to relay it and to ask about the lease
 and a cancel), and that thread then wants the interpreter lock and a core while the encoder's
@@ -82,7 +82,7 @@ threads want both (work beside a render makes it longer: benchmarks/render_isola
 1-second video reported each of its 24 frames; reported at this pace, its whole path
 following ``/events`` went from 1.08x to 1.05x of the direct render (benchmarks/
 whole_path_ab.py, 30 rounds, side by side). The worker stores progress at most every
-``services.jobs.PROGRESS_EVERY_S`` anyway; a cancel is seen at the next report (at most this
+``services.worker.PROGRESS_EVERY_S`` anyway; a cancel is seen at the next report (at most this
 much later than before) and stops the child at its next frame.
 """
 
@@ -99,7 +99,7 @@ other core at that moment, and it made the worker's time 5 ms longer (benchmarks
 whole_path_ab.py --pause 0.05, 25 rounds, either way round), to say "finalizing" for a few
 milliseconds before the completion says more. So it is said only when finishing takes longer
 than this (a long or large video), and dropped when the result comes first. Same pace as the
-worker's other progress writes (``services.jobs.PROGRESS_EVERY_S``).
+worker's other progress writes (``services.worker.PROGRESS_EVERY_S``).
 """
 
 

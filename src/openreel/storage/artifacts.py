@@ -29,11 +29,11 @@ import os
 import re
 import secrets
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from openreel.errors import NotFoundError, OpenReelError
+from openreel.media.partial import PARTIAL_PATTERN, partial_path
 from openreel.storage.objects import RemoteObject, S3ObjectStore
 
 __all__ = ["JOB_FILE_NAMES", "UPLOAD_SUFFIXES", "ArtifactStore", "write_bytes_atomic"]
@@ -59,8 +59,6 @@ _LAYOUT = re.compile(
 )
 """The only relative paths that may become object keys."""
 
-_PARTIAL = ".*.part*"
-"""A file being written (``media.encode.partial_path``): hidden, ``.part`` in its name."""
 
 _MEDIA_TYPES = {
     ".mp4": "video/mp4",
@@ -261,7 +259,7 @@ class ArtifactStore:
             NotFoundError: Malformed id.
         """
         # A worker may still be writing into the folder; whatever it adds after this sweep,
-        # it removes itself once it sees the job is gone (JobService.run).
+        # it removes itself once it sees the job is gone (VideoWorker.run).
         shutil.rmtree(self.job_dir(job_id, create=False), ignore_errors=True)
         self._delete_remote([f"jobs/{job_id}/{name}" for name in sorted(JOB_FILE_NAMES)])
 
@@ -274,7 +272,7 @@ class ArtifactStore:
         """
         folder = self.job_dir(job_id, create=False)
         if folder.is_dir():
-            for stale in folder.glob(_PARTIAL):
+            for stale in folder.glob(PARTIAL_PATTERN):
                 stale.unlink(missing_ok=True)
 
     def sweep_partials(self) -> int:
@@ -287,8 +285,8 @@ class ArtifactStore:
         removed = 0
         # Renders leave them in job folders; fetches from a bucket anywhere in the layout.
         stale_files = [
-            *self._root.glob(f"jobs/*/{_PARTIAL}"),
-            *self._root.glob(f"files/{_PARTIAL}"),
+            *self._root.glob(f"jobs/*/{PARTIAL_PATTERN}"),
+            *self._root.glob(f"files/{PARTIAL_PATTERN}"),
             *self._root.glob("tmp/*"),  # copies fetched for one use (local_copy)
         ]
         for stale in stale_files:
@@ -364,10 +362,9 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     """
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    temp = Path(temp_name)
+    temp = partial_path(path)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with temp.open("xb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

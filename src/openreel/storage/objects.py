@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +37,7 @@ from openreel.errors import (
     RangeNotSatisfiableError,
     StorageError,
 )
+from openreel.media.partial import partial_path
 
 __all__ = ["CHUNK_BYTES", "ObjectStream", "RemoteObject", "S3ObjectStore"]
 
@@ -170,11 +170,8 @@ class S3ObjectStore:
         """
         key = self.key(name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".part", dir=target.parent
-        )
-        os.close(fd)
-        temp = Path(temp_name)
+        temp = partial_path(target)
+        temp_name = str(temp)
         try:
             try:
                 self._client.download_file(self._bucket, key, temp_name, Config=self._transfer)

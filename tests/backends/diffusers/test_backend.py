@@ -24,6 +24,7 @@ from tests.backends.diffusers.tiny import (
 )
 
 from openreel.backends.diffusers.backend import DiffusersBackend
+from openreel.backends.providers import build_registry
 from openreel.backends.registry import BackendRegistry
 from openreel.config import LocalConfig, Settings
 from openreel.domain import ImageInput, VideoRequest
@@ -33,7 +34,6 @@ from openreel.errors import (
     CancelledError,
     ConfigurationError,
 )
-from openreel.runtime import build_registry
 
 
 def _request(model: str, **kw: Any) -> VideoRequest:

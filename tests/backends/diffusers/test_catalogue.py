@@ -10,10 +10,10 @@ import pytest
 
 from openreel.backends.diffusers.backend import DiffusersBackend
 from openreel.backends.diffusers.catalogue import FAMILIES, load_catalogue
+from openreel.backends.providers import build_registry
 from openreel.config import LocalConfig, Settings
 from openreel.domain import ImageInput, VideoRequest
 from openreel.errors import ConfigurationError, InvalidRequestError
-from openreel.runtime import build_registry
 
 SHIPPED = {
     "ltx-video-distilled": "ltx",

@@ -13,7 +13,6 @@ from openreel.backends.diffusers.frames import (
     fit_native,
     plan_segments,
     retime,
-    scale,
     stitch,
 )
 
@@ -167,22 +166,3 @@ def test_fit_native_keeps_the_pixel_count_and_takes_the_request_shape(
     assert got[0] % multiple == 0
     assert got[1] % multiple == 0
     assert got[0] * got[1] <= native[0] * native[1]
-
-
-def test_scale_fills_1080p_from_a_native_frame_without_stretching() -> None:
-    frame = np.zeros((464, 832, 3), dtype=np.uint8)
-    frame[:, 416:] = 255  # right half white
-    out = scale(frame, 1920, 1080)
-    assert out.shape == (1080, 1920, 3)
-    assert out.dtype == np.uint8
-    assert out.flags.c_contiguous
-    assert out[540, 100].max() < 10
-    assert out[540, 1800].min() > 245
-    assert abs(int(np.argmax(out[540, :, 0] > 127)) - 960) <= 4  # the edge stays centred
-
-
-def test_scale_returns_a_copy_at_the_same_size() -> None:
-    frame = _solid(7)
-    out = scale(frame, 8, 8)
-    assert np.array_equal(out, frame)
-    assert not np.shares_memory(out, frame)

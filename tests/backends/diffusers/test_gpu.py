@@ -9,10 +9,10 @@ import pytest
 from tests.backends.diffusers.tiny import TINY_LTX, TINY_WAN
 
 from openreel.backends.diffusers.backend import DiffusersBackend
+from openreel.backends.providers import build_registry
 from openreel.config import LocalConfig, Settings
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError
-from openreel.runtime import build_registry
 
 pytestmark = pytest.mark.gpu
 

@@ -12,12 +12,12 @@ from google.oauth2.credentials import Credentials
 from openreel.backends.hosted.base import HostedBackend
 from openreel.backends.hosted.runway import build_runway
 from openreel.backends.hosted.veo import build_veo
+from openreel.backends.providers import build_registry
 from openreel.config import ProviderKeys, Settings
 from openreel.domain import VideoRequest
 from openreel.errors import InvalidRequestError
 from openreel.media.encode import EncoderSettings
 from openreel.media.probe import probe
-from openreel.runtime import build_registry
 from openreel.services.generation import render_video
 
 from .fake_runway import API_HOST, FakeRunway

@@ -11,6 +11,7 @@ import pytest
 from openreel.backends.base import BackendCapabilities
 from openreel.backends.hosted.base import HostedBackend, HostedModel, PollPolicy
 from openreel.backends.hosted.upstream import UpstreamClient
+from openreel.backends.providers import build_registry
 from openreel.config import ProviderKeys, Settings, UpstreamConfig
 from openreel.domain import VideoRequest
 from openreel.errors import (
@@ -19,7 +20,6 @@ from openreel.errors import (
     CancelledError,
     ModerationBlockedError,
 )
-from openreel.runtime import build_registry
 
 from .fake_upstream import KEY, FakeUpstream
 from .harness import FakeTime

@@ -14,6 +14,7 @@ from PIL import Image
 
 from openreel.backends.hosted.base import HostedBackend, PollPolicy
 from openreel.backends.hosted.veo import INSTALL_HINT, build_veo
+from openreel.backends.providers import build_registry
 from openreel.config import ProviderKeys, Settings, VeoConfig
 from openreel.domain import ImageInput, VideoRequest
 from openreel.errors import (
@@ -22,7 +23,6 @@ from openreel.errors import (
     InvalidRequestError,
     ModerationBlockedError,
 )
-from openreel.runtime import build_registry
 
 from .fake_veo import BASE, LOCATION, PROJECT, TOKEN, FakeVeo
 from .harness import FakeTime

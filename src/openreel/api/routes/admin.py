@@ -34,8 +34,8 @@ from openreel.api.protocol import (
 )
 from openreel.api.routes.usage import usage_object
 from openreel.domain import Role
-from openreel.services.auth import IssuedToken, TokenRecord
 from openreel.storage.pauses import Pause
+from openreel.trust.auth import IssuedToken, TokenRecord
 
 __all__ = ["router"]
 

@@ -51,7 +51,7 @@ PING_SECONDS = 15.0
 
 async def _visible_job(video_id: str, services: ServicesDep, principal: PrincipalDep) -> Job:
     """The video, or a 404 before any byte of the stream is sent."""
-    return await services.read(services.jobs.get, principal, video_id)
+    return await services.read(services.videos.get, principal, video_id)
 
 
 @router.get(
@@ -85,7 +85,7 @@ async def _stream(
     last = Video.from_job(job)
     yield _event("snapshot", last.model_dump_json(), seq)
     sent = time.monotonic()
-    with services.jobs.watch.subscribe(video_id) as changes:
+    with services.watch.subscribe(video_id) as changes:
         waited = False  # the first look is at once: a change may predate the subscription
         while last.status not in ("completed", "failed"):
             quiet = waited and not await changes.wait(POLL_SECONDS)  # woken by the timer
@@ -94,7 +94,7 @@ async def _stream(
                 sent = time.monotonic()
             waited = True
             try:
-                job = await services.read(services.jobs.get, principal, video_id)
+                job = await services.read(services.videos.get, principal, video_id)
             except NotFoundError as exc:
                 gone = ErrorEnvelope.model_validate({"error": exc.to_dict()})
                 yield _event("error", gone.model_dump_json(), seq + 1)

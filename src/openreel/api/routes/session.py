@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from openreel.api.deps import SESSION_COOKIE, ServicesDep, credentials, csrf_token
 from openreel.errors import AuthenticationError, InvalidRequestError
-from openreel.services.auth import TokenMatch
+from openreel.trust.auth import TokenMatch
 
 __all__ = ["SESSION_SECONDS", "SessionObject", "router"]
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from openreel.api.deps import PrincipalDep, ServicesDep
 from openreel.api.protocol import UsageObject
-from openreel.services.quotas import UsageView
+from openreel.trust.quotas import UsageView
 
 __all__ = ["router", "usage_object"]
 

@@ -231,7 +231,7 @@ async def _watch_spend(services: ServicesDep, request: Request, job: Job) -> Non
 
 def _video(response: Response, services: ServicesDep, job: Job) -> Video:
     if not job.status.is_final:
-        hint = services.jobs.poll_after(job, longest_ms=services.settings.poll_after_ms)
+        hint = services.videos.poll_after(job, longest_ms=services.settings.poll_after_ms)
         response.headers["openai-poll-after-ms"] = str(hint)
     return Video.from_job(job)
 
@@ -253,7 +253,7 @@ async def create_video(
 
     def submit() -> Job:  # decodes any image and inserts the row: off the event loop
         made = _create_request(services, principal, body)
-        return services.jobs.submit(principal, made, token_id=token_id)
+        return services.videos.submit(principal, made, token_id=token_id)
 
     job = await services.write(submit)
     await _watch_spend(services, request, job)
@@ -269,7 +269,9 @@ async def list_videos(
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
 ) -> VideoList:
     """Your videos, newest first by default; page with ``after=<last_id>``."""
-    page = await services.read(services.jobs.list, principal, after=after, limit=limit, order=order)
+    page = await services.read(
+        services.videos.list, principal, after=after, limit=limit, order=order
+    )
     data = [Video.from_job(job) for job in page.items]
     return VideoList(
         data=data,
@@ -286,7 +288,7 @@ async def retrieve_video(
     video_id: str, response: Response, services: ServicesDep, principal: PrincipalDep
 ) -> Video:
     """One video's status and progress; poll it, or follow ``/events``."""
-    job = await services.read(services.jobs.get, principal, video_id)
+    job = await services.read(services.videos.get, principal, video_id)
     return _video(response, services, job)
 
 
@@ -295,7 +297,7 @@ async def retrieve_video(
 )
 def delete_video(video_id: str, services: ServicesDep, principal: WriterDep) -> DeletedVideo:
     """Deletes a video and its files; a queued or running one is cancelled first."""
-    services.jobs.delete(principal, video_id)
+    services.videos.delete(principal, video_id)
     return DeletedVideo(id=video_id)
 
 
@@ -306,7 +308,7 @@ def cancel_video(
     video_id: str, response: Response, services: ServicesDep, principal: WriterDep
 ) -> Video:
     """Stops a queued or running video (OpenReel addition). It ends ``failed`` with code ``cancelled``."""
-    return _video(response, services, services.jobs.cancel(principal, video_id))
+    return _video(response, services, services.videos.cancel(principal, video_id))
 
 
 @router.get(
@@ -335,7 +337,7 @@ async def video_content(
     variant: Annotated[Literal["video", "thumbnail", "spritesheet"], Query()] = "video",
 ) -> Response:
     """The finished MP4 (seekable), its WebP thumbnail or its JPEG spritesheet."""
-    content = await services.read(services.jobs.content, principal, video_id, variant)
+    content = await services.read(services.videos.content, principal, video_id, variant)
     if not isinstance(content.source, Path):
         storage = services.settings.storage
         seconds = storage.presign_seconds if storage.downloads == "presign" else None
@@ -377,7 +379,7 @@ async def remix_video(
     body = await _read_body(request, services)
     prompt = _text(body, "prompt", required=True) or ""
     job = await services.write(
-        services.jobs.remix, principal, video_id, prompt, token_id=request.state.token_id
+        services.videos.remix, principal, video_id, prompt, token_id=request.state.token_id
     )
     await _watch_spend(services, request, job)
     return _video(response, services, job)
@@ -447,7 +449,7 @@ async def extend_video(
             "seconds", body.get("seconds"), "must be greater than 0"
         )
     job = await services.write(
-        services.jobs.extend,
+        services.videos.extend,
         principal,
         source["id"],
         prompt,

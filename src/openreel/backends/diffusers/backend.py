@@ -33,7 +33,7 @@ from openreel.backends.base import (
     no_progress,
 )
 from openreel.backends.diffusers.catalogue import Catalogue, ModelEntry
-from openreel.backends.diffusers.frames import retime, scale, stitch
+from openreel.backends.diffusers.frames import retime, stitch
 from openreel.backends.diffusers.loader import LoadedPipeline, PipelineCache, free_memory
 from openreel.backends.diffusers.plan import RenderPlan, make_plan
 from openreel.config import LocalConfig
@@ -45,6 +45,7 @@ from openreel.errors import (
     ModelNotFoundError,
     OpenReelError,
 )
+from openreel.media.fit import cover
 
 __all__ = ["DiffusersBackend"]
 
@@ -115,7 +116,7 @@ def _decode_reference(image: ImageInput, width: int, height: int) -> Any:
         raise InvalidRequestError(
             "input_reference could not be decoded as an image", param="input_reference"
         ) from None
-    return Image.fromarray(scale(rgb, width, height))
+    return Image.fromarray(cover(rgb, width, height))
 
 
 def _to_frames(output: Any, count: int) -> list[Frame]:
@@ -252,7 +253,7 @@ class DiffusersBackend:
             for index, frame in enumerate(timed):
                 if cancelled():
                     raise _cancelled()
-                yield scale(frame, plan.out_width, plan.out_height) if plan.scales else frame
+                yield cover(frame, plan.out_width, plan.out_height) if plan.scales else frame
                 reporter.frame(index + 1)
         except OpenReelError:
             free_memory(loaded.runtime, loaded.device)

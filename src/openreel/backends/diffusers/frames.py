@@ -9,8 +9,8 @@ OpenCV, so it is tested without torch:
 - :func:`plan_segments` splits a long clip into calls that overlap, and :func:`stitch`
   cross-fades the overlaps back into one stream;
 - :func:`retime` raises (or lowers) the frame rate by interpolating between frames;
-- :func:`fit_native` picks a native size with the request's shape, and :func:`scale` fills
-  the requested size from it (Lanczos, centre crop).
+- :func:`fit_native` picks a native size with the request's shape; ``media.fit.cover`` then
+  fills the requested size from it (Lanczos, centre crop).
 
 Every function streams: no more than a few frames are held at a time.
 
@@ -36,7 +36,6 @@ __all__ = [
     "fit_native",
     "plan_segments",
     "retime",
-    "scale",
     "stitch",
 ]
 
@@ -244,20 +243,3 @@ def fit_native(
     fit_w = max(multiple, int(math.sqrt(area * aspect)) // multiple * multiple)
     fit_h = max(multiple, int(math.sqrt(area / aspect)) // multiple * multiple)
     return fit_w, fit_h
-
-
-def scale(frame: Frame, width: int, height: int) -> Frame:
-    """Fills ``width`` x ``height`` from ``frame`` with Lanczos, cropping the centre when the
-    aspect ratios differ (never stretching, never letterboxing). A frame already that size
-    is returned as a copy."""
-    src_h, src_w = frame.shape[:2]
-    if (src_w, src_h) == (width, height):
-        return frame.copy()
-    factor = max(width / src_w, height / src_h)
-    cover_w = max(width, round(src_w * factor))
-    cover_h = max(height, round(src_h * factor))
-    interpolation = cv2.INTER_LANCZOS4 if factor > 1 else cv2.INTER_AREA
-    resized = cv2.resize(frame, (cover_w, cover_h), interpolation=interpolation)
-    x0 = (cover_w - width) // 2
-    y0 = (cover_h - height) // 2
-    return np.ascontiguousarray(resized[y0 : y0 + height, x0 : x0 + width])

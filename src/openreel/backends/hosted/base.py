@@ -58,6 +58,7 @@ from openreel.errors import (
     ModelNotFoundError,
     ModerationBlockedError,
 )
+from openreel.media.fit import cover
 
 __all__ = [
     "HostedBackend",
@@ -502,8 +503,7 @@ def _fitted(
     """The downloaded video as exactly ``total`` frames of the request's size and rate.
 
     Output frame ``i`` shows the source frame on screen at ``i / fps``; frames are scaled to
-    cover the request's size and centre-cropped, so the picture is never stretched. Decoding
-    lives here rather than in media/ because backends sit beside media, not above it.
+    cover the request's size and centre-cropped, so the picture is never stretched.
     """
     width, height = request.width, request.height
     step = Fraction(1, request.fps)
@@ -525,7 +525,7 @@ def _fitted(
                     produced += 1
                     progress(int(total * 0.9) + produced // 10, total)
                 rgb = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
-                current = _cover(rgb, width, height)
+                current = cover(rgb, width, height, upscale=cv2.INTER_LINEAR)
                 if produced >= total:
                     break
             if current is None:
@@ -538,18 +538,3 @@ def _fitted(
         raise BackendError(
             f"{request.model}: the provider's video could not be read: {exc}"
         ) from None
-
-
-def _cover(rgb: Frame, width: int, height: int) -> Frame:
-    h, w = rgb.shape[:2]
-    if (w, h) == (width, height):
-        return np.ascontiguousarray(rgb)
-    scale = max(width / w, height / h)
-    resized = cv2.resize(
-        rgb,
-        (max(width, round(w * scale)), max(height, round(h * scale))),
-        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
-    )
-    top = (resized.shape[0] - height) // 2
-    left = (resized.shape[1] - width) // 2
-    return np.ascontiguousarray(resized[top : top + height, left : left + width])

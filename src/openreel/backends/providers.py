@@ -1,0 +1,149 @@
+"""Which backends an installation serves: the sketch engine, local models, and a table of the
+hosted providers, each offered only when its settings allow.
+
+A new hosted provider is a module in ``backends/hosted`` and one entry in
+:data:`HOSTED_PROVIDERS`; nothing outside ``backends/`` changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from openreel.backends.base import BackendCapabilities, VideoBackend
+from openreel.backends.diffusers.backend import DiffusersBackend
+from openreel.backends.diffusers.catalogue import load_catalogue
+from openreel.backends.hosted import fal, luma, replicate, runway, veo
+from openreel.backends.hosted.base import HostedBackend, HostedModel
+from openreel.backends.hosted.upstream import UpstreamClient
+from openreel.backends.registry import BackendRegistry
+from openreel.backends.sketch.backend import SketchBackend
+from openreel.config import Settings
+
+__all__ = ["HOSTED_PROVIDERS", "Entry", "HostedOptions", "Offer", "build_registry"]
+
+
+@dataclass(frozen=True, slots=True)
+class HostedOptions:
+    """What every hosted backend of an installation shares.
+
+    Attributes:
+        fit: How a provider's nearest size is fitted to the request (the operator's setting).
+        render_slots: How many hosted results are re-encoded at once.
+    """
+
+    fit: Literal["reject", "nearest"]
+    render_slots: threading.Semaphore
+
+
+Offer = tuple[tuple[str, ...], Callable[[], VideoBackend]]
+"""The model ids a provider serves and the factory of its backend."""
+
+
+def _keyed(
+    name: str,
+    catalogue: tuple[HostedModel, ...],
+    build: Callable[..., HostedBackend],
+) -> Callable[[Settings, HostedOptions], Offer | None]:
+    """The entry of a provider that needs only its API key (``OPENREEL_PROVIDERS__<NAME>``)."""
+
+    def entry(settings: Settings, options: HostedOptions) -> Offer | None:
+        key = getattr(settings.providers, name)
+        if key is None or not key.get_secret_value():
+            return None
+        secret = key.get_secret_value()
+        return tuple(m.id for m in catalogue), lambda: build(
+            secret, fit=options.fit, render_slots=options.render_slots
+        )
+
+    return entry
+
+
+def _veo(settings: Settings, options: HostedOptions) -> Offer | None:
+    """Google Veo: a Vertex AI project (Cloud credentials) or a Gemini API key."""
+    google = settings.providers.google
+    if not settings.veo.project and (google is None or not google.get_secret_value()):
+        return None
+    api_key = None if google is None else google.get_secret_value() or None
+    return tuple(m.id for m in veo.MODELS), lambda: veo.build_veo(
+        project=settings.veo.project,
+        location=settings.veo.location,
+        api_key=api_key,
+        fit=options.fit,
+        render_slots=options.render_slots,
+    )
+
+
+def _upstream(settings: Settings, options: HostedOptions) -> Offer | None:
+    """A GPU server people already run that speaks /v1/videos (vLLM-Omni, SGLang, FastVideo)."""
+    upstream = settings.upstream
+    key = settings.providers.upstream
+    if not upstream.url or key is None or not upstream.models:
+        return None
+    models = tuple(
+        HostedModel(f"{upstream.prefix}/{m}", m, _upstream_caps(upstream.max_seconds))
+        for m in upstream.models
+    )
+    url, secret = upstream.url, key.get_secret_value()
+    return tuple(m.id for m in models), lambda: HostedBackend(
+        "upstream",
+        UpstreamClient(url, secret),
+        models,
+        fit=options.fit,
+        render_slots=options.render_slots,
+    )
+
+
+Entry = Callable[[Settings, HostedOptions], Offer | None]
+"""A provider's entry: its offer under these settings, or None when it is not configured."""
+
+HOSTED_PROVIDERS: tuple[tuple[str, Entry], ...] = (
+    ("runway", _keyed("runway", runway.MODELS, runway.build_runway)),
+    ("fal", _keyed("fal", fal.MODELS, fal.build_fal)),
+    ("replicate", _keyed("replicate", replicate.MODELS, replicate.build_replicate)),
+    ("luma", _keyed("luma", luma.MODELS, luma.build_luma)),
+    ("veo", _veo),
+    ("upstream", _upstream),
+)
+"""Every hosted provider by backend name, in the order /v1/models lists them; each offers its
+models only when its settings are there."""
+
+
+def build_registry(settings: Settings) -> BackendRegistry:
+    """Registers every backend this installation can serve.
+
+    Hosted models are registered only when their credentials are configured, and local
+    models only when ``OPENREEL_LOCAL__ENABLED`` or ``__CATALOGUE`` is set, so
+    ``/v1/models`` never offers what cannot run.
+
+    Raises:
+        ConfigurationError: The local model catalogue is unusable.
+    """
+    registry = BackendRegistry()
+    registry.register("sketch", SketchBackend.models, SketchBackend)
+    if settings.local.is_enabled:
+        local = DiffusersBackend(load_catalogue(settings.local.catalogue), settings.local)
+        registry.register("diffusers", local.models, lambda: local)
+    # As many hosted results render at once as there are local render workers.
+    options = HostedOptions(settings.hosted_fit, threading.Semaphore(settings.workers))
+    for name, entry in HOSTED_PROVIDERS:
+        offered = entry(settings, options)
+        if offered is not None:
+            models, factory = offered
+            registry.register(name, models, factory, hosted=True)
+    return registry
+
+
+def _upstream_caps(max_seconds: float) -> BackendCapabilities:
+    """What an upstream's model is assumed to accept (it checks again itself)."""
+    return BackendCapabilities(
+        max_seconds=max_seconds,
+        min_side=64,
+        max_side=3840,
+        fps_range=(1, 60),
+        sizes=("1280x720", "720x1280", "1920x1080", "1080x1920"),
+        image_input=True,
+        deterministic=False,
+    )

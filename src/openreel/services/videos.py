@@ -1,0 +1,344 @@
+"""VideoService: what the API does with videos: admission, reads, cancel and delete.
+
+Admission checks the request against its backend, fixes the seed and records what the backend
+understood before anything is queued, so a bad request fails fast with a 400 and the client
+sees the plan at once; the trust checks (kill switch, moderation, quota) run through
+:class:`~openreel.trust.admission.Admission`. Making the video is the worker's
+(:mod:`openreel.services.worker`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from openreel.backends.registry import BackendRegistry
+from openreel.domain import ImageInput, Job, JobStatus, Principal, VideoRequest
+from openreel.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    OpenReelError,
+)
+from openreel.media.images import read_image
+from openreel.media.probe import probe
+from openreel.queue.contract import JobQueue
+from openreel.services.pace import PaceBook, poll_after_ms
+from openreel.storage.artifacts import ArtifactStore
+from openreel.storage.jobs import JobPage, JobStore
+from openreel.storage.objects import RemoteObject
+from openreel.trust.admission import Admission
+
+__all__ = ["MAX_EXTENDED_SECONDS", "Content", "VideoService", "stored_reference"]
+
+log = logging.getLogger(__name__)
+
+HANDOFF_WAIT_S = 0.005
+"""Longest a submission waits for the worker it reserved to begin before it moderates.
+
+What comes next in the request's thread (moderation's rules and tokenizer, the row's write)
+is Python, and so is the worker's start (its first report, then the hand-over to a render
+process): the two took turns on the interpreter lock, and the render began about 2 ms after
+the reservation. Waiting (the lock released) lets the worker through first: the render begins
+1.5 ms sooner, and the submission, whose answer does not hold up the video, a little later.
+Bounded so a worker slow to wake never holds the request up for long.
+"""
+
+MAX_EXTENDED_SECONDS = 120.0
+"""Longest total an extension may stitch to (the OpenAI limit)."""
+
+_VARIANTS = {
+    "video": ("video.mp4", "video/mp4"),
+    "thumbnail": ("thumbnail.webp", "image/webp"),
+    "spritesheet": ("spritesheet.jpg", "image/jpeg"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """A downloadable artifact.
+
+    Attributes:
+        source: Where the bytes are: a file on this machine, or the object in the bucket
+            when artifacts are kept in one (relayed from there or handed out as a presigned
+            URL, never copied to this machine's disk).
+        media_type: Its MIME type.
+        filename: A download name for people.
+    """
+
+    source: Path | RemoteObject
+    media_type: str
+    filename: str
+
+
+def stored_reference(store: JobStore, artifacts: ArtifactStore, job_id: str) -> ImageInput | None:
+    """The reference image a job was created with, read back from the artifact store."""
+    relative = store.get_input_reference_path(job_id)
+    if relative is None:
+        return None
+    return read_image(artifacts.resolve(relative).read_bytes())
+
+
+class VideoService:
+    """Everything the API does with videos (their making is :class:`VideoWorker`'s).
+
+    Args:
+        store: The job rows.
+        artifacts: The jobs' files.
+        registry: Model id -> backend.
+        queue: Where admitted jobs go.
+        admission: The trust checks each submission passes.
+        pace: How long renders took lately (shared with the worker), for poll hints.
+        clock: Wall clock (tests pass a fake one).
+    """
+
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        artifacts: ArtifactStore,
+        registry: BackendRegistry,
+        queue: JobQueue,
+        admission: Admission,
+        pace: PaceBook,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._artifacts = artifacts
+        self._registry = registry
+        self._queue = queue
+        self._admission = admission
+        self._pace = pace
+        self._clock = clock
+
+    # ----- admission -------------------------------------------------------------------------
+
+    def submit(
+        self,
+        principal: Principal,
+        request: VideoRequest,
+        *,
+        remixed_from: str | None = None,
+        extended_from: str | None = None,
+        total_seconds: float | None = None,
+        token_id: str | None = None,
+    ) -> Job:
+        """Checks, admits against the quota, records and queues a new video for ``principal``.
+
+        Raises:
+            InvalidRequestError: The backend cannot serve the request (names the parameter),
+                or the video alone exceeds the principal's whole quota.
+            RateLimitError: Over the principal's quota (429 with Retry-After).
+            GenerationPausedError: A kill switch matches (503 with the operator's reason).
+            ModerationBlockedError: Moderation refused the prompt (400, nothing charged).
+        """
+        try:
+            return self._submit(
+                principal,
+                request,
+                remixed_from=remixed_from,
+                extended_from=extended_from,
+                total_seconds=total_seconds,
+                token_id=token_id,
+            )
+        except OpenReelError as exc:
+            self._admission.refused(exc, principal, request, token_id)
+            raise
+
+    def _submit(
+        self,
+        principal: Principal,
+        request: VideoRequest,
+        *,
+        remixed_from: str | None,
+        extended_from: str | None,
+        total_seconds: float | None,
+        token_id: str | None,
+    ) -> Job:
+        self._admission.check_paused(principal, request, token_id)
+        backend = self._registry.for_model(request.model)
+        backend.check(request)
+        request = request.with_seed()
+        job = Job(
+            id=Job.new_id(),
+            owner_id=principal.id,
+            request=request,
+            created_at=self._clock(),
+            remixed_from=remixed_from,
+            extended_from=extended_from,
+            interpretation=dict(backend.describe(request)),
+            total_seconds=total_seconds if total_seconds is not None else request.seconds,
+            token_id=token_id,
+        )
+        # A sketch render may begin now, while moderation decides and the row is written: it
+        # keeps its frames to itself until confirmed below, and drops them if anything here
+        # fails (see queue.reservation.Reservation). Other jobs wait for their row as before, and so
+        # does one whose row could not be taken at confirmation.
+        reservation = self._queue.reserve(job)
+        if reservation is not None:
+            reservation.wait_started(HANDOFF_WAIT_S)
+        try:
+            created = self._admit(principal, job)
+        except BaseException:
+            if reservation is not None:
+                reservation.withdraw()
+            raise
+        if reservation is not None:
+            taken = reservation.confirm()  # running already: the client sees its progress
+            if taken is not None:
+                return taken
+        self._queue.enqueued(created)
+        return created
+
+    def _admit(self, principal: Principal, job: Job) -> Job:
+        """Moderates the prompt, then writes the row, admitted against the quota."""
+        self._admission.screen(job.request.prompt)  # before the quota is touched
+        quota = self._admission.quota(principal)
+        reference_path = None
+        if job.request.input_reference is not None:
+            reference_path = self._save_reference(job.id, job.request.input_reference)
+        try:
+            return self._store.create(job, input_reference_path=reference_path, quota=quota)
+        except BaseException:
+            if reference_path is not None:  # refused or failed: keep no orphan image
+                self._artifacts.delete_job(job.id)
+            raise
+
+    def _save_reference(self, job_id: str, image: ImageInput) -> str:
+        suffix = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}[image.media_type]
+        path = self._artifacts.path(job_id, f"input.{suffix}")
+        self._artifacts.write_bytes_atomic(path, image.data)
+        return self._artifacts.relative(path)
+
+    def remix(
+        self, principal: Principal, video_id: str, prompt: str, *, token_id: str | None = None
+    ) -> Job:
+        """A new video with the same settings and seed as ``video_id`` and a new prompt."""
+        source = self._completed(principal, video_id, "remix")
+        request = replace(source.request, prompt=prompt, input_reference=self._reference(source))
+        return self.submit(principal, request, remixed_from=source.id, token_id=token_id)
+
+    def extend(
+        self,
+        principal: Principal,
+        video_id: str,
+        prompt: str,
+        seconds: float,
+        *,
+        token_id: str | None = None,
+    ) -> Job:
+        """A new video that continues ``video_id`` for ``seconds`` more, stitched to it."""
+        source = self._completed(principal, video_id, "extend")
+        before = source.total_seconds or source.request.seconds
+        if before + seconds > MAX_EXTENDED_SECONDS:
+            raise InvalidRequestError.for_value(
+                "seconds",
+                seconds,
+                f"would make the video longer than {MAX_EXTENDED_SECONDS:g} s (it is {before:g} s)",
+            )
+        with self._artifacts.local_copy(source.artifacts["video"]) as source_file:
+            frames_before = probe(source_file).frames
+        request = replace(
+            source.request,
+            prompt=prompt,
+            seconds=seconds,
+            frame_offset=frames_before,
+            input_reference=None,
+        )
+        return self.submit(
+            principal,
+            request,
+            extended_from=source.id,
+            total_seconds=before + seconds,
+            token_id=token_id,
+        )
+
+    # ----- reading -----------------------------------------------------------------------------
+
+    def get(self, principal: Principal, video_id: str) -> Job:
+        """The job, if ``principal`` may see it (else 404, never 403)."""
+        try:
+            job = self._store.get(video_id)
+        except NotFoundError:
+            raise NotFoundError(f"no video with id {video_id!r}", param="video_id") from None
+        if job.owner_id != principal.id and not principal.is_admin:
+            raise NotFoundError(f"no video with id {video_id!r}", param="video_id")
+        return job
+
+    def list(
+        self, principal: Principal, *, after: str | None, limit: int, order: Literal["asc", "desc"]
+    ) -> JobPage:
+        """A page of the principal's videos (everyone's for admins)."""
+        owner = None if principal.is_admin else principal.id
+        return self._store.list(owner, after=after, limit=limit, order=order)
+
+    def content(self, principal: Principal, video_id: str, variant: str) -> Content:
+        """The file behind a finished video's ``variant``.
+
+        Raises:
+            InvalidRequestError: Unknown variant.
+            ConflictError: The video is not completed yet (or failed).
+        """
+        if variant not in _VARIANTS:
+            raise InvalidRequestError.for_value(
+                "variant", variant, f"must be one of {', '.join(_VARIANTS)}"
+            )
+        job = self.get(principal, video_id)
+        if job.status is not JobStatus.COMPLETED:
+            raise ConflictError(
+                f"video {video_id} is {job.status.value}; its content is available once it is completed",
+                param="video_id",
+            )
+        name, media_type = _VARIANTS[variant]
+        relative = job.artifacts.get(variant)
+        if relative is None:
+            raise NotFoundError(f"video {video_id} has no {variant}", param="variant")
+        filename = f"{video_id}-{name}"
+        remote = self._artifacts.remote_object(relative)
+        source = remote if remote is not None else self._artifacts.resolve(relative)
+        return Content(source, media_type, filename)
+
+    # ----- changing ----------------------------------------------------------------------------
+
+    def cancel(self, principal: Principal, video_id: str) -> Job:
+        """Cancels a queued or running video (running ones stop at their next frame)."""
+        self.get(principal, video_id)
+        return self._store.request_cancel(video_id)
+
+    def delete(self, principal: Principal, video_id: str) -> Job:
+        """Deletes a video and its files, cancelling it first if it is still being made."""
+        job = self.get(principal, video_id)
+        if not job.status.is_final:
+            try:
+                job = self._store.request_cancel(video_id)
+            except ConflictError:
+                # It finished between the read and the cancel: delete it as it ended.
+                job = self.get(principal, video_id)
+        self._store.delete(video_id)
+        self._artifacts.delete_job(video_id)
+        return job
+
+    def poll_after(self, job: Job, *, longest_ms: int) -> int:
+        """The ``openai-poll-after-ms`` for ``job`` now (see :func:`poll_after_ms`)."""
+        return poll_after_ms(
+            job,
+            self._clock(),
+            longest_ms=longest_ms,
+            expected_seconds=self._pace.expected(job.request),
+        )
+
+    def _completed(self, principal: Principal, video_id: str, action: str) -> Job:
+        job = self.get(principal, video_id)
+        if job.status is not JobStatus.COMPLETED:
+            raise ConflictError(
+                f"only completed videos can be used to {action}; {video_id} is {job.status.value}",
+                param="video_id",
+            )
+        return job
+
+    def _reference(self, job: Job) -> ImageInput | None:
+        return stored_reference(self._store, self._artifacts, job.id)

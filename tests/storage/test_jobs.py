@@ -418,3 +418,13 @@ def test_jobs_every_committed_change_to_a_job_is_announced(
     store.request_cancel(second.id)
     store.delete(second.id)
     assert heard == [first.id, first.id, first.id, second.id, second.id]
+
+
+def test_jobs_hot_path_statements_are_built_once_per_store(db: Database, clock: FakeClock) -> None:
+    # Polls, admissions, early starts and completions reuse one statement each: building one
+    # costs about as much as running it (benchmarks/api.py). Two stores never share one.
+    first, second = JobStore(db, clock), JobStore(db, clock)
+    for name in ("_by_id_statement", "_insert_statement", "_take_statement", "_complete_statement"):
+        assert getattr(first, name) is getattr(first, name), name
+        assert getattr(first, name) is not getattr(second, name), name
+    assert first._probe(True, False) is first._probe(True, False)

@@ -19,7 +19,7 @@ from openreel.backends.sketch.plan import (
     Weather,
 )
 from openreel.backends.sketch.understand import understand
-from openreel.backends.sketch.vocabulary import GROUPS, Choose, Exclude, Include
+from openreel.backends.sketch.vocabulary import Choose, Exclude, Include, vocabulary
 
 K = SubjectKind
 
@@ -340,10 +340,10 @@ _ASPECT: dict[type, str] = {
 
 def test_understand_every_vocabulary_phrase_alone_has_its_effect() -> None:
     # Also catches a phrase that an earlier group silently shadows.
-    for entry, phrases in GROUPS:
-        for phrase in phrases:
+    for group in vocabulary().groups:
+        for phrase in group.phrases:
             plan = understand(phrase)
-            for effect in entry:
+            for effect in group.effects:
                 if isinstance(effect, Choose):
                     aspect = _ASPECT[type(effect.value)]
                     assert getattr(plan, aspect) is effect.value, (phrase, effect)
@@ -380,7 +380,7 @@ def test_understand_never_raises_on_any_text(prompt: str, negative: str) -> None
     assert all(1 <= s.count <= 12 for s in plan.subjects)
 
 
-_VOCAB_WORDS = sorted({w for _, phrases in GROUPS for p in phrases for w in p.split()})
+_VOCAB_WORDS = sorted({w for g in vocabulary().groups for p in g.phrases for w in p.split()})
 
 
 @settings(max_examples=300, deadline=None)

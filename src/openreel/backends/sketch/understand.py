@@ -19,13 +19,14 @@ How a prompt is read:
    suggest night, a lighthouse the coast); failing that, the plan's default. Anything named by
    a negation or by the negative prompt is never chosen.
 
-Unknown words are ignored and no input raises, so any prompt gives a pleasant scene.
-
-Imports: standard library, sketch.plan and sketch.vocabulary.
+Unknown words are ignored and no input raises, so any prompt gives a pleasant scene. The words
+themselves are data (``vocabulary.toml``); the tables built from them here are built on first
+use.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -46,11 +47,7 @@ from openreel.backends.sketch.plan import (
     Weather,
 )
 from openreel.backends.sketch.vocabulary import (
-    GROUP_KINDS,
-    GROUPS,
-    IRREGULAR_PLURALS,
-    KIND_SETTINGS,
-    SPELLING,
+    MAX_COUNT,
     Choice,
     Choose,
     Entry,
@@ -59,6 +56,7 @@ from openreel.backends.sketch.vocabulary import (
     Join,
     Negate,
     Number,
+    vocabulary,
 )
 
 __all__ = ["understand"]
@@ -66,7 +64,6 @@ __all__ = ["understand"]
 _E = TypeVar("_E", bound=StrEnum)
 
 _MIN_COUNT = 1
-_MAX_COUNT = 12
 _PLURAL_COUNT = 3  # "boats" with no number: a few, not a crowd
 _REACH = 3  # words a number or a negation may skip to reach what it applies to
 
@@ -115,14 +112,16 @@ def _words(text: str) -> list[str]:
 
 def _spell(word: str) -> str:
     """American spelling of ``word``, plurals included ("colours" is "colors")."""
-    american = SPELLING.get(word)
+    spelling = vocabulary().spelling
+    american = spelling.get(word)
     if american is not None:
         return american
-    if word.endswith("s") and word[:-1] in SPELLING:
-        return SPELLING[word[:-1]] + "s"
+    if word.endswith("s") and word[:-1] in spelling:
+        return spelling[word[:-1]] + "s"
     return word
 
 
+@functools.cache
 def _content_words() -> frozenset[str]:
     """Words of phrases that say something, the only targets of de-pluralisation.
 
@@ -130,19 +129,17 @@ def _content_words() -> frozenset[str]:
     "alps" from becoming "alp".
     """
     words: set[str] = set()
-    for entry, phrases in GROUPS:
-        if any(isinstance(e, Choose | Include | Exclude) for e in entry):
-            for phrase in phrases:
+    for group in vocabulary().groups:
+        if any(isinstance(e, Choose | Include | Exclude) for e in group.effects):
+            for phrase in group.phrases:
                 words.update(_spell(w) for w in _words(phrase))
     return frozenset(words)
 
 
-_CONTENT_WORDS: Final = _content_words()
-
-
 def _lemma(key: str) -> tuple[str, bool]:
     """The singular of ``key`` when it is a known word, and whether ``key`` was plural."""
-    irregular = IRREGULAR_PLURALS.get(key)
+    words = vocabulary()
+    irregular = words.irregular_plurals.get(key)
     if irregular is not None:
         return irregular, True
     if len(key) > 3 and key.endswith("s") and not key.endswith("ss"):
@@ -152,8 +149,8 @@ def _lemma(key: str) -> tuple[str, bool]:
         if key.endswith("es"):
             candidates.append(key[:-2])
         for candidate in candidates:
-            singular = SPELLING.get(candidate, candidate)
-            if len(singular) >= 3 and singular in _CONTENT_WORDS:
+            singular = words.spelling.get(candidate, candidate)
+            if len(singular) >= 3 and singular in _content_words():
                 return singular, True
     return key, False
 
@@ -184,17 +181,18 @@ def _tokens(text: str) -> list[_Token]:
     return out
 
 
-def _build_lexicon() -> Mapping[tuple[str, ...], Entry]:
+@functools.cache
+def _lexicon() -> Mapping[tuple[str, ...], Entry]:
     """Phrase keys to entries: as written, then singular forms, then "snowy <setting>".
 
     Written phrases go in first so that an explicit phrase always beats a derived one
     ("pines" stays a forest although its singular "pine" is a tree).
     """
     table: dict[tuple[str, ...], Entry] = {}
-    for entry, phrases in GROUPS:
-        for phrase in phrases:
+    for group in vocabulary().groups:
+        for phrase in group.phrases:
             key = tuple(_spell(w) for w in _words(phrase) if w not in _BOUNDARIES)
-            table.setdefault(key, entry)
+            table.setdefault(key, group.effects)
     for key, entry in list(table.items()):
         table.setdefault(tuple(_lemma(w)[0] for w in key), entry)
     for key, entry in list(table.items()):
@@ -209,9 +207,7 @@ def _build_lexicon() -> Mapping[tuple[str, ...], Entry]:
     return MappingProxyType(table)
 
 
-_LEXICON: Final = _build_lexicon()
-
-
+@functools.cache
 def _spans() -> Mapping[str, int]:
     """For each word that starts a phrase, the length of its longest phrase.
 
@@ -219,30 +215,28 @@ def _spans() -> Mapping[str, int]:
     phrase-starting words ("a a a ...") as cheap as any other.
     """
     longest: dict[str, int] = {}
-    for key in _LEXICON:
+    for key in _lexicon():
         longest[key[0]] = max(longest.get(key[0], 0), len(key))
     return MappingProxyType(longest)
 
 
-_SPANS: Final = _spans()
-
-
 def _lookup(tokens: list[_Token], i: int) -> tuple[int, Entry | None]:
     """The longest phrase starting at ``tokens[i]``: its length in words and its entry."""
+    lexicon, spans = _lexicon(), _spans()
     first = tokens[i]
-    longest = min(max(_SPANS.get(first.key, 1), _SPANS.get(first.lemma, 1)), len(tokens) - i)
+    longest = min(max(spans.get(first.key, 1), spans.get(first.lemma, 1)), len(tokens) - i)
     for span in range(longest, 0, -1):
         window = tokens[i : i + span]
         keys = tuple(t.key for t in window)
-        entry = _LEXICON.get(keys)
+        entry = lexicon.get(keys)
         if entry is None:
             lemmas = tuple(t.lemma for t in window)
             if lemmas != keys:
-                entry = _LEXICON.get(lemmas)
+                entry = lexicon.get(lemmas)
         if entry is not None:
             return span, entry
     if first.text.isdigit():
-        value = int(first.text) if len(first.text) <= _MAX_DIGITS else _MAX_COUNT
+        value = int(first.text) if len(first.text) <= _MAX_DIGITS else MAX_COUNT
         return 1, (Number(value),)
     return 1, None
 
@@ -331,7 +325,7 @@ def _count(include: Include, match: _Match) -> int:
     stated = match.number if match.number is not None and not match.number.weak else None
     if stated is not None:
         count = stated.value
-    elif include.kind in GROUP_KINDS:
+    elif include.kind in vocabulary().flocks:
         count = 1
     elif include.count is not None:
         count = include.count
@@ -339,7 +333,7 @@ def _count(include: Include, match: _Match) -> int:
         count = _PLURAL_COUNT
     else:
         count = 1
-    return max(_MIN_COUNT, min(_MAX_COUNT, count))
+    return max(_MIN_COUNT, min(MAX_COUNT, count))
 
 
 def _dedupe(items: Iterable[str]) -> list[str]:
@@ -414,6 +408,7 @@ def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
         for e in m.entry
         if isinstance(e, Include) and not e.unless and ("subjects", e.kind) not in excluded
     }
+    subject_settings = vocabulary().subject_settings
     evidence = {aspect: _Evidence([], []) for aspect in _ASPECTS.values()}
     subjects: dict[SubjectKind, int] = {}
     subject_words: list[str] = []
@@ -435,8 +430,8 @@ def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
         if named:
             subject_words.append(match.surface)
             for kind in named:
-                if kind in KIND_SETTINGS:
-                    hint = (KIND_SETTINGS[kind], f"inferred from {match.surface}")
+                if kind in subject_settings:
+                    hint = (subject_settings[kind], f"inferred from {match.surface}")
                     evidence["setting"].hinted.append(hint)
 
     defaults = ScenePlan()

@@ -1,23 +1,33 @@
-"""The words the sketch engine understands, kept as immutable data.
+"""The words the sketch engine understands: read from ``vocabulary.toml``, checked, kept frozen.
 
-This lives apart from ``understand.py`` so the algorithm stays short and the word lists can
-grow without touching it. Each group pairs the *effects* of a phrase (what it tells the
-planner) with every phrase that has those effects. Phrases are written in American spelling and
-may use hyphens, ampersands or plurals: they go through the same normalisation as prompts, so
-``"hot-air balloon"`` also matches "hot air balloons" and "harbor" also matches "harbours".
-
-A phrase must appear in one group only; a test checks that every phrase, said on its own,
-produces its group's effects (which also catches a phrase shadowed by an earlier group).
-
-Imports: standard library and sketch.plan only.
+The words are data so that teaching the engine a word means editing a list, not code, and so
+that ``understand.py`` stays a short algorithm. The file pairs the *effects* of a phrase (what it
+tells the planner) with every phrase that has those effects; this module turns it into the
+immutable effects below, and refuses a malformed file with a message naming the group and the
+field. It is read once, on first use, not at import.
 """
 
 from __future__ import annotations
 
+import functools
+import reprlib
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from types import MappingProxyType
-from typing import Final, TypeAlias
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
 from openreel.backends.sketch.plan import (
     Camera,
@@ -28,13 +38,10 @@ from openreel.backends.sketch.plan import (
     TimeOfDay,
     Weather,
 )
+from openreel.errors import ConfigurationError
 
 __all__ = [
-    "GROUPS",
-    "GROUP_KINDS",
-    "IRREGULAR_PLURALS",
-    "KIND_SETTINGS",
-    "SPELLING",
+    "MAX_COUNT",
     "Choice",
     "Choose",
     "Effect",
@@ -44,10 +51,17 @@ __all__ = [
     "Join",
     "Negate",
     "Number",
+    "Vocabulary",
+    "WordGroup",
+    "parse_vocabulary",
+    "vocabulary",
 ]
 
 Choice: TypeAlias = Setting | TimeOfDay | Weather | Camera | Style | Pace
 """A value of one of the single-valued aspects of a plan."""
+
+MAX_COUNT = 12
+"""Most of one subject a scene holds; counts are clamped to 1..12."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,13 +121,13 @@ class Join:
 
 @dataclass(frozen=True, slots=True)
 class Exclude:
-    """Removes a value outright, for words that are themselves negative ("nobody").
+    """Removes a subject outright, for words that are themselves negative ("nobody").
 
     Attributes:
-        value: The subject kind or aspect value to leave out.
+        value: The subject kind to leave out.
     """
 
-    value: Choice | SubjectKind
+    value: SubjectKind
 
 
 Effect: TypeAlias = Choose | Include | Number | Negate | Join | Exclude
@@ -121,1014 +135,240 @@ Entry: TypeAlias = tuple[Effect, ...]
 """What one phrase does; the first effect is the one a negation or a negative prompt removes.
 An empty entry consumes the phrase and does nothing (so its words cannot match on their own)."""
 
-Group: TypeAlias = tuple[Entry, tuple[str, ...]]
+
+@dataclass(frozen=True, slots=True)
+class WordGroup:
+    """Phrases that all do the same thing.
+
+    Attributes:
+        effects: What each of the phrases does.
+        phrases: The phrases, as written in the file.
+    """
+
+    effects: Entry
+    phrases: tuple[str, ...]
 
 
-def _g(effect: Effect | Entry, *phrases: str) -> Group:
-    entry = effect if isinstance(effect, tuple) else (effect,)
-    return entry, phrases
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """Everything the engine knows about words.
+
+    Attributes:
+        groups: Every phrase, grouped by what it does, in file order.
+        spelling: British spellings to the American ones the phrases are written in.
+        irregular_plurals: Plurals the ``-s``/``-es``/``-ies`` rules cannot undo.
+        flocks: Kinds drawn as one flock or school: a plural alone does not multiply them.
+        subject_settings: Where a subject most likely is, when the prompt names no setting.
+    """
+
+    groups: tuple[WordGroup, ...]
+    spelling: Mapping[str, str]
+    irregular_plurals: Mapping[str, str]
+    flocks: frozenset[SubjectKind]
+    subject_settings: Mapping[SubjectKind, Setting]
 
 
-def _c(value: Choice, *phrases: str) -> Group:
-    return _g(Choose(value), *phrases)
+# --- The file's schema -------------------------------------------------------------------------
+
+_ASPECTS = ("setting", "time_of_day", "weather", "camera", "style", "pace")
 
 
-def _hint(value: Choice, *phrases: str) -> Group:
-    return _g(Choose(value, inferred=True), *phrases)
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _s(kind: SubjectKind, *phrases: str) -> Group:
-    return _g(Include(kind), *phrases)
+class _AspectEffect(_Table):
+    """``{ setting = "coast" }``, or a hint: ``{ setting = "desert", hint = true }``."""
+
+    setting: Setting | None = None
+    time_of_day: TimeOfDay | None = None
+    weather: Weather | None = None
+    camera: Camera | None = None
+    style: Style | None = None
+    pace: Pace | None = None
+    hint: bool = False
+
+    @model_validator(mode="after")
+    def _one_aspect(self) -> _AspectEffect:
+        named = [a for a in _ASPECTS if getattr(self, a) is not None]
+        if len(named) != 1:
+            raise ValueError(
+                f"an effect states exactly one aspect; this one names {', '.join(named)}"
+            )
+        return self
+
+    def effect(self) -> Choose:
+        value: Choice = next(getattr(self, a) for a in _ASPECTS if getattr(self, a) is not None)
+        return Choose(value, inferred=self.hint)
 
 
-def _n(value: int, *phrases: str) -> Group:
-    return _g(Number(value), *phrases)
+class _SubjectEffect(_Table):
+    """``{ subject = "ship" }``, with an optional ``count`` and ``unless`` list."""
+
+    subject: SubjectKind
+    count: int | None = Field(None, ge=1, le=MAX_COUNT)
+    unless: list[SubjectKind] = []
+
+    def effect(self) -> Include:
+        return Include(self.subject, self.count, frozenset(self.unless))
 
 
-_S = Setting
-_T = TimeOfDay
-_W = Weather
-_K = SubjectKind
-_C = Camera
-_Y = Style
-_P = Pace
+class _LeaveOutEffect(_Table):
+    """``{ leave_out = "person" }``."""
 
-_VESSELS = frozenset({SubjectKind.SHIP, SubjectKind.SAILBOAT})
+    leave_out: SubjectKind
 
-GROUPS: Final[tuple[Group, ...]] = (
-    # --- Settings ---------------------------------------------------------------------------
-    _c(
-        _S.COAST,
-        "coast",
-        "coastline",
-        "coastal",
-        "ocean",
-        "sea",
-        "seaside",
-        "seashore",
-        "seascape",
-        "beach",
-        "shore",
-        "shoreline",
-        "harbor",
-        "port",
-        "bay",
-        "cove",
-        "cliff",
-        "cliffs",
-        "pier",
-        "dock",
-        "marina",
-        "waves",
-        "surf",
-        "island",
-        "lagoon",
-        "boardwalk",
-        "waterfront",
-        "open sea",
-        "high seas",
-        "desert island",
-        "fishing village",
-    ),
-    _c(
-        _S.MOUNTAINS,
-        "mountain",
-        "mountains",
-        "peak",
-        "summit",
-        "alps",
-        "alpine",
-        "valley",
-        "ridge",
-        "himalaya",
-        "himalayas",
-        "everest",
-        "mountain range",
-        "volcano",
-        "highlands",
-        "rockies",
-        "mount",
-        "fuji",
-        "crag",
-    ),
-    _c(
-        _S.DESERT,
-        "desert",
-        "dune",
-        "sand dunes",
-        "sahara",
-        "gobi",
-        "canyon",
-        "mesa",
-        "oasis",
-        "badlands",
-        "arid",
-        "wasteland",
-    ),
-    _hint(_S.DESERT, "camel", "cactus"),
-    _c(
-        _S.FOREST,
-        "forest",
-        "woods",
-        "wood",
-        "woodland",
-        "jungle",
-        "rainforest",
-        "pines",
-        "grove",
-        "taiga",
-        "redwoods",
-        "thicket",
-        "bamboo",
-    ),
-    _c(
-        _S.CITY,
-        "city",
-        "town",
-        "skyline",
-        "cityscape",
-        "street",
-        "downtown",
-        "metropolis",
-        "urban",
-        "avenue",
-        "alley",
-        "boulevard",
-        "rooftop",
-        "skyscraper",
-        "neighborhood",
-        "city lights",
-        "tokyo",
-        "new york",
-        "manhattan",
-        "paris",
-        "london",
-        "hong kong",
-        "shanghai",
-        "chicago",
-        "venice",
-    ),
-    _c(
-        _S.COUNTRYSIDE,
-        "countryside",
-        "field",
-        "farm",
-        "farmland",
-        "meadow",
-        "hill",
-        "hills",
-        "rolling hills",
-        "village",
-        "prairie",
-        "pasture",
-        "grassland",
-        "savanna",
-        "savannah",
-        "steppe",
-        "vineyard",
-        "orchard",
-        "plain",
-        "plains",
-        "rural",
-        "ranch",
-        "tuscany",
-        "wheat field",
-    ),
-    _c(
-        _S.LAKE,
-        "lake",
-        "lakeside",
-        "pond",
-        "river",
-        "riverbank",
-        "loch",
-        "fjord",
-        "stream",
-        "creek",
-        "reservoir",
-        "waterfall",
-        "marsh",
-        "swamp",
-        "wetland",
-        "bayou",
-    ),
-    _c(
-        _S.SNOWFIELD,
-        "snow field",
-        "snowfield",
-        "snowscape",
-        "tundra",
-        "frozen tundra",
-        "arctic",
-        "antarctic",
-        "antarctica",
-        "polar",
-        "north pole",
-        "south pole",
-        "glacier",
-        "ice",
-        "iceberg",
-        "ice field",
-        "ice sheet",
-        "frozen lake",
-        "snowy field",
-        "snowy plain",
-        "snowy landscape",
-        "winter wonderland",
-    ),
-    _hint(_S.SNOWFIELD, "snow covered", "snowbound"),
-    _c(
-        _S.SPACE,
-        "space",
-        "outer space",
-        "deep space",
-        "galaxy",
-        "cosmos",
-        "cosmic",
-        "nebula",
-        "orbit",
-        "star field",
-        "starfield",
-        "asteroid",
-        "asteroid belt",
-        "interstellar",
-    ),
-    _c(
-        _S.UNDERWATER,
-        "underwater",
-        "under water",
-        "under the sea",
-        "under the ocean",
-        "beneath the sea",
-        "beneath the waves",
-        "below the surface",
-        "reef",
-        "coral",
-        "coral reef",
-        "deep sea",
-        "ocean floor",
-        "sea floor",
-        "seafloor",
-        "seabed",
-        "sea bed",
-        "subsea",
-        "aquarium",
-        "kelp",
-        "kelp forest",
-        "submerged",
-        "abyss",
-    ),
-    _hint(_S.UNDERWATER, "submarine"),
-    # Ground cover, not weather: "snow-capped peaks" are mountains on a clear day.
-    _g((), "snow capped"),
-    # --- Time of day ------------------------------------------------------------------------
-    _c(
-        _T.DAWN,
-        "dawn",
-        "sunrise",
-        "daybreak",
-        "first light",
-        "early morning",
-        "morning twilight",
-        "break of day",
-        "crack of dawn",
-        "rising sun",
-        "sun rise",
-        "sun rising",
-    ),
-    _c(
-        _T.DAY,
-        "day",
-        "daytime",
-        "daylight",
-        "broad daylight",
-        "noon",
-        "high noon",
-        "midday",
-        "mid day",
-        "middle of the day",
-        "morning",
-        "afternoon",
-    ),
-    _hint(_T.DAY, "bright"),
-    _c(
-        _T.GOLDEN_HOUR,
-        "golden hour",
-        "golden light",
-        "magic hour",
-        "sunset glow",
-        "late afternoon",
-        "before sunset",
-        "low sun",
-    ),
-    _hint(_T.GOLDEN_HOUR, "golden"),
-    # "sunset" is dusk, not golden hour: a sunset picture has the sun on the horizon under a
-    # red sky, which is the dusk palette (sun at the horizon line, red horizon, first stars);
-    # golden hour is the warm light *before* it ("sunset glow", "before sunset").
-    _c(
-        _T.DUSK,
-        "dusk",
-        "twilight",
-        "evening twilight",
-        "sunset",
-        "after sunset",
-        "setting sun",
-        "sun set",
-        "sun setting",
-        "sundown",
-        "evening",
-        "eventide",
-        "gloaming",
-        "blue hour",
-        "nightfall",
-        "end of the day",
-    ),
-    _c(
-        _T.NIGHT,
-        "night",
-        "nighttime",
-        "midnight",
-        "tonight",
-        "at night",
-        "night sky",
-        "after dark",
-        "nocturnal",
-        "starry",
-        "starlit",
-        "starlight",
-        "shooting star",
-        "milky way",
-    ),
-    _g((Choose(_T.NIGHT), Include(_K.MOON)), "moonlit", "moonlight", "moonrise"),
-    _g((Choose(_T.NIGHT), Choose(_S.SNOWFIELD, inferred=True)), "northern lights", "aurora"),
-    _hint(_T.NIGHT, "stars", "star", "dark", "darkness"),
-    # --- Weather ----------------------------------------------------------------------------
-    _c(_W.CLEAR, "clear", "clear sky", "cloudless", "fair weather"),
-    _g((Choose(_W.CLEAR), Choose(_T.DAY, inferred=True)), "blue sky"),
-    _g((Choose(_T.DAY), Choose(_W.CLEAR)), "sunny", "sunshine"),
-    _c(
-        _W.CLOUDS,
-        "cloud",
-        "clouds",
-        "cloudy",
-        "partly cloudy",
-        "overcast",
-        "gray sky",
-        "dark clouds",
-        "gloomy",
-        "cumulus",
-        "cloudscape",
-        "sea of clouds",
-    ),
-    _c(
-        _W.RAIN,
-        "rain",
-        "rainy",
-        "raining",
-        "rainfall",
-        "rainstorm",
-        "pouring rain",
-        "drizzle",
-        "drizzling",
-        "downpour",
-        "shower",
-        "showers",
-        "monsoon",
-    ),
-    # "snowy" alone is falling snow ("a snowy evening"); "snowy" right before a setting word
-    # ("snowy mountains", "snowy forest") describes the ground and sets only the setting. The
-    # lexicon builder adds those "snowy <setting>" phrases for every one-word setting.
-    _c(
-        _W.SNOW,
-        "snow",
-        "snowy",
-        "snowing",
-        "snowfall",
-        "falling snow",
-        "snow falling",
-        "snowflake",
-        "blizzard",
-        "flurry",
-        "flurries",
-        "snowstorm",
-        "snow storm",
-        "sleet",
-    ),
-    _c(
-        _W.FOG,
-        "fog",
-        "foggy",
-        "fogbank",
-        "mist",
-        "misty",
-        "haze",
-        "hazy",
-        "smog",
-        "murky",
-        "sea of fog",
-    ),
-    _c(
-        _W.STORM,
-        "storm",
-        "stormy",
-        "thunder",
-        "thunderstorm",
-        "thunder storm",
-        "lightning",
-        "lightning storm",
-        "storm clouds",
-        "tempest",
-        "hurricane",
-        "typhoon",
-        "cyclone",
-        "tornado",
-        "gale",
-        "squall",
-        "sandstorm",
-        "dust storm",
-    ),
-    # --- Subjects ---------------------------------------------------------------------------
-    _s(_K.LIGHTHOUSE, "lighthouse", "light house", "beacon"),
-    _s(
-        _K.SAILBOAT,
-        "sailboat",
-        "boat",
-        "sailing boat",
-        "yacht",
-        "dinghy",
-        "catamaran",
-        "schooner",
-        "rowboat",
-        "canoe",
-        "kayak",
-        "raft",
-        "speedboat",
-        "motorboat",
-        "fishing boat",
-    ),
-    _g(Include(_K.SAILBOAT, unless=_VESSELS), "sailing", "sail"),
-    _s(
-        _K.SHIP,
-        "ship",
-        "ferry",
-        "steamer",
-        "steamship",
-        "steamboat",
-        "freighter",
-        "tanker",
-        "liner",
-        "ocean liner",
-        "galleon",
-        "vessel",
-        "cargo ship",
-        "container ship",
-        "cruise ship",
-        "tall ship",
-        "sailing ship",
-        "pirate ship",
-        "warship",
-        "battleship",
-        "frigate",
-        "tugboat",
-    ),
-    _g(Include(_K.SHIP, count=5), "fleet"),
-    _s(
-        _K.BIRDS,
-        "bird",
-        "birds",
-        "flock",
-        "flock of birds",
-        "seagull",
-        "sea gull",
-        "gull",
-        "seabird",
-        "goose",
-        "crow",
-        "raven",
-        "swallow",
-        "eagle",
-        "hawk",
-        "falcon",
-        "pelican",
-        "albatross",
-        "pigeon",
-        "dove",
-        "heron",
-        "starling",
-        "sparrow",
-        "songbird",
-        "swan",
-        "duck",
-        "owl",
-        "snowy owl",
-        "parrot",
-        "murmuration",
-    ),
-    _s(
-        _K.WHALE,
-        "whale",
-        "orca",
-        "killer whale",
-        "humpback",
-        "dolphin",
-        "porpoise",
-        "narwhal",
-    ),
-    _s(
-        _K.FISH,
-        "fish",
-        "school of fish",
-        "shoal",
-        "salmon",
-        "trout",
-        "goldfish",
-        "koi",
-        "tuna",
-        "shark",
-        "jellyfish",
-        "clownfish",
-        "tropical fish",
-        "stingray",
-        "manta ray",
-    ),
-    _s(
-        _K.CAR,
-        "car",
-        "taxi",
-        "cab",
-        "truck",
-        "lorry",
-        "van",
-        "jeep",
-        "bus",
-        "automobile",
-        "vehicle",
-        "sports car",
-        "convertible",
-        "police car",
-        "limousine",
-        "motorcycle",
-        "motorbike",
-    ),
-    _g((Include(_K.CAR), Choose(_P.FAST)), "race car", "racing car"),
-    _g(Include(_K.CAR, count=3), "traffic"),
-    _s(
-        _K.TRAIN,
-        "train",
-        "locomotive",
-        "steam train",
-        "freight train",
-        "bullet train",
-        "railway",
-        "railroad",
-        "train station",
-    ),
-    _g((Include(_K.TRAIN), Choose(_S.CITY, inferred=True)), "tram", "streetcar", "subway", "metro"),
-    _s(_K.BALLOON, "balloon", "hot-air balloon", "airship", "blimp", "zeppelin"),
-    _s(
-        _K.PERSON,
-        "person",
-        "people",
-        "man",
-        "woman",
-        "gentleman",
-        "lady",
-        "guy",
-        "boy",
-        "girl",
-        "child",
-        "kid",
-        "figure",
-        "human",
-        "someone",
-        "somebody",
-        "stranger",
-        "hiker",
-        "walker",
-        "wanderer",
-        "traveler",
-        "explorer",
-        "pilgrim",
-        "monk",
-        "fisherman",
-        "sailor",
-        "cyclist",
-        "runner",
-        "dancer",
-        "pedestrian",
-    ),
-    _g(Include(_K.PERSON, count=2), "couple", "lovers"),
-    _g(Include(_K.PERSON, count=3), "family"),
-    _g(Include(_K.PERSON, count=6), "crowd"),
-    _g((Include(_K.PERSON), Choose(_S.SPACE, inferred=True)), "astronaut"),
-    _g((Include(_K.PERSON), Choose(_S.UNDERWATER, inferred=True)), "diver", "scuba diver"),
-    _g((Include(_K.PERSON), Choose(_S.SNOWFIELD, inferred=True)), "skier"),
-    _g((Include(_K.PERSON), Choose(_S.COAST, inferred=True)), "surfer"),
-    _g((Include(_K.PERSON), Choose(_S.DESERT, inferred=True)), "cowboy"),
-    _g((Include(_K.PERSON), Choose(_S.COUNTRYSIDE, inferred=True)), "farmer", "shepherd"),
-    _g(Exclude(_K.PERSON), "nobody", "no one"),
-    _s(
-        _K.HOUSE,
-        "house",
-        "cottage",
-        "cabin",
-        "log cabin",
-        "hut",
-        "shack",
-        "villa",
-        "church",
-        "chapel",
-        "homestead",
-    ),
-    _g((Include(_K.HOUSE), Choose(_S.COUNTRYSIDE, inferred=True)), "farmhouse", "barn"),
-    _g((Include(_K.HOUSE), Choose(_S.MOUNTAINS, inferred=True)), "chalet"),
-    _g((Include(_K.HOUSE), Choose(_S.SNOWFIELD, inferred=True)), "igloo"),
-    _s(
-        _K.TREE,
-        "tree",
-        "lone tree",
-        "oak",
-        "pine",
-        "pine tree",
-        "palm",
-        "palm tree",
-        "willow",
-        "birch",
-        "maple",
-        "cypress",
-        "baobab",
-        "sequoia",
-        "redwood",
-        "cherry tree",
-        "cherry blossom",
-        "sakura",
-    ),
-    _s(_K.CASTLE, "castle", "fortress", "fort", "palace", "citadel", "stronghold"),
-    _g(Include(_K.CASTLE, count=1), "ruins", "castle ruins"),
-    _s(
-        _K.ROCKET,
-        "rocket",
-        "spaceship",
-        "spacecraft",
-        "shuttle",
-        "space shuttle",
-        "starship",
-        "ufo",
-        "flying saucer",
-        "satellite",
-        "space station",
-    ),
-    _g((Include(_K.MOON), Choose(_T.NIGHT, inferred=True)), "moon", "full moon", "crescent moon"),
-    _s(
-        _K.AIRPLANE,
-        "airplane",
-        "plane",
-        "jet",
-        "fighter jet",
-        "jumbo jet",
-        "aircraft",
-        "airliner",
-        "jetliner",
-        "biplane",
-        "seaplane",
-        "glider",
-        "helicopter",
-    ),
-    _s(_K.WINDMILL, "windmill", "wind mill", "wind turbine", "turbine"),
-    _g(Include(_K.WINDMILL, count=3), "wind farm"),
-    _s(
-        _K.PLANET,
-        "planet",
-        "planet earth",
-        "exoplanet",
-        "gas giant",
-        "ringed planet",
-        "saturn",
-        "jupiter",
-        "mars",
-        "venus",
-        "neptune",
-        "uranus",
-    ),
-    _g((Include(_K.PLANET), Choose(_S.SPACE)), "earth from space"),
-    # --- Camera -----------------------------------------------------------------------------
-    _c(
-        _C.STATIC,
-        "static",
-        "static shot",
-        "static camera",
-        "still",
-        "still shot",
-        "locked-off",
-        "locked-off shot",
-        "fixed camera",
-        "fixed shot",
-        "tripod",
-        "stationary",
-        "no camera movement",
-        "no camera motion",
-    ),
-    _c(
-        _C.PAN_LEFT,
-        "pan left",
-        "pans left",
-        "panning left",
-        "pan to the left",
-        "tracking left",
-        "track left",
-        "truck left",
-        "dolly left",
-        "moving left",
-        "camera moves left",
-    ),
-    # A bare "pan" goes right: reading direction, and the plan's default move.
-    _c(
-        _C.PAN_RIGHT,
-        "pan",
-        "panning",
-        "pan right",
-        "panning right",
-        "pan to the right",
-        "tracking right",
-        "track right",
-        "truck right",
-        "dolly right",
-        "moving right",
-        "camera moves right",
-        "tracking",
-        "tracking shot",
-        "panoramic",
-    ),
-    _c(
-        _C.PUSH_IN,
-        "push in",
-        "pushing in",
-        "push forward",
-        "dolly in",
-        "dolly forward",
-        "dolly",
-        "zoom in",
-        "zooming in",
-        "zoom",
-        "approach",
-        "approaching",
-        "closer",
-        "move closer",
-        "moving closer",
-        "fly toward",
-        "fly towards",
-    ),
-    _g((Choose(_C.PUSH_IN), Choose(_P.SLOW)), "slow push in", "slow zoom in", "slow zoom"),
-    _c(
-        _C.PULL_OUT,
-        "pull out",
-        "pulling out",
-        "pull back",
-        "pulling back",
-        "dolly out",
-        "dolly back",
-        "zoom out",
-        "zooming out",
-        "reveal",
-        "revealing",
-        "wide reveal",
-    ),
-    _g((Choose(_C.PULL_OUT), Choose(_P.SLOW)), "slow pull out", "slow pull back", "slow zoom out"),
-    _c(
-        _C.RISE,
-        "rise",
-        "rising",
-        "ascend",
-        "ascending",
-        "crane up",
-        "crane shot",
-        "boom up",
-        "pedestal up",
-        "drone",
-        "drone shot",
-        "drone rising",
-        "aerial",
-        "aerial rise",
-        "birds eye view",
-        "bird eye view",
-        "birds eye",
-        "camera rises",
-        "fly up",
-    ),
-    # A bare "tilt" goes up, toward the sky where most of the scene's motion is.
-    _c(_C.TILT_UP, "tilt", "tilt up", "tilting up", "tilt upward", "tilt upwards", "look up"),
-    _c(
-        _C.TILT_DOWN,
-        "tilt down",
-        "tilting down",
-        "tilt downward",
-        "tilt downwards",
-        "look down",
-    ),
-    # --- Style ------------------------------------------------------------------------------
-    _c(
-        _Y.PASTEL,
-        "pastel",
-        "pastels",
-        "pastel colors",
-        "soft colors",
-        "candy colored",
-        "cotton candy",
-        "watercolor",
-    ),
-    _c(
-        _Y.NEON,
-        "neon",
-        "neon lights",
-        "neon lit",
-        "glowing neon",
-        "cyberpunk",
-        "cyber punk",
-        "blade runner",
-        "fluorescent",
-    ),
-    _c(
-        _Y.NOIR,
-        "noir",
-        "film noir",
-        "black and white",
-        "black & white",
-        "b&w",
-        "bw",
-        "monochrome",
-        "monochromatic",
-        "grayscale",
-        "gray scale",
-    ),
-    _c(
-        _Y.WARM,
-        "warm",
-        "warm tones",
-        "warm colors",
-        "sepia",
-        "amber",
-        "autumn",
-        "autumnal",
-        "vintage",
-        "cozy",
-    ),
-    _c(
-        _Y.COLD,
-        "cold",
-        "icy",
-        "frosty",
-        "frozen",
-        "chilly",
-        "freezing",
-        "wintry",
-        "wintery",
-        "winter",
-        "bleak",
-        "blue tones",
-        "cool tones",
-        "cool colors",
-    ),
-    # Synthwave, retrowave and outrun are vaporwave here, not neon: all are the 1980s-retro
-    # pink-and-purple look, which is what the vaporwave grade does; neon is the saturated
-    # cyberpunk look of lit signs.
-    _c(
-        _Y.VAPORWAVE,
-        "vaporwave",
-        "vapor wave",
-        "synthwave",
-        "synth wave",
-        "retrowave",
-        "outrun",
-        "retro 80s",
-        "80s",
-        "1980s",
-        "eighties",
-    ),
-    # --- Pace -------------------------------------------------------------------------------
-    _c(
-        _P.SLOW,
-        "slow",
-        "slowly",
-        "slow motion",
-        "slo mo",
-        "slomo",
-        "gentle",
-        "gently",
-        "calm",
-        "calmly",
-        "serene",
-        "peaceful",
-        "tranquil",
-        "quiet",
-        "lazy",
-        "lazily",
-        "leisurely",
-        "unhurried",
-        "drifting",
-        "drift",
-        "floating",
-        "relaxing",
-        "meditative",
-        "sleepy",
-    ),
-    _c(
-        _P.FAST,
-        "fast",
-        "fast motion",
-        "fast paced",
-        "quick",
-        "quickly",
-        "rapid",
-        "rapidly",
-        "swift",
-        "swiftly",
-        "racing",
-        "speeding",
-        "high speed",
-        "rushing",
-        "hurried",
-        "frantic",
-        "hectic",
-        "busy",
-        "bustling",
-        "energetic",
-        "time lapse",
-        "timelapse",
-        "hyperlapse",
-    ),
-    # --- Grammar ----------------------------------------------------------------------------
-    _g(Number(1, weak=True), "a", "an"),
-    _n(1, "one", "single", "lone", "lonely", "solitary"),
-    _n(2, "two", "pair of", "a pair of", "couple of", "a couple of", "twin"),
-    _n(3, "three", "few", "a few"),
-    _n(4, "four", "several", "a handful of"),
-    _n(5, "five", "fleet of", "a fleet of"),
-    _n(6, "six", "many", "lots of", "a lot of"),
-    _n(7, "seven"),
-    _n(8, "eight"),
-    _n(9, "nine"),
-    _n(10, "ten"),
-    _n(11, "eleven"),
-    _n(12, "twelve", "dozen", "a dozen", "dozens of", "hundreds of", "a hundred", "countless"),
-    _g(Negate(), "no", "not", "without", "never", "neither", "nor", "free of", "devoid of"),
-    _g(Join(), "or"),
-    # Consumed so that its words do not match on their own; what follows still counts.
-    _g((), "in the style of", "style of"),
-)
-"""Every phrase the engine knows, grouped by what it does."""
+    def effect(self) -> Exclude:
+        return Exclude(self.leave_out)
 
-SPELLING: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "harbour": "harbor",
-        "colour": "color",
-        "coloured": "colored",
-        "colourful": "colorful",
-        "grey": "gray",
-        "greyscale": "grayscale",
-        "traveller": "traveler",
-        "travelling": "traveling",
-        "neighbourhood": "neighborhood",
-        "aeroplane": "airplane",
-        "cosy": "cozy",
-        "vapour": "vapor",
-        "centre": "center",
-        "theatre": "theater",
-        "sombre": "somber",
-    }
-)
-"""British spellings to the American ones the lexicon is written in (word by word)."""
 
-IRREGULAR_PLURALS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "geese": "goose",
-        "people": "person",
-        "men": "man",
-        "women": "woman",
-        "children": "child",
-        "fishermen": "fisherman",
-        "fishes": "fish",
-        "cacti": "cactus",
-    }
-)
-"""Plurals the ``-s``/``-es``/``-ies`` rules cannot undo."""
+class _NumberEffect(_Table):
+    """``{ number = 2 }``, or ``{ number = 1, weak = true }`` for "a"."""
 
-GROUP_KINDS: Final[frozenset[SubjectKind]] = frozenset({SubjectKind.BIRDS, SubjectKind.FISH})
-"""Kinds drawn as one flock or school: a plural alone does not multiply them."""
+    number: int = Field(ge=1, le=MAX_COUNT)
+    weak: bool = False
 
-KIND_SETTINGS: Final[Mapping[SubjectKind, Setting]] = MappingProxyType(
-    {
-        SubjectKind.LIGHTHOUSE: Setting.COAST,
-        SubjectKind.SAILBOAT: Setting.COAST,
-        SubjectKind.SHIP: Setting.COAST,
-        SubjectKind.WHALE: Setting.COAST,
-        SubjectKind.FISH: Setting.UNDERWATER,
-        SubjectKind.ROCKET: Setting.SPACE,
-        SubjectKind.PLANET: Setting.SPACE,
-        SubjectKind.CASTLE: Setting.MOUNTAINS,
-        SubjectKind.TRAIN: Setting.COUNTRYSIDE,
-        SubjectKind.WINDMILL: Setting.COUNTRYSIDE,
-        SubjectKind.BALLOON: Setting.COUNTRYSIDE,
-        SubjectKind.CAR: Setting.CITY,
-    }
-)
-"""Where a subject most likely is, used when the prompt names no setting."""
+    def effect(self) -> Number:
+        return Number(self.number, weak=self.weak)
+
+
+class _NegateEffect(_Table):
+    """``{ negate = true }``."""
+
+    negate: Literal[True]
+
+    def effect(self) -> Negate:
+        return Negate()
+
+
+class _CarryNegationEffect(_Table):
+    """``{ carry_negation = true }``."""
+
+    carry_negation: Literal[True]
+
+    def effect(self) -> Join:
+        return Join()
+
+
+_KEYED_EFFECTS = ("subject", "leave_out", "number", "negate", "carry_negation")
+
+
+def _effect_tag(table: Any) -> str | None:
+    """Which kind of effect a table is, from the key that names it."""
+    if not isinstance(table, dict):
+        return None
+    if any(aspect in table for aspect in _ASPECTS):
+        return "aspect"
+    return next((key for key in _KEYED_EFFECTS if key in table), None)
+
+
+_EffectTable = Annotated[
+    Annotated[_AspectEffect, Tag("aspect")]
+    | Annotated[_SubjectEffect, Tag("subject")]
+    | Annotated[_LeaveOutEffect, Tag("leave_out")]
+    | Annotated[_NumberEffect, Tag("number")]
+    | Annotated[_NegateEffect, Tag("negate")]
+    | Annotated[_CarryNegationEffect, Tag("carry_negation")],
+    Discriminator(
+        _effect_tag,
+        custom_error_type="unknown_effect",
+        custom_error_message=(
+            "an effect is a table naming one of "
+            f"{', '.join(_ASPECTS + _KEYED_EFFECTS)} (see the file's header)"
+        ),
+    ),
+]
+
+
+class _GroupTable(_Table):
+    effects: list[_EffectTable]
+    phrases: list[Annotated[str, StringConstraints(min_length=1)]] = Field(min_length=1)
+
+
+class _VocabularyFile(_Table):
+    flocks: list[SubjectKind] = []
+    subject_settings: dict[SubjectKind, Setting] = {}
+    spelling: dict[str, str] = {}
+    irregular_plurals: dict[str, str] = {}
+    group: list[_GroupTable] = Field(min_length=1)
+
+
+# --- Reading it ----------------------------------------------------------------------------------
+
+
+_SHOWN = 3  # problems one message lists
+
+
+def _group_name(data: Any, index: int) -> str:
+    """``group 13 ("coast", "coastline", ...)``: its place in the file and its first phrases."""
+    try:
+        phrases = [str(p) for p in data["group"][index]["phrases"]]
+    except (KeyError, IndexError, TypeError):
+        phrases = []
+    shown = ", ".join(f'"{p}"' for p in phrases[:3]) + (", ..." if len(phrases) > 3 else "")
+    return f"group {index + 1} ({shown or 'no phrases'})"
+
+
+def _problem(data: Any, error: Any) -> str:
+    """One validation error as ``group 13 (...): effects[0].setting: message; got 'x'``."""
+    loc = list(error["loc"])
+    where = ""
+    if len(loc) >= 2 and loc[0] == "group" and isinstance(loc[1], int):
+        where = _group_name(data, loc[1]) + ": "
+        loc = loc[2:]
+        if len(loc) >= 3 and loc[0] == "effects":
+            del loc[2]  # the effect's kind, which the table's own key already says
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    if error["type"] == "missing":
+        return f"{where}{field}: {error['msg']}"
+    got = reprlib.repr(error["input"])
+    return f"{where}{field or 'file'}: {error['msg']}; got {got}"
+
+
+def parse_vocabulary(text: str, where: str = "the sketch vocabulary") -> Vocabulary:
+    """Reads and checks a vocabulary written in the format of ``vocabulary.toml``.
+
+    Args:
+        text: The file's text.
+        where: How messages name the text.
+
+    Raises:
+        ConfigurationError: The text is not TOML, breaks the schema, or lists a phrase in two
+            groups; the message names the group (by number and first phrases) and the field.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{where} is not valid TOML: {exc}") from None
+    try:
+        parsed = _VocabularyFile.model_validate(data)
+    except ValidationError as exc:
+        problems = [_problem(data, error) for error in exc.errors()]
+        more = f" (and {len(problems) - _SHOWN} more)" if len(problems) > _SHOWN else ""
+        raise ConfigurationError(f"{where}, {'; '.join(problems[:_SHOWN])}{more}") from None
+    first_group: dict[str, int] = {}
+    for index, table in enumerate(parsed.group):
+        for phrase in table.phrases:
+            earlier = first_group.setdefault(phrase, index)
+            if earlier != index:
+                raise ConfigurationError(
+                    f"{where}, {_group_name(data, index)}: phrase {phrase!r} "
+                    f"is already in {_group_name(data, earlier)}; a phrase belongs to one group"
+                )
+    return Vocabulary(
+        groups=tuple(
+            WordGroup(tuple(e.effect() for e in table.effects), tuple(table.phrases))
+            for table in parsed.group
+        ),
+        spelling=MappingProxyType(dict(parsed.spelling)),
+        irregular_plurals=MappingProxyType(dict(parsed.irregular_plurals)),
+        flocks=frozenset(parsed.flocks),
+        subject_settings=MappingProxyType(dict(parsed.subject_settings)),
+    )
+
+
+@functools.cache
+def vocabulary() -> Vocabulary:
+    """The vocabulary shipped with OpenReel (``vocabulary.toml``), read on first use."""
+    text = resources.files(__package__).joinpath("vocabulary.toml").read_text("utf-8")
+    return parse_vocabulary(text, "the sketch engine's vocabulary.toml")

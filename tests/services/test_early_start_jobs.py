@@ -28,7 +28,7 @@ from openreel.media.encode import EncoderSettings
 from openreel.media.probe import probe
 from openreel.queue.embedded import EmbeddedQueue
 from openreel.queue.reservation import Reservation
-from openreel.services import jobs as jobs_module
+from openreel.services import videos as videos_module
 from openreel.services.pace import PaceBook
 from openreel.services.videos import VideoService
 from openreel.services.worker import VideoWorker
@@ -191,7 +191,7 @@ def test_the_worker_begins_before_the_submission_moderates(
 ) -> None:
     """The submission lets the reserved worker through before it moderates (both are Python
     and would take turns on the interpreter lock): the worker's first report comes first."""
-    monkeypatch.setattr(jobs_module, "HANDOFF_WAIT_S", 10.0)  # as long as it takes
+    monkeypatch.setattr(videos_module, "HANDOFF_WAIT_S", 10.0)  # as long as it takes
     events: list[str] = []
     note = Reservation.note
 

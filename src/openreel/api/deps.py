@@ -36,7 +36,6 @@ from openreel.trust.artists import ArtistService
 from openreel.trust.audit import AuditService
 from openreel.trust.auth import AuthService, TokenMatch
 from openreel.trust.killswitch import KillSwitch
-from openreel.trust.moderation import ModerationPipeline
 from openreel.trust.provenance import ContentRegistry
 from openreel.trust.quotas import QuotaService
 from openreel.trust.ratelimit import LimitKind, RateLimiter
@@ -87,7 +86,6 @@ class ApiServices:
         abuse: Automatic suspension of tokens that behave like leaked ones.
         inline_reads: Run short reads on the event loop itself (see :meth:`read`).
         artists: The artists' opt-out registry.
-        moderation: The prompt moderation pipeline (None: moderation is off).
         content: The content registry (what this server made).
         trust_anchors: Certificates that make a C2PA signature Trusted (this instance's CA).
     """
@@ -104,7 +102,6 @@ class ApiServices:
     audit: AuditService
     abuse: AbuseMonitor
     artists: ArtistService
-    moderation: ModerationPipeline | None
     content: ContentRegistry
     trust_anchors: tuple[bytes, ...]
     inline_reads: bool = False

@@ -76,6 +76,7 @@ class Server:
     settings: Settings
     services: ApiServices
     worker: VideoWorker
+    moderation: ModerationPipeline | None
     queue: JobQueue
     lock: DataDirLock
     db: Database
@@ -178,7 +179,6 @@ class Server:
                 ),
                 inline_reads=db.reads_are_local,
                 artists=ArtistService(artists, style),
-                moderation=moderation,
                 content=content,
                 trust_anchors=()
                 if runtime.provenance is None
@@ -192,6 +192,7 @@ class Server:
             settings=settings,
             services=services,
             worker=worker,
+            moderation=moderation,
             queue=queue,
             lock=lock,
             db=db,
@@ -223,7 +224,7 @@ class Server:
             ).start()
         if freeze_heap:
             gc.freeze()
-        semantic = _semantic(self.services.moderation)
+        semantic = _semantic(self.moderation)
         if semantic is not None:
             threading.Thread(
                 target=_warm,

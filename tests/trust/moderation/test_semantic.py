@@ -14,7 +14,7 @@ import pytest
 
 from openreel.config import ModerationConfig
 from openreel.errors import ConfigurationError
-from openreel.services import moderation
+from openreel.trust import moderation
 from openreel.storage.artists import ArtistStore
 from openreel.storage.db import Database
 from openreel.trust.moderation import (

@@ -1,22 +1,29 @@
 """Provenance over HTTP: verify a video's C2PA credentials, and ask "did this server make it?".
 
-``POST /v1/provenance/verify`` reads the manifest (Trusted: signed by this server's own CA);
-``POST /v1/provenance/lookup`` asks the content registry, which still knows a video once it
-was re-encoded at another size, and after the video itself was deleted. Both take a multipart
-``file``. Clips the server did not make are written here with PyAV.
+``GET /v1/videos/{id}/provenance`` checks a video the server holds, by its id, with the
+download's access rules. ``POST /v1/provenance/verify`` reads the manifest of an uploaded file
+(Trusted: signed by this server's own CA); ``POST /v1/provenance/lookup`` asks the content
+registry, which still knows a video once it was re-encoded at another size, and after the
+video itself was deleted. Both take a multipart ``file``. Clips the server did not make are
+written here with PyAV.
 """
 
 from __future__ import annotations
 
 import struct
+import tempfile
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 import numpy as np
+import pytest
 from tests.api.conftest import Api
+
+if TYPE_CHECKING:
+    from tests.s3 import S3Server
 
 SMALL: dict[str, Any] = {"model": "openreel-sketch", "seconds": "2", "size": "640x360", "fps": 12}
 """A signed, registered video that renders in well under a second."""
@@ -179,6 +186,65 @@ def test_verify_a_file_that_is_not_a_video_is_invalid(api: Api) -> None:
     report = _verify(api, b"hello, this is plain text and no video at all")
     assert report["status"] == "Invalid", report
     assert report["signer"] is None
+
+
+# ----- by id -----------------------------------------------------------------------------------
+
+
+def _by_id(api: Api, video_id: str, who: str | None = "alice") -> Any:
+    headers = api.auth(who) if who else {}
+    return api.client.get(f"/v1/videos/{video_id}/provenance", headers=headers)
+
+
+def test_provenance_by_id_reads_the_stored_file_as_verify_reads_its_download(api: Api) -> None:
+    video = api.make(prompt="a paper lantern drifting over a river", **SMALL)
+    response = _by_id(api, video["id"])
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["status"] == "Trusted", report
+    assert report["seed"] == video["seed"]
+    assert report["model"] == "openreel-sketch"
+    assert report == _verify(api, api.content(video["id"]))  # the same check, no round trip
+    admin = _by_id(api, video["id"], "root")
+    assert admin.status_code == 200, admin.text
+    assert admin.json() == report
+
+
+def test_provenance_by_id_follows_the_downloads_access_rules(api: Api) -> None:
+    video = api.make(prompt="a paper lantern drifting over a river", **SMALL)
+    # Another person's video does not exist for them, exactly as its content does not.
+    theirs = api.error(_by_id(api, video["id"], "bob"), 404, param="video_id")
+    content = api.client.get(f"/v1/videos/{video['id']}/content", headers=api.auth("bob"))
+    assert api.error(content, 404, param="video_id")["message"] == theirs["message"]
+    api.error(_by_id(api, video["id"], None), 401)
+    api.error(_by_id(api, "video_doesnotexist", "alice"), 404, param="video_id")
+    running = api.start_long()
+    unfinished = api.error(_by_id(api, running["id"]), 409, param="video_id")
+    assert "completed" in unfinished["message"]
+    deleted = api.client.delete(f"/v1/videos/{video['id']}", headers=api.auth())
+    assert deleted.status_code == 200, deleted.text
+    api.error(_by_id(api, video["id"]), 404, param="video_id")
+
+
+def test_provenance_by_id_of_a_video_in_a_bucket_leaves_no_copy_behind(
+    make_api: Callable[..., Api],
+    s3_server: S3Server,
+    s3_bucket: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api = make_api(storage=s3_server.config(s3_bucket))
+    video = api.make(prompt="a paper lantern drifting over a river", **SMALL)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    response = _by_id(api, video["id"])
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "Trusted", response.json()
+    assert response.json()["seed"] == video["seed"]
+    assert list(scratch.iterdir()) == []  # the fetched copy is gone
+    assert [p for p in (api.data_dir / "artifacts").rglob("*") if p.is_file()] == []
+    api.error(_by_id(api, video["id"], "bob"), 404, param="video_id")
 
 
 # ----- lookup ----------------------------------------------------------------------------------

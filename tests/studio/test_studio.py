@@ -71,6 +71,13 @@ def test_sign_in_keeps_no_token_in_the_page_and_sign_out_ends_it(studio: Studio)
 def test_generate_shows_progress_then_plays_with_provenance(studio: Studio) -> None:
     server, page = studio.server, studio.page
     server.issue("bea")
+    fetched: list[tuple[str, str]] = []  # what the page's own scripts asked for
+    page.on(
+        "request",
+        lambda r: (
+            fetched.append((r.method, r.url)) if r.resource_type in ("fetch", "xhr") else None
+        ),
+    )
     studio.sign_in("bea")
     page.select_option("#format", "640x360")
     expect(page.locator("#model")).to_have_value("openreel-sketch")
@@ -92,6 +99,9 @@ def test_generate_shows_progress_then_plays_with_provenance(studio: Studio) -> N
     )
     expect(page.locator("#prov-state")).to_have_text("Trusted: signed by this server")
     expect(page.locator("#prov-model")).to_contain_text("openreel-sketch")
+    # Checked on the server by id: the page neither downloads the file nor uploads it.
+    assert ("GET", f"{server.url}/v1/videos/{video_id}/provenance") in fetched, fetched
+    assert not [u for _, u in fetched if "/content" in u or "/v1/provenance/" in u], fetched
     video = server.call("bea", "GET", f"/v1/videos/{video_id}")
     expect(page.locator("#prov-seed")).to_have_text(str(video["seed"]))
     expect(page.locator("#understood-summary")).to_have_text(video["plan"]["summary"])
@@ -315,12 +325,24 @@ def test_phone_screen_and_keyboard_only(studio: Studio, studio_server: StudioSer
 def test_reference_image_drop_preview_size_check_and_upload(studio: Studio) -> None:
     server, page = studio.server, studio.page
     server.issue("kim")
+    limits = httpx.get(f"{server.url}/v1/studio/limits").json()
+    limit = min(limits["image_max_bytes"], limits["upload_max_bytes"])
     studio.sign_in("kim")
+    expect(page.locator("#reference-hint")).to_have_text(
+        f"PNG, JPEG or WebP, at most {limit >> 20} MB."
+    )
+    expect(page.locator("#reference")).to_have_attribute("accept", ",".join(limits["image_types"]))
     page.set_input_files(
         "#reference",
-        files=[{"name": "big.png", "mimeType": "image/png", "buffer": b"0" * (9 << 20)}],
+        files=[{"name": "big.png", "mimeType": "image/png", "buffer": b"0" * (limit + (1 << 20))}],
     )
-    expect(page.locator("#compose-error")).to_contain_text("the limit is 8 MB")
+    expect(page.locator("#compose-error")).to_contain_text(f"the limit is {limit >> 20} MB")
+    page.set_input_files(
+        "#reference", files=[{"name": "a.gif", "mimeType": "image/gif", "buffer": b"GIF89a"}]
+    )
+    expect(page.locator("#compose-error")).to_contain_text(
+        "must be PNG, JPEG or WebP; got image/gif"
+    )
     expect(page.locator("#reference-preview")).to_be_hidden()
     dropped = page.evaluate_handle(
         """bytes => { const data = new DataTransfer();
@@ -341,6 +363,33 @@ def test_reference_image_drop_preview_size_check_and_upload(studio: Studio) -> N
     assert "backdrop from input_reference" in video["plan"]["summary"]
     page.click("#reference-clear")
     expect(page.locator("#reference-preview")).to_be_hidden()
+
+
+def test_limits_come_from_the_server_and_the_native_file_control_is_hidden(
+    studio: Studio,
+) -> None:
+    server, page = studio.server, studio.page
+    server.issue("nia")
+    limits = httpx.get(f"{server.url}/v1/studio/limits").json()
+    studio.sign_in("nia")
+    most = str(limits["prompt_max_chars"])
+    for field in ("#prompt", "#negative", "#remix-prompt", "#extend-prompt"):
+        expect(page.locator(field)).to_have_attribute("maxlength", most)
+    expect(page.locator("#prompt-count")).to_have_text(f"0 / {most}")
+    # The browser's own "Choose File / No file chosen" control is out of sight...
+    native = page.locator("#reference")
+    box = native.bounding_box()
+    assert box is not None
+    assert box["width"] <= 1, box
+    assert box["height"] <= 1, box
+    assert native.evaluate("e => getComputedStyle(e).opacity") == "0"
+    expect(page.locator(".drop-text")).to_be_visible()
+    # ...yet the keyboard still reaches it, and its label shows where the focus is.
+    page.focus("#negative")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "reference"
+    assert page.locator(".drop-text").evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
+    studio.shot("drop-zone")
 
 
 def test_history_and_session_survive_a_server_restart(browser: Browser, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from PIL import Image, UnidentifiedImageError
 from openreel.domain import ImageInput
 from openreel.errors import InvalidRequestError, PayloadTooLargeError
 
-__all__ = ["MAX_IMAGE_BYTES", "MAX_IMAGE_SIDE", "read_image"]
+__all__ = ["IMAGE_TYPES", "MAX_IMAGE_BYTES", "MAX_IMAGE_SIDE", "read_image"]
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 """Largest reference image accepted, in bytes."""
@@ -22,6 +22,9 @@ MAX_IMAGE_SIDE = 4096
 """Largest width or height of a reference image, in pixels."""
 
 _TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+
+IMAGE_TYPES = tuple(_TYPES.values())
+"""Media types a reference image may have (its content decides, not its name)."""
 
 
 def read_image(data: bytes, *, param: str = "input_reference") -> ImageInput:

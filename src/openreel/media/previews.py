@@ -29,10 +29,26 @@ from openreel.errors import ConfigurationError, MediaError
 from openreel.media.partial import partial_path
 from openreel.media.probe import probe
 
-__all__ = ["PreviewCollector", "SpritesheetLayout", "previews_from_file"]
+__all__ = [
+    "SPRITESHEET_COLUMNS",
+    "SPRITESHEET_TILES",
+    "SPRITESHEET_TILE_WIDTH",
+    "PreviewCollector",
+    "SpritesheetLayout",
+    "previews_from_file",
+]
 
 # What Pillow, PyAV and the file system raise; mapped to MediaError at this boundary.
 _FOREIGN_ERRORS: Final = (av.FFmpegError, OSError, ValueError)
+
+SPRITESHEET_TILES: Final = 10
+"""Tiles in a spritesheet (fewer when the video has fewer frames)."""
+
+SPRITESHEET_COLUMNS: Final = 5
+"""Tiles per spritesheet row."""
+
+SPRITESHEET_TILE_WIDTH: Final = 256
+"""Width of one spritesheet tile in pixels; its height follows the video's aspect ratio."""
 
 _QUALITY: Final = 80
 """Lossy quality for both previews: small files, no visible blocking at these sizes."""
@@ -125,9 +141,9 @@ class PreviewCollector:
         self,
         total_frames: int,
         *,
-        tiles: int = 10,
-        columns: int = 5,
-        tile_width: int = 256,
+        tiles: int = SPRITESHEET_TILES,
+        columns: int = SPRITESHEET_COLUMNS,
+        tile_width: int = SPRITESHEET_TILE_WIDTH,
         thumbnail_width: int = 640,
         thumbnail_at: float = 0.4,
     ) -> None:
@@ -291,9 +307,9 @@ class PreviewCollector:
 def previews_from_file(
     video: Path,
     *,
-    tiles: int = 10,
-    columns: int = 5,
-    tile_width: int = 256,
+    tiles: int = SPRITESHEET_TILES,
+    columns: int = SPRITESHEET_COLUMNS,
+    tile_width: int = SPRITESHEET_TILE_WIDTH,
     thumbnail_width: int = 640,
     thumbnail_at: float = 0.4,
 ) -> PreviewCollector:

@@ -2,8 +2,7 @@
 // all through /v1/admin/... (the server refuses non-admins whatever this page shows).
 
 import { api } from './api.js';
-
-const $ = (id) => document.getElementById(id);
+import { $, when } from './dom.js';
 
 function cell(text) {
   const td = document.createElement('td');
@@ -18,10 +17,6 @@ function button(label, onClick, className = '') {
   if (className) b.className = className;
   b.addEventListener('click', onClick);
   return b;
-}
-
-function when(epoch) {
-  return epoch ? new Date(epoch * 1000).toLocaleString() : '—';
 }
 
 async function run(action) {

@@ -25,7 +25,7 @@ export function whenSignedOut(callback) {
  * One API call. `body` may be a plain object (sent as JSON) or FormData.
  * Resolves with the parsed JSON; rejects with ApiError carrying the server's message.
  */
-export async function api(path, { method = 'GET', body, raw = false } = {}) {
+export async function api(path, { method = 'GET', body } = {}) {
   const headers = {};
   let payload;
   if (body instanceof FormData) {
@@ -41,7 +41,6 @@ export async function api(path, { method = 'GET', body, raw = false } = {}) {
   } catch {
     throw new ApiError(0, { message: 'The server cannot be reached. Is it running?' });
   }
-  if (raw && response.ok) return response;
   let data = null;
   const type = response.headers.get('content-type') || '';
   if (type.startsWith('application/json')) data = await response.json();
@@ -51,6 +50,11 @@ export async function api(path, { method = 'GET', body, raw = false } = {}) {
     throw error;
   }
   return data;
+}
+
+/** The limits the server enforces (prompt length, images, uploads, spritesheets); no sign-in. */
+export async function studioLimits() {
+  return api('/v1/studio/limits');
 }
 
 /** Exchanges a token for the session cookie; returns the session. */

@@ -4,21 +4,29 @@
 written; nothing touches the file afterwards, so the manifest stays valid. The claim names the
 model and backend, the seed and a few settings, and the prompt's SHA-256 rather than the prompt
 (manifests are public), unless the operator opts in to publishing prompts.
+:func:`verify_stored` reads those credentials back from a video the server holds.
 
 The content registry lives here too: the fingerprint of every video (SHA-256 plus one
 perceptual hash a second) so the server can say whether it made a file it is shown.
-
-Imports: media (c2pa, certs, fingerprint), storage.content, backends.base, domain.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from openreel.backends.base import VideoBackend
 from openreel.domain import VideoRequest
-from openreel.media.c2pa import ProvenanceClaim, prompt_sha256, sign_mp4
+from openreel.media.c2pa import (
+    ProvenanceClaim,
+    ProvenanceVerdict,
+    prompt_sha256,
+    sign_mp4,
+    verify_mp4,
+)
 from openreel.media.certs import SigningIdentity
 from openreel.media.fingerprint import (
     FINGERPRINT_VERSION,
@@ -30,8 +38,9 @@ from openreel.media.fingerprint import (
     fingerprint_file,
 )
 from openreel.storage.content import ContentRecord, ContentStore
+from openreel.storage.objects import RemoteObject
 
-__all__ = ["ContentRegistry", "LookupMatch", "Provenance"]
+__all__ = ["ContentRegistry", "LookupMatch", "Provenance", "verify_stored"]
 
 PROCEDURAL = "algorithmicMedia"
 TRAINED = "trainedAlgorithmicMedia"
@@ -80,6 +89,31 @@ class Provenance:
             },
         )
         sign_mp4(video, claim, self.identity)
+
+
+def verify_stored(source: Path | RemoteObject, trust_anchors: Sequence[bytes]) -> ProvenanceVerdict:
+    """Reads the C2PA credentials of a video this server holds, where it is kept.
+
+    A file on this machine is read in place. An object in the bucket is copied to a private
+    temporary file first (the manifest check reads the whole file) and that copy is removed
+    afterwards, so checking a stored video never costs the caller a download and an upload.
+
+    Raises:
+        NotFoundError: The object is not in the bucket.
+        StorageError: The bucket failed.
+    """
+    anchors = list(trust_anchors)
+    if isinstance(source, Path):
+        return verify_mp4(source, trust_anchors=anchors)
+    handle, name = tempfile.mkstemp(prefix="openreel-verify-", suffix=".mp4")
+    copy = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for chunk in source.open().chunks:
+                out.write(chunk)
+        return verify_mp4(copy, trust_anchors=anchors)
+    finally:
+        copy.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,15 @@
-"""``/v1/provenance/...``: check a video's credentials, and ask whether this server made it.
+"""Provenance routes: check a video's credentials, and ask whether this server made it.
 
-Both take the video as a multipart upload in a ``file`` field (within the server's body limit).
+``GET /v1/videos/{video_id}/provenance`` checks a video the server holds, by its id, where it
+is kept (the studio's provenance panel): no one has to download the file and upload it again.
+It follows the download's access rules: a person may check only the videos they may see.
+
+For files from elsewhere, ``POST /v1/provenance/verify`` and ``POST /v1/provenance/lookup``
+take the video as a multipart upload in a ``file`` field (within the server's body limit).
 ``verify`` reads the C2PA manifest (Trusted means this server's own CA signed it); ``lookup``
 asks the content registry, which still recognises a video after it was re-encoded, scaled
 down or trimmed by a second or two, when its manifest is long gone. Any token may ask; the
 matching video's id is shown only to its owner and to admins.
-
-Imports: api.deps, api.protocol, errors, media.c2pa.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from openreel.api.forms import read_form
 from openreel.api.protocol import LookupMatchObject, LookupResult, ProvenanceReport
 from openreel.domain import Role
 from openreel.errors import InvalidRequestError, MediaError, UnsupportedMediaTypeError
-from openreel.media.c2pa import verify_mp4
+from openreel.media.c2pa import ProvenanceVerdict, verify_mp4
+from openreel.services.provenance import verify_stored
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/provenance", tags=["provenance"])
+router = APIRouter(prefix="/v1", tags=["provenance"])
 
 _CHUNK = 1 << 20
 
@@ -66,19 +70,7 @@ async def _upload(request: Request, services: ServicesDep) -> Path:
         await form.close()
 
 
-@router.post("/verify", response_model=ProvenanceReport, summary="Check a video's credentials")
-async def verify(
-    request: Request, services: ServicesDep, principal: PrincipalDep
-) -> ProvenanceReport:
-    """Reads the C2PA manifest of an uploaded MP4: Trusted (signed by this server), Valid
-    (intact, signed by someone else), Invalid (altered or broken) or Missing."""
-    del principal
-    path = await _upload(request, services)
-    try:
-        anchors = list(services.trust_anchors)
-        verdict = await asyncio.to_thread(verify_mp4, path, trust_anchors=anchors)
-    finally:
-        path.unlink(missing_ok=True)
+def _report(verdict: ProvenanceVerdict) -> ProvenanceReport:
     return ProvenanceReport(
         status=verdict.status,
         signer=verdict.signer_common_name,
@@ -92,7 +84,44 @@ async def verify(
     )
 
 
-@router.post("/lookup", response_model=LookupResult, summary="Did this server make this video?")
+@router.post(
+    "/provenance/verify", response_model=ProvenanceReport, summary="Check a video's credentials"
+)
+async def verify(
+    request: Request, services: ServicesDep, principal: PrincipalDep
+) -> ProvenanceReport:
+    """Reads the C2PA manifest of an uploaded MP4: Trusted (signed by this server), Valid
+    (intact, signed by someone else), Invalid (altered or broken) or Missing."""
+    del principal
+    path = await _upload(request, services)
+    try:
+        anchors = list(services.trust_anchors)
+        verdict = await asyncio.to_thread(verify_mp4, path, trust_anchors=anchors)
+    finally:
+        path.unlink(missing_ok=True)
+    return _report(verdict)
+
+
+@router.get(
+    "/videos/{video_id}/provenance",
+    response_model=ProvenanceReport,
+    summary="Check a stored video's credentials",
+)
+async def video_provenance(
+    video_id: str, services: ServicesDep, principal: PrincipalDep
+) -> ProvenanceReport:
+    """Reads the C2PA manifest of a finished video this server holds, by its id (OpenReel
+    addition), as ``POST /v1/provenance/verify`` would read its downloaded file. Only the
+    video's owner and admins may ask (anyone else gets a 404, as for its content); a video
+    that is not finished yet is a 409."""
+    content = await services.read(services.jobs.content, principal, video_id, "video")
+    verdict = await asyncio.to_thread(verify_stored, content.source, services.trust_anchors)
+    return _report(verdict)
+
+
+@router.post(
+    "/provenance/lookup", response_model=LookupResult, summary="Did this server make this video?"
+)
 async def lookup(request: Request, services: ServicesDep, principal: PrincipalDep) -> LookupResult:
     """Looks an uploaded video up in the content registry: an exact copy by SHA-256, a
     re-encoded, rescaled or slightly trimmed one by its per-second perceptual hashes."""

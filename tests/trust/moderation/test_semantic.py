@@ -14,9 +14,9 @@ import pytest
 
 from openreel.config import ModerationConfig
 from openreel.errors import ConfigurationError
-from openreel.trust import moderation
 from openreel.storage.artists import ArtistStore
 from openreel.storage.db import Database
+from openreel.trust import moderation
 from openreel.trust.moderation import (
     ArtistStyleCheck,
     NameCheck,

@@ -28,7 +28,7 @@ from openreel.api.protocol import LookupMatchObject, LookupResult, ProvenanceRep
 from openreel.domain import Role
 from openreel.errors import InvalidRequestError, MediaError, UnsupportedMediaTypeError
 from openreel.media.c2pa import ProvenanceVerdict, verify_mp4
-from openreel.services.provenance import verify_stored
+from openreel.trust.provenance import verify_stored
 
 __all__ = ["router"]
 
@@ -114,7 +114,7 @@ async def video_provenance(
     addition), as ``POST /v1/provenance/verify`` would read its downloaded file. Only the
     video's owner and admins may ask (anyone else gets a 404, as for its content); a video
     that is not finished yet is a 409."""
-    content = await services.read(services.jobs.content, principal, video_id, "video")
+    content = await services.read(services.videos.content, principal, video_id, "video")
     verdict = await asyncio.to_thread(verify_stored, content.source, services.trust_anchors)
     return _report(verdict)
 

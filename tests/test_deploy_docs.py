@@ -129,16 +129,3 @@ def test_deploy_dockerfile_installs_extras_that_exist() -> None:
     wanted = re.search(r"pip install [^\n]*'\.\[([a-z0-9,]+)\]'", DOCKERFILE.read_text())
     assert wanted is not None
     assert set(wanted.group(1).split(",")) <= extras
-
-
-def test_readme_names_only_real_settings() -> None:
-    """The README's settings table and examples use the names Settings reads."""
-    text = (ROOT / "README.md").read_text()
-    named = set(re.findall(r"OPENREEL_[A-Z0-9_]+[A-Z0-9]", text))
-    assert len(named) > 20
-    assert sorted(v for v in named if not _setting_exists(v)) == []
-    # A row's further fields (`__FAL`, `__PERIOD_HOURS`...) belong to its first one's group.
-    for row in re.findall(r"^\| `(OPENREEL_[A-Z]+)__[A-Z_]+`(.*?) \|", text, re.M):
-        group, rest = row
-        for extra in re.findall(r"`__([A-Z_]+)`", rest):
-            assert _setting_exists(f"{group}__{extra}"), f"{group}__{extra}"

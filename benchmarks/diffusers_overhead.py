@@ -46,7 +46,7 @@ STEPS = 4
 
 
 def _catalogue(folder: Path) -> Path:
-    from tests.backends.diffusers.tiny import build_wan
+    from tests.support.tiny_diffusers import build_wan
 
     build_wan(folder / "wan")
     path = folder / "catalogue.toml"

@@ -57,8 +57,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.conftest import free_port, mint, start_server  # noqa: E402
-from tests.postgres import PostgresServer  # noqa: E402
-from tests.redis_server import RedisServer  # noqa: E402
+from tests.support.postgres import PostgresServer  # noqa: E402
+from tests.support.redis_server import RedisServer  # noqa: E402
 
 MODEL = "openreel-sketch"
 BODY = {"model": MODEL, "prompt": "a lighthouse on a stormy coast at dusk", "seconds": 2}

@@ -24,9 +24,9 @@ import pytest
 from openreel.backends.registry import BackendRegistry
 
 if TYPE_CHECKING:
-    from tests.postgres import PostgresServer
-    from tests.redis_server import RedisServer
-    from tests.s3 import S3Server
+    from tests.support.postgres import PostgresServer
+    from tests.support.redis_server import RedisServer
+    from tests.support.s3 import S3Server
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -42,10 +42,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
-    """A PostgreSQL server of the test run's own, started on first use (tests/postgres.py)."""
+    """A PostgreSQL server of the test run's own, started on first use
+    (tests/support/postgres.py)."""
     # Imported here: tests that run pytest inside pytest load this file where ``tests`` is not
     # importable.
-    from tests.postgres import PostgresServer
+    from tests.support.postgres import PostgresServer
 
     # Not under pytest's temp folder: that is private to root, and the server runs as postgres.
     root = Path(tempfile.mkdtemp(prefix="openreel-pg-"))
@@ -60,8 +61,9 @@ def postgres() -> Iterator[PostgresServer]:
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """A redis-server of the test run's own, started on first use (tests/redis_server.py)."""
-    from tests.redis_server import RedisServer
+    """A redis-server of the test run's own, started on first use
+    (tests/support/redis_server.py)."""
+    from tests.support.redis_server import RedisServer
 
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     try:
@@ -73,8 +75,9 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
-    """An S3-compatible server of the test run's own (moto, tests/s3.py), started on first use."""
-    from tests.s3 import S3Server
+    """An S3-compatible server of the test run's own (moto, tests/support/s3.py), started on
+    first use."""
+    from tests.support.s3 import S3Server
 
     root = Path(tempfile.mkdtemp(prefix="openreel-s3-"))
     server = S3Server(root)
@@ -96,7 +99,7 @@ def s3_bucket(s3_server: S3Server) -> str:
 def tiny_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A catalogue of tiny random LTX and Wan pipelines saved in a temp folder (offline)."""
     import torch
-    from tests.backends.diffusers.tiny import write_catalogue
+    from tests.support.tiny_diffusers import write_catalogue
 
     # Models this small gain nothing from a second thread, and on a busy 2-core machine
     # torch's threads spin against each other: one thread is ~20x faster there.

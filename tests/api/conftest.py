@@ -21,7 +21,7 @@ import pytest
 from fastapi import FastAPI
 from PIL import Image
 from starlette.testclient import TestClient
-from tests.postgres import PostgresServer
+from tests.support.postgres import PostgresServer
 
 from openreel.api.app import create_app
 from openreel.config import ModerationConfig, QuotaConfig, Settings

@@ -24,7 +24,7 @@ from openreel.storage.db import DATABASE_FILE
 
 if TYPE_CHECKING:
     from tests.api.conftest import Api
-    from tests.s3 import S3Server
+    from tests.support.s3 import S3Server
 
 
 def _keys(s3_server: S3Server, bucket: str, video_id: str) -> set[str]:

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from openreel.cli import app
 
 if TYPE_CHECKING:
-    from tests.s3 import S3Server
+    from tests.support.s3 import S3Server
 
 runner = CliRunner()
 
@@ -28,7 +28,7 @@ def _output(result: object) -> str:
 
 
 def test_cli_serve_refuses_an_unreachable_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.s3 import free_port
+    from tests.support.s3 import free_port
 
     endpoint = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("OPENREEL_STORAGE__BUCKET", "some-bucket")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.backends.hosted.harness import FakeTime
+from tests.support.hosted.harness import FakeTime
 
 from openreel.backends.base import BackendCapabilities, VideoBackend
 from openreel.backends.providers import build_registry
@@ -29,7 +29,7 @@ TINY_LOCAL = ["tiny-ltx", "tiny-wan"]
 
 
 def _upstream() -> VideoBackend:
-    from tests.backends.hosted.fake_upstream import KEY, FakeUpstream
+    from tests.support.hosted.fake_upstream import KEY, FakeUpstream
 
     from openreel.backends.hosted.base import HostedBackend, HostedModel
     from openreel.backends.hosted.upstream import UpstreamClient
@@ -55,7 +55,7 @@ def _provider(module: str, fake: str) -> Callable[[], VideoBackend]:
     """A hosted provider's real backend (``build_<name>``) wired to its scripted fake."""
 
     def build() -> VideoBackend:
-        fakes = importlib.import_module(f"tests.backends.hosted.fake_{module}")
+        fakes = importlib.import_module(f"tests.support.hosted.fake_{module}")
         provider = importlib.import_module(f"openreel.backends.hosted.{module}")
         time = FakeTime()
         host = getattr(fakes, "API_HOST", None)  # a fake that checks the host it is sent to
@@ -74,7 +74,7 @@ def _provider(module: str, fake: str) -> Callable[[], VideoBackend]:
 def _veo() -> VideoBackend:
     import httpx
     from google.oauth2.credentials import Credentials
-    from tests.backends.hosted.fake_veo import BASE, LOCATION, PROJECT, TOKEN, FakeVeo
+    from tests.support.hosted.fake_veo import BASE, LOCATION, PROJECT, TOKEN, FakeVeo
 
     from openreel.backends.hosted.veo import build_veo
 

@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import psutil
 import pytest
-from tests.backends.diffusers.tiny import TINY_LTX, TINY_WAN
 from tests.e2e.conftest import free_port, mint, server_env, start_server
-from tests.s3 import ACCESS_KEY, REGION, SECRET_KEY
+from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY
+from tests.support.tiny_diffusers import TINY_LTX, TINY_WAN
 
 from openreel.media.certs import SIGNER_CHAIN_FILE, SIGNER_KEY_FILE
 from openreel.media.probe import probe
@@ -42,9 +42,9 @@ from openreel.storage.db import Database
 from openreel.storage.jobs import JobStore
 
 if TYPE_CHECKING:
-    from tests.postgres import PostgresServer
-    from tests.redis_server import RedisServer
-    from tests.s3 import S3Server
+    from tests.support.postgres import PostgresServer
+    from tests.support.redis_server import RedisServer
+    from tests.support.s3 import S3Server
 
 pytestmark = pytest.mark.slow
 

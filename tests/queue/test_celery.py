@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 import redis
 from pydantic import SecretStr
-from tests.queue.clock import Clock
+from tests.support.clock import Clock
 
 from openreel.config import CeleryConfig, Settings
 from openreel.domain import Job, JobError, JobStatus, VideoRequest
@@ -38,7 +38,7 @@ from openreel.storage.jobs import JobStore
 from openreel.storage.pauses import PauseStore
 
 if TYPE_CHECKING:
-    from tests.redis_server import RedisServer
+    from tests.support.redis_server import RedisServer
 
 LEASE = 30.0
 

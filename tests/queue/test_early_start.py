@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.waiting import wait_for
+from tests.support.waiting import wait_for
 
 from openreel.domain import Job, JobError, JobStatus, VideoRequest
 from openreel.errors import BackendError, CancelledError, NotFoundError

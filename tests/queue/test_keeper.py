@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.clock import Clock
 
 from openreel.domain import Job, VideoRequest
 from openreel.queue.keeper import LeaseKeeper
 from openreel.queue.lease import Lease, LeaseLostError
 from openreel.storage.db import Database
 from openreel.storage.jobs import JobStore
-
-from .clock import Clock
 
 
 class CountingStore(JobStore):

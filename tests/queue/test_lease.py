@@ -6,13 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.clock import Clock
 
 from openreel.domain import Job, VideoRequest
 from openreel.queue.lease import Lease, LeaseLostError
 from openreel.storage.db import Database
 from openreel.storage.jobs import JobStore
-
-from .clock import Clock
 
 
 class CountingStore(JobStore):

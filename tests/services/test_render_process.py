@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.waiting import wait_for
+from tests.support.waiting import wait_for
 
 from openreel.backends.base import VideoBackend
 from openreel.backends.registry import BackendRegistry

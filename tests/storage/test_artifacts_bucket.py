@@ -14,7 +14,7 @@ from openreel.storage.artifacts import ArtifactStore
 from openreel.storage.objects import S3ObjectStore
 
 if TYPE_CHECKING:
-    from tests.s3 import S3Server
+    from tests.support.s3 import S3Server
 
 JOB = "video_" + "1" * 32
 FILE = "file-" + "2" * 32

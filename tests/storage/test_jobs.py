@@ -204,7 +204,7 @@ def test_jobs_claim_is_exactly_once_across_processes(
     store = JobStore(db)
     ids = {store.create(new_job()).id for _ in range(200)}
     context = multiprocessing.get_context("spawn")
-    script = str(Path(__file__).with_name("claim_worker.py"))
+    script = str(Path(__file__).parents[1] / "support" / "claim_worker.py")
     url = db.url.render_as_string(hide_password=False)
     start = context.Barrier(5)  # four children and this test: all claim at the same moment
     outputs = [tmp_path / f"claimed-{i}.txt" for i in range(4)]

@@ -1,4 +1,4 @@
-"""S3ObjectStore against a real S3-compatible server (moto on loopback, tests/s3.py)."""
+"""S3ObjectStore against a real S3-compatible server (moto on loopback, tests/support/s3.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from openreel.errors import (
 from openreel.storage.objects import CHUNK_BYTES, S3ObjectStore
 
 if TYPE_CHECKING:
-    from tests.s3 import S3Server
+    from tests.support.s3 import S3Server
 
 MIB = 1024 * 1024
 NAME = "jobs/video_" + "a" * 32 + "/video.mp4"
@@ -217,7 +217,7 @@ def test_objects_no_such_bucket_names_the_setting(s3_server: S3Server) -> None:
 
 
 def test_objects_unreachable_endpoint_names_the_setting_and_value(s3_bucket: str) -> None:
-    from tests.s3 import free_port
+    from tests.support.s3 import free_port
 
     endpoint = f"http://127.0.0.1:{free_port()}"
     config = StorageConfig(

@@ -1,6 +1,6 @@
 """Rate limits shared through a real Redis: two processes' limiters count together.
 
-The session's ``redis_server`` (tests/redis_server.py) is Debian's ``redis-server`` on a free port
+The session's ``redis_server`` (tests/support/redis_server.py) is Debian's ``redis-server`` on a free port
 (``make test`` installs it); a missing binary fails the tests loudly rather than skipping them.
 """
 
@@ -14,7 +14,7 @@ from openreel.errors import RateLimitError
 from openreel.trust.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
-    from tests.redis_server import RedisServer
+    from tests.support.redis_server import RedisServer
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from tests.backends.diffusers.tiny import (
+from tests.support.tiny_diffusers import (
     TINY_LTX,
     TINY_LTX_UP,
     TINY_WAN,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.backends.diffusers.tiny import TINY_LTX, TINY_WAN
+from tests.support.tiny_diffusers import TINY_LTX, TINY_WAN
 
 from openreel.backends.diffusers.backend import DiffusersBackend
 from openreel.backends.providers import build_registry

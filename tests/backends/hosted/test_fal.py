@@ -3,49 +3,23 @@
 from __future__ import annotations
 
 import json
-import logging
 
 import httpx
 import numpy as np
 import pytest
+from tests.support.hosted.fake_fal import CDN, KEY, FakeFal
+from tests.support.hosted.harness import FakeTime
+from tests.support.hosted.harness import run as _run
+from tests.support.hosted.providers import FAL
 
-from openreel.backends.hosted.base import HostedBackend, PollPolicy
 from openreel.backends.hosted.fal import MODELS, FalClient, build_fal
-from openreel.domain import VideoRequest
 from openreel.errors import (
     BackendError,
-    BackendUnavailableError,
-    CancelledError,
     InvalidRequestError,
-    ModerationBlockedError,
 )
 
-from .fake_fal import CDN, KEY, FakeFal
-from .harness import FakeTime
-from .harness import run as _run
-
-
-def _backend(fake: FakeFal, time: FakeTime, policy: PollPolicy | None = None) -> HostedBackend:
-    return build_fal(
-        KEY,
-        transport=fake.transport(),
-        policy=policy or PollPolicy(interval_s=2.0, retries=3, deadline_s=600),
-        sleep=time.sleep,
-        clock=time.clock,
-    )
-
-
-def _request(**kw: object) -> VideoRequest:
-    args: dict[str, object] = {
-        "prompt": "a lighthouse at dusk",
-        "model": "fal/ltx-video",
-        "seconds": 1.0,
-        "width": 768,
-        "height": 512,
-        "fps": 24,
-        "seed": 3,
-    }
-    return VideoRequest(**(args | kw))  # type: ignore[arg-type]
+_backend = FAL.backend
+_request = FAL.request
 
 
 def test_fal_success_fits_frames_to_the_request_and_progress_only_rises() -> None:
@@ -121,91 +95,6 @@ def test_fal_catalogue_limits_are_checked_at_admission() -> None:
         "provider": "fal",
         "remote_model": "fal-ai/wan/v2.2-a14b/text-to-video",
     }
-
-
-def test_fal_refusal_at_submit_is_moderation_blocked_with_the_reason() -> None:
-    with pytest.raises(ModerationBlockedError) as info:
-        _run(_backend(FakeFal(refuse_at_submit=True), FakeTime()), _request())
-    assert info.value.category == "provider"
-    assert "flagged as violating the content policy" in info.value.message
-
-
-def test_fal_refusal_on_completion_is_moderation_blocked_with_the_reason() -> None:
-    with pytest.raises(ModerationBlockedError) as info:
-        _run(_backend(FakeFal(refuse_later=True), FakeTime()), _request())
-    assert info.value.category == "provider"
-    assert "safety checker as NSFW" in info.value.message
-
-
-def test_fal_failure_is_a_backend_error_naming_the_cause() -> None:
-    with pytest.raises(BackendError, match="CUDA out of memory") as info:
-        _run(_backend(FakeFal(fail_later=True), FakeTime()), _request())
-    assert not isinstance(info.value, ModerationBlockedError)
-
-
-def test_fal_429_waits_for_retry_after_then_succeeds() -> None:
-    fake, time = FakeFal(throttle_first=2, retry_after="7"), FakeTime()
-    frames, _ = _run(_backend(fake, time), _request())
-    assert len(frames) == 24
-    assert time.sleeps[:2] == [1.0] * 2  # cancel checks every second while waiting...
-    assert time.now >= 14  # ...for two Retry-After waits of 7 s
-    assert fake.requests[:3] == ["POST /fal-ai/ltx-video"] * 3
-
-
-def test_fal_5xx_timeouts_and_bad_json_are_retried_then_bounded() -> None:
-    frames, _ = _run(
-        _backend(FakeFal(server_errors=1, timeouts=1, malformed=1), FakeTime()), _request()
-    )
-    assert len(frames) == 24
-    fake = FakeFal(server_errors=10)
-    with pytest.raises(BackendError, match="kept failing") as info:
-        _run(_backend(fake, FakeTime()), _request())
-    assert info.value.code == "backend_unavailable"
-    assert len(fake.requests) == 4  # the first try and three retries
-    with pytest.raises(BackendError, match="kept failing"):
-        _run(_backend(FakeFal(timeouts=10), FakeTime()), _request())
-
-
-def test_fal_expired_result_url_says_so_without_leaking_the_url() -> None:
-    fake = FakeFal(url_expired=True)
-    with pytest.raises(BackendError, match="expired") as info:
-        _run(_backend(fake, FakeTime()), _request())
-    assert "sig=" not in info.value.message
-    assert KEY not in info.value.message
-
-
-def test_fal_key_never_reaches_the_cdn() -> None:
-    fake = FakeFal()
-    _run(_backend(fake, FakeTime()), _request())
-    assert fake.cdn_auth == [""]  # fetched once, with no Authorization header at all
-
-
-def test_fal_bad_key_is_unavailable_to_users_and_logged_for_admins(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    with caplog.at_level(logging.DEBUG), pytest.raises(BackendUnavailableError) as info:
-        _run(_backend(FakeFal(wrong_key=True), FakeTime()), _request())
-    assert "unavailable" in info.value.message
-    assert "credentials" in caplog.text
-    assert KEY not in info.value.message
-    assert KEY not in caplog.text
-
-
-def test_fal_cancel_while_waiting_calls_the_providers_cancel() -> None:
-    fake, time = FakeFal(never_finish=True), FakeTime()
-    with pytest.raises(CancelledError):
-        _run(_backend(fake, time), _request(), cancelled=lambda: time.now >= 5)
-    assert fake.jobs["req-1"].cancelled
-    assert "PUT /fal-ai/ltx-video/requests/req-1/cancel" in fake.requests
-    assert time.now < 7  # noticed within a second or so
-
-
-def test_fal_deadline_cancels_the_remote_request() -> None:
-    fake, time = FakeFal(never_finish=True), FakeTime()
-    policy = PollPolicy(interval_s=2.0, retries=3, deadline_s=30)
-    with pytest.raises(BackendError, match="did not finish within 30 s"):
-        _run(_backend(fake, time, policy), _request())
-    assert fake.jobs["req-1"].cancelled
 
 
 def test_fal_urls_on_another_host_are_ignored_so_the_key_stays_home() -> None:

@@ -8,6 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 from google.oauth2.credentials import Credentials
+from tests.support.hosted.fake_runway import API_HOST, FakeRunway
+from tests.support.hosted.fake_runway import KEY as RUNWAY_KEY
+from tests.support.hosted.fake_veo import BASE, LOCATION, PROJECT, TOKEN, FakeVeo
+from tests.support.hosted.harness import FakeTime
+from tests.support.hosted.harness import run as _run
 
 from openreel.backends.hosted.base import HostedBackend
 from openreel.backends.hosted.runway import build_runway
@@ -19,12 +24,6 @@ from openreel.errors import InvalidRequestError
 from openreel.media.encode import EncoderSettings
 from openreel.media.probe import probe
 from openreel.services.generation import render_video
-
-from .fake_runway import API_HOST, FakeRunway
-from .fake_runway import KEY as RUNWAY_KEY
-from .fake_veo import BASE, LOCATION, PROJECT, TOKEN, FakeVeo
-from .harness import FakeTime
-from .harness import run as _run
 
 
 def _veo(fake: FakeVeo, fit: str = "nearest") -> HostedBackend:

@@ -6,13 +6,12 @@ import threading
 from collections.abc import Mapping
 
 import pytest
+from tests.support.hosted.fake_upstream import KEY, FakeUpstream
 
 from openreel.backends.hosted.base import RemoteJob, TransientProviderError
 from openreel.backends.hosted.listing import ListingUnsupportedError, SharedListing
 from openreel.backends.hosted.upstream import UpstreamClient
 from openreel.domain import VideoRequest
-
-from .fake_upstream import KEY, FakeUpstream
 
 
 class Clock:

@@ -2,51 +2,26 @@
 
 from __future__ import annotations
 
-import logging
-
 import httpx
 import numpy as np
 import pytest
+from tests.support.hosted.fake_luma import KEY, PREFIX, FakeLuma
+from tests.support.hosted.harness import FakeTime
+from tests.support.hosted.harness import run as _run
+from tests.support.hosted.providers import LUMA
 
-from openreel.backends.hosted.base import HostedBackend, PollPolicy
 from openreel.backends.hosted.luma import MODELS, LumaClient, build_luma, generation_body
-from openreel.domain import VideoRequest
 from openreel.errors import (
     BackendError,
-    BackendUnavailableError,
-    CancelledError,
     InvalidRequestError,
     ModerationBlockedError,
 )
 
-from .fake_luma import CDN, KEY, PREFIX, FakeLuma
-from .harness import FakeTime
-from .harness import run as _run
-
 GEN = "0f3e0001-aaaa-bbbb-cccc-000000000000"
 
 
-def _backend(fake: FakeLuma, time: FakeTime, policy: PollPolicy | None = None) -> HostedBackend:
-    return build_luma(
-        KEY,
-        transport=fake.transport(),
-        policy=policy or PollPolicy(interval_s=3.0, retries=3, deadline_s=600),
-        sleep=time.sleep,
-        clock=time.clock,
-    )
-
-
-def _request(**kw: object) -> VideoRequest:
-    args: dict[str, object] = {
-        "prompt": "a lighthouse at dusk",
-        "model": "luma/ray-2",
-        "seconds": 1.0,
-        "width": 960,
-        "height": 540,
-        "fps": 24,
-        "seed": 3,
-    }
-    return VideoRequest(**(args | kw))  # type: ignore[arg-type]
+_backend = LUMA.backend
+_request = LUMA.request
 
 
 def test_luma_success_fits_frames_and_progress_never_goes_back() -> None:
@@ -118,85 +93,6 @@ def test_luma_catalogue_limits_are_checked_at_admission() -> None:
     with pytest.raises(InvalidRequestError) as info:
         backend.check(_request(width=1024, height=1024))
     assert info.value.param == "size"
-
-
-def test_luma_moderation_failure_is_moderation_blocked_with_the_reason() -> None:
-    with pytest.raises(ModerationBlockedError) as info:
-        _run(_backend(FakeLuma(refuse_later=True), FakeTime()), _request())
-    assert info.value.category == "provider"
-    assert "content moderation" in info.value.message
-
-
-def test_luma_moderation_400_at_create_is_moderation_blocked() -> None:
-    fake = FakeLuma(refuse_at_create=True)
-    with pytest.raises(ModerationBlockedError) as info:
-        _run(_backend(fake, FakeTime()), _request())
-    assert info.value.category == "provider"
-    assert "failed content moderation" in info.value.message
-    assert fake.requests == [f"POST {PREFIX}/generations/video"]
-
-
-def test_luma_failure_is_a_backend_error_naming_the_cause() -> None:
-    with pytest.raises(BackendError, match="Internal error while rendering") as info:
-        _run(_backend(FakeLuma(fail_later=True), FakeTime()), _request())
-    assert not isinstance(info.value, ModerationBlockedError)
-
-
-def test_luma_429_waits_for_retry_after_then_succeeds() -> None:
-    fake, time = FakeLuma(throttle_first=2, retry_after="7"), FakeTime()
-    frames, _ = _run(_backend(fake, time), _request())
-    assert len(frames) == 24
-    assert time.sleeps[:14] == [1.0] * 14  # two Retry-After waits of 7 s, cancel checked
-    assert time.now >= 14
-    assert fake.requests[:3] == [f"POST {PREFIX}/generations/video"] * 3
-    assert len(fake.generations) == 1
-
-
-def test_luma_5xx_timeouts_and_bad_json_are_retried_then_bounded() -> None:
-    frames, _ = _run(
-        _backend(FakeLuma(server_errors=1, timeouts=1, malformed=1), FakeTime()), _request()
-    )
-    assert len(frames) == 24
-    fake = FakeLuma(server_errors=10)
-    with pytest.raises(BackendError, match="kept failing") as info:
-        _run(_backend(fake, FakeTime()), _request())
-    assert info.value.code == "backend_unavailable"
-    assert len(fake.requests) == 4
-    with pytest.raises(BackendError, match="kept failing"):
-        _run(_backend(FakeLuma(timeouts=10), FakeTime()), _request())
-
-
-def test_luma_expired_video_url_says_so() -> None:
-    with pytest.raises(BackendError, match="expired") as info:
-        _run(_backend(FakeLuma(url_expired=True), FakeTime()), _request())
-    assert KEY not in info.value.message
-    assert CDN not in info.value.message
-
-
-def test_luma_key_never_reaches_the_cdn() -> None:
-    fake = FakeLuma()
-    _run(_backend(fake, FakeTime()), _request())
-    assert fake.cdn_auth == [""]
-
-
-def test_luma_bad_key_is_unavailable_to_users_and_logged_for_admins(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    with caplog.at_level(logging.DEBUG), pytest.raises(BackendUnavailableError) as info:
-        _run(_backend(FakeLuma(wrong_key=True), FakeTime()), _request())
-    assert "unavailable" in info.value.message
-    assert "credentials" in caplog.text
-    assert KEY not in info.value.message
-    assert KEY not in caplog.text
-
-
-def test_luma_cancel_while_waiting_deletes_the_generation() -> None:
-    fake, time = FakeLuma(never_finish=True), FakeTime()
-    with pytest.raises(CancelledError):
-        _run(_backend(fake, time), _request(), cancelled=lambda: time.now >= 5)
-    assert fake.generations[GEN].deleted
-    assert f"DELETE {PREFIX}/generations/{GEN}" in fake.requests
-    assert time.now < 7
 
 
 def test_luma_dreaming_has_no_percentage_and_unknown_states_are_transient() -> None:

@@ -2,51 +2,23 @@
 
 from __future__ import annotations
 
-import logging
-
 import httpx
 import numpy as np
 import pytest
+from tests.support.hosted.fake_replicate import KEY, FakeReplicate
+from tests.support.hosted.harness import FakeTime
+from tests.support.hosted.harness import run as _run
+from tests.support.hosted.providers import REPLICATE
 
-from openreel.backends.hosted.base import HostedBackend, PollPolicy
 from openreel.backends.hosted.replicate import MODELS, ReplicateClient, build_replicate
-from openreel.domain import VideoRequest
 from openreel.errors import (
     BackendError,
-    BackendUnavailableError,
     CancelledError,
     InvalidRequestError,
-    ModerationBlockedError,
 )
 
-from .fake_replicate import KEY, FakeReplicate
-from .harness import FakeTime
-from .harness import run as _run
-
-
-def _backend(
-    fake: FakeReplicate, time: FakeTime, policy: PollPolicy | None = None
-) -> HostedBackend:
-    return build_replicate(
-        KEY,
-        transport=fake.transport(),
-        policy=policy or PollPolicy(interval_s=2.0, retries=3, deadline_s=600),
-        sleep=time.sleep,
-        clock=time.clock,
-    )
-
-
-def _request(**kw: object) -> VideoRequest:
-    args: dict[str, object] = {
-        "prompt": "a lighthouse at dusk",
-        "model": "replicate/wan-2.2-t2v-fast",
-        "seconds": 1.0,
-        "width": 832,
-        "height": 480,
-        "fps": 24,
-        "seed": 3,
-    }
-    return VideoRequest(**(args | kw))  # type: ignore[arg-type]
+_backend = REPLICATE.backend
+_request = REPLICATE.request
 
 
 def test_replicate_success_fits_frames_and_progress_comes_from_the_logs() -> None:
@@ -130,74 +102,6 @@ def test_replicate_catalogue_limits_are_checked_at_admission() -> None:
     with pytest.raises(InvalidRequestError) as info:
         backend.check(_request(width=640, height=360))
     assert info.value.param == "size"
-
-
-def test_replicate_nsfw_failure_is_moderation_blocked_with_the_reason() -> None:
-    with pytest.raises(ModerationBlockedError) as info:
-        _run(_backend(FakeReplicate(refuse_later=True), FakeTime()), _request())
-    assert info.value.category == "provider"
-    assert "NSFW content detected" in info.value.message
-
-
-def test_replicate_failure_is_a_backend_error_naming_the_cause() -> None:
-    with pytest.raises(BackendError, match="illegal memory access") as info:
-        _run(_backend(FakeReplicate(fail_later=True), FakeTime()), _request())
-    assert not isinstance(info.value, ModerationBlockedError)
-
-
-def test_replicate_429_waits_for_retry_after_then_succeeds() -> None:
-    fake, time = FakeReplicate(throttle_first=2, retry_after="7"), FakeTime()
-    frames, _ = _run(_backend(fake, time), _request())
-    assert len(frames) == 24
-    assert time.now >= 14  # two Retry-After waits of 7 s
-    assert fake.requests[:3] == ["POST /v1/models/wan-video/wan-2.2-t2v-fast/predictions"] * 3
-    assert len(fake.predictions) == 1
-
-
-def test_replicate_5xx_timeouts_and_bad_json_are_retried_then_bounded() -> None:
-    frames, _ = _run(
-        _backend(FakeReplicate(server_errors=1, timeouts=1, malformed=1), FakeTime()), _request()
-    )
-    assert len(frames) == 24
-    fake = FakeReplicate(server_errors=10)
-    with pytest.raises(BackendError, match="kept failing") as info:
-        _run(_backend(fake, FakeTime()), _request())
-    assert info.value.code == "backend_unavailable"
-    assert len(fake.requests) == 4
-    with pytest.raises(BackendError, match="kept failing"):
-        _run(_backend(FakeReplicate(timeouts=10), FakeTime()), _request())
-
-
-def test_replicate_expired_output_url_says_so() -> None:
-    with pytest.raises(BackendError, match="expired") as info:
-        _run(_backend(FakeReplicate(url_expired=True), FakeTime()), _request())
-    assert KEY not in info.value.message
-    assert "replicate.delivery" not in info.value.message
-
-
-def test_replicate_token_never_reaches_the_cdn() -> None:
-    fake = FakeReplicate(output_list=True)
-    _run(_backend(fake, FakeTime()), _request())
-    assert fake.cdn_auth == [""]
-
-
-def test_replicate_bad_token_is_unavailable_to_users_and_logged_for_admins(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    with caplog.at_level(logging.DEBUG), pytest.raises(BackendUnavailableError) as info:
-        _run(_backend(FakeReplicate(wrong_key=True), FakeTime()), _request())
-    assert "unavailable" in info.value.message
-    assert "credentials" in caplog.text
-    assert KEY not in info.value.message
-    assert KEY not in caplog.text
-
-
-def test_replicate_cancel_while_waiting_calls_the_providers_cancel() -> None:
-    fake, time = FakeReplicate(never_finish=True), FakeTime()
-    with pytest.raises(CancelledError):
-        _run(_backend(fake, time), _request(), cancelled=lambda: time.now >= 5)
-    assert fake.predictions["pred0001"].cancelled
-    assert "POST /v1/predictions/pred0001/cancel" in fake.requests
 
 
 def test_replicate_canceled_elsewhere_is_a_backend_error() -> None:

@@ -4,55 +4,28 @@ from __future__ import annotations
 
 import base64
 import io
-import logging
 
 import numpy as np
 import pytest
 from PIL import Image
+from tests.support.hosted.fake_runway import API_HOST, KEY, VERSION, FakeRunway
+from tests.support.hosted.harness import FakeTime
+from tests.support.hosted.harness import run as _run
+from tests.support.hosted.providers import RUNWAY
 
-from openreel.backends.hosted.base import HostedBackend, PollPolicy
 from openreel.backends.hosted.runway import (
     MODELS,
     RunwayBackend,
     RunwayClient,
-    build_runway,
 )
-from openreel.domain import ImageInput, VideoRequest
+from openreel.domain import ImageInput
 from openreel.errors import (
     BackendError,
-    BackendUnavailableError,
-    CancelledError,
     InvalidRequestError,
-    ModerationBlockedError,
 )
 
-from .fake_runway import API_HOST, CDN_HOST, KEY, VERSION, FakeRunway
-from .harness import FakeTime
-from .harness import run as _run
-
-
-def _backend(fake: FakeRunway, time: FakeTime, policy: PollPolicy | None = None) -> HostedBackend:
-    return build_runway(
-        KEY,
-        transport=fake.transport(),
-        base_url=f"https://{API_HOST}",
-        policy=policy or PollPolicy(interval_s=2.0, retries=3, deadline_s=600),
-        sleep=time.sleep,
-        clock=time.clock,
-    )
-
-
-def _request(**kw: object) -> VideoRequest:
-    args: dict[str, object] = {
-        "prompt": "a lighthouse at dusk",
-        "model": "runway/gen4.5",
-        "seconds": 2.0,
-        "width": 1280,
-        "height": 720,
-        "fps": 24,
-        "seed": 3,
-    }
-    return VideoRequest(**(args | kw))  # type: ignore[arg-type]
+_backend = RUNWAY.backend
+_request = RUNWAY.request
 
 
 def test_runway_success_fits_frames_to_the_request_and_progress_only_rises() -> None:
@@ -134,67 +107,6 @@ def test_runway_throttled_then_running_succeeds() -> None:
     assert fake.tasks["task-0001"].polls == 3 + 3 + 1 + 1
 
 
-def test_runway_safety_failure_is_moderation_blocked_with_the_reason() -> None:
-    with pytest.raises(ModerationBlockedError, match="real person") as info:
-        _run(_backend(FakeRunway(refuse=True), FakeTime()), _request())
-    assert info.value.category == "provider"
-    assert info.value.check == "runway"
-
-
-def test_runway_other_failure_is_a_backend_error_naming_the_cause() -> None:
-    with pytest.raises(BackendError, match="unexpected error occurred") as info:
-        _run(_backend(FakeRunway(fail=True), FakeTime()), _request())
-    assert not isinstance(info.value, ModerationBlockedError)
-
-
-def test_runway_429_waits_for_retry_after_then_succeeds() -> None:
-    fake, time = FakeRunway(throttle_first=2, retry_after="7"), FakeTime()
-    frames, _ = _run(_backend(fake, time), _request())
-    assert len(frames) == 48
-    assert time.now >= 14 + 6 * 3  # two waits of Retry-After (7 s), then three 6 s polls
-    assert fake.requests[:3] == ["POST /v1/text_to_video"] * 3
-
-
-def test_runway_5xx_timeouts_and_bad_json_are_retried_up_to_the_limit() -> None:
-    frames, _ = _run(
-        _backend(FakeRunway(server_errors=1, timeouts=1, malformed=1), FakeTime()), _request()
-    )
-    assert len(frames) == 48
-    with pytest.raises(BackendError, match="kept failing") as info:
-        _run(_backend(FakeRunway(server_errors=10), FakeTime()), _request())
-    assert info.value.code == "backend_unavailable"
-    with pytest.raises(BackendError, match="kept failing"):
-        _run(_backend(FakeRunway(timeouts=10), FakeTime()), _request())
-
-
-def test_runway_expired_output_url_says_so() -> None:
-    fake = FakeRunway(output_expired=True)
-    with pytest.raises(BackendError, match="expired") as info:
-        _run(_backend(fake, FakeTime()), _request())
-    assert CDN_HOST not in info.value.message  # the (signed) URL stays out of errors
-    assert fake.cdn_requests
-
-
-def test_runway_key_never_reaches_the_cdn_nor_errors_nor_logs(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    fake = FakeRunway(server_errors=1, throttle_first=1)
-    with caplog.at_level(logging.DEBUG):
-        frames, _ = _run(_backend(fake, FakeTime()), _request())
-    assert len(frames) == 48
-    assert fake.cdn_requests
-    assert all("authorization" not in h for h in fake.cdn_requests)
-    assert all(KEY not in v for h in fake.cdn_requests for v in h.values())
-    assert KEY not in caplog.text
-
-    with caplog.at_level(logging.DEBUG), pytest.raises(BackendUnavailableError) as info:
-        _run(_backend(FakeRunway(wrong_key=True), FakeTime()), _request())
-    assert "unavailable" in info.value.message
-    assert "credentials" in caplog.text
-    assert KEY not in info.value.message
-    assert KEY not in caplog.text
-
-
 def test_runway_bad_request_is_a_backend_error_with_runways_message() -> None:
     # 9 s is not a Veo length; the backend would refuse it first, so the client is asked.
     client = RunwayClient(KEY, base_url=f"https://{API_HOST}", transport=FakeRunway().transport())
@@ -202,23 +114,6 @@ def test_runway_bad_request_is_a_backend_error_with_runways_message() -> None:
         client.submit("veo3.1", _request(model="runway/veo3.1", seconds=9.0))
     assert info.value.code == "backend_error"
     client.close()
-
-
-def test_runway_cancel_while_waiting_deletes_the_task() -> None:
-    fake, time = FakeRunway(never_finish=True), FakeTime()
-    with pytest.raises(CancelledError):
-        _run(_backend(fake, time), _request(), cancelled=lambda: time.now >= 10)
-    assert fake.tasks["task-0001"].cancelled
-    assert "DELETE /v1/tasks/task-0001" in fake.requests
-
-
-def test_runway_deadline_cancels_the_remote_task() -> None:
-    fake, time = FakeRunway(never_finish=True), FakeTime()
-    policy = PollPolicy(interval_s=2.0, retries=3, deadline_s=30)
-    with pytest.raises(BackendError, match="did not finish within 30 s") as info:
-        _run(_backend(fake, time, policy), _request())
-    assert info.value.code == "backend_timeout"
-    assert fake.tasks["task-0001"].cancelled
 
 
 def test_runway_catalogue_and_limits() -> None:

@@ -4,57 +4,26 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import sys
 
-import httpx
 import pytest
-from google.oauth2.credentials import Credentials
 from PIL import Image
+from tests.support.hosted.fake_veo import PROJECT, TOKEN, FakeVeo
+from tests.support.hosted.harness import FakeTime
+from tests.support.hosted.harness import run as _run
+from tests.support.hosted.providers import VEO
 
-from openreel.backends.hosted.base import HostedBackend, PollPolicy
 from openreel.backends.hosted.veo import INSTALL_HINT, build_veo
 from openreel.backends.providers import build_registry
 from openreel.config import ProviderKeys, Settings, VeoConfig
-from openreel.domain import ImageInput, VideoRequest
+from openreel.domain import ImageInput
 from openreel.errors import (
-    BackendError,
     BackendUnavailableError,
     InvalidRequestError,
-    ModerationBlockedError,
 )
 
-from .fake_veo import BASE, LOCATION, PROJECT, TOKEN, FakeVeo
-from .harness import FakeTime
-from .harness import run as _run
-
-
-def _backend(fake: FakeVeo, time: FakeTime, policy: PollPolicy | None = None) -> HostedBackend:
-    return build_veo(
-        project=PROJECT,
-        location=LOCATION,
-        client_kwargs={
-            "credentials": Credentials(token=TOKEN),
-            "base_url": BASE,
-            "http_client": httpx.Client(transport=fake.transport()),
-        },
-        policy=policy or PollPolicy(interval_s=10.0, retries=3, deadline_s=600),
-        sleep=time.sleep,
-        clock=time.clock,
-    )
-
-
-def _request(**kw: object) -> VideoRequest:
-    args: dict[str, object] = {
-        "prompt": "a lighthouse at dusk",
-        "model": "veo/veo-3.1-fast",
-        "seconds": 4.0,
-        "width": 1280,
-        "height": 720,
-        "fps": 12,
-        "seed": 3,
-    }
-    return VideoRequest(**(args | kw))  # type: ignore[arg-type]
+_backend = VEO.backend
+_request = VEO.request
 
 
 def _sent(fake: FakeVeo) -> dict[str, object]:
@@ -118,56 +87,6 @@ def test_veo_portrait_1080p_is_asked_as_9_16_1080p() -> None:
     assert parameters["resolution"] == "1080p"  # type: ignore[index]
 
 
-@pytest.mark.parametrize("when", ["create", "filtered"])
-def test_veo_refusals_are_moderation_blocked_with_googles_reason(when: str) -> None:
-    fake = FakeVeo(refuse_at_create=when == "create", filtered=when == "filtered")
-    with pytest.raises(ModerationBlockedError) as info:
-        _run(_backend(fake, FakeTime()), _request())
-    expected = "Responsible AI" if when == "create" else "real person"
-    assert expected in info.value.message
-    assert info.value.code == "moderation_blocked"
-
-
-def test_veo_failed_operation_is_a_backend_error() -> None:
-    with pytest.raises(BackendError) as info:
-        _run(_backend(FakeVeo(fail_later=True), FakeTime()), _request())
-    assert "Internal error" in info.value.message
-    assert not isinstance(info.value, ModerationBlockedError)
-
-
-@pytest.mark.parametrize(
-    "trouble", [{"throttle_first": 2}, {"server_errors": 3}, {"timeouts": 2}, {"malformed": 1}]
-)
-def test_veo_transient_trouble_is_retried(trouble: dict[str, int]) -> None:
-    fake = FakeVeo(running=1, **trouble)  # type: ignore[arg-type]
-    frames, _ = _run(_backend(fake, FakeTime()), _request())
-    assert len(frames) == 48
-
-
-def test_veo_gives_up_after_bounded_retries() -> None:
-    fake, time = FakeVeo(server_errors=50), FakeTime()
-    with pytest.raises(BackendError) as info:
-        _run(_backend(fake, time), _request())
-    assert info.value.code == "backend_unavailable"
-    assert len(fake.requests) == 4  # the first try and three retries
-
-
-def test_veo_bad_credentials_are_unavailable_to_users(caplog: pytest.LogCaptureFixture) -> None:
-    with pytest.raises(BackendUnavailableError) as info:
-        _run(_backend(FakeVeo(wrong_key=True), FakeTime()), _request())
-    assert "provider veo is unavailable" in info.value.message
-    assert TOKEN not in caplog.text
-    assert TOKEN not in info.value.message
-
-
-def test_veo_that_never_finishes_runs_into_the_deadline() -> None:
-    fake, time = FakeVeo(never_finish=True), FakeTime()
-    policy = PollPolicy(interval_s=10.0, retries=3, deadline_s=60)
-    with pytest.raises(BackendError) as info:
-        _run(_backend(fake, time, policy), _request())
-    assert info.value.code == "backend_timeout"
-
-
 def test_veo_without_the_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "google.genai", None)
     with pytest.raises(BackendUnavailableError) as info:
@@ -183,14 +102,6 @@ def test_veo_models_are_offered_only_when_configured() -> None:
         veo = [m for m in registry.models() if m.backend == "veo"]
         assert [m.model for m in veo] == ["veo/veo-3.1", "veo/veo-3.1-fast", "veo/veo-3.1-lite"]
         assert all(m.hosted for m in veo)
-
-
-def test_veo_describe_names_the_remote_model() -> None:
-    described = _backend(FakeVeo(), FakeTime()).describe(_request())
-    assert json.loads(json.dumps(dict(described))) == {
-        "provider": "veo",
-        "remote_model": "veo-3.1-fast-generate-001",
-    }
 
 
 def test_veo_downloads_the_video_from_the_poll_that_saw_it_done() -> None:

@@ -9,37 +9,14 @@ send malformed JSON, lose the download, or reject the key. ``listing`` adds ``GE
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
-from fractions import Fraction
 
-import av
 import httpx
-import numpy as np
+
+from .harness import ScriptedProvider
 
 KEY = "up_fake_secret_key_0123456789"
-
-
-def make_mp4(seconds: float = 2.0, size: tuple[int, int] = (320, 180), fps: int = 12) -> bytes:
-    """A small H.264 clip whose frames change over time (so resampling is visible)."""
-    width, height = size
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.time_base = Fraction(1, fps)
-        for index in range(round(seconds * fps)):
-            rgb = np.zeros((height, width, 3), np.uint8)
-            rgb[..., 0] = (index * 20) % 256
-            rgb[:, : (index * 7) % width, 1] = 200
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts = index
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return buffer.getvalue()
 
 
 @dataclass
@@ -51,35 +28,21 @@ class Job:
 
 
 @dataclass
-class FakeUpstream:
+class FakeUpstream(ScriptedProvider):
     """Scripted upstream. ``progress`` lists the percentages reported poll after poll; the
-    job completes on the poll after the last one."""
+    job completes on the poll after the last one. There is no CDN: the upstream serves the
+    file itself, at ``/content``, to the key."""
 
     progress: list[int] = field(default_factory=lambda: [0, 40, 80])
     refuse_at_create: bool = False
-    refuse_later: bool = False
-    fail_later: bool = False
-    throttle_first: int = 0
-    retry_after: str = "3"
-    server_errors: int = 0
-    timeouts: int = 0
-    malformed: int = 0
-    download_gone: bool = False
-    wrong_key: bool = False
-    never_finish: bool = False
     poll_after_ms: int = 1000
     listing: bool = False
-    create_read_timeouts: int = 0
-    video: bytes = field(default_factory=make_mp4)
     jobs: dict[str, Job] = field(default_factory=dict)
-    requests: list[str] = field(default_factory=list)
-
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         self.requests.append(f"{request.method} {path}")
+        self.auth_headers.append(request.headers.get("authorization", ""))
         if request.headers.get("authorization") != f"Bearer {KEY}" or self.wrong_key:
             return _error(401, "invalid api key", "invalid_api_key")
         if self.timeouts > 0:
@@ -103,17 +66,13 @@ class FakeUpstream:
             )
         if request.method == "POST" and path == "/v1/videos":
             body = json.loads(request.content)
-            if self.create_read_timeouts > 0:  # the video is made; the answer never comes
-                self.create_read_timeouts -= 1
-                job = Job(f"video_{len(self.jobs) + 1}", body)
-                self.jobs[job.id] = job
-                raise httpx.ReadTimeout("timed out", request=request)
             if self.refuse_at_create:
                 return _error(
                     400, "Your request was blocked by our moderation system.", "moderation_blocked"
                 )
             job = Job(f"video_{len(self.jobs) + 1}", body)
             self.jobs[job.id] = job
+            self.answer_lost(request)
             return httpx.Response(200, json=self._video(job, "queued", 0))
         if request.method == "GET" and path == "/v1/videos" and self.listing:
             return self._list(request)
@@ -125,7 +84,7 @@ class FakeUpstream:
             job.cancelled = True
             return httpx.Response(200, json=self._video(job, "failed", 0))
         if request.method == "GET" and path.endswith("/content"):
-            if self.download_gone:
+            if self.url_expired:
                 return _error(404, "expired", "not_found")
             return httpx.Response(200, content=self.video, headers={"content-type": "video/mp4"})
         if request.method == "GET":

@@ -1,15 +1,16 @@
 """A fake Runway developer API for tests: an httpx transport with scripted behaviour.
 
 It implements the wire format the Runway client speaks (reference/providers.md, section 3):
-``POST /v1/text_to_video`` (and ``/v1/image_to_video``, with ``promptImage``) with a camelCase body checked field by field, ``GET /v1/tasks/{id}``
-going PENDING / THROTTLED / RUNNING (progress 0-1) / SUCCEEDED with an output URL on a
-separate CDN host, ``DELETE /v1/tasks/{id}``, and the required ``X-Runway-Version`` header
-(400 without it). The CDN serves a small MP4 and answers 401 to any request that carries an
-``Authorization`` header, so a client leaking its key there fails loudly.
+``POST /v1/text_to_video`` (and ``/v1/image_to_video``, with ``promptImage``) with a camelCase
+body checked field by field, ``GET /v1/tasks/{id}`` going PENDING / THROTTLED / RUNNING
+(progress 0-1) / SUCCEEDED with an output URL on a separate CDN host,
+``DELETE /v1/tasks/{id}``, and the required ``X-Runway-Version`` header (400 without it). The CDN serves
+a small MP4 and answers 401 to any request that carries an ``Authorization`` header, so a
+client leaking its key there fails loudly.
 
 It can be told to misbehave: refuse on safety grounds (``SAFETY.INPUT.TEXT``), fail otherwise,
-throttle, answer 429 with Retry-After, burst 5xx, time out, send malformed JSON, let the
-output URL expire, or reject the key.
+throttle, answer 429 with Retry-After, burst 5xx, time out, send malformed JSON, lose a
+create's answer, let the output URL expire, reject the key, or never finish.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from .fake_upstream import make_mp4
+from .harness import ScriptedProvider
 
 KEY = "key_runway_fake_secret_0123456789abcdef"
 API_HOST = "api.runway.test"
@@ -60,32 +61,17 @@ class Task:
 
 
 @dataclass
-class FakeRunway:
+class FakeRunway(ScriptedProvider):
     """Scripted Runway. A task is PENDING for ``pending_polls`` polls, then THROTTLED for
     ``throttled_polls``, then RUNNING through ``progress`` (floats 0-1), then finishes on the
-    next poll (SUCCEEDED, or FAILED when ``refuse`` or ``fail`` is set)."""
+    next poll (SUCCEEDED, or FAILED when ``refuse_later`` or ``fail_later`` is set). Its 429
+    carries Retry-After."""
 
     progress: list[float] = field(default_factory=lambda: [0.0, 0.4, 0.8])
     pending_polls: int = 0
     throttled_polls: int = 0
-    refuse: bool = False
-    fail: bool = False
-    throttle_first: int = 0
-    retry_after: str = "3"
-    server_errors: int = 0
-    timeouts: int = 0
-    malformed: int = 0
-    output_expired: bool = False
-    wrong_key: bool = False
-    never_finish: bool = False
-    video: bytes = field(default_factory=make_mp4)
     tasks: dict[str, Task] = field(default_factory=dict)
-    requests: list[str] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
-    cdn_requests: list[dict[str, str]] = field(default_factory=list)
-
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.url.host == CDN_HOST:
@@ -93,6 +79,7 @@ class FakeRunway:
         path = request.url.path
         self.requests.append(f"{request.method} {path}")
         self.headers.append(dict(request.headers))
+        self.auth_headers.append(request.headers.get("authorization", ""))
         if request.url.host != API_HOST:
             return _error(404, f"unknown host {request.url.host}")
         if request.headers.get("authorization") != f"Bearer {KEY}" or self.wrong_key:
@@ -172,6 +159,7 @@ class FakeRunway:
             )
         task = Task(f"task-{len(self.tasks) + 1:04d}", body)
         self.tasks[task.id] = task
+        self.answer_lost(request)
         return httpx.Response(200, json={"id": task.id})
 
     def _poll(self, task: Task) -> dict[str, object]:
@@ -189,13 +177,13 @@ class FakeRunway:
         if step <= len(self.progress) or self.never_finish:
             value = self.progress[min(step, len(self.progress)) - 1]
             return base | {"status": "RUNNING", "progress": value}
-        if self.refuse:
+        if self.refuse_later:
             return base | {
                 "status": "FAILED",
                 "failure": "Your prompt may violate our content policy: real person",
                 "failureCode": "SAFETY.INPUT.TEXT",
             }
-        if self.fail:
+        if self.fail_later:
             return base | {
                 "status": "FAILED",
                 "failure": "An unexpected error occurred while generating",
@@ -209,7 +197,7 @@ class FakeRunway:
         self.cdn_requests.append(dict(request.headers))
         if "authorization" in request.headers:
             return httpx.Response(401, text="credentials are not accepted here")
-        if self.output_expired:
+        if self.url_expired:
             return httpx.Response(404, text="NoSuchKey")
         return httpx.Response(200, content=self.video, headers={"content-type": "video/mp4"})
 

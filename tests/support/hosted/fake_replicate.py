@@ -4,8 +4,8 @@ It speaks the predictions wire format the Replicate client uses (create by ``own
 get with status, cumulative ``logs`` carrying a progress bar, ``output`` as a URL or a list,
 cancel) and serves the output from a separate CDN host that answers 401 to any request
 carrying an Authorization header. It can be told to refuse (NSFW), fail, throttle with
-Retry-After, burst 5xx, time out, send malformed JSON, let the output URL expire, reject the
-token, or never finish.
+Retry-After, burst 5xx, time out, send malformed JSON, lose a create's answer, let the output
+URL expire, reject the token, or never finish.
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ class FakeReplicate(ScriptedProvider):
         body = json.loads(request.content)
         prediction = Prediction(f"pred{len(self.predictions) + 1:04d}", model, body)
         self.predictions[prediction.id] = prediction
+        self.answer_lost(request)
         return httpx.Response(201, json=self._view(prediction, "starting"))
 
     def _get(self, p: Prediction) -> httpx.Response:
@@ -137,7 +138,7 @@ class FakeReplicate(ScriptedProvider):
         }
 
     def _cdn(self, request: httpx.Request) -> httpx.Response:
-        self.cdn_auth.append(request.headers.get("authorization", ""))
+        self.cdn_requests.append(dict(request.headers))
         if "authorization" in request.headers:
             return httpx.Response(401, text="unexpected credentials")
         if self.url_expired:

@@ -2,9 +2,10 @@
 
 It speaks the generations wire format the Luma client uses (create, get with ``state`` and
 ``failure_reason``, ``assets.video`` once completed, delete to cancel) and serves the video
-from a separate CDN host that answers 401 to any request carrying an Authorization header.
-It can be told to refuse at create (400) or later, fail, throttle with Retry-After, burst 5xx,
-time out, send malformed JSON, let the video URL expire, reject the key, or never finish.
+from a separate CDN host that answers 401 to any request carrying an Authorization header. It
+can be told to refuse at create (400) or later, fail, throttle with Retry-After, burst 5xx,
+time out, send malformed JSON, lose a create's answer, let the video URL expire, reject the
+key, or never finish.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class FakeLuma(ScriptedProvider):
         number = len(self.generations) + 1
         generation = Generation(f"0f3e{number:04d}-aaaa-bbbb-cccc-000000000000", body)
         self.generations[generation.id] = generation
+        self.answer_lost(request)
         return httpx.Response(201, json=self._view(generation, "queued"))
 
     def _get(self, g: Generation) -> httpx.Response:
@@ -126,7 +128,7 @@ class FakeLuma(ScriptedProvider):
         }
 
     def _cdn(self, request: httpx.Request) -> httpx.Response:
-        self.cdn_auth.append(request.headers.get("authorization", ""))
+        self.cdn_requests.append(dict(request.headers))
         if "authorization" in request.headers:
             return httpx.Response(401, text="unexpected credentials")
         if self.url_expired:

@@ -5,7 +5,8 @@ status/response/cancel URLs under the app's ``owner/alias`` root, status IN_QUEU
 IN_PROGRESS -> COMPLETED, result with ``video.url``, PUT cancel) and serves the video from a
 separate CDN host that answers 401 to any request carrying an Authorization header. It can be
 told to refuse (at submit or on completion), fail, throttle with Retry-After, burst 5xx, time
-out, send malformed JSON, let the result URL expire, reject the key, or never finish.
+out, send malformed JSON, lose a submit's answer, let the result URL expire, reject the key, or
+never finish.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class FakeFal(ScriptedProvider):
     then COMPLETED (unless ``never_finish``)."""
 
     running_polls: int = 2
-    refuse_at_submit: bool = False
+    refuse_at_create: bool = False
     jobs: dict[str, Job] = field(default_factory=dict)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -85,7 +86,7 @@ class FakeFal(ScriptedProvider):
 
     def _submit(self, request: httpx.Request, app: str) -> httpx.Response:
         body = json.loads(request.content)
-        if self.refuse_at_submit:
+        if self.refuse_at_create:
             detail = [
                 {
                     "loc": ["body", "prompt"],
@@ -96,6 +97,7 @@ class FakeFal(ScriptedProvider):
             return httpx.Response(422, json={"detail": detail})
         job = Job(f"req-{len(self.jobs) + 1}", app, body)
         self.jobs[job.id] = job
+        self.answer_lost(request)
         root = f"https://{QUEUE}/{'/'.join(app.split('/')[:2])}/requests/{job.id}"
         return httpx.Response(
             200,
@@ -137,7 +139,7 @@ class FakeFal(ScriptedProvider):
         return httpx.Response(200, json={"video": video, "seed": job.body.get("seed")})
 
     def _cdn(self, request: httpx.Request) -> httpx.Response:
-        self.cdn_auth.append(request.headers.get("authorization", ""))
+        self.cdn_requests.append(dict(request.headers))
         if "authorization" in request.headers:
             return httpx.Response(401, text="unexpected credentials")
         if self.url_expired:

@@ -3,9 +3,10 @@
 It speaks the two calls the SDK makes for Veo on Vertex (reference/providers.md, section 2.3):
 ``:predictLongRunning`` answers an operation name; ``:fetchPredictOperation`` answers the
 operation, ``done`` after ``running`` polls, with the video inline as base64. It can be told
-to refuse at create (400 INVALID_ARGUMENT about safety), filter the result (done with
-``raiMediaFilteredCount``), fail the operation, throttle, burst 5xx, time out, send
-malformed JSON, reject the token, or never finish.
+to refuse at create (400 INVALID_ARGUMENT about safety), refuse later (the result filtered:
+done with ``raiMediaFilteredCount``), fail the operation, throttle, burst 5xx, time out, send
+malformed JSON, lose a create's answer, reject the token, or never finish. There is no
+CDN: Vertex returns the video inline.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ class FakeVeo(ScriptedProvider):
 
     running: int = 2
     refuse_at_create: bool = False
-    filtered: bool = False
     operations: dict[str, Operation] = field(default_factory=dict)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -79,6 +79,7 @@ class FakeVeo(ScriptedProvider):
                 )
             name = f"{_MODELS.removeprefix('/v1beta1/')}{model}/operations/op-{len(self.operations) + 1}"
             self.operations[name] = Operation(name, model, body)
+            self.answer_lost(request)
             return httpx.Response(200, json={"name": name})
         if verb == "fetchPredictOperation":
             operation = self.operations.get(str(body.get("operationName")))
@@ -94,7 +95,7 @@ class FakeVeo(ScriptedProvider):
         answer: dict[str, object] = {"name": operation.name, "done": True}
         if self.fail_later:
             answer["error"] = {"code": 13, "message": "Internal error encountered."}
-        elif self.refuse_later or self.filtered:
+        elif self.refuse_later:  # done, the video filtered out by Responsible AI
             answer["response"] = {
                 "raiMediaFilteredCount": 1,
                 "raiMediaFilteredReasons": ["The video may depict a real person."],

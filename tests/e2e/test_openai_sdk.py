@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING
 import openai
 import pytest
 from openai import OpenAI
+from PIL import Image
 
 from openreel.media.probe import probe
 
@@ -112,3 +115,47 @@ def test_sdk_error_classes(client: OpenAI, live_server: LiveServer) -> None:
         nobody.videos.list()
     with pytest.raises(openai.NotFoundError):
         client.videos.retrieve("video_" + "0" * 32)
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (0, 0, 255)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_sdk_reference_image_as_file_or_data_url_then_extend(client: OpenAI) -> None:
+    png = _png()
+    data_url = "data:image/png;base64," + base64.b64encode(png).decode()
+    by_file = client.videos.create(
+        prompt="a quiet meadow",
+        input_reference=("ref.png", png, "image/png"),
+        **SMALL,  # type: ignore[arg-type]
+    )
+    # This SDK refuses an object in input_reference itself (it expects a file there), so the
+    # object goes in extra_body, which it sends as input_reference[image_url] form fields.
+    by_url = client.videos.create(
+        prompt="a quiet meadow",
+        extra_body={"input_reference": {"image_url": data_url}},
+        **SMALL,  # type: ignore[arg-type]
+    )
+    for video in (by_file, by_url):
+        assert "backdrop from input_reference" in (video.model_extra or {})["plan"]["summary"]
+    source = client.videos.poll(by_url.id, poll_interval_ms=200)
+    assert source.status == "completed", source.error
+    # Likewise for the video to extend: the object goes in extra_body, sent as video[id].
+    extension = client.videos.extend(
+        prompt="the meadow at dusk",
+        seconds="1",  # type: ignore[arg-type]
+        video=openai.omit,  # type: ignore[arg-type]
+        extra_body={"video": {"id": source.id}},
+    )
+    assert (extension.model_extra or {})["extended_from_video_id"] == source.id
+    assert extension.seconds == "3"
+    with pytest.raises(openai.BadRequestError) as bad:
+        client.videos.extend(
+            prompt="more",
+            seconds="0",  # type: ignore[arg-type]
+            video=openai.omit,  # type: ignore[arg-type]
+            extra_body={"video": {"id": source.id}},
+        )
+    assert bad.value.param == "seconds"

@@ -2,8 +2,6 @@
 
 Nested groups use ``__`` (``OPENREEL_ENCODER__CRF=18``). Settings are built once by the
 composition root (cli/runtime) and passed down; nothing reads the environment at import time.
-
-Imports: errors only.
 """
 
 from __future__ import annotations

@@ -10,8 +10,6 @@ A request proves who it is in one of two ways, and both end in the same token ch
   without it the request is refused with 403 ``csrf_failed`` before any route runs. The CSRF
   token is derived from the session's token with the instance's secret key, so it needs no
   storage and dies with the token. A bearer header always wins over a cookie.
-
-Imports: services, config, domain.
 """
 
 from __future__ import annotations

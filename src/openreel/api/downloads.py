@@ -8,8 +8,6 @@ for a range past the end, ``400`` for a malformed one, and the same ``Content-Ty
 ``Content-Disposition``. The range goes to GetObject as it came, and the body is relayed
 :data:`~openreel.storage.objects.CHUNK_BYTES` at a time, so neither the API server's memory
 nor its disk ever holds a whole video.
-
-Imports: services, storage.objects, errors.
 """
 
 from __future__ import annotations

@@ -12,9 +12,6 @@ manifest. It rewrites the file in place atomically, so a reader sees the unsigne
 signed one, never half of either.
 
 Everything runs offline: no timestamp authority, no OCSP, no remote manifests.
-
-Imports: errors, media.certs, media.encode (for the partial-file name), the package version,
-c2pa-python and the standard library.
 """
 
 from __future__ import annotations

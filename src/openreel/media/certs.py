@@ -21,8 +21,6 @@ inside c2pa-python 0.38.1; see the project's trust reference, section 1.3). The 
 Files are written once and never overwritten: each is written to a hidden temporary sibling
 and hard-linked onto its name, which fails if the name exists; keys are 0600. The chain is
 written last, so its presence means the identity is complete.
-
-Imports: errors, cryptography and the standard library.
 """
 
 from __future__ import annotations

@@ -9,8 +9,6 @@ encodes a 1080p clip 15-30% faster.)
 The file is written to a hidden ``.part`` sibling and only renamed onto the requested path
 after the encoder and the container were closed cleanly, so a crash, a cancelled job or a
 Ctrl-C never leaves a half-written video where a finished one is expected.
-
-Imports: errors, numpy, OpenCV, PyAV and the standard library.
 """
 
 from __future__ import annotations

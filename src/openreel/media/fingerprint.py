@@ -22,8 +22,6 @@ uses), an integer-factor box shrink of the frame to about 64 pixels on its short
 area shrink to 32 x 32, which ``imagehash.phash`` takes as is (handed the full frame, it
 resizes with Lanczos itself: 13 ms at 1080p). Both shrinks average pixels, so a half-size copy
 of a frame reduces to nearly the same 32 x 32 image. About 2 ms for a 1080p frame on two cores.
-
-Imports: errors, numpy, OpenCV, Pillow, imagehash, PyAV and the standard library.
 """
 
 from __future__ import annotations

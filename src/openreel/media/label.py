@@ -9,8 +9,6 @@ readable on any scene and off the subject, which scenes frame near the centre.
 The patch is drawn once per frame size with OpenCV's anti-aliased text, and blended in place
 into the region it covers: a few hundred thousand integer operations per 1080p frame, not a
 copy of the frame.
-
-Imports: errors, and numpy / OpenCV.
 """
 
 from __future__ import annotations

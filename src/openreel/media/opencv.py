@@ -8,8 +8,6 @@ machine, 163 ms and 227 ms with one thread (medians of 15, alternating); at 1080
 were within 2%. In a server the spinning pool also takes a core from everything else the
 process does while a video renders (answering clients, moderating the next prompt). Parallel
 work comes from the render workers (one video each) and the encoder's own threads instead.
-
-Imports: OpenCV.
 """
 
 from __future__ import annotations

@@ -21,8 +21,6 @@ What Celery adds is delivery across machines, set up for minutes-long jobs:
 
 Celery is imported only here and only when this queue is chosen (the ``openreel[celery]``
 extra), so the one-machine tier never loads it.
-
-Imports: queue.base, storage, domain, errors, config.
 """
 
 from __future__ import annotations

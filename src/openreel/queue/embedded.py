@@ -6,8 +6,6 @@ nothing is claimable it sleeps until :meth:`EmbeddedQueue.notify` says a job was
 until ``poll_interval`` passes (jobs enqueued by another process, expired leases). Because
 claims are transactions on the shared table, several processes may run embedded queues on one
 database at once without running a job twice.
-
-Imports: queue.base, storage, domain, errors.
 """
 
 from __future__ import annotations

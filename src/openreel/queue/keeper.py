@@ -15,8 +15,6 @@ small rise in progress. The keeper does that work for all of them at once, once 
 The price is latency: progress reaches the table, and a cancel or a lost lease reaches the
 runner, up to one tick late. That suits jobs that wait on someone else for minutes; local
 renders, which check a cancel flag between frames, keep their own leases.
-
-Imports: queue.base, storage.
 """
 
 from __future__ import annotations

@@ -4,8 +4,6 @@ This is the path every local video takes, from the CLI today and from queue work
 check the request against its backend, fix the seed, stream frames from the backend straight
 into the encoder (never the whole clip in memory), and commit the file atomically. A failure
 or cancellation at any point leaves no file behind.
-
-Imports: backends, media, domain, errors.
 """
 
 from __future__ import annotations

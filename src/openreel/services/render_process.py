@@ -27,8 +27,6 @@ start or by the next attempt.
 
 GPU backends stay in the server's process (their models load once and their work releases
 the lock); hosted ones mostly wait.
-
-Imports: backends.base, domain, errors, media, services.generation, services.provenance.
 """
 
 from __future__ import annotations

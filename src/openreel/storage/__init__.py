@@ -10,7 +10,4 @@ so no path or key ever comes from user input.
 Modules: ``db`` (engine, schema, migrations), ``jobs``, ``principals``, ``files``,
 ``artifacts``, ``objects`` (the bucket) and ``lock`` (one server per data folder). This package imports nothing at
 import time so that, for example, the artifact store can be used without loading SQLAlchemy.
-
-Imports: domain, errors, config and third-party libraries only; never queue, services, api,
-cli or backends.
 """

@@ -24,8 +24,6 @@ verifying never re-serialises anything.
 Secrets. A bug elsewhere must never put a bearer token into a log that is kept for years and
 read by reviewers, so :meth:`AuditStore.append` refuses any entry in which something shaped
 like an OpenReel token (``or_`` + base62, see services/auth.py) appears in any field.
-
-Imports: storage.db and SQLAlchemy only.
 """
 
 from __future__ import annotations

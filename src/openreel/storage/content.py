@@ -9,8 +9,6 @@ Lookups by SHA-256 use an index; near-copy lookups read the hashes in pages and 
 Python (numpy popcounts), which is linear in the number of videos: about a million
 seconds of video compare in well under a second. A server with far more would want an
 index of hash bands; the table keeps the hashes as text so one can be added later.
-
-Imports: storage.db (the hashes arrive as text; services/provenance.py makes and reads them).
 """
 
 from __future__ import annotations

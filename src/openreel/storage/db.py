@@ -12,8 +12,6 @@ driver, emits ``BEGIN``, so that :meth:`Database.begin` can open write transacti
 ``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes fails with
 ``SQLITE_BUSY`` without waiting, while an immediate one takes the write lock up front and
 waits its turn (reference/serving.md, section 4.1).
-
-Imports: SQLAlchemy and Alembic only.
 """
 
 from __future__ import annotations

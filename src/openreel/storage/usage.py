@@ -17,8 +17,6 @@ inserted. On SQLite that transaction began with ``BEGIN IMMEDIATE``, so admissio
 serialised by the write lock; on PostgreSQL it first takes a transaction-scoped advisory lock
 keyed by the principal, so two admissions of one principal cannot both read the old total
 (reference/trust.md, section 5.3: the naive read-then-insert admitted 400 of 400).
-
-Imports: storage.db, errors.
 """
 
 from __future__ import annotations

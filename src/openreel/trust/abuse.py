@@ -10,8 +10,6 @@ Crossing either threshold revokes the token at once (with the reason stored on t
 in the audit log), so the next request with it fails like any revoked token. The counters
 live in this process's memory: enough for one server; several API processes each watch
 their own share of the traffic, which still catches a leak, only later.
-
-Imports: services.auth, errors.
 """
 
 from __future__ import annotations

@@ -6,8 +6,6 @@ successful check writes the newest row's (seq, hash) to an anchor file, by defau
 ``audit-head.json`` in the data folder (copy it elsewhere, or point ``anchor`` at a path on
 other storage, for a stronger guarantee), and the next check requires that row to still be
 there with that hash (reference/trust.md, section 5.5).
-
-Imports: storage, errors.
 """
 
 from __future__ import annotations

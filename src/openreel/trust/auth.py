@@ -5,8 +5,6 @@ lets secret scanners recognise a leaked OpenReel token, and the checksum lets us
 without touching the database. Tokens are shown once and stored only as an HMAC-SHA256 keyed
 with a per-instance secret, so a copied database does not reveal usable tokens. Every request
 looks its token up, so revocation takes effect on the very next request.
-
-Imports: storage, domain, errors.
 """
 
 from __future__ import annotations

@@ -6,8 +6,6 @@ point ``storage_uri`` at Redis (``redis://host:6379``) so they share the counter
 ``limits`` library (reference/trust.md, section 5.4). Limits are keyed by token id, never by
 address: one person behind a shared NAT must not exhaust another's allowance, and a leaked
 token is throttled wherever it is used from.
-
-Imports: errors, and the ``limits`` library.
 """
 
 from __future__ import annotations

@@ -19,8 +19,6 @@ pings that this generator, which wakes every ``POLL_SECONDS`` anyway, can send i
 finished video's stream (token check, snapshot, end) takes 1.1 ms of the server's time
 instead of 1.5-1.6 ms (benchmarks/request_cost.py), and the end of a stream no longer runs on
 the event loop after the client has seen it, while the client asks for the file.
-
-Imports: api.deps, api.protocol, domain, errors.
 """
 
 from __future__ import annotations

@@ -18,8 +18,6 @@ Errors: 401/403 are bad credentials; 408, 409, 429, 502, 503 and 504, timeouts, 
 errors and malformed JSON are transient (``Retry-After`` honoured), as fal's own client treats
 them; a 422 whose ``detail`` is a content-policy violation is a refusal; any other 4xx or 5xx
 is a failure carrying fal's message.
-
-Imports: backends.base, backends.hosted.base, domain, errors; httpx.
 """
 
 from __future__ import annotations

@@ -12,8 +12,6 @@ as before); it just reads the state from a listing at most ``fresh_s`` old. Only
 fetches at a time; the others wait for that answer rather than sending the same request. A
 job not on the pages read (older than the newest hundreds) gets ``None`` and the caller asks
 for it alone; a provider without a listing (404 or 405) is remembered and never asked again.
-
-Imports: backends.hosted.base.
 """
 
 from __future__ import annotations

@@ -17,8 +17,6 @@ with a separate client that sends no credentials, and its URL is never put in an
 Errors: 401/403 are bad credentials; 408, 429 and every 5xx, timeouts, transport errors and
 malformed JSON are transient (``Retry-After`` honoured, as Luma's Stainless SDK does). A 400
 about content moderation is a refusal; other 4xx are failures with the message.
-
-Imports: backends.base, backends.hosted.base, backends.hosted.http, domain, errors; httpx.
 """
 
 from __future__ import annotations

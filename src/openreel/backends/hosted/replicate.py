@@ -22,8 +22,6 @@ or timed out after reaching them may still have started a prediction: retrying i
 (and bill) the job twice, and the first one is never cancelled. We accept that risk to keep
 one retry rule for all calls; a 429 (the common case) is always safe to retry. A 422 whose
 detail is a content-policy violation is a refusal; other 4xx are failures with the message.
-
-Imports: backends.base, backends.hosted.base, domain, errors; httpx.
 """
 
 from __future__ import annotations

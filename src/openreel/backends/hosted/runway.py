@@ -26,8 +26,6 @@ cases start (and bill) a second task; a 429 (the common case) is always safe.
 Each model takes only certain lengths (gen4.5: 2-10 whole seconds; Veo: 4, 6 or 8; Kling: 5
 or 10), which :class:`BackendCapabilities` cannot say, so :class:`RunwayBackend` adds that
 check to admission.
-
-Imports: backends.base, backends.hosted.base, domain, errors; httpx.
 """
 
 from __future__ import annotations

@@ -8,8 +8,6 @@ one shared ``GET /videos`` listing of the newest videos when the upstream has on
 backends/hosted/listing.py), so hundreds of waiting jobs cost a few requests, not hundreds. A content refusal arrives
 either at once (400 ``moderation_blocked``) or later as ``failed`` with that code. Cancel is
 OpenReel's ``POST /videos/{id}/cancel``, falling back to ``DELETE`` for gateways without it.
-
-Imports: backends.hosted.base, domain, errors; httpx.
 """
 
 from __future__ import annotations

@@ -20,8 +20,6 @@ audio is turned off (our pipeline carries no soundtrack yet).
 Errors: the SDK raises ``APIError`` with the HTTP code; 401/403 are bad credentials; 408,
 429 and 5xx are transient (the SDK retries nothing by default, our loop does); a 400 that
 mentions safety or policy is a refusal, any other 4xx a failure.
-
-Imports: backends.base, backends.hosted.base, domain, errors; google-genai (lazily).
 """
 
 from __future__ import annotations

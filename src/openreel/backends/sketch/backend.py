@@ -1,7 +1,4 @@
-"""SketchBackend: the sketch engine behind the VideoBackend protocol.
-
-Imports: backends.base, sketch.plan, sketch.understand, sketch.render, domain, errors.
-"""
+"""SketchBackend: the sketch engine behind the VideoBackend protocol."""
 
 from __future__ import annotations
 

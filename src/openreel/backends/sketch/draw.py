@@ -5,8 +5,6 @@ because it is a maintained C++ library with anti-aliased scanline fills that cos
 millisecond for a half-frame polygon at 1080p; doing the same in numpy would cost a full-frame
 float pass per shape. Alpha sprites are stored premultiplied so a blit is two saturating
 OpenCV operations on the covered rectangle only.
-
-Imports: numpy, OpenCV.
 """
 
 from __future__ import annotations

@@ -3,8 +3,6 @@
 Terrain is a set of ridge lines, each a seeded function of world x, drawn as one anti-aliased
 polygon per layer per frame. Because ridges are functions rather than bitmaps, any camera move
 (pan, push-in, rise) is exact at every frame and costs the same as standing still.
-
-Imports: draw, palette, plan, numpy, OpenCV.
 """
 
 from __future__ import annotations

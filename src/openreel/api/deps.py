@@ -108,11 +108,10 @@ class ApiServices:
         """Runs a short read-only service call (one or two indexed SELECTs) for a route.
 
         With a local SQLite database (``inline_reads``) it runs right here on the event loop:
-        a WAL read never waits for a writer and takes well under a millisecond, while a hop
-        to the thread pool and back costs more than the read and, on a busy server, waits for
-        the GIL several times (benchmarks/api.py: a status poll ran at 0.28x of a bare
-        endpoint through the pool, 0.57x inline). Over a network database it goes to the
-        thread pool, as blocking there would stall every connection.
+        a WAL read never waits for a writer, while a hop to the thread pool and back costs
+        more than the read and, on a busy server, waits for the GIL several times
+        (benchmarks/api.py). Over a network database it goes to the thread pool, as blocking
+        there would stall every connection.
         """
         if self.inline_reads:
             return fn(*args, **kwargs)

@@ -130,7 +130,7 @@ class ProvenanceClaim:
         object.__setattr__(self, "settings", _checked_settings(self.settings))
 
     def manifest(self) -> dict[str, Any]:
-        """The manifest definition handed to the C2PA builder (trust reference, section 1.5)."""
+        """The manifest definition handed to the C2PA builder."""
         generation: dict[str, Any] = {
             "model": self.model,
             "backend": self.backend,

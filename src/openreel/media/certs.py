@@ -7,7 +7,7 @@ instead of ``Valid``. An operator with a certificate from a CA on the C2PA trust
 that chain and key instead (:func:`load_identity`).
 
 The certificate rules below were found by experiment against c2pa-rs 0.91.3 (the library
-inside c2pa-python 0.38.1; see the project's trust reference, section 1.3). The signer must be
+inside c2pa-python 0.38.1). The signer must be
 
 - issued by a CA: a self-signed leaf is refused ("the certificate is invalid");
 - carrying an AuthorityKeyIdentifier: without it the same refusal;

@@ -1,10 +1,10 @@
 """LeaseKeeper: one thread that renews, reports and watches every lease of a worker pool.
 
-A pool following hundreds of hosted jobs spends nearly all its time waiting, yet with a
-lease per job doing its own store calls it cost 40-50% of a core (benchmarks/hosted_poll.py):
-hundreds of threads each reading their cancel flag every second, each renewing its lease in
-a write transaction of its own and queueing for SQLite's one write lock, each writing every
-small rise in progress. The keeper does that work for all of them at once, once a tick:
+A pool following hundreds of hosted jobs spends nearly all its time waiting, yet with a lease
+per job doing its own store calls it took a large share of a core (benchmarks/hosted_poll.py):
+hundreds of threads each reading their cancel flag every second, each renewing its lease in a
+write transaction of its own and queueing for SQLite's one write lock, each writing every small
+rise in progress. The keeper does that work for all of them at once, once a tick:
 
 - one write transaction carrying every lease's news (progress, phase, what was understood)
   and every renewal that is due (``JobStore.heartbeat_many``);

@@ -1,6 +1,6 @@
 """AbuseMonitor: suspends a token that behaves like a leaked one, and says why in the audit log.
 
-Two signals, each over a sliding window per token (reference/trust.md, section 5.6):
+Two signals, each over a sliding window per token (docs/operations.md, "Abuse signals"):
 
 - distinct client addresses: a token pasted into a public web page is used by many people
   from many addresses within minutes; one person rarely uses more than a handful;

@@ -151,7 +151,7 @@ class AuthService:
             scopes: What the token allows; by default everything the principal's role
                 allows (``videos:read videos:write``, plus ``admin`` for admins).
             days: Lifetime in days; the operator's default when None, never above the
-                operator's maximum. Every token expires (reference/trust.md, section 5.2).
+                operator's maximum. Every token expires.
             by: The admin acting (principal id), recorded in the audit log; None for the
                 command line.
 

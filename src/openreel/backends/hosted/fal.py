@@ -1,6 +1,6 @@
 """fal's queue API: text-to-video apps run through ``https://queue.fal.run``.
 
-The wire format (reference/providers.md, section 4): ``POST {base}/{app_id}`` with the app's
+The wire format (from fal's documentation): ``POST {base}/{app_id}`` with the app's
 own JSON input answers ``{request_id, status_url, response_url, cancel_url}``; the status URL
 answers ``IN_QUEUE`` (with ``queue_position``), ``IN_PROGRESS`` (with ``logs``, no percentage)
 or ``COMPLETED`` (which may carry ``error`` and ``error_type``); the response URL answers the

@@ -1,6 +1,6 @@
 """Luma's Dream Machine API: the Ray 2 video models.
 
-The wire format (reference/providers.md, section 4): ``POST /generations/video`` with
+The wire format (from Luma's documentation): ``POST /generations/video`` with
 ``{"model", "prompt", "aspect_ratio", "duration", "resolution"}`` answers a generation with
 its ``id``; ``GET /generations/{id}`` answers ``state`` (``queued``, ``dreaming``,
 ``completed``, ``failed``), a ``failure_reason`` when it failed and, once completed,

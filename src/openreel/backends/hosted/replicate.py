@@ -1,6 +1,6 @@
 """Replicate's predictions API: official models run by ``owner/name``.
 
-The wire format (reference/providers.md, section 4): ``POST /v1/models/{owner}/{name}/predictions``
+The wire format (from Replicate's documentation): ``POST /v1/models/{owner}/{name}/predictions``
 with ``{"input": {...}}`` answers a prediction with its ``id``; ``GET /v1/predictions/{id}``
 answers ``status`` (``starting``, ``processing``, ``succeeded``, ``failed``, ``canceled``),
 the model's ``logs``, an ``error`` string and, once succeeded, ``output`` (a URL or a list of

@@ -1,6 +1,6 @@
 """Runway's developer API: text-to-video tasks at ``https://api.dev.runwayml.com``.
 
-The wire format (reference/providers.md, section 3): ``POST /v1/text_to_video`` with a
+The wire format (from Runway's documentation): ``POST /v1/text_to_video`` with a
 camelCase JSON body (``model``, ``promptText``, ``ratio`` such as ``"1280:720"``, ``duration``
 in whole seconds, and for the Veo models ``seed``, ``negativePrompt`` and ``audio``) answers
 ``{id}``; ``GET /v1/tasks/{id}`` answers the task, whose ``status`` is ``PENDING``,

@@ -5,7 +5,7 @@ Cloud credentials (a service account, workload identity, ``gcloud`` login), and 
 refreshing those tokens is what google-auth, which the SDK brings, is for. The SDK is imported
 only when a Veo model is first used, so installations without Google pay nothing for it.
 
-The wire (reference/providers.md, section 2): ``generate_videos`` starts a long-running
+The wire (from Google's documentation): ``generate_videos`` starts a long-running
 operation (``:predictLongRunning``); ``operations.get`` polls it (``:fetchPredictOperation``);
 a done operation carries either an ``error`` (a google.rpc status) or a response with the
 videos, inline as bytes when no Cloud Storage output is configured. Veo reports no progress.

@@ -38,7 +38,7 @@ def shifted_copy(
     """Copies rows ``start..`` of ``image`` into ``frame`` moved down by ``shift`` rows.
 
     Rows that move in from outside repeat the nearest edge row. Whole-row slices are plain
-    memory copies, about ten times faster than broadcasting a colour column per frame.
+    memory copies, far cheaper than broadcasting a colour column per frame.
     """
     h = frame.shape[0]
     for row in range(start, h):

@@ -2,8 +2,6 @@
 
 Nested groups use ``__`` (``OPENREEL_ENCODER__CRF=18``). Settings are built once by the
 composition root (cli/runtime) and passed down; nothing reads the environment at import time.
-
-Imports: errors only.
 """
 
 from __future__ import annotations
@@ -37,11 +35,11 @@ Preset = Literal[
 class EncoderConfig(BaseModel):
     """H.264 settings for every video OpenReel writes.
 
-    The defaults come from benchmarks/encoder.py on a 2-core machine, encoding the README's
-    stormy 10-second 1080p sketch clip (rain is the hardest case for the encoder):
-    ``superfast`` encodes it in about 60% of the time ``veryfast`` takes, which keeps the
-    whole render faster than real time, for files about 1.5x larger at slightly higher
-    PSNR. Operators who care more about storage than speed can set ``veryfast``.
+    The defaults are what benchmarks/encoder.py chose on a 2-core machine, encoding the
+    README's stormy 10-second 1080p sketch clip (rain is the hardest case for the encoder):
+    ``superfast`` is the fastest preset whose files stay near the slower presets' size at
+    equal or better PSNR, and it keeps the whole render faster than real time. Operators who
+    care more about storage than speed can set ``veryfast``.
     """
 
     preset: Preset = "superfast"
@@ -63,7 +61,7 @@ class LabelConfig(BaseModel):
 
 
 class ProvenanceConfig(BaseModel):
-    """C2PA signing of every video (services/provenance.py).
+    """C2PA signing of every video (trust/provenance.py).
 
     Attributes:
         enabled: Sign every video (on by default).
@@ -80,7 +78,7 @@ class ProvenanceConfig(BaseModel):
 
 
 class ModerationConfig(BaseModel):
-    """Prompt moderation (services/moderation/).
+    """Prompt moderation (trust/moderation/).
 
     Attributes:
         enabled: Moderate every prompt before any backend runs (on by default).
@@ -114,7 +112,7 @@ class QuotaConfig(BaseModel):
 
 
 class AbuseConfig(BaseModel):
-    """When to suspend a token automatically (services/abuse.py); 0 turns a signal off.
+    """When to suspend a token automatically (trust/abuse.py); 0 turns a signal off.
 
     Attributes:
         max_addresses: Distinct client addresses one token may use per window.
@@ -207,7 +205,8 @@ class CeleryConfig(BaseModel):
     """Celery on Redis, the queue of a deployment on several machines (``queue = "celery"``).
 
     The jobs table stays the record of every video; Celery only carries job ids to the
-    ``openreel worker`` processes, one queue per model (DESIGN.md, "Jobs, queue and scale").
+    ``openreel worker`` processes, one queue per model (docs/architecture.md, "The life of
+    a job").
 
     Attributes:
         broker_url: ``redis://host:6379/0``; secret, since URLs carry passwords.

@@ -3,8 +3,6 @@
 Everything here is a plain dataclass or enum with no I/O, so any layer may import it. Generic
 validation lives here (a prompt is never empty, sizes are even); what depends on a backend
 (its longest clip, its sizes) lives in that backend's ``check``.
-
-Imports: errors only.
 """
 
 from __future__ import annotations

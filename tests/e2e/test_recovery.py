@@ -1,7 +1,8 @@
 """kill -9 of a real ``openreel serve`` process mid-render, then a restart on the same folder.
 
-DESIGN.md ("Jobs, queue and scale"): a killed server loses nothing; on restart every queued
-or interrupted job runs to completion, once, and progress never goes backwards for clients.
+docs/architecture.md ("The lease protocol"): a killed server loses nothing; on restart every
+queued or interrupted job runs to completion, once, and progress never goes backwards for
+clients.
 Nothing here is faked: the server is a separate process, it is killed with SIGKILL while
 its worker is encoding (so no ``finally`` block, atexit hook or shutdown handler runs), and
 the restarted process finds the data folder exactly as the kernel left it.

@@ -1,7 +1,8 @@
 """Several processes on one PostgreSQL, one Redis and one bucket: an API server and workers.
 
-DESIGN.md ("Jobs, queue and scale"): API servers and worker processes share PostgreSQL and an
-S3-compatible bucket, and Celery on Redis carries each job's id to the queue of its model.
+docs/operations.md ("Scale: Celery and PostgreSQL"): API servers and worker processes share
+PostgreSQL and an S3-compatible bucket, and Celery on Redis carries each job's id to the queue
+of its model.
 Everything here is a real process on loopback, laid out as docs/deploy.md describes:
 ``openreel serve`` with ``OPENREEL_QUEUE=celery`` (no workers of its own), a worker for the
 sketch engine and a worker for the tiny LTX model (built offline by the session's

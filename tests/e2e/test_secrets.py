@@ -1,6 +1,6 @@
 """A planted provider key, looked for everywhere a real ``openreel serve`` process leaves bytes.
 
-reference/trust.md, section 5.2 ("Provider credentials"): keys live only in the server's
+docs/operations.md ("Provider credentials"): keys live only in the server's
 environment; no response, log line, job row or file ever contains them. The server here gets
 a key for every hosted provider in its environment (``OPENREEL_PROVIDERS__RUNWAY``, ``__FAL``,
 ``__REPLICATE``, ``__LUMA``, ``__GOOGLE`` and ``__UPSTREAM``), then a realistic

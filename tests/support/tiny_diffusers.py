@@ -2,7 +2,7 @@
 
 The component sizes follow diffusers' own ``get_dummy_components`` for each family, with a
 ``ByT5Tokenizer`` (no vocab file) and a matching 384-token T5 encoder instead of the hub's
-tiny-random-t5, so building one needs no network at all (shared/reference/open-models.md 2.3).
+tiny-random-t5, so building one needs no network at all.
 """
 
 from __future__ import annotations

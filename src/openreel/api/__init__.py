@@ -1,5 +1,4 @@
 """The HTTP API: the OpenAI ``/v1/videos`` surface, our additions, and error envelopes.
 
-Routes parse, call one service method and serialise; nothing else. Imports: services and
-below (domain, errors, config); never runtime or cli.
+Routes parse, call one service method and serialise; nothing else.
 """

@@ -9,8 +9,6 @@ itself (a file's unsatisfiable or malformed ``Range``) are rewritten into the sa
 The body limit holds for every request: a declared ``Content-Length`` over it is refused at
 once, and a body without one (chunked) is counted while it is read and refused with a 413 as
 soon as it passes the limit, so no one can stream an unbounded body into memory.
-
-Imports: api.*, services, errors.
 """
 
 from __future__ import annotations

@@ -10,8 +10,6 @@ A request proves who it is in one of two ways, and both end in the same token ch
   without it the request is refused with 403 ``csrf_failed`` before any route runs. The CSRF
   token is derived from the session's token with the instance's secret key, so it needs no
   storage and dies with the token. A bearer header always wins over a cookie.
-
-Imports: services, config, domain.
 """
 
 from __future__ import annotations
@@ -110,11 +108,10 @@ class ApiServices:
         """Runs a short read-only service call (one or two indexed SELECTs) for a route.
 
         With a local SQLite database (``inline_reads``) it runs right here on the event loop:
-        a WAL read never waits for a writer and takes well under a millisecond, while a hop
-        to the thread pool and back costs more than the read and, on a busy server, waits for
-        the GIL several times (benchmarks/api.py: a status poll ran at 0.28x of a bare
-        endpoint through the pool, 0.57x inline). Over a network database it goes to the
-        thread pool, as blocking there would stall every connection.
+        a WAL read never waits for a writer, while a hop to the thread pool and back costs
+        more than the read and, on a busy server, waits for the GIL several times
+        (benchmarks/api.py). Over a network database it goes to the thread pool, as blocking
+        there would stall every connection.
         """
         if self.inline_reads:
             return fn(*args, **kwargs)

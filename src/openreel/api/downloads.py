@@ -8,8 +8,6 @@ for a range past the end, ``400`` for a malformed one, and the same ``Content-Ty
 ``Content-Disposition``. The range goes to GetObject as it came, and the body is relayed
 :data:`~openreel.storage.objects.CHUNK_BYTES` at a time, so neither the API server's memory
 nor its disk ever holds a whole video.
-
-Imports: services, storage.objects, errors.
 """
 
 from __future__ import annotations
@@ -85,15 +83,14 @@ def local_response(request: Request, content: Content, path: Path) -> Response:
 
     ``FileResponse`` takes a trip to the thread pool for each of stat, open, every 64 KiB read
     and close, and watches for a disconnect in a task group of its own: for a thumbnail or a
-    short clip that came to 3.5 ms more than a JSON answer on an idle two-core server
-    (benchmarks/api.py, the whole path's download), most of it threads waking each other. A
-    file of at most :data:`SMALL_FILE_BYTES` asked for whole is instead read right here, as
-    the inline database reads are (see ``ApiServices.read``): a file just written is in the
-    page cache, and a megabyte is read in well under a millisecond even from a disk. The
-    headers are ``FileResponse``'s own (length, type, ``inline`` disposition, ``ETag``,
-    ``Last-Modified``, ``Accept-Ranges``), so a client cannot tell the two apart. Ranges
-    (a ``<video>`` seeking) and larger files stream through ``FileResponse``, with the stat
-    done here.
+    short clip, threads waking each other cost more than a whole JSON answer
+    (benchmarks/api.py, the whole path's download). A file of at most
+    :data:`SMALL_FILE_BYTES` asked for whole is instead read right here, as the inline
+    database reads are (see ``ApiServices.read``): a file just written is in the page cache,
+    and reading a small one costs less than those trips. The headers are ``FileResponse``'s
+    own (length, type, ``inline`` disposition, ``ETag``, ``Last-Modified``,
+    ``Accept-Ranges``), so a client cannot tell the two apart. Ranges (a ``<video>`` seeking)
+    and larger files stream through ``FileResponse``, with the stat done here.
     """
     try:
         file = path.open("rb")

@@ -4,8 +4,6 @@ A backend yields frames one at a time as ``uint8`` arrays shaped ``(height, widt
 so a 10-second 1080p clip never has to sit in memory whole. It reports progress as
 ``(done, total)`` and asks ``cancelled()`` at least once per frame or step; when that returns
 True it raises :class:`~openreel.errors.CancelledError` and yields nothing more.
-
-Imports: domain and errors only.
 """
 
 from __future__ import annotations

@@ -3,8 +3,6 @@
 Backends are registered as factories and built on first use, so a backend whose optional
 dependencies are missing (torch, a provider SDK) costs nothing until someone asks for its
 model, and then fails with an install hint instead of an ImportError at start-up.
-
-Imports: backends.base, errors.
 """
 
 from __future__ import annotations

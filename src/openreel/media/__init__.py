@@ -1,4 +1,6 @@
-"""Media: encoding frames to H.264 MP4, previews (thumbnail, spritesheet) and probing files.
+"""Media: pictures and video files, shared by the backends, the services and storage.
 
-Imports: domain, errors, numpy, PyAV, Pillow, OpenCV. Never api, services, queue or backends.
+Encoding frames to H.264 MP4, probing files, previews (thumbnail, spritesheet), the visible
+label, C2PA signing, content fingerprints, cover-and-crop scaling (``fit``) and the one naming
+of files still being written (``partial``).
 """

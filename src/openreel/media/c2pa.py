@@ -12,9 +12,6 @@ manifest. It rewrites the file in place atomically, so a reader sees the unsigne
 signed one, never half of either.
 
 Everything runs offline: no timestamp authority, no OCSP, no remote manifests.
-
-Imports: errors, media.certs, media.encode (for the partial-file name), the package version,
-c2pa-python and the standard library.
 """
 
 from __future__ import annotations
@@ -133,7 +130,7 @@ class ProvenanceClaim:
         object.__setattr__(self, "settings", _checked_settings(self.settings))
 
     def manifest(self) -> dict[str, Any]:
-        """The manifest definition handed to the C2PA builder (trust reference, section 1.5)."""
+        """The manifest definition handed to the C2PA builder."""
         generation: dict[str, Any] = {
             "model": self.model,
             "backend": self.backend,

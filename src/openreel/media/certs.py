@@ -7,7 +7,7 @@ instead of ``Valid``. An operator with a certificate from a CA on the C2PA trust
 that chain and key instead (:func:`load_identity`).
 
 The certificate rules below were found by experiment against c2pa-rs 0.91.3 (the library
-inside c2pa-python 0.38.1; see the project's trust reference, section 1.3). The signer must be
+inside c2pa-python 0.38.1). The signer must be
 
 - issued by a CA: a self-signed leaf is refused ("the certificate is invalid");
 - carrying an AuthorityKeyIdentifier: without it the same refusal;
@@ -21,8 +21,6 @@ inside c2pa-python 0.38.1; see the project's trust reference, section 1.3). The 
 Files are written once and never overwritten: each is written to a hidden temporary sibling
 and hard-linked onto its name, which fails if the name exists; keys are 0600. The chain is
 written last, so its presence means the identity is complete.
-
-Imports: errors, cryptography and the standard library.
 """
 
 from __future__ import annotations

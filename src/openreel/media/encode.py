@@ -3,14 +3,11 @@
 This is the hot loop of every local render: a 10-second 1080p clip is 240 frames of 6 MB each.
 Each frame is converted to YUV 4:2:0 once, by OpenCV straight from the caller's array, and the
 result is handed to FFmpeg without another copy. (PyAV's ``from_ndarray`` copies the frame
-twice and FFmpeg's scaler then competes with x264 for the cores; on two cores the OpenCV path
-encodes a 1080p clip 15-30% faster.)
+twice and FFmpeg's scaler then competes with x264 for the cores.)
 
-The file is written to a hidden ``.part`` sibling and only renamed onto the requested path
-after the encoder and the container were closed cleanly, so a crash, a cancelled job or a
-Ctrl-C never leaves a half-written video where a finished one is expected.
-
-Imports: errors, numpy, OpenCV, PyAV and the standard library.
+The file is written to a hidden partial sibling (:mod:`openreel.media.partial`) and only renamed
+onto the requested path after the encoder and the container were closed cleanly, so a crash, a
+cancelled job or a Ctrl-C never leaves a half-written video where a finished one is expected.
 """
 
 from __future__ import annotations

@@ -20,10 +20,8 @@ and hash through the same :func:`hash_frame`, so a render and its file agree.
 **How a frame is hashed.** RGB to luma (the ITU-R 601 weights that Pillow's ``convert("L")``
 uses), an integer-factor box shrink of the frame to about 64 pixels on its short side, then an
 area shrink to 32 x 32, which ``imagehash.phash`` takes as is (handed the full frame, it
-resizes with Lanczos itself: 13 ms at 1080p). Both shrinks average pixels, so a half-size copy
-of a frame reduces to nearly the same 32 x 32 image. About 2 ms for a 1080p frame on two cores.
-
-Imports: errors, numpy, OpenCV, Pillow, imagehash, PyAV and the standard library.
+resizes with Lanczos itself, which costs far more). Both shrinks average pixels, so a half-size
+copy of a frame reduces to nearly the same 32 x 32 image (benchmarks/provenance.py times it).
 """
 
 from __future__ import annotations
@@ -67,11 +65,10 @@ FINGERPRINT_VERSION: Final = 1
 MATCH_BITS: Final = 10
 """Most differing bits (of 64) for two per-second hashes to count as the same picture.
 
-Measured on the synthetic clips of the tests (640x360, 12 fps) and on sketch-engine clips
-(1080p and 540p, 24 fps): a copy at half or two-thirds size and CRF 32 differs by 0-4 bits a
-second (mean 1-2); a rendered frame and its own CRF 18-20 file by 0-2. Unrelated videos differ
-by 18-40 bits a second (mean 25-33); the closest pair was the same prompt at another seed
-(18-20). 10 sits between the two with room on both sides.
+A re-encoded copy (smaller, more compressed) differs from the original by a few bits a second;
+unrelated videos, even the same prompt at another seed, by several times more
+(tests/media/test_fingerprint.py; the figures are in benchmarks/README.md). 10 sits between the
+two with room on both sides.
 """
 
 SIMILAR_FRACTION: Final = Fraction(3, 5)
@@ -187,7 +184,7 @@ def _reduce(frame: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """Shrinks an RGB frame to the 32 x 32 grey image that gets hashed.
 
     OpenCV's area shrink is exact and fast only for whole-number factors (a direct 1080p to
-    32 x 32 shrink takes 7 ms), so the frame is first box-shrunk by the largest whole factor
+    32 x 32 shrink is slow), so the frame is first box-shrunk by the largest whole factor
     that keeps at least 64 pixels on its short side, cropping the few rows and columns the
     factor does not divide. 1080p and 540p both land on 120 x 67.
     """

@@ -1,7 +1,4 @@
-"""Reference images: checking what people upload before any backend sees it.
-
-Imports: domain, errors, Pillow.
-"""
+"""Reference images: checking what people upload before any backend sees it."""
 
 from __future__ import annotations
 

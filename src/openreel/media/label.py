@@ -1,16 +1,14 @@
 """The visible "AI-generated" label burned into every frame OpenReel writes.
 
 A label survives re-encoding, scaling and screenshots, which metadata does not; C2PA says who
-made a file, the label tells anyone who merely watches it (reference/trust.md, section 3: a
-2 ms alpha blend, the approach the hosted generators use). It sits in a corner, small (about
+made a file, the label tells anyone who merely watches it (an alpha blend, the approach the
+hosted generators use; benchmarks/sketch.py weighs its cost). It sits in a corner, small (about
 2.5% of the frame's shorter side tall), as white text on a translucent dark plate, so it stays
 readable on any scene and off the subject, which scenes frame near the centre.
 
 The patch is drawn once per frame size with OpenCV's anti-aliased text, and blended in place
 into the region it covers: a few hundred thousand integer operations per 1080p frame, not a
 copy of the frame.
-
-Imports: errors, and numpy / OpenCV.
 """
 
 from __future__ import annotations

@@ -2,14 +2,11 @@
 
 OpenCV splits a drawing, resize or colour conversion over a pool of its own threads, and the
 pool's threads busy-wait (``sched_yield``) for the next call after each one. For the frames
-OpenReel draws and labels, the split saves less than the waiting costs: a 1-second 640x360
-sketch video took 171 ms and 248 ms of CPU with OpenCV's default pool of two on a two-core
-machine, 163 ms and 227 ms with one thread (medians of 15, alternating); at 1080p the two
-were within 2%. In a server the spinning pool also takes a core from everything else the
-process does while a video renders (answering clients, moderating the next prompt). Parallel
-work comes from the render workers (one video each) and the encoder's own threads instead.
-
-Imports: OpenCV.
+OpenReel draws and labels, the split saves less than the waiting costs
+(benchmarks/opencv_threads.py). In a server the spinning pool also takes a core from everything
+else the process does while a video renders (answering clients, moderating the next prompt).
+Parallel work comes from the render workers (one video each) and the encoder's own threads
+instead.
 """
 
 from __future__ import annotations

@@ -8,8 +8,6 @@ long or large the video is. Files handed back by hosted providers go through
 
 The spritesheet's :class:`SpritesheetLayout` tells the web studio how to cut the grid back
 into tiles and which source frame each tile shows.
-
-Imports: errors, numpy, OpenCV, Pillow, PyAV and the standard library.
 """
 
 from __future__ import annotations

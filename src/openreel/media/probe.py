@@ -3,8 +3,6 @@
 Used to check what the encoder wrote, to describe files that hosted providers hand back, and
 by tests. Every PyAV or file-system failure becomes a :class:`~openreel.errors.MediaError`
 that names the file.
-
-Imports: errors, numpy, PyAV and the standard library.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Celery on Redis: the queue of a deployment on several machines.
 
-The jobs table stays the record of every video (DESIGN.md, "Jobs, queue and scale"). A Celery
-message carries only a job id, sent to the queue of the job's model (``openreel.<model id>``);
-the ``openreel worker`` that receives it claims that row with a lease, exactly as an embedded
-worker claims one, and runs the same runner under the same :class:`~openreel.queue.lease.Lease`.
+The jobs table stays the record of every video (docs/architecture.md, "The life of a job"). A
+Celery message carries only a job id, sent to the queue of the job's model
+(``openreel.<model id>``); the ``openreel worker`` that receives it claims that row with a
+lease, exactly as an embedded worker claims one, and runs the same runner under the same
+:class:`~openreel.queue.lease.Lease`.
 Progress and the cancel flag therefore go through the table, so a cancel reaches a job on any
 machine at its next step, and the API reads progress the same way whatever runs the job.
 
@@ -21,8 +22,6 @@ What Celery adds is delivery across machines, set up for minutes-long jobs:
 
 Celery is imported only here and only when this queue is chosen (the ``openreel[celery]``
 extra), so the one-machine tier never loads it.
-
-Imports: queue.base, storage, domain, errors, config.
 """
 
 from __future__ import annotations
@@ -150,7 +149,7 @@ class CeleryDispatch:
 
     def connect(self) -> None:
         """Opens the broker connection now, so a wrong URL stops the server at start and the
-        first video does not pay for the connection (a tenth of a second).
+        first video does not pay for the connection (benchmarks/scale.py, dispatch cost).
 
         Raises:
             ConfigurationError: Redis does not answer (the URL is not repeated: it may hold a

@@ -1,13 +1,11 @@
 """The embedded queue: worker threads inside the server process, claiming from SQLite.
 
-This is the one-machine tier (DESIGN.md, "Jobs, queue and scale"). Each worker thread
+This is the one-machine tier (docs/architecture.md, "The life of a job"). Each worker thread
 loops: claim the oldest job it can serve (one short write transaction), run it, repeat; when
 nothing is claimable it sleeps until :meth:`EmbeddedQueue.notify` says a job was enqueued, or
 until ``poll_interval`` passes (jobs enqueued by another process, expired leases). Because
 claims are transactions on the shared table, several processes may run embedded queues on one
 database at once without running a job twice.
-
-Imports: queue.base, storage, domain, errors.
 """
 
 from __future__ import annotations
@@ -272,7 +270,8 @@ class EmbeddedQueue:
         Only one idle worker at a time wakes every ``poll_interval`` to look for jobs that
         :meth:`notify` cannot announce (enqueued by another process, leases run out); the
         rest sleep until notified. A pool of hundreds of hosted workers would otherwise
-        spend a fifth of a core asking the database, in turn, whether there is work.
+        spend a good share of a core asking the database, in turn, whether there is work
+        (benchmarks/hosted_poll.py).
         """
         if self._watching:
             self._cond.wait()

@@ -1,10 +1,10 @@
 """LeaseKeeper: one thread that renews, reports and watches every lease of a worker pool.
 
-A pool following hundreds of hosted jobs spends nearly all its time waiting, yet with a
-lease per job doing its own store calls it cost 40-50% of a core (benchmarks/hosted_poll.py):
-hundreds of threads each reading their cancel flag every second, each renewing its lease in
-a write transaction of its own and queueing for SQLite's one write lock, each writing every
-small rise in progress. The keeper does that work for all of them at once, once a tick:
+A pool following hundreds of hosted jobs spends nearly all its time waiting, yet with a lease
+per job doing its own store calls it took a large share of a core (benchmarks/hosted_poll.py):
+hundreds of threads each reading their cancel flag every second, each renewing its lease in a
+write transaction of its own and queueing for SQLite's one write lock, each writing every small
+rise in progress. The keeper does that work for all of them at once, once a tick:
 
 - one write transaction carrying every lease's news (progress, phase, what was understood)
   and every renewal that is due (``JobStore.heartbeat_many``);
@@ -15,8 +15,6 @@ small rise in progress. The keeper does that work for all of them at once, once 
 The price is latency: progress reaches the table, and a cancel or a lost lease reaches the
 runner, up to one tick late. That suits jobs that wait on someone else for minutes; local
 renders, which check a cancel flag between frames, keep their own leases.
-
-Imports: queue.base, storage.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ _log = logging.getLogger(__name__)
 class Reservation:
     """An idle worker set aside for a job whose row is still being written (early start).
 
-    The slowest step of a submission is moderation's semantic check (about 12 ms on a CPU
-    core); for a small sketch video that is a tenth of the render. So the service may hand an
+    The slowest step of a submission is moderation's semantic check, a noticeable share of a
+    small sketch video's render (benchmarks/moderation.py). So the service may hand an
     idle local worker the job before the check ends: the worker renders into the job's folder
     and writes nothing else, while the service decides. The service then confirms
     (:meth:`confirm`: the row is committed; the reservation takes it for the worker with

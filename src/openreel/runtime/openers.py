@@ -178,9 +178,10 @@ def cli_moderation(settings: Settings) -> ModerationPipeline | None:
     """Moderation for ``openreel generate``: the operator's rules, the public-figure list and,
     when the data folder has a database, its artists' opt-outs.
 
-    The semantic model runs here only with ``semantic = "on"``: loading it costs about ten
-    seconds a command, and the command line is the operator's own tool; the server, where
-    other people's prompts arrive, runs it whenever it is installed (``auto``).
+    The semantic model runs here only with ``semantic = "on"``: loading it would hold every
+    command up for seconds (benchmarks/moderation.py times the load), and the command line is
+    the operator's own tool; the server, where other people's prompts arrive, runs it whenever
+    it is installed (``auto``).
 
     Raises:
         ConfigurationError: The policy file is unusable, or ``on`` without the extra.

@@ -202,15 +202,15 @@ class Server:
 
     def start(self, *, freeze_heap: bool = False) -> None:
         """Starts the render workers, and loads the moderation model in the background so the
-        first prompt does not wait the ten seconds it takes.
+        first prompt does not wait for it (benchmarks/moderation.py times the load).
 
         Args:
             freeze_heap: Move every object made so far, and the moderation model's once it
                 is loaded, out of the garbage collector's sight (``gc.freeze``), for a
                 process that serves from now on (``openreel serve``). The model and the
-                libraries under it are half a million objects that live as long as the
-                process: each full collection walked them all, holding every thread for a
-                quarter of a second (benchmarks/gc_pause.py). Not for a process that opens
+                libraries under it are a great many objects that live as long as the
+                process: each full collection walked them all, holding every thread
+                meanwhile (benchmarks/gc_pause.py). Not for a process that opens
                 servers and drops them (tests): their cycles would never be collected.
         """
         self.queue.start(self.worker.run)

@@ -1,11 +1,9 @@
 """Generation: one request in, one finished video file (and its previews) out.
 
-This is the path every local video takes, from the CLI today and from queue workers later:
+This is the path every video takes, from ``openreel generate`` and from the queue's workers:
 check the request against its backend, fix the seed, stream frames from the backend straight
 into the encoder (never the whole clip in memory), and commit the file atomically. A failure
 or cancellation at any point leaves no file behind.
-
-Imports: backends, media, domain, errors.
 """
 
 from __future__ import annotations

@@ -25,13 +25,13 @@ def poll_after_ms(
 ) -> int:
     """How long a client polling ``job`` should wait before asking again.
 
-    Sent as ``openai-poll-after-ms``. The official SDK reads it from the first answer and
-    keeps that pace until the video ends, so a fixed second made a video rendered in 0.2 s
-    take over a second to collect. The hint is half the time the job probably has left,
-    between :data:`POLL_AFTER_SHORTEST_MS` and ``longest_ms`` (the operator's setting): left
-    is what the job's pace so far says once it shows progress, or else ``expected_seconds``
-    (how long such a job took lately) less the time it has run. A queued job, or a running
-    one with neither, gets ``longest_ms``.
+    Sent as ``openai-poll-after-ms``. The official SDK reads it from the first answer and keeps
+    that pace until the video ends, so a fixed second made a video rendered in a fraction of a
+    second wait a whole one to be collected (benchmarks/api.py). The hint is half the time the
+    job probably has left, between :data:`POLL_AFTER_SHORTEST_MS` and ``longest_ms`` (the
+    operator's setting): left is what the job's pace so far says once it shows progress, or else
+    ``expected_seconds`` (how long such a job took lately) less the time it has run. A queued
+    job, or a running one with neither, gets ``longest_ms``.
     """
     longest = max(POLL_AFTER_SHORTEST_MS, longest_ms)
     if job.status.is_final or job.started_at is None:
@@ -52,7 +52,7 @@ class PaceBook:
     The median of the model's last few finished renders in this process: a process's first
     render pays for imports and warm-ups and must not set the pace for long. Nothing is
     stored; a server whose renders run elsewhere (Celery workers) learns nothing and hints
-    the operator's setting, as before.
+    the operator's setting.
     """
 
     KEPT = 5

@@ -1,21 +1,16 @@
 """Render processes: sketch videos are drawn in child processes, not in the server's threads.
 
-The sketch engine draws every frame in Python. In the server's process, a render thread shares
-one interpreter lock with everything else the server does while it renders: the event loop
-answering clients, the request threads checking and storing the next prompt. Any Python work
-in those threads holds the render up: 30 ms of it beside a render made the render 38 ms
-longer, against 18 ms when the work ran in another process (the share of the two cores) and
-13 ms when the render ran in a child (benchmarks/render_isolation.py). So each render worker
-hands a sketch video to a child process and only relays what comes back: progress (to the
-lease, as before) and the result. The worker's thread stays where it was, keeps the lease and
-the early-start reservation, and asks about the lease and cancels after each frame the child
-reports (its first, then one every :data:`REPORT_EVERY_S`, and its last), as a render in that
-thread would between frames; the child stops at its next frame when told, and keeps nothing
-until the worker has said "go" after the last frame (so a cancel or a lost lease seen late
-still takes everything back). The child asks for that verdict with
-its last frame and reads it once the encoder, the previews and the signature are done; the
-worker reports the last frame only if the child is still finishing after
-:data:`LAST_REPORT_S`.
+The sketch engine draws every frame in Python. In the server's process a render thread shares
+one interpreter lock with everything else the server does meanwhile (the event loop answering
+clients, the request threads checking and storing the next prompt), so any Python work there
+holds the render up; a render in a child is held up far less (benchmarks/render_isolation.py).
+So each render worker hands a sketch video to a child process and only relays what comes back:
+progress (to the lease) and the result. The worker's thread keeps the lease and the
+early-start reservation, and asks about the lease and cancels after each frame the child
+reports (its first, then one every :data:`REPORT_EVERY_S`, and its last); the child stops at
+its next frame when told, and keeps nothing until the worker has said "go" after the last
+frame, which it asks for with that frame and reads once the file is encoded and signed (so a
+cancel or a lost lease seen late still takes everything back).
 
 Children are forked from a fork server (spawned where there is none: Windows), are reused
 from one video to the next, and are replaced when one dies. One that dies mid-render (killed,
@@ -27,8 +22,6 @@ start or by the next attempt.
 
 GPU backends stay in the server's process (their models load once and their work releases
 the lock); hosted ones mostly wait.
-
-Imports: backends.base, domain, errors, media, services.generation, services.provenance.
 """
 
 from __future__ import annotations
@@ -69,8 +62,8 @@ log = logging.getLogger(__name__)
 
 LATE_IMPORTS = ("scipy.fftpack",)
 """Modules a render imports on first use, preloaded in the fork server: imagehash's ``phash``
-(the content fingerprints) imports this one at its first call, 0.3 s of each child's first
-video otherwise."""
+(the content fingerprints) imports this one at its first call, which each child's first video
+would otherwise wait for."""
 
 REPORT_EVERY_S = 0.1
 """How often a child reports its progress: its start and its first frame at once (the client's
@@ -78,12 +71,10 @@ first sign of life, ``services.worker``), then at most this often, and always it
 
 Each report wakes the worker's thread in the server (to relay it and to ask about the lease
 and a cancel), and that thread then wants the interpreter lock and a core while the encoder's
-threads want both (work beside a render makes it longer: benchmarks/render_isolation.py). A
-1-second video reported each of its 24 frames; reported at this pace, its whole path
-following ``/events`` went from 1.08x to 1.05x of the direct render (benchmarks/
-whole_path_ab.py, 30 rounds, side by side). The worker stores progress at most every
-``services.worker.PROGRESS_EVERY_S`` anyway; a cancel is seen at the next report (at most this
-much later than before) and stops the child at its next frame.
+threads want both, so a report per frame made the whole path slower than this pace does
+(benchmarks/whole_path_ab.py). The worker stores progress at most every
+``services.worker.PROGRESS_EVERY_S`` anyway; a cancel is seen at the next report and stops the
+child at its next frame.
 """
 
 STOP_WAIT_S = 10.0
@@ -92,11 +83,10 @@ STOP_WAIT_S = 10.0
 LAST_REPORT_S = 0.25
 """How long the worker holds back the report of the last frame while the child finishes.
 
-After its last frame a child closes the encoder, makes the previews and signs the video: some
-40 ms for a short clip, during which the encoder's threads want both cores. Reported at once,
-the last frame's progress is a database write, a stream event and a client's read on the
-other core at that moment, and it made the worker's time 5 ms longer (benchmarks/
-whole_path_ab.py --pause 0.05, 25 rounds, either way round), to say "finalizing" for a few
+After its last frame a child closes the encoder, makes the previews and signs the video, while
+the encoder's threads want both cores. Reported at once, the last frame's progress is a database
+write, a stream event and a client's read on the other core at that moment, which made the
+worker slower (benchmarks/whole_path_ab.py --pause 0.05) to say "finalizing" for a few
 milliseconds before the completion says more. So it is said only when finishing takes longer
 than this (a long or large video), and dropped when the result comes first. Same pace as the
 worker's other progress writes (``services.worker.PROGRESS_EVERY_S``).

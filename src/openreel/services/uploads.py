@@ -1,7 +1,4 @@
-"""Uploaded reference images (``POST /v1/files``), checked before they are kept.
-
-Imports: media, storage, domain, errors.
-"""
+"""Uploaded reference images (``POST /v1/files``), checked before they are kept."""
 
 from __future__ import annotations
 

@@ -42,10 +42,10 @@ HANDOFF_WAIT_S = 0.005
 
 What comes next in the request's thread (moderation's rules and tokenizer, the row's write)
 is Python, and so is the worker's start (its first report, then the hand-over to a render
-process): the two took turns on the interpreter lock, and the render began about 2 ms after
-the reservation. Waiting (the lock released) lets the worker through first: the render begins
-1.5 ms sooner, and the submission, whose answer does not hold up the video, a little later.
-Bounded so a worker slow to wake never holds the request up for long.
+process): the two take turns on the interpreter lock. Waiting (the lock released) lets the
+worker through first, so the render begins sooner and the submission, whose answer does not
+hold up the video, a little later. Bounded so a worker slow to wake never holds the request
+up for long.
 """
 
 MAX_EXTENDED_SECONDS = 120.0
@@ -176,8 +176,8 @@ class VideoService:
         )
         # A sketch render may begin now, while moderation decides and the row is written: it
         # keeps its frames to itself until confirmed below, and drops them if anything here
-        # fails (see queue.reservation.Reservation). Other jobs wait for their row as before, and so
-        # does one whose row could not be taken at confirmation.
+        # fails (see queue.reservation.Reservation). Other jobs wait for their row, and so does
+        # one whose row could not be taken at confirmation.
         reservation = self._queue.reserve(job)
         if reservation is not None:
             reservation.wait_started(HANDOFF_WAIT_S)

@@ -8,8 +8,6 @@ made by another process (Celery workers on a shared database) are still seen on 
 
 asyncio events are not thread-safe, so a notification is handed to each waiting stream's
 event loop with ``call_soon_threadsafe``.
-
-Imports: the standard library only.
 """
 
 from __future__ import annotations

@@ -16,8 +16,6 @@ this machine's working area: renders write there, :meth:`ArtifactStore.publish` 
 finished files in the bucket and drops the local copies, and :meth:`ArtifactStore.resolve`
 fetches a file this machine never wrote. Downloads do not pass through the root at all
 (:meth:`ArtifactStore.remote_object`), so an API server's disk does not fill with videos.
-
-Imports: errors, config and storage.objects.
 """
 
 from __future__ import annotations

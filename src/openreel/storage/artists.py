@@ -5,8 +5,6 @@ or allow it. Artists may file a request themselves (``pending`` until an admin a
 admins add entries directly. Names are stored with a folded key, so one person has one entry
 however their name is spelled. Every change is audited in its own transaction; the audit rows
 name the entry id, never the list.
-
-Imports: storage.{db, audit}, errors.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The audit log: append-only rows, each chained to the one before it by a SHA-256 hash.
 
-Every admission, refusal, token change and admin action leaves one row (reference/trust.md,
-section 5.5). Callers write it with :meth:`AuditStore.append` inside the same write transaction
+Every admission, refusal, token change and admin action leaves one row (docs/operations.md,
+"Audit log"). Callers write it with :meth:`AuditStore.append` inside the same write transaction
 as the action itself, so an action and its audit row commit or roll back together.
 
 The chain. Each row stores ``prev_hash`` (the ``row_hash`` of the row before it, or 64 zeros
@@ -23,9 +23,7 @@ verifying never re-serialises anything.
 
 Secrets. A bug elsewhere must never put a bearer token into a log that is kept for years and
 read by reviewers, so :meth:`AuditStore.append` refuses any entry in which something shaped
-like an OpenReel token (``or_`` + base62, see services/auth.py) appears in any field.
-
-Imports: storage.db and SQLAlchemy only.
+like an OpenReel token (``or_`` + base62, see trust/auth.py) appears in any field.
 """
 
 from __future__ import annotations

@@ -6,11 +6,9 @@ completes the job and kept when the video is deleted, so "did this server make t
 has an answer after the files are gone.
 
 Lookups by SHA-256 use an index; near-copy lookups read the hashes in pages and compare in
-Python (numpy popcounts), which is linear in the number of videos: about a million
-seconds of video compare in well under a second. A server with far more would want an
-index of hash bands; the table keeps the hashes as text so one can be added later.
-
-Imports: storage.db (the hashes arrive as text; services/provenance.py makes and reads them).
+Python (numpy popcounts), which is linear in the number of videos but quick for the videos
+one server makes. A server with far more would want an index of hash bands; the table keeps
+the hashes as text so one can be added later.
 """
 
 from __future__ import annotations

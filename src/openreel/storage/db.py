@@ -11,9 +11,7 @@ the writer), a 30-second busy timeout (writers queue instead of failing), ``sync
 driver, emits ``BEGIN``, so that :meth:`Database.begin` can open write transactions with
 ``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes fails with
 ``SQLITE_BUSY`` without waiting, while an immediate one takes the write lock up front and
-waits its turn (reference/serving.md, section 4.1).
-
-Imports: SQLAlchemy and Alembic only.
+waits its turn.
 """
 
 from __future__ import annotations
@@ -170,7 +168,7 @@ JOBS = sa.Table(
     sa.Index("ix_jobs_owner_id_created_at_seq", "owner_id", "created_at", "seq"),
     sqlite_autoincrement=True,
 )
-"""One row per video: the single source of truth (DESIGN.md, "Jobs, queue and scale")."""
+"""One row per video: the single source of truth (docs/architecture.md, "The lease protocol")."""
 
 AUDIT = sa.Table(
     "audit",
@@ -192,7 +190,7 @@ AUDIT = sa.Table(
     sa.Column("row_hash", sa.String(64), nullable=False, unique=True),
     sqlite_autoincrement=True,
 )
-"""Append-only, hash-chained audit trail (storage/audit.py; reference/trust.md, section 5.5)."""
+"""Append-only, hash-chained audit trail (storage/audit.py)."""
 
 USAGE = sa.Table(
     "usage",
@@ -224,7 +222,7 @@ ARTISTS = sa.Table(
     "artist_optouts",
     METADATA,
     sa.Column("id", sa.String(64), primary_key=True),
-    # The name folded like prompts are (services/moderation/normalise.py): one entry a person.
+    # The name folded like prompts are (trust/moderation/normalise.py): one entry a person.
     sa.Column("key", sa.String(200), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("aliases", sa.Text, nullable=False),  # JSON list of strings

@@ -3,8 +3,6 @@
 The bytes live in the artifact store (``ArtifactStore.upload_path``); this table says whose
 they are, what they are and where they lie. A file belongs to one principal and is invisible
 to everyone else, like a video.
-
-Imports: storage.db, errors, SQLAlchemy.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ requeueing every ``in_progress`` row; that is only correct if no other server is
 those jobs. Holding this lock proves it. The lock is ``flock(2)``: the kernel drops it when
 the process dies, however it dies, so a crashed server never leaves a stale lock behind.
 
-POSIX only (``fcntl``). Imports: errors only.
+POSIX only (``fcntl``).
 """
 
 from __future__ import annotations

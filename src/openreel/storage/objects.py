@@ -13,8 +13,6 @@ of our tree: a missing key is :class:`~openreel.errors.NotFoundError`, an unsati
 wrong credentials, an endpoint that does not answer) :class:`~openreel.errors.ConfigurationError`
 naming the setting, anything else :class:`~openreel.errors.StorageError`. Messages name the
 bucket, the endpoint and the key, never a credential.
-
-Imports: config, errors and (lazily) boto3.
 """
 
 from __future__ import annotations

@@ -4,8 +4,6 @@ A pause has a scope (``all``, ``model``, ``principal`` or ``token``) and a targe
 ``all``; otherwise the model id, principal id or token id). New work that matches any pause is
 refused, and workers never claim a queued job that matches one, so pausing takes effect on
 the next request and the next claim, in every process that shares the database.
-
-Imports: storage.db, errors.
 """
 
 from __future__ import annotations

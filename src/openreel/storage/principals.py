@@ -1,10 +1,8 @@
 """Principals (people and programs that own videos) and their access-token rows.
 
-Storage only: minting tokens, their format and the keyed hash are services/auth.py's job.
+Storage only: minting tokens, their format and the keyed hash are trust/auth.py's job.
 This module never sees a token's plain text, only the hash the caller computed, so a copied
 database reveals no usable token.
-
-Imports: storage.db, domain, errors, SQLAlchemy.
 """
 
 from __future__ import annotations

@@ -8,8 +8,6 @@ row an older version left behind. ``hashed`` keeps ``sha256:<hex>`` (the same ha
 manifest carries, so a person who knows the prompt can still prove it); ``dropped`` keeps a
 fixed placeholder. The backend's plan (``interpretation``) is kept: it names what the engine
 drew, not what the person wrote.
-
-Imports: storage.db, config (the policy's type).
 """
 
 from __future__ import annotations

@@ -16,9 +16,7 @@ Atomicity: :func:`admit` runs in the caller's write transaction, before the job 
 inserted. On SQLite that transaction began with ``BEGIN IMMEDIATE``, so admissions are
 serialised by the write lock; on PostgreSQL it first takes a transaction-scoped advisory lock
 keyed by the principal, so two admissions of one principal cannot both read the old total
-(reference/trust.md, section 5.3: the naive read-then-insert admitted 400 of 400).
-
-Imports: storage.db, errors.
+(tests/e2e/test_quota_race.py races hundreds of them).
 """
 
 from __future__ import annotations

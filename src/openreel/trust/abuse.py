@@ -1,6 +1,6 @@
 """AbuseMonitor: suspends a token that behaves like a leaked one, and says why in the audit log.
 
-Two signals, each over a sliding window per token (reference/trust.md, section 5.6):
+Two signals, each over a sliding window per token (docs/operations.md, "Abuse signals"):
 
 - distinct client addresses: a token pasted into a public web page is used by many people
   from many addresses within minutes; one person rarely uses more than a handful;
@@ -10,8 +10,6 @@ Crossing either threshold revokes the token at once (with the reason stored on t
 in the audit log), so the next request with it fails like any revoked token. The counters
 live in this process's memory: enough for one server; several API processes each watch
 their own share of the traffic, which still catches a leak, only later.
-
-Imports: services.auth, errors.
 """
 
 from __future__ import annotations

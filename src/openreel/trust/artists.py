@@ -5,8 +5,6 @@ request on an artist's behalf, which waits as ``pending`` until an admin approve
 registry cannot be used to block arbitrary words. Every change tells the style check to
 re-read the registry, so it applies to the very next prompt in this process (other processes
 see it within the check's refresh interval).
-
-Imports: storage.artists, services.moderation.
 """
 
 from __future__ import annotations

@@ -5,9 +5,7 @@ the newest rows were cut off, or that the whole log was rewritten with fresh has
 successful check writes the newest row's (seq, hash) to an anchor file, by default
 ``audit-head.json`` in the data folder (copy it elsewhere, or point ``anchor`` at a path on
 other storage, for a stronger guarantee), and the next check requires that row to still be
-there with that hash (reference/trust.md, section 5.5).
-
-Imports: storage, errors.
+there with that hash (docs/operations.md, "Audit log").
 """
 
 from __future__ import annotations

@@ -5,8 +5,6 @@ lets secret scanners recognise a leaked OpenReel token, and the checksum lets us
 without touching the database. Tokens are shown once and stored only as an HMAC-SHA256 keyed
 with a per-instance secret, so a copied database does not reveal usable tokens. Every request
 looks its token up, so revocation takes effect on the very next request.
-
-Imports: storage, domain, errors.
 """
 
 from __future__ import annotations
@@ -153,7 +151,7 @@ class AuthService:
             scopes: What the token allows; by default everything the principal's role
                 allows (``videos:read videos:write``, plus ``admin`` for admins).
             days: Lifetime in days; the operator's default when None, never above the
-                operator's maximum. Every token expires (reference/trust.md, section 5.2).
+                operator's maximum. Every token expires.
             by: The admin acting (principal id), recorded in the audit log; None for the
                 command line.
 

@@ -4,8 +4,6 @@ A pause refuses new videos at admission with a 503 that carries the operator's r
 matching queued videos from being claimed, and, when asked, cancels the queued ones and tells
 running ones to stop at their next step. Reads keep working, so people can still fetch what
 they made. Targets are given by name (principal name, token id, model id) and stored by id.
-
-Imports: storage, domain, errors.
 """
 
 from __future__ import annotations

@@ -4,8 +4,6 @@ The limits come from the operator's defaults (``Settings.quota``) unless an admi
 principal its own; a value of 0 means "no limit". Admins are exempt unless the operator says
 otherwise, so an operator is never locked out of their own server. The accounting itself is
 the ledger in :mod:`openreel.storage.usage`, written in the same transaction as the job.
-
-Imports: storage, config, domain, errors.
 """
 
 from __future__ import annotations

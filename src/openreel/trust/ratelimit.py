@@ -1,13 +1,11 @@
 """Per-token rate limits: requests per minute and video creations per minute.
 
 Moving windows, so a burst cannot straddle a window edge to double its allowance. The default
-``memory://`` counts in this process (:class:`_LocalWindows`); with several API processes,
-point ``storage_uri`` at Redis (``redis://host:6379``) so they share the counters through the
-``limits`` library (reference/trust.md, section 5.4). Limits are keyed by token id, never by
-address: one person behind a shared NAT must not exhaust another's allowance, and a leaked
-token is throttled wherever it is used from.
-
-Imports: errors, and the ``limits`` library.
+``memory://`` counts in this process (:class:`_LocalWindows`); with several API processes, point
+``storage_uri`` at Redis (``redis://host:6379``) so they share the counters through the
+``limits`` library. Limits are keyed by token id, never by address: one person behind a shared
+NAT must not exhaust another's allowance, and a leaked token is throttled wherever it is used
+from.
 """
 
 from __future__ import annotations
@@ -118,12 +116,11 @@ class RateLimiter:
 class _LocalWindows:
     """One-minute moving windows in this process's memory, for ``memory://``.
 
-    The ``limits`` library's memory storage expires old entries on a timer thread that it
-    starts again on nearly every hit (the timer ends 10 ms after it starts), and the event
-    loop, which counts every request, waits for each new thread to start: on a busy machine
-    that is a wait for the GIL behind a render (benchmarks/api.py: about a tenth of the event
-    loop's time while a video rendered and a client polled it). Here each hit drops its own
-    key's old entries, and a sweep once a window drops keys that went quiet.
+    The ``limits`` library's memory storage expires old entries on a timer thread that it starts
+    again on nearly every hit (the timer ends 10 ms after it starts), and the event loop, which
+    counts every request, waits for each new thread to start: on a busy machine that is a wait
+    for the GIL behind a render (benchmarks/api.py). Here each hit drops its own key's old
+    entries, and a sweep once a window drops keys that went quiet.
 
     Args:
         window: Seconds a hit counts for.

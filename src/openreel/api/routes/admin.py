@@ -2,8 +2,6 @@
 
 Every route needs a token with the ``admin`` scope whose owner is an admin; anyone else gets
 403. Secrets appear only in the response that creates or rotates a token.
-
-Imports: api.deps, api.protocol, services.
 """
 
 from __future__ import annotations

@@ -4,8 +4,6 @@ Admins manage entries under ``/v1/admin/artists`` (the CLI's ``openreel artists`
 same). Anyone with a token that may create videos can file a request at
 ``POST /v1/artists/optout``; it is enforced once an admin approves it (``status: active``).
 The list itself is never shown to non-admins.
-
-Imports: api.deps, api.protocol, storage.artists.
 """
 
 from __future__ import annotations

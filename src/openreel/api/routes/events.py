@@ -13,14 +13,11 @@ is an ordinary 404 error response, not a broken stream. A stream with nothing to
 ``PING_SECONDS`` sends an SSE comment, so proxies do not close it as idle.
 
 The events are written by one generator into a plain ``StreamingResponse``, formatted with
-FastAPI's own ``format_sse_event``. FastAPI's ``EventSourceResponse`` runs each stream as
-three tasks joined by memory streams (the generator, a keep-alive timer, the response), for
-pings that this generator, which wakes every ``POLL_SECONDS`` anyway, can send itself: a
-finished video's stream (token check, snapshot, end) takes 1.1 ms of the server's time
-instead of 1.5-1.6 ms (benchmarks/request_cost.py), and the end of a stream no longer runs on
-the event loop after the client has seen it, while the client asks for the file.
-
-Imports: api.deps, api.protocol, domain, errors.
+FastAPI's own ``format_sse_event``. FastAPI's ``EventSourceResponse`` runs each stream as three
+tasks joined by memory streams (the generator, a keep-alive timer, the response), for pings that
+this generator, which wakes every ``POLL_SECONDS`` anyway, can send itself. One generator costs
+the server less time per stream (benchmarks/request_cost.py), and the end of a stream does not
+run on the event loop after the client has seen it, while the client asks for the file.
 """
 
 from __future__ import annotations

@@ -1,7 +1,4 @@
-"""``/v1/files``: upload a reference image once, then pass ``input_reference={file_id}``.
-
-Imports: api.deps, api.protocol, errors.
-"""
+"""``/v1/files``: upload a reference image once, then pass ``input_reference={file_id}``."""
 
 from __future__ import annotations
 

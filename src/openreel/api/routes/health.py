@@ -1,7 +1,4 @@
-"""``/healthz``: liveness for load balancers and the test harness (no token needed).
-
-Imports: api.deps.
-"""
+"""``/healthz``: liveness for load balancers and the test harness (no token needed)."""
 
 from __future__ import annotations
 

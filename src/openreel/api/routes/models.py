@@ -1,7 +1,4 @@
-"""``GET /v1/models``: what this server can generate, with each model's limits.
-
-Imports: api.deps, api.protocol.
-"""
+"""``GET /v1/models``: what this server can generate, with each model's limits."""
 
 from __future__ import annotations
 

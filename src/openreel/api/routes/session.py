@@ -10,8 +10,6 @@ whether it is signed in, and gives the CSRF token again; ``DELETE /v1/session`` 
 The cookie is not a second kind of credential: every request made with it checks the token
 through :meth:`AuthService.identify`, so a revoked or expired token ends the session on the
 next request. Bearer clients never need this route.
-
-Imports: api.deps, errors.
 """
 
 from __future__ import annotations

@@ -1,7 +1,4 @@
-"""``GET /v1/usage``: where the caller stands against their quota.
-
-Imports: api.deps, api.protocol, services.
-"""
+"""``GET /v1/usage``: where the caller stands against their quota."""
 
 from __future__ import annotations
 

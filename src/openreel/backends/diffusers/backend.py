@@ -9,8 +9,6 @@ through its ``_interrupt`` flag, so a loaded model is never thrown away.
 
 Progress is reported on the scale of the request's frames (``total`` is ``frame_count``),
 as every backend does: denoising fills the first 90% of it, delivering frames the rest.
-
-Imports: backends.base, config, domain, errors, diffusers.* (torch only through the loader).
 """
 
 from __future__ import annotations

@@ -4,8 +4,6 @@ The catalogue is a TOML file (``catalogue.toml`` beside this module; an operator
 ``OPENREEL_LOCAL__CATALOGUE`` at their own copy). Each ``[[model]]`` table becomes one
 :class:`ModelEntry`; reading it needs neither torch nor diffusers, so ``/v1/models``,
 admission and job descriptions work on a machine that only serves the API.
-
-Imports: errors, diffusers.frames.
 """
 
 from __future__ import annotations

@@ -13,8 +13,6 @@ OpenCV, so it is tested without torch:
   fills the requested size from it (Lanczos, centre crop).
 
 Every function streams: no more than a few frames are held at a time.
-
-Imports: numpy and OpenCV only.
 """
 
 from __future__ import annotations

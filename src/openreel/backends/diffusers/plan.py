@@ -3,8 +3,6 @@
 The plan is what ``describe()`` returns, so the job record says what was done (native size,
 frame rate and frames, segments, interpolation, scaling) and it is the same plan that
 ``generate()`` then follows.
-
-Imports: domain, diffusers.catalogue, diffusers.frames.
 """
 
 from __future__ import annotations

@@ -1,4 +1,1 @@
-"""Hosted providers behind the VideoBackend protocol: one module a provider, one shared loop.
-
-Imports: backends.base, backends.hosted.*.
-"""
+"""Hosted providers behind the VideoBackend protocol: one module a provider, one shared loop."""

@@ -18,8 +18,6 @@ rest the same way for all of them, so every provider gets the same behaviour:
 Errors a person can act on keep their meaning: a provider's refusal is ``moderation_blocked``
 with the provider's reason; bad credentials are a configuration problem logged for admins
 while users see "provider unavailable".
-
-Imports: backends.base, domain, errors; PyAV and OpenCV for decoding.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """fal's queue API: text-to-video apps run through ``https://queue.fal.run``.
 
-The wire format (reference/providers.md, section 4): ``POST {base}/{app_id}`` with the app's
+The wire format (from fal's documentation): ``POST {base}/{app_id}`` with the app's
 own JSON input answers ``{request_id, status_url, response_url, cancel_url}``; the status URL
 answers ``IN_QUEUE`` (with ``queue_position``), ``IN_PROGRESS`` (with ``logs``, no percentage)
 or ``COMPLETED`` (which may carry ``error`` and ``error_type``); the response URL answers the
@@ -18,8 +18,6 @@ Errors: 401/403 are bad credentials; 408, 409, 429, 502, 503 and 504, timeouts, 
 errors and malformed JSON are transient (``Retry-After`` honoured), as fal's own client treats
 them; a 422 whose ``detail`` is a content-policy violation is a refusal; any other 4xx or 5xx
 is a failure carrying fal's message.
-
-Imports: backends.base, backends.hosted.base, domain, errors; httpx.
 """
 
 from __future__ import annotations

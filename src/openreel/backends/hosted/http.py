@@ -5,8 +5,6 @@ lives here once: turning timeouts and connection failures into transient errors,
 JSON object or calling the reply malformed, honouring ``Retry-After`` in any of its forms,
 and fetching a result from a provider's CDN with a client that carries no credentials, where
 403, 404 and 410 mean the URL expired.
-
-Imports: backends.hosted.base, domain, errors; httpx.
 """
 
 from __future__ import annotations

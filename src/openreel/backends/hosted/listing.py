@@ -1,19 +1,17 @@
 """SharedListing: one listing of a provider's recent jobs answers every waiting job's poll.
 
 A server following hundreds of jobs at one provider would otherwise send each its own status
-request every few seconds: 200 jobs polled every 2 s is 100 requests a second, and at about
-1.5 ms of CPU each for the HTTP exchange alone, that is 15% of a core spent asking "done
-yet?" (benchmarks/hosted_poll.py). Providers whose API lists recent jobs with their states
-(the ``/v1/videos`` upstream's ``GET /videos``; Replicate and Luma have the same kind of
-listing) can answer all of them with a page or three.
+request every few seconds: 200 jobs polled every 2 s is 100 requests a second, and their HTTP
+exchanges alone take a good share of a core spent asking "done yet?"
+(benchmarks/poll_clients.py, benchmarks/hosted_poll.py). Providers whose API lists recent jobs
+with their states (the ``/v1/videos`` upstream's ``GET /videos``; Replicate and Luma have the
+same kind of listing) can answer all of them with a page or three.
 
-Every job's thread still polls on its own schedule (so cancels, deadlines and backoff work
-as before); it just reads the state from a listing at most ``fresh_s`` old. Only one thread
-fetches at a time; the others wait for that answer rather than sending the same request. A
-job not on the pages read (older than the newest hundreds) gets ``None`` and the caller asks
+Every job's thread still polls on its own schedule (so cancels, deadlines and backoff work as
+for any provider); it just reads the state from a listing at most ``fresh_s`` old. Only one
+thread fetches at a time; the others wait for that answer rather than sending the same request.
+A job not on the pages read (older than the newest hundreds) gets ``None`` and the caller asks
 for it alone; a provider without a listing (404 or 405) is remembered and never asked again.
-
-Imports: backends.hosted.base.
 """
 
 from __future__ import annotations

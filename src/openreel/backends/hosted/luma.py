@@ -1,6 +1,6 @@
 """Luma's Dream Machine API: the Ray 2 video models.
 
-The wire format (reference/providers.md, section 4): ``POST /generations/video`` with
+The wire format (from Luma's documentation): ``POST /generations/video`` with
 ``{"model", "prompt", "aspect_ratio", "duration", "resolution"}`` answers a generation with
 its ``id``; ``GET /generations/{id}`` answers ``state`` (``queued``, ``dreaming``,
 ``completed``, ``failed``), a ``failure_reason`` when it failed and, once completed,
@@ -17,8 +17,6 @@ with a separate client that sends no credentials, and its URL is never put in an
 Errors: 401/403 are bad credentials; 408, 429 and every 5xx, timeouts, transport errors and
 malformed JSON are transient (``Retry-After`` honoured, as Luma's Stainless SDK does). A 400
 about content moderation is a refusal; other 4xx are failures with the message.
-
-Imports: backends.base, backends.hosted.base, backends.hosted.http, domain, errors; httpx.
 """
 
 from __future__ import annotations

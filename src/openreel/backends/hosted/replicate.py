@@ -1,6 +1,6 @@
 """Replicate's predictions API: official models run by ``owner/name``.
 
-The wire format (reference/providers.md, section 4): ``POST /v1/models/{owner}/{name}/predictions``
+The wire format (from Replicate's documentation): ``POST /v1/models/{owner}/{name}/predictions``
 with ``{"input": {...}}`` answers a prediction with its ``id``; ``GET /v1/predictions/{id}``
 answers ``status`` (``starting``, ``processing``, ``succeeded``, ``failed``, ``canceled``),
 the model's ``logs``, an ``error`` string and, once succeeded, ``output`` (a URL or a list of
@@ -22,8 +22,6 @@ or timed out after reaching them may still have started a prediction: retrying i
 (and bill) the job twice, and the first one is never cancelled. We accept that risk to keep
 one retry rule for all calls; a 429 (the common case) is always safe to retry. A 422 whose
 detail is a content-policy violation is a refusal; other 4xx are failures with the message.
-
-Imports: backends.base, backends.hosted.base, domain, errors; httpx.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Runway's developer API: text-to-video tasks at ``https://api.dev.runwayml.com``.
 
-The wire format (reference/providers.md, section 3): ``POST /v1/text_to_video`` with a
+The wire format (from Runway's documentation): ``POST /v1/text_to_video`` with a
 camelCase JSON body (``model``, ``promptText``, ``ratio`` such as ``"1280:720"``, ``duration``
 in whole seconds, and for the Veo models ``seed``, ``negativePrompt`` and ``audio``) answers
 ``{id}``; ``GET /v1/tasks/{id}`` answers the task, whose ``status`` is ``PENDING``,
@@ -26,8 +26,6 @@ cases start (and bill) a second task; a 429 (the common case) is always safe.
 Each model takes only certain lengths (gen4.5: 2-10 whole seconds; Veo: 4, 6 or 8; Kling: 5
 or 10), which :class:`BackendCapabilities` cannot say, so :class:`RunwayBackend` adds that
 check to admission.
-
-Imports: backends.base, backends.hosted.base, domain, errors; httpx.
 """
 
 from __future__ import annotations

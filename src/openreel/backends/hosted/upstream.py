@@ -1,15 +1,14 @@
 """A generic upstream that speaks ``/v1/videos``: another OpenReel, or any compatible gateway.
 
-The wire format is OpenAI's video API (reference/providers.md, section 1): ``POST /videos``
-with model, prompt, seconds (a string) and size; ``GET /videos/{id}`` with status
+The wire format is OpenAI's video API (docs/api.md): ``POST /videos`` with model, prompt,
+seconds (a string) and size; ``GET /videos/{id}`` with status
 ``queued | in_progress | completed | failed``, an integer ``progress`` and the poll interval in
 ``openai-poll-after-ms``; ``GET /videos/{id}/content`` for the MP4. Polls are answered from
 one shared ``GET /videos`` listing of the newest videos when the upstream has one (see
-backends/hosted/listing.py), so hundreds of waiting jobs cost a few requests, not hundreds. A content refusal arrives
-either at once (400 ``moderation_blocked``) or later as ``failed`` with that code. Cancel is
-OpenReel's ``POST /videos/{id}/cancel``, falling back to ``DELETE`` for gateways without it.
-
-Imports: backends.hosted.base, domain, errors; httpx.
+backends/hosted/listing.py), so hundreds of waiting jobs cost a few requests, not hundreds. A
+content refusal arrives either at once (400 ``moderation_blocked``) or later as ``failed`` with
+that code. Cancel is OpenReel's ``POST /videos/{id}/cancel``, falling back to ``DELETE`` for
+gateways without it.
 """
 
 from __future__ import annotations

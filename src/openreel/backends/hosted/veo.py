@@ -5,7 +5,7 @@ Cloud credentials (a service account, workload identity, ``gcloud`` login), and 
 refreshing those tokens is what google-auth, which the SDK brings, is for. The SDK is imported
 only when a Veo model is first used, so installations without Google pay nothing for it.
 
-The wire (reference/providers.md, section 2): ``generate_videos`` starts a long-running
+The wire (from Google's documentation): ``generate_videos`` starts a long-running
 operation (``:predictLongRunning``); ``operations.get`` polls it (``:fetchPredictOperation``);
 a done operation carries either an ``error`` (a google.rpc status) or a response with the
 videos, inline as bytes when no Cloud Storage output is configured. Veo reports no progress.
@@ -20,8 +20,6 @@ audio is turned off (our pipeline carries no soundtrack yet).
 Errors: the SDK raises ``APIError`` with the HTTP code; 401/403 are bad credentials; 408,
 429 and 5xx are transient (the SDK retries nothing by default, our loop does); a 400 that
 mentions safety or policy is a refusal, any other 4xx a failure.
-
-Imports: backends.base, backends.hosted.base, domain, errors; google-genai (lazily).
 """
 
 from __future__ import annotations

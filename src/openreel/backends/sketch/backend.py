@@ -1,7 +1,4 @@
-"""SketchBackend: the sketch engine behind the VideoBackend protocol.
-
-Imports: backends.base, sketch.plan, sketch.understand, sketch.render, domain, errors.
-"""
+"""SketchBackend: the sketch engine behind the VideoBackend protocol."""
 
 from __future__ import annotations
 
@@ -64,7 +61,7 @@ class SketchBackend:
     name = "sketch"
     models = (SKETCH_MODEL,)
     digital_source_type = "algorithmicMedia"
-    """IPTC term for C2PA: procedural, not a trained model (reference/trust.md, section 1.5)."""
+    """IPTC digital source type for C2PA: procedural, not a trained model."""
 
     def capabilities(self, model: str) -> BackendCapabilities:
         """The sketch engine's limits (the same for its one model)."""

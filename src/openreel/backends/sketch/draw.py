@@ -1,12 +1,10 @@
 """Drawing primitives for the sketch engine: anti-aliased polygons, alpha sprites, the camera.
 
 OpenCV does the rasterising (``fillPoly`` with ``LINE_AA`` and 4 bits of sub-pixel precision)
-because it is a maintained C++ library with anti-aliased scanline fills that cost about a
-millisecond for a half-frame polygon at 1080p; doing the same in numpy would cost a full-frame
-float pass per shape. Alpha sprites are stored premultiplied so a blit is two saturating
-OpenCV operations on the covered rectangle only.
-
-Imports: numpy, OpenCV.
+because it is a maintained C++ library with anti-aliased scanline fills that touch only the
+covered pixels; doing the same in numpy would cost a full-frame float pass per shape. Alpha
+sprites are stored premultiplied so a blit is two saturating OpenCV operations on the covered
+rectangle only.
 """
 
 from __future__ import annotations

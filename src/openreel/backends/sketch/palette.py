@@ -3,8 +3,6 @@
 Every colour the renderer uses comes from a :class:`Palette`, and the style (noir, pastel,
 neon...) is applied here to the palette rather than to each finished frame: grading a dozen
 colours once costs nothing, grading two million pixels per frame would cost a full-frame pass.
-
-Imports: plan, numpy.
 """
 
 from __future__ import annotations

@@ -3,8 +3,6 @@
 The plan is the contract between prompt understanding (``understand.py``) and rendering
 (``render.py``): the renderer never reads the prompt, and the planner never draws. A plan is
 JSON-serialisable so it can be shown to the user, stored with a job and replayed.
-
-Imports: standard library only.
 """
 
 from __future__ import annotations

@@ -5,8 +5,6 @@ function of its index, so the same plan, size and seed give the same frames byte
 any frame can be rendered on its own (tests render frame 0 and frame N without the rest).
 Each frame is a fresh array handed out one at a time; nothing is kept between frames, so memory
 does not grow with the clip's length.
-
-Imports: draw, palette, plan, scenery, subjects, weather, numpy.
 """
 
 from __future__ import annotations

@@ -3,8 +3,6 @@
 Terrain is a set of ridge lines, each a seeded function of world x, drawn as one anti-aliased
 polygon per layer per frame. Because ridges are functions rather than bitmaps, any camera move
 (pan, push-in, rise) is exact at every frame and costs the same as standing still.
-
-Imports: draw, palette, plan, numpy, OpenCV.
 """
 
 from __future__ import annotations
@@ -40,7 +38,7 @@ def shifted_copy(
     """Copies rows ``start..`` of ``image`` into ``frame`` moved down by ``shift`` rows.
 
     Rows that move in from outside repeat the nearest edge row. Whole-row slices are plain
-    memory copies, about ten times faster than broadcasting a colour column per frame.
+    memory copies, far cheaper than broadcasting a colour column per frame.
     """
     h = frame.shape[0]
     for row in range(start, h):

@@ -3,8 +3,6 @@
 Particles live in a wrapped box in screen space and move as pure functions of time, so they
 are repeatable and never accumulate state. The finish (vignette, grain) is precomputed once
 per clip and applied with saturating OpenCV arithmetic.
-
-Imports: draw, palette, plan, numpy, OpenCV.
 """
 
 from __future__ import annotations

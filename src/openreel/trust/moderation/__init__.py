@@ -3,8 +3,6 @@
 Every check is its own module behind the :class:`~openreel.trust.moderation.base.Moderator`
 protocol; :mod:`~openreel.trust.moderation.pipeline` runs them in order and
 :func:`build_pipeline` assembles the configured set.
-
-Imports: config, errors, storage.artists, services.moderation.*.
 """
 
 from __future__ import annotations

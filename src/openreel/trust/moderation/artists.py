@@ -8,8 +8,6 @@ pending requests are not enforced until an admin approves them.
 The registry is compiled into one regular expression per artist and re-read only when its
 version (entry count and last change) moves, checked at most every ``refresh_s`` seconds, so
 a change made by another process takes effect within that time and a prompt costs no query.
-
-Imports: storage.artists, services.moderation.{base, names, normalise}.
 """
 
 from __future__ import annotations

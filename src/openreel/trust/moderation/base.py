@@ -2,10 +2,8 @@
 
 A check looks at one normalised prompt and either lets it pass (None) or refuses it with a
 category from the policy and a sentence a person can read. Checks know nothing of HTTP,
-quotas or audit; the pipeline runs them in order and the job service turns a refusal into a
-``moderation_blocked`` error, an audit row and no charge.
-
-Imports: services.moderation.normalise.
+quotas or audit; the pipeline runs them in order and admission (trust/admission.py) turns a
+refusal into a ``moderation_blocked`` error, an audit row and no charge.
 """
 
 from __future__ import annotations

@@ -3,8 +3,6 @@
 Names are folded like prompts (case, accents, look-alikes) and matched as whole words on
 every view, so "Beyoncé", "BEYONCE" and "b e y o n c e" are one name. Each person may have
 aliases; the refusal names the person as the list spells them first.
-
-Imports: services.moderation.{base, normalise, policy}.
 """
 
 from __future__ import annotations

@@ -8,8 +8,6 @@ lets an operator's patterns stay plain lower-case words.
 
 Each :class:`Prompt` keeps several views because each folding also destroys something: leet
 folding turns ``10-year-old`` into ``io-year-old``, so rules about ages read the plain view.
-
-Imports: the standard library only.
 """
 
 from __future__ import annotations

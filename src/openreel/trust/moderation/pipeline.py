@@ -3,8 +3,6 @@
 Order is cheapest and most certain first: the operator's rules, the public-figure list, the
 artists' opt-out registry, then the semantic model for what the lists cannot spell out. The
 first refusal wins and the rest do not run, so the model only sees prompts the lists allowed.
-
-Imports: errors, services.moderation.{base, normalise}.
 """
 
 from __future__ import annotations

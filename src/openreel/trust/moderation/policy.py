@@ -4,8 +4,6 @@ The policy is data, not code, so an operator can tighten or relax it without a r
 file with one table per category (a reason shown to users, regular expressions, phrases to
 ignore, semantic exemplars and a threshold) and the list of public figures. OpenReel ships a
 default (``policy.toml`` beside this module); ``OPENREEL_MODERATION__POLICY`` points to another.
-
-Imports: errors, pydantic and the standard library.
 """
 
 from __future__ import annotations

@@ -3,8 +3,6 @@
 Rules catch the plain requests cheaply and predictably, before any model runs; the semantic
 check is there for the paraphrases rules cannot list. Each category may name harmless phrases
 to blank out first ("nude lipstick", "a shot of espresso"), which keeps its patterns simple.
-
-Imports: services.moderation.{base, normalise, policy}.
 """
 
 from __future__ import annotations

@@ -2,8 +2,6 @@
 
 Field names and types copy ``openai/types/video.py``; our extras (seed, fps, phase, plan...)
 are added fields, never renamed ones, so any OpenAI client reads our responses unchanged.
-
-Imports: domain.
 """
 
 from __future__ import annotations

@@ -132,7 +132,7 @@ def test_import_of_openreel_with_local_models_enabled_loads_no_torch() -> None:
     code = (
         "import sys\n"
         "from openreel.config import Settings, LocalConfig\n"
-        "from openreel.runtime import build_registry\n"
+        "from openreel.backends.providers import build_registry\n"
         "from openreel.domain import ImageInput, VideoRequest\n"
         "r = build_registry(Settings(local=LocalConfig(enabled=True)))\n"
         "b = r.for_model('hunyuanvideo')\n"

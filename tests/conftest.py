@@ -40,8 +40,10 @@ TIER_FIXTURES: dict[str, frozenset[str]] = {
     "s3": frozenset({"s3_server"}),
     "browser": frozenset({"browser", "playwright_driver"}),
     "server": frozenset({"live_server", "server_launcher", "studio_server"}),
+    # A pytest run inside the test, in a process of its own: seconds each.
+    "slow": frozenset({"pytester"}),
 }
-"""Each tier marker and the fixtures that start what it names (a test using any gets it)."""
+"""Each marker and the fixtures that start what it names (a test using any gets it)."""
 
 POSTGRES_PARAM = "postgresql"
 """The parameter value of suites that run on SQLite and again on PostgreSQL (they ask for

@@ -30,6 +30,7 @@ def _noise_in(text: str) -> list[str]:
     return [noise for noise in NOISE if noise in text]
 
 
+@pytest.mark.slow  # a process importing transformers and diffusers
 def test_library_records_are_relayed_to_our_log_warnings_as_info(tmp_path: Path) -> None:
     code = """
 import logging, sys

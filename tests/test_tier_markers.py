@@ -17,6 +17,8 @@ CONFTEST = ROOT / "tests" / "conftest.py"
 CASES = """
 import pytest
 
+pytest_plugins = ["pytester"]
+
 @pytest.fixture
 def postgres(): return "a PostgreSQL server"
 
@@ -51,6 +53,8 @@ def test_sdk(live_server): pass
 
 @pytest.mark.slow
 def test_long(): pass
+
+def test_nested_run(pytester): pass
 """
 
 REPORT = """
@@ -95,10 +99,11 @@ def test_tiers_come_from_fixtures_and_the_postgresql_parameter(pytester: pytest.
         "test_studio": "browser",
         "test_sdk": "server",
         "test_long": "slow",
+        "test_nested_run": "slow",
     }
 
 
 def test_fast_tier_keeps_only_what_needs_no_server(pytester: pytest.Pytester) -> None:
     _project(pytester)
     result = pytester.runpytest_subprocess("-m", _fast_expression(), "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, deselected=7)  # test_plain and test_api[sqlite]
+    result.assert_outcomes(passed=2, deselected=8)  # test_plain and test_api[sqlite]

@@ -3,6 +3,11 @@
 GPU tests (``@pytest.mark.gpu``) are deselected, not skipped, unless ``RUN_GPU=1``: a
 skipped test reads as green in a summary, and a GPU check that never ran must not.
 
+The tier markers (``postgres``, ``redis``, ``s3``, ``browser``, ``server``) are put on each
+test from the fixtures it uses, so ``make test-fast`` can leave out everything that starts a
+server or a browser without any test file saying so (and a new test is tiered the day it is
+written).
+
 The PostgreSQL server is started once, on first use, for the suites that run on it too;
 so is the S3-compatible server (moto) for the artifact-bucket tests.
 
@@ -29,8 +34,39 @@ if TYPE_CHECKING:
     from tests.support.s3 import S3Server
 
 
+TIER_FIXTURES: dict[str, frozenset[str]] = {
+    "postgres": frozenset({"postgres"}),
+    "redis": frozenset({"redis_server"}),
+    "s3": frozenset({"s3_server"}),
+    "browser": frozenset({"browser", "playwright_driver"}),
+    "server": frozenset({"live_server", "server_launcher", "studio_server"}),
+    # A pytest run inside the test, in a process of its own: seconds each.
+    "slow": frozenset({"pytester"}),
+}
+"""Each marker and the fixtures that start what it names (a test using any gets it)."""
+
+POSTGRES_PARAM = "postgresql"
+"""The parameter value of suites that run on SQLite and again on PostgreSQL (they ask for
+the ``postgres`` fixture by name at run time, so only the parameter shows it)."""
+
+
+def tiers_of(item: pytest.Item) -> set[str]:
+    """The tier markers ``item`` needs, from its fixtures and its parameters."""
+    used = set(getattr(item, "fixturenames", ()))
+    tiers = {tier for tier, fixtures in TIER_FIXTURES.items() if used & fixtures}
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params.values() if callspec is not None else ()
+    if any(isinstance(value, str) and value == POSTGRES_PARAM for value in params):
+        tiers.add("postgres")
+    return tiers
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselects ``gpu`` tests unless RUN_GPU=1."""
+    """Marks each test with its tiers; deselects ``gpu`` tests unless RUN_GPU=1."""
+    for item in items:
+        for tier in sorted(tiers_of(item)):
+            if item.get_closest_marker(tier) is None:
+                item.add_marker(tier)
     if os.environ.get("RUN_GPU") == "1":
         return
     keep = [item for item in items if item.get_closest_marker("gpu") is None]
@@ -102,7 +138,7 @@ def tiny_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     from tests.support.tiny_diffusers import write_catalogue
 
     # Models this small gain nothing from a second thread, and on a busy 2-core machine
-    # torch's threads spin against each other: one thread is ~20x faster there.
+    # torch's threads spin against each other: one thread is much faster there.
     torch.set_num_threads(1)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HF_HUB_OFFLINE", "1")

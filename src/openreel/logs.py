@@ -1,6 +1,15 @@
-"""Log redaction: access tokens and provider keys never reach a log line.
+"""What this process logs: secrets redacted, and model libraries' chatter kept in the log.
 
-reference/trust.md, section 5.2 ("Provider credentials"): keys are never logged. ``SecretStr``
+Model libraries (transformers, diffusers, huggingface_hub) write to the terminal on their own:
+a progress bar for every model they load and warnings about their internals (a config field
+they do not use). :func:`quiet_model_libraries`, called where a model is loaded, turns their
+bars off and re-logs their records on our ``openreel.libraries`` logger, warnings as info, so
+a person running ``openreel serve`` or ``openreel generate --json`` sees only OpenReel's own
+lines while the libraries' remain in the log for whoever turns it up.
+
+The rest of this module is redaction: access tokens and provider keys never reach a log line.
+
+Provider keys are never logged (docs/architecture.md, "The trust layer"). ``SecretStr``
 keeps them out of a printed ``Settings``, but a key can still reach a log by other roads: a
 provider SDK's exception message (a URL with ``?key=...``, the repr of a request with its
 headers), a traceback of code that holds it, a library's debug line. Access tokens travel the
@@ -21,13 +30,14 @@ log-record factory, which redacts every record as it is made, before any handler
 future, sees it. The handler filters remain for records made before the install or by other
 means (``logging.makeLogRecord``) and for ``extra=`` fields, which are set after the factory.
 
-Nothing here runs at import time: :func:`install_redaction` is called by the composition root.
-
-Imports: config.
+Nothing here runs at import time: :func:`install_redaction` is called by the composition root,
+:func:`quiet_model_libraries` by the code that loads a model.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -38,7 +48,17 @@ from pydantic import SecretStr
 
 from openreel.config import Settings
 
-__all__ = ["MIN_SECRET_LENGTH", "REDACTED", "RedactSecrets", "install_redaction", "secrets_of"]
+__all__ = [
+    "LIBRARY_LOGGER",
+    "MIN_SECRET_LENGTH",
+    "MODEL_LIBRARIES",
+    "REDACTED",
+    "LibraryRelay",
+    "RedactSecrets",
+    "install_redaction",
+    "quiet_model_libraries",
+    "secrets_of",
+]
 
 REDACTED = "[redacted]"
 """What a secret becomes in a log line."""
@@ -48,7 +68,7 @@ MIN_SECRET_LENGTH = 8
 line (and reveal the secret by where the holes are) while no real provider key is that short."""
 
 _TOKEN = r"or_[0-9A-Za-z]{38}"
-"""An OpenReel access token (services/auth.py): ``or_``, 32 base62 characters, a 6-character
+"""An OpenReel access token (trust/auth.py): ``or_``, 32 base62 characters, a 6-character
 checksum. No look-around and an exact length, so two tokens pasted together are both caught;
 the checksum is not verified, since a mistyped token is still nearly a secret."""
 
@@ -298,3 +318,62 @@ def secrets_of(settings: Settings) -> list[str]:
         if key is not None and key.get_secret_value():
             found.append(key.get_secret_value())
     return found
+
+
+MODEL_LIBRARIES = ("transformers", "diffusers", "huggingface_hub")
+"""The libraries that load models and, left alone, write bars and warnings to the terminal."""
+
+LIBRARY_LOGGER = "openreel.libraries"
+"""Where their records go: ``openreel.libraries.transformers.modeling_utils`` and so on."""
+
+
+class LibraryRelay(logging.Handler):
+    """Re-logs a model library's records under :data:`LIBRARY_LOGGER`, warnings as info.
+
+    A model library's warnings speak of its own internals (a loss function for a model that
+    is never trained, a config field it ignores) and give whoever runs OpenReel nothing to
+    do; they stay in the log at info. Errors keep their level. The new record goes through
+    the process's record factory and handlers like any of ours, so redaction applies.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Logs ``record``'s message again on our logger of the same name."""
+        try:
+            level = record.levelno if record.levelno >= logging.ERROR else logging.INFO
+            target = logging.getLogger(f"{LIBRARY_LOGGER}.{record.name}")
+            if not target.isEnabledFor(level):
+                return
+            message = record.getMessage()
+            if record.exc_text:  # already formatted (and redacted) by RedactSecrets
+                message = f"{message}\n{record.exc_text}"
+            target.log(level, "%s", message, exc_info=record.exc_info)
+        except Exception:
+            self.handleError(record)
+
+
+def quiet_model_libraries() -> None:
+    """Turns off the model libraries' progress bars and routes their log records to ours.
+
+    Call it where a model is about to load, not at import: it imports the libraries that are
+    installed (those that are not are skipped). Each library's own terminal handler is
+    removed and a :class:`LibraryRelay` put in its place; calling it again changes nothing.
+    """
+    installed = [name for name in MODEL_LIBRARIES if importlib.util.find_spec(name) is not None]
+    if "transformers" in installed:
+        library = importlib.import_module("transformers.utils.logging")
+        library.disable_default_handler()  # configures its root logger first, then drops it
+        library.disable_progress_bar()
+    if "diffusers" in installed:
+        library = importlib.import_module("diffusers.utils.logging")
+        library.disable_default_handler()
+        library.disable_progress_bar()
+    if "huggingface_hub" in installed:
+        importlib.import_module("huggingface_hub.utils").disable_progress_bars()
+    for name in installed:
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            if not isinstance(handler, LibraryRelay):
+                logger.removeHandler(handler)  # a library's own stream handler
+        if not logger.handlers:
+            logger.addHandler(LibraryRelay())
+        logger.propagate = False  # the relay passes records on; propagating would repeat them

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from openreel.config import Settings
 from openreel.errors import ConflictError, InvalidRequestError, NotFoundError, OpenReelError
@@ -27,7 +28,8 @@ S = TypeVar("S")
 
 def fail(err: Console, message: str, code: int) -> typer.Exit:
     """Prints ``message`` as one error line and returns the exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # Escaped: a message is plain text, and "pip install 'openreel[s3]'" must keep its [s3].
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -30,6 +30,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
+from openreel.errors import ConfigurationError
+
 __all__ = [
     "ARTISTS",
     "AUDIT",
@@ -48,6 +50,9 @@ __all__ = [
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 """Alembic script folder shipped inside the package (env.py, script.py.mako, versions/)."""
+
+POSTGRES_INSTALL_HINT = "pip install 'openreel[postgres]'"
+"""What installs the PostgreSQL driver (psycopg) that a ``postgresql+psycopg://`` URL needs."""
 
 DATABASE_FILE = "openreel.db"
 """Name of the SQLite file inside the data folder."""
@@ -295,7 +300,14 @@ class Database:
             # SQLite connection is cheap, and waiting for one would only add latency.
             options.update(pool_size=8, max_overflow=-1)
         options.update(engine_options)
-        self._engine = sa.create_engine(self._url, **options)
+        try:
+            self._engine = sa.create_engine(self._url, **options)
+        except ModuleNotFoundError as exc:  # the URL's driver: an extra, not a core dependency
+            raise ConfigurationError(
+                f"database URL {self._url.render_as_string(hide_password=True)!r} needs the "
+                f"driver module {exc.name!r}, which is not installed; for PostgreSQL with "
+                f"psycopg: {POSTGRES_INSTALL_HINT}"
+            ) from None
         if self._sqlite:
             event.listen(self._engine, "connect", _sqlite_connect)
             event.listen(self._engine, "begin", _sqlite_begin)

@@ -5,8 +5,6 @@ starts (and serves every other backend) on a machine without the ``local`` extra
 are missing the error says exactly what to install. Foreign errors (a folder that is not
 there, a repo that cannot be fetched, a GPU too small) become our errors with a sentence that
 names the model and the folder or repo, never a stack trace.
-
-Imports: config, errors, diffusers.catalogue.
 """
 
 from __future__ import annotations
@@ -25,6 +23,7 @@ from openreel.errors import (
     ConfigurationError,
     OpenReelError,
 )
+from openreel.logs import quiet_model_libraries
 
 __all__ = [
     "INSTALL_HINT",
@@ -68,7 +67,8 @@ def import_runtime() -> Runtime:
             f"local models need torch and diffusers, which are not installed ({exc.name}); "
             f"run: {INSTALL_HINT}"
         ) from None
-    diffusers.utils.logging.disable_progress_bar()
+    # Loading bars and library warnings would land on the terminal, even under --json.
+    quiet_model_libraries()
     return Runtime(torch, diffusers)
 
 

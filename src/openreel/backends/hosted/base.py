@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, Self
 
 import av
 import cv2
@@ -221,6 +221,27 @@ class HostedBackend:
         self._policy = policy or PollPolicy()
         self._sleep = sleep
         self._clock = clock
+
+    @classmethod
+    def for_provider(
+        cls,
+        client: ProviderClient,
+        models: tuple[HostedModel, ...],
+        *,
+        interval_s: float,
+        **backend_kwargs: Any,
+    ) -> Self:
+        """The backend named after ``client``'s provider, serving ``models``.
+
+        Args:
+            client: The provider's wire format.
+            models: Models served, with their limits.
+            interval_s: Pause between polls when ``backend_kwargs`` carry no ``policy``.
+            **backend_kwargs: The other arguments of :class:`HostedBackend` (``policy``,
+                ``sleep``, ``clock``, ``fit``, ``render_slots``).
+        """
+        backend_kwargs.setdefault("policy", PollPolicy(interval_s=interval_s))
+        return cls(client.provider, client, models, **backend_kwargs)
 
     @property
     def name(self) -> str:

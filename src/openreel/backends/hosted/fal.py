@@ -25,22 +25,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import urlsplit
 
 import httpx
 
 from openreel.backends.base import BackendCapabilities
-from openreel.backends.hosted.base import (
-    HostedBackend,
-    HostedModel,
-    PollPolicy,
-    ProviderAuthError,
-    ProviderRefusedError,
-    RemoteJob,
-    TransientProviderError,
-)
-from openreel.backends.hosted.http import ProviderHttp, retry_after
+from openreel.backends.hosted.base import HostedBackend, HostedModel, RemoteJob
+from openreel.backends.hosted.http import ClientOptions, ProviderHttp
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError
 
@@ -137,43 +129,25 @@ def app_input(app_id: str, request: VideoRequest) -> dict[str, Any]:
 
 
 class FalClient(ProviderHttp):
-    """HTTP client for fal's queue API.
-
-    Args:
-        api_key: The fal key (kept in this object only; never logged, never sent off fal's
-            queue host).
-        base_url: The queue root.
-        timeout_s: Per-request timeout; a slower answer counts as a transient failure.
-        transport: An httpx transport (tests pass a mock); the network by default.
-    """
+    """HTTP client for fal's queue API (its arguments: :class:`ProviderHttp`); the key never
+    leaves fal's queue host."""
 
     provider = "fal"
+    default_base_url = "https://queue.fal.run"
+    auth_scheme = "Key"
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = "https://queue.fal.run",
-        timeout_s: float = 60,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self._base = base_url.rstrip("/")
-        self._host = urlsplit(self._base).netloc
-        super().__init__(
-            headers={"Authorization": f"Key {api_key}"}, timeout_s=timeout_s, transport=transport
-        )
+    def __init__(self, api_key: str, **options: Unpack[ClientOptions]) -> None:
+        super().__init__(api_key, **options)
+        self._host = urlsplit(self._base_url).netloc
         self._urls: dict[str, dict[str, str]] = {}
-        self._results: dict[str, dict[str, Any]] = {}
 
     def submit(self, model: str, request: VideoRequest) -> str:
         """Queues the app ``model`` with the request's input; returns fal's request id."""
         data = self._json(
-            self._send("POST", f"{self._base}/{model}", json=app_input(model, request))
+            self._send("POST", f"{self._base_url}/{model}", json=app_input(model, request))
         )
-        request_id = data.get("request_id")
-        if not isinstance(request_id, str) or not request_id:
-            raise TransientProviderError("fal answered a submit without a request_id")
-        root = f"{self._base}/{'/'.join(model.split('/')[:2])}/requests/{request_id}"
+        request_id = self._job_id(data, "request_id", "a submit without a request_id")
+        root = f"{self._base_url}/{'/'.join(model.split('/')[:2])}/requests/{request_id}"
         self._urls[request_id] = {
             "status": self._own(data.get("status_url")) or f"{root}/status",
             "response": self._own(data.get("response_url")) or root,
@@ -183,31 +157,28 @@ class FalClient(ProviderHttp):
 
     def status(self, job_id: str) -> RemoteJob:
         """Reads the request's state once; on completion, fetches and keeps its result."""
-        data = self._json(self._send("GET", self._url(job_id, "status")))
+        data = self._get(self._url(job_id, "status"))
         status = data.get("status")
         if status == "IN_QUEUE":
             return RemoteJob("queued")
         if status == "IN_PROGRESS":
             return RemoteJob("running")
         if status != "COMPLETED":
-            raise TransientProviderError(f"fal reported an unknown status {str(status)[:40]!r}")
+            raise self._unknown("status", status)
         failed = _failure(data)
         if failed is not None:
             return failed
-        result = self._json(self._send("GET", self._url(job_id, "response")))
+        result = self._get(self._url(job_id, "response"))
         failed = _failure(result)
         if failed is not None:
             return failed
-        self._results[job_id] = result
+        self._keep(job_id, result)
         return RemoteJob("succeeded", 100.0)
 
     def download(self, job_id: str, target: Path) -> None:
         """Fetches the result's ``video.url`` from fal's CDN, without our credentials."""
-        result = self._results.get(job_id)
-        if result is None:
-            result = self._json(self._send("GET", self._url(job_id, "response")))
-            self._results[job_id] = result
-        video = result.get("video")
+        result = self._kept(job_id, lambda: self._get(self._url(job_id, "response")))
+        video = result.get("video") if isinstance(result, dict) else None
         url = video.get("url") if isinstance(video, dict) else None
         self._fetch(url, target, "result has no video URL")
 
@@ -215,10 +186,23 @@ class FalClient(ProviderHttp):
         """Asks the queue to drop the request (fal answers 400 for one already finished)."""
         self._send("PUT", self._url(job_id, "cancel"))
 
-    # ----- plumbing --------------------------------------------------------------------
+    # ----- fal's error replies and URLs ------------------------------------------------
 
-    def _raise_for(self, response: httpx.Response) -> None:
-        _raise_for(response, "fal")
+    def _transient(self, status: int) -> bool:
+        return status in _TRANSIENT
+
+    def _error_message(self, body: object) -> str:
+        detail = body.get("detail") if isinstance(body, dict) else None
+        return _text(detail) or _text(body)
+
+    def _refuses(self, status: int, body: object, message: str) -> bool:
+        detail = body.get("detail") if isinstance(body, dict) else None
+        types = (
+            " ".join(str(d.get("type", "")) for d in detail if isinstance(d, dict))
+            if isinstance(detail, list)
+            else ""
+        )
+        return status == 422 and bool(_POLICY.search(f"{types} {message}"))
 
     def _own(self, url: object) -> str | None:
         """``url`` if it is on the queue host we submitted to, else None."""
@@ -236,16 +220,10 @@ class FalClient(ProviderHttp):
 def build_fal(
     api_key: str, *, transport: httpx.BaseTransport | None = None, **backend_kwargs: Any
 ) -> HostedBackend:
-    """The fal backend serving :data:`MODELS`.
-
-    Args:
-        api_key: The fal key.
-        transport: An httpx transport (tests); the network by default.
-        **backend_kwargs: Passed to :class:`HostedBackend` (``policy``, ``sleep``, ``clock``);
-            the policy defaults to polling every :data:`POLL_INTERVAL_S`.
-    """
-    backend_kwargs.setdefault("policy", PollPolicy(interval_s=POLL_INTERVAL_S))
-    return HostedBackend("fal", FalClient(api_key, transport=transport), MODELS, **backend_kwargs)
+    """The fal backend serving :data:`MODELS`, polling every :data:`POLL_INTERVAL_S` unless
+    ``backend_kwargs`` say otherwise (see :meth:`HostedBackend.for_provider`)."""
+    client = FalClient(api_key, transport=transport)
+    return HostedBackend.for_provider(client, MODELS, interval_s=POLL_INTERVAL_S, **backend_kwargs)
 
 
 # ----- shared helpers (fal's error shapes) ----------------------------------------------
@@ -274,31 +252,3 @@ def _text(value: object) -> str:
     if isinstance(value, list):
         return "; ".join(t for t in (_text(v) for v in value) if t)
     return "" if value is None else str(value)
-
-
-def _raise_for(response: httpx.Response, provider: str) -> None:
-    status = response.status_code
-    if status < 400:
-        return
-    if status in (401, 403):
-        raise ProviderAuthError(f"{provider} answered HTTP {status}")
-    if status in _TRANSIENT:
-        raise TransientProviderError(
-            f"{provider} answered HTTP {status}", retry_after_s=retry_after(response)
-        )
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    detail = body.get("detail") if isinstance(body, dict) else None
-    types = (
-        " ".join(str(d.get("type", "")) for d in detail if isinstance(d, dict))
-        if isinstance(detail, list)
-        else ""
-    )
-    message = (_text(detail) or _text(body) or f"HTTP {status}")[:500]
-    if status == 422 and _POLICY.search(f"{types} {message}"):
-        raise ProviderRefusedError(message)
-    raise BackendError(
-        f"{provider} rejected the request (HTTP {status}): {message}", code="backend_error"
-    )

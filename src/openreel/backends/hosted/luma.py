@@ -28,18 +28,9 @@ from typing import Any
 import httpx
 
 from openreel.backends.base import BackendCapabilities
-from openreel.backends.hosted.base import (
-    HostedBackend,
-    HostedModel,
-    PollPolicy,
-    ProviderAuthError,
-    ProviderRefusedError,
-    RemoteJob,
-    TransientProviderError,
-)
-from openreel.backends.hosted.http import ProviderHttp, retry_after
+from openreel.backends.hosted.base import HostedBackend, HostedModel, RemoteJob
+from openreel.backends.hosted.http import ProviderHttp
 from openreel.domain import VideoRequest
-from openreel.errors import BackendError
 
 __all__ = ["MODELS", "POLL_INTERVAL_S", "LumaClient", "build_luma", "generation_body"]
 
@@ -94,90 +85,62 @@ def generation_body(model: str, request: VideoRequest) -> dict[str, Any]:
 
 
 class LumaClient(ProviderHttp):
-    """HTTP client for Luma's Dream Machine API.
-
-    Args:
-        api_key: The API key (kept in this object only; never logged, never sent to the CDN).
-        base_url: The API root.
-        timeout_s: Per-request timeout; a slower answer counts as a transient failure.
-        transport: An httpx transport (tests pass a mock); the network by default.
-    """
+    """HTTP client for Luma's Dream Machine API (its arguments: :class:`ProviderHttp`)."""
 
     provider = "luma"
-
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = "https://api.lumalabs.ai/dream-machine/v1",
-        timeout_s: float = 60,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            headers={"Authorization": f"Bearer {api_key}"},
-            timeout_s=timeout_s,
-            transport=transport,
-            base_url=base_url,
-        )
-        self._videos: dict[str, object] = {}
+    default_base_url = "https://api.lumalabs.ai/dream-machine/v1"
 
     def submit(self, model: str, request: VideoRequest) -> str:
         """Creates a generation with ``model`` (``ray-2``...); returns its id."""
-        body = generation_body(model, request)
-        data = self._json(self._send("POST", "/generations/video", json=body))
-        generation = data.get("id")
-        if not isinstance(generation, str) or not generation:
-            raise TransientProviderError("luma answered a create without an id")
-        return generation
+        return self._create("/generations/video", generation_body(model, request))
 
     def status(self, job_id: str) -> RemoteJob:
         """Reads the generation once; keeps its video URL when it has completed."""
-        data = self._json(self._send("GET", f"/generations/{job_id}"))
+        data = self._get(f"/generations/{job_id}")
         state = data.get("state")
         if state == "queued":
             return RemoteJob("queued")
         if state == "dreaming":
             return RemoteJob("running")
         if state == "completed":
-            self._videos[job_id] = _video_url(data)
+            self._keep(job_id, _video_url(data))
             return RemoteJob("succeeded", 100.0)
         if state == "failed":
             message = str(data.get("failure_reason") or "the generation failed")[:500]
             refused = bool(_POLICY.search(message))
             return RemoteJob("refused" if refused else "failed", None, message)
-        raise TransientProviderError(f"luma reported an unknown state {str(state)[:40]!r}")
+        raise self._unknown("state", state)
 
     def download(self, job_id: str, target: Path) -> None:
         """Fetches ``assets.video`` without our credentials."""
-        if job_id not in self._videos:
-            data = self._json(self._send("GET", f"/generations/{job_id}"))
-            self._videos[job_id] = _video_url(data)
-        self._fetch(self._videos[job_id], target, "generation has no video URL")
+        url = self._kept(job_id, lambda: _video_url(self._get(f"/generations/{job_id}")))
+        self._fetch(url, target, "generation has no video URL")
 
     def cancel(self, job_id: str) -> None:
         """Deletes the generation."""
         self._send("DELETE", f"/generations/{job_id}")
 
-    # ----- plumbing --------------------------------------------------------------------
+    # ----- Luma's error replies --------------------------------------------------------
 
-    def _raise_for(self, response: httpx.Response) -> None:
-        _raise_for(response)
+    def _error_message(self, body: object) -> str:
+        if not isinstance(body, dict):
+            return ""
+        detail = body.get("detail") or body.get("message") or body.get("error")
+        if isinstance(detail, dict | list):
+            detail = str(detail)
+        return str(detail) if detail else ""
+
+    def _refuses(self, status: int, body: object, message: str) -> bool:
+        return status == 400 and bool(_POLICY.search(message))
 
 
 def build_luma(
     api_key: str, *, transport: httpx.BaseTransport | None = None, **backend_kwargs: Any
 ) -> HostedBackend:
-    """The Luma backend serving :data:`MODELS`.
-
-    Args:
-        api_key: The Luma API key.
-        transport: An httpx transport (tests); the network by default.
-        **backend_kwargs: Passed to :class:`HostedBackend` (``policy``, ``sleep``, ``clock``);
-            the policy defaults to polling every :data:`POLL_INTERVAL_S`.
-    """
-    backend_kwargs.setdefault("policy", PollPolicy(interval_s=POLL_INTERVAL_S))
+    """The Luma backend serving :data:`MODELS`, polling every :data:`POLL_INTERVAL_S` unless
+    ``backend_kwargs`` say otherwise (see :meth:`HostedBackend.for_provider`)."""
     client = LumaClient(api_key, transport=transport)
-    return HostedBackend("luma", client, MODELS, **backend_kwargs)
+    return HostedBackend.for_provider(client, MODELS, interval_s=POLL_INTERVAL_S, **backend_kwargs)
 
 
 # ----- helpers --------------------------------------------------------------------------
@@ -202,31 +165,3 @@ def _resolution(short_side: int) -> str:
 def _video_url(data: dict[str, Any]) -> object:
     assets = data.get("assets")
     return assets.get("video") if isinstance(assets, dict) else None
-
-
-def _raise_for(response: httpx.Response) -> None:
-    status = response.status_code
-    if status < 400:
-        return
-    if status in (401, 403):
-        raise ProviderAuthError(f"luma answered HTTP {status}")
-    if status in (408, 429) or status >= 500:
-        raise TransientProviderError(
-            f"luma answered HTTP {status}", retry_after_s=retry_after(response)
-        )
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    message = f"HTTP {status}"
-    if isinstance(body, dict):
-        detail = body.get("detail") or body.get("message") or body.get("error")
-        if isinstance(detail, dict | list):
-            detail = str(detail)
-        if detail:
-            message = str(detail)[:500]
-    if status == 400 and _POLICY.search(message):
-        raise ProviderRefusedError(message)
-    raise BackendError(
-        f"luma rejected the request (HTTP {status}): {message}", code="backend_error"
-    )

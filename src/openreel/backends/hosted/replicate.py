@@ -34,18 +34,9 @@ from typing import Any
 import httpx
 
 from openreel.backends.base import BackendCapabilities
-from openreel.backends.hosted.base import (
-    HostedBackend,
-    HostedModel,
-    PollPolicy,
-    ProviderAuthError,
-    ProviderRefusedError,
-    RemoteJob,
-    TransientProviderError,
-)
-from openreel.backends.hosted.http import ProviderHttp, retry_after
+from openreel.backends.hosted.base import HostedBackend, HostedModel, RemoteJob
+from openreel.backends.hosted.http import ProviderHttp
 from openreel.domain import VideoRequest
-from openreel.errors import BackendError
 
 __all__ = ["MODELS", "POLL_INTERVAL_S", "ReplicateClient", "build_replicate"]
 
@@ -146,46 +137,19 @@ def model_input(model: str, request: VideoRequest) -> dict[str, Any]:
 
 
 class ReplicateClient(ProviderHttp):
-    """HTTP client for Replicate's predictions API.
-
-    Args:
-        api_key: The API token (kept in this object only; never logged, never sent to the
-            delivery CDN).
-        base_url: The API root.
-        timeout_s: Per-request timeout; a slower answer counts as a transient failure.
-        transport: An httpx transport (tests pass a mock); the network by default.
-    """
+    """HTTP client for Replicate's predictions API (its arguments: :class:`ProviderHttp`)."""
 
     provider = "replicate"
-
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = "https://api.replicate.com",
-        timeout_s: float = 60,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            headers={"Authorization": f"Bearer {api_key}"},
-            timeout_s=timeout_s,
-            transport=transport,
-            base_url=base_url,
-        )
-        self._outputs: dict[str, object] = {}
+    default_base_url = "https://api.replicate.com"
 
     def submit(self, model: str, request: VideoRequest) -> str:
         """Creates a prediction of ``model`` (``owner/name``); returns its id."""
         body = {"input": model_input(model, request)}
-        data = self._json(self._send("POST", f"/v1/models/{model}/predictions", json=body))
-        prediction = data.get("id")
-        if not isinstance(prediction, str) or not prediction:
-            raise TransientProviderError("replicate answered a create without an id")
-        return prediction
+        return self._create(f"/v1/models/{model}/predictions", body)
 
     def status(self, job_id: str) -> RemoteJob:
         """Reads the prediction once; keeps its output when it has succeeded."""
-        data = self._json(self._send("GET", f"/v1/predictions/{job_id}"))
+        data = self._get(f"/v1/predictions/{job_id}")
         status = data.get("status")
         progress = _progress(data.get("logs"))
         if status == "starting":
@@ -193,7 +157,7 @@ class ReplicateClient(ProviderHttp):
         if status == "processing":
             return RemoteJob("running", progress)
         if status == "succeeded":
-            self._outputs[job_id] = data.get("output")
+            self._keep(job_id, data.get("output"))
             return RemoteJob("succeeded", 100.0)
         if status == "canceled":
             return RemoteJob("cancelled", progress, "the prediction was cancelled at Replicate")
@@ -201,14 +165,11 @@ class ReplicateClient(ProviderHttp):
             message = str(data.get("error") or "the prediction failed")[:500]
             refused = bool(_POLICY.search(message))
             return RemoteJob("refused" if refused else "failed", progress, message)
-        raise TransientProviderError(f"replicate reported an unknown status {str(status)[:40]!r}")
+        raise self._unknown("status", status)
 
     def download(self, job_id: str, target: Path) -> None:
         """Fetches the output (the first URL of a list) without our credentials."""
-        if job_id not in self._outputs:
-            data = self._json(self._send("GET", f"/v1/predictions/{job_id}"))
-            self._outputs[job_id] = data.get("output")
-        output = self._outputs[job_id]
+        output = self._kept(job_id, lambda: self._get(f"/v1/predictions/{job_id}").get("output"))
         url = output[0] if isinstance(output, list) and output else output
         self._fetch(url, target, "prediction has no output URL")
 
@@ -216,26 +177,29 @@ class ReplicateClient(ProviderHttp):
         """Cancels the prediction."""
         self._send("POST", f"/v1/predictions/{job_id}/cancel")
 
-    # ----- plumbing --------------------------------------------------------------------
+    # ----- Replicate's error replies ---------------------------------------------------
 
-    def _raise_for(self, response: httpx.Response) -> None:
-        _raise_for(response)
+    def _transient(self, status: int) -> bool:
+        return status == 409 or super()._transient(status)
+
+    def _error_message(self, body: object) -> str:
+        if not isinstance(body, dict):  # problem+json: {"title", "detail", "status"}
+            return ""
+        detail = body.get("detail") or body.get("title") or body.get("error")
+        return str(detail) if detail else ""
+
+    def _refuses(self, status: int, body: object, message: str) -> bool:
+        return status == 422 and bool(_POLICY.search(message))
 
 
 def build_replicate(
     api_key: str, *, transport: httpx.BaseTransport | None = None, **backend_kwargs: Any
 ) -> HostedBackend:
-    """The Replicate backend serving :data:`MODELS`.
-
-    Args:
-        api_key: The Replicate API token.
-        transport: An httpx transport (tests); the network by default.
-        **backend_kwargs: Passed to :class:`HostedBackend` (``policy``, ``sleep``, ``clock``);
-            the policy defaults to polling every :data:`POLL_INTERVAL_S`.
-    """
-    backend_kwargs.setdefault("policy", PollPolicy(interval_s=POLL_INTERVAL_S))
+    """The Replicate backend serving :data:`MODELS` with the API token ``api_key``, polling
+    every :data:`POLL_INTERVAL_S` unless ``backend_kwargs`` say otherwise (see
+    :meth:`HostedBackend.for_provider`)."""
     client = ReplicateClient(api_key, transport=transport)
-    return HostedBackend("replicate", client, MODELS, **backend_kwargs)
+    return HostedBackend.for_provider(client, MODELS, interval_s=POLL_INTERVAL_S, **backend_kwargs)
 
 
 # ----- helpers --------------------------------------------------------------------------
@@ -249,29 +213,3 @@ def _progress(logs: object) -> float | None:
     if not found:
         return None
     return max(0.0, min(float(found[-1]), 100.0))
-
-
-def _raise_for(response: httpx.Response) -> None:
-    status = response.status_code
-    if status < 400:
-        return
-    if status in (401, 403):
-        raise ProviderAuthError(f"replicate answered HTTP {status}")
-    if status in (408, 409, 429) or status >= 500:
-        raise TransientProviderError(
-            f"replicate answered HTTP {status}", retry_after_s=retry_after(response)
-        )
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    message = f"HTTP {status}"
-    if isinstance(body, dict):  # problem+json: {"title", "detail", "status"}
-        detail = body.get("detail") or body.get("title") or body.get("error")
-        if detail:
-            message = str(detail)[:500]
-    if status == 422 and _POLICY.search(message):
-        raise ProviderRefusedError(message)
-    raise BackendError(
-        f"replicate rejected the request (HTTP {status}): {message}", code="backend_error"
-    )

@@ -32,21 +32,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
 from openreel.backends.base import BackendCapabilities
-from openreel.backends.hosted.base import (
-    HostedBackend,
-    HostedModel,
-    PollPolicy,
-    ProviderAuthError,
-    RemoteJob,
-    RemoteState,
-    TransientProviderError,
-)
-from openreel.backends.hosted.http import ProviderHttp, data_uri, retry_after
+from openreel.backends.hosted.base import HostedBackend, HostedModel, RemoteJob, RemoteState
+from openreel.backends.hosted.http import ProviderHttp, data_uri
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError, InvalidRequestError
 
@@ -69,7 +61,6 @@ POLL_INTERVAL_S = 6.0
 PROMPT_LIMIT = 1000
 """Longest ``promptText`` Runway takes, in UTF-16 code units."""
 
-_TRANSIENT = frozenset({408, 429})
 _STATES: Mapping[str, RemoteState] = {
     "PENDING": "queued",
     "THROTTLED": "queued",
@@ -237,45 +228,20 @@ class RunwayBackend(HostedBackend):
 
 
 class RunwayClient(ProviderHttp):
-    """HTTP client for Runway's developer API.
-
-    Args:
-        api_key: The Runway API secret (kept in this object only; never logged, never sent
-            off Runway's API host).
-        base_url: The API root.
-        timeout_s: Per-request timeout; a slower answer counts as a transient failure.
-        transport: An httpx transport (tests pass a mock); the network by default.
-    """
+    """HTTP client for Runway's developer API (its arguments: :class:`ProviderHttp`); every
+    call also names the API version."""
 
     provider = "runway"
-
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = "https://api.dev.runwayml.com",
-        timeout_s: float = 60,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            headers={"Authorization": f"Bearer {api_key}", "X-Runway-Version": API_VERSION},
-            timeout_s=timeout_s,
-            transport=transport,
-            base_url=base_url,
-        )
+    default_base_url = "https://api.dev.runwayml.com"
+    extra_headers: ClassVar[Mapping[str, str]] = {"X-Runway-Version": API_VERSION}
 
     def submit(self, model: str, request: VideoRequest) -> str:
         """Starts a text- or image-to-video task on remote ``model``; returns the task id."""
-        body = task_body(model, request)
-        data = self._json(self._send("POST", endpoint(request), json=body))
-        task_id = data.get("id")
-        if not isinstance(task_id, str) or not task_id:
-            raise TransientProviderError("runway answered a create without an id")
-        return task_id
+        return self._create(endpoint(request), task_body(model, request))
 
     def status(self, job_id: str) -> RemoteJob:
         """Reads the task's state once."""
-        data = self._json(self._send("GET", f"/v1/tasks/{job_id}"))
+        data = self._get(f"/v1/tasks/{job_id}")
         status = data.get("status")
         if status == "FAILED":
             code = str(data.get("failureCode") or "")
@@ -283,7 +249,7 @@ class RunwayClient(ProviderHttp):
             refused = code.upper().startswith("SAFETY.")
             return RemoteJob("refused" if refused else "failed", None, message)
         if not isinstance(status, str) or status not in _STATES:
-            raise TransientProviderError(f"runway reported an unknown status {str(status)[:40]!r}")
+            raise self._unknown("status", status)
         progress: float | None = None
         if status == "RUNNING":
             raw = data.get("progress")
@@ -295,7 +261,7 @@ class RunwayClient(ProviderHttp):
 
     def download(self, job_id: str, target: Path) -> None:
         """Fetches the task's first output from Runway's CDN, without our credentials."""
-        data = self._json(self._send("GET", f"/v1/tasks/{job_id}"))
+        data = self._get(f"/v1/tasks/{job_id}")
         if data.get("status") != "SUCCEEDED":
             raise BackendError(
                 f"runway task {job_id} has no video (status {str(data.get('status'))[:40]!r})",
@@ -313,75 +279,41 @@ class RunwayClient(ProviderHttp):
             if "HTTP 404" not in exc.message:
                 raise
 
-    # ----- plumbing --------------------------------------------------------------------
+    # ----- Runway's error replies ------------------------------------------------------
 
-    def _raise_for(self, response: httpx.Response) -> None:
-        _raise_for(response)
+    def _error_message(self, body: object) -> str:
+        """Runway's error text: ``{"error": "..."}``, perhaps with ``issues``, or nested."""
+        if isinstance(body, str):
+            return body
+        if not isinstance(body, dict):
+            return ""
+        parts: list[str] = []
+        error = body.get("error")
+        if isinstance(error, dict):
+            error = error.get("message") or error.get("error")
+        if isinstance(error, str) and error:
+            parts.append(error)
+        elif isinstance(body.get("message"), str):
+            parts.append(body["message"])
+        issues = body.get("issues")
+        if isinstance(issues, list):
+            for issue in issues[:5]:
+                if isinstance(issue, dict) and isinstance(issue.get("message"), str):
+                    path = issue.get("path")
+                    where = ".".join(str(p) for p in path) if isinstance(path, list) else ""
+                    parts.append(f"{where}: {issue['message']}" if where else issue["message"])
+        return "; ".join(parts)
 
 
 def build_runway(
     api_key: str,
     *,
     transport: httpx.BaseTransport | None = None,
-    base_url: str = "https://api.dev.runwayml.com",
+    base_url: str = RunwayClient.default_base_url,
     **backend_kwargs: Any,
 ) -> HostedBackend:
-    """The Runway backend serving :data:`MODELS` (a :class:`RunwayBackend`).
-
-    Args:
-        api_key: The Runway API secret.
-        transport: An httpx transport (tests); the network by default.
-        base_url: The API root.
-        **backend_kwargs: Passed to :class:`HostedBackend` (``policy``, ``sleep``, ``clock``);
-            the policy defaults to polling every :data:`POLL_INTERVAL_S`.
-    """
-    backend_kwargs.setdefault("policy", PollPolicy(interval_s=POLL_INTERVAL_S))
+    """The Runway backend serving :data:`MODELS` (a :class:`RunwayBackend`) from the API root
+    ``base_url``, polling every :data:`POLL_INTERVAL_S` unless ``backend_kwargs`` say
+    otherwise (see :meth:`HostedBackend.for_provider`)."""
     client = RunwayClient(api_key, base_url=base_url, transport=transport)
-    return RunwayBackend("runway", client, MODELS, **backend_kwargs)
-
-
-# ----- helpers --------------------------------------------------------------------------
-
-
-def _message(body: object) -> str:
-    """Runway's error text: ``{"error": "..."}``, perhaps with ``issues``, or a nested shape."""
-    if isinstance(body, str):
-        return body
-    if not isinstance(body, dict):
-        return ""
-    parts: list[str] = []
-    error = body.get("error")
-    if isinstance(error, dict):
-        error = error.get("message") or error.get("error")
-    if isinstance(error, str) and error:
-        parts.append(error)
-    elif isinstance(body.get("message"), str):
-        parts.append(body["message"])
-    issues = body.get("issues")
-    if isinstance(issues, list):
-        for issue in issues[:5]:
-            if isinstance(issue, dict) and isinstance(issue.get("message"), str):
-                path = issue.get("path")
-                where = ".".join(str(p) for p in path) if isinstance(path, list) else ""
-                parts.append(f"{where}: {issue['message']}" if where else issue["message"])
-    return "; ".join(parts)
-
-
-def _raise_for(response: httpx.Response) -> None:
-    status = response.status_code
-    if status < 400:
-        return
-    if status in (401, 403):
-        raise ProviderAuthError(f"runway answered HTTP {status}")
-    if status in _TRANSIENT or status >= 500:
-        raise TransientProviderError(
-            f"runway answered HTTP {status}", retry_after_s=retry_after(response)
-        )
-    try:
-        body: object = response.json()
-    except ValueError:
-        body = None
-    message = (_message(body) or f"HTTP {status}")[:500]
-    raise BackendError(
-        f"runway rejected the request (HTTP {status}): {message}", code="backend_error"
-    )
+    return RunwayBackend.for_provider(client, MODELS, interval_s=POLL_INTERVAL_S, **backend_kwargs)

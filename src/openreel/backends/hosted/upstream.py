@@ -20,13 +20,8 @@ from typing import Any
 
 import httpx
 
-from openreel.backends.hosted.base import (
-    ProviderAuthError,
-    ProviderRefusedError,
-    RemoteJob,
-    TransientProviderError,
-)
-from openreel.backends.hosted.http import data_uri, json_object, retry_after, send
+from openreel.backends.hosted.base import ProviderRefusedError, RemoteJob, TransientProviderError
+from openreel.backends.hosted.http import data_uri, json_object, raise_for_status, send
 from openreel.backends.hosted.listing import ListingUnsupportedError, SharedListing
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError
@@ -176,24 +171,7 @@ class UpstreamClient:
 
     @staticmethod
     def _raise_for(response: httpx.Response) -> None:
-        status = response.status_code
-        if status < 400:
-            return
-        if status in (401, 403):
-            raise ProviderAuthError(f"upstream answered HTTP {status}")
-        if status == 429 or status >= 500 or status == 408:
-            raise TransientProviderError(
-                f"upstream answered HTTP {status}", retry_after_s=retry_after(response)
-            )
-        try:
-            response.read()
-            error = response.json().get("error") or {}
-        except (ValueError, AttributeError, httpx.ResponseNotRead):
-            error = {}
-        message = str(error.get("message") or f"HTTP {status}") if isinstance(error, dict) else ""
-        if isinstance(error, dict) and error.get("code") == "moderation_blocked":
-            raise ProviderRefusedError(message)
-        raise BackendError(f"upstream rejected the request: {message}", code="backend_error")
+        raise_for_status(response, "upstream", _rejection)
 
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
@@ -213,3 +191,21 @@ def _remote(data: dict[str, Any], poll_after: float | None) -> RemoteJob:
         refused = isinstance(error, dict) and error.get("code") == "moderation_blocked"
         return RemoteJob("refused" if refused else "failed", progress, message, poll_after)
     raise TransientProviderError(f"upstream reported an unknown status {status!r}")
+
+
+def _rejection(response: httpx.Response) -> Exception:
+    """An error reply in OpenAI's shape, ``{"error": {"code", "message"}}``, as a refusal
+    (``moderation_blocked``) or a failure with the upstream's message."""
+    try:
+        response.read()
+        error = response.json().get("error") or {}
+    except (ValueError, AttributeError, httpx.ResponseNotRead):
+        error = {}
+    message = (
+        str(error.get("message") or f"HTTP {response.status_code}")
+        if isinstance(error, dict)
+        else ""
+    )
+    if isinstance(error, dict) and error.get("code") == "moderation_blocked":
+        return ProviderRefusedError(message)
+    return BackendError(f"upstream rejected the request: {message}", code="backend_error")

@@ -35,13 +35,17 @@ from openreel.backends.base import BackendCapabilities
 from openreel.backends.hosted.base import (
     HostedBackend,
     HostedModel,
-    PollPolicy,
     ProviderAuthError,
     ProviderRefusedError,
     RemoteJob,
     TransientProviderError,
 )
-from openreel.backends.hosted.http import fetch_cdn
+from openreel.backends.hosted.http import (
+    fetch_cdn,
+    rejected,
+    retryable_status,
+    transient_network_errors,
+)
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError, BackendUnavailableError, InvalidRequestError
 
@@ -249,27 +253,18 @@ class VeoClient:
         from google.genai import errors
 
         try:
-            return fn()
+            with transient_network_errors("veo"):
+                return fn()
         except errors.APIError as exc:
             code = int(exc.code or 0)
             message = str(exc.message or exc.status or f"HTTP {code}")[:500]
             if code in (401, 403):
                 raise ProviderAuthError(f"veo answered HTTP {code}") from None
-            if code in (408, 429) or code >= 500:
+            if retryable_status(code):
                 raise TransientProviderError(f"veo answered HTTP {code}: {message}") from None
             if _POLICY.search(message):
                 raise ProviderRefusedError(message) from None
-            raise BackendError(
-                f"veo rejected the request (HTTP {code}): {message}", code="backend_error"
-            ) from None
-        except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError) as exc:
-            raise TransientProviderError(f"veo unreachable: {type(exc).__name__}") from None
-        except httpx.TimeoutException:
-            raise TransientProviderError("veo did not answer in time", ambiguous=True) from None
-        except httpx.TransportError as exc:
-            raise TransientProviderError(
-                f"veo connection failed: {type(exc).__name__}", ambiguous=True
-            ) from None
+            raise rejected("veo", code, message) from None
         except ValueError as exc:  # the SDK could not read the reply
             raise TransientProviderError(f"veo answered something unreadable: {exc}") from None
 
@@ -289,8 +284,8 @@ def build_veo(
         location: Vertex region.
         api_key: A Vertex API key instead of project credentials.
         client_kwargs: More :class:`VeoClient` arguments (tests: credentials, fake endpoint).
-        **backend_kwargs: Passed to :class:`HostedBackend` (``policy``, ``sleep``, ``clock``).
+        **backend_kwargs: See :meth:`HostedBackend.for_provider`; the policy defaults to
+            polling every :data:`POLL_INTERVAL_S`.
     """
-    backend_kwargs.setdefault("policy", PollPolicy(interval_s=POLL_INTERVAL_S))
     client = VeoClient(project=project, location=location, api_key=api_key, **(client_kwargs or {}))
-    return VeoBackend("veo", client, MODELS, **backend_kwargs)
+    return VeoBackend.for_provider(client, MODELS, interval_s=POLL_INTERVAL_S, **backend_kwargs)

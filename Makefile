@@ -38,9 +38,9 @@ sample: $(RUN_STAMP)
 test: $(DEV_STAMP) servers
 	$(BIN)/python -m pytest
 
-## test-fast: the edit loop: SQLite only, no servers, no browser, nothing slow
+## test-fast: the edit loop: SQLite only, no servers, no browser, nothing slow, on two processes
 test-fast: $(DEV_STAMP)
-	$(BIN)/python -m pytest -m "$(FAST)"
+	$(BIN)/python -m pytest -n 2 -m "$(FAST)"
 
 ## servers: the Debian programs some tests start for themselves (redis-server, PostgreSQL, chromium)
 servers:

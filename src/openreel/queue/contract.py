@@ -6,7 +6,6 @@ see nothing else of them.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,8 +14,6 @@ from openreel.queue.lease import Lease
 from openreel.queue.reservation import Reservation
 
 __all__ = ["JobQueue", "JobRunner", "QueueStats"]
-
-_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)

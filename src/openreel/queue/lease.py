@@ -7,7 +7,6 @@ queue when its lease runs out.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -19,8 +18,6 @@ from openreel.queue.reservation import Reservation
 from openreel.storage.jobs import Beat, JobStore, LeaseState
 
 __all__ = ["CANCEL_CHECK_INTERVAL", "Lease", "LeaseLostError"]
-
-_log = logging.getLogger(__name__)
 
 
 CANCEL_CHECK_INTERVAL = 0.1

@@ -6,10 +6,8 @@ and ``openreel generate`` never opens a database it does not need.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from openreel.backends.providers import build_registry
 from openreel.backends.registry import BackendRegistry
@@ -38,9 +36,6 @@ from openreel.trust.moderation import (
 )
 from openreel.trust.provenance import Provenance
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = [
     "KEYS_DIR",
     "Runtime",
@@ -54,8 +49,6 @@ __all__ = [
     "open_killswitch",
     "signing",
 ]
-
-log = logging.getLogger(__name__)
 
 
 KEYS_DIR = "keys"

@@ -13,7 +13,6 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from openreel.api.deps import ApiServices
 from openreel.backends.registry import BackendRegistry
@@ -60,9 +59,6 @@ from openreel.trust.moderation import (
 from openreel.trust.provenance import ContentRegistry
 from openreel.trust.quotas import QuotaService
 from openreel.trust.ratelimit import RateLimiter
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["Server"]
 

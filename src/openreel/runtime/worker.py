@@ -4,11 +4,9 @@ by Celery instead of the embedded queue.
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import socket
-from typing import TYPE_CHECKING
 
 from openreel.config import Settings
 from openreel.queue.celery import JobTaker
@@ -25,12 +23,7 @@ from openreel.storage.content import ContentStore
 from openreel.storage.jobs import JobStore
 from openreel.trust.provenance import ContentRegistry
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = ["worker_taker"]
-
-log = logging.getLogger(__name__)
 
 
 def worker_taker(settings: Settings, *, batched_leases: bool = False) -> JobTaker:

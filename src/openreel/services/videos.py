@@ -9,7 +9,6 @@ sees the plan at once; the trust checks (kill switch, moderation, quota) run thr
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -35,7 +34,6 @@ from openreel.trust.admission import Admission
 
 __all__ = ["MAX_EXTENDED_SECONDS", "Content", "VideoService", "stored_reference"]
 
-log = logging.getLogger(__name__)
 
 HANDOFF_WAIT_S = 0.005
 """Longest a submission waits for the worker it reserved to begin before it moderates.
@@ -219,7 +217,11 @@ class VideoService:
     ) -> Job:
         """A new video with the same settings and seed as ``video_id`` and a new prompt."""
         source = self._completed(principal, video_id, "remix")
-        request = replace(source.request, prompt=prompt, input_reference=self._reference(source))
+        request = replace(
+            source.request,
+            prompt=prompt,
+            input_reference=stored_reference(self._store, self._artifacts, source.id),
+        )
         return self.submit(principal, request, remixed_from=source.id, token_id=token_id)
 
     def extend(
@@ -339,6 +341,3 @@ class VideoService:
                 param="video_id",
             )
         return job
-
-    def _reference(self, job: Job) -> ImageInput | None:
-        return stored_reference(self._store, self._artifacts, job.id)

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from openreel.backends.registry import BackendRegistry
-from openreel.domain import ImageInput, Job, JobError, JobStatus
+from openreel.domain import Job, JobError, JobStatus
 from openreel.errors import CancelledError, ConflictError, NotFoundError, OpenReelError
 from openreel.media.encode import EncoderSettings
 from openreel.media.label import LabelSpec
@@ -153,7 +153,9 @@ class VideoWorker:
         # not exist yet); a claimed one reads it from the artifact store.
         request = job.request
         if not lease.early_start:
-            request = replace(request, input_reference=self._reference(job))
+            request = replace(
+                request, input_reference=stored_reference(self._store, self._artifacts, job.id)
+            )
         backend = self._registry.for_model(request.model)
         # A worker killed mid-render leaves its hidden temp files; a rerun writes new ones.
         self._artifacts.remove_partials(job.id)
@@ -255,9 +257,6 @@ class VideoWorker:
         if job.extended_from is None:  # an extension's time includes decoding its source
             self._pace.record(request, result.render_seconds)
         return True
-
-    def _reference(self, job: Job) -> ImageInput | None:
-        return stored_reference(self._store, self._artifacts, job.id)
 
     def _delete_outputs(self, job_id: str) -> None:
         for name in ("video.mp4", "thumbnail.webp", "spritesheet.jpg"):

@@ -128,12 +128,9 @@ class FakeLuma(ScriptedProvider):
         }
 
     def _cdn(self, request: httpx.Request) -> httpx.Response:
-        self.cdn_requests.append(dict(request.headers))
-        if "authorization" in request.headers:
-            return httpx.Response(401, text="unexpected credentials")
-        if self.url_expired:
-            return httpx.Response(403, text="<Error><Code>AccessDenied</Code></Error>")
-        return httpx.Response(200, content=self.video, headers={"content-type": "video/mp4"})
+        return self.serve_cdn(
+            request, expired=httpx.Response(403, text="<Error><Code>AccessDenied</Code></Error>")
+        )
 
 
 def _detail(status: int, detail: str, headers: dict[str, str] | None = None) -> httpx.Response:

@@ -138,12 +138,7 @@ class FakeReplicate(ScriptedProvider):
         }
 
     def _cdn(self, request: httpx.Request) -> httpx.Response:
-        self.cdn_requests.append(dict(request.headers))
-        if "authorization" in request.headers:
-            return httpx.Response(401, text="unexpected credentials")
-        if self.url_expired:
-            return httpx.Response(404, text="Not Found")
-        return httpx.Response(200, content=self.video, headers={"content-type": "video/mp4"})
+        return self.serve_cdn(request, expired=httpx.Response(404, text="Not Found"))
 
 
 def _problem(

@@ -194,12 +194,11 @@ class FakeRunway(ScriptedProvider):
     # ----- the CDN ---------------------------------------------------------------------
 
     def _cdn(self, request: httpx.Request) -> httpx.Response:
-        self.cdn_requests.append(dict(request.headers))
-        if "authorization" in request.headers:
-            return httpx.Response(401, text="credentials are not accepted here")
-        if self.url_expired:
-            return httpx.Response(404, text="NoSuchKey")
-        return httpx.Response(200, content=self.video, headers={"content-type": "video/mp4"})
+        return self.serve_cdn(
+            request,
+            expired=httpx.Response(404, text="NoSuchKey"),
+            credentials_refused="credentials are not accepted here",
+        )
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> httpx.Response:

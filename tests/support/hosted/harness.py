@@ -115,6 +115,23 @@ class ScriptedProvider:
     def handle(self, request: httpx.Request) -> httpx.Response:
         raise NotImplementedError
 
+    def serve_cdn(
+        self,
+        request: httpx.Request,
+        *,
+        expired: httpx.Response,
+        credentials_refused: str = "unexpected credentials",
+    ) -> httpx.Response:
+        """The provider's CDN: records every request's headers, refuses any that carries an
+        Authorization header (a client leaking its key there fails loudly), answers
+        ``expired`` (the provider's own reply) once ``url_expired`` is set, else the video."""
+        self.cdn_requests.append(dict(request.headers))
+        if "authorization" in request.headers:
+            return httpx.Response(401, text=credentials_refused)
+        if self.url_expired:
+            return expired
+        return httpx.Response(200, content=self.video, headers={"content-type": "video/mp4"})
+
     def answer_lost(self, request: httpx.Request) -> None:
         """Called by a fake once it has made a job: with ``create_read_timeouts`` left, the
         answer to the create is lost on its way back."""

@@ -22,55 +22,24 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the load driver lives with the tests that use it
 
+from tests.support.live_server import free_port, mint, start_server  # noqa: E402
 from tests.support.load import LoadReport, run_clients  # noqa: E402
 
 VIDEO = {"prompt": "a small boat on a calm lake", "model": "openreel-sketch", "seconds": "1",
          "size": "96x64", "fps": 8}  # fmt: skip
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _env(data_dir: Path) -> dict[str, str]:
-    return os.environ | {
-        "OPENREEL_DATA_DIR": str(data_dir),
-        "OPENREEL_RATE_REQUESTS_PER_MINUTE": "0",
-        "OPENREEL_RATE_CREATES_PER_MINUTE": "0",
-        "OPENREEL_QUOTA__SECONDS": "0",
-        "OPENREEL_QUOTA__VIDEOS": "0",
-        "OPENREEL_MODERATION__SEMANTIC": "off",
-    }
-
-
 def _start(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
-    token = subprocess.run(
-        [sys.executable, "-m", "openreel", "token", "create", "loader"],
-        env=_env(data_dir), capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    port = _port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "openreel", "serve", "--port", str(port)],
-        env=_env(data_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return proc, url, token
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("the server did not start")
+    """A server with rate limits and quotas off (tests/support/live_server.py) and a token."""
+    token = mint(data_dir, "loader")
+    port = free_port()
+    proc = start_server(data_dir, port, data_dir / "server.log")
+    return proc, f"http://127.0.0.1:{port}", token
 
 
 def _memory_per_connection(proc: subprocess.Popen[bytes], port: int, count: int) -> float:

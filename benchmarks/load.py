@@ -16,6 +16,7 @@ import os
 import platform
 import socket
 import statistics
+from collections import Counter
 import subprocess
 import sys
 import tempfile
@@ -79,12 +80,15 @@ def main() -> None:
                 rates = [r.requests / r.seconds for r in reports]
                 p50 = [statistics.median(r.latencies) * 1000 for r in reports]
                 p99 = [r.percentile(0.99) * 1000 for r in reports]
-                errors = sum(sum(r.transport_errors.values()) + r.server_errors for r in reports)
+                errors: Counter[str] = Counter()
+                for report in reports:
+                    errors.update(report.transport_errors)
+                    errors.update({f"HTTP {s}": n for s, n in report.statuses.items() if s >= 500})
                 lost = sum(clients - len(r.completed) for r in reports)
                 print(f"{clients:5} clients: median of {args.runs}: "
                       f"{statistics.median(rates):6.0f} requests/s, "
                       f"p50 {statistics.median(p50):7.1f} ms, p99 {statistics.median(p99):7.1f} ms; "
-                      f"errors {errors}, videos not completed {lost} "
+                      f"errors {dict(errors) or 0}, videos not completed {lost} "
                       f"(requests a run: {[r.requests for r in reports]})")  # fmt: skip
             port = int(url.rsplit(":", 1)[1])
             kib = _memory_per_connection(proc, port, args.idle)

@@ -16,11 +16,11 @@ import os
 import platform
 import socket
 import statistics
-from collections import Counter
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import psutil

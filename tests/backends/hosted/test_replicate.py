@@ -17,6 +17,7 @@ from tests.support.hosted.harness import FakeTime
 from tests.support.hosted.harness import run as _run
 from tests.support.hosted.providers import REPLICATE
 
+from openreel.backends.hosted.base import TransientProviderError
 from openreel.backends.hosted.replicate import (
     LTX_VERSION,
     MODELS,
@@ -24,7 +25,6 @@ from openreel.backends.hosted.replicate import (
     build_replicate,
     model_input,
 )
-from openreel.backends.hosted.base import TransientProviderError
 from openreel.errors import (
     BackendError,
     CancelledError,
@@ -88,7 +88,7 @@ def test_replicate_ltx_input_and_a_list_output() -> None:
             "aspect_ratio": "2:3",
             "seed": 3,
             "negative_prompt": "blur",
-        }
+        },
     }
     # A community model: created by its version, never on the official-models endpoint.
     assert fake.requests[0] == "POST /v1/predictions"
@@ -165,7 +165,8 @@ def test_replicate_community_model_goes_to_predictions_with_its_version() -> Non
     _run(_backend(fake, FakeTime()), request)
     assert fake.requests[0] == "POST /v1/predictions"
     body = fake.predictions["pred0001"].body
-    assert body["version"] == LTX_VERSION and len(LTX_VERSION) == 64
+    assert body["version"] == LTX_VERSION
+    assert len(LTX_VERSION) == 64
     assert sdk.body_issues(PredictionCreateParams, body) == []
 
 
@@ -186,7 +187,9 @@ def test_replicate_every_create_body_is_valid_for_the_sdks_params() -> None:
                     )
                     body: dict[str, object] = {"input": model_input(model.remote, request)}
                     if version:
-                        issues = sdk.body_issues(PredictionCreateParams, body | {"version": version})
+                        issues = sdk.body_issues(
+                            PredictionCreateParams, body | {"version": version}
+                        )
                     else:
                         owner, _, alias = name.partition("/")
                         path = {"model_owner": owner, "model_name": alias}
@@ -226,8 +229,16 @@ def test_replicate_aborted_prediction_fails_at_once_instead_of_being_retried() -
 
 @pytest.mark.parametrize(
     ("status", "header", "retried"),
-    [(409, None, True), (408, None, True), (429, None, True), (502, None, True),
-     (400, None, False), (422, None, False), (404, "true", True), (500, "false", False)],
+    [
+        (409, None, True),
+        (408, None, True),
+        (429, None, True),
+        (502, None, True),
+        (400, None, False),
+        (422, None, False),
+        (404, "true", True),
+        (500, "false", False),
+    ],
 )
 def test_replicate_retry_rule_is_the_sdks(status: int, header: str | None, retried: bool) -> None:
     import replicate

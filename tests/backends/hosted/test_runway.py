@@ -369,9 +369,9 @@ def test_runway_retry_rule_is_the_sdks(status: int, header: str | None, retried:
     response.request = httpx.Request("GET", f"https://{API_HOST}/v1/tasks/x")
     runway = runwayml.RunwayML(api_key=KEY, base_url=f"https://{API_HOST}")
     assert runway._should_retry(response) is retried  # the SDK's own rule
-    client = RunwayClient(KEY, base_url=f"https://{API_HOST}", transport=httpx.MockTransport(
-        lambda request: response
-    ))
+    client = RunwayClient(
+        KEY, base_url=f"https://{API_HOST}", transport=httpx.MockTransport(lambda request: response)
+    )
     with pytest.raises((TransientProviderError, BackendError)) as info:
         client.status("x")
     assert isinstance(info.value, TransientProviderError) is retried

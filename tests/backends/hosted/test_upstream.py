@@ -19,9 +19,9 @@ from tests.support.hosted.providers import UPSTREAM, UPSTREAM_CAPS
 
 from openreel.backends.hosted.base import HostedBackend, HostedModel, PollPolicy
 from openreel.backends.hosted.upstream import UpstreamClient
-from openreel.domain import ImageInput
 from openreel.backends.providers import build_registry
 from openreel.config import ProviderKeys, Settings, UpstreamConfig
+from openreel.domain import ImageInput
 from openreel.errors import (
     CancelledError,
 )
@@ -103,12 +103,16 @@ def test_upstream_creates_as_the_openai_sdk_does_a_multipart_form(image: bool) -
     )
     _run(_backend(fake, FakeTime()), request)
     ours, theirs = fake.jobs["video_2"], fake.jobs["video_1"]
-    assert ours.body == theirs.body == {
-        "prompt": "a lighthouse at dusk",
-        "model": "openreel-sketch",
-        "seconds": "1",
-        "size": "640x360",
-    }
+    assert (
+        ours.body
+        == theirs.body
+        == {
+            "prompt": "a lighthouse at dusk",
+            "model": "openreel-sketch",
+            "seconds": "1",
+            "size": "640x360",
+        }
+    )
     assert fake.files["video_2"] == fake.files["video_1"]
     if reference is not None:
         assert fake.files["video_2"]["input_reference"] == (

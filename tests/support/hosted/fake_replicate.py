@@ -123,9 +123,7 @@ class FakeReplicate(ScriptedProvider):
                 return self._get(prediction)
         return _problem(405, "Method not allowed", "Method not allowed")
 
-    def _create(
-        self, request: httpx.Request, model: str | None, schema: Any
-    ) -> httpx.Response:
+    def _create(self, request: httpx.Request, model: str | None, schema: Any) -> httpx.Response:
         body = json.loads(request.content)
         # The official endpoint's typed dict names the path's parts too; they are not body.
         given = body | ({"model_owner": "o", "model_name": "n"} if model else {})

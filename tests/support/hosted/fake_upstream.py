@@ -155,11 +155,14 @@ class FakeUpstream(ScriptedProvider):
             **job.body,
         }
         missing = REQUIRED - video.keys()
-        assert not missing and status in STATUSES, f"not a Video of OpenAI's SDK: {missing}"
+        assert not missing, f"not a Video of OpenAI's SDK: {missing} missing"
+        assert status in STATUSES, f"not a Video of OpenAI's SDK: status {status!r}"
         return video
 
 
-def _form(request: httpx.Request) -> tuple[dict[str, str], dict[str, tuple[str, str, bytes]]] | None:
+def _form(
+    request: httpx.Request,
+) -> tuple[dict[str, str], dict[str, tuple[str, str, bytes]]] | None:
     """A multipart create's fields and files (``{name: (filename, type, bytes)}``); None when
     the create is not multipart."""
     kind = request.headers.get("content-type", "")

@@ -19,10 +19,10 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, NotRequired, Required, Union, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from typing_extensions import NotRequired, Required, is_typeddict
+from typing_extensions import is_typeddict
 
 __all__ = [
     "body_issues",
@@ -93,7 +93,9 @@ def member_for(schema: Any, key: str, value: object) -> type | None:
     return None
 
 
-def body_issues(schema: Any, body: Mapping[str, Any], *, discriminator: str | None = None) -> list[str]:
+def body_issues(
+    schema: Any, body: Mapping[str, Any], *, discriminator: str | None = None
+) -> list[str]:
     """What is wrong with wire ``body`` for the SDK's parameter type ``schema`` (a
     ``TypedDict``, or a union of them chosen by ``discriminator``); empty when it is valid.
 
@@ -135,11 +137,7 @@ def reply_issues(
     a union of models chosen by the literal in ``discriminator``); empty when it is valid."""
     members = _members(schema)
     if discriminator is not None and len(members) > 1:
-        chosen = [
-            m
-            for m in members
-            if data.get(discriminator) in model_literal(m, discriminator)
-        ]
+        chosen = [m for m in members if data.get(discriminator) in model_literal(m, discriminator)]
         if not chosen:
             return [f"{discriminator}: {data.get(discriminator)!r} is not in the SDK's schema"]
         schema = chosen[0]

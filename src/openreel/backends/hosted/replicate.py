@@ -189,7 +189,9 @@ class ReplicateClient(ProviderHttp):
             return RemoteJob("cancelled", progress, "the prediction was cancelled at Replicate")
         if status == "aborted":  # terminal: its deadline passed before it could start
             reason = str(data.get("error") or "its deadline passed before it started")[:500]
-            return RemoteJob("failed", progress, f"the prediction was aborted at Replicate: {reason}")
+            return RemoteJob(
+                "failed", progress, f"the prediction was aborted at Replicate: {reason}"
+            )
         if status == "failed":
             message = str(data.get("error") or "the prediction failed")[:500]
             refused = bool(_POLICY.search(message))

@@ -53,12 +53,12 @@ from openreel.domain import VideoRequest
 from openreel.errors import BackendError, InvalidRequestError
 
 __all__ = [
+    "ACCEPTS",
     "API_VERSION",
     "DURATIONS",
     "MODELS",
     "POLL_INTERVAL_S",
     "PROMPT_LIMITS",
-    "ACCEPTS",
     "RunwayBackend",
     "RunwayClient",
     "build_runway",

@@ -11,13 +11,16 @@ import numpy as np
 import openai
 import openai.resources.videos
 import pytest
+from openai.types.video import Video
 from PIL import Image
+from tests.support.hosted import sdk
 from tests.support.hosted.fake_upstream import KEY, FakeUpstream
 from tests.support.hosted.harness import FakeTime
 from tests.support.hosted.harness import run as _run
 from tests.support.hosted.providers import UPSTREAM, UPSTREAM_CAPS
 
 from openreel.backends.hosted.base import HostedBackend, HostedModel, PollPolicy
+from openreel.backends.hosted.listing import SharedListing
 from openreel.backends.hosted.upstream import UpstreamClient
 from openreel.backends.providers import build_registry
 from openreel.config import ProviderKeys, Settings, UpstreamConfig
@@ -190,3 +193,25 @@ def test_waiting_for_a_render_slot_can_be_cancelled() -> None:
 
     with pytest.raises(CancelledError):
         list(_slotted(threading.Semaphore(0)).generate(_request(), cancelled=cancelled))
+
+
+def test_upstream_maps_every_status_of_the_openai_sdks_video() -> None:
+    statuses = sdk.model_literal(Video, "status")
+    assert statuses == {"queued", "in_progress", "completed", "failed"}
+    mapped = {}
+    for status in statuses:
+        video = {"id": "video_1", "status": status, "progress": 50}
+        client = UpstreamClient(
+            "http://upstream.test/v1",
+            KEY,
+            transport=httpx.MockTransport(lambda request, v=video: httpx.Response(200, json=v)),
+        )
+        client._listing = SharedListing(lambda wanted, pages: {})
+        mapped[status] = client.status("video_1").state
+        client.close()
+    assert mapped == {
+        "queued": "queued",
+        "in_progress": "running",
+        "completed": "succeeded",
+        "failed": "failed",
+    }

@@ -49,6 +49,17 @@ class FakeLuma(ScriptedProvider):
     generations: dict[str, Generation] = field(default_factory=dict)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        response = self._handle(request)
+        if response.status_code in (200, 201) and request.url.host == API:
+            try:
+                answer = json.loads(response.content)
+            except ValueError:
+                return response  # the scripted malformed reply
+            issues = sdk.reply_issues(SdkGeneration, answer)
+            assert not issues, f"the fake answered what Luma's SDK would not read: {issues}"
+        return response
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         if request.url.host == CDN:
             return self._cdn(request)
         path = request.url.path
@@ -126,13 +137,6 @@ class FakeLuma(ScriptedProvider):
 
     @staticmethod
     def _view(g: Generation, state: str) -> dict[str, object]:
-        view = FakeLuma._fields(g, state)
-        issues = sdk.reply_issues(SdkGeneration, view)
-        assert not issues, f"the fake answered what Luma's SDK would not read: {issues}"
-        return view
-
-    @staticmethod
-    def _fields(g: Generation, state: str) -> dict[str, object]:
         return {
             "id": g.id,
             "generation_type": "video",

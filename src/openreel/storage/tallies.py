@@ -101,7 +101,8 @@ class Tallies:
     """The period's counts (see :class:`AuditTallies`).
 
     Attributes:
-        videos: Rows per video action (admitted, completed, failed, cancelled, refused).
+        videos: Videos per outcome: admitted, completed, failed, cancelled (asked to stop,
+            each video once) and refused.
         made: Completed videos per model and backend.
         refusals_by_reason: Refusals per admission check (``moderation_blocked``,
             ``generation_paused``, ``rate_limit_exceeded``).
@@ -165,6 +166,14 @@ class AuditTallies:
             .group_by(AUDIT.c.action)
         )
         counted = {str(action): int(n) for action, n in conn.execute(query).all()}
+        # A queued video cancelled is logged as cancel_requested only; a running one as both
+        # (then cancelled when its worker stops): one video, counted once.
+        cancels = (
+            sa.select(sa.func.count(sa.distinct(AUDIT.c.target_id)))
+            .select_from(AUDIT)
+            .where(AUDIT.c.action.in_(("video.cancelled", "video.cancel_requested")), *period)
+        )
+        counted["video.cancelled"] = int(conn.execute(cancels).scalar_one())
         return {action.removeprefix("video."): counted.get(action, 0) for action in VIDEO_ACTIONS}
 
     @staticmethod

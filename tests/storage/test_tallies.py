@@ -75,9 +75,7 @@ def _moderated(category: str, check: str) -> ModerationBlockedError:
     return ModerationBlockedError("refused", category=category, check=check)
 
 
-def test_tallies_count_every_figure_from_the_real_rows(
-    any_db: Database, clock: FakeClock
-) -> None:
+def test_tallies_count_every_figure_from_the_real_rows(any_db: Database, clock: FakeClock) -> None:
     clock.now = START
     history = History(any_db, clock)
     for _ in range(3):
@@ -95,7 +93,9 @@ def test_tallies_count_every_figure_from_the_real_rows(
     history.refused(GenerationPausedError("paused"))
     history.refused(RateLimitError("over quota", retry_after=60))
     history.audit.record(
-        AuditEntry("token.revoked", target_id="tok_1", detail={"reason": "suspended automatically: x"})
+        AuditEntry(
+            "token.revoked", target_id="tok_1", detail={"reason": "suspended automatically: x"}
+        )
     )
     history.audit.record(
         AuditEntry("token.revoked", target_id="tok_2", detail={"reason": "rotated to tok_3"})

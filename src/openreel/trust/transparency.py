@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -53,6 +54,12 @@ RETENTION = {
     "dropped": "Prompts are deleted once a video is finished, failed or cancelled.",
 }
 """What each ``OPENREEL_PROMPTS`` setting means, as the public reads it."""
+
+KEEP_S = 60.0
+"""How long one period's figures are kept before they are counted again."""
+
+KEEP_MAX = 64
+"""Most periods kept at once."""
 
 Count = int | dict[str, int]
 """A published count: the number, or ``{"fewer_than": threshold}`` for a small one."""
@@ -174,6 +181,8 @@ class TransparencyService:
         self.threshold = threshold
         self.max_days = max_days
         self._clock = clock
+        self._lock = threading.Lock()
+        self._kept: dict[tuple[float, float], tuple[float, dict[str, Any]]] = {}
 
     def period(self, since: str | None, until: str | None, days: str | None) -> Period:
         """The period a request asks for (see :func:`parse_period`); "now" is the end of the
@@ -186,7 +195,27 @@ class TransparencyService:
         return n if n == 0 or n >= self.threshold else {"fewer_than": self.threshold}
 
     def figures(self, period: Period) -> dict[str, Any]:
-        """The period's figures, JSON-ready, every count passed through :meth:`count`."""
+        """The period's figures, JSON-ready, every count passed through :meth:`count`.
+
+        The report is public and needs no sign-in, so each period's figures are kept for
+        :data:`KEEP_S` seconds (and periods that end "now" end on a whole minute): anyone
+        asking in a loop costs the database one set of aggregates a minute per period.
+        """
+        key, now = (period.since, period.until), time.monotonic()
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] > now:
+                return kept[1]
+        figures = self._figures(period)
+        with self._lock:
+            if len(self._kept) >= KEEP_MAX:
+                self._kept = {k: v for k, v in self._kept.items() if v[0] > now}
+                if len(self._kept) >= KEEP_MAX:
+                    self._kept.clear()
+            self._kept[key] = (now + KEEP_S, figures)
+        return figures
+
+    def _figures(self, period: Period) -> dict[str, Any]:
         t = self._tallies.tally(period.since, period.until)
         made = []
         for group in t.made:

@@ -5,15 +5,14 @@ that videos' credentials are checked against).
 No sign-in: the report is for the public, and says nothing about any one person (see
 trust/transparency.py). When the operator turns it off (``OPENREEL_TRANSPARENCY__ENABLED``)
 every route here is a 404, as if it did not exist. Figures for one period are computed once a
-minute at most (periods end on a whole minute and answers are kept for a minute), so anyone
-calling it in a loop costs the database a few aggregates a minute.
+minute at most (see :meth:`TransparencyService.figures`), so anyone calling it in a loop costs
+the database a few aggregates a minute.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import threading
 import time
 from typing import Any
 
@@ -30,8 +29,6 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["transparency"])
 
-_CACHE_S = 60.0
-_CACHE_MAX = 64
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 """First characters a spreadsheet reads as a formula: such cells get a leading quote."""
 
@@ -46,32 +43,6 @@ def _service(services: ApiServices) -> TransparencyService:
     return services.transparency
 
 
-class _Figures:
-    """A minute's memory of each period's figures, shared by the JSON and CSV routes."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._kept: dict[tuple[int, float, float], tuple[float, dict[str, Any]]] = {}
-
-    def get(self, service: TransparencyService, period: Period) -> dict[str, Any]:
-        key, now = (id(service), period.since, period.until), time.monotonic()
-        with self._lock:
-            kept = self._kept.get(key)
-            if kept is not None and kept[0] > now:
-                return kept[1]
-        figures = service.figures(period)
-        with self._lock:
-            if len(self._kept) >= _CACHE_MAX:
-                self._kept = {k: v for k, v in self._kept.items() if v[0] > now}
-                if len(self._kept) >= _CACHE_MAX:
-                    self._kept.clear()
-            self._kept[key] = (now + _CACHE_S, figures)
-        return figures
-
-
-_FIGURES = _Figures()
-
-
 def _report(services: ApiServices, service: TransparencyService, period: Period) -> dict[str, Any]:
     registry = services.registry
     models = [
@@ -79,7 +50,7 @@ def _report(services: ApiServices, service: TransparencyService, period: Period)
     ]
     return {
         "object": "transparency.report",
-        **_FIGURES.get(service, period),
+        **service.figures(period),
         "models": models,
         "policy": service.policy(),
     }
@@ -89,7 +60,7 @@ def _csv(service: TransparencyService, period: Period) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(("section", "name", "detail", "value"))
-    for row in service.csv_rows(_FIGURES.get(service, period)):
+    for row in service.csv_rows(service.figures(period)):
         writer.writerow([f"'{cell}" if cell.startswith(_FORMULA) else cell for cell in row])
     name = f"openreel-transparency-{_day(period.since)}-{_day(period.until)}.csv"
     return Response(

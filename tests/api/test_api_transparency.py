@@ -345,3 +345,21 @@ def test_provenance_questions_are_audited_without_the_file(api: Api, route: str)
     assert rows[0].actor_id == api.principals["bob"].id
     assert rows[0].outcome == ("made_here" if route == "lookup" else "trusted")
     assert rows[0].detail is None
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_quoted(api: Api) -> None:
+    reason = '=HYPERLINK("http://evil.test","update")'
+    root = api.auth("root")
+    assert (
+        api.client.post(
+            "/v1/admin/pauses", json={"scope": "all", "reason": reason}, headers=root
+        ).status_code
+        == 200
+    )
+    assert (
+        api.client.post("/v1/admin/pauses/resume", json={"scope": "all"}, headers=root).status_code
+        == 200
+    )
+    _, cells = _csv(api)
+    assert [v for (s, n, _), v in cells.items() if (s, n) == ("pauses", "all")] == ["'" + reason]
+    assert _report(api)["pauses"]["public"][0]["reason"] == reason  # the JSON keeps it as is

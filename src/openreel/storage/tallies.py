@@ -281,9 +281,7 @@ class AuditTallies:
         return sorted(tallies, key=lambda t: t.key)
 
 
-def _within(
-    table: sa.TableClause, since: float, until: float
-) -> tuple[sa.ColumnElement[bool], ...]:
+def _within(table: sa.FromClause, since: float, until: float) -> tuple[sa.ColumnElement[bool], ...]:
     """Rows of ``table`` (the audit table or an alias of it) in ``[since, until)``."""
     return (table.c.ts >= since, table.c.ts < until)
 

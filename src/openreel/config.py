@@ -24,6 +24,7 @@ __all__ = [
     "QuotaConfig",
     "Settings",
     "StorageConfig",
+    "TransparencyConfig",
     "UpstreamConfig",
 ]
 
@@ -93,6 +94,22 @@ class ModerationConfig(BaseModel):
 
 
 PromptStorage = Literal["full", "hashed", "dropped"]
+
+
+class TransparencyConfig(BaseModel):
+    """The public transparency report (trust/transparency.py, ``/transparency``).
+
+    Attributes:
+        enabled: Publish the report, the model cards and the policy in force to anyone,
+            signed in or not (on by default); off, every transparency route is a 404.
+        threshold: Counts from 1 to ``threshold - 1`` are shown as "fewer than" it, so no
+            one person's activity can be read from the figures.
+        max_days: Longest period one report may cover.
+    """
+
+    enabled: bool = True
+    threshold: int = Field(5, ge=1, le=1000)
+    max_days: int = Field(366, ge=1, le=3660)
 
 
 class QuotaConfig(BaseModel):
@@ -338,6 +355,7 @@ class Settings(BaseSettings):
         prompts: How prompts are kept: ``full`` (the default: the API returns them and the
             studio's history shows them), ``hashed`` (replaced by their SHA-256 once the video
             is finished, failed or cancelled) or ``dropped`` (removed at that point).
+        transparency: The public transparency report.
         quota: Default per-principal quotas.
         abuse: Automatic suspension of tokens that behave like leaked ones.
         providers: Hosted providers' credentials.
@@ -381,6 +399,7 @@ class Settings(BaseSettings):
     provenance: ProvenanceConfig = ProvenanceConfig()
     moderation: ModerationConfig = ModerationConfig()
     prompts: PromptStorage = "full"
+    transparency: TransparencyConfig = TransparencyConfig()
     quota: QuotaConfig = QuotaConfig()
     abuse: AbuseConfig = AbuseConfig()
     providers: ProviderKeys = ProviderKeys()

@@ -38,6 +38,7 @@ from openreel.api.routes import (
     provenance,
     session,
     studio,
+    transparency,
     usage,
     videos,
 )
@@ -293,6 +294,7 @@ def create_app(services: ApiServices) -> FastAPI:
         provenance,
         health,
         session,
+        transparency,
         studio,
     ):
         app.include_router(module.router)

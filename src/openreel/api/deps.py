@@ -40,6 +40,7 @@ from openreel.trust.provenance import ContentRegistry
 from openreel.trust.quotas import QuotaService
 from openreel.trust.ratelimit import LimitKind, RateLimiter
 from openreel.trust.sessions import StudioSessions
+from openreel.trust.transparency import TransparencyService
 
 __all__ = [
     "CSRF_HEADER",
@@ -90,6 +91,8 @@ class ApiServices:
         artists: The artists' opt-out registry.
         content: The content registry (what this server made).
         trust_anchors: Certificates that make a C2PA signature Trusted (this instance's CA).
+        transparency: The public transparency report, or None when the operator turned it
+            off (its routes are then 404s).
     """
 
     settings: Settings
@@ -108,6 +111,7 @@ class ApiServices:
     content: ContentRegistry
     trust_anchors: tuple[bytes, ...]
     inline_reads: bool = False
+    transparency: TransparencyService | None = None
 
     async def read(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs a short read-only service call (one or two indexed SELECTs) for a route.

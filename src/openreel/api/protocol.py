@@ -24,6 +24,7 @@ __all__ = [
     "IssuedTokenObject",
     "LiftPause",
     "ModelCard",
+    "ModelFacts",
     "ModelList",
     "PauseList",
     "PauseObject",
@@ -131,6 +132,24 @@ class DeletedVideo(BaseModel):
     deleted: bool = True
 
 
+class ModelFacts(BaseModel):
+    """A model's public card: what it is, who made it, its licence, training data and limits
+    (backends/cards.py)."""
+
+    kind: Literal["procedural", "trained", "hosted"] = Field(
+        description="procedural (drawn by code), trained (open weights run here) or hosted."
+    )
+    maker: str = Field(description="Who made the model.")
+    licence: str = Field(description="The licence it is used under.")
+    training_data: str = Field(
+        description="What is known of its training data ('not disclosed' where nothing is)."
+    )
+    limits: list[str] = Field(description="What it does not do, in words.")
+    sound: bool = Field(description="Whether its videos have a soundtrack.")
+    source: str | None = Field(None, description="Where its maker describes it.")
+    served_by: str | None = Field(None, description="The provider running it, if hosted.")
+
+
 class ModelCard(BaseModel):
     """One entry of ``GET /v1/models``, with what the model can make."""
 
@@ -142,6 +161,7 @@ class ModelCard(BaseModel):
     owned_by: str = "openreel"
     backend: str
     capabilities: dict[str, Any]
+    card: ModelFacts | None = Field(None, description="The model's public card.")
 
 
 class ModelList(BaseModel):

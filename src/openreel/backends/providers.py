@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from openreel.backends.base import BackendCapabilities, VideoBackend
+from openreel.backends.cards import SKETCH_CARD, hosted_cards, unknown_card
 from openreel.backends.diffusers.backend import DiffusersBackend
 from openreel.backends.diffusers.catalogue import load_catalogue
 from openreel.backends.hosted import fal, luma, replicate, runway, veo
@@ -122,17 +123,26 @@ def build_registry(settings: Settings) -> BackendRegistry:
         ConfigurationError: The local model catalogue is unusable.
     """
     registry = BackendRegistry()
-    registry.register("sketch", SketchBackend.models, SketchBackend)
+    registry.register(
+        "sketch",
+        SketchBackend.models,
+        SketchBackend,
+        cards={model: SKETCH_CARD for model in SketchBackend.models},
+    )
     if settings.local.is_enabled:
-        local = DiffusersBackend(load_catalogue(settings.local.catalogue), settings.local)
-        registry.register("diffusers", local.models, lambda: local)
+        catalogue = load_catalogue(settings.local.catalogue)
+        local = DiffusersBackend(catalogue, settings.local)
+        cards = {entry.id: entry.card for entry in catalogue.entries}
+        registry.register("diffusers", local.models, lambda: local, cards=cards)
     # As many hosted results render at once as there are local render workers.
     options = HostedOptions(settings.hosted_fit, threading.Semaphore(settings.workers))
+    known = hosted_cards()
     for name, entry in HOSTED_PROVIDERS:
         offered = entry(settings, options)
         if offered is not None:
             models, factory = offered
-            registry.register(name, models, factory, hosted=True)
+            cards = {m: known.get(m) or unknown_card(True, served_by=name) for m in models}
+            registry.register(name, models, factory, hosted=True, cards=cards)
     return registry
 
 

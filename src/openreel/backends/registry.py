@@ -7,10 +7,11 @@ model, and then fails with an install hint instead of an ImportError at start-up
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from openreel.backends.base import VideoBackend
+from openreel.backends.cards import ModelCard, unknown_card
 from openreel.errors import ModelNotFoundError
 
 __all__ = ["BackendRegistry", "ModelEntry"]
@@ -38,6 +39,7 @@ class BackendRegistry:
         self._built: dict[str, VideoBackend] = {}
         self._models: dict[str, str] = {}
         self._hosted: set[str] = set()
+        self._cards: dict[str, ModelCard] = {}
 
     def register(
         self,
@@ -46,17 +48,22 @@ class BackendRegistry:
         factory: Callable[[], VideoBackend],
         *,
         hosted: bool = False,
+        cards: Mapping[str, ModelCard] | None = None,
     ) -> None:
         """Adds a backend ``name`` serving ``models``; ``factory`` runs on first use.
 
         ``hosted`` backends spend their time waiting on a provider, not computing, so the
         server runs their jobs on a pool of their own (``OPENREEL_HOSTED_WORKERS``).
+        ``cards`` describe its models publicly (a model without one gets a card saying
+        "not disclosed"), without building the backend.
         """
         self._factories[name] = factory
         if hosted:
             self._hosted.add(name)
         for model in models:
             self._models[model] = name
+            card = None if cards is None else cards.get(model)
+            self._cards[model] = card or unknown_card(hosted)
 
     def models(self) -> list[ModelEntry]:
         """Every model id served, in registration order."""
@@ -64,6 +71,22 @@ class BackendRegistry:
             ModelEntry(model, backend, backend in self._hosted)
             for model, backend in self._models.items()
         ]
+
+    def card(self, model: str) -> ModelCard:
+        """``model``'s public card.
+
+        Raises:
+            ModelNotFoundError: When no backend serves it.
+        """
+        card = self._cards.get(model)
+        if card is None:
+            self.for_model(model)  # raises, listing what is served
+            raise AssertionError("unreachable: a served model always has a card")
+        return card
+
+    def name_of(self, model: str) -> str | None:
+        """The name of the backend serving ``model``, or None when none does."""
+        return self._models.get(model)
 
     def backend(self, name: str) -> VideoBackend:
         """The backend called ``name``, built on first use."""

@@ -44,6 +44,7 @@ from openreel.storage.lock import DataDirLock
 from openreel.storage.pauses import PauseStore
 from openreel.storage.principals import PrincipalStore
 from openreel.storage.sessions import SessionStore
+from openreel.storage.tallies import AuditTallies
 from openreel.trust.abuse import AbuseMonitor, AbuseThresholds
 from openreel.trust.admission import Admission
 from openreel.trust.artists import ArtistService
@@ -56,11 +57,13 @@ from openreel.trust.moderation import (
     SemanticCheck,
     build_pipeline,
     fold,
+    load_policy,
 )
 from openreel.trust.provenance import ContentRegistry
 from openreel.trust.quotas import QuotaService
 from openreel.trust.ratelimit import RateLimiter
 from openreel.trust.sessions import StudioSessions
+from openreel.trust.transparency import TransparencyService
 
 __all__ = ["Server"]
 
@@ -124,6 +127,7 @@ class Server:
             artists = ArtistStore(db, fold, audit=audit)
             moderation = build_pipeline(settings.moderation, artists)
             content = ContentRegistry(ContentStore(db))
+            audit_service = AuditService(audit, data_dir / ANCHOR_FILE)
             processes = None
             if settings.queue == "embedded" and settings.render_processes:
                 processes = RenderProcesses(
@@ -175,7 +179,7 @@ class Server:
                     lifetime=settings.session_hours * 3600,
                 ),
                 limiter=limiter,
-                audit=AuditService(audit, data_dir / ANCHOR_FILE),
+                audit=audit_service,
                 abuse=AbuseMonitor(
                     AbuseThresholds(
                         max_addresses=settings.abuse.max_addresses,
@@ -190,6 +194,7 @@ class Server:
                 trust_anchors=()
                 if runtime.provenance is None
                 else (runtime.provenance.identity.anchor_pem,),
+                transparency=_transparency(settings, db, artists, audit_service, runtime),
             )
             first_admin = auth.ensure_admin()
         except BaseException:
@@ -250,6 +255,31 @@ class Server:
         # A PostgreSQL server keeps each connection's backend process until it is closed.
         self.db.dispose()
         self.lock.release()
+
+
+def _transparency(
+    settings: Settings,
+    db: Database,
+    artists: ArtistStore,
+    audit: AuditService,
+    runtime: Runtime,
+) -> TransparencyService | None:
+    """The public transparency report, or None when the operator turned it off."""
+    if not settings.transparency.enabled:
+        return None
+    moderation = settings.moderation
+    return TransparencyService(
+        tallies=AuditTallies(db),
+        artists=artists,
+        audit=audit,
+        policy=load_policy(moderation.policy) if moderation.enabled else None,
+        semantic=moderation.semantic,
+        prompts=settings.prompts,
+        publish_prompts=settings.provenance.publish_prompts,
+        identity=None if runtime.provenance is None else runtime.provenance.identity,
+        threshold=settings.transparency.threshold,
+        max_days=settings.transparency.max_days,
+    )
 
 
 def _queues(

@@ -200,7 +200,12 @@ class VideoService:
         if job.request.input_reference is not None:
             reference_path = self._save_reference(job.id, job.request.input_reference)
         try:
-            return self._store.create(job, input_reference_path=reference_path, quota=quota)
+            return self._store.create(
+                job,
+                input_reference_path=reference_path,
+                quota=quota,
+                backend=self._registry.name_of(job.request.model),
+            )
         except BaseException:
             if reference_path is not None:  # refused or failed: keep no orphan image
                 self._artifacts.delete_job(job.id)

@@ -214,6 +214,17 @@ class ArtistStore:
             rows = conn.execute(query).all()
         return [_entry(row._mapping) for row in rows]
 
+    def count_in_force(self) -> int:
+        """Opt-outs enforced now: active entries that refuse style imitation (a count, never
+        the names; the public transparency report shows it)."""
+        query = (
+            sa.select(sa.func.count())
+            .select_from(ARTISTS)
+            .where(ARTISTS.c.status == "active", ARTISTS.c.allow_style.is_(False))
+        )
+        with self._db.query() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def version(self) -> tuple[int, float]:
         """(entries, last change): cheap to read, changes whenever the registry does.
 

@@ -11,15 +11,23 @@ there with that hash (docs/operations.md, "Audit log").
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from openreel.errors import ConfigurationError
 from openreel.storage.artifacts import write_bytes_atomic
-from openreel.storage.audit import AuditHead, AuditRecord, AuditStore, AuditVerification
+from openreel.storage.audit import (
+    AuditEntry,
+    AuditHead,
+    AuditRecord,
+    AuditStore,
+    AuditVerification,
+)
 
-__all__ = ["ANCHOR_FILE", "AuditReport", "AuditService"]
+__all__ = ["ANCHOR_FILE", "AuditReport", "AuditService", "Verified"]
 
 ANCHOR_FILE = "audit-head.json"
 
@@ -39,12 +47,60 @@ class AuditReport:
     new_anchor: AuditHead | None
 
 
-class AuditService:
-    """Lists audit rows and verifies the chain with an anchor file."""
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """The last successful check, as its anchor file records it.
 
-    def __init__(self, store: AuditStore, anchor: Path) -> None:
+    Attributes:
+        head: The newest row the check confirmed.
+        at: Unix seconds of the check (the anchor file's modification time for anchors
+            written before the time was recorded in them).
+    """
+
+    head: AuditHead
+    at: float
+
+
+class AuditService:
+    """Lists audit rows and verifies the chain with an anchor file.
+
+    Args:
+        store: The audit log.
+        anchor: The anchor file.
+        clock: Unix seconds, recorded in the anchor with each successful check.
+    """
+
+    def __init__(
+        self, store: AuditStore, anchor: Path, clock: Callable[[], float] = time.time
+    ) -> None:
         self._store = store
         self._anchor = anchor
+        self._clock = clock
+
+    def record(self, entry: AuditEntry) -> AuditRecord:
+        """Writes one row in a transaction of its own (see :meth:`AuditStore.record`)."""
+        return self._store.record(entry)
+
+    def head(self) -> AuditHead | None:
+        """The chain's newest row, or None when the log is empty."""
+        return self._store.head()
+
+    def last_verified(self) -> Verified | None:
+        """When the chain was last verified and up to which row, or None if never.
+
+        Raises:
+            ConfigurationError: The anchor file exists but cannot be read.
+        """
+        head = self._read_anchor()
+        if head is None:
+            return None
+        try:
+            at = json.loads(self._anchor.read_text()).get("verified_at")
+            if isinstance(at, bool) or not isinstance(at, int | float):
+                at = self._anchor.stat().st_mtime
+        except (OSError, ValueError, AttributeError):
+            return None  # replaced or removed since it was read: as if never verified
+        return Verified(head, float(at))
 
     def verify(self, *, update_anchor: bool = True) -> AuditReport:
         """Checks every row; on success, moves the anchor to the newest row.
@@ -94,5 +150,5 @@ class AuditService:
             ) from None
 
     def _write_anchor(self, head: AuditHead) -> None:
-        anchor = {"seq": head.seq, "row_hash": head.row_hash}
+        anchor = {"seq": head.seq, "row_hash": head.row_hash, "verified_at": self._clock()}
         write_bytes_atomic(self._anchor, json.dumps(anchor).encode())

@@ -84,9 +84,20 @@ async def studio_page() -> FileResponse:
     return _file("index.html")
 
 
+@router.get("/transparency")
+async def transparency_page(services: ServicesDep) -> FileResponse:
+    """The public transparency page (no sign-in; a 404 when the operator turned it off)."""
+    if services.transparency is None:
+        raise NotFoundError("the transparency report is turned off on this server")
+    return _file("transparency.html")
+
+
 @router.get("/studio/{name}")
-async def studio_file(name: str) -> FileResponse:
-    """One of the page's own files (scripts, styles, icon)."""
+async def studio_file(name: str, services: ServicesDep) -> FileResponse:
+    """One of the page's own files (scripts, styles, icon); the transparency page's own files
+    are 404s with the page when it is turned off."""
+    if name.startswith("transparency") and services.transparency is None:
+        raise NotFoundError(f"no studio file named {name!r}")
     return _file(name)
 
 

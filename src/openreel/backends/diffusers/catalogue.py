@@ -9,11 +9,13 @@ admission and job descriptions work on a machine that only serves the API.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
+from openreel.backends.cards import NOT_DISCLOSED, ModelCard
 from openreel.backends.diffusers.frames import FrameRule
 from openreel.errors import ConfigurationError
 
@@ -99,6 +101,10 @@ class ModelEntry:
             refusal instead of an out-of-memory error mid-job); 0 skips the check.
         call: Extra keyword arguments for every pipeline call (``max_sequence_length``,
             ``decode_timestep``...); only those the pipeline accepts are passed.
+        maker: Who made the model (its model card), for the public model card.
+        licence: The licence of its weights.
+        training_data: What its makers published about its training data.
+        limits: What it does not do, in words, beyond its sizes and lengths.
     """
 
     id: str
@@ -120,6 +126,22 @@ class ModelEntry:
     fixed_size: bool = False
     min_vram_gb: float = 0.0
     call: dict[str, Any] = field(default_factory=dict)
+    maker: str = NOT_DISCLOSED
+    licence: str = NOT_DISCLOSED
+    training_data: str = NOT_DISCLOSED
+    limits: tuple[str, ...] = ()
+
+    @property
+    def card(self) -> ModelCard:
+        """The model's public card (a hub repo's page is its source; a folder has none)."""
+        return ModelCard(
+            kind="trained",
+            maker=self.maker,
+            licence=self.licence,
+            training_data=self.training_data,
+            limits=self.limits,
+            source=None if self.is_local_folder else f"https://huggingface.co/{self.source}",
+        )
 
     @property
     def spec(self) -> Family:
@@ -271,6 +293,20 @@ def _entry(table: dict[str, Any], where: str) -> ModelEntry:
             fixed_size=bool(table.get("fixed_size", False)),
             min_vram_gb=float(table.get("min_vram_gb", 0.0)),
             call=dict(call),
+            maker=str(table.get("maker", NOT_DISCLOSED)),
+            licence=str(table.get("licence", NOT_DISCLOSED)),
+            training_data=str(table.get("training_data", NOT_DISCLOSED)),
+            limits=tuple(str(line) for line in _lines(table, "limits", bad)),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"local model catalogue {where}, model {name!r}: {exc}") from None
+
+
+def _lines(
+    table: dict[str, Any], key: str, bad: Callable[[str, str], ConfigurationError]
+) -> list[Any]:
+    """A field that must be a list of sentences (absent: none)."""
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise bad(key, "must be a list of strings")
+    return value

@@ -94,6 +94,7 @@ class JobLifecycle(JobTable):
         *,
         input_reference_path: str | None = None,
         quota: Quota | None = None,
+        backend: str | None = None,
     ) -> Job:
         """Stores a new job, admitting it against its owner's quota in the same transaction.
 
@@ -104,6 +105,8 @@ class JobLifecycle(JobTable):
                 themselves are not stored in the row.
             quota: The owner's limits; its seconds are reserved with the job (see
                 :mod:`openreel.storage.usage`). None admits without accounting.
+            backend: Name of the backend serving the model, recorded in the audit row for the
+                public transparency report.
 
         Returns:
             The job as stored (and as ``get`` would return it).
@@ -141,7 +144,7 @@ class JobLifecycle(JobTable):
                     job.id,
                     actor_id=job.owner_id,
                     token_id=job.token_id,
-                    detail={"model": job.request.model, "seconds": job.request.seconds},
+                    detail=admitted_detail(job, backend),
                 )
         except IntegrityError as exc:
             raise ConflictError(f"video {job.id} already exists") from exc
@@ -365,3 +368,12 @@ class JobLifecycle(JobTable):
             settle_ended(conn, self._clock(), self._prompts)
             self._log(conn, "video.deleted", job_id, actor_id=str(owner))
         self._changed(job_id)
+
+
+def admitted_detail(job: Job, backend: str | None) -> dict[str, Any]:
+    """The ``video.admitted`` audit detail: what the public transparency report counts (model,
+    backend, seconds asked for), never the prompt."""
+    detail: dict[str, Any] = {"model": job.request.model, "seconds": job.request.seconds}
+    if backend is not None:
+        detail["backend"] = backend
+    return detail

@@ -9,12 +9,20 @@ backends/hosted/listing.py), so hundreds of waiting jobs cost a few requests, no
 content refusal arrives either at once (400 ``moderation_blocked``) or later as ``failed`` with
 that code. Cancel is OpenReel's ``POST /videos/{id}/cancel``, falling back to ``DELETE`` for
 gateways without it.
+
+Each job keeps the pace its upstream last asked for (``openai-poll-after-ms`` on the create's
+answer or a retrieve): a listing carries no hint, so a listed job is polled at that pace, from
+a listing no older than it. A hint holds for the state it came with: a job first seen queued
+(asked to come back in a second) and now listed running is asked alone once, for the pace of
+a running job.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +72,8 @@ class UpstreamClient:
             transport=transport,
             follow_redirects=True,
         )
+        self._paces: dict[str, tuple[str, float]] = {}  # job id -> (state, hint in seconds)
+        self._paces_lock = threading.Lock()
 
     def close(self) -> None:
         """Closes the connection pool."""
@@ -80,21 +90,47 @@ class UpstreamClient:
         if request.input_reference is not None:
             # The JSON form of the API's input_reference: a data URL, no multipart needed.
             body["input_reference"] = {"image_url": data_uri(request.input_reference)}
-        data = self._json(self._send("POST", "/videos", json=body))
+        response = self._send("POST", "/videos", json=body)
+        data = self._json(response)
         video_id = data.get("id")
         if not isinstance(video_id, str) or not video_id:
             raise TransientProviderError(f"upstream answered a create without an id: {data!r:.200}")
+        hint = _hint(response)
+        if hint is not None:
+            try:
+                self._note_pace(video_id, _remote(data, hint))
+            except TransientProviderError:
+                pass  # an odd status in the create's answer: the first poll asks again
         return video_id
 
     def status(self, job_id: str) -> RemoteJob:
-        """The video's state: from the shared listing when it is there, else asked alone."""
-        listed = self._listing.get(job_id)
-        if listed is not None:
-            return listed
-        response = self._send("GET", f"/videos/{job_id}")
-        after = response.headers.get("openai-poll-after-ms")
-        poll_after = float(after) / 1000.0 if after and after.isdigit() else None
-        return _remote(self._json(response), poll_after)
+        """The video's state: from the shared listing when it is there, else asked alone.
+
+        A listed job carries the pace its upstream last asked for (see the module
+        docstring), and the listing read is no older than that pace.
+        """
+        with self._paces_lock:
+            state, pace = self._paces.get(job_id, (None, None))
+        listed = self._listing.get(job_id, max_age_s=pace)
+        # A hint given for another state (queued, say) is asked for afresh; a finished job
+        # needs none, and a job whose upstream never sent one keeps the default interval.
+        if listed is not None and listed.state in (state, "succeeded", "failed", "refused"):
+            job = replace(listed, poll_after_s=pace)
+        elif listed is not None and state is None:
+            job = listed
+        else:
+            response = self._send("GET", f"/videos/{job_id}")
+            job = _remote(self._json(response), _hint(response))
+        self._note_pace(job_id, job)
+        return job
+
+    def _note_pace(self, job_id: str, job: RemoteJob) -> None:
+        """Keeps the pace an unfinished job's upstream asked for; forgets a finished one."""
+        with self._paces_lock:
+            if job.state not in ("queued", "running"):
+                self._paces.pop(job_id, None)
+            elif job.poll_after_s is not None:
+                self._paces[job_id] = (job.state, job.poll_after_s)
 
     def _list(self, wanted: frozenset[str], max_pages: int) -> dict[str, RemoteJob]:
         """The newest videos, page by page until ``wanted`` are all seen (SharedListing's fetch)."""
@@ -145,6 +181,8 @@ class UpstreamClient:
 
     def cancel(self, job_id: str) -> None:
         """Cancels upstream (OpenReel's cancel route, else DELETE)."""
+        with self._paces_lock:
+            self._paces.pop(job_id, None)
         response = self._send("POST", f"/videos/{job_id}/cancel")
         if response.status_code in (404, 405):
             self._send("DELETE", f"/videos/{job_id}")
@@ -176,6 +214,12 @@ class UpstreamClient:
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
         return json_object(response, "upstream")
+
+
+def _hint(response: httpx.Response) -> float | None:
+    """The answer's ``openai-poll-after-ms`` in seconds, when it has a sensible one."""
+    after = response.headers.get("openai-poll-after-ms")
+    return float(after) / 1000.0 if after and after.isdigit() else None
 
 
 def _remote(data: dict[str, Any], poll_after: float | None) -> RemoteJob:

@@ -12,9 +12,10 @@ gateways without it.
 
 Each job keeps the pace its upstream last asked for (``openai-poll-after-ms`` on the create's
 answer or a retrieve): a listing carries no hint, so a listed job is polled at that pace, from
-a listing no older than it. A hint holds for the state it came with: a job first seen queued
-(asked to come back in a second) and now listed running is asked alone once, for the pace of
-a running job.
+a listing no older than it. A hint holds for the state it came with: a job with no hint yet,
+or first seen queued (asked to come back in a second) and now listed running, is asked alone
+once, for the pace of a running job. An upstream whose retrieves carry no hint is read from
+the listing at the default interval.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class UpstreamClient:
         )
         self._paces: dict[str, tuple[str, float]] = {}  # job id -> (state, hint in seconds)
         self._paces_lock = threading.Lock()
+        self._sends_hints = True  # until a retrieve comes without one
 
     def close(self) -> None:
         """Closes the connection pool."""
@@ -97,6 +99,7 @@ class UpstreamClient:
             raise TransientProviderError(f"upstream answered a create without an id: {data!r:.200}")
         hint = _hint(response)
         if hint is not None:
+            self._sends_hints = True
             try:
                 self._note_pace(video_id, _remote(data, hint))
             except TransientProviderError:
@@ -112,15 +115,18 @@ class UpstreamClient:
         with self._paces_lock:
             state, pace = self._paces.get(job_id, (None, None))
         listed = self._listing.get(job_id, max_age_s=pace)
-        # A hint given for another state (queued, say) is asked for afresh; a finished job
-        # needs none, and a job whose upstream never sent one keeps the default interval.
+        # A hint given for another state (queued, say) is asked for afresh, and so is a first
+        # one; a finished job needs none, and an upstream that sends none is read from the
+        # listing at the default interval.
         if listed is not None and listed.state in (state, "succeeded", "failed", "refused"):
             job = replace(listed, poll_after_s=pace)
-        elif listed is not None and state is None:
+        elif listed is not None and state is None and not self._sends_hints:
             job = listed
         else:
             response = self._send("GET", f"/videos/{job_id}")
-            job = _remote(self._json(response), _hint(response))
+            hint = _hint(response)
+            self._sends_hints = hint is not None
+            job = _remote(self._json(response), hint)
         self._note_pace(job_id, job)
         return job
 

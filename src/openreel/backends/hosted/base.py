@@ -489,7 +489,10 @@ class HostedBackend:
                 delay = min(delay * 2, self._policy.max_interval_s)
 
     def _wait(self, seconds: float, cancelled: CancelCheck, remote_id: str | None) -> None:
+        """Waits ``seconds``, asking ``cancelled()`` every step; a provider that tells of
+        changes (``wait_for_news``, the upstream's ``/events``) ends the wait when one comes."""
         end = self._clock() + seconds
+        news = getattr(self._client, "wait_for_news", None) if remote_id is not None else None
         while True:
             if cancelled():
                 if remote_id is not None:
@@ -498,7 +501,12 @@ class HostedBackend:
             left = end - self._clock()
             if left <= 0:
                 return
-            self._sleep(min(left, self._policy.cancel_check_s))
+            step = min(left, self._policy.cancel_check_s)
+            heard = news(remote_id, step) if news is not None else None
+            if heard:
+                return
+            if heard is None:
+                self._sleep(step)
 
     def _take_slot(self, cancelled: CancelCheck) -> None:
         """Waits for a render slot, asking ``cancelled()`` (which also keeps the lease) each

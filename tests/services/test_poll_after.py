@@ -69,9 +69,7 @@ def test_a_first_frame_is_never_stretched_into_a_long_wait() -> None:
     for _ in range(3):
         book.record(request, 0.2)
     first_frame = _job(JobStatus.IN_PROGRESS, 1, NOW - 0.035)
-    hint = poll_after_ms(
-        first_frame, NOW, longest_ms=1000, expected_seconds=book.expected(request)
-    )
+    hint = poll_after_ms(first_frame, NOW, longest_ms=1000, expected_seconds=book.expected(request))
     assert hint < 1000
     assert hint == POLL_AFTER_SHORTEST_MS  # 0.165 s left: asked back as soon as allowed
     # With no render to learn from, the prior is the job's own 35 ms: still the shortest.

@@ -144,7 +144,7 @@ def _servers(args: argparse.Namespace, tmp: Path) -> Iterator[dict[str, tuple[st
                     ],
                     stdout=log,
                     stderr=log,
-                )  # fmt: skip
+                )
             )
             paths["litellm"] = (f"http://127.0.0.1:{l_port}/v1", l_key, MODEL)
             _wait_up(f"http://127.0.0.1:{l_port}/health/liveliness", procs[-1], timeout=240)

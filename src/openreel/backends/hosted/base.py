@@ -243,6 +243,12 @@ class HostedBackend:
         backend_kwargs.setdefault("policy", PollPolicy(interval_s=interval_s))
         return cls(client.provider, client, models, **backend_kwargs)
 
+    def close(self) -> None:
+        """Closes the provider client's connections, when it has any to close."""
+        close = getattr(self._client, "close", None)
+        if callable(close):
+            close()
+
     @property
     def name(self) -> str:
         """The provider's name."""

@@ -16,6 +16,7 @@ from openreel.domain import Job, VideoRequest
 __all__ = [
     "FIRST_FRAME_PROGRESS",
     "POLL_AFTER_SHORTEST_MS",
+    "SHARE_OF_WHAT_IS_LEFT",
     "TRUSTED_PROGRESS",
     "PaceBook",
     "poll_after_ms",
@@ -31,6 +32,11 @@ FIRST_FRAME_PROGRESS = 1
 TRUSTED_PROGRESS = 50
 """From this progress on, the job's own pace alone says how long it has left."""
 
+SHARE_OF_WHAT_IS_LEFT = 0.575
+"""The hint as a share of the time a job probably has left: a little over half, so that a
+client keeping the first hint's pace (the official SDK) asks for the second time just after
+the probable end, not on it, where a render a few milliseconds late cost it a whole interval."""
+
 
 def poll_after_ms(
     job: Job, now: float, *, longest_ms: int, expected_seconds: float | None = None
@@ -39,9 +45,9 @@ def poll_after_ms(
 
     Sent as ``openai-poll-after-ms``. The official SDK reads it from its first poll and keeps
     that pace until the video ends, so a hint longer than the video has left makes a quick
-    video wait for its collector (benchmarks/api.py). The hint is half the time the job
-    probably has left, between :data:`POLL_AFTER_SHORTEST_MS` and ``longest_ms`` (the
-    operator's setting). What is left blends two guesses: the job's own pace (its elapsed time
+    video wait for its collector (benchmarks/api.py). The hint is a little over half the time
+    the job probably has left (:data:`SHARE_OF_WHAT_IS_LEFT`), between
+    :data:`POLL_AFTER_SHORTEST_MS` and ``longest_ms`` (the operator's setting). What is left blends two guesses: the job's own pace (its elapsed time
     stretched to 100 %), trusted in proportion to its progress and fully from
     :data:`TRUSTED_PROGRESS` on; and before that a prior: ``expected_seconds`` (how long such
     renders took lately) less the time the job has run, or, with no such renders, as long
@@ -62,7 +68,8 @@ def poll_after_ms(
         left = trust * stretched + (1 - trust) * prior
     else:
         left = prior
-    return round(min(longest, max(POLL_AFTER_SHORTEST_MS, 1000 * left / 2)))
+    hint = 1000 * left * SHARE_OF_WHAT_IS_LEFT
+    return round(min(longest, max(POLL_AFTER_SHORTEST_MS, hint)))
 
 
 class PaceBook:

@@ -71,6 +71,14 @@ def test_a_video_finished_upstream_is_seen_within_a_fifth_of_a_second(events: bo
     assert len(streams) == (VIDEOS if events else 0)
 
 
+def test_an_openreel_without_events_is_asked_once_then_polled() -> None:
+    upstream = TimedUpstream(render_s=0.3, phase=True)  # looks like an OpenReel; no /events
+    with upstream.serving() as url:
+        lags, sent = _lags(upstream, url)
+    assert statistics.median(lags) < 0.2, lags
+    assert [r for r, _ in sent if r.endswith("/events")] == ["GET /v1/videos/video_1/events"]
+
+
 def test_the_first_poll_follows_the_submit_at_once() -> None:
     """Asked promptly: the loop's first look comes right after the create's answer, not an
     interval (2 s) nor the upstream's hint (100 ms) later."""

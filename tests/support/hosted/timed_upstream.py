@@ -45,6 +45,7 @@ class TimedUpstream:
 
     render_s: float = 0.3
     events: bool = False
+    phase: bool = False  # OpenReel's phase even without events: an older OpenReel, say
     created: dict[str, float] = field(default_factory=dict)
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
     video: bytes = field(default_factory=lambda: make_mp4(1.0))
@@ -83,7 +84,7 @@ class TimedUpstream:
             "size": body.get("size"),
             "error": None,
         }
-        if self.events:
+        if self.events or self.phase:
             video["phase"] = job.phase
         return video
 

@@ -361,7 +361,8 @@ class _Stream:
 def _events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
     """Server-Sent Events as (event, data): ``data`` lines joined, comments skipped, each
     dispatched at its blank line (the WHATWG rules, less ``id`` and ``retry``)."""
-    kind, data = "message", []
+    kind = "message"
+    data: list[str] = []
     for line in lines:
         if not line:
             if data:

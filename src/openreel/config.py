@@ -299,6 +299,12 @@ class Settings(BaseSettings):
         encoder: H.264 encoder settings.
         host: Address the server listens on.
         port: Port the server listens on.
+        keep_alive_seconds: How long the server keeps an idle connection open. Longer than the
+            idle expiry of common clients (httpx and the ``openai`` SDK: 5 s) and load
+            balancers (60 s), so a client never reuses a connection at the instant the server
+            closes it; behind a reverse proxy keep it above the proxy's upstream idle timeout.
+        forwarded_allow_ips: Addresses of reverse proxies whose ``X-Forwarded-For`` and
+            ``X-Forwarded-Proto`` the server believes (comma-separated; ``*`` for any).
         workers: In-process render workers (each renders one video at a time).
         render_processes: Render sketch videos in child processes (one per busy worker,
             reused) instead of the workers' threads, so the server's own Python work never
@@ -323,6 +329,9 @@ class Settings(BaseSettings):
         rate_requests_per_minute: Requests one token may make a minute (0: no limit).
         rate_creates_per_minute: Videos one token may start a minute (0: no limit).
         rate_limit_storage: ``memory://`` for one process, ``redis://...`` to share counts.
+        sign_ins_per_minute: Refused studio sign-ins one client address may make a minute
+            before its attempts get 429 (0: no limit).
+        session_hours: Longest life of a studio session (it also ends with its token).
         label: The visible label on every video.
         provenance: C2PA signing of every video.
         moderation: Prompt moderation.
@@ -351,6 +360,8 @@ class Settings(BaseSettings):
     encoder: EncoderConfig = EncoderConfig()
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
+    keep_alive_seconds: int = Field(75, ge=1, le=3600)
+    forwarded_allow_ips: str = "127.0.0.1"
     workers: int = Field(2, ge=1, le=64)
     render_processes: bool = True
     opencv_threads: int | None = Field(1, ge=1, le=256)
@@ -364,6 +375,8 @@ class Settings(BaseSettings):
     rate_requests_per_minute: int = Field(600, ge=0)
     rate_creates_per_minute: int = Field(20, ge=0)
     rate_limit_storage: str = "memory://"
+    sign_ins_per_minute: int = Field(10, ge=0)
+    session_hours: float = Field(12.0, gt=0, le=24 * 30)
     label: LabelConfig = LabelConfig()
     provenance: ProvenanceConfig = ProvenanceConfig()
     moderation: ModerationConfig = ModerationConfig()

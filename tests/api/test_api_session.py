@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http.cookies import SimpleCookie
 from typing import Any
 
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 from tests.api.conftest import TINY, Api
+
+from openreel.storage.db import STUDIO_SESSIONS
+from openreel.storage.sessions import SessionStore
 
 COOKIE = "openreel_session"
 
@@ -100,7 +105,7 @@ def test_session_revoked_token_ends_the_session_at_once(api: Api) -> None:
     assert client.get("/v1/videos").status_code == 200
     revoke = api.client.post(f"/v1/admin/tokens/{token_id}/revoke", headers=api.auth("root"))
     assert revoke.status_code == 200, revoke.text
-    Api.error(client.get("/v1/videos"), 401, code="invalid_api_key")
+    Api.error(client.get("/v1/videos"), 401, code="session_ended")
     write = client.post(
         "/v1/videos", json=_create_body(), headers={"X-CSRF-Token": session["csrf_token"]}
     )
@@ -178,3 +183,105 @@ def test_studio_page_is_served_with_a_strict_policy(api: Api) -> None:
         text = api.client.get("/" if name == "index.html" else f"/studio/{name}").text
         assert "http://" not in text
         assert "https://" not in text
+
+
+# Server-side sessions: the cookie names a session, never a token.
+
+
+def _cookie(client: TestClient) -> str:
+    value = client.cookies.get(COOKIE)
+    assert value, "no session cookie was set"
+    return str(value)
+
+
+def _thief(api: Api, cookie: str) -> TestClient:
+    """Another browser holding a copy of someone's cookie jar."""
+    return TestClient(api.app, cookies={COOKIE: cookie})
+
+
+def test_session_cookie_is_no_api_token_and_is_stored_hashed(api: Api) -> None:
+    client, _ = _sign_in(api)
+    cookie = _cookie(client)
+    assert cookie.startswith("ors_")
+    assert api.tokens["alice"] not in cookie
+    assert _thief(api, cookie).get("/v1/videos").status_code == 200  # it is a session...
+    as_bearer = api.client.get("/v1/videos", headers={"Authorization": f"Bearer {cookie}"})
+    Api.error(as_bearer, 401)  # ...and not a token anyone can script with
+    with api.server.db.read() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(sa.select(STUDIO_SESSIONS))]
+    assert len(rows) == 1
+    assert all(cookie not in str(value) for value in rows[0].values())
+    assert rows[0]["id"].startswith("ses_")
+
+
+def test_session_sign_out_ends_every_copy_of_the_cookie(api: Api) -> None:
+    client, _ = _sign_in(api)
+    thief = _thief(api, _cookie(client))
+    assert thief.get("/v1/videos").status_code == 200
+    assert client.delete("/v1/session").status_code == 200
+    Api.error(thief.get("/v1/videos"), 401, code="session_ended")
+    probe = thief.get("/v1/session").json()
+    assert probe["signed_in"] is False
+    assert "signed out" in probe["reason"]
+
+
+def test_session_revocation_deletes_the_tokens_sessions(api: Api) -> None:
+    client, _ = _sign_in(api)
+    other, _ = _sign_in(api)
+    token_id = api.server.services.auth.identify(f"Bearer {api.tokens['alice']}").token.id
+    store = SessionStore(api.server.db)
+    assert store.count(token_id) == 2
+    api.server.services.auth.revoke(token_id)
+    assert store.count(token_id) == 0
+    for browser in (client, other):
+        Api.error(browser.get("/v1/usage"), 401, code="session_ended")
+
+
+def test_session_cookie_is_secure_over_https(api: Api) -> None:
+    client = TestClient(api.app, base_url="https://testserver")
+    response = client.post("/v1/session", json={"token": api.tokens["alice"]})
+    assert response.status_code == 200, response.text
+    signed_in = SimpleCookie()
+    signed_in.load(response.headers["set-cookie"])
+    assert signed_in[COOKIE]["secure"] is True
+    out = client.delete("/v1/session")
+    cleared = SimpleCookie()
+    cleared.load(out.headers["set-cookie"])
+    assert cleared[COOKIE]["secure"] is True
+
+
+def test_session_repeated_bad_sign_ins_get_429_but_good_ones_never_count(
+    make_api: Callable[..., Api],
+) -> None:
+    api = make_api(sign_ins_per_minute=3)
+    for _ in range(5):  # good sign-ins from one address are never limited
+        _sign_in(api)
+    guesser = TestClient(api.app)
+    wrong = "or_" + "A" * 38
+    for _ in range(3):
+        Api.error(guesser.post("/v1/session", json={"token": wrong}), 401)
+    refused = guesser.post("/v1/session", json={"token": api.tokens["alice"]})
+    error = Api.error(refused, 429, code="rate_limit_exceeded")
+    assert "sign-in attempts from this address" in error["message"]
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert "set-cookie" not in refused.headers
+
+
+def test_session_sign_ins_and_sign_outs_are_audited_without_secrets(api: Api) -> None:
+    client, _ = _sign_in(api)
+    cookie = _cookie(client)
+    Api.error(TestClient(api.app).post("/v1/session", json={"token": "or_nope"}), 401)
+    client.delete("/v1/session", headers={"User-Agent": "studio-test"})
+    audit = api.server.services.audit
+    signed_in = audit.list(action="session.signed_in", order="asc")
+    assert [r.outcome for r in signed_in] == ["ok", "denied:invalid_api_key"]
+    alice = api.server.services.auth.identify(f"Bearer {api.tokens['alice']}").principal
+    assert signed_in[0].actor_id == alice.id
+    assert signed_in[0].target_id is not None
+    assert signed_in[0].target_id.startswith("ses_")
+    (signed_out,) = audit.list(action="session.signed_out")
+    assert signed_out.target_id == signed_in[0].target_id
+    assert signed_out.user_agent == "studio-test"
+    for record in (*signed_in, signed_out):
+        assert cookie not in repr(record)
+        assert api.tokens["alice"] not in repr(record)

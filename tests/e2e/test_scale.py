@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import psutil
 import pytest
-from tests.e2e.conftest import free_port, mint, server_env, start_server
+from tests.support.live_server import free_port, mint, server_env, start_server
 from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY
 from tests.support.tiny_diffusers import TINY_LTX, TINY_WAN
 

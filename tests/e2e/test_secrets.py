@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 from PIL import Image
-from tests.e2e.conftest import free_port, mint, start_server
+from tests.support.live_server import free_port, mint, start_server
 
 from openreel.logs import REDACTED, install_redaction
 from openreel.trust.auth import mint_token

@@ -28,7 +28,7 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
-from tests.e2e.conftest import free_port, mint, start_server
+from tests.support.live_server import free_port, mint, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

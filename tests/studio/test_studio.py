@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 from PIL import Image
 from playwright.sync_api import Browser, Route, expect
-from tests.e2e.conftest import free_port, mint, start_server
 from tests.studio.conftest import TINY, Studio, StudioServer
+from tests.support.live_server import free_port, mint, start_server
 
 
 def _png(color: tuple[int, int, int] = (30, 90, 200)) -> bytes:

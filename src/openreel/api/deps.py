@@ -5,11 +5,13 @@ A request proves who it is in one of two ways, and both end in the same token ch
 
 - ``Authorization: Bearer or_...``: programs and SDKs. Nothing else is asked of them.
 - the studio's session cookie (``openreel_session``, HttpOnly, SameSite=Strict), set by
-  ``POST /v1/session``. Browsers attach cookies by themselves, so a state-changing request
-  authenticated by the cookie must also carry the session's CSRF token in ``X-CSRF-Token``;
-  without it the request is refused with 403 ``csrf_failed`` before any route runs. The CSRF
-  token is derived from the session's token with the instance's secret key, so it needs no
-  storage and dies with the token. A bearer header always wins over a cookie.
+  ``POST /v1/session``: it names a session the server holds (trust/sessions.py), which
+  names the token; the token is checked on every request exactly as a bearer token is.
+  Browsers attach cookies by themselves, so a state-changing request authenticated by the
+  cookie must also carry the session's CSRF token in ``X-CSRF-Token``; without it the request
+  is refused with 403 ``csrf_failed`` before any route runs. The CSRF token is derived from
+  the session's secret with the instance's key, so it needs no storage and dies with the
+  session. A bearer header always wins over a cookie.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from openreel.trust.killswitch import KillSwitch
 from openreel.trust.provenance import ContentRegistry
 from openreel.trust.quotas import QuotaService
 from openreel.trust.ratelimit import LimitKind, RateLimiter
+from openreel.trust.sessions import StudioSessions
 
 __all__ = [
     "CSRF_HEADER",
@@ -50,11 +53,11 @@ __all__ = [
     "TokenDep",
     "WriterDep",
     "credentials",
-    "csrf_token",
+    "identify",
 ]
 
 SESSION_COOKIE = "openreel_session"
-"""The studio's session cookie: it holds the access token, out of reach of page scripts."""
+"""The studio's session cookie: it names a server-side session, out of reach of page scripts."""
 
 CSRF_HEADER = "x-csrf-token"
 """Header that must echo the session's CSRF token on state-changing cookie requests."""
@@ -75,6 +78,7 @@ class ApiServices:
         videos: Admission, reads, cancel and delete of videos.
         watch: Change notifications for live progress streams.
         auth: Tokens and principals.
+        sessions: The studio's signed-in browsers.
         uploads: Reference images.
         registry: Models served.
         quotas: Per-principal limits and usage.
@@ -92,6 +96,7 @@ class ApiServices:
     videos: VideoService
     watch: JobWatch
     auth: AuthService
+    sessions: StudioSessions
     uploads: UploadService
     registry: BackendRegistry
     quotas: QuotaService
@@ -142,27 +147,34 @@ async def _services(request: Request) -> ApiServices:
 ServicesDep = Annotated[ApiServices, Depends(_services)]
 
 
-def csrf_token(services: ApiServices, token: str) -> str:
-    """The CSRF token of a cookie session on ``token``: a keyed hash, so only this server can
-    make it and it is valid exactly as long as the token is."""
-    return services.auth.hash("csrf:" + token)
-
-
 def credentials(request: Request) -> tuple[str | None, str | None]:
-    """The ``Authorization`` value to check and, for a cookie session, the cookie's token.
+    """The ``Authorization`` header's value, else the session cookie's value (never both).
 
-    A bearer header wins; otherwise the session cookie stands for ``Bearer <cookie>``.
+    A bearer header wins over a cookie.
     """
     header = request.headers.get("authorization")
     if header:
         return header, None
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        return f"Bearer {cookie}", cookie
+        return None, cookie
     return None, None
 
 
-def _check_csrf(request: Request, services: ApiServices, cookie_token: str) -> None:
+async def identify(services: ApiServices, request: Request) -> TokenMatch:
+    """The token and principal behind a request's bearer header or session cookie.
+
+    Raises:
+        AuthenticationError: No credentials, or credentials that no longer work.
+    """
+    authorization, cookie = credentials(request)
+    if cookie is None:
+        return await services.read(services.auth.identify, authorization)
+    found = await services.read(services.sessions.identify, cookie)
+    return found.token
+
+
+def _check_csrf(request: Request, services: ApiServices, cookie: str) -> None:
     """Refuses a state-changing cookie request whose CSRF header is missing or wrong."""
     if request.method in SAFE_METHODS:
         return
@@ -173,7 +185,7 @@ def _check_csrf(request: Request, services: ApiServices, cookie_token: str) -> N
             "the header X-CSRF-Token (from POST /v1/session or GET /v1/session)",
             code="csrf_failed",
         )
-    if not hmac.compare_digest(sent.encode(), csrf_token(services, cookie_token).encode()):
+    if not hmac.compare_digest(sent.encode(), services.sessions.csrf_token(cookie).encode()):
         raise PermissionDeniedError(
             "the X-CSRF-Token header does not match this session; sign in again",
             code="csrf_failed",
@@ -182,10 +194,10 @@ def _check_csrf(request: Request, services: ApiServices, cookie_token: str) -> N
 
 async def _token(request: Request, services: ServicesDep) -> TokenMatch:
     """The caller's token and principal; runs once per request whatever the scopes asked."""
-    authorization, cookie_token = credentials(request)
-    match = await services.read(services.auth.identify, authorization)
-    if cookie_token is not None:
-        _check_csrf(request, services, cookie_token)
+    match = await identify(services, request)
+    _, cookie = credentials(request)
+    if cookie is not None:
+        _check_csrf(request, services, cookie)
     if services.auth.use_due(match.token.id):  # about once a minute per token
         await services.write(services.auth.record_use, match.token.id)
     address = request.client.host if request.client is not None else None

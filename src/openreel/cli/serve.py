@@ -57,7 +57,13 @@ def serve(
                 highlight=False,
             )
         uvicorn.run(
-            create_app(server.services), host=settings.host, port=settings.port, log_level="warning"
+            create_app(server.services),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            timeout_keep_alive=settings.keep_alive_seconds,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
         )
     finally:
         server.close()

@@ -43,6 +43,7 @@ from openreel.storage.jobs import JobStore
 from openreel.storage.lock import DataDirLock
 from openreel.storage.pauses import PauseStore
 from openreel.storage.principals import PrincipalStore
+from openreel.storage.sessions import SessionStore
 from openreel.trust.abuse import AbuseMonitor, AbuseThresholds
 from openreel.trust.admission import Admission
 from openreel.trust.artists import ArtistService
@@ -59,6 +60,7 @@ from openreel.trust.moderation import (
 from openreel.trust.provenance import ContentRegistry
 from openreel.trust.quotas import QuotaService
 from openreel.trust.ratelimit import RateLimiter
+from openreel.trust.sessions import StudioSessions
 
 __all__ = ["Server"]
 
@@ -151,6 +153,12 @@ class Server:
                 processes=processes,
             )
             style = None if moderation is None else moderation.find(ArtistStyleCheck)
+            limiter = RateLimiter(
+                requests_per_minute=settings.rate_requests_per_minute,
+                creates_per_minute=settings.rate_creates_per_minute,
+                sign_ins_per_minute=settings.sign_ins_per_minute,
+                storage_uri=settings.rate_limit_storage,
+            )
             services = ApiServices(
                 settings=settings,
                 videos=videos,
@@ -160,11 +168,14 @@ class Server:
                 registry=runtime.registry,
                 quotas=quotas,
                 killswitch=killswitch,
-                limiter=RateLimiter(
-                    requests_per_minute=settings.rate_requests_per_minute,
-                    creates_per_minute=settings.rate_creates_per_minute,
-                    storage_uri=settings.rate_limit_storage,
+                sessions=StudioSessions(
+                    SessionStore(db, audit=audit),
+                    auth,
+                    limiter,
+                    audit,
+                    lifetime=settings.session_hours * 3600,
                 ),
+                limiter=limiter,
                 audit=AuditService(audit, data_dir / ANCHOR_FILE),
                 abuse=AbuseMonitor(
                     AbuseThresholds(

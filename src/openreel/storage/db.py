@@ -125,6 +125,24 @@ TOKENS = sa.Table(
     sa.Column("revoked_reason", sa.Text, nullable=True),
 )
 
+STUDIO_SESSIONS = sa.Table(
+    "studio_sessions",
+    METADATA,
+    sa.Column("id", sa.String(64), primary_key=True),  # ses_..., safe to show and audit
+    # Keyed hash of the cookie's value: a copied database holds no usable session.
+    sa.Column("session_hash", sa.String(128), nullable=False, unique=True),
+    sa.Column(
+        "token_id",
+        sa.String(64),
+        sa.ForeignKey("tokens.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False, index=True),
+)
+"""The studio's signed-in browsers: a cookie names a row here, never a token (trust/sessions.py)."""
+
 FILES = sa.Table(
     "files",
     METADATA,

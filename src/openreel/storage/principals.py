@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from openreel.domain import Principal, Role
 from openreel.errors import ConflictError, NotFoundError
 from openreel.storage.audit import AuditEntry, AuditStore
-from openreel.storage.db import PRINCIPALS, TOKENS, Database
+from openreel.storage.db import PRINCIPALS, STUDIO_SESSIONS, TOKENS, Database
 
-__all__ = ["PrincipalStore", "TokenMatch", "TokenRecord"]
+__all__ = ["PrincipalStore", "TokenMatch", "TokenRecord", "token_record"]
 
 TOUCH_INTERVAL = 60.0
 """Seconds between two writes of one token's ``last_used_at`` (it is a hint, not a log)."""
@@ -230,7 +230,7 @@ class PrincipalStore:
             return None
         data = row._mapping
         return TokenMatch(
-            token=_token(data),
+            token=token_record(data),
             principal=Principal(
                 id=str(data["principal_id"]),
                 name=str(data["principal_name"]),
@@ -266,6 +266,8 @@ class PrincipalStore:
     ) -> TokenRecord:
         """Revokes a token; it stops working on the next request. Revoking twice is harmless.
 
+        Its studio sessions are deleted in the same transaction.
+
         Returns:
             The token record (with the first revocation time).
 
@@ -278,12 +280,14 @@ class PrincipalStore:
                 .where(TOKENS.c.id == token_id, TOKENS.c.revoked_at.is_(None))
                 .values(revoked_at=self._clock(), revoked_reason=reason)
             )
+            # Its studio sessions go with it: a browser signed in with it is signed out.
+            conn.execute(sa.delete(STUDIO_SESSIONS).where(STUDIO_SESSIONS.c.token_id == token_id))
             row = conn.execute(sa.select(TOKENS).where(TOKENS.c.id == token_id)).first()
             if row is not None:
                 self._log(conn, audit)
         if row is None:
             raise NotFoundError(f"no token with id {token_id!r}", param="token_id")
-        return _token(row._mapping)
+        return token_record(row._mapping)
 
     def get_token(self, token_id: str) -> TokenRecord:
         """The token with this id.
@@ -295,7 +299,7 @@ class PrincipalStore:
             row = conn.execute(sa.select(TOKENS).where(TOKENS.c.id == token_id)).first()
         if row is None:
             raise NotFoundError(f"no token with id {token_id!r}", param="token_id")
-        return _token(row._mapping)
+        return token_record(row._mapping)
 
     def list_tokens(self, principal_id: str | None = None) -> list[TokenRecord]:
         """Token rows, oldest first: one principal's, or everyone's when None."""
@@ -304,7 +308,7 @@ class PrincipalStore:
             query = query.where(TOKENS.c.principal_id == principal_id)
         with self._db.read() as conn:
             rows = conn.execute(query).all()
-        return [_token(row._mapping) for row in rows]
+        return [token_record(row._mapping) for row in rows]
 
     def quota_overrides(self, principal_id: str) -> tuple[float | None, int | None]:
         """The principal's own (seconds per period, videos at once); None where unset.
@@ -366,7 +370,8 @@ def _opt_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _token(row: RowMapping) -> TokenRecord:
+def token_record(row: RowMapping) -> TokenRecord:
+    """A token row (or a joined row carrying the token's columns) as a record."""
     return TokenRecord(
         id=str(row["id"]),
         principal_id=str(row["principal_id"]),

@@ -1,9 +1,12 @@
-"""The fal queue client and its backend, against a scripted fake fal (no network, no sleeping)."""
+"""The fal queue client and its backend, against a scripted fake fal (no network, no sleeping),
+held to fal's own client (``fal_client``): its retry rule and its status parser."""
 
 from __future__ import annotations
 
 import json
 
+import fal_client
+import fal_client.client
 import httpx
 import numpy as np
 import pytest
@@ -12,6 +15,7 @@ from tests.support.hosted.harness import FakeTime
 from tests.support.hosted.harness import run as _run
 from tests.support.hosted.providers import FAL
 
+from openreel.backends.hosted.base import TransientProviderError
 from openreel.backends.hosted.fal import MODELS, FalClient, build_fal
 from openreel.errors import (
     BackendError,
@@ -150,3 +154,64 @@ def test_fal_unprocessable_input_is_a_backend_error_with_fals_message() -> None:
     client = FalClient(KEY, transport=httpx.MockTransport(handler))
     with pytest.raises(BackendError, match="must be <= 161"):
         client.submit("fal-ai/ltx-video", _request())
+
+
+# ----- held to fal's own client (fal_client, the dev extra) -------------------------------
+
+_REPLIES = [
+    (408, {}, "timeout"),
+    (409, {}, "conflict"),
+    (429, {"retry-after": "1"}, "slow down"),
+    (500, {}, "nginx"),
+    (502, {}, "<center>nginx</center>"),
+    (503, {}, "<center>nginx</center>"),
+    (504, {}, "<center>nginx</center>"),
+    (502, {"x-fal-request-id": "r"}, "nginx"),
+    (503, {"x-fal-request-id": "r"}, '{"detail": "runner unavailable"}'),
+    (503, {}, '{"detail": "service unavailable"}'),
+    (504, {"x-fal-request-timeout-type": "user"}, "<center>nginx</center>"),
+    (504, {"x-fal-request-id": "r", "x-fal-request-timeout-type": "user"}, "timeout"),
+    (400, {}, "bad"),
+    (422, {}, "unprocessable"),
+]
+
+
+@pytest.mark.parametrize(("status", "headers", "text"), _REPLIES)
+def test_fal_retries_exactly_the_replies_fal_client_retries(
+    status: int, headers: dict[str, str], text: str
+) -> None:
+    response = httpx.Response(status, text=text, headers=headers)
+    response.request = httpx.Request("GET", "https://queue.fal.run/fal-ai/x/requests/r/status")
+    theirs = fal_client.client._should_retry(
+        httpx.HTTPStatusError("e", request=response.request, response=response)
+    )
+    client = FalClient(KEY, transport=httpx.MockTransport(lambda request: response))
+    client._urls["r"] = {"status": "https://queue.fal.run/s", "response": "", "cancel": ""}
+    with pytest.raises((TransientProviderError, BackendError)) as info:
+        client.status("r")
+    assert isinstance(info.value, TransientProviderError) is theirs, (status, headers, text)
+    client.close()
+
+
+def test_fal_an_app_5xx_and_a_request_timeout_504_fail_without_retries() -> None:
+    for switch in ("app_errors", "request_timeouts"):
+        fake = FakeFal(**{switch: 1})
+        with pytest.raises(BackendError) as info:
+            _run(_backend(fake, FakeTime()), _request())
+        assert info.value.code == "backend_error", switch
+        assert fake.requests == ["POST /fal-ai/ltx-video"], switch  # sent once, not again
+    fake = FakeFal(server_errors=2)  # the ingress's nginx 503: retried, as fal_client does
+    frames, _ = _run(_backend(fake, FakeTime()), _request())
+    assert len(frames) == 24
+    assert fake.requests[:3] == ["POST /fal-ai/ltx-video"] * 3
+
+
+def test_fal_maps_every_status_fal_client_knows() -> None:
+    known = {cls.__name__ for cls in fal_client.Status.__subclasses__()}
+    assert known == {"Queued", "InProgress", "Completed"}
+    fake = FakeFal(running_polls=1)
+    client = FalClient(KEY, transport=fake.transport())
+    job = client.submit("fal-ai/ltx-video", _request())
+    # Each answer is parsed by fal_client inside the fake before it reaches us.
+    assert [client.status(job).state for _ in range(3)] == ["queued", "running", "succeeded"]
+    client.close()

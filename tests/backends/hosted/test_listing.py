@@ -172,3 +172,23 @@ def test_upstream_without_a_listing_polls_each_video() -> None:
             assert client.status(video_id).state == "running"
     assert fake.requests == ["GET /v1/videos"] + [f"GET /v1/videos/{i}" for i in ids] * 2
     client.close()
+
+
+def test_upstream_lists_newest_first_whatever_the_servers_default() -> None:
+    # The fake lists oldest first unless asked (OpenAI's SDK leaves the order to the caller),
+    # so a newest video is on the first page only because the client asks for order=desc.
+    fake = FakeUpstream(listing=True, progress=[10, 50, 50])
+    client = UpstreamClient("http://upstream.test/v1", KEY, transport=fake.transport())
+    ids = [client.submit("m", _request()) for _ in range(250)]
+    fake.requests.clear()
+    clock = Clock()
+    client._listing = SharedListing(client._list, max_pages=1, clock=clock)
+    assert client.status(ids[-1]).state == "running"  # its first poll also asks for its pace
+    clock.now += 1.0  # that pace later, a new listing
+    assert client.status(ids[-1]).state == "running"
+    assert fake.requests == [  # one page each time, the newest hundred: it is listed there
+        "GET /v1/videos",
+        f"GET /v1/videos/{ids[-1]}",
+        "GET /v1/videos",
+    ]
+    client.close()

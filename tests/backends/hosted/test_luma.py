@@ -1,15 +1,21 @@
-"""The Luma Dream Machine client and its backend, against a scripted fake Luma."""
+"""The Luma Dream Machine client and its backend, against a scripted fake Luma, and held to
+Luma's own SDK (``lumaai``): bodies, states, retries, and what its delete does not promise."""
 
 from __future__ import annotations
 
 import httpx
+import lumaai
 import numpy as np
 import pytest
+from lumaai.types.generation import Generation
+from lumaai.types.generation_create_params import GenerationCreateParams
+from tests.support.hosted import sdk
 from tests.support.hosted.fake_luma import KEY, PREFIX, FakeLuma
 from tests.support.hosted.harness import FakeTime
 from tests.support.hosted.harness import run as _run
 from tests.support.hosted.providers import LUMA
 
+from openreel.backends.hosted.base import TransientProviderError
 from openreel.backends.hosted.luma import MODELS, LumaClient, build_luma, generation_body
 from openreel.errors import (
     BackendError,
@@ -117,3 +123,71 @@ def test_luma_bad_request_is_a_backend_error_with_the_detail() -> None:
     with pytest.raises(BackendError, match="invalid value") as info:
         client.submit("ray-2", _request())
     assert not isinstance(info.value, ModerationBlockedError)
+
+
+# ----- held to Luma's own SDK (lumaai, the dev extra) -------------------------------------
+
+
+def test_luma_every_body_is_valid_for_the_sdks_params() -> None:
+    backend = build_luma(KEY, transport=FakeLuma().transport())
+    checked = 0
+    for model in MODELS:
+        for size in model.capabilities.sizes:
+            width, height = (int(side) for side in size.split("x"))
+            for seconds in (1.0, 5.0, 5.5, model.capabilities.max_seconds):
+                request = _request(model=model.id, width=width, height=height, seconds=seconds)
+                backend.check(request)
+                body = generation_body(model.remote, request)
+                assert sdk.body_issues(GenerationCreateParams, body) == [], (model.id, size)
+                assert body["duration"] in sdk.literal_values(
+                    sdk.wire_fields(GenerationCreateParams)["duration"][1]
+                )
+                checked += 1
+    assert checked == len(MODELS) * len(MODELS[0].capabilities.sizes) * 4
+
+
+def test_luma_maps_every_state_of_the_sdks_generation() -> None:
+    states = sdk.model_literal(Generation, "state")
+    assert states == {"queued", "dreaming", "completed", "failed"}
+    mapped = {}
+    for state in states:
+        reply = {"id": GEN, "state": state, "assets": {"video": "https://x/v.mp4"}}
+        client = LumaClient(
+            KEY, transport=httpx.MockTransport(lambda request, r=reply: httpx.Response(200, json=r))
+        )
+        mapped[state] = client.status(GEN).state
+        client.close()
+    assert mapped == {
+        "queued": "queued",
+        "dreaming": "running",
+        "completed": "succeeded",
+        "failed": "failed",
+    }
+
+
+def test_luma_cancel_removes_the_generation_and_says_it_may_still_be_billed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake = FakeLuma(never_finish=True)
+    client = LumaClient(KEY, transport=fake.transport())
+    job = client.submit("ray-2", _request())
+    with caplog.at_level("WARNING", logger="openreel.backends.hosted.luma"):
+        client.cancel(job)
+    assert fake.requests[-1] == f"DELETE {PREFIX}/generations/{job}"
+    assert fake.generations[job].deleted
+    # Luma documents DELETE as removing a generation, not stopping one: the log says so.
+    assert any("may still render and be billed" in r.getMessage() for r in caplog.records)
+    client.close()
+
+
+def test_luma_retries_409_and_x_should_retry_as_its_sdk_does() -> None:
+    for status, header, retried in ((409, None, True), (400, "true", True), (503, "false", False)):
+        headers = {"x-should-retry": header} if header else {}
+        response = httpx.Response(status, json={"detail": "d"}, headers=headers)
+        response.request = httpx.Request("GET", "https://api.lumalabs.ai/x")
+        assert lumaai.LumaAI(auth_token=KEY)._should_retry(response) is retried
+        client = LumaClient(KEY, transport=httpx.MockTransport(lambda request, r=response: r))
+        with pytest.raises((TransientProviderError, BackendError)) as info:
+            client.status(GEN)
+        assert isinstance(info.value, TransientProviderError) is retried, status
+        client.close()

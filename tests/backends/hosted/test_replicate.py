@@ -1,16 +1,30 @@
-"""The Replicate predictions client and its backend, against a scripted fake Replicate."""
+"""The Replicate predictions client and its backend, against a scripted fake Replicate, and
+held to Replicate's own SDK (``replicate`` 2.x): create bodies, endpoints, statuses, retries."""
 
 from __future__ import annotations
 
 import httpx
 import numpy as np
 import pytest
-from tests.support.hosted.fake_replicate import KEY, FakeReplicate
+from replicate.types.models.prediction_create_params import (
+    PredictionCreateParams as OfficialCreateParams,
+)
+from replicate.types.prediction import Prediction
+from replicate.types.prediction_create_params import PredictionCreateParams
+from tests.support.hosted import sdk
+from tests.support.hosted.fake_replicate import KEY, OFFICIAL, FakeReplicate
 from tests.support.hosted.harness import FakeTime
 from tests.support.hosted.harness import run as _run
 from tests.support.hosted.providers import REPLICATE
 
-from openreel.backends.hosted.replicate import MODELS, ReplicateClient, build_replicate
+from openreel.backends.hosted.base import TransientProviderError
+from openreel.backends.hosted.replicate import (
+    LTX_VERSION,
+    MODELS,
+    ReplicateClient,
+    build_replicate,
+    model_input,
+)
 from openreel.errors import (
     BackendError,
     CancelledError,
@@ -66,6 +80,7 @@ def test_replicate_ltx_input_and_a_list_output() -> None:
     assert len(frames) == 48
     assert frames[0].shape == (768, 512, 3)
     assert fake.predictions["pred0001"].body == {
+        "version": LTX_VERSION,
         "input": {
             "prompt": "a lighthouse at dusk",
             "length": 97,
@@ -73,9 +88,10 @@ def test_replicate_ltx_input_and_a_list_output() -> None:
             "aspect_ratio": "2:3",
             "seed": 3,
             "negative_prompt": "blur",
-        }
+        },
     }
-    assert fake.requests[0] == "POST /v1/models/lightricks/ltx-video/predictions"
+    # A community model: created by its version, never on the official-models endpoint.
+    assert fake.requests[0] == "POST /v1/predictions"
 
 
 def test_replicate_ltx_ten_seconds_asks_for_the_longest_length() -> None:
@@ -84,7 +100,7 @@ def test_replicate_ltx_ten_seconds_asks_for_the_longest_length() -> None:
     backend = _backend(fake, FakeTime())
     backend.check(request)
     client = ReplicateClient(KEY, transport=fake.transport())
-    client.submit("lightricks/ltx-video", request)
+    client.submit(f"lightricks/ltx-video:{LTX_VERSION}", request)
     body = fake.predictions["pred0001"].body["input"]
     assert isinstance(body, dict)
     assert (body["length"], body["aspect_ratio"]) == (257, "3:2")
@@ -138,3 +154,101 @@ def test_replicate_unprocessable_input_is_a_backend_error_with_the_detail() -> N
     client = ReplicateClient(KEY, transport=httpx.MockTransport(handler))
     with pytest.raises(BackendError, match="must be >= 81"):
         client.submit("wan-video/wan-2.2-t2v-fast", _request())
+
+
+# ----- held to Replicate's own SDK (replicate 2.x, the dev extra) -------------------------
+
+
+def test_replicate_community_model_goes_to_predictions_with_its_version() -> None:
+    fake = FakeReplicate(output_list=True)
+    request = _request(model="replicate/ltx-video", width=768, height=512, seconds=1.0)
+    _run(_backend(fake, FakeTime()), request)
+    assert fake.requests[0] == "POST /v1/predictions"
+    body = fake.predictions["pred0001"].body
+    assert body["version"] == LTX_VERSION
+    assert len(LTX_VERSION) == 64
+    assert sdk.body_issues(PredictionCreateParams, body) == []
+
+
+def test_replicate_every_create_body_is_valid_for_the_sdks_params() -> None:
+    for model in MODELS:
+        name, _, version = model.remote.partition(":")
+        assert (name in OFFICIAL) == (not version), model.remote  # official: by name only
+        for size in model.capabilities.sizes:
+            width, height = (int(side) for side in size.split("x"))
+            for seconds in (1.0, model.capabilities.max_seconds):
+                for negative in ("", "blurry"):
+                    request = _request(
+                        model=model.id,
+                        width=width,
+                        height=height,
+                        seconds=seconds,
+                        negative_prompt=negative,
+                    )
+                    body: dict[str, object] = {"input": model_input(model.remote, request)}
+                    if version:
+                        issues = sdk.body_issues(
+                            PredictionCreateParams, body | {"version": version}
+                        )
+                    else:
+                        owner, _, alias = name.partition("/")
+                        path = {"model_owner": owner, "model_name": alias}
+                        issues = sdk.body_issues(OfficialCreateParams, body | path)
+                    assert issues == [], (model.id, size, issues)
+
+
+def test_replicate_maps_every_status_of_the_sdk_and_aborted() -> None:
+    statuses = sdk.model_literal(Prediction, "status")
+    assert statuses == {"starting", "processing", "succeeded", "failed", "canceled"}
+    states: dict[str, str] = {}
+    for status in (*statuses, "aborted"):
+        reply = {"id": "p", "status": status, "logs": "", "error": None, "output": "https://x/y"}
+        client = ReplicateClient(
+            KEY, transport=httpx.MockTransport(lambda request, r=reply: httpx.Response(200, json=r))
+        )
+        states[status] = client.status("p").state
+        client.close()
+    assert states == {
+        "starting": "queued",
+        "processing": "running",
+        "succeeded": "succeeded",
+        "failed": "failed",
+        "canceled": "cancelled",
+        "aborted": "failed",
+    }
+
+
+def test_replicate_aborted_prediction_fails_at_once_instead_of_being_retried() -> None:
+    fake, time = FakeReplicate(abort_later=True), FakeTime()
+    with pytest.raises(BackendError, match="aborted at Replicate") as info:
+        _run(_backend(fake, time), _request())
+    assert info.value.code == "backend_error"  # a failure, not "kept failing" retries
+    polls = [r for r in fake.requests if r.startswith("GET")]
+    assert len(polls) == 1 + len(fake.progress) + 1  # starting, processing..., aborted: once
+
+
+@pytest.mark.parametrize(
+    ("status", "header", "retried"),
+    [
+        (409, None, True),
+        (408, None, True),
+        (429, None, True),
+        (502, None, True),
+        (400, None, False),
+        (422, None, False),
+        (404, "true", True),
+        (500, "false", False),
+    ],
+)
+def test_replicate_retry_rule_is_the_sdks(status: int, header: str | None, retried: bool) -> None:
+    import replicate
+
+    headers = {"x-should-retry": header} if header else {}
+    response = httpx.Response(status, json={"detail": "d"}, headers=headers)
+    response.request = httpx.Request("GET", "https://api.replicate.com/v1/predictions/p")
+    assert replicate.Replicate(bearer_token=KEY)._should_retry(response) is retried
+    client = ReplicateClient(KEY, transport=httpx.MockTransport(lambda request: response))
+    with pytest.raises((TransientProviderError, BackendError)) as info:
+        client.status("p")
+    assert isinstance(info.value, TransientProviderError) is retried
+    client.close()

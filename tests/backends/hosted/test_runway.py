@@ -1,24 +1,36 @@
-"""The Runway client and backend, against a scripted fake Runway API and CDN."""
+"""The Runway client and backend, against a scripted fake Runway API and CDN, and held to
+Runway's own SDK (``runwayml``): every body it builds, every status it maps, its retry rule."""
 
 from __future__ import annotations
 
 import base64
 import io
 
+import httpx
 import numpy as np
 import pytest
+import runwayml
 from PIL import Image
+from runwayml.types.image_to_video_create_params import ImageToVideoCreateParams
+from runwayml.types.task_retrieve_response import TaskRetrieveResponse
+from runwayml.types.text_to_video_create_params import TextToVideoCreateParams
+from tests.support.hosted import sdk
 from tests.support.hosted.fake_runway import API_HOST, KEY, VERSION, FakeRunway
 from tests.support.hosted.harness import FakeTime
 from tests.support.hosted.harness import run as _run
 from tests.support.hosted.providers import RUNWAY
 
+from openreel.backends.hosted.base import TransientProviderError
 from openreel.backends.hosted.runway import (
+    ACCEPTS,
+    DURATIONS,
     MODELS,
     RunwayBackend,
     RunwayClient,
+    endpoint,
+    task_body,
 )
-from openreel.domain import ImageInput
+from openreel.domain import ImageInput, VideoRequest
 from openreel.errors import (
     BackendError,
     InvalidRequestError,
@@ -74,15 +86,22 @@ def test_runway_sends_the_exact_camelcase_body_and_the_version_header() -> None:
     assert all(h["authorization"] == f"Bearer {KEY}" for h in fake.headers)
 
 
-def test_runway_gen45_body_has_no_seed_and_whole_seconds() -> None:
+@pytest.mark.parametrize(
+    ("model", "seconds", "image"),
+    [("runway/gen4.5", 5.0, False), ("runway/gen4.5", 5.0, True), ("runway/gen4_turbo", 5.0, True)],
+)
+def test_runway_gen45_and_gen4_turbo_send_the_seed_their_schemas_take(
+    model: str, seconds: float, image: bool
+) -> None:
     fake = FakeRunway()
-    _run(_backend(fake, FakeTime()), _request(seconds=5.0, seed=9))
-    assert fake.tasks["task-0001"].body == {
-        "model": "gen4.5",
-        "promptText": "a lighthouse at dusk",
-        "ratio": "1280:720",
-        "duration": 5,
-    }
+    reference = _png() if image else None
+    _run(
+        _backend(fake, FakeTime()),
+        _request(model=model, seconds=seconds, seed=9, input_reference=reference),
+    )
+    body = fake.tasks["task-0001"].body
+    assert body["seed"] == 9  # the same seed makes the same video again
+    assert body["duration"] == 5
 
 
 def test_runway_statuses_map_to_remote_jobs() -> None:
@@ -110,7 +129,7 @@ def test_runway_throttled_then_running_succeeds() -> None:
 def test_runway_bad_request_is_a_backend_error_with_runways_message() -> None:
     # 9 s is not a Veo length; the backend would refuse it first, so the client is asked.
     client = RunwayClient(KEY, base_url=f"https://{API_HOST}", transport=FakeRunway().transport())
-    with pytest.raises(BackendError, match="duration: Invalid duration") as info:
+    with pytest.raises(BackendError, match="duration: Input should be 4, 6 or 8") as info:
         client.submit("veo3.1", _request(model="runway/veo3.1", seconds=9.0))
     assert info.value.code == "backend_error"
     client.close()
@@ -222,3 +241,138 @@ def test_runway_seedance2_takes_up_to_15_whole_seconds() -> None:
         backend.check(_request(model="runway/seedance2", seconds=3.0))
     assert info.value.param == "seconds"
     assert "whole number from 4 to 15" in info.value.message
+
+
+# ----- held to Runway's own SDK (runwayml, the dev extra) ---------------------------------
+
+_OPTIONAL = frozenset({"ratio", "seed", "negativePrompt", "audio"})
+_SCHEMAS = {
+    "/v1/text_to_video": TextToVideoCreateParams,
+    "/v1/image_to_video": ImageToVideoCreateParams,
+}
+
+
+def test_runway_accepts_table_is_the_sdks_schema_for_every_model() -> None:
+    for model in MODELS:
+        assert model.remote in ACCEPTS, model.remote
+        for path, schema in _SCHEMAS.items():
+            member = sdk.member_for(schema, "model", model.remote)
+            accepts = ACCEPTS[model.remote].get(path)
+            # Offered on an endpoint exactly when the SDK lists the model there.
+            assert (member is None) == (accepts is None), (model.remote, path)
+            if member is not None and accepts is not None:
+                assert accepts == _OPTIONAL & set(sdk.wire_fields(member)), (model.remote, path)
+
+
+def _bodies() -> list[tuple[str, VideoRequest]]:
+    cases: list[tuple[str, VideoRequest]] = []
+    backend = _backend(FakeRunway(), FakeTime())
+    for model in MODELS:
+        lengths = DURATIONS[model.id]
+        for size in model.capabilities.sizes:
+            width, height = (int(side) for side in size.split("x"))
+            for seconds in (lengths[0], lengths[-1]):
+                for image in (None, _png()):
+                    for negative in ("", "blurry"):
+                        request = _request(
+                            model=model.id,
+                            seconds=float(seconds),
+                            width=width,
+                            height=height,
+                            seed=4294967295,
+                            negative_prompt=negative,
+                            input_reference=image,
+                        )
+                        try:
+                            backend.check(request)
+                        except InvalidRequestError:
+                            continue  # refused at admission: never sent
+                        cases.append((model.remote, request))
+    return cases
+
+
+def test_runway_every_admitted_body_is_valid_for_the_sdks_schema() -> None:
+    cases = _bodies()
+    assert {remote for remote, _ in cases} == {m.remote for m in MODELS}
+    assert any(r.input_reference is not None for _, r in cases)
+    for remote, request in cases:
+        body = task_body(remote, request)
+        issues = sdk.body_issues(_SCHEMAS[endpoint(request)], body, discriminator="model")
+        assert issues == [], (remote, request.size, request.seconds, body.keys(), issues)
+        if "seed" in ACCEPTS[remote][endpoint(request)]:
+            assert body["seed"] == request.seed % (1 << 32)
+        else:
+            assert "seed" not in body
+
+
+def test_runway_wan3_image_to_video_asks_for_the_auto_ratio_of_keyframes() -> None:
+    request = _request(model="runway/wan3", seconds=5.0, input_reference=_png())
+    assert task_body("wan3", request)["ratio"] == "auto_720p"
+    assert task_body("wan3", _request(model="runway/wan3", seconds=5.0))["ratio"] == "1280:720"
+    kling = _request(model="runway/kling2.5_turbo_pro", seconds=5.0, input_reference=_png())
+    assert "ratio" not in task_body("kling2.5_turbo_pro", kling)  # its i2v schema has none
+
+
+def test_runway_maps_every_status_the_sdk_knows_and_the_fake_answers_them() -> None:
+    statuses = sdk.model_literal(TaskRetrieveResponse, "status")
+    assert statuses == {"PENDING", "THROTTLED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"}
+    fake = FakeRunway(pending_polls=1, throttled_polls=1, progress=[0.5], fail_later=True)
+    client = RunwayClient(KEY, base_url=f"https://{API_HOST}", transport=fake.transport())
+    task = client.submit("gen4.5", _request())
+    seen = [client.status(task).state for _ in range(4)]  # each answer checked by the fake
+    assert seen == ["queued", "queued", "running", "failed"]
+    client.cancel(task)
+    assert client.status(task).state == "cancelled"
+    client.close()
+
+
+def test_runway_prompt_limits_hold_for_gen4_turbo_too() -> None:
+    backend = _backend(FakeRunway(), FakeTime())
+    long = "x" * 1001
+    with pytest.raises(InvalidRequestError, match="at most 1000 UTF-16") as info:
+        backend.check(
+            _request(model="runway/gen4_turbo", seconds=5.0, prompt=long, input_reference=_png())
+        )
+    assert info.value.param == "prompt"
+    with pytest.raises(InvalidRequestError, match="at most 3500"):
+        backend.check(_request(model="runway/seedance2", seconds=5.0, prompt="y" * 3501))
+    backend.check(_request(model="runway/seedance2", seconds=5.0, prompt="y" * 3500))
+    # An astral character is two UTF-16 code units, as Runway counts them.
+    with pytest.raises(InvalidRequestError, match="got 1002"):
+        backend.check(_request(prompt="🎬" * 501))
+
+
+def test_runway_retries_409_as_its_sdk_does() -> None:
+    fake, time = FakeRunway(conflicts=2), FakeTime()
+    frames, _ = _run(_backend(fake, time), _request())
+    assert len(frames) == 48
+    assert fake.requests[:3] == ["POST /v1/text_to_video"] * 3
+    assert len(fake.tasks) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "header", "retried"),
+    [
+        (409, None, True),
+        (408, None, True),
+        (429, None, True),
+        (500, None, True),
+        (400, None, False),
+        (404, None, False),
+        (400, "true", True),
+        (503, "false", False),
+    ],
+)
+def test_runway_retry_rule_is_the_sdks(status: int, header: str | None, retried: bool) -> None:
+    headers = {"x-should-retry": header} if header else {}
+    response = httpx.Response(status, json={"error": "e"}, headers=headers)
+    response.request = httpx.Request("GET", f"https://{API_HOST}/v1/tasks/x")
+    runway = runwayml.RunwayML(api_key=KEY, base_url=f"https://{API_HOST}")
+    assert runway._should_retry(response) is retried  # the SDK's own rule
+    client = RunwayClient(
+        KEY, base_url=f"https://{API_HOST}", transport=httpx.MockTransport(lambda request: response)
+    )
+    with pytest.raises((TransientProviderError, BackendError)) as info:
+        client.status("x")
+    assert isinstance(info.value, TransientProviderError) is retried
+    client.close()

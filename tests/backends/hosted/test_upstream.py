@@ -1,20 +1,30 @@
-"""The hosted loop and the ``/v1/videos`` upstream client, against a scripted fake upstream."""
+"""The hosted loop and the ``/v1/videos`` upstream client, against a scripted fake upstream, and
+held to OpenAI's SDK: the same multipart create, no DELETE posing as a cancel."""
 
 from __future__ import annotations
 
+import io
 import threading
 
+import httpx
 import numpy as np
+import openai
+import openai.resources.videos
 import pytest
+from openai.types.video import Video
+from PIL import Image
+from tests.support.hosted import sdk
 from tests.support.hosted.fake_upstream import KEY, FakeUpstream
 from tests.support.hosted.harness import FakeTime
 from tests.support.hosted.harness import run as _run
 from tests.support.hosted.providers import UPSTREAM, UPSTREAM_CAPS
 
 from openreel.backends.hosted.base import HostedBackend, HostedModel, PollPolicy
+from openreel.backends.hosted.listing import SharedListing
 from openreel.backends.hosted.upstream import UpstreamClient
 from openreel.backends.providers import build_registry
 from openreel.config import ProviderKeys, Settings, UpstreamConfig
+from openreel.domain import ImageInput
 from openreel.errors import (
     CancelledError,
 )
@@ -65,21 +75,83 @@ def test_upstream_models_are_registered_only_with_url_key_and_models() -> None:
     ]
 
 
-def test_upstream_sends_a_reference_image_as_a_data_url() -> None:
-    import base64
-    import io
-
-    from PIL import Image
-
-    from openreel.domain import ImageInput
-
+def _png() -> ImageInput:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 36), (250, 200, 10)).save(buffer, "PNG")
-    image = ImageInput(buffer.getvalue(), "image/png", 64, 36)
+    return ImageInput(buffer.getvalue(), "image/png", 64, 36)
+
+
+@pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
+@pytest.mark.parametrize("image", [False, True])
+def test_upstream_creates_as_the_openai_sdk_does_a_multipart_form(image: bool) -> None:
     fake = FakeUpstream()
-    _run(_backend(fake, FakeTime()), _request(input_reference=image))
-    sent = fake.jobs["video_1"].body["input_reference"]
-    assert sent == {"image_url": "data:image/png;base64," + base64.b64encode(image.data).decode()}
+    request = _request(input_reference=_png() if image else None)
+    sdk_client = openai.OpenAI(
+        api_key=KEY,
+        base_url="http://upstream.test/v1",
+        http_client=httpx.Client(transport=fake.transport()),
+        max_retries=0,
+    )
+    reference = request.input_reference
+    sdk_client.videos.create(
+        prompt=request.prompt,
+        model="openreel-sketch",
+        seconds=f"{request.seconds:g}",  # type: ignore[arg-type]
+        size=request.size,  # type: ignore[arg-type]
+        **(
+            {"input_reference": ("input_reference.png", reference.data, reference.media_type)}
+            if reference is not None
+            else {}
+        ),
+    )
+    _run(_backend(fake, FakeTime()), request)
+    ours, theirs = fake.jobs["video_2"], fake.jobs["video_1"]
+    assert (
+        ours.body
+        == theirs.body
+        == {
+            "prompt": "a lighthouse at dusk",
+            "model": "openreel-sketch",
+            "seconds": "1",
+            "size": "640x360",
+        }
+    )
+    assert fake.files["video_2"] == fake.files["video_1"]
+    if reference is not None:
+        assert fake.files["video_2"]["input_reference"] == (
+            "input_reference.png",
+            "image/png",
+            reference.data,
+        )
+    else:
+        assert fake.files["video_2"] == {}
+
+
+def test_upstream_never_sends_a_json_create() -> None:
+    fake = FakeUpstream()
+    client = UpstreamClient("http://upstream.test/v1", KEY, transport=fake.transport())
+    client.submit("openreel-sketch", _request())
+    assert fake.jobs["video_1"].body["prompt"] == "a lighthouse at dusk"  # the fake refuses JSON
+    client.close()
+
+
+def test_upstream_cancel_never_falls_back_to_delete(caplog: pytest.LogCaptureFixture) -> None:
+    fake = FakeUpstream(cancel_route=False, never_finish=True)
+    client = UpstreamClient("http://upstream.test/v1", KEY, transport=fake.transport())
+    job = client.submit("openreel-sketch", _request())
+    with caplog.at_level("WARNING", logger="openreel.backends.hosted.upstream"):
+        client.cancel(job)
+    assert fake.requests[-1] == f"POST /v1/videos/{job}/cancel"
+    assert not any(r.startswith("DELETE") for r in fake.requests)
+    assert any("may run to the end" in r.getMessage() for r in caplog.records)
+    client.close()
+
+
+def test_the_openai_sdk_has_no_video_cancel_and_delete_is_a_delete() -> None:
+    # Why cancel is OpenReel's route and never DELETE: the SDK this API follows has none.
+    assert not hasattr(openai.resources.videos.Videos, "cancel")
+    doc = openai.resources.videos.Videos.delete.__doc__ or ""
+    assert "delete a completed or failed video" in doc  # not a running one
 
 
 def _slotted(slots: threading.Semaphore) -> HostedBackend:
@@ -121,3 +193,25 @@ def test_waiting_for_a_render_slot_can_be_cancelled() -> None:
 
     with pytest.raises(CancelledError):
         list(_slotted(threading.Semaphore(0)).generate(_request(), cancelled=cancelled))
+
+
+def test_upstream_maps_every_status_of_the_openai_sdks_video() -> None:
+    statuses = sdk.model_literal(Video, "status")
+    assert statuses == {"queued", "in_progress", "completed", "failed"}
+    mapped = {}
+    for status in statuses:
+        video = {"id": "video_1", "status": status, "progress": 50}
+        client = UpstreamClient(
+            "http://upstream.test/v1",
+            KEY,
+            transport=httpx.MockTransport(lambda request, v=video: httpx.Response(200, json=v)),
+        )
+        client._listing = SharedListing(lambda wanted, pages: {})
+        mapped[status] = client.status("video_1").state
+        client.close()
+    assert mapped == {
+        "queued": "queued",
+        "in_progress": "running",
+        "completed": "succeeded",
+        "failed": "failed",
+    }

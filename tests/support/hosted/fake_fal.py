@@ -1,12 +1,16 @@
 """A fake fal queue (and fal CDN) for tests: an httpx transport with scripted behaviour.
 
-It speaks the queue wire format the fal client uses (submit answering request_id and the
-status/response/cancel URLs under the app's ``owner/alias`` root, status IN_QUEUE ->
-IN_PROGRESS -> COMPLETED, result with ``video.url``, PUT cancel) and serves the video from a
-separate CDN host that answers 401 to any request carrying an Authorization header. It can be
-told to refuse (at submit or on completion), fail, throttle with Retry-After, burst 5xx, time
-out, send malformed JSON, lose a submit's answer, let the result URL expire, reject the key, or
-never finish.
+It answers as fal's own client (``fal_client``, pinned in the dev extra) reads the queue: submit
+answering request_id and the status/response/cancel URLs under the app's ``owner/alias`` root,
+statuses fal_client's parser takes (IN_QUEUE with ``queue_position``, IN_PROGRESS and COMPLETED
+with ``logs``; every status answer is parsed by it), a result with ``video.url``, PUT cancel.
+Its 5xx are the ones fal_client tells apart: ``server_errors`` are its ingress's (nginx pages
+without ``x-fal-request-id``, which fal_client retries), ``app_errors`` come from fal's own
+servers (with ``x-fal-request-id``; never retried), ``request_timeouts`` are 504s with
+``X-Fal-Request-Timeout-Type`` (never retried). The video is served from a separate CDN host
+that answers 401 to any request carrying an Authorization header. It can also be told to
+refuse (at submit or on completion), fail, throttle with Retry-After, time out, send malformed
+JSON, lose a submit's answer, let the result URL expire, reject the key, or never finish.
 """
 
 from __future__ import annotations
@@ -14,9 +18,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import fal_client
 import httpx
 
 from .harness import ScriptedProvider
+
+_INGRESS_PAGE = (
+    "<html><head><title>{0}</title></head><body><center><h1>{0}</h1></center>"
+    "<hr><center>nginx</center></body></html>"
+)
 
 KEY = "fal_fake_secret_key_0123456789abcdef"
 QUEUE = "queue.fal.run"
@@ -39,6 +49,8 @@ class FakeFal(ScriptedProvider):
 
     running_polls: int = 2
     refuse_at_create: bool = False
+    app_errors: int = 0
+    request_timeouts: int = 0
     jobs: dict[str, Job] = field(default_factory=dict)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -60,9 +72,22 @@ class FakeFal(ScriptedProvider):
             return httpx.Response(
                 429, json={"detail": "rate limited"}, headers={"retry-after": self.retry_after}
             )
-        if self.server_errors > 0:
+        if self.server_errors > 0:  # fal's ingress: retried by fal_client
             self.server_errors -= 1
-            return httpx.Response(503, json={"detail": "service unavailable"})
+            page = _INGRESS_PAGE.format("503 Service Temporarily Unavailable")
+            return httpx.Response(503, text=page, headers={"content-type": "text/html"})
+        if self.app_errors > 0:  # fal's own servers answered: not retried
+            self.app_errors -= 1
+            return httpx.Response(
+                503, json={"detail": "runner unavailable"}, headers={"x-fal-request-id": "r"}
+            )
+        if self.request_timeouts > 0:  # the request's own timeout: not retried
+            self.request_timeouts -= 1
+            return httpx.Response(
+                504,
+                json={"detail": "Request timed out"},
+                headers={"x-fal-request-timeout-type": "user"},
+            )
         if self.malformed > 0:
             self.malformed -= 1
             return httpx.Response(
@@ -79,7 +104,10 @@ class FakeFal(ScriptedProvider):
             job.cancelled = True
             return httpx.Response(202, json={"status": "CANCELLATION_REQUESTED"})
         if request.method == "GET" and tail == ["status"]:
-            return self._status(job)
+            answer = self._status(job)
+            handle = fal_client.SyncRequestHandle(job.id, "r", "s", "c", client=None)  # type: ignore[arg-type]
+            handle._parse_status(json.loads(answer.content))  # fal_client must read it
+            return answer
         if request.method == "GET" and not tail:
             return self._result(job)
         return httpx.Response(405, json={"detail": "Method not allowed"})
@@ -113,7 +141,9 @@ class FakeFal(ScriptedProvider):
     def _status(self, job: Job) -> httpx.Response:
         job.polls += 1
         if job.cancelled:
-            return httpx.Response(200, json={"status": "COMPLETED", "error": "cancelled"})
+            return httpx.Response(
+                200, json={"status": "COMPLETED", "logs": [], "error": "cancelled"}
+            )
         if job.polls == 1:
             return httpx.Response(200, json={"status": "IN_QUEUE", "queue_position": 2})
         if job.polls <= 1 + self.running_polls or self.never_finish:

@@ -1,11 +1,15 @@
 """A fake Luma Dream Machine API (and its CDN) for tests: an httpx transport with scripts.
 
-It speaks the generations wire format the Luma client uses (create, get with ``state`` and
-``failure_reason``, ``assets.video`` once completed, delete to cancel) and serves the video
-from a separate CDN host that answers 401 to any request carrying an Authorization header. It
-can be told to refuse at create (400) or later, fail, throttle with Retry-After, burst 5xx,
-time out, send malformed JSON, lose a create's answer, let the video URL expire, reject the
-key, or never finish.
+It answers as Luma's own SDK (``lumaai``, pinned in the dev extra) says the API does: a create
+on ``POST /generations/video`` is checked against the SDK's ``GenerationCreateParams`` (unknown
+keys, a model, ratio or duration outside its literals answer 400), and every generation it
+answers is a valid ``Generation`` (``state`` queued / dreaming / completed / failed,
+``failure_reason``, ``assets.video`` once completed). ``DELETE /generations/{id}`` removes a
+generation, as the SDK documents; like the real one it promises nothing about stopping work
+already under way. The video is served from a separate CDN host that answers 401 to any
+request carrying an Authorization header. It can be told to refuse at create (400) or later,
+fail, throttle with Retry-After, burst 5xx, time out, send malformed JSON, lose a create's
+answer, let the video URL expire, reject the key, or never finish.
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ import json
 from dataclasses import dataclass, field
 
 import httpx
+from lumaai.types.generation import Generation as SdkGeneration
+from lumaai.types.generation_create_params import GenerationCreateParams
 
+from . import sdk
 from .harness import ScriptedProvider
 
 KEY = "luma-fake_secret_key_0123456789abcdef"
@@ -42,6 +49,17 @@ class FakeLuma(ScriptedProvider):
     generations: dict[str, Generation] = field(default_factory=dict)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        response = self._handle(request)
+        if response.status_code in (200, 201) and request.url.host == API:
+            try:
+                answer = json.loads(response.content)
+            except ValueError:
+                return response  # the scripted malformed reply
+            issues = sdk.reply_issues(SdkGeneration, answer)
+            assert not issues, f"the fake answered what Luma's SDK would not read: {issues}"
+        return response
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         if request.url.host == CDN:
             return self._cdn(request)
         path = request.url.path
@@ -84,6 +102,9 @@ class FakeLuma(ScriptedProvider):
 
     def _create(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
+        issues = sdk.body_issues(GenerationCreateParams, body)
+        if issues:
+            return _detail(400, "; ".join(issues))
         if self.refuse_at_create:
             return _detail(400, "Prompt not allowed because it failed content moderation")
         number = len(self.generations) + 1

@@ -1,9 +1,16 @@
 """A fake Replicate API (and delivery CDN) for tests: an httpx transport with scripted behaviour.
 
-It speaks the predictions wire format the Replicate client uses (create by ``owner/name``,
-get with status, cumulative ``logs`` carrying a progress bar, ``output`` as a URL or a list,
-cancel) and serves the output from a separate CDN host that answers 401 to any request
-carrying an Authorization header. It can be told to refuse (NSFW), fail, throttle with
+It answers as Replicate's own SDK (``replicate`` 2.x, pinned in the dev extra) says the API
+does: an official model is created on ``POST /v1/models/{owner}/{name}/predictions`` (the body
+checked against the SDK's ``models.PredictionCreateParams``), any other model only on ``POST
+/v1/predictions`` with its ``version`` (checked against ``PredictionCreateParams``; a community
+model on the official endpoint is a 404, as on Replicate). Every prediction it answers is a
+valid ``Prediction`` of the SDK, with ``aborted`` allowed besides the SDK's statuses (Replicate's
+prediction-lifecycle docs list it; replicate-python PR #460 adds it to the type). ``logs``
+carry a progress bar, ``output`` is a URL or a list, and the output is served from a separate
+CDN host that answers 401 to any request carrying an Authorization header.
+
+It can be told to refuse (NSFW), fail, abort (deadline passed before start), throttle with
 Retry-After, burst 5xx, time out, send malformed JSON, lose a create's answer, let the output
 URL expire, reject the token, or never finish.
 """
@@ -12,14 +19,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
+from replicate.types.models.prediction_create_params import (
+    PredictionCreateParams as OfficialCreateParams,
+)
+from replicate.types.prediction import Prediction as SdkPrediction
+from replicate.types.prediction_create_params import PredictionCreateParams
 
+from . import sdk
 from .harness import ScriptedProvider
 
 KEY = "r8_fake_secret_token_0123456789abcdef"
 API = "api.replicate.com"
 CDN = "replicate.delivery"
+OFFICIAL = frozenset({"wan-video/wan-2.2-t2v-fast"})
+"""Models Replicate runs as official models (created by name); any other needs its version."""
 
 
 @dataclass
@@ -40,9 +56,25 @@ class FakeReplicate(ScriptedProvider):
 
     progress: list[int | None] = field(default_factory=lambda: [10, 50, 90])
     output_list: bool = False
+    abort_later: bool = False
     predictions: dict[str, Prediction] = field(default_factory=dict)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        response = self._handle(request)
+        if response.status_code in (200, 201) and request.url.host == API:
+            try:
+                answer = json.loads(response.content)
+            except ValueError:
+                return response  # the scripted malformed reply
+            # ``aborted`` is Replicate's (its docs), not yet the SDK type's: checked as canceled.
+            issues = sdk.reply_issues(
+                SdkPrediction,
+                answer | {"status": "canceled"} if answer["status"] == "aborted" else answer,
+            )
+            assert not issues, f"the fake answered what Replicate's SDK would not read: {issues}"
+        return response
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         if request.url.host == CDN:
             return self._cdn(request)
         path = request.url.path
@@ -74,7 +106,12 @@ class FakeReplicate(ScriptedProvider):
             )
         parts = path.strip("/").split("/")
         if request.method == "POST" and len(parts) == 5 and parts[:2] == ["v1", "models"]:
-            return self._create(request, f"{parts[2]}/{parts[3]}")
+            model = f"{parts[2]}/{parts[3]}"
+            if model not in OFFICIAL:  # Replicate: the specific version is required
+                return _problem(404, "Not found", "The requested resource could not be found.")
+            return self._create(request, model, OfficialCreateParams)
+        if request.method == "POST" and parts == ["v1", "predictions"]:
+            return self._create(request, None, PredictionCreateParams)
         if len(parts) >= 3 and parts[:2] == ["v1", "predictions"]:
             prediction = self.predictions.get(parts[2])
             if prediction is None:
@@ -86,9 +123,16 @@ class FakeReplicate(ScriptedProvider):
                 return self._get(prediction)
         return _problem(405, "Method not allowed", "Method not allowed")
 
-    def _create(self, request: httpx.Request, model: str) -> httpx.Response:
+    def _create(self, request: httpx.Request, model: str | None, schema: Any) -> httpx.Response:
         body = json.loads(request.content)
-        prediction = Prediction(f"pred{len(self.predictions) + 1:04d}", model, body)
+        # The official endpoint's typed dict names the path's parts too; they are not body.
+        given = body | ({"model_owner": "o", "model_name": "n"} if model else {})
+        issues = sdk.body_issues(schema, given)
+        if issues or not isinstance(body.get("input"), dict):
+            return _problem(422, "Input validation failed", "; ".join(issues) or "input")
+        version = body.get("version")
+        name = model or f"community/{str(version)[:12]}"
+        prediction = Prediction(f"pred{len(self.predictions) + 1:04d}", name, body)
         self.predictions[prediction.id] = prediction
         self.answer_lost(request)
         return httpx.Response(201, json=self._view(prediction, "starting"))
@@ -107,6 +151,8 @@ class FakeReplicate(ScriptedProvider):
             else:
                 p.logs += f"{pct:3d}%|{'#' * (pct // 10):<10}| {pct * 30 // 100}/30 [00:03<00:09]\n"
             return httpx.Response(200, json=self._view(p, "processing"))
+        if self.abort_later:
+            return httpx.Response(200, json=self._view(p, "aborted"))
         if self.refuse_later:
             view = self._view(p, "failed")
             view["error"] = (
@@ -128,13 +174,19 @@ class FakeReplicate(ScriptedProvider):
         return {
             "id": p.id,
             "model": p.model,
-            "version": "hidden",
+            "version": p.body.get("version", "hidden"),
             "input": p.body.get("input"),
             "logs": p.logs,
             "output": None,
             "error": None,
             "status": status,
-            "urls": {"get": base, "cancel": f"{base}/cancel"},
+            "created_at": "2026-12-06T12:00:00.000Z",
+            "data_removed": False,
+            "urls": {
+                "get": base,
+                "cancel": f"{base}/cancel",
+                "web": f"https://replicate.com/p/{p.id}",
+            },
         }
 
     def _cdn(self, request: httpx.Request) -> httpx.Response:

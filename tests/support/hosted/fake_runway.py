@@ -1,25 +1,34 @@
 """A fake Runway developer API for tests: an httpx transport with scripted behaviour.
 
-It implements the wire format of Runway's developer API that the Runway client speaks:
-``POST /v1/text_to_video`` (and ``/v1/image_to_video``, with ``promptImage``) with a camelCase
-body checked field by field, ``GET /v1/tasks/{id}`` going PENDING / THROTTLED / RUNNING
-(progress 0-1) / SUCCEEDED with an output URL on a separate CDN host,
-``DELETE /v1/tasks/{id}``, and the required ``X-Runway-Version`` header (400 without it). The CDN serves
-a small MP4 and answers 401 to any request that carries an ``Authorization`` header, so a
-client leaking its key there fails loudly.
+It answers as Runway's own SDK (``runwayml``, pinned in the dev extra) says the API does: a
+create on ``POST /v1/text_to_video`` or ``/v1/image_to_video`` is checked against the SDK's
+``TextToVideoCreateParams`` / ``ImageToVideoCreateParams`` for its model (unknown keys, a model
+the endpoint does not list, a ratio or duration outside the model's schema all answer 400 with
+``issues``, as Runway does), and every task it answers is a valid ``TaskRetrieveResponse``
+(PENDING / THROTTLED / RUNNING with progress 0-1 / SUCCEEDED with an output URL on a separate
+CDN host / FAILED / CANCELLED, each with the fields the SDK requires). ``DELETE /v1/tasks/{id}``
+cancels, and the ``X-Runway-Version`` header is required (400 without it). The CDN serves a
+small MP4 and answers 401 to any request that carries an ``Authorization`` header, so a client
+leaking its key there fails loudly.
 
 It can be told to misbehave: refuse on safety grounds (``SAFETY.INPUT.TEXT``), fail otherwise,
-throttle, answer 429 with Retry-After, burst 5xx, time out, send malformed JSON, lose a
-create's answer, let the output URL expire, reject the key, or never finish.
+throttle, answer 429 with Retry-After, answer 409 (which Runway's SDK retries), burst 5xx, time
+out, send malformed JSON, lose a create's answer, let the output URL expire, reject the key, or
+never finish.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
+from runwayml.types.image_to_video_create_params import ImageToVideoCreateParams
+from runwayml.types.task_retrieve_response import TaskRetrieveResponse
+from runwayml.types.text_to_video_create_params import TextToVideoCreateParams
 
+from . import sdk
 from .harness import ScriptedProvider
 
 KEY = "key_runway_fake_secret_0123456789abcdef"
@@ -27,29 +36,11 @@ API_HOST = "api.runway.test"
 CDN_HOST = "cdn.runway.test"
 VERSION = "2024-11-06"
 
-RATIOS: dict[str, tuple[str, ...]] = {
-    "gen4.5": ("1280:720", "720:1280"),
-    "veo3.1": ("1280:720", "720:1280", "1080:1920", "1920:1080"),
-    "veo3.1_fast": ("1280:720", "720:1280", "1080:1920", "1920:1080"),
-    "kling2.5_turbo_pro": ("1280:720", "720:1280", "960:960"),
-    "seedance2": ("1280:720", "720:1280", "960:960", "1104:832", "832:1104", "1584:672"),
-    "wan3": ("1280:720", "720:1280", "960:960", "1104:832", "832:1104"),
-    "gen4_turbo": ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"),
+SCHEMAS: dict[str, Any] = {
+    "/v1/text_to_video": TextToVideoCreateParams,
+    "/v1/image_to_video": ImageToVideoCreateParams,
 }
-DURATIONS: dict[str, tuple[int, ...]] = {
-    "gen4.5": tuple(range(2, 11)),
-    "veo3.1": (4, 6, 8),
-    "veo3.1_fast": (4, 6, 8),
-    "kling2.5_turbo_pro": (5, 10),
-    "seedance2": tuple(range(4, 16)),
-    "wan3": (2, 5, 10, 15, 20, 25, 30),
-    "gen4_turbo": (5, 10),
-}
-IMAGE_ONLY = frozenset({"gen4_turbo"})
-ALLOWED_KEYS = frozenset(
-    {"model", "promptText", "ratio", "duration", "seed", "negativePrompt", "audio"}
-)
-IMAGE_KEYS = ALLOWED_KEYS | {"promptImage"}
+"""The SDK's parameter types of each create endpoint (a union of one typed dict per model)."""
 
 
 @dataclass
@@ -68,6 +59,7 @@ class FakeRunway(ScriptedProvider):
     carries Retry-After."""
 
     progress: list[float] = field(default_factory=lambda: [0.0, 0.4, 0.8])
+    conflicts: int = 0
     pending_polls: int = 0
     throttled_polls: int = 0
     tasks: dict[str, Task] = field(default_factory=dict)
@@ -97,6 +89,9 @@ class FakeRunway(ScriptedProvider):
             return _error(
                 429, "You have exceeded the rate limit", {"retry-after": self.retry_after}
             )
+        if self.conflicts > 0:
+            self.conflicts -= 1
+            return _error(409, "Conflict: the resource is being changed; try again")
         if self.server_errors > 0:
             self.server_errors -= 1
             return _error((502, 503, 504)[self.server_errors % 3], "upstream unavailable")
@@ -106,7 +101,7 @@ class FakeRunway(ScriptedProvider):
                 200, content=b"{not json", headers={"content-type": "application/json"}
             )
         if request.method == "POST" and path in ("/v1/text_to_video", "/v1/image_to_video"):
-            return self._create(request, image=path == "/v1/image_to_video")
+            return self._create(request, SCHEMAS[path])
         parts = path.split("/")
         if len(parts) != 4 or parts[:3] != ["", "v1", "tasks"]:
             return _error(404, "Not found")
@@ -122,37 +117,17 @@ class FakeRunway(ScriptedProvider):
 
     # ----- the API ---------------------------------------------------------------------
 
-    def _create(self, request: httpx.Request, *, image: bool) -> httpx.Response:
+    def _create(self, request: httpx.Request, schema: Any) -> httpx.Response:
         try:
             body = json.loads(request.content)
         except ValueError:
             return _error(400, "Body is not JSON")
         if not isinstance(body, dict):
             return _error(400, "Body must be an object")
-        issues: list[dict[str, object]] = []
-        for key in body:
-            if key not in (IMAGE_KEYS if image else ALLOWED_KEYS):
-                issues.append({"path": [key], "message": "Unrecognized key"})
-        uri = body.get("promptImage")
-        if image and not (isinstance(uri, str) and uri.startswith(("https://", "data:image/"))):
-            issues.append({"path": ["promptImage"], "message": "Required"})
-        model = body.get("model")
-        prompt = body.get("promptText")
-        if model not in RATIOS or (model in IMAGE_ONLY and not image):
-            issues.append({"path": ["model"], "message": "Invalid model"})
-        if not isinstance(prompt, str) or not prompt.strip():
-            issues.append({"path": ["promptText"], "message": "Required"})
-        if isinstance(model, str) and model in RATIOS:
-            if body.get("ratio") not in RATIOS[model]:
-                issues.append({"path": ["ratio"], "message": "Invalid enum value"})
-            duration = body.get("duration")
-            if isinstance(duration, bool) or duration not in DURATIONS[model]:
-                issues.append({"path": ["duration"], "message": "Invalid duration"})
-        seed = body.get("seed")
-        if "seed" in body and (
-            isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 1 << 32
-        ):
-            issues.append({"path": ["seed"], "message": "Invalid seed"})
+        issues = [
+            {"path": [text.partition(":")[0]], "message": text.partition(": ")[2]}
+            for text in sdk.body_issues(schema, body, discriminator="model")
+        ]
         if issues:
             return httpx.Response(
                 400, json={"error": "Validation of body failed", "issues": issues}
@@ -163,33 +138,47 @@ class FakeRunway(ScriptedProvider):
         return httpx.Response(200, json={"id": task.id})
 
     def _poll(self, task: Task) -> dict[str, object]:
+        """The task as Runway answers it; checked against the SDK's ``TaskRetrieveResponse``."""
+        answer = self._state(task)
+        issues = sdk.reply_issues(TaskRetrieveResponse, answer, discriminator="status")
+        assert not issues, f"the fake answered what Runway's SDK would not read: {issues}"
+        return answer
+
+    def _state(self, task: Task) -> dict[str, object]:
         base: dict[str, object] = {"id": task.id, "createdAt": "2026-01-01T00:00:00.000Z"}
+        estimate = {"estimatedCost": {"credits": 50.0}}
         if task.cancelled:
-            return base | {"status": "CANCELLED"}
+            return base | {"status": "CANCELLED", "cost": {"credits": 0}}
         task.polls += 1
         step = task.polls
         if step <= self.pending_polls:
-            return base | {"status": "PENDING"}
+            return base | estimate | {"status": "PENDING"}
         step -= self.pending_polls
         if step <= self.throttled_polls:
-            return base | {"status": "THROTTLED"}
+            return base | estimate | {"status": "THROTTLED"}
         step -= self.throttled_polls
         if step <= len(self.progress) or self.never_finish:
             value = self.progress[min(step, len(self.progress)) - 1]
-            return base | {"status": "RUNNING", "progress": value}
+            return base | estimate | {"status": "RUNNING", "progress": value}
         if self.refuse_later:
             return base | {
                 "status": "FAILED",
+                "cost": {"credits": 0},
                 "failure": "Your prompt may violate our content policy: real person",
                 "failureCode": "SAFETY.INPUT.TEXT",
             }
         if self.fail_later:
             return base | {
                 "status": "FAILED",
+                "cost": {"credits": 0},
                 "failure": "An unexpected error occurred while generating",
                 "failureCode": "INTERNAL",
             }
-        return base | {"status": "SUCCEEDED", "output": [f"https://{CDN_HOST}/{task.id}.mp4"]}
+        return base | {
+            "status": "SUCCEEDED",
+            "cost": {"credits": 50},
+            "output": [f"https://{CDN_HOST}/{task.id}.mp4"],
+        }
 
     # ----- the CDN ---------------------------------------------------------------------
 

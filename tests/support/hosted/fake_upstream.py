@@ -1,20 +1,34 @@
 """A fake ``/v1/videos`` upstream for tests: an httpx transport with scripted behaviour.
 
-It implements the wire format the upstream client speaks (create, retrieve with progress and
-``openai-poll-after-ms``, content, cancel) and can be told to misbehave: refuse at create or
-later, answer 429 with Retry-After, burst 5xx, time out (a POST at connect, before it
-arrives; anything else waiting for the answer), make a video and never answer its create,
-send malformed JSON, lose the download, or reject the key. ``listing`` adds ``GET /videos``.
+It answers as OpenAI's SDK (``openai``) says the video API does: a create is
+``multipart/form-data`` (a JSON create is refused, as vLLM-Omni refuses it), its fields parsed
+from the form and a reference image from the file part ``input_reference``; every video it
+answers carries the fields the SDK's ``Video`` requires, with a status from its literal;
+retrieve adds ``openai-poll-after-ms``; content and OpenReel's ``POST /videos/{id}/cancel``
+(``cancel_route=False`` makes a server without it: 404). ``listing`` adds ``GET /videos``,
+paged by ``limit`` and ``after`` in the ``order`` asked for, oldest first when none is asked
+(a server's default is its own). It can be told to misbehave: refuse at create or later,
+answer 429 with Retry-After, burst 5xx, time out (a POST at connect, before it arrives;
+anything else waiting for the answer), make a video and never answer its create, send
+malformed JSON, lose the download, or reject the key.
 """
 
 from __future__ import annotations
 
-import json
+import email.parser
+import email.policy
 from dataclasses import dataclass, field
 
 import httpx
+from openai.types.video import Video
 
+from . import sdk
 from .harness import ScriptedProvider
+
+STATUSES = sdk.model_literal(Video, "status")
+REQUIRED = frozenset(
+    (info.alias or name) for name, info in Video.model_fields.items() if info.is_required()
+)
 
 KEY = "up_fake_secret_key_0123456789"
 
@@ -37,7 +51,9 @@ class FakeUpstream(ScriptedProvider):
     refuse_at_create: bool = False
     poll_after_ms: int = 1000
     listing: bool = False
+    cancel_route: bool = True
     jobs: dict[str, Job] = field(default_factory=dict)
+    files: dict[str, dict[str, tuple[str, str, bytes]]] = field(default_factory=dict)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -65,13 +81,17 @@ class FakeUpstream(ScriptedProvider):
                 200, content=b"{not json", headers={"content-type": "application/json"}
             )
         if request.method == "POST" and path == "/v1/videos":
-            body = json.loads(request.content)
+            form = _form(request)
+            if form is None:
+                return _error(400, "Expected multipart/form-data", "invalid_request_error")
+            body, files = form
             if self.refuse_at_create:
                 return _error(
                     400, "Your request was blocked by our moderation system.", "moderation_blocked"
                 )
             job = Job(f"video_{len(self.jobs) + 1}", body)
             self.jobs[job.id] = job
+            self.files[job.id] = files
             self.answer_lost(request)
             return httpx.Response(200, json=self._video(job, "queued", 0))
         if request.method == "GET" and path == "/v1/videos" and self.listing:
@@ -80,7 +100,7 @@ class FakeUpstream(ScriptedProvider):
         job = self.jobs.get(parts[3]) if len(parts) > 3 else None
         if job is None:
             return _error(404, "no such video", "not_found")
-        if request.method == "POST" and path.endswith("/cancel"):
+        if request.method == "POST" and path.endswith("/cancel") and self.cancel_route:
             job.cancelled = True
             return httpx.Response(200, json=self._video(job, "failed", 0))
         if request.method == "GET" and path.endswith("/content"):
@@ -99,7 +119,8 @@ class FakeUpstream(ScriptedProvider):
         """``GET /v1/videos``: newest first, paged by ``limit`` and ``after``; each listed
         video counts as polled once."""
         limit = int(request.url.params.get("limit", "20"))
-        ids = list(reversed(self.jobs))
+        newest_first = request.url.params.get("order", "asc") == "desc"
+        ids = list(reversed(self.jobs)) if newest_first else list(self.jobs)
         after = request.url.params.get("after")
         if after in self.jobs:
             ids = ids[ids.index(after) + 1 :]
@@ -125,7 +146,41 @@ class FakeUpstream(ScriptedProvider):
 
     @staticmethod
     def _video(job: Job, status: str, progress: int) -> dict[str, object]:
-        return {"id": job.id, "object": "video", "status": status, "progress": progress, **job.body}
+        video = {
+            "id": job.id,
+            "object": "video",
+            "status": status,
+            "progress": progress,
+            "created_at": 1_796_000_000 + int(job.id.rpartition("_")[2]),
+            **job.body,
+        }
+        missing = REQUIRED - video.keys()
+        assert not missing, f"not a Video of OpenAI's SDK: {missing} missing"
+        assert status in STATUSES, f"not a Video of OpenAI's SDK: status {status!r}"
+        return video
+
+
+def _form(
+    request: httpx.Request,
+) -> tuple[dict[str, str], dict[str, tuple[str, str, bytes]]] | None:
+    """A multipart create's fields and files (``{name: (filename, type, bytes)}``); None when
+    the create is not multipart."""
+    kind = request.headers.get("content-type", "")
+    if not kind.startswith("multipart/form-data"):
+        return None
+    head = f"Content-Type: {kind}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + request.content)
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str, str, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is None:
+            fields[str(name)] = data.decode()
+        else:
+            files[str(name)] = (filename, part.get_content_type(), data)
+    return fields, files
 
 
 def _error(

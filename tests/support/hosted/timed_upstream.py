@@ -98,7 +98,11 @@ class TimedUpstream:
     async def _create(self, request: Request) -> JSONResponse:
         arrived = time.monotonic()
         video_id = f"video_{len(self.created) + 1}"
-        self.bodies[video_id] = await request.json()
+        if request.headers.get("content-type", "").startswith("application/json"):
+            self.bodies[video_id] = await request.json()
+        else:  # multipart, as OpenAI's SDK (and our upstream client) sends a create
+            form = await request.form()
+            self.bodies[video_id] = {k: v for k, v in form.items() if isinstance(v, str)}
         self.created[video_id] = arrived
         return self._answer(self._job(video_id))
 

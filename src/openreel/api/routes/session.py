@@ -1,35 +1,32 @@
-"""``/v1/session``: the studio trades an access token for a cookie session, and back.
+"""``/v1/session``: the studio trades an access token for a session the server holds, and back.
 
 A page should not keep a bearer token where its own scripts (or an injected one) can read it,
 so the studio posts the token once to ``POST /v1/session`` and forgets it. The answer sets
-``openreel_session``, an HttpOnly, SameSite=Strict cookie (Secure over HTTPS) that holds the
-token, and returns a CSRF token the page keeps in memory and sends as ``X-CSRF-Token`` on every
-state-changing request (api/deps.py checks it). ``GET /v1/session`` tells a freshly loaded page
-whether it is signed in, and gives the CSRF token again; ``DELETE /v1/session`` signs out.
-
-The cookie is not a second kind of credential: every request made with it checks the token
-through :meth:`AuthService.identify`, so a revoked or expired token ends the session on the
-next request. Bearer clients never need this route.
+``openreel_session``, an HttpOnly, SameSite=Strict cookie (Secure whenever the request came
+over https, directly or through a trusted proxy) that names a session the server holds
+(trust/sessions.py), not the token: a copied cookie is no API token, and it stops working on
+sign-out, at expiry, and when its token is revoked. The answer also returns a CSRF token the
+page keeps in memory and sends as ``X-CSRF-Token`` on every state-changing request
+(api/deps.py checks it). ``GET /v1/session`` tells a freshly loaded page whether it is signed
+in, and gives the CSRF token again; ``DELETE /v1/session`` signs out. Bearer clients never
+need this route.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from openreel.api.deps import SESSION_COOKIE, ServicesDep, credentials, csrf_token
+from openreel.api.deps import SESSION_COOKIE, ServicesDep, credentials
 from openreel.errors import AuthenticationError, InvalidRequestError
 from openreel.trust.auth import TokenMatch
+from openreel.trust.sessions import Client
 
-__all__ = ["SESSION_SECONDS", "SessionObject", "router"]
+__all__ = ["SessionObject", "router"]
 
 router = APIRouter(prefix="/v1", tags=["session"])
-
-SESSION_SECONDS = 12 * 3600
-"""Longest life of a session cookie; it also ends when its token expires or is revoked."""
 
 
 class SignIn(BaseModel):
@@ -82,6 +79,14 @@ def _signed_in(
     )
 
 
+def _client(request: Request) -> Client:
+    return Client(
+        address=None if request.client is None else request.client.host,
+        user_agent=request.headers.get("user-agent"),
+        request_id=getattr(request.state, "request_id", None),
+    )
+
+
 def _clear(response: Response, request: Request) -> None:
     response.delete_cookie(
         SESSION_COOKIE,
@@ -96,17 +101,16 @@ def _clear(response: Response, request: Request) -> None:
 async def sign_in(
     body: SignIn, request: Request, response: Response, services: ServicesDep
 ) -> SessionObject:
-    """Checks an access token and sets the HttpOnly session cookie; returns the CSRF token."""
+    """Checks an access token, opens a session and sets its HttpOnly cookie; returns the CSRF
+    token. Attempts are limited per client address (429 with Retry-After)."""
     token = body.token.strip()
     if not token:
         raise InvalidRequestError("token is required", param="token")
-    match = await services.read(services.auth.identify, f"Bearer {token}")
-    max_age = SESSION_SECONDS
-    if match.token.expires_at is not None:
-        max_age = max(1, min(max_age, int(match.token.expires_at - time.time())))
+    opened = await services.write(services.sessions.sign_in, token, _client(request))
+    max_age = max(1, int(opened.record.expires_at - opened.record.created_at))
     response.set_cookie(
         SESSION_COOKIE,
-        token,
+        opened.secret,
         max_age=max_age,
         path="/",
         secure=request.url.scheme == "https",
@@ -114,7 +118,7 @@ async def sign_in(
         samesite="strict",
     )
     response.headers["cache-control"] = "no-store"
-    return _signed_in(match, "cookie", csrf_token(services, token))
+    return _signed_in(opened.match, "cookie", services.sessions.csrf_token(opened.secret))
 
 
 @router.get("/session", response_model=SessionObject, summary="Who is signed in")
@@ -123,27 +127,31 @@ async def current_session(
 ) -> SessionObject:
     """The session behind this request's cookie (or bearer token), with its CSRF token.
 
-    A page with no cookie, or one whose token was revoked or expired, gets ``signed_in:
-    false`` (and the dead cookie is cleared) rather than an error, so loading the sign-in page
-    logs nothing. A bad bearer token is still a 401, as everywhere else.
+    A page with no cookie, or one whose session ended (signed out, expired, token revoked),
+    gets ``signed_in: false`` (and the dead cookie is cleared) rather than an error, so loading
+    the sign-in page logs nothing. A bad bearer token is still a 401, as everywhere else.
     """
     response.headers["cache-control"] = "no-store"
-    authorization, cookie_token = credentials(request)
-    if authorization is None:
-        return SessionObject(signed_in=False)
-    if cookie_token is None:
+    authorization, cookie = credentials(request)
+    if authorization is not None:
         match = await services.read(services.auth.identify, authorization)
         return _signed_in(match, "bearer", None)
+    if cookie is None:
+        return SessionObject(signed_in=False)
     try:
-        match = await services.read(services.auth.identify, authorization)
+        found = await services.read(services.sessions.identify, cookie)
     except AuthenticationError as exc:
         _clear(response, request)
         return SessionObject(signed_in=False, reason=exc.message)
-    return _signed_in(match, "cookie", csrf_token(services, cookie_token))
+    return _signed_in(found.token, "cookie", services.sessions.csrf_token(cookie))
 
 
 @router.delete("/session", response_model=SessionDeleted, summary="Sign out (studio)")
-async def sign_out(request: Request, response: Response) -> SessionDeleted:
-    """Clears the session cookie. Needs no credentials: forgetting a cookie is always safe."""
+async def sign_out(request: Request, response: Response, services: ServicesDep) -> SessionDeleted:
+    """Ends the session on the server (a copy of the cookie stops working too) and clears the
+    cookie. Needs no credentials: ending a session is always safe."""
+    _, cookie = credentials(request)
+    if cookie is not None:
+        await services.write(services.sessions.sign_out, cookie, _client(request))
     _clear(response, request)
     return SessionDeleted()

@@ -1,6 +1,16 @@
 """fal's queue API: text-to-video apps run through ``https://queue.fal.run``.
 
-The wire format (from fal's documentation): ``POST {base}/{app_id}`` with the app's
+Source of truth: fal's own client, ``fal_client`` 1.0.3 (PyPI, 2026-09-21; the ``fal-ai/fal``
+repository's ``projects/fal_client``; checked 2026-12-06): its queue calls (submit, status,
+result, cancel), its ``Queued`` / ``InProgress`` / ``Completed`` statuses and its retry rule
+(``_should_retry``). We keep our own httpx client rather than calling through it: fal_client
+polls and retries on its own (up to 10 tries with its own sleeps) where the hosted loop must
+own the pace, the cancel checks and the deadline, and it would be a required dependency of
+every server. The tests compare our retry decision with fal_client's own on the same replies
+and parse every status the fake answers with fal_client's parser. What an app's input takes
+is that app's own schema on fal, which the client does not carry.
+
+The wire format: ``POST {base}/{app_id}`` with the app's
 own JSON input answers ``{request_id, status_url, response_url, cancel_url}``; the status URL
 answers ``IN_QUEUE`` (with ``queue_position``), ``IN_PROGRESS`` (with ``logs``, no percentage)
 or ``COMPLETED`` (which may carry ``error`` and ``error_type``); the response URL answers the
@@ -14,10 +24,13 @@ and used for the later calls (an app id with a sub-path, such as
 ``fal-ai/wan/v2.2-a14b/text-to-video``, is polled under ``fal-ai/wan/requests/...``), but only
 when they point at the queue host we submitted to, so a reply can never send our key elsewhere.
 
-Errors: 401/403 are bad credentials; 408, 409, 429, 502, 503 and 504, timeouts, transport
-errors and malformed JSON are transient (``Retry-After`` honoured), as fal's own client treats
-them; a 422 whose ``detail`` is a content-policy violation is a refusal; any other 4xx or 5xx
-is a failure carrying fal's message.
+Errors: 401/403 are bad credentials. A reply is retried exactly when fal_client retries it:
+408, 409 and 429 always; 502, 503 and 504 only when they come from fal's ingress (no
+``x-fal-request-id`` header, an nginx page), never a 504 carrying
+``X-Fal-Request-Timeout-Type`` (the request's own timeout ran out); timeouts, transport errors
+and malformed JSON are transient too (``Retry-After`` honoured). A 422 whose ``detail`` is a
+content-policy violation is a refusal; any other 4xx or 5xx (a 5xx from fal's own servers
+included) is a failure carrying fal's message.
 """
 
 from __future__ import annotations
@@ -41,7 +54,12 @@ __all__ = ["MODELS", "POLL_INTERVAL_S", "FalClient", "build_fal"]
 POLL_INTERVAL_S = 2.0
 """Pause between status polls (fal's client polls every 0.1 s; video apps take minutes)."""
 
-_TRANSIENT = frozenset({408, 409, 429, 502, 503, 504})
+_RETRY_CODES = frozenset({408, 409, 429})
+"""Statuses fal_client always retries (its ``RETRY_CODES``)."""
+_INGRESS_CODES = frozenset({502, 503, 504})
+"""Statuses fal_client retries only from fal's ingress (its ``INGRESS_ERROR_CODES``)."""
+TIMEOUT_TYPE_HEADER = "x-fal-request-timeout-type"
+"""Set on a 504 when the request's own timeout ran out: fal_client never retries that."""
 _POLICY = re.compile(
     r"content[ _-]?policy|nsfw|safety|moderat|inappropriate|not allowed content", re.IGNORECASE
 )
@@ -188,8 +206,14 @@ class FalClient(ProviderHttp):
 
     # ----- fal's error replies and URLs ------------------------------------------------
 
-    def _transient(self, status: int) -> bool:
-        return status in _TRANSIENT
+    def _retries(self, response: httpx.Response) -> bool:
+        """fal_client's ``_should_retry_response``, rule for rule."""
+        status = response.status_code
+        if status == 504 and response.headers.get(TIMEOUT_TYPE_HEADER):
+            return False
+        if status in _INGRESS_CODES and "x-fal-request-id" not in response.headers:
+            return "nginx" in response.text  # fal_client's heuristic for its ingress
+        return status in _RETRY_CODES
 
     def _error_message(self, body: object) -> str:
         detail = body.get("detail") if isinstance(body, dict) else None

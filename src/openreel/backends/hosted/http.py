@@ -39,6 +39,7 @@ __all__ = [
     "retry_after",
     "retryable_status",
     "send",
+    "stainless_retries",
     "transient_network_errors",
 ]
 
@@ -78,6 +79,19 @@ def retryable_status(status: int) -> bool:
     return status in (408, 429) or status >= 500
 
 
+def stainless_retries(response: httpx.Response) -> bool:
+    """Whether the Stainless-generated SDKs (Runway's ``runwayml``, Luma's ``lumaai``,
+    Replicate's 2.x ``replicate``, OpenAI's) retry an error reply: as the server's
+    ``x-should-retry`` header says when it sends one, else 408, 409, 429 and every 5xx (their
+    ``_base_client._should_retry``)."""
+    should = response.headers.get("x-should-retry", "").strip().lower()
+    if should == "true":
+        return True
+    if should == "false":
+        return False
+    return response.status_code in (408, 409, 429) or response.status_code >= 500
+
+
 def rejected(provider: str, status: int, message: str) -> BackendError:
     """The failure for a request the provider turned down for a reason other than content."""
     return BackendError(
@@ -91,17 +105,20 @@ def raise_for_status(
     rejection: Callable[[httpx.Response], Exception],
     *,
     transient: Callable[[int], bool] = retryable_status,
+    retries: Callable[[httpx.Response], bool] | None = None,
 ) -> None:
     """The ladder every provider's statuses go down: below 400 passes; 401 and 403 are bad
-    credentials; a ``transient`` status is retried (``Retry-After`` kept); any other error is
-    what ``rejection`` makes of the reply (a refusal or a failure, with the provider's words).
+    credentials; a ``transient`` status (or, when given, a reply ``retries`` accepts: a
+    provider whose rule reads more than the status) is retried (``Retry-After`` kept); any
+    other error is what ``rejection`` makes of the reply (a refusal or a failure, with the
+    provider's words).
     """
     status = response.status_code
     if status < 400:
         return
     if status in (401, 403):
         raise ProviderAuthError(f"{provider} answered HTTP {status}")
-    if transient(status):
+    if retries(response) if retries is not None else transient(status):
         raise TransientProviderError(
             f"{provider} answered HTTP {status}", retry_after_s=retry_after(response)
         )
@@ -244,7 +261,13 @@ class ProviderHttp:
     # ----- the status ladder (raise_for_status), with the provider's own rungs --------------
 
     def _raise_for(self, response: httpx.Response) -> None:
-        raise_for_status(response, self.provider, self._rejection, transient=self._transient)
+        raise_for_status(response, self.provider, self._rejection, retries=self._retries)
+
+    def _retries(self, response: httpx.Response) -> bool:
+        """Whether an error reply is retried: by its status alone (:meth:`_transient`) unless
+        a provider's rule reads more of it (headers, body), as fal's and the Stainless SDKs' do.
+        """
+        return self._transient(response.status_code)
 
     def _transient(self, status: int) -> bool:
         """Whether an error status is retried (408, 429 and every 5xx unless overridden)."""

@@ -1,11 +1,24 @@
 """Luma's Dream Machine API: the Ray 2 video models.
 
-The wire format (from Luma's documentation): ``POST /generations/video`` with
-``{"model", "prompt", "aspect_ratio", "duration", "resolution"}`` answers a generation with
-its ``id``; ``GET /generations/{id}`` answers ``state`` (``queued``, ``dreaming``,
-``completed``, ``failed``), a ``failure_reason`` when it failed and, once completed,
-``assets.video`` (a URL); ``DELETE /generations/{id}`` cancels it. Every call to the API
-carries ``Authorization: Bearer <key>``.
+Source of truth: Luma's own SDK, ``lumaai`` 1.21.0 (PyPI, 2026-04-07; the
+``lumalabs/lumaai-python`` repository; checked 2026-12-06): its ``GenerationCreateParams``
+(``POST /generations/video``), its ``Generation`` (``state``: ``queued``, ``dreaming``,
+``completed``, ``failed``) and its ``generations.delete``. We keep our own httpx client rather
+than calling through the SDK: its calls are thin and the hosted loop already owns polling,
+retries, cancel checks and the CDN download; the tests check every body against the SDK's
+typed dict and every state against its ``Generation`` (tests/backends/hosted/test_luma.py).
+
+The wire format: ``POST /generations/video`` with ``{"model", "prompt", "aspect_ratio",
+"duration", "resolution"}`` answers a generation with its ``id``; ``GET /generations/{id}``
+answers ``state``, a ``failure_reason`` when it failed and, once completed, ``assets.video``
+(a URL). Every call carries ``Authorization: Bearer <key>``.
+
+Cancel: Luma's API has none. The SDK's only call on a generation is ``DELETE
+/generations/{id}``, documented as "Remove a specific generation by its ID"; neither the SDK,
+its ``api.md`` nor its README says that removing a generation still dreaming stops it, or stops
+its billing. That source is missing, so :meth:`LumaClient.cancel` takes the safe reading: it
+removes the generation (so its result is not kept at Luma) and logs that Luma may still
+render and bill it; it never claims the work stopped.
 
 Progress: Luma reports no percentage, so ``dreaming`` is running with no progress. A failed
 generation whose ``failure_reason`` mentions moderation, policy, safety or blocking is a
@@ -14,13 +27,15 @@ refusal; any other is a failure.
 The video lives on Luma's CDN, a third party as far as the key is concerned: it is fetched
 with a separate client that sends no credentials, and its URL is never put in an error.
 
-Errors: 401/403 are bad credentials; 408, 429 and every 5xx, timeouts, transport errors and
-malformed JSON are transient (``Retry-After`` honoured, as Luma's Stainless SDK does). A 400
-about content moderation is a refusal; other 4xx are failures with the message.
+Errors: 401/403 are bad credentials; retried as Luma's SDK retries (its Stainless client:
+``x-should-retry`` when sent, else 408, 409, 429 and every 5xx), with timeouts, transport
+errors and malformed JSON (``Retry-After`` honoured). A 400 about content moderation is a
+refusal; other 4xx are failures with the message.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -29,10 +44,12 @@ import httpx
 
 from openreel.backends.base import BackendCapabilities
 from openreel.backends.hosted.base import HostedBackend, HostedModel, RemoteJob
-from openreel.backends.hosted.http import ProviderHttp
+from openreel.backends.hosted.http import ProviderHttp, stainless_retries
 from openreel.domain import VideoRequest
 
 __all__ = ["MODELS", "POLL_INTERVAL_S", "LumaClient", "build_luma", "generation_body"]
+
+log = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 3.0
 """Pause between polls (Luma's SDK has no wait helper; generations take a minute or more)."""
@@ -117,10 +134,22 @@ class LumaClient(ProviderHttp):
         self._fetch(url, target, "generation has no video URL")
 
     def cancel(self, job_id: str) -> None:
-        """Deletes the generation."""
+        """Removes the generation (``DELETE``), the most Luma offers; see the module docstring:
+        nothing Luma publishes says this stops a running generation or its billing, so the log
+        says it may go on being billed."""
+        log.warning(
+            "luma has no cancel: generation %s is removed, but Luma documents no way to stop "
+            "one already dreaming, so it may still render and be billed",
+            job_id,
+        )
         self._send("DELETE", f"/generations/{job_id}")
 
     # ----- Luma's error replies --------------------------------------------------------
+
+    def _retries(self, response: httpx.Response) -> bool:
+        """As Luma's SDK retries (its Stainless client: ``x-should-retry``, 408, 409, 429,
+        5xx)."""
+        return stainless_retries(response)
 
     def _error_message(self, body: object) -> str:
         if not isinstance(body, dict):

@@ -1,27 +1,39 @@
-"""Replicate's predictions API: official models run by ``owner/name``.
+"""Replicate's predictions API: official models by ``owner/name``, community models by version.
 
-The wire format (from Replicate's documentation): ``POST /v1/models/{owner}/{name}/predictions``
-with ``{"input": {...}}`` answers a prediction with its ``id``; ``GET /v1/predictions/{id}``
-answers ``status`` (``starting``, ``processing``, ``succeeded``, ``failed``, ``canceled``),
-the model's ``logs``, an ``error`` string and, once succeeded, ``output`` (a URL or a list of
-URLs); ``POST /v1/predictions/{id}/cancel`` stops it. Every call to the API carries
-``Authorization: Bearer <token>``.
+Source of truth: Replicate's own SDK, ``replicate`` 2.0.0b4 (PyPI, 2025-12-18; checked
+2026-12-06), the first generated from Replicate's OpenAPI spec: its ``PredictionCreateParams``
+(``POST /v1/predictions`` with ``version``) and ``models.PredictionCreateParams`` (``POST
+/v1/models/{owner}/{name}/predictions``, official models only) and its ``Prediction``. We keep
+our own httpx client rather than calling through the SDK: the SDK's 2.x line is still a beta,
+its calls are thin, and the hosted loop already owns polling, retries, cancel checks and the
+CDN download; the tests check every create body against the SDK's typed dicts and every status
+against its ``Prediction`` (tests/backends/hosted/test_replicate.py). What each model's
+``input`` takes is that model's own schema on Replicate, which no SDK carries.
+
+The wire format: an official model is created with ``POST /v1/models/{owner}/{name}/predictions``
+and ``{"input": {...}}``; any other model needs its version, ``POST /v1/predictions`` with
+``{"version": "<64 hex>", "input": {...}}`` (the SDK: "for all other models, the specific
+version is required"). Both answer a prediction with its ``id``; ``GET /v1/predictions/{id}``
+answers ``status`` (the SDK's ``starting``, ``processing``, ``succeeded``, ``failed``,
+``canceled``, and ``aborted``, which Replicate's prediction-lifecycle docs add for a prediction
+whose deadline passed before it started and replicate-python's PR #460 adds to the type), the
+model's ``logs``, an ``error`` string and, once succeeded, ``output`` (a URL or a list of URLs);
+``POST /v1/predictions/{id}/cancel`` stops it. Every call carries ``Authorization: Bearer``.
 
 Progress: Replicate reports no percentage, but most video models print a progress bar to
 their logs; the last ``NN%`` in ``logs`` is used when there is one. A failed prediction whose
-error mentions NSFW, safety or content policy is a refusal; any other is a failure.
+error mentions NSFW, safety or content policy is a refusal; any other is a failure; an aborted
+or canceled one is a failure with Replicate's reason.
 
 The output lives on Replicate's delivery CDN, a third party as far as the token is concerned:
-it is fetched with a separate client that sends no credentials, and its URL (short-lived,
-possibly signed) is never put in an error message.
+it is fetched with a separate client that sends no credentials.
 
-Errors: 401/403 are bad credentials; 408, 409, 429 and every 5xx, timeouts, transport errors
-and malformed JSON are transient (``Retry-After`` honoured) for every call, the submit
-included. Replicate's own SDK never retries a POST, because a create that failed with a 5xx
-or timed out after reaching them may still have started a prediction: retrying it can run
-(and bill) the job twice, and the first one is never cancelled. We accept that risk to keep
-one retry rule for all calls; a 429 (the common case) is always safe to retry. A 422 whose
-detail is a content-policy violation is a refusal; other 4xx are failures with the message.
+Errors: 401/403 are bad credentials; retried as the SDK retries (its Stainless client:
+``x-should-retry`` when sent, else 408, 409, 429 and every 5xx), with timeouts, transport
+errors and malformed JSON (``Retry-After`` honoured). A create whose answer may have reached
+Replicate (a timeout after sending) is not sent again (the hosted loop's rule), so a second
+prediction is never started and billed. A 422 whose detail is a content-policy violation is a
+refusal; other 4xx are failures with the message.
 """
 
 from __future__ import annotations
@@ -35,10 +47,10 @@ import httpx
 
 from openreel.backends.base import BackendCapabilities
 from openreel.backends.hosted.base import HostedBackend, HostedModel, RemoteJob
-from openreel.backends.hosted.http import ProviderHttp
+from openreel.backends.hosted.http import ProviderHttp, stainless_retries
 from openreel.domain import VideoRequest
 
-__all__ = ["MODELS", "POLL_INTERVAL_S", "ReplicateClient", "build_replicate"]
+__all__ = ["LTX_VERSION", "MODELS", "POLL_INTERVAL_S", "ReplicateClient", "build_replicate"]
 
 POLL_INTERVAL_S = 2.0
 """Pause between polls (the SDK polls every 0.5 s; video models take minutes)."""
@@ -46,6 +58,13 @@ POLL_INTERVAL_S = 2.0
 _POLICY = re.compile(r"nsfw|safety|content[ _-]?policy|moderat|flagged", re.IGNORECASE)
 _PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*%")
 _LTX_LENGTHS = (97, 129, 161, 193, 225, 257)  # frames the Replicate LTX model accepts
+
+LTX_VERSION = "8c47da666861d081eeb4d1261853087de23923a268a69b63febdf5dc1dee08e4"
+"""The version of the community model ``lightricks/ltx-video`` we run. Replicate's own
+material for it (the model's versions page, ``GET /v1/models/lightricks/ltx-video/versions``)
+was not reachable from where this was written; the id is the one public projects pin with
+the same inputs we send (``length``, ``target_size``, ``aspect_ratio``), so it is the missing
+source: an operator should confirm it against that listing."""
 
 
 # ----- the catalogue --------------------------------------------------------------------
@@ -66,7 +85,7 @@ MODELS: tuple[HostedModel, ...] = (
     ),
     HostedModel(
         "replicate/ltx-video",
-        "lightricks/ltx-video",
+        f"lightricks/ltx-video:{LTX_VERSION}",
         BackendCapabilities(
             max_seconds=10.0,
             min_side=512,
@@ -84,7 +103,8 @@ MODELS: tuple[HostedModel, ...] = (
   480p or 720p, 16:9 or 9:16. We send ``num_frames`` = ``seconds x 16 + 1`` clamped to 81-121
   (so at most 5 s; shorter requests are cut from the 81-frame minimum), 16 fps, ``720p`` for
   1280x720 / 720x1280 and ``480p`` for 832x480 / 480x832, and the aspect ratio.
-- ``replicate/ltx-video`` (``lightricks/ltx-video``): 24 fps, ``length`` one of 97...257
+- ``replicate/ltx-video`` (``lightricks/ltx-video``, a community model: created by its
+  version, :data:`LTX_VERSION`): 24 fps, ``length`` one of 97...257
   frames, ``target_size`` for the long side and an ``aspect_ratio``. We send the shortest
   length covering ``seconds x 24 + 1`` frames (10 s needs 257), ``target_size`` 768 and
   ``3:2`` or ``2:3``.
@@ -126,8 +146,9 @@ _INPUTS: dict[str, Callable[[VideoRequest], dict[str, Any]]] = {
 
 
 def model_input(model: str, request: VideoRequest) -> dict[str, Any]:
-    """The ``input`` sent to ``model`` for ``request`` (prompt and seed for unknown models)."""
-    build = _INPUTS.get(model)
+    """The ``input`` sent to ``model`` (``owner/name``, perhaps with ``:version``) for
+    ``request`` (prompt and seed for unknown models)."""
+    build = _INPUTS.get(model.partition(":")[0])
     if build is None:
         return {"prompt": request.prompt, "seed": request.seed}
     return build(request)
@@ -143,9 +164,14 @@ class ReplicateClient(ProviderHttp):
     default_base_url = "https://api.replicate.com"
 
     def submit(self, model: str, request: VideoRequest) -> str:
-        """Creates a prediction of ``model`` (``owner/name``); returns its id."""
-        body = {"input": model_input(model, request)}
-        return self._create(f"/v1/models/{model}/predictions", body)
+        """Creates a prediction of ``model``: an official model by ``owner/name`` on its own
+        endpoint, a community model ``owner/name:version`` by its version on
+        ``/v1/predictions``; returns the prediction's id."""
+        name, _, version = model.partition(":")
+        body: dict[str, Any] = {"input": model_input(name, request)}
+        if version:
+            return self._create("/v1/predictions", {"version": version, **body})
+        return self._create(f"/v1/models/{name}/predictions", body)
 
     def status(self, job_id: str) -> RemoteJob:
         """Reads the prediction once; keeps its output when it has succeeded."""
@@ -161,6 +187,11 @@ class ReplicateClient(ProviderHttp):
             return RemoteJob("succeeded", 100.0)
         if status == "canceled":
             return RemoteJob("cancelled", progress, "the prediction was cancelled at Replicate")
+        if status == "aborted":  # terminal: its deadline passed before it could start
+            reason = str(data.get("error") or "its deadline passed before it started")[:500]
+            return RemoteJob(
+                "failed", progress, f"the prediction was aborted at Replicate: {reason}"
+            )
         if status == "failed":
             message = str(data.get("error") or "the prediction failed")[:500]
             refused = bool(_POLICY.search(message))
@@ -179,8 +210,10 @@ class ReplicateClient(ProviderHttp):
 
     # ----- Replicate's error replies ---------------------------------------------------
 
-    def _transient(self, status: int) -> bool:
-        return status == 409 or super()._transient(status)
+    def _retries(self, response: httpx.Response) -> bool:
+        """As Replicate's SDK retries (its Stainless client: ``x-should-retry``, 408, 409,
+        429, 5xx)."""
+        return stainless_retries(response)
 
     def _error_message(self, body: object) -> str:
         if not isinstance(body, dict):  # problem+json: {"title", "detail", "status"}

@@ -1,31 +1,41 @@
-"""Runway's developer API: text-to-video tasks at ``https://api.dev.runwayml.com``.
+"""Runway's developer API: text- and image-to-video tasks at ``https://api.dev.runwayml.com``.
 
-The wire format (from Runway's documentation): ``POST /v1/text_to_video`` with a
-camelCase JSON body (``model``, ``promptText``, ``ratio`` such as ``"1280:720"``, ``duration``
-in whole seconds, and for the Veo models ``seed``, ``negativePrompt`` and ``audio``) answers
-``{id}``; ``GET /v1/tasks/{id}`` answers the task, whose ``status`` is ``PENDING``,
-``THROTTLED`` (queued behind our concurrency limit), ``RUNNING`` (with ``progress`` as a float
-0-1), ``SUCCEEDED`` (with ``output``, a list of URLs that expire within a day or two),
-``FAILED`` (with ``failure`` for people and ``failureCode``) or ``CANCELLED``;
-``DELETE /v1/tasks/{id}`` cancels a task. Every call to the API carries
-``Authorization: Bearer <key>`` and ``X-Runway-Version: 2024-11-06``. Runway's SDK polls every
-6 s, so each poll asks the loop to wait that long.
+Source of truth: Runway's own SDK, ``runwayml`` 5.24.0 (PyPI, 2026-10-23; checked 2026-12-06):
+its ``TextToVideoCreateParams`` / ``ImageToVideoCreateParams`` (one typed dict per model) and
+``TaskRetrieveResponse``. We keep our own httpx client rather than calling through the SDK: the
+SDK's calls are thin (one POST, one GET, one DELETE) while the hosted loop already owns polling,
+retries, cancel checks and the CDN download, and the SDK would bring a second retry policy and a
+required dependency to every server. Instead the tests check every body this module builds, for
+every model and option, against the SDK's typed dicts, and every status it maps against the
+SDK's response types (tests/backends/hosted/test_runway.py), so a wrong note cannot pass.
 
-A ``FAILED`` task whose ``failureCode`` starts with ``SAFETY.`` (``SAFETY.INPUT.TEXT``,
-``SAFETY.OUTPUT.*``) is a content refusal, kept with Runway's text; any other failure is a
-failure. The output lives on Runway's CDN, a third party as far as the key is concerned: it is
-fetched with a separate client that sends no credentials, and its URL (signed, short-lived) is
-never put in an error message. A 403, 404 or 410 there means the URL expired.
+The wire format: ``POST /v1/text_to_video`` (or ``/v1/image_to_video`` with ``promptImage``)
+with a camelCase body answers ``{id}``; ``GET /v1/tasks/{id}`` answers the task, whose
+``status`` is ``PENDING``, ``THROTTLED`` (queued behind our concurrency limit), ``RUNNING``
+(with ``progress`` 0-1), ``SUCCEEDED`` (``output``, URLs that expire within 24-48 hours),
+``FAILED`` (``failure`` for people, ``failureCode``) or ``CANCELLED``; ``DELETE
+/v1/tasks/{id}`` cancels a running task (or deletes a finished one). Every call carries
+``Authorization: Bearer <key>`` and ``X-Runway-Version: 2024-11-06``. Runway's SDK polls
+every 6 s, so each poll asks the loop to wait that long.
 
-Errors: 401/403 are bad credentials; 408, 429 and every 5xx, timeouts, transport errors and
-malformed JSON are transient (``Retry-After`` / ``Retry-After-Ms`` honoured); other 4xx
-(Runway documents 400, 404 and 405 as not retryable) are failures carrying Runway's message.
-As with the other providers, a create that failed transiently is retried, which can in rare
-cases start (and bill) a second task; a 429 (the common case) is always safe.
+What each model takes (:data:`ACCEPTS`) is the SDK's schema, not a guess: ``seed`` goes to
+every model whose schema has one (gen4.5, gen4_turbo, Veo, Seedance) and to no other;
+``negativePrompt`` to Veo; ``audio: false`` wherever the schema has ``audio`` (we keep no
+soundtrack, and Runway bills audio); ``ratio`` only where the endpoint's schema has it
+(Kling's image-to-video takes its ratio from the image; Wan 3's keyframe image-to-video must
+say ``auto_720p``).
 
-Each model takes only certain lengths (gen4.5: 2-10 whole seconds; Veo: 4, 6 or 8; Kling: 5
-or 10), which :class:`BackendCapabilities` cannot say, so :class:`RunwayBackend` adds that
-check to admission.
+A ``FAILED`` task whose ``failureCode`` starts with ``SAFETY.`` is a content refusal, kept with
+Runway's text; any other failure is a failure. The output lives on Runway's CDN, a third party
+as far as the key is concerned: it is fetched with a separate client that sends no credentials.
+
+Errors: 401/403 are bad credentials; retried exactly as Runway's SDK retries (its Stainless
+client's rule: ``x-should-retry`` when the reply says, else 408, 409, 429 and every 5xx),
+with timeouts, transport errors and malformed JSON (``Retry-After`` / ``Retry-After-Ms``
+honoured); other 4xx are failures carrying Runway's message.
+
+Each model takes only certain lengths and prompt lengths, which :class:`BackendCapabilities`
+cannot say, so :class:`RunwayBackend` adds those checks to admission.
 """
 
 from __future__ import annotations
@@ -38,15 +48,17 @@ import httpx
 
 from openreel.backends.base import BackendCapabilities
 from openreel.backends.hosted.base import HostedBackend, HostedModel, RemoteJob, RemoteState
-from openreel.backends.hosted.http import ProviderHttp, data_uri
+from openreel.backends.hosted.http import ProviderHttp, data_uri, stainless_retries
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError, InvalidRequestError
 
 __all__ = [
+    "ACCEPTS",
     "API_VERSION",
     "DURATIONS",
     "MODELS",
     "POLL_INTERVAL_S",
+    "PROMPT_LIMITS",
     "RunwayBackend",
     "RunwayClient",
     "build_runway",
@@ -58,8 +70,16 @@ API_VERSION = "2024-11-06"
 POLL_INTERVAL_S = 6.0
 """Pause between status polls, as Runway's SDK does."""
 
-PROMPT_LIMIT = 1000
-"""Longest ``promptText`` Runway takes, in UTF-16 code units."""
+PROMPT_LIMITS: Mapping[str, int] = {
+    "gen4.5": 1000,
+    "gen4_turbo": 1000,
+    "veo3.1": 1000,
+    "veo3.1_fast": 1000,
+    "seedance2": 3500,
+}
+"""Longest ``promptText`` each remote model takes, counted in UTF-16 code units, as the SDK's
+field documentation states it (Seedance's "3500 characters" is counted the same way, the
+stricter reading). Kling 2.5 and Wan 3 state no limit in the SDK; Runway's own 400 names it."""
 
 _STATES: Mapping[str, RemoteState] = {
     "PENDING": "queued",
@@ -101,25 +121,22 @@ MODELS: tuple[HostedModel, ...] = (
     HostedModel("runway/wan3", "wan3", _caps(10, _LANDSCAPE_PORTRAIT)),
     HostedModel("runway/gen4_turbo", "gen4_turbo", _caps(10, _IMAGE_SIZES)),
 )
-"""Models served through Runway's ``text_to_video``, with their real limits:
+"""Models served through Runway, with their real limits (each listed in the SDK's
+text-to-video and image-to-video schemas, gen4_turbo in image-to-video only):
 
-- ``runway/gen4.5``: 2-10 whole seconds; ratio 1280:720 or 720:1280 only.
+- ``runway/gen4.5``: 2-10 whole seconds; ratio 1280:720 or 720:1280; takes a seed.
 - ``runway/veo3.1`` and ``runway/veo3.1_fast``: 4, 6 or 8 seconds; 1280:720, 720:1280,
   1080:1920 or 1920:1080. They take a seed and a negative prompt; audio is turned off (we
-  keep no soundtrack, and it doubles the price).
-- ``runway/kling2.5_turbo_pro``: 5 or 10 seconds. Runway documents no ratios for it, so only
-  the two 720p ones are admitted.
-- ``runway/seedance2`` (ByteDance Seedance 2): 4-15 whole seconds (Runway: "up to 15 s";
-  ByteDance: 4 to 15); only the two 720p ratios, the ones every Runway model takes, until
-  Runway documents its others.
+  keep no soundtrack, and it costs more).
+- ``runway/kling2.5_turbo_pro``: 5 or 10 seconds (the SDK's ``Literal[5, 10]``); the two 720p
+  ratios of the six its text-to-video schema lists; no seed in its schema.
+- ``runway/seedance2`` (ByteDance Seedance 2): 4-15 whole seconds (the SDK says only
+  ``int``; ByteDance: 4 to 15); the two 720p ratios; takes a seed.
 - ``runway/wan3`` (Alibaba Wan 3): 5 or 10 seconds in the two 720p ratios, a conservative
-  subset of what Wan 3 makes elsewhere (2 to 30 s, five ratios) until Runway documents its own.
+  subset (the SDK's ``duration`` is any ``int`` and states no range); no seed in its schema.
 - ``runway/gen4_turbo``: image-to-video only (an ``input_reference`` is required); 5 or 10
-  seconds; the image-to-video ratios 1280:720, 720:1280, 1104:832, 832:1104, 960:960 and
-  1584:672.
-
-Not offered yet: the other Kling, Seedance and Wan variants on Runway, whose lengths and
-ratios are not documented where we could check them; each is one line here once they are.
+  seconds; the ratios 1280:720, 720:1280, 1104:832, 832:1104, 960:960 and 1584:672; takes a
+  seed.
 
 Runway renders at 24 fps; the hosted loop resamples to the requested 12-30 fps.
 """
@@ -135,14 +152,34 @@ DURATIONS: Mapping[str, tuple[int, ...]] = {
 }
 """The whole-second lengths each model accepts (by our model id)."""
 
-_SEEDED = frozenset({"veo3.1", "veo3.1_fast"})
-"""Remote models that document a ``seed`` (and ``negativePrompt`` and ``audio``)."""
+TEXT, IMAGE = "/v1/text_to_video", "/v1/image_to_video"
 
-_IMAGE_ONLY = frozenset({"gen4_turbo"})
-"""Remote models that make video only from an image (``image_to_video``)."""
+ACCEPTS: Mapping[str, Mapping[str, frozenset[str]]] = {
+    "gen4.5": {TEXT: frozenset({"ratio", "seed"}), IMAGE: frozenset({"ratio", "seed"})},
+    "veo3.1": {
+        TEXT: frozenset({"ratio", "seed", "negativePrompt", "audio"}),
+        IMAGE: frozenset({"ratio", "seed", "negativePrompt", "audio"}),
+    },
+    "veo3.1_fast": {
+        TEXT: frozenset({"ratio", "seed", "negativePrompt", "audio"}),
+        IMAGE: frozenset({"ratio", "seed", "negativePrompt", "audio"}),
+    },
+    "kling2.5_turbo_pro": {TEXT: frozenset({"ratio"}), IMAGE: frozenset()},
+    "seedance2": {
+        TEXT: frozenset({"ratio", "seed", "audio"}),
+        IMAGE: frozenset({"ratio", "seed", "audio"}),
+    },
+    "wan3": {TEXT: frozenset({"ratio", "audio"}), IMAGE: frozenset({"ratio", "audio"})},
+    "gen4_turbo": {IMAGE: frozenset({"ratio", "seed"})},
+}
+"""For each remote model, the endpoints its SDK schema lists it under and which of the
+optional fields we use (``ratio``, ``seed``, ``negativePrompt``, ``audio``) that endpoint's
+schema takes for it. A model absent from an endpoint is not sent there (gen4_turbo makes video
+only from an image). tests/backends/hosted/test_runway.py holds this table to the SDK."""
 
-_PROMPT_LIMITED = frozenset({"gen4.5", "veo3.1", "veo3.1_fast"})
-"""Remote models documented to take at most :data:`PROMPT_LIMIT` UTF-16 units of prompt."""
+_AUTO_RATIO = frozenset({"wan3"})
+"""Remote models whose image-to-video keyframe requests must say ``auto_720p`` (the SDK: the
+aspect ratio follows the first frame); every size we offer them is 720p."""
 
 
 def ratio(size: str) -> str:
@@ -156,25 +193,30 @@ IMAGE_LIMIT = 5 * 1024 * 1024
 
 def endpoint(request: VideoRequest) -> str:
     """``/v1/image_to_video`` when the request has a reference image, else text-to-video."""
-    return "/v1/image_to_video" if request.input_reference is not None else "/v1/text_to_video"
+    return IMAGE if request.input_reference is not None else TEXT
 
 
 def task_body(model: str, request: VideoRequest) -> dict[str, Any]:
-    """The JSON body :func:`endpoint` gets for ``request`` on remote ``model``; a reference
-    image goes as ``promptImage``, a data URI, and becomes the first frame."""
+    """The JSON body :func:`endpoint` gets for ``request`` on remote ``model``, with only the
+    fields that endpoint's schema takes for the model (:data:`ACCEPTS`); a reference image goes
+    as ``promptImage``, a data URI, and becomes the first frame."""
+    where = endpoint(request)
+    accepts = ACCEPTS.get(model, {}).get(where, frozenset({"ratio"}))
     body: dict[str, Any] = {
         "model": model,
         "promptText": request.prompt,
-        "ratio": ratio(request.size),
         "duration": int(request.seconds),
     }
+    if "ratio" in accepts:
+        auto = where == IMAGE and model in _AUTO_RATIO
+        body["ratio"] = "auto_720p" if auto else ratio(request.size)
     if request.input_reference is not None:
         body["promptImage"] = data_uri(request.input_reference)
-    if model in _SEEDED:
-        if request.seed is not None:
-            body["seed"] = request.seed % (1 << 32)  # Runway takes 0 to 4294967295
-        if request.negative_prompt:
-            body["negativePrompt"] = request.negative_prompt
+    if "seed" in accepts and request.seed is not None:
+        body["seed"] = request.seed % (1 << 32)  # Runway takes 0 to 4294967295
+    if "negativePrompt" in accepts and request.negative_prompt:
+        body["negativePrompt"] = request.negative_prompt
+    if "audio" in accepts:
         body["audio"] = False
     return body
 
@@ -198,7 +240,8 @@ class RunwayBackend(HostedBackend):
             raise InvalidRequestError.for_value(
                 "seconds", request.seconds, f"{rule} for model {request.model}"
             )
-        if request.input_reference is None and self._model(request.model).remote in _IMAGE_ONLY:
+        remote = self._model(request.model).remote
+        if request.input_reference is None and TEXT not in ACCEPTS.get(remote, {TEXT: {}}):
             raise InvalidRequestError(
                 f"input_reference is required by model {request.model}: it makes video from an "
                 "image (send one, or choose a text-to-video model)",
@@ -214,11 +257,11 @@ class RunwayBackend(HostedBackend):
                     f"for model {request.model}; got {size / 2**20:.1f} MB",
                     param="input_reference",
                 )
-        remote = self._model(request.model).remote
+        limit = PROMPT_LIMITS.get(remote)
         units = len(request.prompt.encode("utf-16-le")) // 2
-        if remote in _PROMPT_LIMITED and units > PROMPT_LIMIT:
+        if limit is not None and units > limit:
             raise InvalidRequestError(
-                f"prompt must be at most {PROMPT_LIMIT} UTF-16 code units for model "
+                f"prompt must be at most {limit} UTF-16 code units for model "
                 f"{request.model}; got {units}",
                 param="prompt",
             )
@@ -280,6 +323,11 @@ class RunwayClient(ProviderHttp):
                 raise
 
     # ----- Runway's error replies ------------------------------------------------------
+
+    def _retries(self, response: httpx.Response) -> bool:
+        """As Runway's SDK retries (its Stainless client: ``x-should-retry``, 408, 409, 429,
+        5xx)."""
+        return stainless_retries(response)
 
     def _error_message(self, body: object) -> str:
         """Runway's error text: ``{"error": "..."}``, perhaps with ``issues``, or nested."""

@@ -1,14 +1,25 @@
 """A generic upstream that speaks ``/v1/videos``: another OpenReel, or any compatible gateway.
 
-The wire format is OpenAI's video API (docs/api.md): ``POST /videos`` with model, prompt,
-seconds (a string) and size; ``GET /videos/{id}`` with status
-``queued | in_progress | completed | failed``, an integer ``progress`` and the poll interval in
-``openai-poll-after-ms``; ``GET /videos/{id}/content`` for the MP4. Polls are answered from
-one shared ``GET /videos`` listing of the newest videos when the upstream has one (see
-backends/hosted/listing.py), so hundreds of waiting jobs cost a few requests, not hundreds. A
-content refusal arrives either at once (400 ``moderation_blocked``) or later as ``failed`` with
-that code. Cancel is OpenReel's ``POST /videos/{id}/cancel``, falling back to ``DELETE`` for
-gateways without it.
+Source of truth: OpenAI's SDK (``openai``, the dev extra; its ``videos`` resource, checked
+2026-12-06), the client every such server is built to answer. We keep our own httpx client
+(the hosted loop owns polling, retries and cancel checks) and the tests compare what it sends
+with what the SDK sends for the same video (tests/backends/hosted/test_upstream.py).
+
+The wire format: ``POST /videos`` as ``multipart/form-data``, as the SDK always sends it
+(servers such as vLLM-Omni refuse a JSON create), with the fields ``prompt``, ``model``,
+``seconds`` (a string) and ``size``, and a reference image as the file part
+``input_reference``; ``GET /videos/{id}`` with status ``queued | in_progress | completed |
+failed``, an integer ``progress`` and the poll interval in ``openai-poll-after-ms``; ``GET
+/videos/{id}/content`` for the MP4. Polls are answered from one shared ``GET
+/videos?order=desc`` listing of the newest videos when the upstream has one (see
+backends/hosted/listing.py), so hundreds of waiting jobs cost a few requests, not hundreds;
+the order is asked for, since a server's default may be oldest first. A content refusal
+arrives either at once (400 ``moderation_blocked``) or later as ``failed`` with that code.
+
+Cancel: OpenAI's API (and so its SDK) has no cancel for a video; ``DELETE /videos/{id}``
+deletes one and does not stop a running job. So cancel is OpenReel's ``POST
+/videos/{id}/cancel``; an upstream without that route (404 or 405) is told nothing more, and
+the log says the video may run on there.
 
 Each job keeps the pace its upstream last asked for (``openai-poll-after-ms`` on the create's
 answer or a retrieve): a listing carries no hint, so a listed job is polled at that pace, from
@@ -28,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,12 +50,14 @@ from typing import Any
 import httpx
 
 from openreel.backends.hosted.base import ProviderRefusedError, RemoteJob, TransientProviderError
-from openreel.backends.hosted.http import data_uri, json_object, raise_for_status, send
+from openreel.backends.hosted.http import json_object, raise_for_status, send
 from openreel.backends.hosted.listing import ListingUnsupportedError, SharedListing
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError
 
-__all__ = ["MAX_STREAMS", "UpstreamClient"]
+__all__ = ["MAX_STREAMS", "UpstreamClient", "create_form"]
+
+log = logging.getLogger(__name__)
 
 MAX_STREAMS = 16
 """Most jobs one client follows by ``/events`` at once; the rest poll. Each stream is a
@@ -103,17 +117,10 @@ class UpstreamClient:
         self._http.close()
 
     def submit(self, model: str, request: VideoRequest) -> str:
-        """Creates the video upstream; returns its id."""
-        body: dict[str, Any] = {
-            "model": model,
-            "prompt": request.prompt,
-            "seconds": f"{request.seconds:g}",
-            "size": request.size,
-        }
-        if request.input_reference is not None:
-            # The JSON form of the API's input_reference: a data URL, no multipart needed.
-            body["input_reference"] = {"image_url": data_uri(request.input_reference)}
-        response = self._send("POST", "/videos", json=body)
+        """Creates the video upstream (a multipart form, see :func:`create_form`); returns
+        its id."""
+        fields, files = create_form(model, request)
+        response = self._send("POST", "/videos", data=fields, files=files)
         data = self._json(response)
         video_id = data.get("id")
         if not isinstance(video_id, str) or not video_id:
@@ -214,7 +221,7 @@ class UpstreamClient:
     def _list(self, wanted: frozenset[str], max_pages: int) -> dict[str, RemoteJob]:
         """The newest videos, page by page until ``wanted`` are all seen (SharedListing's fetch)."""
         found: dict[str, RemoteJob] = {}
-        params: dict[str, str | int] = {"limit": 100}
+        params: dict[str, str | int] = {"limit": 100, "order": "desc"}
         for _ in range(max_pages):
             response = self._send("GET", "/videos", params=params, listing=True)
             if response.status_code in (404, 405):
@@ -259,7 +266,8 @@ class UpstreamClient:
             raise TransientProviderError(f"download failed: {type(exc).__name__}") from None
 
     def cancel(self, job_id: str) -> None:
-        """Cancels upstream (OpenReel's cancel route, else DELETE)."""
+        """Cancels upstream with OpenReel's cancel route; an upstream without it is not sent a
+        ``DELETE`` (which deletes a video, it does not stop one): the log says so instead."""
         with self._paces_lock:
             self._paces.pop(job_id, None)
             stream = self._streams.pop(job_id, None)
@@ -267,7 +275,12 @@ class UpstreamClient:
             stream.close()
         response = self._send("POST", f"/videos/{job_id}/cancel")
         if response.status_code in (404, 405):
-            self._send("DELETE", f"/videos/{job_id}")
+            log.warning(
+                "upstream has no POST /videos/{id}/cancel (HTTP %s): video %s was not stopped "
+                "there and may run to the end",
+                response.status_code,
+                job_id,
+            )
 
     # ----- plumbing --------------------------------------------------------------------
 
@@ -383,6 +396,31 @@ def _hint(response: httpx.Response) -> float | None:
     """The answer's ``openai-poll-after-ms`` in seconds, when it has a sensible one."""
     after = response.headers.get("openai-poll-after-ms")
     return float(after) / 1000.0 if after and after.isdigit() else None
+
+
+class _Multipart(dict[str, Any]):
+    """An empty ``files`` that still makes httpx send multipart, as OpenAI's SDK does with its
+    ``ForceMultipartDict`` (httpx sends a form without files url-encoded otherwise)."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def create_form(model: str, request: VideoRequest) -> tuple[dict[str, str], dict[str, Any]]:
+    """The multipart create for ``request``: its form fields and its files (the reference
+    image as the file part ``input_reference``), as OpenAI's SDK sends ``videos.create``."""
+    fields = {
+        "prompt": request.prompt,
+        "model": model,
+        "seconds": f"{request.seconds:g}",
+        "size": request.size,
+    }
+    files: dict[str, Any] = _Multipart()
+    image = request.input_reference
+    if image is not None:
+        suffix = image.media_type.rpartition("/")[2] or "bin"
+        files["input_reference"] = (f"input_reference.{suffix}", image.data, image.media_type)
+    return fields, files
 
 
 def _remote(data: dict[str, Any], poll_after: float | None) -> RemoteJob:

@@ -6,7 +6,9 @@ Three paths to the same OpenReel server A (the sketch engine), on loopback, in o
 - ``litellm``: through LiteLLM's proxy in front of A (the reference gateway: it passes the
   calls on as they come);
 - ``openreel``: through OpenReel B, whose ``upstream`` backend sends each video to A, follows
-  it there, downloads it and re-labels and re-signs it before the client sees it completed.
+  it there, downloads it and re-labels and re-signs it before the client sees it completed;
+- ``openreel, before`` (with ``--before SRC``): the same gateway run from another source tree
+  (an export of an earlier commit's ``src``), side by side.
 
 Each round makes ``--videos`` videos on every path, one at a time, the paths interleaved video
 by video (in a shuffled order each time), so a busy moment of the machine falls on all three
@@ -115,6 +117,22 @@ def _servers(args: argparse.Namespace, tmp: Path) -> Iterator[dict[str, tuple[st
             subprocess.Popen([*serve, "--port", str(b_port)], env=b_env, stdout=log, stderr=log)
         )
         paths["openreel"] = (f"http://127.0.0.1:{b_port}/v1", b_token, f"upstream/{MODEL}")
+        if args.before:
+            c_port = _port()
+            c_env = b_env | {
+                "OPENREEL_DATA_DIR": str(tmp / "c"),
+                "PYTHONPATH": str(args.before.resolve()),
+            }
+            c_token = _token(c_env)
+            procs.append(
+                subprocess.Popen([*serve, "--port", str(c_port)], env=c_env, stdout=log, stderr=log)
+            )
+            paths["openreel, before"] = (
+                f"http://127.0.0.1:{c_port}/v1",
+                c_token,
+                f"upstream/{MODEL}",
+            )
+            _wait_up(f"http://127.0.0.1:{c_port}/healthz", procs[-1])
         if args.litellm:
             l_port, l_key = _port(), f"sk-{secrets.token_hex(32)}"
             config = tmp / "litellm.yaml"
@@ -230,6 +248,7 @@ def main() -> None:
     parser.add_argument("--sdk", action="store_true", help="also measure create_and_poll")
     parser.add_argument("--warm", type=int, default=3, help="unmeasured videos per path first")
     parser.add_argument("--log", type=Path, help="a folder for the servers' logs")
+    parser.add_argument("--before", type=Path, help="another OpenReel src to run as a gateway")
     args = parser.parse_args()
     times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as folder, _servers(args, Path(folder)) as paths:
@@ -268,8 +287,10 @@ def main() -> None:
     direct = statistics.median(times["direct"])
     print("| path | p50 | p90 | added to direct at p50 |")
     print("| --- | --- | --- | --- |")
-    order = ["direct", "litellm", "openreel"]
-    for name, seen in sorted(times.items(), key=lambda i: (i[0] not in order, i[0])):
+    order = ["direct", "litellm", "openreel", "openreel, before"]
+    for name, seen in sorted(
+        times.items(), key=lambda i: order.index(i[0]) if i[0] in order else len(order)
+    ):
         p50 = statistics.median(seen)
         p90 = statistics.quantiles(seen, n=10)[-1] if len(seen) >= 2 else p50
         added = "" if name.startswith("direct") else f"{1000 * (p50 - direct):+.0f} ms"

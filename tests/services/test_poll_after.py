@@ -29,12 +29,12 @@ def _job(status: JobStatus, progress: int = 0, started: float | None = None) -> 
         (_job(JobStatus.QUEUED), 1000),
         # Running with nothing to go on: as long again as it has run (5 s), capped.
         (_job(JobStatus.IN_PROGRESS, 0, NOW - 5), 1000),
-        (_job(JobStatus.IN_PROGRESS, 0, NOW - 0.6), 345),
-        # Half done in 0.4 s: 0.4 s left, asked again in a little over half of that.
-        (_job(JobStatus.IN_PROGRESS, 50, NOW - 0.4), 230),
+        (_job(JobStatus.IN_PROGRESS, 0, NOW - 0.6), 210),
+        # Half done in 0.4 s: 0.4 s left, asked again in about a third of that.
+        (_job(JobStatus.IN_PROGRESS, 50, NOW - 0.4), 140),
         # A quarter done in 0.3 s: its pace says 0.9 s left, the prior 0.3 s; trusted half
-        # and half -> 0.6 s -> 345 ms.
-        (_job(JobStatus.IN_PROGRESS, 25, NOW - 0.3), 345),
+        # and half -> 0.6 s -> 210 ms.
+        (_job(JobStatus.IN_PROGRESS, 25, NOW - 0.3), 210),
         # Long jobs are asked at the setting's pace, nearly finished ones no faster than 10/s.
         (_job(JobStatus.IN_PROGRESS, 10, NOW - 10), 1000),
         (_job(JobStatus.IN_PROGRESS, 99, NOW - 0.1), POLL_AFTER_SHORTEST_MS),
@@ -56,12 +56,12 @@ def test_poll_after_never_goes_past_the_setting_nor_below_the_floor() -> None:
 
 def test_without_progress_the_hint_comes_from_how_long_such_renders_took() -> None:
     started = _job(JobStatus.IN_PROGRESS, 0, NOW - 0.1)
-    assert poll_after_ms(started, NOW, longest_ms=1000, expected_seconds=0.5) == 230
+    assert poll_after_ms(started, NOW, longest_ms=1000, expected_seconds=0.5) == 140
     assert poll_after_ms(started, NOW, longest_ms=1000, expected_seconds=0.05) == 100
     assert poll_after_ms(started, NOW, longest_ms=1000, expected_seconds=60) == 1000
     # Progress, once there, wins over the estimate; a queued job waits for a worker first.
     halfway = _job(JobStatus.IN_PROGRESS, 50, NOW - 0.4)
-    assert poll_after_ms(halfway, NOW, longest_ms=1000, expected_seconds=60) == 230
+    assert poll_after_ms(halfway, NOW, longest_ms=1000, expected_seconds=60) == 140
     queued = _job(JobStatus.QUEUED)
     assert poll_after_ms(queued, NOW, longest_ms=1000, expected_seconds=0.5) == 1000
 
@@ -83,21 +83,21 @@ def test_a_first_frame_is_never_stretched_into_a_long_wait() -> None:
 
 def test_progress_is_trusted_as_it_grows() -> None:
     # 10 % in 1 s says 9 s left; such renders took 2 s lately (1 s left). Trusted a fifth:
-    # 0.2 * 9 + 0.8 * 1 = 2.6 s -> 1.495 s.
+    # 0.2 * 9 + 0.8 * 1 = 2.6 s -> 0.91 s.
     early = _job(JobStatus.IN_PROGRESS, 10, NOW - 1)
-    assert poll_after_ms(early, NOW, longest_ms=5000, expected_seconds=2) == 1495
-    # From half way on, the job's own pace alone: 60 % in 3 s -> 2 s left -> 1.15 s.
+    assert poll_after_ms(early, NOW, longest_ms=5000, expected_seconds=2) == 910
+    # From half way on, the job's own pace alone: 60 % in 3 s -> 2 s left -> 0.7 s.
     late = _job(JobStatus.IN_PROGRESS, 60, NOW - 3)
-    assert poll_after_ms(late, NOW, longest_ms=5000, expected_seconds=2) == 1150
-    assert poll_after_ms(late, NOW, longest_ms=5000, expected_seconds=60) == 1150
+    assert poll_after_ms(late, NOW, longest_ms=5000, expected_seconds=2) == 700
+    assert poll_after_ms(late, NOW, longest_ms=5000, expected_seconds=60) == 700
 
 
 def test_a_client_keeping_the_first_pace_asks_again_just_after_the_probable_end() -> None:
-    """The SDK keeps its first poll's hint: its second poll after that one lands 15 % past
+    """The SDK keeps its first poll's hint: its third poll after that one lands 5 % past
     the time the video probably had left, not on it."""
     started = _job(JobStatus.IN_PROGRESS, 0, NOW - 0.02)
     hint = poll_after_ms(started, NOW, longest_ms=1000, expected_seconds=0.52)  # 0.5 s left
-    assert 2 * hint == pytest.approx(1.15 * 500, abs=1)
+    assert 3 * hint == pytest.approx(1.05 * 500, abs=1)
 
 
 def test_the_hint_is_never_longer_than_either_guess_of_what_is_left() -> None:

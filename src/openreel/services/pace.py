@@ -32,10 +32,13 @@ FIRST_FRAME_PROGRESS = 1
 TRUSTED_PROGRESS = 50
 """From this progress on, the job's own pace alone says how long it has left."""
 
-SHARE_OF_WHAT_IS_LEFT = 0.575
-"""The hint as a share of the time a job probably has left: a little over half, so that a
-client keeping the first hint's pace (the official SDK) asks for the second time just after
-the probable end, not on it, where a render a few milliseconds late cost it a whole interval."""
+SHARE_OF_WHAT_IS_LEFT = 0.35
+"""The hint as a share of the time a job probably has left. A client that keeps its first
+hint's pace (the official SDK) then asks three times before the probable end and lands 5 %
+past it on the third; a render later than thought costs it a third of the time left, not
+half (with "half", the second poll landed on the probable end itself, where a render a little
+late cost a whole interval, and half the SDK's videos took about 1.5 times as long as they
+needed)."""
 
 
 def poll_after_ms(
@@ -45,7 +48,7 @@ def poll_after_ms(
 
     Sent as ``openai-poll-after-ms``. The official SDK reads it from its first poll and keeps
     that pace until the video ends, so a hint longer than the video has left makes a quick
-    video wait for its collector (benchmarks/api.py). The hint is a little over half the time
+    video wait for its collector (benchmarks/api.py). The hint is about a third of the time
     the job probably has left (:data:`SHARE_OF_WHAT_IS_LEFT`), between
     :data:`POLL_AFTER_SHORTEST_MS` and ``longest_ms`` (the operator's setting). What is left blends two guesses: the job's own pace (its elapsed time
     stretched to 100 %), trusted in proportion to its progress and fully from

@@ -35,10 +35,9 @@ TRUSTED_PROGRESS = 50
 SHARE_OF_WHAT_IS_LEFT = 0.35
 """The hint as a share of the time a job probably has left. A client that keeps its first
 hint's pace (the official SDK) then asks three times before the probable end and lands 5 %
-past it on the third; a render later than thought costs it a third of the time left, not
-half (with "half", the second poll landed on the probable end itself, where a render a little
-late cost a whole interval, and half the SDK's videos took about 1.5 times as long as they
-needed)."""
+past it on the third; a render later than thought costs it a third of the time left rather
+than a half, and renders on a busy machine are often later than thought
+(benchmarks/gateway_pace.py)."""
 
 
 def poll_after_ms(

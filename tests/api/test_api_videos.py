@@ -114,11 +114,13 @@ def test_create_defaults_are_ten_seconds_1080p_24fps(api: Api) -> None:
 
 
 def test_create_response_has_every_openai_field_and_our_extras(api: Api) -> None:
+    sent = time.monotonic()
     response = api.client.post(
         "/v1/videos",
         json={"prompt": "a lighthouse at dusk", **TINY, "negative_prompt": "birds"},
         headers=api.auth(),
     )
+    waited_ms = 1000 * (time.monotonic() - sent)
     assert response.status_code == 200
     video = response.json()
     assert set(video) >= OPENAI_VIDEO_FIELDS | EXTRA_FIELDS
@@ -142,12 +144,16 @@ def test_create_response_has_every_openai_field_and_our_extras(api: Api) -> None
     assert video["negative_prompt"] == "birds"
     assert video["plan"]["engine"] == "sketch"
     assert "lighthouse" in video["plan"]["summary"]
-    # The operator's pace until the answer shows progress; an early start may already have
-    # some to show, and then the hint follows it (both pinned by the two tests below).
+    # Queued: the operator's pace. Running (an early start, whether or not its first frame
+    # was reported before the row was taken): this server has no render to learn from, so
+    # the hint follows the job's own time, which began after the request was sent; at most
+    # about that long (1.03 times), whatever progress it shows (services/pace.py; each case is pinned in
+    # tests/services/test_poll_after.py and by the two tests below).
     hint = int(response.headers["openai-poll-after-ms"])
-    assert POLL_AFTER_SHORTEST_MS <= hint <= 1000
-    if video["progress"] == 0:
+    if video["status"] == "queued":
         assert hint == 1000
+    else:
+        assert POLL_AFTER_SHORTEST_MS <= hint <= max(POLL_AFTER_SHORTEST_MS, 1.1 * waited_ms)
     assert response.headers["x-request-id"].startswith("req_")
 
 

@@ -105,6 +105,68 @@ def test_embedded_notify_wakes_a_worker_at_once(
     assert runner.calls[0][2] - enqueued < 0.1
 
 
+def test_an_admitted_job_is_handed_to_a_free_worker_and_taken_by_its_id(
+    store: JobStore, queues: list[EmbeddedQueue], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """enqueued() hands the new row to a sleeping worker, which takes it with one statement:
+    no claim (its sweep and search are a write transaction of several statements, each a
+    turn at the interpreter lock, which a hosted job's submission used to wait behind)."""
+    runner = FakeRunner()
+    queue = EmbeddedQueue(store, workers=2, poll_interval=5, worker_prefix="test")
+    queue.start(runner)
+    queues.append(queue)
+    time.sleep(0.2)  # both workers found nothing and sleep
+    claims: list[float] = []
+    claim = store.claim
+
+    def counted(worker: str, **kwargs: object) -> Job | None:
+        claims.append(time.monotonic())
+        return claim(worker, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "claim", counted)
+    job = _enqueue(store)
+    enqueued = time.monotonic()
+    queue.enqueued(job)
+    wait_for(_finished(store, job))
+    assert runner.calls[0][0] == job.id
+    assert runner.calls[0][2] - enqueued < 0.1  # at once, even with a 5 s poll interval
+    assert store.get(job.id).attempts == 1
+    # No claim before the job ran: claims come after, when the worker looks for more.
+    assert [at for at in claims if at < runner.calls[0][2]] == []
+    assert len(runner.calls) == 1
+
+
+def test_a_handed_job_already_gone_is_skipped_for_an_ordinary_claim(
+    store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    runner = FakeRunner()
+    queue = EmbeddedQueue(store, workers=1, poll_interval=5, worker_prefix="test")
+    gone, queued = _enqueue(store, "a boat gone"), _enqueue(store, "a boat queued")
+    store.request_cancel(gone.id)  # cancelled before any worker took it
+    queue.enqueued(gone)  # handed before the worker starts: it finds it at its first look
+    queue.start(runner)
+    queues.append(queue)
+    wait_for(_finished(store, queued))
+    assert [call[0] for call in runner.calls] == [queued.id]
+
+
+def test_a_queue_is_not_woken_for_a_model_it_does_not_serve(
+    store: JobStore, queues: list[EmbeddedQueue]
+) -> None:
+    runner = FakeRunner()
+    queue = EmbeddedQueue(
+        store, workers=1, poll_interval=5, worker_prefix="test", models=["hosted/model"]
+    )
+    queue.start(runner)
+    queues.append(queue)
+    time.sleep(0.2)
+    queue.enqueued(_enqueue(store))  # the sketch model: not this queue's
+    time.sleep(0.3)
+    assert runner.calls == []
+    with queue._cond:
+        assert not queue._handed
+
+
 def test_embedded_runner_exception_fails_job_and_worker_continues(
     store: JobStore, queues: list[EmbeddedQueue], caplog: pytest.LogCaptureFixture
 ) -> None:

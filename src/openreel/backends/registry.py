@@ -94,6 +94,14 @@ class BackendRegistry:
             self._built[name] = self._factories[name]()
         return self._built[name]
 
+    def close(self) -> None:
+        """Closes every backend built so far that holds something open (a hosted provider's
+        connection pool, its event streams)."""
+        for backend in self._built.values():
+            close = getattr(backend, "close", None)
+            if callable(close):
+                close()
+
     def for_model(self, model: str) -> VideoBackend:
         """The backend that serves ``model``.
 

@@ -2,14 +2,16 @@
 
 This is the one-machine tier (docs/architecture.md, "The life of a job"). Each worker thread
 loops: claim the oldest job it can serve (one short write transaction), run it, repeat; when
-nothing is claimable it sleeps until :meth:`EmbeddedQueue.notify` says a job was enqueued, or
-until ``poll_interval`` passes (jobs enqueued by another process, expired leases). Because
+nothing is claimable it sleeps until :meth:`EmbeddedQueue.enqueued` hands it a job just
+admitted (taken by its id, one statement) or :meth:`EmbeddedQueue.notify` says there is work,
+or until ``poll_interval`` passes (jobs enqueued by another process, expired leases). Because
 claims are transactions on the shared table, several processes may run embedded queues on one
 database at once without running a job twice.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import secrets
@@ -93,6 +95,7 @@ class EmbeddedQueue:
         self._early_start = frozenset(early_start)
         self._idle: list[str] = []  # workers asleep in _idle_wait, free to be reserved
         self._handoffs: dict[str, Reservation] = {}  # worker -> the early start it was given
+        self._handed: collections.deque[str] = collections.deque()  # admitted, not yet taken
         self._keeper = (
             LeaseKeeper(store, lease_seconds=lease_seconds, tick=min(1.0, lease_seconds / 4))
             if batched_leases
@@ -125,9 +128,21 @@ class EmbeddedQueue:
             thread.start()
 
     def enqueued(self, job: Job) -> None:
-        """Wakes an idle worker now; it claims ``job`` (or an older one) from the table."""
-        del job
-        self.notify()
+        """Hands ``job``, just admitted, to the next free worker, woken now.
+
+        The worker takes that row with one statement (``JobStore.take``) instead of a claim,
+        whose sweep and search cost a write transaction of several statements, each a turn
+        at the interpreter lock against the request threads: a hosted job's submission to
+        its provider waited on them. A job whose row is gone or taken by then is simply
+        skipped, and the worker claims as usual. A queue whose models do not include
+        ``job``'s is not woken.
+        """
+        if self._models is not None and job.request.model not in self._models:
+            return
+        with self._cond:
+            self._handed.append(job.id)
+            self._generation += 1
+            self._cond.notify()
 
     def notify(self) -> None:
         """Wakes an idle worker now (call after enqueueing a job).
@@ -199,6 +214,7 @@ class EmbeddedQueue:
                 handoff = self._handoffs.pop(worker, None)
                 if handoff is None and self._stopping:
                     break
+                handed = self._handed.popleft() if self._handed and handoff is None else None
                 seen = self._generation
             if handoff is not None:
                 self._run(runner, handoff.job, worker, handoff)
@@ -213,6 +229,12 @@ class EmbeddedQueue:
                         self._sleep(worker)
                 continue
             job: Job | None = None
+            if handed is not None:
+                job = self._take(worker, handed)
+                if job is not None:
+                    quiet = None
+                    self._run(runner, job, worker, None)
+                    continue
             try:
                 job = self._store.claim(
                     worker,
@@ -235,6 +257,14 @@ class EmbeddedQueue:
                 self._cond.notify()
             self._run(runner, job, worker, None)
         _log.info("worker %s stopped", worker)
+
+    def _take(self, worker: str, job_id: str) -> Job | None:
+        """The handed job's row for ``worker``; None when gone, taken or unreadable."""
+        try:
+            return self._store.take(job_id, worker, lease_seconds=self._lease_seconds)
+        except Exception:
+            _log.exception("worker %s could not take video %s", worker, job_id)
+            return None
 
     def _run(self, runner: JobRunner, job: Job, worker: str, admission: Reservation | None) -> None:
         with self._cond:

@@ -83,6 +83,7 @@ class Server:
     db: Database
     first_admin: IssuedToken | None = None
     processes: RenderProcesses | None = None
+    registry: BackendRegistry | None = None
     _started: bool = field(default=False, repr=False)
 
     @classmethod
@@ -209,6 +210,7 @@ class Server:
             lock=lock,
             db=db,
             first_admin=first_admin,
+            registry=runtime.registry,
             processes=processes,
         )
 
@@ -252,6 +254,8 @@ class Server:
             self._started = False
         if self.processes is not None:
             self.processes.close(timeout)
+        if self.registry is not None:
+            self.registry.close()  # hosted backends' connections to their providers
         # A PostgreSQL server keeps each connection's backend process until it is closed.
         self.db.dispose()
         self.lock.release()

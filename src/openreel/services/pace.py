@@ -1,8 +1,8 @@
 """How long a client should wait before asking about a video again (``openai-poll-after-ms``).
 
-The official SDK reads the hint from its first answer and keeps that pace until the video
-ends, so the hint follows how long such renders took lately in this process rather than a
-fixed second.
+The official SDK reads the hint from its first poll and keeps that pace until the video
+ends, so the hint follows how long such renders took lately in this process and the job's own
+pace, rather than a fixed second.
 """
 
 from __future__ import annotations
@@ -13,11 +13,31 @@ import threading
 
 from openreel.domain import Job, VideoRequest
 
-__all__ = ["POLL_AFTER_SHORTEST_MS", "PaceBook", "poll_after_ms"]
+__all__ = [
+    "FIRST_FRAME_PROGRESS",
+    "POLL_AFTER_SHORTEST_MS",
+    "SHARE_OF_WHAT_IS_LEFT",
+    "TRUSTED_PROGRESS",
+    "PaceBook",
+    "poll_after_ms",
+]
 
 
 POLL_AFTER_SHORTEST_MS = 100
 """The shortest ``openai-poll-after-ms`` ever sent: ten polls a second at most."""
+
+FIRST_FRAME_PROGRESS = 1
+"""The progress a job shows once its first frame is made (services/worker.py): no pace yet."""
+
+TRUSTED_PROGRESS = 50
+"""From this progress on, the job's own pace alone says how long it has left."""
+
+SHARE_OF_WHAT_IS_LEFT = 0.35
+"""The hint as a share of the time a job probably has left. A client that keeps its first
+hint's pace (the official SDK) then asks three times before the probable end and lands 5 %
+past it on the third; a render later than thought costs it a third of the time left rather
+than a half, and renders on a busy machine are often later than thought
+(benchmarks/gateway_pace.py)."""
 
 
 def poll_after_ms(
@@ -25,25 +45,33 @@ def poll_after_ms(
 ) -> int:
     """How long a client polling ``job`` should wait before asking again.
 
-    Sent as ``openai-poll-after-ms``. The official SDK reads it from the first answer and keeps
-    that pace until the video ends, so a fixed second made a video rendered in a fraction of a
-    second wait a whole one to be collected (benchmarks/api.py). The hint is half the time the
-    job probably has left, between :data:`POLL_AFTER_SHORTEST_MS` and ``longest_ms`` (the
-    operator's setting): left is what the job's pace so far says once it shows progress, or else
-    ``expected_seconds`` (how long such a job took lately) less the time it has run. A queued
-    job, or a running one with neither, gets ``longest_ms``.
+    Sent as ``openai-poll-after-ms``. The official SDK reads it from its first poll and keeps
+    that pace until the video ends, so a hint longer than the video has left makes a quick
+    video wait for its collector (benchmarks/api.py). The hint is about a third of the time
+    the job probably has left (:data:`SHARE_OF_WHAT_IS_LEFT`), between
+    :data:`POLL_AFTER_SHORTEST_MS` and ``longest_ms`` (the operator's setting). What is left blends two guesses: the job's own pace (its elapsed time
+    stretched to 100 %), trusted in proportion to its progress and fully from
+    :data:`TRUSTED_PROGRESS` on; and before that a prior: ``expected_seconds`` (how long such
+    renders took lately) less the time the job has run, or, with no such renders, as long
+    again as it has run. The first frame is reported at once as 1 %, so a progress of 1 % or
+    less is never stretched: it measures the start-up, and stretched 99 times it once told
+    videos that needed a fifth of a second to come back in a second. A queued job gets
+    ``longest_ms``: how long it waits for a worker is not known.
     """
     longest = max(POLL_AFTER_SHORTEST_MS, longest_ms)
     if job.status.is_final or job.started_at is None:
         return longest
     elapsed = max(0.0, now - job.started_at)
-    if job.progress > 0:
-        left = elapsed * (100 - min(job.progress, 100)) / job.progress
-    elif expected_seconds is not None:
-        left = max(0.0, expected_seconds - elapsed)
+    prior = elapsed if expected_seconds is None else max(0.0, expected_seconds - elapsed)
+    progress = min(job.progress, 100)
+    if progress > FIRST_FRAME_PROGRESS:
+        stretched = elapsed * (100 - progress) / progress
+        trust = min(1.0, progress / TRUSTED_PROGRESS)
+        left = trust * stretched + (1 - trust) * prior
     else:
-        return longest
-    return int(min(longest, max(POLL_AFTER_SHORTEST_MS, 1000 * left / 2)))
+        left = prior
+    hint = 1000 * left * SHARE_OF_WHAT_IS_LEFT
+    return round(min(longest, max(POLL_AFTER_SHORTEST_MS, hint)))
 
 
 class PaceBook:

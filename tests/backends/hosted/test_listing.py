@@ -98,15 +98,34 @@ def _request() -> VideoRequest:
 
 
 def test_upstream_polls_hundreds_of_videos_with_a_few_list_pages() -> None:
-    fake = FakeUpstream(listing=True, progress=[10, 50])
-    client = UpstreamClient("http://upstream.test/v1", KEY, transport=fake.transport())
+    fake, clock = FakeUpstream(listing=True, progress=[10, 50, 50]), Clock()
+    client = UpstreamClient("http://upstream.test/v1", KEY, transport=fake.transport(), clock=clock)
     ids = [client.submit("m", _request()) for _ in range(250)]
+    # Each video's first poll asks it alone once, for the pace of a running video (the
+    # listing carries none).
+    assert {client.status(i).poll_after_s for i in ids} == {1.0}
+    clock.now += 1.0  # that pace later
     fake.requests.clear()
     states = [client.status(i) for i in ids]
     assert {s.state for s in states} == {"running"}
+    assert {s.poll_after_s for s in states} == {1.0}  # each keeps its pace
     # The first poll (the oldest video) reads pages until it is found: 100 + 100 + 50, and
     # that one listing answers the other 249 polls.
     assert fake.requests == ["GET /v1/videos"] * 3
+    client.close()
+
+
+def test_upstream_reads_a_listing_no_older_than_each_videos_pace() -> None:
+    fake, clock = FakeUpstream(listing=True, progress=[10, 20, 30, 40], poll_after_ms=100), Clock()
+    client = UpstreamClient("http://upstream.test/v1", KEY, transport=fake.transport(), clock=clock)
+    video = client.submit("m", _request())
+    assert client.status(video).poll_after_s == 0.1  # asked alone: its pace
+    fake.requests.clear()
+    clock.now += 0.1  # the listing is 0.1 s old: fresh by its own 1 s, stale at this pace
+    assert client.status(video).poll_after_s == 0.1
+    clock.now += 0.05  # the listing read just now answers
+    assert client.status(video).poll_after_s == 0.1
+    assert fake.requests == ["GET /v1/videos"]
     client.close()
 
 
@@ -118,12 +137,17 @@ def test_upstream_asks_alone_for_videos_past_the_pages_it_reads() -> None:
         transport=fake.transport(),
         listing=None,
     )
-    client._listing = SharedListing(client._list, max_pages=1)
+    client._listing = SharedListing(client._list, max_pages=1, clock=Clock())
     ids = [client.submit("m", _request()) for _ in range(120)]
     fake.requests.clear()
     assert client.status(ids[0]).state == "running"  # the oldest: not on the first page
-    assert client.status(ids[-1]).state == "running"
-    assert fake.requests == ["GET /v1/videos", f"GET /v1/videos/{ids[0]}"]
+    assert client.status(ids[-1]).state == "running"  # listed, asked alone once for its pace
+    assert client.status(ids[-1]).state == "running"  # then answered by the listing
+    assert fake.requests == [
+        "GET /v1/videos",
+        f"GET /v1/videos/{ids[0]}",
+        f"GET /v1/videos/{ids[-1]}",
+    ]
     client.close()
 
 
@@ -153,11 +177,18 @@ def test_upstream_without_a_listing_polls_each_video() -> None:
 def test_upstream_lists_newest_first_whatever_the_servers_default() -> None:
     # The fake lists oldest first unless asked (OpenAI's SDK leaves the order to the caller),
     # so a newest video is on the first page only because the client asks for order=desc.
-    fake = FakeUpstream(listing=True, progress=[10, 50])
+    fake = FakeUpstream(listing=True, progress=[10, 50, 50])
     client = UpstreamClient("http://upstream.test/v1", KEY, transport=fake.transport())
     ids = [client.submit("m", _request()) for _ in range(250)]
     fake.requests.clear()
-    client._listing = SharedListing(client._list, max_pages=1)
+    clock = Clock()
+    client._listing = SharedListing(client._list, max_pages=1, clock=clock)
+    assert client.status(ids[-1]).state == "running"  # its first poll also asks for its pace
+    clock.now += 1.0  # that pace later, a new listing
     assert client.status(ids[-1]).state == "running"
-    assert fake.requests == ["GET /v1/videos"]  # one page: the newest hundred
+    assert fake.requests == [  # one page each time, the newest hundred: it is listed there
+        "GET /v1/videos",
+        f"GET /v1/videos/{ids[-1]}",
+        "GET /v1/videos",
+    ]
     client.close()

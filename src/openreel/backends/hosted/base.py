@@ -243,6 +243,12 @@ class HostedBackend:
         backend_kwargs.setdefault("policy", PollPolicy(interval_s=interval_s))
         return cls(client.provider, client, models, **backend_kwargs)
 
+    def close(self) -> None:
+        """Closes the provider client's connections, when it has any to close."""
+        close = getattr(self._client, "close", None)
+        if callable(close):
+            close()
+
     @property
     def name(self) -> str:
         """The provider's name."""
@@ -489,7 +495,10 @@ class HostedBackend:
                 delay = min(delay * 2, self._policy.max_interval_s)
 
     def _wait(self, seconds: float, cancelled: CancelCheck, remote_id: str | None) -> None:
+        """Waits ``seconds``, asking ``cancelled()`` every step; a provider that tells of
+        changes (``wait_for_news``, the upstream's ``/events``) ends the wait when one comes."""
         end = self._clock() + seconds
+        news = getattr(self._client, "wait_for_news", None) if remote_id is not None else None
         while True:
             if cancelled():
                 if remote_id is not None:
@@ -498,7 +507,12 @@ class HostedBackend:
             left = end - self._clock()
             if left <= 0:
                 return
-            self._sleep(min(left, self._policy.cancel_check_s))
+            step = min(left, self._policy.cancel_check_s)
+            heard = news(remote_id, step) if news is not None else None
+            if heard:
+                return
+            if heard is None:
+                self._sleep(step)
 
     def _take_slot(self, cancelled: CancelCheck) -> None:
         """Waits for a render slot, asking ``cancelled()`` (which also keeps the lease) each

@@ -70,8 +70,9 @@ class SharedListing:
         """False once the provider has shown it has no listing."""
         return self._supported
 
-    def get(self, job_id: str) -> RemoteJob | None:
-        """``job_id``'s state from a listing at most ``fresh_s`` old; None when not listed.
+    def get(self, job_id: str, *, max_age_s: float | None = None) -> RemoteJob | None:
+        """``job_id``'s state from a listing at most ``fresh_s`` old (or ``max_age_s``, when
+        that is sooner: the pace the job's provider asked for); None when not listed.
 
         Raises:
             Whatever the last fetch raised, to every caller within ``fresh_s`` of it (so a
@@ -84,7 +85,8 @@ class SharedListing:
         with self._lock:
             now = self._clock()
             self._asked[job_id] = now
-            if self._listed_at is None or now - self._listed_at >= self._fresh_s:
+            fresh_s = self._fresh_s if max_age_s is None else min(self._fresh_s, max_age_s)
+            if self._listed_at is None or now - self._listed_at >= fresh_s:
                 self._refresh(now)
             if self._error is not None:
                 raise copy.copy(self._error)  # one instance per raise: threads don't share one

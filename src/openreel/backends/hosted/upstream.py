@@ -20,13 +20,30 @@ Cancel: OpenAI's API (and so its SDK) has no cancel for a video; ``DELETE /video
 deletes one and does not stop a running job. So cancel is OpenReel's ``POST
 /videos/{id}/cancel``; an upstream without that route (404 or 405) is told nothing more, and
 the log says the video may run on there.
+
+Each job keeps the pace its upstream last asked for (``openai-poll-after-ms`` on the create's
+answer or a retrieve): a listing carries no hint, so a listed job is polled at that pace, from
+a listing no older than it. A hint holds for the state it came with: a job with no hint yet,
+or first seen queued (asked to come back in a second) and now listed running, is asked alone
+once, for the pace of a running job. An upstream whose retrieves carry no hint is read from
+the listing at the default interval.
+
+An upstream that is itself an OpenReel (its videos carry a ``phase``) tells of every change on
+``GET /videos/{id}/events``: up to :data:`MAX_STREAMS` jobs at once follow that stream instead
+of polling (:class:`_Stream`), so a finished video is seen the moment it finishes there, and the
+waiting loop is woken by it (:meth:`UpstreamClient.wait_for_news`). A stream that fails, or an
+upstream without the route, leaves the job to its polls.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +55,16 @@ from openreel.backends.hosted.listing import ListingUnsupportedError, SharedList
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError
 
-__all__ = ["UpstreamClient", "create_form"]
+__all__ = ["MAX_STREAMS", "UpstreamClient", "create_form"]
 
 log = logging.getLogger(__name__)
+
+MAX_STREAMS = 16
+"""Most jobs one client follows by ``/events`` at once; the rest poll. Each stream is a
+connection the upstream keeps open and looks at the job for, so hundreds of them would cost it
+more than the shared listing does."""
+
+_FINAL = ("succeeded", "failed", "refused")
 
 _STATES = {"queued": "queued", "in_progress": "running", "completed": "succeeded"}
 
@@ -78,30 +102,121 @@ class UpstreamClient:
             transport=transport,
             follow_redirects=True,
         )
+        self._paces: dict[str, tuple[str, float]] = {}  # job id -> (state, hint in seconds)
+        self._paces_lock = threading.Lock()
+        self._sends_hints = True  # until a retrieve comes without one
+        self._streams: dict[str, _Stream] = {}
+        self._has_events = True  # until an OpenReel upstream's /events answers 404 or 405
 
     def close(self) -> None:
-        """Closes the connection pool."""
+        """Closes the streams and the connection pool."""
+        with self._paces_lock:
+            streams, self._streams = list(self._streams.values()), {}
+        for stream in streams:
+            stream.close()
         self._http.close()
 
     def submit(self, model: str, request: VideoRequest) -> str:
         """Creates the video upstream (a multipart form, see :func:`create_form`); returns
         its id."""
         fields, files = create_form(model, request)
-        data = self._json(self._send("POST", "/videos", data=fields, files=files))
+        response = self._send("POST", "/videos", data=fields, files=files)
+        data = self._json(response)
         video_id = data.get("id")
         if not isinstance(video_id, str) or not video_id:
             raise TransientProviderError(f"upstream answered a create without an id: {data!r:.200}")
+        hint = _hint(response)
+        if hint is not None:
+            self._sends_hints = True
+            # An odd status in the create's answer is left to the first poll.
+            with contextlib.suppress(TransientProviderError):
+                self._note_pace(video_id, _remote(data, hint))
+        if "phase" in data and self._has_events:  # an OpenReel: it streams each change
+            self._follow_stream(video_id)
         return video_id
 
+    def wait_for_news(self, job_id: str, seconds: float) -> bool | None:
+        """Waits up to ``seconds`` for the job's stream to tell of a change.
+
+        Returns:
+            True when it did (poll now), False when the time passed quietly, None at once
+            when the job has no live stream (the caller sleeps as usual).
+        """
+        with self._paces_lock:
+            stream = self._streams.get(job_id)
+        if stream is None or not stream.live:
+            return None
+        return stream.wait(seconds)
+
     def status(self, job_id: str) -> RemoteJob:
-        """The video's state: from the shared listing when it is there, else asked alone."""
-        listed = self._listing.get(job_id)
-        if listed is not None:
-            return listed
-        response = self._send("GET", f"/videos/{job_id}")
-        after = response.headers.get("openai-poll-after-ms")
-        poll_after = float(after) / 1000.0 if after and after.isdigit() else None
-        return _remote(self._json(response), poll_after)
+        """The video's state: from the shared listing when it is there, else asked alone.
+
+        A listed job carries the pace its upstream last asked for (see the module
+        docstring), and the listing read is no older than that pace.
+        """
+        streamed = self._streamed(job_id)
+        if streamed is not None:
+            return streamed
+        with self._paces_lock:
+            state, pace = self._paces.get(job_id, (None, None))
+        listed = self._listing.get(job_id, max_age_s=pace)
+        # A hint given for another state (queued, say) is asked for afresh, and so is a first
+        # one; a finished job needs none, and an upstream that sends none is read from the
+        # listing at the default interval.
+        if listed is not None and listed.state in (state, "succeeded", "failed", "refused"):
+            job = replace(listed, poll_after_s=pace)
+        elif listed is not None and state is None and not self._sends_hints:
+            job = listed
+        else:
+            response = self._send("GET", f"/videos/{job_id}")
+            hint = _hint(response)
+            self._sends_hints = hint is not None
+            job = _remote(self._json(response), hint)
+        self._note_pace(job_id, job)
+        return job
+
+    def _follow_stream(self, job_id: str) -> None:
+        """Starts following the job's ``/events`` when fewer than MAX_STREAMS are open."""
+        with self._paces_lock:
+            for done in [k for k, v in self._streams.items() if not v.live and v.latest is None]:
+                del self._streams[done]  # failed before telling anything: its job polls
+            if len(self._streams) >= MAX_STREAMS:
+                return
+            self._streams[job_id] = _Stream(self._http, job_id, self._events_missing)
+
+    def _events_missing(self) -> None:
+        self._has_events = False
+
+    def _streamed(self, job_id: str) -> RemoteJob | None:
+        """The job's state as its stream last told it, while the stream is live (a final
+        state also after); None when the job must be polled."""
+        with self._paces_lock:
+            stream = self._streams.get(job_id)
+        if stream is None:
+            return None
+        latest = stream.latest
+        if latest is not None and latest.state in _FINAL:
+            with self._paces_lock:
+                self._streams.pop(job_id, None)
+                self._paces.pop(job_id, None)
+            return latest
+        if not stream.live:
+            with self._paces_lock:
+                self._streams.pop(job_id, None)
+            return None
+        if latest is None:
+            return None  # not connected yet: poll meanwhile
+        # Nothing to ask for: the stream wakes the wait when there is news, and the loop's
+        # default interval only keeps its lease and deadline checks going.
+        return replace(latest, poll_after_s=None)
+
+    def _note_pace(self, job_id: str, job: RemoteJob) -> None:
+        """Keeps the pace an unfinished job's upstream asked for; forgets a finished one."""
+        with self._paces_lock:
+            if job.state not in ("queued", "running"):
+                self._paces.pop(job_id, None)
+            elif job.poll_after_s is not None:
+                self._paces[job_id] = (job.state, job.poll_after_s)
 
     def _list(self, wanted: frozenset[str], max_pages: int) -> dict[str, RemoteJob]:
         """The newest videos, page by page until ``wanted`` are all seen (SharedListing's fetch)."""
@@ -153,6 +268,11 @@ class UpstreamClient:
     def cancel(self, job_id: str) -> None:
         """Cancels upstream with OpenReel's cancel route; an upstream without it is not sent a
         ``DELETE`` (which deletes a video, it does not stop one): the log says so instead."""
+        with self._paces_lock:
+            self._paces.pop(job_id, None)
+            stream = self._streams.pop(job_id, None)
+        if stream is not None:
+            stream.close()
         response = self._send("POST", f"/videos/{job_id}/cancel")
         if response.status_code in (404, 405):
             log.warning(
@@ -189,6 +309,93 @@ class UpstreamClient:
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
         return json_object(response, "upstream")
+
+
+class _Stream:
+    """One job's ``GET /videos/{id}/events`` from an OpenReel upstream, read in a thread.
+
+    Each event's data is the video object as a retrieve returns it; the newest is kept as
+    :attr:`latest` and wakes :meth:`wait`. The stream ends with the video's final event, a
+    failure (the job is polled again) or :meth:`close`.
+    """
+
+    def __init__(self, http: httpx.Client, job_id: str, events_missing: Callable[[], None]) -> None:
+        self._http = http
+        self._job_id = job_id
+        self._events_missing = events_missing
+        self._news = threading.Event()
+        self._closed = threading.Event()
+        self._response: httpx.Response | None = None
+        self.latest: RemoteJob | None = None
+        self.live = True
+        threading.Thread(target=self._read, name=f"upstream-events-{job_id}", daemon=True).start()
+
+    def wait(self, seconds: float) -> bool:
+        """Waits up to ``seconds`` for news; True when some came (it is then taken)."""
+        came = self._news.wait(seconds)
+        self._news.clear()
+        return came
+
+    def close(self) -> None:
+        """Stops reading (the job was cancelled or the client is closing)."""
+        self._closed.set()
+        response = self._response
+        if response is not None:
+            response.close()
+
+    def _read(self) -> None:
+        try:
+            with self._http.stream("GET", f"/videos/{self._job_id}/events") as response:
+                self._response = response
+                if response.status_code in (404, 405):
+                    self._events_missing()
+                    return
+                if response.status_code != 200 or not response.headers.get(
+                    "content-type", ""
+                ).startswith("text/event-stream"):
+                    return
+                for kind, data in _events(response.iter_lines()):
+                    if self._closed.is_set() or kind == "error":
+                        return
+                    try:
+                        self.latest = _remote(json.loads(data), None)
+                    except (ValueError, AttributeError, TransientProviderError):
+                        continue
+                    self._news.set()
+                    if self.latest.state in _FINAL:
+                        return
+        except (httpx.HTTPError, OSError, RuntimeError):
+            pass  # closed, or the connection broke: the job is polled again
+        finally:
+            self.live = False
+            self._news.set()
+
+
+def _events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
+    """Server-Sent Events as (event, data): ``data`` lines joined, comments skipped, each
+    dispatched at its blank line (the WHATWG rules, less ``id`` and ``retry``)."""
+    kind = "message"
+    data: list[str] = []
+    for line in lines:
+        if not line:
+            if data:
+                yield kind, "\n".join(data)
+            kind, data = "message", []
+        elif line.startswith(":"):
+            continue
+        else:
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                kind = value
+            elif field == "data":
+                data.append(value)
+
+
+def _hint(response: httpx.Response) -> float | None:
+    """The answer's ``openai-poll-after-ms`` in seconds, when it has a sensible one."""
+    after = response.headers.get("openai-poll-after-ms")
+    return float(after) / 1000.0 if after and after.isdigit() else None
 
 
 class _Multipart(dict[str, Any]):

@@ -206,7 +206,9 @@ def test_the_worker_begins_before_the_submission_moderates(
     monkeypatch.setattr(Reservation, "note", noted)
     monkeypatch.setattr(setup.gate, "check", check)
     job = setup.service.submit(ALICE, _request("a harbour at noon"))
-    assert events[:2] == ["worker reported", "moderation began"]
+    # The worker may report again before the submission's thread gets the interpreter back.
+    assert events[0] == "worker reported"
+    assert "moderation began" in events
     wait_for(lambda: setup.store.get(job.id).status.is_final, timeout=20)
     assert setup.store.get(job.id).status is JobStatus.COMPLETED
 

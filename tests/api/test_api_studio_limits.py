@@ -66,8 +66,9 @@ def _hard_coded(folder: Path) -> set[str]:
     values = sorted({MAX_PROMPT_CHARS, MAX_IMAGE_BYTES, SPRITESHEET_TILE_WIDTH})
     copies = re.compile(
         # A limit's value, a size written as arithmetic ("8 * 1024 * 1024"), a size in words
-        # ("at most 8 MB"), or a length limit written on a prompt field of the page.
-        r"\b(?:" + "|".join(map(str, values)) + r")\b"
+        # ("at most 8 MB"), or a length limit written on a prompt field of the page. A number
+        # in a name ("SHA-256") is no limit.
+        r"(?<![\w-])(?:" + "|".join(map(str, values)) + r")\b"
         r"|\b\d+\s*\*\s*1024\b"
         r"|\b\d+\s*MB\b"
         r"|id=\"(?:prompt|negative|remix-prompt|extend-prompt)\"[^>]*maxlength"
@@ -96,6 +97,7 @@ def test_the_hard_coded_limit_check_finds_copies(tmp_path: Path) -> None:
         "const hint = 'PNG, at most 8 MB.';\n"
         f"const SPRITE_TILE_WIDTH = {SPRITESHEET_TILE_WIDTH};\n"
         "const fine = 1048576;\n"
+        f"const named = 'SHA-{SPRITESHEET_TILE_WIDTH}';\n"
     )
     assert {line.split(":")[0] + ":" + line.split(":")[1] for line in _hard_coded(tmp_path)} == {
         "index.html:1",

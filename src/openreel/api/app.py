@@ -40,6 +40,7 @@ from openreel.api.routes import (
     studio,
     usage,
     videos,
+    webhooks,
 )
 from openreel.errors import OpenReelError, RangeNotSatisfiableError, RateLimitError
 
@@ -288,6 +289,7 @@ def create_app(services: ApiServices) -> FastAPI:
         models,
         files,
         usage,
+        webhooks,
         admin,
         artists,
         provenance,

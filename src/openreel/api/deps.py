@@ -29,6 +29,7 @@ from openreel.errors import AuthenticationError, PermissionDeniedError
 from openreel.services.uploads import UploadService
 from openreel.services.videos import VideoService
 from openreel.services.watch import JobWatch
+from openreel.services.webhooks import WebhookService
 from openreel.trust.abuse import AbuseMonitor
 from openreel.trust.artists import ArtistService
 from openreel.trust.audit import AuditService
@@ -86,6 +87,7 @@ class ApiServices:
         artists: The artists' opt-out registry.
         content: The content registry (what this server made).
         trust_anchors: Certificates that make a C2PA signature Trusted (this instance's CA).
+        webhooks: Webhook endpoints and their deliveries (None: the routes answer 404).
     """
 
     settings: Settings
@@ -103,6 +105,7 @@ class ApiServices:
     content: ContentRegistry
     trust_anchors: tuple[bytes, ...]
     inline_reads: bool = False
+    webhooks: WebhookService | None = None
 
     async def read(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs a short read-only service call (one or two indexed SELECTs) for a route.

@@ -80,7 +80,9 @@ def test_a_finished_video_is_announced_signed_as_the_sdk_verifies(
         with pytest.raises(InvalidWebhookSignatureError):
             SDK.webhooks.unwrap(tampered, received.headers, secret=hook["secret"])
         with pytest.raises(InvalidWebhookSignatureError):
-            SDK.webhooks.unwrap(received.body, received.headers, secret=_add(api, receiver.url)["secret"])
+            SDK.webhooks.unwrap(
+                received.body, received.headers, secret=_add(api, receiver.url)["secret"]
+            )
         wait_for(lambda: _deliveries(api, hook["id"])[0]["status"] == "delivered")
         [delivery] = _deliveries(api, hook["id"])
         assert delivery["id"] == received.headers["webhook-id"]
@@ -114,7 +116,9 @@ def test_the_secret_is_shown_once_and_stored_sealed(make_api: Callable[..., Api]
     assert rotated["secret"] != secret
     assert rotated["secret_rotated_until"] > time.time()
     # The server's log never carries a secret either (it logs nothing about them at all).
-    log = (api.data_dir / "server.log").read_text() if (api.data_dir / "server.log").exists() else ""
+    log = (
+        (api.data_dir / "server.log").read_text() if (api.data_dir / "server.log").exists() else ""
+    )
     assert secret not in log
 
 
@@ -124,18 +128,18 @@ def test_others_endpoints_are_invisible_but_admins_see_all(make_api: Callable[..
     bobs = _add(api, "http://127.0.0.1:9/b", who="bob")
     for path in (f"/v1/webhooks/{alices['id']}", f"/v1/webhooks/{alices['id']}/deliveries"):
         api.error(api.client.get(path, headers=api.auth("bob")), 404, code="not_found")
-    api.error(
-        api.client.delete(f"/v1/webhooks/{alices['id']}", headers=api.auth("bob")), 404
-    )
-    api.error(
-        api.client.post(f"/v1/webhooks/{alices['id']}/rotate", headers=api.auth("bob")), 404
-    )
+    api.error(api.client.delete(f"/v1/webhooks/{alices['id']}", headers=api.auth("bob")), 404)
+    api.error(api.client.post(f"/v1/webhooks/{alices['id']}/rotate", headers=api.auth("bob")), 404)
     mine = api.client.get("/v1/webhooks", headers=api.auth("bob")).json()["data"]
     assert [h["id"] for h in mine] == [bobs["id"]]
     everyone = api.client.get("/v1/webhooks", headers=api.auth("root")).json()["data"]
     assert {h["id"] for h in everyone} == {alices["id"], bobs["id"]}
     gone = api.client.delete(f"/v1/webhooks/{alices['id']}", headers=api.auth("root"))
-    assert gone.json() == {"id": alices["id"], "object": "webhook_endpoint.deleted", "deleted": True}
+    assert gone.json() == {
+        "id": alices["id"],
+        "object": "webhook_endpoint.deleted",
+        "deleted": True,
+    }
     api.error(api.client.get(f"/v1/webhooks/{alices['id']}", headers=api.auth()), 404)
 
 

@@ -35,6 +35,7 @@ class Receiver:
         hang: While set, requests wait (up to a minute) before answering: a slow receiver.
         location: With a 3xx status, where the redirect points.
         retry_after: A ``Retry-After`` value sent with non-2xx answers.
+        delay: Seconds every request waits before its answer (a receiver with work to do).
     """
 
     port: int = 0
@@ -44,6 +45,7 @@ class Receiver:
     release: threading.Event = field(default_factory=threading.Event)
     location: str | None = None
     retry_after: str | None = None
+    delay: float = 0.0
     received: list[Received] = field(default_factory=list)
     answered: list[tuple[str, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -88,6 +90,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             )
             with receiver.lock:
                 receiver.received.append(seen)
+            if receiver.delay:
+                time.sleep(receiver.delay)
             if receiver.hang.is_set():
                 receiver.release.wait(60)
             status = receiver.next_status()

@@ -115,6 +115,8 @@ class Server:
                 recovered = store.recover_interrupted()
                 if recovered:
                     log.info("requeued %d interrupted jobs", recovered)
+                if dispatcher is not None and dispatcher.recover_interrupted():
+                    log.info("resending webhook deliveries a stopped server left in flight")
             artifacts = open_artifacts(settings)
             if settings.queue == "embedded" and own_database:
                 # Only this process writes here; `openreel worker`s may share the folder.

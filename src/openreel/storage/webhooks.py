@@ -460,6 +460,24 @@ class WebhookStore:
                 self._log(conn, _with_target(audit, delivery_id))
         return self.delivery(delivery_id)
 
+    def release_all(self, now: float) -> int:
+        """Makes every delivery held by a dispatcher due now, for a server starting up.
+
+        Only call this while holding the data-folder lock over the folder's own database:
+        then no other dispatcher can be running, so every held delivery's attempt was
+        interrupted (a kill between the commit and the answer) and waits for nobody.
+
+        Returns:
+            How many deliveries were released.
+        """
+        with self._db.begin() as conn:
+            result = conn.execute(
+                sa.update(DELIVERIES)
+                .where(DELIVERIES.c.status == PENDING, DELIVERIES.c.holder.isnot(None))
+                .values(holder=None, lease_until=None, next_attempt_at=now)
+            )
+        return int(result.rowcount)
+
     def next_due(self) -> float | None:
         """When the earliest pending delivery is due (or its lease ends), or None."""
         with self._db.query() as conn:

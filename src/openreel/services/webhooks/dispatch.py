@@ -33,7 +33,7 @@ __all__ = ["LEASE_MARGIN_S", "RetryPolicy", "WebhookDispatcher"]
 
 log = logging.getLogger(__name__)
 
-LEASE_MARGIN_S = 30.0
+LEASE_MARGIN_S = 10.0
 """How much longer than the attempt's timeout its lease lasts: time to write the result."""
 
 
@@ -112,6 +112,12 @@ class WebhookDispatcher:
     def lease_seconds(self) -> float:
         """How long one claim holds a delivery."""
         return self._sender.timeout + LEASE_MARGIN_S
+
+    def recover_interrupted(self) -> int:
+        """Frees the deliveries whose attempt a previous process left in flight (call only
+        while holding the data folder's lock over its own database; see
+        :meth:`~openreel.storage.webhooks.WebhookStore.release_all`)."""
+        return self._store.release_all(self._clock())
 
     def nudge(self) -> None:
         """Wakes the loop now (a job changed in this process: an event may be waiting)."""

@@ -71,7 +71,7 @@ def why_refused(address: IPAddress) -> str | None:
         return why_refused(address.ipv4_mapped)
     if address in _METADATA:
         return "a cloud metadata address"
-    for kind in ("loopback", "link_local", "private", "multicast", "unspecified", "reserved"):
+    for kind in ("loopback", "unspecified", "link_local", "private", "multicast", "reserved"):
         if getattr(address, f"is_{kind}"):
             return f"a {kind.replace('_', '-')} address"
     if not address.is_global:

@@ -3,6 +3,7 @@ and every notice checked with the official ``openai`` SDK's ``webhooks.unwrap``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from openai import InvalidWebhookSignatureError, OpenAI
 from tests.api.conftest import Api
 from tests.support.waiting import wait_for
-from tests.support.webhook_receiver import Received, Receiver, receiving
+from tests.support.webhook_receiver import Received, receiving
 
 from openreel.config import WebhooksConfig
 from openreel.storage.db import AUDIT, WEBHOOK_ENDPOINTS
@@ -147,7 +148,8 @@ def test_bad_input_names_the_parameter(make_api: Callable[..., Api]) -> None:
     api = _api(make_api, allow_http=False, endpoints_per_principal=2)
     post = lambda body: api.client.post("/v1/webhooks", json=body, headers=api.auth())  # noqa: E731
     error = api.error(post({"url": "http://hooks.example.com/x"}), 400, param="url")
-    assert "https" in error["message"] and "http://hooks.example.com/x" in error["message"]
+    assert "https" in error["message"]
+    assert "http://hooks.example.com/x" in error["message"]
     api.error(post({"url": "ftp://127.0.0.1/x"}), 400, param="url")
     api.error(post({"url": "not a url"}), 400, param="url")
     api.error(post({"url": "https://127.0.0.1/x", "events": ["video.started"]}), 400)
@@ -202,7 +204,7 @@ def test_500_twice_then_2xx_keeps_one_webhook_id_and_stops(make_api: Callable[..
         assert [a["status_code"] for a in delivery["history"]] == [500, 500, 200]
         # Only a short excerpt of a long answer is kept.
         assert len(delivery["history"][0]["response_excerpt"]) <= 256
-        gaps = [b.at - a.at for a, b in zip(received, received[1:], strict=False)]
+        gaps = [b.at - a.at for a, b in itertools.pairwise(received)]
         assert gaps[0] >= 0.1  # the first retry waited at least half the base delay
 
 

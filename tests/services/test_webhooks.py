@@ -225,10 +225,10 @@ def test_every_ending_path_writes_one_event_per_endpoint_and_none_twice(tmp_path
         cancelled.id: "video.failed",
     }
     assert set(failed_only) == {failed.id, cancelled.id}
-    for video_id in failed_only:  # one event, two deliveries with ids of their own
-        assert both[video_id].event_id == failed_only[video_id].event_id
-        assert both[video_id].id != failed_only[video_id].id
-        assert both[video_id].payload == failed_only[video_id].payload
+    for video_id, delivery in failed_only.items():  # one event, two deliveries, two ids
+        assert both[video_id].event_id == delivery.event_id
+        assert both[video_id].id != delivery.id
+        assert both[video_id].payload == delivery.payload
     assert json.loads(both[cancelled.id].payload)["data"]["error"]["code"] == "cancelled"
     assert json.loads(both[failed.id].payload)["data"]["error"]["code"] == "boom"
     assert json.loads(both[done.id].payload)["data"] == {"id": done.id}

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from openreel.config import Settings
+from openreel.runtime.openers import open_database
 from openreel.services.webhooks import (
     RetryPolicy,
     TargetPolicy,
@@ -19,6 +20,7 @@ from openreel.services.webhooks import (
 )
 from openreel.storage.audit import AuditStore
 from openreel.storage.db import Database
+from openreel.storage.principals import PrincipalStore
 from openreel.storage.webhooks import WebhookStore
 from openreel.trust.sealing import SecretBox, load_or_create_box
 
@@ -74,10 +76,10 @@ def webhook_dispatcher(settings: Settings, db: Database, audit: AuditStore) -> W
     )
 
 
-def open_webhooks(settings: Settings) -> WebhookService:
-    """The endpoints' service over the configured database (migrated), for the CLI."""
-    from openreel.runtime.openers import open_database
-
+def open_webhooks(settings: Settings) -> tuple[WebhookService, PrincipalStore]:
+    """The endpoints' service and the principals over the configured database (migrated),
+    for the CLI, which names owners by their principal's name."""
     db = open_database(settings)
     db.migrate()
-    return webhook_service(settings, db, AuditStore(db))
+    audit = AuditStore(db)
+    return webhook_service(settings, db, audit), PrincipalStore(db, audit=audit)

@@ -18,7 +18,7 @@ from tests.support.webhook_receiver import receiving
 
 from openreel.domain import Job, JobError, Principal, VideoRequest
 from openreel.errors import ConfigurationError, WebhookTargetError
-from openreel.services.webhooks import RetryPolicy, TargetPolicy, WebhookSender
+from openreel.services.webhooks import RetryPolicy, TargetPolicy, WebhookDispatcher, WebhookSender
 from openreel.services.webhooks.sender import retry_after_seconds
 from openreel.services.webhooks.signing import new_secret, signed_headers
 from openreel.storage.audit import AuditEntry
@@ -234,3 +234,75 @@ def test_every_ending_path_writes_one_event_per_endpoint_and_none_twice(tmp_path
     assert json.loads(both[done.id].payload)["data"] == {"id": done.id}
     assert all(d.status == "pending" and d.attempts == 0 for d in both.values())
     db.dispose()
+
+
+def _outbox_with_one_delivery(tmp_path: Path, url: str, box: SecretBox) -> WebhookStore:
+    db = Database.for_data_dir(tmp_path)
+    db.migrate()
+    store, hooks = JobStore(db), WebhookStore(db)
+    endpoint = hooks.add_endpoint(
+        owner_id="usr_alice",
+        url=url,
+        events=EVENTS,
+        sealed_secret=box.seal(new_secret()),
+        now=time.time(),
+        limit=10,
+        audit=AuditEntry(action="webhook.created"),
+    )
+    assert endpoint is not None
+    job = store.create(_job("usr_alice"))
+    store.request_cancel(job.id)
+    return hooks
+
+
+def _dispatcher(hooks: WebhookStore, box: SecretBox, max_age: float) -> WebhookDispatcher:
+    policy = TargetPolicy(allow_private=True, allow_http=True)
+    return WebhookDispatcher(
+        hooks,
+        WebhookSender(policy, timeout=2),
+        box,
+        RetryPolicy(
+            base_seconds=0.05,
+            max_delay_seconds=0.1,
+            max_age_seconds=max_age,
+            disable_after_seconds=3600,
+        ),
+        holder="test",
+    )
+
+
+def test_a_delivery_is_given_up_after_the_longest_retry_age(tmp_path: Path) -> None:
+    box = SecretBox(Fernet.generate_key())
+    with receiving(status=500) as receiver:
+        hooks = _outbox_with_one_delivery(tmp_path, receiver.url, box)
+        dispatcher = _dispatcher(hooks, box, max_age=0.6)
+        [endpoint] = hooks.endpoints(None)
+        deadline = time.monotonic() + 10
+        while hooks.deliveries(endpoint.id)[0].status == "pending":
+            assert time.monotonic() < deadline
+            dispatcher.run_once()  # not started: attempts run right here
+            time.sleep(0.02)
+        [delivery] = hooks.deliveries(endpoint.id)
+        assert delivery.status == "failed"
+        assert delivery.next_attempt_at is None
+        assert delivery.last_status_code == 500
+        assert delivery.attempts == len(receiver.received) >= 2
+        assert delivery.attempts == len(delivery.history)
+        count = len(receiver.received)
+        time.sleep(0.3)
+        assert dispatcher.run_once() == 0
+        assert len(receiver.received) == count
+        assert hooks.endpoints(None)[0].failing_since is not None  # not disabled yet
+
+
+def test_a_secret_sealed_with_another_key_is_recorded_not_sent(tmp_path: Path) -> None:
+    with receiving() as receiver:
+        hooks = _outbox_with_one_delivery(tmp_path, receiver.url, SecretBox(Fernet.generate_key()))
+        dispatcher = _dispatcher(hooks, SecretBox(Fernet.generate_key()), max_age=60)
+        assert dispatcher.run_once() == 1
+        [endpoint] = hooks.endpoints(None)
+        [delivery] = hooks.deliveries(endpoint.id)
+        assert delivery.status == "pending"
+        assert delivery.last_error is not None
+        assert "cannot open" in delivery.last_error
+        assert receiver.received == []

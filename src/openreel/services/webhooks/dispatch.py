@@ -24,6 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from openreel.errors import ConfigurationError
 from openreel.services.webhooks.sender import Reply, WebhookSender
 from openreel.services.webhooks.signing import signed_headers
 from openreel.storage.webhooks import Attempt, Claimed, Outcome, WebhookStore
@@ -194,16 +195,21 @@ class WebhookDispatcher:
     def _try(self, claimed: Claimed) -> bool:
         delivery, endpoint = claimed.delivery, claimed.endpoint
         now = self._clock()
-        secrets = [self._box.open(endpoint.secret)]
-        if (
-            endpoint.previous_secret is not None
-            and endpoint.previous_until is not None
-            and endpoint.previous_until > now
-        ):
-            secrets.append(self._box.open(endpoint.previous_secret))
-        body = delivery.payload.encode()
-        headers = signed_headers(secrets, delivery.id, int(now), body)
-        reply = self._sender.send(endpoint.url, body, headers)
+        try:
+            secrets = [self._box.open(endpoint.secret)]
+            if (
+                endpoint.previous_secret is not None
+                and endpoint.previous_until is not None
+                and endpoint.previous_until > now
+            ):
+                secrets.append(self._box.open(endpoint.previous_secret))
+        except ConfigurationError as exc:  # another key sealed it: nothing can be signed
+            log.error("webhook delivery %s: %s", delivery.id, exc.message)
+            reply = Reply(now, 0.0, error="not sent: this server cannot open the endpoint's secret")
+        else:
+            body = delivery.payload.encode()
+            headers = signed_headers(secrets, delivery.id, int(now), body)
+            reply = self._sender.send(endpoint.url, body, headers)
         outcome = self._outcome(claimed, reply)
         if not self._store.finish(claimed, self._holder, outcome):
             log.info("webhook delivery %s was taken over before its attempt ended", delivery.id)

@@ -147,4 +147,7 @@ class JobRecovery(JobTable):
             How many jobs failed.
         """
         with self._db.begin() as conn:
-            return fail_exhausted_jobs(conn, self._clock(), max_attempts)
+            now = self._clock()
+            failed = fail_exhausted_jobs(conn, now, max_attempts)
+            settle_ended(conn, now, self._prompts)
+            return failed

@@ -306,3 +306,76 @@ def test_a_secret_sealed_with_another_key_is_recorded_not_sent(tmp_path: Path) -
         assert delivery.last_error is not None
         assert "cannot open" in delivery.last_error
         assert receiver.received == []
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A throwaway certificate and key for a TLS listener on loopback."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hooks.example.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_https_connects_to_the_checked_address_naming_the_host_and_verifying_it(
+    tmp_path: Path,
+) -> None:
+    """TLS goes to the address that passed the check, with the host's name as SNI, and the
+    certificate is verified: a self-signed one is refused, so nothing is sent."""
+    import socket
+    import ssl
+    import threading
+
+    cert, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    context.sni_callback = lambda _sock, name, _ctx: names.append(name)  # type: ignore[assignment,misc,func-returns-value]
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        try:
+            with context.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1)
+        except (ssl.SSLError, OSError):
+            pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    policy = TargetPolicy(allow_private=True, resolve=lambda host, port: ["127.0.0.1"])
+    reply = WebhookSender(policy, timeout=5).send(
+        f"https://hooks.example.test:{port}/hook", b"{}", {}
+    )
+    thread.join(5)
+    listener.close()
+    assert names == ["hooks.example.test"]
+    assert reply.status_code is None
+    assert reply.error is not None
+    assert reply.error.startswith("connection failed")

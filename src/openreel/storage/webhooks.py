@@ -28,6 +28,7 @@ from openreel.errors import NotFoundError
 from openreel.storage.audit import AuditEntry, AuditStore
 from openreel.storage.db import (
     JOBS,
+    PRINCIPALS,
     WEBHOOK_ATTEMPTS,
     WEBHOOK_DELIVERIES,
     WEBHOOK_ENDPOINTS,
@@ -290,6 +291,11 @@ class WebhookStore:
         """
         endpoint_id = "wh_" + secrets.token_hex(12)
         with self._db.begin() as conn:
+            # Two creations for one owner take turns: SQLite's write lock already makes them,
+            # PostgreSQL's row lock on the principal does, so the count below stays true.
+            conn.execute(
+                sa.select(PRINCIPALS.c.id).where(PRINCIPALS.c.id == owner_id).with_for_update()
+            )
             count = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(ENDPOINTS)
@@ -371,13 +377,12 @@ class WebhookStore:
             self._log(conn, _with_target(audit, endpoint_id))
         return _endpoint(row._mapping)
 
-    def enable(self, endpoint_id: str, audit: AuditEntry, now: float) -> Endpoint:
+    def enable(self, endpoint_id: str, audit: AuditEntry) -> Endpoint:
         """Turns a disabled endpoint back on; its failed deliveries are not resent.
 
         Raises:
             NotFoundError: No such endpoint.
         """
-        del now
         with self._db.begin() as conn:
             row = conn.execute(
                 sa.update(ENDPOINTS)
@@ -537,17 +542,35 @@ class WebhookStore:
         return [Claimed(_delivery(row._mapping), endpoints[row.endpoint_id]) for row in rows]
 
     def finish(self, claimed: Claimed, holder: str, outcome: Outcome) -> bool:
-        """Records an attempt and its consequence, if ``holder`` still holds the lease.
+        """Records one attempt (see :meth:`finish_many`).
+
+        Returns:
+            False when the lease was lost.
+        """
+        return self.finish_many([(claimed, outcome)], holder)[0]
+
+    def finish_many(self, results: Sequence[tuple[Claimed, Outcome]], holder: str) -> list[bool]:
+        """Records attempts and their consequences, in one transaction, for each delivery
+        ``holder`` still holds the lease of.
 
         A 2xx ends the delivery and clears the endpoint's failing streak. A failure schedules
         the next attempt (or gives up when ``retry_at`` is None), starts the endpoint's
         streak if it had none, and disables the endpoint, with the reason, once the streak is
-        older than ``outcome.disable_after``.
+        older than ``outcome.disable_after``. One transaction for a batch: on SQLite every
+        write transaction queues for the one write lock, and ten attempts that ended together
+        would otherwise queue ten times behind each other and the render workers.
 
         Returns:
-            False when the lease was lost (another dispatcher took the delivery over): then
-            nothing is written, so the row never shows two outcomes for one attempt.
+            For each result, False when the lease was lost (another dispatcher took the
+            delivery over): then nothing is written for it, so a row never shows two
+            outcomes for one attempt.
         """
+        if not results:
+            return []
+        with self._db.begin() as conn:
+            return [self._finish(conn, claimed, holder, outcome) for claimed, outcome in results]
+
+    def _finish(self, conn: Connection, claimed: Claimed, holder: str, outcome: Outcome) -> bool:
         delivery = claimed.delivery
         attempt = outcome.attempt
         now = attempt.started_at + attempt.latency_ms / 1000
@@ -568,64 +591,63 @@ class WebhookStore:
             "last_status_code": attempt.status_code,
             "last_error": attempt.error,
         }
-        with self._db.begin() as conn:
-            result = conn.execute(
-                sa.update(DELIVERIES)
-                .where(
-                    DELIVERIES.c.id == delivery.id,
-                    DELIVERIES.c.holder == holder,
-                    DELIVERIES.c.status == PENDING,
-                )
-                .values(values)
+        result = conn.execute(
+            sa.update(DELIVERIES)
+            .where(
+                DELIVERIES.c.id == delivery.id,
+                DELIVERIES.c.holder == holder,
+                DELIVERIES.c.status == PENDING,
             )
-            if result.rowcount == 0:
-                return False
+            .values(values)
+        )
+        if result.rowcount == 0:
+            return False
+        conn.execute(
+            sa.insert(ATTEMPTS).values(
+                delivery_id=delivery.id,
+                started_at=attempt.started_at,
+                latency_ms=attempt.latency_ms,
+                status_code=attempt.status_code,
+                error=attempt.error,
+                excerpt=attempt.excerpt,
+            )
+        )
+        endpoint = ENDPOINTS.c
+        if outcome.delivered:
             conn.execute(
-                sa.insert(ATTEMPTS).values(
-                    delivery_id=delivery.id,
-                    started_at=attempt.started_at,
-                    latency_ms=attempt.latency_ms,
-                    status_code=attempt.status_code,
-                    error=attempt.error,
-                    excerpt=attempt.excerpt,
-                )
+                sa.update(ENDPOINTS)
+                .where(endpoint.id == delivery.endpoint_id, endpoint.failing_since.isnot(None))
+                .values(failing_since=None)
             )
-            endpoint = ENDPOINTS.c
-            if outcome.delivered:
-                conn.execute(
-                    sa.update(ENDPOINTS)
-                    .where(endpoint.id == delivery.endpoint_id, endpoint.failing_since.isnot(None))
-                    .values(failing_since=None)
-                )
-            else:
-                conn.execute(
-                    sa.update(ENDPOINTS)
-                    .where(endpoint.id == delivery.endpoint_id, endpoint.failing_since.is_(None))
-                    .values(failing_since=attempt.started_at)
-                )
-                reason = (
-                    f"disabled automatically: every attempt failed for more than "
-                    f"{outcome.disable_after / 3600:g} hours; the last one: "
-                    f"{attempt.error or f'HTTP {attempt.status_code}'}"
-                )
-                disabled = conn.execute(
-                    sa.update(ENDPOINTS)
-                    .where(
-                        endpoint.id == delivery.endpoint_id,
-                        endpoint.disabled_at.is_(None),
-                        endpoint.failing_since <= now - outcome.disable_after,
-                    )
-                    .values(disabled_at=now, disabled_reason=reason)
-                )
-                if disabled.rowcount:
-                    self._log(
-                        conn,
-                        AuditEntry(
-                            action="webhook.disabled",
-                            target_id=delivery.endpoint_id,
-                            outcome="error:failing",
-                        ),
-                    )
+            return True
+        conn.execute(
+            sa.update(ENDPOINTS)
+            .where(endpoint.id == delivery.endpoint_id, endpoint.failing_since.is_(None))
+            .values(failing_since=attempt.started_at)
+        )
+        reason = (
+            f"disabled automatically: every attempt failed for more than "
+            f"{outcome.disable_after / 3600:g} hours; the last one: "
+            f"{attempt.error or f'HTTP {attempt.status_code}'}"
+        )
+        disabled = conn.execute(
+            sa.update(ENDPOINTS)
+            .where(
+                endpoint.id == delivery.endpoint_id,
+                endpoint.disabled_at.is_(None),
+                endpoint.failing_since <= now - outcome.disable_after,
+            )
+            .values(disabled_at=now, disabled_reason=reason)
+        )
+        if disabled.rowcount:
+            self._log(
+                conn,
+                AuditEntry(
+                    action="webhook.disabled",
+                    target_id=delivery.endpoint_id,
+                    outcome="error:failing",
+                ),
+            )
         return True
 
 

@@ -4,7 +4,9 @@ One per process that runs it (``openreel serve``, and each ``openreel worker`` b
 Celery jobs); any number share one database, since every delivery is claimed with a lease
 (``storage/webhooks.py``). A thread claims as many due deliveries as the pool has free slots
 and hands each to the pool, so one receiver that hangs holds one slot for one timeout and
-never the others' attempts. Between claims it sleeps until the earliest delivery is due, a
+never the others' attempts; the attempts' results come back to that thread, which writes
+each batch in one transaction (on SQLite, ten separate writes queue behind each other and
+behind the render workers for the one write lock). Between claims it sleeps until the earliest delivery is due, a
 change in this process nudges it (:meth:`WebhookDispatcher.nudge`), or ``poll_seconds`` pass:
 deliveries waiting on backoff cost one indexed read per wake-up, not one per delivery.
 
@@ -21,7 +23,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from openreel.errors import ConfigurationError
@@ -106,6 +108,7 @@ class WebhookDispatcher:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._in_flight = 0
+        self._results: list[tuple[Claimed, Outcome]] = []
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
 
@@ -146,14 +149,17 @@ class WebhookDispatcher:
         deadline = time.monotonic() + timeout
         while self._in_flight and time.monotonic() < deadline:
             time.sleep(0.02)
+            self._flush()
         self._thread = self._pool = None
 
     def run_once(self) -> int:
-        """Claims what is due and free slots allow, and starts those attempts.
+        """Records the attempts that ended, then claims what is due and free slots allow,
+        and starts those attempts (runs them here when the dispatcher is not started).
 
         Returns:
             How many attempts were started.
         """
+        self._flush()
         pool = self._pool
         with self._lock:
             free = self._concurrency - self._in_flight
@@ -162,37 +168,57 @@ class WebhookDispatcher:
         claimed = self._store.claim(
             self._holder, limit=free, lease_seconds=self.lease_seconds, now=self._clock()
         )
+        with self._lock:
+            self._in_flight += len(claimed)
         for item in claimed:
-            with self._lock:
-                self._in_flight += 1
             if pool is None:
                 self._attempt(item)
             else:
-                pool.submit(self._attempt, item)
+                pool.submit(self._attempt, item).add_done_callback(self._unless_cancelled)
+        if pool is None:
+            self._flush()
         return len(claimed)
 
-    def attempt(self, claimed: Claimed) -> bool:
-        """Makes one attempt of a claimed delivery and records it (for tests and the pool).
-
-        Returns:
-            Whether the receiver took it.
-        """
-        with self._lock:
-            self._in_flight += 1
-        return self._attempt(claimed)
-
-    def _attempt(self, claimed: Claimed) -> bool:
+    def _attempt(self, claimed: Claimed) -> None:
+        """One attempt, on a pool thread; its result waits for the loop's next batch."""
         try:
-            return self._try(claimed)
+            outcome: Outcome | None = self._try(claimed)
         except Exception:  # a bug must not kill the pool thread; the lease brings it back
             log.exception("webhook attempt %s failed unexpectedly", claimed.delivery.id)
-            return False
-        finally:
+            outcome = None
+        with self._lock:
+            if outcome is None:
+                self._in_flight -= 1
+            else:
+                self._results.append((claimed, outcome))
+        self._wake.set()
+
+    def _unless_cancelled(self, future: Future[None]) -> None:
+        """Frees the slot of an attempt that :meth:`stop` cancelled before it started."""
+        if future.cancelled():
             with self._lock:
                 self._in_flight -= 1
-            self._wake.set()
 
-    def _try(self, claimed: Claimed) -> bool:
+    def _flush(self) -> None:
+        """Writes the ended attempts in one transaction (``finish_many``); their slots are
+        free again once they are written, so a claim never outruns the records."""
+        with self._lock:
+            batch, self._results = self._results, []
+        if not batch:
+            return
+        try:
+            kept = self._store.finish_many(batch, self._holder)
+        finally:
+            with self._lock:
+                self._in_flight -= len(batch)
+        for (claimed, _), written in zip(batch, kept, strict=True):
+            if not written:
+                log.info(
+                    "webhook delivery %s was taken over before its attempt ended",
+                    claimed.delivery.id,
+                )
+
+    def _try(self, claimed: Claimed) -> Outcome:
         delivery, endpoint = claimed.delivery, claimed.endpoint
         now = self._clock()
         try:
@@ -210,10 +236,7 @@ class WebhookDispatcher:
             body = delivery.payload.encode()
             headers = signed_headers(secrets, delivery.id, int(now), body)
             reply = self._sender.send(endpoint.url, body, headers)
-        outcome = self._outcome(claimed, reply)
-        if not self._store.finish(claimed, self._holder, outcome):
-            log.info("webhook delivery %s was taken over before its attempt ended", delivery.id)
-        return reply.ok
+        return self._outcome(claimed, reply)
 
     def _outcome(self, claimed: Claimed, reply: Reply) -> Outcome:
         attempt = Attempt(

@@ -164,7 +164,7 @@ class WebhookService:
         """
         self.get(principal, endpoint_id)
         endpoint = self._store.enable(
-            endpoint_id, AuditEntry(action="webhook.enabled", actor_id=principal.id), self._clock()
+            endpoint_id, AuditEntry(action="webhook.enabled", actor_id=principal.id)
         )
         if self._nudge is not None:
             self._nudge()

@@ -142,7 +142,7 @@ class TargetPolicy:
         except ValueError:
             try:
                 found = self._resolve(host, port)
-            except (OSError, UnicodeError) as exc:
+            except (OSError, UnicodeError, ValueError) as exc:
                 raise TargetRefused.for_value(
                     "url", url, f"must name a host that resolves ({exc})"
                 ) from None

@@ -8,6 +8,7 @@ import multiprocessing
 import runpy
 from pathlib import Path
 
+import pytest
 from openai import OpenAI
 from tests.support.webhook_receiver import receiving
 
@@ -17,6 +18,8 @@ from openreel.runtime.webhooks import webhook_service
 from openreel.storage.audit import AuditStore
 from openreel.storage.db import Database
 from openreel.storage.jobs import JobStore
+
+pytestmark = pytest.mark.slow  # a spawned worker process and a render: about 25 s
 
 SDK = OpenAI(api_key="unused", base_url="http://127.0.0.1:9/v1")
 

@@ -303,6 +303,7 @@ class WebhooksConfig(BaseModel):
             disabled, with the reason shown to its owner.
         endpoints_per_principal: Most endpoints one principal may have.
         rotation_grace_hours: How long the old secret also signs after a rotation.
+        keep_days: How long a delivery that ended stays listed with its attempts.
         concurrency: Attempts one process runs at once (one slow receiver holds one).
         poll_seconds: How often a dispatcher looks for due deliveries that no change in
             this process announced (other processes' videos, retries coming due).
@@ -321,6 +322,7 @@ class WebhooksConfig(BaseModel):
     disable_after_hours: float = Field(120.0, gt=0)
     endpoints_per_principal: int = Field(10, ge=1, le=1000)
     rotation_grace_hours: float = Field(24.0, ge=0)
+    keep_days: float = Field(30.0, gt=0)
     concurrency: int = Field(16, ge=1, le=256)
     poll_seconds: float = Field(1.0, gt=0, le=60)
     dispatch: bool = True

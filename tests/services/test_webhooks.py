@@ -17,7 +17,7 @@ from openai import InvalidWebhookSignatureError, OpenAI
 from tests.support.webhook_receiver import receiving
 
 from openreel.domain import Job, JobError, Principal, VideoRequest
-from openreel.errors import ConfigurationError, WebhookTargetError
+from openreel.errors import ConfigurationError, NotFoundError, WebhookTargetError
 from openreel.services.webhooks import RetryPolicy, TargetPolicy, WebhookDispatcher, WebhookSender
 from openreel.services.webhooks.sender import retry_after_seconds
 from openreel.services.webhooks.signing import new_secret, signed_headers
@@ -379,3 +379,21 @@ def test_https_connects_to_the_checked_address_naming_the_host_and_verifying_it(
     assert reply.status_code is None
     assert reply.error is not None
     assert reply.error.startswith("connection failed")
+
+
+def test_ended_deliveries_are_pruned_after_keep_days_and_pending_ones_never(
+    tmp_path: Path,
+) -> None:
+    box = SecretBox(Fernet.generate_key())
+    with receiving() as receiver:
+        hooks = _outbox_with_one_delivery(tmp_path, receiver.url, box)
+        [endpoint] = hooks.endpoints(None)
+        assert hooks.prune(time.time() + 10) == 0  # still pending: kept whatever its age
+        assert _dispatcher(hooks, box, max_age=60).run_once() == 1
+        [delivered] = hooks.deliveries(endpoint.id)
+        assert delivered.status == "delivered"
+        assert hooks.prune(delivered.created_at) == 0  # not older than the cut
+        assert hooks.prune(time.time() + 10) == 1
+        assert hooks.deliveries(endpoint.id) == []
+        with pytest.raises(NotFoundError):
+            hooks.delivery(delivered.id)

@@ -69,6 +69,7 @@ def webhook_dispatcher(settings: Settings, db: Database, audit: AuditStore) -> W
             max_delay_seconds=config.max_delay_seconds,
             max_age_seconds=config.max_age_hours * 3600,
             disable_after_seconds=config.disable_after_hours * 3600,
+            keep_seconds=config.keep_days * 86400,
         ),
         holder=f"{socket.gethostname()}-{os.getpid()}/webhooks.{secrets.token_hex(3)}",
         concurrency=config.concurrency,

@@ -483,6 +483,25 @@ class WebhookStore:
             )
         return int(result.rowcount)
 
+    def prune(self, before: float) -> int:
+        """Deletes deliveries that ended (delivered or given up) before ``before``, with their
+        attempts, so the outbox does not grow forever.
+
+        Returns:
+            How many deliveries were deleted.
+        """
+        ended = sa.select(DELIVERIES.c.id).where(
+            DELIVERIES.c.status != PENDING, DELIVERIES.c.created_at < before
+        )
+        with self._db.begin() as conn:
+            conn.execute(sa.delete(ATTEMPTS).where(ATTEMPTS.c.delivery_id.in_(ended)))
+            result = conn.execute(
+                sa.delete(DELIVERIES).where(
+                    DELIVERIES.c.status != PENDING, DELIVERIES.c.created_at < before
+                )
+            )
+        return int(result.rowcount)
+
     def next_due(self) -> float | None:
         """When the earliest pending delivery is due (or its lease ends), or None."""
         with self._db.query() as conn:

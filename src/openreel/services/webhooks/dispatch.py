@@ -36,6 +36,9 @@ __all__ = ["LEASE_MARGIN_S", "RetryPolicy", "WebhookDispatcher"]
 
 log = logging.getLogger(__name__)
 
+PRUNE_EVERY_S = 3600.0
+"""How often a dispatcher deletes the deliveries older than ``RetryPolicy.keep_seconds``."""
+
 LEASE_MARGIN_S = 10.0
 """How much longer than the attempt's timeout its lease lasts: time to write the result."""
 
@@ -50,12 +53,14 @@ class RetryPolicy:
         max_age_seconds: How long after its window opened a delivery is still retried.
         disable_after_seconds: How long an endpoint may fail every attempt before it is
             disabled.
+        keep_seconds: How long an ended delivery (and its attempts) stays listed.
     """
 
     base_seconds: float
     max_delay_seconds: float
     max_age_seconds: float
     disable_after_seconds: float
+    keep_seconds: float = 30 * 86400
 
     def delay(self, attempts: int, rng: float, retry_after: float | None = None) -> float:
         """Seconds before the next try after ``attempts`` failed ones (``rng`` in [0, 1))."""
@@ -109,6 +114,7 @@ class WebhookDispatcher:
         self._lock = threading.Lock()
         self._in_flight = 0
         self._results: list[tuple[Claimed, Outcome]] = []
+        self._pruned_at = float("-inf")
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
 
@@ -160,6 +166,7 @@ class WebhookDispatcher:
             How many attempts were started.
         """
         self._flush()
+        self._prune()
         pool = self._pool
         with self._lock:
             free = self._concurrency - self._in_flight
@@ -192,6 +199,16 @@ class WebhookDispatcher:
             else:
                 self._results.append((claimed, outcome))
         self._wake.set()
+
+    def _prune(self) -> None:
+        """Every :data:`PRUNE_EVERY_S`, deletes the deliveries that ended long ago."""
+        now = time.monotonic()
+        if now - self._pruned_at < PRUNE_EVERY_S:
+            return
+        self._pruned_at = now
+        pruned = self._store.prune(self._clock() - self._retry.keep_seconds)
+        if pruned:
+            log.info("deleted %d webhook deliveries that ended long ago", pruned)
 
     def _unless_cancelled(self, future: Future[None]) -> None:
         """Frees the slot of an attempt that :meth:`stop` cancelled before it started."""

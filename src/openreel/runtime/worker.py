@@ -51,8 +51,6 @@ def worker_taker(settings: Settings, *, batched_leases: bool = False) -> JobTake
         prompts=settings.prompts,
         on_change=None if dispatcher is None else (lambda _job_id: dispatcher.nudge()),
     )
-    if dispatcher is not None:
-        dispatcher.start()  # webhooks of the videos that end here, and of others; for life
     artifacts = open_artifacts(settings)
     jobs = VideoWorker(
         store=store,
@@ -70,6 +68,8 @@ def worker_taker(settings: Settings, *, batched_leases: bool = False) -> JobTake
         lease = settings.lease_seconds
         keeper = LeaseKeeper(store, lease_seconds=lease, tick=min(1.0, lease / 4))
         keeper.start()  # for the life of the worker process
+    if dispatcher is not None:  # last, once nothing above can fail
+        dispatcher.start()  # webhooks of the videos that end here, and of others; for life
     return JobTaker(
         store, jobs.run, worker=worker, lease_seconds=settings.lease_seconds, keeper=keeper
     )

@@ -80,6 +80,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/hosted_poll.py
 	$(BIN)/python benchmarks/diffusers_overhead.py
 	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/webhooks.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -311,3 +311,11 @@ def test_logs_secrets_of_includes_the_bucket_keys() -> None:
     found = secrets_of(Settings(storage=storage))
     assert sorted(found) == ["AKIAEXAMPLEKEYID0001", "bucket-secret-access-key"]
     assert secrets_of(Settings(storage=StorageConfig(bucket="artifacts"))) == []
+
+
+def test_logs_webhook_secret_is_redacted() -> None:
+    from openreel.services.webhooks.signing import new_secret
+
+    secret = new_secret()
+    redacted = RedactSecrets().redact(f"sent with {secret}, then")
+    assert redacted == f"sent with {REDACTED}, then"

@@ -26,6 +26,7 @@ __all__ = [
     "StorageConfig",
     "TransparencyConfig",
     "UpstreamConfig",
+    "WebhooksConfig",
 ]
 
 Preset = Literal[
@@ -304,6 +305,47 @@ class StorageConfig(BaseModel):
         return self.bucket is not None
 
 
+class WebhooksConfig(BaseModel):
+    """Signed notices to the owners' endpoints when a video ends (services/webhooks/).
+
+    Attributes:
+        allow_private: Let endpoints resolve to loopback, private, link-local or cloud
+            metadata addresses (off: refused at creation and at every attempt).
+        allow_http: Accept ``http://`` endpoints (off: ``https://`` only).
+        retry_base_seconds: The first retry's delay; each later one doubles, with jitter.
+        max_delay_seconds: The longest wait between two attempts (also caps ``Retry-After``).
+        timeout: Seconds one attempt may take to connect, send and hear an answer.
+        max_age_hours: How long a delivery is retried before it is given up.
+        disable_after_hours: An endpoint whose every attempt failed for this long is
+            disabled, with the reason shown to its owner.
+        endpoints_per_principal: Most endpoints one principal may have.
+        rotation_grace_hours: How long the old secret also signs after a rotation.
+        keep_days: How long a delivery that ended stays listed with its attempts.
+        concurrency: Attempts one process runs at once (one slow receiver holds one).
+        poll_seconds: How often a dispatcher looks for due deliveries that no change in
+            this process announced (other processes' videos, retries coming due).
+        dispatch: Run a dispatcher in this process (``serve`` and ``worker`` alike).
+        key: Fernet key that encrypts the endpoints' secrets; unset, one is made in the data
+            folder (``webhooks.key``, owner-only). Set it on every machine of a deployment
+            that shares one database.
+    """
+
+    allow_private: bool = False
+    allow_http: bool = False
+    retry_base_seconds: float = Field(5.0, gt=0, le=3600)
+    max_delay_seconds: float = Field(3600.0, gt=0)
+    timeout: float = Field(10.0, gt=0, le=120)
+    max_age_hours: float = Field(72.0, gt=0)
+    disable_after_hours: float = Field(120.0, gt=0)
+    endpoints_per_principal: int = Field(10, ge=1, le=1000)
+    rotation_grace_hours: float = Field(24.0, ge=0)
+    keep_days: float = Field(30.0, gt=0)
+    concurrency: int = Field(16, ge=1, le=256)
+    poll_seconds: float = Field(1.0, gt=0, le=60)
+    dispatch: bool = True
+    key: SecretStr | None = None
+
+
 class Settings(BaseSettings):
     """OpenReel's settings.
 
@@ -366,6 +408,7 @@ class Settings(BaseSettings):
             ``celery`` (``openreel worker`` processes on other machines take the jobs).
         celery: Celery on Redis, for ``queue = "celery"``.
         storage: Where artifact files live (the data folder, or an S3-compatible bucket).
+        webhooks: Signed notices when a video ends.
     """
 
     model_config = SettingsConfigDict(
@@ -409,3 +452,4 @@ class Settings(BaseSettings):
     queue: Literal["embedded", "celery"] = "embedded"
     celery: CeleryConfig = CeleryConfig()
     storage: StorageConfig = StorageConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()

@@ -52,6 +52,7 @@ __all__ = [
     "RateLimitError",
     "StorageError",
     "UnsupportedMediaTypeError",
+    "WebhookTargetError",
 ]
 
 
@@ -104,6 +105,13 @@ class InvalidRequestError(OpenReelError):
         if len(shown) > 80:
             shown = shown[:77] + "..."
         return cls(f"{param} {rule}; got {shown}", param=param)
+
+
+class WebhookTargetError(InvalidRequestError):
+    """A webhook URL that may not be called: its scheme, its form, or an address its host
+    resolves to (services/webhooks/targets.py); ``param`` is ``url``."""
+
+    default_code = "webhook_target_refused"
 
 
 class ModelNotFoundError(InvalidRequestError):

@@ -72,6 +72,12 @@ _TOKEN = r"or_[0-9A-Za-z]{38}"
 checksum. No look-around and an exact length, so two tokens pasted together are both caught;
 the checksum is not verified, since a mistyped token is still nearly a secret."""
 
+_WEBHOOK_SECRET = r"whsec_[A-Za-z0-9+/]{43}="
+"""A webhook signing secret (services/webhooks/signing.py): ``whsec_`` and the base64 of 32
+bytes. The server never logs one; this catches one a mistake would."""
+
+_BUILT_IN = f"{_TOKEN}|{_WEBHOOK_SECRET}"
+
 
 class _Redacted:
     """Stands in for a log argument whose ``str`` or ``repr`` held a secret.
@@ -93,7 +99,8 @@ class _Redacted:
 
 
 class RedactSecrets(logging.Filter):
-    """Rewrites log records so that no access token or configured secret is written.
+    """Rewrites log records so that no access token, webhook secret or configured secret is
+    written.
 
     It never drops a record (``filter`` always returns True): losing a line that says what
     went wrong is worse than a line with a hole in it.
@@ -113,7 +120,7 @@ class RedactSecrets(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self._secrets: tuple[str, ...] = ()
-        self._pattern = re.compile(_TOKEN)
+        self._pattern = re.compile(_BUILT_IN)
         self.add(secrets)
 
     @property
@@ -134,7 +141,7 @@ class RedactSecrets(logging.Filter):
         # that contains another is replaced whole.
         needles = {v for s in self._secrets for v in (s, quote(s, safe=""))}
         alternatives = [re.escape(n) for n in sorted(needles, key=len, reverse=True)]
-        self._pattern = re.compile("|".join([_TOKEN, *alternatives]))
+        self._pattern = re.compile("|".join([_BUILT_IN, *alternatives]))
 
     def redact(self, text: str) -> str:
         """``text`` with every token and secret replaced by :data:`REDACTED`."""

@@ -41,6 +41,7 @@ from openreel.api.routes import (
     transparency,
     usage,
     videos,
+    webhooks,
 )
 from openreel.errors import OpenReelError, RangeNotSatisfiableError, RateLimitError
 
@@ -289,6 +290,7 @@ def create_app(services: ApiServices) -> FastAPI:
         models,
         files,
         usage,
+        webhooks,
         admin,
         artists,
         provenance,

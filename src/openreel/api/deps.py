@@ -31,6 +31,7 @@ from openreel.errors import AuthenticationError, PermissionDeniedError
 from openreel.services.uploads import UploadService
 from openreel.services.videos import VideoService
 from openreel.services.watch import JobWatch
+from openreel.services.webhooks import WebhookService
 from openreel.trust.abuse import AbuseMonitor
 from openreel.trust.artists import ArtistService
 from openreel.trust.audit import AuditService
@@ -93,6 +94,7 @@ class ApiServices:
         trust_anchors: Certificates that make a C2PA signature Trusted (this instance's CA).
         transparency: The public transparency report, or None when the operator turned it
             off (its routes are then 404s).
+        webhooks: Webhook endpoints and their deliveries (None: the routes answer 404).
     """
 
     settings: Settings
@@ -112,6 +114,7 @@ class ApiServices:
     trust_anchors: tuple[bytes, ...]
     inline_reads: bool = False
     transparency: TransparencyService | None = None
+    webhooks: WebhookService | None = None
 
     async def read(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs a short read-only service call (one or two indexed SELECTs) for a route.

@@ -20,6 +20,7 @@ from openreel.cli.models import models
 from openreel.cli.serve import serve
 from openreel.cli.tokens import token_app
 from openreel.cli.verify import verify
+from openreel.cli.webhooks import webhooks_app
 from openreel.cli.worker import worker
 
 __all__ = ["app", "main"]
@@ -43,6 +44,7 @@ def _build_app() -> typer.Typer:
     built.add_typer(token_app, name="token")
     built.add_typer(artists_app, name="artists")
     built.add_typer(audit_app, name="audit")
+    built.add_typer(webhooks_app, name="webhooks")
     return built
 
 

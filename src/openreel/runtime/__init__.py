@@ -19,6 +19,7 @@ from openreel.runtime.openers import (
     signing,
 )
 from openreel.runtime.server import Server
+from openreel.runtime.webhooks import open_webhooks
 from openreel.runtime.worker import worker_taker
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "open_auth",
     "open_database",
     "open_killswitch",
+    "open_webhooks",
     "signing",
     "worker_taker",
 ]

@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,11 +29,13 @@ from openreel.runtime.openers import (
     open_artifacts,
     open_database,
 )
+from openreel.runtime.webhooks import webhook_dispatcher, webhook_service
 from openreel.services.pace import PaceBook
 from openreel.services.render_process import RenderProcesses
 from openreel.services.uploads import UploadService
 from openreel.services.videos import VideoService
 from openreel.services.watch import JobWatch
+from openreel.services.webhooks import WebhookDispatcher
 from openreel.services.worker import VideoWorker
 from openreel.storage.artists import ArtistStore
 from openreel.storage.audit import AuditStore
@@ -84,6 +87,7 @@ class Server:
     first_admin: IssuedToken | None = None
     processes: RenderProcesses | None = None
     registry: BackendRegistry | None = None
+    webhooks: WebhookDispatcher | None = None
     _started: bool = field(default=False, repr=False)
 
     @classmethod
@@ -103,7 +107,12 @@ class Server:
             db.migrate()
             watch = JobWatch()
             audit = AuditStore(db)
-            store = JobStore(db, on_change=watch.notify, audit=audit, prompts=settings.prompts)
+            dispatcher = None
+            on_change: Callable[[str], None] = watch.notify
+            if settings.webhooks.dispatch:
+                dispatcher = webhook_dispatcher(settings, db, audit)
+                on_change = _both(watch.notify, dispatcher.nudge)
+            store = JobStore(db, on_change=on_change, audit=audit, prompts=settings.prompts)
             own_database = database_url(settings) is None
             if own_database:
                 # The data folder's own SQLite: holding its lock, no other worker can be
@@ -112,6 +121,8 @@ class Server:
                 recovered = store.recover_interrupted()
                 if recovered:
                     log.info("requeued %d interrupted jobs", recovered)
+                if dispatcher is not None and dispatcher.recover_interrupted():
+                    log.info("resending webhook deliveries a stopped server left in flight")
             artifacts = open_artifacts(settings)
             if settings.queue == "embedded" and own_database:
                 # Only this process writes here; `openreel worker`s may share the folder.
@@ -190,6 +201,9 @@ class Server:
                     auth,
                 ),
                 inline_reads=db.reads_are_local,
+                webhooks=webhook_service(
+                    settings, db, audit, None if dispatcher is None else dispatcher.nudge
+                ),
                 artists=ArtistService(artists, style),
                 content=content,
                 trust_anchors=()
@@ -212,6 +226,7 @@ class Server:
             first_admin=first_admin,
             registry=runtime.registry,
             processes=processes,
+            webhooks=dispatcher,
         )
 
     def start(self, *, freeze_heap: bool = False) -> None:
@@ -228,6 +243,8 @@ class Server:
                 servers and drops them (tests): their cycles would never be collected.
         """
         self.queue.start(self.worker.run)
+        if self.webhooks is not None:
+            self.webhooks.start()
         self._started = True
         if self.processes is not None:  # one child per worker, started while nothing waits
             threading.Thread(
@@ -251,6 +268,8 @@ class Server:
         """Stops the workers (running jobs resume on the next start) and frees the folder."""
         if self._started:
             self.queue.stop(timeout)
+            if self.webhooks is not None:
+                self.webhooks.stop(timeout)
             self._started = False
         if self.processes is not None:
             self.processes.close(timeout)
@@ -322,6 +341,16 @@ def _queues(
         batched_leases=True,  # hundreds of waiting jobs share one keeper's store calls
     )
     return QueueGroup(local, waiting)
+
+
+def _both(first: Callable[[str], None], second: Callable[[], None]) -> Callable[[str], None]:
+    """A job-change listener that tells the live streams, then nudges the webhook dispatcher."""
+
+    def changed(job_id: str) -> None:
+        first(job_id)
+        second()
+
+    return changed
 
 
 def _semantic(pipeline: ModerationPipeline | None) -> SemanticCheck | None:

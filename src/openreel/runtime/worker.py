@@ -16,6 +16,7 @@ from openreel.runtime.openers import (
     open_artifacts,
     open_database,
 )
+from openreel.runtime.webhooks import webhook_dispatcher
 from openreel.services.pace import PaceBook
 from openreel.services.worker import VideoWorker
 from openreel.storage.audit import AuditStore
@@ -43,7 +44,13 @@ def worker_taker(settings: Settings, *, batched_leases: bool = False) -> JobTake
     db = open_database(settings)
     db.migrate()  # at head already when an API server started first; then this only checks
     audit = AuditStore(db)
-    store = JobStore(db, audit=audit, prompts=settings.prompts)
+    dispatcher = webhook_dispatcher(settings, db, audit) if settings.webhooks.dispatch else None
+    store = JobStore(
+        db,
+        audit=audit,
+        prompts=settings.prompts,
+        on_change=None if dispatcher is None else (lambda _job_id: dispatcher.nudge()),
+    )
     artifacts = open_artifacts(settings)
     jobs = VideoWorker(
         store=store,
@@ -61,6 +68,8 @@ def worker_taker(settings: Settings, *, batched_leases: bool = False) -> JobTake
         lease = settings.lease_seconds
         keeper = LeaseKeeper(store, lease_seconds=lease, tick=min(1.0, lease / 4))
         keeper.start()  # for the life of the worker process
+    if dispatcher is not None:  # last, once nothing above can fail
+        dispatcher.start()  # webhooks of the videos that end here, and of others; for life
     return JobTaker(
         store, jobs.run, worker=worker, lease_seconds=settings.lease_seconds, keeper=keeper
     )

@@ -45,6 +45,9 @@ __all__ = [
     "SQLITE_PRAGMAS",
     "TOKENS",
     "USAGE",
+    "WEBHOOK_ATTEMPTS",
+    "WEBHOOK_DELIVERIES",
+    "WEBHOOK_ENDPOINTS",
     "Database",
 ]
 
@@ -187,6 +190,8 @@ JOBS = sa.Table(
     sa.Column("token_id", sa.String(64), nullable=True, index=True),
     # False once the prompt was hashed or dropped by the retention policy (storage/prompts.py).
     sa.Column("prompt_kept", sa.Boolean, nullable=False, server_default=sa.true(), index=True),
+    # False until the transaction that ends the job has written its webhook events (outbox).
+    sa.Column("announced", sa.Boolean, nullable=False, server_default=sa.false(), index=True),
     sa.Index("ix_jobs_status_created_at_seq", "status", "created_at", "seq"),
     sa.Index("ix_jobs_owner_id_created_at_seq", "owner_id", "created_at", "seq"),
     sqlite_autoincrement=True,
@@ -272,6 +277,79 @@ CONTENT = sa.Table(
 )
 """What every video this server made looks like: its SHA-256 and per-second perceptual hashes,
 kept after the video is deleted, so "did this server make this?" has an answer."""
+
+
+WEBHOOK_ENDPOINTS = sa.Table(
+    "webhook_endpoints",
+    METADATA,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("owner_id", sa.String(64), nullable=False, index=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("events", sa.Text, nullable=False),  # JSON list of event types
+    # Fernet tokens of the whsec_ secrets (trust/sealing.py); never the plain secret.
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column("previous_secret", sa.Text, nullable=True),
+    sa.Column("previous_until", sa.Float, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    # Since when every attempt failed (NULL after a success); old enough, the endpoint stops.
+    sa.Column("failing_since", sa.Float, nullable=True),
+    sa.Column("disabled_at", sa.Float, nullable=True),
+    sa.Column("disabled_reason", sa.Text, nullable=True),
+)
+"""Where a principal wants to hear that their videos ended (storage/webhooks.py)."""
+
+WEBHOOK_DELIVERIES = sa.Table(
+    "webhook_deliveries",
+    METADATA,
+    sa.Column("seq", _BIG_ID, primary_key=True, autoincrement=True),
+    # The webhook-id header: the same at every attempt of this delivery.
+    sa.Column("id", sa.String(64), nullable=False, unique=True),
+    sa.Column(
+        "endpoint_id",
+        sa.String(64),
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("video_id", sa.String(64), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # the exact body every attempt sends
+    sa.Column("created_at", sa.Float, nullable=False),
+    # Start of the retry window (the event, or the last manual redelivery).
+    sa.Column("window_start", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | delivered | failed
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.Float, nullable=True),
+    sa.Column("lease_until", sa.Float, nullable=True),
+    sa.Column("holder", sa.String(200), nullable=True),
+    sa.Column("last_status_code", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("delivered_at", sa.Float, nullable=True),
+    sa.Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    sqlite_autoincrement=True,
+)
+"""The outbox: one row per event and endpoint, written with the job's end (storage/webhooks.py)."""
+
+WEBHOOK_ATTEMPTS = sa.Table(
+    "webhook_attempts",
+    METADATA,
+    sa.Column("seq", _BIG_ID, primary_key=True, autoincrement=True),
+    sa.Column(
+        "delivery_id",
+        sa.String(64),
+        sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("excerpt", sa.Text, nullable=True),  # the answer's first few hundred characters
+    sqlite_autoincrement=True,
+)
+"""Every attempt of every delivery: what the receiver answered and how fast."""
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:

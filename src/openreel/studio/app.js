@@ -15,6 +15,7 @@ import { createNavigation } from './navigation.js';
 import { createSession } from './session.js';
 import { refreshUsage } from './usage.js';
 import { createWatch } from './watch.js';
+import { initWebhooks, loadWebhooks } from './webhooks.js';
 
 const VIDEO_HASH = /^#video=([\w-]+)$/;
 
@@ -32,7 +33,7 @@ function start(limits) {
   });
   const navigation = createNavigation({
     canAdmin: session.isAdmin,
-    onShow: { history: () => gallery.loadMore(), admin: loadAdmin },
+    onShow: { history: () => gallery.loadMore(), webhooks: loadWebhooks, admin: loadAdmin },
   });
   const jobs = createJobs({
     onChange: (video) => {
@@ -81,6 +82,7 @@ function start(limits) {
     onActive: (video) => jobs.add(video),
   });
   initAdmin();
+  initWebhooks();
   window.addEventListener('hashchange', () => {
     const match = VIDEO_HASH.exec(location.hash);
     if (match && session.isSignedIn()) watch.openById(match[1]);

@@ -1,9 +1,9 @@
-// The studio's views (Create, History, Admin) and the tabs that switch between them. Which
+// The studio's views (Create, History, Webhooks, Admin) and the tabs that switch between them. Which
 // view shows is owned here; other modules ask through `current()` and change it with `show()`.
 
 import { $ } from './dom.js';
 
-const VIEWS = ['create', 'history', 'admin'];
+const VIEWS = ['create', 'history', 'webhooks', 'admin'];
 
 /**
  * Wires the tabs. `canAdmin()` says whether the Admin view may open; `onShow[view]()` runs

@@ -1,2 +1,2 @@
-"""One module per resource: videos, events, models, files, usage, session, admin, artists,
-provenance, studio and health, each a router that ``api.app.create_app`` includes."""
+"""One module per resource: videos, events, models, files, usage, webhooks, session, admin,
+artists, provenance, studio and health, each a router that ``api.app.create_app`` includes."""

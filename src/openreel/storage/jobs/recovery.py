@@ -24,6 +24,7 @@ from openreel.storage.jobs.records import (
 )
 from openreel.storage.jobs.table import JobTable
 from openreel.storage.prompts import PromptPolicy, scrub_prompts
+from openreel.storage.webhooks import record_ended
 
 CANCELLED_WHILE_ABANDONED = JobError(
     code="cancelled",
@@ -34,9 +35,11 @@ CANCELLED_WHILE_ABANDONED = JobError(
 
 
 def settle_ended(conn: Connection, now: float, prompts: PromptPolicy) -> None:
-    """What every transaction that may end a job does: settle the quota ledger and, when
-    the operator keeps no prompts, scrub those of jobs that have just ended."""
+    """What every transaction that may end a job does: settle the quota ledger, write the
+    webhook events of jobs that have just ended (the outbox) and, when the operator keeps no
+    prompts, scrub those jobs' prompts."""
     ledger.settle(conn, now)
+    record_ended(conn, now)
     if prompts != "full":
         scrub_prompts(conn, prompts)
 
@@ -144,4 +147,7 @@ class JobRecovery(JobTable):
             How many jobs failed.
         """
         with self._db.begin() as conn:
-            return fail_exhausted_jobs(conn, self._clock(), max_attempts)
+            now = self._clock()
+            failed = fail_exhausted_jobs(conn, now, max_attempts)
+            settle_ended(conn, now, self._prompts)
+            return failed

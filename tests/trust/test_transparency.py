@@ -119,3 +119,12 @@ def test_a_threshold_below_one_is_a_bug(service: TransparencyService, tmp_path: 
             threshold=0,
             max_days=1,
         )
+
+
+def test_a_breakdown_never_hides_exactly_one_group(service: TransparencyService) -> None:
+    # Alone, the 2 could be read as the published total (12) less the 10 shown.
+    assert service.counts([10, 2]) == [None, {"fewer_than": 4}]
+    assert service.counts([10, 7, 2]) == [10, None, {"fewer_than": 4}]
+    assert service.counts([10, 2, 3]) == [10, {"fewer_than": 4}, {"fewer_than": 4}]
+    assert service.counts([10, 0, 7]) == [10, 0, 7]
+    assert service.counts([2]) == [{"fewer_than": 4}]

@@ -11,6 +11,9 @@ What keeps it safe to publish:
 - Every count from 1 to ``threshold - 1`` is shown as "fewer than" the threshold, so no one
   person's activity can be read from a small figure (a lone refusal, a lone video of a rarely
   used model). The seconds of a group hidden that way are hidden with it. Zero is shown as zero.
+- A breakdown whose total is published too (videos per model, refusals per category, lookups
+  per answer) never hides exactly one group: the smallest shown group is withheld with it
+  (``null``), so the total minus what is shown is never one small count.
 - Pauses are listed with their reasons only when they paused everything or a model (those
   reasons are shown to every request they refuse); a pause of one person or token is a count.
 """
@@ -21,7 +24,7 @@ import datetime as dt
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,8 +64,9 @@ KEEP_S = 60.0
 KEEP_MAX = 64
 """Most periods kept at once."""
 
-Count = int | dict[str, int]
-"""A published count: the number, or ``{"fewer_than": threshold}`` for a small one."""
+Count = int | dict[str, int] | None
+"""A published count: the number, ``{"fewer_than": threshold}`` for a small one, or None for
+one withheld so that a hidden count cannot be worked out from its breakdown's total."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +198,18 @@ class TransparencyService:
         """``n`` as published: itself when 0 or at least the threshold, else "fewer than"."""
         return n if n == 0 or n >= self.threshold else {"fewer_than": self.threshold}
 
+    def counts(self, values: Sequence[int]) -> list[Count]:
+        """One breakdown's counts whose total is published too: each as :meth:`count`, and
+        when exactly one is hidden, the smallest shown one withheld (None) with it, so the
+        total less the shown counts is never a single small count."""
+        hidden = {i for i, n in enumerate(values) if 0 < n < self.threshold}
+        withheld: set[int] = set()
+        if len(hidden) == 1:
+            shown = [i for i, n in enumerate(values) if n > 0 and i not in hidden]
+            if shown:
+                withheld.add(min(shown, key=lambda i: values[i]))
+        return [None if i in withheld else self.count(n) for i, n in enumerate(values)]
+
     def figures(self, period: Period) -> dict[str, Any]:
         """The period's figures, JSON-ready, every count passed through :meth:`count`.
 
@@ -218,14 +234,14 @@ class TransparencyService:
     def _figures(self, period: Period) -> dict[str, Any]:
         t = self._tallies.tally(period.since, period.until)
         made = []
-        for group in t.made:
-            shown = group.videos >= self.threshold
+        published = self.counts([group.videos for group in t.made])
+        for group, videos in zip(t.made, published, strict=True):
             made.append(
                 {
                     "model": group.model or "unknown",
                     "backend": group.backend or "unknown",
-                    "videos": self.count(group.videos),
-                    "seconds": round(group.seconds, 1) if shown else None,
+                    "videos": videos,
+                    "seconds": round(group.seconds, 1) if isinstance(videos, int) else None,
                 }
             )
         completed = t.videos["completed"]
@@ -312,7 +328,8 @@ class TransparencyService:
     # ----- parts ---------------------------------------------------------------------------
 
     def _tallied(self, tallies: list[Tally], name: str) -> list[dict[str, Any]]:
-        return [{name: t.key, "count": self.count(t.count)} for t in tallies]
+        published = self.counts([t.count for t in tallies])
+        return [{name: t.key, "count": n} for t, n in zip(tallies, published, strict=True)]
 
     def _lookups(self, t: Tallies) -> dict[str, Any]:
         counted = {tally.key: tally.count for tally in t.lookups}
@@ -320,12 +337,17 @@ class TransparencyService:
         verifies = {
             k.removeprefix("verify:"): n for k, n in counted.items() if k.startswith("verify:")
         }
+        made_here, not_made_here = self.counts(
+            [lookups.get("lookup:made_here", 0), lookups.get("lookup:not_found", 0)]
+        )
+        statuses = sorted(verifies)
+        by_status = self.counts([verifies[status] for status in statuses])
         return {
             "lookups": self.count(sum(lookups.values())),
-            "made_here": self.count(lookups.get("lookup:made_here", 0)),
-            "not_made_here": self.count(lookups.get("lookup:not_found", 0)),
+            "made_here": made_here,
+            "not_made_here": not_made_here,
             "verifications": self.count(sum(verifies.values())),
-            "verified_by_status": {status: self.count(n) for status, n in sorted(verifies.items())},
+            "verified_by_status": dict(zip(statuses, by_status, strict=True)),
         }
 
     def _moderation(self) -> dict[str, Any]:

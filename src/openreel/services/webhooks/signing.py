@@ -3,21 +3,19 @@ checks it.
 
 A secret is ``whsec_`` and the base64 of 32 random bytes; the signature of a message is
 ``v1,`` and the base64 HMAC-SHA256, keyed with those bytes, of ``"<webhook-id>.<timestamp>.
-<body>"``. Several signatures go in one header, separated by spaces (a receiver accepts any
-that matches), which is how a rotated secret and its predecessor both sign for a while.
-
-Written here rather than taken from the ``standardwebhooks`` package: signing is one HMAC,
-that package would bring its own HTTP client, date and deprecation libraries to every server,
-and the tests hold these lines to the receiver that matters (the ``openai`` SDK's ``unwrap``).
+<body>"`` (the ``standardwebhooks`` package, the specification's reference code, computes it).
+Several signatures go in one header, separated by spaces (a receiver accepts any that
+matches), which is how a rotated secret and its predecessor both sign for a while.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
+import datetime as dt
 import secrets
 from collections.abc import Iterable
+
+from standardwebhooks.webhooks import Webhook
 
 __all__ = ["SECRET_PREFIX", "new_secret", "signature", "signed_headers"]
 
@@ -33,9 +31,8 @@ def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     """``v1,<base64 HMAC-SHA256>`` of ``message_id.timestamp.body`` under ``secret``."""
     if not secret.startswith(SECRET_PREFIX):
         raise ValueError("a webhook secret starts with whsec_")
-    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
-    mac = hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256)
-    return "v1," + base64.b64encode(mac.digest()).decode()
+    when = dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
+    return Webhook(secret).sign(message_id, when, body)
 
 
 def signed_headers(

@@ -83,6 +83,9 @@ class Video(BaseModel):
     )
     negative_prompt: str | None = None
     extended_from_video_id: str | None = None
+    edited_from_video_id: str | None = Field(
+        None, description="The video an edit changed, when it was one of ours (not an upload)."
+    )
     plan: dict[str, Any] | None = Field(
         None, description="What the backend understood from the prompt."
     )
@@ -109,6 +112,9 @@ class Video(BaseModel):
             phase=job.phase,
             negative_prompt=req.negative_prompt or None,
             extended_from_video_id=job.extended_from,
+            edited_from_video_id=req.source.video_id
+            if req.operation == "edit" and req.source is not None
+            else None,
             plan=job.interpretation or None,
         )
 

@@ -31,6 +31,7 @@ from openreel.runtime.openers import (
 from openreel.services.pace import PaceBook
 from openreel.services.render_process import RenderProcesses
 from openreel.services.uploads import UploadService
+from openreel.media.uploaded import UploadLimits
 from openreel.services.videos import VideoService
 from openreel.services.watch import JobWatch
 from openreel.services.worker import VideoWorker
@@ -137,6 +138,12 @@ class Server:
                     killswitch=killswitch, moderation=moderation, quotas=quotas, audit=audit
                 ),
                 pace=pace,
+                default_model=settings.default_model,
+                upload_limits=UploadLimits(
+                    max_bytes=settings.video_uploads.max_bytes,
+                    max_seconds=settings.video_uploads.max_seconds,
+                    max_side=settings.video_uploads.max_side,
+                ),
             )
             worker = VideoWorker(
                 store=store,

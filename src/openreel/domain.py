@@ -296,7 +296,9 @@ class VideoRequest:
         Unknown keys are skipped, so rows written by a newer version still load.
         """
         known = {
-            k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "input_reference"
+            k: v
+            for k, v in data.items()
+            if k in cls.__dataclass_fields__ and k != "input_reference"
         }
         if isinstance(known.get("source"), dict):
             known["source"] = SourceVideo(**known["source"])

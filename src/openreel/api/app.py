@@ -206,9 +206,7 @@ class _BodyLimit:
             if message["type"] == "http.request":
                 total += len(message.get("body", b""))
                 if total > limit:
-                    raise StarletteHTTPException(
-                        413, f"request body must be at most {limit} bytes"
-                    )
+                    raise StarletteHTTPException(413, f"request body must be at most {limit} bytes")
             return message
 
         await self.app(scope, limited, send)

@@ -49,6 +49,7 @@ def body_limit(settings: Settings, path: str) -> int:
     """The largest body accepted on ``path``."""
     return upload_body_limit(settings) if path in UPLOAD_PATHS else settings.max_body_bytes
 
+
 _BRACKET = re.compile(r"^([A-Za-z_]+)\[([A-Za-z_]*)\]$")
 
 

@@ -364,7 +364,7 @@ class EditVideoBody(VideoBody):
 
     form_uploads: ClassVar[tuple[str, ...]] = ("video",)
 
-    prompt: RequiredText = Field(description="The change: \"at night\", \"without the birds\"...")
+    prompt: RequiredText = Field(description='The change: "at night", "without the birds"...')
     video: VideoSource = Field(
         description="The completed video to edit, or an uploaded MP4, MOV or WebM file."
     )

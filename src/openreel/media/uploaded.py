@@ -126,9 +126,7 @@ def check_video(path: Path, limits: UploadLimits, *, param: str = "video") -> Up
         except _FOREIGN_ERRORS:
             raise _refuse(param, "is truncated or damaged (its frames cannot be read)") from None
     if packets == 0 or (declared and packets < declared):
-        raise _refuse(
-            param, f"is truncated: it announces {declared} frames but holds {packets}"
-        )
+        raise _refuse(param, f"is truncated: it announces {declared} frames but holds {packets}")
     seconds = packets / fps
     if seconds > limits.max_seconds:
         raise _refuse(param, f"is {seconds:g} s long; the limit is {limits.max_seconds:g} s")

@@ -18,6 +18,7 @@ from openreel.api.deps import ApiServices
 from openreel.backends.registry import BackendRegistry
 from openreel.backends.sketch.backend import SketchBackend
 from openreel.config import Settings
+from openreel.media.uploaded import UploadLimits
 from openreel.queue.celery import CeleryDispatch, celery_app
 from openreel.queue.contract import JobQueue
 from openreel.queue.embedded import EmbeddedQueue, QueueGroup
@@ -31,7 +32,6 @@ from openreel.runtime.openers import (
 from openreel.services.pace import PaceBook
 from openreel.services.render_process import RenderProcesses
 from openreel.services.uploads import UploadService
-from openreel.media.uploaded import UploadLimits
 from openreel.services.videos import VideoService
 from openreel.services.watch import JobWatch
 from openreel.services.worker import VideoWorker

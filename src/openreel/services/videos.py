@@ -378,9 +378,7 @@ class VideoService:
                 f"would make the video longer than {MAX_EXTENDED_SECONDS:g} s (it is {before:g} s)",
             )
 
-    def _with_upload(
-        self, data: bytes, then: Callable[[str, str, UploadedVideo], Job]
-    ) -> Job:
+    def _with_upload(self, data: bytes, then: Callable[[str, str, UploadedVideo], Job]) -> Job:
         """Checks and keeps an uploaded video in a new job's folder, then runs ``then`` with
         the job's id, the upload's stored path and its facts; leaves nothing if anything fails.
         """

@@ -77,7 +77,7 @@ def test_an_edit_changes_what_it_names_and_nothing_else(prompt: str, changes: li
 
 
 def test_a_hint_does_not_move_an_existing_scene() -> None:
-    """"a rocket" suggests space; the coast stays a coast."""
+    """ "a rocket" suggests space; the coast stays a coast."""
     merged, _ = merge_edit(understand(PROMPT), "add a rocket")
     assert merged.setting is understand(PROMPT).setting
     assert merged.has(SubjectKind.ROCKET)

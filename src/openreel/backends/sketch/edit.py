@@ -23,7 +23,6 @@ from openreel.backends.sketch.plan import (
     Camera,
     Pace,
     ScenePlan,
-    Setting,
     Style,
     Subject,
     SubjectKind,
@@ -165,5 +164,3 @@ def footage_edit(prompt: str) -> FootageEdit:
         style=edit.style if _stated(edit, "style") else None,
         not_applied=tuple(not_applied),
     )
-
-

@@ -66,7 +66,7 @@ class FootageLayers:
         """Lays the layers over ``frame`` (in place where it can) and returns it."""
         t = index / self.fps
         if self.lut is not None:
-            frame = cv2.LUT(frame, self.lut)
+            frame = np.asarray(cv2.LUT(frame, self.lut), dtype=np.uint8)
         if self.style is not None:
             frame = grade(frame.astype(np.float32), self.style).astype(np.uint8)
         if self.fog is not None:
@@ -83,4 +83,4 @@ def cross_fade(start: Frame, scene: Frame, index: int, frames: int) -> Frame:
     if index >= frames:
         return scene
     weight = (index + 1) / (frames + 1)
-    return cv2.addWeighted(start, 1.0 - weight, scene, weight, 0.0)
+    return np.asarray(cv2.addWeighted(start, 1.0 - weight, scene, weight, 0.0), dtype=np.uint8)

@@ -103,6 +103,7 @@ def job_values(job: Job) -> dict[str, Any]:
 
 # -- records read ---------------------------------------------------------------------------------
 
+
 def _request_from_json(text: str) -> VideoRequest:
     return VideoRequest.from_dict(json.loads(text))
 

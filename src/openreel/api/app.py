@@ -33,6 +33,7 @@ from openreel.api.forms import body_limit
 from openreel.api.routes import (
     admin,
     artists,
+    characters,
     events,
     files,
     health,
@@ -285,6 +286,7 @@ def create_app(services: ApiServices) -> FastAPI:
         )
 
     for module in (
+        characters,  # before videos: /videos/characters is not a video id
         videos,
         events,
         models,

@@ -26,6 +26,7 @@ from openreel.backends.registry import BackendRegistry
 from openreel.config import Settings
 from openreel.domain import Principal
 from openreel.errors import AuthenticationError, PermissionDeniedError
+from openreel.services.characters import CharacterService
 from openreel.services.uploads import UploadService
 from openreel.services.videos import VideoService
 from openreel.services.watch import JobWatch
@@ -86,6 +87,7 @@ class ApiServices:
         artists: The artists' opt-out registry.
         content: The content registry (what this server made).
         trust_anchors: Certificates that make a C2PA signature Trusted (this instance's CA).
+        characters: Characters made from clips, or None where a runtime has none.
     """
 
     settings: Settings
@@ -103,6 +105,7 @@ class ApiServices:
     content: ContentRegistry
     trust_anchors: tuple[bytes, ...]
     inline_reads: bool = False
+    characters: CharacterService | None = None
 
     async def read(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs a short read-only service call (one or two indexed SELECTs) for a route.

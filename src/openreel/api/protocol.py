@@ -16,7 +16,10 @@ __all__ = [
     "AuditList",
     "AuditObject",
     "AuditVerdict",
+    "CharacterList",
+    "CharacterObject",
     "CreateToken",
+    "DeletedCharacter",
     "DeletedVideo",
     "ErrorBody",
     "ErrorEnvelope",
@@ -134,6 +137,33 @@ class DeletedVideo(BaseModel):
 
     id: str
     object: Literal["video.deleted"] = "video.deleted"
+    deleted: bool = True
+
+
+class CharacterObject(BaseModel):
+    """A character (``openai/types/video_create_character_response.py``, plus ``object``)."""
+
+    id: str
+    object: Literal["character"] = "character"
+    name: str
+    created_at: int
+
+
+class CharacterList(BaseModel):
+    """A page of characters (``GET /v1/videos/characters``, an OpenReel addition)."""
+
+    object: Literal["list"] = "list"
+    data: list[CharacterObject]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class DeletedCharacter(BaseModel):
+    """Answer to ``DELETE /v1/videos/characters/{id}``."""
+
+    id: str
+    object: Literal["character.deleted"] = "character.deleted"
     deleted: bool = True
 
 

@@ -29,6 +29,7 @@ from openreel.runtime.openers import (
     open_artifacts,
     open_database,
 )
+from openreel.services.characters import CharacterService
 from openreel.services.pace import PaceBook
 from openreel.services.render_process import RenderProcesses
 from openreel.services.uploads import UploadService
@@ -37,6 +38,7 @@ from openreel.services.watch import JobWatch
 from openreel.services.worker import VideoWorker
 from openreel.storage.artists import ArtistStore
 from openreel.storage.audit import AuditStore
+from openreel.storage.characters import CharacterStore
 from openreel.storage.content import ContentStore
 from openreel.storage.db import Database
 from openreel.storage.files import FileStore
@@ -129,21 +131,27 @@ class Server:
                     (SketchBackend,), opencv_threads=settings.opencv_threads
                 )
             pace = PaceBook()
+            admission = Admission(
+                killswitch=killswitch, moderation=moderation, quotas=quotas, audit=audit
+            )
+            upload_limits = UploadLimits(
+                max_bytes=settings.video_uploads.max_bytes,
+                max_seconds=settings.video_uploads.max_seconds,
+                max_side=settings.video_uploads.max_side,
+            )
+            characters = CharacterService(
+                CharacterStore(db), artifacts, upload_limits, admission.screen_name
+            )
             videos = VideoService(
                 store=store,
                 artifacts=artifacts,
                 registry=runtime.registry,
                 queue=queue,
-                admission=Admission(
-                    killswitch=killswitch, moderation=moderation, quotas=quotas, audit=audit
-                ),
+                admission=admission,
                 pace=pace,
                 default_model=settings.default_model,
-                upload_limits=UploadLimits(
-                    max_bytes=settings.video_uploads.max_bytes,
-                    max_seconds=settings.video_uploads.max_seconds,
-                    max_side=settings.video_uploads.max_side,
-                ),
+                upload_limits=upload_limits,
+                characters=characters.named_in,
             )
             worker = VideoWorker(
                 store=store,
@@ -186,6 +194,7 @@ class Server:
                 trust_anchors=()
                 if runtime.provenance is None
                 else (runtime.provenance.identity.anchor_pem,),
+                characters=characters,
             )
             first_admin = auth.ensure_admin()
         except BaseException:

@@ -1,0 +1,159 @@
+"""Characters: made from a clip, owner-only, named in prompts, drawn where the plan says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+import pytest
+
+from openreel.backends.base import BackendCapabilities, check_against_capabilities
+from openreel.domain import CharacterRef, VideoRequest
+from openreel.errors import InvalidRequestError
+from openreel.media.encode import VideoWriter
+from openreel.media.probe import iter_frames
+
+if TYPE_CHECKING:
+    from tests.api.conftest import Api
+
+SMALL = {"model": "openreel-sketch", "seconds": "1", "size": "320x192", "fps": 8}
+YELLOW = (250, 200, 20)
+MAGENTA = (230, 40, 200)
+
+
+def figure_clip(path: Path) -> bytes:
+    """A yellow figure with a magenta head walking across a still, grainy field."""
+    width, height = 320, 192
+    rng = np.random.default_rng(0)
+    field = np.zeros((height, width, 3), np.uint8)
+    field[:] = (70, 140, 200)
+    field[height // 2 :] = (60, 170, 80)
+    grain = rng.integers(-10, 10, (height, width, 3))
+    field = np.clip(field.astype(int) + grain, 0, 255).astype(np.uint8)
+    with VideoWriter(path, width=width, height=height, fps=12) as writer:
+        for index in range(36):
+            frame = field.copy()
+            x = 30 + index * 6
+            cv2.rectangle(frame, (x, 60), (x + 40, 150), YELLOW, -1)
+            cv2.circle(frame, (x + 20, 45), 16, MAGENTA, -1)
+            writer.write(frame)
+    return path.read_bytes()
+
+
+def _create(api: Api, name: str, data: bytes, who: str = "alice") -> Any:
+    return api.client.post(
+        "/v1/videos/characters",
+        data={"name": name},
+        files={"video": ("clip.mp4", data, "video/mp4")},
+        headers=api.auth(who),
+    )
+
+
+def _characters_dir(api: Api) -> Path:
+    return api.data_dir / "artifacts" / "characters"
+
+
+def _yellow_share(frame: np.ndarray) -> float:
+    r, g, b = (frame[..., i].astype(int) for i in range(3))
+    return float(((r > 200) & (g > 150) & (b < 100)).mean())
+
+
+def test_a_character_is_made_read_listed_used_and_deleted(api: Api, tmp_path: Path) -> None:
+    response = _create(api, "Mira", figure_clip(tmp_path / "mira.mp4"))
+    assert response.status_code == 200, response.text
+    character = response.json()
+    assert set(character) == {"id", "object", "name", "created_at"}
+    assert character["object"] == "character"
+    assert character["name"] == "Mira"
+    got = api.client.get(f"/v1/videos/characters/{character['id']}", headers=api.auth())
+    assert got.json() == character
+    listed = api.client.get("/v1/videos/characters", headers=api.auth()).json()
+    assert [c["id"] for c in listed["data"]] == [character["id"]]
+    folder = _characters_dir(api) / character["id"]
+    cutout = cv2.imread(str(folder / "cutout.png"), cv2.IMREAD_UNCHANGED)
+    assert cutout.shape[2] == 4
+    opaque = cutout[..., 3] > 127
+    assert 0.5 < opaque.mean() < 1.0  # the figure, not the whole frame
+
+    video = api.make(prompt="Mira walks along a quiet lake in the day", seed=2, **SMALL)
+    used = video["plan"]["character"]
+    assert (used["id"], used["name"]) == (character["id"], "Mira")
+    assert "cut out" in used["how"]
+    out = api.data_dir / "mira-video.mp4"
+    out.write_bytes(api.content(video["id"]))
+    plain = api.make(prompt="a quiet lake in the day", seed=2, **SMALL)
+    plain_out = api.data_dir / "plain.mp4"
+    plain_out.write_bytes(api.content(plain["id"]))
+    path = used["path"]
+    frames, plain_frames = list(iter_frames(out)), list(iter_frames(plain_out))
+    for index in (0, len(frames) - 1):
+        u = index / (len(frames) - 1)
+        cx = (path["start"][0] + (path["end"][0] - path["start"][0]) * u) * 320
+        cy = (path["start"][1] + (path["end"][1] - path["start"][1]) * u) * 192
+        half = path["height"] * 192 / 2
+        box = (slice(int(cy - half), int(cy + half)), slice(int(cx - half / 2), int(cx + half / 2)))
+        assert _yellow_share(frames[index][box]) > 0.2, index
+        assert _yellow_share(plain_frames[index][box]) < 0.01, index
+
+    # Another user can neither read it, delete it, nor use it.
+    other = api.client.get(f"/v1/videos/characters/{character['id']}", headers=api.auth("bob"))
+    api.error(other, 404, param="character_id")
+    gone = api.client.delete(f"/v1/videos/characters/{character['id']}", headers=api.auth("bob"))
+    api.error(gone, 404)
+    bobs = api.client.get("/v1/videos/characters", headers=api.auth("bob")).json()
+    assert bobs["data"] == []
+    borrowed = api.create("bob", prompt="Mira walks along a quiet lake", **SMALL)
+    assert "character" not in borrowed["plan"]
+
+    deleted = api.client.delete(f"/v1/videos/characters/{character['id']}", headers=api.auth())
+    assert deleted.json() == {"id": character["id"], "object": "character.deleted", "deleted": True}
+    assert not folder.exists()
+    missing = api.client.get(f"/v1/videos/characters/{character['id']}", headers=api.auth())
+    api.error(missing, 404)
+
+
+def test_names_on_the_lists_are_refused_and_leave_nothing(api: Api, tmp_path: Path) -> None:
+    clip = figure_clip(tmp_path / "c.mp4")
+    error = api.error(_create(api, "Barack Obama", clip), 400, param="name")
+    assert error["code"] == "moderation_blocked"
+    artist = api.client.post(
+        "/v1/admin/artists", json={"name": "Ilse Vandermeer"}, headers=api.auth("root")
+    )
+    assert artist.status_code == 200, artist.text
+    error = api.error(_create(api, "ilse vandermeer", clip), 400, param="name")
+    assert "opt-out" in error["message"]
+    api.error(_create(api, "  ", clip), 400, param="name")
+    api.error(_create(api, "x" * 81, clip), 400, param="name")
+    assert not _characters_dir(api).exists() or list(_characters_dir(api).iterdir()) == []
+    assert api.client.get("/v1/videos/characters", headers=api.auth()).json()["data"] == []
+
+
+def test_a_bad_clip_is_refused_naming_video_and_leaves_nothing(api: Api) -> None:
+    error = api.error(_create(api, "Mira", b"not a video at all"), 400, param="video")
+    assert "video" in error["message"]
+    missing = api.client.post("/v1/videos/characters", data={"name": "Mira"}, headers=api.auth())
+    api.error(missing, 400, param="video")
+    assert not _characters_dir(api).exists() or list(_characters_dir(api).iterdir()) == []
+
+
+def test_a_model_without_a_character_input_refuses_naming_the_character() -> None:
+    caps = BackendCapabilities(
+        max_seconds=10, min_side=64, max_side=1920, fps_range=(1, 30), sizes=("1280x720",)
+    )
+    request = VideoRequest(
+        prompt="Mira on a beach",
+        model="some-hosted-model",
+        width=1280,
+        height=720,
+        character=CharacterRef(id="char_" + "0" * 32, name="Mira", cutout="c", frame="f"),
+    )
+    with pytest.raises(InvalidRequestError) as refused:
+        check_against_capabilities(request, caps)
+    assert refused.value.param == "prompt"
+    assert "'Mira'" in refused.value.message and "some-hosted-model" in refused.value.message
+    edit = VideoRequest(prompt="at night", model="some-hosted-model", operation="edit")
+    with pytest.raises(InvalidRequestError) as cannot:
+        check_against_capabilities(edit, caps)
+    assert cannot.value.param == "model" and "some-hosted-model" in cannot.value.message

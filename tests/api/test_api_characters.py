@@ -6,40 +6,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import cv2
-import numpy as np
 import pytest
+from tests.support.clips import figure_clip, yellow_share
 
 from openreel.backends.base import BackendCapabilities, check_against_capabilities
 from openreel.domain import CharacterRef, VideoRequest
 from openreel.errors import InvalidRequestError
-from openreel.media.encode import VideoWriter
 from openreel.media.probe import iter_frames
 
 if TYPE_CHECKING:
     from tests.api.conftest import Api
 
 SMALL = {"model": "openreel-sketch", "seconds": "1", "size": "320x192", "fps": 8}
-YELLOW = (250, 200, 20)
-MAGENTA = (230, 40, 200)
-
-
-def figure_clip(path: Path) -> bytes:
-    """A yellow figure with a magenta head walking across a still, grainy field."""
-    width, height = 320, 192
-    rng = np.random.default_rng(0)
-    field = np.zeros((height, width, 3), np.uint8)
-    field[:] = (70, 140, 200)
-    field[height // 2 :] = (60, 170, 80)
-    grain = rng.integers(-10, 10, (height, width, 3))
-    field = np.clip(field.astype(int) + grain, 0, 255).astype(np.uint8)
-    with VideoWriter(path, width=width, height=height, fps=12) as writer:
-        for index in range(36):
-            frame = field.copy()
-            x = 30 + index * 6
-            cv2.rectangle(frame, (x, 60), (x + 40, 150), YELLOW, -1)
-            cv2.circle(frame, (x + 20, 45), 16, MAGENTA, -1)
-            writer.write(frame)
-    return path.read_bytes()
 
 
 def _create(api: Api, name: str, data: bytes, who: str = "alice") -> Any:
@@ -53,11 +31,6 @@ def _create(api: Api, name: str, data: bytes, who: str = "alice") -> Any:
 
 def _characters_dir(api: Api) -> Path:
     return api.data_dir / "artifacts" / "characters"
-
-
-def _yellow_share(frame: np.ndarray) -> float:
-    r, g, b = (frame[..., i].astype(int) for i in range(3))
-    return float(((r > 200) & (g > 150) & (b < 100)).mean())
 
 
 def test_a_character_is_made_read_listed_used_and_deleted(api: Api, tmp_path: Path) -> None:
@@ -94,8 +67,8 @@ def test_a_character_is_made_read_listed_used_and_deleted(api: Api, tmp_path: Pa
         cy = (path["start"][1] + (path["end"][1] - path["start"][1]) * u) * 192
         half = path["height"] * 192 / 2
         box = (slice(int(cy - half), int(cy + half)), slice(int(cx - half / 2), int(cx + half / 2)))
-        assert _yellow_share(frames[index][box]) > 0.2, index
-        assert _yellow_share(plain_frames[index][box]) < 0.01, index
+        assert yellow_share(frames[index][box]) > 0.2, index
+        assert yellow_share(plain_frames[index][box]) < 0.01, index
 
     # Another user can neither read it, delete it, nor use it.
     other = api.client.get(f"/v1/videos/characters/{character['id']}", headers=api.auth("bob"))

@@ -7,13 +7,12 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import av
 import numpy as np
 import pytest
 from PIL import Image
+from tests.support.clips import audio_only, field_clip
 
 from openreel.config import VideoUploadConfig
-from openreel.media.encode import VideoWriter
 from openreel.media.probe import iter_frames, probe
 
 if TYPE_CHECKING:
@@ -22,37 +21,6 @@ if TYPE_CHECKING:
     from tests.api.conftest import Api
 
 SMALL = {"model": "openreel-sketch", "seconds": "1", "size": "160x96", "fps": 8}
-
-
-def clip(path: Path, *, frames: int = 12, size: tuple[int, int] = (128, 80), fps: int = 8) -> bytes:
-    """An MP4 of a bright green field under a blue sky with a red square moving across."""
-    width, height = size
-    with VideoWriter(path, width=width, height=height, fps=fps) as writer:
-        for index in range(frames):
-            frame = np.zeros((height, width, 3), np.uint8)
-            frame[: height // 2] = (90, 150, 230)
-            frame[height // 2 :] = (60, 200, 70)
-            x = 4 + index * 4
-            frame[30:46, x : x + 16] = (230, 30, 30)
-            writer.write(frame)
-    return path.read_bytes()
-
-
-def audio_only(path: Path) -> bytes:
-    """An MP4 holding one AAC stream and no picture."""
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("aac", rate=44100)
-        silence = av.AudioFrame.from_ndarray(
-            np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
-        )
-        silence.sample_rate = 44100
-        for index in range(20):
-            silence.pts = index * 1024
-            for packet in stream.encode(silence):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path.read_bytes()
 
 
 def _jobs(api: Api) -> list[Path]:
@@ -81,7 +49,7 @@ def _download(api: Api, video_id: str, name: str) -> Path:
 def test_edit_of_an_uploaded_file_lays_the_change_over_the_footage(
     api: Api, tmp_path: Path
 ) -> None:
-    data = clip(tmp_path / "field.mp4")
+    data = field_clip(tmp_path / "field.mp4")
     response = api.client.post(
         "/v1/videos/edits",
         data={"prompt": "at night, without the birds"},
@@ -113,7 +81,7 @@ def test_edit_of_an_uploaded_file_lays_the_change_over_the_footage(
 def test_extension_of_an_uploaded_file_dissolves_from_its_last_frame(
     api: Api, tmp_path: Path
 ) -> None:
-    data = clip(tmp_path / "field.mp4")
+    data = field_clip(tmp_path / "field.mp4")
     response = api.client.post(
         "/v1/videos/extensions",
         data={"prompt": "a lighthouse on the coast", "seconds": "1"},
@@ -196,8 +164,8 @@ def test_bad_uploads_are_refused_naming_video_and_leave_nothing(
     make_api: Callable[..., Api], tmp_path: Path, route: str
 ) -> None:
     api = make_api(video_uploads=VideoUploadConfig(max_bytes=200_000, max_seconds=2.0))
-    good = clip(tmp_path / "good.mp4")
-    long = clip(tmp_path / "long.mp4", frames=24)  # 3 s at 8 fps: over the 2 s limit
+    good = field_clip(tmp_path / "good.mp4")
+    long = field_clip(tmp_path / "long.mp4", frames=24)  # 3 s at 8 fps: over the 2 s limit
     cases: dict[str, tuple[bytes, str]] = {
         "empty": (b"", "empty"),
         "png named .mp4": (_png(), "not an MP4, MOV or WebM"),
@@ -220,7 +188,7 @@ def test_bad_uploads_are_refused_naming_video_and_leave_nothing(
 
 
 def test_an_upload_too_small_a_picture_is_refused_naming_video(api: Api, tmp_path: Path) -> None:
-    data = clip(tmp_path / "tiny.mp4", size=(48, 32))
+    data = field_clip(tmp_path / "tiny.mp4", size=(48, 32))
     response = api.client.post(
         "/v1/videos/edits",
         data={"prompt": "at night"},
@@ -236,7 +204,7 @@ def test_an_upload_refused_by_moderation_leaves_nothing(api: Api, tmp_path: Path
     response = api.client.post(
         "/v1/videos/edits",
         data={"prompt": "a man being beheaded"},
-        files={"video": ("clip.mp4", clip(tmp_path / "c.mp4"), "video/mp4")},
+        files={"video": ("clip.mp4", field_clip(tmp_path / "c.mp4"), "video/mp4")},
         headers=api.auth(),
     )
     api.error(response, 400, code="moderation_blocked")

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import c2pa
 import numpy as np
 import pytest
 from PIL import Image
@@ -127,6 +129,12 @@ def test_the_source_of_an_edit_of_our_own_video_is_recorded(api: Api) -> None:
     day = _download(api, source["id"], "day.mp4")
     night = _download(api, video["id"], "night.mp4")
     assert _mean(night) < 0.6 * _mean(day)
+    # The signature names the source as the parent, carrying the source's own manifest.
+    with night.open("rb") as stream, c2pa.Reader("video/mp4", stream) as reader:
+        store = json.loads(reader.json())
+    (parent,) = store["manifests"][store["active_manifest"]]["ingredients"]
+    assert (parent["relationship"], parent["title"]) == ("parentOf", f"{source['id']}.mp4")
+    assert parent["active_manifest"] in store["manifests"]
     # Another user can neither edit it nor see that it exists.
     other = api.client.post(
         "/v1/videos/edits",

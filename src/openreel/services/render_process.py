@@ -134,6 +134,8 @@ def render_in_thread(
         label=call.label,
         provenance=call.provenance,
         sampler=call.sampler,
+        parent=call.prefix_path
+        or (None if call.request.source is None else Path(call.request.source.path)),
     )
 
 

@@ -7,6 +7,7 @@
 
 import { studioLimits } from './api.js';
 import { initAdmin, loadAdmin } from './admin.js';
+import { createCharacters } from './characters.js';
 import { createCompose } from './compose.js';
 import { $, errorText, toast } from './dom.js';
 import { createHistory } from './history.js';
@@ -24,7 +25,9 @@ function start(limits) {
       gallery.reset();
       jobs.clear();
       navigation.show('create');
-      await Promise.all([compose.loadModels(), refreshUsage(), gallery.loadMore()]);
+      await Promise.all([
+        compose.loadModels(), refreshUsage(), gallery.loadMore(), characters.load(),
+      ]);
       const match = VIDEO_HASH.exec(location.hash);
       if (match) watch.openById(match[1]);
     },
@@ -80,6 +83,7 @@ function start(limits) {
     onOpen: (id) => watch.openById(id),
     onActive: (video) => jobs.add(video),
   });
+  const characters = createCharacters();
   initAdmin();
   window.addEventListener('hashchange', () => {
     const match = VIDEO_HASH.exec(location.hash);

@@ -11,8 +11,8 @@ import httpx
 from PIL import Image
 from playwright.sync_api import Browser, Route, expect
 from tests.e2e.conftest import free_port, mint, start_server
-from tests.support.clips import field_clip, figure_clip
 from tests.studio.conftest import TINY, Studio, StudioServer
+from tests.support.clips import field_clip, figure_clip
 
 
 def _png(color: tuple[int, int, int] = (30, 90, 200)) -> bytes:

@@ -8,13 +8,17 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import pytest
 from tests.support.clips import figure_clip, yellow_share
+from tests.support.tiny_diffusers import TINY_LTX, TINY_WAN
 
 from openreel.backends.base import BackendCapabilities, check_against_capabilities
+from openreel.config import LocalConfig
 from openreel.domain import CharacterRef, VideoRequest
 from openreel.errors import InvalidRequestError
 from openreel.media.probe import iter_frames
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tests.api.conftest import Api
 
 SMALL = {"model": "openreel-sketch", "seconds": "1", "size": "320x192", "fps": 8}
@@ -132,3 +136,46 @@ def test_a_model_without_a_character_input_refuses_naming_the_character() -> Non
         check_against_capabilities(edit, caps)
     assert cannot.value.param == "model"
     assert "some-hosted-model" in cannot.value.message
+
+
+def test_a_local_image_to_video_model_starts_from_the_characters_frame(
+    make_api: Callable[..., Api], tiny_catalogue: Path, tmp_path: Path
+) -> None:
+    """A local family that takes an image gets the character's clearest frame as its image
+    condition; one that takes none refuses the prompt naming the character; neither edits."""
+    api = make_api(local=LocalConfig(catalogue=tiny_catalogue, device="cpu"))
+    made = _create(api, "Mira", figure_clip(tmp_path / "mira.mp4"))
+    assert made.status_code == 200, made.text
+    tiny = {"seconds": "1", "size": "64x64", "fps": 8}
+    video = api.make(prompt="Mira on a beach", model=TINY_LTX, **tiny)
+    assert video["plan"]["character"]["name"] == "Mira"
+    assert video["plan"]["image_to_video"] is True
+    stored = api.job_dir(video["id"]) / "input.png"
+    frame = api.data_dir / "artifacts" / "characters" / made.json()["id"] / "frame.png"
+    assert stored.read_bytes() == frame.read_bytes()
+    refused = api.client.post(
+        "/v1/videos",
+        json={"prompt": "Mira on a beach", "model": TINY_WAN, **tiny},
+        headers=api.auth(),
+    )
+    error = api.error(refused, 400, param="prompt")
+    assert "'Mira'" in error["message"]
+    source = api.make(prompt="a beach", **{**tiny, "size": "96x64"})
+    edit = api.client.post(
+        "/v1/videos/edits",
+        json={"prompt": "at night", "video": {"id": source["id"]}},
+        headers=api.auth(),
+    )
+    assert edit.status_code == 200  # the sketch engine made it, so the sketch engine edits it
+    models = {m["id"]: m for m in api.client.get("/v1/models", headers=api.auth()).json()["data"]}
+    assert "edit" not in models[TINY_LTX]["capabilities"]["operations"]
+    assert "character" in models[TINY_LTX]["capabilities"]["inputs"]
+    assert "character" not in models[TINY_WAN]["capabilities"]["inputs"]
+    own = api.make(prompt="a beach", model=TINY_LTX, **tiny)
+    cannot = api.client.post(
+        "/v1/videos/edits",
+        json={"prompt": "at night", "video": {"id": own["id"]}},
+        headers=api.auth(),
+    )
+    error = api.error(cannot, 400, param="model")
+    assert TINY_LTX in error["message"]

@@ -69,6 +69,8 @@ class BackendCapabilities:
             ``edit_note`` says in a sentence.
         characters: Whether a prompt may name a character (``/v1/videos/characters``).
         edit_note: What an edit does with this model (shown in ``/v1/models``).
+        character_as_image: Whether a character reaches the model as its image condition
+            (the character's clearest frame as ``input_reference``) rather than drawn in.
     """
 
     max_seconds: float
@@ -83,6 +85,7 @@ class BackendCapabilities:
     edit: bool = False
     characters: bool = False
     edit_note: str = ""
+    character_as_image: bool = False
 
     @property
     def inputs(self) -> list[str]:

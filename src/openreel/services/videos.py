@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from openreel.backends.base import VideoBackend
 from openreel.backends.registry import BackendRegistry
 from openreel.domain import (
     MAX_FPS,
@@ -208,6 +209,7 @@ class VideoService:
             if character is not None:
                 request = replace(request, character=character)
         backend = self._registry.for_model(request.model)
+        request = self._character_as_image(backend, request)
         backend.check(request)
         request = request.with_seed()
         job = Job(
@@ -240,6 +242,18 @@ class VideoService:
                 return taken
         self._queue.enqueued(created)
         return created
+
+    def _character_as_image(self, backend: VideoBackend, request: VideoRequest) -> VideoRequest:
+        """A model that draws no cut-out but starts from an image (a local image-to-video
+        family) gets the character's clearest frame as its ``input_reference``."""
+        character = request.character
+        if character is None or request.input_reference is not None:
+            return request
+        if not backend.capabilities(request.model).character_as_image:
+            return request
+        with self._artifacts.local_copy(character.frame) as frame:
+            image = read_image(frame.read_bytes(), param="prompt")
+        return replace(request, input_reference=image)
 
     def _admit(self, principal: Principal, job: Job) -> Job:
         """Moderates the prompt, then writes the row, admitted against the quota."""

@@ -192,6 +192,10 @@ class DiffusersBackend:
             image_input=entry.image_pipeline_class is not None,
             audio=False,
             deterministic=True,
+            # A character's clearest frame becomes the image condition (input_reference) of
+            # a family that takes one; video-to-video is not wired up yet: edits are refused.
+            characters=entry.image_pipeline_class is not None,
+            character_as_image=entry.image_pipeline_class is not None,
         )
 
     def check(self, request: VideoRequest) -> None:
@@ -203,8 +207,17 @@ class DiffusersBackend:
         return make_plan(self.entry(request.model), request, self._config.interpolation)
 
     def describe(self, request: VideoRequest) -> Mapping[str, Any]:
-        """The plan as JSON: native size, rate and frames, segments, interpolation, scaling."""
-        return self.plan(request).to_dict()
+        """The plan as JSON: native size, rate and frames, segments, interpolation, scaling,
+        and the character used, if any."""
+        described = self.plan(request).to_dict()
+        if request.character is not None:
+            described["character"] = {
+                "id": request.character.id,
+                "name": request.character.name,
+                "how": "its clip's clearest frame is the image the video starts from "
+                "(the image condition, as input_reference)",
+            }
+        return described
 
     def generate(
         self,

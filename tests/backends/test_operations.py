@@ -1,5 +1,7 @@
 """Which models can edit or take a character, and the refusals at admission of those that
-cannot: every hosted provider's models (keys configured; nothing is called)."""
+cannot: every hosted provider's models (keys configured; nothing is called). An upstream
+passes edits through to its own ``/videos/edits`` (tests/e2e/test_upstream.py); the providers
+refuse them."""
 
 from __future__ import annotations
 
@@ -66,15 +68,19 @@ def test_every_kind_of_hosted_model_is_checked_below() -> None:
 def test_a_hosted_model_refuses_an_edit_and_a_character_naming_them(model: str) -> None:
     backend = _registry().for_model(model)
     caps = backend.capabilities(model)
-    assert "edit" not in caps.operations
+    upstream = backend.name == "upstream"
+    assert ("edit" in caps.operations) is upstream
     assert "character" not in caps.inputs
     width, height = (int(side) for side in caps.sizes[0].split("x"))
     plain = _accepted(backend, model, width, height, caps.fps_range)
     source = SourceVideo(path="jobs/x/source.mp4", frames=96, fps=24.0, width=width, height=height)
-    with pytest.raises(InvalidRequestError) as edit:
+    if upstream:
         backend.check(replace(plain, operation="edit", source=source))
-    assert edit.value.param == "model"
-    assert model in edit.value.message
+    else:
+        with pytest.raises(InvalidRequestError) as edit:
+            backend.check(replace(plain, operation="edit", source=source))
+        assert edit.value.param == "model"
+        assert model in edit.value.message
     mira = CharacterRef(id="char_" + "0" * 32, name="Mira", cutout="c.png", frame="f.png")
     with pytest.raises(InvalidRequestError) as character:
         backend.check(replace(plain, character=mira))

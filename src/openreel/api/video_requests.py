@@ -368,6 +368,11 @@ class EditVideoBody(VideoBody):
     video: VideoSource = Field(
         description="The completed video to edit, or an uploaded MP4, MOV or WebM file."
     )
+    model: MaybeText = Field(
+        None,
+        description="OpenReel addition: the model that edits (one whose operations include "
+        "edit); default: the source's model, or the server's for an upload.",
+    )
 
     @property
     def source(self) -> str | bytes:

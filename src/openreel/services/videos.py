@@ -337,16 +337,21 @@ class VideoService:
         video: VideoInput,
         prompt: str,
         *,
+        model: str | None = None,
         token_id: str | None = None,
     ) -> Job:
         """A new video of the same length, size and frame rate as ``video``, changed as
-        ``prompt`` says; ``video`` is one of the caller's completed videos or an upload."""
+        ``prompt`` says; ``video`` is one of the caller's completed videos or an upload.
+        ``model`` edits it (default: the source's model, or the server's for an upload)."""
         if isinstance(video, bytes):
             return self._with_upload(
                 video,
                 lambda job_id, path, info: self.submit(
                     principal,
-                    self._upload_request(path, info, prompt, info.seconds, "edit"),
+                    replace(
+                        self._upload_request(path, info, prompt, info.seconds, "edit"),
+                        model=model or self._default_model,
+                    ),
                     token_id=token_id,
                     job_id=job_id,
                 ),
@@ -362,8 +367,10 @@ class VideoService:
             and source.extended_from is None
             and source.request.operation != "extend"
         )
+        redrawable = redrawable and model in (None, source.request.model)
         request = replace(
             source.request,
+            model=model or source.request.model,
             prompt=prompt,
             seconds=facts.frames / source.request.fps,
             frame_offset=0,

@@ -242,6 +242,7 @@ async def edit_video(
         principal,
         body.source,
         body.prompt,
+        model=body.model,
         token_id=request.state.token_id,
     )
     await _watch_spend(services, request, job)

@@ -3,7 +3,9 @@
 The wire format is OpenAI's video API (docs/api.md): ``POST /videos`` with model, prompt,
 seconds (a string) and size; ``GET /videos/{id}`` with status
 ``queued | in_progress | completed | failed``, an integer ``progress`` and the poll interval in
-``openai-poll-after-ms``; ``GET /videos/{id}/content`` for the MP4. Polls are answered from
+``openai-poll-after-ms``; ``GET /videos/{id}/content`` for the MP4. An edit is passed through
+as ``POST /videos/edits``, multipart with the source video as the ``video`` file (the form
+OpenAI's SDK sends), since the upstream knows none of our ids. Polls are answered from
 one shared ``GET /videos`` listing of the newest videos when the upstream has one (see
 backends/hosted/listing.py), so hundreds of waiting jobs cost a few requests, not hundreds. A
 content refusal arrives either at once (400 ``moderation_blocked``) or later as ``failed`` with
@@ -70,7 +72,9 @@ class UpstreamClient:
         self._http.close()
 
     def submit(self, model: str, request: VideoRequest) -> str:
-        """Creates the video upstream; returns its id."""
+        """Creates the video upstream (an edit through its ``/videos/edits``); returns its id."""
+        if request.operation == "edit" and request.source is not None:
+            return self._submit_edit(model, request, Path(request.source.path))
         body: dict[str, Any] = {
             "model": model,
             "prompt": request.prompt,
@@ -84,6 +88,21 @@ class UpstreamClient:
         video_id = data.get("id")
         if not isinstance(video_id, str) or not video_id:
             raise TransientProviderError(f"upstream answered a create without an id: {data!r:.200}")
+        return video_id
+
+    def _submit_edit(self, model: str, request: VideoRequest, source: Path) -> str:
+        media_type = "video/webm" if source.suffix == ".webm" else "video/mp4"
+        with source.open("rb") as video:
+            response = self._send(
+                "POST",
+                "/videos/edits",
+                data={"prompt": request.prompt, "model": model},
+                files={"video": (f"source{source.suffix}", video, media_type)},
+            )
+        data = self._json(response)
+        video_id = data.get("id")
+        if not isinstance(video_id, str) or not video_id:
+            raise TransientProviderError(f"upstream answered an edit without an id: {data!r:.200}")
         return video_id
 
     def status(self, job_id: str) -> RemoteJob:

@@ -204,6 +204,8 @@ class LocalConfig(BaseModel):
             model's job still releases it first); off, release after every job.
         interpolation: How frames are added when a model's rate is below the request's:
             ``flow`` (motion-compensated) or ``blend`` (cheaper).
+        edit_strength: How far an edit by a video-to-video family may move from the source
+            (0: not at all, 1: as far as a new video).
     """
 
     enabled: bool = False
@@ -212,6 +214,7 @@ class LocalConfig(BaseModel):
     device: Literal["auto", "cuda", "mps", "cpu"] = "auto"
     keep_warm: bool = True
     interpolation: Literal["flow", "blend"] = "flow"
+    edit_strength: float = Field(0.6, gt=0, le=1)
 
     @property
     def is_enabled(self) -> bool:

@@ -142,7 +142,8 @@ def test_a_local_image_to_video_model_starts_from_the_characters_frame(
     make_api: Callable[..., Api], tiny_catalogue: Path, tmp_path: Path
 ) -> None:
     """A local family that takes an image gets the character's clearest frame as its image
-    condition; one that takes none refuses the prompt naming the character; neither edits."""
+    condition; one that takes none refuses the prompt naming the character, and (having no
+    video-to-video either) an edit naming the model."""
     api = make_api(local=LocalConfig(catalogue=tiny_catalogue, device="cpu"))
     made = _create(api, "Mira", figure_clip(tmp_path / "mira.mp4"))
     assert made.status_code == 200, made.text
@@ -168,14 +169,15 @@ def test_a_local_image_to_video_model_starts_from_the_characters_frame(
     )
     assert edit.status_code == 200  # the sketch engine made it, so the sketch engine edits it
     models = {m["id"]: m for m in api.client.get("/v1/models", headers=api.auth()).json()["data"]}
-    assert "edit" not in models[TINY_LTX]["capabilities"]["operations"]
+    assert "edit" in models[TINY_LTX]["capabilities"]["operations"]  # video-to-video
+    assert "edit" not in models[TINY_WAN]["capabilities"]["operations"]
     assert "character" in models[TINY_LTX]["capabilities"]["inputs"]
     assert "character" not in models[TINY_WAN]["capabilities"]["inputs"]
-    own = api.make(prompt="a beach", model=TINY_LTX, **tiny)
+    own = api.make(prompt="a beach", model=TINY_WAN, **tiny)
     cannot = api.client.post(
         "/v1/videos/edits",
         json={"prompt": "at night", "video": {"id": own["id"]}},
         headers=api.auth(),
     )
     error = api.error(cannot, 400, param="model")
-    assert TINY_LTX in error["message"]
+    assert TINY_WAN in error["message"]

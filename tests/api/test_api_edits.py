@@ -225,3 +225,23 @@ def test_models_say_which_inputs_and_operations_they_take(api: Api) -> None:
     sketch = next(m for m in models if m["id"] == "openreel-sketch")
     assert sketch["capabilities"]["inputs"] == ["text", "image", "video", "character"]
     assert sketch["capabilities"]["operations"] == ["create", "remix", "extend", "edit"]
+
+
+def test_an_extension_of_our_own_video_names_it_as_the_parent(api: Api) -> None:
+    source = api.make(prompt="a boat on a lake", **SMALL)
+    response = api.client.post(
+        "/v1/videos/extensions",
+        json={"prompt": "the boat sails on", "seconds": "1", "video": {"id": source["id"]}},
+        headers=api.auth(),
+    )
+    assert response.status_code == 200, response.text
+    done = api.wait(response.json()["id"])
+    assert done["status"] == "completed", done
+    out = _download(api, done["id"], "extended.mp4")
+    with out.open("rb") as stream, c2pa.Reader("video/mp4", stream) as reader:
+        store = json.loads(reader.json())
+    active = store["manifests"][store["active_manifest"]]
+    (parent,) = active["ingredients"]
+    assert (parent["relationship"], parent["title"]) == ("parentOf", f"{source['id']}.mp4")
+    actions = next(a for a in active["assertions"] if a["label"].startswith("c2pa.actions"))
+    assert [a["action"] for a in actions["data"]["actions"]] == ["c2pa.opened", "c2pa.edited"]

@@ -103,6 +103,8 @@ def _parent_title(request: VideoRequest, parent: Path) -> str:
         return f"{request.source.video_id}.mp4"
     if request.source is not None:
         return f"uploaded video{parent.suffix}"
+    if parent.parent.name.startswith("video_"):  # our own video's file, in its job's folder
+        return f"{parent.parent.name}.mp4"
     return parent.name
 
 

@@ -164,10 +164,21 @@ def fitted_frames(
 
 
 def last_frame(path: Path, width: int, height: int) -> npt.NDArray[np.uint8]:
-    """The final frame of ``path`` at ``width`` x ``height`` (where a continuation starts)."""
-    last: npt.NDArray[np.uint8] | None = None
-    for frame in iter_frames(path):
-        last = frame
-    if last is None:
-        raise InvalidRequestError("video has no frames", param="video")
-    return _fit(last, width, height)
+    """The final frame of ``path`` at ``width`` x ``height`` (where a continuation starts).
+
+    Every frame is decoded (an H.264 file may be one group of pictures) but only the last is
+    converted to RGB: the conversion costs more than the decode at 1080p.
+    """
+    try:
+        with av.open(str(path), mode="r") as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            last = None
+            for frame in container.decode(stream):
+                last = frame
+            if last is None:
+                raise InvalidRequestError("video has no frames", param="video")
+            pixels = np.asarray(last.to_ndarray(format="rgb24"), dtype=np.uint8)
+    except _FOREIGN_ERRORS as exc:
+        raise InvalidRequestError(f"video cannot be read to its end: {exc}", param="video") from exc
+    return _fit(pixels, width, height)

@@ -26,6 +26,7 @@ __all__ = [
     "StorageConfig",
     "TransparencyConfig",
     "UpstreamConfig",
+    "VideoUploadConfig",
     "WebhooksConfig",
 ]
 
@@ -129,6 +130,23 @@ class QuotaConfig(BaseModel):
     admins: bool = False
 
 
+class VideoUploadConfig(BaseModel):
+    """Limits on videos uploaded to be edited, extended or made into a character.
+
+    An upload is probed before anything is kept; one past a limit is refused with a 400 naming
+    ``video``. The request body limit of the routes that take uploads grows to fit ``max_bytes``.
+
+    Attributes:
+        max_bytes: Largest file accepted.
+        max_seconds: Longest video accepted.
+        max_side: Largest width or height in pixels.
+    """
+
+    max_bytes: int = Field(64 * 1024 * 1024, ge=1024)
+    max_seconds: float = Field(60.0, gt=0, le=3600)
+    max_side: int = Field(3840, ge=64, le=8192)
+
+
 class AbuseConfig(BaseModel):
     """When to suspend a token automatically (trust/abuse.py); 0 turns a signal off.
 
@@ -204,6 +222,8 @@ class LocalConfig(BaseModel):
             model's job still releases it first); off, release after every job.
         interpolation: How frames are added when a model's rate is below the request's:
             ``flow`` (motion-compensated) or ``blend`` (cheaper).
+        edit_strength: How far an edit by a video-to-video family may move from the source
+            (0: not at all, 1: as far as a new video).
     """
 
     enabled: bool = False
@@ -212,6 +232,7 @@ class LocalConfig(BaseModel):
     device: Literal["auto", "cuda", "mps", "cpu"] = "auto"
     keep_warm: bool = True
     interpolation: Literal["flow", "blend"] = "flow"
+    edit_strength: float = Field(0.6, gt=0, le=1)
 
     @property
     def is_enabled(self) -> bool:
@@ -383,6 +404,7 @@ class Settings(BaseSettings):
             (queued ones get it; running ones are asked back sooner when they will be done
             sooner).
         max_body_bytes: Largest request body accepted (reference images included).
+        video_uploads: Limits on uploaded videos (edits, extensions, characters).
         token_days: Lifetime of a new token when its creator names none.
         token_max_days: Longest lifetime anyone may give a token.
         rate_requests_per_minute: Requests one token may make a minute (0: no limit).
@@ -431,6 +453,7 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(30.0, gt=1.0)
     poll_after_ms: int = Field(1000, ge=100)
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    video_uploads: VideoUploadConfig = VideoUploadConfig()
     token_days: float = Field(90.0, gt=0)
     token_max_days: float = Field(365.0, gt=0)
     rate_requests_per_minute: int = Field(600, ge=0)

@@ -20,6 +20,7 @@ __all__ = [
     "MAX_PROMPT_CHARS",
     "MAX_SEED",
     "Artifact",
+    "CharacterRef",
     "GenerationResult",
     "ImageInput",
     "Job",
@@ -27,6 +28,7 @@ __all__ = [
     "JobStatus",
     "Principal",
     "Role",
+    "SourceVideo",
     "VideoRequest",
     "parse_size",
 ]
@@ -97,6 +99,58 @@ class ImageInput:
     height: int
 
 
+OPERATIONS = ("create", "extend", "edit")
+"""What a request does: make a new video, continue one, or change one."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceVideo:
+    """The video an edit or an extension starts from.
+
+    Attributes:
+        path: Where it lies: relative to the artifact store in a stored request, absolute once
+            a worker has resolved it for a render.
+        frames: Its frame count.
+        fps: Its frame rate.
+        width: Its width in pixels.
+        height: Its height in pixels.
+        video_id: The video it is, when it is one of ours (``None`` for an upload).
+        plan: The sketch plan it was drawn from, when the sketch engine can draw it again
+            (one of ours, drawn from a prompt alone); ``None`` for footage it cannot redraw.
+    """
+
+    path: str
+    frames: int
+    fps: float
+    width: int
+    height: int
+    video_id: str | None = None
+    plan: dict[str, Any] | None = None
+
+    @property
+    def uploaded(self) -> bool:
+        """Whether it came as a file rather than as one of this server's videos."""
+        return self.video_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class CharacterRef:
+    """A character a prompt names (``POST /v1/videos/characters``).
+
+    Attributes:
+        id: ``char_`` + hex.
+        name: The name the prompt used.
+        cutout: The character cut out of its clip's clearest frame (an RGBA PNG): relative to
+            the artifact store in a stored request, absolute once a worker resolved it.
+        frame: That whole frame (a PNG), for backends that take an image condition.
+    """
+
+    id: str
+    name: str
+    cutout: str
+    frame: str
+
+
 @dataclass(frozen=True, slots=True)
 class VideoRequest:
     """What a person asked for, independent of how it reached us.
@@ -114,6 +168,9 @@ class VideoRequest:
             input use it; others reject it).
         frame_offset: Frames already made before this clip (an extension continues the
             source's clock from here, so motion carries on across the join).
+        operation: ``create``, ``extend`` or ``edit`` (see :data:`OPERATIONS`).
+        source: The video an edit changes or an uploaded video an extension continues.
+        character: The character the prompt names, if any.
     """
 
     prompt: str
@@ -126,6 +183,9 @@ class VideoRequest:
     model: str = "openreel-sketch"
     input_reference: ImageInput | None = None
     frame_offset: int = 0
+    operation: str = "create"
+    source: SourceVideo | None = None
+    character: CharacterRef | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -191,6 +251,10 @@ class VideoRequest:
             raise InvalidRequestError.for_value(
                 "seed", self.seed, f"must be a whole number from 0 to {MAX_SEED}"
             )
+        if self.operation not in OPERATIONS:
+            raise InvalidRequestError.for_value(
+                "operation", self.operation, f"must be one of {', '.join(OPERATIONS)}"
+            )
         if self.frame_count < 1:
             raise InvalidRequestError.for_value(
                 "seconds", self.seconds, f"is shorter than one frame at {self.fps} fps"
@@ -215,6 +279,8 @@ class VideoRequest:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy of the request (the reference image is summarised, not copied)."""
         data = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "input_reference"}
+        data["source"] = None if self.source is None else asdict(self.source)
+        data["character"] = None if self.character is None else asdict(self.character)
         ref = self.input_reference
         data["input_reference"] = (
             None
@@ -222,6 +288,23 @@ class VideoRequest:
             else {"media_type": ref.media_type, "width": ref.width, "height": ref.height}
         )
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VideoRequest:
+        """Rebuilds a request written by :meth:`to_dict` (without its reference image).
+
+        Unknown keys are skipped, so rows written by a newer version still load.
+        """
+        known = {
+            k: v
+            for k, v in data.items()
+            if k in cls.__dataclass_fields__ and k != "input_reference"
+        }
+        if isinstance(known.get("source"), dict):
+            known["source"] = SourceVideo(**known["source"])
+        if isinstance(known.get("character"), dict):
+            known["character"] = CharacterRef(**known["character"])
+        return cls(**known)
 
 
 @dataclass(frozen=True, slots=True)

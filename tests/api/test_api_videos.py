@@ -39,7 +39,15 @@ OPENAI_VIDEO_FIELDS = {
     "remixed_from_video_id",
     "error",
 }
-EXTRA_FIELDS = {"seed", "fps", "phase", "plan", "negative_prompt", "extended_from_video_id"}
+EXTRA_FIELDS = {
+    "seed",
+    "fps",
+    "phase",
+    "plan",
+    "negative_prompt",
+    "extended_from_video_id",
+    "edited_from_video_id",
+}
 TINY = {"model": "openreel-sketch", "seconds": "1", "size": "96x64", "fps": 8}
 TINY_FORM = {"model": "openreel-sketch", "seconds": "1", "size": "96x64", "fps": "8"}
 

@@ -13,6 +13,7 @@ from PIL import Image
 from openreel.api.forms import fold_bracket_keys
 from openreel.api.video_requests import (
     CreateVideoBody,
+    EditVideoBody,
     ExtendVideoBody,
     ImageReference,
     RemixVideoBody,
@@ -251,7 +252,6 @@ def test_extend_reads_video_and_seconds_with_a_default() -> None:
         ("video", {"id": 5}),
         ("video", {}),
         ("video", None),
-        ("video", b"an uploaded video"),
         ("seconds", "0"),
         ("seconds", -1),
         ("seconds", "abc"),
@@ -268,6 +268,21 @@ def test_extend_refuses_a_bad_field_naming_it_and_its_value(param: str, value: A
 
 def test_extend_without_a_video_is_refused_naming_video() -> None:
     assert _refused(ExtendVideoBody, {"prompt": "on"}).param == "video"
+
+
+@pytest.mark.parametrize("model", [ExtendVideoBody, EditVideoBody])
+def test_an_uploaded_file_or_an_id_is_the_source(model: type[ExtendVideoBody]) -> None:
+    """The bytes are checked once the request is admitted (services/videos.py)."""
+    uploaded = model.from_fields({"prompt": "on", "video": b"\x00\x00\x00 ftyp"})
+    assert uploaded.source == b"\x00\x00\x00 ftyp"
+    by_id = model.from_fields({"prompt": "on", "video": {"id": "video_1"}})
+    assert by_id.source == "video_1"
+
+
+def test_edit_refuses_a_missing_prompt_or_video_naming_it() -> None:
+    assert _refused(EditVideoBody, {"video": {"id": "video_1"}}).param == "prompt"
+    assert _refused(EditVideoBody, {"prompt": "at night"}).param == "video"
+    assert _refused(EditVideoBody, {"prompt": "at night", "video": "video_1"}).param == "video"
 
 
 # ----- JSON and form are one body -----------------------------------------------------------------

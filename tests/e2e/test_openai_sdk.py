@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import openai
 import pytest
 from openai import OpenAI
 from PIL import Image
+from tests.support.clips import field_clip, figure_clip, yellow_share
 
-from openreel.media.probe import probe
+from openreel.media.probe import iter_frames, probe
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import LiveServer
@@ -159,3 +161,91 @@ def test_sdk_reference_image_as_file_or_data_url_then_extend(client: OpenAI) -> 
             extra_body={"video": {"id": source.id}},
         )
     assert bad.value.param == "seconds"
+
+
+def test_sdk_every_video_method_end_to_end(
+    client: OpenAI, live_server: LiveServer, tmp_path: Path
+) -> None:
+    """Every video method of the SDK, unmodified, one after another against one server:
+    create, create_and_poll, poll, retrieve, list, download_content, remix, extend and edit
+    with an uploaded file, create_character, get_character, a prompt naming the character,
+    and delete; then edit by ``{id}`` with a plain HTTP client (this SDK sends only files)."""
+    small = {"model": "openreel-sketch", "seconds": "1", "size": "320x192"}
+    created = client.videos.create(prompt="a lighthouse on the coast with birds", **small)  # type: ignore[arg-type]
+    assert created.status in ("queued", "in_progress")
+    polled = client.videos.poll(created.id, poll_interval_ms=100)
+    assert polled.status == "completed", polled.error
+    assert client.videos.retrieve(created.id).status == "completed"
+    assert created.id in {v.id for v in client.videos.list(limit=100)}
+    out = tmp_path / "created.mp4"
+    client.videos.download_content(created.id).write_to_file(out)
+    assert probe(out).frames == 24
+
+    remix = client.videos.create_and_poll(  # create_and_poll is a create, then a poll
+        prompt="a lighthouse on the coast with birds at dusk",
+        **small,  # type: ignore[arg-type]
+    )
+    assert remix.status == "completed"
+    remixed = client.videos.remix(remix.id, prompt="a lighthouse at night")
+    assert remixed.remixed_from_video_id == remix.id
+
+    upload = field_clip(tmp_path / "field.mp4", size=(160, 96))
+    extended = client.videos.extend(
+        prompt="a sailboat on a lake",
+        seconds="1",  # type: ignore[arg-type]
+        video=("field.mp4", upload, "video/mp4"),
+    )
+    assert extended.seconds == "2.5"  # 1.5 s uploaded + 1 s new
+    assert client.videos.poll(extended.id, poll_interval_ms=100).status == "completed"
+
+    edited = client.videos.edit(prompt="make it snow", video=("field.mp4", upload, "video/mp4"))
+    assert (edited.model_extra or {})["plan"]["layers"]["weather"] == "snow"
+    assert client.videos.poll(edited.id, poll_interval_ms=100).status == "completed"
+
+    by_id = httpx.post(
+        f"{live_server.base_url}/videos/edits",
+        json={"prompt": "at night", "video": {"id": created.id}},
+        headers={"Authorization": f"Bearer {live_server.tokens['alice']}"},
+        timeout=30,
+    )
+    assert by_id.status_code == 200, by_id.text
+    assert by_id.json()["edited_from_video_id"] == created.id
+    night = client.videos.poll(by_id.json()["id"], poll_interval_ms=100)
+    assert night.status == "completed"
+    night_file = tmp_path / "night.mp4"
+    client.videos.download_content(night.id).write_to_file(night_file)
+    day_mean = sum(f.mean() for f in iter_frames(out))
+    assert sum(f.mean() for f in iter_frames(night_file)) < 0.6 * day_mean
+
+    character = client.videos.create_character(
+        name="Tova", video=("tova.mp4", figure_clip(tmp_path / "tova.mp4"), "video/mp4")
+    )
+    assert character.name == "Tova"
+    assert character.id is not None
+    assert client.videos.get_character(character.id).name == "Tova"
+    starring = client.videos.create_and_poll(
+        prompt="Tova walks by a quiet lake in the day",
+        **small,  # type: ignore[arg-type]
+    )
+    assert starring.status == "completed", starring.error
+    plan = (starring.model_extra or {})["plan"]
+    assert plan["character"]["id"] == character.id
+    starring_file = tmp_path / "tova-video.mp4"
+    client.videos.download_content(starring.id).write_to_file(starring_file)
+    first = next(iter_frames(starring_file))
+    x, y = plan["character"]["path"]["start"]
+    half = int(plan["character"]["path"]["height"] * 192 / 2)
+    region = first[int(y * 192) - half : int(y * 192) + half, int(x * 320) - 20 : int(x * 320) + 20]
+    assert yellow_share(region) > 0.2
+
+    deleted = client.videos.delete(starring.id)
+    assert deleted.deleted
+    with OpenAI(
+        base_url=live_server.base_url, api_key=live_server.tokens["bob"], max_retries=0
+    ) as bob:
+        with pytest.raises(openai.NotFoundError):
+            bob.videos.get_character(character.id)
+        with pytest.raises(openai.NotFoundError):
+            bob.videos.edit(
+                prompt="at night", video=openai.omit, extra_body={"video": {"id": created.id}}
+            )  # type: ignore[arg-type]

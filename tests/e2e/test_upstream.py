@@ -15,6 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.clips import field_clip
+
+from openreel.media.probe import iter_frames
 
 from .conftest import LiveServer, ServerLauncher
 
@@ -172,3 +175,32 @@ def test_upstream_gets_the_reference_image(servers: tuple[LiveServer, LiveServer
         ]
         assert len(remote) == 1
         assert remote[0]["plan"]["summary"].endswith("backdrop from input_reference")
+
+
+def test_an_edit_for_an_upstream_model_goes_to_its_edits_route_with_the_file(
+    servers: tuple[LiveServer, LiveServer, str], tmp_path: Path
+) -> None:
+    gateway, upstream, key = servers
+    upload = field_clip(tmp_path / "field.mp4", size=(160, 96))
+    with _client(gateway, gateway.tokens["alice"]) as alice, _client(upstream, key) as there:
+        models = {m["id"]: m for m in alice.get("/models").json()["data"]}
+        assert "edit" in models[MODEL]["capabilities"]["operations"]
+        edited = alice.post(
+            "/videos/edits",
+            data={"prompt": "at night", "model": MODEL},
+            files={"video": ("field.mp4", upload, "video/mp4")},
+        )
+        assert edited.status_code == 200, edited.text
+        done = _wait(alice, edited.json()["id"])
+        assert done["status"] == "completed", done
+        assert done["seconds"] == "1.5"
+        # The upstream made it from the file it was sent: an edit of footage it did not draw.
+        theirs = there.get("/videos", params={"limit": 100}).json()["data"]
+        passed = [v for v in theirs if (v.get("plan") or {}).get("operation") == "edit"]
+        assert len(passed) == 1
+        assert passed[0]["plan"]["mode"] == "footage"
+        assert passed[0]["plan"]["layers"]["time_of_day"] == "night"
+        out = tmp_path / "night.mp4"
+        out.write_bytes(alice.get(f"/videos/{done['id']}/content").content)
+        ours = sum(f.mean() for f in iter_frames(tmp_path / "field.mp4"))
+        assert sum(f.mean() for f in iter_frames(out)) < 0.6 * ours

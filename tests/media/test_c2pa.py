@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import c2pa
 import numpy as np
 import pytest
 from numpy.typing import NDArray
@@ -363,3 +365,52 @@ def test_signing_a_missing_file_fails_cleanly(tmp_path: Path, identity: SigningI
     with pytest.raises(MediaError, match="cannot sign"):
         sign_mp4(tmp_path / "nope.mp4", _claim(), identity)
     assert _listing(tmp_path) == []
+
+
+def _store(path: Path) -> dict[str, Any]:
+    with path.open("rb") as stream, c2pa.Reader("video/mp4", stream) as reader:
+        store: dict[str, Any] = json.loads(reader.json())
+    return store
+
+
+def test_an_edit_names_its_source_as_parent_carrying_its_manifest(
+    tmp_path: Path, make_frames: MakeFrames, identity: SigningIdentity
+) -> None:
+    source = tmp_path / "source.mp4"
+    encode_video(make_frames(FRAMES, 64, 64), source, width=64, height=64, fps=24)
+    sign_mp4(source, _claim(title="video_source.mp4"), identity)
+    edited = tmp_path / "edited.mp4"
+    encode_video(make_frames(FRAMES, 64, 64), edited, width=64, height=64, fps=24)
+
+    sign_mp4(edited, _claim(parent_title="video_source.mp4"), identity, parent=source)
+
+    verdict = verify_mp4(edited, trust_anchors=[identity.anchor_pem])
+    assert verdict.status == "Trusted", verdict.messages
+    store = _store(edited)
+    active = store["manifests"][store["active_manifest"]]
+    (parent,) = active["ingredients"]
+    assert parent["relationship"] == "parentOf"
+    assert parent["title"] == "video_source.mp4"
+    # The source's own manifest travels with it: its generation assertion reads back.
+    carried = store["manifests"][parent["active_manifest"]]
+    assert carried["title"] == "video_source.mp4"
+    actions = next(a for a in active["assertions"] if a["label"].startswith("c2pa.actions"))
+    names = [action["action"] for action in actions["data"]["actions"]]
+    assert names == ["c2pa.opened", "c2pa.edited"]
+
+
+def test_an_unsigned_upload_is_a_parent_without_a_manifest(
+    tmp_path: Path, make_frames: MakeFrames, identity: SigningIdentity
+) -> None:
+    upload = tmp_path / "upload.mp4"
+    encode_video(make_frames(FRAMES, 64, 64), upload, width=64, height=64, fps=24)
+    edited = tmp_path / "edited.mp4"
+    encode_video(make_frames(FRAMES, 64, 64), edited, width=64, height=64, fps=24)
+
+    sign_mp4(edited, _claim(parent_title="uploaded video.mp4"), identity, parent=upload)
+
+    assert verify_mp4(edited, trust_anchors=[identity.anchor_pem]).status == "Trusted"
+    store = _store(edited)
+    (parent,) = store["manifests"][store["active_manifest"]]["ingredients"]
+    assert parent["relationship"] == "parentOf"
+    assert "active_manifest" not in parent

@@ -20,7 +20,7 @@ def test_db_migrate_creates_tables_and_is_idempotent(tmp_path: Path) -> None:
         assert db.current_revision() is None
         db.migrate()
         db.migrate()
-        assert db.current_revision() == "0006"
+        assert db.current_revision() == "0007"
         tables = set(sa.inspect(db.engine).get_table_names())
         assert {"principals", "tokens", "files", "jobs", "alembic_version"} <= tables
         assert (tmp_path / "new" / "dir" / "openreel.db").is_file()
@@ -63,7 +63,7 @@ def test_db_concurrent_migrations_all_succeed(tmp_path: Path) -> None:
         thread.join(30)
     try:
         assert errors == []
-        assert databases[0].current_revision() == "0006"
+        assert databases[0].current_revision() == "0007"
     finally:
         for database in databases:
             database.dispose()
@@ -105,6 +105,6 @@ def test_db_data_dir_with_percent_sign_migrates(tmp_path: Path) -> None:
     db = Database.for_data_dir(tmp_path / "100% videos")
     try:
         db.migrate()
-        assert db.current_revision() == "0006"
+        assert db.current_revision() == "0007"
     finally:
         db.dispose()

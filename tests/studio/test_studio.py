@@ -1,4 +1,5 @@
-"""The studio in a real browser: sign in and out, make, watch, cancel, browse, remix, delete."""
+"""The studio in a real browser: sign in and out, make, watch, cancel, browse, remix, extend,
+edit, characters, delete."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import httpx
 from PIL import Image
 from playwright.sync_api import Browser, Route, expect
 from tests.studio.conftest import TINY, Studio, StudioServer
+from tests.support.clips import field_clip, figure_clip
 from tests.support.live_server import free_port, mint, start_server
 
 
@@ -448,3 +450,60 @@ def test_progress_falls_back_to_polling_when_events_fail(studio: Studio) -> None
     played = studio.wait_playing(video_id)
     assert abs(played["duration"] - 2.0) < 0.15, played
     assert blocked, "the page never tried the event stream"
+
+
+def test_edit_and_extend_with_an_upload_and_the_characters_panel(
+    studio: Studio, tmp_path: Path
+) -> None:
+    server, page = studio.server, studio.page
+    server.issue("gil")
+    source = server.call(
+        "gil", "POST", "/v1/videos", json={"prompt": "a lighthouse with birds", **TINY}
+    )
+    deadline = time.monotonic() + 30
+    while server.call("gil", "GET", f"/v1/videos/{source['id']}")["status"] != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    studio.sign_in("gil")
+    page.click("nav >> text=History")
+    page.locator(f'#gallery li[data-id="{source["id"]}"] button').click()
+    studio.wait_playing(source["id"])
+    # Edit the open video by its id...
+    page.fill("#edit-prompt", "at night")
+    page.click("#edit-form button[type=submit]")
+    edited_id = _next_video(studio, source["id"])
+    studio.wait_playing(edited_id)
+    edited = server.call("gil", "GET", f"/v1/videos/{edited_id}")
+    assert edited["edited_from_video_id"] == source["id"]
+    assert edited["plan"]["changes"] == ["time_of_day: golden_hour -> night"]
+    # ...then an uploaded file instead, extended.
+    upload = tmp_path / "field.mp4"
+    field_clip(upload, size=(128, 80))
+    page.set_input_files("#extend-file", str(upload))
+    page.fill("#extend-seconds", "1")
+    page.fill("#extend-prompt", "a sailboat on a lake")
+    page.click("#extend-form button[type=submit]")
+    extended_id = _next_video(studio, edited_id)
+    played = studio.wait_playing(extended_id)
+    assert abs(played["duration"] - 2.5) < 0.2, played  # 1.5 s uploaded + 1 s new
+    extended = server.call("gil", "GET", f"/v1/videos/{extended_id}")
+    assert extended["plan"]["source"] == {"video_id": None, "uploaded": True}
+
+    # The characters panel: create from a clip, insert its name, delete it.
+    page.click("nav >> text=Create")
+    clip = tmp_path / "ada.mp4"
+    figure_clip(clip)
+    page.fill("#character-name", "Ada")
+    page.set_input_files("#character-file", str(clip))
+    page.click("#character-create")
+    item = page.locator("#characters li", has_text="Ada")
+    expect(item).to_have_count(1)
+    listed = server.call("gil", "GET", "/v1/videos/characters")["data"]
+    assert [c["name"] for c in listed] == ["Ada"]
+    page.fill("#prompt", "walks on the beach")
+    page.evaluate("document.getElementById('prompt').setSelectionRange(0, 0)")
+    item.locator("text=Insert in prompt").click()
+    assert page.input_value("#prompt") == "Ada walks on the beach"
+    item.locator("text=Delete").click()
+    expect(page.locator("#characters li")).to_have_count(0)
+    assert server.call("gil", "GET", "/v1/videos/characters")["data"] == []

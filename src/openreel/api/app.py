@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -28,9 +29,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openreel import __version__
 from openreel.api.deps import ApiServices
+from openreel.api.forms import body_limit
 from openreel.api.routes import (
     admin,
     artists,
+    characters,
     events,
     files,
     health,
@@ -112,7 +115,7 @@ class _RequestContext:
       the traceback goes to the server log only.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: Callable[[str], int]) -> None:
         self.app = app
         self.limit = limit
 
@@ -120,13 +123,14 @@ class _RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit(scope.get("path", ""))
         request_id = "req_" + secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
         length = Headers(scope=scope).get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
+        if length is not None and (not length.isdigit() or int(length) > limit):
             response = _envelope(
                 413,
-                f"request body must be at most {self.limit} bytes; got {length}",
+                f"request body must be at most {limit} bytes; got {length}",
                 "invalid_request_error",
                 "payload_too_large",
                 None,
@@ -188,7 +192,7 @@ class _BodyLimit:
     (chunked transfer), which would otherwise be read into memory whatever their size.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: Callable[[str], int]) -> None:
         self.app = app
         self.limit = limit
 
@@ -197,16 +201,15 @@ class _BodyLimit:
             await self.app(scope, receive, send)
             return
         total = 0
+        limit = self.limit(scope.get("path", ""))
 
         async def limited() -> Message:
             nonlocal total
             message = await receive()
             if message["type"] == "http.request":
                 total += len(message.get("body", b""))
-                if total > self.limit:
-                    raise StarletteHTTPException(
-                        413, f"request body must be at most {self.limit} bytes"
-                    )
+                if total > limit:
+                    raise StarletteHTTPException(413, f"request body must be at most {limit} bytes")
             return message
 
         await self.app(scope, limited, send)
@@ -219,7 +222,7 @@ def _request_id(request: Request) -> str:
 
 def create_app(services: ApiServices) -> FastAPI:
     """Builds the application around already-running services."""
-    limit = services.settings.max_body_bytes
+    limit = partial(body_limit, services.settings)
     app = FastAPI(
         title="OpenReel",
         version=__version__,
@@ -285,6 +288,7 @@ def create_app(services: ApiServices) -> FastAPI:
         )
 
     for module in (
+        characters,  # before videos: /videos/characters is not a video id
         videos,
         events,
         models,

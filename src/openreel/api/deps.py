@@ -28,6 +28,7 @@ from openreel.backends.registry import BackendRegistry
 from openreel.config import Settings
 from openreel.domain import Principal
 from openreel.errors import AuthenticationError, PermissionDeniedError
+from openreel.services.characters import CharacterService
 from openreel.services.uploads import UploadService
 from openreel.services.videos import VideoService
 from openreel.services.watch import JobWatch
@@ -95,6 +96,7 @@ class ApiServices:
         transparency: The public transparency report, or None when the operator turned it
             off (its routes are then 404s).
         webhooks: Webhook endpoints and their deliveries (None: the routes answer 404).
+        characters: Characters made from clips, or None where a runtime has none.
     """
 
     settings: Settings
@@ -115,6 +117,7 @@ class ApiServices:
     inline_reads: bool = False
     transparency: TransparencyService | None = None
     webhooks: WebhookService | None = None
+    characters: CharacterService | None = None
 
     async def read(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs a short read-only service call (one or two indexed SELECTs) for a route.

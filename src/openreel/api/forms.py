@@ -17,9 +17,38 @@ from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 
+from openreel.config import Settings
 from openreel.errors import InvalidRequestError, UnsupportedMediaTypeError
 
-__all__ = ["fold_bracket_keys", "read_fields", "read_form"]
+__all__ = [
+    "UPLOAD_PATHS",
+    "body_limit",
+    "fold_bracket_keys",
+    "read_fields",
+    "read_form",
+    "upload_body_limit",
+]
+
+UPLOAD_PATHS = frozenset({"/v1/videos/extensions", "/v1/videos/edits", "/v1/videos/characters"})
+"""Routes whose body may carry a video file: their limit grows to fit the largest upload."""
+
+FORM_OVERHEAD = 1024 * 1024
+"""Room for the rest of a form beside its video (boundaries, headers, the prompt)."""
+
+
+def upload_body_limit(settings: Settings) -> int:
+    """The body limit of a route that takes a video upload.
+
+    It sits above the upload limit, so a file a little too large reaches the check that
+    names ``video`` and says by how much rather than a bare 413.
+    """
+    return max(settings.max_body_bytes, settings.video_uploads.max_bytes + FORM_OVERHEAD)
+
+
+def body_limit(settings: Settings, path: str) -> int:
+    """The largest body accepted on ``path``."""
+    return upload_body_limit(settings) if path in UPLOAD_PATHS else settings.max_body_bytes
+
 
 _BRACKET = re.compile(r"^([A-Za-z_]+)\[([A-Za-z_]*)\]$")
 

@@ -16,7 +16,10 @@ __all__ = [
     "AuditList",
     "AuditObject",
     "AuditVerdict",
+    "CharacterList",
+    "CharacterObject",
     "CreateToken",
+    "DeletedCharacter",
     "DeletedVideo",
     "ErrorBody",
     "ErrorEnvelope",
@@ -84,6 +87,9 @@ class Video(BaseModel):
     )
     negative_prompt: str | None = None
     extended_from_video_id: str | None = None
+    edited_from_video_id: str | None = Field(
+        None, description="The video an edit changed, when it was one of ours (not an upload)."
+    )
     plan: dict[str, Any] | None = Field(
         None, description="What the backend understood from the prompt."
     )
@@ -110,6 +116,9 @@ class Video(BaseModel):
             phase=job.phase,
             negative_prompt=req.negative_prompt or None,
             extended_from_video_id=job.extended_from,
+            edited_from_video_id=req.source.video_id
+            if req.operation == "edit" and req.source is not None
+            else None,
             plan=job.interpretation or None,
         )
 
@@ -148,6 +157,33 @@ class ModelFacts(BaseModel):
     sound: bool = Field(description="Whether its videos have a soundtrack.")
     source: str | None = Field(None, description="Where its maker describes it.")
     served_by: str | None = Field(None, description="The provider running it, if hosted.")
+
+
+class CharacterObject(BaseModel):
+    """A character (``openai/types/video_create_character_response.py``, plus ``object``)."""
+
+    id: str
+    object: Literal["character"] = "character"
+    name: str
+    created_at: int
+
+
+class CharacterList(BaseModel):
+    """A page of characters (``GET /v1/videos/characters``, an OpenReel addition)."""
+
+    object: Literal["list"] = "list"
+    data: list[CharacterObject]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class DeletedCharacter(BaseModel):
+    """Answer to ``DELETE /v1/videos/characters/{id}``."""
+
+    id: str
+    object: Literal["character.deleted"] = "character.deleted"
+    deleted: bool = True
 
 
 class ModelCard(BaseModel):

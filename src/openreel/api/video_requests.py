@@ -28,6 +28,7 @@ from openreel.media.images import read_image
 
 __all__ = [
     "CreateVideoBody",
+    "EditVideoBody",
     "ExtendVideoBody",
     "ImageReference",
     "RemixVideoBody",
@@ -165,7 +166,7 @@ class ImageReference(BaseModel):
 
 
 class VideoReference(BaseModel):
-    """The ``video`` of an extension: which completed video to continue."""
+    """The ``video`` of an edit or extension given by id: one of the caller's completed videos."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -191,9 +192,15 @@ def _image_reference(value: object) -> bytes | ImageReference:
     raise _refuse(_IMAGE_RULE)
 
 
-def _video_reference(value: object) -> VideoReference:
+def _video_reference(value: object) -> VideoReference | bytes:
+    """An uploaded file part (its bytes, checked once admitted) or ``{id}`` of a video."""
+    if isinstance(value, bytes):
+        return value
     if not isinstance(value, dict) or not isinstance(value.get("id"), str) or not value["id"]:
-        raise _refuse("must be an object {id: <video id>} naming a completed video")
+        raise _refuse(
+            "must be an uploaded video file (MP4, MOV or WebM) or an object {id: <video id>} "
+            "naming a completed video"
+        )
     return VideoReference(id=value["id"])
 
 
@@ -205,10 +212,11 @@ Reference = Annotated[
 """``input_reference``: an uploaded image file (forms only) or an :class:`ImageReference`."""
 
 VideoSource = Annotated[
-    VideoReference,
+    VideoReference | bytes,
     PlainValidator(_video_reference),
     WithJsonSchema(VideoReference.model_json_schema()),
 ]
+"""``video``: an uploaded video file (forms only) or a :class:`VideoReference`."""
 
 
 def _invalid(error: ErrorDetails) -> InvalidRequestError:
@@ -337,6 +345,36 @@ class RemixVideoBody(VideoBody):
 class ExtendVideoBody(VideoBody):
     """Body of ``POST /v1/videos/extensions``: which video to continue, how, and for how long."""
 
+    form_uploads: ClassVar[tuple[str, ...]] = ("video",)
+
     prompt: RequiredText = Field(description="What happens next.")
-    video: VideoSource = Field(description="The completed video to continue.")
+    video: VideoSource = Field(
+        description="The completed video to continue, or an uploaded MP4, MOV or WebM file."
+    )
     seconds: PositiveNumber = Field(4.0, description="Length of the new segment.")
+
+    @property
+    def source(self) -> str | bytes:
+        """The video id, or the uploaded file's bytes."""
+        return self.video if isinstance(self.video, bytes) else self.video.id
+
+
+class EditVideoBody(VideoBody):
+    """Body of ``POST /v1/videos/edits``: which video to change, and how."""
+
+    form_uploads: ClassVar[tuple[str, ...]] = ("video",)
+
+    prompt: RequiredText = Field(description='The change: "at night", "without the birds"...')
+    video: VideoSource = Field(
+        description="The completed video to edit, or an uploaded MP4, MOV or WebM file."
+    )
+    model: MaybeText = Field(
+        None,
+        description="OpenReel addition: the model that edits (one whose operations include "
+        "edit); default: the source's model, or the server's for an upload.",
+    )
+
+    @property
+    def source(self) -> str | bytes:
+        """The video id, or the uploaded file's bytes."""
+        return self.video if isinstance(self.video, bytes) else self.video.id

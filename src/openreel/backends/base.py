@@ -65,6 +65,12 @@ class BackendCapabilities:
         image_input: Whether ``input_reference`` images are used.
         audio: Whether the backend makes a soundtrack.
         deterministic: Whether the same seed and request give the same frames.
+        edit: Whether it can edit a video (``POST /v1/videos/edits``), and how:
+            ``edit_note`` says in a sentence.
+        characters: Whether a prompt may name a character (``/v1/videos/characters``).
+        edit_note: What an edit does with this model (shown in ``/v1/models``).
+        character_as_image: Whether a character reaches the model as its image condition
+            (the character's clearest frame as ``input_reference``) rather than drawn in.
     """
 
     max_seconds: float
@@ -76,12 +82,30 @@ class BackendCapabilities:
     image_input: bool = False
     audio: bool = False
     deterministic: bool = True
+    edit: bool = False
+    characters: bool = False
+    edit_note: str = ""
+    character_as_image: bool = False
+
+    @property
+    def inputs(self) -> list[str]:
+        """What a request to this model may carry: text always, then image, video, character."""
+        # Every model takes a video to extend: its frames are stitched before the new ones.
+        kinds = ["text", *(["image"] if self.image_input else []), "video"]
+        return kinds + (["character"] if self.characters else [])
+
+    @property
+    def operations(self) -> list[str]:
+        """What this model can do with ``/v1/videos``."""
+        return ["create", "remix", "extend", *(["edit"] if self.edit else [])]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy (for ``/v1/models`` and ``openreel models``)."""
         data = asdict(self)
         data["fps_range"] = list(self.fps_range)
         data["sizes"] = list(self.sizes)
+        data["inputs"] = self.inputs
+        data["operations"] = self.operations
         return data
 
 
@@ -114,6 +138,19 @@ def check_against_capabilities(request: VideoRequest, caps: BackendCapabilities)
         raise InvalidRequestError(
             f"input_reference is not supported by model {request.model}; send a text-only request",
             param="input_reference",
+        )
+    if request.operation == "edit" and not caps.edit:
+        raise InvalidRequestError(
+            f"model {request.model} cannot edit videos; /v1/models lists the models whose "
+            "operations include edit",
+            param="model",
+        )
+    if request.character is not None and not caps.characters:
+        raise InvalidRequestError(
+            f"character {request.character.name!r} cannot be used with model {request.model}: "
+            "it takes no character reference; leave the name out or pick a model whose "
+            "inputs include character (/v1/models)",
+            param="prompt",
         )
     low, high = caps.fps_range
     if not low <= request.fps <= high:

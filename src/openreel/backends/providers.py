@@ -156,4 +156,6 @@ def _upstream_caps(max_seconds: float) -> BackendCapabilities:
         sizes=("1280x720", "720x1280", "1920x1080", "1080x1920"),
         image_input=True,
         deterministic=False,
+        edit=True,
+        edit_note="passed through to the upstream's POST /videos/edits with the source video",
     )

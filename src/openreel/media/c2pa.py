@@ -89,6 +89,12 @@ class ProvenanceClaim:
         settings: A few generation settings (size, fps, seconds...): at most 32 entries of
             strings, numbers, booleans or ``None``, 2 KB as JSON.
         generator_version: The OpenReel version that made the video.
+        parent_title: Set when the video was made from another (an edit, an extension): the
+            title of that source, named as the manifest's parent ingredient. The actions
+            then say the source was opened and edited (``c2pa.opened``, ``c2pa.edited``), as
+            the C2PA specification describes for derived media, instead of ``c2pa.created``.
+        parent_action: ``c2pa.edited`` (an edit) or ``c2pa.placed`` plus edited (an
+            extension): what was done to the parent, said in the edited action's description.
     """
 
     title: str
@@ -100,6 +106,8 @@ class ProvenanceClaim:
     prompt: str | None = None
     settings: Mapping[str, SettingValue] = field(default_factory=dict)
     generator_version: str = __version__
+    parent_title: str | None = None
+    parent_action: str = "edited"
 
     def __post_init__(self) -> None:
         for name in ("title", "model", "backend", "generator_version"):
@@ -143,27 +151,32 @@ class ProvenanceClaim:
         if self.prompt is not None:
             generation["prompt"] = self.prompt
             generation.setdefault("prompt_sha256", prompt_sha256(self.prompt))
+        agent = {"name": f"{GENERATOR_NAME}/{self.model}", "version": self.generator_version}
+        source_type = IPTC_DIGITAL_SOURCE_TYPE + self.digital_source_type
+        if self.parent_title is None:
+            actions: list[dict[str, Any]] = [
+                {"action": "c2pa.created", "digitalSourceType": source_type, "softwareAgent": agent}
+            ]
+        else:
+            actions = [
+                {
+                    "action": "c2pa.opened",
+                    "softwareAgent": agent,
+                    "parameters": {"ingredientIds": [PARENT_INGREDIENT_ID]},
+                },
+                {
+                    "action": "c2pa.edited",
+                    "digitalSourceType": source_type,
+                    "softwareAgent": agent,
+                    "description": f"{self.parent_action} with generated frames",
+                },
+            ]
         return {
             "claim_generator_info": [{"name": GENERATOR_NAME, "version": self.generator_version}],
             "title": self.title,
             "format": _MIME,
             "assertions": [
-                {
-                    "label": "c2pa.actions",
-                    "data": {
-                        "actions": [
-                            {
-                                "action": "c2pa.created",
-                                "digitalSourceType": IPTC_DIGITAL_SOURCE_TYPE
-                                + self.digital_source_type,
-                                "softwareAgent": {
-                                    "name": f"{GENERATOR_NAME}/{self.model}",
-                                    "version": self.generator_version,
-                                },
-                            }
-                        ]
-                    },
-                },
+                {"label": "c2pa.actions", "data": {"actions": actions}},
                 {"label": GENERATION_ASSERTION, "data": generation},
             ],
         }
@@ -238,7 +251,17 @@ def _context(anchors: list[bytes] | None = None) -> Any:
     return c2pa.Context(c2pa.Settings.from_dict(settings))
 
 
-def sign_mp4(path: Path, manifest: ProvenanceClaim, identity: SigningIdentity) -> None:
+PARENT_INGREDIENT_ID = "openreel-source"
+"""The instance id the actions use to point at the parent ingredient."""
+
+
+def sign_mp4(
+    path: Path,
+    manifest: ProvenanceClaim,
+    identity: SigningIdentity,
+    *,
+    parent: Path | None = None,
+) -> None:
     """Embeds a signed C2PA manifest in the MP4 at ``path``, replacing the file atomically.
 
     The signed copy is written to a hidden sibling and renamed over the original only when
@@ -249,6 +272,10 @@ def sign_mp4(path: Path, manifest: ProvenanceClaim, identity: SigningIdentity) -
         path: A finished MP4. Sign it last: any later remux strips the manifest.
         manifest: What to assert about the video.
         identity: The certificate chain and key to sign with.
+        parent: The video this one was made from (an edit's or an extension's source), added
+            as the parent ingredient; its own manifest, when it has one, is carried inside
+            the ingredient, so the history reads back through it. Needs
+            ``manifest.parent_title``.
 
     Raises:
         MediaError: The file is missing or not an MP4 the library can parse, the identity is
@@ -271,6 +298,14 @@ def sign_mp4(path: Path, manifest: ProvenanceClaim, identity: SigningIdentity) -
             path.open("rb") as source,
             _create(temp, mode) as target,
         ):
+            if parent is not None:
+                ingredient = {
+                    "title": manifest.parent_title or parent.name,
+                    "relationship": "parentOf",
+                    "instance_id": PARENT_INGREDIENT_ID,
+                }
+                with parent.open("rb") as parent_stream:
+                    builder.add_ingredient(ingredient, _parent_format(parent), parent_stream)
             builder.sign(signer, _MIME, source, target)
             target.flush()
             os.fsync(target.fileno())
@@ -287,6 +322,11 @@ def sign_mp4(path: Path, manifest: ProvenanceClaim, identity: SigningIdentity) -
         if isinstance(exc, OSError):
             raise MediaError(f"signing '{path}' failed: {exc.strerror or exc}") from exc
         raise
+
+
+def _parent_format(path: Path) -> str:
+    """The MIME type of a parent video by its stored suffix (uploads keep theirs)."""
+    return "video/webm" if path.suffix == ".webm" else _MIME
 
 
 def _create(temp: Path, mode: int) -> Any:

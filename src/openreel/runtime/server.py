@@ -19,6 +19,7 @@ from openreel.api.deps import ApiServices
 from openreel.backends.registry import BackendRegistry
 from openreel.backends.sketch.backend import SketchBackend
 from openreel.config import Settings
+from openreel.media.uploaded import UploadLimits
 from openreel.queue.celery import CeleryDispatch, celery_app
 from openreel.queue.contract import JobQueue
 from openreel.queue.embedded import EmbeddedQueue, QueueGroup
@@ -30,6 +31,7 @@ from openreel.runtime.openers import (
     open_database,
 )
 from openreel.runtime.webhooks import webhook_dispatcher, webhook_service
+from openreel.services.characters import CharacterService
 from openreel.services.pace import PaceBook
 from openreel.services.render_process import RenderProcesses
 from openreel.services.uploads import UploadService
@@ -39,6 +41,7 @@ from openreel.services.webhooks import WebhookDispatcher
 from openreel.services.worker import VideoWorker
 from openreel.storage.artists import ArtistStore
 from openreel.storage.audit import AuditStore
+from openreel.storage.characters import CharacterStore
 from openreel.storage.content import ContentStore
 from openreel.storage.db import Database
 from openreel.storage.files import FileStore
@@ -146,15 +149,27 @@ class Server:
                     (SketchBackend,), opencv_threads=settings.opencv_threads
                 )
             pace = PaceBook()
+            admission = Admission(
+                killswitch=killswitch, moderation=moderation, quotas=quotas, audit=audit
+            )
+            upload_limits = UploadLimits(
+                max_bytes=settings.video_uploads.max_bytes,
+                max_seconds=settings.video_uploads.max_seconds,
+                max_side=settings.video_uploads.max_side,
+            )
+            characters = CharacterService(
+                CharacterStore(db), artifacts, upload_limits, admission.screen_name
+            )
             videos = VideoService(
                 store=store,
                 artifacts=artifacts,
                 registry=runtime.registry,
                 queue=queue,
-                admission=Admission(
-                    killswitch=killswitch, moderation=moderation, quotas=quotas, audit=audit
-                ),
+                admission=admission,
                 pace=pace,
+                default_model=settings.default_model,
+                upload_limits=upload_limits,
+                characters=characters.named_in,
             )
             worker = VideoWorker(
                 store=store,
@@ -210,6 +225,7 @@ class Server:
                 if runtime.provenance is None
                 else (runtime.provenance.identity.anchor_pem,),
                 transparency=_transparency(settings, db, artists, audit_service, runtime),
+                characters=characters,
             )
             first_admin = auth.ensure_admin()
         except BaseException:

@@ -71,6 +71,7 @@ def render_video(
     label: LabelSpec | None = None,
     provenance: Provenance | None = None,
     sampler: SecondSampler | None = None,
+    parent: Path | None = None,
 ) -> GenerationResult:
     """Generates ``request`` with ``backend`` and writes it to ``output`` atomically.
 
@@ -91,6 +92,8 @@ def render_video(
         provenance: Signs the finished MP4 with C2PA as the very last step, or None.
         sampler: Fed every frame as written (label included) for the content registry's
             per-second hashes; it hashes only the one frame a second it wants.
+        parent: The video this one is made from (an edit's or extension's source), named in
+            the signature as its parent ingredient.
 
     Returns:
         The request as run (seed fixed), the files written and the backend's interpretation.
@@ -152,7 +155,7 @@ def render_video(
             collector.write_spritesheet(staged[2])
         if provenance is not None:
             # An unsigned video must not be handed out as if it were signed.
-            provenance.sign(staged[0], backend, request, title=output.name)
+            provenance.sign(staged[0], backend, request, title=output.name, parent=parent)
         # Asked once more before anything is kept: a cancel that came with the last frame or
         # while the encoder finished, the previews were made or the video was signed. For a
         # render process this is where the worker's verdict is read (services.render_process):

@@ -52,7 +52,7 @@ from openreel.media.encode import EncoderSettings
 from openreel.media.fingerprint import SecondSampler
 from openreel.media.label import LabelSpec
 from openreel.media.opencv import use_opencv_threads
-from openreel.media.probe import iter_frames
+from openreel.media.uploaded import fitted_frames
 from openreel.services.generation import PreviewPaths, render_video
 from openreel.trust.provenance import Provenance
 
@@ -125,11 +125,17 @@ def render_in_thread(
         previews=call.previews,
         progress=progress,
         cancelled=cancelled,
-        prefix=iter_frames(call.prefix_path) if call.prefix_path is not None else (),
+        prefix=()
+        if call.prefix_path is None
+        else fitted_frames(
+            call.prefix_path, call.request.width, call.request.height, call.prefix_frames
+        ),
         prefix_frames=call.prefix_frames,
         label=call.label,
         provenance=call.provenance,
         sampler=call.sampler,
+        parent=call.prefix_path
+        or (None if call.request.source is None else Path(call.request.source.path)),
     )
 
 

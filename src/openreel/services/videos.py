@@ -15,8 +15,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from openreel.backends.base import VideoBackend
 from openreel.backends.registry import BackendRegistry
-from openreel.domain import ImageInput, Job, JobStatus, Principal, VideoRequest
+from openreel.domain import (
+    MAX_FPS,
+    MIN_FPS,
+    MIN_SIDE,
+    CharacterRef,
+    ImageInput,
+    Job,
+    JobStatus,
+    Principal,
+    SourceVideo,
+    VideoRequest,
+)
 from openreel.errors import (
     ConflictError,
     InvalidRequestError,
@@ -24,7 +36,9 @@ from openreel.errors import (
     OpenReelError,
 )
 from openreel.media.images import read_image
+from openreel.media.partial import partial_path
 from openreel.media.probe import probe
+from openreel.media.uploaded import UploadedVideo, UploadLimits, check_video
 from openreel.queue.contract import JobQueue
 from openreel.services.pace import PaceBook, poll_after_ms
 from openreel.storage.artifacts import ArtifactStore
@@ -32,7 +46,15 @@ from openreel.storage.jobs import JobPage, JobStore
 from openreel.storage.objects import RemoteObject
 from openreel.trust.admission import Admission
 
-__all__ = ["MAX_EXTENDED_SECONDS", "Content", "VideoService", "stored_reference"]
+__all__ = [
+    "DEFAULT_UPLOAD_LIMITS",
+    "MAX_EXTENDED_SECONDS",
+    "CharacterFinder",
+    "Content",
+    "VideoInput",
+    "VideoService",
+    "stored_reference",
+]
 
 
 HANDOFF_WAIT_S = 0.005
@@ -48,6 +70,15 @@ up for long.
 
 MAX_EXTENDED_SECONDS = 120.0
 """Longest total an extension may stitch to (the OpenAI limit)."""
+
+DEFAULT_UPLOAD_LIMITS = UploadLimits(max_bytes=64 * 1024 * 1024, max_seconds=60.0, max_side=3840)
+"""The limits of ``config.VideoUploadConfig``'s defaults (the runtime passes the settings)."""
+
+VideoInput = str | bytes
+"""The ``video`` of an edit or an extension: a video id of the caller's, or an uploaded file."""
+
+CharacterFinder = Callable[[Principal, str], CharacterRef | None]
+"""The caller's character a prompt names, if any (``CharacterService.named_in``)."""
 
 _VARIANTS = {
     "video": ("video.mp4", "video/mp4"),
@@ -92,6 +123,9 @@ class VideoService:
         admission: The trust checks each submission passes.
         pace: How long renders took lately (shared with the worker), for poll hints.
         clock: Wall clock (tests pass a fake one).
+        default_model: The model of an edit or extension of an uploaded video.
+        upload_limits: What an uploaded video may be.
+        characters: Finds the character a prompt names, or None when there are none.
     """
 
     def __init__(
@@ -104,7 +138,13 @@ class VideoService:
         admission: Admission,
         pace: PaceBook,
         clock: Callable[[], float] = time.time,
+        default_model: str = "openreel-sketch",
+        upload_limits: UploadLimits = DEFAULT_UPLOAD_LIMITS,
+        characters: CharacterFinder | None = None,
     ) -> None:
+        self._default_model = default_model
+        self._upload_limits = upload_limits
+        self._characters = characters
         self._store = store
         self._artifacts = artifacts
         self._registry = registry
@@ -124,8 +164,12 @@ class VideoService:
         extended_from: str | None = None,
         total_seconds: float | None = None,
         token_id: str | None = None,
+        job_id: str | None = None,
     ) -> Job:
         """Checks, admits against the quota, records and queues a new video for ``principal``.
+
+        ``job_id`` is given when files were saved for the job before it was admitted (an
+        uploaded video); the caller removes them if this raises.
 
         Raises:
             InvalidRequestError: The backend cannot serve the request (names the parameter),
@@ -142,6 +186,7 @@ class VideoService:
                 extended_from=extended_from,
                 total_seconds=total_seconds,
                 token_id=token_id,
+                job_id=job_id,
             )
         except OpenReelError as exc:
             self._admission.refused(exc, principal, request, token_id)
@@ -156,13 +201,19 @@ class VideoService:
         extended_from: str | None,
         total_seconds: float | None,
         token_id: str | None,
+        job_id: str | None,
     ) -> Job:
         self._admission.check_paused(principal, request, token_id)
+        if self._characters is not None and request.character is None:
+            character = self._characters(principal, request.prompt)
+            if character is not None:
+                request = replace(request, character=character)
         backend = self._registry.for_model(request.model)
+        request = self._character_as_image(backend, request)
         backend.check(request)
         request = request.with_seed()
         job = Job(
-            id=Job.new_id(),
+            id=job_id or Job.new_id(),
             owner_id=principal.id,
             request=request,
             created_at=self._clock(),
@@ -191,6 +242,18 @@ class VideoService:
                 return taken
         self._queue.enqueued(created)
         return created
+
+    def _character_as_image(self, backend: VideoBackend, request: VideoRequest) -> VideoRequest:
+        """A model that draws no cut-out but starts from an image (a local image-to-video
+        family) gets the character's clearest frame as its ``input_reference``."""
+        character = request.character
+        if character is None or request.input_reference is not None:
+            return request
+        if not backend.capabilities(request.model).character_as_image:
+            return request
+        with self._artifacts.local_copy(character.frame) as frame:
+            image = read_image(frame.read_bytes(), param="prompt")
+        return replace(request, input_reference=image)
 
     def _admit(self, principal: Principal, job: Job) -> Job:
         """Moderates the prompt, then writes the row, admitted against the quota."""
@@ -232,21 +295,27 @@ class VideoService:
     def extend(
         self,
         principal: Principal,
-        video_id: str,
+        video: VideoInput,
         prompt: str,
         seconds: float,
         *,
         token_id: str | None = None,
     ) -> Job:
-        """A new video that continues ``video_id`` for ``seconds`` more, stitched to it."""
-        source = self._completed(principal, video_id, "extend")
-        before = source.total_seconds or source.request.seconds
-        if before + seconds > MAX_EXTENDED_SECONDS:
-            raise InvalidRequestError.for_value(
-                "seconds",
-                seconds,
-                f"would make the video longer than {MAX_EXTENDED_SECONDS:g} s (it is {before:g} s)",
+        """A new video that continues ``video`` for ``seconds`` more, stitched to it.
+
+        ``video`` is the id of a completed video of the caller's, or an uploaded file, which
+        is checked and kept with the new video (and removed with it, or at once if refused).
+        """
+        if isinstance(video, bytes):
+            return self._with_upload(
+                video,
+                lambda job_id, path, info: self._extend_upload(
+                    principal, job_id, path, info, prompt, seconds, token_id
+                ),
             )
+        source = self._completed(principal, video, "extend")
+        before = source.total_seconds or source.request.seconds
+        self._check_total(before, seconds)
         with self._artifacts.local_copy(source.artifacts["video"]) as source_file:
             frames_before = probe(source_file).frames
         request = replace(
@@ -255,6 +324,9 @@ class VideoService:
             seconds=seconds,
             frame_offset=frames_before,
             input_reference=None,
+            operation="extend",
+            source=None,
+            character=None,
         )
         return self.submit(
             principal,
@@ -262,6 +334,136 @@ class VideoService:
             extended_from=source.id,
             total_seconds=before + seconds,
             token_id=token_id,
+        )
+
+    def edit(
+        self,
+        principal: Principal,
+        video: VideoInput,
+        prompt: str,
+        *,
+        model: str | None = None,
+        token_id: str | None = None,
+    ) -> Job:
+        """A new video of the same length, size and frame rate as ``video``, changed as
+        ``prompt`` says; ``video`` is one of the caller's completed videos or an upload.
+        ``model`` edits it (default: the source's model, or the server's for an upload)."""
+        if isinstance(video, bytes):
+            return self._with_upload(
+                video,
+                lambda job_id, path, info: self.submit(
+                    principal,
+                    replace(
+                        self._upload_request(path, info, prompt, info.seconds, "edit"),
+                        model=model or self._default_model,
+                    ),
+                    token_id=token_id,
+                    job_id=job_id,
+                ),
+            )
+        source = self._completed(principal, video, "edit")
+        with self._artifacts.local_copy(source.artifacts["video"]) as source_file:
+            facts = probe(source_file)
+        interpretation = source.interpretation
+        redrawable = (
+            interpretation.get("engine") == "sketch"
+            and isinstance(interpretation.get("plan"), dict)
+            and interpretation.get("mode", "drawn") == "drawn"
+            and source.extended_from is None
+            and source.request.operation != "extend"
+        )
+        redrawable = redrawable and model in (None, source.request.model)
+        request = replace(
+            source.request,
+            model=model or source.request.model,
+            prompt=prompt,
+            seconds=facts.frames / source.request.fps,
+            frame_offset=0,
+            input_reference=stored_reference(self._store, self._artifacts, source.id)
+            if redrawable
+            else None,
+            operation="edit",
+            source=SourceVideo(
+                path=source.artifacts["video"],
+                frames=facts.frames,
+                fps=float(source.request.fps),
+                width=facts.width,
+                height=facts.height,
+                video_id=source.id,
+                plan=interpretation["plan"] if redrawable else None,
+            ),
+            character=None,
+        )
+        return self.submit(principal, request, token_id=token_id)
+
+    def _check_total(self, before: float, seconds: float) -> None:
+        if before + seconds > MAX_EXTENDED_SECONDS:
+            raise InvalidRequestError.for_value(
+                "seconds",
+                seconds,
+                f"would make the video longer than {MAX_EXTENDED_SECONDS:g} s (it is {before:g} s)",
+            )
+
+    def _with_upload(self, data: bytes, then: Callable[[str, str, UploadedVideo], Job]) -> Job:
+        """Checks and keeps an uploaded video in a new job's folder, then runs ``then`` with
+        the job's id, the upload's stored path and its facts; leaves nothing if anything fails.
+        """
+        job_id = Job.new_id()
+        staged = partial_path(self._artifacts.path(job_id, "source.mp4"))
+        try:
+            staged.write_bytes(data)
+            info = check_video(staged, self._upload_limits)
+            if min(info.width, info.height) < MIN_SIDE:
+                raise InvalidRequestError(
+                    f"video is {info.width}x{info.height}; the smallest side allowed is "
+                    f"{MIN_SIDE} pixels",
+                    param="video",
+                )
+            final = self._artifacts.path(job_id, f"source.{info.suffix}")
+            self._artifacts.write_bytes_atomic(final, data)
+            staged.unlink(missing_ok=True)
+            return then(job_id, self._artifacts.relative(final), info)
+        except BaseException:
+            self._artifacts.delete_job(job_id)
+            raise
+
+    def _upload_request(
+        self, path: str, info: UploadedVideo, prompt: str, seconds: float, operation: str
+    ) -> VideoRequest:
+        """The request of an edit or extension of an uploaded video: its size (made even,
+        as the encoder needs) and its frame rate (whole, within range)."""
+        return VideoRequest(
+            prompt=prompt,
+            seconds=seconds,
+            width=info.width - info.width % 2,
+            height=info.height - info.height % 2,
+            fps=max(MIN_FPS, min(MAX_FPS, round(info.fps))),
+            model=self._default_model,
+            operation=operation,
+            source=SourceVideo(
+                path=path,
+                frames=info.frames,
+                fps=info.fps,
+                width=info.width,
+                height=info.height,
+            ),
+        )
+
+    def _extend_upload(
+        self,
+        principal: Principal,
+        job_id: str,
+        path: str,
+        info: UploadedVideo,
+        prompt: str,
+        seconds: float,
+        token_id: str | None,
+    ) -> Job:
+        self._check_total(info.seconds, seconds)
+        request = self._upload_request(path, info, prompt, seconds, "extend")
+        before = info.frames / request.fps
+        return self.submit(
+            principal, request, total_seconds=before + seconds, token_id=token_id, job_id=job_id
         )
 
     # ----- reading -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from openreel.backends.registry import BackendRegistry
-from openreel.domain import Job, JobError, JobStatus
+from openreel.domain import Job, JobError, JobStatus, VideoRequest
 from openreel.errors import CancelledError, ConflictError, NotFoundError, OpenReelError
 from openreel.media.encode import EncoderSettings
 from openreel.media.label import LabelSpec
@@ -190,8 +190,9 @@ class VideoWorker:
                 reported["pct"], reported["at"] = pct, now
                 lease.heartbeat(progress=pct, phase="rendering")
 
-        # An extension's source is read through a local copy (a temporary one when it lives
-        # in a bucket) that lasts as long as the render.
+        # An extension's source, an edit's video and a character's pictures are read through
+        # local copies (temporary ones when they live in a bucket) that last as long as the
+        # render; the backend gets their paths on this machine.
         with contextlib.ExitStack() as scope:
             source_path: Path | None = None
             prefix_frames = 0
@@ -199,6 +200,10 @@ class VideoWorker:
                 source = self._store.get(job.extended_from).artifacts["video"]
                 source_path = scope.enter_context(self._artifacts.local_copy(source))
                 prefix_frames = probe(source_path).frames
+            request = self._localised(request, scope)
+            if request.operation == "extend" and request.source is not None:
+                source_path = Path(request.source.path)  # an uploaded video, continued
+                prefix_frames = request.source.frames
             sampler = None
             if self._content is not None:
                 sampler = self._content.sampler(prefix_frames + request.frame_count, request.fps)
@@ -254,9 +259,24 @@ class VideoWorker:
             )
             self._delete_outputs(job.id)
             return False
-        if job.extended_from is None:  # an extension's time includes decoding its source
+        if job.extended_from is None and request.source is None:
+            # An extension's or edit's time includes decoding its source.
             self._pace.record(request, result.render_seconds)
         return True
+
+    def _localised(self, request: VideoRequest, scope: contextlib.ExitStack) -> VideoRequest:
+        """``request`` with its source video and character pictures as local paths."""
+        if request.source is not None:
+            local = scope.enter_context(self._artifacts.local_copy(request.source.path))
+            request = replace(request, source=replace(request.source, path=str(local)))
+        if request.character is not None:
+            character = request.character
+            cutout = scope.enter_context(self._artifacts.local_copy(character.cutout))
+            frame = scope.enter_context(self._artifacts.local_copy(character.frame))
+            request = replace(
+                request, character=replace(character, cutout=str(cutout), frame=str(frame))
+            )
+        return request
 
     def _delete_outputs(self, job_id: str) -> None:
         for name in ("video.mp4", "thumbnail.webp", "spritesheet.jpg"):

@@ -8,7 +8,9 @@ and refused if they would leave the root (a tampered row, a symbolic link).
 Layout::
 
     root/jobs/<video id>/video.mp4, thumbnail.webp, spritesheet.jpg, input.png|jpg|webp
+    root/jobs/<video id>/source.mp4|webm   (an uploaded video the job edits or extends)
     root/files/<file id>.png|jpg|webp
+    root/characters/<character id>/clip.mp4|webm, cutout.png, frame.png
 
 With a bucket (``remote``, an :class:`~openreel.storage.objects.S3ObjectStore`), the bucket
 holds the shared copy of every file under the same relative paths as keys, and the root is
@@ -34,25 +36,46 @@ from openreel.errors import NotFoundError, OpenReelError
 from openreel.media.partial import PARTIAL_PATTERN, partial_path
 from openreel.storage.objects import RemoteObject, S3ObjectStore
 
-__all__ = ["JOB_FILE_NAMES", "UPLOAD_SUFFIXES", "ArtifactStore", "write_bytes_atomic"]
+__all__ = [
+    "CHARACTER_FILE_NAMES",
+    "JOB_FILE_NAMES",
+    "UPLOAD_SUFFIXES",
+    "ArtifactStore",
+    "write_bytes_atomic",
+]
 
 log = logging.getLogger(__name__)
 
 JOB_FILE_NAMES = frozenset(
-    {"video.mp4", "thumbnail.webp", "spritesheet.jpg", "input.png", "input.jpg", "input.webp"}
+    {
+        "video.mp4",
+        "thumbnail.webp",
+        "spritesheet.jpg",
+        "input.png",
+        "input.jpg",
+        "input.webp",
+        "source.mp4",
+        "source.webm",
+    }
 )
 """The only file names a job folder may hold."""
+
+CHARACTER_FILE_NAMES = frozenset({"clip.mp4", "clip.webm", "cutout.png", "frame.png"})
+"""The only file names a character's folder may hold."""
 
 UPLOAD_SUFFIXES = frozenset({".png", ".jpg", ".webp"})
 """Suffixes an uploaded reference image may be stored under."""
 
 _JOB_ID = re.compile(r"^video_[0-9a-f]{32}$")
 _FILE_ID = re.compile(r"^file-[0-9a-f]{32}$")
+_CHARACTER_ID = re.compile(r"^char_[0-9a-f]{32}$")
 _LAYOUT = re.compile(
     r"^(jobs/video_[0-9a-f]{32}/(?:"
     + "|".join(re.escape(n) for n in sorted(JOB_FILE_NAMES))
     + r")|files/file-[0-9a-f]{32}(?:"
     + "|".join(re.escape(s) for s in sorted(UPLOAD_SUFFIXES))
+    + r")|characters/char_[0-9a-f]{32}/(?:"
+    + "|".join(re.escape(n) for n in sorted(CHARACTER_FILE_NAMES))
     + r"))$"
 )
 """The only relative paths that may become object keys."""
@@ -63,6 +86,7 @@ _MEDIA_TYPES = {
     ".webp": "image/webp",
     ".jpg": "image/jpeg",
     ".png": "image/png",
+    ".webm": "video/webm",
 }
 
 
@@ -121,6 +145,33 @@ class ArtifactStore:
         if name not in JOB_FILE_NAMES:
             raise NotFoundError(f"no artifact named {name!r}")
         return self.job_dir(job_id, create=create) / name
+
+    def character_path(self, character_id: str, name: str) -> Path:
+        """Where a character's file called ``name`` lies (its folder is created).
+
+        Raises:
+            NotFoundError: Malformed id or a name outside :data:`CHARACTER_FILE_NAMES`.
+        """
+        if not isinstance(character_id, str) or not _CHARACTER_ID.fullmatch(character_id):
+            raise NotFoundError(f"no character with id {character_id!r}", param="character_id")
+        if name not in CHARACTER_FILE_NAMES:
+            raise NotFoundError(f"no character file named {name!r}")
+        folder = self._root / "characters" / character_id
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
+
+    def delete_character(self, character_id: str) -> None:
+        """Removes a character's folder and its objects; a missing one is fine.
+
+        Raises:
+            NotFoundError: Malformed id.
+        """
+        if not isinstance(character_id, str) or not _CHARACTER_ID.fullmatch(character_id):
+            raise NotFoundError(f"no character with id {character_id!r}", param="character_id")
+        shutil.rmtree(self._root / "characters" / character_id, ignore_errors=True)
+        self._delete_remote(
+            [f"characters/{character_id}/{name}" for name in sorted(CHARACTER_FILE_NAMES)]
+        )
 
     def upload_path(self, file_id: str, suffix: str) -> Path:
         """Where an uploaded file with this id is stored (``root/files/<id><suffix>``).
@@ -285,6 +336,7 @@ class ArtifactStore:
         stale_files = [
             *self._root.glob(f"jobs/*/{PARTIAL_PATTERN}"),
             *self._root.glob(f"files/{PARTIAL_PATTERN}"),
+            *self._root.glob(f"characters/*/{PARTIAL_PATTERN}"),
             *self._root.glob("tmp/*"),  # copies fetched for one use (local_copy)
         ]
         for stale in stale_files:

@@ -35,6 +35,7 @@ from openreel.errors import ConfigurationError
 __all__ = [
     "ARTISTS",
     "AUDIT",
+    "CHARACTERS",
     "CONTENT",
     "FILES",
     "JOBS",
@@ -350,6 +351,21 @@ WEBHOOK_ATTEMPTS = sa.Table(
     sqlite_autoincrement=True,
 )
 """Every attempt of every delivery: what the receiver answered and how fast."""
+
+
+CHARACTERS = sa.Table(
+    "characters",
+    METADATA,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("owner_id", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("clip_path", sa.Text, nullable=False),
+    sa.Column("cutout_path", sa.Text, nullable=False),
+    sa.Column("frame_path", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_characters_owner_id_created_at", "owner_id", "created_at"),
+)
+"""Characters made from uploaded clips, each its owner's only (storage/characters.py)."""
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:

@@ -7,6 +7,7 @@
 
 import { studioLimits } from './api.js';
 import { initAdmin, loadAdmin } from './admin.js';
+import { createCharacters } from './characters.js';
 import { createCompose } from './compose.js';
 import { $, errorText, toast } from './dom.js';
 import { createHistory } from './history.js';
@@ -25,7 +26,9 @@ function start(limits) {
       gallery.reset();
       jobs.clear();
       navigation.show('create');
-      await Promise.all([compose.loadModels(), refreshUsage(), gallery.loadMore()]);
+      await Promise.all([
+        compose.loadModels(), refreshUsage(), gallery.loadMore(), characters.load(),
+      ]);
       const match = VIDEO_HASH.exec(location.hash);
       if (match) watch.openById(match[1]);
     },
@@ -81,6 +84,7 @@ function start(limits) {
     onOpen: (id) => watch.openById(id),
     onActive: (video) => jobs.add(video),
   });
+  const characters = createCharacters();
   initAdmin();
   initWebhooks();
   window.addEventListener('hashchange', () => {

@@ -1,5 +1,6 @@
-// The watch panel: the player for one video, its download, link, delete, remix and extend
-// controls, what the engine understood, and the provenance panel, whose C2PA check runs on the
+// The watch panel: the player for one video, its download, link, delete, remix, extend and
+// edit controls (extend and edit take an uploaded file instead of the open video when one is
+// chosen), what the engine understood, and the provenance panel, whose C2PA check runs on the
 // server by the video's id (GET /v1/videos/{id}/provenance): the page never downloads the file
 // to upload it again. Which video is open is owned here (`watching()`).
 
@@ -44,12 +45,17 @@ export function createWatch({ limits, onStarted, onDeleted, showCreate }) {
     const download = $('download');
     download.href = contentUrl(video.id);
     download.setAttribute('download', `${video.id}.mp4`);
-    for (const id of ['download', 'copy-link', 'remix-form', 'extend-form']) $(id).hidden = !done;
+    for (const id of ['download', 'copy-link', 'remix-form', 'extend-form', 'edit-form']) {
+      $(id).hidden = !done;
+    }
     if (fresh) {
       $('watch-error').textContent = '';
       $('watch-message').textContent = '';
       $('remix-prompt').value = video.prompt || '';
       $('extend-prompt').value = '';
+      $('edit-prompt').value = '';
+      $('extend-file').value = '';
+      $('edit-file').value = '';
       resetDelete();
     }
     const plan = video.plan;
@@ -129,7 +135,19 @@ export function createWatch({ limits, onStarted, onDeleted, showCreate }) {
     }
   }
 
-  for (const id of ['remix-prompt', 'extend-prompt']) $(id).maxLength = limits.prompt_max_chars;
+  for (const id of ['remix-prompt', 'extend-prompt', 'edit-prompt']) {
+    $(id).maxLength = limits.prompt_max_chars;
+  }
+
+  /** The body of an edit or extension: the chosen file as a form, else the open video's id. */
+  function sourceBody(fileInput, fields) {
+    const file = $(fileInput).files[0];
+    if (!file) return { ...fields, video: { id: watching } };
+    const form = new FormData();
+    for (const [key, value] of Object.entries(fields)) form.append(key, value);
+    form.append('video', file, file.name);
+    return form;
+  }
   $('watch-close').addEventListener('click', () => {
     close();
     if (location.hash) history.replaceState(null, '', location.pathname);
@@ -174,7 +192,17 @@ export function createWatch({ limits, onStarted, onDeleted, showCreate }) {
   $('extend-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const prompt = $('extend-prompt').value.trim() || $('watch-prompt').textContent;
-    await startFrom('/v1/videos/extensions', { prompt, seconds: $('extend-seconds').value, video: { id: watching } });
+    const body = sourceBody('extend-file', { prompt, seconds: $('extend-seconds').value });
+    await startFrom('/v1/videos/extensions', body);
+  });
+  $('edit-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const prompt = $('edit-prompt').value.trim();
+    if (!prompt) {
+      $('watch-error').textContent = 'Say what to change first, e.g. "at night".';
+      return;
+    }
+    await startFrom('/v1/videos/edits', sourceBody('edit-file', { prompt }));
   });
 
   return { open, openById, update, watching: () => watching };

@@ -21,6 +21,9 @@ from openreel.storage.audit import AuditEntry, AuditStore
 from openreel.storage.usage import Quota
 from openreel.trust.killswitch import KillSwitch
 from openreel.trust.moderation import ModerationPipeline
+from openreel.trust.moderation.artists import ArtistStyleCheck
+from openreel.trust.moderation.normalise import normalise
+from openreel.trust.moderation.pipeline import blocked
 from openreel.trust.quotas import QuotaService
 
 __all__ = ["Admission"]
@@ -57,6 +60,18 @@ class Admission:
         a refused prompt is never charged, so there is nothing to refund)."""
         if self.moderation is not None:
             self.moderation.screen(prompt)
+
+    def screen_name(self, name: str) -> None:
+        """Raises ModerationBlockedError (naming ``name``) for a character's name that the
+        prompt checks refuse (a listed public figure, say) or that is an opted-out artist's."""
+        if self.moderation is None:
+            return
+        self.moderation.screen(name, param="name")
+        artists = self.moderation.find(ArtistStyleCheck)
+        if artists is not None:
+            refusal = artists.check_name(normalise(name))
+            if refusal is not None:
+                raise blocked(refusal, param="name")
 
     def quota(self, principal: Principal) -> Quota | None:
         """The quota the job's row is admitted against, or None when unlimited."""

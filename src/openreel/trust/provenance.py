@@ -65,9 +65,13 @@ class Provenance:
         request: VideoRequest,
         *,
         title: str | None = None,
+        parent: Path | None = None,
     ) -> None:
         """Signs ``video`` in place (atomically), titled ``title`` (its file name by default:
         pass the final name when signing a file still under a staging name).
+
+        ``parent`` is the video this one was made from (an edit's or an extension's source):
+        the manifest names it as its parent ingredient, carrying its own manifest if it had one.
 
         Raises:
             MediaError: Signing failed; the file is left as it was.
@@ -87,8 +91,21 @@ class Provenance:
                 "fps": request.fps,
                 "seconds": request.seconds,
             },
+            parent_title=None if parent is None else _parent_title(request, parent),
+            parent_action="extended" if request.operation == "extend" else "edited",
         )
-        sign_mp4(video, claim, self.identity)
+        sign_mp4(video, claim, self.identity, parent=parent)
+
+
+def _parent_title(request: VideoRequest, parent: Path) -> str:
+    """Our own source by its id's file name, an upload as what it is."""
+    if request.source is not None and request.source.video_id is not None:
+        return f"{request.source.video_id}.mp4"
+    if request.source is not None:
+        return f"uploaded video{parent.suffix}"
+    if parent.parent.name.startswith("video_"):  # our own video's file, in its job's folder
+        return f"{parent.parent.name}.mp4"
+    return parent.name
 
 
 def verify_stored(source: Path | RemoteObject, trust_anchors: Sequence[bytes]) -> ProvenanceVerdict:

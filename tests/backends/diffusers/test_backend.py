@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
+from tests.support.clips import field_clip
 from tests.support.tiny_diffusers import (
     TINY_LTX,
     TINY_LTX_UP,
@@ -27,12 +28,13 @@ from openreel.backends.diffusers.backend import DiffusersBackend
 from openreel.backends.providers import build_registry
 from openreel.backends.registry import BackendRegistry
 from openreel.config import LocalConfig, Settings
-from openreel.domain import ImageInput, VideoRequest
+from openreel.domain import ImageInput, SourceVideo, VideoRequest
 from openreel.errors import (
     BackendError,
     BackendUnavailableError,
     CancelledError,
     ConfigurationError,
+    InvalidRequestError,
 )
 
 
@@ -442,3 +444,36 @@ def test_diffusers_wan_ti2v_starts_from_the_image_and_chains_by_frames(
     assert image_calls == plan["segments"]["frames"]
     plain = list(backend.generate(_request(TINY_WAN_TI2V, seconds=2.0)))
     assert not np.array_equal(guided[0], plain[0])
+
+
+# diffusers' LTXConditionPipeline hands the scheduler its timesteps as a torch tensor, which
+# numpy 2 converts with this notice; it is diffusers' own, and harmless.
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+def test_diffusers_edits_with_the_familys_video_to_video_pipeline(
+    tiny_registry: BackendRegistry, tmp_path: Path
+) -> None:
+    """LTX edits from the source's frames (LTXConditionPipeline, from the same weights); Wan's
+    base weights have no video-to-video, so it refuses at admission naming the model."""
+    backend = _backend(tiny_registry, TINY_LTX)
+    assert "edit" in backend.capabilities(TINY_LTX).operations
+    assert "edit" not in backend.capabilities(TINY_WAN).operations
+    clip = tmp_path / "source.mp4"
+    field_clip(clip, frames=8, size=(64, 64))
+    source = SourceVideo(path=str(clip), frames=8, fps=8.0, width=64, height=64)
+    edit = _request(TINY_LTX, prompt="at night", operation="edit", source=source)
+    plan = backend.describe(edit)
+    assert plan["edit"]["pipeline"] == "LTXConditionPipeline"
+    edited = list(backend.generate(edit))
+    plain = list(backend.generate(_request(TINY_LTX, prompt="at night")))
+    assert len(edited) == len(plain) == 8
+    assert edited[0].shape == (64, 64, 3)
+    assert not np.array_equal(edited[0], plain[0])  # the source's frames went in
+    with pytest.raises(InvalidRequestError) as refused:
+        _backend(tiny_registry, TINY_WAN).check(
+            _request(TINY_WAN, prompt="at night", operation="edit", source=source)
+        )
+    assert refused.value.param == "model"
+    long = _request(TINY_LTX, prompt="at night", operation="edit", source=source, seconds=30.0)
+    with pytest.raises(InvalidRequestError) as too_long:
+        backend.check(long)
+    assert too_long.value.param in ("video", "seconds")

@@ -1,4 +1,5 @@
-"""``/v1/videos``: create (JSON or multipart), retrieve, list, delete, content, remix, extend, cancel.
+"""``/v1/videos``: create (JSON or multipart), retrieve, list, delete, content, remix, extend,
+edit, cancel.
 
 The create, remix and extend bodies may come as JSON or as forms, which FastAPI cannot read
 into one parameter; each route reads the fields itself and validates them with its model from
@@ -16,9 +17,14 @@ from fastapi.responses import FileResponse
 
 from openreel.api.deps import CreatorDep, PrincipalDep, ServicesDep, WriterDep
 from openreel.api.downloads import local_response, remote_response
-from openreel.api.forms import read_fields
+from openreel.api.forms import read_fields, upload_body_limit
 from openreel.api.protocol import DeletedVideo, ErrorEnvelope, Video, VideoList
-from openreel.api.video_requests import CreateVideoBody, ExtendVideoBody, RemixVideoBody
+from openreel.api.video_requests import (
+    CreateVideoBody,
+    EditVideoBody,
+    ExtendVideoBody,
+    RemixVideoBody,
+)
 from openreel.domain import Job
 
 __all__ = ["router"]
@@ -201,15 +207,42 @@ async def remix_video(
 async def extend_video(
     request: Request, response: Response, services: ServicesDep, principal: CreatorDep
 ) -> Video:
-    """Continues a completed video by ``seconds``; the result's ``seconds`` is the stitched total."""
-    fields = await read_fields(request, services.settings.max_body_bytes)
+    """Continues a completed or uploaded video by ``seconds``; the result's ``seconds`` is the
+    stitched total."""
+    fields = await read_fields(request, upload_body_limit(services.settings))
     body = ExtendVideoBody.from_fields(fields)
     job = await services.write(
         services.videos.extend,
         principal,
-        body.video.id,
+        body.source,
         body.prompt,
         body.seconds,
+        token_id=request.state.token_id,
+    )
+    await _watch_spend(services, request, job)
+    return _video(response, services, job)
+
+
+@router.post(
+    "/videos/edits",
+    response_model=Video,
+    responses=_ERRORS,
+    openapi_extra=EditVideoBody.openapi(),
+    summary="Edit a video",
+)
+async def edit_video(
+    request: Request, response: Response, services: ServicesDep, principal: CreatorDep
+) -> Video:
+    """A new video of the same length, size and frame rate as a completed or uploaded one,
+    changed as the prompt says (what each model can change: ``/v1/models``)."""
+    fields = await read_fields(request, upload_body_limit(services.settings))
+    body = EditVideoBody.from_fields(fields)
+    job = await services.write(
+        services.videos.edit,
+        principal,
+        body.source,
+        body.prompt,
+        model=body.model,
         token_id=request.state.token_id,
     )
     await _watch_spend(services, request, job)

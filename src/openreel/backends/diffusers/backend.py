@@ -17,6 +17,7 @@ import io
 import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,7 @@ from openreel.errors import (
     OpenReelError,
 )
 from openreel.media.fit import cover
+from openreel.media.probe import iter_frames
 
 __all__ = ["DiffusersBackend"]
 
@@ -115,6 +117,16 @@ def _decode_reference(image: ImageInput, width: int, height: int) -> Any:
             "input_reference could not be decoded as an image", param="input_reference"
         ) from None
     return Image.fromarray(cover(rgb, width, height))
+
+
+def _source_frames(path: Path, width: int, height: int, count: int) -> list[Frame]:
+    """``count`` frames of the source spread evenly over it, covering ``width`` x ``height``
+    (the model's native size and frame count for one pass)."""
+    frames = [cover(frame, width, height) for frame in iter_frames(path)]
+    if not frames:
+        raise InvalidRequestError("video has no frames to edit", param="video")
+    last = len(frames) - 1
+    return [frames[round(i * last / max(count - 1, 1))] for i in range(count)]
 
 
 def _to_frames(output: Any, count: int) -> list[Frame]:
@@ -192,19 +204,53 @@ class DiffusersBackend:
             image_input=entry.image_pipeline_class is not None,
             audio=False,
             deterministic=True,
+            # A character's clearest frame becomes the image condition (input_reference) of
+            # a family that takes one; video-to-video is not wired up yet: edits are refused.
+            characters=entry.image_pipeline_class is not None,
+            character_as_image=entry.image_pipeline_class is not None,
+            edit=entry.video_pipeline_class is not None,
+            edit_note=""
+            if entry.video_pipeline_class is None
+            else f"video-to-video with {entry.video_pipeline_class} from the source's frames "
+            f"(strength {self._config.edit_strength:g}), up to {entry.max_frames} native frames",
         )
 
     def check(self, request: VideoRequest) -> None:
         """Rejects what the model's catalogue entry does not allow, naming the parameter."""
         check_against_capabilities(request, self.capabilities(request.model))
+        if request.operation == "edit":
+            plan = self.plan(request)
+            if len(plan.segments.frames) > 1:
+                entry = self.entry(request.model)
+                raise InvalidRequestError(
+                    f"video is {request.seconds:g} s long; model {request.model} edits at most "
+                    f"{(entry.max_frames - 1) / entry.fps:g} s in one pass",
+                    param="video",
+                )
 
     def plan(self, request: VideoRequest) -> RenderPlan:
         """How ``request`` will be made (no weights are loaded)."""
         return make_plan(self.entry(request.model), request, self._config.interpolation)
 
     def describe(self, request: VideoRequest) -> Mapping[str, Any]:
-        """The plan as JSON: native size, rate and frames, segments, interpolation, scaling."""
-        return self.plan(request).to_dict()
+        """The plan as JSON: native size, rate and frames, segments, interpolation, scaling,
+        and the character used, if any."""
+        described = self.plan(request).to_dict()
+        if request.operation == "edit":
+            described["operation"] = "edit"
+            described["edit"] = {
+                "pipeline": self.entry(request.model).video_pipeline_class,
+                "strength": self._config.edit_strength,
+                "from": "the source video's frames, resampled to the model's native size and rate",
+            }
+        if request.character is not None:
+            described["character"] = {
+                "id": request.character.id,
+                "name": request.character.name,
+                "how": "its clip's clearest frame is the image the video starts from "
+                "(the image condition, as input_reference)",
+            }
+        return described
 
     def generate(
         self,
@@ -282,6 +328,22 @@ class DiffusersBackend:
         image_class = entry.image_pipeline_class
         previous: list[Frame] = []
         seed = request.seed or 0
+        if request.operation == "edit" and request.source is not None:
+            count = plan.segments.frames[0]  # check() allows one pass only
+            source = _source_frames(Path(request.source.path), plan.width, plan.height, count)
+            yield self._call(
+                loaded,
+                entry,
+                plan,
+                request,
+                count=count,
+                seed=seed,
+                image=None,
+                video=[Image.fromarray(frame) for frame in source],
+                reporter=reporter,
+                cancelled=cancelled,
+            )
+            return
         for index, count in enumerate(plan.segments.frames):
             if cancelled():
                 raise _cancelled()
@@ -316,12 +378,19 @@ class DiffusersBackend:
         image: Any,
         reporter: _Progress,
         cancelled: CancelCheck,
+        video: list[Any] | None = None,
     ) -> list[Frame]:
-        """One pipeline call of ``count`` native frames."""
+        """One pipeline call of ``count`` native frames (from ``video``'s, for an edit)."""
         image_class = entry.image_pipeline_class
-        pipe = (
-            loaded.pipe if image is None or image_class is None else loaded.image_pipe(image_class)
-        )
+        video_class = entry.video_pipeline_class
+        if video is not None and video_class is not None:
+            pipe = loaded.image_pipe(video_class)
+        else:
+            pipe = (
+                loaded.pipe
+                if image is None or image_class is None
+                else loaded.image_pipe(image_class)
+            )
         stopped = False
 
         def on_step_end(
@@ -352,6 +421,9 @@ class DiffusersBackend:
         }
         if image is not None and image_class is not None:
             kwargs["image"] = image
+        if video is not None and video_class is not None:
+            kwargs["video"] = video
+            kwargs[entry.spec.video_strength] = self._config.edit_strength
         output = pipe(**_accepted(pipe, kwargs))
         if stopped:
             raise _cancelled()

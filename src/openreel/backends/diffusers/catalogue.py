@@ -48,6 +48,11 @@ class Family:
         multiple: Width and height must be multiples of this.
         upsample_pipeline: diffusers class of the family's own x2 spatial upsampler (its
             weights are the entry's ``upsampler``), or None.
+        video_pipeline: diffusers video-to-video class built from the same components (an
+            edit starts from the source's frames), or None where the family's base weights
+            have none (Wan's VACE and HunyuanVideo's need weights of their own).
+        video_strength: The keyword that says how far the video-to-video class may move
+            from the source (LTX's ``denoise_strength``, CogVideoX's ``strength``).
     """
 
     pipeline: str
@@ -55,6 +60,8 @@ class Family:
     frame_step: int
     multiple: int
     upsample_pipeline: str | None = None
+    video_pipeline: str | None = None
+    video_strength: str = "strength"
 
     @property
     def rule(self) -> FrameRule:
@@ -63,9 +70,19 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "ltx": Family("LTXPipeline", "LTXImageToVideoPipeline", 8, 32, "LTXLatentUpsamplePipeline"),
+    "ltx": Family(
+        "LTXPipeline",
+        "LTXImageToVideoPipeline",
+        8,
+        32,
+        "LTXLatentUpsamplePipeline",
+        video_pipeline="LTXConditionPipeline",
+        video_strength="denoise_strength",
+    ),
     "wan": Family("WanPipeline", None, 4, 16),
-    "cogvideox": Family("CogVideoXPipeline", None, 4, 16),
+    "cogvideox": Family(
+        "CogVideoXPipeline", None, 4, 16, video_pipeline="CogVideoXVideoToVideoPipeline"
+    ),
     "hunyuan": Family("HunyuanVideoPipeline", None, 4, 16),
 }
 """Families the backend knows, by the name used in the catalogue's ``family`` field."""
@@ -159,6 +176,11 @@ class ModelEntry:
         if self.image_pipeline is not None:
             return self.image_pipeline or None
         return self.spec.image_pipeline
+
+    @property
+    def video_pipeline_class(self) -> str | None:
+        """diffusers class for video-to-video (edits), or None when the model has none."""
+        return self.spec.video_pipeline
 
     @property
     def is_local_folder(self) -> bool:

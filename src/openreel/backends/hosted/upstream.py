@@ -33,6 +33,9 @@ An upstream that is itself an OpenReel (its videos carry a ``phase``) tells of e
 of polling (:class:`_Stream`), so a finished video is seen the moment it finishes there, and the
 waiting loop is woken by it (:meth:`UpstreamClient.wait_for_news`). A stream that fails, or an
 upstream without the route, leaves the job to its polls.
+
+An edit is passed through as ``POST /videos/edits``, multipart with the source video as the
+``video`` file (the form OpenAI's SDK sends), since the upstream knows none of our ids.
 """
 
 from __future__ import annotations
@@ -117,8 +120,10 @@ class UpstreamClient:
         self._http.close()
 
     def submit(self, model: str, request: VideoRequest) -> str:
-        """Creates the video upstream (a multipart form, see :func:`create_form`); returns
-        its id."""
+        """Creates the video upstream (a multipart form, see :func:`create_form`; an edit
+        through its ``/videos/edits``); returns its id."""
+        if request.operation == "edit" and request.source is not None:
+            return self._submit_edit(model, request, Path(request.source.path))
         fields, files = create_form(model, request)
         response = self._send("POST", "/videos", data=fields, files=files)
         data = self._json(response)
@@ -147,6 +152,21 @@ class UpstreamClient:
         if stream is None or not stream.live:
             return None
         return stream.wait(seconds)
+
+    def _submit_edit(self, model: str, request: VideoRequest, source: Path) -> str:
+        media_type = "video/webm" if source.suffix == ".webm" else "video/mp4"
+        with source.open("rb") as video:
+            response = self._send(
+                "POST",
+                "/videos/edits",
+                data={"prompt": request.prompt, "model": model},
+                files={"video": (f"source{source.suffix}", video, media_type)},
+            )
+        data = self._json(response)
+        video_id = data.get("id")
+        if not isinstance(video_id, str) or not video_id:
+            raise TransientProviderError(f"upstream answered an edit without an id: {data!r:.200}")
+        return video_id
 
     def status(self, job_id: str) -> RemoteJob:
         """The video's state: from the shared listing when it is there, else asked alone.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -18,11 +19,15 @@ from openreel.backends.base import (
     never_cancelled,
     no_progress,
 )
+from openreel.backends.sketch.character import CharacterPath, CharacterSprite
+from openreel.backends.sketch.edit import footage_edit, merge_edit
+from openreel.backends.sketch.footage import FootageLayers, cross_fade
 from openreel.backends.sketch.plan import ScenePlan
 from openreel.backends.sketch.render import SceneRenderer
 from openreel.backends.sketch.understand import understand
 from openreel.domain import ImageInput, VideoRequest
 from openreel.errors import CancelledError, InvalidRequestError, ModelNotFoundError
+from openreel.media.uploaded import fitted_frames, last_frame
 
 __all__ = ["SKETCH_MODEL", "SketchBackend"]
 
@@ -52,7 +57,16 @@ _CAPABILITIES = BackendCapabilities(
     image_input=True,
     audio=False,
     deterministic=True,
+    edit=True,
+    characters=True,
+    edit_note=(
+        "its own videos are drawn again from their plan with the edit applied (same seed); "
+        "other footage gets light, weather and style layers over it"
+    ),
 )
+
+FADE_SECONDS = 1.0
+"""How long an extension of an uploaded video dissolves from its last frame into the scene."""
 
 
 class SketchBackend:
@@ -74,16 +88,58 @@ class SketchBackend:
         check_against_capabilities(request, _CAPABILITIES)
 
     def plan(self, request: VideoRequest) -> ScenePlan:
-        """What the engine will draw for this request."""
+        """What the engine will draw for this request (an edit of its own video: the
+        source's plan with the edit applied)."""
+        source = request.source
+        if request.operation == "edit" and source is not None and source.plan is not None:
+            return merge_edit(ScenePlan.from_dict(source.plan), request.prompt)[0]
         return understand(request.prompt, request.negative_prompt)
 
     def describe(self, request: VideoRequest) -> Mapping[str, Any]:
-        """The scene plan as JSON, with a one-line summary for people."""
-        plan = self.plan(request)
-        summary = plan.summary() + (
-            "; backdrop from input_reference" if request.input_reference else ""
-        )
-        return {"engine": "sketch", "summary": summary, "plan": plan.to_dict()}
+        """The scene plan as JSON, with a one-line summary for people.
+
+        ``mode`` is ``drawn`` when the engine draws the scene (it can draw it again for an
+        edit) and ``footage`` when it lays layers over a video it did not draw.
+        """
+        source = request.source
+        out: dict[str, Any]
+        if request.operation == "edit" and source is not None and source.plan is None:
+            layers = footage_edit(request.prompt)
+            out = {
+                "engine": "sketch",
+                "mode": "footage",
+                "operation": "edit",
+                "summary": layers.summary(),
+                "layers": layers.to_dict(),
+            }
+        else:
+            plan = self.plan(request)
+            summary = plan.summary() + (
+                "; backdrop from input_reference" if request.input_reference else ""
+            )
+            out = {"engine": "sketch", "mode": "drawn", "summary": summary, "plan": plan.to_dict()}
+            if request.operation == "edit" and source is not None and source.plan is not None:
+                changes = merge_edit(ScenePlan.from_dict(source.plan), request.prompt)[1]
+                out["operation"] = "edit"
+                out["changes"] = changes
+                out["summary"] += "; edit: " + ("; ".join(changes) or "no change understood")
+            elif request.operation == "extend" and source is not None:
+                out["operation"] = "extend"
+                out["continues"] = (
+                    f"dissolves from the uploaded video's last frame into the scene over "
+                    f"{self._fade_frames(request)} frames"
+                )
+        if source is not None:
+            out["source"] = {"video_id": source.video_id, "uploaded": source.uploaded}
+        if request.character is not None:
+            out["character"] = {
+                "id": request.character.id,
+                "name": request.character.name,
+                "how": "cut out of its clip's clearest frame; walks across the scene from "
+                "left to right, in front of the other subjects",
+                "path": CharacterPath().to_dict(),
+            }
+        return out
 
     def generate(
         self,
@@ -101,22 +157,61 @@ class SketchBackend:
         if request.seed is None:
             raise InvalidRequestError("seed must be fixed before generating", param="seed")
         total = request.frame_count
+        width, height = request.width, request.height
+        character = (
+            None
+            if request.character is None
+            else CharacterSprite(
+                Path(request.character.cutout), CharacterPath(), width=width, height=height
+            )
+        )
+        source = request.source
+        progress(0, total)
+        if request.operation == "edit" and source is not None and source.plan is None:
+            layers = FootageLayers(
+                footage_edit(request.prompt),
+                width=width,
+                height=height,
+                fps=request.fps,
+                frames=total,
+                seed=request.seed,
+            )
+            footage = fitted_frames(Path(source.path), width, height, total)
+            for index, picture in enumerate(footage):
+                if cancelled():
+                    raise CancelledError("generation was cancelled", code="cancelled")
+                frame = layers.apply(picture, index)
+                if character is not None:
+                    character.draw(frame, index / max(total - 1, 1))
+                yield frame
+                progress(index + 1, total)
+            return
         offset = request.frame_offset
         renderer = SceneRenderer(
             self.plan(request),
-            width=request.width,
-            height=request.height,
+            width=width,
+            height=height,
             fps=request.fps,
             frames=offset + total,
             seed=request.seed,
             backdrop=_decode_reference(request.input_reference),
         )
-        progress(0, total)
+        start = None
+        if request.operation == "extend" and source is not None:
+            start = last_frame(Path(source.path), width, height)
+        fade = self._fade_frames(request)
         for index in range(total):
             if cancelled():
                 raise CancelledError("generation was cancelled", code="cancelled")
-            yield renderer.render(offset + index)
+            frame = renderer.render(offset + index)
+            if character is not None:
+                character.draw(frame, index / max(total - 1, 1))
+            yield frame if start is None else cross_fade(start, frame, index, fade)
             progress(index + 1, total)
+
+    @staticmethod
+    def _fade_frames(request: VideoRequest) -> int:
+        return max(1, min(round(FADE_SECONDS * request.fps), request.frame_count // 2))
 
     def _require_model(self, model: str) -> None:
         if model not in self.models:

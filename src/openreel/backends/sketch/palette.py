@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from openreel.backends.sketch.plan import Setting, Style, TimeOfDay
 
-__all__ = ["RGB", "Palette", "build_palette", "grade", "mix"]
+__all__ = ["RGB", "Palette", "build_palette", "grade", "light_of", "mix"]
 
 RGB = tuple[int, int, int]
 
@@ -111,6 +111,11 @@ _GROUND: dict[Setting, tuple[RGB, RGB, RGB]] = {
     Setting.SPACE: ((90, 84, 110), (120, 110, 130), (150, 140, 150)),
     Setting.UNDERWATER: ((30, 90, 110), (24, 70, 90), (40, 60, 58)),
 }
+
+
+def light_of(time: TimeOfDay) -> tuple[float, float, float]:
+    """What ``time``'s light multiplies daylit colours by, per channel (a grade for footage)."""
+    return _LIGHTS[time].light
 
 
 def mix(a: RGB, b: RGB, t: float) -> RGB:

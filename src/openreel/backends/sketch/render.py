@@ -113,7 +113,9 @@ class SceneRenderer:
         self.camera_total = self._camera_extent(seconds)
         lead = self.camera_total / 2 if plan.camera in (Camera.PAN_LEFT, Camera.PAN_RIGHT) else 0.0
         stage = Stage(self.palette, setting, ground, self.has_water, aspect, self.speed, lead)
-        self.subjects = make_subjects(plan.subjects, stage, rng)
+        # Subjects draw from a stream of their own, keyed by the seed alone: what the scene's
+        # light and weather draw before them must not move them (an edit "at night").
+        self.subjects = make_subjects(plan.subjects, stage, np.random.default_rng([seed, 1]))
         self.extras = self._setting_extras(rng, aspect)
 
     def _camera_extent(self, seconds: float) -> float:

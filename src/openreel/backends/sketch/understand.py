@@ -59,7 +59,7 @@ from openreel.backends.sketch.vocabulary import (
     vocabulary,
 )
 
-__all__ = ["understand"]
+__all__ = ["removed", "understand"]
 
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -461,3 +461,9 @@ def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
         pace=pace,
         matched=matched,
     )
+
+
+def removed(prompt: str) -> frozenset[tuple[str, StrEnum]]:
+    """What ``prompt`` negates, as (aspect, value): "without the birds" is
+    ``("subjects", SubjectKind.BIRDS)``. An edit removes these from the plan it changes."""
+    return frozenset(_read(prompt)[1])

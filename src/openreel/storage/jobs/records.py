@@ -103,13 +103,9 @@ def job_values(job: Job) -> dict[str, Any]:
 
 # -- records read ---------------------------------------------------------------------------------
 
-_REQUEST_FIELDS = frozenset(VideoRequest.__dataclass_fields__) - {"input_reference"}
-
 
 def _request_from_json(text: str) -> VideoRequest:
-    data = json.loads(text)
-    # Unknown keys are skipped so rows written by a newer version still load.
-    return VideoRequest(**{k: v for k, v in data.items() if k in _REQUEST_FIELDS})
+    return VideoRequest.from_dict(json.loads(text))
 
 
 def _error_from_json(text: str | None) -> JobError | None:

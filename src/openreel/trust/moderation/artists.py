@@ -51,6 +51,7 @@ class _Compiled:
     entry_id: str
     name: str
     pattern: re.Pattern[str]
+    alone: re.Pattern[str]  # the name itself, for names given to characters
 
 
 class ArtistStyleCheck:
@@ -99,6 +100,21 @@ class ArtistStyleCheck:
                 return Refusal(CATEGORY, reason, self.name, rule=artist.entry_id)
         return None
 
+    def check_name(self, prompt: Prompt) -> Refusal | None:
+        """Refuses a name (a character's) that is an enforced registry entry's name.
+
+        A character called after an artist who opted out would carry their name into every
+        prompt that uses it; the name alone is refused, not only a style request.
+        """
+        for artist in self._current():
+            if any(artist.alone.search(view) for view in prompt.views()):
+                reason = (
+                    f"{artist.name} is in the artists' opt-out registry; "
+                    "give the character another name."
+                )
+                return Refusal(CATEGORY, reason, self.name, rule=artist.entry_id)
+        return None
+
     def _current(self) -> tuple[_Compiled, ...]:
         with self._lock:
             now = self._clock()
@@ -117,5 +133,6 @@ class ArtistStyleCheck:
 
 
 def _compile(entry: ArtistEntry) -> _Compiled:
-    pattern = re.compile(style_pattern([entry.name, *entry.aliases]))
-    return _Compiled(entry.id, entry.name, pattern)
+    spellings = [entry.name, *entry.aliases]
+    pattern = re.compile(style_pattern(spellings))
+    return _Compiled(entry.id, entry.name, pattern, re.compile(name_pattern(spellings)))

@@ -60,10 +60,15 @@ _ORDER = [
 def make_subjects(
     subjects: tuple[Subject, ...], stage: Stage, rng: np.random.Generator
 ) -> list[SubjectDrawer]:
-    """Builds the drawers for a plan's subjects, far to near, each with its own random stream."""
+    """Builds the drawers for a plan's subjects, far to near, each with its own random stream.
+
+    A kind's stream is keyed by the kind, not by its place among the others, so adding or
+    removing a subject (an edit: "without the birds") leaves every other one where it was.
+    """
     drawers: list[SubjectDrawer] = []
+    base = int(rng.integers(0, 2**63))
     for subject in sorted(subjects, key=lambda s: _ORDER.index(s.kind)):
-        child = np.random.default_rng(rng.integers(0, 2**63))
+        child = np.random.default_rng([base, _ORDER.index(subject.kind)])
         drawer = _DRAWERS[subject.kind](
             stage=stage, rng=child, count=max(1, min(subject.count, 12))
         )

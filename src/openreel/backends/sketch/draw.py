@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -102,12 +103,19 @@ class Sprite:
     premultiplied: npt.NDArray[np.uint8]
     inverse_alpha: npt.NDArray[np.uint8] | None
 
+    ALPHA_EPSILON: ClassVar[float] = 0.5 / 255
+    """Alpha below this rounds to a sprite pixel that leaves the frame exactly as it was."""
+
     @classmethod
     def from_rgba(cls, color: npt.NDArray[np.float32], alpha: npt.NDArray[np.float32]) -> Sprite:
-        """Builds a sprite from float colour (h, w, 3) in 0..255 and alpha (h, w) in 0..1."""
+        """Builds a sprite from float colour (h, w, 3) in 0..255 and alpha (h, w) in 0..1.
+
+        Both planes are rounded, not truncated: truncation turned every faint pixel at a soft
+        edge into at least one level of darkening, so a sprite's rectangle showed as a line.
+        """
         a = np.clip(alpha, 0.0, 1.0)[..., None]
-        pre = np.clip(color * a, 0, 255).astype(np.uint8)
-        inv = np.repeat(np.clip(255.0 * (1.0 - a), 0, 255).astype(np.uint8), 3, axis=2)
+        pre = np.clip(np.rint(color * a), 0, 255).astype(np.uint8)
+        inv = np.repeat(np.clip(np.rint(255.0 * (1.0 - a)), 0, 255).astype(np.uint8), 3, axis=2)
         return cls(np.ascontiguousarray(pre), np.ascontiguousarray(inv))
 
     @property

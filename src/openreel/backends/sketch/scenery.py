@@ -402,9 +402,7 @@ def _cloud_sprite(
         )
     # The base fades out over the box's lowest 28% and stays clear below it.
     fade_top = py + int(sh * 0.72)
-    mask[fade_top : py + sh, :] *= np.linspace(1, 0, py + sh - fade_top, dtype=np.float32)[
-        :, None
-    ]
+    mask[fade_top : py + sh, :] *= np.linspace(1, 0, py + sh - fade_top, dtype=np.float32)[:, None]
     mask[py + sh :, :] = 0.0
     blurred = cv2.GaussianBlur(mask, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
     out_w = round(mask.shape[1] * cw / sw)

@@ -4,7 +4,8 @@ OpenCV does the rasterising (``fillPoly`` with ``LINE_AA`` and 4 bits of sub-pix
 because it is a maintained C++ library with anti-aliased scanline fills that touch only the
 covered pixels; doing the same in numpy would cost a full-frame float pass per shape. Alpha
 sprites are stored premultiplied so a blit is two saturating OpenCV operations on the covered
-rectangle only.
+rectangle only. Soft things never end at that rectangle: a sprite's alpha is nil (rounded to
+nothing) at its border, and soft polygons blur their coverage on a canvas padded by the blur.
 """
 
 from __future__ import annotations
@@ -139,14 +140,29 @@ def soft_poly(
         along = (gx[None, :] * dx + gy[:, None] * dy) / max(dx * dx + dy * dy, 1e-9)
         # 1 - u^2: bright for most of the way, flat at ``a``, gone at ``b``.
         coverage *= (1.0 - np.clip(along, 0.0, 1.0) ** 2).astype(np.float32)
-    full = np.clip(np.rint(coverage * (255.0 * alpha)), 0, 255).astype(np.uint8)
+    level = np.clip(np.rint(coverage * (255.0 * alpha)), 0, 255).astype(np.uint8)
+    full = level
     while full.shape[0] < cy1 - cy0 or full.shape[1] < cx1 - cx0:
         full = cv2.pyrUp(full)
-    a = full[y0 - cy0 : y1 - cy0, x0 - cx0 : x1 - cx0]
-    a3 = cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_GRAY2RGB)
-    roi = frame[y0:y1, x0:x1]
-    cv2.multiply(roi, cv2.bitwise_not(a3), dst=roi, scale=1.0 / 255.0)
-    cv2.add(roi, cv2.multiply(a3, (*color, 0), scale=1.0 / 255.0), dst=roi)
+    # Blend band by band, each over only the rows it covers: a beam or a wedge fills about
+    # half of its box, and the blend is the costly part.
+    band = 32 * q
+    shade = (*color, 0)
+    for bx0 in range(x0, x1, band):
+        bx1 = min(x1, bx0 + band)
+        lo0, lo1 = (bx0 - cx0) // q, -(-(bx1 - cx0) // q)
+        rows = np.flatnonzero(level[:, max(0, lo0 - 2) : lo1 + 2].any(axis=1))
+        if rows.size == 0:
+            continue
+        by0 = max(y0, cy0 + int(rows[0]) * q - 2 * q)
+        by1 = min(y1, cy0 + int(rows[-1]) * q + 3 * q)
+        if by1 <= by0:
+            continue
+        a = full[by0 - cy0 : by1 - cy0, bx0 - cx0 : bx1 - cx0]
+        a3 = cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_GRAY2RGB)
+        roi = frame[by0:by1, bx0:bx1]
+        cv2.multiply(roi, cv2.bitwise_not(a3), dst=roi, scale=1.0 / 255.0)
+        cv2.add(roi, cv2.multiply(a3, shade, scale=1.0 / 255.0), dst=roi)
 
 
 @dataclass(frozen=True, slots=True)

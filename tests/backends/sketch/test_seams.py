@@ -48,8 +48,10 @@ def _has_seam(before: Image, after: Image) -> bool:
     for image in (change, change.T):
         delta = np.abs(np.diff(image, axis=1))
         jump = delta[:, 1:-1] - np.maximum(delta[:, :-2], delta[:, 2:])
-        count = np.cumsum(jump > STEP, axis=0)
-        if ((count[RUN - 1 :] - np.vstack([np.zeros_like(count[:1]), count[:-RUN]])) >= RUN).any():
+        # Hard steps in RUN consecutive rows at one column boundary, by a running count.
+        count = np.cumsum(jump > STEP, axis=0, dtype=np.int32)
+        before_window = np.vstack([np.zeros_like(count[:1]), count[:-RUN]])
+        if bool(np.any(count[RUN - 1 :] - before_window >= RUN)):
             return True
     return False
 

@@ -199,7 +199,7 @@ class SceneRenderer:
                     frame,
                     [shaft],
                     light,
-                    0.07 + 0.03 * (i % 2),
+                    0.1 + 0.04 * (i % 2),  # a fading shaft shows about 2/3 of its peak
                     self.height * 0.015,
                     fade=(
                         (float(shaft[:2, 0].mean()), float(shaft[:2, 1].mean())),

@@ -4,7 +4,8 @@ OpenCV does the rasterising (``fillPoly`` with ``LINE_AA`` and 4 bits of sub-pix
 because it is a maintained C++ library with anti-aliased scanline fills that touch only the
 covered pixels; doing the same in numpy would cost a full-frame float pass per shape. Alpha
 sprites are stored premultiplied so a blit is two saturating OpenCV operations on the covered
-rectangle only.
+rectangle only. Soft things never end at that rectangle: a sprite's alpha is nil (rounded to
+nothing) at its border, and soft polygons blur their coverage on a canvas padded by the blur.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -25,6 +27,7 @@ __all__ = [
     "fill_poly",
     "glow_radius",
     "radial_sprite",
+    "soft_poly",
     "stroke",
 ]
 
@@ -89,6 +92,79 @@ def blend_poly(
     cv2.addWeighted(layer, alpha, roi, 1.0 - alpha, 0.0, dst=roi)
 
 
+def soft_poly(
+    frame: npt.NDArray[np.uint8],
+    polys: list[Points],
+    color: tuple[int, int, int],
+    alpha: float,
+    feather: float,
+    fade: tuple[tuple[float, float], tuple[float, float]] | None = None,
+) -> None:
+    """Fills polygons with a translucent colour whose edges blur over ``feather`` pixels.
+
+    For soft things (light shafts, smoke): a flat fill would show their outline as a hard
+    step. The coverage is drawn and blurred at a quarter of the resolution (soft anyway,
+    and 16 times fewer pixels), on a canvas padded by the blur's reach, so nothing is cut
+    at the shape's box; shapes past the frame edge are drawn too, so they blur in from it.
+    ``fade`` = (a, b) in screen pixels also lowers the opacity from full at ``a`` to nothing
+    at ``b`` (a beam dying out along its length instead of ending in a line).
+    """
+    if not polys or alpha <= 0:
+        return
+    feather = max(feather, 1.0)
+    allp = np.concatenate(polys)
+    h, w = frame.shape[:2]
+    q = 4 if feather >= 4 else 1  # pyrUp doubles: q must be a power of two
+    pad = math.ceil(3 * feather) + 2 * q
+    # The canvas: the shapes' box grown by the blur's reach, but never further than that
+    # reach past the frame (what lies beyond cannot show).
+    cx0 = max(math.floor(float(allp[:, 0].min())) - pad, -pad)
+    cy0 = max(math.floor(float(allp[:, 1].min())) - pad, -pad)
+    cx1 = min(math.ceil(float(allp[:, 0].max())) + pad, w + pad)
+    cy1 = min(math.ceil(float(allp[:, 1].max())) + pad, h + pad)
+    x0, y0, x1, y1 = max(0, cx0), max(0, cy0), min(w, cx1), min(h, cy1)
+    if x1 <= x0 or y1 <= y0:
+        return
+    lw, lh = -(-(cx1 - cx0) // q), -(-(cy1 - cy0) // q)
+    coverage = np.zeros((lh, lw), np.float32)
+    # pyrUp twice doubles the canvas twice (low pixel i lands on full pixel 4i) with a
+    # smooth kernel, several times faster than a linear resize of the same size.
+    origin = np.array([cx0, cy0], dtype=np.float64)
+    cv2.fillPoly(coverage, [_fixed((p - origin) / q) for p in polys], 1.0, cv2.LINE_AA, _SHIFT)
+    coverage = cv2.GaussianBlur(coverage, (0, 0), feather / q, borderType=cv2.BORDER_REPLICATE)
+    if fade is not None:
+        (ax, ay), (bx, by) = fade
+        dx, dy = (bx - ax) / q, (by - ay) / q
+        gx = (np.arange(lw, dtype=np.float32) * q + cx0 - ax) / q
+        gy = (np.arange(lh, dtype=np.float32) * q + cy0 - ay) / q
+        along = (gx[None, :] * dx + gy[:, None] * dy) / max(dx * dx + dy * dy, 1e-9)
+        # 1 - u^2: bright for most of the way, flat at ``a``, gone at ``b``.
+        coverage *= (1.0 - np.clip(along, 0.0, 1.0) ** 2).astype(np.float32)
+    level = np.clip(np.rint(coverage * (255.0 * alpha)), 0, 255).astype(np.uint8)
+    full = level
+    while full.shape[0] < cy1 - cy0 or full.shape[1] < cx1 - cx0:
+        full = cv2.pyrUp(full)
+    # Blend band by band, each over only the rows it covers: a beam or a wedge fills about
+    # half of its box, and the blend is the costly part.
+    band = 32 * q
+    shade = (*color, 0)
+    for bx0 in range(x0, x1, band):
+        bx1 = min(x1, bx0 + band)
+        lo0, lo1 = (bx0 - cx0) // q, -(-(bx1 - cx0) // q)
+        rows = np.flatnonzero(level[:, max(0, lo0 - 2) : lo1 + 2].any(axis=1))
+        if rows.size == 0:
+            continue
+        by0 = max(y0, cy0 + int(rows[0]) * q - 2 * q)
+        by1 = min(y1, cy0 + int(rows[-1]) * q + 3 * q)
+        if by1 <= by0:
+            continue
+        a = full[by0 - cy0 : by1 - cy0, bx0 - cx0 : bx1 - cx0]
+        a3 = cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_GRAY2RGB)
+        roi = frame[by0:by1, bx0:bx1]
+        cv2.multiply(roi, cv2.bitwise_not(a3), dst=roi, scale=1.0 / 255.0)
+        cv2.add(roi, cv2.multiply(a3, shade, scale=1.0 / 255.0), dst=roi)
+
+
 @dataclass(frozen=True, slots=True)
 class Sprite:
     """A premultiplied RGBA image that can be blitted or added onto frames cheaply.
@@ -102,12 +178,19 @@ class Sprite:
     premultiplied: npt.NDArray[np.uint8]
     inverse_alpha: npt.NDArray[np.uint8] | None
 
+    ALPHA_EPSILON: ClassVar[float] = 0.5 / 255
+    """Alpha below this rounds to a sprite pixel that leaves the frame exactly as it was."""
+
     @classmethod
     def from_rgba(cls, color: npt.NDArray[np.float32], alpha: npt.NDArray[np.float32]) -> Sprite:
-        """Builds a sprite from float colour (h, w, 3) in 0..255 and alpha (h, w) in 0..1."""
+        """Builds a sprite from float colour (h, w, 3) in 0..255 and alpha (h, w) in 0..1.
+
+        Both planes are rounded, not truncated: truncation turned every faint pixel at a soft
+        edge into at least one level of darkening, so a sprite's rectangle showed as a line.
+        """
         a = np.clip(alpha, 0.0, 1.0)[..., None]
-        pre = np.clip(color * a, 0, 255).astype(np.uint8)
-        inv = np.repeat(np.clip(255.0 * (1.0 - a), 0, 255).astype(np.uint8), 3, axis=2)
+        pre = np.clip(np.rint(color * a), 0, 255).astype(np.uint8)
+        inv = np.repeat(np.clip(np.rint(255.0 * (1.0 - a)), 0, 255).astype(np.uint8), 3, axis=2)
         return cls(np.ascontiguousarray(pre), np.ascontiguousarray(inv))
 
     @property

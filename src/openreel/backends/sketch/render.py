@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from openreel.backends.sketch.draw import CameraState, blend_poly, radial_sprite
+from openreel.backends.sketch.draw import CameraState, blend_poly, radial_sprite, soft_poly
 from openreel.backends.sketch.palette import build_palette, mix
 from openreel.backends.sketch.plan import Camera, Pace, ScenePlan, Setting, SubjectKind, Weather
 from openreel.backends.sketch.scenery import HORIZON, Clouds, Ridge, Sky, Water, ridges_for
@@ -194,7 +194,20 @@ class SceneRenderer:
                 beam = np.array(
                     [[x - w, -0.6], [x + w, -0.6], [x + sway + w * 3, 0.5], [x + sway - w * 3, 0.5]]
                 )
-                blend_poly(frame, [cam.points(beam, 0.1)], light, 0.07 + 0.03 * (i % 2))
+                # Shafts fade out as they sink and have soft sides, so neither their ends nor
+                # their outline shows as a line whatever the camera does.
+                shaft = cam.points(beam, 0.1)
+                soft_poly(
+                    frame,
+                    [shaft],
+                    light,
+                    0.1 + 0.04 * (i % 2),  # a fading shaft shows about 2/3 of its peak
+                    self.height * 0.015,
+                    fade=(
+                        (float(shaft[:2, 0].mean()), float(shaft[:2, 1].mean())),
+                        (float(shaft[2:, 0].mean()), float(shaft[2:, 1].mean())),
+                    ),
+                )
             bubbles = []
             for x, phase, w in self.extras:
                 for k in range(4):

@@ -367,6 +367,68 @@ class Sky:
         return x, y
 
 
+_CLOUD_SCALE = 0.25
+"""Clouds are drawn and blurred at a quarter of their size, then scaled up (soft anyway)."""
+
+_CLOUD_TAIL = np.float32(3 / 255)
+"""Alpha below this is dropped from clouds, continuously (a kink, never a step)."""
+
+
+def _cloud_sprite(
+    rng: np.random.Generator,
+    cw: int,
+    ch: int,
+    lit: npt.NDArray[np.float32],
+    shadow: npt.NDArray[np.float32],
+    opacity: float,
+) -> Sprite:
+    """One soft cloud: a few blurred ellipses, fading out at the base, shaded top to bottom.
+
+    The ellipses reach past the cloud's nominal cw x ch box and the blur spreads them further,
+    so they are drawn on a canvas padded by both: a canvas cut at the box would end the cloud in
+    a hard line (the seams of issue 25), and the blur's border would reflect it back in. The
+    transparent margin is cropped only where alpha rounds to nothing, so a blit changes no
+    pixel outside what it keeps.
+    """
+    sw, sh = max(8, int(cw * _CLOUD_SCALE)), max(4, int(ch * _CLOUD_SCALE))
+    sigma = max(1.0, sw * 0.025)
+    # Ellipse centres lie in 0.2..0.8 of the width with half-axes up to 0.28 (0.08 past each
+    # side) and 0.45..0.7 of the height with half-axes up to 0.38; the blur adds 4 sigma.
+    px = math.ceil(0.1 * sw + 4 * sigma) + 1
+    py = math.ceil(0.1 * sh + 4 * sigma) + 1
+    mask = np.zeros((sh + 2 * py, sw + 2 * px), np.float32)
+    for _ in range(int(rng.integers(5, 9))):
+        ex, ey = rng.uniform(0.2, 0.8) * sw, rng.uniform(0.45, 0.7) * sh
+        ax, ay = rng.uniform(0.12, 0.28) * sw, rng.uniform(0.2, 0.38) * sh
+        cv2.ellipse(
+            mask, (int(ex) + px, int(ey) + py), (int(ax), int(ay)), 0, 0, 360, 1.0, -1, cv2.LINE_AA
+        )
+    # The base fades out over the box's lowest 28% and stays clear below it.
+    fade_top = py + int(sh * 0.72)
+    mask[fade_top : py + sh, :] *= np.linspace(1, 0, py + sh - fade_top, dtype=np.float32)[:, None]
+    mask[py + sh :, :] = 0.0
+    blurred = cv2.GaussianBlur(mask, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    out_w = round(mask.shape[1] * cw / sw)
+    out_h = round(mask.shape[0] * ch / sh)
+    alpha = np.asarray(
+        cv2.resize(blurred, (out_w, out_h), interpolation=cv2.INTER_LINEAR), np.float32
+    ) * np.float32(opacity)
+    # The Gaussian's faint tail would make every sprite a third larger (and every blit a third
+    # slower) for levels nobody sees: lower alpha so it reaches nil, without a step, there.
+    alpha = np.clip((alpha - _CLOUD_TAIL) / (1.0 - _CLOUD_TAIL), 0.0, 1.0)
+    # Shade from the top of the nominal box (lit) to its bottom (shadow).
+    top = (out_h - ch) / 2
+    shade = np.clip((np.arange(out_h, dtype=np.float32) - top) / ch, 0, 1)[:, None, None]
+    color = np.broadcast_to(lit * (1 - shade) + shadow * shade, (out_h, out_w, 3))
+    # Crop the transparent margin so blits touch only pixels the cloud actually changes.
+    rows = np.flatnonzero(alpha.max(axis=1) >= Sprite.ALPHA_EPSILON)
+    cols = np.flatnonzero(alpha.max(axis=0) >= Sprite.ALPHA_EPSILON)
+    box = (slice(None), slice(None))
+    if rows.size and cols.size:
+        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    return Sprite.from_rgba(np.ascontiguousarray(color[box], dtype=np.float32), alpha[box])
+
+
 @dataclass(slots=True)
 class Clouds:
     """Soft clouds as pre-rendered sprites that drift with the wind."""
@@ -408,36 +470,7 @@ class Clouds:
         for _ in range(count):
             cw = int(height * rng.uniform(0.35, 0.8) * (1.2 if weather is Weather.STORM else 1.0))
             ch = int(cw * rng.uniform(0.28, 0.4))
-            scale = 0.25
-            sw, sh = max(8, int(cw * scale)), max(4, int(ch * scale))
-            mask = np.zeros((sh, sw), np.float32)
-            for _ in range(int(rng.integers(5, 9))):
-                ex, ey = rng.uniform(0.2, 0.8) * sw, rng.uniform(0.45, 0.7) * sh
-                ax, ay = rng.uniform(0.12, 0.28) * sw, rng.uniform(0.2, 0.38) * sh
-                cv2.ellipse(
-                    mask, (int(ex), int(ey)), (int(ax), int(ay)), 0, 0, 360, 1.0, -1, cv2.LINE_AA
-                )
-            mask[int(sh * 0.72) :, :] *= np.linspace(1, 0, sh - int(sh * 0.72), dtype=np.float32)[
-                :, None
-            ]
-            blurred = cv2.GaussianBlur(mask, (0, 0), max(1.0, sw * 0.025))
-            alpha = np.asarray(
-                cv2.resize(blurred, (cw, ch), interpolation=cv2.INTER_LINEAR), np.float32
-            )
-            shade = np.linspace(0, 1, ch, dtype=np.float32)[:, None, None]
-            color = np.broadcast_to(lit * (1 - shade) + shadow * shade, (ch, cw, 3))
-            # Blurred ellipses leave wide transparent margins: crop them so blits touch only
-            # pixels the cloud actually covers.
-            rows = np.flatnonzero(alpha.max(axis=1) * opacity > 1 / 255)
-            cols = np.flatnonzero(alpha.max(axis=0) * opacity > 1 / 255)
-            box = (slice(None), slice(None))
-            if rows.size and cols.size:
-                box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
-            sprites.append(
-                Sprite.from_rgba(
-                    np.ascontiguousarray(color[box], dtype=np.float32), alpha[box] * opacity
-                )
-            )
+            sprites.append(_cloud_sprite(rng, cw, ch, lit, shadow, opacity))
         positions = np.stack(
             [rng.uniform(-aspect, aspect, count), rng.uniform(-0.45, HORIZON - 0.1, count)], axis=1
         )

@@ -12,10 +12,10 @@ import numpy as np
 
 from openreel.backends.sketch.draw import (
     CameraState,
-    blend_poly,
     fill_poly,
     glow_radius,
     radial_sprite,
+    soft_poly,
 )
 from openreel.backends.sketch.palette import mix
 from openreel.backends.sketch.scenery import HORIZON
@@ -85,7 +85,15 @@ class Lighthouse(SubjectDrawer):
                     (tip, lamp_xy[1] + reach * spread),
                 ]
             )
-            blend_poly(frame, [beam], pal.accent, beam_strength * abs(direction))
+            # The beam dies out along its length and has soft sides: light, not a wedge.
+            soft_poly(
+                frame,
+                [beam],
+                pal.accent,
+                beam_strength * abs(direction),
+                cam.height * 0.012,
+                fade=((lamp_xy[0], lamp_xy[1]), (tip, lamp_xy[1])),
+            )
         radial_sprite(
             glow_radius(cam.scale(self.depth) * size * 0.12), pal.accent, 0.8 * (1.2 - pal.daylight)
         ).blit(frame, float(lamp_xy[0]), float(lamp_xy[1]))
@@ -136,8 +144,12 @@ class House(SubjectDrawer):
                     0.05 + 0.08 * age,
                     14,
                 )
-                blend_poly(
-                    frame, [cam.points(place(puff, x, gy, size), depth)], smoke, 0.3 * (1 - age)
+                soft_poly(
+                    frame,
+                    [cam.points(place(puff, x, gy, size), depth)],
+                    smoke,
+                    0.3 * (1 - age),
+                    cam.scale(depth) * size * (0.02 + 0.04 * age),
                 )
 
 

@@ -16,6 +16,7 @@ from openreel.backends.sketch.draw import (
     fill_poly,
     glow_radius,
     radial_sprite,
+    soft_poly,
     stroke,
 )
 from openreel.backends.sketch.palette import mix
@@ -102,8 +103,12 @@ class Ship(SubjectDrawer):
                 puff = ellipse(
                     0.36 - age * 1.6, -0.85 - age * 0.7, 0.08 + 0.2 * age, 0.06 + 0.14 * age, 16
                 )
-                blend_poly(
-                    frame, [cam.points(place(puff, ax, ay, size), depth)], smoke, 0.35 * (1 - age)
+                soft_poly(
+                    frame,
+                    [cam.points(place(puff, ax, ay, size), depth)],
+                    smoke,
+                    0.35 * (1 - age),
+                    cam.scale(depth) * size * (0.03 + 0.06 * age),
                 )
             if pal.windows > 0.3:
                 for k in range(5):
@@ -357,11 +362,12 @@ class Rocket(SubjectDrawer):
             for k, p in enumerate(trail):
                 wy = p.copy()
                 wy[:, 1] = np.minimum(wy[:, 1] * size + y, y0 + 0.02) - y
-                blend_poly(
+                soft_poly(
                     frame,
                     [cam.points(place(wy, x, y, size), depth)],
                     (225, 222, 215),
                     0.28 - 0.025 * k,
+                    cam.scale(depth) * size * (0.03 + 0.01 * k),
                 )
         flick = 0.8 + 0.2 * math.sin(t * 40.0) + 0.1 * math.sin(t * 23.0)
         flame = vertices([(-0.07, 0.0), (0.07, 0.0), (0.0, 0.45 * flick)])

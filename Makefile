@@ -81,6 +81,8 @@ bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/diffusers_overhead.py
 	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/webhooks.py
+	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/edits.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,9 +1,7 @@
-"""Webhook endpoints, the deliveries outbox and its lease.
+"""Webhook endpoints, their deliveries and the deliveries' lease.
 
-:func:`record_ended` runs inside every transaction that may end a job (from
-``storage.jobs.recovery.settle_ended``): it turns the jobs that have just ended into one
-delivery row per subscribed endpoint, so an event exists exactly when the end state does and
-no crash between the commit and the HTTP call can lose it. Dispatchers then claim due rows
+Delivery rows are written by ``storage/webhook_outbox.py`` in the transaction that ends a
+job. Dispatchers claim due rows
 with a lease (:meth:`WebhookStore.claim`, the jobs' protocol: one conditional write, ``FOR
 UPDATE SKIP LOCKED`` on PostgreSQL), so any number of processes share the work and a
 delivery has one attempt in flight at a time; an attempt's result is written only while its
@@ -14,7 +12,6 @@ Secrets arrive here already sealed (``trust/sealing.py``): this module never see
 
 from __future__ import annotations
 
-import functools
 import json
 import secrets
 from collections.abc import Sequence
@@ -27,7 +24,6 @@ from sqlalchemy.engine import Connection, RowMapping
 from openreel.errors import NotFoundError
 from openreel.storage.audit import AuditEntry, AuditStore
 from openreel.storage.db import (
-    JOBS,
     PRINCIPALS,
     WEBHOOK_ATTEMPTS,
     WEBHOOK_DELIVERIES,
@@ -43,13 +39,12 @@ __all__ = [
     "Endpoint",
     "Outcome",
     "WebhookStore",
-    "record_ended",
 ]
 
 EVENT_TYPES = ("video.completed", "video.failed")
 """The events an endpoint may ask for; a cancelled video is ``video.failed``."""
 
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"  # a delivery's status
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 ENDPOINTS = WEBHOOK_ENDPOINTS
@@ -165,93 +160,6 @@ def _delivery(row: RowMapping, history: Sequence[Attempt] = ()) -> Delivery:
         delivered_at=row["delivered_at"],
         history=tuple(history),
     )
-
-
-def _event(job: RowMapping, now: float) -> tuple[str, str, str]:
-    """The event id, type and body (OpenAI's event shape) of a job that has just ended."""
-    event_id = "evt_" + secrets.token_hex(16)
-    data: dict[str, Any] = {"id": job["id"]}
-    if job["status"] == "completed":
-        kind = "video.completed"
-    else:
-        kind = "video.failed"
-        error = json.loads(job["error"]) if job["error"] else None
-        if isinstance(error, dict):
-            data["error"] = {"code": error.get("code"), "message": error.get("message")}
-    body = {"id": event_id, "object": "event", "created_at": int(now), "type": kind, "data": data}
-    return event_id, kind, json.dumps(body, separators=(",", ":"))
-
-
-@dataclass(frozen=True, slots=True)
-class _Statements:
-    """:func:`record_ended`'s statements, built once: every ending transaction runs them."""
-
-    ended: sa.Update
-    listeners: sa.Select[Any]
-
-
-def _build_statements() -> _Statements:
-    """Built on first use and kept (see ``storage.usage._settle_statement``)."""
-    ended = (
-        sa.update(JOBS)
-        .where(JOBS.c.announced.is_(False), JOBS.c.status.in_(("completed", "failed")))
-        .values(announced=True)
-        .returning(JOBS.c.id, JOBS.c.owner_id, JOBS.c.status, JOBS.c.error)
-    )
-    listeners = sa.select(ENDPOINTS.c.id, ENDPOINTS.c.owner_id, ENDPOINTS.c.events).where(
-        ENDPOINTS.c.owner_id.in_(sa.bindparam("owners", expanding=True)),
-        ENDPOINTS.c.disabled_at.is_(None),
-    )
-    return _Statements(ended=ended, listeners=listeners)
-
-
-@functools.cache
-def _statements() -> _Statements:
-    return _build_statements()
-
-
-def record_ended(conn: Connection, now: float) -> int:
-    """Writes the outbox rows of every job that has ended and was not announced yet.
-
-    Runs inside the transaction that ended the job (any path: completion, failure, cancel,
-    recovery), so the event commits with the end state or not at all. Each job is announced
-    once; an owner without endpoints costs one indexed read.
-
-    Returns:
-        How many deliveries were written.
-    """
-    statements = _statements()
-    jobs = conn.execute(statements.ended).mappings().all()
-    if not jobs:
-        return 0
-    owners = sorted({job["owner_id"] for job in jobs})
-    endpoints = conn.execute(statements.listeners, {"owners": owners}).all()
-    if not endpoints:
-        return 0
-    rows: list[dict[str, Any]] = []
-    for job in jobs:
-        event_id, kind, body = _event(job, now)
-        for endpoint in endpoints:
-            if endpoint.owner_id != job["owner_id"] or kind not in json.loads(endpoint.events):
-                continue
-            rows.append(
-                {
-                    "id": "msg_" + secrets.token_hex(16),
-                    "endpoint_id": endpoint.id,
-                    "event_id": event_id,
-                    "event_type": kind,
-                    "video_id": job["id"],
-                    "payload": body,
-                    "created_at": now,
-                    "window_start": now,
-                    "status": PENDING,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                }
-            )
-    if rows:
-        conn.execute(sa.insert(DELIVERIES), rows)
-    return len(rows)
 
 
 class WebhookStore:

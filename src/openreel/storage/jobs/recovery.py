@@ -24,7 +24,7 @@ from openreel.storage.jobs.records import (
 )
 from openreel.storage.jobs.table import JobTable
 from openreel.storage.prompts import PromptPolicy, scrub_prompts
-from openreel.storage.webhooks import record_ended
+from openreel.storage.webhook_outbox import record_ended
 
 CANCELLED_WHILE_ABANDONED = JobError(
     code="cancelled",

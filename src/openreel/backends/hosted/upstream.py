@@ -45,20 +45,38 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+import statistics
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from openreel.backends.hosted.base import ProviderRefusedError, RemoteJob, TransientProviderError
+from openreel.backends.base import CancelCheck, Frame, ProgressCallback, never_cancelled, no_progress
+from openreel.backends.hosted.base import (
+    HostedBackend,
+    HostedModel,
+    ProviderRefusedError,
+    RemoteJob,
+    TransientProviderError,
+)
+from openreel.backends.hosted.dialects import DIALECTS, Dialect, create_body
 from openreel.backends.hosted.http import json_object, raise_for_status, send
 from openreel.backends.hosted.listing import ListingUnsupportedError, SharedListing
+from openreel.backends.hosted.upstream_health import UpstreamHealth
 from openreel.domain import VideoRequest
-from openreel.errors import BackendError
+from openreel.errors import BackendError, BackendUnavailableError, CancelledError
 
-__all__ = ["MAX_STREAMS", "UpstreamClient", "create_form"]
+__all__ = [
+    "MAX_STREAMS",
+    "JobSlots",
+    "RecentDurations",
+    "UpstreamBackend",
+    "UpstreamClient",
+    "create_form",
+]
 
 log = logging.getLogger(__name__)
 
@@ -73,16 +91,24 @@ _STATES = {"queued": "queued", "in_progress": "running", "completed": "succeeded
 
 
 class UpstreamClient:
-    """HTTP client for a ``/v1/videos`` upstream.
+    """HTTP client for a ``/v1/videos`` upstream of any dialect (backends/hosted/dialects.py).
 
     Args:
         base_url: The API root, ending in ``/v1``.
-        api_key: The upstream's bearer token (kept in this object only; never logged).
+        api_key: The upstream's bearer token (kept in this object only; never logged); None
+            for a server that checks none.
+        name: The upstream's name, used in logs and errors (``upstream`` by default).
+        dialect: Which ``/v1/videos`` variant it speaks.
         timeout_s: Per-request timeout; a slower answer counts as a transient failure.
         transport: An httpx transport (tests pass a mock); the network by default.
         listing: A SharedListing answering polls (built over ``GET /videos`` by default).
-        clock: Monotonic seconds for the default listing's freshness (tests pass the fake
-            clock their backend loop runs on).
+        clock: Monotonic seconds for the default listing's freshness and the durations
+            progress is estimated from (tests pass the fake clock their backend loop runs on).
+        slots: The upstream's job slots, when its jobs are limited (see :class:`JobSlots`).
+        health: Told whether each request reached the server.
+        drain_interval_s: How often a cancelled job that the server cannot stop is asked
+            whether it has ended, while it holds its slot.
+        drain_max_s: Longest such a job holds its slot.
     """
 
     provider = "upstream"
@@ -90,29 +116,73 @@ class UpstreamClient:
     def __init__(
         self,
         base_url: str,
-        api_key: str,
+        api_key: str | None,
         *,
+        name: str = "upstream",
+        dialect: str = "openai",
         timeout_s: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         listing: SharedListing | None = None,
         clock: Callable[[], float] = time.monotonic,
+        slots: JobSlots | None = None,
+        health: UpstreamHealth | None = None,
+        drain_interval_s: float = 5.0,
+        drain_max_s: float = 1800.0,
     ) -> None:
+        self.provider = name
+        self.dialect: Dialect = DIALECTS[dialect]
         self._listing = listing or SharedListing(self._list, clock=clock)
+        headers = {}
+        if api_key and self.dialect.authenticated:
+            headers["Authorization"] = f"Bearer {api_key}"
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {api_key}"},
+            headers=headers,
             timeout=timeout_s,
             transport=transport,
             follow_redirects=True,
         )
+        self._clock = clock
+        self._slots = slots
+        self._health = health
+        self._drain_interval_s = drain_interval_s
+        self._drain_max_s = drain_max_s
+        self._closed = threading.Event()
+        self.durations = RecentDurations()
+        self._started: dict[str, tuple[str, float]] = {}  # job id -> (remote model, when)
         self._paces: dict[str, tuple[str, float]] = {}  # job id -> (state, hint in seconds)
         self._paces_lock = threading.Lock()
         self._sends_hints = True  # until a retrieve comes without one
         self._streams: dict[str, _Stream] = {}
         self._has_events = True  # until an OpenReel upstream's /events answers 404 or 405
 
+    def attach_health(self, health: UpstreamHealth) -> None:
+        """Tells ``health`` (built over :meth:`probe`) whether each request reaches the server."""
+        self._health = health
+
+    def probe(self) -> str | None:
+        """Asks the server once whether it is there (``GET {url}/models`` for an OpenAI
+        upstream, ``GET /health`` at the root for the GPU servers, which all serve it);
+        returns None when it answered, else why not. A refused key still counts as
+        reachable: its jobs fail with the credentials logged."""
+        url = "/models" if self.dialect.probe == "models" else _root(self._http.base_url, "/health")
+        try:
+            response = self._http.get(url, timeout=min(5.0, self._http.timeout.read or 5.0))
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__} reaching {self._where()}"
+        if response.status_code >= 500 or (
+            self.dialect.probe == "health" and response.status_code >= 400
+        ):
+            return f"{self._where()} answered HTTP {response.status_code}"
+        return None
+
+    def _where(self) -> str:
+        url = self._http.base_url
+        return f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+
     def close(self) -> None:
-        """Closes the streams and the connection pool."""
+        """Closes the streams, stops draining, and closes the connection pool."""
+        self._closed.set()
         with self._paces_lock:
             streams, self._streams = list(self._streams.values()), {}
         for stream in streams:
@@ -120,16 +190,17 @@ class UpstreamClient:
         self._http.close()
 
     def submit(self, model: str, request: VideoRequest) -> str:
-        """Creates the video upstream (a multipart form, see :func:`create_form`; an edit
-        through its ``/videos/edits``); returns its id."""
+        """Creates the video upstream in its dialect's form (see dialects.create_body; an
+        edit through an OpenAI upstream's ``/videos/edits``); returns its id."""
         if request.operation == "edit" and request.source is not None:
             return self._submit_edit(model, request, Path(request.source.path))
-        fields, files = create_form(model, request)
-        response = self._send("POST", "/videos", data=fields, files=files)
+        response = self._send("POST", "/videos", **create_body(self.dialect, model, request))
         data = self._json(response)
         video_id = data.get("id")
         if not isinstance(video_id, str) or not video_id:
             raise TransientProviderError(f"upstream answered a create without an id: {data!r:.200}")
+        with self._paces_lock:
+            self._started[video_id] = (model, self._clock())
         hint = _hint(response)
         if hint is not None:
             self._sends_hints = True
@@ -188,12 +259,30 @@ class UpstreamClient:
         elif listed is not None and state is None and not self._sends_hints:
             job = listed
         else:
-            response = self._send("GET", f"/videos/{job_id}")
+            response = self._send("GET", f"/videos/{job_id}", retrieve=True)
             hint = _hint(response)
             self._sends_hints = hint is not None
             job = _remote(self._json(response), hint)
         self._note_pace(job_id, job)
-        return job
+        return job if self.dialect.reports_progress else self._estimated(job_id, job)
+
+    def _estimated(self, job_id: str, job: RemoteJob) -> RemoteJob:
+        """The job with its progress estimated from its model's recent durations (its
+        server's own figure is 0 until done); a finished one adds its duration to them."""
+        with self._paces_lock:
+            started = self._started.get(job_id)
+            if started is not None and job.state not in ("queued", "running"):
+                del self._started[job_id]
+        if started is None:
+            return job
+        model, since = started
+        elapsed = self._clock() - since
+        if job.state == "succeeded":
+            self.durations.add(model, elapsed)
+            return job
+        if job.state not in ("queued", "running"):
+            return job
+        return replace(job, progress=self.durations.progress(model, elapsed))
 
     def _follow_stream(self, job_id: str) -> None:
         """Starts following the job's ``/events`` when fewer than MAX_STREAMS are open."""
@@ -269,9 +358,9 @@ class UpstreamClient:
     def download(self, job_id: str, target: Path) -> None:
         """Streams the finished MP4 to ``target``."""
         try:
-            with self._http.stream(
-                "GET", f"/videos/{job_id}/content", params={"variant": "video"}
-            ) as response:
+            # SGLang reads ``variant`` as an output's index: only OpenAI's API names variants.
+            params = {"variant": "video"} if self.dialect.name == "openai" else None
+            with self._http.stream("GET", f"/videos/{job_id}/content", params=params) as response:
                 if response.status_code in (404, 410):
                     raise BackendError(
                         f"the upstream video {job_id} is gone (HTTP {response.status_code}); "
@@ -286,41 +375,126 @@ class UpstreamClient:
             raise TransientProviderError(f"download failed: {type(exc).__name__}") from None
 
     def cancel(self, job_id: str) -> None:
-        """Cancels upstream with OpenReel's cancel route; an upstream without it is not sent a
-        ``DELETE`` (which deletes a video, it does not stop one): the log says so instead."""
+        """Stops the job upstream as its dialect allows.
+
+        An OpenAI upstream is sent OpenReel's cancel route, never a ``DELETE`` (which deletes
+        a video, it does not stop one): one without the route is told nothing more, and the
+        log says so. vLLM-Omni's ``DELETE`` stops the work. SGLang and FastVideo cannot stop
+        a job: it is dropped here, and, when the upstream's jobs are limited, its slot stays
+        taken until the server has finished it (a background drain), since the GPU is still
+        busy; then its record is deleted there.
+        """
         with self._paces_lock:
             self._paces.pop(job_id, None)
+            self._started.pop(job_id, None)
             stream = self._streams.pop(job_id, None)
         if stream is not None:
             stream.close()
-        response = self._send("POST", f"/videos/{job_id}/cancel")
-        if response.status_code in (404, 405):
-            log.warning(
-                "upstream has no POST /videos/{id}/cancel (HTTP %s): video %s was not stopped "
-                "there and may run to the end",
-                response.status_code,
-                job_id,
-            )
+        if self.dialect.cancel == "route":
+            response = self._send("POST", f"/videos/{job_id}/cancel")
+            if response.status_code in (404, 405):
+                log.warning(
+                    "upstream has no POST /videos/{id}/cancel (HTTP %s): video %s was not "
+                    "stopped there and may run to the end",
+                    response.status_code,
+                    job_id,
+                )
+            return
+        if self.dialect.cancel == "delete":
+            response = self._send("DELETE", f"/videos/{job_id}", delete=True)
+            if response.status_code == 409:
+                log.warning("%s: video %s is still being stopped there", self.provider, job_id)
+            return
+        release = self._slots.hand_over() if self._slots is not None else None
+        log.warning(
+            "%s (%s) cannot stop a job: video %s runs on there and its result is dropped",
+            self.provider,
+            self.dialect.name,
+            job_id,
+        )
+        if release is None:
+            self._forget(job_id)
+            return
+        threading.Thread(
+            target=self._drain, args=(job_id, release), name=f"upstream-drain-{job_id}", daemon=True
+        ).start()
+
+    def _drain(self, job_id: str, release: Callable[[], None]) -> None:
+        """Waits for a job the server cannot stop to end there, then frees its slot."""
+        ends = time.monotonic() + self._drain_max_s
+        try:
+            while not self._closed.is_set() and time.monotonic() < ends:
+                try:
+                    response = self._http.get(f"/videos/{job_id}")
+                    status = response.json().get("status") if response.status_code < 500 else None
+                except (httpx.HTTPError, ValueError, AttributeError):
+                    status = None
+                if response.status_code == 404 or status in ("completed", "failed"):
+                    break
+                self._closed.wait(self._drain_interval_s)
+            self._forget(job_id)
+        finally:
+            release()
+
+    def _forget(self, job_id: str) -> None:
+        """Deletes a dropped job's record there (best effort); its work is not stopped."""
+        with contextlib.suppress(Exception):
+            self._http.delete(f"/videos/{job_id}")
 
     # ----- plumbing --------------------------------------------------------------------
 
     def _send(
-        self, method: str, url: str, *, listing: bool = False, **kwargs: Any
+        self,
+        method: str,
+        url: str,
+        *,
+        listing: bool = False,
+        retrieve: bool = False,
+        delete: bool = False,
+        **kwargs: Any,
     ) -> httpx.Response:
         cancelling = method == "POST" and url.endswith("/cancel")
-        return send(
-            self._http,
-            "upstream",
-            method,
-            url,
-            self._missing_route_ok if cancelling or listing else self._raise_for,
-            **kwargs,
-        )
+        if cancelling or listing:
+            judge = self._missing_route_ok
+        elif retrieve:
+            judge = self._failed_job_ok
+        elif delete:
+            judge = self._stopping_ok
+        else:
+            judge = self._raise_for
+        try:
+            response = send(self._http, self.provider, method, url, judge, **kwargs)
+        except TransientProviderError as exc:
+            if self._health is not None and " unreachable" in str(exc):
+                self._health.saw(str(exc))
+            raise
+        if self._health is not None:
+            self._health.saw(None)
+        return response
 
     @classmethod
     def _missing_route_ok(cls, response: httpx.Response) -> None:
         if response.status_code not in (404, 405):  # no such route: the caller falls back
             cls._raise_for(response)
+
+    @classmethod
+    def _stopping_ok(cls, response: httpx.Response) -> None:
+        if response.status_code not in (404, 409):  # gone already, or still stopping
+            cls._raise_for(response)
+
+    @classmethod
+    def _failed_job_ok(cls, response: httpx.Response) -> None:
+        """A retrieve's status, where vLLM-Omni answers a failed job with its error status
+        and the job as the body: that body is the answer, not an error."""
+        if response.status_code >= 400:
+            try:
+                response.read()
+                body = response.json()
+            except (ValueError, httpx.ResponseNotRead):
+                body = None
+            if isinstance(body, dict) and body.get("status") == "failed" and "id" in body:
+                return
+        cls._raise_for(response)
 
     @staticmethod
     def _raise_for(response: httpx.Response) -> None:
@@ -418,29 +592,19 @@ def _hint(response: httpx.Response) -> float | None:
     return float(after) / 1000.0 if after and after.isdigit() else None
 
 
-class _Multipart(dict[str, Any]):
-    """An empty ``files`` that still makes httpx send multipart, as OpenAI's SDK does with its
-    ``ForceMultipartDict`` (httpx sends a form without files url-encoded otherwise)."""
-
-    def __bool__(self) -> bool:
-        return True
-
-
 def create_form(model: str, request: VideoRequest) -> tuple[dict[str, str], dict[str, Any]]:
-    """The multipart create for ``request``: its form fields and its files (the reference
-    image as the file part ``input_reference``), as OpenAI's SDK sends ``videos.create``."""
-    fields = {
-        "prompt": request.prompt,
-        "model": model,
-        "seconds": f"{request.seconds:g}",
-        "size": request.size,
-    }
-    files: dict[str, Any] = _Multipart()
-    image = request.input_reference
-    if image is not None:
-        suffix = image.media_type.rpartition("/")[2] or "bin"
-        files["input_reference"] = (f"input_reference.{suffix}", image.data, image.media_type)
-    return fields, files
+    """The multipart create for an OpenAI upstream: its form fields and its files (the
+    reference image as the file part ``input_reference``), as OpenAI's SDK sends
+    ``videos.create``."""
+    body = create_body(DIALECTS["openai"], model, request)
+    return body["data"], body["files"]
+
+
+def _root(base: httpx.URL, path: str) -> str:
+    """``path`` at the server's root: the API root less its ``/v1``."""
+    prefix = base.path.rstrip("/")
+    prefix = prefix.removesuffix("/v1")
+    return f"{base.scheme}://{base.netloc.decode('ascii')}{prefix}{path}"
 
 
 def _remote(data: dict[str, Any], poll_after: float | None) -> RemoteJob:
@@ -463,7 +627,11 @@ def _rejection(response: httpx.Response) -> Exception:
     (``moderation_blocked``) or a failure with the upstream's message."""
     try:
         response.read()
-        error = response.json().get("error") or {}
+        body = response.json()
+        error = body.get("error") or {}
+        detail = body.get("detail")  # FastAPI's HTTPException (SGLang, FastVideo)
+        if not error and detail:
+            error = {"message": detail if isinstance(detail, str) else json.dumps(detail)}
     except (ValueError, AttributeError, httpx.ResponseNotRead):
         error = {}
     message = (
@@ -474,3 +642,142 @@ def _rejection(response: httpx.Response) -> Exception:
     if isinstance(error, dict) and error.get("code") == "moderation_blocked":
         return ProviderRefusedError(message)
     return BackendError(f"upstream rejected the request: {message}", code="backend_error")
+
+
+class RecentDurations:
+    """Each model's recent submit-to-done durations, for servers that report no progress.
+
+    Progress is the elapsed time over the median of the last ``keep`` durations, held below
+    95% (a job slower than usual waits at 95, never past it); with no duration yet there is
+    no estimate at all.
+    """
+
+    def __init__(self, keep: int = 20) -> None:
+        self._keep = keep
+        self._seconds: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, model: str, seconds: float) -> None:
+        """Notes one finished job of ``model``."""
+        with self._lock:
+            self._seconds.setdefault(model, deque(maxlen=self._keep)).append(seconds)
+
+    def typical(self, model: str) -> float | None:
+        """The median recent duration of ``model``, or None before its first job ends."""
+        with self._lock:
+            seen = list(self._seconds.get(model, ()))
+        return statistics.median(seen) if seen else None
+
+    def progress(self, model: str, elapsed: float) -> float | None:
+        """The estimated percentage after ``elapsed`` seconds, or None with nothing to go on."""
+        typical = self.typical(model)
+        if typical is None or typical <= 0:
+            return None
+        return min(95.0, 100.0 * elapsed / typical)
+
+
+class JobSlots:
+    """How many jobs an upstream is sent at once (FastVideo: one); the rest wait here.
+
+    A slot is held by the thread running the job, from before the create to the end of the
+    job. A job the server cannot stop keeps its slot after a cancel: :meth:`hand_over` passes
+    it to whoever waits for the server to finish.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._free = threading.Semaphore(count)
+        self._held = threading.local()
+
+    def take(self, cancelled: CancelCheck, waiting: Callable[[], None], step_s: float) -> None:
+        """Waits for a slot, asking ``cancelled()`` and calling ``waiting()`` (which keeps the
+        job's lease) every ``step_s``.
+
+        Raises:
+            CancelledError: The job was cancelled while it waited.
+        """
+        while not self._free.acquire(timeout=step_s):
+            if cancelled():
+                raise CancelledError("generation was cancelled")
+            waiting()
+        self._held.slot = True
+
+    def give_back(self) -> None:
+        """Frees this thread's slot, unless it was handed over."""
+        if getattr(self._held, "slot", False):
+            self._held.slot = False
+            self._free.release()
+
+    def hand_over(self) -> Callable[[], None] | None:
+        """Takes this thread's slot away from it; returns what frees it later (None when the
+        thread holds none)."""
+        if not getattr(self._held, "slot", False):
+            return None
+        self._held.slot = False
+        return self._free.release
+
+
+class UpstreamBackend(HostedBackend):
+    """A HostedBackend for one upstream of a fleet: it refuses new videos with 503
+    ``provider_unavailable`` while the upstream is unreachable, keeps to its job slots, and
+    writes its dialect's gaps (estimated progress, no cancel) into each job's plan.
+
+    Args:
+        name: The upstream's name.
+        client: Its client.
+        models: Models served.
+        slots: Its job slots; None for no limit.
+        health: Its reachability; None to assume it is there.
+        **backend_kwargs: The other arguments of :class:`HostedBackend`.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        client: UpstreamClient,
+        models: tuple[HostedModel, ...],
+        *,
+        slots: JobSlots | None = None,
+        health: UpstreamHealth | None = None,
+        **backend_kwargs: Any,
+    ) -> None:
+        super().__init__(name, client, models, **backend_kwargs)
+        self._upstream = client
+        self._job_slots = slots
+        self._health = health
+
+    def check(self, request: VideoRequest) -> None:
+        """As HostedBackend's, after making sure the upstream is reachable.
+
+        Raises:
+            BackendUnavailableError: ``provider_unavailable`` while it is not (the reason
+                is for admins: the log and the admin view).
+        """
+        if self._health is not None and self._health.reason() is not None:
+            raise BackendUnavailableError(
+                f"provider {self.name} is unavailable just now; try again later or another model",
+                code="provider_unavailable",
+            )
+        super().check(request)
+
+    def describe(self, request: VideoRequest) -> Mapping[str, Any]:
+        """HostedBackend's, plus the dialect's gaps (see dialects.Dialect.plan_notes)."""
+        return {**super().describe(request), **self._upstream.dialect.plan_notes()}
+
+    def generate(
+        self,
+        request: VideoRequest,
+        progress: ProgressCallback = no_progress,
+        cancelled: CancelCheck = never_cancelled,
+    ) -> Iterator[Frame]:
+        """HostedBackend's, once a job slot is free (see :class:`JobSlots`)."""
+        slots = self._job_slots
+        if slots is None:
+            yield from super().generate(request, progress, cancelled)
+            return
+        total = request.frame_count
+        slots.take(cancelled, lambda: progress(0, total), self._policy.cancel_check_s)
+        try:
+            yield from super().generate(request, progress, cancelled)
+        finally:
+            slots.give_back()

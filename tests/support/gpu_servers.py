@@ -47,7 +47,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
-
 from tests.support.hosted.harness import ScriptedProvider
 
 KEY = "vllm_fake_key_0123456789"
@@ -107,7 +106,9 @@ class _GpuServer(ScriptedProvider):
             return self.error(503, "Video generation handler not initialized.")
         if self.malformed > 0:
             self.malformed -= 1
-            return httpx.Response(200, content=b"{not json", headers={"content-type": "application/json"})
+            return httpx.Response(
+                200, content=b"{not json", headers={"content-type": "application/json"}
+            )
         if request.method == "POST" and path == "/v1/videos":
             return self.create(request)
         if request.method == "GET" and path == "/v1/videos":
@@ -191,7 +192,9 @@ class _GpuServer(ScriptedProvider):
             self.advance(job)  # a listed job counts as polled once (the fake's clock)
         return jobs
 
-    def start(self, request: httpx.Request, fields: dict[str, Any], files: dict[str, Any]) -> GpuJob:
+    def start(
+        self, request: httpx.Request, fields: dict[str, Any], files: dict[str, Any]
+    ) -> GpuJob:
         job = GpuJob(self.new_id(), fields, files)
         self.jobs[job.id] = job
         self.history.append(job)

@@ -17,11 +17,11 @@ import httpx
 
 from openreel.backends.base import BackendCapabilities
 from openreel.backends.hosted.base import HostedBackend, HostedModel, PollPolicy
+from openreel.backends.hosted.dialects import DIALECTS
 from openreel.backends.hosted.fal import build_fal
 from openreel.backends.hosted.luma import build_luma
 from openreel.backends.hosted.replicate import build_replicate
 from openreel.backends.hosted.runway import build_runway
-from openreel.backends.hosted.dialects import DIALECTS
 from openreel.backends.hosted.upstream import JobSlots, UpstreamBackend, UpstreamClient
 from openreel.backends.hosted.veo import build_veo
 from openreel.domain import VideoRequest
@@ -193,7 +193,13 @@ def _gpu(dialect: str, key: str | None, slots: int | None = None) -> Callable[..
         )
         model = HostedModel(f"{name}/wan", "wan", UPSTREAM_CAPS)
         return UpstreamBackend(
-            name, client, (model,), slots=job_slots, policy=policy, sleep=time.sleep, clock=time.clock
+            name,
+            client,
+            (model,),
+            slots=job_slots,
+            policy=policy,
+            sleep=time.sleep,
+            clock=time.clock,
         )
 
     return connect
@@ -394,6 +400,7 @@ UPSTREAM = HostedProvider(
     bad_size={"width": 3840, "height": 2160},
     remote_model="openreel-sketch",
 )
+
 
 def _gpu_defaults(name: str) -> dict[str, object]:
     return {

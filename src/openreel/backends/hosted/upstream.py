@@ -43,9 +43,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import statistics
 import threading
 import time
-import statistics
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
@@ -54,7 +54,13 @@ from typing import Any
 
 import httpx
 
-from openreel.backends.base import CancelCheck, Frame, ProgressCallback, never_cancelled, no_progress
+from openreel.backends.base import (
+    CancelCheck,
+    Frame,
+    ProgressCallback,
+    never_cancelled,
+    no_progress,
+)
 from openreel.backends.hosted.base import (
     HostedBackend,
     HostedModel,

@@ -112,6 +112,8 @@ class UpstreamHealth:
             before = self._reason
             self._reason, self._checked_at = reason, self._clock()
         if reason is not None and before is None:
-            log.warning("upstream %s is unreachable, its models are withdrawn: %s", self._name, reason)
+            log.warning(
+                "upstream %s is unreachable, its models are withdrawn: %s", self._name, reason
+            )
         elif reason is None and before is not None:
             log.warning("upstream %s is reachable again, its models are offered", self._name)

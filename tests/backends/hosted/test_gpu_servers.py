@@ -199,12 +199,12 @@ def test_a_cancelled_fastvideo_job_keeps_its_slot_until_the_server_has_finished_
     stop.set()
     first.join(10)
     assert isinstance(first.errors[0], CancelledError)  # type: ignore[attr-defined]
-    fake.never_finish = False
     second = _threaded(backend, request)
     threading.Event().wait(0.3)
     # The server still runs the first job: the second has not been sent.
     assert len(fake.history) == 1
     with fake.lock:
+        fake.never_finish = False
         fake.finish(fake.history[0], "completed")  # the server finishes the first job
     second.join(20)
     assert not second.errors  # type: ignore[attr-defined]

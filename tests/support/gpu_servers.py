@@ -426,12 +426,22 @@ def parse_multipart(
     return fields, files
 
 
+@dataclass
+class Loopback:
+    """A fake on loopback: its API root, and the seconds the fake spent answering."""
+
+    url: str
+    handled_s: float = 0.0
+
+
 @contextlib.contextmanager
-def serve(fake: _GpuServer) -> Iterator[str]:
-    """Serves ``fake`` on loopback (a thread per request); yields its API root."""
+def serve(fake: ScriptedProvider) -> Iterator[Loopback]:
+    """Serves ``fake`` (any scripted fake's ``handle``) on loopback, a thread per request."""
+    served = Loopback("")
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # a reply's head and body go out at once
 
         def log_message(self, *args: object) -> None:
             pass
@@ -445,8 +455,10 @@ def serve(fake: _GpuServer) -> Iterator[str]:
                 headers=dict(self.headers.items()),
                 content=body,
             )
+            started = time.perf_counter()
             response = fake.handle(request)
             content = response.read()
+            served.handled_s += time.perf_counter() - started
             self.send_response(response.status_code)
             for name, value in response.headers.items():
                 if name.lower() not in ("content-length", "transfer-encoding", "connection"):
@@ -463,8 +475,9 @@ def serve(fake: _GpuServer) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    served.url = f"http://127.0.0.1:{port}/v1"
     try:
-        yield f"http://127.0.0.1:{port}/v1"
+        yield served
     finally:
         server.shutdown()
         server.server_close()

@@ -231,6 +231,20 @@ def test_several_upstreams_are_routed_by_their_prefix_and_old_settings_still_wor
     assert fastvideo.concurrency == 1  # FastVideo: one job at a time
 
 
+def test_the_old_single_upstream_environment_is_one_openai_upstream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENREEL_UPSTREAM__URL", "http://old.test/v1")
+    monkeypatch.setenv("OPENREEL_UPSTREAM__MODELS", '["m1", "m2"]')
+    monkeypatch.setenv("OPENREEL_PROVIDERS__UPSTREAM", "old-key")
+    (server,) = Settings().upstream_servers()
+    assert (server.name, server.dialect, server.url) == ("upstream", "openai", "http://old.test/v1")
+    assert server.key is not None
+    assert server.key.get_secret_value() == "old-key"
+    served = [e.model for e in build_registry(Settings()).models()]
+    assert served == ["openreel-sketch", "upstream/m1", "upstream/m2"]
+
+
 def test_the_fleet_is_read_from_openreel_upstreams(monkeypatch: pytest.MonkeyPatch) -> None:
     fleet = [{"name": "sg", "url": "http://s.test/v1", "dialect": "sglang", "models": ["x"]}]
     monkeypatch.setenv("OPENREEL_UPSTREAMS", json.dumps(fleet))

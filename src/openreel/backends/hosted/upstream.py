@@ -1,4 +1,11 @@
-"""A generic upstream that speaks ``/v1/videos``: another OpenReel, or any compatible gateway.
+"""An upstream that speaks ``/v1/videos``: another OpenReel, a compatible gateway, or a GPU
+server (vLLM-Omni, SGLang's diffusion server, FastVideo), each in its dialect
+(backends/hosted/dialects.py says what each takes and lacks). What follows is the ``openai``
+dialect; the GPU servers' differences are handled where they arise: their create's form
+(``create_body``), a failed job answered with an error status (``_failed_job_ok``), progress
+estimated from the model's recent durations (:class:`RecentDurations`), cancel by ``DELETE`` or
+not at all, a job limit (:class:`JobSlots`) and reachability (:class:`UpstreamBackend` with
+backends/hosted/upstream_health.py).
 
 Source of truth: OpenAI's SDK (``openai``, the dev extra; its ``videos`` resource, checked
 2026-12-06), the client every such server is built to answer. We keep our own httpx client
@@ -432,10 +439,11 @@ class UpstreamClient:
             while not self._closed.is_set() and time.monotonic() < ends:
                 try:
                     response = self._http.get(f"/videos/{job_id}")
-                    status = response.json().get("status") if response.status_code < 500 else None
+                    gone = response.status_code == 404
+                    status = None if gone else response.json().get("status")
                 except (httpx.HTTPError, ValueError, AttributeError):
-                    status = None
-                if response.status_code == 404 or status in ("completed", "failed"):
+                    gone, status = False, None  # unreachable or garbled: ask again
+                if gone or status in ("completed", "failed"):
                     break
                 self._closed.wait(self._drain_interval_s)
             self._forget(job_id)

@@ -767,7 +767,7 @@ class UpstreamBackend(HostedBackend):
             BackendUnavailableError: ``provider_unavailable`` while it is not (the reason
                 is for admins: the log and the admin view).
         """
-        if self._health is not None and self._health.reason() is not None:
+        if self._health is not None and self._health.known() is not None:
             raise BackendUnavailableError(
                 f"provider {self.name} is unavailable just now; try again later or another model",
                 code="provider_unavailable",

@@ -80,6 +80,14 @@ class UpstreamHealth:
             ).start()
         return reason
 
+    def known(self) -> str | None:
+        """Why the upstream is unreachable, as last seen, without asking it afresh while it
+        was last seen well (a request's own failure or a listing's probe says otherwise);
+        while it is down, a stale state starts a probe, so its return is noticed."""
+        with self._lock:
+            down = self._reason is not None
+        return self.reason() if down else None
+
     def check_now(self) -> str | None:
         """Probes at once, in this thread; returns the new state."""
         self._record(self._safe_probe())

@@ -49,7 +49,7 @@ from typing import Any, Literal
 
 from openreel.domain import VideoRequest
 
-__all__ = ["DIALECTS", "Dialect", "DialectName", "create_body"]
+__all__ = ["DIALECTS", "PATH_FIELDS", "Dialect", "DialectName", "create_body"]
 
 DialectName = Literal["openai", "vllm-omni", "sglang", "fastvideo"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import numpy.typing as npt
@@ -179,7 +180,7 @@ def test_animals_each_is_drawn_where_it_lives_and_moves(kind: SubjectKind) -> No
         assert middle > horizon, f"{kind} should be on the ground, is at {middle:.2f}"
     # It moves: successive frames differ where it is.
     region = masks[0] | masks[1] | masks[2] | masks[3]
-    moved = [int((_mask(a, b) & region).sum()) for a, b in zip(drawn, drawn[1:])]
+    moved = [int((_mask(a, b) & region).sum()) for a, b in itertools.pairwise(drawn)]
     assert max(moved) > 10, f"{kind}: {moved}"
 
 
@@ -212,11 +213,13 @@ def _stage_drawers(subjects: tuple[Subject, ...]) -> list[object]:
 def test_animals_a_rider_sits_on_the_horse() -> None:
     riding = _stage_drawers((Subject(K.PERSON, 1, Action.RIDING), Subject(K.HORSE, 1)))
     (horse,) = riding  # the rider no longer walks on its own: the horse draws it
-    assert isinstance(horse, Horse) and len(horse.riders) == 1
+    assert isinstance(horse, Horse)
+    assert len(horse.riders) == 1
     assert isinstance(horse.riders[0], Person)
     # "on horseback" with nobody named: the horse brings its own rider.
     (alone,) = _stage_drawers((Subject(K.HORSE, 1, Action.RIDING),))
-    assert isinstance(alone, Horse) and len(alone.riders) == 1
+    assert isinstance(alone, Horse)
+    assert len(alone.riders) == 1
     # Without riding, a person walks beside the horse.
     assert len(_stage_drawers((Subject(K.PERSON, 1), Subject(K.HORSE, 1)))) == 2
     # And the rider is drawn on the horse's back: above the horse, within its width.
@@ -249,7 +252,8 @@ def test_animals_leave_the_other_subjects_where_they_were() -> None:
         return {type(d).__name__: d.slots for d in r.subjects}
 
     before, after = slots(stage_plan), slots(with_animals)
-    assert after["Ship"] == before["Ship"] and after["Person"] == before["Person"]
+    assert after["Ship"] == before["Ship"]
+    assert after["Person"] == before["Person"]
     assert {"Dog", "Dragon"} <= set(after)
 
 

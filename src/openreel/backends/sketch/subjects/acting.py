@@ -27,6 +27,7 @@ class Animal(SubjectDrawer):
 
     default_action: Action = Action.WALKING
     actions: frozenset[Action] = frozenset()
+    asked: Action | None = None  # the verb the prompt gave, even one it cannot do
 
     def act(self, action: Action | None) -> None:
         """Takes the prompt's verb for this subject (``None`` when it named none)."""
@@ -34,7 +35,7 @@ class Animal(SubjectDrawer):
         self.action = action if action in self.actions else self.default_action
 
     def setup(self) -> None:
-        self.asked: Action | None = None
+        self.asked = None
         self.action = self.default_action
 
 

@@ -235,11 +235,11 @@ class Dragon(Animal):
         """A tongue of flame from the jaws: grows, flickers, dies away over one breath."""
         pal = self.stage.palette
         strength = math.sin(math.pi * u)
-        length = 0.15 + 0.5 * strength
+        length = 0.2 + 0.75 * strength
         mouth = (0.8, -0.14 + nod)
         s = np.linspace(0.0, 1.0, 9)
         flicker = 0.03 * np.sin(40 * t + s * 9) * s
-        spread = 0.03 + 0.16 * s * strength
+        spread = 0.03 + 0.2 * s * strength
         xs = mouth[0] + length * s
         ys = mouth[1] + 0.12 * s * s + flicker
         outer = np.concatenate(

@@ -141,11 +141,7 @@ def _mount_riders(
     horse = next((d for d in drawers if isinstance(d, Horse)), None)
     if horse is None:
         return
-    sitters = [
-        (d, a)
-        for d, a in zip(drawers, doing, strict=True)
-        if isinstance(d, Rider) and d is not horse
-    ]
+    sitters = [(d, a) for d, a in zip(drawers, doing, strict=True) if isinstance(d, Rider)]
     rider: Rider | None = next((d for d, a in sitters if a is Action.RIDING), None)
     if rider is None and horse.asked is Action.RIDING:
         rider = next((d for d, a in sitters if a is None), None)

@@ -273,7 +273,7 @@ def test_animals_an_edit_changes_what_they_do_and_keeps_the_rest() -> None:
     source = understand("two dogs walking in a meadow")
     merged, changes = merge_edit(source, "running")
     assert merged.subjects == (Subject(K.DOG, 2, Action.WALKING),)  # a verb with no subject
-    merged, changes = merge_edit(source, "the dogs running")
+    merged, changes = merge_edit(source, "make the dog run")
     assert merged.subjects == (Subject(K.DOG, 2, Action.RUNNING),)
     assert changes == ["dog: running"]
     merged, changes = merge_edit(source, "five dogs")

@@ -236,7 +236,7 @@ class Dragon(Animal):
         pal = self.stage.palette
         strength = math.sin(math.pi * u)
         length = 0.2 + 0.75 * strength
-        mouth = (0.8, -0.14 + nod)
+        mouth = (0.76, -0.15 + nod)
         s = np.linspace(0.0, 1.0, 9)
         flicker = 0.03 * np.sin(40 * t + s * 9) * s
         spread = 0.03 + 0.2 * s * strength

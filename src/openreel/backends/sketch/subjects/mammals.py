@@ -84,7 +84,10 @@ class Quadruped(Animal):
         super().setup()
         self.direction = 1.0 if self.rng.random() < 0.5 else -1.0
         width = min(0.85 * self.stage.aspect, 0.25 + 0.22 * self.count)
+        # Each kind somewhere of its own across the view, so a dog and a horse do not overlap.
+        shift = float(self.rng.uniform(-0.5, 0.5)) * (0.85 * self.stage.aspect - width)
         for x in self._spread(self.count, width):
+            x += shift
             near = float(self.rng.uniform(0.0, 1.0)) if self.count > 1 else 0.6
             scale = self.build.size * (0.82 + 0.3 * near)
             self.slots.append((x, 0.03 * near, scale))

@@ -87,10 +87,9 @@ class Quadruped(Animal):
         # Each kind somewhere of its own across the view, so a dog and a horse do not overlap.
         shift = float(self.rng.uniform(-0.5, 0.5)) * (0.85 * self.stage.aspect - width)
         for x in self._spread(self.count, width):
-            x += shift
             near = float(self.rng.uniform(0.0, 1.0)) if self.count > 1 else 0.6
             scale = self.build.size * (0.82 + 0.3 * near)
-            self.slots.append((x, 0.03 * near, scale))
+            self.slots.append((x + shift, 0.03 * near, scale))
         self.phases = [float(self.rng.uniform(0, 2 * math.pi)) for _ in self.slots]
         self.slots.sort(key=lambda s: s[1])  # far ones first, so near ones cover them
 

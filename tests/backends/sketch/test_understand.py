@@ -142,6 +142,17 @@ def test_understand_every_subject_with_a_synonym_and_a_plural() -> None:
         (K.AIRPLANE, "a jet", "airplanes"),
         (K.WINDMILL, "a wind turbine", "windmills"),
         (K.PLANET, "Saturn", "planets"),
+        # Animals (issue 25)
+        (K.DOG, "a puppy", "dogs"),
+        (K.CAT, "a kitten", "cats"),
+        (K.HORSE, "a stallion", "horses"),
+        (K.DEER, "a fawn", "stags"),
+        (K.FOX, "a vixen", "foxes"),
+        (K.RABBIT, "a bunny", "rabbits"),
+        (K.BEAR, "a grizzly", "bears"),
+        (K.DOLPHIN, "a porpoise", "dolphins"),
+        (K.BUTTERFLY, "a moth", "butterflies"),
+        (K.DRAGON, "a wyvern", "dragons"),
     ]
     assert {kind for kind, _, _ in cases} == set(SubjectKind)
     for kind, synonym, plural in cases:

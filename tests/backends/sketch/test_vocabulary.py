@@ -122,7 +122,7 @@ phrases = ["coast", "beach"]
         ('"coast"', "effects[0]: an effect is a table naming one of"),
         ('{ subject = "ship", count = 0 }', "effects[0].count: Input should be greater than"),
         ('{ subject = "ship", colour = "red" }', "effects[0].colour: Extra inputs"),
-        ('{ subject = "ship", unless = ["dragon"] }', "effects[0].unless[0]: Input should be"),
+        ('{ subject = "ship", unless = ["griffin"] }', "effects[0].unless[0]: Input should be"),
         ("{ number = 13 }", "effects[0].number: Input should be less than or equal to 12"),
         ("{ negate = false }", "effects[0].negate: Input should be True"),
         ('{ leave_out = "everyone" }', "effects[0].leave_out: Input should be"),

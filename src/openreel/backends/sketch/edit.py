@@ -84,9 +84,14 @@ def merge_edit(source: ScenePlan, prompt: str) -> tuple[ScenePlan, list[str]]:
     for kind, subject in named.items():
         present = [i for i, s in enumerate(subjects) if s.kind is kind]
         if present:
-            if subjects[present[0]].count != subject.count and _numbered(edit, kind):
-                changes.append(f"{kind.value}: {subjects[present[0]].count} -> {subject.count}")
-                subjects[present[0]] = subject
+            current = subjects[present[0]]
+            if current.count != subject.count and _numbered(edit, kind):
+                changes.append(f"{kind.value}: {current.count} -> {subject.count}")
+                current = replace(current, count=subject.count)
+            if subject.action is not None and subject.action is not current.action:
+                changes.append(f"{kind.value}: {subject.action.value}")  # "make the dog run"
+                current = replace(current, action=subject.action)
+            subjects[present[0]] = current
         else:
             subjects.append(subject)
             changes.append(f"added {kind.value}")

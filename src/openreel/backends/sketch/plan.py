@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "Action",
     "Camera",
     "Pace",
     "ScenePlan",
@@ -81,6 +82,29 @@ class SubjectKind(StrEnum):
     AIRPLANE = "airplane"
     WINDMILL = "windmill"
     PLANET = "planet"
+    # Animals people ask for most (issue 25).
+    DOG = "dog"
+    CAT = "cat"
+    HORSE = "horse"
+    DEER = "deer"
+    FOX = "fox"
+    RABBIT = "rabbit"
+    BEAR = "bear"
+    DOLPHIN = "dolphin"
+    BUTTERFLY = "butterfly"
+    DRAGON = "dragon"
+
+
+class Action(StrEnum):
+    """What a subject is doing, from a verb near it ("a dog running"); drawers pick a motion."""
+
+    WALKING = "walking"
+    RUNNING = "running"
+    JUMPING = "jumping"
+    PLAYING = "playing"
+    FLYING = "flying"
+    SWIMMING = "swimming"
+    RIDING = "riding"
 
 
 class Camera(StrEnum):
@@ -123,10 +147,13 @@ class Subject:
     Attributes:
         kind: What to draw.
         count: How many (1 to 12); a flock or school counts as one group.
+        action: What it is doing, when the prompt says ("running"); ``None`` leaves the
+            drawer's own habit (a dog trots, a dragon flies).
     """
 
     kind: SubjectKind
     count: int = 1
+    action: Action | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +196,7 @@ class ScenePlan:
             "setting": self.setting.value,
             "time_of_day": self.time_of_day.value,
             "weather": self.weather.value,
-            "subjects": [{"kind": s.kind.value, "count": s.count} for s in self.subjects],
+            "subjects": [_subject_dict(s) for s in self.subjects],
             "camera": self.camera.value,
             "style": self.style.value,
             "pace": self.pace.value,
@@ -184,7 +211,12 @@ class ScenePlan:
             time_of_day=TimeOfDay(data["time_of_day"]),
             weather=Weather(data["weather"]),
             subjects=tuple(
-                Subject(SubjectKind(s["kind"]), int(s["count"])) for s in data["subjects"]
+                Subject(
+                    SubjectKind(s["kind"]),
+                    int(s["count"]),
+                    Action(s["action"]) if s.get("action") else None,
+                )
+                for s in data["subjects"]
             ),
             camera=Camera(data["camera"]),
             style=Style(data["style"]),
@@ -208,10 +240,29 @@ class ScenePlan:
         return "; ".join(parts)
 
 
+def _subject_dict(subject: Subject) -> dict[str, Any]:
+    """A subject as JSON; ``action`` only when the prompt gave one, so older plans read alike."""
+    out: dict[str, Any] = {"kind": subject.kind.value, "count": subject.count}
+    if subject.action is not None:
+        out["action"] = subject.action.value
+    return out
+
+
+_PLURALS = {
+    "person": "people",
+    "fish": "fish",
+    "birds": "birds",
+    "deer": "deer",
+    "fox": "foxes",
+    "butterfly": "butterflies",
+}
+
+
 def _counted(subject: Subject) -> str:
-    """``lighthouse``, ``3 sailboats``, ``2 people``; flocks and schools stay singular."""
+    """``lighthouse``, ``3 sailboats``, ``2 dogs running``; flocks and schools stay singular."""
     name = subject.kind.value
+    doing = f" {subject.action.value}" if subject.action is not None else ""
     if subject.count == 1:
-        return name
-    plural = {"person": "people", "fish": "fish", "birds": "birds"}.get(name, name + "s")
-    return f"{subject.count} {plural}"
+        return name + doing
+    plural = _PLURALS.get(name, name + "s")
+    return f"{subject.count} {plural}{doing}"

@@ -28,7 +28,7 @@ PAN_SPEED = 0.04
 """Camera pan speed at normal pace, in frame heights per second at the nearest layer."""
 
 _PACE = {Pace.SLOW: 0.55, Pace.NORMAL: 1.0, Pace.FAST: 1.9}
-_WATER_SUBJECTS = (SubjectKind.SAILBOAT, SubjectKind.SHIP, SubjectKind.WHALE)
+_WATER_SUBJECTS = (SubjectKind.SAILBOAT, SubjectKind.SHIP, SubjectKind.WHALE, SubjectKind.DOLPHIN)
 
 
 def _cover(image: npt.NDArray[np.uint8], width: int, height: int) -> npt.NDArray[np.uint8]:

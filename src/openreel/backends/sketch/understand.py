@@ -36,6 +36,7 @@ from types import MappingProxyType
 from typing import Final, TypeVar
 
 from openreel.backends.sketch.plan import (
+    Action,
     Camera,
     Pace,
     ScenePlan,
@@ -48,6 +49,7 @@ from openreel.backends.sketch.plan import (
 )
 from openreel.backends.sketch.vocabulary import (
     MAX_COUNT,
+    Act,
     Choice,
     Choose,
     Entry,
@@ -130,7 +132,7 @@ def _content_words() -> frozenset[str]:
     """
     words: set[str] = set()
     for group in vocabulary().groups:
-        if any(isinstance(e, Choose | Include | Exclude) for e in group.effects):
+        if any(isinstance(e, Choose | Include | Exclude | Act) for e in group.effects):
             for phrase in group.phrases:
                 words.update(_spell(w) for w in _words(phrase))
     return frozenset(words)
@@ -249,6 +251,7 @@ class _Match:
     entry: Entry
     plural: bool
     number: Number | None
+    clause: int = 0  # how many clause boundaries came before it: a verb stays in its clause
 
 
 def _target(effect: object) -> tuple[str, StrEnum] | None:
@@ -272,11 +275,13 @@ def _read(text: str) -> tuple[list[_Match], set[tuple[str, StrEnum]]]:
     negating = False
     negation_gap = 0
     chain = False  # the last thing named was negated, so "or" negates the next one too
+    clause = 0
     i = 0
     while i < len(tokens):
         token = tokens[i]
         if token.boundary:
             number, negating, chain = None, False, False
+            clause += 1
             i += 1
             continue
         span, entry = _lookup(tokens, i)
@@ -313,7 +318,7 @@ def _read(text: str) -> tuple[list[_Match], set[tuple[str, StrEnum]]]:
             chain = False
             excluded.update(t for t in (_target(e) for e in entry if isinstance(e, Exclude)) if t)
             matches.append(
-                _Match(" ".join(t.text for t in window), entry, window[-1].plural, number)
+                _Match(" ".join(t.text for t in window), entry, window[-1].plural, number, clause)
             )
             if any(isinstance(e, Include) for e in entry):
                 number = None
@@ -411,10 +416,19 @@ def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
     subject_settings = vocabulary().subject_settings
     evidence = {aspect: _Evidence([], []) for aspect in _ASPECTS.values()}
     subjects: dict[SubjectKind, int] = {}
+    actions: dict[SubjectKind, Action] = {}
     subject_words: list[str] = []
+    last: tuple[SubjectKind, int] | None = None  # the last subject named, and its clause
+    pending: tuple[Action, int] | None = None  # a verb still waiting for its subject
     for match in live:
         named: list[SubjectKind] = []
         for effect in match.entry:
+            if isinstance(effect, Act):
+                if last is not None and last[1] == match.clause:
+                    actions.setdefault(last[0], effect.action)
+                else:
+                    pending = (effect.action, match.clause)
+                continue
             if isinstance(effect, Choose):
                 aspect = _ASPECTS[type(effect.value)]
                 if effect.inferred:
@@ -427,6 +441,10 @@ def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
                     continue
                 named.append(effect.kind)
                 subjects.setdefault(effect.kind, _count(effect, match))
+                last = (effect.kind, match.clause)
+                if pending is not None and pending[1] == match.clause:
+                    actions.setdefault(effect.kind, pending[0])
+                pending = None
         if named:
             subject_words.append(match.surface)
             for kind in named:
@@ -455,7 +473,7 @@ def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
         setting=setting,
         time_of_day=time_of_day,
         weather=weather,
-        subjects=tuple(Subject(kind, count) for kind, count in subjects.items()),
+        subjects=tuple(Subject(kind, count, actions.get(kind)) for kind, count in subjects.items()),
         camera=camera,
         style=style,
         pace=pace,

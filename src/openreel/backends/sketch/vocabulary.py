@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from openreel.backends.sketch.plan import (
+    Action,
     Camera,
     Pace,
     Setting,
@@ -42,6 +43,7 @@ from openreel.errors import ConfigurationError
 
 __all__ = [
     "MAX_COUNT",
+    "Act",
     "Choice",
     "Choose",
     "Effect",
@@ -130,7 +132,19 @@ class Exclude:
     value: SubjectKind
 
 
-Effect: TypeAlias = Choose | Include | Number | Negate | Join | Exclude
+@dataclass(frozen=True, slots=True)
+class Act:
+    """Says what a subject is doing ("running", "flying"); the planner gives it to the subject
+    named just before it in the clause, or failing that to the next one ("a running dog").
+
+    Attributes:
+        action: The action.
+    """
+
+    action: Action
+
+
+Effect: TypeAlias = Choose | Include | Number | Negate | Join | Exclude | Act
 Entry: TypeAlias = tuple[Effect, ...]
 """What one phrase does; the first effect is the one a negation or a negative prompt removes.
 An empty entry consumes the phrase and does nothing (so its words cannot match on their own)."""
@@ -250,7 +264,16 @@ class _CarryNegationEffect(_Table):
         return Join()
 
 
-_KEYED_EFFECTS = ("subject", "leave_out", "number", "negate", "carry_negation")
+class _ActionEffect(_Table):
+    """``{ action = "running" }``."""
+
+    action: Action
+
+    def effect(self) -> Act:
+        return Act(self.action)
+
+
+_KEYED_EFFECTS = ("subject", "leave_out", "number", "negate", "carry_negation", "action")
 
 
 def _effect_tag(table: Any) -> str | None:
@@ -268,7 +291,8 @@ _EffectTable = Annotated[
     | Annotated[_LeaveOutEffect, Tag("leave_out")]
     | Annotated[_NumberEffect, Tag("number")]
     | Annotated[_NegateEffect, Tag("negate")]
-    | Annotated[_CarryNegationEffect, Tag("carry_negation")],
+    | Annotated[_CarryNegationEffect, Tag("carry_negation")]
+    | Annotated[_ActionEffect, Tag("action")],
     Discriminator(
         _effect_tag,
         custom_error_type="unknown_effect",

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from openreel.backends.sketch.plan import Subject, SubjectKind
-from openreel.backends.sketch.subjects.animals import Birds, Fish, Whale
+from openreel.backends.sketch.plan import Action, Subject, SubjectKind
+from openreel.backends.sketch.subjects.acting import Animal, Rider
+from openreel.backends.sketch.subjects.animals import Birds, Dolphin, Fish, Whale
 from openreel.backends.sketch.subjects.buildings import Castle, House, Lighthouse, Windmill
 from openreel.backends.sketch.subjects.celestial import Moon, Planet
+from openreel.backends.sketch.subjects.fliers import Butterfly, Dragon
+from openreel.backends.sketch.subjects.mammals import Bear, Cat, Deer, Dog, Fox, Horse, Rabbit
 from openreel.backends.sketch.subjects.people import Person
 from openreel.backends.sketch.subjects.plants import Tree
 from openreel.backends.sketch.subjects.stage import Stage, SubjectDrawer
@@ -48,6 +51,36 @@ _DRAWERS: dict[SubjectKind, type[SubjectDrawer]] = {
     SubjectKind.PLANET: Planet,
 }
 
+# --- Animals (issue 25) --------------------------------------------------------------------------
+_DRAWERS |= {
+    SubjectKind.DOG: Dog,
+    SubjectKind.CAT: Cat,
+    SubjectKind.HORSE: Horse,
+    SubjectKind.DEER: Deer,
+    SubjectKind.FOX: Fox,
+    SubjectKind.RABBIT: Rabbit,
+    SubjectKind.BEAR: Bear,
+    SubjectKind.DOLPHIN: Dolphin,
+    SubjectKind.BUTTERFLY: Butterfly,
+    SubjectKind.DRAGON: Dragon,
+}
+# Where each is drawn among the others: just after the kind named (drawn over it). Their
+# random streams are keyed apart from _ORDER (see _stream), so the kinds already there keep
+# their streams and their pixels.
+_ANIMALS_AFTER = {
+    SubjectKind.DRAGON: SubjectKind.CASTLE,
+    SubjectKind.DOLPHIN: SubjectKind.WHALE,
+    SubjectKind.DEER: SubjectKind.TREE,
+    SubjectKind.BEAR: SubjectKind.TREE,
+    SubjectKind.HORSE: SubjectKind.CAR,
+    SubjectKind.FOX: SubjectKind.PERSON,
+    SubjectKind.DOG: SubjectKind.PERSON,
+    SubjectKind.CAT: SubjectKind.PERSON,
+    SubjectKind.RABBIT: SubjectKind.PERSON,
+    SubjectKind.BUTTERFLY: SubjectKind.PERSON,
+}
+_ANIMALS = list(_ANIMALS_AFTER)
+
 # Far things are drawn first so near ones cover them.
 _ORDER = [
     SubjectKind.PLANET, SubjectKind.MOON, SubjectKind.AIRPLANE, SubjectKind.BIRDS, SubjectKind.BALLOON,
@@ -66,12 +99,60 @@ def make_subjects(
     removing a subject (an edit: "without the birds") leaves every other one where it was.
     """
     drawers: list[SubjectDrawer] = []
+    doing: list[Action | None] = []
     base = int(rng.integers(0, 2**63))
-    for subject in sorted(subjects, key=lambda s: _ORDER.index(s.kind)):
-        child = np.random.default_rng([base, _ORDER.index(subject.kind)])
+    for subject in sorted(subjects, key=lambda s: _rank(s.kind)):
+        child = np.random.default_rng([base, _stream(subject.kind)])
         drawer = _DRAWERS[subject.kind](
             stage=stage, rng=child, count=max(1, min(subject.count, 12))
         )
         drawer.setup()
+        if isinstance(drawer, Animal):
+            drawer.act(subject.action)
         drawers.append(drawer)
+        doing.append(subject.action)
+    _mount_riders(drawers, doing, stage, base)
     return drawers
+
+
+def _rank(kind: SubjectKind) -> float:
+    """Drawing order: far kinds first; an animal just after the kind it is drawn over."""
+    after = _ANIMALS_AFTER.get(kind)
+    if after is None:
+        return float(_ORDER.index(kind))
+    return _ORDER.index(after) + 0.5 + 0.01 * _ANIMALS.index(kind)
+
+
+def _stream(kind: SubjectKind) -> int:
+    """A kind's random stream key: its place in ``_ORDER``, animals numbered after them."""
+    if kind in _ANIMALS_AFTER:
+        return 1000 + _ANIMALS.index(kind)
+    return _ORDER.index(kind)
+
+
+def _mount_riders(
+    drawers: list[SubjectDrawer], doing: list[Action | None], stage: Stage, base: int
+) -> None:
+    """Seats a rider on the horses: the first subject "riding" that can sit; or, when the
+    horse itself is ridden ("on horseback"), the first idle one that can, or a new person.
+
+    A mounted rider is drawn by the horse, right over it, instead of walking on its own.
+    """
+    horse = next((d for d in drawers if isinstance(d, Horse)), None)
+    if horse is None:
+        return
+    sitters = [(d, a) for d, a in zip(drawers, doing, strict=True) if isinstance(d, Rider)]
+    rider: Rider | None = next((d for d, a in sitters if a is Action.RIDING), None)
+    if rider is None and horse.asked is Action.RIDING:
+        rider = next((d for d, a in sitters if a is None), None)
+        if rider is None:
+            person = Person(
+                stage=stage, rng=np.random.default_rng([base, _stream(SubjectKind.PERSON)])
+            )
+            person.setup()
+            rider = person
+    if rider is None:
+        return
+    horse.mount(rider)
+    if isinstance(rider, SubjectDrawer) and rider in drawers:
+        drawers.remove(rider)

@@ -1,0 +1,553 @@
+"""Land animals: dogs, cats, horses, deer, foxes, rabbits and bears on the nearest ground.
+
+They share one body plan (a four-legged animal seen from the side), so each species is a
+:class:`Build` of proportions and features rather than a drawer of its own: one gait model then
+makes all of them walk, run, leap or play as the prompt's verb says. The horse also carries
+riders: it says where a rider sits (:meth:`Horse.seat`) and asks any drawer that can sit
+(:class:`Rider`) to draw itself there, so a person, or any other figure that learns to sit,
+rides it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from openreel.backends.sketch.draw import CameraState, Points, fill_each, fill_poly, stroke
+from openreel.backends.sketch.palette import RGB, mix
+from openreel.backends.sketch.plan import Action
+from openreel.backends.sketch.subjects.acting import Animal, Rider, Seat, wrap
+from openreel.backends.sketch.subjects.shapes import ellipse, place, vertices
+from openreel.backends.sketch.subjects.stage import Frame
+
+__all__ = [
+    "Bear",
+    "Build",
+    "Cat",
+    "Deer",
+    "Dog",
+    "Fox",
+    "Horse",
+    "Quadruped",
+    "Rabbit",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    """One species' proportions, in units of its size, origin on the ground under its middle.
+
+    Attributes:
+        size: World height of one unit (the animal's scale in the frame).
+        body: Half length and half depth of the body.
+        leg: Leg length, hip to ground.
+        leg_width: Leg thickness.
+        neck: Where the head's centre is, from the body's front top.
+        head: Half length and half depth of the head.
+        snout: Length and half depth of the snout (0 for none).
+        ears: "point", "flop", "round" or "long".
+        ear: Ear length.
+        tail: "up", "bush", "stub" or "hang".
+        tail_length: Tail length.
+        color: Coat colour; ``accent`` marks a tail tip, a belly or a muzzle.
+        accent: Second colour.
+        droop: How far the snout's tip hangs below the head's middle (a horse's long face).
+        walk: Walking speed in body lengths a second; running is ``run``.
+        run: Running speed in body lengths a second.
+    """
+
+    size: float
+    body: tuple[float, float]
+    leg: float
+    leg_width: float
+    neck: tuple[float, float]
+    head: tuple[float, float]
+    snout: tuple[float, float]
+    ears: str
+    ear: float
+    tail: str
+    tail_length: float
+    color: RGB
+    accent: RGB
+    droop: float = 0.0
+    walk: float = 0.9
+    run: float = 3.2
+
+
+class Quadruped(Animal):
+    """A four-legged animal whose legs cycle as it walks, gallop when it runs, tuck in a leap."""
+
+    build: Build
+    actions = frozenset({Action.WALKING, Action.RUNNING, Action.JUMPING, Action.PLAYING})
+
+    def setup(self) -> None:
+        super().setup()
+        self.direction = 1.0 if self.rng.random() < 0.5 else -1.0
+        width = min(0.85 * self.stage.aspect, 0.25 + 0.22 * self.count)
+        # Each kind somewhere of its own across the view, so a dog and a horse do not overlap.
+        shift = float(self.rng.uniform(-0.5, 0.5)) * (0.85 * self.stage.aspect - width)
+        for x in self._spread(self.count, width):
+            near = float(self.rng.uniform(0.0, 1.0)) if self.count > 1 else 0.6
+            scale = self.build.size * (0.82 + 0.3 * near)
+            self.slots.append((x + shift, 0.03 * near, scale))
+        self.phases = [float(self.rng.uniform(0, 2 * math.pi)) for _ in self.slots]
+        self.slots.sort(key=lambda s: s[1])  # far ones first, so near ones cover them
+
+    def _speed(self) -> float:
+        """Body lengths a second for the current action."""
+        b = self.build
+        if self.action is Action.WALKING:
+            return b.walk
+        if self.action is Action.JUMPING:
+            return 0.5 * (b.walk + b.run)
+        return b.run
+
+    def pose(self, i: int, cam: CameraState, t: float) -> tuple[float, float, float, float, float]:
+        """Instance ``i`` at time ``t``: world x and ground y, size, depth and gait phase."""
+        x0, dy, size = self.slots[i]
+        b = self.build
+        sp = self.stage.speed
+        gait = 1.6 if self.action is Action.WALKING else 2.6
+        phase = t * 2 * math.pi * gait * sp * (1.0 + 0.15 * (b.size < 0.07)) + self.phases[i]
+        travel = self._speed() * 2 * b.body[0] * size * sp * t
+        _, depth = self.stage.ground_y(x0)
+        half = 0.5 * self.stage.aspect / cam.zoom + 2.5 * b.body[0] * size + 0.1
+        x = wrap(x0 + self.direction * travel, cam.x * depth, half)
+        gy, depth = self.stage.ground_y(x)
+        return x, min(gy + dy, 0.49), size, depth, phase
+
+    def _lift(self, phase: float) -> float:
+        """How high the body rises off its legs (a leap, or the gallop's bound)."""
+        if self.action in (Action.JUMPING, Action.PLAYING):
+            return 0.9 * self.build.leg * max(0.0, math.sin(phase * 0.5)) ** 2
+        if self.action is Action.RUNNING:
+            return 0.08 * self.build.leg * (1 + math.sin(phase))
+        return 0.02 * self.build.leg * math.sin(2 * phase)
+
+    def _legs(self, phase: float, lift: float) -> tuple[list[Points], list[Points]]:
+        """Far legs and near legs as three-point polylines (hip, knee, foot)."""
+        b = self.build
+        rx, ry = b.body
+        hip_y = -b.leg - lift
+        airborne = lift > 0.3 * b.leg
+        if self.action is Action.WALKING:
+            swing, offsets = 0.38, (0.0, math.pi, 0.5 * math.pi, 1.5 * math.pi)
+        else:
+            swing, offsets = 0.7, (0.0, 0.35, math.pi, math.pi + 0.35)
+        far: list[Points] = []
+        near: list[Points] = []
+        for k, (hx, off) in enumerate(
+            zip((-0.72 * rx, -0.72 * rx, 0.7 * rx, 0.7 * rx), offsets, strict=True)
+        ):
+            front = hx > 0
+            if airborne:
+                angle = 0.9 if front else -0.9
+                bend = 0.6
+            else:
+                p = phase + off
+                angle = swing * math.sin(p)
+                bend = 0.9 * max(0.0, math.cos(p))
+            knee_dir = -1.0 if front else 1.0
+            upper, lower = 0.5 * b.leg, 0.55 * b.leg
+            kx = hx + upper * math.sin(angle)
+            ky = hip_y + 0.1 * ry + upper * math.cos(angle)
+            fx = kx + lower * math.sin(angle + knee_dir * bend)
+            fy = min(ky + lower * math.cos(angle + knee_dir * bend), 0.0)
+            leg = vertices([(hx, hip_y + 0.1 * ry), (kx, ky), (fx, fy)])
+            (far if k % 2 == 0 else near).append(leg)
+        return far, near
+
+    def _body(self, phase: float, lift: float) -> tuple[list[Points], list[Points], Points]:
+        """Body parts in the coat colour, parts in the accent colour, and the eye."""
+        b = self.build
+        rx, ry = b.body
+        cy = -b.leg - ry * 0.6 - lift
+        nod = 0.04 * math.sin(phase) if self.action is Action.WALKING else 0.06 * math.sin(phase)
+        body = ellipse(0.0, cy, rx, ry, 24)
+        hx, hy = rx + b.neck[0], cy - ry + b.neck[1] + nod
+        neck = vertices(
+            [
+                (rx * 0.55, cy - ry * 0.9),
+                (hx - b.head[0] * 0.5, hy - b.head[1] * 0.6),
+                (hx + b.head[0] * 0.2, hy + b.head[1] * 0.6),
+                (rx * 0.95, cy + ry * 0.2),
+            ]
+        )
+        head = ellipse(hx, hy, b.head[0], b.head[1], 18)
+        parts = [body, neck, head]
+        accents: list[Points] = []
+        if b.snout[0] > 0:
+            sl, sr = b.snout
+            snout = vertices(
+                [
+                    (hx + b.head[0] * 0.3, hy - sr),
+                    (hx + b.head[0] * 0.6 + sl, hy - sr * 0.4 + b.droop),
+                    (hx + b.head[0] * 0.6 + sl, hy + sr * 0.9 + b.droop),
+                    (hx + b.head[0] * 0.2, hy + b.head[1] * 0.9),
+                ]
+            )
+            parts.append(snout)
+        e = b.ear
+        ex = hx - b.head[0] * 0.35
+        ey = hy - b.head[1] * 0.7
+        if b.ears == "point":
+            parts.append(vertices([(ex - 0.3 * e, ey), (ex + 0.1 * e, ey - e), (ex + 0.4 * e, ey)]))
+        elif b.ears == "flop":
+            parts.append(
+                vertices([(ex - 0.3 * e, ey), (ex + 0.3 * e, ey), (ex - 0.2 * e, ey + 0.9 * e)])
+            )
+        elif b.ears == "round":
+            parts.append(ellipse(ex, ey - 0.2 * e, 0.45 * e, 0.4 * e, 12))
+        elif b.ears == "long":
+            flop = 0.25 * math.sin(phase)
+            for dx in (-0.25 * e, 0.15 * e):
+                parts.append(
+                    vertices(
+                        [
+                            (ex + dx - 0.12 * e, ey + 0.1 * e),
+                            (ex + dx - 0.35 * e - flop * e, ey - e),
+                            (ex + dx - 0.05 * e - flop * e, ey - 1.05 * e),
+                            (ex + dx + 0.15 * e, ey),
+                        ]
+                    )
+                )
+        tl = b.tail_length
+        wag = math.sin(phase * (2.0 if self.action is Action.PLAYING else 1.0)) * 0.2
+        tx, ty = -rx * 0.92, cy - ry * 0.4
+        if b.tail == "up":
+            tail = vertices(
+                [
+                    (tx + 0.05, ty - 0.03),
+                    (tx - 0.5 * tl, ty - 0.5 * tl + wag * tl),
+                    (tx - 0.8 * tl, ty - 0.9 * tl + wag * tl),
+                    (tx - 0.6 * tl, ty - 0.45 * tl + wag * tl),
+                    (tx + 0.05, ty + 0.05),
+                ]
+            )
+            parts.append(tail)
+        elif b.tail == "bush":
+            tip = (tx - tl, ty + 0.25 * tl + wag * 0.5 * tl)
+            tail = vertices(
+                [
+                    (tx + 0.05, ty - 0.04),
+                    (tx - 0.55 * tl, ty - 0.12 * tl + wag * 0.3 * tl),
+                    tip,
+                    (tx - 0.5 * tl, ty + 0.28 * tl + wag * 0.3 * tl),
+                    (tx + 0.05, ty + 0.1),
+                ]
+            )
+            parts.append(tail)
+            accents.append(ellipse(tip[0] + 0.08 * tl, tip[1] - 0.04 * tl, 0.14 * tl, 0.1 * tl))
+        elif b.tail == "stub":
+            accents.append(ellipse(tx - 0.03, ty, 0.5 * tl, 0.45 * tl, 12))
+        elif b.tail == "hang":
+            tail = vertices(
+                [
+                    (tx + 0.04, ty - 0.06),
+                    (tx - 0.16, ty - 0.04),
+                    (tx - 0.26 + wag * 0.3, ty + 0.3 * tl),
+                    (tx - 0.24 + wag * 0.5, ty + tl),
+                    (tx - 0.12 + wag * 0.5, ty + 0.92 * tl),
+                    (tx - 0.08, ty + 0.3 * tl),
+                    (tx + 0.03, ty + 0.08),
+                ]
+            )
+            parts.append(tail)
+        eye = ellipse(hx + b.head[0] * 0.35, hy - b.head[1] * 0.2, 0.018, 0.018, 8)
+        return parts, accents, eye
+
+    def extras(
+        self,
+        frame: Frame,
+        cam: CameraState,
+        i: int,
+        at: tuple[float, float, float, float],
+        t: float,
+    ) -> None:
+        """Species details drawn over the body (antlers, a mane, a rider); none by default."""
+
+    def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
+        pal = self.stage.palette
+        b = self.build
+        coat = pal.lit(b.color, 0.0)
+        shade = mix(coat, pal.silhouette, 0.45)
+        accent = pal.lit(b.accent, 0.0)
+        eye_color = mix(pal.silhouette, (10, 10, 12), 0.6)
+        flip = self.direction < 0
+        for i in range(len(self.slots)):
+            x, gy, size, depth, phase = self.pose(i, cam, t)
+            lift = self._lift(phase)
+            far, near = self._legs(phase, lift)
+            parts, accents, eye = self._body(phase, lift)
+            thick = max(1, round(cam.scale(depth) * size * b.leg_width))
+
+            def put(
+                p: Points, x: float = x, gy: float = gy, size: float = size, depth: float = depth
+            ) -> Points:
+                return cam.points(place(p, x, gy, size, flip=flip), depth)
+
+            stroke(frame, [put(p) for p in far], shade, thick)
+            fill_each(frame, [put(p) for p in parts], coat)
+            fill_each(frame, [put(p) for p in accents], accent)
+            stroke(frame, [put(p) for p in near], coat, thick)
+            if cam.scale(depth) * size > 60:
+                fill_poly(frame, [put(eye)], eye_color)
+            self.extras(frame, cam, i, (x, gy, size, depth), t)
+
+
+class Dog(Quadruped):
+    """A dog that trots; playing, it runs after a bouncing ball."""
+
+    build = Build(
+        size=0.17,
+        body=(0.42, 0.17),
+        leg=0.42,
+        leg_width=0.1,
+        neck=(0.1, -0.22),
+        head=(0.14, 0.12),
+        snout=(0.13, 0.07),
+        ears="flop",
+        ear=0.15,
+        tail="up",
+        tail_length=0.3,
+        color=(168, 112, 62),
+        accent=(236, 226, 206),
+    )
+
+    def extras(
+        self,
+        frame: Frame,
+        cam: CameraState,
+        i: int,
+        at: tuple[float, float, float, float],
+        t: float,
+    ) -> None:
+        if self.action is not Action.PLAYING or i != 0:
+            return
+        x, gy, size, depth = at
+        ahead = (0.9 + 0.25 * math.sin(t * 0.8 * self.stage.speed)) * self.direction
+        bounce = abs(math.sin(t * 4.0 * self.stage.speed)) * 0.35
+        ball = ellipse(x + ahead * size, gy - (0.06 + bounce) * size, 0.07 * size, 0.07 * size, 14)
+        color = self.stage.palette.lit((228, 70, 50), 0.0)
+        fill_poly(frame, [cam.points(ball, depth)], color)
+
+
+class Cat(Quadruped):
+    """A cat that prowls; playing or leaping, it pounces."""
+
+    build = Build(
+        size=0.12,
+        body=(0.4, 0.15),
+        leg=0.36,
+        leg_width=0.09,
+        neck=(0.06, -0.12),
+        head=(0.13, 0.12),
+        snout=(0.04, 0.05),
+        ears="point",
+        ear=0.14,
+        tail="up",
+        tail_length=0.55,
+        color=(92, 88, 96),
+        accent=(230, 226, 220),
+        walk=0.7,
+    )
+
+
+class Fox(Quadruped):
+    """A red fox, low and quick, its bushy tail white at the tip."""
+
+    build = Build(
+        size=0.15,
+        body=(0.42, 0.14),
+        leg=0.36,
+        leg_width=0.08,
+        neck=(0.1, -0.13),
+        head=(0.13, 0.1),
+        snout=(0.16, 0.05),
+        ears="point",
+        ear=0.16,
+        tail="bush",
+        tail_length=0.55,
+        color=(214, 104, 38),
+        accent=(246, 240, 228),
+        walk=1.0,
+        run=3.6,
+    )
+
+
+class Bear(Quadruped):
+    """A heavy bear that lumbers; even running it is slow for its size."""
+
+    build = Build(
+        size=0.24,
+        body=(0.5, 0.25),
+        leg=0.36,
+        leg_width=0.16,
+        neck=(0.08, -0.02),
+        head=(0.16, 0.14),
+        snout=(0.1, 0.08),
+        ears="round",
+        ear=0.1,
+        tail="stub",
+        tail_length=0.1,
+        color=(96, 64, 40),
+        accent=(84, 56, 36),
+        walk=0.5,
+        run=2.0,
+    )
+
+
+class Deer(Quadruped):
+    """Deer on long slim legs, stags with antlers, a white flash of tail."""
+
+    build = Build(
+        size=0.19,
+        body=(0.4, 0.15),
+        leg=0.62,
+        leg_width=0.06,
+        neck=(0.16, -0.36),
+        head=(0.13, 0.08),
+        snout=(0.1, 0.05),
+        ears="point",
+        ear=0.14,
+        tail="stub",
+        tail_length=0.1,
+        color=(170, 112, 66),
+        accent=(244, 236, 222),
+    )
+
+    def extras(
+        self,
+        frame: Frame,
+        cam: CameraState,
+        i: int,
+        at: tuple[float, float, float, float],
+        t: float,
+    ) -> None:
+        if i % 2:
+            return  # every other one a doe
+        x, gy, size, depth = at
+        phase = self.pose(i, cam, t)[4]
+        b = self.build
+        lift = self._lift(phase)
+        nod = 0.04 * math.sin(phase) if self.action is Action.WALKING else 0.06 * math.sin(phase)
+        cy = -b.leg - b.body[1] * 0.6 - lift
+        hx = b.body[0] + b.neck[0] - 0.04
+        hy = cy - b.body[1] + b.neck[1] + nod - b.head[1] * 0.8
+        antler = [
+            vertices([(hx, hy), (hx - 0.06, hy - 0.2), (hx - 0.16, hy - 0.34)]),
+            vertices([(hx - 0.05, hy - 0.16), (hx + 0.06, hy - 0.28)]),
+            vertices([(hx - 0.1, hy - 0.26), (hx - 0.04, hy - 0.38)]),
+        ]
+        color = self.stage.palette.lit((120, 92, 62), 0.0)
+        thick = max(1, round(cam.scale(depth) * size * 0.03))
+        stroke(
+            frame,
+            [cam.points(place(a, x, gy, size, flip=self.direction < 0), depth) for a in antler],
+            color,
+            thick,
+        )
+
+
+class Rabbit(Quadruped):
+    """A rabbit that hops, long ears bobbing."""
+
+    default_action = Action.JUMPING
+    build = Build(
+        size=0.09,
+        body=(0.34, 0.2),
+        leg=0.2,
+        leg_width=0.12,
+        neck=(0.0, -0.04),
+        head=(0.15, 0.13),
+        snout=(0.04, 0.06),
+        ears="long",
+        ear=0.32,
+        tail="stub",
+        tail_length=0.16,
+        color=(150, 126, 104),
+        accent=(246, 244, 240),
+        walk=1.2,
+        run=4.0,
+    )
+
+    def act(self, action: Action | None) -> None:
+        """A rabbit always hops; running makes the hops quicker and longer."""
+        super().act(action)
+        self.action = Action.PLAYING if action is Action.RUNNING else Action.JUMPING
+
+
+class Horse(Quadruped):
+    """A horse that walks or gallops, with a mane and a rider when one rides it."""
+
+    build = Build(
+        size=0.22,
+        body=(0.5, 0.2),
+        leg=0.62,
+        leg_width=0.08,
+        neck=(0.3, -0.3),
+        head=(0.16, 0.085),
+        snout=(0.15, 0.065),
+        ears="point",
+        ear=0.1,
+        tail="hang",
+        tail_length=0.6,
+        color=(128, 78, 46),
+        accent=(58, 38, 28),
+        droop=0.07,
+        walk=0.8,
+        run=3.0,
+    )
+
+    def setup(self) -> None:
+        super().setup()
+        self.riders: list[Rider] = []
+
+    def mount(self, rider: Rider) -> None:
+        """Puts ``rider`` on the horses; it draws its ``i``-th figure on horse ``i``."""
+        self.riders.append(rider)
+
+    def seat(self, i: int, cam: CameraState, t: float) -> Seat:
+        """Where a rider of horse ``i`` sits at time ``t``: the saddle, above the back."""
+        x, gy, size, depth, phase = self.pose(i, cam, t)
+        b = self.build
+        lift = self._lift(phase)
+        flip = self.direction < 0
+        back = -b.leg - b.body[1] * 1.5 - lift
+        sx = -0.05 if not flip else 0.05
+        return Seat(x + sx * size, gy + back * size, 0.95 * size, depth, flip, phase)
+
+    def extras(
+        self,
+        frame: Frame,
+        cam: CameraState,
+        i: int,
+        at: tuple[float, float, float, float],
+        t: float,
+    ) -> None:
+        x, gy, size, depth = at
+        b = self.build
+        phase = self.pose(i, cam, t)[4]
+        lift = self._lift(phase)
+        nod = 0.04 * math.sin(phase) if self.action is Action.WALKING else 0.06 * math.sin(phase)
+        cy = -b.leg - b.body[1] * 0.6 - lift
+        hx, hy = b.body[0] + b.neck[0], cy - b.body[1] + b.neck[1] + nod
+        flow = 0.03 * math.sin(phase * 1.3)
+        ax, ay = hx - b.head[0] * 0.5, hy - b.head[1] * 0.6  # where the neck meets the head
+        bx, by = b.body[0] * 0.5, cy - b.body[1] * 0.95  # the withers
+        length = math.hypot(ax - bx, ay - by)
+        nx, ny = (ay - by) / length * 0.07, -(ax - bx) / length * 0.07  # up the neck's back
+        mane = vertices(
+            [
+                (ax + 0.5 * nx, ay + 0.5 * ny),
+                (bx + 0.5 * nx, by + 0.5 * ny),
+                (bx - 0.6 * nx - 0.03, by - 0.6 * ny + flow),
+                (ax - 0.6 * nx - flow, ay - 0.6 * ny),
+            ]
+        )
+        color = self.stage.palette.lit(b.accent, 0.0)
+        fill_poly(
+            frame, [cam.points(place(mane, x, gy, size, flip=self.direction < 0), depth)], color
+        )
+        if self.riders:
+            self.riders[0].draw_seated(frame, cam, self.seat(i, cam, t), i)

@@ -166,6 +166,8 @@ class VideoRequest:
         model: Model id as listed by ``/v1/models``.
         input_reference: Optional image that guides the video (backends that declare image
             input use it; others reject it).
+        last_frame: Optional image the clip ends on (first-and-last-frame generation, with
+            ``input_reference`` as the first); models whose inputs include ``last_frame``.
         frame_offset: Frames already made before this clip (an extension continues the
             source's clock from here, so motion carries on across the join).
         operation: ``create``, ``extend`` or ``edit`` (see :data:`OPERATIONS`).
@@ -186,6 +188,7 @@ class VideoRequest:
     operation: str = "create"
     source: SourceVideo | None = None
     character: CharacterRef | None = None
+    last_frame: ImageInput | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(

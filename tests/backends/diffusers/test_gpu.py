@@ -26,7 +26,7 @@ def _cuda_backend(tiny_catalogue: Path, model: str) -> DiffusersBackend:
 
 def _request(model: str, seed: int = 3) -> VideoRequest:
     return VideoRequest(
-        prompt="a kite", seconds=3.0, width=128, height=72, fps=8, seed=seed, model=model
+        prompt="a kite", seconds=1.0, width=128, height=72, fps=8, seed=seed, model=model
     )
 
 

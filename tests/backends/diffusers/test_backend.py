@@ -268,7 +268,8 @@ def _write(tmp_path: Path, tiny_catalogue: Path, source: str) -> Path:
     """A catalogue with only the tiny Wan entry, its weights moved to ``source``."""
     import re
 
-    text = tiny_catalogue.read_text().split("[[model]]")[3]
+    tables = tiny_catalogue.read_text().split("[[model]]")
+    text = next(t for t in tables if f'id = "{TINY_WAN}"' in t)
     path = tmp_path / "catalogue.toml"
     path.write_text("[[model]]" + re.sub(r'source = "[^"]*"', f'source = "{source}"', text))
     return path
@@ -382,7 +383,7 @@ def test_diffusers_model_upsampler_doubles_each_segment_before_lanczos(
     import diffusers
 
     backend = _backend(tiny_registry, TINY_LTX_UP)
-    upsampled = count_calls(diffusers.LTXLatentUpsamplePipeline)
+    upsampled = count_calls(diffusers.LTXConditionPipeline)
     request = _request(TINY_LTX_UP, seconds=3.0, width=96, height=96)
     plan = backend.describe(request)
     assert plan["scaling"]["model_upsampler_used"] is True
@@ -391,7 +392,8 @@ def test_diffusers_model_upsampler_doubles_each_segment_before_lanczos(
     frames = list(backend.generate(request))
     assert len(frames) == 24
     assert frames[0].shape == (96, 96, 3)
-    assert len(upsampled) == len(plan["segments"]["frames"]) == 2
+    # Two passes (first, then the refine after the latent upsampler) per segment.
+    assert len(upsampled) == 2 * len(plan["segments"]["frames"]) == 4
     # Exactly twice native: the upsampler alone makes the size, no Lanczos after it.
     exact = backend.describe(_request(TINY_LTX_UP, width=64, height=64))
     assert exact["scaling"]["upsampled"] == "64x64"

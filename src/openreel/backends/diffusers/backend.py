@@ -128,7 +128,7 @@ def _sketch_first_frame(request: VideoRequest, width: int, height: int) -> Any:
     every clip from an image (Stable Video Diffusion takes no text at all)."""
     from PIL import Image
 
-    from openreel.backends.sketch import SketchBackend
+    from openreel.backends.sketch.backend import SketchBackend
 
     sketch = SketchBackend()
     model = sketch.models[0]

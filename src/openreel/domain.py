@@ -281,27 +281,29 @@ class VideoRequest:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy of the request (the reference image is summarised, not copied)."""
-        data = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "input_reference"}
+        images = ("input_reference", "last_frame")
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in images}
         data["source"] = None if self.source is None else asdict(self.source)
         data["character"] = None if self.character is None else asdict(self.character)
-        ref = self.input_reference
-        data["input_reference"] = (
-            None
-            if ref is None
-            else {"media_type": ref.media_type, "width": ref.width, "height": ref.height}
-        )
+        for name in images:
+            ref = getattr(self, name)
+            data[name] = (
+                None
+                if ref is None
+                else {"media_type": ref.media_type, "width": ref.width, "height": ref.height}
+            )
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VideoRequest:
-        """Rebuilds a request written by :meth:`to_dict` (without its reference image).
+        """Rebuilds a request written by :meth:`to_dict` (without its images).
 
         Unknown keys are skipped, so rows written by a newer version still load.
         """
         known = {
             k: v
             for k, v in data.items()
-            if k in cls.__dataclass_fields__ and k != "input_reference"
+            if k in cls.__dataclass_fields__ and k not in ("input_reference", "last_frame")
         }
         if isinstance(known.get("source"), dict):
             known["source"] = SourceVideo(**known["source"])

@@ -246,6 +246,20 @@ class PipelineCache:
             self._loaded = LoadedPipeline(key, pipe, device, runtime, dtype)
             return self._loaded
 
+    def adopt(self, entry: ModelEntry, pipe: Any) -> LoadedPipeline:
+        """Makes ``pipe``, built by the caller, the warm pipeline for ``entry`` (as if loaded
+        from its source): a benchmark builds real-size pipelines with random weights and no
+        download, and the backend then runs them exactly as it runs loaded ones."""
+        runtime = import_runtime()
+        device = pick_device(runtime, self._wanted_device)
+        key = (entry.source, entry.pipeline_class, entry.dtype, *entry.memory, device)
+        with self._lock:
+            self.release()
+            pipe.set_progress_bar_config(disable=True)
+            dtype = getattr(runtime.torch, entry.dtype)
+            self._loaded = LoadedPipeline(key, pipe, device, runtime, dtype)
+            return self._loaded
+
     def release(self) -> None:
         """Drops the warm pipeline and returns its memory."""
         loaded, self._loaded = self._loaded, None

@@ -29,6 +29,7 @@ On the CPU, ``--tiny`` runs the same code on tiny configs (what the test suite d
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import time
@@ -331,7 +332,7 @@ def _measured(device: str, fn: Callable[[], Any], stamps: list[float], steps: in
     _sync(device)
     wall = time.perf_counter() - started
     peak = int(torch.cuda.max_memory_allocated()) if device == "cuda" else 0
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
     return Run(wall, peak, statistics.median(gaps) if gaps else wall / steps)
 
 
@@ -422,13 +423,12 @@ def measure_family(
     bare_runs: list[Run] = []
     backend_runs: list[Run] = []
     for index in range(runs):
-        for side in ("ab" if index % 2 == 0 else "ba"):
+        for side in "ab" if index % 2 == 0 else "ba":
             if side == "a":
                 bare_runs.append(_measured(device, bare, stamps, steps))
             else:
                 backend_runs.append(_measured(device, through_backend, [], steps))
-    backend.cache.release()
-    del pipe
+    backend.cache.release()  # the adopted pipeline's memory, before the next family
     return Result(
         family=family,
         size=f"{plan.width}x{plan.height}",

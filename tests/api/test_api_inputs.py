@@ -291,7 +291,9 @@ def test_last_frame_is_checked_and_refused_by_models_without_it(api: Api) -> Non
         json={
             "prompt": "a quiet meadow",
             **TINY,
-            "last_frame": {"image_url": "data:image/png;base64," + base64.b64encode(b"no").decode()},
+            "last_frame": {
+                "image_url": "data:image/png;base64," + base64.b64encode(b"no").decode()
+            },
         },
         headers=api.auth(),
     )

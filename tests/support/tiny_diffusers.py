@@ -98,9 +98,7 @@ def build_ltx_upsampler(ltx: Path, folder: Path) -> None:
     LTXLatentUpsamplePipeline(vae=vae, latent_upsampler=upsampler).save_pretrained(folder)
 
 
-def build_wan(
-    folder: Path, *, expand_timesteps: bool = False, two_experts: bool = False
-) -> None:
+def build_wan(folder: Path, *, expand_timesteps: bool = False, two_experts: bool = False) -> None:
     """Saves a tiny random WanPipeline (16x16 multiple, 4k+1 frames) in ``folder``; with
     ``expand_timesteps`` it conditions on an image the way Wan 2.2 TI2V does; with
     ``two_experts`` it is Wan 2.2 A14B image-to-video's shape (two transformers taking the
@@ -122,6 +120,7 @@ def build_wan(
         num_res_blocks=1,
         temperal_downsample=[False, True, True],
     )
+
     def expert() -> WanTransformer3DModel:
         return WanTransformer3DModel(
             patch_size=(1, 2, 2),

@@ -162,7 +162,9 @@ class ImageReference(BaseModel):
         try:
             data = base64.b64decode(url[match.end() :], validate=True)
         except (binascii.Error, ValueError):
-            raise InvalidRequestError.for_value(param, url, "image_url is not valid base64") from None
+            raise InvalidRequestError.for_value(
+                param, url, "image_url is not valid base64"
+            ) from None
         return read_image(data, param=param)
 
 

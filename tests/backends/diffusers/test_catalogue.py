@@ -63,22 +63,26 @@ def test_catalogue_shipped_lists_every_family_with_valid_native_clips() -> None:
 def test_catalogue_new_families_carry_their_documented_settings() -> None:
     catalogue = load_catalogue()
     ltx2 = catalogue.get("ltx-2")
-    assert ltx2 is not None and ltx2.audio and ltx2.last_frame_by == "conditions"
+    assert ltx2 is not None
+    assert ltx2.audio
+    assert ltx2.last_frame_by == "conditions"
     assert ltx2.pipeline_class == "LTX2Pipeline"
     assert ltx2.image_pipeline_class == "LTX2ImageToVideoPipeline"
     assert FAMILIES["ltx2"].condition_pipeline == "LTX2ConditionPipeline"
     assert FAMILIES["ltx2"].upsample_pipeline == "LTX2LatentUpsamplePipeline"
     a14b = catalogue.get("wan2.2-t2v-a14b")
     assert a14b is not None
-    assert a14b.load == {"boundary_ratio": 0.875} and a14b.call["guidance_scale_2"] == 3.0
+    assert a14b.load == {"boundary_ratio": 0.875}
+    assert a14b.call["guidance_scale_2"] == 3.0
     i2v = catalogue.get("wan2.2-i2v-a14b")
-    assert i2v is not None and i2v.needs_image and i2v.last_frame_by == "last_image"
+    assert i2v is not None
+    assert i2v.needs_image
+    assert i2v.last_frame_by == "last_image"
     svd = catalogue.get("stable-video-diffusion-xt")
-    assert svd is not None and svd.needs_image
+    assert svd is not None
+    assert svd.needs_image
     assert svd.image_pipeline_class == "StableVideoDiffusionPipeline"
-    sizes = {
-        (e.width, e.height) for e in catalogue.entries if e.family == "hunyuan15"
-    }
+    sizes = {(e.width, e.height) for e in catalogue.entries if e.family == "hunyuan15"}
     assert sizes == {(848, 480), (1280, 720)}
     backend = DiffusersBackend(catalogue)
     plan = backend.describe(VideoRequest(prompt="a harbour", seed=1, model=svd.id, seconds=3))

@@ -5,7 +5,6 @@ adopts it into the backend and times both sides."""
 from __future__ import annotations
 
 import pytest
-
 from benchmarks import gpu
 
 
@@ -21,11 +20,14 @@ def test_gpu_benchmark_builds_times_and_reports_at_tiny_size(
     torch.set_num_threads(1)
     result = gpu.measure_family("ltx", tiny=True, runs=1, device="cpu", steps=2, frames=9)
     assert result.family == "ltx"
-    assert result.size == "32x32" and result.frames == 9
-    assert result.bare.wall > 0 and result.backend.wall > 0
+    assert result.size == "32x32"
+    assert result.frames == 9
+    assert result.bare.wall > 0
+    assert result.backend.wall > 0
     assert 0 < result.bare.per_step < result.bare.wall
     assert result.bare.peak == result.backend.peak == 0  # no GPU memory on the CPU
-    assert "overhead" in result.line() and "ltx" in result.line()
+    assert "overhead" in result.line()
+    assert "ltx" in result.line()
     # Every family the GPU run measures is also described at tiny size.
     assert set(gpu.TINY) <= set(gpu.REAL)
 

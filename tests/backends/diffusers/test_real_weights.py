@@ -64,13 +64,17 @@ def _image(colour: tuple[int, int, int]) -> ImageInput:
     return ImageInput(buffer.getvalue(), "image/png", 64, 64)
 
 
-def _entry_backend(tmp_path: Path, tiny_catalogue: Path, model: str, extra: str) -> DiffusersBackend:
+def _entry_backend(
+    tmp_path: Path, tiny_catalogue: Path, model: str, extra: str
+) -> DiffusersBackend:
     """A backend on one tiny entry with ``extra`` TOML lines added to it."""
     tables = tiny_catalogue.read_text().split("[[model]]")
     table = next(t for t in tables if f'id = "{model}"' in t)
     path = tmp_path / "catalogue.toml"
     path.write_text("[[model]]" + table.rstrip() + "\n" + extra + "\n")
-    return _backend(build_registry(Settings(local=LocalConfig(catalogue=path, device="cpu"))), model)
+    return _backend(
+        build_registry(Settings(local=LocalConfig(catalogue=path, device="cpu"))), model
+    )
 
 
 @pytest.fixture
@@ -112,13 +116,15 @@ def test_ltx_upsampler_takes_the_first_pass_latents_then_a_short_refine(
     request = _request(TINY_LTX_UP, width=64, height=64)
     plan = backend.describe(request)
     frames = list(backend.generate(request))
-    assert len(frames) == 8 and frames[0].shape == (64, 64, 3)
+    assert len(frames) == 8
+    assert frames[0].shape == (64, 64, 3)
     assert len(upsampled) == 1
     assert "video" not in upsampled[0]
     assert upsampled[0]["adain_factor"] == 1.0
     assert upsampled[0]["output_type"] == "latent"
     first, refine = conditioned
-    assert first["output_type"] == "latent" and (first["width"], first["height"]) == (32, 32)
+    assert first["output_type"] == "latent"
+    assert (first["width"], first["height"]) == (32, 32)
     assert refine["latents"] is not None
     assert (refine["width"], refine["height"]) == (64, 64)
     assert refine["denoise_strength"] == 0.5
@@ -142,7 +148,9 @@ def test_ltx_distilled_runs_its_distilled_timesteps_through_the_condition_pipeli
     calls = spy(diffusers.LTXConditionPipeline)
     seen: list[tuple[int, int]] = []
     backend = _backend(tiny_registry, TINY_LTX_DISTILLED)
-    frames = list(backend.generate(_request(TINY_LTX_DISTILLED), progress=lambda d, t: seen.append((d, t))))
+    frames = list(
+        backend.generate(_request(TINY_LTX_DISTILLED), progress=lambda d, t: seen.append((d, t)))
+    )
     assert len(frames) == 8
     assert calls[0]["timesteps"] == [1000, 909, 0.03]
     assert "sigmas" not in calls[0]
@@ -151,8 +159,13 @@ def test_ltx_distilled_runs_its_distilled_timesteps_through_the_condition_pipeli
     assert pipe is not None
     with pytest.raises(ValueError, match="timesteps"):
         diffusers.LTXPipeline(**pipe.pipe.components)(
-            prompt="x", width=32, height=32, num_frames=9, timesteps=[1000, 909, 0.03],
-            max_sequence_length=16, output_type="np",
+            prompt="x",
+            width=32,
+            height=32,
+            num_frames=9,
+            timesteps=[1000, 909, 0.03],
+            max_sequence_length=16,
+            output_type="np",
         )
 
 
@@ -171,13 +184,19 @@ def test_wan22_ti2v_sides_are_multiples_of_32_and_the_plan_says_what_is_made() -
     backend = DiffusersBackend(load_catalogue())
     for size in ((1920, 1080), (1080, 1920), (1000, 1000), (1280, 704)):
         request = VideoRequest(
-            prompt="a harbour", seed=1, model="wan2.2-ti2v-5b", seconds=5,
-            width=size[0], height=size[1],
+            prompt="a harbour",
+            seed=1,
+            model="wan2.2-ti2v-5b",
+            seconds=5,
+            width=size[0],
+            height=size[1],
         )
         native = backend.describe(request)["native"]
-        assert native["width"] % 32 == 0 and native["height"] % 32 == 0, size
+        assert native["width"] % 32 == 0, size
+        assert native["height"] % 32 == 0, size
     path_error = load_catalogue().get("wan2.2-ti2v-5b")
-    assert path_error is not None and path_error.side_multiple == 32
+    assert path_error is not None
+    assert path_error.side_multiple == 32
 
 
 def test_catalogue_refuses_sides_off_the_entrys_multiple(tmp_path: Path) -> None:
@@ -194,13 +213,15 @@ def test_component_dtypes_follow_the_entry(tmp_path: Path, tiny_catalogue: Path)
     """Wan's VAE runs in float32 (diffusers' wan docs) under bf16 weights elsewhere."""
     import torch
 
-    backend = _entry_backend(
-        tmp_path, tiny_catalogue, TINY_WAN, 'dtypes = { vae = "float32" }'
+    backend = _entry_backend(tmp_path, tiny_catalogue, TINY_WAN, 'dtypes = { vae = "float32" }')
+    text = (
+        (tmp_path / "catalogue.toml").read_text().replace('dtype = "float32"', 'dtype = "bfloat16"')
     )
-    text = (tmp_path / "catalogue.toml").read_text().replace('dtype = "float32"', 'dtype = "bfloat16"')
     (tmp_path / "catalogue.toml").write_text(text)
     backend = _backend(
-        build_registry(Settings(local=LocalConfig(catalogue=tmp_path / "catalogue.toml", device="cpu"))),
+        build_registry(
+            Settings(local=LocalConfig(catalogue=tmp_path / "catalogue.toml", device="cpu"))
+        ),
         TINY_WAN,
     )
     assert len(list(backend.generate(_request(TINY_WAN)))) == 8
@@ -211,7 +232,8 @@ def test_component_dtypes_follow_the_entry(tmp_path: Path, tiny_catalogue: Path)
     shipped = load_catalogue()
     for model in ("wan2.1-t2v-1.3b", "wan2.2-ti2v-5b", "wan2.2-t2v-a14b", "wan2.2-i2v-a14b"):
         entry = shipped.get(model)
-        assert entry is not None and entry.dtypes == {"vae": "float32"}, model
+        assert entry is not None, model
+        assert entry.dtypes == {"vae": "float32"}, model
     hunyuan = shipped.get("hunyuanvideo")
     assert hunyuan is not None
     assert hunyuan.dtypes["vae"] == hunyuan.dtypes["text_encoder"] == "float16"
@@ -246,12 +268,15 @@ def test_recommended_negative_prompt_is_used_unless_the_request_has_one(
     import diffusers
 
     calls = spy(diffusers.WanPipeline)
-    backend = _entry_backend(tmp_path, tiny_catalogue, TINY_WAN, 'negative_prompt = "static, blurred"')
+    backend = _entry_backend(
+        tmp_path, tiny_catalogue, TINY_WAN, 'negative_prompt = "static, blurred"'
+    )
     list(backend.generate(_request(TINY_WAN)))
     list(backend.generate(_request(TINY_WAN, negative_prompt="fog")))
     assert [c["negative_prompt"] for c in calls] == ["static, blurred", "fog"]
     wan = load_catalogue().get("wan2.1-t2v-1.3b")
-    assert wan is not None and wan.negative_prompt.startswith("Bright tones, overexposed")
+    assert wan is not None
+    assert wan.negative_prompt.startswith("Bright tones, overexposed")
 
 
 def test_a_model_that_cannot_continue_offers_one_call_and_says_so(
@@ -281,9 +306,10 @@ def test_an_incomplete_local_folder_gets_advice_about_that_folder(
     import shutil
 
     folder = tmp_path / "wan-weights"
-    source = re.search(r'source = "([^"]*)"', next(
-        t for t in tiny_catalogue.read_text().split("[[model]]") if f'id = "{TINY_WAN}"' in t
-    ))
+    source = re.search(
+        r'source = "([^"]*)"',
+        next(t for t in tiny_catalogue.read_text().split("[[model]]") if f'id = "{TINY_WAN}"' in t),
+    )
     assert source is not None
     shutil.copytree(source.group(1), folder)
     shutil.rmtree(folder / "transformer")  # half a download
@@ -291,7 +317,9 @@ def test_an_incomplete_local_folder_gets_advice_about_that_folder(
     table = next(t for t in tables if f'id = "{TINY_WAN}"' in t)
     path = tmp_path / "catalogue.toml"
     path.write_text("[[model]]" + re.sub(r'source = "[^"]*"', f'source = "{folder}"', table))
-    backend = _backend(build_registry(Settings(local=LocalConfig(catalogue=path, device="cpu"))), TINY_WAN)
+    backend = _backend(
+        build_registry(Settings(local=LocalConfig(catalogue=path, device="cpu"))), TINY_WAN
+    )
     with pytest.raises(ConfigurationError) as info:
         list(backend.generate(_request(TINY_WAN)))
     message = info.value.message
@@ -352,7 +380,9 @@ def test_wan_a14b_two_experts_and_first_and_last_frame(
     calls = spy(diffusers.WanImageToVideoPipeline)
     backend = _backend(tiny_registry, TINY_WAN_A14B)
     caps = backend.capabilities(TINY_WAN_A14B)
-    assert caps.image_input and caps.last_frame and "last_frame" in caps.inputs
+    assert caps.image_input
+    assert caps.last_frame
+    assert "last_frame" in caps.inputs
     text_only = _request(TINY_WAN_A14B)
     assert backend.describe(text_only)["first_frame"] == "sketch"
     plain = list(backend.generate(text_only))
@@ -366,7 +396,8 @@ def test_wan_a14b_two_experts_and_first_and_last_frame(
         TINY_WAN_A14B, input_reference=_image((200, 30, 30)), last_frame=_image((30, 30, 200))
     )
     plan = backend.describe(both)
-    assert plan["first_frame"] == "input_reference" and plan["last_frame"] == "last_image"
+    assert plan["first_frame"] == "input_reference"
+    assert plan["last_frame"] == "last_image"
     ended = list(backend.generate(both))
     assert calls[-1]["last_image"] is not None
     assert len(ended) == len(plain) == 8
@@ -381,7 +412,9 @@ def test_ltx_last_frame_is_a_condition_at_the_last_index(
 
     calls = spy(diffusers.LTXConditionPipeline)
     backend = _backend(tiny_registry, TINY_LTX)
-    request = _request(TINY_LTX, input_reference=_image((20, 200, 20)), last_frame=_image((250, 250, 0)))
+    request = _request(
+        TINY_LTX, input_reference=_image((20, 200, 20)), last_frame=_image((250, 250, 0))
+    )
     assert backend.describe(request)["last_frame"] == "conditions"
     frames = list(backend.generate(request))
     assert len(frames) == 8

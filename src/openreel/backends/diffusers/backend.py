@@ -19,8 +19,8 @@ import io
 import logging
 import threading
 import warnings
-from contextlib import contextmanager
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +119,9 @@ def _decode_reference(
         with Image.open(io.BytesIO(image.data)) as opened:
             rgb = np.asarray(opened.convert("RGB"), dtype=np.uint8)
     except (UnidentifiedImageError, OSError):
-        raise InvalidRequestError(f"{param} could not be decoded as an image", param=param) from None
+        raise InvalidRequestError(
+            f"{param} could not be decoded as an image", param=param
+        ) from None
     return Image.fromarray(cover(rgb, width, height))
 
 
@@ -618,9 +620,7 @@ def _library_warnings_to_log() -> Iterator[None]:
             yield
         finally:
             for warning in caught:
-                log.warning(
-                    "model library: %s: %s", warning.category.__name__, warning.message
-                )
+                log.warning("model library: %s: %s", warning.category.__name__, warning.message)
 
 
 def _accepted(pipe: Any, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,8 @@ TINY_LTX_UP = "tiny-ltx-upsampled"
 """The LTX weights again with a tiny x2 latent upsampler."""
 TINY_LTX_DISTILLED = "tiny-ltx-distilled"
 """The LTX weights driven as LTX 0.9.7 distilled is: LTXConditionPipeline with timesteps."""
+TINY_SVD = "tiny-svd"
+"""A tiny Stable Video Diffusion pipeline: image in, no text."""
 TINY_WAN_A14B = "tiny-wan-a14b-i2v"
 """A tiny Wan 2.2 A14B-style image-to-video pipeline: two experts (``transformer_2``), a
 ``boundary_ratio``, ``guidance_scale_2``, and a last image (FLF2V)."""
@@ -167,6 +169,74 @@ def build_wan(folder: Path, *, expand_timesteps: bool = False, two_experts: bool
     pipe.save_pretrained(folder)
 
 
+def build_svd(folder: Path) -> None:
+    """Saves a tiny random StableVideoDiffusionPipeline in ``folder`` (the component sizes of
+    diffusers' tests/pipelines/stable_video_diffusion get_dummy_components)."""
+    import torch
+    from diffusers import (
+        AutoencoderKLTemporalDecoder,
+        EulerDiscreteScheduler,
+        StableVideoDiffusionPipeline,
+        UNetSpatioTemporalConditionModel,
+    )
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(0)
+    unet = UNetSpatioTemporalConditionModel(
+        block_out_channels=(32, 64),
+        layers_per_block=2,
+        sample_size=32,
+        in_channels=8,
+        out_channels=4,
+        down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
+        up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
+        cross_attention_dim=32,
+        num_attention_heads=8,
+        projection_class_embeddings_input_dim=96,
+        addition_time_embed_dim=32,
+    )
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        interpolation_type="linear",
+        num_train_timesteps=1000,
+        prediction_type="v_prediction",
+        sigma_max=700.0,
+        sigma_min=0.002,
+        steps_offset=1,
+        timestep_spacing="leading",
+        timestep_type="continuous",
+        use_karras_sigmas=True,
+    )
+    vae = AutoencoderKLTemporalDecoder(
+        block_out_channels=[32, 64],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
+        latent_channels=4,
+    )
+    encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=32,
+            projection_dim=32,
+            num_hidden_layers=5,
+            num_attention_heads=4,
+            # The pipeline resizes the image to 224 for its encoder (CLIP's size).
+            image_size=224,
+            intermediate_size=37,
+            patch_size=14,
+        )
+    ).eval()
+    StableVideoDiffusionPipeline(
+        vae=vae,
+        image_encoder=encoder,
+        unet=unet,
+        scheduler=scheduler,
+        feature_extractor=CLIPImageProcessor(crop_size=32, size=32),
+    ).save_pretrained(folder)
+
+
 def _t5(config_class: type, model_class: type) -> object:
     """A 2-layer, 32-wide encoder over ByT5's 384 byte tokens."""
     config = config_class(
@@ -189,6 +259,7 @@ def write_catalogue(root: Path) -> Path:
     build_wan(wan)
     build_wan(root / "wan-ti2v", expand_timesteps=True)
     build_wan(root / "wan-a14b", two_experts=True)
+    build_svd(root / "svd")
     common = 'dtype = "float32"\nmemory = "none"\nsteps = 2\nmax_seconds = 20\n'
     text = f"""
 [[model]]
@@ -249,6 +320,18 @@ fps = 8
 max_frames = 9
 overlap = 1
 call = {{ max_sequence_length = 16, guidance_scale_2 = 3.0 }}
+
+[[model]]
+id = "{TINY_SVD}"
+family = "svd"
+source = "{root / "svd"}"
+{common}guidance = 3.0
+width = 32
+height = 32
+fps = 8
+max_frames = 9
+overlap = 1
+call = {{ min_guidance_scale = 1.0, max_guidance_scale = 3.0, decode_chunk_size = 4 }}
 
 [[model]]
 id = "{TINY_WAN}"

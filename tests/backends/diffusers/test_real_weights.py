@@ -22,6 +22,7 @@ from tests.support.tiny_diffusers import (
     TINY_LTX,
     TINY_LTX_DISTILLED,
     TINY_LTX_UP,
+    TINY_SVD,
     TINY_WAN,
     TINY_WAN_A14B,
     TINY_WAN_TI2V,
@@ -424,3 +425,30 @@ def test_ltx_last_frame_is_a_condition_at_the_last_index(
     with pytest.raises(InvalidRequestError) as info:
         _backend(tiny_registry, TINY_WAN).check(_request(TINY_WAN, last_frame=_image((1, 2, 3))))
     assert info.value.param == "last_frame"
+
+
+def test_stable_video_diffusion_starts_from_the_sketch_frame_or_the_reference(
+    tiny_registry: BackendRegistry, spy: Callable[[type], list[dict[str, Any]]]
+) -> None:
+    """SVD takes no text: a prompt alone gets a first frame drawn by the sketch engine; a
+    reference image is used as it is; longer clips continue from the last frames."""
+    import diffusers
+
+    calls = spy(diffusers.StableVideoDiffusionPipeline)
+    backend = _backend(tiny_registry, TINY_SVD)
+    assert backend.capabilities(TINY_SVD).image_input
+    sketched = _request(TINY_SVD, seconds=2.0)
+    plan = backend.describe(sketched)
+    assert plan["first_frame"] == "sketch"
+    assert plan["segments"]["chained_by"] == "first_frame"
+    frames = list(backend.generate(sketched))
+    assert len(frames) == 16
+    assert len(calls) == len(plan["segments"]["frames"]) == 2
+    assert all(isinstance(c["image"], Image.Image) for c in calls)
+    assert "prompt" not in calls[0]  # SVD has no text input; the prompt shaped the frame
+    assert calls[0]["fps"] == 8
+    guided = _request(TINY_SVD, input_reference=_image((240, 20, 20)))
+    assert backend.describe(guided)["first_frame"] == "input_reference"
+    list(backend.generate(guided))
+    first = np.asarray(calls[-1]["image"])
+    assert first[..., 0].mean() > 200  # the red reference, not a sketch frame

@@ -1,6 +1,7 @@
 """GPU check: each family's pipeline at its real size, random weights, no download.
 
-For the day a GPU machine is lent: one command, under 8 minutes on one H100. For every family
+For the day a GPU machine is lent: one command, sized to finish within 8 minutes on one H100
+(four steps of a 17-frame clip per run; not yet run on a GPU). For every family
 below it builds the pipeline at the architecture sizes its makers published (written down in
 :data:`REAL`, each with its source) with random weights straight on the GPU, then makes the
 same short clip twice, side by side:

@@ -17,6 +17,13 @@ TINY_WAN_TI2V = "tiny-wan-ti2v"
 """A tiny Wan 2.2 TI2V-style pipeline (``expand_timesteps``): text- and image-to-video."""
 TINY_LTX_UP = "tiny-ltx-upsampled"
 """The LTX weights again with a tiny x2 latent upsampler."""
+TINY_LTX_DISTILLED = "tiny-ltx-distilled"
+"""The LTX weights driven as LTX 0.9.7 distilled is: LTXConditionPipeline with timesteps."""
+TINY_SVD = "tiny-svd"
+"""A tiny Stable Video Diffusion pipeline: image in, no text."""
+TINY_WAN_A14B = "tiny-wan-a14b-i2v"
+"""A tiny Wan 2.2 A14B-style image-to-video pipeline: two experts (``transformer_2``), a
+``boundary_ratio``, ``guidance_scale_2``, and a last image (FLF2V)."""
 
 
 def build_ltx(folder: Path) -> None:
@@ -93,9 +100,11 @@ def build_ltx_upsampler(ltx: Path, folder: Path) -> None:
     LTXLatentUpsamplePipeline(vae=vae, latent_upsampler=upsampler).save_pretrained(folder)
 
 
-def build_wan(folder: Path, *, expand_timesteps: bool = False) -> None:
+def build_wan(folder: Path, *, expand_timesteps: bool = False, two_experts: bool = False) -> None:
     """Saves a tiny random WanPipeline (16x16 multiple, 4k+1 frames) in ``folder``; with
-    ``expand_timesteps`` it conditions on an image the way Wan 2.2 TI2V does."""
+    ``expand_timesteps`` it conditions on an image the way Wan 2.2 TI2V does; with
+    ``two_experts`` it is Wan 2.2 A14B image-to-video's shape (two transformers taking the
+    image latents beside the noise, as diffusers' test_wan_22_image_to_video builds them)."""
     import torch
     from diffusers import (
         AutoencoderKLWan,
@@ -113,21 +122,41 @@ def build_wan(folder: Path, *, expand_timesteps: bool = False) -> None:
         num_res_blocks=1,
         temperal_downsample=[False, True, True],
     )
-    transformer = WanTransformer3DModel(
-        patch_size=(1, 2, 2),
-        num_attention_heads=2,
-        attention_head_dim=12,
-        in_channels=16,
-        out_channels=16,
-        text_dim=32,
-        freq_dim=256,
-        ffn_dim=32,
-        num_layers=2,
-        cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32,
-    )
+
+    def expert() -> WanTransformer3DModel:
+        return WanTransformer3DModel(
+            patch_size=(1, 2, 2),
+            num_attention_heads=2,
+            attention_head_dim=12,
+            # Image-to-video without expand_timesteps: noise, mask (4) and image latents.
+            in_channels=36 if two_experts else 16,
+            out_channels=16,
+            text_dim=32,
+            freq_dim=256,
+            ffn_dim=32,
+            num_layers=2,
+            cross_attn_norm=True,
+            qk_norm="rms_norm_across_heads",
+            rope_max_seq_len=32,
+        )
+
+    transformer = expert()
     text_encoder = _t5(UMT5Config, UMT5EncoderModel)
+    if two_experts:
+        from diffusers import WanImageToVideoPipeline
+
+        WanImageToVideoPipeline(
+            transformer=transformer,
+            transformer_2=expert(),
+            vae=vae,
+            scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+            text_encoder=text_encoder,
+            tokenizer=ByT5Tokenizer(),
+            image_encoder=None,
+            image_processor=None,
+            boundary_ratio=0.875,
+        ).save_pretrained(folder)
+        return
     pipe = WanPipeline(
         transformer=transformer,
         vae=vae,
@@ -138,6 +167,74 @@ def build_wan(folder: Path, *, expand_timesteps: bool = False) -> None:
         expand_timesteps=expand_timesteps,
     )
     pipe.save_pretrained(folder)
+
+
+def build_svd(folder: Path) -> None:
+    """Saves a tiny random StableVideoDiffusionPipeline in ``folder`` (the component sizes of
+    diffusers' tests/pipelines/stable_video_diffusion get_dummy_components)."""
+    import torch
+    from diffusers import (
+        AutoencoderKLTemporalDecoder,
+        EulerDiscreteScheduler,
+        StableVideoDiffusionPipeline,
+        UNetSpatioTemporalConditionModel,
+    )
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(0)
+    unet = UNetSpatioTemporalConditionModel(
+        block_out_channels=(32, 64),
+        layers_per_block=2,
+        sample_size=32,
+        in_channels=8,
+        out_channels=4,
+        down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
+        up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
+        cross_attention_dim=32,
+        num_attention_heads=8,
+        projection_class_embeddings_input_dim=96,
+        addition_time_embed_dim=32,
+    )
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        interpolation_type="linear",
+        num_train_timesteps=1000,
+        prediction_type="v_prediction",
+        sigma_max=700.0,
+        sigma_min=0.002,
+        steps_offset=1,
+        timestep_spacing="leading",
+        timestep_type="continuous",
+        use_karras_sigmas=True,
+    )
+    vae = AutoencoderKLTemporalDecoder(
+        block_out_channels=[32, 64],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
+        latent_channels=4,
+    )
+    encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=32,
+            projection_dim=32,
+            num_hidden_layers=5,
+            num_attention_heads=4,
+            # The pipeline resizes the image to 224 for its encoder (CLIP's size).
+            image_size=224,
+            intermediate_size=37,
+            patch_size=14,
+        )
+    ).eval()
+    StableVideoDiffusionPipeline(
+        vae=vae,
+        image_encoder=encoder,
+        unet=unet,
+        scheduler=scheduler,
+        feature_extractor=CLIPImageProcessor(crop_size=32, size=32),
+    ).save_pretrained(folder)
 
 
 def _t5(config_class: type, model_class: type) -> object:
@@ -161,6 +258,8 @@ def write_catalogue(root: Path) -> Path:
     build_ltx_upsampler(ltx, root / "ltx-upsampler")
     build_wan(wan)
     build_wan(root / "wan-ti2v", expand_timesteps=True)
+    build_wan(root / "wan-a14b", two_experts=True)
+    build_svd(root / "svd")
     common = 'dtype = "float32"\nmemory = "none"\nsteps = 2\nmax_seconds = 20\n'
     text = f"""
 [[model]]
@@ -180,6 +279,7 @@ id = "{TINY_LTX_UP}"
 family = "ltx"
 source = "{ltx}"
 upsampler = "{root / "ltx-upsampler"}"
+refine = {{ denoise_strength = 0.5, num_inference_steps = 2 }}
 {common}guidance = 3.0
 width = 32
 height = 32
@@ -187,6 +287,51 @@ fps = 8
 max_frames = 17
 overlap = 2
 call = {{ max_sequence_length = 16 }}
+
+[[model]]
+id = "{TINY_LTX_DISTILLED}"
+family = "ltx"
+source = "{ltx}"
+pipeline = "LTXConditionPipeline"
+image_pipeline = "LTXConditionPipeline"
+dtype = "float32"
+memory = "none"
+steps = 3
+max_seconds = 20
+guidance = 1.0
+width = 32
+height = 32
+fps = 8
+max_frames = 17
+overlap = 2
+call = {{ max_sequence_length = 16, timesteps = [1000, 909, 0.03] }}
+
+[[model]]
+id = "{TINY_WAN_A14B}"
+family = "wan"
+source = "{root / "wan-a14b"}"
+pipeline = "WanImageToVideoPipeline"
+image_only = true
+load = {{ boundary_ratio = 0.5 }}
+{common}guidance = 4.0
+width = 16
+height = 16
+fps = 8
+max_frames = 9
+overlap = 1
+call = {{ max_sequence_length = 16, guidance_scale_2 = 3.0 }}
+
+[[model]]
+id = "{TINY_SVD}"
+family = "svd"
+source = "{root / "svd"}"
+{common}guidance = 3.0
+width = 32
+height = 32
+fps = 8
+max_frames = 9
+overlap = 1
+call = {{ min_guidance_scale = 1.0, max_guidance_scale = 3.0, decode_chunk_size = 4 }}
 
 [[model]]
 id = "{TINY_WAN}"

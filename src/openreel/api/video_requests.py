@@ -143,8 +143,11 @@ class ImageReference(BaseModel):
     )
     file_id: str | None = Field(None, description="The id of an image uploaded to /v1/files.")
 
-    def image(self, uploaded_image: Callable[[str], ImageInput]) -> ImageInput:
-        """The image, decoded and checked; ``uploaded_image`` finds a file id's image.
+    def image(
+        self, uploaded_image: Callable[[str], ImageInput], param: str = "input_reference"
+    ) -> ImageInput:
+        """The image, decoded and checked; ``uploaded_image`` finds a file id's image;
+        ``param`` names the field in errors (``input_reference`` or ``last_frame``).
 
         Raises:
             InvalidRequestError: Not base64, or not a PNG, JPEG or WebP image.
@@ -155,14 +158,14 @@ class ImageReference(BaseModel):
         url = self.image_url or ""
         match = _DATA_URL.match(url)
         if match is None:
-            raise InvalidRequestError.for_value("input_reference", url, _DATA_URL_RULE)
+            raise InvalidRequestError.for_value(param, url, _DATA_URL_RULE)
         try:
             data = base64.b64decode(url[match.end() :], validate=True)
         except (binascii.Error, ValueError):
             raise InvalidRequestError.for_value(
-                "input_reference", url, "image_url is not valid base64"
+                param, url, "image_url is not valid base64"
             ) from None
-        return read_image(data)
+        return read_image(data, param=param)
 
 
 class VideoReference(BaseModel):
@@ -285,7 +288,7 @@ class VideoBody(BaseModel):
 class CreateVideoBody(VideoBody):
     """Body of ``POST /v1/videos``: OpenAI's create params, plus fps, seed and negative_prompt."""
 
-    form_uploads: ClassVar[tuple[str, ...]] = ("input_reference",)
+    form_uploads: ClassVar[tuple[str, ...]] = ("input_reference", "last_frame")
 
     prompt: RequiredText = Field(
         description="What the video shows.", json_schema_extra={"maxLength": MAX_PROMPT_CHARS}
@@ -303,6 +306,11 @@ class CreateVideoBody(VideoBody):
     seed: MaybeWhole = Field(None, description="The same request and seed give the same video.")
     model: MaybeText = Field(None, description="A model id from /v1/models; default: the server's.")
     input_reference: Reference = Field(None, description="An image that guides the video.")
+    last_frame: Reference = Field(
+        None,
+        description="An image the video ends on (with input_reference as its first frame), "
+        "for models whose inputs include last_frame in /v1/models.",
+    )
 
     def to_video_request(
         self, default_model: str, uploaded_image: Callable[[str], ImageInput]
@@ -317,11 +325,8 @@ class CreateVideoBody(VideoBody):
             InvalidRequestError: A value the domain refuses, or an unusable image.
             PayloadTooLargeError: The image is over the size limit.
         """
-        reference = self.input_reference
-        if isinstance(reference, bytes):
-            image: ImageInput | None = read_image(reference)
-        else:
-            image = None if reference is None else reference.image(uploaded_image)
+        image = _read_reference(self.input_reference, uploaded_image, "input_reference")
+        last = _read_reference(self.last_frame, uploaded_image, "last_frame")
         width, height = self.size
         return VideoRequest(
             prompt=self.prompt,
@@ -333,7 +338,19 @@ class CreateVideoBody(VideoBody):
             seed=self.seed,
             model=self.model or default_model,
             input_reference=image,
+            last_frame=last,
         )
+
+
+def _read_reference(
+    reference: bytes | ImageReference | None,
+    uploaded_image: Callable[[str], ImageInput],
+    param: str,
+) -> ImageInput | None:
+    """An image field (an uploaded part's bytes or an :class:`ImageReference`), decoded."""
+    if isinstance(reference, bytes):
+        return read_image(reference, param=param)
+    return None if reference is None else reference.image(uploaded_image, param)
 
 
 class RemixVideoBody(VideoBody):

@@ -71,6 +71,9 @@ class BackendCapabilities:
         edit_note: What an edit does with this model (shown in ``/v1/models``).
         character_as_image: Whether a character reaches the model as its image condition
             (the character's clearest frame as ``input_reference``) rather than drawn in.
+        last_frame: Whether a request may give the image the clip ends on (``last_frame``).
+        length_note: How the longest clip is made, in a sentence (for models whose length
+            is one generation call, say so in ``/v1/models``); empty when nothing to say.
     """
 
     max_seconds: float
@@ -86,12 +89,15 @@ class BackendCapabilities:
     characters: bool = False
     edit_note: str = ""
     character_as_image: bool = False
+    last_frame: bool = False
+    length_note: str = ""
 
     @property
     def inputs(self) -> list[str]:
         """What a request to this model may carry: text always, then image, video, character."""
         # Every model takes a video to extend: its frames are stitched before the new ones.
         kinds = ["text", *(["image"] if self.image_input else []), "video"]
+        kinds += ["last_frame"] if self.last_frame else []
         return kinds + (["character"] if self.characters else [])
 
     @property
@@ -138,6 +144,12 @@ def check_against_capabilities(request: VideoRequest, caps: BackendCapabilities)
         raise InvalidRequestError(
             f"input_reference is not supported by model {request.model}; send a text-only request",
             param="input_reference",
+        )
+    if request.last_frame is not None and not caps.last_frame:
+        raise InvalidRequestError(
+            f"last_frame is not supported by model {request.model}; /v1/models lists the "
+            "models whose inputs include last_frame",
+            param="last_frame",
         )
     if request.operation == "edit" and not caps.edit:
         raise InvalidRequestError(

@@ -9,6 +9,7 @@ sees the plan at once; the trust checks (kill switch, moderation, quota) run thr
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -102,6 +103,22 @@ class Content:
     source: Path | RemoteObject
     media_type: str
     filename: str
+
+
+LAST_FRAME_FILE = "last_frame.png"
+"""A job's ``last_frame`` image, kept in its folder (as PNG) for the worker that renders it."""
+
+
+def stored_last_frame(artifacts: ArtifactStore, job_id: str) -> ImageInput | None:
+    """The ``last_frame`` image a job was created with, or None."""
+    relative = artifacts.relative(artifacts.path(job_id, LAST_FRAME_FILE, create=False))
+    try:
+        path = artifacts.resolve(relative)  # fetched from the bucket when it is elsewhere
+    except NotFoundError:
+        return None
+    if not path.is_file():
+        return None
+    return read_image(path.read_bytes(), param="last_frame")
 
 
 def stored_reference(store: JobStore, artifacts: ArtifactStore, job_id: str) -> ImageInput | None:
@@ -262,6 +279,8 @@ class VideoService:
         reference_path = None
         if job.request.input_reference is not None:
             reference_path = self._save_reference(job.id, job.request.input_reference)
+        if job.request.last_frame is not None:
+            self._save_last_frame(job.id, job.request.last_frame)
         try:
             return self._store.create(
                 job,
@@ -270,9 +289,19 @@ class VideoService:
                 backend=self._registry.name_of(job.request.model),
             )
         except BaseException:
-            if reference_path is not None:  # refused or failed: keep no orphan image
-                self._artifacts.delete_job(job.id)
+            if reference_path is not None or job.request.last_frame is not None:
+                self._artifacts.delete_job(job.id)  # refused or failed: keep no orphan image
             raise
+
+    def _save_last_frame(self, job_id: str, image: ImageInput) -> None:
+        """Keeps ``last_frame`` beside the job (as PNG, one name the worker knows)."""
+        from PIL import Image
+
+        with Image.open(io.BytesIO(image.data)) as opened:
+            buffer = io.BytesIO()
+            opened.convert("RGB").save(buffer, format="PNG")
+        path = self._artifacts.path(job_id, LAST_FRAME_FILE)
+        self._artifacts.write_bytes_atomic(path, buffer.getvalue())
 
     def _save_reference(self, job_id: str, image: ImageInput) -> str:
         suffix = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}[image.media_type]

@@ -1,0 +1,165 @@
+"""soundscape(): the sketch engine's sound for a run of picture frames, mixed and normalised.
+
+The bed (wind, rain, water, hum, drone) is normalised by a gain computed from the scene alone:
+its layers are measured once with pyloudnorm over a fixed stretch from time zero, with each
+slow envelope replaced by its long-run level, and never from the frames asked for. So two
+calls for adjacent runs of frames get the same gain and join without a step. Events (thunder,
+vehicles, birds) are then added at fixed levels, the scene's target is moved up for a storm
+and down for a still, dry scene, and a memoryless soft limiter keeps every sample below -1 dBFS.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+import pyloudnorm
+
+from openreel.backends.sketch.plan import Camera, Pace, ScenePlan, Setting, SubjectKind, Weather
+from openreel.backends.sketch.render import SceneRenderer
+from openreel.backends.sketch.sound.bed import Layer, bed_layers
+from openreel.backends.sketch.sound.events import add_birds, add_thunder, add_vehicles
+from openreel.backends.sketch.sound.noise import Audio, NoiseBank
+from openreel.backends.sketch.sound.tracking import Frames
+from openreel.errors import InvalidRequestError
+
+__all__ = ["CEILING", "SAMPLE_RATE", "TARGET_LUFS", "loudness_offset", "soundscape"]
+
+SAMPLE_RATE = 48_000
+"""Samples per second of the soundscape (what AAC in an MP4 most often carries)."""
+
+TARGET_LUFS = -16.0
+"""Integrated loudness the soundscape is normalised to, before the scene's own offset."""
+
+CEILING = 10 ** (-1.0 / 20)
+"""No sample reaches this (-1 dBFS): headroom for AAC's reconstruction overshoot."""
+
+_ANALYSIS_SECONDS = 1.5
+_KNEE = 0.5
+"""Samples below this pass the limiter untouched."""
+
+_WEATHER_INTENSITY = {
+    Weather.CLEAR: 0.0,
+    Weather.FOG: 0.0,
+    Weather.CLOUDS: 0.15,
+    Weather.SNOW: 0.15,
+    Weather.RAIN: 0.55,
+    Weather.STORM: 1.0,
+}
+
+
+def loudness_offset(plan: ScenePlan) -> float:
+    """LU added to the target: -1 for a still, dry scene up to +1 for a storm.
+
+    Within 1 LU of the target either way, so every scene stays near -16 LUFS while a storm is
+    still plainly louder than a calm.
+    """
+    score = _WEATHER_INTENSITY[plan.weather]
+    score += {Pace.SLOW: -0.1, Pace.NORMAL: 0.0, Pace.FAST: 0.15}[plan.pace]
+    score += 0.1 if plan.setting is Setting.CITY else 0.0
+    score += 0.1 if plan.has(SubjectKind.CAR) or plan.has(SubjectKind.TRAIN) else 0.0
+    score -= 0.1 if plan.camera is Camera.STATIC else 0.0
+    return -1.0 + 2.0 * min(max(score, 0.0), 1.0)
+
+
+def _events_lift(plan: ScenePlan) -> float:
+    """LU the events are expected to add over the bed, taken off the bed's own target."""
+    lift = 0.0
+    if plan.weather is Weather.STORM:
+        lift += 0.2
+    if plan.has(SubjectKind.CAR) or plan.has(SubjectKind.TRAIN):
+        lift += 0.4
+    return lift
+
+
+def _bed_gain(layers: list[Layer], plan: ScenePlan, rate: int) -> float:
+    """Linear gain bringing the bed to its target, from the scene alone (see module doc)."""
+    n = round(_ANALYSIS_SECONDS * rate)
+    probe = np.zeros((n, 2), np.float32)
+    for layer in layers:
+        probe += np.float32(layer.level * layer.rms_envelope()) * layer.carrier(0, n)
+    measured = float(pyloudnorm.Meter(rate).integrated_loudness(probe))
+    if not math.isfinite(measured):
+        return 1.0
+    target = TARGET_LUFS + loudness_offset(plan) - _events_lift(plan)
+    return float(10 ** ((target - measured) / 20))
+
+
+def _limit(out: Audio) -> None:
+    """Soft-clips in place above the knee so that no sample reaches :data:`CEILING`.
+
+    Memoryless, so it cannot make a step where two calls' samples meet.
+    """
+    over = np.abs(out) > _KNEE
+    if not over.any():
+        return
+    room = CEILING * 0.999 - _KNEE
+    loud = out[over]
+    out[over] = np.sign(loud) * (_KNEE + room * np.tanh((np.abs(loud) - _KNEE) / room))
+
+
+def _check(name: str, value: float, rule: str, ok: bool) -> None:
+    if not ok:
+        raise InvalidRequestError.for_value(name, value, rule)
+
+
+def soundscape(
+    plan: ScenePlan,
+    *,
+    width: int,
+    height: int,
+    fps: float,
+    start_frame: int,
+    frames: int,
+    seed: int,
+    sample_rate: int = SAMPLE_RATE,
+    renderer: SceneRenderer | None = None,
+) -> npt.NDArray[np.float32]:
+    """The stereo sound of picture frames ``[start_frame, start_frame + frames)``.
+
+    The frames are those of ``SceneRenderer(plan, width, height, fps, start_frame + frames,
+    seed)``; pass that renderer as ``renderer`` when you have it, to spare building another.
+    The same arguments give the same samples; adjacent runs of frames join without a click.
+
+    Returns:
+        float32 samples of shape ``(round(frames * sample_rate / fps), 2)``, loudness
+        normalised, every sample below :data:`CEILING`.
+
+    Raises:
+        InvalidRequestError: For a non-positive size, rate or frame count, a negative start.
+    """
+    _check("width", width, "must be a positive number of pixels", width > 0)
+    _check("height", height, "must be a positive number of pixels", height > 0)
+    _check("fps", fps, "must be a positive frame rate", fps > 0)
+    _check("frames", frames, "must be at least 1", frames >= 1)
+    _check("start_frame", start_frame, "must be 0 or more", start_frame >= 0)
+    _check("sample_rate", sample_rate, "must be at least 8000", sample_rate >= 8000)
+    n = round(frames * sample_rate / fps)
+    start = round(start_frame * sample_rate / fps)
+    if renderer is None:
+        renderer = SceneRenderer(
+            plan, width=width, height=height, fps=fps, frames=start_frame + frames, seed=seed
+        )
+    bank = NoiseBank(seed)
+    t = (start + np.arange(n, dtype=np.float64)) / sample_rate
+    timeline = Frames.build(renderer, t)
+    layers = bed_layers(renderer, bank, sample_rate)
+    gain = _bed_gain(layers, plan, sample_rate)
+    closer = np.interp(t, timeline.times, [cam.zoom**1.2 for cam in timeline.cameras])
+    out = np.zeros((n, 2), np.float32)
+    # Envelopes are slow: computed every 10 ms of absolute time and interpolated.
+    grid = np.arange(math.floor(t[0] * 100), math.ceil(t[-1] * 100) + 1) / 100.0
+    for layer in layers:
+        shape = np.interp(t, grid, layer.envelope(grid)).astype(np.float32)
+        shape *= np.float32(layer.level * gain)
+        if layer.foreground:
+            shape *= closer.astype(np.float32)
+        part = layer.carrier(start, n)
+        part *= shape[:, None]
+        out += part
+    add_thunder(out, timeline, bank, start, sample_rate)
+    add_vehicles(out, timeline, bank, start, sample_rate)
+    add_birds(out, timeline, bank.seed, start, sample_rate)
+    _limit(out)
+    return out

@@ -96,7 +96,8 @@ def _wander(
     seed: int, key: int, base: float, depth: float, periods: tuple[float, ...]
 ) -> Callable[[Times], Envelope]:
     def envelope(t: Times) -> Envelope:
-        return np.maximum(base + depth * slow_wave(t, seed, key, periods), 0.0)
+        wave = base + depth * slow_wave(t, seed, key, periods)
+        return np.asarray(np.maximum(wave, 0.0), np.float32)
 
     return envelope
 

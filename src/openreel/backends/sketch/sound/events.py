@@ -9,11 +9,14 @@ position functions, seen through the renderer's camera.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
+import numpy.typing as npt
 
 from openreel.backends.sketch.draw import CameraState
 from openreel.backends.sketch.plan import Setting
+from openreel.backends.sketch.render import SceneRenderer
 from openreel.backends.sketch.sound.noise import (
     Audio,
     NoiseBank,
@@ -23,11 +26,18 @@ from openreel.backends.sketch.sound.noise import (
     oscillator,
     pan_gains,
 )
-from openreel.backends.sketch.sound.tracking import Frames, Track
+from openreel.backends.sketch.sound.tracking import Frames, Track, edge_fade
 from openreel.backends.sketch.subjects.animals import Birds
 from openreel.backends.sketch.subjects.vehicles import Car, Train
 
-__all__ = ["THUNDER_DELAY", "add_birds", "add_thunder", "add_vehicles", "thunder_onsets"]
+__all__ = [
+    "THUNDER_DELAY",
+    "add_birds",
+    "add_thunder",
+    "add_vehicles",
+    "steady_probe",
+    "thunder_onsets",
+]
 
 THUNDER_DELAY = (0.1, 3.0)
 """Seconds between a flash and its thunder, nearest to farthest."""
@@ -95,9 +105,7 @@ def add_birds(out: Audio, frames: Frames, seed: int, start: int, rate: int) -> N
     birds = next((s for s in frames.renderer.subjects if isinstance(s, Birds)), None)
     if birds is None or frames.renderer.plan.setting in (Setting.SPACE, Setting.UNDERWATER):
         return
-    pos, near = frames.screen(
-        lambda tm, _cam: (birds.flock_x(tm), birds.height, birds.flock_depth)
-    )
+    pos, near = frames.screen(lambda tm, _cam: (birds.flock_x(tm), birds.height, birds.flock_depth))
     track = Track.follow(frames, pos, near, floor=0.35)
     t0, t1 = start / rate, (start + out.shape[0]) / rate
     for slot in range(math.floor((t0 - 0.3) / _SLOT), math.floor(t1 / _SLOT) + 1):
@@ -117,9 +125,14 @@ def add_birds(out: Audio, frames: Frames, seed: int, start: int, rate: int) -> N
             if trill:
                 shape *= 0.5 + 0.5 * np.sin(2 * math.pi * 28.0 * tau)
             at = min(max(first - start, 0), out.shape[0] - 1)
-            level = 0.07 * amp * float(track.gain[at])
-            _place(out, start, first, (np.sin(phase) * shape * level).astype(np.float32),
-                   float(track.pan[at]))
+            level = 0.35 * amp * float(track.gain[at])
+            _place(
+                out,
+                start,
+                first,
+                (np.sin(phase) * shape * level).astype(np.float32),
+                float(track.pan[at]),
+            )
 
 
 def _engine(track: Track, base: float, harmonics: int) -> Audio:
@@ -134,46 +147,92 @@ def _stereo(out: Audio, mono: Audio, track: Track) -> None:
     out[:, 1] += mono * right
 
 
+def _car_voice(
+    bank: NoiseBank,
+    i: int,
+    cycles: npt.NDArray[np.float64],
+    start: int,
+    n: int,
+    rate: int,
+    muffled: bool,
+) -> Audio:
+    """Car ``i``'s engine (its pitch bent by ``cycles``) and the hiss of its tyres."""
+    harmonics = tuple(1.0 / k for k in range(1, (3 if muffled else 6) + 1))
+    sound = 0.25 * oscillator((48.0 + 9.0 * i) * cycles, harmonics)
+    road = bandpass(350.0, 1200.0 if muffled else 3000.0, rate)
+    sound += 0.3 * bank.filtered(Stream.ENGINE * 100 + i, start, n, road)
+    return sound
+
+
+def steady_probe(renderer: SceneRenderer, bank: NoiseBank, n: int, rate: int) -> Audio | None:
+    """What the scene's cars sound like on average, over ``n`` samples, for loudness.
+
+    Cars drive round and round (they wrap at the edges of their road), so over time they are
+    part of the scene's steady sound: each is weighted by its mean power on screen over two
+    minutes of its motion, seen by an unmoved camera. Independent of any run of frames, like
+    the bed's own measure.
+    """
+    cars = [d for d in renderer.subjects if isinstance(d, Car)]
+    if not cars:
+        return None
+    muffled = renderer.plan.setting is Setting.UNDERWATER
+    cam = CameraState(renderer.width, renderer.height)
+    cycles = np.arange(n, dtype=np.float64) / rate
+    out = np.zeros((n, 2), np.float32)
+    for car in cars:
+        for i in range(len(car.slots)):
+            where = [car.position(i, tm) for tm in np.arange(0.0, 120.0, 0.1).tolist()]
+            pos = np.array([cam.to_screen(x, y, d)[0] for x, y, d in where]) / cam.width * 2 - 1
+            near = np.array([cam.scale(d) / cam.height for _, _, d in where])
+            duty = float(np.mean((near * edge_fade(pos)) ** 2))
+            voice = _car_voice(bank, i, cycles, 0, n, rate, muffled)
+            out += (voice * np.float32(math.sqrt(duty / 2)))[:, None]
+    return out
+
+
+def _car_at(car: Car, i: int, t: float, _cam: CameraState) -> tuple[float, float, float]:
+    return car.position(i, t)
+
+
+def _train_at(train: Train, t: float, cam: CameraState) -> tuple[float, float, float]:
+    """The train's point nearest the middle of the screen: what is heard most of it."""
+    _, y, size = train.slots[0]
+    head = train.head(t)
+    tail = head - train.direction * 2.25 * train.carriages * size
+    middle = cam.x * train.track_depth
+    return min(max(middle, min(head, tail)), max(head, tail)), y, train.track_depth
+
+
+def _loco_at(train: Train, t: float, _cam: CameraState) -> tuple[float, float, float]:
+    """The locomotive, whose engine is heard from where it is."""
+    return train.head(t), train.slots[0][1], train.track_depth
+
+
 def add_vehicles(out: Audio, frames: Frames, bank: NoiseBank, start: int, rate: int) -> None:
     """Cars and trains, heard where they are drawn, louder as the camera closes in."""
     renderer = frames.renderer
     muffled = renderer.plan.setting is Setting.UNDERWATER
     n = out.shape[0]
-    road = bandpass(350.0, 1200.0 if muffled else 3000.0, rate)
     for drawer in renderer.subjects:
         if isinstance(drawer, Car):
             for i in range(len(drawer.slots)):
-                car: Car = drawer
-                pos, near = frames.screen(lambda tm, _cam, c=car, j=i: c.position(j, tm))
+                pos, near = frames.screen(partial(_car_at, drawer, i))
                 track = Track.follow(frames, pos, near)
                 if not track.gain.any():
                     continue
-                base = 48.0 + 9.0 * i
-                sound = 0.05 * _engine(track, base, 3 if muffled else 6)
-                sound += 0.07 * bank.filtered(Stream.ENGINE * 100 + i, start, n, road)
-                _stereo(out, sound, track)
+                _stereo(out, _car_voice(bank, i, track.cycles, start, n, rate, muffled), track)
         elif isinstance(drawer, Train):
-            train: Train = drawer
-            _, y, size = train.slots[0]
-            length = 2.25 * train.carriages * size
-
-            def nearest(
-                tm: float, cam: CameraState, tr: Train = train, yy: float = y
-            ) -> tuple[float, float, float]:
-                """The train's point nearest the middle of the screen: what is heard most."""
-                head = tr.head(tm)
-                tail = head - tr.direction * length
-                middle = cam.x * tr.track_depth
-                return min(max(middle, min(head, tail)), max(head, tail)), yy, tr.track_depth
-
-            pos, near = frames.screen(nearest)
+            train = drawer
+            pos, near = frames.screen(partial(_train_at, train))
             track = Track.follow(frames, pos, near)
             if not track.gain.any():
                 continue
             travel = 0.12 * renderer.speed * frames.t / 0.06
             clack = np.exp(-(travel % 1.0) * 30.0) + 0.7 * np.exp(-((travel - 0.18) % 1.0) * 30.0)
-            sound = 0.12 * bank.filtered(Stream.TRAIN, start, n, lowpass(220.0, rate))
+            sound = 0.45 * bank.filtered(Stream.TRAIN, start, n, lowpass(220.0, rate))
             clacks = bank.filtered(Stream.TRAIN + 1, start, n, bandpass(700.0, 3500.0, rate))
-            sound += (0.0 if muffled else 0.12) * clacks * clack.astype(np.float32)
-            sound += 0.04 * _engine(track, 36.0, 5)
+            sound += (0.0 if muffled else 0.35) * clacks * clack.astype(np.float32)
             _stereo(out, sound, track)
+            pos, near = frames.screen(partial(_loco_at, train))
+            loco = Track.follow(frames, pos, near)
+            _stereo(out, 0.25 * _engine(loco, 36.0, 5), loco)

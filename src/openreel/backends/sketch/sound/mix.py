@@ -19,7 +19,12 @@ import pyloudnorm
 from openreel.backends.sketch.plan import Camera, Pace, ScenePlan, Setting, SubjectKind, Weather
 from openreel.backends.sketch.render import SceneRenderer
 from openreel.backends.sketch.sound.bed import Layer, bed_layers
-from openreel.backends.sketch.sound.events import add_birds, add_thunder, add_vehicles
+from openreel.backends.sketch.sound.events import (
+    add_birds,
+    add_thunder,
+    add_vehicles,
+    steady_probe,
+)
 from openreel.backends.sketch.sound.noise import Audio, NoiseBank
 from openreel.backends.sketch.sound.tracking import Frames
 from openreel.errors import InvalidRequestError
@@ -36,6 +41,8 @@ CEILING = 10 ** (-1.0 / 20)
 """No sample reaches this (-1 dBFS): headroom for AAC's reconstruction overshoot."""
 
 _ANALYSIS_SECONDS = 1.5
+_EVENT_SHARE = 0.6
+"""Most of the loudness the cars may take; the wind and water keep the rest."""
 _KNEE = 0.5
 """Samples below this pass the limiter untouched."""
 
@@ -64,26 +71,48 @@ def loudness_offset(plan: ScenePlan) -> float:
 
 
 def _events_lift(plan: ScenePlan) -> float:
-    """LU the events are expected to add over the bed, taken off the bed's own target."""
+    """LU that passing events (thunder, a train) are expected to add over the steady sound,
+    taken off the steady sound's own target so the whole lands near it."""
     lift = 0.0
     if plan.weather is Weather.STORM:
         lift += 0.2
-    if plan.has(SubjectKind.CAR) or plan.has(SubjectKind.TRAIN):
-        lift += 0.4
+    if plan.has(SubjectKind.TRAIN):
+        lift += 0.8
+    if plan.has(SubjectKind.BIRDS):
+        lift += 1.2
     return lift
 
 
-def _bed_gain(layers: list[Layer], plan: ScenePlan, rate: int) -> float:
-    """Linear gain bringing the bed to its target, from the scene alone (see module doc)."""
+def _power(meter: pyloudnorm.Meter, audio: Audio | None) -> float:
+    """Mean K-weighted power (BS.1770's linear measure behind LUFS); 0 for silence."""
+    if audio is None:
+        return 0.0
+    loudness = float(meter.integrated_loudness(audio))
+    return 10 ** ((loudness + 0.691) / 10) if math.isfinite(loudness) else 0.0
+
+
+def _gains(
+    layers: list[Layer], renderer: SceneRenderer, bank: NoiseBank, rate: int
+) -> tuple[float, float]:
+    """Linear gains of the bed and of the events, from the scene alone (see module doc).
+
+    The bed and the cars' average are measured over the same fixed stretch; events keep
+    their own level unless the cars alone would pass :data:`_EVENT_SHARE` of the target's
+    power, and the bed fills the rest.
+    """
     n = round(_ANALYSIS_SECONDS * rate)
     probe = np.zeros((n, 2), np.float32)
     for layer in layers:
         probe += np.float32(layer.level * layer.rms_envelope()) * layer.carrier(0, n)
-    measured = float(pyloudnorm.Meter(rate).integrated_loudness(probe))
-    if not math.isfinite(measured):
-        return 1.0
-    target = TARGET_LUFS + loudness_offset(plan) - _events_lift(plan)
-    return float(10 ** ((target - measured) / 20))
+    meter = pyloudnorm.Meter(rate)
+    bed = _power(meter, probe)
+    steady = _power(meter, steady_probe(renderer, bank, n, rate))
+    plan = renderer.plan
+    target = 10 ** ((TARGET_LUFS + loudness_offset(plan) - _events_lift(plan) + 0.691) / 10)
+    events = min(1.0, math.sqrt(_EVENT_SHARE * target / steady)) if steady > 0 else 1.0
+    if bed <= 0:
+        return 1.0, events
+    return math.sqrt((target - events * events * steady) / bed), events
 
 
 def _limit(out: Audio) -> None:
@@ -145,7 +174,7 @@ def soundscape(
     t = (start + np.arange(n, dtype=np.float64)) / sample_rate
     timeline = Frames.build(renderer, t)
     layers = bed_layers(renderer, bank, sample_rate)
-    gain = _bed_gain(layers, plan, sample_rate)
+    gain, events = _gains(layers, renderer, bank, sample_rate)
     closer = np.interp(t, timeline.times, [cam.zoom**1.2 for cam in timeline.cameras])
     out = np.zeros((n, 2), np.float32)
     # Envelopes are slow: computed every 10 ms of absolute time and interpolated.
@@ -158,8 +187,11 @@ def soundscape(
         part = layer.carrier(start, n)
         part *= shape[:, None]
         out += part
-    add_thunder(out, timeline, bank, start, sample_rate)
-    add_vehicles(out, timeline, bank, start, sample_rate)
-    add_birds(out, timeline, bank.seed, start, sample_rate)
+    happening = np.zeros((n, 2), np.float32)
+    add_thunder(happening, timeline, bank, start, sample_rate)
+    add_vehicles(happening, timeline, bank, start, sample_rate)
+    add_birds(happening, timeline, bank.seed, start, sample_rate)
+    happening *= np.float32(events)
+    out += happening
     _limit(out)
     return out

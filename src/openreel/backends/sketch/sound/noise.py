@@ -82,7 +82,7 @@ class NoiseBank:
     def filtered(self, stream: int, start: int, n: int, sos: npt.NDArray[np.float64]) -> Audio:
         """White noise through a filter, settled: samples depend only on their position."""
         raw = self.white(stream, start - _PREROLL, n + _PREROLL)
-        out = signal.sosfilt(sos, raw).astype(np.float32, copy=False)
+        out: Audio = np.asarray(signal.sosfilt(sos, raw), np.float32)
         return out[_PREROLL:]
 
     def stereo(self, stream: int, start: int, n: int, sos: npt.NDArray[np.float64]) -> Audio:

@@ -27,6 +27,7 @@ from openreel.backends.sketch.sound.events import (
 )
 from openreel.backends.sketch.sound.noise import Audio, NoiseBank
 from openreel.backends.sketch.sound.tracking import Frames
+from openreel.backends.sketch.sound.voices import VOICES
 from openreel.errors import InvalidRequestError
 
 __all__ = ["CEILING", "SAMPLE_RATE", "TARGET_LUFS", "loudness_offset", "soundscape"]
@@ -191,6 +192,11 @@ def soundscape(
     add_thunder(happening, timeline, bank, start, sample_rate)
     add_vehicles(happening, timeline, bank, start, sample_rate)
     add_birds(happening, timeline, bank.seed, start, sample_rate)
+    for subject in plan.subjects:
+        voice = VOICES.get(subject.kind.value)
+        if voice is not None:
+            mono = voice(bank, start, n, t, sample_rate) * np.float32(math.sqrt(0.5))
+            happening += mono[:, None]
     happening *= np.float32(events)
     out += happening
     _limit(out)

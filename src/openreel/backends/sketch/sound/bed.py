@@ -20,6 +20,7 @@ from openreel.backends.sketch.render import SceneRenderer
 from openreel.backends.sketch.sound.noise import (
     Audio,
     NoiseBank,
+    Sos,
     Stream,
     bandpass,
     lowpass,
@@ -30,6 +31,7 @@ from openreel.backends.sketch.sound.noise import (
 __all__ = ["Layer", "bed_layers"]
 
 Times = npt.NDArray[np.float64]
+Carrier = Callable[[int, int], "Audio"]
 Envelope = npt.NDArray[np.float32]
 
 _WIND_BY_WEATHER = {
@@ -76,11 +78,9 @@ class Layer:
         return float(np.sqrt(np.mean(np.square(self.envelope(grid), dtype=np.float64))))
 
 
-def _noise(
-    bank: NoiseBank, stream: int, sos: npt.NDArray[np.float64]
-) -> Callable[[int, int], Audio]:
+def _noise(bank: NoiseBank, stream: int, *bands: tuple[float, Sos]) -> Carrier:
     def carrier(start: int, n: int) -> Audio:
-        return bank.stereo(stream, start, n, sos)
+        return bank.stereo(stream, start, n, *bands)
 
     return carrier
 
@@ -157,7 +157,7 @@ def bed_layers(renderer: SceneRenderer, bank: NoiseBank, rate: int) -> list[Laye
                 _sum(
                     # 55, 82.5, 110 and 165 Hz: harmonics 2, 3, 4 and 6 of 27.5 Hz.
                     (1.0, _tones(27.5, (0.0, 1.0, 0.6, 0.45, 0.0, 0.2), rate, 0.2)),
-                    (0.35, _noise(bank, Stream.DRONE, bandpass(60.0, 320.0, rate))),
+                    (0.35, _noise(bank, Stream.DRONE, (1.0, bandpass(60.0, 320.0, rate)))),
                 ),
                 _wander(seed, Stream.DRONE, 0.8, 0.2, (19.0, 8.3)),
             )
@@ -169,7 +169,7 @@ def bed_layers(renderer: SceneRenderer, bank: NoiseBank, rate: int) -> list[Laye
                 "deep",
                 1.0,
                 _sum(
-                    (1.0, _noise(bank, Stream.DEEP, lowpass(260.0, rate, 4))),
+                    (1.0, _noise(bank, Stream.DEEP, (1.0, lowpass(260.0, rate, 4)))),
                     (0.25, _tones(21.5, (0.0, 1.0, 0.5), rate, 0.1)),
                 ),
                 _wander(seed, Stream.DEEP, 0.75, 0.25, (13.0, 6.1, 3.7)),
@@ -183,9 +183,11 @@ def bed_layers(renderer: SceneRenderer, bank: NoiseBank, rate: int) -> list[Laye
         Layer(
             "wind",
             wind,
-            _sum(
-                (1.0, _noise(bank, Stream.WIND, bandpass(90.0, 700.0, rate))),
-                (0.3, _noise(bank, Stream.WIND + 100, bandpass(700.0, 1800.0, rate))),
+            _noise(
+                bank,
+                Stream.WIND,
+                (1.0, bandpass(90.0, 700.0, rate)),
+                (0.3, bandpass(700.0, 1800.0, rate)),
             ),
             _wander(seed, Stream.WIND, 0.55, 0.5 if weather is Weather.STORM else 0.4, gusts),
         )
@@ -196,7 +198,7 @@ def bed_layers(renderer: SceneRenderer, bank: NoiseBank, rate: int) -> list[Laye
         Layer(
             "air",
             leaves,
-            _noise(bank, Stream.AIR, bandpass(1500.0, 6000.0, rate)),
+            _noise(bank, Stream.AIR, (1.0, bandpass(1500.0, 6000.0, rate))),
             _wander(seed, Stream.AIR, 0.7, 0.3, gusts),
         )
     )
@@ -207,7 +209,7 @@ def bed_layers(renderer: SceneRenderer, bank: NoiseBank, rate: int) -> list[Laye
             Layer(
                 "rain",
                 0.9 if heavy else 0.55,
-                _noise(bank, Stream.RAIN, bandpass(900.0, 9000.0, rate)),
+                _noise(bank, Stream.RAIN, (1.0, bandpass(900.0, 9000.0, rate))),
                 _wander(seed, Stream.RAIN, 0.85, 0.15, (7.0, 3.1)),
             )
         )
@@ -217,7 +219,7 @@ def bed_layers(renderer: SceneRenderer, bank: NoiseBank, rate: int) -> list[Laye
             Layer(
                 "surf",
                 0.8 * (1.4 if weather is Weather.STORM else 1.0),
-                _noise(bank, Stream.SURF, bandpass(70.0, 2600.0, rate)),
+                _noise(bank, Stream.SURF, (1.0, bandpass(70.0, 2600.0, rate))),
                 _swell(seed, period / math.sqrt(pace)),
                 foreground=True,
             )
@@ -227,7 +229,7 @@ def bed_layers(renderer: SceneRenderer, bank: NoiseBank, rate: int) -> list[Laye
             Layer(
                 "lapping",
                 0.35,
-                _noise(bank, Stream.LAP, bandpass(180.0, 1400.0, rate)),
+                _noise(bank, Stream.LAP, (1.0, bandpass(180.0, 1400.0, rate))),
                 _wander(seed, Stream.LAP, 0.5, 0.5, (1.7 / pace, 1.1 / pace, 0.73 / pace)),
                 foreground=True,
             )
@@ -238,8 +240,15 @@ def bed_layers(renderer: SceneRenderer, bank: NoiseBank, rate: int) -> list[Laye
                 "city",
                 0.6,
                 _sum(
-                    (1.0, _noise(bank, Stream.CITY, lowpass(240.0, rate))),
-                    (0.35, _noise(bank, Stream.CITY + 100, bandpass(300.0, 2000.0, rate))),
+                    (
+                        1.0,
+                        _noise(
+                            bank,
+                            Stream.CITY,
+                            (1.0, lowpass(240.0, rate)),
+                            (0.35, bandpass(300.0, 2000.0, rate)),
+                        ),
+                    ),
                     (0.12, _tones(50.0, (1.0, 0.5, 0.25), rate, 0.0)),
                 ),
                 _wander(seed, Stream.CITY, 0.85, 0.15, (9.0, 4.3)),

@@ -26,7 +26,7 @@ from openreel.backends.sketch.sound.noise import (
     oscillator,
     pan_gains,
 )
-from openreel.backends.sketch.sound.tracking import Frames, Track, edge_fade
+from openreel.backends.sketch.sound.tracking import Frames, Track, edge_fade, placement
 from openreel.backends.sketch.subjects.animals import Birds
 from openreel.backends.sketch.subjects.vehicles import Car, Train
 
@@ -90,10 +90,10 @@ def add_thunder(out: Audio, frames: Frames, bank: NoiseBank, start: int, rate: i
         decay = np.exp(-tau / (0.6 + 0.7 * far))
         tail = 1.0 - np.clip((tau - (length - 0.5)) / 0.5, 0.0, 1.0)
         cutoff = 90.0 + (1.0 - far) * (140.0 if muffled else 260.0)
-        rumble = bank.filtered(stream, lo, hi - lo, lowpass(cutoff, rate, 2))
+        rumble = bank.filtered(stream, lo, hi - lo, (1.0, lowpass(cutoff, rate, 2)))
         sound = rumble * (attack * decay * tail * (1.6 - 1.0 * far))
         if not muffled and far < 0.5:
-            crack = bank.filtered(stream + 1, lo, hi - lo, bandpass(250.0, 3500.0, rate))
+            crack = bank.filtered(stream + 1, lo, hi - lo, (1.0, bandpass(250.0, 3500.0, rate)))
             sound += crack * (attack * np.exp(-tau / 0.12) * (0.5 - far) * 0.35)
         mono = np.zeros(count, np.float32)
         mono[lo - first : hi - first] = sound
@@ -106,7 +106,7 @@ def add_birds(out: Audio, frames: Frames, seed: int, start: int, rate: int) -> N
     if birds is None or frames.renderer.plan.setting in (Setting.SPACE, Setting.UNDERWATER):
         return
     pos, near = frames.screen(lambda tm, _cam: (birds.flock_x(tm), birds.height, birds.flock_depth))
-    track = Track.follow(frames, pos, near, floor=0.35)
+    pans, gains = placement(pos, near, floor=0.35)
     t0, t1 = start / rate, (start + out.shape[0]) / rate
     for slot in range(math.floor((t0 - 0.3) / _SLOT), math.floor(t1 / _SLOT) + 1):
         rng = np.random.default_rng([seed, _SALT, Stream.BIRDS, slot + (1 << 30)])
@@ -124,14 +124,14 @@ def add_birds(out: Audio, frames: Frames, seed: int, start: int, rate: int) -> N
             shape = np.sin(np.pi * tau / dur) ** 2
             if trill:
                 shape *= 0.5 + 0.5 * np.sin(2 * math.pi * 28.0 * tau)
-            at = min(max(first - start, 0), out.shape[0] - 1)
-            level = 0.35 * amp * float(track.gain[at])
+            heard = min(max(onset, t0), t1)
+            level = 0.35 * amp * float(np.interp(heard, frames.times, gains))
             _place(
                 out,
                 start,
                 first,
                 (np.sin(phase) * shape * level).astype(np.float32),
-                float(track.pan[at]),
+                float(np.interp(heard, frames.times, pans)),
             )
 
 
@@ -141,10 +141,8 @@ def _engine(track: Track, base: float, harmonics: int) -> Audio:
 
 
 def _stereo(out: Audio, mono: Audio, track: Track) -> None:
-    left, right = pan_gains(track.pan)
-    mono *= track.gain
-    out[:, 0] += mono * left
-    out[:, 1] += mono * right
+    out[:, 0] += mono * track.left
+    out[:, 1] += mono * track.right
 
 
 def _car_voice(
@@ -160,7 +158,7 @@ def _car_voice(
     harmonics = tuple(1.0 / k for k in range(1, (3 if muffled else 6) + 1))
     sound = 0.25 * oscillator((48.0 + 9.0 * i) * cycles, harmonics)
     road = bandpass(350.0, 1200.0 if muffled else 3000.0, rate)
-    sound += 0.3 * bank.filtered(Stream.ENGINE * 100 + i, start, n, road)
+    sound += 0.3 * bank.filtered(Stream.ENGINE * 100 + i, start, n, (1.0, road))
     return sound
 
 
@@ -181,7 +179,7 @@ def steady_probe(renderer: SceneRenderer, bank: NoiseBank, n: int, rate: int) ->
     out = np.zeros((n, 2), np.float32)
     for car in cars:
         for i in range(len(car.slots)):
-            where = [car.position(i, tm) for tm in np.arange(0.0, 120.0, 0.1).tolist()]
+            where = [car.position(i, tm) for tm in np.arange(0.0, 60.0, 0.25).tolist()]
             pos = np.array([cam.to_screen(x, y, d)[0] for x, y, d in where]) / cam.width * 2 - 1
             near = np.array([cam.scale(d) / cam.height for _, _, d in where])
             duty = float(np.mean((near * edge_fade(pos)) ** 2))
@@ -218,20 +216,22 @@ def add_vehicles(out: Audio, frames: Frames, bank: NoiseBank, start: int, rate: 
             for i in range(len(drawer.slots)):
                 pos, near = frames.screen(partial(_car_at, drawer, i))
                 track = Track.follow(frames, pos, near)
-                if not track.gain.any():
+                if not track.audible:
                     continue
                 _stereo(out, _car_voice(bank, i, track.cycles, start, n, rate, muffled), track)
         elif isinstance(drawer, Train):
             train = drawer
             pos, near = frames.screen(partial(_train_at, train))
             track = Track.follow(frames, pos, near)
-            if not track.gain.any():
+            if not track.audible:
                 continue
-            travel = 0.12 * renderer.speed * frames.t / 0.06
-            clack = np.exp(-(travel % 1.0) * 30.0) + 0.7 * np.exp(-((travel - 0.18) % 1.0) * 30.0)
-            sound = 0.45 * bank.filtered(Stream.TRAIN, start, n, lowpass(220.0, rate))
-            clacks = bank.filtered(Stream.TRAIN + 1, start, n, bandpass(700.0, 3500.0, rate))
-            sound += (0.0 if muffled else 0.35) * clacks * clack.astype(np.float32)
+            # Wheels knock on rail joints as the train covers ground (a joint every 0.06).
+            travel = (frames.t * (0.12 * renderer.speed / 0.06)).astype(np.float32)
+            clack = np.exp((travel % 1.0) * -30.0)
+            clack += 0.7 * np.exp(((travel - 0.18) % 1.0) * -30.0)
+            sound = 0.45 * bank.filtered(Stream.TRAIN, start, n, (1.0, lowpass(220.0, rate)))
+            clacks = bank.filtered(Stream.TRAIN + 1, start, n, (1.0, bandpass(700.0, 3500.0, rate)))
+            sound += (0.0 if muffled else 0.35) * clacks * clack
             _stereo(out, sound, track)
             pos, near = frames.screen(partial(_loco_at, train))
             loco = Track.follow(frames, pos, near)

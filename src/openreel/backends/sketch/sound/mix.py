@@ -26,7 +26,7 @@ from openreel.backends.sketch.sound.events import (
     steady_probe,
 )
 from openreel.backends.sketch.sound.noise import Audio, NoiseBank
-from openreel.backends.sketch.sound.tracking import Frames
+from openreel.backends.sketch.sound.tracking import Frames, Lerp
 from openreel.backends.sketch.sound.voices import VOICES
 from openreel.errors import InvalidRequestError
 
@@ -162,6 +162,7 @@ def soundscape(
     _check("width", width, "must be a positive number of pixels", width > 0)
     _check("height", height, "must be a positive number of pixels", height > 0)
     _check("fps", fps, "must be a positive frame rate", fps > 0)
+    _check("fps", fps, f"must be at most the sample rate ({sample_rate})", fps <= sample_rate)
     _check("frames", frames, "must be at least 1", frames >= 1)
     _check("start_frame", start_frame, "must be 0 or more", start_frame >= 0)
     _check("sample_rate", sample_rate, "must be at least 8000", sample_rate >= 8000)
@@ -176,15 +177,17 @@ def soundscape(
     timeline = Frames.build(renderer, t)
     layers = bed_layers(renderer, bank, sample_rate)
     gain, events = _gains(layers, renderer, bank, sample_rate)
-    closer = np.interp(t, timeline.times, [cam.zoom**1.2 for cam in timeline.cameras])
+    closer = timeline.lerp([cam.zoom**1.2 for cam in timeline.cameras])
     out = np.zeros((n, 2), np.float32)
     # Envelopes are slow: computed every 10 ms of absolute time and interpolated.
-    grid = np.arange(math.floor(t[0] * 100), math.ceil(t[-1] * 100) + 1) / 100.0
+    first = math.floor(t[0] * 100)
+    grid = np.arange(first, math.ceil(t[-1] * 100) + 2) / 100.0
+    slow = Lerp.build(t - first / 100.0, 0.01, grid.size)
     for layer in layers:
-        shape = np.interp(t, grid, layer.envelope(grid)).astype(np.float32)
+        shape = slow(layer.envelope(grid))
         shape *= np.float32(layer.level * gain)
         if layer.foreground:
-            shape *= closer.astype(np.float32)
+            shape *= closer
         part = layer.carrier(start, n)
         part *= shape[:, None]
         out += part

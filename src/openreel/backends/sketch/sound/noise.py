@@ -20,6 +20,7 @@ from scipy import signal
 __all__ = [
     "Audio",
     "NoiseBank",
+    "Sos",
     "Stream",
     "bandpass",
     "highpass",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 Audio = npt.NDArray[np.float32]
+Sos = npt.NDArray[np.float32]
+"""A filter as second-order sections, in single precision: filtering runs in float32."""
 
 _BLOCK = 8192
 _PREROLL = 12_000
@@ -79,36 +82,43 @@ class NoiseBank:
         offset = start + _ORIGIN * _BLOCK - first * _BLOCK
         return joined[offset : offset + n]
 
-    def filtered(self, stream: int, start: int, n: int, sos: npt.NDArray[np.float64]) -> Audio:
-        """White noise through a filter, settled: samples depend only on their position."""
+    def filtered(self, stream: int, start: int, n: int, *bands: tuple[float, Sos]) -> Audio:
+        """White noise through one or more weighted filters, summed, and settled: samples
+        depend only on their position. Bands of one stream that do not overlap sound as
+        independent as separate streams, at half the cost of drawing them."""
         raw = self.white(stream, start - _PREROLL, n + _PREROLL)
-        out: Audio = np.asarray(signal.sosfilt(sos, raw), np.float32)
-        return out[_PREROLL:]
+        out = np.zeros(n, np.float32)
+        for weight, sos in bands:
+            part = np.asarray(signal.sosfilt(sos, raw), np.float32)[_PREROLL:]
+            out += np.float32(weight) * part
+        return out
 
-    def stereo(self, stream: int, start: int, n: int, sos: npt.NDArray[np.float64]) -> Audio:
+    def stereo(self, stream: int, start: int, n: int, *bands: tuple[float, Sos]) -> Audio:
         """Two decorrelated filtered channels (streams ``stream`` and ``stream + 1``)."""
         out = np.empty((n, 2), np.float32)
-        out[:, 0] = self.filtered(stream, start, n, sos)
-        out[:, 1] = self.filtered(stream + 1, start, n, sos)
+        out[:, 0] = self.filtered(stream, start, n, *bands)
+        out[:, 1] = self.filtered(stream + 1, start, n, *bands)
         return out
 
 
 @lru_cache(maxsize=64)
-def lowpass(cutoff: float, rate: int, order: int = 2) -> npt.NDArray[np.float64]:
+def lowpass(cutoff: float, rate: int, order: int = 2) -> Sos:
     """Butterworth low-pass as second-order sections."""
-    return np.asarray(signal.butter(order, cutoff, "lowpass", fs=rate, output="sos"))
+    return np.asarray(signal.butter(order, cutoff, "lowpass", fs=rate, output="sos"), np.float32)
 
 
 @lru_cache(maxsize=64)
-def highpass(cutoff: float, rate: int, order: int = 2) -> npt.NDArray[np.float64]:
+def highpass(cutoff: float, rate: int, order: int = 2) -> Sos:
     """Butterworth high-pass as second-order sections."""
-    return np.asarray(signal.butter(order, cutoff, "highpass", fs=rate, output="sos"))
+    return np.asarray(signal.butter(order, cutoff, "highpass", fs=rate, output="sos"), np.float32)
 
 
 @lru_cache(maxsize=64)
-def bandpass(low: float, high: float, rate: int, order: int = 2) -> npt.NDArray[np.float64]:
+def bandpass(low: float, high: float, rate: int, order: int = 2) -> Sos:
     """Butterworth band-pass as second-order sections."""
-    return np.asarray(signal.butter(order, (low, high), "bandpass", fs=rate, output="sos"))
+    return np.asarray(
+        signal.butter(order, (low, high), "bandpass", fs=rate, output="sos"), np.float32
+    )
 
 
 def slow_wave(
@@ -140,7 +150,8 @@ def _wavetable(harmonics: tuple[float, ...]) -> npt.NDArray[np.float32]:
 def oscillator(cycles: npt.NDArray[np.float64], harmonics: tuple[float, ...]) -> Audio:
     """A periodic wave at the given phase (in cycles), read from a table: far cheaper than
     computing a sine per harmonic per sample, and exact at any phase to well below hearing."""
-    index = ((cycles % 1.0) * _TABLE).astype(np.int32)
+    index = (cycles * _TABLE).astype(np.int64)
+    index &= _TABLE - 1  # the table's length is a power of two: a cheap modulo
     return _wavetable(harmonics)[index]
 
 

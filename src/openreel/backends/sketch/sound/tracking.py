@@ -17,10 +17,39 @@ import numpy.typing as npt
 from openreel.backends.sketch.draw import CameraState
 from openreel.backends.sketch.render import SceneRenderer
 
-__all__ = ["Frames", "Track", "edge_fade"]
+__all__ = ["Frames", "Lerp", "Track", "edge_fade", "placement"]
 
 F64 = npt.NDArray[np.float64]
 F32 = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class Lerp:
+    """Linear interpolation from a uniform grid to the window's samples, set up once.
+
+    ``np.interp`` searches the grid for every sample; on a uniform grid the cell and the
+    fraction are one multiply away, and every control signal of a window shares them.
+    """
+
+    index: npt.NDArray[np.intp]
+    frac: F32
+
+    @classmethod
+    def build(cls, t: F64, step: float, points: int) -> Lerp:
+        """For sample times ``t`` over a grid of ``points`` values at 0, step, 2 step..."""
+        where = t / step
+        index = np.clip(np.floor(where).astype(np.intp), 0, max(points - 2, 0))
+        return cls(index, np.clip(where - index, 0.0, 1.0).astype(np.float32))
+
+    def __call__(self, values: npt.ArrayLike) -> F32:
+        """The grid's ``values`` at each sample, in single precision."""
+        v = np.asarray(values, np.float32)
+        if v.size < 2:
+            return np.full(self.index.shape, v[0] if v.size else 0.0, np.float32)
+        out = np.diff(v)[self.index]
+        out *= self.frac
+        out += v[self.index]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +62,8 @@ class Frames:
     cameras: list[CameraState]
     t: F64
     """Absolute seconds of each sample in the window."""
+    lerp: Lerp
+    """Frame values to samples."""
 
     @classmethod
     def build(cls, renderer: SceneRenderer, t: F64) -> Frames:
@@ -41,7 +72,8 @@ class Frames:
         last = math.ceil(float(t[-1]) * fps) + 1 if t.size else 1
         last_index = max(renderer.frames - 1, 0)
         cameras = [renderer.camera(min(i, last_index)) for i in range(last + 1)]
-        return cls(renderer, np.arange(last + 1, dtype=np.float64) / fps, cameras, t)
+        times = np.arange(last + 1, dtype=np.float64) / fps
+        return cls(renderer, times, cameras, t, Lerp.build(t, 1.0 / fps, times.size))
 
     def screen(
         self, where: Callable[[float, CameraState], tuple[float, float, float]]
@@ -68,29 +100,39 @@ def edge_fade(pos: F64, reach: float = 0.7) -> F64:
     return np.asarray(np.clip(1.0 - (np.abs(pos) - 1.0) / reach, 0.0, 1.0) ** 2)
 
 
+def placement(pos: F64, near: F64, floor: float = 0.0) -> tuple[F64, F64]:
+    """Per frame: pan in -0.9..0.9 and gain (nearness, fading off screen to ``floor``)."""
+    return np.clip(pos, -1.0, 1.0) * 0.9, near * np.maximum(edge_fade(pos), floor)
+
+
 @dataclass(frozen=True, slots=True)
 class Track:
-    """Per-sample pan, gain and pitch phase of one moving source."""
+    """Per-sample left and right gains and the pitch phase of one moving source."""
 
-    pan: F32
-    gain: F32
+    left: F32
+    right: F32
     cycles: F64
     """Integral of the pitch ratio over time (seconds): times a base frequency, the phase in
     cycles, continuous from frame 0."""
+    audible: bool
+    """Whether it is heard at all in the window (else the gains are all 0)."""
 
     @classmethod
-    def follow(cls, frames: Frames, pos: F64, near: F64, floor: float = 0.0) -> Track:
-        """Pans with the position, fades off screen, and pitches up while approaching."""
+    def follow(cls, frames: Frames, pos: F64, near: F64) -> Track:
+        """Pans with the position, fades off screen, and pitches up while approaching.
+
+        Gains are panned at frame rate and interpolated, so a sample costs two lookups, not
+        a cosine and a sine.
+        """
         fps = float(frames.renderer.fps)
-        gain = near * np.maximum(edge_fade(pos), floor)
+        pan, gain = placement(pos, near)
+        angle = (pan + 1.0) * (math.pi / 4)
         velocity = np.gradient(pos) * fps if pos.size > 1 else np.zeros_like(pos)
         radius = np.sqrt(pos * pos + 0.3)
         closing = np.clip(pos * velocity / radius, -3.0, 3.0)
         pitch = 1.0 / (1.0 + 0.06 * closing)
         cum = np.concatenate([[0.0], np.cumsum((pitch[1:] + pitch[:-1]) / 2) / fps])
-        t = frames.t
-        return cls(
-            np.interp(t, frames.times, np.clip(pos, -1.0, 1.0) * 0.9).astype(np.float32),
-            np.interp(t, frames.times, gain).astype(np.float32),
-            np.interp(t, frames.times, cum),
-        )
+        lerp = frames.lerp
+        # The phase stays in double precision: it grows with time and feeds an oscillator.
+        cycles = cum[lerp.index] + (cum[lerp.index + 1] - cum[lerp.index]) * lerp.frac
+        return cls(lerp(gain * np.cos(angle)), lerp(gain * np.sin(angle)), cycles, bool(gain.any()))

@@ -105,7 +105,9 @@ def add_birds(out: Audio, frames: Frames, seed: int, start: int, rate: int) -> N
     birds = next((s for s in frames.renderer.subjects if isinstance(s, Birds)), None)
     if birds is None or frames.renderer.plan.setting in (Setting.SPACE, Setting.UNDERWATER):
         return
-    pos, near = frames.screen(lambda tm, _cam: (birds.flock_x(tm), birds.height, birds.flock_depth))
+    pos, near = frames.screen(
+        lambda tm, _cam: (birds.flock_x(tm), birds.height, birds.flock_depth), ("birds",)
+    )
     pans, gains = placement(pos, near, floor=0.35)
     t0, t1 = start / rate, (start + out.shape[0]) / rate
     for slot in range(math.floor((t0 - 0.3) / _SLOT), math.floor(t1 / _SLOT) + 1):
@@ -124,7 +126,7 @@ def add_birds(out: Audio, frames: Frames, seed: int, start: int, rate: int) -> N
             shape = np.sin(np.pi * tau / dur) ** 2
             if trill:
                 shape *= 0.5 + 0.5 * np.sin(2 * math.pi * 28.0 * tau)
-            heard = min(max(onset, t0), t1)
+            heard = onset  # the same in every window the chirp spans: no step
             level = 0.35 * amp * float(np.interp(heard, frames.times, gains))
             _place(
                 out,
@@ -214,14 +216,14 @@ def add_vehicles(out: Audio, frames: Frames, bank: NoiseBank, start: int, rate: 
     for drawer in renderer.subjects:
         if isinstance(drawer, Car):
             for i in range(len(drawer.slots)):
-                pos, near = frames.screen(partial(_car_at, drawer, i))
+                pos, near = frames.screen(partial(_car_at, drawer, i), ("car", id(drawer), i))
                 track = Track.follow(frames, pos, near)
                 if not track.audible:
                     continue
                 _stereo(out, _car_voice(bank, i, track.cycles, start, n, rate, muffled), track)
         elif isinstance(drawer, Train):
             train = drawer
-            pos, near = frames.screen(partial(_train_at, train))
+            pos, near = frames.screen(partial(_train_at, train), ("train",))
             track = Track.follow(frames, pos, near)
             if not track.audible:
                 continue
@@ -233,6 +235,6 @@ def add_vehicles(out: Audio, frames: Frames, bank: NoiseBank, start: int, rate: 
             clacks = bank.filtered(Stream.TRAIN + 1, start, n, (1.0, bandpass(700.0, 3500.0, rate)))
             sound += (0.0 if muffled else 0.35) * clacks * clack
             _stereo(out, sound, track)
-            pos, near = frames.screen(partial(_loco_at, train))
+            pos, near = frames.screen(partial(_loco_at, train), ("loco",))
             loco = Track.follow(frames, pos, near)
             _stereo(out, 0.25 * _engine(loco, 36.0, 5), loco)

@@ -44,6 +44,8 @@ CEILING = 10 ** (-1.0 / 20)
 _ANALYSIS_SECONDS = 1.5
 _EVENT_SHARE = 0.6
 """Most of the loudness the cars may take; the wind and water keep the rest."""
+_CHUNK = 1 << 17
+"""Samples synthesised at a time (2.7 s at 48 kHz)."""
 _KNEE = 0.5
 """Samples below this pass the limiter untouched."""
 
@@ -173,11 +175,33 @@ def soundscape(
             plan, width=width, height=height, fps=fps, frames=start_frame + frames, seed=seed
         )
     bank = NoiseBank(seed)
-    t = (start + np.arange(n, dtype=np.float64)) / sample_rate
-    timeline = Frames.build(renderer, t)
+    timeline = Frames.build(renderer, (start + n) / sample_rate)
     layers = bed_layers(renderer, bank, sample_rate)
     gain, events = _gains(layers, renderer, bank, sample_rate)
-    closer = timeline.lerp([cam.zoom**1.2 for cam in timeline.cameras])
+    out = np.empty((n, 2), np.float32)
+    # A few seconds at a time: everything is addressed by absolute sample, so the pieces join
+    # exactly, and the working arrays stay a few megabytes whatever the clip's length.
+    for lo in range(0, n, _CHUNK):
+        hi = min(n, lo + _CHUNK)
+        out[lo:hi] = _piece(timeline, layers, bank, gain, events, start + lo, hi - lo, sample_rate)
+    return out
+
+
+def _piece(
+    timeline: Frames,
+    layers: list[Layer],
+    bank: NoiseBank,
+    gain: float,
+    events: float,
+    start: int,
+    n: int,
+    rate: int,
+) -> Audio:
+    """The mix of ``n`` samples from absolute sample ``start``, limited."""
+    t = (start + np.arange(n, dtype=np.float64)) / rate
+    frames = timeline.at(t)
+    plan = timeline.renderer.plan
+    closer = frames.lerp([cam.zoom**1.2 for cam in frames.cameras])
     out = np.zeros((n, 2), np.float32)
     # Envelopes are slow: computed every 10 ms of absolute time and interpolated.
     first = math.floor(t[0] * 100)
@@ -192,13 +216,13 @@ def soundscape(
         part *= shape[:, None]
         out += part
     happening = np.zeros((n, 2), np.float32)
-    add_thunder(happening, timeline, bank, start, sample_rate)
-    add_vehicles(happening, timeline, bank, start, sample_rate)
-    add_birds(happening, timeline, bank.seed, start, sample_rate)
+    add_thunder(happening, frames, bank, start, rate)
+    add_vehicles(happening, frames, bank, start, rate)
+    add_birds(happening, frames, bank.seed, start, rate)
     for subject in plan.subjects:
         voice = VOICES.get(subject.kind.value)
         if voice is not None:
-            mono = voice(bank, start, n, t, sample_rate) * np.float32(math.sqrt(0.5))
+            mono = voice(bank, start, n, t, rate) * np.float32(math.sqrt(0.5))
             happening += mono[:, None]
     happening *= np.float32(events)
     out += happening

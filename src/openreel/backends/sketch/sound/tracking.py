@@ -31,14 +31,14 @@ class Lerp:
     fraction are one multiply away, and every control signal of a window shares them.
     """
 
-    index: npt.NDArray[np.intp]
+    index: npt.NDArray[np.int32]
     frac: F32
 
     @classmethod
     def build(cls, t: F64, step: float, points: int) -> Lerp:
         """For sample times ``t`` over a grid of ``points`` values at 0, step, 2 step..."""
         where = t / step
-        index = np.clip(np.floor(where).astype(np.intp), 0, max(points - 2, 0))
+        index = np.clip(np.floor(where), 0, max(points - 2, 0)).astype(np.int32)
         return cls(index, np.clip(where - index, 0.0, 1.0).astype(np.float32))
 
     def __call__(self, values: npt.ArrayLike) -> F32:
@@ -65,24 +65,37 @@ class Frames:
     lerp: Lerp
     """Frame values to samples."""
 
+    cache: dict[tuple[object, ...], tuple[F64, F64]]
+    """Per-frame screen positions already worked out, by source (shared by every window)."""
+
     @classmethod
-    def build(cls, renderer: SceneRenderer, t: F64) -> Frames:
-        """Frames 0 .. the one just after the window's last sample."""
+    def build(cls, renderer: SceneRenderer, until: float) -> Frames:
+        """Frames 0 .. the one just after ``until`` seconds; no window yet (see :meth:`at`)."""
         fps = float(renderer.fps)
-        last = math.ceil(float(t[-1]) * fps) + 1 if t.size else 1
+        last = math.ceil(until * fps) + 1
         last_index = max(renderer.frames - 1, 0)
         cameras = [renderer.camera(min(i, last_index)) for i in range(last + 1)]
         times = np.arange(last + 1, dtype=np.float64) / fps
-        return cls(renderer, times, cameras, t, Lerp.build(t, 1.0 / fps, times.size))
+        empty = np.zeros(0)
+        return cls(renderer, times, cameras, empty, Lerp.build(empty, 1.0, 2), {})
+
+    def at(self, t: F64) -> Frames:
+        """The same frames, for the window of samples at absolute seconds ``t``."""
+        lerp = Lerp.build(t, float(self.times[1] - self.times[0]), self.times.size)
+        return Frames(self.renderer, self.times, self.cameras, t, lerp, self.cache)
 
     def screen(
-        self, where: Callable[[float, CameraState], tuple[float, float, float]]
+        self,
+        where: Callable[[float, CameraState], tuple[float, float, float]],
+        key: tuple[object, ...],
     ) -> tuple[F64, F64]:
         """Screen position in -1 (left edge) .. 1 (right edge) and nearness, per frame.
 
         ``where`` maps seconds (and the camera then) to the world (x, y, depth) of the thing; nearness is its scale
         on screen relative to the start of an unmoved camera, so a push-in brings it closer.
         """
+        if key in self.cache:
+            return self.cache[key]
         width = float(self.renderer.width)
         height = float(self.renderer.height)
         pos = np.empty(self.times.size)
@@ -92,6 +105,7 @@ class Frames:
             sx, _ = cam.to_screen(x, y, depth)
             pos[i] = float(sx) / width * 2.0 - 1.0
             near[i] = cam.scale(depth) / height
+        self.cache[key] = (pos, near)
         return pos, near
 
 

@@ -271,6 +271,11 @@ def test_push_in_brings_the_shore_closer() -> None:
         _plan(setting=Setting.SPACE),
         _plan(setting=Setting.UNDERWATER),
         _plan(setting=Setting.CITY, weather=Weather.CLOUDS),
+        # A still camera leaves cars and birds where they were: they carry on across too.
+        _plan(
+            setting=Setting.CITY,
+            subjects=(Subject(SubjectKind.CAR, 2), Subject(SubjectKind.BIRDS, 3)),
+        ),
     ],
     ids=lambda p: p.summary(),
 )

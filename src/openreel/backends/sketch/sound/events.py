@@ -147,21 +147,17 @@ def _stereo(out: Audio, mono: Audio, track: Track) -> None:
     out[:, 1] += mono * track.right
 
 
-def _car_voice(
-    bank: NoiseBank,
-    i: int,
-    cycles: npt.NDArray[np.float64],
-    start: int,
-    n: int,
-    rate: int,
-    muffled: bool,
-) -> Audio:
-    """Car ``i``'s engine (its pitch bent by ``cycles``) and the hiss of its tyres."""
+def _engine_voice(i: int, cycles: npt.NDArray[np.float64], muffled: bool) -> Audio:
+    """Car ``i``'s engine, its pitch bent by ``cycles`` (see :class:`Track`)."""
     harmonics = tuple(1.0 / k for k in range(1, (3 if muffled else 6) + 1))
-    sound = 0.25 * oscillator((48.0 + 9.0 * i) * cycles, harmonics)
+    return 0.25 * oscillator((48.0 + 9.0 * i) * cycles, harmonics)
+
+
+def _road(bank: NoiseBank, start: int, n: int, rate: int, muffled: bool) -> Audio:
+    """The hiss of tyres on the road: one noise for all the cars, panned by their gains
+    summed (a third of the filtering for three cars; their engines keep them apart)."""
     road = bandpass(350.0, 1200.0 if muffled else 3000.0, rate)
-    sound += 0.3 * bank.filtered(Stream.ENGINE * 100 + i, start, n, (1.0, road))
-    return sound
+    return 0.3 * bank.filtered(Stream.ENGINE, start, n, (1.0, road))
 
 
 def steady_probe(renderer: SceneRenderer, bank: NoiseBank, n: int, rate: int) -> Audio | None:
@@ -185,7 +181,7 @@ def steady_probe(renderer: SceneRenderer, bank: NoiseBank, n: int, rate: int) ->
             pos = np.array([cam.to_screen(x, y, d)[0] for x, y, d in where]) / cam.width * 2 - 1
             near = np.array([cam.scale(d) / cam.height for _, _, d in where])
             duty = float(np.mean((near * edge_fade(pos)) ** 2))
-            voice = _car_voice(bank, i, cycles, 0, n, rate, muffled)
+            voice = _engine_voice(i, cycles, muffled) + _road(bank, 0, n, rate, muffled)
             out += (voice * np.float32(math.sqrt(duty / 2)))[:, None]
     return out
 
@@ -215,16 +211,23 @@ def add_vehicles(out: Audio, frames: Frames, bank: NoiseBank, start: int, rate: 
     n = out.shape[0]
     for drawer in renderer.subjects:
         if isinstance(drawer, Car):
+            left, right = np.zeros(n, np.float32), np.zeros(n, np.float32)
             for i in range(len(drawer.slots)):
                 pos, near = frames.screen(partial(_car_at, drawer, i), ("car", id(drawer), i))
                 track = Track.follow(frames, pos, near)
                 if not track.audible:
                     continue
-                _stereo(out, _car_voice(bank, i, track.cycles, start, n, rate, muffled), track)
+                _stereo(out, _engine_voice(i, track.cycles, muffled), track)
+                left += track.left
+                right += track.right
+            if left.any() or right.any():
+                road = _road(bank, start, n, rate, muffled)
+                out[:, 0] += road * left
+                out[:, 1] += road * right
         elif isinstance(drawer, Train):
             train = drawer
             pos, near = frames.screen(partial(_train_at, train), ("train",))
-            track = Track.follow(frames, pos, near)
+            track = Track.follow(frames, pos, near, pitched=False)
             if not track.audible:
                 continue
             # Wheels knock on rail joints as the train covers ground (a joint every 0.06).

@@ -132,8 +132,9 @@ class Track:
     """Whether it is heard at all in the window (else the gains are all 0)."""
 
     @classmethod
-    def follow(cls, frames: Frames, pos: F64, near: F64) -> Track:
-        """Pans with the position, fades off screen, and pitches up while approaching.
+    def follow(cls, frames: Frames, pos: F64, near: F64, pitched: bool = True) -> Track:
+        """Pans with the position, fades off screen, and pitches up while approaching
+        (``cycles`` is left empty when not ``pitched``).
 
         Gains are panned at frame rate and interpolated, so a sample costs two lookups, not
         a cosine and a sine.
@@ -141,12 +142,15 @@ class Track:
         fps = float(frames.renderer.fps)
         pan, gain = placement(pos, near)
         angle = (pan + 1.0) * (math.pi / 4)
+        lerp = frames.lerp
+        left, right = lerp(gain * np.cos(angle)), lerp(gain * np.sin(angle))
+        if not pitched:
+            return cls(left, right, np.zeros(0), bool(gain.any()))
         velocity = np.gradient(pos) * fps if pos.size > 1 else np.zeros_like(pos)
         radius = np.sqrt(pos * pos + 0.3)
         closing = np.clip(pos * velocity / radius, -3.0, 3.0)
         pitch = 1.0 / (1.0 + 0.06 * closing)
         cum = np.concatenate([[0.0], np.cumsum((pitch[1:] + pitch[:-1]) / 2) / fps])
-        lerp = frames.lerp
         # The phase stays in double precision: it grows with time and feeds an oscillator.
         cycles = cum[lerp.index] + (cum[lerp.index + 1] - cum[lerp.index]) * lerp.frac
-        return cls(lerp(gain * np.cos(angle)), lerp(gain * np.sin(angle)), cycles, bool(gain.any()))
+        return cls(left, right, cycles, bool(gain.any()))

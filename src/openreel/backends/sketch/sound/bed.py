@@ -183,12 +183,7 @@ def bed_layers(renderer: SceneRenderer, bank: NoiseBank, rate: int) -> list[Laye
         Layer(
             "wind",
             wind,
-            _noise(
-                bank,
-                Stream.WIND,
-                (1.0, bandpass(90.0, 700.0, rate)),
-                (0.3, bandpass(700.0, 1800.0, rate)),
-            ),
+            _noise(bank, Stream.WIND, (1.0, bandpass(90.0, 1000.0, rate))),
             _wander(seed, Stream.WIND, 0.55, 0.5 if weather is Weather.STORM else 0.4, gusts),
         )
     )
@@ -242,12 +237,8 @@ def bed_layers(renderer: SceneRenderer, bank: NoiseBank, rate: int) -> list[Laye
                 _sum(
                     (
                         1.0,
-                        _noise(
-                            bank,
-                            Stream.CITY,
-                            (1.0, lowpass(240.0, rate)),
-                            (0.35, bandpass(300.0, 2000.0, rate)),
-                        ),
+                        # Traffic's rumble and distant wash in one filter.
+                        _noise(bank, Stream.CITY, (1.0, lowpass(450.0, rate))),
                     ),
                     (0.12, _tones(50.0, (1.0, 0.5, 0.25), rate, 0.0)),
                 ),

@@ -1,11 +1,12 @@
 """soundscape(): the sketch engine's sound for a run of picture frames, mixed and normalised.
 
-The bed (wind, rain, water, hum, drone) is normalised by a gain computed from the scene alone:
-its layers are measured once with pyloudnorm over a fixed stretch from time zero, with each
-slow envelope replaced by its long-run level, and never from the frames asked for. So two
-calls for adjacent runs of frames get the same gain and join without a step. Events (thunder,
-vehicles, birds) are then added at fixed levels, the scene's target is moved up for a storm
-and down for a still, dry scene, and a memoryless soft limiter keeps every sample below -1 dBFS.
+Loudness is set from the scene alone, never from the frames asked for, so two calls for
+adjacent runs of frames get the same gains and join without a step. The bed (wind, rain,
+water, hum, drone) is measured once with pyloudnorm over a fixed stretch from time zero, each
+slow envelope replaced by its long-run level, and so are the cars, each weighted by its
+average presence on screen; passing events (thunder, a train, birds) are allowed for by a
+fixed lift. The scene's target is moved up for a storm and down for a still, dry scene, and a
+memoryless soft limiter keeps every sample below -1 dBFS.
 """
 
 from __future__ import annotations

@@ -240,4 +240,5 @@ def add_vehicles(out: Audio, frames: Frames, bank: NoiseBank, start: int, rate: 
             _stereo(out, sound, track)
             pos, near = frames.screen(partial(_loco_at, train), ("loco",))
             loco = Track.follow(frames, pos, near)
-            _stereo(out, 0.25 * _engine(loco, 36.0, 5), loco)
+            if loco.audible:
+                _stereo(out, 0.25 * _engine(loco, 36.0, 5), loco)

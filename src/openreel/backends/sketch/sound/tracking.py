@@ -129,7 +129,7 @@ class Track:
     """Integral of the pitch ratio over time (seconds): times a base frequency, the phase in
     cycles, continuous from frame 0."""
     audible: bool
-    """Whether it is heard at all in the window (else the gains are all 0)."""
+    """Whether it is heard at all in the window; if not, the arrays are empty."""
 
     @classmethod
     def follow(cls, frames: Frames, pos: F64, near: F64, pitched: bool = True) -> Track:
@@ -143,9 +143,13 @@ class Track:
         pan, gain = placement(pos, near)
         angle = (pan + 1.0) * (math.pi / 4)
         lerp = frames.lerp
+        if lerp.index.size == 0 or not gain[lerp.index[0] : lerp.index[-1] + 2].any():
+            # Off screen for the whole window (a car round the back of its loop): skip it.
+            empty = np.zeros(0, np.float32)
+            return cls(empty, empty, np.zeros(0), False)
         left, right = lerp(gain * np.cos(angle)), lerp(gain * np.sin(angle))
         if not pitched:
-            return cls(left, right, np.zeros(0), bool(gain.any()))
+            return cls(left, right, np.zeros(0), True)
         velocity = np.gradient(pos) * fps if pos.size > 1 else np.zeros_like(pos)
         radius = np.sqrt(pos * pos + 0.3)
         closing = np.clip(pos * velocity / radius, -3.0, 3.0)
@@ -153,4 +157,4 @@ class Track:
         cum = np.concatenate([[0.0], np.cumsum((pitch[1:] + pitch[:-1]) / 2) / fps])
         # The phase stays in double precision: it grows with time and feeds an oscillator.
         cycles = cum[lerp.index] + (cum[lerp.index + 1] - cum[lerp.index]) * lerp.frac
-        return cls(left, right, cycles, bool(gain.any()))
+        return cls(left, right, cycles, True)

@@ -56,7 +56,7 @@ class SceneRenderer:
         *,
         width: int,
         height: int,
-        fps: int,
+        fps: float,
         frames: int,
         seed: int,
         backdrop: npt.NDArray[np.uint8] | None = None,

@@ -38,6 +38,13 @@ class Birds(SubjectDrawer):
         self.start = -self.direction * 0.3 * self.stage.aspect + self.stage.lead
         self.height = float(self.rng.uniform(-0.32, -0.15))
 
+    flock_depth = 0.3
+    """Layer depth the flock flies on."""
+
+    def flock_x(self, t: float) -> float:
+        """World x of the flock's centre at time ``t`` (where the soundscape's birdsong is)."""
+        return self.start + self.direction * t * 0.07 * self.stage.speed
+
     def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
         pal = self.stage.palette
         color = mix(pal.silhouette, (20, 20, 26), 0.5)
@@ -46,12 +53,7 @@ class Birds(SubjectDrawer):
         for i, (dx, dy, size) in enumerate(self.slots):
             phase = t * 7.0 * self.stage.speed + i * 0.9
             flap = math.sin(phase)
-            x = (
-                self.start
-                + self.direction * t * 0.07 * self.stage.speed
-                + dx
-                + 0.01 * math.sin(t + i)
-            )
+            x = self.flock_x(t) + dx + 0.01 * math.sin(t + i)
             y = self.height + dy + 0.006 * math.sin(phase * 0.5 + i)
             wing = vertices(
                 [
@@ -62,7 +64,7 @@ class Birds(SubjectDrawer):
                     (1.0, -0.2 + 0.7 * flap),
                 ]
             )
-            lines.append(cam.points(place(wing, x, y, size), 0.3))
+            lines.append(cam.points(place(wing, x, y, size), self.flock_depth))
         stroke(frame, lines, color, thickness)
 
 

@@ -126,14 +126,23 @@ class Car(SubjectDrawer):
                 (float(i * 0.45 + self.rng.uniform(0, 0.2)), 0.0, float(self.rng.uniform(0.8, 1.1)))
             )
 
+    def position(self, i: int, t: float) -> tuple[float, float, float]:
+        """World x and ground y of car ``i`` at time ``t``, and its layer's depth.
+
+        The soundscape places each car's engine here too, so it pans with the picture.
+        """
+        off, _, speed = self.slots[i]
+        span = 2.4 * self.stage.aspect
+        x = (off + t * 0.12 * speed * self.stage.speed + span / 2) % span - span / 2
+        x = self.direction * x + self.stage.lead
+        gy, depth = self.stage.ground_y(x)
+        return x, gy, depth
+
     def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
         pal = self.stage.palette
-        span = 2.4 * self.stage.aspect
         colors = [(200, 40, 40), (40, 90, 180), (230, 200, 60), (230, 230, 230), (40, 150, 90)]
-        for i, (off, _, speed) in enumerate(self.slots):
-            x = (off + t * 0.12 * speed * self.stage.speed + span / 2) % span - span / 2
-            x = self.direction * x + self.stage.lead
-            gy, depth = self.stage.ground_y(x)
+        for i in range(len(self.slots)):
+            x, gy, depth = self.position(i, t)
             size = 0.12
             body = vertices(
                 [
@@ -172,17 +181,26 @@ class Train(SubjectDrawer):
         self.direction = 1.0 if self.rng.random() < 0.5 else -1.0
         self.slots = [(0.0, HORIZON + 0.1, 0.07)]
 
-    def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
-        pal = self.stage.palette
-        _, y, size = self.slots[0]
-        depth = 0.5
-        track = cam.points(vertices([(-10.0, y + 0.002), (10.0, y + 0.002)]), depth)
-        stroke(frame, [track], pal.silhouette, max(1, cam.height // 360))
-        head = (
+    track_depth = 0.5
+    """Layer depth of the track."""
+    carriages = 5
+    """Carriages behind the locomotive, each 2.25 sizes long."""
+
+    def head(self, t: float) -> float:
+        """World x of the locomotive at time ``t`` (the soundscape's train follows it)."""
+        return (
             self.stage.lead
             - self.direction * 0.7 * self.stage.aspect
             + self.direction * t * 0.12 * self.stage.speed
         )
+
+    def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
+        pal = self.stage.palette
+        _, y, size = self.slots[0]
+        depth = self.track_depth
+        track = cam.points(vertices([(-10.0, y + 0.002), (10.0, y + 0.002)]), depth)
+        stroke(frame, [track], pal.silhouette, max(1, cam.height // 360))
+        head = self.head(t)
         body_color = pal.lit((150, 40, 36), depth * 0.4)
         car_color = pal.lit((40, 70, 110), depth * 0.4)
         polys, cars, windows = [], [], []
@@ -199,7 +217,7 @@ class Train(SubjectDrawer):
             ]
         )
         polys.append(cam.points(place(loco, head, y, size, flip=self.direction < 0), depth))
-        for k in range(1, 6):
+        for k in range(1, self.carriages + 1):
             cx = head - self.direction * (2.25 * k) * size / size * size
             wagon = vertices([(-1.0, -0.1), (1.0, -0.1), (1.0, -0.75), (-1.0, -0.75)])
             cars.append(cam.points(place(wagon, cx, y, size), depth))

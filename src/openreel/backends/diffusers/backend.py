@@ -202,7 +202,7 @@ class DiffusersBackend:
             sizes=(*preferred, *(s for s in _SIZES if s != native)),
             any_size=True,
             image_input=entry.image_pipeline_class is not None,
-            audio=False,
+            audio=entry.audio,
             deterministic=True,
             # A character's clearest frame becomes the image condition (input_reference) of
             # a family that takes one; video-to-video is not wired up yet: edits are refused.

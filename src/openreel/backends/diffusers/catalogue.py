@@ -122,6 +122,8 @@ class ModelEntry:
         licence: The licence of its weights.
         training_data: What its makers published about its training data.
         limits: What it does not do, in words, beyond its sizes and lengths.
+        audio: Whether its pipeline makes sound with the picture (the LTX-2 family); its
+            waveform then goes into the MP4 (``Soundtrack.of``). Default false.
     """
 
     id: str
@@ -147,6 +149,7 @@ class ModelEntry:
     licence: str = NOT_DISCLOSED
     training_data: str = NOT_DISCLOSED
     limits: tuple[str, ...] = ()
+    audio: bool = False
 
     @property
     def card(self) -> ModelCard:
@@ -291,6 +294,8 @@ def _entry(table: dict[str, Any], where: str) -> ModelEntry:
         raise bad("overlap", f"must be from 0 to {max_frames - 2}")
     if table.get("upsampler") and family.upsample_pipeline is None:
         raise bad("upsampler", f"is not available for family {table['family']}")
+    if not isinstance(table.get("audio", False), bool):
+        raise bad("audio", "must be true or false")
     call = table.get("call", {})
     if not isinstance(call, dict):
         raise bad("call", "must be a table of keyword arguments")
@@ -319,6 +324,7 @@ def _entry(table: dict[str, Any], where: str) -> ModelEntry:
             licence=str(table.get("licence", NOT_DISCLOSED)),
             training_data=str(table.get("training_data", NOT_DISCLOSED)),
             limits=tuple(str(line) for line in _lines(table, "limits", bad)),
+            audio=bool(table.get("audio", False)),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"local model catalogue {where}, model {name!r}: {exc}") from None

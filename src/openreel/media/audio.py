@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import av
 import numpy as np
@@ -202,7 +202,7 @@ def read_soundtrack(
                 # The last AAC frame is padded; the stream's duration says where sound ends.
                 seconds = float(stream.duration * stream.time_base)
             resampler = av.AudioResampler(format="fltp", layout="stereo", rate=SAMPLE_RATE)
-            parts: list[npt.NDArray[np.float32]] = []
+            parts: list[npt.NDArray[Any]] = []
             first: float | None = None
             for frame in container.decode(stream):
                 if first is None and frame.pts is not None and frame.time_base is not None:
@@ -265,7 +265,7 @@ class AudioEncoder:
         if self._track is None:
             self._track = track
 
-    def packets_until(self, samples: int) -> Iterator[av.Packet]:
+    def packets_until(self, samples: int) -> Iterator[av.Packet[AudioStream]]:
         """Encodes the soundtrack up to sample ``samples``, if it has come yet."""
         track = self._track
         if track is None:
@@ -274,14 +274,14 @@ class AudioEncoder:
             end = min(samples, self._done + _CHUNK)
             yield from self._encode(track.span(self._done, end - self._done).samples)
 
-    def finish(self, samples: int) -> Iterator[av.Packet]:
+    def finish(self, samples: int) -> Iterator[av.Packet[AudioStream]]:
         """Encodes to exactly ``samples`` (silence if no soundtrack came) and flushes."""
         if self._track is None:
             self._track = Soundtrack.silence(0)
         yield from self.packets_until(samples)
         yield from self._stream.encode(None)
 
-    def _encode(self, chunk: Samples) -> Iterator[av.Packet]:
+    def _encode(self, chunk: Samples) -> Iterator[av.Packet[AudioStream]]:
         frame = av.AudioFrame.from_ndarray(
             np.ascontiguousarray(chunk.T), format="fltp", layout="stereo"
         )

@@ -125,6 +125,8 @@ def render_video(
     sound = _Sound(request, prefix_frames, prefix_sound) if request.audio else None
 
     def frames() -> Iterator[Frame]:
+        if sound is not None:  # a sound made from the request alone is known before any frame
+            sound.learn(made)
         for done, frame in enumerate(prefix, start=1):
             if cancelled():
                 raise CancelledError("generation was cancelled")

@@ -247,6 +247,9 @@ class AudioEncoder:
             raise MediaError("the aac encoder is not an audio encoder")
         stream.bit_rate = BIT_RATE
         stream.time_base = Fraction(1, SAMPLE_RATE)
+        # FFmpeg's "fast" coder costs well under half of its default "twoloop" (see the Sound
+        # section of benchmarks/README.md); at this bit rate an ambience sounds the same.
+        stream.codec_context.options = {"aac_coder": "fast"}
         self._stream = stream
         self._track: Soundtrack | None = None
         self._done = 0

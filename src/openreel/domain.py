@@ -173,6 +173,9 @@ class VideoRequest:
         operation: ``create``, ``extend`` or ``edit`` (see :data:`OPERATIONS`).
         source: The video an edit changes or an uploaded video an extension continues.
         character: The character the prompt names, if any.
+        audio: Whether the video gets sound; ``None`` until admission settles it (on
+            wherever the model makes sound). Rows written before sound existed read None
+            and were made silent.
     """
 
     prompt: str
@@ -189,6 +192,7 @@ class VideoRequest:
     source: SourceVideo | None = None
     character: CharacterRef | None = None
     last_frame: ImageInput | None = None
+    audio: bool | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -262,6 +266,8 @@ class VideoRequest:
             raise InvalidRequestError.for_value(
                 "seconds", self.seconds, f"is shorter than one frame at {self.fps} fps"
             )
+        if self.audio is not None and not isinstance(self.audio, bool):
+            raise InvalidRequestError.for_value("audio", self.audio, "must be true or false")
 
     @property
     def size(self) -> str:
@@ -278,6 +284,11 @@ class VideoRequest:
         if seed is None:
             seed = self.seed if self.seed is not None else secrets.randbelow(MAX_SEED + 1)
         return replace(self, seed=seed)
+
+    def with_audio(self, default: bool) -> VideoRequest:
+        """A copy whose ``audio`` is settled: as asked, or ``default`` (whether the model makes
+        sound) when the request did not say."""
+        return self if self.audio is not None else replace(self, audio=default)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy of the request (the reference image is summarised, not copied)."""

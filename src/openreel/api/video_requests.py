@@ -100,6 +100,20 @@ def _positive(value: object) -> float:
     return number
 
 
+def _boolean(value: object) -> bool:
+    """JSON ``true``/``false``, or a form's text of them (``"true"``, ``"false"``, 1, 0)."""
+    if _absent(value):
+        raise PydanticUseDefault
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _BOOLEAN_TEXT:
+        return _BOOLEAN_TEXT[value.strip().lower()]
+    raise _refuse("must be true or false")
+
+
+_BOOLEAN_TEXT = {"true": True, "1": True, "false": False, "0": False}
+
+
 def _size(value: object) -> tuple[int, int]:
     text = _text(value)
     try:
@@ -128,6 +142,14 @@ MaybeText = Annotated[str | None, PlainValidator(_text, json_schema_input_type=s
 
 MaybeWhole = Annotated[int | None, PlainValidator(_whole, json_schema_input_type=int | str)]
 """An optional :data:`Whole` without a default value."""
+
+MaybeBoolean = Annotated[bool | None, PlainValidator(_boolean, json_schema_input_type=bool | str)]
+"""An optional true/false (a form sends its text) without a default value."""
+
+_AUDIO = (
+    "OpenReel addition: whether the video gets sound; default: on wherever the model makes "
+    "sound (/v1/models says which). true for a silent model is refused."
+)
 
 Size = Annotated[tuple[int, int], PlainValidator(_size, json_schema_input_type=str)]
 """``WIDTHxHEIGHT`` as text, read into (width, height); the domain checks the range."""
@@ -311,6 +333,7 @@ class CreateVideoBody(VideoBody):
         description="An image the video ends on (with input_reference as its first frame), "
         "for models whose inputs include last_frame in /v1/models.",
     )
+    audio: MaybeBoolean = Field(None, description=_AUDIO)
 
     def to_video_request(
         self, default_model: str, uploaded_image: Callable[[str], ImageInput]
@@ -339,6 +362,7 @@ class CreateVideoBody(VideoBody):
             model=self.model or default_model,
             input_reference=image,
             last_frame=last,
+            audio=self.audio,
         )
 
 
@@ -357,6 +381,9 @@ class RemixVideoBody(VideoBody):
     """Body of ``POST /v1/videos/{id}/remix``: the new prompt (all else comes from the source)."""
 
     prompt: RequiredText = Field(description="The new prompt.")
+    audio: MaybeBoolean = Field(
+        None, description="OpenReel addition: whether the remix gets sound; default: as the source."
+    )
 
 
 class ExtendVideoBody(VideoBody):
@@ -369,6 +396,12 @@ class ExtendVideoBody(VideoBody):
         description="The completed video to continue, or an uploaded MP4, MOV or WebM file."
     )
     seconds: PositiveNumber = Field(4.0, description="Length of the new segment.")
+    audio: MaybeBoolean = Field(
+        None,
+        description="OpenReel addition: whether the extended video has sound (the source's, "
+        "continued with a cross-fade at the seam); default: as the source, or on where the "
+        "model makes sound for an upload.",
+    )
 
     @property
     def source(self) -> str | bytes:
@@ -389,6 +422,11 @@ class EditVideoBody(VideoBody):
         None,
         description="OpenReel addition: the model that edits (one whose operations include "
         "edit); default: the source's model, or the server's for an upload.",
+    )
+    audio: MaybeBoolean = Field(
+        None,
+        description="OpenReel addition: whether the edited video has sound; default: as "
+        "the source, or on where the model makes sound for an upload.",
     )
 
     @property

@@ -8,7 +8,7 @@ True it raises :class:`~openreel.errors.CancelledError` and yields nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -17,16 +17,19 @@ import numpy.typing as npt
 
 from openreel.domain import VideoRequest
 from openreel.errors import InvalidRequestError
+from openreel.media.audio import Soundtrack
 
 __all__ = [
     "BackendCapabilities",
     "CancelCheck",
+    "Clip",
     "Frame",
     "ProgressCallback",
     "VideoBackend",
     "check_against_capabilities",
     "never_cancelled",
     "no_progress",
+    "soundtrack_of",
 ]
 
 Frame = npt.NDArray[np.uint8]
@@ -39,6 +42,46 @@ ProgressCallback = Callable[[int, int], None]
 
 CancelCheck = Callable[[], bool]
 """Returns True once the job should stop."""
+
+
+class Clip(Iterator[Frame]):
+    """A backend's frames with the sound that goes with them.
+
+    ``generate`` may return a plain iterator of frames (a silent clip) or a Clip. The sound
+    is asked for once the first frame is out, and again after the last, so it may be known
+    from the start (synthesised from the request), or only once the work has begun (a
+    provider's download, a local pipeline's waveform): the producer then sets
+    :attr:`sound` while it makes the frames. It covers the backend's frames only, 48 kHz
+    stereo; the caller fits it to their exact length.
+
+    Args:
+        frames: The frames.
+        sound: The soundtrack, a function that makes it (called at most once), or None
+            for none yet.
+    """
+
+    def __init__(
+        self,
+        frames: Iterable[Frame] = (),
+        sound: Soundtrack | Callable[[], Soundtrack | None] | None = None,
+    ) -> None:
+        self.frames: Iterator[Frame] = iter(frames)
+        self.sound = sound
+
+    def __next__(self) -> Frame:
+        return next(self.frames)
+
+    def soundtrack(self) -> Soundtrack | None:
+        """The sound, made now if it is made on demand; None while there is none."""
+        sound = self.sound
+        if callable(sound):
+            sound = self.sound = sound()
+        return sound
+
+
+def soundtrack_of(frames: Iterator[Frame]) -> Soundtrack | None:
+    """What :meth:`Clip.soundtrack` says for a clip; None for a plain (silent) iterator."""
+    return frames.soundtrack() if isinstance(frames, Clip) else None
 
 
 def no_progress(done: int, total: int) -> None:
@@ -164,6 +207,12 @@ def check_against_capabilities(request: VideoRequest, caps: BackendCapabilities)
             "inputs include character (/v1/models)",
             param="prompt",
         )
+    if request.audio and not caps.audio:
+        raise InvalidRequestError(
+            f"audio is not made by model {request.model}: it makes silent video; send "
+            "audio: false, or pick a model that makes sound (/v1/models says which)",
+            param="audio",
+        )
     low, high = caps.fps_range
     if not low <= request.fps <= high:
         raise InvalidRequestError.for_value(
@@ -205,7 +254,9 @@ class VideoBackend(Protocol):
     ) -> Iterator[Frame]:
         """Yields ``request.frame_count`` frames of ``(height, width, 3)`` uint8.
 
-        The request's seed must be fixed (see :meth:`VideoRequest.with_seed`).
+        A backend that makes sound returns a :class:`Clip` carrying it when
+        ``request.audio`` is true. The request's seed must be fixed (see
+        :meth:`VideoRequest.with_seed`).
 
         Raises:
             CancelledError: As soon as ``cancelled()`` returns True.

@@ -191,6 +191,7 @@ def _upstream_caps(max_seconds: float, dialect: str = "openai") -> BackendCapabi
         fps_range=(1, 60),
         sizes=("1280x720", "720x1280", "1920x1080", "1080x1920"),
         image_input=True,
+        audio=True,  # passed through: whatever sound the upstream sends is kept
         deterministic=False,
         edit=True,
         edit_note="passed through to the upstream's POST /videos/edits with the source video",

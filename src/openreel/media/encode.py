@@ -37,6 +37,7 @@ from av.video.stream import VideoStream
 from numpy.typing import NDArray
 
 from openreel.errors import ConfigurationError, InvalidRequestError, MediaError
+from openreel.media.audio import AudioEncoder, Soundtrack, samples_for
 from openreel.media.partial import partial_path
 
 __all__ = [
@@ -213,6 +214,7 @@ class VideoWriter:
         height: int,
         fps: int,
         settings: EncoderSettings = EncoderSettings(),
+        audio: bool = False,
     ) -> None:
         """Validates the request and opens the partial file.
 
@@ -222,6 +224,8 @@ class VideoWriter:
             height: Frame height in pixels (even for 4:2:0 pixel formats).
             fps: Frames per second.
             settings: Encoder settings.
+            audio: Whether the file gets a sound stream (AAC-LC, 48 kHz stereo, exactly as
+                long as the picture); its samples come through :meth:`provide_soundtrack`.
 
         Raises:
             InvalidRequestError: The output path, size or frame rate cannot work.
@@ -244,6 +248,9 @@ class VideoWriter:
                 f"fps must be a whole number of at least 1; got {fps!r}", param="fps"
             )
         self._shape = (height, width, 3)
+        self._fps = fps
+        self._audio: AudioEncoder | None = None
+        self._wants_audio = audio
         self._settings = settings
         self._frames = 0
         self._final: Path | None = None
@@ -306,6 +313,9 @@ class VideoWriter:
             context.color_range = self._range
             context.color_primaries = ColorPrimaries.BT709
             context.color_trc = ColorTrc.BT709
+        if self._wants_audio:
+            self._audio = AudioEncoder(container)
+            self._audio.open()
         # PyAV would open the encoder and create the file on the first muxed packet, which
         # x264's look-ahead delays by a dozen frames. Doing both now reports a bad codec,
         # option or disk here, before the caller has spent time rendering.
@@ -317,6 +327,23 @@ class VideoWriter:
     def path(self) -> Path:
         """Where the finished video will be (or was) committed."""
         return self._path
+
+    @property
+    def has_audio(self) -> bool:
+        """Whether the file gets a sound stream."""
+        return self._audio is not None
+
+    def provide_soundtrack(self, track: Soundtrack) -> None:
+        """The sound of the whole clip, given once, before :meth:`close`, at any point of the
+        writing: what the picture has reached is encoded at once, the rest as it advances.
+        A writer opened with ``audio`` whose soundtrack never comes gets silence.
+
+        Raises:
+            MediaError: The writer was opened without ``audio``.
+        """
+        if self._audio is None:
+            raise MediaError(f"'{self._path}' was opened without a sound stream")
+        self._audio.provide(track)
 
     @property
     def frames_written(self) -> int:
@@ -390,6 +417,11 @@ class VideoWriter:
             try:
                 for packet in self._stream.encode(item):
                     container.mux(packet)
+                if self._audio is not None and item.pts is not None:
+                    # The sound up to this frame's end goes in beside it (interleaved).
+                    end = samples_for(item.pts + 1, self._fps)
+                    for packet in self._audio.packets_until(end):
+                        container.mux(packet)
             except BaseException as exc:
                 self._error = exc
                 return
@@ -465,6 +497,9 @@ class VideoWriter:
                 raise MediaError(f"encoding '{self._path}' failed: {self._error}") from self._error
             for packet in self._stream.encode(None):
                 container.mux(packet)
+            if self._audio is not None:
+                for packet in self._audio.finish(samples_for(self._frames, self._fps)):
+                    container.mux(packet)
             self._container = None
             container.close()
             os.replace(self._temp, self._path)

@@ -21,9 +21,11 @@ from openreel.backends.base import (
     VideoBackend,
     never_cancelled,
     no_progress,
+    soundtrack_of,
 )
 from openreel.domain import Artifact, GenerationResult, VideoRequest
 from openreel.errors import CancelledError
+from openreel.media.audio import Soundtrack, join, read_soundtrack, samples_for
 from openreel.media.encode import EncoderSettings, VideoWriter, check_output_path
 from openreel.media.fingerprint import SecondSampler
 from openreel.media.label import Labeler, LabelSpec
@@ -72,6 +74,7 @@ def render_video(
     provenance: Provenance | None = None,
     sampler: SecondSampler | None = None,
     parent: Path | None = None,
+    prefix_sound: Path | None = None,
 ) -> GenerationResult:
     """Generates ``request`` with ``backend`` and writes it to ``output`` atomically.
 
@@ -94,6 +97,9 @@ def render_video(
             per-second hashes; it hashes only the one frame a second it wants.
         parent: The video this one is made from (an edit's or extension's source), named in
             the signature as its parent ingredient.
+        prefix_sound: The file whose sound goes under ``prefix`` (an extension's source);
+            the backend's sound follows it with a short cross-fade at the seam. Silence
+            where it has none.
 
     Returns:
         The request as run (seed fixed), the files written and the backend's interpretation.
@@ -115,17 +121,26 @@ def render_video(
     def overall(done: int, _: int) -> None:
         progress(prefix_frames + done, total)
 
+    made = backend.generate(request, overall, cancelled)
+    sound = _Sound(request, prefix_frames, prefix_sound) if request.audio else None
+
     def frames() -> Iterator[Frame]:
+        if sound is not None:  # a sound made from the request alone is known before any frame
+            sound.learn(made)
         for done, frame in enumerate(prefix, start=1):
             if cancelled():
                 raise CancelledError("generation was cancelled")
             yield frame
             progress(done, total)
         labeler = None
-        for frame in backend.generate(request, overall, cancelled):
+        for frame in made:
             if label is not None and labeler is None:
                 labeler = Labeler(label, request.width, request.height)
+            if sound is not None:  # the backend's sound is known once its first frame is
+                sound.learn(made)
             yield frame if labeler is None else labeler.apply(frame)
+        if sound is not None:
+            sound.learn(made, last=True)
 
     size = {"width": request.width, "height": request.height, "fps": request.fps}
     stream = frames()
@@ -143,13 +158,17 @@ def render_video(
     finals = [output] if previews is None else [output, *previews.paths()]
     staged = [partial_path(path) for path in finals]
     try:
-        with VideoWriter(staged[0], **size, settings=encoder) as writer:
+        with VideoWriter(staged[0], **size, settings=encoder, audio=sound is not None) as writer:
             for index, frame in enumerate(ordered):
+                if sound is not None:
+                    sound.give(writer)
                 writer.write(frame)
                 if collector is not None and collector.wants(index):
                     collector.add(index, frame)
                 if sampler is not None and sampler.wants(index):
                     sampler.add(index, frame)
+            if sound is not None:
+                sound.give(writer)
         if collector is not None:
             collector.write_thumbnail(staged[1])
             collector.write_spritesheet(staged[2])
@@ -179,6 +198,43 @@ def render_video(
         frames=writer.frames_written,
         render_seconds=time.perf_counter() - started,
     )
+
+
+class _Sound:
+    """The soundtrack of one render: the prefix's sound, then the backend's, handed to the
+    writer once, as soon as the backend has it (a backend with none gives silence)."""
+
+    def __init__(
+        self, request: VideoRequest, prefix_frames: int, prefix_sound: Path | None
+    ) -> None:
+        self._request = request
+        self._prefix_frames = prefix_frames
+        self._prefix_sound = prefix_sound
+        self._track: Soundtrack | None = None
+        self._given = False
+
+    def learn(self, made: Iterator[Frame], *, last: bool = False) -> None:
+        """Makes the whole track once the backend's part is known (or it ended without)."""
+        if self._track is not None:
+            return
+        own = soundtrack_of(made)
+        if own is None and not last:
+            return
+        request = self._request
+        track = (own or Soundtrack.silence(0)).fitted(samples_for(request.frame_count, request.fps))
+        if self._prefix_frames:
+            before = None
+            if self._prefix_sound is not None:
+                before = read_soundtrack(self._prefix_sound)
+            length = samples_for(self._prefix_frames, request.fps)
+            track = join((before or Soundtrack.silence(0)).fitted(length), track)
+        self._track = track
+
+    def give(self, writer: VideoWriter) -> None:
+        """Hands the track to the writer, once, when it is known."""
+        if self._track is not None and not self._given:
+            self._given = True
+            writer.provide_soundtrack(self._track)
 
 
 def _artifact(kind: str, path: Path, media_type: str) -> Artifact:

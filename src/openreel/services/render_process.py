@@ -136,6 +136,7 @@ def render_in_thread(
         sampler=call.sampler,
         parent=call.prefix_path
         or (None if call.request.source is None else Path(call.request.source.path)),
+        prefix_sound=call.prefix_path,
     )
 
 

@@ -121,6 +121,12 @@ def stored_last_frame(artifacts: ArtifactStore, job_id: str) -> ImageInput | Non
     return read_image(path.read_bytes(), param="last_frame")
 
 
+def _audio_as(source: VideoRequest, asked: bool | None) -> bool | None:
+    """Sound for a video made from ``source``: as asked, else as the source had it (a video
+    made before sound existed says None: the model's default then)."""
+    return asked if asked is not None else source.audio
+
+
 def stored_reference(store: JobStore, artifacts: ArtifactStore, job_id: str) -> ImageInput | None:
     """The reference image a job was created with, read back from the artifact store."""
     relative = store.get_input_reference_path(job_id)
@@ -227,6 +233,7 @@ class VideoService:
                 request = replace(request, character=character)
         backend = self._registry.for_model(request.model)
         request = self._character_as_image(backend, request)
+        request = request.with_audio(backend.capabilities(request.model).audio)
         backend.check(request)
         request = request.with_seed()
         job = Job(
@@ -310,14 +317,22 @@ class VideoService:
         return self._artifacts.relative(path)
 
     def remix(
-        self, principal: Principal, video_id: str, prompt: str, *, token_id: str | None = None
+        self,
+        principal: Principal,
+        video_id: str,
+        prompt: str,
+        *,
+        token_id: str | None = None,
+        audio: bool | None = None,
     ) -> Job:
-        """A new video with the same settings and seed as ``video_id`` and a new prompt."""
+        """A new video with the same settings and seed as ``video_id`` and a new prompt
+        (with sound as the source had it, unless ``audio`` says otherwise)."""
         source = self._completed(principal, video_id, "remix")
         request = replace(
             source.request,
             prompt=prompt,
             input_reference=stored_reference(self._store, self._artifacts, source.id),
+            audio=_audio_as(source.request, audio),
         )
         return self.submit(principal, request, remixed_from=source.id, token_id=token_id)
 
@@ -329,8 +344,10 @@ class VideoService:
         seconds: float,
         *,
         token_id: str | None = None,
+        audio: bool | None = None,
     ) -> Job:
-        """A new video that continues ``video`` for ``seconds`` more, stitched to it.
+        """A new video that continues ``video`` for ``seconds`` more, stitched to it (its
+        sound continued too, unless ``audio`` is false).
 
         ``video`` is the id of a completed video of the caller's, or an uploaded file, which
         is checked and kept with the new video (and removed with it, or at once if refused).
@@ -339,7 +356,7 @@ class VideoService:
             return self._with_upload(
                 video,
                 lambda job_id, path, info: self._extend_upload(
-                    principal, job_id, path, info, prompt, seconds, token_id
+                    principal, job_id, path, info, prompt, seconds, token_id, audio
                 ),
             )
         source = self._completed(principal, video, "extend")
@@ -356,6 +373,7 @@ class VideoService:
             operation="extend",
             source=None,
             character=None,
+            audio=_audio_as(source.request, audio),
         )
         return self.submit(
             principal,
@@ -373,6 +391,7 @@ class VideoService:
         *,
         model: str | None = None,
         token_id: str | None = None,
+        audio: bool | None = None,
     ) -> Job:
         """A new video of the same length, size and frame rate as ``video``, changed as
         ``prompt`` says; ``video`` is one of the caller's completed videos or an upload.
@@ -385,6 +404,7 @@ class VideoService:
                     replace(
                         self._upload_request(path, info, prompt, info.seconds, "edit"),
                         model=model or self._default_model,
+                        audio=audio,
                     ),
                     token_id=token_id,
                     job_id=job_id,
@@ -422,6 +442,9 @@ class VideoService:
                 plan=interpretation["plan"] if redrawable else None,
             ),
             character=None,
+            audio=_audio_as(source.request, audio)
+            if model in (None, source.request.model)
+            else audio,
         )
         return self.submit(principal, request, token_id=token_id)
 
@@ -487,9 +510,10 @@ class VideoService:
         prompt: str,
         seconds: float,
         token_id: str | None,
+        audio: bool | None,
     ) -> Job:
         self._check_total(info.seconds, seconds)
-        request = self._upload_request(path, info, prompt, seconds, "extend")
+        request = replace(self._upload_request(path, info, prompt, seconds, "extend"), audio=audio)
         before = info.frames / request.fps
         return self.submit(
             principal, request, total_seconds=before + seconds, token_id=token_id, job_id=job_id

@@ -376,3 +376,19 @@ def test_runway_retry_rule_is_the_sdks(status: int, header: str | None, retried:
         client.status("x")
     assert isinstance(info.value, TransientProviderError) is retried
     client.close()
+
+
+def test_runway_sound_is_asked_for_by_the_models_whose_schema_has_audio() -> None:
+    for model in MODELS:
+        takes_audio = any("audio" in fields for fields in ACCEPTS[model.remote].values())
+        assert model.capabilities.audio == takes_audio, model.id
+    fake = FakeRunway()
+    request = _request(model="runway/veo3.1", seconds=4.0, width=1280, height=720, audio=True)
+    _run(_backend(fake, FakeTime()), request)
+    assert fake.tasks["task-0001"].body["audio"] is True
+    with pytest.raises(InvalidRequestError) as info:
+        _backend(FakeRunway(), FakeTime()).check(
+            _request(model="runway/gen4.5", seconds=4.0, audio=True)
+        )
+    assert info.value.param == "audio"
+    assert "runway/gen4.5" in info.value.message

@@ -37,6 +37,7 @@ UPSTREAM_CAPS = BackendCapabilities(
     fps_range=(1, 60),
     sizes=("640x360",),
     image_input=True,  # as runtime declares upstream models: the upstream checks itself
+    audio=True,  # passed through, as runtime declares them
     deterministic=False,  # as runtime declares them too
 )
 """What the tests declare for the upstream's one model (an upstream's limits are its own)."""

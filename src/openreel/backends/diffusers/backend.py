@@ -244,7 +244,8 @@ class DiffusersBackend:
             sizes=(*preferred, *(s for s in _SIZES if s != native)),
             any_size=True,
             image_input=entry.image_pipeline_class is not None,
-            # LTX-2 makes sound in the same call; it reaches the file once muxing is built.
+            # LTX-2 makes sound in the same call (entry.audio); until its waveform is handed
+            # to the writer the model is listed silent, so asking it for sound is refused.
             audio=False,
             deterministic=True,
             # A character's clearest frame becomes the image condition (input_reference) of

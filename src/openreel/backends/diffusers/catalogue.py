@@ -406,6 +406,8 @@ def _entry(table: dict[str, Any], where: str) -> ModelEntry:
         raise bad("overlap", f"must be from 0 to {max_frames - 2}")
     if table.get("upsampler") and family.upsample_pipeline is None:
         raise bad("upsampler", f"is not available for family {table['family']}")
+    if not isinstance(table.get("audio", False), bool):
+        raise bad("audio", "must be true or false")
     call = table.get("call", {})
     if not isinstance(call, dict):
         raise bad("call", "must be a table of keyword arguments")

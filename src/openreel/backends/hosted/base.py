@@ -41,6 +41,7 @@ import numpy as np
 from openreel.backends.base import (
     BackendCapabilities,
     CancelCheck,
+    Clip,
     Frame,
     ProgressCallback,
     check_against_capabilities,
@@ -53,9 +54,11 @@ from openreel.errors import (
     BackendUnavailableError,
     CancelledError,
     InvalidRequestError,
+    MediaError,
     ModelNotFoundError,
     ModerationBlockedError,
 )
+from openreel.media.audio import Soundtrack, read_soundtrack
 from openreel.media.fit import cover
 
 __all__ = [
@@ -362,8 +365,29 @@ class HostedBackend:
         request: VideoRequest,
         progress: ProgressCallback = no_progress,
         cancelled: CancelCheck = never_cancelled,
+    ) -> Clip:
+        """Runs the job at the provider and yields its video as ``request``'s frames; when
+        ``request.audio`` is true the clip carries the provider's sound, fitted to the same
+        span as the picture (see :func:`_sound`), from its first frame on.
+
+        Raises:
+            CancelledError: ``cancelled()`` turned True (the provider was asked to cancel).
+            ModerationBlockedError: The provider refused the content (its reason kept).
+            BackendUnavailableError: The provider rejected our credentials.
+            BackendError: The job failed, or kept failing transiently, or ran past the deadline.
+        """
+        clip = Clip()
+        clip.frames = self._generate(request, progress, cancelled, clip)
+        return clip
+
+    def _generate(
+        self,
+        request: VideoRequest,
+        progress: ProgressCallback,
+        cancelled: CancelCheck,
+        clip: Clip,
     ) -> Iterator[Frame]:
-        """Runs the job at the provider and yields its video as ``request``'s frames.
+        """The frames of :meth:`generate`; sets ``clip.sound`` once the result is here.
 
         Raises:
             CancelledError: ``cancelled()`` turned True (the provider was asked to cancel).
@@ -387,6 +411,8 @@ class HostedBackend:
             )
             self._follow(remote_id, total, progress, cancelled)
             self._call(lambda: self._client.download(remote_id, path), cancelled)
+            if request.audio:
+                clip.sound = _sound(path, request, self._name)
             self._take_slot(cancelled)
             try:
                 for frame in _fitted(path, request, total, progress):
@@ -528,6 +554,22 @@ class HostedBackend:
             self._client.cancel(remote_id)
         except Exception as exc:  # best effort: the job is ours to give up either way
             log.warning("%s: cancelling %s failed: %s", self._name, remote_id, exc)
+
+
+def _sound(path: Path, request: VideoRequest, provider: str) -> Soundtrack | None:
+    """The downloaded video's sound over the span :func:`_fitted` keeps of its picture: from
+    its first frame, for the request's length, so a trim, a new frame rate or a new size
+    leave sound and picture in step. None (and a warning) when the provider sent none.
+    """
+    try:
+        track = read_soundtrack(path, seconds=request.frame_count / request.fps)
+    except MediaError as exc:
+        raise BackendError(
+            f"{request.model}: the provider's sound could not be read: {exc}"
+        ) from None
+    if track is None:
+        log.warning("%s: %s sent a video without sound; it is kept silent", provider, request.model)
+    return track
 
 
 def _fitted(

@@ -20,8 +20,9 @@ every 6 s, so each poll asks the loop to wait that long.
 
 What each model takes (:data:`ACCEPTS`) is the SDK's schema, not a guess: ``seed`` goes to
 every model whose schema has one (gen4.5, gen4_turbo, Veo, Seedance) and to no other;
-``negativePrompt`` to Veo; ``audio: false`` wherever the schema has ``audio`` (we keep no
-soundtrack, and Runway bills audio); ``ratio`` only where the endpoint's schema has it
+``negativePrompt`` to Veo; ``audio`` wherever the schema has it (Veo, Seedance, Wan 3: the
+models that make sound), as the request says (Runway bills audio, so it is asked for only
+when kept); ``ratio`` only where the endpoint's schema has it
 (Kling's image-to-video takes its ratio from the image; Wan 3's keyframe image-to-video must
 say ``auto_720p``).
 
@@ -97,7 +98,9 @@ _VEO_SIZES = ("1280x720", "720x1280", "1080x1920", "1920x1080")
 _IMAGE_SIZES = ("1280x720", "720x1280", "1104x832", "832x1104", "960x960", "1584x672")
 
 
-def _caps(max_seconds: float, sizes: tuple[str, ...]) -> BackendCapabilities:
+def _caps(
+    max_seconds: float, sizes: tuple[str, ...], *, audio: bool = False
+) -> BackendCapabilities:
     sides = [int(side) for size in sizes for side in size.split("x")]
     return BackendCapabilities(
         max_seconds=max_seconds,
@@ -107,18 +110,18 @@ def _caps(max_seconds: float, sizes: tuple[str, ...]) -> BackendCapabilities:
         sizes=sizes,
         any_size=False,
         image_input=True,
-        audio=False,
+        audio=audio,
         deterministic=False,
     )
 
 
 MODELS: tuple[HostedModel, ...] = (
     HostedModel("runway/gen4.5", "gen4.5", _caps(10, _LANDSCAPE_PORTRAIT)),
-    HostedModel("runway/veo3.1", "veo3.1", _caps(8, _VEO_SIZES)),
-    HostedModel("runway/veo3.1_fast", "veo3.1_fast", _caps(8, _VEO_SIZES)),
+    HostedModel("runway/veo3.1", "veo3.1", _caps(8, _VEO_SIZES, audio=True)),
+    HostedModel("runway/veo3.1_fast", "veo3.1_fast", _caps(8, _VEO_SIZES, audio=True)),
     HostedModel("runway/kling2.5_turbo_pro", "kling2.5_turbo_pro", _caps(10, _LANDSCAPE_PORTRAIT)),
-    HostedModel("runway/seedance2", "seedance2", _caps(15, _LANDSCAPE_PORTRAIT)),
-    HostedModel("runway/wan3", "wan3", _caps(10, _LANDSCAPE_PORTRAIT)),
+    HostedModel("runway/seedance2", "seedance2", _caps(15, _LANDSCAPE_PORTRAIT, audio=True)),
+    HostedModel("runway/wan3", "wan3", _caps(10, _LANDSCAPE_PORTRAIT, audio=True)),
     HostedModel("runway/gen4_turbo", "gen4_turbo", _caps(10, _IMAGE_SIZES)),
 )
 """Models served through Runway, with their real limits (each listed in the SDK's
@@ -126,8 +129,8 @@ text-to-video and image-to-video schemas, gen4_turbo in image-to-video only):
 
 - ``runway/gen4.5``: 2-10 whole seconds; ratio 1280:720 or 720:1280; takes a seed.
 - ``runway/veo3.1`` and ``runway/veo3.1_fast``: 4, 6 or 8 seconds; 1280:720, 720:1280,
-  1080:1920 or 1920:1080. They take a seed and a negative prompt; audio is turned off (we
-  keep no soundtrack, and it costs more).
+  1080:1920 or 1920:1080. They take a seed and a negative prompt, and make sound
+  (``audio`` follows the request's; the hosted loop keeps the sound, fitted to the picture).
 - ``runway/kling2.5_turbo_pro``: 5 or 10 seconds (the SDK's ``Literal[5, 10]``); the two 720p
   ratios of the six its text-to-video schema lists; no seed in its schema.
 - ``runway/seedance2`` (ByteDance Seedance 2): 4-15 whole seconds (the SDK says only
@@ -217,7 +220,7 @@ def task_body(model: str, request: VideoRequest) -> dict[str, Any]:
     if "negativePrompt" in accepts and request.negative_prompt:
         body["negativePrompt"] = request.negative_prompt
     if "audio" in accepts:
-        body["audio"] = False
+        body["audio"] = bool(request.audio)  # sound costs more: only when it is kept
     return body
 
 

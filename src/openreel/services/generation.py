@@ -8,11 +8,14 @@ or cancellation at any point leaves no file behind.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from openreel.backends.base import (
     CancelCheck,
@@ -22,6 +25,7 @@ from openreel.backends.base import (
     never_cancelled,
     no_progress,
 )
+from openreel.backends.hosted.base import HostedBackend
 from openreel.domain import Artifact, GenerationResult, VideoRequest
 from openreel.errors import CancelledError
 from openreel.media.encode import EncoderSettings, VideoWriter, check_output_path
@@ -29,9 +33,12 @@ from openreel.media.fingerprint import SecondSampler
 from openreel.media.label import Labeler, LabelSpec
 from openreel.media.partial import partial_path
 from openreel.media.previews import PreviewCollector
+from openreel.services.relay import NotRelayableError, relay, relayable
 from openreel.trust.provenance import Provenance
 
 __all__ = ["PreviewPaths", "render_video"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +122,75 @@ def render_video(
     def overall(done: int, _: int) -> None:
         progress(prefix_frames + done, total)
 
+    with contextlib.ExitStack() as scope:
+        generated: Iterable[Frame] | None = None
+        if isinstance(backend, HostedBackend) and prefix_frames == 0:
+            # The provider's file is fetched first: an OpenReel upstream's may be passed on
+            # as it is (services.relay); any other is fitted and labelled frame by frame.
+            downloaded = scope.enter_context(backend.fetched(request, overall, cancelled))
+            if (
+                label is not None
+                and provenance is not None
+                and relayable(downloaded, request, label)
+            ):
+                try:
+                    return _relayed(
+                        backend,
+                        request,
+                        output,
+                        downloaded,
+                        label=label,
+                        provenance=provenance,
+                        previews=previews,
+                        sampler=sampler,
+                        cancelled=cancelled,
+                        interpretation=interpretation,
+                        started=started,
+                    )
+                except NotRelayableError as exc:
+                    log.warning("%s: re-rendering the upstream's video: %s", request.model, exc)
+            generated = backend.fitted(downloaded, request, overall, cancelled)
+        return _rendered(
+            backend,
+            request,
+            output,
+            backend.generate(request, overall, cancelled) if generated is None else generated,
+            encoder=encoder,
+            previews=previews,
+            progress=progress,
+            cancelled=cancelled,
+            prefix=prefix,
+            total=total,
+            label=label,
+            provenance=provenance,
+            sampler=sampler,
+            parent=parent,
+            interpretation=interpretation,
+            started=started,
+        )
+
+
+def _rendered(
+    backend: VideoBackend,
+    request: VideoRequest,
+    output: Path,
+    generated: Iterable[Frame],
+    *,
+    encoder: EncoderSettings,
+    previews: PreviewPaths | None,
+    progress: ProgressCallback,
+    cancelled: CancelCheck,
+    prefix: Iterable[Frame],
+    total: int,
+    label: LabelSpec | None,
+    provenance: Provenance | None,
+    sampler: SecondSampler | None,
+    parent: Path | None,
+    interpretation: dict[str, Any],
+    started: float,
+) -> GenerationResult:
+    """Encodes the prefix and the backend's frames (labelled), then previews and signature."""
+
     def frames() -> Iterator[Frame]:
         for done, frame in enumerate(prefix, start=1):
             if cancelled():
@@ -122,7 +198,7 @@ def render_video(
             yield frame
             progress(done, total)
         labeler = None
-        for frame in backend.generate(request, overall, cancelled):
+        for frame in generated:
             if label is not None and labeler is None:
                 labeler = Labeler(label, request.width, request.height)
             yield frame if labeler is None else labeler.apply(frame)
@@ -155,7 +231,9 @@ def render_video(
             collector.write_spritesheet(staged[2])
         if provenance is not None:
             # An unsigned video must not be handed out as if it were signed.
-            provenance.sign(staged[0], backend, request, title=output.name, parent=parent)
+            provenance.sign(
+                staged[0], backend, request, title=output.name, parent=parent, label=label
+            )
         # Asked once more before anything is kept: a cancel that came with the last frame or
         # while the encoder finished, the previews were made or the video was signed. For a
         # render process this is where the worker's verdict is read (services.render_process):
@@ -177,6 +255,68 @@ def render_video(
         artifacts=tuple(artifacts),
         interpretation=interpretation,
         frames=writer.frames_written,
+        render_seconds=time.perf_counter() - started,
+    )
+
+
+def _relayed(
+    backend: VideoBackend,
+    request: VideoRequest,
+    output: Path,
+    downloaded: Path,
+    *,
+    label: LabelSpec,
+    provenance: Provenance,
+    previews: PreviewPaths | None,
+    sampler: SecondSampler | None,
+    cancelled: CancelCheck,
+    interpretation: dict[str, Any],
+    started: float,
+) -> GenerationResult:
+    """Keeps an upstream's labelled video as it is (services.relay), signed here with it as
+    the parent ingredient; previews and fingerprints from the same reading."""
+    collector = PreviewCollector(request.frame_count) if previews is not None else None
+    finals = [output] if previews is None else [output, *previews.paths()]
+    staged = [partial_path(path) for path in finals]
+    try:
+        frames = relay(
+            downloaded,
+            staged[0],
+            request,
+            label,
+            previews=collector,
+            sampler=sampler,
+            cancelled=cancelled,
+        )
+        if collector is not None:
+            collector.write_thumbnail(staged[1])
+            collector.write_spritesheet(staged[2])
+        provenance.sign(
+            staged[0],
+            backend,
+            request,
+            title=output.name,
+            parent=downloaded,
+            label=label,
+            relayed=True,
+        )
+        if cancelled():
+            raise CancelledError("generation was cancelled")
+        for final, stage in reversed(list(zip(finals, staged, strict=True))):  # video last
+            stage.replace(final)
+    except BaseException:
+        for path in staged:
+            path.unlink(missing_ok=True)
+        raise
+    artifacts = [_artifact("video", output, "video/mp4")]
+    if previews is not None:
+        artifacts.append(_artifact("thumbnail", previews.thumbnail, "image/webp"))
+        artifacts.append(_artifact("spritesheet", previews.spritesheet, "image/jpeg"))
+    return GenerationResult(
+        request=request,
+        artifacts=tuple(artifacts),
+        interpretation=interpretation | {"relayed": True},
+        frames=frames,
         render_seconds=time.perf_counter() - started,
     )
 

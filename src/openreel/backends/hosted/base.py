@@ -22,6 +22,7 @@ while users see "provider unavailable".
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -371,6 +372,26 @@ class HostedBackend:
             BackendUnavailableError: The provider rejected our credentials.
             BackendError: The job failed, or kept failing transiently, or ran past the deadline.
         """
+        with self.fetched(request, progress, cancelled) as path:
+            yield from self.fitted(path, request, progress, cancelled)
+
+    @contextlib.contextmanager
+    def fetched(
+        self,
+        request: VideoRequest,
+        progress: ProgressCallback = no_progress,
+        cancelled: CancelCheck = never_cancelled,
+    ) -> Iterator[Path]:
+        """Runs the job at the provider and lends its downloaded video, as the provider made
+        it, holding a render slot; the file is removed afterwards.
+
+        :meth:`generate` fits it to the request frame by frame; a caller that can keep the
+        file as it is (a video already labelled and signed by an OpenReel upstream,
+        ``services.relay``) reads it here instead, and needs no slot for long.
+
+        Raises:
+            As :meth:`generate`.
+        """
         if request.seed is None:
             raise InvalidRequestError(
                 "seed must be fixed before generating (VideoRequest.with_seed)", param="seed"
@@ -389,15 +410,31 @@ class HostedBackend:
             self._call(lambda: self._client.download(remote_id, path), cancelled)
             self._take_slot(cancelled)
             try:
-                for frame in _fitted(path, request, total, progress):
-                    if cancelled():
-                        raise CancelledError("generation was cancelled")
-                    yield frame
+                yield path
             finally:
                 if self._slots is not None:
                     self._slots.release()
         finally:
             path.unlink(missing_ok=True)
+
+    def fitted(
+        self,
+        path: Path,
+        request: VideoRequest,
+        progress: ProgressCallback = no_progress,
+        cancelled: CancelCheck = never_cancelled,
+    ) -> Iterator[Frame]:
+        """A downloaded video (see :meth:`fetched`) as ``request``'s frames: scaled, cropped,
+        resampled and trimmed to exactly its size, rate and length.
+
+        Raises:
+            CancelledError: ``cancelled()`` turned True.
+            BackendError: The file cannot be read or has no frames.
+        """
+        for frame in _fitted(path, request, request.frame_count, progress):
+            if cancelled():
+                raise CancelledError("generation was cancelled")
+            yield frame
 
     # ----- the loop -----------------------------------------------------------------------
 

@@ -1,0 +1,115 @@
+"""Passing an upstream OpenReel's finished video on as it is, re-signed, not re-rendered.
+
+A gateway in front of another OpenReel receives a video that is already what it would make:
+the request's size, rate and length, the same visible label, signed. Decoding, labelling and
+encoding it again was most of the time the gateway added (benchmarks/README.md, gateway
+pacing) and changes nothing a viewer sees. So when the file shows it (a valid C2PA manifest
+whose generation assertion names this server's very label, an H.264 stream of exactly the
+request's frames, and the label found in the pixels of every frame read for the previews and
+fingerprints), it is copied, read once for those, and signed by this server with the
+upstream's file, manifest and all, as its parent ingredient. Anything else is re-rendered
+and labelled here, as before.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import av
+import numpy as np
+
+from openreel.backends.base import CancelCheck
+from openreel.domain import VideoRequest
+from openreel.errors import CancelledError, MediaError
+from openreel.media.c2pa import verify_mp4
+from openreel.media.fingerprint import SecondSampler
+from openreel.media.label import Labeler, LabelSpec
+from openreel.media.previews import PreviewCollector
+from openreel.media.probe import probe
+
+__all__ = ["NotRelayableError", "relay", "relayable"]
+
+
+class NotRelayableError(Exception):
+    """A frame read while relaying did not carry the label (or the file held other frames
+    than it said): the video must be re-rendered after all."""
+
+
+def relayable(path: Path, request: VideoRequest, label: LabelSpec) -> bool:
+    """Whether the downloaded ``path`` may be passed on as it is (see the module docstring);
+    the pixels are checked by :func:`relay` as it reads them."""
+    try:
+        info = probe(path)
+    except MediaError:
+        return False
+    if (
+        (info.codec, info.pix_fmt) != ("h264", "yuv420p")
+        or (info.width, info.height) != (request.width, request.height)
+        or info.frames != request.frame_count
+        or abs(info.fps - request.fps) > 1e-3
+    ):
+        return False
+    try:
+        verdict = verify_mp4(path)
+    except MediaError:
+        return False
+    # Valid is enough: the upstream is a server the operator chose, whose own certificate
+    # this one need not trust; the file must be intact and signed, and its pixels are read.
+    return (
+        verdict.status in ("Valid", "Trusted")
+        and verdict.generation.get("label") == label.as_dict()
+    )
+
+
+def relay(
+    path: Path,
+    target: Path,
+    request: VideoRequest,
+    label: LabelSpec,
+    *,
+    previews: PreviewCollector | None,
+    sampler: SecondSampler | None,
+    cancelled: CancelCheck,
+) -> int:
+    """Copies ``path`` to ``target`` after reading it once: the frames the previews and the
+    fingerprints want are handed to them, and each of those, and the first, must show the
+    label. Returns the number of frames.
+
+    Raises:
+        NotRelayableError: A frame read lacked the label, or the count was not the request's
+            (``target`` is not written).
+        CancelledError: ``cancelled()`` turned True.
+        MediaError: The file could not be read or copied.
+    """
+    labeler = Labeler(label, request.width, request.height)
+    count = 0
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            for index, frame in enumerate(container.decode(stream)):
+                count = index + 1
+                wanted = (previews is not None and previews.wants(index)) or (
+                    sampler is not None and sampler.wants(index)
+                )
+                if not wanted and index != 0:
+                    continue
+                if cancelled():
+                    raise CancelledError("generation was cancelled")
+                rgb = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+                if not labeler.shown_in(rgb):
+                    raise NotRelayableError(f"frame {index} does not show the label")
+                if previews is not None:
+                    previews.add(index, rgb)
+                if sampler is not None:
+                    sampler.add(index, rgb)
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise MediaError(f"reading the upstream's video failed: {exc}") from exc
+    if count != request.frame_count:
+        raise NotRelayableError(f"{count} frames, not {request.frame_count}")
+    try:
+        shutil.copyfile(path, target)
+    except OSError as exc:
+        raise MediaError(f"copying the upstream's video failed: {exc}") from exc
+    return count

@@ -100,7 +100,8 @@ class Labeler:
         return frame
 
     def shown_in(self, frame: npt.NDArray[np.uint8]) -> bool:
-        """Whether ``frame`` visibly carries this label where this labeler puts it.
+        """Whether ``frame`` (RGB, or one brightness plane such as decoded video's luma)
+        visibly carries this label where this labeler puts it.
 
         Decoded H.264 is never the exact blend, so the test is its shape: in the label's box
         the brightness must follow the text's coverage (correlation at least 0.9) with the
@@ -112,7 +113,8 @@ class Labeler:
         x0, y0, w, h = self.box
         if frame.shape[0] < y0 + h or frame.shape[1] < x0 + w:
             return False
-        grey = frame[y0 : y0 + h, x0 : x0 + w].astype(np.float32).mean(axis=2)
+        region = frame[y0 : y0 + h, x0 : x0 + w].astype(np.float32)
+        grey = region.mean(axis=2) if region.ndim == 3 else region
         if not self._text.any() or not self._plate.any():
             return False
         contrast = float(grey[self._text].mean() - grey[self._plate].mean())

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import av
+import numpy as np
+
 from openreel.backends.base import (
     CancelCheck,
     Frame,
@@ -33,6 +36,7 @@ from openreel.media.fingerprint import SecondSampler
 from openreel.media.label import Labeler, LabelSpec
 from openreel.media.partial import partial_path
 from openreel.media.previews import PreviewCollector
+from openreel.media.probe import luma
 from openreel.services.relay import NotRelayableError, relay, relayable
 from openreel.trust.provenance import Provenance
 
@@ -75,6 +79,7 @@ def render_video(
     on_plan: Callable[[GenerationResult], None] | None = None,
     prefix: Iterable[Frame] = (),
     prefix_frames: int = 0,
+    prefix_file: Path | None = None,
     label: LabelSpec | None = None,
     provenance: Provenance | None = None,
     sampler: SecondSampler | None = None,
@@ -94,8 +99,12 @@ def render_video(
             callers can show what the backend understood while it works.
         prefix: Frames to write before the backend's (an extension starts with its source).
         prefix_frames: How many frames ``prefix`` yields (for progress).
+        prefix_file: The file ``prefix`` is read from. When its stream is coded as this
+            encoder codes and every one of its frames shows the label (a video this server
+            made, uploaded or not), its packets are copied instead of decoded and encoded
+            again (``VideoWriter.splice``), and ``prefix`` is not read.
         label: The visible "AI-generated" label to burn into the backend's frames, or None
-            for none. Prefix frames come from a video OpenReel made, so they carry it already.
+            for none; prefix frames get it where they do not show it yet (a foreign upload).
         provenance: Signs the finished MP4 with C2PA as the very last step, or None.
         sampler: Fed every frame as written (label included) for the content registry's
             per-second hashes; it hashes only the one frame a second it wants.
@@ -160,6 +169,8 @@ def render_video(
             progress=progress,
             cancelled=cancelled,
             prefix=prefix,
+            prefix_file=prefix_file,
+            prefix_frames=prefix_frames,
             total=total,
             label=label,
             provenance=provenance,
@@ -181,6 +192,8 @@ def _rendered(
     progress: ProgressCallback,
     cancelled: CancelCheck,
     prefix: Iterable[Frame],
+    prefix_file: Path | None,
+    prefix_frames: int,
     total: int,
     label: LabelSpec | None,
     provenance: Provenance | None,
@@ -191,36 +204,50 @@ def _rendered(
 ) -> GenerationResult:
     """Encodes the prefix and the backend's frames (labelled), then previews and signature."""
 
-    def frames() -> Iterator[Frame]:
-        for done, frame in enumerate(prefix, start=1):
-            if cancelled():
-                raise CancelledError("generation was cancelled")
-            yield frame
-            progress(done, total)
-        labeler = None
-        for frame in generated:
-            if label is not None and labeler is None:
-                labeler = Labeler(label, request.width, request.height)
-            yield frame if labeler is None else labeler.apply(frame)
-
     size = {"width": request.width, "height": request.height, "fps": request.fps}
-    stream = frames()
-    # The encoder (and its threads and buffers) opens with the first frame, not before: a
-    # hosted backend may wait minutes on its provider before yielding one, and a server
-    # following hundreds of such jobs must not hold hundreds of idle encoders.
-    # Likewise the label and the previews: their first OpenCV call in a thread costs that
-    # thread several megabytes, which a waiting hosted job must not hold.
-    first = next(stream, None)
-    ordered = stream if first is None else itertools.chain((first,), stream)
     collector = PreviewCollector(total) if previews is not None else None
     # Everything is made under hidden staging names (swept as partial files after a crash)
     # and renamed into place only when all of it is done: a process killed while it writes
     # the previews or signs leaves no file under a finished video's names.
     finals = [output] if previews is None else [output, *previews.paths()]
     staged = [partial_path(path) for path in finals]
+    labeler = None if label is None else Labeler(label, request.width, request.height)
     try:
-        with VideoWriter(staged[0], **size, settings=encoder) as writer:
-            for index, frame in enumerate(ordered):
+        spliced = None
+        if prefix_file is not None and prefix_frames:
+            spliced = _spliced(
+                VideoWriter(staged[0], **size, settings=encoder),
+                prefix_file,
+                prefix_frames,
+                labeler,
+                collector=collector,
+                sampler=sampler,
+                progress=progress,
+                cancelled=cancelled,
+                total=total,
+            )
+
+        def frames() -> Iterator[Frame]:
+            if spliced is None:  # the prefix frame by frame, labelled where it is not yet
+                for done, frame in enumerate(prefix, start=1):
+                    if cancelled():
+                        raise CancelledError("generation was cancelled")
+                    if labeler is not None and not labeler.shown_in(frame):
+                        labeler.apply(frame)
+                    yield frame
+                    progress(done, total)
+            for frame in generated:
+                yield frame if labeler is None else labeler.apply(frame)
+
+        stream = frames()
+        # The encoder (and its threads and buffers) opens with the first frame, not before: a
+        # hosted backend may wait minutes on its provider before yielding one, and a server
+        # following hundreds of such jobs must not hold hundreds of idle encoders.
+        first = next(stream, None) if spliced is None else None
+        ordered = stream if first is None else itertools.chain((first,), stream)
+        start = 0 if spliced is None else prefix_frames
+        with spliced or VideoWriter(staged[0], **size, settings=encoder) as writer:
+            for index, frame in enumerate(ordered, start=start):
                 writer.write(frame)
                 if collector is not None and collector.wants(index):
                     collector.add(index, frame)
@@ -257,6 +284,56 @@ def _rendered(
         frames=writer.frames_written,
         render_seconds=time.perf_counter() - started,
     )
+
+
+class _NoLabelError(Exception):
+    """A frame of a prefix being copied does not show the label: it is encoded instead."""
+
+
+def _spliced(
+    writer: VideoWriter,
+    source: Path,
+    count: int,
+    labeler: Labeler | None,
+    *,
+    collector: PreviewCollector | None,
+    sampler: SecondSampler | None,
+    progress: ProgressCallback,
+    cancelled: CancelCheck,
+    total: int,
+) -> VideoWriter | None:
+    """``writer`` started with ``source``'s ``count`` pictures copied (see
+    :meth:`VideoWriter.splice`), each checked for the label and handed to the previews and
+    fingerprints that want it; None (the writer aborted) when they cannot be copied."""
+
+    def visit(index: int, frame: av.VideoFrame) -> None:
+        if cancelled():
+            raise CancelledError("generation was cancelled")
+        if labeler is not None and not labeler.shown_in(luma(frame)):
+            raise _NoLabelError(index)
+        wanted = (collector is not None and collector.wants(index)) or (
+            sampler is not None and sampler.wants(index)
+        )
+        if wanted:
+            rgb = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+            if collector is not None:
+                collector.add(index, rgb)
+            if sampler is not None:
+                sampler.add(index, rgb)
+        progress(index + 1, total)
+
+    try:
+        copied = writer.splice(source, visit)
+    except _NoLabelError:
+        writer.abort()
+        return None
+    except BaseException:
+        writer.abort()
+        raise
+    if copied != count:
+        writer.abort()
+        return None
+    return writer
 
 
 def _relayed(

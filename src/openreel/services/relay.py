@@ -5,10 +5,10 @@ the request's size, rate and length, the same visible label, signed. Decoding, l
 encoding it again was most of the time the gateway added (benchmarks/README.md, gateway
 pacing) and changes nothing a viewer sees. So when the file shows it (a valid C2PA manifest
 whose generation assertion names this server's very label, an H.264 stream of exactly the
-request's frames, and the label found in the pixels of every frame read for the previews and
-fingerprints), it is copied, read once for those, and signed by this server with the
-upstream's file, manifest and all, as its parent ingredient. Anything else is re-rendered
-and labelled here, as before.
+request's frames, and the label found in the pixels of every frame), it is copied, read once
+for the previews and fingerprints, and signed by this server with the upstream's file,
+manifest and all, as its parent ingredient. Anything else is re-rendered and labelled here,
+as before.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from openreel.media.c2pa import verify_mp4
 from openreel.media.fingerprint import SecondSampler
 from openreel.media.label import Labeler, LabelSpec
 from openreel.media.previews import PreviewCollector
-from openreel.media.probe import probe
+from openreel.media.probe import luma, probe
 
 __all__ = ["NotRelayableError", "relay", "relayable"]
 
@@ -72,9 +72,9 @@ def relay(
     sampler: SecondSampler | None,
     cancelled: CancelCheck,
 ) -> int:
-    """Copies ``path`` to ``target`` after reading it once: the frames the previews and the
-    fingerprints want are handed to them, and each of those, and the first, must show the
-    label. Returns the number of frames.
+    """Copies ``path`` to ``target`` after reading it once: every frame must show the label,
+    and the frames the previews and the fingerprints want are handed to them. Returns the
+    number of frames.
 
     Raises:
         NotRelayableError: A frame read lacked the label, or the count was not the request's
@@ -90,16 +90,18 @@ def relay(
             stream.thread_type = "AUTO"
             for index, frame in enumerate(container.decode(stream)):
                 count = index + 1
+                # Every frame, on its brightness plane (no conversion): the label must be on
+                # each picture passed on, not only on those read for the previews.
+                if not labeler.shown_in(luma(frame)):
+                    raise NotRelayableError(f"frame {index} does not show the label")
                 wanted = (previews is not None and previews.wants(index)) or (
                     sampler is not None and sampler.wants(index)
                 )
-                if not wanted and index != 0:
+                if not wanted:
                     continue
                 if cancelled():
                     raise CancelledError("generation was cancelled")
                 rgb = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
-                if not labeler.shown_in(rgb):
-                    raise NotRelayableError(f"frame {index} does not show the label")
                 if previews is not None:
                     previews.add(index, rgb)
                 if sampler is not None:

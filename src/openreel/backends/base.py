@@ -71,6 +71,8 @@ class BackendCapabilities:
         edit_note: What an edit does with this model (shown in ``/v1/models``).
         character_as_image: Whether a character reaches the model as its image condition
             (the character's clearest frame as ``input_reference``) rather than drawn in.
+        create: Whether it makes video from a prompt (create, remix, extend); False for a
+            model that only edits a video it is given (Runway's video-to-video).
     """
 
     max_seconds: float
@@ -86,6 +88,7 @@ class BackendCapabilities:
     characters: bool = False
     edit_note: str = ""
     character_as_image: bool = False
+    create: bool = True
 
     @property
     def inputs(self) -> list[str]:
@@ -97,7 +100,8 @@ class BackendCapabilities:
     @property
     def operations(self) -> list[str]:
         """What this model can do with ``/v1/videos``."""
-        return ["create", "remix", "extend", *(["edit"] if self.edit else [])]
+        made = ["create", "remix", "extend"] if self.create else []
+        return [*made, *(["edit"] if self.edit else [])]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy (for ``/v1/models`` and ``openreel models``)."""
@@ -140,9 +144,16 @@ def check_against_capabilities(request: VideoRequest, caps: BackendCapabilities)
             param="input_reference",
         )
     if request.operation == "edit" and not caps.edit:
+        why = f" ({caps.edit_note})" if caps.edit_note else ""
         raise InvalidRequestError(
-            f"model {request.model} cannot edit videos; /v1/models lists the models whose "
-            "operations include edit",
+            f"model {request.model} cannot edit videos{why}; /v1/models lists the models "
+            "whose operations include edit",
+            param="model",
+        )
+    if request.operation != "edit" and not caps.create:
+        raise InvalidRequestError(
+            f"model {request.model} only edits videos (POST /v1/videos/edits); it cannot "
+            f"{request.operation} one from a prompt",
             param="model",
         )
     if request.character is not None and not caps.characters:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,11 +139,7 @@ def render_video(
             # The provider's file is fetched first: an OpenReel upstream's may be passed on
             # as it is (services.relay); any other is fitted and labelled frame by frame.
             downloaded = scope.enter_context(backend.fetched(request, overall, cancelled))
-            if (
-                label is not None
-                and provenance is not None
-                and relayable(downloaded, request, label)
-            ):
+            if label is not None and provenance is not None and relayable(downloaded, label):
                 try:
                     return _relayed(
                         backend,
@@ -355,19 +353,9 @@ def _relayed(
     collector = PreviewCollector(request.frame_count) if previews is not None else None
     finals = [output] if previews is None else [output, *previews.paths()]
     staged = [partial_path(path) for path in finals]
-    try:
-        frames = relay(
-            downloaded,
-            staged[0],
-            request,
-            label,
-            previews=collector,
-            sampler=sampler,
-            cancelled=cancelled,
-        )
-        if collector is not None:
-            collector.write_thumbnail(staged[1])
-            collector.write_spritesheet(staged[2])
+
+    def signed() -> None:
+        shutil.copyfile(downloaded, staged[0])
         provenance.sign(
             staged[0],
             backend,
@@ -377,6 +365,29 @@ def _relayed(
             label=label,
             relayed=True,
         )
+
+    try:
+        # The copy is signed on a thread while this one reads the frames (the signature
+        # covers the file, which the reading does not change; both mostly wait outside the
+        # interpreter): the two were most of what a relay costs. A frame without the label
+        # throws both away.
+        with ThreadPoolExecutor(1, thread_name_prefix="openreel-relay-sign") as pool:
+            signing = pool.submit(signed)
+            try:
+                frames = relay(
+                    downloaded,
+                    request,
+                    label,
+                    previews=collector,
+                    sampler=sampler,
+                    cancelled=cancelled,
+                )
+                if collector is not None:
+                    collector.write_thumbnail(staged[1])
+                    collector.write_spritesheet(staged[2])
+            finally:
+                wait([signing])
+            signing.result()
         if cancelled():
             raise CancelledError("generation was cancelled")
         for final, stage in reversed(list(zip(finals, staged, strict=True))):  # video last

@@ -13,7 +13,6 @@ as before.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import av
@@ -26,7 +25,7 @@ from openreel.media.c2pa import verify_mp4
 from openreel.media.fingerprint import SecondSampler
 from openreel.media.label import Labeler, LabelSpec
 from openreel.media.previews import PreviewCollector
-from openreel.media.probe import luma, probe
+from openreel.media.probe import luma
 
 __all__ = ["NotRelayableError", "relay", "relayable"]
 
@@ -36,20 +35,10 @@ class NotRelayableError(Exception):
     than it said): the video must be re-rendered after all."""
 
 
-def relayable(path: Path, request: VideoRequest, label: LabelSpec) -> bool:
-    """Whether the downloaded ``path`` may be passed on as it is (see the module docstring);
-    the pixels are checked by :func:`relay` as it reads them."""
-    try:
-        info = probe(path)
-    except MediaError:
-        return False
-    if (
-        (info.codec, info.pix_fmt) != ("h264", "yuv420p")
-        or (info.width, info.height) != (request.width, request.height)
-        or info.frames != request.frame_count
-        or abs(info.fps - request.fps) > 1e-3
-    ):
-        return False
+def relayable(path: Path, label: LabelSpec) -> bool:
+    """Whether the downloaded ``path`` says it may be passed on as it is: a valid manifest
+    whose generation assertion names ``label`` (see the module docstring); :func:`relay`
+    checks the stream and the pixels as it reads them."""
     try:
         verdict = verify_mp4(path)
     except MediaError:
@@ -64,7 +53,6 @@ def relayable(path: Path, request: VideoRequest, label: LabelSpec) -> bool:
 
 def relay(
     path: Path,
-    target: Path,
     request: VideoRequest,
     label: LabelSpec,
     *,
@@ -72,21 +60,28 @@ def relay(
     sampler: SecondSampler | None,
     cancelled: CancelCheck,
 ) -> int:
-    """Copies ``path`` to ``target`` after reading it once: every frame must show the label,
-    and the frames the previews and the fingerprints want are handed to them. Returns the
-    number of frames.
+    """Reads ``path`` once: its stream must be exactly the request's (H.264, 4:2:0, its size,
+    rate and frame count) and every frame must show the label; the frames the previews and
+    the fingerprints want are handed to them. Returns the number of frames.
 
     Raises:
-        NotRelayableError: A frame read lacked the label, or the count was not the request's
-            (``target`` is not written).
+        NotRelayableError: The stream is another, or a frame lacks the label.
         CancelledError: ``cancelled()`` turned True.
-        MediaError: The file could not be read or copied.
+        MediaError: The file could not be read.
     """
     labeler = Labeler(label, request.width, request.height)
     count = 0
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
+            context = stream.codec_context
+            coded = (context.name, context.format.name if context.format else None)
+            if (
+                coded != ("h264", "yuv420p")
+                or (context.width, context.height) != (request.width, request.height)
+                or stream.average_rate != request.fps
+            ):
+                raise NotRelayableError(f"the stream is {coded} {context.width}x{context.height}")
             stream.thread_type = "AUTO"
             for index, frame in enumerate(container.decode(stream)):
                 count = index + 1
@@ -110,8 +105,4 @@ def relay(
         raise MediaError(f"reading the upstream's video failed: {exc}") from exc
     if count != request.frame_count:
         raise NotRelayableError(f"{count} frames, not {request.frame_count}")
-    try:
-        shutil.copyfile(path, target)
-    except OSError as exc:
-        raise MediaError(f"copying the upstream's video failed: {exc}") from exc
     return count

@@ -117,6 +117,8 @@ class BackendCapabilities:
         last_frame: Whether a request may give the image the clip ends on (``last_frame``).
         length_note: How the longest clip is made, in a sentence (for models whose length
             is one generation call, say so in ``/v1/models``); empty when nothing to say.
+        create: Whether it makes video from a prompt (create, remix, extend); False for a
+            model that only edits a video it is given (Runway's video-to-video).
     """
 
     max_seconds: float
@@ -134,6 +136,7 @@ class BackendCapabilities:
     character_as_image: bool = False
     last_frame: bool = False
     length_note: str = ""
+    create: bool = True
 
     @property
     def inputs(self) -> list[str]:
@@ -146,7 +149,8 @@ class BackendCapabilities:
     @property
     def operations(self) -> list[str]:
         """What this model can do with ``/v1/videos``."""
-        return ["create", "remix", "extend", *(["edit"] if self.edit else [])]
+        made = ["create", "remix", "extend"] if self.create else []
+        return [*made, *(["edit"] if self.edit else [])]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy (for ``/v1/models`` and ``openreel models``)."""
@@ -195,9 +199,16 @@ def check_against_capabilities(request: VideoRequest, caps: BackendCapabilities)
             param="last_frame",
         )
     if request.operation == "edit" and not caps.edit:
+        why = f" ({caps.edit_note})" if caps.edit_note else ""
         raise InvalidRequestError(
-            f"model {request.model} cannot edit videos; /v1/models lists the models whose "
-            "operations include edit",
+            f"model {request.model} cannot edit videos{why}; /v1/models lists the models "
+            "whose operations include edit",
+            param="model",
+        )
+    if request.operation != "edit" and not caps.create:
+        raise InvalidRequestError(
+            f"model {request.model} only edits videos (POST /v1/videos/edits); it cannot "
+            f"{request.operation} one from a prompt",
             param="model",
         )
     if request.character is not None and not caps.characters:

@@ -172,6 +172,15 @@ def join(before: Soundtrack, after: Soundtrack, *, seam: float = SEAM_SECONDS) -
     return Soundtrack(np.clip(out, -1.0, 1.0).astype(np.float32, copy=False))
 
 
+def has_sound(path: Path) -> bool:
+    """Whether the file at ``path`` has a sound stream (False when it cannot be read)."""
+    try:
+        with av.open(str(path)) as container:
+            return bool(container.streams.audio)
+    except (av.FFmpegError, OSError):
+        return False
+
+
 def read_soundtrack(
     path: Path, *, start: float | None = None, seconds: float | None = None
 ) -> Soundtrack | None:

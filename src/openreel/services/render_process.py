@@ -131,6 +131,7 @@ def render_in_thread(
             call.prefix_path, call.request.width, call.request.height, call.prefix_frames
         ),
         prefix_frames=call.prefix_frames,
+        prefix_file=call.prefix_path,
         label=call.label,
         provenance=call.provenance,
         sampler=call.sampler,

@@ -22,6 +22,7 @@ while users see "provider unavailable".
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -395,6 +396,28 @@ class HostedBackend:
             BackendUnavailableError: The provider rejected our credentials.
             BackendError: The job failed, or kept failing transiently, or ran past the deadline.
         """
+        with self.fetched(request, progress, cancelled) as path:
+            fitted = self.fitted(path, request, progress, cancelled)
+            clip.sound = fitted.sound
+            yield from fitted.frames
+
+    @contextlib.contextmanager
+    def fetched(
+        self,
+        request: VideoRequest,
+        progress: ProgressCallback = no_progress,
+        cancelled: CancelCheck = never_cancelled,
+    ) -> Iterator[Path]:
+        """Runs the job at the provider and lends its downloaded video, as the provider made
+        it, holding a render slot; the file is removed afterwards.
+
+        :meth:`generate` fits it to the request frame by frame; a caller that can keep the
+        file as it is (a video already labelled and signed by an OpenReel upstream,
+        ``services.relay``) reads it here instead, and needs no slot for long.
+
+        Raises:
+            As :meth:`generate`.
+        """
         if request.seed is None:
             raise InvalidRequestError(
                 "seed must be fixed before generating (VideoRequest.with_seed)", param="seed"
@@ -411,19 +434,39 @@ class HostedBackend:
             )
             self._follow(remote_id, total, progress, cancelled)
             self._call(lambda: self._client.download(remote_id, path), cancelled)
-            if request.audio:
-                clip.sound = _sound(path, request, self._name)
             self._take_slot(cancelled)
             try:
-                for frame in _fitted(path, request, total, progress):
-                    if cancelled():
-                        raise CancelledError("generation was cancelled")
-                    yield frame
+                yield path
             finally:
                 if self._slots is not None:
                     self._slots.release()
         finally:
             path.unlink(missing_ok=True)
+
+    def fitted(
+        self,
+        path: Path,
+        request: VideoRequest,
+        progress: ProgressCallback = no_progress,
+        cancelled: CancelCheck = never_cancelled,
+    ) -> Clip:
+        """A downloaded video (see :meth:`fetched`) as ``request``'s frames: scaled, cropped,
+        resampled and trimmed to exactly its size, rate and length; when ``request.audio`` is
+        true with the provider's sound over the same span (see :func:`_sound`), read at once,
+        while ``path`` is still lent.
+
+        Raises:
+            CancelledError: ``cancelled()`` turned True.
+            BackendError: The file cannot be read or has no frames.
+        """
+
+        def frames() -> Iterator[Frame]:
+            for frame in _fitted(path, request, request.frame_count, progress):
+                if cancelled():
+                    raise CancelledError("generation was cancelled")
+                yield frame
+
+        return Clip(frames(), _sound(path, request, self._name) if request.audio else None)
 
     # ----- the loop -----------------------------------------------------------------------
 

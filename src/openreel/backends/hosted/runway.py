@@ -41,6 +41,7 @@ cannot say, so :class:`RunwayBackend` adds those checks to admission.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -60,9 +61,11 @@ __all__ = [
     "MODELS",
     "POLL_INTERVAL_S",
     "PROMPT_LIMITS",
+    "VIDEO_LIMIT",
     "RunwayBackend",
     "RunwayClient",
     "build_runway",
+    "video_uri",
 ]
 
 API_VERSION = "2024-11-06"
@@ -115,6 +118,28 @@ def _caps(
     )
 
 
+def _edit_caps() -> BackendCapabilities:
+    """aleph2's: it only edits the video it is sent, at that video's size, rate and length
+    (the SDK's schema takes no ratio or duration it must have); the limit the SDK states is
+    the 5 MB of the video as a data URI (:data:`VIDEO_LIMIT`), checked when it is sent."""
+    return BackendCapabilities(
+        max_seconds=10,
+        min_side=64,
+        max_side=3840,
+        fps_range=(1, 60),
+        sizes=("1280x720", "720x1280"),
+        any_size=True,
+        audio=False,
+        deterministic=False,
+        edit=True,
+        edit_note=(
+            "Runway's video-to-video (aleph2) remakes the video as the prompt says; the video "
+            "is sent inline as a data URI of at most 5 MB"
+        ),
+        create=False,
+    )
+
+
 MODELS: tuple[HostedModel, ...] = (
     HostedModel("runway/gen4.5", "gen4.5", _caps(10, _LANDSCAPE_PORTRAIT)),
     HostedModel("runway/veo3.1", "veo3.1", _caps(8, _VEO_SIZES, audio=True)),
@@ -123,6 +148,7 @@ MODELS: tuple[HostedModel, ...] = (
     HostedModel("runway/seedance2", "seedance2", _caps(15, _LANDSCAPE_PORTRAIT, audio=True)),
     HostedModel("runway/wan3", "wan3", _caps(10, _LANDSCAPE_PORTRAIT, audio=True)),
     HostedModel("runway/gen4_turbo", "gen4_turbo", _caps(10, _IMAGE_SIZES)),
+    HostedModel("runway/aleph2", "aleph2", _edit_caps()),
 )
 """Models served through Runway, with their real limits (each listed in the SDK's
 text-to-video and image-to-video schemas, gen4_turbo in image-to-video only):
@@ -140,6 +166,8 @@ text-to-video and image-to-video schemas, gen4_turbo in image-to-video only):
 - ``runway/gen4_turbo``: image-to-video only (an ``input_reference`` is required); 5 or 10
   seconds; the ratios 1280:720, 720:1280, 1104:832, 832:1104, 960:960 and 1584:672; takes a
   seed.
+- ``runway/aleph2``: video-to-video only (``POST /v1/videos/edits``; the SDK's
+  ``VideoToVideoCreateParams``): the video as ``videoUri``, the prompt, a seed.
 
 Runway renders at 24 fps; the hosted loop resamples to the requested 12-30 fps.
 """
@@ -155,7 +183,7 @@ DURATIONS: Mapping[str, tuple[int, ...]] = {
 }
 """The whole-second lengths each model accepts (by our model id)."""
 
-TEXT, IMAGE = "/v1/text_to_video", "/v1/image_to_video"
+TEXT, IMAGE, VIDEO = "/v1/text_to_video", "/v1/image_to_video", "/v1/video_to_video"
 
 ACCEPTS: Mapping[str, Mapping[str, frozenset[str]]] = {
     "gen4.5": {TEXT: frozenset({"ratio", "seed"}), IMAGE: frozenset({"ratio", "seed"})},
@@ -174,6 +202,7 @@ ACCEPTS: Mapping[str, Mapping[str, frozenset[str]]] = {
     },
     "wan3": {TEXT: frozenset({"ratio", "audio"}), IMAGE: frozenset({"ratio", "audio"})},
     "gen4_turbo": {IMAGE: frozenset({"ratio", "seed"})},
+    "aleph2": {VIDEO: frozenset({"seed"})},
 }
 """For each remote model, the endpoints its SDK schema lists it under and which of the
 optional fields we use (``ratio``, ``seed``, ``negativePrompt``, ``audio``) that endpoint's
@@ -194,9 +223,48 @@ IMAGE_LIMIT = 5 * 1024 * 1024
 """Largest ``promptImage`` data URI Runway takes, in bytes."""
 
 
+VIDEO_LIMIT = 5 * 1024 * 1024
+"""Largest ``videoUri`` data URI Runway takes, in bytes (the SDK: "up to 5MB")."""
+
+_VIDEO_TYPES: Mapping[str, str] = {".webm": "video/webm", ".mov": "video/quicktime"}
+
+
 def endpoint(request: VideoRequest) -> str:
-    """``/v1/image_to_video`` when the request has a reference image, else text-to-video."""
+    """``/v1/video_to_video`` for an edit; ``/v1/image_to_video`` when the request has a
+    reference image; else text-to-video."""
+    if request.operation == "edit":
+        return VIDEO
     return IMAGE if request.input_reference is not None else TEXT
+
+
+def video_uri(request: VideoRequest) -> str:
+    """The edit's source video as a ``data:`` URI, the one form of the three Runway takes
+    (an HTTPS URL, a Runway upload, a data URI) that needs no address reachable from the
+    internet, which a self-hosted server does not have.
+
+    Raises:
+        InvalidRequestError: Naming ``video``: there is none, or it is over
+            :data:`VIDEO_LIMIT` as a data URI.
+    """
+    if request.source is None:
+        raise InvalidRequestError(
+            f"model {request.model} edits a video; none was sent", param="video"
+        )
+    path = Path(request.source.path)
+    media_type = _VIDEO_TYPES.get(path.suffix.lower(), "video/mp4")
+    prefix = f"data:{media_type};base64,"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BackendError(f"the video to edit could not be read: {exc.strerror}") from None
+    size = len(prefix) + 4 * ((len(data) + 2) // 3)
+    if size > VIDEO_LIMIT:
+        raise InvalidRequestError(
+            f"video must be at most {VIDEO_LIMIT // 2**20} MB as a data URI for model "
+            f"{request.model} (Runway's limit); got {size / 2**20:.1f} MB",
+            param="video",
+        )
+    return prefix + base64.b64encode(data).decode("ascii")
 
 
 def task_body(model: str, request: VideoRequest) -> dict[str, Any]:
@@ -205,6 +273,15 @@ def task_body(model: str, request: VideoRequest) -> dict[str, Any]:
     as ``promptImage``, a data URI, and becomes the first frame."""
     where = endpoint(request)
     accepts = ACCEPTS.get(model, {}).get(where, frozenset({"ratio"}))
+    if where == VIDEO:
+        edit: dict[str, Any] = {
+            "model": model,
+            "videoUri": video_uri(request),
+            "promptText": request.prompt,
+        }
+        if "seed" in accepts and request.seed is not None:
+            edit["seed"] = request.seed % (1 << 32)
+        return edit
     body: dict[str, Any] = {
         "model": model,
         "promptText": request.prompt,
@@ -244,7 +321,13 @@ class RunwayBackend(HostedBackend):
                 "seconds", request.seconds, f"{rule} for model {request.model}"
             )
         remote = self._model(request.model).remote
-        if request.input_reference is None and TEXT not in ACCEPTS.get(remote, {TEXT: {}}):
+        if request.operation == "edit" and VIDEO not in ACCEPTS.get(remote, {}):
+            raise InvalidRequestError(
+                f"model {request.model} cannot edit videos; runway/aleph2 does",
+                param="model",
+            )
+        made = request.operation != "edit"
+        if made and request.input_reference is None and TEXT not in ACCEPTS.get(remote, {TEXT: {}}):
             raise InvalidRequestError(
                 f"input_reference is required by model {request.model}: it makes video from an "
                 "image (send one, or choose a text-to-video model)",

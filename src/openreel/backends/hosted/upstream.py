@@ -63,7 +63,6 @@ import httpx
 
 from openreel.backends.base import (
     CancelCheck,
-    Frame,
     ProgressCallback,
     never_cancelled,
     no_progress,
@@ -778,20 +777,24 @@ class UpstreamBackend(HostedBackend):
         """HostedBackend's, plus the dialect's gaps (see dialects.Dialect.plan_notes)."""
         return {**super().describe(request), **self._upstream.dialect.plan_notes()}
 
-    def generate(
+    @contextlib.contextmanager
+    def fetched(
         self,
         request: VideoRequest,
         progress: ProgressCallback = no_progress,
         cancelled: CancelCheck = never_cancelled,
-    ) -> Iterator[Frame]:
-        """HostedBackend's, once a job slot is free (see :class:`JobSlots`)."""
+    ) -> Iterator[Path]:
+        """HostedBackend's, once a job slot is free (see :class:`JobSlots`); the slot is held
+        until the lent file is given back (``generate`` and a relay both come through here)."""
         slots = self._job_slots
         if slots is None:
-            yield from super().generate(request, progress, cancelled)
+            with super().fetched(request, progress, cancelled) as path:
+                yield path
             return
         total = request.frame_count
         slots.take(cancelled, lambda: progress(0, total), self._policy.cancel_check_s)
         try:
-            yield from super().generate(request, progress, cancelled)
+            with super().fetched(request, progress, cancelled) as path:
+                yield path
         finally:
             slots.give_back()

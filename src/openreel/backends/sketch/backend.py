@@ -247,7 +247,13 @@ class SketchBackend:
         renderer = scene()
         start = None
         if request.operation == "extend" and source is not None:
-            start = last_frame(Path(source.path), width, height)
+
+            def alive() -> None:  # reading the source is progress too (a render's heartbeat)
+                if cancelled():
+                    raise CancelledError("generation was cancelled", code="cancelled")
+                progress(0, total)
+
+            start = last_frame(Path(source.path), width, height, each=alive)
         fade = self._fade_frames(request)
         for index in range(total):
             if cancelled():

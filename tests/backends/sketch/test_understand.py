@@ -8,9 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openreel.backends.sketch.plan import (
+    Action,
     Camera,
     Pace,
     ScenePlan,
+    Season,
     Setting,
     Style,
     Subject,
@@ -142,6 +144,14 @@ def test_understand_every_subject_with_a_synonym_and_a_plural() -> None:
         (K.AIRPLANE, "a jet", "airplanes"),
         (K.WINDMILL, "a wind turbine", "windmills"),
         (K.PLANET, "Saturn", "planets"),
+        # issue 25: people's things and doings
+        (K.ASTRONAUT, "a cosmonaut", "astronauts"),
+        (K.BICYCLE, "a bike", "bicycles"),
+        (K.MOTORCYCLE, "a motorbike", "motorcycles"),
+        (K.HELICOPTER, "a chopper", "helicopters"),
+        (K.KITE, "a paper kite", "kites"),
+        (K.TENT, "a teepee", "tents"),
+        (K.CAMPFIRE, "a bonfire", "campfires"),
     ]
     assert {kind for kind, _, _ in cases} == set(SubjectKind)
     for kind, synonym, plural in cases:
@@ -335,6 +345,8 @@ _ASPECT: dict[type, str] = {
     Camera: "camera",
     Style: "style",
     Pace: "pace",
+    Season: "season",
+    Action: "action",
 }
 
 
@@ -405,4 +417,6 @@ def test_understand_known_word_salad_gives_valid_plans(words: list[str]) -> None
         "camera",
         "style",
         "pace",
+        "season",
+        "action",
     }

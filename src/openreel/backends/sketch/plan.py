@@ -12,12 +12,14 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "Action",
     "Camera",
     "Pace",
     "ScenePlan",
     "Setting",
     "Style",
     "Subject",
+    "Season",
     "SubjectKind",
     "TimeOfDay",
     "Weather",
@@ -37,6 +39,9 @@ class Setting(StrEnum):
     SNOWFIELD = "snowfield"
     SPACE = "space"
     UNDERWATER = "underwater"
+    # Other worlds' surfaces: ground under a sky, not space ("an astronaut on mars").
+    MARS = "mars"
+    MOON = "moon"
 
 
 class TimeOfDay(StrEnum):
@@ -81,6 +86,33 @@ class SubjectKind(StrEnum):
     AIRPLANE = "airplane"
     WINDMILL = "windmill"
     PLANET = "planet"
+    # People's things and doings, outdoors and on wheels.
+    ASTRONAUT = "astronaut"
+    BICYCLE = "bicycle"
+    MOTORCYCLE = "motorcycle"
+    HELICOPTER = "helicopter"
+    KITE = "kite"
+    TENT = "tent"
+    CAMPFIRE = "campfire"
+
+
+class Season(StrEnum):
+    """Time of year, where the prompt says it: foliage colours and snow cover on the ground."""
+
+    SPRING = "spring"
+    SUMMER = "summer"
+    AUTUMN = "autumn"
+    WINTER = "winter"
+
+
+class Action(StrEnum):
+    """What the people in the scene are doing, where the prompt says it (a walk otherwise)."""
+
+    STAND = "stand"
+    WALK = "walk"
+    RUN = "run"
+    DANCE = "dance"
+    RIDE = "ride"
 
 
 class Camera(StrEnum):
@@ -141,6 +173,8 @@ class ScenePlan:
         camera: How the camera moves.
         style: Palette and finish.
         pace: Speed of motion.
+        season: Time of year, or None when the prompt does not say (green, no snow cover).
+        action: What people do, or None when the prompt does not say (they walk).
         matched: Prompt words that decided each aspect, e.g. ``{"time_of_day": ["twilight"]}``;
             aspects missing here were defaulted or inferred.
     """
@@ -153,6 +187,8 @@ class ScenePlan:
     style: Style = Style.NATURAL
     pace: Pace = Pace.NORMAL
     matched: dict[str, list[str]] = field(default_factory=dict)
+    season: Season | None = None
+    action: Action | None = None
 
     @property
     def has_water(self) -> bool:
@@ -164,8 +200,8 @@ class ScenePlan:
         return any(s.kind is kind for s in self.subjects)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready copy."""
-        return {
+        """A JSON-ready copy; ``season`` and ``action`` appear only when the prompt said them."""
+        out: dict[str, Any] = {
             "setting": self.setting.value,
             "time_of_day": self.time_of_day.value,
             "weather": self.weather.value,
@@ -175,6 +211,11 @@ class ScenePlan:
             "pace": self.pace.value,
             "matched": {k: list(v) for k, v in self.matched.items()},
         }
+        if self.season is not None:
+            out["season"] = self.season.value
+        if self.action is not None:
+            out["action"] = self.action.value
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScenePlan:
@@ -190,22 +231,36 @@ class ScenePlan:
             style=Style(data["style"]),
             pace=Pace(data["pace"]),
             matched={k: list(v) for k, v in data.get("matched", {}).items()},
+            season=Season(data["season"]) if data.get("season") else None,
+            action=Action(data["action"]) if data.get("action") else None,
         )
 
     def summary(self) -> str:
         """One line for people: ``coast at dusk, storm; lighthouse, 3 sailboats; push-in``."""
         when = self.time_of_day.value.replace("_", " ")
         parts = [f"{self.setting.value} at {when}"]
+        if self.season is not None:
+            parts[0] += f" in {self.season.value}"
         if self.weather is not Weather.CLEAR:
             parts[0] += f", {self.weather.value}"
         if self.subjects:
-            parts.append(", ".join(_counted(s) for s in self.subjects))
+            doing = f" ({_DOING[self.action]})" if self.action is not None else ""
+            parts.append(", ".join(_counted(s) for s in self.subjects) + doing)
         parts.append(f"camera {self.camera.value.replace('_', '-')}")
         if self.style is not Style.NATURAL:
             parts.append(f"{self.style.value} style")
         if self.pace is not Pace.NORMAL:
             parts.append(f"{self.pace.value} pace")
         return "; ".join(parts)
+
+
+_DOING = {
+    Action.STAND: "standing",
+    Action.WALK: "walking",
+    Action.RUN: "running",
+    Action.DANCE: "dancing",
+    Action.RIDE: "riding",
+}
 
 
 def _counted(subject: Subject) -> str:

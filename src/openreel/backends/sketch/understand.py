@@ -36,8 +36,10 @@ from types import MappingProxyType
 from typing import Final, TypeVar
 
 from openreel.backends.sketch.plan import (
+    Action,
     Camera,
     Pace,
+    Season,
     ScenePlan,
     Setting,
     Style,
@@ -76,6 +78,8 @@ _ASPECTS: Final[Mapping[type[StrEnum], str]] = MappingProxyType(
         Camera: "camera",
         Style: "style",
         Pace: "pace",
+        Season: "season",
+        Action: "action",
     }
 )
 
@@ -183,7 +187,7 @@ def _tokens(text: str) -> list[_Token]:
 
 @functools.cache
 def _lexicon() -> Mapping[tuple[str, ...], Entry]:
-    """Phrase keys to entries: as written, then singular forms, then "snowy <setting>".
+    """Phrase keys to entries: as written, then singular forms, then "snowy <setting>" (winter).
 
     Written phrases go in first so that an explicit phrase always beats a derived one
     ("pines" stays a forest although its singular "pine" is a tree).
@@ -203,7 +207,8 @@ def _lexicon() -> Mapping[tuple[str, ...], Entry]:
             and isinstance(first.value, Setting)
             and not first.inferred
         ):
-            table.setdefault(("snowy", key[0]), entry)
+            # Snow on the ground, not falling: "snowy mountains" on a clear day.
+            table.setdefault(("snowy", key[0]), (*entry, Choose(Season.WINTER)))
     return MappingProxyType(table)
 
 
@@ -377,6 +382,11 @@ def _live(matches: list[_Match], excluded: set[tuple[str, StrEnum]]) -> Iterator
             yield match
 
 
+def _said(evidence: Mapping[str, _Evidence]) -> set[str]:
+    """Aspects the prompt says anything about (season and action stay None otherwise)."""
+    return {aspect for aspect, e in evidence.items() if e.stated or e.hinted}
+
+
 def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
     """Reads a prompt into a scene plan the sketch renderer can draw.
 
@@ -451,6 +461,8 @@ def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
     camera = decide(defaults.camera, "camera")
     style = decide(defaults.style, "style")
     pace = decide(defaults.pace, "pace")
+    season = decide(Season.SUMMER, "season") if "season" in _said(evidence) else None
+    action = decide(Action.WALK, "action") if "action" in _said(evidence) else None
     return ScenePlan(
         setting=setting,
         time_of_day=time_of_day,
@@ -460,6 +472,8 @@ def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
         style=style,
         pace=pace,
         matched=matched,
+        season=season if "season" in matched else None,
+        action=action if "action" in matched else None,
     )
 
 

@@ -30,8 +30,10 @@ from pydantic import (
 )
 
 from openreel.backends.sketch.plan import (
+    Action,
     Camera,
     Pace,
+    Season,
     Setting,
     Style,
     SubjectKind,
@@ -57,7 +59,7 @@ __all__ = [
     "vocabulary",
 ]
 
-Choice: TypeAlias = Setting | TimeOfDay | Weather | Camera | Style | Pace
+Choice: TypeAlias = Setting | TimeOfDay | Weather | Camera | Style | Pace | Season | Action
 """A value of one of the single-valued aspects of a plan."""
 
 MAX_COUNT = 12
@@ -170,7 +172,7 @@ class Vocabulary:
 
 # --- The file's schema -------------------------------------------------------------------------
 
-_ASPECTS = ("setting", "time_of_day", "weather", "camera", "style", "pace")
+_ASPECTS = ("setting", "time_of_day", "weather", "camera", "style", "pace", "season", "action")
 
 
 class _Table(BaseModel):
@@ -186,6 +188,8 @@ class _AspectEffect(_Table):
     camera: Camera | None = None
     style: Style | None = None
     pace: Pace | None = None
+    season: Season | None = None
+    action: Action | None = None
     hint: bool = False
 
     @model_validator(mode="after")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from openreel.backends.sketch.draw import CameraState, fill_poly
+from openreel.backends.sketch.palette import mix
 from openreel.backends.sketch.subjects.shapes import ellipse, place, vertices
 from openreel.backends.sketch.subjects.stage import Frame, SubjectDrawer
 
@@ -23,8 +24,8 @@ class Tree(SubjectDrawer):
 
     def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
         pal = self.stage.palette
-        crown_color = pal.lit((56, 120, 60), 0.0)
-        dark = pal.lit((36, 84, 44), 0.0)
+        crown_color = pal.lit((56, 120, 60) if pal.foliage is None else pal.foliage, 0.0)
+        dark = pal.lit((36, 84, 44), 0.0) if pal.foliage is None else mix(crown_color, (30, 20, 20), 0.3)
         for x, phase, size in self.slots:
             gy, depth = self.stage.ground_y(x)
             gy += 0.01

@@ -6,19 +6,24 @@ the renderer only ever calls :func:`make_subjects`.
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 from openreel.backends.sketch.plan import Subject, SubjectKind
 from openreel.backends.sketch.subjects.animals import Birds, Fish, Whale
 from openreel.backends.sketch.subjects.buildings import Castle, House, Lighthouse, Windmill
 from openreel.backends.sketch.subjects.celestial import Moon, Planet
-from openreel.backends.sketch.subjects.people import Person
+from openreel.backends.sketch.subjects.camp import Campfire, Kite, Tent
+from openreel.backends.sketch.subjects.people import Astronaut, Person
 from openreel.backends.sketch.subjects.plants import Tree
+from openreel.backends.sketch.subjects.rides import Bicycle, Motorcycle
 from openreel.backends.sketch.subjects.stage import Stage, SubjectDrawer
 from openreel.backends.sketch.subjects.vehicles import (
     Airplane,
     Balloon,
     Car,
+    Helicopter,
     Rocket,
     Sailboat,
     Ship,
@@ -46,15 +51,60 @@ _DRAWERS: dict[SubjectKind, type[SubjectDrawer]] = {
     SubjectKind.AIRPLANE: Airplane,
     SubjectKind.WINDMILL: Windmill,
     SubjectKind.PLANET: Planet,
+    # issue 25: people's things and doings
+    SubjectKind.ASTRONAUT: Astronaut,
+    SubjectKind.BICYCLE: Bicycle,
+    SubjectKind.MOTORCYCLE: Motorcycle,
+    SubjectKind.HELICOPTER: Helicopter,
+    SubjectKind.KITE: Kite,
+    SubjectKind.TENT: Tent,
+    SubjectKind.CAMPFIRE: Campfire,
 }
 
 # Far things are drawn first so near ones cover them.
 _ORDER = [
+    SubjectKind.PLANET, SubjectKind.MOON, SubjectKind.AIRPLANE, SubjectKind.HELICOPTER, SubjectKind.BIRDS,
+    SubjectKind.KITE, SubjectKind.BALLOON,
+    SubjectKind.CASTLE, SubjectKind.TRAIN, SubjectKind.SHIP, SubjectKind.WHALE, SubjectKind.FISH,
+    SubjectKind.SAILBOAT, SubjectKind.WINDMILL, SubjectKind.HOUSE, SubjectKind.TENT, SubjectKind.TREE,
+    SubjectKind.LIGHTHOUSE, SubjectKind.ROCKET, SubjectKind.CAMPFIRE, SubjectKind.CAR,
+    SubjectKind.MOTORCYCLE, SubjectKind.BICYCLE, SubjectKind.PERSON, SubjectKind.ASTRONAUT,
+]  # fmt: skip
+
+# Each kind's random stream is keyed by its place in the order the engine first drew them in;
+# later kinds by their name, so adding a kind (or drawing it at another depth) never moves the
+# subjects of scenes made before.
+_FIRST_ORDER = [
     SubjectKind.PLANET, SubjectKind.MOON, SubjectKind.AIRPLANE, SubjectKind.BIRDS, SubjectKind.BALLOON,
     SubjectKind.CASTLE, SubjectKind.TRAIN, SubjectKind.SHIP, SubjectKind.WHALE, SubjectKind.FISH,
     SubjectKind.SAILBOAT, SubjectKind.WINDMILL, SubjectKind.HOUSE, SubjectKind.TREE, SubjectKind.LIGHTHOUSE,
     SubjectKind.ROCKET, SubjectKind.CAR, SubjectKind.PERSON,
 ]  # fmt: skip
+
+# Subjects that carry a rider of their own: a person the prompt names rides one of them
+# ("a man riding a bicycle" is one man, on the bicycle), rather than walking beside it.
+_CARRIES_RIDER = (SubjectKind.BICYCLE, SubjectKind.MOTORCYCLE)
+
+
+def _stream_key(kind: SubjectKind) -> int:
+    if kind in _FIRST_ORDER:
+        return _FIRST_ORDER.index(kind)
+    return zlib.crc32(kind.value.encode())
+
+
+def _riders_on_board(subjects: tuple[Subject, ...]) -> tuple[Subject, ...]:
+    """The subjects with the people who ride the plan's bicycles and motorcycles taken out."""
+    seats = sum(s.count for s in subjects if s.kind in _CARRIES_RIDER)
+    if not seats:
+        return subjects
+    out = []
+    for s in subjects:
+        if s.kind is SubjectKind.PERSON:
+            if s.count <= seats:
+                continue
+            s = Subject(s.kind, s.count - seats)
+        out.append(s)
+    return tuple(out)
 
 
 def make_subjects(
@@ -67,8 +117,8 @@ def make_subjects(
     """
     drawers: list[SubjectDrawer] = []
     base = int(rng.integers(0, 2**63))
-    for subject in sorted(subjects, key=lambda s: _ORDER.index(s.kind)):
-        child = np.random.default_rng([base, _ORDER.index(subject.kind)])
+    for subject in sorted(_riders_on_board(subjects), key=lambda s: _ORDER.index(s.kind)):
+        child = np.random.default_rng([base, _stream_key(subject.kind)])
         drawer = _DRAWERS[subject.kind](
             stage=stage, rng=child, count=max(1, min(subject.count, 12))
         )

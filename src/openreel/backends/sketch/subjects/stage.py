@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from openreel.backends.sketch.draw import CameraState
 from openreel.backends.sketch.palette import Palette
-from openreel.backends.sketch.plan import Setting
+from openreel.backends.sketch.plan import Action, Setting
 from openreel.backends.sketch.scenery import HORIZON, Ridge
 
 __all__ = ["Frame", "Stage", "SubjectDrawer"]
@@ -33,6 +33,7 @@ class Stage:
         aspect: Width over height of the frame.
         speed: Pace multiplier for all motion.
         lead: World x offset that keeps subjects in view while the camera pans.
+        action: What people do, as the prompt says (None: the plain walk).
     """
 
     palette: Palette
@@ -42,6 +43,7 @@ class Stage:
     aspect: float
     speed: float
     lead: float
+    action: Action | None = None
 
     def ground_y(self, x: float) -> tuple[float, float]:
         """World y of the ground at x and that ground's depth."""

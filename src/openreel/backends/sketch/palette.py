@@ -115,14 +115,14 @@ _GROUND: dict[Setting, tuple[RGB, RGB, RGB]] = {
 }
 
 # Skies of other worlds in full daylight (top, horizon): Mars's dust makes it butterscotch.
-_MARS_SKY: tuple[RGB, RGB] = ((196, 150, 108), (238, 206, 164))
+_MARS_SKY: tuple[RGB, RGB] = ((210, 168, 126), (240, 210, 170))
 _AIRLESS_SKY: tuple[RGB, RGB] = ((2, 3, 10), (8, 8, 16))
 
 _SNOW: RGB = (236, 242, 250)
 # What a season does to the ground layers (far, mid, near): a colour and how much of it.
 _SEASONS: dict[Season, tuple[tuple[RGB, float], ...]] = {
     Season.AUTUMN: (((196, 124, 56), 0.5), ((196, 92, 30), 0.7), ((124, 72, 40), 0.5)),
-    Season.WINTER: ((_SNOW, 0.6), (_SNOW, 0.25), (_SNOW, 0.95)),
+    Season.WINTER: ((_SNOW, 0.6), (_SNOW, 0.5), (_SNOW, 0.95)),
     Season.SPRING: (((150, 196, 120), 0.25), ((112, 188, 84), 0.35), ((88, 160, 64), 0.35)),
 }
 _FOLIAGE: dict[Season, RGB] = {

@@ -35,7 +35,7 @@ class Tent(SubjectDrawer):
     def setup(self) -> None:
         xs = self._spread(self.count, 0.6 * self.stage.aspect)
         for x in xs:
-            self.slots.append((x - 0.12 * self.stage.aspect, float(self.rng.uniform(0, 6.28)), 0.13))
+            self.slots.append((x - 0.12 * self.stage.aspect, float(self.rng.uniform(0, 6.28)), 0.16))
         self.colors = [int(c) for c in self.rng.integers(0, len(_TENT_COLORS), self.count)]
 
     def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
@@ -43,21 +43,33 @@ class Tent(SubjectDrawer):
         for i, (x, phase, size) in enumerate(self.slots):
             gy, depth = self.stage.ground_y(x)
             gy += 0.005
-            flutter = 0.02 * math.sin(t * 2.3 * self.stage.speed + phase)
+            flutter = 0.05 * math.sin(t * 2.3 * self.stage.speed + phase)
             color = pal.lit(_TENT_COLORS[self.colors[i]], 0.0)
             shade = mix(color, (10, 10, 16), 0.35)
             side = vertices([(-0.55, 0.0), (0.05 + flutter, -0.62), (0.62, 0.0)])
             front = vertices([(-0.55, 0.0), (-0.25, -0.62), (0.05 + flutter, -0.62), (-0.2, 0.0)])
-            door = vertices([(-0.42, 0.0), (-0.25, -0.4), (-0.12, 0.0)])
+            swing = 0.08 * math.sin(t * 1.7 * self.stage.speed + 2 * phase)
+            door = vertices([(-0.42, 0.0), (-0.25, -0.4), (-0.12 + swing, 0.0)])
             fill_poly(frame, [cam.points(place(side, x, gy, size), depth)], color)
             fill_poly(frame, [cam.points(place(front, x, gy, size), depth)], shade)
             inside = pal.accent if pal.windows > 0.3 else mix(shade, (0, 0, 0), 0.5)
             fill_poly(frame, [cam.points(place(door, x, gy, size), depth)], inside)
             thick = max(1, round(cam.scale(depth) * size * 0.02))
             ropes = [vertices([(0.05, -0.62), (0.85, 0.0)]), vertices([(-0.25, -0.62), (-0.8, 0.0)])]
-            stroke(
-                frame, [cam.points(place(r, x, gy, size), depth) for r in ropes], shade, thick
+            # A pennant on the ridge pole, streaming and flapping in the wind.
+            wave = math.sin(t * 6.0 * self.stage.speed + phase)
+            pole = vertices([(0.05 + flutter, -0.62), (0.05 + flutter, -0.95)])
+            tip = (0.45 + 0.06 * wave, -0.86 + 0.1 * wave)
+            pennant = vertices(
+                [(0.05 + flutter, -0.95), (0.25, -0.92 + 0.05 * wave), tip, (0.05 + flutter, -0.8)]
             )
+            stroke(
+                frame,
+                [cam.points(place(r, x, gy, size), depth) for r in [*ropes, pole]],
+                shade,
+                thick,
+            )
+            fill_poly(frame, [cam.points(place(pennant, x, gy, size), depth)], pal.lit((230, 60, 50), 0.0))
 
 
 class Campfire(SubjectDrawer):

@@ -152,6 +152,9 @@ def test_understand_every_subject_with_a_synonym_and_a_plural() -> None:
         (K.KITE, "a paper kite", "kites"),
         (K.TENT, "a teepee", "tents"),
         (K.CAMPFIRE, "a bonfire", "campfires"),
+        (K.ROBOT, "an android", "robots"),
+        (K.FLOWERS, "a tulip", "sunflowers"),
+        (K.FIREWORKS, "a firework display", "fireworks"),
     ]
     assert {kind for kind, _, _ in cases} == set(SubjectKind)
     for kind, synonym, plural in cases:

@@ -34,7 +34,18 @@ from openreel.backends.sketch.understand import understand
 
 W, H, FPS = 160, 90, 8
 K = SubjectKind
-NEW_KINDS = [K.ASTRONAUT, K.BICYCLE, K.MOTORCYCLE, K.HELICOPTER, K.KITE, K.TENT, K.CAMPFIRE]
+NEW_KINDS = [
+    K.ASTRONAUT,
+    K.BICYCLE,
+    K.MOTORCYCLE,
+    K.HELICOPTER,
+    K.KITE,
+    K.TENT,
+    K.CAMPFIRE,
+    K.ROBOT,
+    K.FLOWERS,
+    K.FIREWORKS,
+]
 
 
 def _renderer(plan: ScenePlan, seed: int = 3, frames: int = 16, scale: int = 1) -> SceneRenderer:

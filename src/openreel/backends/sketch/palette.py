@@ -291,8 +291,9 @@ def build_palette(
         ground_day = tuple(mix(c, t, a) for c, (t, a) in zip(ground_day, tint, strict=True))
     depths = (1.0, 0.55, 0.18)
     # No air on the moon: the far ground is not hazed toward the (black) sky, and sunlight
-    # is white whatever the hour.
-    lighting = (0.95, 0.95, 0.95) if setting is Setting.MOON else light.light
+    # is white whatever the hour (only as bright as the hour's light).
+    grey = sum(light.light) / 3
+    lighting = (grey, grey, grey) if setting is Setting.MOON else light.light
     haze = 0.15 if setting is Setting.MOON else 0.6
     ground = tuple(
         mix(_lit(c, lighting), horizon_color, haze * d)

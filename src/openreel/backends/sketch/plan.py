@@ -94,6 +94,9 @@ class SubjectKind(StrEnum):
     KITE = "kite"
     TENT = "tent"
     CAMPFIRE = "campfire"
+    ROBOT = "robot"
+    FLOWERS = "flowers"
+    FIREWORKS = "fireworks"
 
 
 class Season(StrEnum):
@@ -268,5 +271,11 @@ def _counted(subject: Subject) -> str:
     name = subject.kind.value
     if subject.count == 1:
         return name
-    plural = {"person": "people", "fish": "fish", "birds": "birds"}.get(name, name + "s")
+    plural = {
+        "person": "people",
+        "fish": "fish",
+        "birds": "birds",
+        "flowers": "flowers",
+        "fireworks": "fireworks",
+    }.get(name, name + "s")
     return f"{subject.count} {plural}"

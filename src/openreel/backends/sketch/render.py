@@ -236,8 +236,6 @@ class SceneRenderer:
                     int(self.height * r), self.palette.graded(colors[i % 3]), 0.55, 1.6
                 )
                 glow.blit(frame, float(sx), float(sy))
-        elif self.plan.setting is Setting.MOON:
-            self._draw_earth(frame, cam)
         elif self.plan.setting is Setting.UNDERWATER:
             light = mix(
                 (
@@ -294,6 +292,8 @@ class SceneRenderer:
                 Weather.FOG,
             ):
                 sun_x, _ = self.sky.draw_sun(frame, cam)
+        if self.plan.setting is Setting.MOON:
+            self._draw_earth(frame, cam)  # a solid body, like the sun: drawn apart from lights
         self._draw_extras(frame, cam, t)
         if self.clouds is not None:
             self.clouds.draw(frame, cam, t)

@@ -1,4 +1,4 @@
-"""Outdoor leisure: tents, a campfire with its glow and smoke, and kites on the wind.
+"""Outdoor leisure: tents, a campfire with its glow and smoke, kites on the wind, fireworks.
 
 A campfire is the one subject that lights its surroundings: its flames flicker on a few
 incommensurate sines (never a visible loop), its glow breathes with them, and its smoke rises
@@ -24,7 +24,7 @@ from openreel.backends.sketch.palette import mix
 from openreel.backends.sketch.subjects.shapes import ellipse, place, vertices
 from openreel.backends.sketch.subjects.stage import Frame, SubjectDrawer
 
-__all__ = ["Campfire", "Kite", "Tent"]
+__all__ = ["Campfire", "Fireworks", "Kite", "Tent"]
 
 _TENT_COLORS = [(214, 120, 40), (60, 128, 86), (46, 98, 170), (190, 52, 48), (226, 196, 70)]
 
@@ -210,3 +210,60 @@ class Kite(SubjectDrawer):
             lx = x + (anchor_x - x) * u
             ly = y + size * 0.9 + (0.7 - y) * u - 0.06 * np.sin(math.pi * u)
             stroke(frame, [cam.points(np.stack([lx, ly], axis=1), depth)], line, 1)
+
+
+_SPARKS = [(255, 90, 90), (255, 210, 90), (120, 200, 255), (190, 120, 255), (140, 255, 150)]
+
+
+class Fireworks(SubjectDrawer):
+    """Shells that climb, burst into rings of sparks that fall and fade, one after another."""
+
+    period = 2.4  # seconds from one launch to the shell's sparks gone
+
+    def setup(self) -> None:
+        n = 3 + min(self.count, 6)
+        self.shells = [
+            (
+                float(self.rng.uniform(-0.45, 0.45) * self.stage.aspect) + self.stage.lead,
+                float(self.rng.uniform(-0.38, -0.18)),
+                float(self.rng.uniform(0, self.period)),
+                int(self.rng.integers(0, len(_SPARKS))),
+                float(self.rng.uniform(0.08, 0.14)),
+            )
+            for _ in range(n)
+        ]
+
+    def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
+        pal = self.stage.palette
+        depth = 0.1
+        thick = max(1, round(cam.height / 360))
+        for k, (x, y, offset, color, radius) in enumerate(self.shells):
+            age = ((t * self.stage.speed + offset) % self.period) / self.period
+            row = pal.sky[min(pal.sky.shape[0] - 1, max(0, int((y + 0.5) * pal.sky.shape[0])))]
+            sky = (int(row[0]), int(row[1]), int(row[2]))
+            spark = _SPARKS[color]
+            if age < 0.25:  # the shell climbing, a short fading trail
+                u = age / 0.25
+                head = y + (1.0 - u) * 0.35
+                trail = vertices([(x, head), (x, head + 0.05)])
+                stroke(frame, [cam.points(trail, depth)], mix(sky, (255, 230, 190), 0.8), thick)
+                continue
+            u = (age - 0.25) / 0.75
+            spread = radius * (1.0 - (1.0 - u) ** 3)
+            fall = 0.06 * u * u
+            fade = (1.0 - u) ** 1.5
+            n = 22
+            a = np.linspace(0, 2 * math.pi, n, endpoint=False) + k
+            inner = spread * 0.75
+            lines = np.stack(
+                [
+                    np.stack([x + inner * np.cos(a), y + fall + inner * np.sin(a)], axis=1),
+                    np.stack([x + spread * np.cos(a), y + fall + spread * np.sin(a)], axis=1),
+                ],
+                axis=1,
+            )
+            stroke(frame, cam.points(lines.reshape(-1, 2), depth).reshape(n, 2, 2), mix(sky, spark, fade), thick)
+            if u < 0.3:
+                sx, sy = cam.to_screen(x, y, depth)
+                flash = radial_sprite(glow_radius(cam.height * radius * 0.8, 8), spark, 0.5 * (1 - u / 0.3))
+                flash.blit(frame, float(sx), float(sy))

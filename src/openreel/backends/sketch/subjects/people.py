@@ -20,7 +20,7 @@ from openreel.backends.sketch.plan import Action
 from openreel.backends.sketch.subjects.shapes import ellipse, place, vertices
 from openreel.backends.sketch.subjects.stage import Frame, SubjectDrawer
 
-__all__ = ["Astronaut", "Person", "draw_rider", "stride_speed"]
+__all__ = ["Astronaut", "Person", "Robot", "draw_rider", "stride_speed"]
 
 _THIGH, _SHIN = 0.23, 0.22
 _UPPER_ARM, _FOREARM = 0.16, 0.15
@@ -47,9 +47,19 @@ class _Look:
     suit: bool = False
     visor: RGB = (0, 0, 0)
     trim: RGB = (0, 0, 0)
+    robot: bool = False
 
 
-def _look(palette: Palette, depth: float, suit: bool) -> _Look:
+def _look(palette: Palette, depth: float, suit: bool, robot: bool = False) -> _Look:
+    if robot:
+        return _Look(
+            palette.lit((150, 158, 172), 0.0),
+            0.08,
+            suit=True,
+            visor=palette.graded((90, 230, 255)),
+            trim=palette.lit((84, 90, 104), 0.0),
+            robot=True,
+        )
     if not suit:
         return _Look(mix(palette.silhouette, (8, 8, 12), 0.3), 0.06)
     return _Look(
@@ -158,14 +168,24 @@ def _draw_figure(
     x, y, size, depth = at
     thick = max(1, round(cam.scale(depth) * size * look.limb))
     to_screen = [cam.points(place(p, x, y, size, flip=flip), depth) for p in limbs]
-    if look.suit:
+    if look.suit and not look.robot:
         pack = vertices([(-0.2, -0.72), (-0.1, -0.72), (-0.1, -0.46), (-0.2, -0.46)])
         fill_poly(frame, [cam.points(place(pack, x, y, size, flip=flip), depth)], look.trim)
     stroke(frame, to_screen, look.body, thick)
     fill_poly(
         frame, [cam.points(place(p, x, y, size, flip=flip), depth) for p in (torso, head)], look.body
     )
-    if look.suit:
+    if look.robot:
+        hx, hy = head_c
+        box = vertices([(hx - 0.1, hy - 0.1), (hx + 0.1, hy - 0.1), (hx + 0.1, hy + 0.09), (hx - 0.1, hy + 0.09)])
+        fill_poly(frame, [cam.points(place(box, x, y, size, flip=flip), depth)], look.body)
+        eye = vertices([(hx, hy - 0.03), (hx + 0.1, hy - 0.03), (hx + 0.1, hy + 0.02), (hx, hy + 0.02)])
+        antenna = vertices([(hx, hy - 0.1), (hx, hy - 0.2)])
+        fill_poly(frame, [cam.points(place(eye, x, y, size, flip=flip), depth)], look.visor)
+        stroke(frame, [cam.points(place(antenna, x, y, size, flip=flip), depth)], look.trim, thick)
+        chest = vertices([(-0.06, -0.7), (0.06, -0.7), (0.06, -0.6), (-0.06, -0.6)])
+        fill_poly(frame, [cam.points(place(chest, x, y, size, flip=flip), depth)], look.trim)
+    elif look.suit:
         visor = ellipse(head_c[0] + 0.035, head_c[1] + 0.005, 0.065, 0.05, 16)
         fill_poly(frame, [cam.points(place(visor, x, y, size, flip=flip), depth)], look.visor)
         belt = vertices([(-0.1, -0.5), (0.1, -0.5), (0.1, -0.47), (-0.1, -0.47)])
@@ -213,6 +233,7 @@ class Person(SubjectDrawer):
     """Figures on the nearest ground doing what the prompt says: walk, run, dance or stand."""
 
     suit = False
+    robot = False
 
     def setup(self) -> None:
         for x in self._spread(self.count, 0.5 * self.stage.aspect):
@@ -229,7 +250,7 @@ class Person(SubjectDrawer):
             ]
 
     def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
-        if self.action is None and not self.suit:
+        if self.action is None and not self.suit and not self.robot:
             self._draw_plain_walk(frame, cam, t)
             return
         action = self.action or Action.WALK
@@ -248,7 +269,7 @@ class Person(SubjectDrawer):
             torso, head, head_c = _torso(lean, self.suit)
             offset = np.array([sway, -bob])
             parts = (torso + offset, head + offset, [p + offset for p in limbs], head_c)
-            look = _look(pal, depth, self.suit)
+            look = _look(pal, depth, self.suit, self.robot)
             _draw_figure(frame, cam, parts, (x, gy, size, depth), look, flip)
 
     def _draw_plain_walk(self, frame: Frame, cam: CameraState, t: float) -> None:
@@ -279,3 +300,9 @@ class Astronaut(Person):
     """A person in a white suit, helmet and backpack, with a gold visor; walks unless told."""
 
     suit = True
+
+
+class Robot(Person):
+    """A metal humanoid with a boxy head and a glowing eye slit; walks (or runs, dances)."""
+
+    robot = True

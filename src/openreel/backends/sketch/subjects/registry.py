@@ -14,9 +14,9 @@ from openreel.backends.sketch.plan import Subject, SubjectKind
 from openreel.backends.sketch.subjects.animals import Birds, Fish, Whale
 from openreel.backends.sketch.subjects.buildings import Castle, House, Lighthouse, Windmill
 from openreel.backends.sketch.subjects.celestial import Moon, Planet
-from openreel.backends.sketch.subjects.camp import Campfire, Kite, Tent
-from openreel.backends.sketch.subjects.people import Astronaut, Person
-from openreel.backends.sketch.subjects.plants import Tree
+from openreel.backends.sketch.subjects.camp import Campfire, Fireworks, Kite, Tent
+from openreel.backends.sketch.subjects.people import Astronaut, Person, Robot
+from openreel.backends.sketch.subjects.plants import Flowers, Tree
 from openreel.backends.sketch.subjects.rides import Bicycle, Motorcycle
 from openreel.backends.sketch.subjects.stage import Stage, SubjectDrawer
 from openreel.backends.sketch.subjects.vehicles import (
@@ -59,16 +59,20 @@ _DRAWERS: dict[SubjectKind, type[SubjectDrawer]] = {
     SubjectKind.KITE: Kite,
     SubjectKind.TENT: Tent,
     SubjectKind.CAMPFIRE: Campfire,
+    SubjectKind.ROBOT: Robot,
+    SubjectKind.FLOWERS: Flowers,
+    SubjectKind.FIREWORKS: Fireworks,
 }
 
 # Far things are drawn first so near ones cover them.
 _ORDER = [
-    SubjectKind.PLANET, SubjectKind.MOON, SubjectKind.AIRPLANE, SubjectKind.HELICOPTER, SubjectKind.BIRDS,
-    SubjectKind.KITE, SubjectKind.BALLOON,
+    SubjectKind.PLANET, SubjectKind.MOON, SubjectKind.FIREWORKS, SubjectKind.AIRPLANE,
+    SubjectKind.HELICOPTER, SubjectKind.BIRDS, SubjectKind.KITE, SubjectKind.BALLOON,
     SubjectKind.CASTLE, SubjectKind.TRAIN, SubjectKind.SHIP, SubjectKind.WHALE, SubjectKind.FISH,
     SubjectKind.SAILBOAT, SubjectKind.WINDMILL, SubjectKind.HOUSE, SubjectKind.TENT, SubjectKind.TREE,
     SubjectKind.LIGHTHOUSE, SubjectKind.ROCKET, SubjectKind.CAMPFIRE, SubjectKind.CAR,
     SubjectKind.MOTORCYCLE, SubjectKind.BICYCLE, SubjectKind.PERSON, SubjectKind.ASTRONAUT,
+    SubjectKind.ROBOT, SubjectKind.FLOWERS,
 ]  # fmt: skip
 
 # Each kind's random stream is keyed by its place in the order the engine first drew them in;

@@ -228,7 +228,7 @@ class Fireworks(SubjectDrawer):
                 float(self.rng.uniform(-0.38, -0.18)),
                 float(self.rng.uniform(0, self.period)),
                 int(self.rng.integers(0, len(_SPARKS))),
-                float(self.rng.uniform(0.08, 0.14)),
+                float(self.rng.uniform(0.1, 0.2)),
             )
             for _ in range(n)
         ]
@@ -236,7 +236,7 @@ class Fireworks(SubjectDrawer):
     def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
         pal = self.stage.palette
         depth = 0.1
-        thick = max(1, round(cam.height / 360))
+        thick = max(1, round(cam.height / 270))
         for k, (x, y, offset, color, radius) in enumerate(self.shells):
             age = ((t * self.stage.speed + offset) % self.period) / self.period
             row = pal.sky[min(pal.sky.shape[0] - 1, max(0, int((y + 0.5) * pal.sky.shape[0])))]

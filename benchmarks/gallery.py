@@ -73,12 +73,14 @@ def thumbnails(prompt: str, seed: int, width: int, height: int) -> list[npt.NDAr
     return out
 
 
-def _caption(text: str, width: int, height: int, color: tuple[int, int, int]) -> npt.NDArray[np.uint8]:
+def _caption(
+    text: str, width: int, height: int, color: tuple[int, int, int]
+) -> npt.NDArray[np.uint8]:
     strip = np.full((height, width, 3), _BG, np.uint8)
     scale = height / 44
     font = cv2.FONT_HERSHEY_SIMPLEX
     while text and cv2.getTextSize(text, font, scale, 1)[0][0] > width - 8:
-        text = text[:-2] + "…" if not text.endswith("…") else text[:-2] + "…"
+        text = text[:-2] + "…"
     shown = text.replace("…", "...")
     cv2.putText(strip, shown, (4, int(height * 0.72)), font, scale, color, 1, cv2.LINE_AA)
     return strip

@@ -9,7 +9,8 @@ Prints, as medians of several runs:
 - ratio of render wall to that floor;
 - peak resident memory of the ``generate`` process.
 
-Run: ``.venv/bin/python benchmarks/sketch.py [--runs 3]``.
+Run: ``.venv/bin/python benchmarks/sketch.py [--runs 3] [--prompt TEXT]`` (the README's example
+unless ``--prompt`` names another scene).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ PROMPT = "a lighthouse on a stormy coast at dusk, slow push-in"
 SEED = 7
 
 
-def _generate_once(folder: Path) -> tuple[float, float, float]:
+def _generate_once(folder: Path, prompt: str) -> tuple[float, float, float]:
     """Runs the real command; returns (render seconds, command seconds, peak RSS in MB)."""
     out = folder / "bench.mp4"
     started = time.perf_counter()
@@ -39,7 +40,7 @@ def _generate_once(folder: Path) -> tuple[float, float, float]:
             "-m",
             "openreel",
             "generate",
-            PROMPT,
+            prompt,
             "-o",
             str(out),
             "--seed",
@@ -59,7 +60,7 @@ def _generate_once(folder: Path) -> tuple[float, float, float]:
     return float(result["render_seconds"]), command, usage.ru_maxrss / 1024
 
 
-def _encode_floor(runs: int) -> list[float]:
+def _encode_floor(runs: int, prompt: str) -> list[float]:
     """Renders the same frames into memory once, then times encoding them alone."""
     from openreel.backends.sketch.backend import SketchBackend
     from openreel.config import Settings
@@ -68,7 +69,7 @@ def _encode_floor(runs: int) -> list[float]:
     from openreel.runtime import Runtime
 
     runtime = Runtime.from_settings(Settings())
-    request = VideoRequest(prompt=PROMPT, seed=SEED)
+    request = VideoRequest(prompt=prompt, seed=SEED)
     frames = list(SketchBackend().generate(request))
     times = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,18 +90,20 @@ def _encode_floor(runs: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--prompt", default=PROMPT)
     args = parser.parse_args()
     renders, commands, rss = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.runs):
-            r, c, m = _generate_once(Path(tmp))
+            r, c, m = _generate_once(Path(tmp), args.prompt)
             renders.append(r)
             commands.append(c)
             rss.append(m)
-    floors = _encode_floor(args.runs)
+    floors = _encode_floor(args.runs, args.prompt)
     render, floor = statistics.median(renders), statistics.median(floors)
     report = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "prompt": args.prompt,
         "runs": args.runs,
         "render_wall_s": round(render, 2),
         "command_wall_s": round(statistics.median(commands), 2),

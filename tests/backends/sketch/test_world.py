@@ -49,9 +49,7 @@ NEW_KINDS = [
 
 
 def _renderer(plan: ScenePlan, seed: int = 3, frames: int = 16, scale: int = 1) -> SceneRenderer:
-    return SceneRenderer(
-        plan, width=W * scale, height=H * scale, fps=FPS, frames=frames, seed=seed
-    )
+    return SceneRenderer(plan, width=W * scale, height=H * scale, fps=FPS, frames=frames, seed=seed)
 
 
 def _frame(prompt: str, index: int = 0) -> npt.NDArray[np.uint8]:
@@ -92,7 +90,8 @@ def test_world_scene_words_change_the_plan() -> None:
     assert mars.has(K.ASTRONAUT)
     assert mars.summary().startswith("mars at")
     moon = understand("an astronaut on the moon")
-    assert moon.setting is Setting.MOON and not moon.has(K.MOON)
+    assert moon.setting is Setting.MOON
+    assert not moon.has(K.MOON)
     # "mars" alone is still the planet, seen from space.
     assert understand("mars").has(K.PLANET)
 
@@ -100,10 +99,12 @@ def test_world_scene_words_change_the_plan() -> None:
 def test_world_season_and_action_survive_json_and_stay_out_when_unsaid() -> None:
     plan = understand("two people dancing in a snowy village")
     data = plan.to_dict()
-    assert data["season"] == "winter" and data["action"] == "dance"
+    assert data["season"] == "winter"
+    assert data["action"] == "dance"
     assert ScenePlan.from_dict(data) == plan
     quiet = understand("a lighthouse at dusk").to_dict()
-    assert "season" not in quiet and "action" not in quiet
+    assert "season" not in quiet
+    assert "action" not in quiet
     assert ScenePlan.from_dict(quiet).season is None
 
 
@@ -132,7 +133,8 @@ def test_world_on_mars_is_a_red_desert_under_a_pale_sky_not_space() -> None:
     ground = _ground(frame).mean(axis=0)
     assert sky.min() > 90, sky  # pale, not the black of space
     assert sky[0] > sky[2] + 30, sky  # butterscotch, not blue
-    assert ground[0] > ground[1] + 30 and ground[0] > ground[2] + 40, ground
+    assert ground[0] > ground[1] + 30, ground  # red...
+    assert ground[0] > ground[2] + 40, ground
     space = _frame("a rover in space at midday, static")
     assert space[:8].mean() < 40  # what Mars must not look like
 
@@ -144,11 +146,13 @@ def test_world_on_the_moon_is_grey_ground_under_a_black_sky_with_earth() -> None
     sky = frame[: int(H * 0.3)].astype(np.int32)
     assert np.median(sky) < 25
     ground = _ground(frame).mean(axis=0)
-    assert ground.min() > 90 and ground.max() - ground.min() < 20, ground
+    assert ground.min() > 90, ground  # lit...
+    assert ground.max() - ground.min() < 20, ground  # ...and grey
     # The Earth: a blue disc in the black sky.
     blue = (sky[..., 2] > 120) & (sky[..., 2] > sky[..., 0] + 40)
     assert blue.sum() > 10
-    assert renderer.clouds is None and renderer.precipitation is None
+    assert renderer.clouds is None
+    assert renderer.precipitation is None
 
 
 def _subject_pixels(plan: ScenePlan, index: int, scale: int = 1) -> npt.NDArray[np.bool_]:
@@ -179,14 +183,17 @@ def _travel(prompt: str) -> float:
 def test_world_a_runner_gets_farther_than_a_walker() -> None:
     run = _travel("a man running in a meadow at midday, static")
     walk = _travel("a man walking in a meadow at midday, static")
-    assert run > 2.5 * walk and run > 3, (run, walk)
+    assert run > 2.5 * walk, (run, walk)
+    assert run > 3, (run, walk)
     dancing = _travel("a man dancing in a meadow at midday, static")
     assert dancing < run
 
 
 def test_world_a_cyclist_is_one_person_on_the_bicycle() -> None:
     plan = understand("a woman riding a bicycle on a country road")
-    assert plan.has(K.BICYCLE) and plan.has(K.PERSON) and plan.action is Action.RIDE
+    assert plan.has(K.BICYCLE)
+    assert plan.has(K.PERSON)
+    assert plan.action is Action.RIDE
     renderer = _renderer(plan)
     assert [type(d).__name__ for d in renderer.subjects] == ["Bicycle"]
     crowd = _renderer(understand("three people and a bicycle"))
@@ -201,7 +208,7 @@ def test_world_draw_rider_draws_a_seated_astronaut_at_the_point() -> None:
     draw_rider(person, cam, palette, (0.0, 0.1), 0.4, 1.0)
     draw_rider(suited, cam, palette, (0.0, 0.1), 0.4, 1.0, suit=True)
     for drawn in (person, suited):
-        ys, xs = np.nonzero(drawn.any(axis=2))
+        _ys, xs = np.nonzero(drawn.any(axis=2))
         assert len(xs) > 30
         # Centred on the seat: x = 0 is the frame's middle, the figure above and around it.
         assert abs(float(np.median(xs)) - W / 2) < 0.2 * W

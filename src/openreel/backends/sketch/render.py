@@ -25,8 +25,8 @@ from openreel.backends.sketch.draw import (
 from openreel.backends.sketch.palette import build_palette, mix
 from openreel.backends.sketch.plan import Camera, Pace, ScenePlan, Setting, SubjectKind, Weather
 from openreel.backends.sketch.scenery import HORIZON, Clouds, Ridge, Sky, Water, ridges_for
-from openreel.backends.sketch.subjects.shapes import ellipse
 from openreel.backends.sketch.subjects import Stage, make_subjects
+from openreel.backends.sketch.subjects.shapes import ellipse
 from openreel.backends.sketch.weather import Finish, Fog, Lightning, Precipitation
 
 __all__ = ["PAN_SPEED", "SceneRenderer"]
@@ -208,7 +208,9 @@ class SceneRenderer:
             (ellipse(-0.15 * r, 0.6 * r, 0.5 * r, 0.1 * r, 20), (236, 240, 248)),
         ]
         for local, color in parts:
-            fill_poly(frame, [cam.points(local + np.array([x, y]), 0.03)], self.palette.graded(color))
+            fill_poly(
+                frame, [cam.points(local + np.array([x, y]), 0.03)], self.palette.graded(color)
+            )
         # The night side: the disc less a lit crescent (points of the disc right of a circle).
         a = np.linspace(-math.pi / 2, math.pi / 2, 24)
         edge = np.stack([r * np.cos(a), r * np.sin(a)], axis=1)

@@ -35,7 +35,9 @@ class Tent(SubjectDrawer):
     def setup(self) -> None:
         xs = self._spread(self.count, 0.6 * self.stage.aspect)
         for x in xs:
-            self.slots.append((x - 0.12 * self.stage.aspect, float(self.rng.uniform(0, 6.28)), 0.16))
+            self.slots.append(
+                (x - 0.12 * self.stage.aspect, float(self.rng.uniform(0, 6.28)), 0.16)
+            )
         self.colors = [int(c) for c in self.rng.integers(0, len(_TENT_COLORS), self.count)]
 
     def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
@@ -55,7 +57,10 @@ class Tent(SubjectDrawer):
             inside = pal.accent if pal.windows > 0.3 else mix(shade, (0, 0, 0), 0.5)
             fill_poly(frame, [cam.points(place(door, x, gy, size), depth)], inside)
             thick = max(1, round(cam.scale(depth) * size * 0.02))
-            ropes = [vertices([(0.05, -0.62), (0.85, 0.0)]), vertices([(-0.25, -0.62), (-0.8, 0.0)])]
+            ropes = [
+                vertices([(0.05, -0.62), (0.85, 0.0)]),
+                vertices([(-0.25, -0.62), (-0.8, 0.0)]),
+            ]
             # A pennant on the ridge pole, streaming and flapping in the wind.
             wave = math.sin(t * 6.0 * self.stage.speed + phase)
             pole = vertices([(0.05 + flutter, -0.62), (0.05 + flutter, -0.95)])
@@ -69,7 +74,9 @@ class Tent(SubjectDrawer):
                 shade,
                 thick,
             )
-            fill_poly(frame, [cam.points(place(pennant, x, gy, size), depth)], pal.lit((230, 60, 50), 0.0))
+            fill_poly(
+                frame, [cam.points(place(pennant, x, gy, size), depth)], pal.lit((230, 60, 50), 0.0)
+            )
 
 
 class Campfire(SubjectDrawer):
@@ -77,7 +84,9 @@ class Campfire(SubjectDrawer):
 
     def setup(self) -> None:
         x = float(self.rng.uniform(-0.05, 0.1) * self.stage.aspect) + self.stage.lead
-        self.slots = [(x + i * 0.3, float(self.rng.uniform(0, 6.28)), 0.07) for i in range(self.count)]
+        self.slots = [
+            (x + i * 0.3, float(self.rng.uniform(0, 6.28)), 0.07) for i in range(self.count)
+        ]
 
     def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
         pal = self.stage.palette
@@ -107,20 +116,25 @@ class Campfire(SubjectDrawer):
                 pal.lit((96, 60, 36), 0.0),
             )
             flames = []
-            for k, (dx, w, h0) in enumerate(((-0.18, 0.2, 0.8), (0.16, 0.18, 0.7), (0.0, 0.26, 1.1))):
+            for k, (dx, w, h0) in enumerate(
+                ((-0.18, 0.2, 0.8), (0.16, 0.18, 0.7), (0.0, 0.26, 1.1))
+            ):
                 lick = math.sin(t * (8.0 + 2.3 * k) + phase + k)
                 h = h0 * (0.75 + 0.3 * f + 0.12 * lick)
                 tip = dx + 0.08 * math.sin(t * (5.1 + k) + phase)
                 flames.append(
                     vertices(
-                        [(dx - w, -0.08), (dx - w * 0.6, -0.08 - h * 0.45), (tip, -0.08 - h),
-                         (dx + w * 0.6, -0.08 - h * 0.45), (dx + w, -0.08)]
-                    )  # fmt: skip
+                        [
+                            (dx - w, -0.08),
+                            (dx - w * 0.6, -0.08 - h * 0.45),
+                            (tip, -0.08 - h),
+                            (dx + w * 0.6, -0.08 - h * 0.45),
+                            (dx + w, -0.08),
+                        ]
+                    )
                 )
             outer = [cam.points(place(p, x, gy, size), depth) for p in flames]
-            inner = [
-                cam.points(place(_shrunk(p, 0.55), x, gy, size), depth) for p in flames
-            ]
+            inner = [cam.points(place(_shrunk(p, 0.55), x, gy, size), depth) for p in flames]
             fill_poly(frame, outer, (246, 112, 28))
             fill_poly(frame, inner, (255, 214, 90))
 
@@ -195,7 +209,9 @@ class Kite(SubjectDrawer):
             spars = [vertices([(0.0, -0.6), (0.0, 0.9)]), vertices([(-0.42, 0.0), (0.42, 0.0)])]
             thick = max(1, round(cam.height / 540))
             dark = mix(color, (20, 20, 20), 0.5)
-            stroke(frame, [cam.points(place(p, x, y, size, angle), depth) for p in spars], dark, thick)
+            stroke(
+                frame, [cam.points(place(p, x, y, size, angle), depth) for p in spars], dark, thick
+            )
             # The tail: a wave travelling down a line, with bows along it.
             s = np.linspace(0, 1, 14)
             tail = np.stack(
@@ -262,8 +278,15 @@ class Fireworks(SubjectDrawer):
                 ],
                 axis=1,
             )
-            stroke(frame, cam.points(lines.reshape(-1, 2), depth).reshape(n, 2, 2), mix(sky, spark, fade), thick)
+            stroke(
+                frame,
+                cam.points(lines.reshape(-1, 2), depth).reshape(n, 2, 2),
+                mix(sky, spark, fade),
+                thick,
+            )
             if u < 0.3:
                 sx, sy = cam.to_screen(x, y, depth)
-                flash = radial_sprite(glow_radius(cam.height * radius * 0.8, 8), spark, 0.5 * (1 - u / 0.3))
+                flash = radial_sprite(
+                    glow_radius(cam.height * radius * 0.8, 8), spark, 0.5 * (1 - u / 0.3)
+                )
                 flash.blit(frame, float(sx), float(sy))

@@ -89,7 +89,9 @@ def _reach(
     reach = min(d, l1 + l2 - 1e-6)
     a = math.acos(max(-1.0, min(1.0, (l1 * l1 + reach * reach - l2 * l2) / (2 * l1 * reach))))
     base = math.atan2(dy, dx)
-    joints = [(x0 + l1 * math.cos(base + sg * a), y0 + l1 * math.sin(base + sg * a)) for sg in (1, -1)]
+    joints = [
+        (x0 + l1 * math.cos(base + sg * a), y0 + l1 * math.sin(base + sg * a)) for sg in (1, -1)
+    ]
     joint = max(joints, key=lambda j: j[1] if down else j[0])
     end = (x0 + dx * reach / d, y0 + dy * reach / d)
     return vertices([root, joint, end])
@@ -105,7 +107,13 @@ def _pose(action: Action, phase: float, i: int) -> tuple[list[Points], float, fl
     if action is Action.RUN:
         lean, bob = 0.22, 0.03 * abs(math.cos(phase))
         legs = [
-            _limb((0.0, _HIP_Y), 0.75 * sg * s, -0.3 - 1.1 * max(0.0, -sg * math.cos(phase)), _THIGH, _SHIN)
+            _limb(
+                (0.0, _HIP_Y),
+                0.75 * sg * s,
+                -0.3 - 1.1 * max(0.0, -sg * math.cos(phase)),
+                _THIGH,
+                _SHIN,
+            )
             for sg in (1.0, -1.0)
         ]
         arms = [(-0.9 * sg * s, 1.6) for sg in (1.0, -1.0)]
@@ -130,7 +138,9 @@ def _pose(action: Action, phase: float, i: int) -> tuple[list[Points], float, fl
     else:  # a walk: heel strike, a soft knee on the swing, arms against the legs
         lean, bob = 0.04, 0.012 * abs(math.cos(phase))
         legs = [
-            _limb((0.0, _HIP_Y), 0.4 * sg * s, -0.55 * max(0.0, -sg * math.cos(phase)), _THIGH, _SHIN)
+            _limb(
+                (0.0, _HIP_Y), 0.4 * sg * s, -0.55 * max(0.0, -sg * math.cos(phase)), _THIGH, _SHIN
+            )
             for sg in (1.0, -1.0)
         ]
         arms = [(-0.45 * sg * s, 0.35) for sg in (1.0, -1.0)]
@@ -173,13 +183,24 @@ def _draw_figure(
         fill_poly(frame, [cam.points(place(pack, x, y, size, flip=flip), depth)], look.trim)
     stroke(frame, to_screen, look.body, thick)
     fill_poly(
-        frame, [cam.points(place(p, x, y, size, flip=flip), depth) for p in (torso, head)], look.body
+        frame,
+        [cam.points(place(p, x, y, size, flip=flip), depth) for p in (torso, head)],
+        look.body,
     )
     if look.robot:
         hx, hy = head_c
-        box = vertices([(hx - 0.1, hy - 0.1), (hx + 0.1, hy - 0.1), (hx + 0.1, hy + 0.09), (hx - 0.1, hy + 0.09)])
+        box = vertices(
+            [
+                (hx - 0.1, hy - 0.1),
+                (hx + 0.1, hy - 0.1),
+                (hx + 0.1, hy + 0.09),
+                (hx - 0.1, hy + 0.09),
+            ]
+        )
         fill_poly(frame, [cam.points(place(box, x, y, size, flip=flip), depth)], look.body)
-        eye = vertices([(hx, hy - 0.03), (hx + 0.1, hy - 0.03), (hx + 0.1, hy + 0.02), (hx, hy + 0.02)])
+        eye = vertices(
+            [(hx, hy - 0.03), (hx + 0.1, hy - 0.03), (hx + 0.1, hy + 0.02), (hx, hy + 0.02)]
+        )
         antenna = vertices([(hx, hy - 0.1), (hx, hy - 0.2)])
         fill_poly(frame, [cam.points(place(eye, x, y, size, flip=flip), depth)], look.visor)
         stroke(frame, [cam.points(place(antenna, x, y, size, flip=flip), depth)], look.trim, thick)

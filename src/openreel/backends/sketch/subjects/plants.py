@@ -27,7 +27,11 @@ class Tree(SubjectDrawer):
     def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
         pal = self.stage.palette
         crown_color = pal.lit((56, 120, 60) if pal.foliage is None else pal.foliage, 0.0)
-        dark = pal.lit((36, 84, 44), 0.0) if pal.foliage is None else mix(crown_color, (30, 20, 20), 0.3)
+        dark = (
+            pal.lit((36, 84, 44), 0.0)
+            if pal.foliage is None
+            else mix(crown_color, (30, 20, 20), 0.3)
+        )
         for x, phase, size in self.slots:
             gy, depth = self.stage.ground_y(x)
             gy += 0.01
@@ -78,7 +82,9 @@ class Flowers(SubjectDrawer):
         width = 1.3 * self.stage.aspect
         xs = self.rng.uniform(-width / 2, width / 2, n) + self.stage.lead
         # Two or three colours per field, as in a real meadow, not a rainbow.
-        palette_ids = self.rng.choice(len(_BLOSSOMS), size=int(self.rng.integers(2, 4)), replace=False)
+        palette_ids = self.rng.choice(
+            len(_BLOSSOMS), size=int(self.rng.integers(2, 4)), replace=False
+        )
         self.flowers = [
             (
                 float(x),

@@ -13,8 +13,8 @@ import numpy as np
 from openreel.backends.sketch.plan import Subject, SubjectKind
 from openreel.backends.sketch.subjects.animals import Birds, Fish, Whale
 from openreel.backends.sketch.subjects.buildings import Castle, House, Lighthouse, Windmill
-from openreel.backends.sketch.subjects.celestial import Moon, Planet
 from openreel.backends.sketch.subjects.camp import Campfire, Fireworks, Kite, Tent
+from openreel.backends.sketch.subjects.celestial import Moon, Planet
 from openreel.backends.sketch.subjects.people import Astronaut, Person, Robot
 from openreel.backends.sketch.subjects.plants import Flowers, Tree
 from openreel.backends.sketch.subjects.rides import Bicycle, Motorcycle
@@ -102,12 +102,11 @@ def _riders_on_board(subjects: tuple[Subject, ...]) -> tuple[Subject, ...]:
     if not seats:
         return subjects
     out = []
-    for s in subjects:
-        if s.kind is SubjectKind.PERSON:
-            if s.count <= seats:
-                continue
-            s = Subject(s.kind, s.count - seats)
-        out.append(s)
+    for subject in subjects:
+        if subject.kind is not SubjectKind.PERSON:
+            out.append(subject)
+        elif subject.count > seats:
+            out.append(Subject(subject.kind, subject.count - seats))
     return tuple(out)
 
 

@@ -57,7 +57,11 @@ class _Ridden(SubjectDrawer):
         self.direction = 1.0 if self.rng.random() < 0.5 else -1.0
         for i in range(self.count):
             self.slots.append(
-                (float(i * 0.32 + self.rng.uniform(0, 0.12)), 0.0, float(self.rng.uniform(0.9, 1.1)))
+                (
+                    float(i * 0.32 + self.rng.uniform(0, 0.12)),
+                    0.0,
+                    float(self.rng.uniform(0.9, 1.1)),
+                )
             )
         self.colors = [int(c) for c in self.rng.integers(0, len(_COLORS), self.count)]
 
@@ -91,7 +95,12 @@ class Bicycle(_Ridden):
             dark = mix(pal.silhouette, (12, 12, 16), 0.4)
             thick = max(1, round(cam.scale(depth) * size * 0.035))
             wheels = _wheel(*back, r, turn, 3) + _wheel(*front, r, turn, 3)
-            stroke(frame, [cam.points(place(w, x, gy, size, flip=flip), depth) for w in wheels], dark, thick)
+            stroke(
+                frame,
+                [cam.points(place(w, x, gy, size, flip=flip), depth) for w in wheels],
+                dark,
+                thick,
+            )
             tubes = [
                 vertices([back, bb, seat, back]),
                 vertices([bb, (0.17, -0.44), seat]),
@@ -104,7 +113,10 @@ class Bicycle(_Ridden):
                 max(1, thick + 1),
             )
             pedals = tuple(
-                (bb[0] + 0.08 * math.cos(crank + k * math.pi), bb[1] + 0.08 * math.sin(crank + k * math.pi))
+                (
+                    bb[0] + 0.08 * math.cos(crank + k * math.pi),
+                    bb[1] + 0.08 * math.sin(crank + k * math.pi),
+                )
                 for k in (0, 1)
             )
             # The rider's hip on the saddle; feet and hands relative to it.
@@ -148,18 +160,44 @@ class Motorcycle(_Ridden):
             dark = mix(pal.silhouette, (12, 12, 16), 0.4)
             body_color = pal.lit(_COLORS[self.colors[i]], 0.0)
             for cx in (-0.3, 0.32):
-                fill_poly(frame, [cam.points(place(ellipse(cx, -r, r, r, 20), x, y, size, flip=flip), depth)], dark)
+                fill_poly(
+                    frame,
+                    [cam.points(place(ellipse(cx, -r, r, r, 20), x, y, size, flip=flip), depth)],
+                    dark,
+                )
             hub = mix(dark, (200, 200, 210), 0.5)
             thick = max(1, round(cam.scale(depth) * size * 0.03))
             spokes = [w for cx in (-0.3, 0.32) for w in _wheel(cx, -r, r * 0.55, turn, 2)[1:]]
-            stroke(frame, [cam.points(place(w, x, y, size, flip=flip), depth) for w in spokes], hub, thick)
+            stroke(
+                frame,
+                [cam.points(place(w, x, y, size, flip=flip), depth) for w in spokes],
+                hub,
+                thick,
+            )
             body = vertices(
-                [(-0.36, -0.26), (-0.1, -0.3), (0.02, -0.42), (0.2, -0.4), (0.3, -0.26), (0.05, -0.2), (-0.25, -0.2)]
+                [
+                    (-0.36, -0.26),
+                    (-0.1, -0.3),
+                    (0.02, -0.42),
+                    (0.2, -0.4),
+                    (0.3, -0.26),
+                    (0.05, -0.2),
+                    (-0.25, -0.2),
+                ]
             )
             engine = vertices([(-0.08, -0.22), (0.12, -0.22), (0.1, -0.1), (-0.06, -0.1)])
             fork = vertices([(0.32, -r), (0.22, -0.44), (0.16, -0.5)])
-            fill_poly(frame, [cam.points(place(p, x, y, size, flip=flip), depth) for p in (body, engine)], body_color)
-            stroke(frame, [cam.points(place(fork, x, y, size, flip=flip), depth)], dark, max(1, thick + 1))
+            fill_poly(
+                frame,
+                [cam.points(place(p, x, y, size, flip=flip), depth) for p in (body, engine)],
+                body_color,
+            )
+            stroke(
+                frame,
+                [cam.points(place(fork, x, y, size, flip=flip), depth)],
+                dark,
+                max(1, thick + 1),
+            )
             hip = (-0.12, -0.38)
             wx = x + (hip[0] if not flip else -hip[0]) * size
             draw_rider(

@@ -442,7 +442,9 @@ class Helicopter(SubjectDrawer):
             return cam.points(place(local, x, y, size, angle, flip), depth)
 
         cabin = ellipse(0.12, 0.0, 0.3, 0.16, 28)
-        boom = vertices([(-0.15, -0.06), (-0.75, -0.04), (-0.78, -0.1), (-0.75, 0.02), (-0.15, 0.06)])
+        boom = vertices(
+            [(-0.15, -0.06), (-0.75, -0.04), (-0.78, -0.1), (-0.75, 0.02), (-0.15, 0.06)]
+        )
         window = vertices([(0.22, -0.12), (0.38, -0.04), (0.3, 0.02), (0.18, 0.0)])
         skids = [vertices([(-0.15, 0.26), (0.38, 0.26), (0.44, 0.22)]),
                  vertices([(-0.02, 0.16), (-0.05, 0.26)]),
@@ -463,8 +465,14 @@ class Helicopter(SubjectDrawer):
         tail = [
             vertices(
                 [
-                    (-0.77 + 0.09 * math.cos(spin * 1.3 + k * math.pi / 2), -0.07 + 0.09 * math.sin(spin * 1.3 + k * math.pi / 2)),
-                    (-0.77 - 0.09 * math.cos(spin * 1.3 + k * math.pi / 2), -0.07 - 0.09 * math.sin(spin * 1.3 + k * math.pi / 2)),
+                    (
+                        -0.77 + 0.09 * math.cos(spin * 1.3 + k * math.pi / 2),
+                        -0.07 + 0.09 * math.sin(spin * 1.3 + k * math.pi / 2),
+                    ),
+                    (
+                        -0.77 - 0.09 * math.cos(spin * 1.3 + k * math.pi / 2),
+                        -0.07 - 0.09 * math.sin(spin * 1.3 + k * math.pi / 2),
+                    ),
                 ]
             )
             for k in (0, 1)

@@ -97,12 +97,18 @@ class Campfire(SubjectDrawer):
             # Several incommensurate sines: a flicker that never visibly repeats.
             f = 0.5 + 0.25 * math.sin(t * 9.1 + phase) + 0.15 * math.sin(t * 14.3 + 2 * phase)
             f += 0.1 * math.sin(t * 23.7 + 3 * phase)
-            glow_level = 0.55 + 0.35 * f
-            # Rounded so that the glow's sprite cache is hit as the flicker repeats levels.
-            strength = round(glow_level * (0.6 + 0.4 * pal.windows) * 8) / 8
+            # A steady halo and a flickering core: the halo's sprite is large but its cache
+            # entry lasts (it changes only as a push-in zooms); the core is small, so the few
+            # strengths it flickers through are cheap to build once each.
             centre = cam.points(place(vertices([(0.0, -0.35)]), x, gy, size), depth)[0]
-            radius = glow_radius(scale * (4.5 + 1.5 * pal.windows), 8)
-            radial_sprite(radius, (255, 140, 50), strength, 1.8).blit(
+            halo = glow_radius(scale * 3.2, 16)
+            core = glow_radius(scale * 1.3, 8)
+            warmth = 0.6 + 0.4 * pal.windows
+            radial_sprite(halo, (255, 140, 50), round(0.5 * warmth, 2), 1.8).blit(
+                frame, float(centre[0]), float(centre[1])
+            )
+            flicker = round((0.25 + 0.45 * f) * warmth * 6) / 6
+            radial_sprite(core, (255, 170, 70), flicker, 1.4).blit(
                 frame, float(centre[0]), float(centre[1])
             )
             self._smoke(frame, cam, x, gy, size, depth, t, phase)
@@ -149,23 +155,35 @@ class Campfire(SubjectDrawer):
         t: float,
         phase: float,
     ) -> None:
-        """Puffs that rise, widen, drift with the wind and fade; soft-edged."""
+        """Puffs that rise, widen and drift with the wind, fading as they climb; soft-edged.
+
+        All puffs go in one soft fill whose opacity fades along the column (the blur is the
+        costly part of a soft fill, so one per fire rather than one per puff).
+        """
         pal = self.stage.palette
         grey = mix(pal.silhouette, (190, 190, 196), 0.55)
-        feather = max(2.0, cam.scale(depth) * size * 0.25)
+        feather = max(2.0, cam.scale(depth) * size * 0.35)
+        puffs = []
         for k in range(5):
             age = (t * 0.35 * self.stage.speed + k / 5 + phase) % 1.0
             rise = 1.2 + age * 7.0
             drift = age * age * 1.8 + 0.15 * math.sin(t * 0.8 + k)
             r = 0.22 + 0.6 * age
-            puff = ellipse(drift, -rise, r, r * 0.8, 18)
-            soft_poly(
-                frame,
-                [cam.points(place(puff, x, gy, size), depth)],
-                grey,
-                0.32 * (1.0 - age) * min(1.0, age * 6.0),
-                feather * (1.0 + 2.0 * age),
+            puffs.append(
+                cam.points(place(ellipse(drift, -rise, r, r * 0.8, 18), x, gy, size), depth)
             )
+        bottom = cam.points(place(vertices([(0.0, -1.0), (1.0, -8.8)]), x, gy, size), depth)
+        soft_poly(
+            frame,
+            puffs,
+            grey,
+            0.3,
+            feather,
+            fade=(
+                (float(bottom[0][0]), float(bottom[0][1])),
+                (float(bottom[1][0]), float(bottom[1][1])),
+            ),
+        )
 
 
 def _shrunk(poly: Points, k: float) -> Points:

@@ -30,6 +30,7 @@ from openreel.backends.sketch.render import SceneRenderer
 from openreel.backends.sketch.scenery import HORIZON
 from openreel.backends.sketch.subjects import Stage, make_subjects
 from openreel.backends.sketch.subjects.people import Person, draw_rider
+from openreel.backends.sketch.subjects.rides import Ridden
 from openreel.backends.sketch.understand import understand
 
 W, H, FPS = 160, 90, 8
@@ -199,6 +200,9 @@ def test_world_a_cyclist_is_one_person_on_the_bicycle() -> None:
     crowd = _renderer(understand("three people and a bicycle"))
     people = [d for d in crowd.subjects if isinstance(d, Person)]
     assert [d.count for d in people] == [2]
+    (bike,) = _renderer(understand("an astronaut riding a bicycle on the moon")).subjects
+    assert isinstance(bike, Ridden)
+    assert bike.rider_suit
 
 
 def test_world_draw_rider_draws_a_seated_astronaut_at_the_point() -> None:

@@ -172,15 +172,21 @@ def _draw_figure(
     at: tuple[float, float, float, float],
     look: _Look,
     flip: bool,
+    offset: Points | None = None,
 ) -> None:
-    """Draws a torso, head and limbs (local shapes) at world ``(x, y)``, ``size``, ``depth``."""
+    """Draws a torso, head and limbs (local shapes) at world ``(x, y)``, ``size``, ``depth``.
+
+    ``offset`` moves the suit's fixed details (backpack, belt, chest plate) with the body when
+    it bobs, sways or sits.
+    """
     torso, head, limbs, head_c = parts
+    shift = np.zeros(2) if offset is None else offset
     x, y, size, depth = at
     thick = max(1, round(cam.scale(depth) * size * look.limb))
     to_screen = [cam.points(place(p, x, y, size, flip=flip), depth) for p in limbs]
     if look.suit and not look.robot:
         pack = vertices([(-0.2, -0.72), (-0.1, -0.72), (-0.1, -0.46), (-0.2, -0.46)])
-        fill_poly(frame, [cam.points(place(pack, x, y, size, flip=flip), depth)], look.trim)
+        fill_poly(frame, [cam.points(place(pack + shift, x, y, size, flip=flip), depth)], look.trim)
     stroke(frame, to_screen, look.body, thick)
     fill_poly(
         frame,
@@ -205,12 +211,14 @@ def _draw_figure(
         fill_poly(frame, [cam.points(place(eye, x, y, size, flip=flip), depth)], look.visor)
         stroke(frame, [cam.points(place(antenna, x, y, size, flip=flip), depth)], look.trim, thick)
         chest = vertices([(-0.06, -0.7), (0.06, -0.7), (0.06, -0.6), (-0.06, -0.6)])
-        fill_poly(frame, [cam.points(place(chest, x, y, size, flip=flip), depth)], look.trim)
+        fill_poly(
+            frame, [cam.points(place(chest + shift, x, y, size, flip=flip), depth)], look.trim
+        )
     elif look.suit:
         visor = ellipse(head_c[0] + 0.035, head_c[1] + 0.005, 0.065, 0.05, 16)
         fill_poly(frame, [cam.points(place(visor, x, y, size, flip=flip), depth)], look.visor)
         belt = vertices([(-0.1, -0.5), (0.1, -0.5), (0.1, -0.47), (-0.1, -0.47)])
-        fill_poly(frame, [cam.points(place(belt, x, y, size, flip=flip), depth)], look.trim)
+        fill_poly(frame, [cam.points(place(belt + shift, x, y, size, flip=flip), depth)], look.trim)
 
 
 def draw_rider(
@@ -247,7 +255,7 @@ def draw_rider(
     arm = _reach(shoulder, (hands[0], hands[1] + _HIP_Y), _UPPER_ARM, _FOREARM, down=True)
     limbs = [leg + shift for leg in legs] + [arm + shift]
     parts = (torso + shift, head + shift, limbs, (head_c[0], head_c[1] - _HIP_Y))
-    _draw_figure(frame, cam, parts, (seat[0], seat[1], size, depth), look, flip)
+    _draw_figure(frame, cam, parts, (seat[0], seat[1], size, depth), look, flip, shift)
 
 
 class Person(SubjectDrawer):
@@ -291,7 +299,7 @@ class Person(SubjectDrawer):
             offset = np.array([sway, -bob])
             parts = (torso + offset, head + offset, [p + offset for p in limbs], head_c)
             look = _look(pal, depth, self.suit, self.robot)
-            _draw_figure(frame, cam, parts, (x, gy, size, depth), look, flip)
+            _draw_figure(frame, cam, parts, (x, gy, size, depth), look, flip, offset)
 
     def _draw_plain_walk(self, frame: Frame, cam: CameraState, t: float) -> None:
         """The engine's first walking figure, for prompts that say nothing of a gait."""

@@ -17,7 +17,7 @@ from openreel.backends.sketch.subjects.camp import Campfire, Fireworks, Kite, Te
 from openreel.backends.sketch.subjects.celestial import Moon, Planet
 from openreel.backends.sketch.subjects.people import Astronaut, Person, Robot
 from openreel.backends.sketch.subjects.plants import Flowers, Tree
-from openreel.backends.sketch.subjects.rides import Bicycle, Motorcycle
+from openreel.backends.sketch.subjects.rides import Bicycle, Motorcycle, Ridden
 from openreel.backends.sketch.subjects.stage import Stage, SubjectDrawer
 from openreel.backends.sketch.subjects.vehicles import (
     Airplane,
@@ -96,18 +96,21 @@ def _stream_key(kind: SubjectKind) -> int:
     return zlib.crc32(kind.value.encode())
 
 
-def _riders_on_board(subjects: tuple[Subject, ...]) -> tuple[Subject, ...]:
-    """The subjects with the people who ride the plan's bicycles and motorcycles taken out."""
+def _riders_on_board(subjects: tuple[Subject, ...]) -> tuple[tuple[Subject, ...], bool]:
+    """The subjects with those who ride the plan's bicycles and motorcycles taken out, and
+    whether the riders are astronauts ("an astronaut on a bicycle" is one, in a suit)."""
     seats = sum(s.count for s in subjects if s.kind in _CARRIES_RIDER)
     if not seats:
-        return subjects
+        return subjects, False
+    suited = any(s.kind is SubjectKind.ASTRONAUT for s in subjects)
+    rider = SubjectKind.ASTRONAUT if suited else SubjectKind.PERSON
     out = []
     for subject in subjects:
-        if subject.kind is not SubjectKind.PERSON:
+        if subject.kind is not rider:
             out.append(subject)
         elif subject.count > seats:
             out.append(Subject(subject.kind, subject.count - seats))
-    return tuple(out)
+    return tuple(out), suited
 
 
 def make_subjects(
@@ -120,11 +123,14 @@ def make_subjects(
     """
     drawers: list[SubjectDrawer] = []
     base = int(rng.integers(0, 2**63))
-    for subject in sorted(_riders_on_board(subjects), key=lambda s: _ORDER.index(s.kind)):
+    drawn, suited = _riders_on_board(subjects)
+    for subject in sorted(drawn, key=lambda s: _ORDER.index(s.kind)):
         child = np.random.default_rng([base, _stream_key(subject.kind)])
         drawer = _DRAWERS[subject.kind](
             stage=stage, rng=child, count=max(1, min(subject.count, 12))
         )
+        if isinstance(drawer, Ridden):
+            drawer.rider_suit = suited
         drawer.setup()
         drawers.append(drawer)
     return drawers

@@ -25,7 +25,7 @@ from openreel.backends.sketch.subjects.people import draw_rider
 from openreel.backends.sketch.subjects.shapes import ellipse, place, vertices
 from openreel.backends.sketch.subjects.stage import Frame, SubjectDrawer
 
-__all__ = ["Bicycle", "Motorcycle"]
+__all__ = ["Bicycle", "Motorcycle", "Ridden"]
 
 _COLORS = [(196, 40, 44), (36, 96, 188), (236, 190, 40), (40, 150, 96), (230, 230, 230)]
 
@@ -47,11 +47,12 @@ def _wheel(cx: float, cy: float, r: float, turn: float, spokes: int) -> list[Poi
     return lines
 
 
-class _Ridden(SubjectDrawer):
+class Ridden(SubjectDrawer):
     """Shared motion: riders cross the frame along the nearest ground, wrapping around."""
 
     speed = 0.1  # world units per second at normal pace
     size = 0.2  # height of the rider standing, world units
+    rider_suit = False  # the riders are astronauts
 
     def setup(self) -> None:
         self.direction = 1.0 if self.rng.random() < 0.5 else -1.0
@@ -74,7 +75,7 @@ class _Ridden(SubjectDrawer):
         return self.direction * x + self.stage.lead, covered
 
 
-class Bicycle(_Ridden):
+class Bicycle(Ridden):
     """Cyclists pedalling along the nearest ground."""
 
     speed = 0.09
@@ -132,6 +133,7 @@ class Bicycle(_Ridden):
                 size * 0.82,
                 depth,
                 flip=flip,
+                suit=self.rider_suit,
                 feet=(
                     (feet[0][0] / 0.82, feet[0][1] / 0.82),
                     (feet[1][0] / 0.82, feet[1][1] / 0.82),
@@ -140,7 +142,7 @@ class Bicycle(_Ridden):
             )
 
 
-class Motorcycle(_Ridden):
+class Motorcycle(Ridden):
     """Motorcycles riding fast along the nearest ground, headlamp on after dark."""
 
     speed = 0.22
@@ -208,6 +210,7 @@ class Motorcycle(_Ridden):
                 size * 0.85,
                 depth,
                 flip=flip,
+                suit=self.rider_suit,
                 feet=((0.12 / 0.85, 0.2 / 0.85), (0.1 / 0.85, 0.22 / 0.85)),
                 hands=((0.16 - hip[0]) / 0.85, (-0.5 - hip[1]) / 0.85),
             )

@@ -25,7 +25,7 @@ from openreel.backends.sketch.render import SceneRenderer
 from openreel.backends.sketch.scenery import HORIZON
 from openreel.backends.sketch.subjects import make_subjects
 from openreel.backends.sketch.subjects.mammals import Horse
-from openreel.backends.sketch.subjects.people import Person
+from openreel.backends.sketch.subjects.people import Astronaut, Person
 from openreel.backends.sketch.understand import understand
 
 K = SubjectKind
@@ -120,8 +120,11 @@ def test_animals_the_issues_prompts() -> None:
     deer = understand("a herd of deer in a misty forest")
     assert deer.subjects == (Subject(K.DEER, 5),)
     assert (deer.setting, deer.weather) == (Setting.FOREST, Weather.FOG)
-    ride = understand("an astronaut riding a horse")
-    assert ride.subjects[:2] == (Subject(K.PERSON, 1, Action.RIDING), Subject(K.HORSE, 1))
+    ride = understand("an astronaut riding a horse on mars")
+    assert ride.subjects == (Subject(K.ASTRONAUT, 1, Action.RIDING), Subject(K.HORSE, 1))
+    assert ride.setting is Setting.MARS
+    knight = understand("a knight riding a horse")
+    assert knight.subjects == (Subject(K.PERSON, 1, Action.RIDING), Subject(K.HORSE, 1))
 
 
 def test_animals_the_plan_says_the_action_and_keeps_it() -> None:
@@ -222,6 +225,10 @@ def test_animals_a_rider_sits_on_the_horse() -> None:
     assert len(alone.riders) == 1
     # Without riding, a person walks beside the horse.
     assert len(_stage_drawers((Subject(K.PERSON, 1), Subject(K.HORSE, 1)))) == 2
+    # An astronaut rides in the suit: the horse draws the astronaut, not a plain person.
+    (mount,) = _stage_drawers(understand("an astronaut riding a horse on mars").subjects)
+    assert isinstance(mount, Horse)
+    assert [type(r) for r in mount.riders] == [Astronaut]
     # And the rider is drawn on the horse's back: above the horse, within its width.
     cam = CameraState(W, H)
     seat = horse.seat(0, cam, 0.0)

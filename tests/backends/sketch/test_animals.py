@@ -33,6 +33,11 @@ W, H, FPS = 320, 180, 24
 Image = npt.NDArray[np.uint8]
 
 ANIMALS = [K.DOG, K.CAT, K.HORSE, K.DEER, K.FOX, K.RABBIT, K.BEAR, K.DOLPHIN, K.BUTTERFLY, K.DRAGON]
+# The same body plans, more species (from the prompt corpus).
+MORE = [
+    K.SHEEP, K.COW, K.PIG, K.LION, K.TIGER, K.ELEPHANT, K.GIRAFFE, K.ZEBRA, K.PANDA, K.SQUIRREL,
+    K.UNICORN, K.PENGUIN, K.CHICKEN, K.FLAMINGO,
+]  # fmt: skip
 # Where each lives, when the prompt names no place.
 HOMES = {
     K.DOG: Setting.COUNTRYSIDE,
@@ -45,6 +50,20 @@ HOMES = {
     K.DOLPHIN: Setting.COAST,
     K.BUTTERFLY: Setting.COUNTRYSIDE,
     K.DRAGON: Setting.MOUNTAINS,
+    K.SHEEP: Setting.COUNTRYSIDE,
+    K.COW: Setting.COUNTRYSIDE,
+    K.PIG: Setting.COUNTRYSIDE,
+    K.LION: Setting.COUNTRYSIDE,
+    K.TIGER: Setting.FOREST,
+    K.ELEPHANT: Setting.COUNTRYSIDE,
+    K.GIRAFFE: Setting.COUNTRYSIDE,
+    K.ZEBRA: Setting.COUNTRYSIDE,
+    K.PANDA: Setting.FOREST,
+    K.SQUIRREL: Setting.FOREST,
+    K.UNICORN: Setting.FOREST,
+    K.PENGUIN: Setting.SNOWFIELD,
+    K.CHICKEN: Setting.COUNTRYSIDE,
+    K.FLAMINGO: Setting.LAKE,
 }
 
 
@@ -67,6 +86,12 @@ def _subject(prompt: str, kind: SubjectKind) -> Subject:
         ("a bottlenose dolphin", K.DOLPHIN),
         ("a monarch butterfly", K.BUTTERFLY),
         ("a fire-breathing dragon", K.DRAGON),
+        ("a flock of sheep", K.SHEEP),
+        ("a dairy cow", K.COW),
+        ("a lion cub", K.LION),
+        ("a panda bear", K.PANDA),
+        ("a rooster", K.CHICKEN),
+        ("a king penguin", K.PENGUIN),
     ],
 )
 def test_animals_each_word_gives_its_subject_and_home(prompt: str, kind: SubjectKind) -> None:
@@ -158,7 +183,7 @@ def _mask(a: Image, b: Image) -> npt.NDArray[np.bool_]:
     return np.asarray(np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=2) > 24)
 
 
-@pytest.mark.parametrize("kind", ANIMALS)
+@pytest.mark.parametrize("kind", ANIMALS + MORE)
 def test_animals_each_is_drawn_where_it_lives_and_moves(kind: SubjectKind) -> None:
     plan = _plan(kind)
     bare = dataclasses.replace(plan, subjects=())

@@ -166,6 +166,21 @@ def test_understand_every_subject_with_a_synonym_and_a_plural() -> None:
         (K.ROBOT, "an android", "robots"),
         (K.FLOWERS, "a tulip", "sunflowers"),
         (K.FIREWORKS, "a firework display", "fireworks"),
+        # More animals from the prompt corpus (issue 25)
+        (K.SHEEP, "a ewe", "lambs"),
+        (K.COW, "a calf", "cows"),
+        (K.PIG, "a piglet", "pigs"),
+        (K.LION, "a lioness", "lions"),
+        (K.TIGER, "a bengal tiger", "tigers"),
+        (K.ELEPHANT, "a baby elephant", "elephants"),
+        (K.GIRAFFE, "a giraffe", "giraffes"),
+        (K.ZEBRA, "a zebra", "zebras"),
+        (K.PANDA, "a giant panda", "pandas"),
+        (K.SQUIRREL, "a chipmunk", "squirrels"),
+        (K.UNICORN, "a unicorn", "unicorns"),
+        (K.PENGUIN, "an emperor penguin", "penguins"),
+        (K.CHICKEN, "a hen", "chickens"),
+        (K.FLAMINGO, "a flamingo", "flamingos"),
     ]
     assert {kind for kind, _, _ in cases} == set(SubjectKind)
     for kind, synonym, plural in cases:

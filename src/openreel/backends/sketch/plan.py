@@ -108,6 +108,21 @@ class SubjectKind(StrEnum):
     ROBOT = "robot"
     FLOWERS = "flowers"
     FIREWORKS = "fireworks"
+    # More animals, from the prompts people write most (issue 25's corpus).
+    SHEEP = "sheep"
+    COW = "cow"
+    PIG = "pig"
+    LION = "lion"
+    TIGER = "tiger"
+    ELEPHANT = "elephant"
+    GIRAFFE = "giraffe"
+    ZEBRA = "zebra"
+    PANDA = "panda"
+    SQUIRREL = "squirrel"
+    UNICORN = "unicorn"
+    PENGUIN = "penguin"
+    CHICKEN = "chicken"
+    FLAMINGO = "flamingo"
 
 
 class Season(StrEnum):
@@ -295,6 +310,7 @@ _PLURALS = {
     "butterfly": "butterflies",
     "flowers": "flowers",
     "fireworks": "fireworks",
+    "sheep": "sheep",
 }
 
 

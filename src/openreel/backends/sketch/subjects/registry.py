@@ -18,7 +18,27 @@ from openreel.backends.sketch.subjects.buildings import Castle, House, Lighthous
 from openreel.backends.sketch.subjects.camp import Campfire, Fireworks, Kite, Tent
 from openreel.backends.sketch.subjects.celestial import Moon, Planet
 from openreel.backends.sketch.subjects.fliers import Butterfly, Dragon
-from openreel.backends.sketch.subjects.mammals import Bear, Cat, Deer, Dog, Fox, Horse, Rabbit
+from openreel.backends.sketch.subjects.fowl import Chicken, Flamingo, Penguin
+from openreel.backends.sketch.subjects.mammals import (
+    Bear,
+    Cat,
+    Cow,
+    Deer,
+    Dog,
+    Elephant,
+    Fox,
+    Giraffe,
+    Horse,
+    Lion,
+    Panda,
+    Pig,
+    Rabbit,
+    Sheep,
+    Squirrel,
+    Tiger,
+    Unicorn,
+    Zebra,
+)
 from openreel.backends.sketch.subjects.people import Astronaut, Person, Robot
 from openreel.backends.sketch.subjects.plants import Flowers, Tree
 from openreel.backends.sketch.subjects.rides import Bicycle, Motorcycle, Ridden
@@ -80,6 +100,20 @@ _DRAWERS |= {
     SubjectKind.DOLPHIN: Dolphin,
     SubjectKind.BUTTERFLY: Butterfly,
     SubjectKind.DRAGON: Dragon,
+    SubjectKind.SHEEP: Sheep,
+    SubjectKind.COW: Cow,
+    SubjectKind.PIG: Pig,
+    SubjectKind.LION: Lion,
+    SubjectKind.TIGER: Tiger,
+    SubjectKind.ELEPHANT: Elephant,
+    SubjectKind.GIRAFFE: Giraffe,
+    SubjectKind.ZEBRA: Zebra,
+    SubjectKind.PANDA: Panda,
+    SubjectKind.SQUIRREL: Squirrel,
+    SubjectKind.UNICORN: Unicorn,
+    SubjectKind.PENGUIN: Penguin,
+    SubjectKind.CHICKEN: Chicken,
+    SubjectKind.FLAMINGO: Flamingo,
 }
 # Where each is drawn among the others: just after the kind named (drawn over it). Their
 # random streams are keyed apart from _ORDER (see _stream), so the kinds already there keep
@@ -95,6 +129,21 @@ _ANIMALS_AFTER = {
     SubjectKind.CAT: SubjectKind.PERSON,
     SubjectKind.RABBIT: SubjectKind.PERSON,
     SubjectKind.BUTTERFLY: SubjectKind.PERSON,
+    # Appended, never inserted: a kind's place here is its random stream.
+    SubjectKind.SHEEP: SubjectKind.PERSON,
+    SubjectKind.COW: SubjectKind.PERSON,
+    SubjectKind.PIG: SubjectKind.PERSON,
+    SubjectKind.LION: SubjectKind.TREE,
+    SubjectKind.TIGER: SubjectKind.TREE,
+    SubjectKind.ELEPHANT: SubjectKind.TREE,
+    SubjectKind.GIRAFFE: SubjectKind.TREE,
+    SubjectKind.ZEBRA: SubjectKind.TREE,
+    SubjectKind.PANDA: SubjectKind.TREE,
+    SubjectKind.SQUIRREL: SubjectKind.PERSON,
+    SubjectKind.UNICORN: SubjectKind.CAR,
+    SubjectKind.PENGUIN: SubjectKind.PERSON,
+    SubjectKind.CHICKEN: SubjectKind.PERSON,
+    SubjectKind.FLAMINGO: SubjectKind.PERSON,
 }
 _ANIMALS = list(_ANIMALS_AFTER)
 

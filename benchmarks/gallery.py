@@ -43,6 +43,9 @@ PROMPTS: list[tuple[str, int]] = [
     ("kites flying over a field of flowers on a spring day", 12),
     ("fireworks over the city skyline at night", 2),
     ("a robot walking through a futuristic city in the rain", 6),
+    ("a dog running past a dancing woman in a meadow", 14),
+    ("zebras and a giraffe on the savanna at sunset", 3),
+    ("penguins waddling on the ice on a snowy day", 5),
 ]
 
 _BG = (18, 20, 26)

@@ -29,9 +29,9 @@ from openreel.backends.sketch.sound.bed import bed_layers
 from openreel.backends.sketch.sound.mix import _limit
 from openreel.backends.sketch.sound.noise import NoiseBank
 from openreel.backends.sketch.sound.voices import VOICES
-from openreel.backends.sketch.understand import understand
 from openreel.backends.sketch.subjects.animals import Birds
 from openreel.backends.sketch.subjects.vehicles import Car, Train
+from openreel.backends.sketch.understand import understand
 from openreel.errors import InvalidRequestError
 
 W, H, FPS = 160, 90, 12

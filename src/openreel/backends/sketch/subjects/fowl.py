@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from openreel.backends.sketch.draw import CameraState, Points, fill_each, stroke
 from openreel.backends.sketch.palette import RGB, mix
 from openreel.backends.sketch.plan import Action
@@ -81,9 +83,9 @@ class GroundBird(Animal):
         c, s = math.cos(f.tilt), math.sin(f.tilt)
         extent = math.hypot(rx * s, ry * c)  # the tilted body's half height
         cy = -f.leg - 0.9 * extent + (0.0 if still else 0.03 * abs(step))
-        body = ellipse(0.0, 0.0, rx, ry, 24) @ [[c, -s], [s, c]] + [0.0, cy]
-        belly = ellipse(0.15 * rx, 0.35 * ry, 0.75 * rx, 0.6 * ry, 20) @ [[c, -s], [s, c]]
-        belly = belly + [0.0, cy]
+        turn, lift = np.array([[c, -s], [s, c]]), np.array([0.0, cy])
+        body = ellipse(0.0, 0.0, rx, ry, 24) @ turn + lift
+        belly = ellipse(0.15 * rx, 0.35 * ry, 0.75 * rx, 0.6 * ry, 20) @ turn + lift
         front = (rx * c * 0.8, cy - rx * s * 0.8)
         # A hen pecks now and then; the others nod with their steps.
         peck = max(0.0, math.sin(phase * 0.5)) ** 6 if f.comb and not still else 0.0
@@ -136,7 +138,14 @@ class GroundBird(Animal):
             rock = 0.08 * math.sin(phase) if f.tilt > 1.0 else 0.0
             parts, bellies, lines, comb = self._parts(phase)
 
-            def put(p: Points, x: float = x, gy: float = gy, size: float = size) -> Points:
+            def put(
+                p: Points,
+                x: float = x,
+                gy: float = gy,
+                size: float = size,
+                rock: float = rock,
+                depth: float = depth,
+            ) -> Points:
                 return cam.points(place(p, x, gy, size, rock, flip), depth)
 
             thick = max(1, round(cam.scale(depth) * size * 0.04))

@@ -305,7 +305,11 @@ class Quadruped(Animal):
                     )
                 )
         elif b.marks == "patches":
-            for u, v, a, c in ((-0.45, -0.2, 0.24, 0.5), (0.2, 0.2, 0.2, 0.4), (0.5, -0.4, 0.14, 0.3)):
+            for u, v, a, c in (
+                (-0.45, -0.2, 0.24, 0.5),
+                (0.2, 0.2, 0.2, 0.4),
+                (0.5, -0.4, 0.14, 0.3),
+            ):
                 blots.append(ellipse(u * rx, cy + v * ry, a * rx, c * ry, 14))
         return lines, blots
 

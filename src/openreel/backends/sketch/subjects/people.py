@@ -335,7 +335,6 @@ class Person(SubjectDrawer):
                 thick,
             )
 
-
     def draw_seated(self, frame: Frame, cam: CameraState, seat: Seat, index: int) -> None:
         """Draws figure ``index`` riding a mount at ``seat``, bobbing with the mount's stride:
         the same seated skeleton that rides bicycles and motorcycles, hands forward to the reins.

@@ -24,7 +24,7 @@ from openreel.backends.sketch.plan import (
 from openreel.backends.sketch.render import SceneRenderer
 from openreel.backends.sketch.scenery import HORIZON
 from openreel.backends.sketch.subjects import make_subjects
-from openreel.backends.sketch.subjects.mammals import Horse
+from openreel.backends.sketch.subjects.mammals import Dog, Horse
 from openreel.backends.sketch.subjects.people import Astronaut, Person
 from openreel.backends.sketch.understand import understand
 
@@ -310,3 +310,19 @@ def test_animals_an_edit_changes_what_they_do_and_keeps_the_rest() -> None:
     assert changes == ["dog: running"]
     merged, changes = merge_edit(source, "five dogs")
     assert merged.subjects == (Subject(K.DOG, 5, Action.WALKING),)  # the count, not the verb
+
+
+def test_animals_more_species_leave_the_first_ones_where_they_were() -> None:
+    """The later species draw from streams of their own: a dog beside sheep and penguins stands
+    where it stood alone, so scenes made before them keep their pixels."""
+    plan = _plan(K.DOG)
+    alone = SceneRenderer(plan, width=W, height=H, fps=FPS, frames=24, seed=3).subjects
+    crowd = dataclasses.replace(
+        plan, subjects=(Subject(K.SHEEP), Subject(K.DOG), Subject(K.PENGUIN), Subject(K.ZEBRA))
+    )
+    mixed = SceneRenderer(crowd, width=W, height=H, fps=FPS, frames=24, seed=3).subjects
+    (first,) = alone
+    (dog,) = [d for d in mixed if isinstance(d, Dog)]
+    assert isinstance(first, Dog)
+    assert dog.slots == first.slots
+    assert dog.phases == first.phases

@@ -61,7 +61,7 @@ class Build:
         snout: Length and half depth of the snout (0 for none).
         ears: "point", "flop", "round" or "long".
         ear: Ear length.
-        tail: "up", "bush", "stub" or "hang".
+        tail: "up", "bush", "plume" (bushy, rising over the back), "stub" or "hang".
         tail_length: Tail length.
         color: Coat colour; ``accent`` marks a tail tip, a belly or a muzzle.
         accent: Second colour.
@@ -262,6 +262,21 @@ class Quadruped(Animal):
             )
             parts.append(tail)
             accents.append(ellipse(tip[0] + 0.08 * tl, tip[1] - 0.04 * tl, 0.14 * tl, 0.1 * tl))
+        elif b.tail == "plume":
+            sway = wag * 0.2 * tl
+            tail = vertices(
+                [
+                    (tx + 0.06, ty - 0.02),
+                    (tx - 0.3 * tl, ty - 0.35 * tl + sway),
+                    (tx - 0.28 * tl, ty - 0.85 * tl + sway),
+                    (tx + 0.02 * tl, ty - 1.05 * tl + sway),
+                    (tx + 0.12 * tl, ty - 0.8 * tl + sway),
+                    (tx - 0.06 * tl, ty - 0.55 * tl + sway),
+                    (tx + 0.02 * tl, ty - 0.25 * tl),
+                    (tx + 0.08, ty + 0.06),
+                ]
+            )
+            parts.append(tail)
         elif b.tail == "stub":
             accents.append(ellipse(tx - 0.03, ty, 0.5 * tl, 0.45 * tl, 12))
         elif b.tail == "hang":
@@ -654,7 +669,7 @@ class Sheep(Quadruped):
 
 
 class Cow(Quadruped):
-    """A black-and-white cow, heavy and slow, its tail hanging."""
+    """A black-and-white cow, heavy and slow."""
 
     build = Build(
         size=0.21,
@@ -666,8 +681,8 @@ class Cow(Quadruped):
         snout=(0.1, 0.08),
         ears="flop",
         ear=0.1,
-        tail="hang",
-        tail_length=0.55,
+        tail="stub",
+        tail_length=0.1,
         color=(240, 238, 230),
         accent=(40, 36, 34),
         droop=0.05,
@@ -701,7 +716,7 @@ class Pig(Quadruped):
 
 
 class Lion(Quadruped):
-    """A tawny lion with a dark mane round its head and a tufted tail."""
+    """A tawny lion with a dark mane round its head."""
 
     build = Build(
         size=0.2,
@@ -713,8 +728,8 @@ class Lion(Quadruped):
         snout=(0.1, 0.07),
         ears="round",
         ear=0.08,
-        tail="hang",
-        tail_length=0.6,
+        tail="up",
+        tail_length=0.55,
         color=(206, 160, 92),
         accent=(122, 78, 42),
         walk=0.7,
@@ -856,8 +871,8 @@ class Squirrel(Quadruped):
         snout=(0.05, 0.05),
         ears="point",
         ear=0.1,
-        tail="bush",
-        tail_length=0.8,
+        tail="plume",
+        tail_length=0.55,
         color=(156, 86, 46),
         accent=(236, 220, 200),
         walk=1.0,

@@ -24,8 +24,8 @@ from openreel.backends.sketch.plan import (
 from openreel.backends.sketch.render import SceneRenderer
 from openreel.backends.sketch.scenery import HORIZON
 from openreel.backends.sketch.subjects import make_subjects
-from openreel.backends.sketch.subjects.mammals import Horse
-from openreel.backends.sketch.subjects.people import Person
+from openreel.backends.sketch.subjects.mammals import Dog, Horse
+from openreel.backends.sketch.subjects.people import Astronaut, Person
 from openreel.backends.sketch.understand import understand
 
 K = SubjectKind
@@ -33,6 +33,11 @@ W, H, FPS = 320, 180, 24
 Image = npt.NDArray[np.uint8]
 
 ANIMALS = [K.DOG, K.CAT, K.HORSE, K.DEER, K.FOX, K.RABBIT, K.BEAR, K.DOLPHIN, K.BUTTERFLY, K.DRAGON]
+# The same body plans, more species (from the prompt corpus).
+MORE = [
+    K.SHEEP, K.COW, K.PIG, K.LION, K.TIGER, K.ELEPHANT, K.GIRAFFE, K.ZEBRA, K.PANDA, K.SQUIRREL,
+    K.UNICORN, K.PENGUIN, K.CHICKEN, K.FLAMINGO,
+]  # fmt: skip
 # Where each lives, when the prompt names no place.
 HOMES = {
     K.DOG: Setting.COUNTRYSIDE,
@@ -45,6 +50,20 @@ HOMES = {
     K.DOLPHIN: Setting.COAST,
     K.BUTTERFLY: Setting.COUNTRYSIDE,
     K.DRAGON: Setting.MOUNTAINS,
+    K.SHEEP: Setting.COUNTRYSIDE,
+    K.COW: Setting.COUNTRYSIDE,
+    K.PIG: Setting.COUNTRYSIDE,
+    K.LION: Setting.COUNTRYSIDE,
+    K.TIGER: Setting.FOREST,
+    K.ELEPHANT: Setting.COUNTRYSIDE,
+    K.GIRAFFE: Setting.COUNTRYSIDE,
+    K.ZEBRA: Setting.COUNTRYSIDE,
+    K.PANDA: Setting.FOREST,
+    K.SQUIRREL: Setting.FOREST,
+    K.UNICORN: Setting.FOREST,
+    K.PENGUIN: Setting.SNOWFIELD,
+    K.CHICKEN: Setting.COUNTRYSIDE,
+    K.FLAMINGO: Setting.LAKE,
 }
 
 
@@ -67,6 +86,12 @@ def _subject(prompt: str, kind: SubjectKind) -> Subject:
         ("a bottlenose dolphin", K.DOLPHIN),
         ("a monarch butterfly", K.BUTTERFLY),
         ("a fire-breathing dragon", K.DRAGON),
+        ("a flock of sheep", K.SHEEP),
+        ("a dairy cow", K.COW),
+        ("a lion cub", K.LION),
+        ("a panda bear", K.PANDA),
+        ("a rooster", K.CHICKEN),
+        ("a king penguin", K.PENGUIN),
     ],
 )
 def test_animals_each_word_gives_its_subject_and_home(prompt: str, kind: SubjectKind) -> None:
@@ -120,8 +145,11 @@ def test_animals_the_issues_prompts() -> None:
     deer = understand("a herd of deer in a misty forest")
     assert deer.subjects == (Subject(K.DEER, 5),)
     assert (deer.setting, deer.weather) == (Setting.FOREST, Weather.FOG)
-    ride = understand("an astronaut riding a horse")
-    assert ride.subjects[:2] == (Subject(K.PERSON, 1, Action.RIDING), Subject(K.HORSE, 1))
+    ride = understand("an astronaut riding a horse on mars")
+    assert ride.subjects == (Subject(K.ASTRONAUT, 1, Action.RIDING), Subject(K.HORSE, 1))
+    assert ride.setting is Setting.MARS
+    knight = understand("a knight riding a horse")
+    assert knight.subjects == (Subject(K.PERSON, 1, Action.RIDING), Subject(K.HORSE, 1))
 
 
 def test_animals_the_plan_says_the_action_and_keeps_it() -> None:
@@ -155,7 +183,7 @@ def _mask(a: Image, b: Image) -> npt.NDArray[np.bool_]:
     return np.asarray(np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=2) > 24)
 
 
-@pytest.mark.parametrize("kind", ANIMALS)
+@pytest.mark.parametrize("kind", ANIMALS + MORE)
 def test_animals_each_is_drawn_where_it_lives_and_moves(kind: SubjectKind) -> None:
     plan = _plan(kind)
     bare = dataclasses.replace(plan, subjects=())
@@ -222,6 +250,10 @@ def test_animals_a_rider_sits_on_the_horse() -> None:
     assert len(alone.riders) == 1
     # Without riding, a person walks beside the horse.
     assert len(_stage_drawers((Subject(K.PERSON, 1), Subject(K.HORSE, 1)))) == 2
+    # An astronaut rides in the suit: the horse draws the astronaut, not a plain person.
+    (mount,) = _stage_drawers(understand("an astronaut riding a horse on mars").subjects)
+    assert isinstance(mount, Horse)
+    assert [type(r) for r in mount.riders] == [Astronaut]
     # And the rider is drawn on the horse's back: above the horse, within its width.
     cam = CameraState(W, H)
     seat = horse.seat(0, cam, 0.0)
@@ -278,3 +310,19 @@ def test_animals_an_edit_changes_what_they_do_and_keeps_the_rest() -> None:
     assert changes == ["dog: running"]
     merged, changes = merge_edit(source, "five dogs")
     assert merged.subjects == (Subject(K.DOG, 5, Action.WALKING),)  # the count, not the verb
+
+
+def test_animals_more_species_leave_the_first_ones_where_they_were() -> None:
+    """The later species draw from streams of their own: a dog beside sheep and penguins stands
+    where it stood alone, so scenes made before them keep their pixels."""
+    plan = _plan(K.DOG)
+    alone = SceneRenderer(plan, width=W, height=H, fps=FPS, frames=24, seed=3).subjects
+    crowd = dataclasses.replace(
+        plan, subjects=(Subject(K.SHEEP), Subject(K.DOG), Subject(K.PENGUIN), Subject(K.ZEBRA))
+    )
+    mixed = SceneRenderer(crowd, width=W, height=H, fps=FPS, frames=24, seed=3).subjects
+    (first,) = alone
+    (dog,) = [d for d in mixed if isinstance(d, Dog)]
+    assert isinstance(first, Dog)
+    assert dog.slots == first.slots
+    assert dog.phases == first.phases

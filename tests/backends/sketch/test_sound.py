@@ -6,6 +6,8 @@ loudness is measured with pyloudnorm, the same BS.1770 meter the engine normalis
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import numpy.typing as npt
 import pyloudnorm
@@ -29,6 +31,7 @@ from openreel.backends.sketch.sound.noise import NoiseBank
 from openreel.backends.sketch.sound.voices import VOICES
 from openreel.backends.sketch.subjects.animals import Birds
 from openreel.backends.sketch.subjects.vehicles import Car, Train
+from openreel.backends.sketch.understand import understand
 from openreel.errors import InvalidRequestError
 
 W, H, FPS = 160, 90, 12
@@ -357,3 +360,20 @@ def test_helicopter_chops_and_campfire_crackles() -> None:
     high = signal.sosfilt(signal.butter(4, 1500.0, "highpass", fs=RATE, output="sos"), fire)
     kurtosis = np.mean(high**4) / np.mean(high**2) ** 2
     assert kurtosis > 6  # sparse pops, not a steady hiss (Gaussian noise: 3)
+
+
+def test_the_subjects_with_voices_are_heard_through_a_plan() -> None:
+    """Each voice's key is a subject kind the engine draws, and naming it in a prompt plays it;
+    a kind without a voice (a cat) leaves the sound as it was."""
+    assert set(VOICES) <= {kind.value for kind in SubjectKind}
+
+    def change(kind: str) -> float:
+        plan = dataclasses.replace(understand(f"a {kind}, static"), weather=Weather.CLEAR)
+        assert plan.has(SubjectKind(kind)), kind
+        heard = _sound(plan, 2.0, seed=3).astype(np.float64)
+        quiet = _sound(dataclasses.replace(plan, subjects=()), 2.0, seed=3).astype(np.float64)
+        return float(np.sqrt(np.mean((heard - quiet) ** 2) / np.mean(quiet**2)))
+
+    for kind in sorted(VOICES):
+        assert change(kind) > 0.1, kind
+    assert change("cat") == 0.0

@@ -116,7 +116,7 @@ phrases = ["coast", "beach"]
 @pytest.mark.parametrize(
     ("effect", "expected"),
     [
-        ('{ setting = "moon" }', "effects[0].setting: Input should be"),
+        ('{ setting = "atlantis" }', "effects[0].setting: Input should be"),
         ('{ weather = "rain", pace = "slow" }', "exactly one aspect; this one names weather, pace"),
         ('{ colour = "red" }', "effects[0]: an effect is a table naming one of setting"),
         ('"coast"', "effects[0]: an effect is a table naming one of"),
@@ -149,7 +149,7 @@ def test_vocabulary_malformed_effect_names_the_group_and_the_field(
             '[[groups]]\neffects = []\nphrases = ["x"]\n',
             "group: Field required; groups: Extra inputs are not permitted; got [{",
         ),
-        ('[subject_settings]\ncar = "moon"\n', "subject_settings.car: Input should be"),
+        ('[subject_settings]\ncar = "atlantis"\n', "subject_settings.car: Input should be"),
         ("[[group]\n", "is not valid TOML"),
         (
             '[[group]]\neffects = []\nphrases = ["x", "y"]\n'

@@ -33,7 +33,7 @@ from openreel.backends.sketch.understand import removed, understand
 
 __all__ = ["FootageEdit", "footage_edit", "merge_edit"]
 
-_ASPECTS = ("setting", "time_of_day", "weather", "camera", "style", "pace")
+_ASPECTS = ("setting", "time_of_day", "weather", "camera", "style", "pace", "season")
 _CLEARED: dict[str, Any] = {
     "weather": Weather.CLEAR,
     "style": Style.NATURAL,
@@ -73,7 +73,7 @@ def merge_edit(source: ScenePlan, prompt: str) -> tuple[ScenePlan, list[str]]:
             continue
         if after is not before:
             values[aspect] = after
-            changes.append(f"{aspect}: {before.value} -> {after.value}")
+            changes.append(f"{aspect}: {_name(before)} -> {_name(after)}")
     subjects: list[Subject] = []
     for subject in source.subjects:
         if ("subjects", subject.kind) in negated:
@@ -99,6 +99,11 @@ def merge_edit(source: ScenePlan, prompt: str) -> tuple[ScenePlan, list[str]]:
         matched["subjects"] = [*matched.get("subjects", []), *edit.matched["subjects"]]
     merged = replace(source, subjects=tuple(subjects), matched=matched, **values)
     return merged, changes
+
+
+def _name(value: Any) -> str:
+    """An aspect's value for people; the season may be unsaid (None)."""
+    return "none" if value is None else str(value.value)
 
 
 def _numbered(edit: ScenePlan, kind: SubjectKind) -> bool:

@@ -16,6 +16,7 @@ __all__ = [
     "Camera",
     "Pace",
     "ScenePlan",
+    "Season",
     "Setting",
     "Style",
     "Subject",
@@ -38,6 +39,9 @@ class Setting(StrEnum):
     SNOWFIELD = "snowfield"
     SPACE = "space"
     UNDERWATER = "underwater"
+    # Other worlds' surfaces: ground under a sky, not space ("an astronaut on mars").
+    MARS = "mars"
+    MOON = "moon"
 
 
 class TimeOfDay(StrEnum):
@@ -93,18 +97,59 @@ class SubjectKind(StrEnum):
     DOLPHIN = "dolphin"
     BUTTERFLY = "butterfly"
     DRAGON = "dragon"
+    # People's things and doings, outdoors and on wheels.
+    ASTRONAUT = "astronaut"
+    BICYCLE = "bicycle"
+    MOTORCYCLE = "motorcycle"
+    HELICOPTER = "helicopter"
+    KITE = "kite"
+    TENT = "tent"
+    CAMPFIRE = "campfire"
+    ROBOT = "robot"
+    FLOWERS = "flowers"
+    FIREWORKS = "fireworks"
+    # More animals, from the prompts people write most (issue 25's corpus).
+    SHEEP = "sheep"
+    COW = "cow"
+    PIG = "pig"
+    LION = "lion"
+    TIGER = "tiger"
+    ELEPHANT = "elephant"
+    GIRAFFE = "giraffe"
+    ZEBRA = "zebra"
+    PANDA = "panda"
+    SQUIRREL = "squirrel"
+    UNICORN = "unicorn"
+    PENGUIN = "penguin"
+    CHICKEN = "chicken"
+    FLAMINGO = "flamingo"
+
+
+class Season(StrEnum):
+    """Time of year, where the prompt says it: foliage colours and snow cover on the ground."""
+
+    SPRING = "spring"
+    SUMMER = "summer"
+    AUTUMN = "autumn"
+    WINTER = "winter"
 
 
 class Action(StrEnum):
-    """What a subject is doing, from a verb near it ("a dog running"); drawers pick a motion."""
+    """What one subject is doing, from a verb near it ("a dog running"); drawers pick a motion.
 
+    Each subject carries its own, so "a dog running past a dancing woman" keeps both; a drawer
+    that has no motion for a value keeps its own habit.
+    """
+
+    STANDING = "standing"
     WALKING = "walking"
     RUNNING = "running"
+    DANCING = "dancing"
+    RIDING = "riding"
     JUMPING = "jumping"
     PLAYING = "playing"
     FLYING = "flying"
     SWIMMING = "swimming"
-    RIDING = "riding"
 
 
 class Camera(StrEnum):
@@ -168,6 +213,7 @@ class ScenePlan:
         camera: How the camera moves.
         style: Palette and finish.
         pace: Speed of motion.
+        season: Time of year, or None when the prompt does not say (green, no snow cover).
         matched: Prompt words that decided each aspect, e.g. ``{"time_of_day": ["twilight"]}``;
             aspects missing here were defaulted or inferred.
     """
@@ -180,6 +226,7 @@ class ScenePlan:
     style: Style = Style.NATURAL
     pace: Pace = Pace.NORMAL
     matched: dict[str, list[str]] = field(default_factory=dict)
+    season: Season | None = None
 
     @property
     def has_water(self) -> bool:
@@ -191,8 +238,8 @@ class ScenePlan:
         return any(s.kind is kind for s in self.subjects)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready copy."""
-        return {
+        """A JSON-ready copy; ``season`` appears only when the prompt said it."""
+        out: dict[str, Any] = {
             "setting": self.setting.value,
             "time_of_day": self.time_of_day.value,
             "weather": self.weather.value,
@@ -202,6 +249,9 @@ class ScenePlan:
             "pace": self.pace.value,
             "matched": {k: list(v) for k, v in self.matched.items()},
         }
+        if self.season is not None:
+            out["season"] = self.season.value
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScenePlan:
@@ -222,12 +272,15 @@ class ScenePlan:
             style=Style(data["style"]),
             pace=Pace(data["pace"]),
             matched={k: list(v) for k, v in data.get("matched", {}).items()},
+            season=Season(data["season"]) if data.get("season") else None,
         )
 
     def summary(self) -> str:
         """One line for people: ``coast at dusk, storm; lighthouse, 3 sailboats; push-in``."""
         when = self.time_of_day.value.replace("_", " ")
         parts = [f"{self.setting.value} at {when}"]
+        if self.season is not None:
+            parts[0] += f" in {self.season.value}"
         if self.weather is not Weather.CLEAR:
             parts[0] += f", {self.weather.value}"
         if self.subjects:
@@ -255,6 +308,9 @@ _PLURALS = {
     "deer": "deer",
     "fox": "foxes",
     "butterfly": "butterflies",
+    "flowers": "flowers",
+    "fireworks": "fireworks",
+    "sheep": "sheep",
 }
 
 

@@ -40,6 +40,7 @@ from openreel.backends.sketch.plan import (
     Camera,
     Pace,
     ScenePlan,
+    Season,
     Setting,
     Style,
     Subject,
@@ -78,6 +79,7 @@ _ASPECTS: Final[Mapping[type[StrEnum], str]] = MappingProxyType(
         Camera: "camera",
         Style: "style",
         Pace: "pace",
+        Season: "season",
     }
 )
 
@@ -185,7 +187,7 @@ def _tokens(text: str) -> list[_Token]:
 
 @functools.cache
 def _lexicon() -> Mapping[tuple[str, ...], Entry]:
-    """Phrase keys to entries: as written, then singular forms, then "snowy <setting>".
+    """Phrase keys to entries: as written, then singular forms, then "snowy <setting>" (winter).
 
     Written phrases go in first so that an explicit phrase always beats a derived one
     ("pines" stays a forest although its singular "pine" is a tree).
@@ -205,7 +207,8 @@ def _lexicon() -> Mapping[tuple[str, ...], Entry]:
             and isinstance(first.value, Setting)
             and not first.inferred
         ):
-            table.setdefault(("snowy", key[0]), entry)
+            # Snow on the ground, not falling: "snowy mountains" on a clear day.
+            table.setdefault(("snowy", key[0]), (*entry, Choose(Season.WINTER)))
     return MappingProxyType(table)
 
 
@@ -382,6 +385,11 @@ def _live(matches: list[_Match], excluded: set[tuple[str, StrEnum]]) -> Iterator
             yield match
 
 
+def _said(evidence: Mapping[str, _Evidence]) -> set[str]:
+    """Aspects the prompt says anything about (season stays None otherwise)."""
+    return {aspect for aspect, e in evidence.items() if e.stated or e.hinted}
+
+
 def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
     """Reads a prompt into a scene plan the sketch renderer can draw.
 
@@ -424,8 +432,10 @@ def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
         named: list[SubjectKind] = []
         for effect in match.entry:
             if isinstance(effect, Act):
-                if last is not None and last[1] == match.clause:
-                    actions.setdefault(last[0], effect.action)
+                # A subject that has its verb passes a second one on to the next ("a dog
+                # running past a dancing woman").
+                if last is not None and last[1] == match.clause and last[0] not in actions:
+                    actions[last[0]] = effect.action
                 else:
                     pending = (effect.action, match.clause)
                 continue
@@ -469,6 +479,7 @@ def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
     camera = decide(defaults.camera, "camera")
     style = decide(defaults.style, "style")
     pace = decide(defaults.pace, "pace")
+    season = decide(Season.SUMMER, "season") if "season" in _said(evidence) else None
     return ScenePlan(
         setting=setting,
         time_of_day=time_of_day,
@@ -478,6 +489,7 @@ def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
         style=style,
         pace=pace,
         matched=matched,
+        season=season if "season" in matched else None,
     )
 
 

@@ -33,6 +33,7 @@ from openreel.backends.sketch.plan import (
     Action,
     Camera,
     Pace,
+    Season,
     Setting,
     Style,
     SubjectKind,
@@ -59,7 +60,7 @@ __all__ = [
     "vocabulary",
 ]
 
-Choice: TypeAlias = Setting | TimeOfDay | Weather | Camera | Style | Pace
+Choice: TypeAlias = Setting | TimeOfDay | Weather | Camera | Style | Pace | Season
 """A value of one of the single-valued aspects of a plan."""
 
 MAX_COUNT = 12
@@ -184,7 +185,7 @@ class Vocabulary:
 
 # --- The file's schema -------------------------------------------------------------------------
 
-_ASPECTS = ("setting", "time_of_day", "weather", "camera", "style", "pace")
+_ASPECTS = ("setting", "time_of_day", "weather", "camera", "style", "pace", "season")
 
 
 class _Table(BaseModel):
@@ -200,6 +201,7 @@ class _AspectEffect(_Table):
     camera: Camera | None = None
     style: Style | None = None
     pace: Pace | None = None
+    season: Season | None = None
     hint: bool = False
 
     @model_validator(mode="after")

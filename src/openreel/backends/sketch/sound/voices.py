@@ -1,7 +1,7 @@
-"""Voices for subject kinds the engine may learn to draw: a crackling fire, a rotor, an engine.
+"""Voices for subject kinds: a crackling fire, a rotor, an engine, a bark, hooves, a roar.
 
 Keyed by the subject kind's string value, so a kind gets its sound the moment its enum member
-and drawer exist, without this module naming members it cannot import yet. Each voice is a
+and drawer exist (a test checks every key is a kind the engine draws). Each voice is a
 steady texture, a function of absolute time like the bed, heard from the middle of the frame.
 """
 
@@ -92,4 +92,4 @@ VOICES: dict[str, Voice] = {
     "horse": _horse,
     "dragon": _dragon,
 }
-"""Sounds by subject kind value, for kinds that may not exist yet."""
+"""Sounds by subject kind value (``SubjectKind.CAMPFIRE.value`` and so on)."""

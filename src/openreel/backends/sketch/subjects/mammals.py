@@ -1,4 +1,6 @@
-"""Land animals: dogs, cats, horses, deer, foxes, rabbits and bears on the nearest ground.
+"""Land animals: dogs, cats, horses, deer, foxes, rabbits, bears and the farm, savanna and
+storybook animals people ask for (sheep, cows, pigs, lions, tigers, zebras, giraffes, elephants,
+pandas, squirrels, unicorns) on the nearest ground.
 
 They share one body plan (a four-legged animal seen from the side), so each species is a
 :class:`Build` of proportions and features rather than a drawer of its own: one gait model then
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 
 from openreel.backends.sketch.draw import CameraState, Points, fill_each, fill_poly, stroke
 from openreel.backends.sketch.palette import RGB, mix
@@ -24,12 +27,23 @@ __all__ = [
     "Bear",
     "Build",
     "Cat",
+    "Cow",
     "Deer",
     "Dog",
+    "Elephant",
     "Fox",
+    "Giraffe",
     "Horse",
+    "Lion",
+    "Panda",
+    "Pig",
     "Quadruped",
     "Rabbit",
+    "Sheep",
+    "Squirrel",
+    "Tiger",
+    "Unicorn",
+    "Zebra",
 ]
 
 
@@ -47,13 +61,18 @@ class Build:
         snout: Length and half depth of the snout (0 for none).
         ears: "point", "flop", "round" or "long".
         ear: Ear length.
-        tail: "up", "bush", "stub" or "hang".
+        tail: "up", "bush", "plume" (bushy, rising over the back), "stub" or "hang".
         tail_length: Tail length.
         color: Coat colour; ``accent`` marks a tail tip, a belly or a muzzle.
         accent: Second colour.
         droop: How far the snout's tip hangs below the head's middle (a horse's long face).
         walk: Walking speed in body lengths a second; running is ``run``.
         run: Running speed in body lengths a second.
+        legs: Leg colour where it is not the coat's (a sheep's dark legs).
+        face: Head colour where it is not the coat's (a sheep's dark face).
+        marks: "stripes" or "patches" over the body, in ``mark`` colour; "" for none.
+        mark: Colour of the marks.
+        mane: Colour of a mane round the head (a lion's), or None.
     """
 
     size: float
@@ -72,6 +91,11 @@ class Build:
     droop: float = 0.0
     walk: float = 0.9
     run: float = 3.2
+    legs: RGB | None = None
+    face: RGB | None = None
+    marks: str = ""
+    mark: RGB = (0, 0, 0)
+    mane: RGB | None = None
 
 
 class Quadruped(Animal):
@@ -238,6 +262,21 @@ class Quadruped(Animal):
             )
             parts.append(tail)
             accents.append(ellipse(tip[0] + 0.08 * tl, tip[1] - 0.04 * tl, 0.14 * tl, 0.1 * tl))
+        elif b.tail == "plume":
+            sway = wag * 0.2 * tl
+            tail = vertices(
+                [
+                    (tx + 0.06, ty - 0.02),
+                    (tx - 0.3 * tl, ty - 0.35 * tl + sway),
+                    (tx - 0.28 * tl, ty - 0.85 * tl + sway),
+                    (tx + 0.02 * tl, ty - 1.05 * tl + sway),
+                    (tx + 0.12 * tl, ty - 0.8 * tl + sway),
+                    (tx - 0.06 * tl, ty - 0.55 * tl + sway),
+                    (tx + 0.02 * tl, ty - 0.25 * tl),
+                    (tx + 0.08, ty + 0.06),
+                ]
+            )
+            parts.append(tail)
         elif b.tail == "stub":
             accents.append(ellipse(tx - 0.03, ty, 0.5 * tl, 0.45 * tl, 12))
         elif b.tail == "hang":
@@ -255,6 +294,39 @@ class Quadruped(Animal):
             parts.append(tail)
         eye = ellipse(hx + b.head[0] * 0.35, hy - b.head[1] * 0.2, 0.018, 0.018, 8)
         return parts, accents, eye
+
+    def _head_centre(self, phase: float, lift: float) -> tuple[float, float]:
+        """The head's centre in local units, as :meth:`_body` places it."""
+        b = self.build
+        rx, ry = b.body
+        cy = -b.leg - ry * 0.6 - lift
+        nod = 0.04 * math.sin(phase) if self.action is Action.WALKING else 0.06 * math.sin(phase)
+        return rx + b.neck[0], cy - ry + b.neck[1] + nod
+
+    def _marks(self, lift: float) -> tuple[list[Points], list[Points]]:
+        """Stripes (polylines) and patches (polygons) on the body, in local units."""
+        b = self.build
+        rx, ry = b.body
+        cy = -b.leg - ry * 0.6 - lift
+        lines: list[Points] = []
+        blots: list[Points] = []
+        if b.marks == "stripes":
+            for k in range(7):
+                u = -0.78 + k * 0.26
+                half = ry * math.sqrt(max(0.0, 1.0 - u * u))
+                lines.append(
+                    vertices(
+                        [(u * rx, cy - 0.92 * half), (u * rx - 0.04, cy), (u * rx, cy + 0.5 * half)]
+                    )
+                )
+        elif b.marks == "patches":
+            for u, v, a, c in (
+                (-0.45, -0.2, 0.24, 0.5),
+                (0.2, 0.2, 0.2, 0.4),
+                (0.5, -0.4, 0.14, 0.3),
+            ):
+                blots.append(ellipse(u * rx, cy + v * ry, a * rx, c * ry, 14))
+        return lines, blots
 
     def extras(
         self,
@@ -286,10 +358,26 @@ class Quadruped(Animal):
             ) -> Points:
                 return cam.points(place(p, x, gy, size, flip=flip), depth)
 
-            stroke(frame, [put(p) for p in far], shade, thick)
+            if b.legs is None:
+                stroke(frame, [put(p) for p in far], shade, thick)
+            else:
+                legs = pal.lit(b.legs, 0.0)
+                stroke(frame, [put(p) for p in far], mix(legs, pal.silhouette, 0.45), thick)
+            if b.mane is not None:
+                hx, hy = self._head_centre(phase, lift)
+                ruff = ellipse(hx - 0.05, hy + 0.02, 1.9 * b.head[0], 2.1 * b.head[1], 18)
+                fill_poly(frame, [put(ruff)], pal.lit(b.mane, 0.0))
             fill_each(frame, [put(p) for p in parts], coat)
+            if b.marks:
+                lines, blots = self._marks(lift)
+                mark = pal.lit(b.mark, 0.0)
+                stroke(frame, [put(p) for p in lines], mark, max(1, thick // 2))
+                fill_each(frame, [put(p) for p in blots], mark)
+            if b.face is not None:
+                face = parts[2:4] if b.snout[0] > 0 else parts[2:3]
+                fill_each(frame, [put(p) for p in face], pal.lit(b.face, 0.0))
             fill_each(frame, [put(p) for p in accents], accent)
-            stroke(frame, [put(p) for p in near], coat, thick)
+            stroke(frame, [put(p) for p in near], coat if b.legs is None else legs, thick)
             if cam.scale(depth) * size > 60:
                 fill_poly(frame, [put(eye)], eye_color)
             self.extras(frame, cam, i, (x, gy, size, depth), t)
@@ -551,3 +639,288 @@ class Horse(Quadruped):
         )
         if self.riders:
             self.riders[0].draw_seated(frame, cam, self.seat(i, cam, t), i)
+
+
+# --- Farm, savanna and storybook animals: the same body plan, other builds ----------------------
+
+
+class Sheep(Quadruped):
+    """A woolly cream sheep with a dark face and dark legs, grazing its way along."""
+
+    build = Build(
+        size=0.13,
+        body=(0.4, 0.23),
+        leg=0.28,
+        leg_width=0.07,
+        neck=(0.04, -0.04),
+        head=(0.11, 0.09),
+        snout=(0.07, 0.05),
+        ears="flop",
+        ear=0.1,
+        tail="stub",
+        tail_length=0.14,
+        color=(238, 232, 216),
+        accent=(238, 232, 216),
+        walk=0.5,
+        run=2.6,
+        legs=(44, 40, 38),
+        face=(44, 40, 38),
+    )
+
+
+class Cow(Quadruped):
+    """A black-and-white cow, heavy and slow."""
+
+    build = Build(
+        size=0.21,
+        body=(0.5, 0.22),
+        leg=0.42,
+        leg_width=0.11,
+        neck=(0.12, -0.06),
+        head=(0.13, 0.1),
+        snout=(0.1, 0.08),
+        ears="flop",
+        ear=0.1,
+        tail="stub",
+        tail_length=0.1,
+        color=(240, 238, 230),
+        accent=(40, 36, 34),
+        droop=0.05,
+        walk=0.45,
+        run=2.0,
+        marks="patches",
+        mark=(40, 36, 34),
+    )
+
+
+class Pig(Quadruped):
+    """A pink pig on short legs, its flat snout forward."""
+
+    build = Build(
+        size=0.12,
+        body=(0.4, 0.21),
+        leg=0.22,
+        leg_width=0.09,
+        neck=(0.02, -0.02),
+        head=(0.14, 0.12),
+        snout=(0.08, 0.07),
+        ears="point",
+        ear=0.1,
+        tail="stub",
+        tail_length=0.08,
+        color=(236, 168, 166),
+        accent=(220, 136, 142),
+        walk=0.6,
+        run=2.4,
+    )
+
+
+class Lion(Quadruped):
+    """A tawny lion with a dark mane round its head."""
+
+    build = Build(
+        size=0.2,
+        body=(0.48, 0.18),
+        leg=0.4,
+        leg_width=0.11,
+        neck=(0.1, -0.12),
+        head=(0.15, 0.13),
+        snout=(0.1, 0.07),
+        ears="round",
+        ear=0.08,
+        tail="up",
+        tail_length=0.55,
+        color=(206, 160, 92),
+        accent=(122, 78, 42),
+        walk=0.7,
+        run=3.4,
+        mane=(150, 90, 42),
+    )
+
+
+class Tiger(Quadruped):
+    """An orange tiger with dark stripes, prowling."""
+
+    build = Build(
+        size=0.2,
+        body=(0.5, 0.17),
+        leg=0.38,
+        leg_width=0.11,
+        neck=(0.1, -0.1),
+        head=(0.15, 0.12),
+        snout=(0.09, 0.07),
+        ears="round",
+        ear=0.08,
+        tail="up",
+        tail_length=0.6,
+        color=(228, 128, 40),
+        accent=(246, 236, 220),
+        walk=0.7,
+        run=3.4,
+        marks="stripes",
+        mark=(32, 24, 22),
+    )
+
+
+class Elephant(Quadruped):
+    """A grey elephant on thick legs, big ears flat to its head and a trunk hanging down."""
+
+    build = Build(
+        size=0.32,
+        body=(0.5, 0.3),
+        leg=0.45,
+        leg_width=0.2,
+        neck=(0.04, 0.04),
+        head=(0.2, 0.18),
+        snout=(0.14, 0.06),
+        ears="flop",
+        ear=0.32,
+        tail="hang",
+        tail_length=0.35,
+        color=(138, 136, 134),
+        accent=(112, 110, 108),
+        droop=0.42,
+        walk=0.4,
+        run=1.6,
+    )
+
+
+class Giraffe(Quadruped):
+    """A giraffe on very long legs with a long neck, patched brown on gold."""
+
+    build = Build(
+        size=0.3,
+        body=(0.32, 0.15),
+        leg=0.72,
+        leg_width=0.05,
+        neck=(0.32, -0.85),
+        head=(0.1, 0.06),
+        snout=(0.08, 0.04),
+        ears="point",
+        ear=0.08,
+        tail="hang",
+        tail_length=0.4,
+        color=(226, 176, 84),
+        accent=(110, 68, 34),
+        walk=0.6,
+        run=2.4,
+        marks="patches",
+        mark=(128, 78, 38),
+    )
+
+
+class Panda(Quadruped):
+    """A giant panda: white, with black legs, ears and eye patches; it ambles."""
+
+    build = Build(
+        size=0.2,
+        body=(0.46, 0.25),
+        leg=0.32,
+        leg_width=0.16,
+        neck=(0.06, -0.02),
+        head=(0.16, 0.14),
+        snout=(0.07, 0.07),
+        ears="round",
+        ear=0.1,
+        tail="stub",
+        tail_length=0.1,
+        color=(240, 240, 234),
+        accent=(240, 240, 234),
+        walk=0.4,
+        run=1.8,
+        legs=(30, 30, 32),
+    )
+
+    def extras(
+        self,
+        frame: Frame,
+        cam: CameraState,
+        i: int,
+        at: tuple[float, float, float, float],
+        t: float,
+    ) -> None:
+        x, gy, size, depth = at
+        phase = self.pose(i, cam, t)[4]
+        hx, hy = self._head_centre(phase, self._lift(phase))
+        b = self.build
+        e = b.ear
+        ex, ey = hx - b.head[0] * 0.35, hy - b.head[1] * 0.7
+        black = [
+            ellipse(ex, ey - 0.2 * e, 0.45 * e, 0.4 * e, 12),
+            ellipse(hx + b.head[0] * 0.3, hy - b.head[1] * 0.15, 0.05, 0.04, 10),
+        ]
+        flip = self.direction < 0
+        fill_each(
+            frame,
+            [cam.points(place(p, x, gy, size, flip=flip), depth) for p in black],
+            self.stage.palette.lit((30, 30, 32), 0.0),
+        )
+
+
+class Squirrel(Quadruped):
+    """A small red-brown squirrel, its big bushy tail behind it; it scampers."""
+
+    default_action = Action.RUNNING
+    build = Build(
+        size=0.07,
+        body=(0.32, 0.14),
+        leg=0.22,
+        leg_width=0.08,
+        neck=(0.02, -0.08),
+        head=(0.13, 0.11),
+        snout=(0.05, 0.05),
+        ears="point",
+        ear=0.1,
+        tail="plume",
+        tail_length=0.55,
+        color=(156, 86, 46),
+        accent=(236, 220, 200),
+        walk=1.0,
+        run=3.0,
+    )
+
+
+class Zebra(Horse):
+    """A zebra: the horse's body, white with black stripes and a black mane."""
+
+    build = dataclass_replace(
+        Horse.build,
+        color=(238, 238, 232),
+        accent=(30, 30, 30),
+        marks="stripes",
+        mark=(30, 30, 30),
+    )
+
+
+class Unicorn(Horse):
+    """A white horse with a pale mane and a golden horn; it gallops unless told otherwise."""
+
+    default_action = Action.RUNNING
+    build = dataclass_replace(Horse.build, color=(246, 244, 248), accent=(214, 186, 236))
+
+    def extras(
+        self,
+        frame: Frame,
+        cam: CameraState,
+        i: int,
+        at: tuple[float, float, float, float],
+        t: float,
+    ) -> None:
+        x, gy, size, depth = at
+        phase = self.pose(i, cam, t)[4]
+        hx, hy = self._head_centre(phase, self._lift(phase))
+        b = self.build
+        base = (hx + 0.02, hy - b.head[1] * 0.8)
+        horn = vertices(
+            [
+                (base[0] - 0.035, base[1] + 0.01),
+                (base[0] + 0.1, base[1] - 0.24),
+                (base[0] + 0.035, base[1] + 0.02),
+            ]
+        )
+        fill_poly(
+            frame,
+            [cam.points(place(horn, x, gy, size, flip=self.direction < 0), depth)],
+            self.stage.palette.lit((236, 196, 90), 0.0),
+        )
+        super().extras(frame, cam, i, at, t)

@@ -6,22 +6,48 @@ the renderer only ever calls :func:`make_subjects`.
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import replace
+
 import numpy as np
 
 from openreel.backends.sketch.plan import Action, Subject, SubjectKind
 from openreel.backends.sketch.subjects.acting import Animal, Rider
 from openreel.backends.sketch.subjects.animals import Birds, Dolphin, Fish, Whale
 from openreel.backends.sketch.subjects.buildings import Castle, House, Lighthouse, Windmill
+from openreel.backends.sketch.subjects.camp import Campfire, Fireworks, Kite, Tent
 from openreel.backends.sketch.subjects.celestial import Moon, Planet
 from openreel.backends.sketch.subjects.fliers import Butterfly, Dragon
-from openreel.backends.sketch.subjects.mammals import Bear, Cat, Deer, Dog, Fox, Horse, Rabbit
-from openreel.backends.sketch.subjects.people import Person
-from openreel.backends.sketch.subjects.plants import Tree
+from openreel.backends.sketch.subjects.fowl import Chicken, Flamingo, Penguin
+from openreel.backends.sketch.subjects.mammals import (
+    Bear,
+    Cat,
+    Cow,
+    Deer,
+    Dog,
+    Elephant,
+    Fox,
+    Giraffe,
+    Horse,
+    Lion,
+    Panda,
+    Pig,
+    Rabbit,
+    Sheep,
+    Squirrel,
+    Tiger,
+    Unicorn,
+    Zebra,
+)
+from openreel.backends.sketch.subjects.people import Astronaut, Person, Robot
+from openreel.backends.sketch.subjects.plants import Flowers, Tree
+from openreel.backends.sketch.subjects.rides import Bicycle, Motorcycle, Ridden
 from openreel.backends.sketch.subjects.stage import Stage, SubjectDrawer
 from openreel.backends.sketch.subjects.vehicles import (
     Airplane,
     Balloon,
     Car,
+    Helicopter,
     Rocket,
     Sailboat,
     Ship,
@@ -49,6 +75,17 @@ _DRAWERS: dict[SubjectKind, type[SubjectDrawer]] = {
     SubjectKind.AIRPLANE: Airplane,
     SubjectKind.WINDMILL: Windmill,
     SubjectKind.PLANET: Planet,
+    # issue 25: people's things and doings
+    SubjectKind.ASTRONAUT: Astronaut,
+    SubjectKind.BICYCLE: Bicycle,
+    SubjectKind.MOTORCYCLE: Motorcycle,
+    SubjectKind.HELICOPTER: Helicopter,
+    SubjectKind.KITE: Kite,
+    SubjectKind.TENT: Tent,
+    SubjectKind.CAMPFIRE: Campfire,
+    SubjectKind.ROBOT: Robot,
+    SubjectKind.FLOWERS: Flowers,
+    SubjectKind.FIREWORKS: Fireworks,
 }
 
 # --- Animals (issue 25) --------------------------------------------------------------------------
@@ -63,6 +100,20 @@ _DRAWERS |= {
     SubjectKind.DOLPHIN: Dolphin,
     SubjectKind.BUTTERFLY: Butterfly,
     SubjectKind.DRAGON: Dragon,
+    SubjectKind.SHEEP: Sheep,
+    SubjectKind.COW: Cow,
+    SubjectKind.PIG: Pig,
+    SubjectKind.LION: Lion,
+    SubjectKind.TIGER: Tiger,
+    SubjectKind.ELEPHANT: Elephant,
+    SubjectKind.GIRAFFE: Giraffe,
+    SubjectKind.ZEBRA: Zebra,
+    SubjectKind.PANDA: Panda,
+    SubjectKind.SQUIRREL: Squirrel,
+    SubjectKind.UNICORN: Unicorn,
+    SubjectKind.PENGUIN: Penguin,
+    SubjectKind.CHICKEN: Chicken,
+    SubjectKind.FLAMINGO: Flamingo,
 }
 # Where each is drawn among the others: just after the kind named (drawn over it). Their
 # random streams are keyed apart from _ORDER (see _stream), so the kinds already there keep
@@ -78,16 +129,67 @@ _ANIMALS_AFTER = {
     SubjectKind.CAT: SubjectKind.PERSON,
     SubjectKind.RABBIT: SubjectKind.PERSON,
     SubjectKind.BUTTERFLY: SubjectKind.PERSON,
+    # Appended, never inserted: a kind's place here is its random stream.
+    SubjectKind.SHEEP: SubjectKind.PERSON,
+    SubjectKind.COW: SubjectKind.PERSON,
+    SubjectKind.PIG: SubjectKind.PERSON,
+    SubjectKind.LION: SubjectKind.TREE,
+    SubjectKind.TIGER: SubjectKind.TREE,
+    SubjectKind.ELEPHANT: SubjectKind.TREE,
+    SubjectKind.GIRAFFE: SubjectKind.TREE,
+    SubjectKind.ZEBRA: SubjectKind.TREE,
+    SubjectKind.PANDA: SubjectKind.TREE,
+    SubjectKind.SQUIRREL: SubjectKind.PERSON,
+    SubjectKind.UNICORN: SubjectKind.CAR,
+    SubjectKind.PENGUIN: SubjectKind.PERSON,
+    SubjectKind.CHICKEN: SubjectKind.PERSON,
+    SubjectKind.FLAMINGO: SubjectKind.PERSON,
 }
 _ANIMALS = list(_ANIMALS_AFTER)
 
 # Far things are drawn first so near ones cover them.
 _ORDER = [
+    SubjectKind.PLANET, SubjectKind.MOON, SubjectKind.FIREWORKS, SubjectKind.AIRPLANE,
+    SubjectKind.HELICOPTER, SubjectKind.BIRDS, SubjectKind.KITE, SubjectKind.BALLOON,
+    SubjectKind.CASTLE, SubjectKind.TRAIN, SubjectKind.SHIP, SubjectKind.WHALE, SubjectKind.FISH,
+    SubjectKind.SAILBOAT, SubjectKind.WINDMILL, SubjectKind.HOUSE, SubjectKind.TENT, SubjectKind.TREE,
+    SubjectKind.LIGHTHOUSE, SubjectKind.ROCKET, SubjectKind.CAMPFIRE, SubjectKind.CAR,
+    SubjectKind.MOTORCYCLE, SubjectKind.BICYCLE, SubjectKind.PERSON, SubjectKind.ASTRONAUT,
+    SubjectKind.ROBOT, SubjectKind.FLOWERS,
+]  # fmt: skip
+
+# Each kind's random stream is keyed by its place in the order the engine first drew them in;
+# animals by their place in _ANIMALS_AFTER, later kinds by their name, so adding a kind (or
+# drawing it at another depth) never moves the subjects of scenes made before.
+_FIRST_ORDER = [
     SubjectKind.PLANET, SubjectKind.MOON, SubjectKind.AIRPLANE, SubjectKind.BIRDS, SubjectKind.BALLOON,
     SubjectKind.CASTLE, SubjectKind.TRAIN, SubjectKind.SHIP, SubjectKind.WHALE, SubjectKind.FISH,
     SubjectKind.SAILBOAT, SubjectKind.WINDMILL, SubjectKind.HOUSE, SubjectKind.TREE, SubjectKind.LIGHTHOUSE,
     SubjectKind.ROCKET, SubjectKind.CAR, SubjectKind.PERSON,
 ]  # fmt: skip
+
+# Subjects that carry a rider of their own: a person the prompt names rides one of them
+# ("a man riding a bicycle" is one man, on the bicycle), rather than walking beside it. Horses
+# are mounted instead (_mount_riders): their rider is any drawer that can sit (a Rider), so an
+# astronaut or a person keeps their own look in the saddle.
+_CARRIES_RIDER = (SubjectKind.BICYCLE, SubjectKind.MOTORCYCLE)
+
+
+def _riders_on_board(subjects: tuple[Subject, ...]) -> tuple[tuple[Subject, ...], bool]:
+    """The subjects with those who ride the plan's bicycles and motorcycles taken out, and
+    whether the riders are astronauts ("an astronaut on a bicycle" is one, in a suit)."""
+    seats = sum(s.count for s in subjects if s.kind in _CARRIES_RIDER)
+    if not seats:
+        return subjects, False
+    suited = any(s.kind is SubjectKind.ASTRONAUT for s in subjects)
+    rider = SubjectKind.ASTRONAUT if suited else SubjectKind.PERSON
+    out = []
+    for subject in subjects:
+        if subject.kind is not rider:
+            out.append(subject)
+        elif subject.count > seats:
+            out.append(replace(subject, count=subject.count - seats))
+    return tuple(out), suited
 
 
 def make_subjects(
@@ -101,13 +203,16 @@ def make_subjects(
     drawers: list[SubjectDrawer] = []
     doing: list[Action | None] = []
     base = int(rng.integers(0, 2**63))
-    for subject in sorted(subjects, key=lambda s: _rank(s.kind)):
+    drawn, suited = _riders_on_board(subjects)
+    for subject in sorted(drawn, key=lambda s: _rank(s.kind)):
         child = np.random.default_rng([base, _stream(subject.kind)])
         drawer = _DRAWERS[subject.kind](
             stage=stage, rng=child, count=max(1, min(subject.count, 12))
         )
+        if isinstance(drawer, Ridden):
+            drawer.rider_suit = suited
         drawer.setup()
-        if isinstance(drawer, Animal):
+        if isinstance(drawer, (Animal, Person)):
             drawer.act(subject.action)
         drawers.append(drawer)
         doing.append(subject.action)
@@ -124,10 +229,13 @@ def _rank(kind: SubjectKind) -> float:
 
 
 def _stream(kind: SubjectKind) -> int:
-    """A kind's random stream key: its place in ``_ORDER``, animals numbered after them."""
+    """A kind's random stream key: its place in the order the engine first drew kinds in;
+    animals numbered after them, and the later kinds keyed by their name."""
+    if kind in _FIRST_ORDER:
+        return _FIRST_ORDER.index(kind)
     if kind in _ANIMALS_AFTER:
         return 1000 + _ANIMALS.index(kind)
-    return _ORDER.index(kind)
+    return zlib.crc32(kind.value.encode())
 
 
 def _mount_riders(

@@ -83,3 +83,17 @@ def test_a_silent_model_refuses_audio_and_models_say_which_make_sound(
     assert "runway/gen4.5" in error["message"]
     bad = keyed.client.post("/v1/videos", json=body | {"audio": "loud"}, headers=keyed.auth())
     assert "loud" in keyed.error(bad, 400, param="audio")["message"]
+
+
+def test_models_say_the_ltx2_family_makes_sound_and_other_local_models_do_not(
+    make_api: Callable[..., Api],
+) -> None:
+    from openreel.config import LocalConfig
+
+    local = make_api(local=LocalConfig(enabled=True))
+    models = local.client.get("/v1/models", headers=local.auth()).json()["data"]
+    sound: dict[str, Any] = {m["id"]: m["capabilities"]["audio"] for m in models}
+    assert sound["ltx-2"] is True
+    assert sound["ltx-2-distilled"] is True
+    assert sound["wan2.1-t2v-1.3b"] is False
+    assert sound["ltx-video-distilled"] is False

@@ -1,8 +1,10 @@
-"""Tiny random LTX-Video and Wan pipelines built from config objects (no download).
+"""Tiny random LTX-Video, LTX-2, Wan and SVD pipelines built from config objects (no download).
 
 The component sizes follow diffusers' own ``get_dummy_components`` for each family, with a
 ``ByT5Tokenizer`` (no vocab file) and a matching 384-token T5 encoder instead of the hub's
-tiny-random-t5, so building one needs no network at all.
+tiny-random-t5, so building one needs no network at all. LTX-2's text encoder (Gemma 3,
+which diffusers' test loads from the hub's tiny-gemma3) is built from a ``Gemma3Config``
+with an empty ``GemmaTokenizer()``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ TINY_LTX_DISTILLED = "tiny-ltx-distilled"
 """The LTX weights driven as LTX 0.9.7 distilled is: LTXConditionPipeline with timesteps."""
 TINY_SVD = "tiny-svd"
 """A tiny Stable Video Diffusion pipeline: image in, no text."""
+TINY_LTX2 = "tiny-ltx-2"
+"""A tiny LTX-2 pipeline: video and sound in one call (``audio = true``)."""
+TINY_LTX2_RATE = 16_000
+"""The tiny LTX-2 vocoder's output rate (LTX-2's own is 24 kHz)."""
 TINY_WAN_A14B = "tiny-wan-a14b-i2v"
 """A tiny Wan 2.2 A14B-style image-to-video pipeline: two experts (``transformer_2``), a
 ``boundary_ratio``, ``guidance_scale_2``, and a last image (FLF2V)."""
@@ -79,6 +85,150 @@ def build_ltx(folder: Path) -> None:
         tokenizer=ByT5Tokenizer(),
     )
     pipe.save_pretrained(folder)
+
+
+def build_ltx2(folder: Path) -> None:
+    """Saves a tiny random LTX2Pipeline (32x32 multiple, 8k+1 frames, stereo sound at
+    :data:`TINY_LTX2_RATE`) in ``folder``.
+
+    The sizes are diffusers' tests/pipelines/ltx2 dummy components, except the vocoder's
+    upsampling: there it is x4 (a few samples per clip); here it is x160, the audio VAE's
+    mel hop, as in the real model, so a clip's waveform lasts as long as its frames.
+    """
+    import torch
+    from diffusers import (
+        AutoencoderKLLTX2Audio,
+        AutoencoderKLLTX2Video,
+        FlowMatchEulerDiscreteScheduler,
+        LTX2Pipeline,
+        LTX2VideoTransformer3DModel,
+    )
+    from diffusers.pipelines.ltx2 import LTX2TextConnectors
+    from diffusers.pipelines.ltx2.vocoder import LTX2Vocoder
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, GemmaTokenizer
+
+    torch.manual_seed(0)
+    # The text width must be 32: the connectors are 4 heads of 8.
+    text_encoder = Gemma3ForConditionalGeneration(
+        Gemma3Config(
+            text_config={
+                "hidden_size": 32,
+                "intermediate_size": 37,
+                "num_hidden_layers": 2,
+                "num_attention_heads": 4,
+                "num_key_value_heads": 2,
+                "head_dim": 8,
+                "vocab_size": 64,
+            },
+            vision_config={
+                "hidden_size": 16,
+                "intermediate_size": 37,
+                "num_hidden_layers": 1,
+                "num_attention_heads": 2,
+                "image_size": 28,
+                "patch_size": 14,
+            },
+            mm_tokens_per_image=4,
+        )
+    ).eval()
+    width = text_encoder.config.text_config.hidden_size
+    transformer = LTX2VideoTransformer3DModel(
+        in_channels=4,
+        out_channels=4,
+        patch_size=1,
+        patch_size_t=1,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        cross_attention_dim=16,
+        audio_in_channels=4,
+        audio_out_channels=4,
+        audio_num_attention_heads=2,
+        audio_attention_head_dim=4,
+        audio_cross_attention_dim=8,
+        num_layers=2,
+        qk_norm="rms_norm_across_heads",
+        caption_channels=width,
+        rope_double_precision=False,
+        rope_type="split",
+    )
+    connectors = LTX2TextConnectors(
+        caption_channels=width,
+        text_proj_in_factor=text_encoder.config.text_config.num_hidden_layers + 1,
+        video_connector_num_attention_heads=4,
+        video_connector_attention_head_dim=8,
+        video_connector_num_layers=1,
+        video_connector_num_learnable_registers=None,
+        audio_connector_num_attention_heads=4,
+        audio_connector_attention_head_dim=8,
+        audio_connector_num_layers=1,
+        audio_connector_num_learnable_registers=None,
+        connector_rope_base_seq_len=32,
+        rope_theta=10000.0,
+        rope_double_precision=False,
+        causal_temporal_positioning=False,
+        rope_type="split",
+    )
+    vae = AutoencoderKLLTX2Video(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        block_out_channels=(8,),
+        decoder_block_out_channels=(8,),
+        layers_per_block=(1,),
+        decoder_layers_per_block=(1, 1),
+        spatio_temporal_scaling=(True,),
+        decoder_spatio_temporal_scaling=(True,),
+        decoder_inject_noise=(False, False),
+        downsample_type=("spatial",),
+        upsample_residual=(False,),
+        upsample_factor=(1,),
+        timestep_conditioning=False,
+        patch_size=1,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
+    )
+    vae.use_framewise_encoding = False
+    vae.use_framewise_decoding = False
+    audio_vae = AutoencoderKLLTX2Audio(
+        base_channels=4,
+        output_channels=2,
+        ch_mult=(1,),
+        num_res_blocks=1,
+        attn_resolutions=None,
+        in_channels=2,
+        resolution=32,
+        latent_channels=2,
+        norm_type="pixel",
+        causality_axis="height",
+        dropout=0.0,
+        mid_block_add_attention=False,
+        sample_rate=TINY_LTX2_RATE,
+        mel_hop_length=160,
+        is_causal=True,
+        mel_bins=8,
+    )
+    vocoder = LTX2Vocoder(
+        in_channels=audio_vae.config.output_channels * audio_vae.config.mel_bins,
+        hidden_channels=32,
+        out_channels=2,
+        upsample_kernel_sizes=[16, 40],
+        upsample_factors=[8, 20],
+        resnet_kernel_sizes=[3],
+        resnet_dilations=[[1, 3, 5]],
+        leaky_relu_negative_slope=0.1,
+        output_sampling_rate=TINY_LTX2_RATE,
+    )
+    LTX2Pipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        vae=vae,
+        audio_vae=audio_vae,
+        text_encoder=text_encoder,
+        tokenizer=GemmaTokenizer(),
+        connectors=connectors,
+        transformer=transformer,
+        vocoder=vocoder,
+    ).save_pretrained(folder)
 
 
 def build_ltx_upsampler(ltx: Path, folder: Path) -> None:
@@ -260,6 +410,7 @@ def write_catalogue(root: Path) -> Path:
     build_wan(root / "wan-ti2v", expand_timesteps=True)
     build_wan(root / "wan-a14b", two_experts=True)
     build_svd(root / "svd")
+    build_ltx2(root / "ltx2")
     common = 'dtype = "float32"\nmemory = "none"\nsteps = 2\nmax_seconds = 20\n'
     text = f"""
 [[model]]
@@ -305,6 +456,19 @@ fps = 8
 max_frames = 17
 overlap = 2
 call = {{ max_sequence_length = 16, timesteps = [1000, 909, 0.03] }}
+
+[[model]]
+id = "{TINY_LTX2}"
+family = "ltx2"
+source = "{root / "ltx2"}"
+{common}guidance = 1.0
+width = 32
+height = 32
+fps = 8
+max_frames = 17
+overlap = 2
+audio = true
+call = {{ max_sequence_length = 16 }}
 
 [[model]]
 id = "{TINY_WAN_A14B}"

@@ -11,6 +11,10 @@ through its ``_interrupt`` flag, so a loaded model is never thrown away.
 
 Progress is reported on the scale of the request's frames (``total`` is ``frame_count``),
 as every backend does: denoising fills the first 90% of it, delivering frames the rest.
+
+A family whose pipeline makes sound in the same call (LTX-2: ``output.audio``) hands each
+call's waveform over with the frames (a :class:`~openreel.backends.base.Clip`), joined at
+the same seams as the frames, when the request asks for sound.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import numpy as np
 from openreel.backends.base import (
     BackendCapabilities,
     CancelCheck,
+    Clip,
     Frame,
     ProgressCallback,
     check_against_capabilities,
@@ -48,6 +53,7 @@ from openreel.errors import (
     ModelNotFoundError,
     OpenReelError,
 )
+from openreel.media.audio import Soundtrack, join, samples_for
 from openreel.media.fit import cover
 from openreel.media.probe import iter_frames
 
@@ -244,9 +250,8 @@ class DiffusersBackend:
             sizes=(*preferred, *(s for s in _SIZES if s != native)),
             any_size=True,
             image_input=entry.image_pipeline_class is not None,
-            # LTX-2 makes sound in the same call (entry.audio); until its waveform is handed
-            # to the writer the model is listed silent, so asking it for sound is refused.
-            audio=False,
+            # LTX-2 makes sound in the same call; its waveform goes to the writer.
+            audio=entry.audio,
             deterministic=True,
             # A character's clearest frame becomes the image condition (input_reference) of
             # a family that takes one.
@@ -303,10 +308,12 @@ class DiffusersBackend:
         request: VideoRequest,
         progress: ProgressCallback = no_progress,
         cancelled: CancelCheck = never_cancelled,
-    ) -> Iterator[Frame]:
-        """Yields the clip's frames one at a time at the requested size and rate.
+    ) -> Clip:
+        """The clip's frames one at a time at the requested size and rate, with the
+        pipeline's sound when the model makes one and ``request.audio`` is true (known once
+        the last pipeline call is done, before the last frames are out).
 
-        Raises:
+        Raises (while the frames are taken):
             InvalidRequestError: The request fails :meth:`check` or its seed is not fixed.
             CancelledError: ``cancelled()`` turned True (checked every denoising step and
                 before every frame).
@@ -314,6 +321,14 @@ class DiffusersBackend:
             BackendUnavailableError: The model cannot fit the GPU.
             BackendError: The pipeline failed (out of memory included); memory is freed.
         """
+        clip = Clip()
+        clip.frames = self._frames(request, progress, cancelled, clip)
+        return clip
+
+    def _frames(
+        self, request: VideoRequest, progress: ProgressCallback, cancelled: CancelCheck, clip: Clip
+    ) -> Iterator[Frame]:
+        """:meth:`generate`'s frames; sets ``clip.sound`` once the pipeline calls are done."""
         self.check(request)
         if request.seed is None:
             raise InvalidRequestError("seed must be fixed before generating", param="seed")
@@ -324,7 +339,7 @@ class DiffusersBackend:
         if cancelled():
             raise _cancelled()
         with self._lock:
-            yield from self._generate_locked(entry, plan, request, reporter, cancelled)
+            yield from self._generate_locked(entry, plan, request, reporter, cancelled, clip)
 
     def _generate_locked(
         self,
@@ -333,11 +348,25 @@ class DiffusersBackend:
         request: VideoRequest,
         reporter: _Progress,
         cancelled: CancelCheck,
+        clip: Clip,
     ) -> Iterator[Frame]:
         loaded = self._cache.get(entry)
         failure: BackendError | None = None
+        sounds: list[Soundtrack] | None = [] if entry.audio and request.audio else None
+
+        def made() -> Iterator[Sequence[Frame]]:
+            calls = len(plan.segments.frames)
+            for segment in self._segments(
+                loaded, entry, plan, request, reporter, cancelled, sounds=sounds
+            ):
+                # Set with the last call's frames, not after them: retiming stops taking
+                # frames once it has enough, so the stream may never be run to its end.
+                if sounds is not None and len(sounds) == calls:
+                    clip.sound = _joined(sounds, plan)
+                yield segment
+
         try:
-            segments = self._segments(loaded, entry, plan, request, reporter, cancelled)
+            segments = made()
             native = stitch(segments, plan.segments.overlap)
             timed = retime(native, plan.fps, plan.out_fps, plan.out_frames, plan.interpolation)
             for index, frame in enumerate(timed):
@@ -367,8 +396,10 @@ class DiffusersBackend:
         request: VideoRequest,
         reporter: _Progress,
         cancelled: CancelCheck,
+        sounds: list[Soundtrack] | None = None,
     ) -> Iterator[Sequence[Frame]]:
-        """Runs each planned pipeline call; later calls start from the previous frames."""
+        """Runs each planned pipeline call; later calls start from the previous frames.
+        Each call's sound is appended to ``sounds`` when that is a list."""
         from PIL import Image
 
         previous: list[Frame] = []
@@ -387,6 +418,7 @@ class DiffusersBackend:
                 video=[Image.fromarray(frame) for frame in source],
                 reporter=reporter,
                 cancelled=cancelled,
+                sounds=sounds,
             )
             return
         last = len(plan.segments.frames) - 1
@@ -418,6 +450,7 @@ class DiffusersBackend:
                 last_image=end_image,
                 reporter=reporter,
                 cancelled=cancelled,
+                sounds=sounds,
             )
             previous = frames
             yield frames
@@ -436,13 +469,14 @@ class DiffusersBackend:
         cancelled: CancelCheck,
         video: list[Any] | None = None,
         last_image: Any = None,
+        sounds: list[Soundtrack] | None = None,
     ) -> list[Frame]:
         """One pipeline call of ``count`` native frames (from ``video``'s, for an edit).
 
         With the model's upsampler the call is the documented two-stage path: latents out of
         the first pass, the latent x2 upsampler (``adain_factor=1.0``), then a short refine
         pass at twice the size. LTX-2's pipelines return ``(video, audio)``: the sound is
-        ``output.audio`` (a waveform tensor at the vocoder's rate), left for the muxer.
+        ``output.audio`` (a waveform tensor at the vocoder's rate), appended to ``sounds``.
         """
         image_class = entry.image_pipeline_class
         video_class = entry.video_pipeline_class
@@ -508,6 +542,8 @@ class DiffusersBackend:
                 if stopped:
                     raise _cancelled()
         frames = _to_frames(output.frames, count)
+        if sounds is not None:
+            sounds.append(_soundtrack(output, pipe, entry))
         if plan.upsample > 1 and not two_stage:
             if cancelled():
                 raise _cancelled()
@@ -583,6 +619,41 @@ class DiffusersBackend:
         first = str(exc).strip().splitlines()
         detail = first[0][:200] if first else ""
         return BackendError(f"model {entry.id} failed: {type(exc).__name__}: {detail}")
+
+
+def _soundtrack(output: Any, pipe: Any, entry: ModelEntry) -> Soundtrack:
+    """One call's sound: LTX-2's ``output.audio`` is the vocoder's waveform, shaped
+    ``(batch, channels, samples)`` at ``vocoder.config.output_sampling_rate``.
+
+    Raises:
+        BackendError: The catalogue says the model makes sound and its pipeline gave none.
+    """
+    audio = getattr(output, "audio", None)
+    vocoder = getattr(pipe, "vocoder", None)
+    rate = getattr(getattr(vocoder, "config", None), "output_sampling_rate", None)
+    if audio is None or rate is None:
+        raise BackendError(
+            f"model {entry.id} is catalogued as making sound (audio = true) but its pipeline "
+            f"{type(pipe).__name__} returned no waveform and vocoder rate"
+        )
+    if hasattr(audio, "detach"):  # a torch tensor, perhaps bfloat16 on the GPU
+        audio = audio.detach().float().cpu().numpy()
+    return Soundtrack.of(np.asarray(audio)[0], int(rate))
+
+
+def _joined(sounds: Sequence[Soundtrack], plan: RenderPlan) -> Soundtrack | None:
+    """The calls' sounds as one, each starting where its call's frames start in the stitched
+    picture (after the previous call's frames less the overlap), cross-faded there as
+    :func:`openreel.media.audio.join` does; None when no call was made."""
+    if not sounds:
+        return None
+    track = sounds[0]
+    start = 0
+    counts = plan.segments.frames
+    for index, sound in enumerate(sounds[1:], start=1):
+        start += counts[index - 1] - plan.segments.overlap
+        track = join(track.fitted(samples_for(start, plan.fps)), sound)
+    return track
 
 
 def _end_on(

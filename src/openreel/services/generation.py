@@ -298,13 +298,9 @@ def _rendered(
         for path in staged:
             path.unlink(missing_ok=True)
         raise
-    artifacts = [_artifact("video", output, "video/mp4")]
-    if previews is not None:
-        artifacts.append(_artifact("thumbnail", previews.thumbnail, "image/webp"))
-        artifacts.append(_artifact("spritesheet", previews.spritesheet, "image/jpeg"))
     return GenerationResult(
         request=request,
-        artifacts=tuple(artifacts),
+        artifacts=_artifacts(output, previews),
         interpretation=interpretation,
         frames=writer.frames_written,
         render_seconds=time.perf_counter() - started,
@@ -460,17 +456,22 @@ def _relayed(
         for path in staged:
             path.unlink(missing_ok=True)
         raise
-    artifacts = [_artifact("video", output, "video/mp4")]
-    if previews is not None:
-        artifacts.append(_artifact("thumbnail", previews.thumbnail, "image/webp"))
-        artifacts.append(_artifact("spritesheet", previews.spritesheet, "image/jpeg"))
     return GenerationResult(
         request=request,
-        artifacts=tuple(artifacts),
+        artifacts=_artifacts(output, previews),
         interpretation=interpretation | {"relayed": True},
         frames=frames,
         render_seconds=time.perf_counter() - started,
     )
+
+
+def _artifacts(output: Path, previews: PreviewPaths | None) -> tuple[Artifact, ...]:
+    """The files of a finished video: the MP4, then its previews when it has them."""
+    artifacts = [_artifact("video", output, "video/mp4")]
+    if previews is not None:
+        artifacts.append(_artifact("thumbnail", previews.thumbnail, "image/webp"))
+        artifacts.append(_artifact("spritesheet", previews.spritesheet, "image/jpeg"))
+    return tuple(artifacts)
 
 
 def _artifact(kind: str, path: Path, media_type: str) -> Artifact:

@@ -38,11 +38,9 @@ from tests.support.hosted.harness import make_mp4  # noqa: E402
 from openreel.backends.base import BackendCapabilities  # noqa: E402
 from openreel.backends.hosted.base import HostedModel, PollPolicy  # noqa: E402
 from openreel.backends.hosted.dialects import DIALECTS, create_body  # noqa: E402
-from openreel.backends.hosted.upstream import (  # noqa: E402
-    JobSlots,
-    UpstreamBackend,
-    UpstreamClient,
-)
+from openreel.backends.hosted.upstream import UpstreamClient  # noqa: E402
+from openreel.backends.hosted.upstream_backend import UpstreamBackend  # noqa: E402
+from openreel.backends.hosted.upstream_jobs import JobSlots  # noqa: E402
 from openreel.domain import VideoRequest  # noqa: E402
 
 CAPS = BackendCapabilities(

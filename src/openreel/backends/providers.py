@@ -18,8 +18,10 @@ from openreel.backends.diffusers.backend import DiffusersBackend
 from openreel.backends.diffusers.catalogue import load_catalogue
 from openreel.backends.hosted import fal, luma, replicate, runway, veo
 from openreel.backends.hosted.base import HostedBackend, HostedModel
-from openreel.backends.hosted.upstream import JobSlots, UpstreamBackend, UpstreamClient
+from openreel.backends.hosted.upstream import UpstreamClient
+from openreel.backends.hosted.upstream_backend import UpstreamBackend
 from openreel.backends.hosted.upstream_health import UpstreamHealth
+from openreel.backends.hosted.upstream_jobs import JobSlots
 from openreel.backends.registry import BackendRegistry
 from openreel.backends.sketch.backend import SketchBackend
 from openreel.config import Settings, UpstreamServer

@@ -16,8 +16,10 @@ from tests.support.hosted.providers import FASTVIDEO, SGLANG, UPSTREAM_CAPS, VLL
 
 from openreel.backends.hosted.base import HostedModel, PollPolicy
 from openreel.backends.hosted.dialects import PATH_FIELDS
-from openreel.backends.hosted.upstream import JobSlots, UpstreamBackend, UpstreamClient
+from openreel.backends.hosted.upstream import UpstreamClient
+from openreel.backends.hosted.upstream_backend import UpstreamBackend
 from openreel.backends.hosted.upstream_health import UpstreamHealth
+from openreel.backends.hosted.upstream_jobs import JobSlots
 from openreel.backends.providers import build_registry
 from openreel.config import ProviderKeys, Settings, UpstreamConfig, UpstreamServer
 from openreel.domain import ImageInput

@@ -22,7 +22,9 @@ from openreel.backends.hosted.fal import build_fal
 from openreel.backends.hosted.luma import build_luma
 from openreel.backends.hosted.replicate import build_replicate
 from openreel.backends.hosted.runway import build_runway
-from openreel.backends.hosted.upstream import JobSlots, UpstreamBackend, UpstreamClient
+from openreel.backends.hosted.upstream import UpstreamClient
+from openreel.backends.hosted.upstream_backend import UpstreamBackend
+from openreel.backends.hosted.upstream_jobs import JobSlots
 from openreel.backends.hosted.veo import build_veo
 from openreel.domain import VideoRequest
 

@@ -3,8 +3,8 @@ server (vLLM-Omni, SGLang's diffusion server, FastVideo), each in its dialect
 (backends/hosted/dialects.py says what each takes and lacks). What follows is the ``openai``
 dialect; the GPU servers' differences are handled where they arise: their create's form
 (``create_body``), a failed job answered with an error status (``_failed_job_ok``), progress
-estimated from the model's recent durations (:class:`RecentDurations`), cancel by ``DELETE`` or
-not at all, a job limit (:class:`JobSlots`) and reachability (:class:`UpstreamBackend` with
+estimated from the model's recent durations (``upstream_jobs.RecentDurations``), cancel by ``DELETE`` or
+not at all, a job limit (``upstream_jobs.JobSlots``) and reachability (``upstream_backend.UpstreamBackend`` with
 backends/hosted/upstream_health.py).
 
 Source of truth: OpenAI's SDK (``openai``, the dev extra; its ``videos`` resource, checked
@@ -37,7 +37,7 @@ the listing at the default interval.
 
 An upstream that is itself an OpenReel (its videos carry a ``phase``) tells of every change on
 ``GET /videos/{id}/events``: up to :data:`MAX_STREAMS` jobs at once follow that stream instead
-of polling (:class:`_Stream`), so a finished video is seen the moment it finishes there, and the
+of polling (``upstream_events.EventStream``), so a finished video is seen the moment it finishes there, and the
 waiting loop is woken by it (:meth:`UpstreamClient.wait_for_news`). A stream that fails, or an
 upstream without the route, leaves the job to its polls.
 
@@ -50,26 +50,16 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import statistics
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from openreel.backends.base import (
-    CancelCheck,
-    ProgressCallback,
-    never_cancelled,
-    no_progress,
-)
 from openreel.backends.hosted.base import (
-    HostedBackend,
-    HostedModel,
     ProviderRefusedError,
     RemoteJob,
     TransientProviderError,
@@ -77,15 +67,14 @@ from openreel.backends.hosted.base import (
 from openreel.backends.hosted.dialects import DIALECTS, Dialect, create_body
 from openreel.backends.hosted.http import json_object, raise_for_status, send
 from openreel.backends.hosted.listing import ListingUnsupportedError, SharedListing
+from openreel.backends.hosted.upstream_events import FINAL_STATES, EventStream, remote_job
 from openreel.backends.hosted.upstream_health import UpstreamHealth
+from openreel.backends.hosted.upstream_jobs import JobSlots, RecentDurations
 from openreel.domain import VideoRequest
-from openreel.errors import BackendError, BackendUnavailableError, CancelledError
+from openreel.errors import BackendError
 
 __all__ = [
     "MAX_STREAMS",
-    "JobSlots",
-    "RecentDurations",
-    "UpstreamBackend",
     "UpstreamClient",
     "create_form",
 ]
@@ -96,10 +85,6 @@ MAX_STREAMS = 16
 """Most jobs one client follows by ``/events`` at once; the rest poll. Each stream is a
 connection the upstream keeps open and looks at the job for, so hundreds of them would cost it
 more than the shared listing does."""
-
-_FINAL = ("succeeded", "failed", "refused")
-
-_STATES = {"queued": "queued", "in_progress": "running", "completed": "succeeded"}
 
 
 class UpstreamClient:
@@ -116,7 +101,7 @@ class UpstreamClient:
         listing: A SharedListing answering polls (built over ``GET /videos`` by default).
         clock: Monotonic seconds for the default listing's freshness and the durations
             progress is estimated from (tests pass the fake clock their backend loop runs on).
-        slots: The upstream's job slots, when its jobs are limited (see :class:`JobSlots`).
+        slots: The upstream's job slots, when its jobs are limited (see ``upstream_jobs.JobSlots``).
         health: Told whether each request reached the server.
         drain_interval_s: How often a cancelled job that the server cannot stop is asked
             whether it has ended, while it holds its slot.
@@ -165,7 +150,7 @@ class UpstreamClient:
         self._paces: dict[str, tuple[str, float]] = {}  # job id -> (state, hint in seconds)
         self._paces_lock = threading.Lock()
         self._sends_hints = True  # until a retrieve comes without one
-        self._streams: dict[str, _Stream] = {}
+        self._streams: dict[str, EventStream] = {}
         self._has_events = True  # until an OpenReel upstream's /events answers 404 or 405
 
     def attach_health(self, health: UpstreamHealth) -> None:
@@ -218,7 +203,7 @@ class UpstreamClient:
             self._sends_hints = True
             # An odd status in the create's answer is left to the first poll.
             with contextlib.suppress(TransientProviderError):
-                self._note_pace(video_id, _remote(data, hint))
+                self._note_pace(video_id, remote_job(data, hint))
         if "phase" in data and self._has_events:  # an OpenReel: it streams each change
             self._follow_stream(video_id)
         return video_id
@@ -274,7 +259,7 @@ class UpstreamClient:
             response = self._send("GET", f"/videos/{job_id}", retrieve=True)
             hint = _hint(response)
             self._sends_hints = hint is not None
-            job = _remote(self._json(response), hint)
+            job = remote_job(self._json(response), hint)
         self._note_pace(job_id, job)
         return job if self.dialect.reports_progress else self._estimated(job_id, job)
 
@@ -303,7 +288,7 @@ class UpstreamClient:
                 del self._streams[done]  # failed before telling anything: its job polls
             if len(self._streams) >= MAX_STREAMS:
                 return
-            self._streams[job_id] = _Stream(self._http, job_id, self._events_missing)
+            self._streams[job_id] = EventStream(self._http, job_id, self._events_missing)
 
     def _events_missing(self) -> None:
         self._has_events = False
@@ -316,7 +301,7 @@ class UpstreamClient:
         if stream is None:
             return None
         latest = stream.latest
-        if latest is not None and latest.state in _FINAL:
+        if latest is not None and latest.state in FINAL_STATES:
             with self._paces_lock:
                 self._streams.pop(job_id, None)
                 self._paces.pop(job_id, None)
@@ -356,7 +341,7 @@ class UpstreamClient:
             for item in items:
                 if isinstance(item, dict) and isinstance(item.get("id"), str):
                     try:
-                        found[item["id"]] = _remote(item, None)
+                        found[item["id"]] = remote_job(item, None)
                     except TransientProviderError:
                         continue  # asked alone, it gets the usual retries
             if wanted <= found.keys() or not data.get("has_more") or not items:
@@ -518,87 +503,6 @@ class UpstreamClient:
         return json_object(response, "upstream")
 
 
-class _Stream:
-    """One job's ``GET /videos/{id}/events`` from an OpenReel upstream, read in a thread.
-
-    Each event's data is the video object as a retrieve returns it; the newest is kept as
-    :attr:`latest` and wakes :meth:`wait`. The stream ends with the video's final event, a
-    failure (the job is polled again) or :meth:`close`.
-    """
-
-    def __init__(self, http: httpx.Client, job_id: str, events_missing: Callable[[], None]) -> None:
-        self._http = http
-        self._job_id = job_id
-        self._events_missing = events_missing
-        self._news = threading.Event()
-        self._closed = threading.Event()
-        self._response: httpx.Response | None = None
-        self.latest: RemoteJob | None = None
-        self.live = True
-        threading.Thread(target=self._read, name=f"upstream-events-{job_id}", daemon=True).start()
-
-    def wait(self, seconds: float) -> bool:
-        """Waits up to ``seconds`` for news; True when some came (it is then taken)."""
-        came = self._news.wait(seconds)
-        self._news.clear()
-        return came
-
-    def close(self) -> None:
-        """Stops reading (the job was cancelled or the client is closing)."""
-        self._closed.set()
-        response = self._response
-        if response is not None:
-            response.close()
-
-    def _read(self) -> None:
-        try:
-            with self._http.stream("GET", f"/videos/{self._job_id}/events") as response:
-                self._response = response
-                if response.status_code in (404, 405):
-                    self._events_missing()
-                    return
-                if response.status_code != 200 or not response.headers.get(
-                    "content-type", ""
-                ).startswith("text/event-stream"):
-                    return
-                for kind, data in _events(response.iter_lines()):
-                    if self._closed.is_set() or kind == "error":
-                        return
-                    try:
-                        self.latest = _remote(json.loads(data), None)
-                    except (ValueError, AttributeError, TransientProviderError):
-                        continue
-                    self._news.set()
-                    if self.latest.state in _FINAL:
-                        return
-        except (httpx.HTTPError, OSError, RuntimeError):
-            pass  # closed, or the connection broke: the job is polled again
-        finally:
-            self.live = False
-            self._news.set()
-
-
-def _events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
-    """Server-Sent Events as (event, data): ``data`` lines joined, comments skipped, each
-    dispatched at its blank line (the WHATWG rules, less ``id`` and ``retry``)."""
-    kind = "message"
-    data: list[str] = []
-    for line in lines:
-        if not line:
-            if data:
-                yield kind, "\n".join(data)
-            kind, data = "message", []
-        elif line.startswith(":"):
-            continue
-        else:
-            field, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if field == "event":
-                kind = value
-            elif field == "data":
-                data.append(value)
-
-
 def _hint(response: httpx.Response) -> float | None:
     """The answer's ``openai-poll-after-ms`` in seconds, when it has a sensible one."""
     after = response.headers.get("openai-poll-after-ms")
@@ -618,21 +522,6 @@ def _root(base: httpx.URL, path: str) -> str:
     prefix = base.path.rstrip("/")
     prefix = prefix.removesuffix("/v1")
     return f"{base.scheme}://{base.netloc.decode('ascii')}{prefix}{path}"
-
-
-def _remote(data: dict[str, Any], poll_after: float | None) -> RemoteJob:
-    """A video object (from a retrieve or a listing) as a RemoteJob."""
-    status = data.get("status")
-    progress = data.get("progress")
-    progress = float(progress) if isinstance(progress, int | float) else None
-    if status in _STATES:
-        return RemoteJob(_STATES[status], progress, None, poll_after)  # type: ignore[arg-type]
-    if status == "failed":
-        error = data.get("error") or {}
-        message = str(error.get("message") or "failed") if isinstance(error, dict) else None
-        refused = isinstance(error, dict) and error.get("code") == "moderation_blocked"
-        return RemoteJob("refused" if refused else "failed", progress, message, poll_after)
-    raise TransientProviderError(f"upstream reported an unknown status {status!r}")
 
 
 def _rejection(response: httpx.Response) -> Exception:
@@ -655,146 +544,3 @@ def _rejection(response: httpx.Response) -> Exception:
     if isinstance(error, dict) and error.get("code") == "moderation_blocked":
         return ProviderRefusedError(message)
     return BackendError(f"upstream rejected the request: {message}", code="backend_error")
-
-
-class RecentDurations:
-    """Each model's recent submit-to-done durations, for servers that report no progress.
-
-    Progress is the elapsed time over the median of the last ``keep`` durations, held below
-    95% (a job slower than usual waits at 95, never past it); with no duration yet there is
-    no estimate at all.
-    """
-
-    def __init__(self, keep: int = 20) -> None:
-        self._keep = keep
-        self._seconds: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def add(self, model: str, seconds: float) -> None:
-        """Notes one finished job of ``model``."""
-        with self._lock:
-            self._seconds.setdefault(model, deque(maxlen=self._keep)).append(seconds)
-
-    def typical(self, model: str) -> float | None:
-        """The median recent duration of ``model``, or None before its first job ends."""
-        with self._lock:
-            seen = list(self._seconds.get(model, ()))
-        return statistics.median(seen) if seen else None
-
-    def progress(self, model: str, elapsed: float) -> float | None:
-        """The estimated percentage after ``elapsed`` seconds, or None with nothing to go on."""
-        typical = self.typical(model)
-        if typical is None or typical <= 0:
-            return None
-        return min(95.0, 100.0 * elapsed / typical)
-
-
-class JobSlots:
-    """How many jobs an upstream is sent at once (FastVideo: one); the rest wait here.
-
-    A slot is held by the thread running the job, from before the create to the end of the
-    job. A job the server cannot stop keeps its slot after a cancel: :meth:`hand_over` passes
-    it to whoever waits for the server to finish.
-    """
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        self._free = threading.Semaphore(count)
-        self._held = threading.local()
-
-    def take(self, cancelled: CancelCheck, waiting: Callable[[], None], step_s: float) -> None:
-        """Waits for a slot, asking ``cancelled()`` and calling ``waiting()`` (which keeps the
-        job's lease) every ``step_s``.
-
-        Raises:
-            CancelledError: The job was cancelled while it waited.
-        """
-        while not self._free.acquire(timeout=step_s):
-            if cancelled():
-                raise CancelledError("generation was cancelled")
-            waiting()
-        self._held.slot = True
-
-    def give_back(self) -> None:
-        """Frees this thread's slot, unless it was handed over."""
-        if getattr(self._held, "slot", False):
-            self._held.slot = False
-            self._free.release()
-
-    def hand_over(self) -> Callable[[], None] | None:
-        """Takes this thread's slot away from it; returns what frees it later (None when the
-        thread holds none)."""
-        if not getattr(self._held, "slot", False):
-            return None
-        self._held.slot = False
-        return self._free.release
-
-
-class UpstreamBackend(HostedBackend):
-    """A HostedBackend for one upstream of a fleet: it refuses new videos with 503
-    ``provider_unavailable`` while the upstream is unreachable, keeps to its job slots, and
-    writes its dialect's gaps (estimated progress, no cancel) into each job's plan.
-
-    Args:
-        name: The upstream's name.
-        client: Its client.
-        models: Models served.
-        slots: Its job slots; None for no limit.
-        health: Its reachability; None to assume it is there.
-        **backend_kwargs: The other arguments of :class:`HostedBackend`.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        client: UpstreamClient,
-        models: tuple[HostedModel, ...],
-        *,
-        slots: JobSlots | None = None,
-        health: UpstreamHealth | None = None,
-        **backend_kwargs: Any,
-    ) -> None:
-        super().__init__(name, client, models, **backend_kwargs)
-        self._upstream = client
-        self._job_slots = slots
-        self._health = health
-
-    def check(self, request: VideoRequest) -> None:
-        """As HostedBackend's, after making sure the upstream is reachable.
-
-        Raises:
-            BackendUnavailableError: ``provider_unavailable`` while it is not (the reason
-                is for admins: the log and the admin view).
-        """
-        if self._health is not None and self._health.known() is not None:
-            raise BackendUnavailableError(
-                f"provider {self.name} is unavailable just now; try again later or another model",
-                code="provider_unavailable",
-            )
-        super().check(request)
-
-    def describe(self, request: VideoRequest) -> Mapping[str, Any]:
-        """HostedBackend's, plus the dialect's gaps (see dialects.Dialect.plan_notes)."""
-        return {**super().describe(request), **self._upstream.dialect.plan_notes()}
-
-    @contextlib.contextmanager
-    def fetched(
-        self,
-        request: VideoRequest,
-        progress: ProgressCallback = no_progress,
-        cancelled: CancelCheck = never_cancelled,
-    ) -> Iterator[Path]:
-        """HostedBackend's, once a job slot is free (see :class:`JobSlots`); the slot is held
-        until the lent file is given back (``generate`` and a relay both come through here)."""
-        slots = self._job_slots
-        if slots is None:
-            with super().fetched(request, progress, cancelled) as path:
-                yield path
-            return
-        total = request.frame_count
-        slots.take(cancelled, lambda: progress(0, total), self._policy.cancel_check_s)
-        try:
-            with super().fetched(request, progress, cancelled) as path:
-                yield path
-        finally:
-            slots.give_back()

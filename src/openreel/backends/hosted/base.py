@@ -31,13 +31,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal, Protocol, Self
-
-import av
-import cv2
-import numpy as np
 
 from openreel.backends.base import (
     BackendCapabilities,
@@ -49,18 +44,16 @@ from openreel.backends.base import (
     never_cancelled,
     no_progress,
 )
+from openreel.backends.hosted.downloaded import fitted_frames, provider_sound
 from openreel.domain import VideoRequest, parse_size
 from openreel.errors import (
     BackendError,
     BackendUnavailableError,
     CancelledError,
     InvalidRequestError,
-    MediaError,
     ModelNotFoundError,
     ModerationBlockedError,
 )
-from openreel.media.audio import Soundtrack, read_soundtrack
-from openreel.media.fit import cover
 
 __all__ = [
     "HostedBackend",
@@ -291,7 +284,7 @@ class HostedBackend:
         Nearest means the closest aspect ratio, then the smallest size no smaller than asked
         (else the largest), the shortest length no shorter than asked and the frame rate
         clamped into range. The result is then scaled, centre-cropped, resampled and trimmed
-        back to exactly what was asked (see :func:`_fitted`), so the person gets the video
+        back to exactly what was asked (see ``downloaded.fitted_frames``), so the person gets the video
         they asked for and is billed for it; the operator pays the provider for a little
         more. A length above the model's longest is never fitted: nothing could fill it.
 
@@ -369,7 +362,7 @@ class HostedBackend:
     ) -> Clip:
         """Runs the job at the provider and yields its video as ``request``'s frames; when
         ``request.audio`` is true the clip carries the provider's sound, fitted to the same
-        span as the picture (see :func:`_sound`), from its first frame on.
+        span as the picture (see ``downloaded.provider_sound``), from its first frame on.
 
         Raises:
             CancelledError: ``cancelled()`` turned True (the provider was asked to cancel).
@@ -452,7 +445,7 @@ class HostedBackend:
     ) -> Clip:
         """A downloaded video (see :meth:`fetched`) as ``request``'s frames: scaled, cropped,
         resampled and trimmed to exactly its size, rate and length; when ``request.audio`` is
-        true with the provider's sound over the same span (see :func:`_sound`), read at once,
+        true with the provider's sound over the same span (see ``downloaded.provider_sound``), read at once,
         while ``path`` is still lent.
 
         Raises:
@@ -461,12 +454,13 @@ class HostedBackend:
         """
 
         def frames() -> Iterator[Frame]:
-            for frame in _fitted(path, request, request.frame_count, progress):
+            for frame in fitted_frames(path, request, request.frame_count, progress):
                 if cancelled():
                     raise CancelledError("generation was cancelled")
                 yield frame
 
-        return Clip(frames(), _sound(path, request, self._name) if request.audio else None)
+        sound = provider_sound(path, request, self._name) if request.audio else None
+        return Clip(frames(), sound)
 
     # ----- the loop -----------------------------------------------------------------------
 
@@ -597,62 +591,3 @@ class HostedBackend:
             self._client.cancel(remote_id)
         except Exception as exc:  # best effort: the job is ours to give up either way
             log.warning("%s: cancelling %s failed: %s", self._name, remote_id, exc)
-
-
-def _sound(path: Path, request: VideoRequest, provider: str) -> Soundtrack | None:
-    """The downloaded video's sound over the span :func:`_fitted` keeps of its picture: from
-    its first frame, for the request's length, so a trim, a new frame rate or a new size
-    leave sound and picture in step. None (and a warning) when the provider sent none.
-    """
-    try:
-        track = read_soundtrack(path, seconds=request.frame_count / request.fps)
-    except MediaError as exc:
-        raise BackendError(
-            f"{request.model}: the provider's sound could not be read: {exc}"
-        ) from None
-    if track is None:
-        log.warning("%s: %s sent a video without sound; it is kept silent", provider, request.model)
-    return track
-
-
-def _fitted(
-    path: Path, request: VideoRequest, total: int, progress: ProgressCallback
-) -> Iterator[Frame]:
-    """The downloaded video as exactly ``total`` frames of the request's size and rate.
-
-    Output frame ``i`` shows the source frame on screen at ``i / fps``; frames are scaled to
-    cover the request's size and centre-cropped, so the picture is never stretched.
-    """
-    width, height = request.width, request.height
-    step = Fraction(1, request.fps)
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            base = stream.time_base or Fraction(1, 90000)
-            current: Frame | None = None
-            produced = 0
-            first: float | None = None
-            for frame in container.decode(stream):
-                if frame.pts is None:
-                    continue
-                seconds = float(frame.pts * base)
-                first = seconds if first is None else first
-                shown_at = seconds - first
-                while produced < total and produced * step < shown_at and current is not None:
-                    yield current.copy()
-                    produced += 1
-                    progress(int(total * 0.9) + produced // 10, total)
-                rgb = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
-                current = cover(rgb, width, height, upscale=cv2.INTER_LINEAR)
-                if produced >= total:
-                    break
-            if current is None:
-                raise BackendError(f"{request.model}: the provider's video has no frames")
-            while produced < total:  # a short result holds its last frame
-                yield current.copy()
-                produced += 1
-        progress(total, total)
-    except (av.FFmpegError, OSError, ValueError) as exc:
-        raise BackendError(
-            f"{request.model}: the provider's video could not be read: {exc}"
-        ) from None

@@ -19,7 +19,6 @@ the same seams as the frames, when the request asks for sound.
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 import warnings
@@ -42,10 +41,12 @@ from openreel.backends.base import (
 )
 from openreel.backends.diffusers.catalogue import Catalogue, ModelEntry
 from openreel.backends.diffusers.frames import retime, stitch
+from openreel.backends.diffusers.inputs import decode_reference, sketch_first_frame, source_frames
 from openreel.backends.diffusers.loader import LoadedPipeline, PipelineCache, free_memory
+from openreel.backends.diffusers.outputs import joined_sound, soundtrack_of_call, to_frames
 from openreel.backends.diffusers.plan import RenderPlan, make_plan
 from openreel.config import LocalConfig
-from openreel.domain import MAX_SEED, ImageInput, VideoRequest
+from openreel.domain import MAX_SEED, VideoRequest
 from openreel.errors import (
     BackendError,
     CancelledError,
@@ -53,9 +54,8 @@ from openreel.errors import (
     ModelNotFoundError,
     OpenReelError,
 )
-from openreel.media.audio import Soundtrack, join, samples_for
+from openreel.media.audio import Soundtrack
 from openreel.media.fit import cover
-from openreel.media.probe import iter_frames
 
 __all__ = ["DiffusersBackend"]
 
@@ -113,66 +113,6 @@ class _Progress:
 
 def _cancelled() -> CancelledError:
     return CancelledError("generation was cancelled", code="cancelled")
-
-
-def _decode_reference(
-    image: ImageInput, width: int, height: int, param: str = "input_reference"
-) -> Any:
-    """The reference image as an RGB PIL image filling the native size (centre crop)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(image.data)) as opened:
-            rgb = np.asarray(opened.convert("RGB"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError):
-        raise InvalidRequestError(
-            f"{param} could not be decoded as an image", param=param
-        ) from None
-    return Image.fromarray(cover(rgb, width, height))
-
-
-def _sketch_first_frame(request: VideoRequest, width: int, height: int) -> Any:
-    """The first frame of the sketch engine's take on the prompt, for models that start
-    every clip from an image (Stable Video Diffusion takes no text at all)."""
-    from PIL import Image
-
-    from openreel.backends.sketch.backend import SketchBackend
-
-    sketch = SketchBackend()
-    model = sketch.models[0]
-    low_fps = sketch.capabilities(model).fps_range[0]
-    landscape = width >= height
-    still = VideoRequest(
-        prompt=request.prompt,
-        negative_prompt=request.negative_prompt,
-        seconds=1.0,
-        fps=low_fps,
-        width=640 if landscape else 360,
-        height=360 if landscape else 640,
-        seed=request.seed,
-        model=model,
-    )
-    frame = next(iter(sketch.generate(still)))
-    return Image.fromarray(cover(np.ascontiguousarray(frame[..., :3]), width, height))
-
-
-def _source_frames(path: Path, width: int, height: int, count: int) -> list[Frame]:
-    """``count`` frames of the source spread evenly over it, covering ``width`` x ``height``
-    (the model's native size and frame count for one pass)."""
-    frames = [cover(frame, width, height) for frame in iter_frames(path)]
-    if not frames:
-        raise InvalidRequestError("video has no frames to edit", param="video")
-    last = len(frames) - 1
-    return [frames[round(i * last / max(count - 1, 1))] for i in range(count)]
-
-
-def _to_frames(output: Any, count: int) -> list[Frame]:
-    """The pipeline's float ``(1, F, H, W, 3)`` output in [0, 1] as ``count`` uint8 frames."""
-    video = np.asarray(output)[0]
-    return [
-        np.clip(video[index] * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        for index in range(min(count, len(video)))
-    ]
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
@@ -362,7 +302,7 @@ class DiffusersBackend:
                 # Set with the last call's frames, not after them: retiming stops taking
                 # frames once it has enough, so the stream may never be run to its end.
                 if sounds is not None and len(sounds) == calls:
-                    clip.sound = _joined(sounds, plan)
+                    clip.sound = joined_sound(sounds, plan)
                 yield segment
 
         try:
@@ -406,7 +346,7 @@ class DiffusersBackend:
         seed = request.seed or 0
         if request.operation == "edit" and request.source is not None:
             count = plan.segments.frames[0]  # check() allows one pass only
-            source = _source_frames(Path(request.source.path), plan.width, plan.height, count)
+            source = source_frames(Path(request.source.path), plan.width, plan.height, count)
             yield self._call(
                 loaded,
                 entry,
@@ -428,15 +368,15 @@ class DiffusersBackend:
             image = None
             if index == 0 and plan.first_frame == "input_reference":
                 assert request.input_reference is not None
-                image = _decode_reference(request.input_reference, plan.width, plan.height)
+                image = decode_reference(request.input_reference, plan.width, plan.height)
             elif index == 0 and plan.first_frame == "sketch":
-                image = _sketch_first_frame(request, plan.width, plan.height)
+                image = sketch_first_frame(request, plan.width, plan.height)
             elif index > 0:
                 # plan_segments makes several calls only for models that continue from frames.
                 image = Image.fromarray(previous[-max(plan.segments.overlap, 1)])
             end_image = None
             if index == last and plan.last_frame is not None and request.last_frame is not None:
-                end_image = _decode_reference(
+                end_image = decode_reference(
                     request.last_frame, plan.width, plan.height, "last_frame"
                 )
             frames = self._call(
@@ -541,9 +481,9 @@ class DiffusersBackend:
                 output = self._refine(loaded, entry, plan, pipe, kwargs, output.frames)
                 if stopped:
                     raise _cancelled()
-        frames = _to_frames(output.frames, count)
+        frames = to_frames(output.frames, count)
         if sounds is not None:
-            sounds.append(_soundtrack(output, pipe, entry))
+            sounds.append(soundtrack_of_call(output, pipe, entry))
         if plan.upsample > 1 and not two_stage:
             if cancelled():
                 raise _cancelled()
@@ -603,7 +543,7 @@ class DiffusersBackend:
         }
         with _library_warnings_to_log():
             output = upsampler(**_accepted(upsampler, kwargs))
-        return _to_frames(output.frames, len(frames))
+        return to_frames(output.frames, len(frames))
 
     def _failure(self, exc: Exception, entry: ModelEntry, plan: RenderPlan) -> BackendError:
         """Our error for a pipeline's failure: a sentence, never a stack trace."""
@@ -619,41 +559,6 @@ class DiffusersBackend:
         first = str(exc).strip().splitlines()
         detail = first[0][:200] if first else ""
         return BackendError(f"model {entry.id} failed: {type(exc).__name__}: {detail}")
-
-
-def _soundtrack(output: Any, pipe: Any, entry: ModelEntry) -> Soundtrack:
-    """One call's sound: LTX-2's ``output.audio`` is the vocoder's waveform, shaped
-    ``(batch, channels, samples)`` at ``vocoder.config.output_sampling_rate``.
-
-    Raises:
-        BackendError: The catalogue says the model makes sound and its pipeline gave none.
-    """
-    audio = getattr(output, "audio", None)
-    vocoder = getattr(pipe, "vocoder", None)
-    rate = getattr(getattr(vocoder, "config", None), "output_sampling_rate", None)
-    if audio is None or rate is None:
-        raise BackendError(
-            f"model {entry.id} is catalogued as making sound (audio = true) but its pipeline "
-            f"{type(pipe).__name__} returned no waveform and vocoder rate"
-        )
-    if hasattr(audio, "detach"):  # a torch tensor, perhaps bfloat16 on the GPU
-        audio = audio.detach().float().cpu().numpy()
-    return Soundtrack.of(np.asarray(audio)[0], int(rate))
-
-
-def _joined(sounds: Sequence[Soundtrack], plan: RenderPlan) -> Soundtrack | None:
-    """The calls' sounds as one, each starting where its call's frames start in the stitched
-    picture (after the previous call's frames less the overlap), cross-faded there as
-    :func:`openreel.media.audio.join` does; None when no call was made."""
-    if not sounds:
-        return None
-    track = sounds[0]
-    start = 0
-    counts = plan.segments.frames
-    for index, sound in enumerate(sounds[1:], start=1):
-        start += counts[index - 1] - plan.segments.overlap
-        track = join(track.fitted(samples_for(start, plan.fps)), sound)
-    return track
 
 
 def _end_on(

@@ -60,10 +60,11 @@ __all__ = ["RenderCall", "RenderProcesses", "render_in_thread"]
 
 log = logging.getLogger(__name__)
 
-LATE_IMPORTS = ("scipy.fftpack",)
+LATE_IMPORTS = ("scipy.fftpack", "scipy.signal", "pyloudnorm")
 """Modules a render imports on first use, preloaded in the fork server: imagehash's ``phash``
-(the content fingerprints) imports this one at its first call, which each child's first video
-would otherwise wait for."""
+(the content fingerprints) imports the first at its first call, the soundscape the others
+(kept out of every command's start-up), which each child's first video would otherwise wait
+for."""
 
 REPORT_EVERY_S = 0.1
 """How often a child reports its progress: its start and its first frame at once (the client's

@@ -12,10 +12,10 @@ memoryless soft limiter keeps every sample below -1 dBFS.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pyloudnorm
 
 from openreel.backends.sketch.plan import Camera, Pace, ScenePlan, Setting, SubjectKind, Weather
 from openreel.backends.sketch.render import SceneRenderer
@@ -28,6 +28,9 @@ from openreel.backends.sketch.sound.events import (
 )
 from openreel.backends.sketch.sound.noise import Audio, NoiseBank
 from openreel.backends.sketch.sound.tracking import Frames, Lerp
+
+if TYPE_CHECKING:
+    import pyloudnorm
 from openreel.backends.sketch.sound.voices import VOICES
 from openreel.errors import InvalidRequestError
 
@@ -108,6 +111,8 @@ def _gains(
     probe = np.zeros((n, 2), np.float32)
     for layer in layers:
         probe += np.float32(layer.level * layer.rms_envelope()) * layer.carrier(0, n)
+    import pyloudnorm  # with scipy.signal, 1.5 s to import: only where sound is made
+
     meter = pyloudnorm.Meter(rate)
     bed = _power(meter, probe)
     steady = _power(meter, steady_probe(renderer, bank, n, rate))

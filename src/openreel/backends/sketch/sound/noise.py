@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
-from scipy import signal
 
 __all__ = [
     "Audio",
@@ -89,7 +89,7 @@ class NoiseBank:
         raw = self.white(stream, start - _PREROLL, n + _PREROLL)
         out = np.zeros(n, np.float32)
         for weight, sos in bands:
-            part = np.asarray(signal.sosfilt(sos, raw), np.float32)[_PREROLL:]
+            part = np.asarray(_signal().sosfilt(sos, raw), np.float32)[_PREROLL:]
             out += np.float32(weight) * part
         return out
 
@@ -101,23 +101,34 @@ class NoiseBank:
         return out
 
 
+def _signal() -> ModuleType:
+    """scipy.signal, imported on first use: it takes about 1.5 s to import, which every
+    ``openreel`` command and server start would otherwise pay whether or not it makes sound
+    (the render processes preload it: ``services.render_process.LATE_IMPORTS``)."""
+    import scipy.signal
+
+    return scipy.signal
+
+
 @lru_cache(maxsize=64)
 def lowpass(cutoff: float, rate: int, order: int = 2) -> Sos:
     """Butterworth low-pass as second-order sections."""
-    return np.asarray(signal.butter(order, cutoff, "lowpass", fs=rate, output="sos"), np.float32)
+    return np.asarray(_signal().butter(order, cutoff, "lowpass", fs=rate, output="sos"), np.float32)
 
 
 @lru_cache(maxsize=64)
 def highpass(cutoff: float, rate: int, order: int = 2) -> Sos:
     """Butterworth high-pass as second-order sections."""
-    return np.asarray(signal.butter(order, cutoff, "highpass", fs=rate, output="sos"), np.float32)
+    return np.asarray(
+        _signal().butter(order, cutoff, "highpass", fs=rate, output="sos"), np.float32
+    )
 
 
 @lru_cache(maxsize=64)
 def bandpass(low: float, high: float, rate: int, order: int = 2) -> Sos:
     """Butterworth band-pass as second-order sections."""
     return np.asarray(
-        signal.butter(order, (low, high), "bandpass", fs=rate, output="sos"), np.float32
+        _signal().butter(order, (low, high), "bandpass", fs=rate, output="sos"), np.float32
     )
 
 

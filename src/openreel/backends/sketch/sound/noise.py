@@ -10,6 +10,7 @@ These generators are keyed apart from the picture's, so drawing sound never move
 
 from __future__ import annotations
 
+import importlib
 import math
 from functools import lru_cache
 from types import ModuleType
@@ -105,9 +106,7 @@ def _signal() -> ModuleType:
     """scipy.signal, imported on first use: it takes about 1.5 s to import, which every
     ``openreel`` command and server start would otherwise pay whether or not it makes sound
     (the render processes preload it: ``services.render_process.LATE_IMPORTS``)."""
-    import scipy.signal
-
-    return scipy.signal
+    return importlib.import_module("scipy.signal")
 
 
 @lru_cache(maxsize=64)

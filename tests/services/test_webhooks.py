@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from openai import InvalidWebhookSignatureError, OpenAI
+from tests.support.clock import Clock
 from tests.support.webhook_receiver import receiving
 
 from openreel.domain import Job, JobError, Principal, VideoRequest
@@ -255,7 +256,9 @@ def _outbox_with_one_delivery(tmp_path: Path, url: str, box: SecretBox) -> Webho
     return hooks
 
 
-def _dispatcher(hooks: WebhookStore, box: SecretBox, max_age: float) -> WebhookDispatcher:
+def _dispatcher(
+    hooks: WebhookStore, box: SecretBox, max_age: float, clock: Clock | None = None
+) -> WebhookDispatcher:
     policy = TargetPolicy(allow_private=True, allow_http=True)
     return WebhookDispatcher(
         hooks,
@@ -268,6 +271,7 @@ def _dispatcher(hooks: WebhookStore, box: SecretBox, max_age: float) -> WebhookD
             disable_after_seconds=3600,
         ),
         holder="test",
+        **({"clock": clock} if clock is not None else {}),
     )
 
 
@@ -275,13 +279,17 @@ def test_a_delivery_is_given_up_after_the_longest_retry_age(tmp_path: Path) -> N
     box = SecretBox(Fernet.generate_key())
     with receiving(status=500) as receiver:
         hooks = _outbox_with_one_delivery(tmp_path, receiver.url, box)
-        dispatcher = _dispatcher(hooks, box, max_age=0.6)
+        # The delivery ages on a clock that moves 50 ms a round, however long each attempt
+        # takes on a busy machine: a slow first attempt must not use up the whole retry age.
+        clock = Clock()
+        clock.now = time.time()
+        dispatcher = _dispatcher(hooks, box, max_age=0.6, clock=clock)
         [endpoint] = hooks.endpoints(None)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while hooks.deliveries(endpoint.id)[0].status == "pending":
             assert time.monotonic() < deadline
             dispatcher.run_once()  # not started: attempts run right here
-            time.sleep(0.02)
+            clock.now += 0.05
         [delivery] = hooks.deliveries(endpoint.id)
         assert delivery.status == "failed"
         assert delivery.next_attempt_at is None

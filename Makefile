@@ -35,8 +35,13 @@ sample: $(RUN_STAMP)
 	$(BIN)/openreel generate "$(PROMPT)" -o out/lighthouse.mp4 --seed 7 --previews
 
 ## test: set up, then run every test (installs redis-server and chromium from Debian if missing)
+# The fast tier runs on two processes; the rest (servers, browsers, timings of whole paths)
+# on one, where tests do not compete with each other for the cores. Both halves always run.
 test: $(DEV_STAMP) servers
-	$(BIN)/python -m pytest
+	@$(BIN)/python -m pytest -n 2 -m "$(FAST)"; fast=$$?; \
+	$(BIN)/python -m pytest -m "not ($(FAST))"; rest=$$?; \
+	echo "fast tier exit $$fast, the rest exit $$rest"; \
+	test $$fast -eq 0 && test $$rest -eq 0
 
 ## test-fast: the edit loop: SQLite only, no servers, no browser, nothing slow, on two processes
 test-fast: $(DEV_STAMP)

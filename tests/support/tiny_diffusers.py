@@ -27,6 +27,11 @@ TINY_LTX2 = "tiny-ltx-2"
 """A tiny LTX-2 pipeline: video and sound in one call (``audio = true``)."""
 TINY_LTX2_RATE = 16_000
 """The tiny LTX-2 vocoder's output rate (LTX-2's own is 24 kHz)."""
+TINY_HUNYUAN15 = "tiny-hunyuanvideo-1.5"
+"""The shipped ``hunyuanvideo-1.5-480p`` entry over a tiny random HunyuanVideo15Pipeline."""
+TINY_HUNYUAN15_I2V = "tiny-hunyuanvideo-1.5-i2v"
+"""The shipped ``hunyuanvideo-1.5-480p-i2v`` entry over a tiny random
+HunyuanVideo15ImageToVideoPipeline."""
 TINY_WAN_A14B = "tiny-wan-a14b-i2v"
 """A tiny Wan 2.2 A14B-style image-to-video pipeline: two experts (``transformer_2``), a
 ``boundary_ratio``, ``guidance_scale_2``, and a last image (FLF2V)."""
@@ -387,6 +392,151 @@ def build_svd(folder: Path) -> None:
     ).save_pretrained(folder)
 
 
+def build_hunyuan15(folder: Path, *, image: bool = False) -> None:
+    """Saves a tiny random HunyuanVideo15Pipeline (or, with ``image``, its image-to-video
+    pipeline) in ``folder``.
+
+    The transformer and text encoder sizes are diffusers' tests/pipelines/hunyuan_video1_5
+    dummy components. The VAE keeps the real model's x16 spatial and x4 temporal compression
+    (diffusers' test uses x4 and x2), so frames follow the real 4k+1 rule and the
+    image-to-video pipeline's size buckets (``target_size`` 48 here, in steps of 16: a
+    landscape image is made at 48x32) are whole multiples of the family's 16. Qwen2.5-VL's
+    tokenizer, which diffusers' test loads from the hub, is a byte-level Qwen2 tokenizer
+    built in memory (:func:`_qwen2_tokenizer`); the glyph encoder is the same 384-token T5
+    as the other families' with a ``ByT5Tokenizer``, as in diffusers' test.
+    """
+    import torch
+    from diffusers import (
+        AutoencoderKLHunyuanVideo15,
+        FlowMatchEulerDiscreteScheduler,
+        HunyuanVideo15ImageToVideoPipeline,
+        HunyuanVideo15Pipeline,
+        HunyuanVideo15Transformer3DModel,
+    )
+    from diffusers.guiders import ClassifierFreeGuidance
+    from transformers import (
+        ByT5Tokenizer,
+        Qwen2_5_VLTextConfig,
+        Qwen2_5_VLTextModel,
+        SiglipImageProcessor,
+        SiglipVisionConfig,
+        SiglipVisionModel,
+        T5Config,
+        T5EncoderModel,
+    )
+
+    torch.manual_seed(0)
+    tokenizer = _qwen2_tokenizer()
+    text_encoder = Qwen2_5_VLTextModel(
+        Qwen2_5_VLTextConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=16,
+            intermediate_size=16,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            rope_scaling={"mrope_section": [1, 1, 2], "rope_type": "default", "type": "default"},
+            rope_theta=1000000.0,
+        )
+    ).eval()
+    glyph_encoder = _t5(T5Config, T5EncoderModel)
+    # SigLIP's width is the transformer's image_embed_dim (1152 in the real model).
+    siglip = SiglipVisionConfig(
+        hidden_size=16,
+        intermediate_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        image_size=32,
+        patch_size=16,
+    )
+    transformer = HunyuanVideo15Transformer3DModel(
+        in_channels=9,  # latents 4 + image latents 4 + mask 1
+        out_channels=4,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        num_layers=1,
+        num_refiner_layers=1,
+        mlp_ratio=2.0,
+        patch_size=1,
+        patch_size_t=1,
+        text_embed_dim=text_encoder.config.hidden_size,
+        text_embed_2_dim=glyph_encoder.config.d_model,  # type: ignore[attr-defined]
+        image_embed_dim=siglip.hidden_size,
+        rope_axes_dim=(2, 2, 4),
+        target_size=48,
+        task_type="i2v" if image else "t2v",
+    )
+    vae = AutoencoderKLHunyuanVideo15(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        block_out_channels=(8, 8, 8, 8, 8),
+        layers_per_block=1,
+        spatial_compression_ratio=16,
+        temporal_compression_ratio=4,
+        downsample_match_channel=False,
+        upsample_match_channel=False,
+    )
+    components: dict[str, object] = {
+        "transformer": transformer.eval(),
+        "vae": vae.eval(),
+        "scheduler": FlowMatchEulerDiscreteScheduler(shift=5.0),
+        "text_encoder": text_encoder,
+        "tokenizer": tokenizer,
+        "text_encoder_2": glyph_encoder,
+        "tokenizer_2": ByT5Tokenizer(),
+        # 1.0 (no guidance, one transformer pass a step) until the catalogue sets it.
+        "guider": ClassifierFreeGuidance(guidance_scale=1.0),
+    }
+    if not image:
+        HunyuanVideo15Pipeline(**components).save_pretrained(folder)  # type: ignore[arg-type]
+        return
+    HunyuanVideo15ImageToVideoPipeline(
+        **components,  # type: ignore[arg-type]
+        image_encoder=SiglipVisionModel(siglip).eval(),
+        feature_extractor=SiglipImageProcessor(size={"height": 32, "width": 32}),
+    ).save_pretrained(folder)
+
+
+QWEN_CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{{ message['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+"""Qwen2's chat layout for plain-text messages (the real template also renders images)."""
+
+
+def _qwen2_tokenizer() -> object:
+    """A byte-level Qwen2 tokenizer over the 256 byte symbols and Qwen's three specials,
+    with Qwen's chat layout: real tokens and a real chat template, no vocabulary file."""
+    from tokenizers import pre_tokenizers
+    from transformers import Qwen2Tokenizer
+
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    symbols = sorted(pre_tokenizers.ByteLevel.alphabet())
+    vocab = {token: index for index, token in enumerate(specials + symbols)}
+    tokenizer = Qwen2Tokenizer(vocab=vocab, merges=[])
+    tokenizer.add_special_tokens({"additional_special_tokens": specials[1:]})
+    tokenizer.chat_template = QWEN_CHAT_TEMPLATE
+    return tokenizer
+
+
+def shipped_entry(model: str, **values: str) -> str:
+    """The shipped catalogue's ``[[model]]`` table for ``model`` as TOML text, with the
+    lines of ``values`` (TOML literals) replaced: the tiny catalogue drives the shipped
+    entry's classes, guidance and rules over tiny weights."""
+    from importlib import resources
+
+    shipped = resources.files("openreel.backends.diffusers").joinpath("catalogue.toml")
+    for table in shipped.read_text().split("[[model]]")[1:]:
+        lines = [line for line in table.splitlines() if line and not line.startswith("#")]
+        if f'id = "{model}"' not in lines:
+            continue
+        kept = [line for line in lines if line.split(" = ")[0] not in values]
+        return "\n[[model]]\n" + "\n".join(kept + [f"{k} = {v}" for k, v in values.items()]) + "\n"
+    raise KeyError(model)
+
+
 def _t5(config_class: type, model_class: type) -> object:
     """A 2-layer, 32-wide encoder over ByT5's 384 byte tokens."""
     config = config_class(
@@ -411,6 +561,19 @@ def write_catalogue(root: Path) -> Path:
     build_wan(root / "wan-a14b", two_experts=True)
     build_svd(root / "svd")
     build_ltx2(root / "ltx2")
+    build_hunyuan15(root / "hunyuan15")
+    build_hunyuan15(root / "hunyuan15-i2v", image=True)
+    tiny = {"dtype": '"float32"', "memory": '"none"', "steps": "2", "width": "48"}
+    tiny |= {"height": "32", "fps": "8", "max_frames": "9", "overlap": "1"}
+    hunyuan15 = shipped_entry(
+        "hunyuanvideo-1.5-480p", id=f'"{TINY_HUNYUAN15}"', source=f'"{root / "hunyuan15"}"', **tiny
+    )
+    hunyuan15_i2v = shipped_entry(
+        "hunyuanvideo-1.5-480p-i2v",
+        id=f'"{TINY_HUNYUAN15_I2V}"',
+        source=f'"{root / "hunyuan15-i2v"}"',
+        **tiny,
+    )
     common = 'dtype = "float32"\nmemory = "none"\nsteps = 2\nmax_seconds = 20\n'
     text = f"""
 [[model]]
@@ -535,5 +698,5 @@ overlap = 1
 call = {{ max_sequence_length = 16 }}
 """
     path = root / "catalogue.toml"
-    path.write_text(text)
+    path.write_text(text + hunyuan15 + hunyuan15_i2v)
     return path

@@ -63,7 +63,10 @@ FRAMES = 17
 # @58eb52c), the script that wrote the repos' config.json files from the makers' checkpoints;
 # a constructor's defaults are cited where the script builds the component with none. Text
 # encoders keep their real width, heads and feed-forward size but only their first layers
-# (``num_layers``), over ByT5's 384 byte tokens (the module docstring says why).
+# (``num_layers``), over ByT5's 384 byte tokens (the module docstring says why); their
+# config.json values (google/t5-v1_1-xxl, google/umt5-xxl, google/byt5-small,
+# Qwen/Qwen2.5-VL-7B-Instruct: the repos the scripts load) were read where public code quotes
+# those files whole, the hub itself being out of reach when this was written.
 REAL: dict[str, dict[str, Any]] = {
     # LTX-Video 0.9.7 (13B): convert_ltx_to_diffusers.py get_transformer_config("0.9.7") and
     # get_vae_config("0.9.7") (the 0.9.5-style VAE: 32x spatial, 8x temporal, timestep-

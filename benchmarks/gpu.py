@@ -12,16 +12,22 @@ same short clip twice, side by side:
   all on the GPU), at the model's native size and rate, the built pipeline adopted as the
   warm one (``PipelineCache.adopt``).
 
-It reports seconds per denoising step (from step-end callbacks in the bare run), the peak
-GPU memory of each run, and the backend's overhead: its wall time beyond the bare call's, as a
+It reports seconds per denoising step (the time between scheduler steps in the bare run),
+the peak GPU memory of each run, and the backend's overhead: its wall time beyond the bare call's, as a
 share of the bare call (the goal is at most 3% at native size). Runs alternate ABBA after a
 warm-up; medians are printed.
 
-Text encoders are cut to one layer at their real width (the caption embedding the
-transformer reads keeps its real size): a text encoder runs once per call, not per step, and
-a 5-12B random encoder would cost minutes to build for nothing the per-step figure uses. The
-clip is short (``FRAMES``) and the step count small (``STEPS``): the per-step time and the
+Text encoders are cut to their first layer or two at their real width, heads and
+feed-forward size (the caption embedding the transformer reads keeps its real size) over
+small in-memory vocabularies: a text encoder runs once per call, not per step, and a 5-12B
+random encoder would cost minutes to build for nothing the per-step figure uses. Each
+component is built in the dtype the catalogue loads it in (Wan's VAE in float32). The clip
+is short (``FRAMES``) and the step count small (``STEPS``): the per-step time and the
 overhead share are what is measured, not a full clip.
+
+Families not built here yet: LTX-2 (video, audio VAE, vocoder and Gemma 3 connectors),
+HunyuanVideo 13B (Llama and CLIP encoders with their prompt template), Stable Video
+Diffusion and Wan 2.2 TI2V 5B; their catalogue entries are checked on tiny pipelines only.
 
 Run on the GPU machine: ``python benchmarks/gpu.py [--families ltx wan21 ...] [--runs 3]``.
 On the CPU, ``--tiny`` runs the same code on tiny configs (what the test suite does).
@@ -42,6 +48,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))  # the tiny sizes and the in-memory tokenizer live with the tests
+
+from tests.support import tiny_diffusers as tiny  # noqa: E402
 
 STEPS = 4
 """Denoising steps per run (the per-step time is what is compared)."""
@@ -49,159 +58,237 @@ STEPS = 4
 FRAMES = 17
 """Native frames per run (valid for 8k+1 and 4k+1 families)."""
 
-# Architecture sizes as published. Each value's source is the file named beside it.
+# Architecture sizes as published: each family's comment names the file every number comes
+# from. "convert_*" is diffusers' scripts/convert_*_to_diffusers.py (huggingface/diffusers
+# @58eb52c), the script that wrote the repos' config.json files from the makers' checkpoints;
+# a constructor's defaults are cited where the script builds the component with none. Text
+# encoders keep their real width, heads and feed-forward size but only their first layers
+# (``num_layers``), over ByT5's 384 byte tokens (the module docstring says why); their
+# config.json values (google/t5-v1_1-xxl, google/umt5-xxl, google/byt5-small,
+# Qwen/Qwen2.5-VL-7B-Instruct: the repos the scripts load) were read where public code quotes
+# those files whole, the hub itself being out of reach when this was written.
 REAL: dict[str, dict[str, Any]] = {
-    # Lightricks/LTX-Video-0.9.7-distilled, transformer/config.json (13B): 48 layers of
-    # 32 heads x 128, 128 latent channels, T5-XXL captions of 4096.
+    # LTX-Video 0.9.7 (13B): convert_ltx_to_diffusers.py get_transformer_config("0.9.7") and
+    # get_vae_config("0.9.7") (the 0.9.5-style VAE: 32x spatial, 8x temporal, timestep-
+    # conditioned decoder); scheduler FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=
+    # False) for 0.9.5 and 0.9.7 (same script). Text: google/t5-v1_1-xxl config.json (the
+    # script's text_encoder_id): d_model 4096, d_ff 10240, d_kv 64, 64 heads, 24 layers.
     "ltx": {
         "catalogue": "ltx-video-distilled",
-        "transformer": dict(
-            in_channels=128,
-            out_channels=128,
-            patch_size=1,
-            patch_size_t=1,
-            num_attention_heads=32,
-            attention_head_dim=128,
-            cross_attention_dim=4096,
-            num_layers=48,
-            caption_channels=4096,
-        ),
-        "vae": {},  # AutoencoderKLLTXVideo's defaults: the LTX-Video VAE (vae/config.json)
-        "text_dim": 4096,  # google/t5-v1_1-xxl d_model
+        "transformer": {
+            "in_channels": 128,
+            "out_channels": 128,
+            "patch_size": 1,
+            "patch_size_t": 1,
+            "num_attention_heads": 32,
+            "attention_head_dim": 128,
+            "cross_attention_dim": 4096,
+            "num_layers": 48,
+            "activation_fn": "gelu-approximate",
+            "qk_norm": "rms_norm_across_heads",
+            "norm_elementwise_affine": False,
+            "norm_eps": 1e-6,
+            "caption_channels": 4096,
+            "attention_bias": True,
+            "attention_out_bias": True,
+        },
+        "vae": {
+            "in_channels": 3,
+            "out_channels": 3,
+            "latent_channels": 128,
+            "block_out_channels": (128, 256, 512, 1024, 2048),
+            "down_block_types": ("LTXVideo095DownBlock3D",) * 4,
+            "decoder_block_out_channels": (256, 512, 1024),
+            "layers_per_block": (4, 6, 6, 2, 2),
+            "decoder_layers_per_block": (5, 5, 5, 5),
+            "spatio_temporal_scaling": (True, True, True, True),
+            "decoder_spatio_temporal_scaling": (True, True, True),
+            "decoder_inject_noise": (False, False, False, False),
+            "downsample_type": ("spatial", "temporal", "spatiotemporal", "spatiotemporal"),
+            "upsample_residual": (True, True, True),
+            "upsample_factor": (2, 2, 2),
+            "timestep_conditioning": True,
+            "patch_size": 4,
+            "patch_size_t": 1,
+            "resnet_norm_eps": 1e-6,
+            "scaling_factor": 1.0,
+            "encoder_causal": True,
+            "decoder_causal": False,
+            "spatial_compression_ratio": 32,
+            "temporal_compression_ratio": 8,
+        },
+        "text": {
+            "d_model": 4096,
+            "d_ff": 10240,
+            "d_kv": 64,
+            "num_heads": 64,
+            "num_layers": 1,
+            "relative_attention_num_buckets": 32,
+        },
     },
-    # Wan-AI/Wan2.1-T2V-1.3B-Diffusers, transformer/config.json: 30 layers of 12 heads x 128
-    # (dim 1536), ffn 8960, 16 latent channels, UMT5-XXL text of 4096.
+    # Wan 2.1 T2V 1.3B: convert_wan_to_diffusers.py, model_type "Wan-T2V-1.3B"; its VAE is
+    # AutoencoderKLWan() with the constructor's defaults (the script's convert_vae); scheduler
+    # UniPCMultistepScheduler(flow_prediction, use_flow_sigmas, flow_shift 3.0) (same script,
+    # T2V). Text: google/umt5-xxl config.json (the script's text encoder): d_model 4096,
+    # d_ff 10240, d_kv 64, 64 heads, 24 layers.
     "wan21": {
         "catalogue": "wan2.1-t2v-1.3b",
-        "transformer": dict(
-            patch_size=(1, 2, 2),
-            num_attention_heads=12,
-            attention_head_dim=128,
-            in_channels=16,
-            out_channels=16,
-            text_dim=4096,
-            freq_dim=256,
-            ffn_dim=8960,
-            num_layers=30,
-            cross_attn_norm=True,
-            qk_norm="rms_norm_across_heads",
-        ),
-        "vae": {},  # AutoencoderKLWan's defaults: the Wan 2.1 VAE (vae/config.json)
-        "text_dim": 4096,
+        "transformer": {
+            "patch_size": (1, 2, 2),
+            "num_attention_heads": 12,
+            "attention_head_dim": 128,
+            "in_channels": 16,
+            "out_channels": 16,
+            "text_dim": 4096,
+            "freq_dim": 256,
+            "ffn_dim": 8960,
+            "num_layers": 30,
+            "cross_attn_norm": True,
+            "qk_norm": "rms_norm_across_heads",
+            "eps": 1e-6,
+            "added_kv_proj_dim": None,
+        },
+        "vae": {},
+        "text": {
+            "d_model": 4096,
+            "d_ff": 10240,
+            "d_kv": 64,
+            "num_heads": 64,
+            "num_layers": 1,
+            "relative_attention_num_buckets": 32,
+        },
     },
-    # Wan-AI/Wan2.2-T2V-A14B-Diffusers, transformer/config.json and transformer_2 (each
-    # 14B): 40 layers of 40 heads x 128 (dim 5120), ffn 13824; boundary_ratio 0.875
-    # (model_index.json).
+    # Wan 2.2 T2V A14B: convert_wan_to_diffusers.py, model_type "Wan2.2-T2V-A14B" (both
+    # experts the same shape), boundary_ratio 0.875, the Wan 2.1 VAE and UMT5-XXL, flow_shift
+    # 3.0 (same script).
     "wan22_a14b": {
         "catalogue": "wan2.2-t2v-a14b",
-        "transformer": dict(
-            patch_size=(1, 2, 2),
-            num_attention_heads=40,
-            attention_head_dim=128,
-            in_channels=16,
-            out_channels=16,
-            text_dim=4096,
-            freq_dim=256,
-            ffn_dim=13824,
-            num_layers=40,
-            cross_attn_norm=True,
-            qk_norm="rms_norm_across_heads",
-        ),
+        "transformer": {
+            "patch_size": (1, 2, 2),
+            "num_attention_heads": 40,
+            "attention_head_dim": 128,
+            "in_channels": 16,
+            "out_channels": 16,
+            "text_dim": 4096,
+            "freq_dim": 256,
+            "ffn_dim": 13824,
+            "num_layers": 40,
+            "cross_attn_norm": True,
+            "qk_norm": "rms_norm_across_heads",
+            "eps": 1e-6,
+            "added_kv_proj_dim": None,
+        },
         "two_experts": True,
         "vae": {},
-        "text_dim": 4096,
+        "text": {
+            "d_model": 4096,
+            "d_ff": 10240,
+            "d_kv": 64,
+            "num_heads": 64,
+            "num_layers": 1,
+            "relative_attention_num_buckets": 32,
+        },
     },
-    # THUDM/CogVideoX-5b, transformer/config.json: 42 layers of 48 heads x 64, 16 latent
-    # channels, rotary positions, T5-XXL text of 4096, sample 60x90 latents.
+    # CogVideoX-5B: convert_cogvideox_to_diffusers.py get_transformer_init_kwargs("1.0")
+    # (patch 2, sample 480/8 x 720/8, 49 frames) and its argument notes for 5B (42 layers,
+    # 48 heads, rotary positions, VAE scaling_factor 0.7); attention_head_dim 64 and
+    # text_embed_dim 4096 are CogVideoXTransformer3DModel's defaults (the script passes
+    # neither); the VAE is AutoencoderKLCogVideoX's defaults plus that scaling factor. Text:
+    # google/t5-v1_1-xxl (the script's text_encoder_id), as for LTX.
     "cogvideox": {
         "catalogue": "cogvideox-5b",
-        "transformer": dict(
-            num_attention_heads=48,
-            attention_head_dim=64,
-            in_channels=16,
-            out_channels=16,
-            text_embed_dim=4096,
-            num_layers=42,
-            use_rotary_positional_embeddings=True,
-            sample_width=90,
-            sample_height=60,
-        ),
-        "vae": {},  # AutoencoderKLCogVideoX's defaults (vae/config.json of CogVideoX)
-        "text_dim": 4096,
+        "transformer": {
+            "num_attention_heads": 48,
+            "attention_head_dim": 64,
+            "in_channels": 16,
+            "out_channels": 16,
+            "text_embed_dim": 4096,
+            "num_layers": 42,
+            "use_rotary_positional_embeddings": True,
+            "patch_size": 2,
+            "patch_size_t": None,
+            "patch_bias": True,
+            "sample_width": 90,
+            "sample_height": 60,
+            "sample_frames": 49,
+        },
+        "vae": {"scaling_factor": 0.7},
+        "text": {
+            "d_model": 4096,
+            "d_ff": 10240,
+            "d_kv": 64,
+            "num_heads": 64,
+            "num_layers": 1,
+            "relative_attention_num_buckets": 32,
+        },
+    },
+    # HunyuanVideo 1.5 480p T2V (8.3B): convert_hunyuan_video1_5_to_diffusers.py builds the
+    # transformer as HunyuanVideo15Transformer3DModel(target_size=640) (TRANSFORMER_CONFIGS;
+    # every other size is the constructor's default: 54 layers of 16 heads x 128, 65 in /
+    # 32 out channels, text widths 3584 and 1472, image width 1152), the VAE as
+    # AutoencoderKLHunyuanVideo15() (defaults: 32 latent channels, x16 spatial, x4 temporal),
+    # the scheduler with shift 5.0 (SCHEDULER_CONFIGS) and the guider with scale 6.0
+    # (GUIDANCE_CONFIGS). Text: Qwen/Qwen2.5-VL-7B-Instruct's text model (the script's
+    # load_mllm): hidden 3584, 28 heads (4 key/value), intermediate 18944, 28 layers, mrope
+    # sections (16, 24, 24); glyphs: google/byt5-small's encoder (the script's load_byt5):
+    # d_model 1472, d_ff 3584, d_kv 64, 6 heads, 12 layers. The pipeline reads the Qwen
+    # model's third-last hidden state, so two layers are kept.
+    "hunyuan15": {
+        "catalogue": "hunyuanvideo-1.5-480p",
+        "transformer": {"target_size": 640, "task_type": "t2v"},
+        "vae": {},
+        "text": {
+            "hidden_size": 3584,
+            "intermediate_size": 18944,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 28,
+            "num_key_value_heads": 4,
+            "rope_scaling": {"mrope_section": [16, 24, 24], "rope_type": "default"},
+            "rope_theta": 1000000.0,
+        },
+        "glyph": {
+            "d_model": 1472,
+            "d_ff": 3584,
+            "d_kv": 64,
+            "num_heads": 6,
+            "num_layers": 1,
+            "relative_attention_num_buckets": 32,
+        },
     },
 }
 
 TINY: dict[str, dict[str, Any]] = {
-    # The sizes of diffusers' own get_dummy_components (tests/support/tiny_diffusers.py).
+    # The sizes tests/support/tiny_diffusers.py builds the test suite's pipelines from
+    # (diffusers' own get_dummy_components).
     "ltx": {
         "catalogue": "ltx-video-distilled",
         "size": (32, 32),
-        "transformer": dict(
-            in_channels=8,
-            out_channels=8,
-            patch_size=1,
-            patch_size_t=1,
-            num_attention_heads=4,
-            attention_head_dim=8,
-            cross_attention_dim=32,
-            num_layers=1,
-            caption_channels=32,
-        ),
-        "vae": dict(
-            latent_channels=8,
-            block_out_channels=(8, 8, 8, 8),
-            decoder_block_out_channels=(8, 8, 8, 8),
-            layers_per_block=(1, 1, 1, 1, 1),
-            decoder_layers_per_block=(1, 1, 1, 1, 1),
-            spatio_temporal_scaling=(True, True, False, False),
-            decoder_spatio_temporal_scaling=(True, True, False, False),
-            decoder_inject_noise=(False, False, False, False, False),
-            upsample_residual=(False, False, False, False),
-            upsample_factor=(1, 1, 1, 1),
-            timestep_conditioning=False,
-        ),
-        "text_dim": 32,
+        "transformer": tiny.LTX_TRANSFORMER_TINY,
+        "vae": tiny.LTX_VAE_TINY,
+        "text": tiny.T5_TINY,
     },
     "wan21": {
         "catalogue": "wan2.1-t2v-1.3b",
         "size": (16, 16),
-        "transformer": dict(
-            patch_size=(1, 2, 2),
-            num_attention_heads=2,
-            attention_head_dim=12,
-            in_channels=16,
-            out_channels=16,
-            text_dim=32,
-            freq_dim=256,
-            ffn_dim=32,
-            num_layers=2,
-            cross_attn_norm=True,
-            qk_norm="rms_norm_across_heads",
-            rope_max_seq_len=32,
-        ),
-        "vae": dict(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1),
-        "text_dim": 32,
+        "transformer": tiny.WAN_TRANSFORMER_TINY,
+        "vae": tiny.WAN_VAE_TINY,
+        "text": tiny.T5_TINY,
     },
     "wan22_a14b": {
         "catalogue": "wan2.2-t2v-a14b",
         "size": (16, 16),
-        "transformer": dict(
-            patch_size=(1, 2, 2),
-            num_attention_heads=2,
-            attention_head_dim=12,
-            in_channels=16,
-            out_channels=16,
-            text_dim=32,
-            freq_dim=256,
-            ffn_dim=32,
-            num_layers=2,
-            cross_attn_norm=True,
-            qk_norm="rms_norm_across_heads",
-            rope_max_seq_len=32,
-        ),
+        "transformer": tiny.WAN_TRANSFORMER_TINY,
         "two_experts": True,
-        "vae": dict(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1),
-        "text_dim": 32,
+        "vae": tiny.WAN_VAE_TINY,
+        "text": tiny.T5_TINY,
+    },
+    "hunyuan15": {
+        "catalogue": "hunyuanvideo-1.5-480p",
+        "size": (48, 32),
+        "transformer": tiny.HUNYUAN15_TRANSFORMER_TINY,
+        "vae": tiny.HUNYUAN15_VAE_TINY,
+        "text": tiny.QWEN25VL_TEXT_TINY,
+        "glyph": tiny.T5_TINY,
     },
 }
 
@@ -221,61 +308,92 @@ def _built_on(device: str, dtype: Any) -> Iterator[None]:
         torch.set_default_dtype(previous)
 
 
-def _text_encoder(width: int, cls_name: str) -> Any:
-    """A one-layer T5-family encoder at the real width over ByT5's 384 byte tokens."""
-    import transformers
-
-    config_cls = getattr(transformers, cls_name.replace("EncoderModel", "Config"))
-    heads = max(1, width // 64)
-    config = config_cls(
-        vocab_size=384,
-        d_model=width,
-        d_ff=width * 5 // 2 if width > 64 else 37,
-        d_kv=64 if width > 64 else 8,
-        num_layers=1 if width > 64 else 2,
-        num_heads=heads if width > 64 else 4,
-        relative_attention_num_buckets=32 if width > 64 else 8,
-    )
-    return getattr(transformers, cls_name)(config).eval()
-
-
-def build_pipeline(family: str, spec: dict[str, Any], device: str, dtype: Any) -> Any:
-    """The family's pipeline with random weights at ``spec``'s sizes, on ``device``."""
+def build_pipeline(
+    family: str,
+    spec: dict[str, Any],
+    device: str,
+    dtype: Any,
+    dtypes: dict[str, Any] | None = None,
+    guidance: float = 1.0,
+) -> Any:
+    """The family's pipeline with random weights at ``spec``'s sizes, on ``device``: each
+    component in its ``dtypes`` entry (as the catalogue loads it), else ``dtype``.
+    ``guidance`` is for pipelines that keep the scale in a guider component."""
     import diffusers
+    import transformers
     from transformers import ByT5Tokenizer
 
-    with _built_on(device, dtype):
-        if family == "ltx":
-            return diffusers.LTXConditionPipeline(
-                transformer=diffusers.LTXVideoTransformer3DModel(**spec["transformer"]),
-                vae=diffusers.AutoencoderKLLTXVideo(**spec["vae"]),
-                scheduler=diffusers.FlowMatchEulerDiscreteScheduler(),
-                text_encoder=_text_encoder(spec["text_dim"], "T5EncoderModel"),
-                tokenizer=ByT5Tokenizer(),
-            )
-        if family in ("wan21", "wan22_a14b"):
-            second = (
-                diffusers.WanTransformer3DModel(**spec["transformer"])
-                if spec.get("two_experts")
-                else None
-            )
-            return diffusers.WanPipeline(
-                transformer=diffusers.WanTransformer3DModel(**spec["transformer"]),
-                transformer_2=second,
-                boundary_ratio=0.875 if second is not None else None,
-                vae=diffusers.AutoencoderKLWan(**spec["vae"]),
-                scheduler=diffusers.FlowMatchEulerDiscreteScheduler(shift=5.0),
-                text_encoder=_text_encoder(spec["text_dim"], "UMT5EncoderModel"),
-                tokenizer=ByT5Tokenizer(),
-            )
-        if family == "cogvideox":
-            return diffusers.CogVideoXPipeline(
-                transformer=diffusers.CogVideoXTransformer3DModel(**spec["transformer"]),
-                vae=diffusers.AutoencoderKLCogVideoX(**spec["vae"]),
-                scheduler=diffusers.CogVideoXDPMScheduler(timestep_spacing="trailing"),
-                text_encoder=_text_encoder(spec["text_dim"], "T5EncoderModel"),
-                tokenizer=ByT5Tokenizer(),
-            )
+    def made(component: str, build: Callable[[], Any]) -> Any:
+        with _built_on(device, (dtypes or {}).get(component, dtype)):
+            return build()
+
+    def t5(cls: str, sizes: dict[str, Any]) -> Any:
+        config = getattr(transformers, cls.replace("EncoderModel", "Config"))
+        return getattr(transformers, cls)(config(**(sizes | {"vocab_size": 384}))).eval()
+
+    text = spec["text"]
+    if family == "ltx":
+        return diffusers.LTXConditionPipeline(
+            transformer=made(
+                "transformer", lambda: diffusers.LTXVideoTransformer3DModel(**spec["transformer"])
+            ),
+            vae=made("vae", lambda: diffusers.AutoencoderKLLTXVideo(**spec["vae"])),
+            scheduler=diffusers.FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=False),
+            text_encoder=made("text_encoder", lambda: t5("T5EncoderModel", text)),
+            tokenizer=ByT5Tokenizer(),
+        )
+    if family in ("wan21", "wan22_a14b"):
+
+        def expert() -> Any:
+            return diffusers.WanTransformer3DModel(**spec["transformer"])
+
+        second = made("transformer_2", expert) if spec.get("two_experts") else None
+        return diffusers.WanPipeline(
+            transformer=made("transformer", expert),
+            transformer_2=second,
+            boundary_ratio=0.875 if second is not None else None,
+            vae=made("vae", lambda: diffusers.AutoencoderKLWan(**spec["vae"])),
+            scheduler=diffusers.UniPCMultistepScheduler(
+                prediction_type="flow_prediction",
+                use_flow_sigmas=True,
+                num_train_timesteps=1000,
+                flow_shift=3.0,
+            ),
+            text_encoder=made("text_encoder", lambda: t5("UMT5EncoderModel", text)),
+            tokenizer=ByT5Tokenizer(),
+        )
+    if family == "cogvideox":
+        return diffusers.CogVideoXPipeline(
+            transformer=made(
+                "transformer", lambda: diffusers.CogVideoXTransformer3DModel(**spec["transformer"])
+            ),
+            vae=made("vae", lambda: diffusers.AutoencoderKLCogVideoX(**spec["vae"])),
+            scheduler=diffusers.CogVideoXDPMScheduler(timestep_spacing="trailing"),
+            text_encoder=made("text_encoder", lambda: t5("T5EncoderModel", text)),
+            tokenizer=ByT5Tokenizer(),
+        )
+    if family == "hunyuan15":
+        from diffusers.guiders import ClassifierFreeGuidance
+
+        tokenizer: Any = tiny.qwen2_tokenizer()
+        qwen = transformers.Qwen2_5_VLTextConfig(
+            vocab_size=len(tokenizer), **tiny.QWEN_SPECIAL_IDS, **text
+        )
+        return diffusers.HunyuanVideo15Pipeline(
+            transformer=made(
+                "transformer",
+                lambda: diffusers.HunyuanVideo15Transformer3DModel(**spec["transformer"]),
+            ),
+            vae=made("vae", lambda: diffusers.AutoencoderKLHunyuanVideo15(**spec["vae"])),
+            scheduler=diffusers.FlowMatchEulerDiscreteScheduler(shift=5.0),
+            text_encoder=made(
+                "text_encoder", lambda: transformers.Qwen2_5_VLTextModel(qwen).eval()
+            ),
+            tokenizer=tokenizer,
+            text_encoder_2=made("text_encoder_2", lambda: t5("T5EncoderModel", spec["glyph"])),
+            tokenizer_2=ByT5Tokenizer(),
+            guider=ClassifierFreeGuidance(guidance_scale=guidance),
+        )
     raise ValueError(f"unknown family {family!r}")
 
 
@@ -319,6 +437,21 @@ def _sync(device: str) -> None:
         import torch
 
         torch.cuda.synchronize()
+
+
+def _stamp_steps(pipe: Any, device: str, stamps: list[float]) -> None:
+    """Appends the time of every scheduler step to ``stamps`` (after a device sync): one
+    step per denoising step in every family, with or without step-end callbacks
+    (HunyuanVideo 1.5's pipeline has none). Both sides of the comparison pay for it."""
+    step = pipe.scheduler.step
+
+    def stamped(*args: Any, **kwargs: Any) -> Any:
+        result = step(*args, **kwargs)
+        _sync(device)
+        stamps.append(time.perf_counter())
+        return result
+
+    pipe.scheduler.step = stamped
 
 
 def _measured(device: str, fn: Callable[[], Any], stamps: list[float], steps: int) -> Run:
@@ -377,28 +510,33 @@ def measure_family(
         call={k: v for k, v in call.items() if k != "timesteps"},
         min_vram_gb=0.0,
     )
-    pipe = build_pipeline(family, spec, device, dtype)
+    dtypes = {} if device == "cpu" else {k: getattr(torch, v) for k, v in shipped.dtypes.items()}
+    pipe = build_pipeline(family, spec, device, dtype, dtypes, guidance=shipped.guidance)
+    stamps: list[float] = []
+    _stamp_steps(pipe, device, stamps)
     backend = DiffusersBackend(Catalogue((entry,), "benchmark"), LocalConfig(device=device))
     backend.cache.adopt(entry, pipe)
     seconds = (frames - 1) / entry.fps
+    # Requests are at least 64 pixels a side: tiny models make less (same aspect) and their
+    # frames are scaled up.
+    scale = max(1, -(-64 // min(width, height)))
     request = VideoRequest(
         prompt="a red kite over a windy beach at dusk",
         seconds=seconds,
-        # Requests are at least 64 pixels a side; tiny models make less and are scaled up.
-        width=max(width, 64),
-        height=max(height, 64),
+        width=width * scale,
+        height=height * scale,
         fps=entry.fps,
         seed=7,
         model=entry.id,
     )
     plan = backend.plan(request)
     assert plan.segments.frames == (frames,), plan.segments
-    stamps: list[float] = []
+    assert (plan.width, plan.height) == (width, height), plan
 
-    def stamp(pipeline: Any, step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
-        _sync(device)
-        stamps.append(time.perf_counter())
-        return tensors
+    def step_end(
+        pipeline: Any, step: int, timestep: Any, tensors: dict[str, Any]
+    ) -> dict[str, Any]:
+        return tensors  # the backend passes its own (progress and cancel): so does bare
 
     def bare() -> Any:
         kwargs: dict[str, Any] = {
@@ -411,7 +549,7 @@ def measure_family(
             "guidance_scale": plan.guidance,
             "generator": torch.Generator("cpu").manual_seed(7),
             "output_type": "np",
-            "callback_on_step_end": stamp,
+            "callback_on_step_end": step_end,
             "frame_rate": plan.fps,
             **entry.call,
         }
@@ -428,7 +566,7 @@ def measure_family(
             if side == "a":
                 bare_runs.append(_measured(device, bare, stamps, steps))
             else:
-                backend_runs.append(_measured(device, through_backend, [], steps))
+                backend_runs.append(_measured(device, through_backend, stamps, steps))
     backend.cache.release()  # the adopted pipeline's memory, before the next family
     return Result(
         family=family,

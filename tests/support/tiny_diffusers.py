@@ -1,15 +1,19 @@
-"""Tiny random LTX-Video, LTX-2, Wan and SVD pipelines built from config objects (no download).
+"""Tiny random LTX-Video, LTX-2, Wan, HunyuanVideo 1.5 and SVD pipelines built from config
+objects (no download).
 
 The component sizes follow diffusers' own ``get_dummy_components`` for each family, with a
 ``ByT5Tokenizer`` (no vocab file) and a matching 384-token T5 encoder instead of the hub's
 tiny-random-t5, so building one needs no network at all. LTX-2's text encoder (Gemma 3,
 which diffusers' test loads from the hub's tiny-gemma3) is built from a ``Gemma3Config``
-with an empty ``GemmaTokenizer()``.
+with an empty ``GemmaTokenizer()``; HunyuanVideo 1.5's Qwen2.5-VL gets a byte-level Qwen2
+tokenizer built in memory. The sizes shared with benchmarks/gpu.py (which builds the same
+families at their published sizes, or at these with ``--tiny``) are the ``*_TINY`` tables.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 TINY_LTX = "tiny-ltx"
 TINY_WAN = "tiny-wan"
@@ -27,9 +31,113 @@ TINY_LTX2 = "tiny-ltx-2"
 """A tiny LTX-2 pipeline: video and sound in one call (``audio = true``)."""
 TINY_LTX2_RATE = 16_000
 """The tiny LTX-2 vocoder's output rate (LTX-2's own is 24 kHz)."""
+TINY_HUNYUAN15 = "tiny-hunyuanvideo-1.5"
+"""The shipped ``hunyuanvideo-1.5-480p`` entry over a tiny random HunyuanVideo15Pipeline."""
+TINY_HUNYUAN15_I2V = "tiny-hunyuanvideo-1.5-i2v"
+"""The shipped ``hunyuanvideo-1.5-480p-i2v`` entry over a tiny random
+HunyuanVideo15ImageToVideoPipeline."""
 TINY_WAN_A14B = "tiny-wan-a14b-i2v"
 """A tiny Wan 2.2 A14B-style image-to-video pipeline: two experts (``transformer_2``), a
 ``boundary_ratio``, ``guidance_scale_2``, and a last image (FLF2V)."""
+
+# Component sizes shared with benchmarks/gpu.py's --tiny run (constructor keyword arguments).
+LTX_TRANSFORMER_TINY: dict[str, Any] = {
+    "in_channels": 8,
+    "out_channels": 8,
+    "patch_size": 1,
+    "patch_size_t": 1,
+    "num_attention_heads": 4,
+    "attention_head_dim": 8,
+    "cross_attention_dim": 32,
+    "num_layers": 1,
+    "caption_channels": 32,
+}
+LTX_VAE_TINY: dict[str, Any] = {
+    "in_channels": 3,
+    "out_channels": 3,
+    "latent_channels": 8,
+    "block_out_channels": (8, 8, 8, 8),
+    "decoder_block_out_channels": (8, 8, 8, 8),
+    "layers_per_block": (1, 1, 1, 1, 1),
+    "decoder_layers_per_block": (1, 1, 1, 1, 1),
+    "spatio_temporal_scaling": (True, True, False, False),
+    "decoder_spatio_temporal_scaling": (True, True, False, False),
+    "decoder_inject_noise": (False, False, False, False, False),
+    "upsample_residual": (False, False, False, False),
+    "upsample_factor": (1, 1, 1, 1),
+    "timestep_conditioning": False,
+    "patch_size": 1,
+    "patch_size_t": 1,
+    "encoder_causal": True,
+    "decoder_causal": False,
+}
+WAN_TRANSFORMER_TINY: dict[str, Any] = {
+    "patch_size": (1, 2, 2),
+    "num_attention_heads": 2,
+    "attention_head_dim": 12,
+    "in_channels": 16,
+    "out_channels": 16,
+    "text_dim": 32,
+    "freq_dim": 256,
+    "ffn_dim": 32,
+    "num_layers": 2,
+    "cross_attn_norm": True,
+    "qk_norm": "rms_norm_across_heads",
+    "rope_max_seq_len": 32,
+}
+WAN_VAE_TINY: dict[str, Any] = {
+    "base_dim": 3,
+    "z_dim": 16,
+    "dim_mult": [1, 1, 1, 1],
+    "num_res_blocks": 1,
+    "temperal_downsample": [False, True, True],
+}
+T5_TINY: dict[str, Any] = {
+    "vocab_size": 384,  # ByT5's byte tokens
+    "d_model": 32,
+    "d_ff": 37,
+    "d_kv": 8,
+    "num_layers": 2,
+    "num_heads": 4,
+    "relative_attention_num_buckets": 8,
+}
+HUNYUAN15_TRANSFORMER_TINY: dict[str, Any] = {
+    "in_channels": 9,  # latents 4 + image latents 4 + mask 1
+    "out_channels": 4,
+    "num_attention_heads": 2,
+    "attention_head_dim": 8,
+    "num_layers": 1,
+    "num_refiner_layers": 1,
+    "mlp_ratio": 2.0,
+    "patch_size": 1,
+    "patch_size_t": 1,
+    "text_embed_dim": 16,  # the Qwen2.5-VL width
+    "text_embed_2_dim": 32,  # the glyph T5's d_model
+    "image_embed_dim": 16,  # SigLIP's width
+    "rope_axes_dim": (2, 2, 4),
+    "target_size": 48,
+    "task_type": "t2v",
+}
+HUNYUAN15_VAE_TINY: dict[str, Any] = {
+    "in_channels": 3,
+    "out_channels": 3,
+    "latent_channels": 4,
+    "block_out_channels": (8, 8, 8, 8, 8),
+    "layers_per_block": 1,
+    "spatial_compression_ratio": 16,
+    "temporal_compression_ratio": 4,
+    "downsample_match_channel": False,
+    "upsample_match_channel": False,
+}
+QWEN25VL_TEXT_TINY: dict[str, Any] = {
+    "hidden_size": 16,
+    "intermediate_size": 16,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "num_key_value_heads": 2,
+    "rope_scaling": {"mrope_section": [1, 1, 2], "rope_type": "default", "type": "default"},
+    "rope_theta": 1000000.0,
+}
 
 
 def build_ltx(folder: Path) -> None:
@@ -44,36 +152,8 @@ def build_ltx(folder: Path) -> None:
     from transformers import ByT5Tokenizer, T5Config, T5EncoderModel
 
     torch.manual_seed(0)
-    transformer = LTXVideoTransformer3DModel(
-        in_channels=8,
-        out_channels=8,
-        patch_size=1,
-        patch_size_t=1,
-        num_attention_heads=4,
-        attention_head_dim=8,
-        cross_attention_dim=32,
-        num_layers=1,
-        caption_channels=32,
-    )
-    vae = AutoencoderKLLTXVideo(
-        in_channels=3,
-        out_channels=3,
-        latent_channels=8,
-        block_out_channels=(8, 8, 8, 8),
-        decoder_block_out_channels=(8, 8, 8, 8),
-        layers_per_block=(1, 1, 1, 1, 1),
-        decoder_layers_per_block=(1, 1, 1, 1, 1),
-        spatio_temporal_scaling=(True, True, False, False),
-        decoder_spatio_temporal_scaling=(True, True, False, False),
-        decoder_inject_noise=(False, False, False, False, False),
-        upsample_residual=(False, False, False, False),
-        upsample_factor=(1, 1, 1, 1),
-        timestep_conditioning=False,
-        patch_size=1,
-        patch_size_t=1,
-        encoder_causal=True,
-        decoder_causal=False,
-    )
+    transformer = LTXVideoTransformer3DModel(**LTX_TRANSFORMER_TINY)
+    vae = AutoencoderKLLTXVideo(**LTX_VAE_TINY)
     vae.use_framewise_encoding = False
     vae.use_framewise_decoding = False
     text_encoder = _t5(T5Config, T5EncoderModel)
@@ -265,30 +345,12 @@ def build_wan(folder: Path, *, expand_timesteps: bool = False, two_experts: bool
     from transformers import ByT5Tokenizer, UMT5Config, UMT5EncoderModel
 
     torch.manual_seed(0)
-    vae = AutoencoderKLWan(
-        base_dim=3,
-        z_dim=16,
-        dim_mult=[1, 1, 1, 1],
-        num_res_blocks=1,
-        temperal_downsample=[False, True, True],
-    )
+    vae = AutoencoderKLWan(**WAN_VAE_TINY)
 
     def expert() -> WanTransformer3DModel:
-        return WanTransformer3DModel(
-            patch_size=(1, 2, 2),
-            num_attention_heads=2,
-            attention_head_dim=12,
-            # Image-to-video without expand_timesteps: noise, mask (4) and image latents.
-            in_channels=36 if two_experts else 16,
-            out_channels=16,
-            text_dim=32,
-            freq_dim=256,
-            ffn_dim=32,
-            num_layers=2,
-            cross_attn_norm=True,
-            qk_norm="rms_norm_across_heads",
-            rope_max_seq_len=32,
-        )
+        # Image-to-video without expand_timesteps: noise, mask (4) and image latents.
+        in_channels = 36 if two_experts else 16
+        return WanTransformer3DModel(**(WAN_TRANSFORMER_TINY | {"in_channels": in_channels}))
 
     transformer = expert()
     text_encoder = _t5(UMT5Config, UMT5EncoderModel)
@@ -387,17 +449,125 @@ def build_svd(folder: Path) -> None:
     ).save_pretrained(folder)
 
 
+def build_hunyuan15(folder: Path, *, image: bool = False) -> None:
+    """Saves a tiny random HunyuanVideo15Pipeline (or, with ``image``, its image-to-video
+    pipeline) in ``folder``.
+
+    The transformer and text encoder sizes are diffusers' tests/pipelines/hunyuan_video1_5
+    dummy components. The VAE keeps the real model's x16 spatial and x4 temporal compression
+    (diffusers' test uses x4 and x2), so frames follow the real 4k+1 rule and the
+    image-to-video pipeline's size buckets (``target_size`` 48 here, in steps of 16: a
+    landscape image is made at 48x32) are whole multiples of the family's 16. Qwen2.5-VL's
+    tokenizer, which diffusers' test loads from the hub, is a byte-level Qwen2 tokenizer
+    built in memory (:func:`qwen2_tokenizer`); the glyph encoder is the same 384-token T5
+    as the other families' with a ``ByT5Tokenizer``, as in diffusers' test.
+    """
+    import torch
+    from diffusers import (
+        AutoencoderKLHunyuanVideo15,
+        FlowMatchEulerDiscreteScheduler,
+        HunyuanVideo15ImageToVideoPipeline,
+        HunyuanVideo15Pipeline,
+        HunyuanVideo15Transformer3DModel,
+    )
+    from diffusers.guiders import ClassifierFreeGuidance
+    from transformers import (
+        ByT5Tokenizer,
+        Qwen2_5_VLTextConfig,
+        Qwen2_5_VLTextModel,
+        SiglipImageProcessor,
+        SiglipVisionConfig,
+        SiglipVisionModel,
+        T5Config,
+        T5EncoderModel,
+    )
+
+    torch.manual_seed(0)
+    tokenizer = qwen2_tokenizer()
+    text_encoder = Qwen2_5_VLTextModel(
+        Qwen2_5_VLTextConfig(vocab_size=len(tokenizer), **QWEN_SPECIAL_IDS, **QWEN25VL_TEXT_TINY)
+    ).eval()
+    glyph_encoder = _t5(T5Config, T5EncoderModel)
+    # SigLIP's width is the transformer's image_embed_dim (1152 in the real model).
+    siglip = SiglipVisionConfig(
+        hidden_size=HUNYUAN15_TRANSFORMER_TINY["image_embed_dim"],
+        intermediate_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        image_size=32,
+        patch_size=16,
+    )
+    transformer = HunyuanVideo15Transformer3DModel(
+        **(HUNYUAN15_TRANSFORMER_TINY | {"task_type": "i2v" if image else "t2v"})
+    )
+    vae = AutoencoderKLHunyuanVideo15(**HUNYUAN15_VAE_TINY)
+    components: dict[str, object] = {
+        "transformer": transformer.eval(),
+        "vae": vae.eval(),
+        "scheduler": FlowMatchEulerDiscreteScheduler(shift=5.0),
+        "text_encoder": text_encoder,
+        "tokenizer": tokenizer,
+        "text_encoder_2": glyph_encoder,
+        "tokenizer_2": ByT5Tokenizer(),
+        # 1.0 (no guidance, one transformer pass a step) until the catalogue sets it.
+        "guider": ClassifierFreeGuidance(guidance_scale=1.0),
+    }
+    if not image:
+        HunyuanVideo15Pipeline(**components).save_pretrained(folder)
+        return
+    HunyuanVideo15ImageToVideoPipeline(
+        **components,
+        image_encoder=SiglipVisionModel(siglip).eval(),
+        feature_extractor=SiglipImageProcessor(size={"height": 32, "width": 32}),
+    ).save_pretrained(folder)
+
+
+QWEN_SPECIAL_IDS = {"bos_token_id": 0, "eos_token_id": 2}
+"""Qwen2.5-VL's bos (``<|endoftext|>``) and eos (``<|im_end|>``) in :func:`qwen2_tokenizer`'s
+vocabulary, for the text model's config."""
+
+QWEN_CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{{ message['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+"""Qwen2's chat layout for plain-text messages (the real template also renders images)."""
+
+
+def qwen2_tokenizer() -> object:
+    """A byte-level Qwen2 tokenizer over the 256 byte symbols and Qwen's three specials,
+    with Qwen's chat layout: real tokens and a real chat template, no vocabulary file."""
+    from tokenizers import pre_tokenizers
+    from transformers import Qwen2Tokenizer
+
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    symbols = sorted(pre_tokenizers.ByteLevel.alphabet())
+    vocab = {token: index for index, token in enumerate(specials + symbols)}
+    tokenizer = Qwen2Tokenizer(vocab=vocab, merges=[])
+    tokenizer.add_special_tokens({"additional_special_tokens": specials[1:]})
+    tokenizer.chat_template = QWEN_CHAT_TEMPLATE
+    return tokenizer
+
+
+def shipped_entry(model: str, **values: str) -> str:
+    """The shipped catalogue's ``[[model]]`` table for ``model`` as TOML text, with the
+    lines of ``values`` (TOML literals) replaced: the tiny catalogue drives the shipped
+    entry's classes, guidance and rules over tiny weights."""
+    from importlib import resources
+
+    shipped = resources.files("openreel.backends.diffusers").joinpath("catalogue.toml")
+    for table in shipped.read_text().split("[[model]]")[1:]:
+        lines = [line for line in table.splitlines() if line and not line.startswith("#")]
+        if f'id = "{model}"' not in lines:
+            continue
+        kept = [line for line in lines if line.split(" = ")[0] not in values]
+        return "\n[[model]]\n" + "\n".join(kept + [f"{k} = {v}" for k, v in values.items()]) + "\n"
+    raise KeyError(model)
+
+
 def _t5(config_class: type, model_class: type) -> object:
     """A 2-layer, 32-wide encoder over ByT5's 384 byte tokens."""
-    config = config_class(
-        vocab_size=384,
-        d_model=32,
-        d_ff=37,
-        d_kv=8,
-        num_layers=2,
-        num_heads=4,
-        relative_attention_num_buckets=8,
-    )
+    config = config_class(**T5_TINY)
     return model_class(config).eval()
 
 
@@ -411,6 +581,19 @@ def write_catalogue(root: Path) -> Path:
     build_wan(root / "wan-a14b", two_experts=True)
     build_svd(root / "svd")
     build_ltx2(root / "ltx2")
+    build_hunyuan15(root / "hunyuan15")
+    build_hunyuan15(root / "hunyuan15-i2v", image=True)
+    tiny = {"dtype": '"float32"', "memory": '"none"', "steps": "2", "width": "48"}
+    tiny |= {"height": "32", "fps": "8", "max_frames": "9", "overlap": "1"}
+    hunyuan15 = shipped_entry(
+        "hunyuanvideo-1.5-480p", id=f'"{TINY_HUNYUAN15}"', source=f'"{root / "hunyuan15"}"', **tiny
+    )
+    hunyuan15_i2v = shipped_entry(
+        "hunyuanvideo-1.5-480p-i2v",
+        id=f'"{TINY_HUNYUAN15_I2V}"',
+        source=f'"{root / "hunyuan15-i2v"}"',
+        **tiny,
+    )
     common = 'dtype = "float32"\nmemory = "none"\nsteps = 2\nmax_seconds = 20\n'
     text = f"""
 [[model]]
@@ -535,5 +718,5 @@ overlap = 1
 call = {{ max_sequence_length = 16 }}
 """
     path = root / "catalogue.toml"
-    path.write_text(text)
+    path.write_text(text + hunyuan15 + hunyuan15_i2v)
     return path

@@ -70,7 +70,7 @@ def test_gpu_memory_is_returned_after_a_failure_and_a_release(
     assert torch.cuda.memory_allocated() == baseline
 
 
-@pytest.mark.parametrize("family", ["wan21", "ltx"])
+@pytest.mark.parametrize("family", ["wan21", "ltx", "hunyuan15"])
 def test_gpu_backend_overhead_at_native_size_is_at_most_three_percent(family: str) -> None:
     """benchmarks/gpu.py at the real size with random weights: the backend's wall time beyond
     the bare pipeline call stays within 3% of it."""

@@ -11,34 +11,58 @@ from benchmarks import gpu
 # diffusers' LTXConditionPipeline hands the scheduler its timesteps as a torch tensor, which
 # numpy 2 converts with this notice; it is diffusers' own, and harmless.
 @pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+@pytest.mark.parametrize(("family", "size"), [("ltx", "32x32"), ("hunyuan15", "48x32")])
 def test_gpu_benchmark_builds_times_and_reports_at_tiny_size(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, family: str, size: str
 ) -> None:
     import torch
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     torch.set_num_threads(1)
-    result = gpu.measure_family("ltx", tiny=True, runs=1, device="cpu", steps=2, frames=9)
-    assert result.family == "ltx"
-    assert result.size == "32x32"
+    result = gpu.measure_family(family, tiny=True, runs=1, device="cpu", steps=2, frames=9)
+    assert result.family == family
+    assert result.size == size
     assert result.frames == 9
     assert result.bare.wall > 0
     assert result.backend.wall > 0
     assert 0 < result.bare.per_step < result.bare.wall
     assert result.bare.peak == result.backend.peak == 0  # no GPU memory on the CPU
     assert "overhead" in result.line()
-    assert "ltx" in result.line()
-    # Every family the GPU run measures is also described at tiny size.
+    assert family in result.line()
+
+
+# The transformer sizes the makers publish, in billions of parameters: LTX-Video 0.9.7 13B
+# (Lightricks/LTX-Video README), Wan 2.1 T2V 1.3B and Wan 2.2 A14B 14B per expert (Wan READMEs),
+# CogVideoX-5B (THUDM/CogVideo README), HunyuanVideo 1.5 8.3B (HunyuanVideo-1.5 README).
+PUBLISHED = {"ltx": 13.0, "wan21": 1.3, "wan22_a14b": 14.0, "cogvideox": 5.0, "hunyuan15": 8.3}
+TRANSFORMERS = {
+    "ltx": "LTXVideoTransformer3DModel",
+    "wan21": "WanTransformer3DModel",
+    "wan22_a14b": "WanTransformer3DModel",
+    "cogvideox": "CogVideoXTransformer3DModel",
+    "hunyuan15": "HunyuanVideo15Transformer3DModel",
+}
+
+
+@pytest.mark.parametrize("family", sorted(PUBLISHED))
+def test_gpu_benchmark_real_sizes_make_the_published_parameter_counts(family: str) -> None:
+    """The sizes written down in the script, built on torch's meta device (no memory), have
+    the parameter counts the makers publish (to their rounding: 15%)."""
+    import diffusers
+    import torch
+
+    with torch.device("meta"):
+        model = getattr(diffusers, TRANSFORMERS[family])(**gpu.REAL[family]["transformer"])
+    billions = sum(p.numel() for p in model.parameters()) / 1e9
+    assert abs(billions / PUBLISHED[family] - 1) < 0.15, billions
+    assert gpu.REAL[family]["catalogue"] == gpu.TINY.get(family, gpu.REAL[family])["catalogue"]
+
+
+def test_gpu_benchmark_describes_every_family_at_tiny_size_too() -> None:
     assert set(gpu.TINY) <= set(gpu.REAL)
-
-
-def test_gpu_benchmark_real_sizes_are_the_published_ones() -> None:
-    """The figures written down in the script, against the parameter counts the makers
-    publish (13B LTX 0.9.7, 1.3B Wan 2.1, 14B per Wan 2.2 A14B expert, 5B CogVideoX)."""
-    ltx = gpu.REAL["ltx"]["transformer"]
-    assert ltx["num_layers"] * ltx["num_attention_heads"] * ltx["attention_head_dim"] == 48 * 4096
-    wan = gpu.REAL["wan21"]["transformer"]
-    assert wan["num_attention_heads"] * wan["attention_head_dim"] == 1536
-    a14b = gpu.REAL["wan22_a14b"]["transformer"]
-    assert a14b["num_attention_heads"] * a14b["attention_head_dim"] == 5120
     assert gpu.REAL["wan22_a14b"]["two_experts"] is True
+    # The text encoders keep their real width: the transformer reads it.
+    assert gpu.REAL["ltx"]["text"]["d_model"] == gpu.REAL["ltx"]["transformer"]["caption_channels"]
+    assert gpu.REAL["wan21"]["text"]["d_model"] == gpu.REAL["wan21"]["transformer"]["text_dim"]
+    assert gpu.REAL["hunyuan15"]["text"]["hidden_size"] == 3584  # the constructor's default
+    assert gpu.REAL["hunyuan15"]["glyph"]["d_model"] == 1472

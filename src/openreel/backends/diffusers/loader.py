@@ -291,6 +291,10 @@ def _load(runtime: Runtime, entry: ModelEntry, device: str) -> Any:
     pipe.set_progress_bar_config(disable=True)
     if entry.scheduler:
         pipe.scheduler = _scheduler(runtime, entry, pipe.scheduler)
+    if getattr(pipe, "guider", None) is not None:
+        # HunyuanVideo 1.5's __call__ takes no guidance_scale: the scale is its guider
+        # component's (pipeline_hunyuan_video1_5.py), so the entry's guidance is set there.
+        pipe.guider = pipe.guider.new(guidance_scale=entry.guidance)
     _apply_memory(pipe, entry, device, runtime)
     return pipe
 

@@ -27,6 +27,9 @@ TINY_LTX2 = "tiny-ltx-2"
 """A tiny LTX-2 pipeline: video and sound in one call (``audio = true``)."""
 TINY_LTX2_RATE = 16_000
 """The tiny LTX-2 vocoder's output rate (LTX-2's own is 24 kHz)."""
+TINY_LTX2_UP = "tiny-ltx-2-upsampled"
+"""The LTX-2 weights again with a tiny x2 latent upsampler in their ``latent_upsampler``
+subfolder (as LTX-2's repos keep it) and the documented two-stage refine."""
 TINY_WAN_A14B = "tiny-wan-a14b-i2v"
 """A tiny Wan 2.2 A14B-style image-to-video pipeline: two experts (``transformer_2``), a
 ``boundary_ratio``, ``guidance_scale_2``, and a last image (FLF2V)."""
@@ -250,6 +253,18 @@ def build_ltx_upsampler(ltx: Path, folder: Path) -> None:
     LTXLatentUpsamplePipeline(vae=vae, latent_upsampler=upsampler).save_pretrained(folder)
 
 
+def build_ltx2_upsampler(ltx2: Path) -> None:
+    """Saves a tiny random LTX2LatentUpsamplerModel (x2, diffusers' tests/pipelines/ltx2
+    ``get_dummy_upsample_component`` sizes) in ``ltx2``'s ``latent_upsampler`` subfolder."""
+    import torch
+    from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+
+    torch.manual_seed(0)
+    LTX2LatentUpsamplerModel(
+        in_channels=4, mid_channels=32, num_blocks_per_stage=1
+    ).save_pretrained(ltx2 / "latent_upsampler")
+
+
 def build_wan(folder: Path, *, expand_timesteps: bool = False, two_experts: bool = False) -> None:
     """Saves a tiny random WanPipeline (16x16 multiple, 4k+1 frames) in ``folder``; with
     ``expand_timesteps`` it conditions on an image the way Wan 2.2 TI2V does; with
@@ -411,6 +426,7 @@ def write_catalogue(root: Path) -> Path:
     build_wan(root / "wan-a14b", two_experts=True)
     build_svd(root / "svd")
     build_ltx2(root / "ltx2")
+    build_ltx2_upsampler(root / "ltx2")
     common = 'dtype = "float32"\nmemory = "none"\nsteps = 2\nmax_seconds = 20\n'
     text = f"""
 [[model]]
@@ -461,6 +477,22 @@ call = {{ max_sequence_length = 16, timesteps = [1000, 909, 0.03] }}
 id = "{TINY_LTX2}"
 family = "ltx2"
 source = "{root / "ltx2"}"
+{common}guidance = 1.0
+width = 32
+height = 32
+fps = 8
+max_frames = 17
+overlap = 2
+audio = true
+call = {{ max_sequence_length = 16 }}
+
+[[model]]
+id = "{TINY_LTX2_UP}"
+family = "ltx2"
+source = "{root / "ltx2"}"
+upsampler = "{root / "ltx2"}"
+upsampler_subfolder = "latent_upsampler"
+refine = {{ sigmas = [0.909375, 0.725, 0.421875], noise_scale = 0.909375, num_inference_steps = 3, guidance_scale = 1.0 }}
 {common}guidance = 1.0
 width = 32
 height = 32

@@ -413,18 +413,18 @@ class DiffusersBackend:
     ) -> list[Frame]:
         """One pipeline call of ``count`` native frames (from ``video``'s, for an edit).
 
-        With the model's upsampler the call is the documented two-stage path: latents out of
-        the first pass, the latent x2 upsampler (``adain_factor=1.0``), then a short refine
-        pass at twice the size. LTX-2's pipelines return ``(video, audio)``: the sound is
-        ``output.audio`` (a waveform tensor at the vocoder's rate), appended to ``sounds``.
+        With the model's upsampler the call is the family's documented two-stage path:
+        latents out of the first pass, the latent x2 upsampler, then a short refine pass at
+        twice the size (see :meth:`_refine`). LTX-2's pipelines return ``(video, audio)``:
+        the sound is ``output.audio`` (a waveform tensor at the vocoder's rate), appended to
+        ``sounds``.
         """
         image_class = entry.image_pipeline_class
         video_class = entry.video_pipeline_class
-        two_stage = plan.upsample > 1 and entry.spec.refine_pipeline is not None
+        two_stage = plan.upsample > 1 and entry.spec.refines
         if video is not None and video_class is not None:
             pipe = loaded.image_pipe(video_class)
-        elif two_stage:
-            assert entry.spec.refine_pipeline is not None
+        elif two_stage and entry.spec.refine_pipeline is not None:
             pipe = loaded.image_pipe(entry.spec.refine_pipeline)
         elif last_image is not None and entry.last_frame_by == "conditions":
             pipe = loaded.image_pipe(entry.spec.condition_pipeline or "")
@@ -478,7 +478,7 @@ class DiffusersBackend:
             if two_stage:
                 if cancelled():
                     raise _cancelled()
-                output = self._refine(loaded, entry, plan, pipe, kwargs, output.frames)
+                output = self._refine(loaded, entry, plan, pipe, kwargs, output)
                 if stopped:
                     raise _cancelled()
         frames = to_frames(output.frames, count)
@@ -497,12 +497,41 @@ class DiffusersBackend:
         plan: RenderPlan,
         pipe: Any,
         first: dict[str, Any],
-        latents: Any,
+        output: Any,
     ) -> Any:
-        """The upsampler over the first pass's latents, then a short refine at twice the size
-        (diffusers' documented LTX path: ``adain_factor=1.0``, ``denoise_strength`` with the
-        refine schedule)."""
+        """The upsampler over the first pass's latents, then a short refine at twice the size.
+
+        LTX 0.9.x (diffusers docs ltx_video): ``adain_factor=1.0``, then the condition
+        pipeline with ``denoise_strength`` and the refine schedule, its generator seeded
+        again. LTX-2 (diffusers docs ltx2, "Two-stages Generation"): the upsampler over the
+        denormalised latents (``latents_normalized=False``), then the first pass's own
+        pipeline with the upsampled video latents, the first pass's audio latents (so the
+        sound is refined with the picture and lasts as long), the catalogue's ``refine``
+        (the stage-2 sigmas, ``noise_scale`` of the first of them, guidance 1.0) and the
+        same generator, threaded through both stages; the full model runs this pass
+        through its distilled LoRA.
+        """
         upsampler = loaded.upsampler(entry)
+        if entry.spec.refine_in_place:
+            upscaled = upsampler(
+                latents=output.frames,
+                latents_normalized=False,
+                output_type="latent",
+                return_dict=True,
+            ).frames
+            second = dict(first)
+            second.pop("conditions", None)  # the docs' stage 2 takes the latents alone
+            second.update(
+                width=plan.width * 2,
+                height=plan.height * 2,
+                latents=upscaled,
+                audio_latents=output.audio,
+                output_type="np",
+                **entry.refine,
+            )
+            with loaded.refine_adapter(entry, pipe):
+                return pipe(**_accepted(pipe, second))
+        latents = output.frames
         upscaled = upsampler(
             latents=latents, adain_factor=1.0, output_type="latent", return_dict=True
         ).frames

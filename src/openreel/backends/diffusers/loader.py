@@ -13,6 +13,8 @@ import gc
 import logging
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +145,7 @@ class LoadedPipeline:
     dtype: Any = None
     _image_pipes: dict[str, Any] = field(default_factory=dict)
     _upsampler: Any = None
+    _lora_loaded: bool = False
 
     def image_pipe(self, class_name: str) -> Any:
         """The image-to-video pipeline ``class_name`` sharing this one's components.
@@ -180,7 +183,15 @@ class LoadedPipeline:
             source = _checked_source(entry.id, entry.upsampler, "upsampler")
             try:
                 with warnings.catch_warnings(record=True) as caught:
-                    pipe = cls.from_pretrained(source, vae=self.pipe.vae, dtype=self.dtype)
+                    if entry.upsampler_subfolder and entry.spec.upsampler_model:
+                        # LTX-2 keeps the upsampler as a model in its repo's subfolder, paired
+                        # with the pipeline's own VAE (diffusers docs ltx2).
+                        model = _import_class(entry.spec.upsampler_model).from_pretrained(
+                            source, subfolder=entry.upsampler_subfolder, dtype=self.dtype
+                        )
+                        pipe = cls(vae=self.pipe.vae, latent_upsampler=model)
+                    else:
+                        pipe = cls.from_pretrained(source, vae=self.pipe.vae, dtype=self.dtype)
                 _log_warnings(caught)
             except (OSError, ValueError) as exc:
                 raise _missing_weights(entry.id, entry.upsampler, exc, "upsampler") from None
@@ -188,6 +199,74 @@ class LoadedPipeline:
             pipe.latent_upsampler.to(self.device)
             self._upsampler = pipe
         return self._upsampler
+
+    @contextmanager
+    def refine_adapter(self, entry: ModelEntry, pipe: Any) -> Iterator[None]:
+        """While open, the entry's refine LoRA is active and ``pipe`` has the family's refine
+        scheduler; both are undone on exit, so the next first pass runs without them. The
+        LoRA is loaded into the shared transformer once (diffusers docs ltx2: LTX-2's
+        stage 2 runs the full model through its distilled LoRA).
+
+        Raises:
+            ConfigurationError: peft is missing or the LoRA's weights cannot be read.
+        """
+        if not entry.refine_lora:
+            yield
+            return
+        if not self._lora_loaded:
+            source = entry.refine_lora["source"]
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    self.pipe.load_lora_weights(
+                        _checked_lora(entry.id, source),
+                        weight_name=entry.refine_lora["weight_name"],
+                        adapter_name=REFINE_ADAPTER,
+                    )
+                _log_warnings(caught)
+            except ValueError as exc:
+                if "peft" in str(exc).lower():
+                    raise ConfigurationError(
+                        f"model {entry.id}: its refine LoRA needs peft, which is not "
+                        f"installed; run: {INSTALL_HINT}"
+                    ) from None
+                raise _missing_weights(entry.id, source, exc, "refine_lora") from None
+            except OSError as exc:
+                raise _missing_weights(entry.id, source, exc, "refine_lora") from None
+            self._lora_loaded = True
+        scheduler = pipe.scheduler
+        if entry.spec.refine_scheduler:
+            pipe.scheduler = type(scheduler).from_config(
+                scheduler.config, **entry.spec.refine_scheduler
+            )
+        self.pipe.enable_lora()
+        self.pipe.set_adapters(REFINE_ADAPTER, 1.0)
+        try:
+            yield
+        finally:
+            self.pipe.disable_lora()
+            pipe.scheduler = scheduler
+
+
+REFINE_ADAPTER = "refine"
+"""The adapter name of a refine LoRA in the transformer."""
+
+
+def _import_class(path: str) -> Any:
+    """The class at the dotted ``path`` (a diffusers model class outside its top level)."""
+    import importlib
+
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _checked_lora(model: str, source: str) -> str:
+    """A LoRA's source ready for ``load_lora_weights``; a folder must exist."""
+    if _is_folder(source) and not Path(source).expanduser().is_dir():
+        raise ConfigurationError(
+            f"model {model}: refine_lora folder {source} does not exist; download the LoRA "
+            "there or fix refine_lora in the catalogue"
+        )
+    return str(Path(source).expanduser()) if _is_folder(source) else source
 
 
 class PipelineCache:

@@ -210,9 +210,10 @@ def make_plan(
 
 def _refine_steps(entry: ModelEntry) -> int:
     """Steps of the refine pass: its schedule's length, else its step count."""
-    if entry.spec.refine_pipeline is None:
+    if not entry.spec.refines:
         return 0
-    timesteps = entry.refine.get("timesteps")
-    if isinstance(timesteps, list):
-        return len(timesteps)
+    for schedule in ("timesteps", "sigmas"):
+        given = entry.refine.get(schedule)
+        if isinstance(given, list):
+            return len(given)
     return int(entry.refine.get("num_inference_steps", entry.steps))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,7 @@ from openreel.backends.providers import build_registry
 from openreel.backends.registry import BackendRegistry
 from openreel.config import LocalConfig, Settings
 from openreel.domain import VideoRequest
+from openreel.errors import ConfigurationError
 from openreel.media.audio import Soundtrack
 
 
@@ -122,6 +125,20 @@ def test_ltx2_upsampled_clip_is_the_documented_two_stages(
     assert abs(sound.seconds - native / plan.fps) < 0.1
 
 
+def _with_lora(tmp_path: Path, tiny_catalogue: Path) -> tuple[DiffusersBackend, Path]:
+    """The tiny upsampled LTX-2 with a refine LoRA folder, as the full model's entry has."""
+    lora = tmp_path / "lora"
+    lora.mkdir()
+    table = next(
+        t for t in tiny_catalogue.read_text().split("[[model]]") if f'id = "{TINY_LTX2_UP}"' in t
+    )
+    table += f'refine_lora = {{ source = "{lora}", weight_name = "distilled-lora.safetensors" }}\n'
+    path = tmp_path / "catalogue.toml"
+    path.write_text("[[model]]" + table)
+    registry = build_registry(Settings(local=LocalConfig(catalogue=path, device="cpu")))
+    return _backend(registry), lora
+
+
 def test_ltx2_full_model_refines_through_its_distilled_lora_only(
     tmp_path: Path,
     tiny_catalogue: Path,
@@ -133,15 +150,8 @@ def test_ltx2_full_model_refines_through_its_distilled_lora_only(
     and the first pass (and the next job's) runs without either."""
     import diffusers
 
-    lora = tmp_path / "lora"
-    lora.mkdir()
-    table = next(
-        t for t in tiny_catalogue.read_text().split("[[model]]") if f'id = "{TINY_LTX2_UP}"' in t
-    )
-    table += f'refine_lora = {{ source = "{lora}", weight_name = "distilled-lora.safetensors" }}\n'
-    path = tmp_path / "catalogue.toml"
-    path.write_text("[[model]]" + table)
-    backend = _backend(build_registry(Settings(local=LocalConfig(catalogue=path, device="cpu"))))
+    monkeypatch.setitem(sys.modules, "peft", ModuleType("peft"))
+    backend, lora = _with_lora(tmp_path, tiny_catalogue)
     # peft is not in the test environment: the LoRA methods diffusers' LTX2LoraLoaderMixin
     # gives the pipeline are recorded, in order, beside the pipeline calls.
     events: list[Any] = []
@@ -178,6 +188,15 @@ def test_ltx2_full_model_refines_through_its_distilled_lora_only(
     assert stage2["use_dynamic_shifting"] is False
     assert stage2["shift_terminal"] is None
     assert stage1 == dict(backend.cache.loaded.pipe.scheduler.config)  # restored after
+
+
+def test_ltx2_refine_lora_without_peft_names_the_install(
+    tmp_path: Path, tiny_catalogue: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "peft", None)  # import peft raises ImportError
+    backend, _ = _with_lora(tmp_path, tiny_catalogue)
+    with pytest.raises(ConfigurationError, match=r"needs peft.*openreel\[local\]"):
+        list(backend.generate(_request()))
 
 
 def test_shipped_ltx2_entries_carry_the_documented_second_stage() -> None:

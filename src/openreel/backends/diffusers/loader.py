@@ -216,6 +216,13 @@ class LoadedPipeline:
         if not self._lora_loaded:
             source = entry.refine_lora["source"]
             try:
+                import peft  # noqa: F401  (diffusers loads LoRAs through it)
+            except ImportError:
+                raise ConfigurationError(
+                    f"model {entry.id}: its refine LoRA needs peft, which is not installed; "
+                    f"run: {INSTALL_HINT}"
+                ) from None
+            try:
                 with warnings.catch_warnings(record=True) as caught:
                     self.pipe.load_lora_weights(
                         _checked_lora(entry.id, source),
@@ -223,14 +230,7 @@ class LoadedPipeline:
                         adapter_name=REFINE_ADAPTER,
                     )
                 _log_warnings(caught)
-            except ValueError as exc:
-                if "peft" in str(exc).lower():
-                    raise ConfigurationError(
-                        f"model {entry.id}: its refine LoRA needs peft, which is not "
-                        f"installed; run: {INSTALL_HINT}"
-                    ) from None
-                raise _missing_weights(entry.id, source, exc, "refine_lora") from None
-            except OSError as exc:
+            except (OSError, ValueError) as exc:
                 raise _missing_weights(entry.id, source, exc, "refine_lora") from None
             self._lora_loaded = True
         scheduler = pipe.scheduler

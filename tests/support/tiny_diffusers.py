@@ -30,6 +30,9 @@ TINY_LTX2_RATE = 16_000
 TINY_LTX2_UP = "tiny-ltx-2-upsampled"
 """The LTX-2 weights again with a tiny x2 latent upsampler in their ``latent_upsampler``
 subfolder (as LTX-2's repos keep it) and the documented two-stage refine."""
+TINY_WAN_CHAINED = "tiny-wan-chained"
+"""The text-only Wan weights with ``continue_with`` the tiny Wan image-to-video model, as
+Wan 2.1 T2V 1.3B continues through Wan 2.1 I2V 14B."""
 TINY_WAN_A14B = "tiny-wan-a14b-i2v"
 """A tiny Wan 2.2 A14B-style image-to-video pipeline: two experts (``transformer_2``), a
 ``boundary_ratio``, ``guidance_scale_2``, and a last image (FLF2V)."""
@@ -533,6 +536,19 @@ call = {{ min_guidance_scale = 1.0, max_guidance_scale = 3.0, decode_chunk_size 
 id = "{TINY_WAN}"
 family = "wan"
 source = "{wan}"
+{common}guidance = 5.0
+width = 16
+height = 16
+fps = 8
+max_frames = 9
+overlap = 1
+call = {{ max_sequence_length = 16 }}
+
+[[model]]
+id = "{TINY_WAN_CHAINED}"
+family = "wan"
+source = "{wan}"
+continue_with = "{TINY_WAN_A14B}"
 {common}guidance = 5.0
 width = 16
 height = 16

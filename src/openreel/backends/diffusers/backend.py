@@ -140,6 +140,9 @@ class DiffusersBackend:
         self._config = config or LocalConfig()
         offered = set(self._config.models)
         self._entries = {e.id: e for e in catalogue.entries if not offered or e.id in offered}
+        # A text-only model's image-to-video pair continues its clips even where the operator
+        # does not offer the pair on its own.
+        self._catalogue = {e.id: e for e in catalogue.entries}
         self._cache = cache or PipelineCache(self._config.device, keep_warm=self._config.keep_warm)
         self._lock = threading.Lock()
 
@@ -166,13 +169,25 @@ class DiffusersBackend:
             )
         return entry
 
+    def pair(self, entry: ModelEntry) -> ModelEntry | None:
+        """The image-to-video model that continues ``entry``'s clips (``continue_with``)."""
+        return self._catalogue.get(entry.continue_with) if entry.continue_with else None
+
     def capabilities(self, model: str) -> BackendCapabilities:
         """Any size and rate (scaled and interpolated from native), up to the entry's length:
         a model that cannot continue from frames offers only what one call makes."""
         entry = self.entry(model)
         native = f"{entry.width}x{entry.height}"
         preferred = (native,) if min(entry.width, entry.height) >= _MIN_SIDE else ()
-        if entry.continues:
+        pair = self.pair(entry)
+        if pair is not None:
+            length_note = (
+                f"one call makes {entry.one_call_seconds:g} s; longer clips continue from "
+                f"the previous call's last frame through {pair.id} (image-to-video, same "
+                f"family), loaded after this model; both must fit the GPU"
+                + (f" (about {pair.min_vram_gb:g} GiB)" if pair.min_vram_gb else "")
+            )
+        elif entry.continues:
             length_note = (
                 f"one call makes {entry.one_call_seconds:g} s; longer clips continue from "
                 "the previous call's frames (image-to-video)"
@@ -221,7 +236,8 @@ class DiffusersBackend:
 
     def plan(self, request: VideoRequest) -> RenderPlan:
         """How ``request`` will be made (no weights are loaded)."""
-        return make_plan(self.entry(request.model), request, self._config.interpolation)
+        entry = self.entry(request.model)
+        return make_plan(entry, request, self._config.interpolation, self.pair(entry))
 
     def describe(self, request: VideoRequest) -> Mapping[str, Any]:
         """The plan as JSON: native size, rate and frames, segments, interpolation, scaling,
@@ -290,15 +306,21 @@ class DiffusersBackend:
         cancelled: CancelCheck,
         clip: Clip,
     ) -> Iterator[Frame]:
+        pair = self.pair(entry) if plan.continued_with else None
+        if pair is not None:
+            self._cache.check_chain(entry, pair)
         loaded = self._cache.get(entry)
+        runtime, device = loaded.runtime, loaded.device
         failure: BackendError | None = None
         sounds: list[Soundtrack] | None = [] if entry.audio and request.audio else None
 
-        def made() -> Iterator[Sequence[Frame]]:
+        def made(first: LoadedPipeline | None) -> Iterator[Sequence[Frame]]:
             calls = len(plan.segments.frames)
-            for segment in self._segments(
-                loaded, entry, plan, request, reporter, cancelled, sounds=sounds
-            ):
+            assert first is not None
+            run = self._segments(first, entry, plan, request, reporter, cancelled, sounds=sounds)
+            # Only the segments hold the pipeline, so a pair taking over can release it.
+            first = None
+            for segment in run:
                 # Set with the last call's frames, not after them: retiming stops taking
                 # frames once it has enough, so the stream may never be run to its end.
                 if sounds is not None and len(sounds) == calls:
@@ -306,7 +328,8 @@ class DiffusersBackend:
                 yield segment
 
         try:
-            segments = made()
+            segments = made(loaded)
+            del loaded
             native = stitch(segments, plan.segments.overlap)
             timed = retime(native, plan.fps, plan.out_fps, plan.out_frames, plan.interpolation)
             for index, frame in enumerate(timed):
@@ -315,7 +338,7 @@ class DiffusersBackend:
                 yield cover(frame, plan.out_width, plan.out_height) if plan.scales else frame
                 reporter.frame(index + 1)
         except OpenReelError:
-            free_memory(loaded.runtime, loaded.device)
+            free_memory(runtime, device)
             raise
         except Exception as exc:
             log.warning("local model %s failed", entry.id, exc_info=True)
@@ -325,7 +348,7 @@ class DiffusersBackend:
         if failure is not None:
             # Outside the except block, so the traceback (and the tensors its frames hold)
             # is gone before the memory is returned.
-            free_memory(loaded.runtime, loaded.device)
+            free_memory(runtime, device)
             raise failure
 
     def _segments(
@@ -338,8 +361,10 @@ class DiffusersBackend:
         cancelled: CancelCheck,
         sounds: list[Soundtrack] | None = None,
     ) -> Iterator[Sequence[Frame]]:
-        """Runs each planned pipeline call; later calls start from the previous frames.
-        Each call's sound is appended to ``sounds`` when that is a list."""
+        """Runs each planned pipeline call; later calls start from the previous frames, made
+        by the entry's image-to-video pair when it has one (loaded through the cache, which
+        releases the entry first). Each call's sound is appended to ``sounds`` when that is a
+        list."""
         from PIL import Image
 
         previous: list[Frame] = []
@@ -374,6 +399,9 @@ class DiffusersBackend:
             elif index > 0:
                 # plan_segments makes several calls only for models that continue from frames.
                 image = Image.fromarray(previous[-max(plan.segments.overlap, 1)])
+                if index == 1 and plan.continued_with is not None:
+                    pair = self._catalogue[plan.continued_with]
+                    loaded, entry = self._cache.get(pair), pair
             end_image = None
             if index == last and plan.last_frame is not None and request.last_frame is not None:
                 end_image = decode_reference(
@@ -453,8 +481,9 @@ class DiffusersBackend:
             "width": plan.width,
             "height": plan.height,
             "num_frames": count,
-            "num_inference_steps": plan.steps,
-            "guidance_scale": plan.guidance,
+            # A pair continuing the clip runs at its own steps and guidance.
+            "num_inference_steps": plan.steps if entry.id == plan.model else entry.steps,
+            "guidance_scale": plan.guidance if entry.id == plan.model else entry.guidance,
             # A CPU generator draws the same noise whatever the device, so a seed means the
             # same clip on every machine of the same kind.
             "generator": torch.Generator("cpu").manual_seed(seed),

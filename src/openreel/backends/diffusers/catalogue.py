@@ -470,9 +470,9 @@ def _entry(table: dict[str, Any], where: str) -> ModelEntry:
     dtypes = table.get("dtypes", {})
     if not isinstance(dtypes, dict) or not all(v in get_args(DType) for v in dtypes.values()):
         raise bad("dtypes", f"must map components to one of {', '.join(get_args(DType))}")
-    for name in ("scheduler", "load", "refine"):
-        if not isinstance(table.get(name, {}), dict):
-            raise bad(name, "must be a table")
+    for key in ("scheduler", "load", "refine"):
+        if not isinstance(table.get(key, {}), dict):
+            raise bad(key, "must be a table")
     scheduler = table.get("scheduler", {})
     if scheduler and not isinstance(scheduler.get("class"), str):
         raise bad("scheduler", "must name its class (class = ...)")

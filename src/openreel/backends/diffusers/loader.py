@@ -10,6 +10,7 @@ names the model and the folder or repo, never a stack trace.
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import threading
 import warnings
@@ -105,19 +106,30 @@ def free_memory(runtime: Runtime | None, device: str) -> None:
         runtime.torch.cuda.empty_cache()
 
 
-def check_fits(runtime: Runtime, entry: ModelEntry, device: str) -> None:
-    """Refuses, before loading, a model that cannot fit the GPU's free memory.
+def check_fits(
+    runtime: Runtime,
+    entry: ModelEntry,
+    device: str,
+    *,
+    reclaimable: int = 0,
+    continuing: str = "",
+) -> None:
+    """Refuses, before loading, a model that cannot fit the GPU's free memory (plus
+    ``reclaimable`` bytes, held by a warm pipeline that is released before it loads).
 
     Raises:
-        BackendUnavailableError: Naming the model, what it needs and what is free.
+        BackendUnavailableError: Naming the model (and the model whose clips it continues,
+            ``continuing``), what it needs and what is free.
     """
     if device != "cuda" or entry.min_vram_gb <= 0:
         return
     free, total = runtime.torch.cuda.mem_get_info()
+    free += reclaimable
     gib = 1024**3
     if free / gib < entry.min_vram_gb:
+        role = f"continues clips of {continuing} longer than one call and " if continuing else ""
         raise BackendUnavailableError(
-            f"model {entry.id} needs about {entry.min_vram_gb:g} GiB of GPU memory with memory "
+            f"model {entry.id} {role}needs about {entry.min_vram_gb:g} GiB of GPU memory with memory "
             f"profile {'+'.join(entry.memory)}, but cuda has {free / gib:.1f} of "
             f"{total / gib:.1f} GiB free; free the GPU, or give the model a leaner memory "
             "profile (group_offload, vae_tiling) in the catalogue",
@@ -216,7 +228,7 @@ class LoadedPipeline:
         if not self._lora_loaded:
             source = entry.refine_lora["source"]
             try:
-                import peft  # noqa: F401  (diffusers loads LoRAs through it)
+                importlib.import_module("peft")  # diffusers loads LoRAs through it
             except ImportError:
                 raise ConfigurationError(
                     f"model {entry.id}: its refine LoRA needs peft, which is not installed; "
@@ -253,8 +265,6 @@ REFINE_ADAPTER = "refine"
 
 def _import_class(path: str) -> Any:
     """The class at the dotted ``path`` (a diffusers model class outside its top level)."""
-    import importlib
-
     module, _, name = path.rpartition(".")
     return getattr(importlib.import_module(module), name)
 
@@ -324,6 +334,25 @@ class PipelineCache:
             dtype = getattr(runtime.torch, entry.dtype)
             self._loaded = LoadedPipeline(key, pipe, device, runtime, dtype)
             return self._loaded
+
+    def check_chain(self, entry: ModelEntry, pair: ModelEntry) -> None:
+        """Refuses, before anything loads, a clip that ``entry`` starts and its image-to-video
+        ``pair`` continues when either cannot fit the GPU on its own (they are loaded one
+        after the other; the warm pipeline's memory counts as free, since it is released).
+
+        Raises:
+            BackendUnavailableError: Naming the model that does not fit.
+        """
+        runtime = import_runtime()
+        device = pick_device(runtime, self._wanted_device)
+        if device != "cuda":
+            return
+        with self._lock:
+            reclaimable = (
+                int(runtime.torch.cuda.memory_reserved()) if self._loaded is not None else 0
+            )
+        check_fits(runtime, entry, device, reclaimable=reclaimable)
+        check_fits(runtime, pair, device, reclaimable=reclaimable, continuing=entry.id)
 
     def adopt(self, entry: ModelEntry, pipe: Any) -> LoadedPipeline:
         """Makes ``pipe``, built by the caller, the warm pipeline for ``entry`` (as if loaded

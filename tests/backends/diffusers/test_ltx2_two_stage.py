@@ -10,13 +10,13 @@ import functools
 import re
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
 from tests.support.tiny_diffusers import TINY_LTX2_RATE, TINY_LTX2_UP
 
+from openreel.backends.diffusers import loader
 from openreel.backends.diffusers.backend import DiffusersBackend
 from openreel.backends.diffusers.catalogue import load_catalogue
 from openreel.backends.providers import build_registry
@@ -150,7 +150,7 @@ def test_ltx2_full_model_refines_through_its_distilled_lora_only(
     and the first pass (and the next job's) runs without either."""
     import diffusers
 
-    monkeypatch.setitem(sys.modules, "peft", ModuleType("peft"))
+    monkeypatch.setattr(loader, "_has_peft", lambda: True)
     backend, lora = _with_lora(tmp_path, tiny_catalogue)
     # peft is not in the test environment: the LoRA methods diffusers' LTX2LoraLoaderMixin
     # gives the pipeline are recorded, in order, beside the pipeline calls.

@@ -227,13 +227,11 @@ class LoadedPipeline:
             return
         if not self._lora_loaded:
             source = entry.refine_lora["source"]
-            try:
-                importlib.import_module("peft")  # diffusers loads LoRAs through it
-            except ImportError:
+            if not _has_peft():
                 raise ConfigurationError(
                     f"model {entry.id}: its refine LoRA needs peft, which is not installed; "
                     f"run: {INSTALL_HINT}"
-                ) from None
+                )
             try:
                 with warnings.catch_warnings(record=True) as caught:
                     self.pipe.load_lora_weights(
@@ -261,6 +259,13 @@ class LoadedPipeline:
 
 REFINE_ADAPTER = "refine"
 """The adapter name of a refine LoRA in the transformer."""
+
+
+def _has_peft() -> bool:
+    """Whether peft, through which diffusers loads LoRAs, is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("peft") is not None
 
 
 def _import_class(path: str) -> Any:

@@ -19,7 +19,7 @@ from tests.support.tiny_diffusers import TINY_WAN, TINY_WAN_A14B, TINY_WAN_CHAIN
 
 from openreel.backends.diffusers import loader
 from openreel.backends.diffusers.backend import DiffusersBackend
-from openreel.backends.diffusers.catalogue import load_catalogue
+from openreel.backends.diffusers.catalogue import Catalogue, load_catalogue
 from openreel.backends.diffusers.outputs import to_frames
 from openreel.backends.registry import BackendRegistry
 from openreel.domain import VideoRequest
@@ -225,3 +225,16 @@ def test_a_pair_that_cannot_continue_the_clip_is_refused_at_load(
     assert repr(pair) in info.value.message
     path.write_text(PAIRED.format(pair="i2v", fps=8, height=32))
     assert load_catalogue(path).get("t2v") is not None
+
+
+def test_a_pair_missing_from_the_catalogue_continues_nothing() -> None:
+    """A catalogue built in code (a benchmark's) without the named pair offers one call, as a
+    text-only model without a pair does, rather than independent clips joined."""
+    shipped = load_catalogue().get("cogvideox-5b")
+    assert shipped is not None
+    backend = DiffusersBackend(Catalogue((shipped,), "in code"))
+    caps = backend.capabilities("cogvideox-5b")
+    assert caps.max_seconds == shipped.one_call_seconds
+    assert "cannot continue" in caps.length_note
+    with pytest.raises(InvalidRequestError):
+        backend.check(VideoRequest(prompt="x", seed=1, model="cogvideox-5b", seconds=10))

@@ -187,7 +187,7 @@ class DiffusersBackend:
                 f"family), loaded after this model; both must fit the GPU"
                 + (f" (about {pair.min_vram_gb:g} GiB)" if pair.min_vram_gb else "")
             )
-        elif entry.continues:
+        elif entry.image_pipeline_class is not None:
             length_note = (
                 f"one call makes {entry.one_call_seconds:g} s; longer clips continue from "
                 "the previous call's frames (image-to-video)"
@@ -197,8 +197,12 @@ class DiffusersBackend:
                 f"one call makes at most {entry.one_call_seconds:g} s and this model cannot "
                 "continue from frames, so that is its longest clip"
             )
+        continues = pair is not None or entry.image_pipeline_class is not None
         return BackendCapabilities(
-            max_seconds=entry.longest_seconds,
+            # A pair named but absent from the catalogue continues nothing: one call.
+            max_seconds=entry.max_seconds
+            if continues
+            else min(entry.max_seconds, entry.one_call_seconds),
             min_side=_MIN_SIDE,
             max_side=3840,
             fps_range=(1, 60),

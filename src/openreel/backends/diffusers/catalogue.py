@@ -431,6 +431,10 @@ def _check_pair(catalogue: Catalogue, entry: ModelEntry) -> None:
         )
     if pair.max_frames < entry.max_frames:
         raise bad(f"must make at least {entry.max_frames} frames per call")
+    if entry.upsampler or pair.audio != entry.audio:
+        raise bad(
+            "cannot be combined with an upsampler, nor pair a model with sound and one without"
+        )
 
 
 def _entry(table: dict[str, Any], where: str) -> ModelEntry:

@@ -36,6 +36,12 @@ TINY_HUNYUAN15 = "tiny-hunyuanvideo-1.5"
 TINY_HUNYUAN15_I2V = "tiny-hunyuanvideo-1.5-i2v"
 """The shipped ``hunyuanvideo-1.5-480p-i2v`` entry over a tiny random
 HunyuanVideo15ImageToVideoPipeline."""
+TINY_LTX2_UP = "tiny-ltx-2-upsampled"
+"""The LTX-2 weights again with a tiny x2 latent upsampler in their ``latent_upsampler``
+subfolder (as LTX-2's repos keep it) and the documented two-stage refine."""
+TINY_WAN_CHAINED = "tiny-wan-chained"
+"""The text-only Wan weights with ``continue_with`` the tiny Wan image-to-video model, as
+Wan 2.1 T2V 1.3B continues through Wan 2.1 I2V 14B."""
 TINY_WAN_A14B = "tiny-wan-a14b-i2v"
 """A tiny Wan 2.2 A14B-style image-to-video pipeline: two experts (``transformer_2``), a
 ``boundary_ratio``, ``guidance_scale_2``, and a last image (FLF2V)."""
@@ -330,6 +336,18 @@ def build_ltx_upsampler(ltx: Path, folder: Path) -> None:
     LTXLatentUpsamplePipeline(vae=vae, latent_upsampler=upsampler).save_pretrained(folder)
 
 
+def build_ltx2_upsampler(ltx2: Path) -> None:
+    """Saves a tiny random LTX2LatentUpsamplerModel (x2, diffusers' tests/pipelines/ltx2
+    ``get_dummy_upsample_component`` sizes) in ``ltx2``'s ``latent_upsampler`` subfolder."""
+    import torch
+    from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+
+    torch.manual_seed(0)
+    LTX2LatentUpsamplerModel(
+        in_channels=4, mid_channels=32, num_blocks_per_stage=1
+    ).save_pretrained(ltx2 / "latent_upsampler")
+
+
 def build_wan(folder: Path, *, expand_timesteps: bool = False, two_experts: bool = False) -> None:
     """Saves a tiny random WanPipeline (16x16 multiple, 4k+1 frames) in ``folder``; with
     ``expand_timesteps`` it conditions on an image the way Wan 2.2 TI2V does; with
@@ -594,6 +612,7 @@ def write_catalogue(root: Path) -> Path:
         source=f'"{root / "hunyuan15-i2v"}"',
         **tiny,
     )
+    build_ltx2_upsampler(root / "ltx2")
     common = 'dtype = "float32"\nmemory = "none"\nsteps = 2\nmax_seconds = 20\n'
     text = f"""
 [[model]]
@@ -654,6 +673,22 @@ audio = true
 call = {{ max_sequence_length = 16 }}
 
 [[model]]
+id = "{TINY_LTX2_UP}"
+family = "ltx2"
+source = "{root / "ltx2"}"
+upsampler = "{root / "ltx2"}"
+upsampler_subfolder = "latent_upsampler"
+refine = {{ sigmas = [0.909375, 0.725, 0.421875], noise_scale = 0.909375, num_inference_steps = 3, guidance_scale = 1.0 }}
+{common}guidance = 1.0
+width = 32
+height = 32
+fps = 8
+max_frames = 17
+overlap = 2
+audio = true
+call = {{ max_sequence_length = 16 }}
+
+[[model]]
 id = "{TINY_WAN_A14B}"
 family = "wan"
 source = "{root / "wan-a14b"}"
@@ -684,6 +719,19 @@ call = {{ min_guidance_scale = 1.0, max_guidance_scale = 3.0, decode_chunk_size 
 id = "{TINY_WAN}"
 family = "wan"
 source = "{wan}"
+{common}guidance = 5.0
+width = 16
+height = 16
+fps = 8
+max_frames = 9
+overlap = 1
+call = {{ max_sequence_length = 16 }}
+
+[[model]]
+id = "{TINY_WAN_CHAINED}"
+family = "wan"
+source = "{wan}"
+continue_with = "{TINY_WAN_A14B}"
 {common}guidance = 5.0
 width = 16
 height = 16

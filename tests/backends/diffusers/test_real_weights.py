@@ -295,10 +295,13 @@ def test_a_model_that_cannot_continue_offers_one_call_and_says_so(
     assert info.value.param == "seconds"
     chained = _backend(tiny_registry, TINY_WAN_TI2V).describe(_request(TINY_WAN_TI2V, seconds=3.0))
     assert chained["segments"]["chained_by"] == "first_frame"
+    # The shipped text-only models continue through an image-to-video pair instead
+    # (tests/backends/diffusers/test_continue_with.py); without one they would stop here.
     shipped = DiffusersBackend(load_catalogue())
     for model in ("wan2.1-t2v-1.3b", "cogvideox-5b", "hunyuanvideo"):
         entry = shipped.entry(model)
-        assert shipped.capabilities(model).max_seconds <= entry.one_call_seconds, model
+        assert entry.continue_with, model
+        assert "last frame through" in shipped.capabilities(model).length_note, model
 
 
 def test_an_incomplete_local_folder_gets_advice_about_that_folder(

@@ -140,6 +140,9 @@ class DiffusersBackend:
         self._config = config or LocalConfig()
         offered = set(self._config.models)
         self._entries = {e.id: e for e in catalogue.entries if not offered or e.id in offered}
+        # A text-only model's image-to-video pair continues its clips even where the operator
+        # does not offer the pair on its own.
+        self._catalogue = {e.id: e for e in catalogue.entries}
         self._cache = cache or PipelineCache(self._config.device, keep_warm=self._config.keep_warm)
         self._lock = threading.Lock()
 
@@ -166,13 +169,25 @@ class DiffusersBackend:
             )
         return entry
 
+    def pair(self, entry: ModelEntry) -> ModelEntry | None:
+        """The image-to-video model that continues ``entry``'s clips (``continue_with``)."""
+        return self._catalogue.get(entry.continue_with) if entry.continue_with else None
+
     def capabilities(self, model: str) -> BackendCapabilities:
         """Any size and rate (scaled and interpolated from native), up to the entry's length:
         a model that cannot continue from frames offers only what one call makes."""
         entry = self.entry(model)
         native = f"{entry.width}x{entry.height}"
         preferred = (native,) if min(entry.width, entry.height) >= _MIN_SIDE else ()
-        if entry.continues:
+        pair = self.pair(entry)
+        if pair is not None:
+            length_note = (
+                f"one call makes {entry.one_call_seconds:g} s; longer clips continue from "
+                f"the previous call's last frame through {pair.id} (image-to-video, same "
+                f"family), loaded after this model; both must fit the GPU"
+                + (f" (about {pair.min_vram_gb:g} GiB)" if pair.min_vram_gb else "")
+            )
+        elif entry.image_pipeline_class is not None:
             length_note = (
                 f"one call makes {entry.one_call_seconds:g} s; longer clips continue from "
                 "the previous call's frames (image-to-video)"
@@ -182,8 +197,12 @@ class DiffusersBackend:
                 f"one call makes at most {entry.one_call_seconds:g} s and this model cannot "
                 "continue from frames, so that is its longest clip"
             )
+        continues = pair is not None or entry.image_pipeline_class is not None
         return BackendCapabilities(
-            max_seconds=entry.longest_seconds,
+            # A pair named but absent from the catalogue continues nothing: one call.
+            max_seconds=entry.max_seconds
+            if continues
+            else min(entry.max_seconds, entry.one_call_seconds),
             min_side=_MIN_SIDE,
             max_side=3840,
             fps_range=(1, 60),
@@ -221,7 +240,8 @@ class DiffusersBackend:
 
     def plan(self, request: VideoRequest) -> RenderPlan:
         """How ``request`` will be made (no weights are loaded)."""
-        return make_plan(self.entry(request.model), request, self._config.interpolation)
+        entry = self.entry(request.model)
+        return make_plan(entry, request, self._config.interpolation, self.pair(entry))
 
     def describe(self, request: VideoRequest) -> Mapping[str, Any]:
         """The plan as JSON: native size, rate and frames, segments, interpolation, scaling,
@@ -290,15 +310,21 @@ class DiffusersBackend:
         cancelled: CancelCheck,
         clip: Clip,
     ) -> Iterator[Frame]:
+        pair = self.pair(entry) if plan.continued_with else None
+        if pair is not None:
+            self._cache.check_chain(entry, pair)
         loaded = self._cache.get(entry)
+        runtime, device = loaded.runtime, loaded.device
         failure: BackendError | None = None
         sounds: list[Soundtrack] | None = [] if entry.audio and request.audio else None
 
-        def made() -> Iterator[Sequence[Frame]]:
+        def made(first: LoadedPipeline | None) -> Iterator[Sequence[Frame]]:
             calls = len(plan.segments.frames)
-            for segment in self._segments(
-                loaded, entry, plan, request, reporter, cancelled, sounds=sounds
-            ):
+            assert first is not None
+            run = self._segments(first, entry, plan, request, reporter, cancelled, sounds=sounds)
+            # Only the segments hold the pipeline, so a pair taking over can release it.
+            first = None
+            for segment in run:
                 # Set with the last call's frames, not after them: retiming stops taking
                 # frames once it has enough, so the stream may never be run to its end.
                 if sounds is not None and len(sounds) == calls:
@@ -306,7 +332,8 @@ class DiffusersBackend:
                 yield segment
 
         try:
-            segments = made()
+            segments = made(loaded)
+            del loaded
             native = stitch(segments, plan.segments.overlap)
             timed = retime(native, plan.fps, plan.out_fps, plan.out_frames, plan.interpolation)
             for index, frame in enumerate(timed):
@@ -315,7 +342,7 @@ class DiffusersBackend:
                 yield cover(frame, plan.out_width, plan.out_height) if plan.scales else frame
                 reporter.frame(index + 1)
         except OpenReelError:
-            free_memory(loaded.runtime, loaded.device)
+            free_memory(runtime, device)
             raise
         except Exception as exc:
             log.warning("local model %s failed", entry.id, exc_info=True)
@@ -325,7 +352,7 @@ class DiffusersBackend:
         if failure is not None:
             # Outside the except block, so the traceback (and the tensors its frames hold)
             # is gone before the memory is returned.
-            free_memory(loaded.runtime, loaded.device)
+            free_memory(runtime, device)
             raise failure
 
     def _segments(
@@ -338,8 +365,10 @@ class DiffusersBackend:
         cancelled: CancelCheck,
         sounds: list[Soundtrack] | None = None,
     ) -> Iterator[Sequence[Frame]]:
-        """Runs each planned pipeline call; later calls start from the previous frames.
-        Each call's sound is appended to ``sounds`` when that is a list."""
+        """Runs each planned pipeline call; later calls start from the previous frames, made
+        by the entry's image-to-video pair when it has one (loaded through the cache, which
+        releases the entry first). Each call's sound is appended to ``sounds`` when that is a
+        list."""
         from PIL import Image
 
         previous: list[Frame] = []
@@ -374,6 +403,9 @@ class DiffusersBackend:
             elif index > 0:
                 # plan_segments makes several calls only for models that continue from frames.
                 image = Image.fromarray(previous[-max(plan.segments.overlap, 1)])
+                if index == 1 and plan.continued_with is not None:
+                    pair = self._catalogue[plan.continued_with]
+                    loaded, entry = self._cache.get(pair), pair
             end_image = None
             if index == last and plan.last_frame is not None and request.last_frame is not None:
                 end_image = decode_reference(
@@ -413,18 +445,18 @@ class DiffusersBackend:
     ) -> list[Frame]:
         """One pipeline call of ``count`` native frames (from ``video``'s, for an edit).
 
-        With the model's upsampler the call is the documented two-stage path: latents out of
-        the first pass, the latent x2 upsampler (``adain_factor=1.0``), then a short refine
-        pass at twice the size. LTX-2's pipelines return ``(video, audio)``: the sound is
-        ``output.audio`` (a waveform tensor at the vocoder's rate), appended to ``sounds``.
+        With the model's upsampler the call is the family's documented two-stage path:
+        latents out of the first pass, the latent x2 upsampler, then a short refine pass at
+        twice the size (see :meth:`_refine`). LTX-2's pipelines return ``(video, audio)``:
+        the sound is ``output.audio`` (a waveform tensor at the vocoder's rate), appended to
+        ``sounds``.
         """
         image_class = entry.image_pipeline_class
         video_class = entry.video_pipeline_class
-        two_stage = plan.upsample > 1 and entry.spec.refine_pipeline is not None
+        two_stage = plan.upsample > 1 and entry.spec.refines
         if video is not None and video_class is not None:
             pipe = loaded.image_pipe(video_class)
-        elif two_stage:
-            assert entry.spec.refine_pipeline is not None
+        elif two_stage and entry.spec.refine_pipeline is not None:
             pipe = loaded.image_pipe(entry.spec.refine_pipeline)
         elif last_image is not None and entry.last_frame_by == "conditions":
             pipe = loaded.image_pipe(entry.spec.condition_pipeline or "")
@@ -453,8 +485,9 @@ class DiffusersBackend:
             "width": plan.width,
             "height": plan.height,
             "num_frames": count,
-            "num_inference_steps": plan.steps,
-            "guidance_scale": plan.guidance,
+            # A pair continuing the clip runs at its own steps and guidance.
+            "num_inference_steps": plan.steps if entry.id == plan.model else entry.steps,
+            "guidance_scale": plan.guidance if entry.id == plan.model else entry.guidance,
             # A CPU generator draws the same noise whatever the device, so a seed means the
             # same clip on every machine of the same kind.
             "generator": torch.Generator("cpu").manual_seed(seed),
@@ -478,7 +511,7 @@ class DiffusersBackend:
             if two_stage:
                 if cancelled():
                     raise _cancelled()
-                output = self._refine(loaded, entry, plan, pipe, kwargs, output.frames)
+                output = self._refine(loaded, entry, plan, pipe, kwargs, output)
                 if stopped:
                     raise _cancelled()
         frames = to_frames(output.frames, count)
@@ -497,12 +530,41 @@ class DiffusersBackend:
         plan: RenderPlan,
         pipe: Any,
         first: dict[str, Any],
-        latents: Any,
+        output: Any,
     ) -> Any:
-        """The upsampler over the first pass's latents, then a short refine at twice the size
-        (diffusers' documented LTX path: ``adain_factor=1.0``, ``denoise_strength`` with the
-        refine schedule)."""
+        """The upsampler over the first pass's latents, then a short refine at twice the size.
+
+        LTX 0.9.x (diffusers docs ltx_video): ``adain_factor=1.0``, then the condition
+        pipeline with ``denoise_strength`` and the refine schedule, its generator seeded
+        again. LTX-2 (diffusers docs ltx2, "Two-stages Generation"): the upsampler over the
+        denormalised latents (``latents_normalized=False``), then the first pass's own
+        pipeline with the upsampled video latents, the first pass's audio latents (so the
+        sound is refined with the picture and lasts as long), the catalogue's ``refine``
+        (the stage-2 sigmas, ``noise_scale`` of the first of them, guidance 1.0) and the
+        same generator, threaded through both stages; the full model runs this pass
+        through its distilled LoRA.
+        """
         upsampler = loaded.upsampler(entry)
+        if entry.spec.refine_in_place:
+            upscaled = upsampler(
+                latents=output.frames,
+                latents_normalized=False,
+                output_type="latent",
+                return_dict=True,
+            ).frames
+            second = dict(first)
+            second.pop("conditions", None)  # the docs' stage 2 takes the latents alone
+            second.update(
+                width=plan.width * 2,
+                height=plan.height * 2,
+                latents=upscaled,
+                audio_latents=output.audio,
+                output_type="np",
+                **entry.refine,
+            )
+            with loaded.refine_adapter(entry, pipe):
+                return pipe(**_accepted(pipe, second))
+        latents = output.frames
         upscaled = upsampler(
             latents=latents, adain_factor=1.0, output_type="latent", return_dict=True
         ).frames

@@ -62,6 +62,14 @@ class Family:
         refine_pipeline: The class that refines upsampled latents (LTX's condition
             pipeline, which takes ``latents`` and ``denoise_strength``), or None.
         image_only: Every call needs an image (Stable Video Diffusion has no text input).
+        refine_in_place: The refine pass is the first pass's own pipeline called again with
+            the upsampled video latents and the first pass's audio latents (LTX-2: diffusers
+            docs ltx2, "Two-stages Generation"), rather than ``refine_pipeline``.
+        upsampler_model: Dotted path of the x2 upsampler's model class, for weights kept as
+            a model in a subfolder of a repo (``upsampler_subfolder``) and paired with the
+            loaded pipeline's VAE, as diffusers' ltx2 docs load ``latent_upsampler``.
+        refine_scheduler: Scheduler config overrides for a refine pass run through a
+            distilled LoRA (LTX-2 full: sigmas used as given), or empty.
     """
 
     pipeline: str
@@ -75,11 +83,19 @@ class Family:
     condition_pipeline: str | None = None
     refine_pipeline: str | None = None
     image_only: bool = False
+    refine_in_place: bool = False
+    upsampler_model: str | None = None
+    refine_scheduler: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rule(self) -> FrameRule:
         """The family's frame-count rule."""
         return FrameRule(self.frame_step)
+
+    @property
+    def refines(self) -> bool:
+        """Whether upsampled latents get a refine pass (LTX and LTX-2)."""
+        return self.refine_pipeline is not None or self.refine_in_place
 
 
 FAMILIES: dict[str, Family] = {
@@ -97,6 +113,12 @@ FAMILIES: dict[str, Family] = {
         refine_pipeline="LTXConditionPipeline",
     ),
     # LTX-2: 8k+1 frames, 32 (pipeline_ltx2.py check_inputs); video and audio in one call.
+    # Two stages (diffusers docs ltx2, "Two-stages Generation" and "Distilled checkpoint
+    # generation"): latents out of the first pass, LTX2LatentUpsamplerModel loaded from the
+    # repo's latent_upsampler subfolder over the pipeline's VAE, then the same pipeline again
+    # with the upsampled video latents and the first pass's audio latents; with the full
+    # model's distilled LoRA the scheduler takes the stage-2 sigmas as given
+    # (use_dynamic_shifting=False, shift_terminal=None).
     "ltx2": Family(
         "LTX2Pipeline",
         "LTX2ImageToVideoPipeline",
@@ -105,6 +127,9 @@ FAMILIES: dict[str, Family] = {
         "LTX2LatentUpsamplePipeline",
         last_frame="conditions",
         condition_pipeline="LTX2ConditionPipeline",
+        refine_in_place=True,
+        upsampler_model="diffusers.pipelines.ltx2.latent_upsampler.LTX2LatentUpsamplerModel",
+        refine_scheduler={"use_dynamic_shifting": False, "shift_terminal": None},
     ),
     # Wan 2.1/2.2: 4k+1 frames, 16 (diffusers wan.md); TI2V-5B needs 32 (entry's multiple).
     "wan": Family("WanPipeline", None, 4, 16, last_frame="last_image"),
@@ -170,6 +195,15 @@ class ModelEntry:
             image, the first frame is drawn by the sketch engine from the prompt).
         last_frame: Whether the family's first-and-last-frame generation applies to these
             weights (false for Wan 2.2 TI2V 5B, whose image conditioning ignores a last image).
+        upsampler_subfolder: The subfolder of ``upsampler`` holding the upsampler as a model
+            (LTX-2's ``latent_upsampler``), paired with the loaded pipeline's VAE; empty when
+            ``upsampler`` is a whole upsampler pipeline.
+        refine_lora: A LoRA the refine pass runs with and the first pass without, as
+            ``{ source = ..., weight_name = ... }`` (LTX-2 full: its distilled LoRA); empty
+            for none.
+        continue_with: Another catalogue entry (an image-to-video model of the same family,
+            size and rate) that continues a clip longer than one call from the previous
+            call's last frame, for a text-only model; empty for none.
         maker: Who made the model (its model card), for the public model card.
         licence: The licence of its weights.
         training_data: What its makers published about its training data.
@@ -204,6 +238,9 @@ class ModelEntry:
     audio: bool = False
     image_only: bool = False
     last_frame: bool = True
+    upsampler_subfolder: str = ""
+    refine_lora: dict[str, str] = field(default_factory=dict)
+    continue_with: str = ""
     maker: str = NOT_DISCLOSED
     licence: str = NOT_DISCLOSED
     training_data: str = NOT_DISCLOSED
@@ -242,7 +279,10 @@ class ModelEntry:
 
     @property
     def video_pipeline_class(self) -> str | None:
-        """diffusers class for video-to-video (edits), or None when the model has none."""
+        """diffusers class for video-to-video (edits), or None when the model has none (an
+        image-to-video-only model's weights are not the family's text model's)."""
+        if self.needs_image and self.spec.video_pipeline is not None:
+            return None
         return self.spec.video_pipeline
 
     @property
@@ -258,9 +298,10 @@ class ModelEntry:
     @property
     def continues(self) -> bool:
         """Whether a clip longer than one call can be continued from the previous call's
-        frames (an image-to-video pipeline); otherwise one call is the longest clip, since
-        independent calls joined would jump at every seam."""
-        return self.image_pipeline_class is not None
+        frames (an image-to-video pipeline, its own or its ``continue_with`` model's);
+        otherwise one call is the longest clip, since independent calls joined would jump at
+        every seam."""
+        return self.image_pipeline_class is not None or bool(self.continue_with)
 
     @property
     def one_call_seconds(self) -> float:
@@ -352,7 +393,48 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
         raise ConfigurationError(
             f"local model catalogue {where} lists {', '.join(duplicates)} more than once"
         )
-    return Catalogue(entries, where)
+    catalogue = Catalogue(entries, where)
+    for entry in entries:
+        _check_pair(catalogue, entry)
+    return catalogue
+
+
+def _check_pair(catalogue: Catalogue, entry: ModelEntry) -> None:
+    """A ``continue_with`` model must take an image and make the same native clip (family
+    rule, size, rate, side multiple, at least as many frames per call), so a continued
+    segment joins the first exactly as one of the model's own would.
+
+    Raises:
+        ConfigurationError: Naming the entry, the field and what does not match.
+    """
+    if not entry.continue_with:
+        return
+    pair = catalogue.get(entry.continue_with)
+
+    def bad(rule: str) -> ConfigurationError:
+        return ConfigurationError(
+            f"local model catalogue {catalogue.path}, model {entry.id!r}: continue_with "
+            f"{rule}; got {entry.continue_with!r}"
+        )
+
+    if pair is None:
+        raise bad("must name another model of this catalogue")
+    if pair.image_pipeline_class is None or pair.continue_with:
+        raise bad("must name an image-to-video model")
+    mine = (entry.spec.rule, entry.width, entry.height, entry.fps, entry.side_multiple)
+    theirs = (pair.spec.rule, pair.width, pair.height, pair.fps, pair.side_multiple)
+    if mine != theirs or entry.fixed_size != pair.fixed_size:
+        raise bad(
+            "must make the same native clip (frame rule, width, height, fps, multiple, "
+            f"fixed_size) as this model; {pair.id} makes {pair.width}x{pair.height} at "
+            f"{pair.fps} fps"
+        )
+    if pair.max_frames < entry.max_frames:
+        raise bad(f"must make at least {entry.max_frames} frames per call")
+    if entry.upsampler or pair.audio != entry.audio:
+        raise bad(
+            "cannot be combined with an upsampler, nor pair a model with sound and one without"
+        )
 
 
 def _entry(table: dict[str, Any], where: str) -> ModelEntry:
@@ -392,9 +474,9 @@ def _entry(table: dict[str, Any], where: str) -> ModelEntry:
     dtypes = table.get("dtypes", {})
     if not isinstance(dtypes, dict) or not all(v in get_args(DType) for v in dtypes.values()):
         raise bad("dtypes", f"must map components to one of {', '.join(get_args(DType))}")
-    for name in ("scheduler", "load", "refine"):
-        if not isinstance(table.get(name, {}), dict):
-            raise bad(name, "must be a table")
+    for key in ("scheduler", "load", "refine"):
+        if not isinstance(table.get(key, {}), dict):
+            raise bad(key, "must be a table")
     scheduler = table.get("scheduler", {})
     if scheduler and not isinstance(scheduler.get("class"), str):
         raise bad("scheduler", "must name its class (class = ...)")
@@ -441,6 +523,9 @@ def _entry(table: dict[str, Any], where: str) -> ModelEntry:
             audio=bool(table.get("audio", False)),
             image_only=bool(table.get("image_only", False)),
             last_frame=bool(table.get("last_frame", True)),
+            upsampler_subfolder=str(table.get("upsampler_subfolder", "")),
+            refine_lora=_lora(table, bad),
+            continue_with=str(table.get("continue_with", "")),
             maker=str(table.get("maker", NOT_DISCLOSED)),
             licence=str(table.get("licence", NOT_DISCLOSED)),
             training_data=str(table.get("training_data", NOT_DISCLOSED)),
@@ -448,6 +533,19 @@ def _entry(table: dict[str, Any], where: str) -> ModelEntry:
         )
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"local model catalogue {where}, model {name!r}: {exc}") from None
+
+
+def _lora(table: dict[str, Any], bad: Callable[[str, str], ConfigurationError]) -> dict[str, str]:
+    """``refine_lora``: absent, or a table with a ``source`` and a ``weight_name``."""
+    value = table.get("refine_lora", {})
+    if not isinstance(value, dict):
+        raise bad("refine_lora", "must be a table { source = ..., weight_name = ... }")
+    if value and (
+        set(value) != {"source", "weight_name"}
+        or not all(isinstance(v, str) for v in value.values())
+    ):
+        raise bad("refine_lora", "must be a table { source = ..., weight_name = ... }")
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _lines(

@@ -10,9 +10,12 @@ names the model and the folder or repo, never a stack trace.
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,19 +106,30 @@ def free_memory(runtime: Runtime | None, device: str) -> None:
         runtime.torch.cuda.empty_cache()
 
 
-def check_fits(runtime: Runtime, entry: ModelEntry, device: str) -> None:
-    """Refuses, before loading, a model that cannot fit the GPU's free memory.
+def check_fits(
+    runtime: Runtime,
+    entry: ModelEntry,
+    device: str,
+    *,
+    reclaimable: int = 0,
+    continuing: str = "",
+) -> None:
+    """Refuses, before loading, a model that cannot fit the GPU's free memory (plus
+    ``reclaimable`` bytes, held by a warm pipeline that is released before it loads).
 
     Raises:
-        BackendUnavailableError: Naming the model, what it needs and what is free.
+        BackendUnavailableError: Naming the model (and the model whose clips it continues,
+            ``continuing``), what it needs and what is free.
     """
     if device != "cuda" or entry.min_vram_gb <= 0:
         return
     free, total = runtime.torch.cuda.mem_get_info()
+    free += reclaimable
     gib = 1024**3
     if free / gib < entry.min_vram_gb:
+        role = f"continues clips of {continuing} longer than one call and " if continuing else ""
         raise BackendUnavailableError(
-            f"model {entry.id} needs about {entry.min_vram_gb:g} GiB of GPU memory with memory "
+            f"model {entry.id} {role}needs about {entry.min_vram_gb:g} GiB of GPU memory with memory "
             f"profile {'+'.join(entry.memory)}, but cuda has {free / gib:.1f} of "
             f"{total / gib:.1f} GiB free; free the GPU, or give the model a leaner memory "
             "profile (group_offload, vae_tiling) in the catalogue",
@@ -143,6 +157,7 @@ class LoadedPipeline:
     dtype: Any = None
     _image_pipes: dict[str, Any] = field(default_factory=dict)
     _upsampler: Any = None
+    _lora_loaded: bool = False
 
     def image_pipe(self, class_name: str) -> Any:
         """The image-to-video pipeline ``class_name`` sharing this one's components.
@@ -180,7 +195,15 @@ class LoadedPipeline:
             source = _checked_source(entry.id, entry.upsampler, "upsampler")
             try:
                 with warnings.catch_warnings(record=True) as caught:
-                    pipe = cls.from_pretrained(source, vae=self.pipe.vae, dtype=self.dtype)
+                    if entry.upsampler_subfolder and entry.spec.upsampler_model:
+                        # LTX-2 keeps the upsampler as a model in its repo's subfolder, paired
+                        # with the pipeline's own VAE (diffusers docs ltx2).
+                        model = _import_class(entry.spec.upsampler_model).from_pretrained(
+                            source, subfolder=entry.upsampler_subfolder, dtype=self.dtype
+                        )
+                        pipe = cls(vae=self.pipe.vae, latent_upsampler=model)
+                    else:
+                        pipe = cls.from_pretrained(source, vae=self.pipe.vae, dtype=self.dtype)
                 _log_warnings(caught)
             except (OSError, ValueError) as exc:
                 raise _missing_weights(entry.id, entry.upsampler, exc, "upsampler") from None
@@ -188,6 +211,77 @@ class LoadedPipeline:
             pipe.latent_upsampler.to(self.device)
             self._upsampler = pipe
         return self._upsampler
+
+    @contextmanager
+    def refine_adapter(self, entry: ModelEntry, pipe: Any) -> Iterator[None]:
+        """While open, the entry's refine LoRA is active and ``pipe`` has the family's refine
+        scheduler; both are undone on exit, so the next first pass runs without them. The
+        LoRA is loaded into the shared transformer once (diffusers docs ltx2: LTX-2's
+        stage 2 runs the full model through its distilled LoRA).
+
+        Raises:
+            ConfigurationError: peft is missing or the LoRA's weights cannot be read.
+        """
+        if not entry.refine_lora:
+            yield
+            return
+        if not self._lora_loaded:
+            source = entry.refine_lora["source"]
+            if not _has_peft():
+                raise ConfigurationError(
+                    f"model {entry.id}: its refine LoRA needs peft, which is not installed; "
+                    f"run: {INSTALL_HINT}"
+                )
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    self.pipe.load_lora_weights(
+                        _checked_lora(entry.id, source),
+                        weight_name=entry.refine_lora["weight_name"],
+                        adapter_name=REFINE_ADAPTER,
+                    )
+                _log_warnings(caught)
+            except (OSError, ValueError) as exc:
+                raise _missing_weights(entry.id, source, exc, "refine_lora") from None
+            self._lora_loaded = True
+        scheduler = pipe.scheduler
+        if entry.spec.refine_scheduler:
+            pipe.scheduler = type(scheduler).from_config(
+                scheduler.config, **entry.spec.refine_scheduler
+            )
+        self.pipe.enable_lora()
+        self.pipe.set_adapters(REFINE_ADAPTER, 1.0)
+        try:
+            yield
+        finally:
+            self.pipe.disable_lora()
+            pipe.scheduler = scheduler
+
+
+REFINE_ADAPTER = "refine"
+"""The adapter name of a refine LoRA in the transformer."""
+
+
+def _has_peft() -> bool:
+    """Whether peft, through which diffusers loads LoRAs, is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("peft") is not None
+
+
+def _import_class(path: str) -> Any:
+    """The class at the dotted ``path`` (a diffusers model class outside its top level)."""
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _checked_lora(model: str, source: str) -> str:
+    """A LoRA's source ready for ``load_lora_weights``; a folder must exist."""
+    if _is_folder(source) and not Path(source).expanduser().is_dir():
+        raise ConfigurationError(
+            f"model {model}: refine_lora folder {source} does not exist; download the LoRA "
+            "there or fix refine_lora in the catalogue"
+        )
+    return str(Path(source).expanduser()) if _is_folder(source) else source
 
 
 class PipelineCache:
@@ -245,6 +339,25 @@ class PipelineCache:
             dtype = getattr(runtime.torch, entry.dtype)
             self._loaded = LoadedPipeline(key, pipe, device, runtime, dtype)
             return self._loaded
+
+    def check_chain(self, entry: ModelEntry, pair: ModelEntry) -> None:
+        """Refuses, before anything loads, a clip that ``entry`` starts and its image-to-video
+        ``pair`` continues when either cannot fit the GPU on its own (they are loaded one
+        after the other; the warm pipeline's memory counts as free, since it is released).
+
+        Raises:
+            BackendUnavailableError: Naming the model that does not fit.
+        """
+        runtime = import_runtime()
+        device = pick_device(runtime, self._wanted_device)
+        if device != "cuda":
+            return
+        with self._lock:
+            reclaimable = (
+                int(runtime.torch.cuda.memory_reserved()) if self._loaded is not None else 0
+            )
+        check_fits(runtime, entry, device, reclaimable=reclaimable)
+        check_fits(runtime, pair, device, reclaimable=reclaimable, continuing=entry.id)
 
     def adopt(self, entry: ModelEntry, pipe: Any) -> LoadedPipeline:
         """Makes ``pipe``, built by the caller, the warm pipeline for ``entry`` (as if loaded

@@ -49,6 +49,10 @@ class RenderPlan:
         refine_steps: Denoising steps of the refine pass after the latent upsampler, per
             call (0 without it).
         upsampler: The upsampler's weights, when the catalogue names one.
+        continued_with: The catalogue model that makes every segment after the first (a
+            text-only model's image-to-video pair, started from the previous segment's last
+            frame), or None when the model makes them all.
+        continue_steps: Denoising steps of each of those later segments.
     """
 
     model: str
@@ -71,11 +75,16 @@ class RenderPlan:
     upsample: int = 1
     upsampler: str | None = None
     refine_steps: int = 0
+    continued_with: str | None = None
+    continue_steps: int = 0
 
     @property
     def total_steps(self) -> int:
         """Denoising steps over all segments (the unit of progress)."""
-        return (self.steps + self.refine_steps) * len(self.segments.frames)
+        calls = len(self.segments.frames)
+        if self.continued_with is not None:
+            return self.steps + self.refine_steps + (calls - 1) * self.continue_steps
+        return (self.steps + self.refine_steps) * calls
 
     @property
     def made_size(self) -> tuple[int, int]:
@@ -96,6 +105,11 @@ class RenderPlan:
         """JSON-ready record of the plan, with a one-line summary for people."""
         calls = len(self.segments.frames)
         parts = [f"{calls} call{'s' if calls > 1 else ''} of {self.steps} steps"]
+        if self.continued_with is not None:
+            parts = [
+                f"1 call of {self.steps} steps, then {calls - 1} of {self.continue_steps} "
+                f"through {self.continued_with} from the previous call's last frame"
+            ]
         parts.append(f"native {self.width}x{self.height} at {self.fps} fps")
         if self.retimes:
             parts.append(f"{self.interpolation} interpolation to {self.out_fps} fps")
@@ -118,6 +132,8 @@ class RenderPlan:
                 "frames": list(self.segments.frames),
                 "overlap": self.segments.overlap,
                 "chained_by": self.chained_by if calls > 1 else None,
+                # Named only when a text-only model's pair makes the later segments.
+                **({"continued_with": self.continued_with} if self.continued_with else {}),
             },
             "steps": self.steps,
             "guidance": self.guidance,
@@ -151,14 +167,18 @@ class RenderPlan:
 
 
 def make_plan(
-    entry: ModelEntry, request: VideoRequest, interpolation: Interpolation = "flow"
+    entry: ModelEntry,
+    request: VideoRequest,
+    interpolation: Interpolation = "flow",
+    pair: ModelEntry | None = None,
 ) -> RenderPlan:
     """Decides how ``entry`` makes ``request``.
 
     The native frame rate is kept when the request asks for less (frames are then picked,
     not blended) and interpolated up when it asks for more; the native size takes the
     request's aspect ratio at the model's pixel count; frames beyond the family's rounding
-    are generated and dropped.
+    are generated and dropped. ``pair`` is the entry's ``continue_with`` model, which makes
+    the segments after the first when there are several.
     """
     if entry.fixed_size:
         width, height = entry.width, entry.height
@@ -205,14 +225,17 @@ def make_plan(
         upsample=upsample,
         upsampler=entry.upsampler,
         refine_steps=_refine_steps(entry) if upsample > 1 else 0,
+        continued_with=pair.id if pair is not None and len(segments.frames) > 1 else None,
+        continue_steps=pair.steps if pair is not None and len(segments.frames) > 1 else 0,
     )
 
 
 def _refine_steps(entry: ModelEntry) -> int:
     """Steps of the refine pass: its schedule's length, else its step count."""
-    if entry.spec.refine_pipeline is None:
+    if not entry.spec.refines:
         return 0
-    timesteps = entry.refine.get("timesteps")
-    if isinstance(timesteps, list):
-        return len(timesteps)
+    for schedule in ("timesteps", "sigmas"):
+        given = entry.refine.get(schedule)
+        if isinstance(given, list):
+            return len(given)
     return int(entry.refine.get("num_inference_steps", entry.steps))

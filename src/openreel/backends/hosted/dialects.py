@@ -6,7 +6,12 @@ how it reports progress and failure, and whether a delete stops the work. What f
 from the servers' own route handlers and request models:
 
 - ``openai``: OpenAI's SDK (``openai``, its ``videos`` resource), which another OpenReel and
-  the gateways answer; see backends/hosted/upstream.py.
+  the gateways answer; see backends/hosted/upstream.py. OpenAI's create has no seed, rate or
+  negative prompt (and OpenAI's API refuses arguments it does not know), so an OpenAI-shaped
+  server gets its four fields only; an upstream known to be an OpenReel (its ``/models``
+  entries are ``owned_by: "openreel"`` with ``capabilities``, or its videos carry a
+  ``phase``) also gets ``seed``, ``fps`` and ``negative_prompt``, which OpenReel's create
+  takes (api/video_requests.py ``CreateVideoBody``), so the job's seed makes its video.
 - ``vllm-omni``: vllm-project/vllm-omni, ``vllm_omni/entrypoints/openai/api_server.py``
   (``create_video``: FastAPI ``Form`` fields only, so a JSON create fails validation;
   ``delete_video``: cancels a queued or running job's task, 409 when that takes over 2 s) and
@@ -115,11 +120,15 @@ class _Multipart(dict[str, Any]):
         return True
 
 
-def create_body(dialect: Dialect, model: str, request: VideoRequest) -> dict[str, Any]:
+def create_body(
+    dialect: Dialect, model: str, request: VideoRequest, *, openreel: bool = False
+) -> dict[str, Any]:
     """The create's httpx keyword arguments for ``dialect``: ``data`` and ``files`` for a
     multipart form, or ``json``.
 
     The seed is the job's (fixed at admission); the frame count and rate are the request's.
+    ``openreel`` says an ``openai`` upstream is another OpenReel, which takes OpenReel's own
+    create fields (``seed``, ``fps``, ``negative_prompt``) beside OpenAI's.
     A server that takes whole seconds only (SGLang's and FastVideo's ``int`` Form, vLLM-Omni's
     digits) is sent the length rounded up, while ``num_frames`` says the exact length.
     """
@@ -135,6 +144,11 @@ def create_body(dialect: Dialect, model: str, request: VideoRequest) -> dict[str
             "seconds": f"{request.seconds:g}",
             "size": request.size,
         }
+        if openreel:
+            own: dict[str, Any] = {"seed": request.seed, "fps": request.fps}
+            if request.negative_prompt:
+                own["negative_prompt"] = request.negative_prompt
+            fields |= _strings(own)
         return {"data": fields, "files": files}
     whole = str(max(1, math.ceil(request.seconds)))
     exact: dict[str, Any] = {

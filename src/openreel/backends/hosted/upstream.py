@@ -152,6 +152,8 @@ class UpstreamClient:
         self._sends_hints = True  # until a retrieve comes without one
         self._streams: dict[str, EventStream] = {}
         self._has_events = True  # until an OpenReel upstream's /events answers 404 or 405
+        # Learnt from its /models (the probe) or its videos' phase: an OpenReel takes a seed.
+        self._openreel = False
 
     def attach_health(self, health: UpstreamHealth) -> None:
         """Tells ``health`` (built over :meth:`probe`) whether each request reaches the server."""
@@ -171,6 +173,8 @@ class UpstreamClient:
             self.dialect.probe == "health" and response.status_code >= 400
         ):
             return f"{self._where()} answered HTTP {response.status_code}"
+        if self.dialect.probe == "models" and response.status_code == 200:
+            self._openreel = self._openreel or _lists_openreel_models(response)
         return None
 
     def _where(self) -> str:
@@ -191,7 +195,8 @@ class UpstreamClient:
         edit through an OpenAI upstream's ``/videos/edits``); returns its id."""
         if request.operation == "edit" and request.source is not None:
             return self._submit_edit(model, request, Path(request.source.path))
-        response = self._send("POST", "/videos", **create_body(self.dialect, model, request))
+        body = create_body(self.dialect, model, request, openreel=self._openreel)
+        response = self._send("POST", "/videos", **body)
         data = self._json(response)
         video_id = data.get("id")
         if not isinstance(video_id, str) or not video_id:
@@ -204,8 +209,10 @@ class UpstreamClient:
             # An odd status in the create's answer is left to the first poll.
             with contextlib.suppress(TransientProviderError):
                 self._note_pace(video_id, remote_job(data, hint))
-        if "phase" in data and self._has_events:  # an OpenReel: it streams each change
-            self._follow_stream(video_id)
+        if "phase" in data:  # an OpenReel: it takes a seed and streams each change
+            self._openreel = True
+            if self._has_events:
+                self._follow_stream(video_id)
         return video_id
 
     def wait_for_news(self, job_id: str, seconds: float) -> bool | None:
@@ -515,6 +522,21 @@ def create_form(model: str, request: VideoRequest) -> tuple[dict[str, str], dict
     ``videos.create``."""
     body = create_body(DIALECTS["openai"], model, request)
     return body["data"], body["files"]
+
+
+def _lists_openreel_models(response: httpx.Response) -> bool:
+    """Whether a ``GET /models`` answer is an OpenReel's: entries ``owned_by: "openreel"``
+    with the ``capabilities`` OpenReel's ``/v1/models`` adds (api/protocol.py ``ModelCard``)."""
+    try:
+        data = response.json().get("data")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(data, list) and any(
+        isinstance(item, dict)
+        and item.get("owned_by") == "openreel"
+        and isinstance(item.get("capabilities"), dict)
+        for item in data
+    )
 
 
 def _root(base: httpx.URL, path: str) -> str:

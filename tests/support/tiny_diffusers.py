@@ -604,7 +604,11 @@ def write_catalogue(root: Path) -> Path:
     tiny = {"dtype": '"float32"', "memory": '"none"', "steps": "2", "width": "48"}
     tiny |= {"height": "32", "fps": "8", "max_frames": "9", "overlap": "1"}
     hunyuan15 = shipped_entry(
-        "hunyuanvideo-1.5-480p", id=f'"{TINY_HUNYUAN15}"', source=f'"{root / "hunyuan15"}"', **tiny
+        "hunyuanvideo-1.5-480p",
+        id=f'"{TINY_HUNYUAN15}"',
+        source=f'"{root / "hunyuan15"}"',
+        continue_with=f'"{TINY_HUNYUAN15_I2V}"',
+        **tiny,
     )
     hunyuan15_i2v = shipped_entry(
         "hunyuanvideo-1.5-480p-i2v",

@@ -238,3 +238,20 @@ def test_a_pair_missing_from_the_catalogue_continues_nothing() -> None:
     assert "cannot continue" in caps.length_note
     with pytest.raises(InvalidRequestError):
         backend.check(VideoRequest(prompt="x", seed=1, model="cogvideox-5b", seconds=10))
+
+
+def test_a_clip_continued_by_a_fixed_size_pair_is_made_at_that_size_throughout() -> None:
+    """HunyuanVideo 1.5 I2V makes only its native 16:9 size: a portrait clip its text model
+    starts and it continues is made at that size (then fitted), so the segments join; a clip
+    of one call keeps the request's aspect."""
+    backend = DiffusersBackend(load_catalogue())
+    pair = backend.entry("hunyuanvideo-1.5-480p-i2v")
+    assert pair.fixed_size
+    portrait = {"prompt": "x", "seed": 1, "model": "hunyuanvideo-1.5-480p"}
+    portrait |= {"width": 480, "height": 848}
+    continued = backend.plan(VideoRequest(**portrait, seconds=10))
+    assert continued.continued_with == pair.id
+    assert (continued.width, continued.height) == (pair.width, pair.height)
+    single = backend.plan(VideoRequest(**portrait, seconds=2))
+    assert single.continued_with is None
+    assert single.height > single.width

@@ -423,10 +423,10 @@ def _check_pair(catalogue: Catalogue, entry: ModelEntry) -> None:
         raise bad("must name an image-to-video model")
     mine = (entry.spec.rule, entry.width, entry.height, entry.fps, entry.side_multiple)
     theirs = (pair.spec.rule, pair.width, pair.height, pair.fps, pair.side_multiple)
-    if mine != theirs or entry.fixed_size != pair.fixed_size:
+    if mine != theirs:  # a fixed-size pair: the plan keeps a continued clip native
         raise bad(
-            "must make the same native clip (frame rule, width, height, fps, multiple, "
-            f"fixed_size) as this model; {pair.id} makes {pair.width}x{pair.height} at "
+            "must make the same native clip (frame rule, width, height, fps, multiple) "
+            f"as this model; {pair.id} makes {pair.width}x{pair.height} at "
             f"{pair.fps} fps"
         )
     if pair.max_frames < entry.max_frames:

@@ -180,12 +180,6 @@ def make_plan(
     are generated and dropped. ``pair`` is the entry's ``continue_with`` model, which makes
     the segments after the first when there are several.
     """
-    if entry.fixed_size:
-        width, height = entry.width, entry.height
-    else:
-        width, height = fit_native(
-            entry.width, entry.height, entry.side_multiple, request.width, request.height
-        )
     out_frames = request.frame_count
     # Native frames covering the same span of time: rounded up, so the last native frame
     # reaches (or passes) the last output frame's time and the end is interpolated, never
@@ -195,6 +189,15 @@ def make_plan(
     if out_frames > 1 and needed < 2 and entry.fps < request.fps:
         needed = 2
     segments = plan_segments(needed, entry.max_frames, entry.spec.rule, entry.overlap)
+    # A pair that makes only its native size (HunyuanVideo 1.5 I2V) continues a clip only
+    # from frames of that size, so a clip it continues is made at that size throughout.
+    continued_at_native = pair is not None and pair.fixed_size and len(segments.frames) > 1
+    if entry.fixed_size or continued_at_native:
+        width, height = entry.width, entry.height
+    else:
+        width, height = fit_native(
+            entry.width, entry.height, entry.side_multiple, request.width, request.height
+        )
     image_class = entry.image_pipeline_class
     # The model's own x2 upsampler runs only when the request is larger than native.
     upsample = 2 if entry.upsampler and (request.width > width or request.height > height) else 1

@@ -53,6 +53,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,7 @@ class UpstreamClient:
         self._sends_hints = True  # until a retrieve comes without one
         self._streams: dict[str, EventStream] = {}
         self._has_events = True  # until an OpenReel upstream's /events answers 404 or 405
+        self._openreel = False  # until a create's answer shows the upstream is an OpenReel
 
     def attach_health(self, health: UpstreamHealth) -> None:
         """Tells ``health`` (built over :meth:`probe`) whether each request reaches the server."""
@@ -204,8 +206,10 @@ class UpstreamClient:
             # An odd status in the create's answer is left to the first poll.
             with contextlib.suppress(TransientProviderError):
                 self._note_pace(video_id, remote_job(data, hint))
-        if "phase" in data and self._has_events:  # an OpenReel: it streams each change
-            self._follow_stream(video_id)
+        if "phase" in data:  # an OpenReel: it streams each change and lends its previews
+            self._openreel = True
+            if self._has_events:
+                self._follow_stream(video_id)
         return video_id
 
     def wait_for_news(self, job_id: str, seconds: float) -> bool | None:
@@ -370,6 +374,29 @@ class UpstreamClient:
                         out.write(chunk)
         except httpx.TransportError as exc:
             raise TransientProviderError(f"download failed: {type(exc).__name__}") from None
+
+    def download_previews(self, job_id: str, thumbnail: Path, spritesheet: Path) -> None:
+        """Fetches an OpenReel upstream's thumbnail and spritesheet of a finished video to
+        ``thumbnail`` and ``spritesheet``, both at once; best effort: a file that could not
+        be fetched is simply absent (a relay then makes its own), and any other upstream is
+        not asked (its previews would not be kept: only an OpenReel's video is relayed)."""
+        if not self._openreel:
+            return
+        with ThreadPoolExecutor(2, thread_name_prefix="upstream-previews") as pool:
+            for fetched in [
+                pool.submit(self._preview, job_id, variant, target)
+                for variant, target in (("thumbnail", thumbnail), ("spritesheet", spritesheet))
+            ]:
+                fetched.result()
+
+    def _preview(self, job_id: str, variant: str, target: Path) -> None:
+        try:
+            response = self._http.get(f"/videos/{job_id}/content", params={"variant": variant})
+            if response.status_code == 200:
+                target.write_bytes(response.content)
+        except (httpx.HTTPError, OSError) as exc:
+            target.unlink(missing_ok=True)
+            log.info("%s: no %s for %s (%s)", self.provider, variant, job_id, type(exc).__name__)
 
     def cancel(self, job_id: str) -> None:
         """Stops the job upstream as its dialect allows.

@@ -9,6 +9,12 @@ request's frames, and the label found in the pixels of every frame), it is copie
 for the previews and fingerprints, and signed by this server with the upstream's file,
 manifest and all, as its parent ingredient. Anything else is re-rendered and labelled here,
 as before.
+
+The upstream's own thumbnail and spritesheet, when it lent them, are kept instead of made
+again, once the same reading has shown that each is the frame it stands for
+(``media.preview_check``); previews that are not throw the relay away. The manifest is
+verified on the signing thread while the frames are read, so a video from any other provider
+costs one opening of the file before it is re-rendered.
 """
 
 from __future__ import annotations

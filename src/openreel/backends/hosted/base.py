@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol, Self
@@ -435,7 +435,7 @@ class HostedBackend:
             # effort, never a failure.
             previews = getattr(self._client, "download_previews", None)
             with ThreadPoolExecutor(1, thread_name_prefix="openreel-previews") as pool:
-                lent = None
+                lent: Future[None] | None = None
                 if previews is not None:
                     lent = pool.submit(previews, remote_id, *previews_beside(path))
                 self._call(lambda: self._client.download(remote_id, path), cancelled)
@@ -448,8 +448,8 @@ class HostedBackend:
                 if self._slots is not None:
                     self._slots.release()
         finally:
-            for lent in (path, *previews_beside(path)):
-                lent.unlink(missing_ok=True)
+            for file in (path, *previews_beside(path)):
+                file.unlink(missing_ok=True)
 
     def fitted(
         self,

@@ -407,18 +407,11 @@ def _relayed(
     started: float,
 ) -> GenerationResult:
     """Keeps an upstream's labelled video as it is (services.relay), signed here with it as
-    the parent ingredient; previews and fingerprints from the same reading."""
+    the parent ingredient; the upstream's previews kept once checked (else made) and the
+    fingerprints taken, in the same reading."""
     collector = PreviewCollector(request.frame_count) if previews is not None else None
     finals = [output] if previews is None else [output, *previews.paths()]
     staged = [partial_path(path) for path in finals]
-    # The upstream's own previews, lent beside its video, are kept when each shows the frame
-    # it stands for (media.preview_check; checked as the frames are read): making them again
-    # was most of what a relay cost after the reading itself.
-    given = None
-    if collector is not None:
-        given = PreviewCheck.load(
-            *previews_beside(downloaded), collector, request.width, request.height
-        )
 
     def signed() -> None:
         if not signed_with_label(downloaded, label):
@@ -444,6 +437,15 @@ def _relayed(
         with ThreadPoolExecutor(1, thread_name_prefix="openreel-relay-sign") as pool:
             signing = pool.submit(signed)
             try:
+                # The upstream's own previews, lent beside its video, are kept when each
+                # shows the frame it stands for (media.preview_check; checked as the frames
+                # are read): making them again was most of what a relay cost after the
+                # reading itself.
+                given = None
+                if collector is not None:
+                    given = PreviewCheck.load(
+                        *previews_beside(downloaded), collector, request.width, request.height
+                    )
                 frames = relay(
                     downloaded,
                     request,

@@ -2,8 +2,10 @@
 
 An upstream OpenReel's 2 s 640x360 sketch video, labelled and signed with another identity, is
 handed to this server's hosted loop by a provider that returns it at once; ``render_video``
-then finishes it as a gateway does (previews, fingerprints, the label, the signature), the two
-ways alternating: ``relay`` (kept as it is and re-signed, ``services/relay.py``) and
+then finishes it as a gateway does (previews, fingerprints, the label, the signature), three
+ways alternating: ``relay`` (kept as it is and re-signed, ``services/relay.py``, with the
+upstream's own previews lent beside it and checked against the frames), ``relay, own
+previews`` (the same without them: the previews made here from the decoded frames) and
 ``re-render`` (the same call with the relay turned off: decoded, labelled and encoded again).
 Prints the median wall and CPU time (the process's, its threads included) of each.
 
@@ -24,12 +26,13 @@ from pathlib import Path
 from openreel.backends.base import BackendCapabilities
 from openreel.backends.hosted.base import HostedBackend, HostedModel, RemoteJob
 from openreel.backends.sketch.backend import SketchBackend
-from openreel.domain import VideoRequest
+from openreel.domain import GenerationResult, VideoRequest
 from openreel.media.certs import ensure_instance_identity
 from openreel.media.encode import EncoderSettings
 from openreel.media.label import LabelSpec
 from openreel.services import generation
 from openreel.services.generation import PreviewPaths, render_video
+from openreel.services.relay import NotRelayableError
 from openreel.trust.provenance import ContentRegistry, Provenance
 
 
@@ -39,6 +42,7 @@ class _Done:
 
     video: Path
     provider: str = "upstream"
+    lend_previews: bool = True
 
     def submit(self, model: str, request: VideoRequest) -> str:
         return "job"
@@ -49,8 +53,20 @@ class _Done:
     def download(self, job_id: str, target: Path) -> None:
         target.write_bytes(self.video.read_bytes())
 
+    def download_previews(self, job_id: str, thumbnail: Path, spritesheet: Path) -> None:
+        """Lends the upstream's own previews, as an OpenReel upstream does."""
+        if self.lend_previews:
+            made = PreviewPaths.beside(self.video)
+            thumbnail.write_bytes(made.thumbnail.read_bytes())
+            spritesheet.write_bytes(made.spritesheet.read_bytes())
+
     def cancel(self, job_id: str) -> None:
         pass
+
+
+def _never(*_: object, **__: object) -> GenerationResult:
+    """The relay turned off: every video is re-rendered."""
+    raise NotRelayableError("the relay is off in this run", claimed=False)
 
 
 def main() -> None:
@@ -66,23 +82,33 @@ def main() -> None:
             prompt="a lighthouse at dusk", seconds=2.0, width=640, height=360, fps=24, seed=3
         )
         made = root / "upstream.mp4"
-        render_video(SketchBackend(), asked, made, encoder=EncoderSettings(), label=label)
+        render_video(
+            SketchBackend(),
+            asked,
+            made,
+            encoder=EncoderSettings(),
+            label=label,
+            previews=PreviewPaths.beside(made),
+        )
         upstream.sign(made, SketchBackend(), asked, label=label)
         caps = BackendCapabilities(
             max_seconds=20, min_side=64, max_side=1920, fps_range=(1, 60), sizes=("640x360",)
         )
-        backend = HostedBackend("upstream", _Done(made), (HostedModel("upstream/m", "m", caps),))
+        provider = _Done(made)
+        backend = HostedBackend("upstream", provider, (HostedModel("upstream/m", "m", caps),))
         request = VideoRequest(
             prompt=asked.prompt, seconds=2.0, width=640, height=360, fps=24, seed=3,
             model="upstream/m",
         )  # fmt: skip
-        relayable = generation.relayable
-        modes = ("relay", "re-render")
+        relayed = generation._relayed
+        modes = ("relay", "relay, own previews", "re-render")
         wall: dict[str, list[float]] = {mode: [] for mode in modes}
         cpu: dict[str, list[float]] = {mode: [] for mode in modes}
-        for run in range(args.runs + 1):  # the first pair warms up and is not counted
+        for run in range(args.runs + 1):  # the first round warms up and is not counted
             for mode in modes:
-                generation.relayable = relayable if mode == "relay" else (lambda *_: False)
+                relaying = mode.startswith("relay")
+                generation._relayed = relayed if relaying else _never  # type: ignore[assignment]
+                provider.lend_previews = mode == "relay"
                 out = root / "video.mp4"
                 started, used = time.perf_counter(), time.process_time()
                 result = render_video(
@@ -98,9 +124,9 @@ def main() -> None:
                 if run:
                     wall[mode].append(time.perf_counter() - started)
                     cpu[mode].append(time.process_time() - used)
-                if result.interpretation.get("relayed", False) != (mode == "relay"):
+                if result.interpretation.get("relayed", False) != relaying:
                     raise SystemExit(f"{mode} did not take its path")
-        generation.relayable = relayable
+        generation._relayed = relayed  # type: ignore[assignment]
     load = os.getloadavg()
     print(
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
@@ -108,7 +134,7 @@ def main() -> None:
     )
     for mode in modes:
         print(
-            f"{mode:>9}: wall {1000 * statistics.median(wall[mode]):.0f} ms, "
+            f"{mode:>19}: wall {1000 * statistics.median(wall[mode]):.0f} ms, "
             f"CPU {1000 * statistics.median(cpu[mode]):.0f} ms (medians)"
         )
 

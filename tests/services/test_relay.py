@@ -9,10 +9,12 @@ label and the pixels show it; every other file is re-rendered and labelled here.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import av
 import c2pa  # type: ignore[import-untyped]
 import numpy as np
 import pytest
@@ -54,6 +56,7 @@ class _Handing:
 
     video: Path
     provider: str = "upstream"
+    previews: PreviewPaths | None = None  # what it lends as the video's own, as OpenReel does
 
     def submit(self, model: str, request: VideoRequest) -> str:
         return "job-1"
@@ -63,6 +66,11 @@ class _Handing:
 
     def download(self, job_id: str, target: Path) -> None:
         target.write_bytes(self.video.read_bytes())
+
+    def download_previews(self, job_id: str, thumbnail: Path, spritesheet: Path) -> None:
+        if self.previews is not None:
+            thumbnail.write_bytes(self.previews.thumbnail.read_bytes())
+            spritesheet.write_bytes(self.previews.spritesheet.read_bytes())
 
     def cancel(self, job_id: str) -> None:
         pass
@@ -84,24 +92,40 @@ def _upstream_video(
     label: LabelSpec | None,
     *,
     claimed: LabelSpec | None = None,
+    name: str = "upstream.mp4",
+    **asked: Any,
 ) -> Path:
     """What an upstream OpenReel serves: its sketch render, labelled and signed as given
-    (``claimed`` signs a label the pixels may not show)."""
-    out = folder / "upstream.mp4"
-    request = _request(model="openreel-sketch")
-    render_video(SketchBackend(), request, out, encoder=EncoderSettings(), label=label)
+    (``claimed`` signs a label the pixels may not show), its previews beside it."""
+    out = folder / name
+    request = _request(model="openreel-sketch", **asked)
+    render_video(
+        SketchBackend(),
+        request,
+        out,
+        encoder=EncoderSettings(),
+        label=label,
+        previews=PreviewPaths.beside(out),
+    )
     if provenance is not None:
         provenance.sign(out, SketchBackend(), request.with_seed(), label=claimed or label)
     return out
 
 
 def _gateway(
-    video: Path, out: Path, provenance: Provenance, label: LabelSpec = LABEL
+    video: Path,
+    out: Path,
+    provenance: Provenance,
+    label: LabelSpec = LABEL,
+    *,
+    lent: PreviewPaths | None = None,
+    **asked: Any,
 ) -> GenerationResult:
-    backend = HostedBackend("upstream", _Handing(video), (HostedModel("upstream/m", "m", CAPS),))
+    provider = _Handing(video, previews=lent)
+    backend = HostedBackend("upstream", provider, (HostedModel("upstream/m", "m", CAPS),))
     return render_video(
         backend,
-        _request(),
+        _request(**asked),
         out,
         encoder=EncoderSettings(),
         previews=PreviewPaths.beside(out),
@@ -193,3 +217,69 @@ def test_the_label_test_tells_labelled_frames_from_others() -> None:
     assert not labeler.shown_in(picture)
     assert not labeler.shown_in(np.full((180, 320, 3), 128, np.uint8))
     assert not labeler.shown_in(Labeler(LabelSpec(text="Made with AI"), 320, 180).apply(picture))
+
+
+def test_an_upstreams_own_previews_are_kept_when_each_shows_its_frame(
+    tmp_path: Path, upstream_provenance: Provenance, ours: Provenance
+) -> None:
+    upstream = _upstream_video(tmp_path, upstream_provenance, LABEL)
+    lent = PreviewPaths.beside(upstream)
+    out = tmp_path / "video.mp4"
+    result = _gateway(upstream, out, ours, lent=lent)
+    assert result.interpretation.get("relayed") is True
+    kept = PreviewPaths.beside(out)
+    # Taken as they are, not made again from the decoded frames (which differ by the codec).
+    assert kept.thumbnail.read_bytes() == lent.thumbnail.read_bytes()
+    assert kept.spritesheet.read_bytes() == lent.spritesheet.read_bytes()
+    # Without them the gateway makes its own, from the same frames.
+    again = tmp_path / "again.mp4"
+    assert _gateway(upstream, again, ours).interpretation.get("relayed") is True
+    assert PreviewPaths.beside(again).thumbnail.read_bytes() != lent.thumbnail.read_bytes()
+    assert not list(tmp_path.glob(".*"))  # no partial file left
+
+
+def test_previews_of_another_video_send_the_video_to_a_re_render(
+    tmp_path: Path, upstream_provenance: Provenance, ours: Provenance
+) -> None:
+    upstream = _upstream_video(tmp_path, upstream_provenance, LABEL)
+    other = _upstream_video(
+        tmp_path, upstream_provenance, LABEL, name="other.mp4", prompt="a red car in the rain"
+    )
+    lent = PreviewPaths.beside(other)
+    out = tmp_path / "video.mp4"
+    result = _gateway(upstream, out, ours, lent=lent)
+    assert "relayed" not in result.interpretation
+    assert _labelled_throughout(out)
+    assert PreviewPaths.beside(out).thumbnail.read_bytes() != lent.thumbnail.read_bytes()
+
+
+def test_a_relay_needs_sound_exactly_when_the_request_asks_for_it(
+    tmp_path: Path, upstream_provenance: Provenance, ours: Provenance
+) -> None:
+    upstream = _upstream_video(tmp_path, upstream_provenance, LABEL, audio=True)
+    with av.open(str(upstream)) as container:
+        assert container.streams.audio
+    out = tmp_path / "video.mp4"
+    result = _gateway(upstream, out, ours)  # asks for no sound
+    assert "relayed" not in result.interpretation
+    with av.open(str(out)) as container:
+        assert not container.streams.audio  # re-rendered without the sound
+
+
+@pytest.mark.parametrize("case", ["unsigned", "claimed but not shown"])
+def test_only_a_video_that_claimed_the_label_and_lacks_it_is_warned_about(
+    case: str,
+    tmp_path: Path,
+    upstream_provenance: Provenance,
+    ours: Provenance,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    if case == "unsigned":  # any provider's plain video: no surprise, no warning
+        upstream = _upstream_video(tmp_path, None, LABEL)
+    else:
+        upstream = _upstream_video(tmp_path, upstream_provenance, None, claimed=LABEL)
+    with caplog.at_level(logging.INFO, logger="openreel.services.generation"):
+        result = _gateway(upstream, tmp_path / "video.mp4", ours)
+    assert "relayed" not in result.interpretation
+    warned = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warned) == (0 if case == "unsigned" else 1), warned

@@ -13,6 +13,7 @@ copy of the frame.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -90,6 +91,12 @@ class Labeler:
         self._add = ((coverage * 255 * 256 + 127) // 255)[..., None].astype(np.uint16)
         self._text = coverage >= 200
         self._plate = coverage == 0
+        # The coverage centred and scaled to unit length once: the test's correlation is then
+        # one dot product a frame (it runs on every frame a relay passes on).
+        centred = self._add[..., 0].astype(np.float64).ravel()
+        centred -= centred.mean()
+        norm = float(np.linalg.norm(centred))
+        self._unit = (centred / norm if norm else centred).astype(np.float32)
 
     def apply(self, frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         """Blends the label into ``frame`` in place (and returns it)."""
@@ -121,6 +128,7 @@ class Labeler:
         spread = float(grey.std())
         if contrast < 100 or spread == 0:
             return False
-        coverage = self._add[..., 0].astype(np.float32)
-        correlation = float(np.corrcoef(grey.ravel(), coverage.ravel())[0, 1])
+        values = grey.ravel()
+        centred = values - values.mean()
+        correlation = float(centred @ self._unit) / (spread * math.sqrt(values.size))
         return correlation >= 0.9

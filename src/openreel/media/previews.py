@@ -202,6 +202,20 @@ class PreviewCollector:
         """The highest frame index needed; decoding can stop after it."""
         return max(self._wanted)
 
+    @property
+    def columns(self) -> int:
+        """Tiles per spritesheet row (fewer when there are fewer tiles)."""
+        return min(self._columns, len(self._tile_indices))
+
+    def sizes(self, width: int, height: int) -> tuple[tuple[int, int], tuple[int, int]]:
+        """The thumbnail's and one tile's (width, height) for frames of ``width`` x
+        ``height``: what the written files hold, so another's previews can be checked."""
+        # Even, so the sheet can be cut back into tiles by a video scaler too.
+        tile_height = max(2, round(self._tile_width * height / width / 2) * 2)
+        thumb_width = min(self._thumbnail_width, width)
+        thumb_height = max(1, round(thumb_width * height / width))
+        return (thumb_width, thumb_height), (self._tile_width, tile_height)
+
     def wants(self, index: int) -> bool:
         """Tells whether frame ``index`` is needed, so callers can skip converting it."""
         return index in self._wanted
@@ -227,10 +241,10 @@ class PreviewCollector:
                 f"got {frame.dtype} shaped {tuple(frame.shape)}"
             )
         height, width = int(frame.shape[0]), int(frame.shape[1])
+        (thumb_width, thumb_height), (_, tile_height) = self.sizes(width, height)
         if self._source_size is None:
             self._source_size = (width, height)
-            # Even, so the sheet can be cut back into tiles by a video scaler too.
-            self._tile_height = max(2, round(self._tile_width * height / width / 2) * 2)
+            self._tile_height = tile_height
         elif self._source_size != (width, height):
             raise MediaError(
                 f"preview frame {index} is {width}x{height}, but earlier frames were "
@@ -239,8 +253,6 @@ class PreviewCollector:
         if index in self._tile_indices:
             self._tiles[index] = _shrink(frame, self._tile_width, self._tile_height)
         if index == self._thumbnail_index:
-            thumb_width = min(self._thumbnail_width, width)
-            thumb_height = max(1, round(thumb_width * height / width))
             self._thumbnail = _shrink(frame, thumb_width, thumb_height)
         return True
 

@@ -39,9 +39,10 @@ from openreel.media.encode import EncoderSettings, VideoWriter, check_output_pat
 from openreel.media.fingerprint import SecondSampler
 from openreel.media.label import Labeler, LabelSpec
 from openreel.media.partial import partial_path
+from openreel.media.preview_check import PreviewCheck, previews_beside
 from openreel.media.previews import PreviewCollector
 from openreel.media.probe import luma
-from openreel.services.relay import NotRelayableError, relay, relayable
+from openreel.services.relay import NotRelayableError, relay, signed_with_label
 from openreel.trust.provenance import Provenance
 
 __all__ = ["PreviewPaths", "render_video"]
@@ -68,7 +69,7 @@ class PreviewPaths:
     @classmethod
     def beside(cls, video: Path) -> PreviewPaths:
         """Previews next to ``video``: ``clip.thumbnail.webp`` and ``clip.spritesheet.jpg``."""
-        return cls(video.with_suffix(".thumbnail.webp"), video.with_suffix(".spritesheet.jpg"))
+        return cls(*previews_beside(video))
 
 
 def render_video(
@@ -145,11 +146,7 @@ def render_video(
             # The provider's file is fetched first: an OpenReel upstream's may be passed on
             # as it is (services.relay); any other is fitted and labelled frame by frame.
             downloaded = scope.enter_context(backend.fetched(request, overall, cancelled))
-            if (
-                label is not None
-                and provenance is not None
-                and relayable(downloaded, label, audio=bool(request.audio))
-            ):
+            if label is not None and provenance is not None:
                 try:
                     return _relayed(
                         backend,
@@ -165,7 +162,8 @@ def render_video(
                         started=started,
                     )
                 except NotRelayableError as exc:
-                    log.warning("%s: re-rendering the upstream's video: %s", request.model, exc)
+                    if exc.claimed:  # it said it was labelled so, and is not
+                        log.warning("%s: re-rendering the upstream's video: %s", request.model, exc)
             generated = backend.fitted(downloaded, request, overall, cancelled)
         return _rendered(
             backend,
@@ -409,12 +407,17 @@ def _relayed(
     started: float,
 ) -> GenerationResult:
     """Keeps an upstream's labelled video as it is (services.relay), signed here with it as
-    the parent ingredient; previews and fingerprints from the same reading."""
+    the parent ingredient; the upstream's previews kept once checked (else made) and the
+    fingerprints taken, in the same reading."""
     collector = PreviewCollector(request.frame_count) if previews is not None else None
     finals = [output] if previews is None else [output, *previews.paths()]
     staged = [partial_path(path) for path in finals]
 
     def signed() -> None:
+        if not signed_with_label(downloaded, label):
+            raise NotRelayableError(
+                "its manifest is missing, invalid or names another label", claimed=False
+            )
         shutil.copyfile(downloaded, staged[0])
         provenance.sign(
             staged[0],
@@ -427,24 +430,41 @@ def _relayed(
         )
 
     try:
-        # The copy is signed on a thread while this one reads the frames (the signature
-        # covers the file, which the reading does not change; both mostly wait outside the
-        # interpreter): the two were most of what a relay costs. A frame without the label
-        # throws both away.
+        # The manifest is verified and the copy signed on a thread while this one reads the
+        # frames (the signature covers the file, which the reading does not change; both
+        # mostly wait outside the interpreter): they were most of what a relay costs. A
+        # manifest that does not claim the label, or a frame without it, throws both away.
         with ThreadPoolExecutor(1, thread_name_prefix="openreel-relay-sign") as pool:
             signing = pool.submit(signed)
             try:
+                # The upstream's own previews, lent beside its video, are kept when each
+                # shows the frame it stands for (media.preview_check; checked as the frames
+                # are read): making them again was most of what a relay cost after the
+                # reading itself.
+                given = None
+                if collector is not None:
+                    given = PreviewCheck.load(
+                        *previews_beside(downloaded), collector, request.width, request.height
+                    )
                 frames = relay(
                     downloaded,
                     request,
                     label,
-                    previews=collector,
+                    previews=collector if given is None else None,
+                    given=given,
                     sampler=sampler,
                     cancelled=cancelled,
                 )
-                if collector is not None:
+                if given is not None:
+                    shutil.copyfile(given.thumbnail, staged[1])
+                    shutil.copyfile(given.spritesheet, staged[2])
+                elif collector is not None:
                     collector.write_thumbnail(staged[1])
                     collector.write_spritesheet(staged[2])
+            except NotRelayableError:
+                wait([signing])
+                signing.result()  # a file that never claimed the label says so first
+                raise
             finally:
                 wait([signing])
             signing.result()

@@ -9,6 +9,12 @@ request's frames, and the label found in the pixels of every frame), it is copie
 for the previews and fingerprints, and signed by this server with the upstream's file,
 manifest and all, as its parent ingredient. Anything else is re-rendered and labelled here,
 as before.
+
+The upstream's own thumbnail and spritesheet, when it lent them, are kept instead of made
+again, once the same reading has shown that each is the frame it stands for
+(``media.preview_check``); previews that are not throw the relay away. The manifest is
+verified on the signing thread while the frames are read, so a video from any other provider
+costs one opening of the file before it is re-rendered.
 """
 
 from __future__ import annotations
@@ -21,28 +27,35 @@ import numpy as np
 from openreel.backends.base import CancelCheck
 from openreel.domain import VideoRequest
 from openreel.errors import CancelledError, MediaError
-from openreel.media.audio import has_sound
 from openreel.media.c2pa import verify_mp4
 from openreel.media.fingerprint import SecondSampler
 from openreel.media.label import Labeler, LabelSpec
+from openreel.media.preview_check import PreviewCheck
 from openreel.media.previews import PreviewCollector
 from openreel.media.probe import luma
 
-__all__ = ["NotRelayableError", "relay", "relayable"]
+__all__ = ["NotRelayableError", "relay", "signed_with_label"]
 
 
 class NotRelayableError(Exception):
     """A frame read while relaying did not carry the label (or the file held other frames
-    than it said): the video must be re-rendered after all."""
+    than it said, or a given preview another picture), or its manifest does not claim the
+    label: the video must be re-rendered after all.
+
+    Attributes:
+        claimed: Whether the file's manifest had claimed this server's label (a video that
+            then fails the pixels' test is worth a warning; one that never claimed it, any
+            other provider's, is not).
+    """
+
+    def __init__(self, message: str, *, claimed: bool = True) -> None:
+        super().__init__(message)
+        self.claimed = claimed
 
 
-def relayable(path: Path, label: LabelSpec, *, audio: bool) -> bool:
-    """Whether the downloaded ``path`` says it may be passed on as it is: a valid manifest
-    whose generation assertion names ``label`` (see the module docstring), and a sound
-    stream exactly when the request asks for sound (``audio``); :func:`relay` checks the
-    stream and the pixels as it reads them."""
-    if has_sound(path) != audio:
-        return False
+def signed_with_label(path: Path, label: LabelSpec) -> bool:
+    """Whether ``path`` carries a valid manifest whose generation assertion names ``label``
+    (see the module docstring); :func:`relay` checks the streams and the pixels."""
     try:
         verdict = verify_mp4(path)
     except MediaError:
@@ -63,13 +76,17 @@ def relay(
     previews: PreviewCollector | None,
     sampler: SecondSampler | None,
     cancelled: CancelCheck,
+    given: PreviewCheck | None = None,
 ) -> int:
     """Reads ``path`` once: its stream must be exactly the request's (H.264, 4:2:0, its size,
-    rate and frame count) and every frame must show the label; the frames the previews and
-    the fingerprints want are handed to them. Returns the number of frames.
+    rate and frame count; a sound stream exactly when it asks for sound) and every frame must show the label; the frames the previews and
+    the fingerprints want are handed to them, and each frame ``given`` previews show (the
+    upstream's own, kept instead of making ``previews``) must be what they show. Returns the
+    number of frames.
 
     Raises:
-        NotRelayableError: The stream is another, or a frame lacks the label.
+        NotRelayableError: The stream is another, a frame lacks the label, or a given
+            preview does not show its frame.
         CancelledError: ``cancelled()`` turned True.
         MediaError: The file could not be read.
     """
@@ -86,13 +103,18 @@ def relay(
                 or stream.average_rate != request.fps
             ):
                 raise NotRelayableError(f"the stream is {coded} {context.width}x{context.height}")
+            if bool(container.streams.audio) != bool(request.audio):  # sound exactly when asked
+                raise NotRelayableError("it has sound" if container.streams.audio else "no sound")
             stream.thread_type = "AUTO"
             for index, frame in enumerate(container.decode(stream)):
                 count = index + 1
                 # Every frame, on its brightness plane (no conversion): the label must be on
                 # each picture passed on, not only on those read for the previews.
-                if not labeler.shown_in(luma(frame)):
+                brightness = luma(frame)
+                if not labeler.shown_in(brightness):
                     raise NotRelayableError(f"frame {index} does not show the label")
+                if given is not None and not given.matches(index, brightness):
+                    raise NotRelayableError(f"the upstream's previews do not show frame {index}")
                 wanted = (previews is not None and previews.wants(index)) or (
                     sampler is not None and sampler.wants(index)
                 )

@@ -17,6 +17,7 @@ from tests.support.hosted.timed_upstream import TimedUpstream
 from openreel.backends.hosted.base import HostedBackend, HostedModel, RemoteJob
 from openreel.backends.hosted.upstream import UpstreamClient
 from openreel.domain import VideoRequest
+from openreel.media.preview_check import previews_beside
 
 VIDEOS = 5
 
@@ -93,3 +94,56 @@ def test_the_first_poll_follows_the_submit_at_once() -> None:
             gaps.append(looked_at - at)
     assert len(gaps) == VIDEOS
     assert statistics.median(gaps) < 0.09, gaps
+
+
+@pytest.mark.parametrize("openreel", [True, False], ids=["openreel", "other"])
+def test_an_openreels_previews_are_lent_beside_its_video_and_taken_back(openreel: bool) -> None:
+    """An OpenReel upstream's thumbnail and spritesheet come with its video, fetched while it
+    is (for a relay to check and keep: services.relay); another upstream is not asked."""
+    previews = {"thumbnail": b"RIFF-thumbnail", "spritesheet": b"\xff\xd8\xff-sheet"}
+    upstream = TimedUpstream(render_s=0.05, events=openreel, previews=previews)
+    with upstream.serving() as url:
+        client = UpstreamClient(url, "up-key", timeout_s=10)
+        sent: list[str] = []
+        client._http.event_hooks["request"].append(
+            lambda request: sent.append(f"{request.method} {request.url.path}?{request.url.query}")
+        )
+        backend = HostedBackend.for_provider(
+            client, (HostedModel("upstream/m", "m", UPSTREAM_CAPS),), interval_s=0.05
+        )
+        request = VideoRequest(
+            prompt="a lighthouse", model="upstream/m", seconds=1.0, width=320, height=180, fps=12
+        ).with_seed()
+        try:
+            with backend.fetched(request) as video:
+                lent = previews_beside(video)
+                found = [path.read_bytes() if path.exists() else None for path in lent]
+                assert video.read_bytes() == upstream.video
+        finally:
+            client.close()
+    asked = [s for s in sent if "variant=thumbnail" in s or "variant=spritesheet" in s]
+    if openreel:
+        assert found == [previews["thumbnail"], previews["spritesheet"]]
+        assert len(asked) == 2
+    else:
+        assert found == [None, None]
+        assert asked == []
+    assert not any(path.exists() for path in (video, *lent))  # all taken back after the lend
+
+
+def test_previews_an_openreel_cannot_give_are_simply_absent() -> None:
+    upstream = TimedUpstream(render_s=0.05, events=True)  # no previews: 404
+    with upstream.serving() as url:
+        client = UpstreamClient(url, "up-key", timeout_s=10)
+        backend = HostedBackend.for_provider(
+            client, (HostedModel("upstream/m", "m", UPSTREAM_CAPS),), interval_s=0.05
+        )
+        request = VideoRequest(
+            prompt="a lighthouse", model="upstream/m", seconds=1.0, width=320, height=180, fps=12
+        ).with_seed()
+        try:
+            with backend.fetched(request) as video:
+                assert video.stat().st_size > 0
+                assert not any(path.exists() for path in previews_beside(video))
+        finally:
+            client.close()

@@ -7,7 +7,9 @@ answers carry ``openai-poll-after-ms`` from OpenReel's own rule
 lists the newest first. With ``events`` its videos carry OpenReel's ``phase`` and
 ``GET /v1/videos/{id}/events`` streams them as OpenReel's events route does (a snapshot, then
 progress, then the final event, formatted by ``fastapi.sse.format_sse_event``). Without it the
-route does not exist (404). It records when each create arrived, on ``time.monotonic``.
+route does not exist (404). ``GET /v1/videos/{id}/content?variant=`` serves the video, and the
+thumbnail and spritesheet it is given as OpenReel does (404 without). It records when each
+create arrived, on ``time.monotonic``.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class TimedUpstream:
     created: dict[str, float] = field(default_factory=dict)
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
     video: bytes = field(default_factory=lambda: make_mp4(1.0))
+    previews: dict[str, bytes] = field(default_factory=dict)  # variant -> file; else 404
 
     def finished_at(self, video_id: str) -> float:
         """When the video finished (or will), on ``time.monotonic``."""
@@ -140,7 +143,13 @@ class TimedUpstream:
             yield format_sse_event(data_str=_json(self._video(job)), event=kind, id=str(seq))
 
     async def _content(self, request: Request) -> Response:
-        return Response(self.video, media_type="video/mp4")
+        variant = request.query_params.get("variant", "video")
+        if variant == "video":
+            return Response(self.video, media_type="video/mp4")
+        if variant in self.previews:  # OpenReel's thumbnail (WebP) and spritesheet (JPEG)
+            kind = "image/webp" if variant == "thumbnail" else "image/jpeg"
+            return Response(self.previews[variant], media_type=kind)
+        return JSONResponse({"error": {"message": "no such variant", "code": "not_found"}}, 404)
 
     def app(self) -> Starlette:
         """The ASGI app."""

@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol, Self
@@ -54,6 +55,7 @@ from openreel.errors import (
     ModelNotFoundError,
     ModerationBlockedError,
 )
+from openreel.media.preview_check import previews_beside
 
 __all__ = [
     "HostedBackend",
@@ -402,7 +404,9 @@ class HostedBackend:
         cancelled: CancelCheck = never_cancelled,
     ) -> Iterator[Path]:
         """Runs the job at the provider and lends its downloaded video, as the provider made
-        it, holding a render slot; the file is removed afterwards.
+        it, holding a render slot; the file is removed afterwards. A provider that offers the
+        video's own previews (an upstream OpenReel's ``download_previews``) lends them beside
+        it (``media.preview_check.previews_beside``), unchecked.
 
         :meth:`generate` fits it to the request frame by frame; a caller that can keep the
         file as it is (a video already labelled and signed by an OpenReel upstream,
@@ -426,7 +430,17 @@ class HostedBackend:
                 lambda: self._client.submit(model.remote, sent), cancelled, starting=True
             )
             self._follow(remote_id, total, progress, cancelled)
-            self._call(lambda: self._client.download(remote_id, path), cancelled)
+            # An upstream OpenReel's own previews, lent beside the video for a relay to keep
+            # once it has checked them (services.relay), are fetched while the video is: best
+            # effort, never a failure.
+            previews = getattr(self._client, "download_previews", None)
+            with ThreadPoolExecutor(1, thread_name_prefix="openreel-previews") as pool:
+                lent: Future[None] | None = None
+                if previews is not None:
+                    lent = pool.submit(previews, remote_id, *previews_beside(path))
+                self._call(lambda: self._client.download(remote_id, path), cancelled)
+                if lent is not None:
+                    lent.result()
             self._take_slot(cancelled)
             try:
                 yield path
@@ -434,7 +448,8 @@ class HostedBackend:
                 if self._slots is not None:
                     self._slots.release()
         finally:
-            path.unlink(missing_ok=True)
+            for file in (path, *previews_beside(path)):
+                file.unlink(missing_ok=True)
 
     def fitted(
         self,

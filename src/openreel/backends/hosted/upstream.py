@@ -53,6 +53,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -152,7 +153,8 @@ class UpstreamClient:
         self._sends_hints = True  # until a retrieve comes without one
         self._streams: dict[str, EventStream] = {}
         self._has_events = True  # until an OpenReel upstream's /events answers 404 or 405
-        # Learnt from its /models (the probe) or its videos' phase: an OpenReel takes a seed.
+        # Learnt from its /models (the probe) or its videos' phase: an OpenReel takes a seed,
+        # streams each change and lends its previews.
         self._openreel = False
 
     def attach_health(self, health: UpstreamHealth) -> None:
@@ -209,7 +211,7 @@ class UpstreamClient:
             # An odd status in the create's answer is left to the first poll.
             with contextlib.suppress(TransientProviderError):
                 self._note_pace(video_id, remote_job(data, hint))
-        if "phase" in data:  # an OpenReel: it takes a seed and streams each change
+        if "phase" in data:  # an OpenReel: it takes a seed, streams each change, lends previews
             self._openreel = True
             if self._has_events:
                 self._follow_stream(video_id)
@@ -377,6 +379,29 @@ class UpstreamClient:
                         out.write(chunk)
         except httpx.TransportError as exc:
             raise TransientProviderError(f"download failed: {type(exc).__name__}") from None
+
+    def download_previews(self, job_id: str, thumbnail: Path, spritesheet: Path) -> None:
+        """Fetches an OpenReel upstream's thumbnail and spritesheet of a finished video to
+        ``thumbnail`` and ``spritesheet``, both at once; best effort: a file that could not
+        be fetched is simply absent (a relay then makes its own), and any other upstream is
+        not asked (its previews would not be kept: only an OpenReel's video is relayed)."""
+        if not self._openreel:
+            return
+        with ThreadPoolExecutor(2, thread_name_prefix="upstream-previews") as pool:
+            for fetched in [
+                pool.submit(self._preview, job_id, variant, target)
+                for variant, target in (("thumbnail", thumbnail), ("spritesheet", spritesheet))
+            ]:
+                fetched.result()
+
+    def _preview(self, job_id: str, variant: str, target: Path) -> None:
+        try:
+            response = self._http.get(f"/videos/{job_id}/content", params={"variant": variant})
+            if response.status_code == 200:
+                target.write_bytes(response.content)
+        except (httpx.HTTPError, OSError) as exc:
+            target.unlink(missing_ok=True)
+            log.info("%s: no %s for %s (%s)", self.provider, variant, job_id, type(exc).__name__)
 
     def cancel(self, job_id: str) -> None:
         """Stops the job upstream as its dialect allows.

@@ -62,6 +62,11 @@ class Family:
         refine_pipeline: The class that refines upsampled latents (LTX's condition
             pipeline, which takes ``latents`` and ``denoise_strength``), or None.
         image_only: Every call needs an image (Stable Video Diffusion has no text input).
+        video_strength_keeps: ``video_strength`` measures how much of the source is kept
+            rather than how far the edit may move (Wan VACE's ``conditioning_scale``, 1.0
+            by default): it is given ``1 - strength``.
+        video_mask: The video-to-video class takes a ``mask`` of what to remake (Wan VACE:
+            white everywhere, so every pixel is remade with the source as its guide).
     """
 
     pipeline: str
@@ -75,11 +80,18 @@ class Family:
     condition_pipeline: str | None = None
     refine_pipeline: str | None = None
     image_only: bool = False
+    video_strength_keeps: bool = False
+    video_mask: bool = False
 
     @property
     def rule(self) -> FrameRule:
         """The family's frame-count rule."""
         return FrameRule(self.frame_step)
+
+    def strength_value(self, strength: float) -> float:
+        """What ``video_strength`` is given for an edit that may move ``strength`` (0: not
+        at all, 1: as far as a new video) from its source."""
+        return 1.0 - strength if self.video_strength_keeps else strength
 
 
 FAMILIES: dict[str, Family] = {
@@ -111,6 +123,20 @@ FAMILIES: dict[str, Family] = {
     # CogVideoX: 8N+1 frames (THUDM/CogVideo README: "8N+1 where N <= 6"), sides of 16.
     "cogvideox": Family(
         "CogVideoXPipeline", None, 8, 16, video_pipeline="CogVideoXVideoToVideoPipeline"
+    ),
+    # Wan 2.1 VACE: Wan's frames and sides with weights of its own (WanVACETransformer3DModel),
+    # one class for text-to-video and edits: the source as ``video``, a white ``mask`` (remake
+    # everywhere), ``conditioning_scale`` (1.0 by default) how much the source holds
+    # (pipeline_wan_vace.py, WanVACEPipeline.__call__ and preprocess_conditions).
+    "wan_vace": Family(
+        "WanVACEPipeline",
+        None,
+        4,
+        16,
+        video_pipeline="WanVACEPipeline",
+        video_strength="conditioning_scale",
+        video_strength_keeps=True,
+        video_mask=True,
     ),
     "hunyuan": Family("HunyuanVideoPipeline", None, 4, 16),
     # HunyuanVideo 1.5: 4k+1 frames, VAE x16 (pipeline_hunyuan_video1_5.py).

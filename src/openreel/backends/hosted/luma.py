@@ -35,8 +35,8 @@ sent with a short-lived link the worker puts on the request (``source.url``): th
 presigned URL, or a link signed by this server on its public address
 (``services/source_links.py``). Where neither exists (no ``OPENREEL_PUBLIC_URL``, no bucket)
 edits are refused at admission, naming the setting that enables them (``edit_note``). We ask
-for the ``flex_1`` mode (:data:`MODIFY_MODE`), the SDK's middle family between ``adhere``
-(keep close to the source) and ``reimagine``; the SDK states no length or size limits for the
+for the ``flex_1`` mode (:data:`MODIFY_MODE`), by its name the middle family between
+``adhere`` and ``reimagine``; the SDK states no length or size limits for the
 source, so edits take any size our other limits allow, and the result is fitted back to the
 source's size, rate and length like any provider's video.
 
@@ -89,9 +89,10 @@ _SIZES = ("1280x720", "720x1280", "1920x1080", "1080x1920", "960x540", "540x960"
 
 
 MODIFY_MODE = "flex_1"
-"""The modify mode edits ask for: the SDK's modes are ``adhere_1-3`` (stay close to the
-source), ``flex_1-3`` and ``reimagine_1-3`` (move furthest); ``flex_1`` changes what the
-prompt asks while keeping the source's layout and motion."""
+"""The modify mode edits ask for. The SDK lists ``adhere_1-3``, ``flex_1-3`` and
+``reimagine_1-3`` by name only; by those names, ``flex`` is the middle family between keeping
+close to the source and remaking it freely, and an edit should change what the prompt says
+while the rest stays recognisable."""
 
 _NO_LINK = (
     "Luma's modify takes the video only as a URL Luma fetches itself; set OPENREEL_PUBLIC_URL "

@@ -10,7 +10,8 @@ by side on one in-process server (one worker, render processes on, as ``openreel
 
 Each time is from the request sent to the video seen completed (the upload, its checks, the
 decode of the footage and the encode included). Prints the medians and their ratios to the
-fresh render's median.
+fresh render's median, and the machine's one-minute load average after each video (the
+machine may be shared: the ratios are only comparable at a like load).
 
 Run: ``.venv/bin/python benchmarks/edits.py [--runs 3]``.
 """
@@ -18,6 +19,7 @@ Run: ``.venv/bin/python benchmarks/edits.py [--runs 3]``.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import tempfile
@@ -98,7 +100,11 @@ def main() -> None:
                                 headers=headers,
                             )
                         times[kind].append(_finish(client, headers, response) - started)
-                        print(f"run {run + 1} {kind}: {times[kind][-1]:.2f} s", flush=True)
+                        load = os.getloadavg()[0]
+                        print(
+                            f"run {run + 1} {kind}: {times[kind][-1]:.2f} s (load {load:.1f})",
+                            flush=True,
+                        )
         finally:
             server.close(timeout=30)
     fresh = statistics.median(times["fresh"])

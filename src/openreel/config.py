@@ -6,6 +6,7 @@ composition root (cli/runtime) and passed down; nothing reads the environment at
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -482,6 +483,11 @@ class Settings(BaseSettings):
         celery: Celery on Redis, for ``queue = "celery"``.
         storage: Where artifact files live (the data folder, or an S3-compatible bucket).
         webhooks: Signed notices when a video ends.
+        public_url: The address the internet reaches this server at (``https://reel.example``),
+            for providers that fetch an edit's video by URL themselves (Luma's modify): they
+            are given a short-lived signed link to that one file here. Unset (and no bucket,
+            whose presigned URLs serve instead), such providers cannot edit.
+        source_link_seconds: How long such a link (or presigned URL) stays valid.
     """
 
     model_config = SettingsConfigDict(
@@ -528,6 +534,21 @@ class Settings(BaseSettings):
     celery: CeleryConfig = CeleryConfig()
     storage: StorageConfig = StorageConfig()
     webhooks: WebhooksConfig = WebhooksConfig()
+    public_url: str | None = None
+    source_link_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_a_base(cls, url: str | None) -> str | None:
+        """An ``http(s)://host[/path]`` base with no query, kept without its trailing ``/``."""
+        if not url:
+            return None
+        if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", url):
+            raise ValueError(
+                f"public_url must be an http:// or https:// address with no query or "
+                f"fragment, such as https://reel.example; got {url!r}"
+            )
+        return url.rstrip("/")
 
     @model_validator(mode="after")
     def _upstream_names_differ(self) -> Settings:

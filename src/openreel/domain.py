@@ -117,6 +117,9 @@ class SourceVideo:
         video_id: The video it is, when it is one of ours (``None`` for an upload).
         plan: The sketch plan it was drawn from, when the sketch engine can draw it again
             (one of ours, drawn from a prompt alone); ``None`` for footage it cannot redraw.
+        url: A short-lived link a provider can fetch the file from, for providers that take
+            a video only by URL (Luma's modify); set by the worker just before a render,
+            never stored.
     """
 
     path: str
@@ -126,6 +129,7 @@ class SourceVideo:
     height: int
     video_id: str | None = None
     plan: dict[str, Any] | None = None
+    url: str | None = None
 
     @property
     def uploaded(self) -> bool:
@@ -294,7 +298,12 @@ class VideoRequest:
         """A JSON-ready copy of the request (the reference image is summarised, not copied)."""
         images = ("input_reference", "last_frame")
         data = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in images}
-        data["source"] = None if self.source is None else asdict(self.source)
+        data["source"] = (
+            None
+            if self.source is None
+            # A source's link is a credential for a while: it never goes into a stored row.
+            else {k: v for k, v in asdict(self.source).items() if k != "url"}
+        )
         data["character"] = None if self.character is None else asdict(self.character)
         for name in images:
             ref = getattr(self, name)

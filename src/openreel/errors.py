@@ -39,6 +39,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "GenerationPausedError",
+    "GoneError",
     "InvalidRequestError",
     "MediaError",
     "ModelNotFoundError",
@@ -179,6 +180,14 @@ class ConflictError(OpenReelError):
     http_status = 409
     error_type = "invalid_request_error"
     default_code = "invalid_state"
+
+
+class GoneError(OpenReelError):
+    """The resource existed but is no longer offered (a signed link past its expiry)."""
+
+    http_status = 410
+    error_type = "invalid_request_error"
+    default_code = "expired"
 
 
 class PayloadTooLargeError(OpenReelError):

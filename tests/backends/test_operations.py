@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from openreel.backends.base import VideoBackend
 from openreel.backends.providers import build_registry
 from openreel.backends.registry import BackendRegistry
-from openreel.config import ProviderKeys, Settings, UpstreamConfig
+from openreel.config import ProviderKeys, Settings, StorageConfig, UpstreamConfig
 from openreel.domain import CharacterRef, ImageInput, SourceVideo, VideoRequest
 from openreel.errors import InvalidRequestError
 
@@ -110,3 +110,31 @@ def test_a_hosted_model_refuses_an_edit_and_a_character_naming_them(model: str) 
     assert character.value.param == "prompt"
     assert "'Mira'" in character.value.message
     assert model in character.value.message
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"public_url": "https://reel.example"},
+        {"storage": StorageConfig(bucket="reels", region="eu-west-1")},
+    ],
+    ids=["public-url", "bucket"],
+)
+def test_luma_edits_where_a_link_to_the_source_can_be_made(where: dict[str, object]) -> None:
+    """Luma's modify fetches the video from a URL: with a public address or a bucket (whose
+    presigned URL serves) its models edit; without, they refuse naming the setting (above)."""
+    keys = ProviderKeys(luma=_KEY)
+    registry = build_registry(Settings(providers=keys, **where))  # type: ignore[arg-type]
+    source = SourceVideo(path="jobs/x/source.mp4", frames=96, fps=24.0, width=320, height=180)
+    for model in ("luma/ray-2", "luma/ray-flash-2"):
+        backend = registry.for_model(model)
+        caps = backend.capabilities(model)
+        assert "edit" in caps.operations
+        assert "create" in caps.operations
+        assert caps.source_url
+        edit = VideoRequest(
+            prompt="make it snow", model=model, width=320, height=180, seconds=4.0, fps=24
+        )
+        backend.check(replace(edit, operation="edit", source=source))
+    plain = build_registry(Settings(providers=keys)).for_model("luma/ray-2")
+    assert "OPENREEL_PUBLIC_URL" in plain.capabilities("luma/ray-2").edit_note

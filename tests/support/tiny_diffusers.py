@@ -772,3 +772,80 @@ call = {{ max_sequence_length = 16 }}
     path = root / "catalogue.toml"
     path.write_text(text + hunyuan15 + hunyuan15_i2v)
     return path
+
+
+# ----- Wan VACE (edits from a control video) ----------------------------------------------
+
+TINY_WAN_VACE = "tiny-wan-vace"
+"""A tiny Wan 2.1 VACE pipeline: text-to-video, and edits from a source's frames."""
+
+
+def build_wan_vace(folder: Path) -> None:
+    """Saves a tiny random WanVACEPipeline in ``folder``: the tiny Wan's VAE, encoder and
+    sizes with a WanVACETransformer3DModel whose control layers are 0 and 2 (its control
+    input: 16 inactive + 16 reactive latent channels + 64 mask channels from the VAE's 8x8)."""
+    import torch
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanVACEPipeline,
+        WanVACETransformer3DModel,
+    )
+    from transformers import ByT5Tokenizer, UMT5Config, UMT5EncoderModel
+
+    torch.manual_seed(0)
+    vae = AutoencoderKLWan(
+        base_dim=3,
+        z_dim=16,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=1,
+        temperal_downsample=[False, True, True],
+    )
+    transformer = WanVACETransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=16,
+        out_channels=16,
+        text_dim=32,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=3,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+        vace_layers=[0, 2],
+        vace_in_channels=96,
+    )
+    WanVACEPipeline(
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        text_encoder=_t5(UMT5Config, UMT5EncoderModel),
+        tokenizer=ByT5Tokenizer(),
+    ).save_pretrained(folder)
+
+
+def write_vace_catalogue(root: Path) -> Path:
+    """Builds the tiny Wan VACE under ``root`` and writes a catalogue of it alone; returns it
+    (apart from :func:`write_catalogue`, so only the tests that edit with it pay for it)."""
+    build_wan_vace(root / "wan-vace")
+    path = root / "vace-catalogue.toml"
+    path.write_text(f"""
+[[model]]
+id = "{TINY_WAN_VACE}"
+family = "wan_vace"
+source = "{root / "wan-vace"}"
+dtype = "float32"
+memory = "none"
+steps = 2
+max_seconds = 20
+guidance = 5.0
+width = 16
+height = 16
+fps = 8
+max_frames = 9
+overlap = 1
+call = {{ max_sequence_length = 16 }}
+""")
+    return path

@@ -40,6 +40,7 @@ from openreel.api.routes import (
     models,
     provenance,
     session,
+    sources,
     studio,
     transparency,
     usage,
@@ -290,6 +291,7 @@ def create_app(services: ApiServices) -> FastAPI:
     for module in (
         characters,  # before videos: /videos/characters is not a video id
         videos,
+        sources,
         events,
         models,
         files,

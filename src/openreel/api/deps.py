@@ -29,6 +29,7 @@ from openreel.config import Settings
 from openreel.domain import Principal
 from openreel.errors import AuthenticationError, PermissionDeniedError
 from openreel.services.characters import CharacterService
+from openreel.services.source_links import SourceLinks
 from openreel.services.uploads import UploadService
 from openreel.services.videos import VideoService
 from openreel.services.watch import JobWatch
@@ -97,6 +98,8 @@ class ApiServices:
             off (its routes are then 404s).
         webhooks: Webhook endpoints and their deliveries (None: the routes answer 404).
         characters: Characters made from clips, or None where a runtime has none.
+        source_links: Signed links to edits' source videos for providers that fetch them
+            (``GET /v1/videos/{id}/source``), or None where a runtime has none.
     """
 
     settings: Settings
@@ -118,6 +121,7 @@ class ApiServices:
     transparency: TransparencyService | None = None
     webhooks: WebhookService | None = None
     characters: CharacterService | None = None
+    source_links: SourceLinks | None = None
 
     async def read(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs a short read-only service call (one or two indexed SELECTs) for a route.

@@ -119,6 +119,9 @@ class BackendCapabilities:
             is one generation call, say so in ``/v1/models``); empty when nothing to say.
         create: Whether it makes video from a prompt (create, remix, extend); False for a
             model that only edits a video it is given (Runway's video-to-video).
+        source_url: Whether an edit's source reaches the model only as a link it fetches
+            itself (Luma's modify): the worker then puts a short-lived one on the request's
+            ``source.url``.
     """
 
     max_seconds: float
@@ -137,6 +140,7 @@ class BackendCapabilities:
     last_frame: bool = False
     length_note: str = ""
     create: bool = True
+    source_url: bool = False
 
     @property
     def inputs(self) -> list[str]:

@@ -66,6 +66,19 @@ def _keyed(
     return entry
 
 
+def _luma(settings: Settings, options: HostedOptions) -> Offer | None:
+    """Luma: its key; its models also edit where a worker can give Luma a link to the
+    source (a public address for this server, or a bucket that presigns)."""
+    key = settings.providers.luma
+    if key is None or not key.get_secret_value():
+        return None
+    secret = key.get_secret_value()
+    edits = bool(settings.public_url) or settings.storage.is_remote
+    return tuple(m.id for m in luma.MODELS), lambda: luma.build_luma(
+        secret, edits=edits, fit=options.fit, render_slots=options.render_slots
+    )
+
+
 def _veo(settings: Settings, options: HostedOptions) -> Offer | None:
     """Google Veo: a Vertex AI project (Cloud credentials) or a Gemini API key."""
     google = settings.providers.google
@@ -120,7 +133,7 @@ HOSTED_PROVIDERS: tuple[tuple[str, Entry], ...] = (
     ("runway", _keyed("runway", runway.MODELS, runway.build_runway)),
     ("fal", _keyed("fal", fal.MODELS, fal.build_fal)),
     ("replicate", _keyed("replicate", replicate.MODELS, replicate.build_replicate)),
-    ("luma", _keyed("luma", luma.MODELS, luma.build_luma)),
+    ("luma", _luma),
     ("veo", _veo),
 )
 """Every hosted provider by backend name, in the order /v1/models lists them (the upstreams

@@ -17,6 +17,7 @@ from openreel.media.certs import ensure_instance_identity, load_identity
 from openreel.media.encode import EncoderSettings
 from openreel.media.label import LabelSpec
 from openreel.media.opencv import use_opencv_threads
+from openreel.services.source_links import SourceLinks
 from openreel.storage.artifacts import ArtifactStore
 from openreel.storage.artists import ArtistStore
 from openreel.storage.audit import AuditStore
@@ -48,6 +49,7 @@ __all__ = [
     "open_database",
     "open_killswitch",
     "signing",
+    "source_links",
 ]
 
 
@@ -111,6 +113,18 @@ def signing(settings: Settings) -> Provenance | None:
     else:
         identity = ensure_instance_identity(Path(settings.data_dir) / KEYS_DIR)
     return Provenance(identity, publish_prompts=config.publish_prompts)
+
+
+def source_links(settings: Settings, store: JobStore, artifacts: ArtifactStore) -> SourceLinks:
+    """The links to edits' sources that providers fetching a video by URL are given: the
+    bucket's presigned URLs, or links signed with the server's secret on ``public_url``."""
+    return SourceLinks(
+        load_or_create_secret(Path(settings.data_dir)),
+        store,
+        artifacts,
+        public_url=settings.public_url,
+        seconds=settings.source_link_seconds,
+    )
 
 
 def open_database(settings: Settings) -> Database:

@@ -29,6 +29,7 @@ from openreel.runtime.openers import (
     database_url,
     open_artifacts,
     open_database,
+    source_links,
 )
 from openreel.runtime.webhooks import webhook_dispatcher, webhook_service
 from openreel.services.characters import CharacterService
@@ -171,7 +172,9 @@ class Server:
                 upload_limits=upload_limits,
                 characters=characters.named_in,
             )
+            links = source_links(settings, store, artifacts)
             worker = VideoWorker(
+                links=links,
                 store=store,
                 artifacts=artifacts,
                 registry=runtime.registry,
@@ -226,6 +229,7 @@ class Server:
                 else (runtime.provenance.identity.anchor_pem,),
                 transparency=_transparency(settings, db, artists, audit_service, runtime),
                 characters=characters,
+                source_links=links,
             )
             first_admin = auth.ensure_admin()
         except BaseException:

@@ -15,6 +15,7 @@ from openreel.runtime.openers import (
     Runtime,
     open_artifacts,
     open_database,
+    source_links,
 )
 from openreel.runtime.webhooks import webhook_dispatcher
 from openreel.services.pace import PaceBook
@@ -53,6 +54,7 @@ def worker_taker(settings: Settings, *, batched_leases: bool = False) -> JobTake
     )
     artifacts = open_artifacts(settings)
     jobs = VideoWorker(
+        links=source_links(settings, store, artifacts),
         store=store,
         artifacts=artifacts,
         registry=runtime.registry,

@@ -25,6 +25,7 @@ from openreel.queue.lease import Lease, LeaseLostError
 from openreel.services.generation import PreviewPaths
 from openreel.services.pace import PaceBook
 from openreel.services.render_process import RenderCall, RenderProcesses, render_in_thread
+from openreel.services.source_links import SourceLinks
 from openreel.services.videos import stored_last_frame, stored_reference
 from openreel.storage.artifacts import ArtifactStore
 from openreel.storage.jobs import JobStore
@@ -57,6 +58,8 @@ class VideoWorker:
         content: The registry of what this server made (fingerprints), or None.
         processes: Child processes for renders that can run in one, or None for threads.
         clock: Wall clock (tests pass a fake one).
+        links: Makes the short-lived links to an edit's source that providers fetching a
+            video by URL are given (models whose capabilities say ``source_url``), or None.
     """
 
     def __init__(
@@ -72,6 +75,7 @@ class VideoWorker:
         content: ContentRegistry | None = None,
         processes: RenderProcesses | None = None,
         clock: Callable[[], float] = time.time,
+        links: SourceLinks | None = None,
     ) -> None:
         self._store = store
         self._artifacts = artifacts
@@ -83,6 +87,7 @@ class VideoWorker:
         self._content = content
         self._processes = processes
         self._clock = clock
+        self._links = links
 
     def run(self, job: Job, lease: Lease) -> None:
         """Makes the video of ``job``; completes or fails its row. Called by queue workers."""
@@ -202,7 +207,7 @@ class VideoWorker:
                 source = self._store.get(job.extended_from).artifacts["video"]
                 source_path = scope.enter_context(self._artifacts.local_copy(source))
                 prefix_frames = probe(source_path).frames
-            request = self._localised(request, scope)
+            request = self._localised(request, scope, job.id)
             if request.operation == "extend" and request.source is not None:
                 source_path = Path(request.source.path)  # an uploaded video, continued
                 prefix_frames = request.source.frames
@@ -266,11 +271,18 @@ class VideoWorker:
             self._pace.record(request, result.render_seconds)
         return True
 
-    def _localised(self, request: VideoRequest, scope: contextlib.ExitStack) -> VideoRequest:
-        """``request`` with its source video and character pictures as local paths."""
+    def _localised(
+        self, request: VideoRequest, scope: contextlib.ExitStack, job_id: str
+    ) -> VideoRequest:
+        """``request`` with its source video and character pictures as local paths, and an
+        edit's source with a short-lived link for providers that fetch it themselves."""
         if request.source is not None:
+            url = None
+            wanted = request.operation == "edit" and self._wants_link(request.model)
+            if self._links is not None and wanted:
+                url = self._links.url(job_id, request.source.path)
             local = scope.enter_context(self._artifacts.local_copy(request.source.path))
-            request = replace(request, source=replace(request.source, path=str(local)))
+            request = replace(request, source=replace(request.source, path=str(local), url=url))
         if request.character is not None:
             character = request.character
             cutout = scope.enter_context(self._artifacts.local_copy(character.cutout))
@@ -279,6 +291,10 @@ class VideoWorker:
                 request, character=replace(character, cutout=str(cutout), frame=str(frame))
             )
         return request
+
+    def _wants_link(self, model: str) -> bool:
+        """Whether ``model`` takes an edit's source only as a link it fetches itself."""
+        return self._registry.for_model(model).capabilities(model).source_url
 
     def _delete_outputs(self, job_id: str) -> None:
         for name in ("video.mp4", "thumbnail.webp", "spritesheet.jpg"):

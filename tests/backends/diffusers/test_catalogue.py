@@ -33,6 +33,7 @@ SHIPPED = {
     "hunyuanvideo-1.5-480p-i2v": "hunyuan15",
     "hunyuanvideo-1.5-720p-i2v": "hunyuan15",
     "stable-video-diffusion-xt": "svd",
+    "wan2.1-vace-1.3b": "wan_vace",
 }
 
 ENTRY = """

@@ -9,14 +9,23 @@ import numpy as np
 import pytest
 from lumaai.types.generation import Generation
 from lumaai.types.generation_create_params import GenerationCreateParams
+from lumaai.types.generations.video_modify_params import VideoModifyParams
 from tests.support.hosted import sdk
 from tests.support.hosted.fake_luma import KEY, PREFIX, FakeLuma
-from tests.support.hosted.harness import FakeTime
+from tests.support.hosted.harness import FakeTime, make_mp4
 from tests.support.hosted.harness import run as _run
 from tests.support.hosted.providers import LUMA
 
 from openreel.backends.hosted.base import TransientProviderError
-from openreel.backends.hosted.luma import MODELS, LumaClient, build_luma, generation_body
+from openreel.backends.hosted.luma import (
+    MODELS,
+    MODIFY_MODE,
+    LumaClient,
+    build_luma,
+    generation_body,
+    modify_body,
+)
+from openreel.domain import SourceVideo, VideoRequest
 from openreel.errors import (
     BackendError,
     InvalidRequestError,
@@ -191,3 +200,73 @@ def test_luma_retries_409_and_x_should_retry_as_its_sdk_does() -> None:
             client.status(GEN)
         assert isinstance(info.value, TransientProviderError) is retried, status
         client.close()
+
+
+# ----- edits: Luma's modify, by a link Luma fetches -------------------------------------
+
+
+def _edit_request(url: str | None) -> VideoRequest:
+    source = SourceVideo(
+        path="/nowhere/source.mp4", frames=24, fps=24.0, width=640, height=360, url=url
+    )
+    return _request(
+        model="luma/ray-flash-2",
+        width=640,
+        height=360,
+        prompt="make it snow",
+        operation="edit",
+        source=source,
+    )
+
+
+def test_luma_modify_body_is_valid_for_the_sdks_params_and_needs_the_link() -> None:
+    body = modify_body("ray-flash-2", _edit_request("https://reel.example/v1/videos/v/source"))
+    assert sdk.body_issues(VideoModifyParams, body) == []
+    assert body == {
+        "generation_type": "modify_video",
+        "model": "ray-flash-2",
+        "mode": MODIFY_MODE,
+        "prompt": "make it snow",
+        "media": {"url": "https://reel.example/v1/videos/v/source"},
+    }
+    modes = sdk.literal_values(sdk.wire_fields(VideoModifyParams)["mode"][1])
+    assert MODIFY_MODE in modes
+    with pytest.raises(BackendError, match="OPENREEL_PUBLIC_URL"):
+        modify_body("ray-flash-2", _edit_request(None))
+
+
+def test_luma_edit_is_a_modify_whose_video_luma_fetches_from_the_link() -> None:
+    served: list[str] = []
+
+    def fetch(url: str) -> httpx.Response:
+        served.append(url)
+        return httpx.Response(200, content=make_mp4(), headers={"content-type": "video/mp4"})
+
+    fake = FakeLuma(queued=0, dreaming=1, fetch=fetch)
+    backend = build_luma(KEY, edits=True, transport=fake.transport(), sleep=FakeTime().sleep)
+    caps = backend.capabilities("luma/ray-flash-2")
+    assert (caps.edit, caps.source_url) == (True, True)
+    request = _edit_request("https://reel.example/v1/videos/v/source?expires=1&signature=s")
+    backend.check(request)  # the source's own size, though Luma makes no 640x360
+    frames, _ = _run(backend, request)
+    assert len(frames) == 24
+    assert frames[0].shape == (360, 640, 3)
+    assert fake.requests[0] == f"POST {PREFIX}/generations/video/modify"
+    assert served == ["https://reel.example/v1/videos/v/source?expires=1&signature=s"]
+
+
+def test_luma_edit_whose_link_fails_fails_with_lumas_reason() -> None:
+    fake = FakeLuma(queued=0, dreaming=0, fetch=lambda url: httpx.Response(410))
+    backend = build_luma(KEY, edits=True, transport=fake.transport(), sleep=FakeTime().sleep)
+    with pytest.raises(BackendError, match="Failed to download media") as failed:
+        _run(backend, _edit_request("https://reel.example/v1/videos/v/source"))
+    assert not isinstance(failed.value, ModerationBlockedError)
+    assert fake.fetched[0][1] == 410
+
+
+def test_luma_without_links_refuses_edits_naming_the_setting() -> None:
+    backend = build_luma(KEY, transport=FakeLuma().transport())
+    assert "edit" not in backend.capabilities("luma/ray-2").operations
+    with pytest.raises(InvalidRequestError, match="OPENREEL_PUBLIC_URL") as refused:
+        backend.check(_edit_request("https://x/source"))
+    assert refused.value.param == "model"

@@ -249,9 +249,12 @@ class DiffusersBackend:
         described = self.plan(request).to_dict()
         if request.operation == "edit":
             described["operation"] = "edit"
+            spec = self.entry(request.model).spec
             described["edit"] = {
                 "pipeline": self.entry(request.model).video_pipeline_class,
                 "strength": self._config.edit_strength,
+                # What the pipeline is given for it (Wan VACE: how much of the source is kept).
+                spec.video_strength: spec.strength_value(self._config.edit_strength),
                 "from": "the source video's frames, resampled to the model's native size and rate",
             }
         if request.character is not None:
@@ -455,7 +458,9 @@ class DiffusersBackend:
         video_class = entry.video_pipeline_class
         two_stage = plan.upsample > 1 and entry.spec.refines
         if video is not None and video_class is not None:
-            pipe = loaded.image_pipe(video_class)
+            # Wan VACE edits with the very class it loaded; others build theirs alongside.
+            same = video_class == entry.pipeline_class
+            pipe = loaded.pipe if same else loaded.image_pipe(video_class)
         elif two_stage and entry.spec.refine_pipeline is not None:
             pipe = loaded.image_pipe(entry.spec.refine_pipeline)
         elif last_image is not None and entry.last_frame_by == "conditions":
@@ -503,7 +508,12 @@ class DiffusersBackend:
             _end_on(kwargs, pipe, entry.last_frame_by, image, last_image, count)
         if video is not None and video_class is not None:
             kwargs["video"] = video
-            kwargs[entry.spec.video_strength] = self._config.edit_strength
+            strength = entry.spec.strength_value(self._config.edit_strength)
+            kwargs[entry.spec.video_strength] = strength
+            if entry.spec.video_mask:
+                from PIL import Image
+
+                kwargs["mask"] = [Image.new("L", frame.size, 255) for frame in video]
         with _library_warnings_to_log():
             output = pipe(**_accepted(pipe, kwargs))
             if stopped:

@@ -70,6 +70,11 @@ class Family:
             loaded pipeline's VAE, as diffusers' ltx2 docs load ``latent_upsampler``.
         refine_scheduler: Scheduler config overrides for a refine pass run through a
             distilled LoRA (LTX-2 full: sigmas used as given), or empty.
+        video_strength_keeps: ``video_strength`` measures how much of the source is kept
+            rather than how far the edit may move (Wan VACE's ``conditioning_scale``, 1.0
+            by default): it is given ``1 - strength``.
+        video_mask: The video-to-video class takes a ``mask`` of what to remake (Wan VACE:
+            white everywhere, so every pixel is remade with the source as its guide).
     """
 
     pipeline: str
@@ -86,6 +91,8 @@ class Family:
     refine_in_place: bool = False
     upsampler_model: str | None = None
     refine_scheduler: dict[str, Any] = field(default_factory=dict)
+    video_strength_keeps: bool = False
+    video_mask: bool = False
 
     @property
     def rule(self) -> FrameRule:
@@ -96,6 +103,11 @@ class Family:
     def refines(self) -> bool:
         """Whether upsampled latents get a refine pass (LTX and LTX-2)."""
         return self.refine_pipeline is not None or self.refine_in_place
+
+    def strength_value(self, strength: float) -> float:
+        """What ``video_strength`` is given for an edit that may move ``strength`` (0: not
+        at all, 1: as far as a new video) from its source."""
+        return 1.0 - strength if self.video_strength_keeps else strength
 
 
 FAMILIES: dict[str, Family] = {
@@ -136,6 +148,20 @@ FAMILIES: dict[str, Family] = {
     # CogVideoX: 8N+1 frames (THUDM/CogVideo README: "8N+1 where N <= 6"), sides of 16.
     "cogvideox": Family(
         "CogVideoXPipeline", None, 8, 16, video_pipeline="CogVideoXVideoToVideoPipeline"
+    ),
+    # Wan 2.1 VACE: Wan's frames and sides with weights of its own (WanVACETransformer3DModel),
+    # one class for text-to-video and edits: the source as ``video``, a white ``mask`` (remake
+    # everywhere), ``conditioning_scale`` (1.0 by default) how much the source holds
+    # (pipeline_wan_vace.py, WanVACEPipeline.__call__ and preprocess_conditions).
+    "wan_vace": Family(
+        "WanVACEPipeline",
+        None,
+        4,
+        16,
+        video_pipeline="WanVACEPipeline",
+        video_strength="conditioning_scale",
+        video_strength_keeps=True,
+        video_mask=True,
     ),
     "hunyuan": Family("HunyuanVideoPipeline", None, 4, 16),
     # HunyuanVideo 1.5: 4k+1 frames, VAE x16 (pipeline_hunyuan_video1_5.py).

@@ -30,9 +30,15 @@ with a separate client that sends no credentials, and its URL is never put in an
 Edits: Luma's own video-to-video is ``POST /generations/video/modify`` (the SDK's
 ``VideoModifyParams``: ``generation_type: "modify_video"``, ``model`` ray-2 or ray-flash-2,
 ``mode``, ``prompt``), whose video is ``media: {"url"}``, "the URL of the media", fetched by
-Luma; neither the SDK nor its ``api.md`` offers an upload or an inline form, and a self-hosted
-server has no address Luma can reach, so edits are refused at admission, saying why
-(``edit_note``), rather than sent with a URL that cannot work.
+Luma; neither the SDK nor its ``api.md`` offers an upload or an inline form. So an edit is
+sent with a short-lived link the worker puts on the request (``source.url``): the bucket's
+presigned URL, or a link signed by this server on its public address
+(``services/source_links.py``). Where neither exists (no ``OPENREEL_PUBLIC_URL``, no bucket)
+edits are refused at admission, naming the setting that enables them (``edit_note``). We ask
+for the ``flex_1`` mode (:data:`MODIFY_MODE`), by its name the middle family between
+``adhere`` and ``reimagine``; the SDK states no length or size limits for the
+source, so edits take any size our other limits allow, and the result is fitted back to the
+source's size, rate and length like any provider's video.
 
 Errors: 401/403 are bad credentials; retried as Luma's SDK retries (its Stainless client:
 ``x-should-retry`` when sent, else 408, 409, 429 and every 5xx), with timeouts, transport
@@ -44,17 +50,30 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from openreel.backends.base import BackendCapabilities
+from openreel.backends.base import BackendCapabilities, check_against_capabilities
 from openreel.backends.hosted.base import HostedBackend, HostedModel, RemoteJob
 from openreel.backends.hosted.http import ProviderHttp, stainless_retries
 from openreel.domain import VideoRequest
+from openreel.errors import BackendError
 
-__all__ = ["MODELS", "POLL_INTERVAL_S", "LumaClient", "build_luma", "generation_body"]
+__all__ = [
+    "MODELS",
+    "MODIFY_MODE",
+    "POLL_INTERVAL_S",
+    "LumaBackend",
+    "LumaClient",
+    "build_luma",
+    "generation_body",
+    "luma_models",
+    "modify_body",
+]
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +88,20 @@ _SIZES = ("1280x720", "720x1280", "1920x1080", "1080x1920", "960x540", "540x960"
 # ----- the catalogue --------------------------------------------------------------------
 
 
-def _caps() -> BackendCapabilities:
+MODIFY_MODE = "flex_1"
+"""The modify mode edits ask for. The SDK lists ``adhere_1-3``, ``flex_1-3`` and
+``reimagine_1-3`` by name only; by those names, ``flex`` is the middle family between keeping
+close to the source and remaking it freely, and an edit should change what the prompt says
+while the rest stays recognisable."""
+
+_NO_LINK = (
+    "Luma's modify takes the video only as a URL Luma fetches itself; set OPENREEL_PUBLIC_URL "
+    "(this server's address as the internet reaches it) or keep artifacts in a bucket "
+    "(OPENREEL_STORAGE__BUCKET) so it can be given a short-lived link"
+)
+
+
+def _caps(edits: bool) -> BackendCapabilities:
     return BackendCapabilities(
         max_seconds=9.0,
         min_side=540,
@@ -78,17 +110,27 @@ def _caps() -> BackendCapabilities:
         sizes=_SIZES,
         any_size=False,
         deterministic=False,
+        edit=edits,
+        source_url=edits,
         edit_note=(
-            "Luma's modify takes the video only as a URL Luma fetches itself, which this "
-            "self-hosted server has no public address to give"
+            f"Luma's modify (mode {MODIFY_MODE}) remakes the video as the prompt says; Luma "
+            "fetches it from a short-lived link"
+            if edits
+            else _NO_LINK
         ),
     )
 
 
-MODELS: tuple[HostedModel, ...] = (
-    HostedModel("luma/ray-2", "ray-2", _caps()),
-    HostedModel("luma/ray-flash-2", "ray-flash-2", _caps()),
-)
+def luma_models(edits: bool = False) -> tuple[HostedModel, ...]:
+    """The models served through Luma; with ``edits`` (a link to a source can be made) they
+    also edit with Luma's modify."""
+    return (
+        HostedModel("luma/ray-2", "ray-2", _caps(edits)),
+        HostedModel("luma/ray-flash-2", "ray-flash-2", _caps(edits)),
+    )
+
+
+MODELS: tuple[HostedModel, ...] = luma_models()
 """Models served through Luma: ``luma/ray-2`` (``ray-2``) and ``luma/ray-flash-2``
 (``ray-flash-2``), both at most 9 s, in 16:9 or 9:16 at 540p, 720p or 1080p.
 
@@ -109,6 +151,28 @@ def generation_body(model: str, request: VideoRequest) -> dict[str, Any]:
     }
 
 
+def modify_body(model: str, request: VideoRequest) -> dict[str, Any]:
+    """The JSON sent to ``POST /generations/video/modify`` to edit ``request.source``.
+
+    Raises:
+        BackendError: The request carries no link to its source (a worker without
+            ``OPENREEL_PUBLIC_URL`` or the bucket the API server has).
+    """
+    url = None if request.source is None else request.source.url
+    if not url:
+        raise BackendError(
+            "the video to edit has no link Luma could fetch it from; set OPENREEL_PUBLIC_URL "
+            "(or the bucket) on the workers as on the API server"
+        )
+    return {
+        "generation_type": "modify_video",
+        "model": model,
+        "mode": MODIFY_MODE,
+        "prompt": request.prompt,
+        "media": {"url": url},
+    }
+
+
 # ----- the client -----------------------------------------------------------------------
 
 
@@ -119,7 +183,10 @@ class LumaClient(ProviderHttp):
     default_base_url = "https://api.lumalabs.ai/dream-machine/v1"
 
     def submit(self, model: str, request: VideoRequest) -> str:
-        """Creates a generation with ``model`` (``ray-2``...); returns its id."""
+        """Creates a generation with ``model`` (``ray-2``...), or a modify of an edit's
+        source; returns its id."""
+        if request.operation == "edit":
+            return self._create("/generations/video/modify", modify_body(model, request))
         return self._create("/generations/video", generation_body(model, request))
 
     def status(self, job_id: str) -> RemoteJob:
@@ -174,13 +241,47 @@ class LumaClient(ProviderHttp):
         return status == 400 and bool(_POLICY.search(message))
 
 
+class LumaBackend(HostedBackend):
+    """The hosted loop, with edits admitted at the source's own size (Luma's modify makes
+    the video it is given; the result is fitted back to it)."""
+
+    def check_exact(self, request: VideoRequest) -> None:
+        """Checks the model's limits; an edit's size only against the sides we allow.
+
+        Raises:
+            InvalidRequestError: Naming the first parameter outside the limits.
+        """
+        caps = self.capabilities(request.model)
+        if request.operation == "edit":  # a refused edit is refused as an edit, not a size
+            caps = replace(caps, any_size=True, min_side=64, max_side=3840)
+        check_against_capabilities(request, caps)
+
+    def describe(self, request: VideoRequest) -> Mapping[str, Any]:
+        """The provider's description, and for an edit how Luma is asked to make it."""
+        described = dict(super().describe(request))
+        if request.operation == "edit":
+            described["edit"] = {
+                "endpoint": "/generations/video/modify",
+                "mode": MODIFY_MODE,
+                "source": "a short-lived link to the video that Luma fetches",
+            }
+        return described
+
+
 def build_luma(
-    api_key: str, *, transport: httpx.BaseTransport | None = None, **backend_kwargs: Any
+    api_key: str,
+    *,
+    edits: bool = False,
+    transport: httpx.BaseTransport | None = None,
+    **backend_kwargs: Any,
 ) -> HostedBackend:
-    """The Luma backend serving :data:`MODELS`, polling every :data:`POLL_INTERVAL_S` unless
-    ``backend_kwargs`` say otherwise (see :meth:`HostedBackend.for_provider`)."""
+    """The Luma backend serving :func:`luma_models` (editing when ``edits``: a link to a
+    source can be made), polling every :data:`POLL_INTERVAL_S` unless ``backend_kwargs`` say
+    otherwise (see :meth:`HostedBackend.for_provider`)."""
     client = LumaClient(api_key, transport=transport)
-    return HostedBackend.for_provider(client, MODELS, interval_s=POLL_INTERVAL_S, **backend_kwargs)
+    return LumaBackend.for_provider(
+        client, luma_models(edits), interval_s=POLL_INTERVAL_S, **backend_kwargs
+    )
 
 
 # ----- helpers --------------------------------------------------------------------------

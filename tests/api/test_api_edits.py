@@ -148,7 +148,7 @@ def test_the_source_of_an_edit_of_our_own_video_is_recorded(api: Api) -> None:
         json={"prompt": "at night", "video": {"id": source["id"]}},
         headers=api.auth("bob"),
     )
-    api.error(other, 404, param="video_id")
+    api.error(other, 404, param="video")  # the body's parameter the id came in
 
 
 def test_the_edit_form_takes_the_id_in_brackets(api: Api) -> None:

@@ -359,7 +359,7 @@ class VideoService:
                     principal, job_id, path, info, prompt, seconds, token_id, audio
                 ),
             )
-        source = self._completed(principal, video, "extend")
+        source = self._completed(principal, video, "extend", param="video")
         before = source.total_seconds or source.request.seconds
         self._check_total(before, seconds)
         with self._artifacts.local_copy(source.artifacts["video"]) as source_file:
@@ -410,7 +410,7 @@ class VideoService:
                     job_id=job_id,
                 ),
             )
-        source = self._completed(principal, video, "edit")
+        source = self._completed(principal, video, "edit", param="video")
         with self._artifacts.local_copy(source.artifacts["video"]) as source_file:
             facts = probe(source_file)
         interpretation = source.interpretation
@@ -593,11 +593,18 @@ class VideoService:
             expected_seconds=self._pace.expected(job.request),
         )
 
-    def _completed(self, principal: Principal, video_id: str, action: str) -> Job:
-        job = self.get(principal, video_id)
+    def _completed(
+        self, principal: Principal, video_id: str, action: str, *, param: str = "video_id"
+    ) -> Job:
+        """The principal's completed video; refusals name ``param``, the parameter the id came
+        in (the path's ``video_id`` for a remix, the body's ``video`` for edits and extensions)."""
+        try:
+            job = self.get(principal, video_id)
+        except NotFoundError:
+            raise NotFoundError(f"no video with id {video_id!r}", param=param) from None
         if job.status is not JobStatus.COMPLETED:
             raise ConflictError(
                 f"only completed videos can be used to {action}; {video_id} is {job.status.value}",
-                param="video_id",
+                param=param,
             )
         return job

@@ -334,7 +334,25 @@ class VideoService:
             input_reference=stored_reference(self._store, self._artifacts, source.id),
             audio=_audio_as(source.request, audio),
         )
-        return self.submit(principal, request, remixed_from=source.id, token_id=token_id)
+        footage = request.source
+        if footage is None:
+            return self.submit(principal, request, remixed_from=source.id, token_id=token_id)
+        # The remix of an edit or extension starts from the same footage, which lies in the
+        # source's folder (an upload) or is another video: it gets a copy of its own, since
+        # either may be deleted before the remix, or a remix of it, is made.
+        job_id = Job.new_id()
+        try:
+            suffix = Path(footage.path).suffix or ".mp4"
+            kept = self._artifacts.path(job_id, f"source{suffix}")
+            with self._artifacts.local_copy(footage.path) as original:
+                self._artifacts.write_bytes_atomic(kept, original.read_bytes())
+            request = replace(request, source=replace(footage, path=self._artifacts.relative(kept)))
+            return self.submit(
+                principal, request, remixed_from=source.id, token_id=token_id, job_id=job_id
+            )
+        except BaseException:
+            self._artifacts.delete_job(job_id)
+            raise
 
     def extend(
         self,

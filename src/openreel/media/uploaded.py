@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from openreel.domain import MIN_SIDE
 from openreel.errors import InvalidRequestError
 from openreel.media.probe import iter_frames
 
@@ -110,7 +111,7 @@ def check_video(path: Path, limits: UploadLimits, *, param: str = "video") -> Up
 
     Raises:
         InvalidRequestError: Empty, over the size limit, not an MP4/MOV/WebM video, no video
-            stream, truncated or undecodable, too long, or too large a picture.
+            stream, truncated or undecodable, too long, or too large or too small a picture.
     """
     size = path.stat().st_size
     if size == 0:
@@ -143,6 +144,10 @@ def check_video(path: Path, limits: UploadLimits, *, param: str = "video") -> Up
         if max(width, height) > limits.max_side:
             raise _refuse(
                 param, f"is {width}x{height}; the largest side allowed is {limits.max_side} pixels"
+            )
+        if min(width, height) < MIN_SIDE:
+            raise _refuse(
+                param, f"is {width}x{height}; the smallest side allowed is {MIN_SIDE} pixels"
             )
         declared = stream.frames or _frames_by_duration(container.duration, fps)
         if declared and declared / fps > limits.max_seconds:

@@ -21,7 +21,6 @@ from openreel.backends.registry import BackendRegistry
 from openreel.domain import (
     MAX_FPS,
     MIN_FPS,
-    MIN_SIDE,
     CharacterRef,
     ImageInput,
     Job,
@@ -483,12 +482,6 @@ class VideoService:
         try:
             staged.write_bytes(data)
             info = check_video(staged, self._upload_limits)
-            if min(info.width, info.height) < MIN_SIDE:
-                raise InvalidRequestError(
-                    f"video is {info.width}x{info.height}; the smallest side allowed is "
-                    f"{MIN_SIDE} pixels",
-                    param="video",
-                )
             final = self._artifacts.path(job_id, f"source.{info.suffix}")
             self._artifacts.write_bytes_atomic(final, data)
             staged.unlink(missing_ok=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import cv2
 import pytest
-from tests.support.clips import figure_clip, yellow_share
+from tests.support.clips import field_clip, figure_clip, yellow_share
 from tests.support.tiny_diffusers import TINY_LTX, TINY_WAN
 
 from openreel.backends.base import BackendCapabilities, check_against_capabilities
@@ -107,9 +107,13 @@ def test_names_on_the_lists_are_refused_and_leave_nothing(api: Api, tmp_path: Pa
     assert api.client.get("/v1/videos/characters", headers=api.auth()).json()["data"] == []
 
 
-def test_a_bad_clip_is_refused_naming_video_and_leaves_nothing(api: Api) -> None:
+def test_a_bad_clip_is_refused_naming_video_and_leaves_nothing(api: Api, tmp_path: Path) -> None:
     error = api.error(_create(api, "Mira", b"not a video at all"), 400, param="video")
     assert "video" in error["message"]
+    # The same checks as an edit's upload: a picture under 64 pixels a side says so.
+    tiny = field_clip(tmp_path / "tiny.mp4", size=(48, 32))
+    error = api.error(_create(api, "Mira", tiny), 400, param="video")
+    assert "48x32" in error["message"], error
     missing = api.client.post("/v1/videos/characters", data={"name": "Mira"}, headers=api.auth())
     api.error(missing, 400, param="video")
     assert not _characters_dir(api).exists() or list(_characters_dir(api).iterdir()) == []

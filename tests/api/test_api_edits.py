@@ -81,6 +81,39 @@ def test_edit_of_an_uploaded_file_lays_the_change_over_the_footage(
     assert not folder.exists()
 
 
+@pytest.mark.parametrize("route", ["/v1/videos/edits", "/v1/videos/extensions"])
+def test_a_remix_keeps_its_own_copy_of_the_source_footage(
+    api: Api, tmp_path: Path, route: str
+) -> None:
+    data = field_clip(tmp_path / "field.mp4", frames=8)
+    response = api.client.post(
+        route,
+        data={"prompt": "make it snow", "seconds": "1"},
+        files={"video": ("field.mp4", data, "video/mp4")},
+        headers=api.auth(),
+    )
+    assert response.status_code == 200, response.text
+    first = api.wait(response.json()["id"])
+    assert first["status"] == "completed", first
+    remix = api.client.post(
+        f"/v1/videos/{first['id']}/remix", json={"prompt": "make it rain"}, headers=api.auth()
+    )
+    assert remix.status_code == 200, remix.text
+    second = api.wait(remix.json()["id"])
+    assert second["status"] == "completed", second
+    assert (api.job_dir(second["id"]) / "source.mp4").read_bytes() == data
+    # Deleting the first video removes its upload; the remix still has the footage it used.
+    assert api.client.delete(f"/v1/videos/{first['id']}", headers=api.auth()).status_code == 200
+    again = api.client.post(
+        f"/v1/videos/{second['id']}/remix", json={"prompt": "in noir"}, headers=api.auth()
+    )
+    assert again.status_code == 200, again.text
+    third = api.wait(again.json()["id"])
+    assert third["status"] == "completed", third
+    assert api.client.delete(f"/v1/videos/{second['id']}", headers=api.auth()).status_code == 200
+    assert (api.job_dir(third["id"]) / "source.mp4").read_bytes() == data
+
+
 def test_extension_of_an_uploaded_file_dissolves_from_its_last_frame(
     api: Api, tmp_path: Path
 ) -> None:
@@ -148,7 +181,7 @@ def test_the_source_of_an_edit_of_our_own_video_is_recorded(api: Api) -> None:
         json={"prompt": "at night", "video": {"id": source["id"]}},
         headers=api.auth("bob"),
     )
-    api.error(other, 404, param="video_id")
+    api.error(other, 404, param="video")  # the body's parameter the id came in
 
 
 def test_the_edit_form_takes_the_id_in_brackets(api: Api) -> None:

@@ -665,6 +665,7 @@ def test_extension_of_missing_or_unfinished_video(api: Api) -> None:
             headers=api.auth(),
         ),
         404,
+        param="video",  # the body's parameter, not the path's video_id of a remix
     )
     running = api.start_long()
     api.error(
@@ -674,6 +675,7 @@ def test_extension_of_missing_or_unfinished_video(api: Api) -> None:
             headers=api.auth(),
         ),
         409,
+        param="video",
         code="invalid_state",
     )
 

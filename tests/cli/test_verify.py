@@ -10,7 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from openreel.cli import app
+from openreel.config import Settings
+from openreel.media.c2pa import ProvenanceClaim, sign_mp4
 from openreel.media.encode import EncoderSettings, encode_video
+from openreel.runtime import signing
 
 runner = CliRunner()
 
@@ -93,3 +96,29 @@ def test_signing_can_be_turned_off(
     broken = runner.invoke(app, ["generate", "a boat", "-o", str(tmp_path / "x.mp4")])
     assert broken.exit_code == 1
     assert "OPENREEL_PROVENANCE__KEY" in broken.stderr
+
+
+def test_an_edit_says_what_it_was_made_from(data_dir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "video_source.mp4"
+    _generate(source)
+    edited = tmp_path / "edited.mp4"
+    frames = [np.full((64, 96, 3), 40, np.uint8)] * 4
+    encode_video(frames, edited, width=96, height=64, fps=8)
+    provenance = signing(Settings())
+    assert provenance is not None
+    claim = ProvenanceClaim(
+        title="edited.mp4",
+        digital_source_type="algorithmicMedia",
+        model="openreel-sketch",
+        backend="sketch",
+        seed=5,
+        prompt_sha256="0" * 64,
+        settings={"width": 96, "height": 64, "fps": 8, "seconds": 0.5},
+        parent_title="video_source.mp4",
+    )
+    sign_mp4(edited, claim, provenance.identity, parent=source)
+    result = runner.invoke(app, ["verify", str(edited)])
+    assert result.exit_code == 0, result.output
+    assert "Trusted" in result.stdout
+    assert "source type: algorithmicMedia" in result.stdout
+    assert "made from: video_source.mp4 (with credentials of its own)" in result.stdout

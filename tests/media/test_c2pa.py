@@ -386,6 +386,9 @@ def test_an_edit_names_its_source_as_parent_carrying_its_manifest(
 
     verdict = verify_mp4(edited, trust_anchors=[identity.anchor_pem])
     assert verdict.status == "Trusted", verdict.messages
+    # What a reader is told: what made it (on the c2pa.edited action) and what it came from.
+    assert verdict.digital_source_type == "algorithmicMedia"
+    assert (verdict.parent, verdict.parent_has_credentials) == ("video_source.mp4", True)
     store = _store(edited)
     active = store["manifests"][store["active_manifest"]]
     (parent,) = active["ingredients"]
@@ -409,7 +412,9 @@ def test_an_unsigned_upload_is_a_parent_without_a_manifest(
 
     sign_mp4(edited, _claim(parent_title="uploaded video.mp4"), identity, parent=upload)
 
-    assert verify_mp4(edited, trust_anchors=[identity.anchor_pem]).status == "Trusted"
+    verdict = verify_mp4(edited, trust_anchors=[identity.anchor_pem])
+    assert verdict.status == "Trusted"
+    assert (verdict.parent, verdict.parent_has_credentials) == ("uploaded video.mp4", False)
     store = _store(edited)
     (parent,) = store["manifests"][store["active_manifest"]]["ingredients"]
     assert parent["relationship"] == "parentOf"

@@ -197,6 +197,25 @@ def test_video_writer_keeps_saturated_colours(tmp_path: Path) -> None:
     assert np.abs(back[:, 72:120] - (30, 200, 60)).max() <= 6
 
 
+@pytest.mark.parametrize("height", [90, 92])
+def test_video_writer_keeps_colours_in_place_at_any_even_height(
+    tmp_path: Path, height: int
+) -> None:
+    # 480x270, 160x90: a height that is even but not a multiple of 4 once shifted the chroma
+    # several rows down (a green band over a blue sky, colours off their shapes).
+    width = 96
+    frame = np.zeros((height, width, 3), dtype=np.uint8)
+    frame[: height // 2] = (30, 30, 220)
+    frame[height // 2 :] = (230, 220, 30)
+    target = tmp_path / "clip.mp4"
+    encode_video([frame] * 2, target, width=width, height=height, fps=FPS)
+    back = next(iter_frames(target)).astype(np.int16)
+    assert back.shape == frame.shape
+    seam = height // 2
+    assert np.abs(back[: seam - 2] - (30, 30, 220)).max() <= 12
+    assert np.abs(back[seam + 2 :] - (230, 220, 30)).max() <= 12
+
+
 def test_video_writer_accepts_frames_with_strided_rows(tmp_path: Path) -> None:
     wide = np.zeros((HEIGHT, WIDTH * 2, 3), dtype=np.uint8)
     wide[:, :WIDTH] = (0, 128, 255)

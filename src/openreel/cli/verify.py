@@ -15,7 +15,7 @@ from rich.console import Console
 from openreel.cli.common import EXIT_BAD_INPUT, EXIT_ERROR, fail, print_json
 from openreel.config import Settings
 from openreel.errors import OpenReelError
-from openreel.media.c2pa import verify_mp4
+from openreel.media.c2pa import ProvenanceVerdict, verify_mp4
 from openreel.runtime import signing
 
 __all__ = ["verify"]
@@ -51,6 +51,7 @@ def verify(
             ("model", verdict.model),
             ("backend", verdict.backend),
             ("seed", verdict.seed),
+            ("made from", _parent(verdict)),
         ):
             if value is not None:
                 out.print(f"{name}: {value}", highlight=False)
@@ -58,3 +59,12 @@ def verify(
             out.print(f"- {message}", highlight=False)
     if verdict.status not in ("Trusted", "Valid"):
         raise typer.Exit(EXIT_ERROR)
+
+
+def _parent(verdict: ProvenanceVerdict) -> str | None:
+    """The source an edit or extension names as its parent, and whether it carried its own
+    credentials (a video this server made does; most uploads do not)."""
+    if verdict.parent is None:
+        return None
+    carried = "with" if verdict.parent_has_credentials else "without"
+    return f"{verdict.parent} ({carried} credentials of its own)"

@@ -54,7 +54,7 @@ GENERATION_ASSERTION: Final = "org.openreel.generation"
 GENERATOR_NAME: Final = "OpenReel"
 
 _MIME: Final = "video/mp4"
-_SOURCE_ACTIONS: Final = ("c2pa.created", "c2pa.opened")
+_SOURCE_ACTIONS: Final = ("c2pa.created", "c2pa.opened", "c2pa.edited")
 _MAX_SETTINGS: Final = 32
 _MAX_SETTINGS_BYTES: Final = 2048
 _SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
@@ -245,6 +245,10 @@ class ProvenanceVerdict:
         seed: The seed named by our generation assertion.
         generation: Our generation assertion as found, or empty.
         title: The manifest's title.
+        parent: The title of the ingredient it was made from (an edit's or extension's
+            source), or None for a video made from nothing.
+        parent_has_credentials: Whether that ingredient carried its own C2PA manifest (a
+            video of this server's does, a camera's file usually not); None without a parent.
         messages: Why the status is not better: ``code: explanation`` per failure.
     """
 
@@ -257,6 +261,8 @@ class ProvenanceVerdict:
     seed: int | None = None
     generation: Mapping[str, Any] = field(default_factory=dict)
     title: str | None = None
+    parent: str | None = None
+    parent_has_credentials: bool | None = None
     messages: tuple[str, ...] = ()
 
 
@@ -422,7 +428,7 @@ def _verdict(state: object, report: Any) -> ProvenanceVerdict:
         if label in ("c2pa.actions", "c2pa.actions.v2"):
             for action in data.get("actions") or []:
                 # A made video says it on c2pa.created; one passed on unchanged, on the
-                # c2pa.opened of its parent.
+                # c2pa.opened of its parent; an edit or extension, on its c2pa.edited.
                 if action.get("action") in _SOURCE_ACTIONS and source_type is None:
                     found = action.get("digitalSourceType")
                     if isinstance(found, str):
@@ -430,6 +436,14 @@ def _verdict(state: object, report: Any) -> ProvenanceVerdict:
         elif label == GENERATION_ASSERTION and isinstance(data, dict):
             generation = data
     seed = generation.get("seed")
+    parent = next(
+        (
+            ingredient
+            for ingredient in active.get("ingredients") or []
+            if isinstance(ingredient, dict) and ingredient.get("relationship") == "parentOf"
+        ),
+        None,
+    )
     return ProvenanceVerdict(
         status=status,
         signer_common_name=_text(signature.get("common_name")),
@@ -441,6 +455,8 @@ def _verdict(state: object, report: Any) -> ProvenanceVerdict:
         seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
         generation=generation,
         title=_text(active.get("title")),
+        parent=None if parent is None else _text(parent.get("title")),
+        parent_has_credentials=None if parent is None else "active_manifest" in parent,
         messages=tuple(messages),
     )
 

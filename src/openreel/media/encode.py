@@ -261,7 +261,10 @@ class VideoWriter:
         self._yuv = settings.pix_fmt.startswith("yuv")
         self._range = ColorRange.JPEG if settings.pix_fmt.startswith("yuvj") else ColorRange.MPEG
         # OpenCV's RGB -> I420 is BT.601 at limited range: exactly yuv420p as tagged below.
-        self._opencv_yuv = settings.pix_fmt == "yuv420p"
+        # PyAV's from_numpy_buffer reads a planar buffer's height as rows // 6 * 4, so a height
+        # that is not a multiple of 4 (270, 90) would put the chroma planes rows out of place;
+        # such frames go through FFmpeg's converter instead.
+        self._opencv_yuv = settings.pix_fmt == "yuv420p" and height % 4 == 0
         self._container: OutputContainer | None = None
         try:
             container = av.open(

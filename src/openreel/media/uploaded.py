@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from openreel.domain import MIN_SIDE
 from openreel.errors import InvalidRequestError
 from openreel.media.probe import iter_frames
 
@@ -72,12 +73,45 @@ def _refuse(param: str, what: str) -> InvalidRequestError:
     return InvalidRequestError(f"{param} {what}", param=param)
 
 
+_ISO_BOXES: Final = (b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot")
+"""Box types an MP4 or MOV file opens with."""
+_EBML: Final = b"\x1a\x45\xdf\xa3"
+"""The magic number of a Matroska or WebM file."""
+
+
+def _unopenable(path: Path) -> str:
+    """Why FFmpeg could not open the file: an MP4, MOV or WebM that was cut short (an MP4
+    written by a camera keeps its index, the moov box, at the end, so a cut one cannot be
+    opened at all) or bytes that are no video."""
+    with path.open("rb") as handle:
+        head = handle.read(12)
+    if head[4:8] in _ISO_BOXES:
+        return "is truncated or damaged: an MP4 or MOV file whose index (moov box) is missing"
+    if head.startswith(_EBML):
+        return "is truncated or damaged: a WebM file that cannot be read"
+    return "is not a video file (MP4, MOV or WebM expected)"
+
+
+def _frames_by_duration(duration: int | None, fps: float) -> int:
+    """The frames a container's stated length announces (WebM states no frame count), or 0
+    when it states none (a browser's MediaRecorder writes none)."""
+    if not duration or duration <= 0:
+        return 0
+    return round(duration / av.time_base * fps)
+
+
+def _slack(declared: int, counted: int) -> int:
+    """Frames a file may hold fewer than it announces: none when the container counts them;
+    against a stated length, what the sound running a little longer than the picture explains."""
+    return 0 if counted else max(2, declared // 10)
+
+
 def check_video(path: Path, limits: UploadLimits, *, param: str = "video") -> UploadedVideo:
     """Accepts the upload at ``path`` or says precisely why not.
 
     Raises:
         InvalidRequestError: Empty, over the size limit, not an MP4/MOV/WebM video, no video
-            stream, truncated or undecodable, too long, or too large a picture.
+            stream, truncated or undecodable, too long, or too large or too small a picture.
     """
     size = path.stat().st_size
     if size == 0:
@@ -87,7 +121,7 @@ def check_video(path: Path, limits: UploadLimits, *, param: str = "video") -> Up
     try:
         container = av.open(str(path), mode="r")
     except _FOREIGN_ERRORS:
-        raise _refuse(param, "is not a video file (MP4, MOV or WebM expected)") from None
+        raise _refuse(param, _unopenable(path)) from None
     with container:
         names = container.format.name.split(",")
         suffix = next((_CONTAINERS[n] for n in names if n in _CONTAINERS), None)
@@ -111,7 +145,11 @@ def check_video(path: Path, limits: UploadLimits, *, param: str = "video") -> Up
             raise _refuse(
                 param, f"is {width}x{height}; the largest side allowed is {limits.max_side} pixels"
             )
-        declared = stream.frames
+        if min(width, height) < MIN_SIDE:
+            raise _refuse(
+                param, f"is {width}x{height}; the smallest side allowed is {MIN_SIDE} pixels"
+            )
+        declared = stream.frames or _frames_by_duration(container.duration, fps)
         if declared and declared / fps > limits.max_seconds:
             raise _refuse(
                 param, f"is {declared / fps:g} s long; the limit is {limits.max_seconds:g} s"
@@ -125,7 +163,7 @@ def check_video(path: Path, limits: UploadLimits, *, param: str = "video") -> Up
             next(container.decode(stream))  # the first picture decodes
         except _FOREIGN_ERRORS:
             raise _refuse(param, "is truncated or damaged (its frames cannot be read)") from None
-    if packets == 0 or (declared and packets < declared):
+    if packets == 0 or (declared and packets < declared - _slack(declared, stream.frames)):
         raise _refuse(param, f"is truncated: it announces {declared} frames but holds {packets}")
     seconds = packets / fps
     if seconds > limits.max_seconds:

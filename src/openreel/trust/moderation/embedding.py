@@ -262,5 +262,3 @@ def _use_one_core(torch: Any) -> None:
     # ours, or that first forward pass would overwrite the 1 with the default put back above.
     torch.get_num_threads()
     torch.set_num_threads(1)
-
-

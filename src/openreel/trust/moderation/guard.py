@@ -29,7 +29,7 @@ from openreel.errors import ModerationUnavailableError
 from openreel.trust.moderation.base import Refusal
 from openreel.trust.moderation.normalise import Prompt
 
-__all__ = ["LLAMA_GUARD_CATEGORIES", "GuardCheck", "GuardFailure"]
+__all__ = ["LLAMA_GUARD_CATEGORIES", "GuardCheck", "GuardFailureError"]
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ _REASON = "The external moderation service ({service}) flagged this prompt as {c
 _CODES = re.compile(r"\bS\d{1,2}\b")
 
 
-class GuardFailure(Exception):
+class GuardFailureError(Exception):
     """The service gave no verdict (timeout, error status, unreadable answer)."""
 
 
@@ -115,7 +115,7 @@ class GuardCheck:
                 found = self._moderations(prompt.original)
             else:
                 found = self._chat(prompt.original)
-        except GuardFailure as exc:
+        except GuardFailureError as exc:
             if self._on_failure == "closed":
                 log.warning("moderation guard failed, request refused (fail-closed): %s", exc)
                 raise ModerationUnavailableError(
@@ -137,15 +137,15 @@ class GuardCheck:
         try:
             response = self._client.post(path, json=body)
         except httpx.TimeoutException:
-            raise GuardFailure(f"{path}: no answer within the timeout") from None
+            raise GuardFailureError(f"{path}: no answer within the timeout") from None
         except httpx.HTTPError as exc:
-            raise GuardFailure(f"{path}: {type(exc).__name__}") from None
+            raise GuardFailureError(f"{path}: {type(exc).__name__}") from None
         if response.status_code != 200:
-            raise GuardFailure(f"{path}: HTTP {response.status_code}")
+            raise GuardFailureError(f"{path}: HTTP {response.status_code}")
         try:
             return response.json()
         except ValueError:
-            raise GuardFailure(f"{path}: the answer is not JSON") from None
+            raise GuardFailureError(f"{path}: the answer is not JSON") from None
 
     def _moderations(self, text: str) -> tuple[str, str] | None:
         data = self._post("moderations", {"model": self._model, "input": text})
@@ -154,9 +154,9 @@ class GuardCheck:
             flagged = result["flagged"]
             categories = result["categories"]
         except (KeyError, IndexError, TypeError):
-            raise GuardFailure("moderations: no results[0].flagged in the answer") from None
+            raise GuardFailureError("moderations: no results[0].flagged in the answer") from None
         if not isinstance(flagged, bool) or not isinstance(categories, dict):
-            raise GuardFailure("moderations: flagged or categories has the wrong type")
+            raise GuardFailureError("moderations: flagged or categories has the wrong type")
         if not flagged:
             return None
         named = [str(name) for name, value in categories.items() if value is True]
@@ -176,9 +176,9 @@ class GuardCheck:
         try:
             answer = data["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError):
-            raise GuardFailure("chat: no choices[0].message.content in the answer") from None
+            raise GuardFailureError("chat: no choices[0].message.content in the answer") from None
         if not isinstance(answer, str):
-            raise GuardFailure("chat: the answer's content is not text")
+            raise GuardFailureError("chat: the answer's content is not text")
         lines = answer.strip().splitlines()
         verdict = lines[0].strip().lower() if lines else ""
         if verdict in ("safe", "no"):
@@ -189,4 +189,4 @@ class GuardCheck:
             codes = _CODES.findall(" ".join(lines[1:]).upper())
             category = LLAMA_GUARD_CATEGORIES.get(codes[0], "policy") if codes else "policy"
             return category, f"chat:unsafe:{','.join(codes) or '-'}"
-        raise GuardFailure(f"chat: unreadable verdict {answer[:40]!r}")
+        raise GuardFailureError(f"chat: unreadable verdict {answer[:40]!r}")

@@ -240,7 +240,9 @@ def _embed_all(embed: Embedder, texts: list[str], batch: int = 64) -> NDArray[np
     return np.concatenate(parts).astype(np.float32)
 
 
-def main(argv: Sequence[str] | None = None, embedder: Callable[[str], Embedder] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, embedder: Callable[[str], Embedder] | None = None
+) -> int:
     """Trains over ``--model`` and writes the classifier (the package's own by default)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=E5, help="embedding model id (default %(default)s)")

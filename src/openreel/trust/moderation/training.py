@@ -240,6 +240,32 @@ def _embed_all(embed: Embedder, texts: list[str], batch: int = 64) -> NDArray[np
     return np.concatenate(parts).astype(np.float32)
 
 
+def _cached(embed: Embedder, path: Path, key: str) -> Embedder:
+    """``embed``, whose answers for one whole run are kept in ``path`` under ``key``."""
+    stored: dict[str, NDArray[np.float32]] = {}
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["key"]) == key:
+                stored = {str(t): v for t, v in zip(data["texts"], data["vectors"], strict=True)}
+    fresh: dict[str, NDArray[np.float32]] = {}
+
+    def cached(texts: Sequence[str]) -> NDArray[np.float32]:
+        missing = [t for t in texts if t not in stored and t not in fresh]
+        if missing:
+            fresh.update(zip(missing, embed(missing), strict=True))
+            every = {**stored, **fresh}
+            with path.open("wb") as handle:
+                np.savez(
+                    handle,
+                    key=np.array(key),
+                    texts=np.array(list(every)),
+                    vectors=np.stack(list(every.values())),
+                )
+        return np.stack([stored[t] if t in stored else fresh[t] for t in texts])
+
+    return cached
+
+
 def main(
     argv: Sequence[str] | None = None, embedder: Callable[[str], Embedder] | None = None
 ) -> int:
@@ -248,9 +274,18 @@ def main(
     parser.add_argument("--model", default=E5, help="embedding model id (default %(default)s)")
     parser.add_argument("--corpus", type=Path, default=None, help="corpus (default: shipped)")
     parser.add_argument("--out", type=Path, default=None, help="folder (default: the package)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="keep the corpus's vectors in this .npy file and reuse them while the corpus and "
+        "the model are the same (to try settings quickly)",
+    )
     args = parser.parse_args(argv)
     rows = load_corpus(args.corpus)
     embed = (embedder or shared_embedder)(args.model)
+    if args.cache is not None:
+        embed = _cached(embed, args.cache, f"{args.model}:{corpus_digest(args.corpus)}")
     classifier = train(rows, embed, model=args.model, corpus_sha256=corpus_digest(args.corpus))
     out = args.out or Path(str(resources.files(__package__)))
     save_classifier(classifier, out)

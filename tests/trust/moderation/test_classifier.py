@@ -24,7 +24,6 @@ from openreel.trust.moderation.embedding import Vectors
 from openreel.trust.moderation.training import (
     TEST,
     TRAIN,
-    VALIDATION,
     choose_thresholds,
     load_corpus,
     main,
@@ -57,8 +56,7 @@ def test_the_corpus_is_large_multilingual_and_split_by_author() -> None:
     assert len(rows) >= 3000
     assert {row.lang for row in rows} >= LANGUAGES
     authors = {row.author for row in rows}
-    assert authors == set(TRAIN) | set(VALIDATION) | set(TEST)
-    assert not set(TRAIN) & set(VALIDATION)
+    assert authors == set(TRAIN) | set(TEST)
     assert not set(TRAIN) & set(TEST)
     labels = Counter(row.label for row in rows)
     assert labels[HARMLESS] >= len(rows) / 3  # harmless neighbours, not just harm
@@ -74,7 +72,8 @@ def test_the_corpus_is_large_multilingual_and_split_by_author() -> None:
 
 
 def test_training_is_deterministic_and_files_are_byte_identical(tmp_path: Path) -> None:
-    rows = [row for row in load_corpus() if row.lang in ("en", "de")]
+    # A slice keeps the test quick: English and German, one prompt in three.
+    rows = [row for row in load_corpus() if row.lang in ("en", "de")][::3]
     first = train(rows, hashed_embedder, model="hashed", corpus_sha256="x")
     second = train(rows, hashed_embedder, model="hashed", corpus_sha256="x")
     np.testing.assert_array_equal(first.coef, second.coef)
@@ -93,7 +92,8 @@ def test_training_is_deterministic_and_files_are_byte_identical(tmp_path: Path) 
 def test_the_training_command_writes_the_files_with_the_corpus_hash(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus.jsonl"
     lines = (PACKAGE / "corpus.jsonl").read_text("utf-8").splitlines()
-    corpus.write_text("\n".join(line for line in lines if '"lang": "it"' in line) + "\n", "utf-8")
+    italian = [line for line in lines if '"lang": "it"' in line][::3]
+    corpus.write_text("\n".join(italian) + "\n", "utf-8")
     out = tmp_path / "out"
     assert (
         main(
@@ -105,7 +105,7 @@ def test_the_training_command_writes_the_files_with_the_corpus_hash(tmp_path: Pa
     meta = json.loads((out / "classifier.json").read_text("utf-8"))
     assert meta["corpus_sha256"] == corpus_digest(corpus)
     assert meta["model"] == "hashed"
-    assert meta["corpus_prompts"] == len([line for line in lines if '"lang": "it"' in line])
+    assert meta["corpus_prompts"] == len(italian)
 
 
 def test_thresholds_weigh_a_false_refusal_as_ten_misses() -> None:

@@ -225,8 +225,8 @@ def test_operator_categories_are_matched_by_their_exemplars() -> None:
 def test_the_check_reads_the_decoded_view() -> None:
     fake = FakeEmbedder()
     check = fake_check(fake_policy(), fake)
-    check.check(normalise("CLEARLY  0k"))
-    assert fake.calls[-1] == ["clearly ok"]
+    check.check(normalise("CL3ARLY  ALPHA"))
+    assert fake.calls[-1] == ["clearly alpha"]
 
 
 # Assembly and the optional extra.

@@ -6,9 +6,11 @@ change to ``corpus.jsonl``; it rewrites ``classifier.npz`` and ``classifier.json
 (the ``dev`` extra); the server needs only numpy to apply the result.
 
 The corpus is split by author, never by prompt: one author's prompts share their wording, and
-a split by prompt would score the classifier on phrasings it was trained on. Authors a, c and
-e train the weights, author b chooses each category's threshold, author d is the test whose
-figures are recorded (the honest estimate of prompts nobody tuned it for).
+a split by prompt would score the classifier on phrasings it was trained on. Author d is the
+test, never seen in training, whose figures are recorded (the honest estimate of prompts
+nobody tuned it for). Authors a, b, c and e train the weights; each category's threshold is
+chosen on their validation folds, one author at a time held out of a model trained on the
+other three, so every threshold is set on wording its model never saw.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ from openreel.trust.moderation.normalise import normalise
 __all__ = [
     "TEST",
     "TRAIN",
-    "VALIDATION",
     "Example",
     "choose_thresholds",
     "evaluate",
@@ -47,8 +48,8 @@ __all__ = [
     "train",
 ]
 
-TRAIN = ("a", "c", "e")
-VALIDATION = ("b",)
+TRAIN = ("a", "b", "c", "e")
+"""The authors whose prompts train the weights; each is also one validation fold."""
 TEST = ("d",)
 C = 8.0
 """Inverse regularisation strength: the vectors are unit length and close together, so the
@@ -203,36 +204,56 @@ def train(
     model: str,
     corpus_sha256: str,
 ) -> Classifier:
-    """Weights on the training authors, thresholds on the validation author, figures on the
-    test author; everything the classifier file records."""
+    """Thresholds on the training authors' validation folds, weights on all of them, figures
+    on the test author; everything the classifier file records."""
     # The check embeds the normalised view (trust/moderation/semantic.py): train on the same.
     vectors = _embed_all(embed, [normalise(row.prompt).decoded for row in rows])
-    split = {"train": TRAIN, "validation": VALIDATION, "test": TEST}
-    index = {
-        name: [i for i, row in enumerate(rows) if row.author in authors]
-        for name, authors in split.items()
-    }
     labels = [row.label for row in rows]
-    classes, coef, intercept = fit(vectors[index["train"]], [labels[i] for i in index["train"]])
-    draft = Classifier(model, classes, coef, intercept, {}, {})
-    validation = index["validation"]
-    thresholds = choose_thresholds(
-        draft.probabilities(vectors[validation]), [labels[i] for i in validation], classes
-    )
+    fitted = [i for i, row in enumerate(rows) if row.author in TRAIN]
+    test = [i for i, row in enumerate(rows) if row.author in TEST]
+    # Validation folds: each training author held out of a model fitted on the others.
+    held: list[int] = []
+    held_probs: list[NDArray[np.float64]] = []
+    classes: tuple[str, ...] = ()
+    for author in TRAIN:
+        inside = [i for i in fitted if rows[i].author != author]
+        outside = [i for i in fitted if rows[i].author == author]
+        classes, coef, intercept = fit(vectors[inside], [labels[i] for i in inside])
+        fold = Classifier(model, classes, coef, intercept, {}, {})
+        held += outside
+        held_probs.append(fold.probabilities(vectors[outside]))
+    thresholds = choose_thresholds(np.concatenate(held_probs), [labels[i] for i in held], classes)
+    classes, coef, intercept = fit(vectors[fitted], [labels[i] for i in fitted])
     classifier = Classifier(model, classes, coef, intercept, thresholds, {})
-    test = index["test"]
     meta = {
         "corpus": CORPUS_FILE,
         "corpus_sha256": corpus_sha256,
         "corpus_prompts": len(rows),
-        "authors": {name: list(authors) for name, authors in split.items()},
+        "authors": {"train": list(TRAIN), "test": list(TEST)},
         "C": C,
         "test": evaluate(classifier, vectors[test], [rows[i] for i in test]),
-        "validation": evaluate(classifier, vectors[validation], [rows[i] for i in validation])[
-            "all"
-        ],
+        "validation_folds": _fold_figures(
+            np.concatenate(held_probs), [rows[i] for i in held], classifier
+        ),
     }
     return Classifier(model, classes, coef, intercept, thresholds, meta)
+
+
+def _fold_figures(
+    probs: NDArray[np.float64], rows: Sequence[Example], classifier: Classifier
+) -> dict[str, float | int]:
+    """Recall and false refusals of the validation folds' own predictions at the thresholds."""
+    column = {label: i for i, label in enumerate(classifier.labels)}
+    refused = np.zeros(len(rows), dtype=bool)
+    for category, threshold in classifier.thresholds.items():
+        refused |= probs[:, column[category]] >= threshold
+    harmful = np.asarray([row.label != HARMLESS for row in rows])
+    return {
+        "harmful": int(harmful.sum()),
+        "ok": int((~harmful).sum()),
+        "recall": round(float(refused[harmful].mean()), 4),
+        "false_refusals": round(float(refused[~harmful].mean()), 4),
+    }
 
 
 def _embed_all(embed: Embedder, texts: list[str], batch: int = 64) -> NDArray[np.float32]:

@@ -22,6 +22,7 @@ Run: ``.venv/bin/python benchmarks/moderation.py [--models ID ...] [--threads]``
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
 import statistics
@@ -30,6 +31,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 SETS = ("moderation_prompts.jsonl", "moderation_heldout.jsonl", "moderation_fresh.jsonl")
@@ -93,6 +95,14 @@ def _row(name: str, s: dict[str, float]) -> str:
     )
 
 
+def _same(classifier: Any) -> Any:
+    return classifier
+
+
+def _for_any_model(embed: Any, model: str) -> Any:
+    return embed
+
+
 def _fresh_load(model: str) -> float:
     done = subprocess.run(
         [sys.executable, "-c", LOAD, model], capture_output=True, text=True, check=True
@@ -147,7 +157,9 @@ def main() -> None:
             how = f"trained here in {time.perf_counter() - started:.0f} s"
         assert classifier.model == model, (classifier.model, model)
         semantic = SemanticCheck(
-            policy, classifier=lambda c=classifier: c, embedder=lambda m, e=embed: e
+            policy,
+            classifier=functools.partial(_same, classifier),
+            embedder=functools.partial(_for_any_model, embed),
         )
         full = ModerationPipeline([*rules.checks, semantic])
         print(f"\n== {model}: load {load_s:.1f} s in a fresh process; {how}")
@@ -240,7 +252,7 @@ def _beside_python(prompts: list[str]) -> None:
     def encode(text: str) -> object:
         return model.encode([text], normalize_embeddings=True, convert_to_numpy=True)
 
-    ways = {
+    ways: dict[str, Any] = {
         "traced (the server's)": lambda text: traced([text]),
         "model.encode": lambda text: one_core.submit(encode, text).result(),
     }

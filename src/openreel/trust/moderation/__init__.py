@@ -44,6 +44,7 @@ __all__ = [
     "fold",
     "load_policy",
     "normalise",
+    "semantic_available",
 ]
 
 log = logging.getLogger(__name__)

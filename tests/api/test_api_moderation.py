@@ -344,4 +344,6 @@ def test_semantic_check_refuses_a_paraphrase_no_rule_lists(make_api: Callable[..
     assert threshold <= refused["detail"]["score"] <= 1
     assert paraphrase not in str(_audit(api))
     assert _videos(api) == []
-    assert _create(api, "a couple dancing at their wedding").status_code == 200
+    # (The shipped classifier refuses "a couple dancing at their wedding": a known false
+    # refusal, kept in test_semantic.py's KNOWN_FALSE_REFUSALS.)
+    assert _create(api, "a cat sleeping on a sunny windowsill").status_code == 200

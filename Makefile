@@ -71,6 +71,7 @@ format: $(DEV_STAMP)
 ## bench: run the benchmarks quoted in benchmarks/README.md
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/sketch.py
+	$(BIN)/python benchmarks/sound.py
 	$(BIN)/python benchmarks/encoder.py
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/request_cost.py

@@ -27,6 +27,7 @@ __all__ = [
     "StorageConfig",
     "TransparencyConfig",
     "UpstreamConfig",
+    "UpstreamServer",
     "VideoUploadConfig",
     "WebhooksConfig",
 ]
@@ -228,6 +229,53 @@ class UpstreamConfig(BaseModel):
     models: list[str] = Field(default_factory=list)
     prefix: str = Field("upstream", min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     max_seconds: float = Field(60.0, gt=0, le=3600)
+
+
+UpstreamDialect = Literal["openai", "vllm-omni", "sglang", "fastvideo"]
+"""Which ``/v1/videos`` variant an upstream speaks: OpenAI's (another OpenReel, a gateway),
+vLLM-Omni's, SGLang's diffusion server's or FastVideo's."""
+
+_UNAUTHENTICATED: frozenset[str] = frozenset({"sglang", "fastvideo"})
+
+
+class UpstreamServer(BaseModel):
+    """One GPU server (or gateway) of a fleet, listed in ``OPENREEL_UPSTREAMS`` (JSON).
+
+    Attributes:
+        name: Its model prefix: model ``M`` is served here as ``NAME/M``; also its backend's
+            name in logs and the admin view.
+        url: Its API root, ending in ``/v1``.
+        key: Its bearer token; SGLang and FastVideo check none, so none may be given.
+        dialect: The ``/v1/videos`` variant it speaks.
+        models: Its model ids to offer (vLLM-Omni, SGLang and FastVideo serve one each).
+        concurrency: Most jobs sent to it at once (the rest wait here); None for no limit.
+            FastVideo runs every job in a thread of its own with no queue, so it gets 1.
+        max_seconds: Longest video to ask for.
+    """
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    url: str = Field(min_length=1, pattern=r"^https?://")
+    key: SecretStr | None = None
+    dialect: UpstreamDialect = "openai"
+    models: list[str] = Field(min_length=1)
+    concurrency: int | None = Field(None, ge=1, le=1000)
+    max_seconds: float = Field(60.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _fits_dialect(self) -> UpstreamServer:
+        if self.dialect in _UNAUTHENTICATED and self.key is not None:
+            raise ValueError(
+                f"upstreams[{self.name}].key: a {self.dialect} server checks no key; keep it on "
+                "a private network and leave key out"
+            )
+        if self.dialect == "fastvideo":
+            if self.concurrency not in (None, 1):
+                raise ValueError(
+                    f"upstreams[{self.name}].concurrency is {self.concurrency}, but a fastvideo "
+                    "server runs each job unqueued in its own thread: it must be 1"
+                )
+            self.concurrency = 1
+        return self
 
 
 class VeoConfig(BaseModel):
@@ -459,7 +507,10 @@ class Settings(BaseSettings):
         quota: Default per-principal quotas.
         abuse: Automatic suspension of tokens that behave like leaked ones.
         providers: Hosted providers' credentials.
-        upstream: A ``/v1/videos`` upstream whose models this server also offers.
+        upstream: A ``/v1/videos`` upstream whose models this server also offers (the
+            single-upstream form, kept working as an ``openai`` upstream named ``prefix``).
+        upstreams: A fleet of upstreams (``OPENREEL_UPSTREAMS``, a JSON list), each with its
+            name, URL, key, dialect, models and concurrency.
         veo: Google Veo on Vertex AI (with ``providers.google`` or project credentials).
         local: Local open models through diffusers.
         queue: ``embedded`` (worker threads inside ``openreel serve``, the default) or
@@ -506,9 +557,42 @@ class Settings(BaseSettings):
     abuse: AbuseConfig = AbuseConfig()
     providers: ProviderKeys = ProviderKeys()
     upstream: UpstreamConfig = UpstreamConfig()
+    upstreams: list[UpstreamServer] = Field(default_factory=list)
     veo: VeoConfig = VeoConfig()
     local: LocalConfig = LocalConfig()
     queue: Literal["embedded", "celery"] = "embedded"
     celery: CeleryConfig = CeleryConfig()
     storage: StorageConfig = StorageConfig()
     webhooks: WebhooksConfig = WebhooksConfig()
+
+    @model_validator(mode="after")
+    def _upstream_names_differ(self) -> Settings:
+        names = [server.name for server in self.upstream_servers()]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(
+                f"upstreams: the name {twice[0]!r} is given twice (the single-upstream "
+                "settings count as one named upstream.prefix); each upstream's name is its "
+                "model prefix and must differ"
+            )
+        return self
+
+    def upstream_servers(self) -> list[UpstreamServer]:
+        """Every upstream: the single-upstream settings (``upstream.url`` with
+        ``providers.upstream`` and ``upstream.models``) as an ``openai`` upstream named
+        ``upstream.prefix``, then ``upstreams`` in order."""
+        servers = list(self.upstreams)
+        legacy, key = self.upstream, self.providers.upstream
+        if legacy.url and key is not None and legacy.models:
+            servers.insert(
+                0,
+                UpstreamServer(
+                    name=legacy.prefix,
+                    url=legacy.url,
+                    key=key,
+                    dialect="openai",
+                    models=legacy.models,
+                    max_seconds=legacy.max_seconds,
+                ),
+            )
+        return servers

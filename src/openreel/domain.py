@@ -166,11 +166,16 @@ class VideoRequest:
         model: Model id as listed by ``/v1/models``.
         input_reference: Optional image that guides the video (backends that declare image
             input use it; others reject it).
+        last_frame: Optional image the clip ends on (first-and-last-frame generation, with
+            ``input_reference`` as the first); models whose inputs include ``last_frame``.
         frame_offset: Frames already made before this clip (an extension continues the
             source's clock from here, so motion carries on across the join).
         operation: ``create``, ``extend`` or ``edit`` (see :data:`OPERATIONS`).
         source: The video an edit changes or an uploaded video an extension continues.
         character: The character the prompt names, if any.
+        audio: Whether the video gets sound; ``None`` until admission settles it (on
+            wherever the model makes sound). Rows written before sound existed read None
+            and were made silent.
     """
 
     prompt: str
@@ -186,6 +191,8 @@ class VideoRequest:
     operation: str = "create"
     source: SourceVideo | None = None
     character: CharacterRef | None = None
+    last_frame: ImageInput | None = None
+    audio: bool | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -259,6 +266,8 @@ class VideoRequest:
             raise InvalidRequestError.for_value(
                 "seconds", self.seconds, f"is shorter than one frame at {self.fps} fps"
             )
+        if self.audio is not None and not isinstance(self.audio, bool):
+            raise InvalidRequestError.for_value("audio", self.audio, "must be true or false")
 
     @property
     def size(self) -> str:
@@ -276,29 +285,36 @@ class VideoRequest:
             seed = self.seed if self.seed is not None else secrets.randbelow(MAX_SEED + 1)
         return replace(self, seed=seed)
 
+    def with_audio(self, default: bool) -> VideoRequest:
+        """A copy whose ``audio`` is settled: as asked, or ``default`` (whether the model makes
+        sound) when the request did not say."""
+        return self if self.audio is not None else replace(self, audio=default)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy of the request (the reference image is summarised, not copied)."""
-        data = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "input_reference"}
+        images = ("input_reference", "last_frame")
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in images}
         data["source"] = None if self.source is None else asdict(self.source)
         data["character"] = None if self.character is None else asdict(self.character)
-        ref = self.input_reference
-        data["input_reference"] = (
-            None
-            if ref is None
-            else {"media_type": ref.media_type, "width": ref.width, "height": ref.height}
-        )
+        for name in images:
+            ref = getattr(self, name)
+            data[name] = (
+                None
+                if ref is None
+                else {"media_type": ref.media_type, "width": ref.width, "height": ref.height}
+            )
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VideoRequest:
-        """Rebuilds a request written by :meth:`to_dict` (without its reference image).
+        """Rebuilds a request written by :meth:`to_dict` (without its images).
 
         Unknown keys are skipped, so rows written by a newer version still load.
         """
         known = {
             k: v
             for k, v in data.items()
-            if k in cls.__dataclass_fields__ and k != "input_reference"
+            if k in cls.__dataclass_fields__ and k not in ("input_reference", "last_frame")
         }
         if isinstance(known.get("source"), dict):
             known["source"] = SourceVideo(**known["source"])

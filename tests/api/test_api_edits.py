@@ -15,6 +15,7 @@ from PIL import Image
 from tests.support.clips import audio_only, field_clip
 
 from openreel.config import VideoUploadConfig
+from openreel.media.label import Labeler, LabelSpec
 from openreel.media.probe import iter_frames, probe
 
 if TYPE_CHECKING:
@@ -101,9 +102,15 @@ def test_extension_of_an_uploaded_file_dissolves_from_its_last_frame(
     frames = list(iter_frames(out))
     assert len(frames) == 12 + 8
     source = list(iter_frames(tmp_path / "field.mp4"))
-    # The upload comes first, as it was; the new part starts close to its last frame and
-    # moves away from it as the dissolve ends.
-    assert np.abs(frames[5].astype(int) - source[5]).mean() < 6
+    # The upload comes first, as it was but for the label burned into its corner (it had
+    # none); the new part starts close to its last frame and moves away from it as the
+    # dissolve ends.
+    x0, y0, w, h = Labeler(LabelSpec(), 128, 80).box
+    outside = np.ones((80, 128), bool)
+    outside[y0 : y0 + h, x0 : x0 + w] = False
+    assert np.abs(frames[5].astype(int) - source[5])[outside].mean() < 6
+    plate = (slice(y0, y0 + h), slice(x0, x0 + w))
+    assert frames[5][plate].mean() < 0.7 * source[5][plate].mean()  # the label's dark plate
     first_new = np.abs(frames[12].astype(int) - source[-1]).mean()
     last_new = np.abs(frames[-1].astype(int) - source[-1]).mean()
     assert first_new < last_new

@@ -274,3 +274,37 @@ def _json_backdrop(api: Api, fields: dict[str, str], colour: tuple[int, int, int
     assert response.status_code == 200, response.text
     video_id: str = response.json()["id"]
     return video_id
+
+
+def test_last_frame_is_checked_and_refused_by_models_without_it(api: Api) -> None:
+    """``last_frame`` beside ``input_reference``: a malformed one is a 400 naming it, and a
+    model whose inputs do not include it (the sketch engine) refuses it, keeping nothing."""
+    png = api.image()
+    bad = api.client.post(
+        "/v1/videos",
+        json={"prompt": "a quiet meadow", **TINY, "last_frame": {"url": "x"}},
+        headers=api.auth(),
+    )
+    api.error(bad, 400, param="last_frame")
+    undecodable = api.client.post(
+        "/v1/videos",
+        json={
+            "prompt": "a quiet meadow",
+            **TINY,
+            "last_frame": {
+                "image_url": "data:image/png;base64," + base64.b64encode(b"no").decode()
+            },
+        },
+        headers=api.auth(),
+    )
+    api.error(undecodable, 400, param="last_frame")
+    refused = api.client.post(
+        "/v1/videos",
+        json={"prompt": "a quiet meadow", **TINY, "last_frame": {"image_url": api.data_url(png)}},
+        headers=api.auth(),
+    )
+    api.error(refused, 400, param="last_frame")
+    uploaded = _form(api, {}, files={"last_frame": ("end.png", png, "image/png")})
+    api.error(uploaded, 400, param="last_frame")
+    assert api.client.get("/v1/videos", headers=api.auth()).json()["data"] == []
+    assert not list((api.data_dir).rglob("last_frame.png"))

@@ -321,8 +321,8 @@ def test_models_carry_their_card(api: Api) -> None:
     card = sketch["card"]
     assert card["kind"] == "procedural"
     assert card["maker"] == "OpenReel"
-    assert card["sound"] is False
-    assert "no sound" in card["limits"]
+    assert card["sound"] is True  # the engine's soundscape
+    assert "makes sound" in card["limits"]
     assert card["training_data"].startswith("none")
     assert _report(api)["models"] == [sketch]
     error = api.error(

@@ -408,3 +408,24 @@ def test_openapi_shows_each_body_for_json_and_form(api: Api) -> None:
     assert {"input_reference[image_url]", "input_reference[file_id]", "seconds"} <= set(properties)
     extend_form = paths["/v1/videos/extensions"]["post"]["requestBody"]["content"]
     assert extend_form["multipart/form-data"]["schema"]["required"] == ["prompt", "video[id]"]
+
+
+@pytest.mark.parametrize(
+    ("given", "audio"),
+    [(True, True), (False, False), ("true", True), ("false", False), ("0", False)],
+)
+def test_audio_from_json_or_a_form(given: Any, audio: bool) -> None:
+    body = CreateVideoBody.from_fields({"prompt": "a boat", "audio": given})
+    assert body.to_video_request("m", _no_upload).audio is audio
+    assert (
+        CreateVideoBody.from_fields({"prompt": "a boat"}).to_video_request("m", _no_upload).audio
+        is None
+    )
+
+
+@pytest.mark.parametrize("given", ["loud", 2, [True]])
+def test_audio_that_is_not_true_or_false_is_refused_naming_it(given: Any) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        CreateVideoBody.from_fields({"prompt": "a boat", "audio": given})
+    assert info.value.param == "audio"
+    assert str(given) in info.value.message

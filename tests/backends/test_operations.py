@@ -57,6 +57,8 @@ def _accepted(
 
 
 HOSTED = [entry.model for entry in _registry().models() if entry.hosted]
+EDITORS = {"runway/aleph2"}
+"""Hosted models that edit with their provider's own video-to-video (and only edit)."""
 
 
 def test_every_kind_of_hosted_model_is_checked_below() -> None:
@@ -64,7 +66,28 @@ def test_every_kind_of_hosted_model_is_checked_below() -> None:
     assert backends >= {"runway", "fal", "replicate", "luma", "upstream"}
 
 
-@pytest.mark.parametrize("model", HOSTED)
+@pytest.mark.parametrize("model", sorted(EDITORS))
+def test_a_video_to_video_model_admits_edits_and_refuses_creates_naming_itself(
+    model: str,
+) -> None:
+    backend = _registry().for_model(model)
+    caps = backend.capabilities(model)
+    assert caps.operations == ["edit"]
+    assert caps.edit_note
+    source = SourceVideo(path="jobs/x/source.mp4", frames=96, fps=24.0, width=1280, height=720)
+    edit = VideoRequest(
+        prompt="make it snow", model=model, width=1280, height=720, seconds=4.0, fps=24
+    )
+    backend.check(replace(edit, operation="edit", source=source))
+    for operation in ("create", "extend"):
+        with pytest.raises(InvalidRequestError) as refused:
+            backend.check(replace(edit, operation=operation))
+        assert refused.value.param == "model"
+        assert model in refused.value.message
+        assert "only edits" in refused.value.message
+
+
+@pytest.mark.parametrize("model", [m for m in HOSTED if m not in EDITORS])
 def test_a_hosted_model_refuses_an_edit_and_a_character_naming_them(model: str) -> None:
     backend = _registry().for_model(model)
     caps = backend.capabilities(model)

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -243,3 +244,16 @@ def test_cli_default_video_is_ten_seconds_of_1080p24_h264_faststart(tmp_path: Pa
     assert (info.width, info.height, info.fps, info.frames) == (1920, 1080, 24.0, 240)
     assert info.duration == pytest.approx(10.0)
     assert (info.codec, info.pix_fmt, info.faststart) == ("h264", "yuv420p", True)
+
+
+def test_cli_audio_switch(tmp_path: Path) -> None:
+    base = ["generate", "rain on a lake", "--seconds", "1", "--size", "160x96", "--fps", "8"]
+    loud, quiet = tmp_path / "loud.mp4", tmp_path / "quiet.mp4"
+    for out, switch in ((loud, []), (quiet, ["--no-audio"])):
+        result = runner.invoke(app, [*base, *switch, "-o", str(out), "--seed", "1", "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["request"]["audio"] is (out == loud)
+    with av.open(str(loud)) as container:
+        assert container.streams.audio[0].codec_context.name == "aac"
+    with av.open(str(quiet)) as container:
+        assert not container.streams.audio

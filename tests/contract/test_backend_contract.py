@@ -24,8 +24,8 @@ from openreel.errors import CancelledError, InvalidRequestError
 from openreel.media.encode import EncoderSettings
 from openreel.services.generation import PreviewPaths, render_video
 
-TINY_LOCAL = ["tiny-ltx", "tiny-wan"]
-"""Local diffusers models: tiny random LTX-Video and Wan pipelines (tests/conftest.py)."""
+TINY_LOCAL = ["tiny-ltx", "tiny-wan", "tiny-ltx-2"]
+"""Local diffusers models: tiny random LTX-Video, Wan and LTX-2 pipelines (tests/conftest.py)."""
 
 
 def _upstream() -> VideoBackend:

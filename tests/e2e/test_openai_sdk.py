@@ -64,6 +64,7 @@ def test_sdk_retrieve_and_extra_fields(client: OpenAI) -> None:
     extra = again.model_extra or {}
     assert isinstance(extra.get("seed"), int)
     assert extra.get("fps") == 24
+    assert extra.get("audio") is True  # the sketch engine makes sound
     assert extra["plan"]["plan"]["setting"] == "countryside"
 
 

@@ -12,8 +12,10 @@ from openreel.errors import CancelledError, MediaError
 from openreel.media.c2pa import verify_mp4
 from openreel.media.certs import ensure_instance_identity
 from openreel.media.encode import EncoderSettings
+from openreel.media.label import Labeler, LabelSpec
 from openreel.media.previews import PreviewCollector
 from openreel.media.probe import iter_frames, probe
+from openreel.media.uploaded import fitted_frames
 from openreel.services.generation import PreviewPaths, render_video
 from openreel.trust.provenance import Provenance
 
@@ -170,3 +172,58 @@ def test_generation_that_fails_while_signing_leaves_no_file(
     with pytest.raises(MediaError):
         _signed(tmp_path / "clip.mp4", tmp_path / "keys")
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == []
+
+
+def _labelled_source(path: Path, label: LabelSpec | None, **encoder: Any) -> list[Any]:
+    """A 1 s 320x180 sketch video as a source to extend; its decoded frames."""
+    render_video(
+        SketchBackend(),
+        _request(width=320, height=180),
+        path,
+        encoder=EncoderSettings(**encoder),
+        label=label,
+    )
+    return list(iter_frames(path))
+
+
+def _extend(source: Path, out: Path, label: LabelSpec) -> list[Any]:
+    render_video(
+        SketchBackend(),
+        _request(width=320, height=180, frame_offset=12),
+        out,
+        encoder=EncoderSettings(),
+        prefix=fitted_frames(source, 320, 180, 12),
+        prefix_frames=12,
+        prefix_file=source,
+        label=label,
+        previews=PreviewPaths.beside(out),
+    )
+    return list(iter_frames(out))
+
+
+def test_an_extension_of_our_own_labelled_video_copies_its_pictures(tmp_path: Path) -> None:
+    label = LabelSpec()
+    source = _labelled_source(tmp_path / "ours.mp4", label)
+    frames = _extend(tmp_path / "ours.mp4", tmp_path / "ext.mp4", label)
+    assert len(frames) == 24
+    # Bit for bit: an encode again would never decode to the same pixels.
+    assert all(np.array_equal(a, b) for a, b in zip(frames[:12], source, strict=True))
+    labeler = Labeler(label, 320, 180)
+    assert all(labeler.shown_in(frame) for frame in frames)
+    assert probe(tmp_path / "ext.mp4").frames == 24
+
+
+@pytest.mark.parametrize("case", ["unlabelled", "coded otherwise"])
+def test_an_extension_of_any_other_video_encodes_it_again_with_the_label(
+    case: str, tmp_path: Path
+) -> None:
+    label = LabelSpec()
+    if case == "unlabelled":  # our encoder's stream, but no label: it must be burned in
+        source = _labelled_source(tmp_path / "src.mp4", None)
+    else:  # labelled, but x264's fastest preset writes other parameter sets
+        source = _labelled_source(tmp_path / "src.mp4", label, preset="ultrafast")
+    frames = _extend(tmp_path / "src.mp4", tmp_path / "ext.mp4", label)
+    assert len(frames) == 24
+    assert not any(np.array_equal(a, b) for a, b in zip(frames[:12], source, strict=True))
+    labeler = Labeler(label, 320, 180)
+    assert all(labeler.shown_in(frame) for frame in frames)

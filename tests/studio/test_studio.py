@@ -84,6 +84,8 @@ def test_generate_shows_progress_then_plays_with_provenance(studio: Studio) -> N
     page.select_option("#format", "640x360")
     expect(page.locator("#model")).to_have_value("openreel-sketch")
     expect(page.locator("#seconds")).to_have_attribute("max", "60")
+    expect(page.locator("#audio")).to_be_checked()  # the sketch engine makes sound
+    expect(page.locator("#audio")).to_be_enabled()
     page.fill("#prompt", "a red fox running through snow")
     expect(page.locator("#prompt-count")).to_have_text("30 / 4000")
     video_id = studio.generate("a red fox running through snow at dusk")
@@ -99,6 +101,12 @@ def test_generate_shows_progress_then_plays_with_provenance(studio: Studio) -> N
         "() => { const v = document.querySelector('#watch video');"
         " return !v.seeking && v.readyState >= 3 && v.currentTime > 0.9; }"
     )
+    # The player plays the sound (not muted) and the browser decodes it.
+    assert page.evaluate("document.querySelector('#watch video').muted") is False
+    page.wait_for_function(
+        "() => document.querySelector('#watch video').webkitAudioDecodedByteCount > 0"
+    )
+    expect(page.locator("#watch-status")).to_contain_text("sound")
     expect(page.locator("#prov-state")).to_have_text("Trusted: signed by this server")
     expect(page.locator("#prov-model")).to_contain_text("openreel-sketch")
     # Checked on the server by id: the page neither downloads the file nor uploads it.
@@ -109,6 +117,7 @@ def test_generate_shows_progress_then_plays_with_provenance(studio: Studio) -> N
     expect(page.locator("#understood-summary")).to_have_text(video["plan"]["summary"])
     assert video["size"] == "640x360"
     assert video["seconds"] == "2"
+    assert video["audio"] is True
     expect(page.locator("#download")).to_have_attribute(
         "href", f"/v1/videos/{video_id}/content?variant=video"
     )

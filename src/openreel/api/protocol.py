@@ -93,6 +93,9 @@ class Video(BaseModel):
     plan: dict[str, Any] | None = Field(
         None, description="What the backend understood from the prompt."
     )
+    audio: bool = Field(
+        False, description="Whether the video has sound (an AAC stream in its MP4)."
+    )
 
     @classmethod
     def from_job(cls, job: Job) -> Video:
@@ -120,6 +123,7 @@ class Video(BaseModel):
             if req.operation == "edit" and req.source is not None
             else None,
             plan=job.interpretation or None,
+            audio=req.audio is True,
         )
 
 

@@ -100,6 +100,20 @@ def _positive(value: object) -> float:
     return number
 
 
+def _boolean(value: object) -> bool:
+    """JSON ``true``/``false``, or a form's text of them (``"true"``, ``"false"``, 1, 0)."""
+    if _absent(value):
+        raise PydanticUseDefault
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _BOOLEAN_TEXT:
+        return _BOOLEAN_TEXT[value.strip().lower()]
+    raise _refuse("must be true or false")
+
+
+_BOOLEAN_TEXT = {"true": True, "1": True, "false": False, "0": False}
+
+
 def _size(value: object) -> tuple[int, int]:
     text = _text(value)
     try:
@@ -129,6 +143,14 @@ MaybeText = Annotated[str | None, PlainValidator(_text, json_schema_input_type=s
 MaybeWhole = Annotated[int | None, PlainValidator(_whole, json_schema_input_type=int | str)]
 """An optional :data:`Whole` without a default value."""
 
+MaybeBoolean = Annotated[bool | None, PlainValidator(_boolean, json_schema_input_type=bool | str)]
+"""An optional true/false (a form sends its text) without a default value."""
+
+_AUDIO = (
+    "OpenReel addition: whether the video gets sound; default: on wherever the model makes "
+    "sound (/v1/models says which). true for a silent model is refused."
+)
+
 Size = Annotated[tuple[int, int], PlainValidator(_size, json_schema_input_type=str)]
 """``WIDTHxHEIGHT`` as text, read into (width, height); the domain checks the range."""
 
@@ -143,8 +165,11 @@ class ImageReference(BaseModel):
     )
     file_id: str | None = Field(None, description="The id of an image uploaded to /v1/files.")
 
-    def image(self, uploaded_image: Callable[[str], ImageInput]) -> ImageInput:
-        """The image, decoded and checked; ``uploaded_image`` finds a file id's image.
+    def image(
+        self, uploaded_image: Callable[[str], ImageInput], param: str = "input_reference"
+    ) -> ImageInput:
+        """The image, decoded and checked; ``uploaded_image`` finds a file id's image;
+        ``param`` names the field in errors (``input_reference`` or ``last_frame``).
 
         Raises:
             InvalidRequestError: Not base64, or not a PNG, JPEG or WebP image.
@@ -155,14 +180,14 @@ class ImageReference(BaseModel):
         url = self.image_url or ""
         match = _DATA_URL.match(url)
         if match is None:
-            raise InvalidRequestError.for_value("input_reference", url, _DATA_URL_RULE)
+            raise InvalidRequestError.for_value(param, url, _DATA_URL_RULE)
         try:
             data = base64.b64decode(url[match.end() :], validate=True)
         except (binascii.Error, ValueError):
             raise InvalidRequestError.for_value(
-                "input_reference", url, "image_url is not valid base64"
+                param, url, "image_url is not valid base64"
             ) from None
-        return read_image(data)
+        return read_image(data, param=param)
 
 
 class VideoReference(BaseModel):
@@ -285,7 +310,7 @@ class VideoBody(BaseModel):
 class CreateVideoBody(VideoBody):
     """Body of ``POST /v1/videos``: OpenAI's create params, plus fps, seed and negative_prompt."""
 
-    form_uploads: ClassVar[tuple[str, ...]] = ("input_reference",)
+    form_uploads: ClassVar[tuple[str, ...]] = ("input_reference", "last_frame")
 
     prompt: RequiredText = Field(
         description="What the video shows.", json_schema_extra={"maxLength": MAX_PROMPT_CHARS}
@@ -303,6 +328,12 @@ class CreateVideoBody(VideoBody):
     seed: MaybeWhole = Field(None, description="The same request and seed give the same video.")
     model: MaybeText = Field(None, description="A model id from /v1/models; default: the server's.")
     input_reference: Reference = Field(None, description="An image that guides the video.")
+    last_frame: Reference = Field(
+        None,
+        description="An image the video ends on (with input_reference as its first frame), "
+        "for models whose inputs include last_frame in /v1/models.",
+    )
+    audio: MaybeBoolean = Field(None, description=_AUDIO)
 
     def to_video_request(
         self, default_model: str, uploaded_image: Callable[[str], ImageInput]
@@ -317,11 +348,8 @@ class CreateVideoBody(VideoBody):
             InvalidRequestError: A value the domain refuses, or an unusable image.
             PayloadTooLargeError: The image is over the size limit.
         """
-        reference = self.input_reference
-        if isinstance(reference, bytes):
-            image: ImageInput | None = read_image(reference)
-        else:
-            image = None if reference is None else reference.image(uploaded_image)
+        image = _read_reference(self.input_reference, uploaded_image, "input_reference")
+        last = _read_reference(self.last_frame, uploaded_image, "last_frame")
         width, height = self.size
         return VideoRequest(
             prompt=self.prompt,
@@ -333,13 +361,29 @@ class CreateVideoBody(VideoBody):
             seed=self.seed,
             model=self.model or default_model,
             input_reference=image,
+            last_frame=last,
+            audio=self.audio,
         )
+
+
+def _read_reference(
+    reference: bytes | ImageReference | None,
+    uploaded_image: Callable[[str], ImageInput],
+    param: str,
+) -> ImageInput | None:
+    """An image field (an uploaded part's bytes or an :class:`ImageReference`), decoded."""
+    if isinstance(reference, bytes):
+        return read_image(reference, param=param)
+    return None if reference is None else reference.image(uploaded_image, param)
 
 
 class RemixVideoBody(VideoBody):
     """Body of ``POST /v1/videos/{id}/remix``: the new prompt (all else comes from the source)."""
 
     prompt: RequiredText = Field(description="The new prompt.")
+    audio: MaybeBoolean = Field(
+        None, description="OpenReel addition: whether the remix gets sound; default: as the source."
+    )
 
 
 class ExtendVideoBody(VideoBody):
@@ -352,6 +396,12 @@ class ExtendVideoBody(VideoBody):
         description="The completed video to continue, or an uploaded MP4, MOV or WebM file."
     )
     seconds: PositiveNumber = Field(4.0, description="Length of the new segment.")
+    audio: MaybeBoolean = Field(
+        None,
+        description="OpenReel addition: whether the extended video has sound (the source's, "
+        "continued with a cross-fade at the seam); default: as the source, or on where the "
+        "model makes sound for an upload.",
+    )
 
     @property
     def source(self) -> str | bytes:
@@ -372,6 +422,11 @@ class EditVideoBody(VideoBody):
         None,
         description="OpenReel addition: the model that edits (one whose operations include "
         "edit); default: the source's model, or the server's for an upload.",
+    )
+    audio: MaybeBoolean = Field(
+        None,
+        description="OpenReel addition: whether the edited video has sound; default: as "
+        "the source, or on where the model makes sound for an upload.",
     )
 
     @property

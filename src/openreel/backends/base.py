@@ -8,7 +8,7 @@ True it raises :class:`~openreel.errors.CancelledError` and yields nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -17,16 +17,19 @@ import numpy.typing as npt
 
 from openreel.domain import VideoRequest
 from openreel.errors import InvalidRequestError
+from openreel.media.audio import Soundtrack
 
 __all__ = [
     "BackendCapabilities",
     "CancelCheck",
+    "Clip",
     "Frame",
     "ProgressCallback",
     "VideoBackend",
     "check_against_capabilities",
     "never_cancelled",
     "no_progress",
+    "soundtrack_of",
 ]
 
 Frame = npt.NDArray[np.uint8]
@@ -39,6 +42,46 @@ ProgressCallback = Callable[[int, int], None]
 
 CancelCheck = Callable[[], bool]
 """Returns True once the job should stop."""
+
+
+class Clip(Iterator[Frame]):
+    """A backend's frames with the sound that goes with them.
+
+    ``generate`` may return a plain iterator of frames (a silent clip) or a Clip. The sound
+    is asked for once the first frame is out, and again after the last, so it may be known
+    from the start (synthesised from the request), or only once the work has begun (a
+    provider's download, a local pipeline's waveform): the producer then sets
+    :attr:`sound` while it makes the frames. It covers the backend's frames only, 48 kHz
+    stereo; the caller fits it to their exact length.
+
+    Args:
+        frames: The frames.
+        sound: The soundtrack, a function that makes it (called at most once), or None
+            for none yet.
+    """
+
+    def __init__(
+        self,
+        frames: Iterable[Frame] = (),
+        sound: Soundtrack | Callable[[], Soundtrack | None] | None = None,
+    ) -> None:
+        self.frames: Iterator[Frame] = iter(frames)
+        self.sound = sound
+
+    def __next__(self) -> Frame:
+        return next(self.frames)
+
+    def soundtrack(self) -> Soundtrack | None:
+        """The sound, made now if it is made on demand; None while there is none."""
+        sound = self.sound
+        if callable(sound):
+            sound = self.sound = sound()
+        return sound
+
+
+def soundtrack_of(frames: Iterator[Frame]) -> Soundtrack | None:
+    """What :meth:`Clip.soundtrack` says for a clip; None for a plain (silent) iterator."""
+    return frames.soundtrack() if isinstance(frames, Clip) else None
 
 
 def no_progress(done: int, total: int) -> None:
@@ -71,6 +114,11 @@ class BackendCapabilities:
         edit_note: What an edit does with this model (shown in ``/v1/models``).
         character_as_image: Whether a character reaches the model as its image condition
             (the character's clearest frame as ``input_reference``) rather than drawn in.
+        last_frame: Whether a request may give the image the clip ends on (``last_frame``).
+        length_note: How the longest clip is made, in a sentence (for models whose length
+            is one generation call, say so in ``/v1/models``); empty when nothing to say.
+        create: Whether it makes video from a prompt (create, remix, extend); False for a
+            model that only edits a video it is given (Runway's video-to-video).
     """
 
     max_seconds: float
@@ -86,18 +134,23 @@ class BackendCapabilities:
     characters: bool = False
     edit_note: str = ""
     character_as_image: bool = False
+    last_frame: bool = False
+    length_note: str = ""
+    create: bool = True
 
     @property
     def inputs(self) -> list[str]:
         """What a request to this model may carry: text always, then image, video, character."""
         # Every model takes a video to extend: its frames are stitched before the new ones.
         kinds = ["text", *(["image"] if self.image_input else []), "video"]
+        kinds += ["last_frame"] if self.last_frame else []
         return kinds + (["character"] if self.characters else [])
 
     @property
     def operations(self) -> list[str]:
         """What this model can do with ``/v1/videos``."""
-        return ["create", "remix", "extend", *(["edit"] if self.edit else [])]
+        made = ["create", "remix", "extend"] if self.create else []
+        return [*made, *(["edit"] if self.edit else [])]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy (for ``/v1/models`` and ``openreel models``)."""
@@ -139,10 +192,23 @@ def check_against_capabilities(request: VideoRequest, caps: BackendCapabilities)
             f"input_reference is not supported by model {request.model}; send a text-only request",
             param="input_reference",
         )
-    if request.operation == "edit" and not caps.edit:
+    if request.last_frame is not None and not caps.last_frame:
         raise InvalidRequestError(
-            f"model {request.model} cannot edit videos; /v1/models lists the models whose "
-            "operations include edit",
+            f"last_frame is not supported by model {request.model}; /v1/models lists the "
+            "models whose inputs include last_frame",
+            param="last_frame",
+        )
+    if request.operation == "edit" and not caps.edit:
+        why = f" ({caps.edit_note})" if caps.edit_note else ""
+        raise InvalidRequestError(
+            f"model {request.model} cannot edit videos{why}; /v1/models lists the models "
+            "whose operations include edit",
+            param="model",
+        )
+    if request.operation != "edit" and not caps.create:
+        raise InvalidRequestError(
+            f"model {request.model} only edits videos (POST /v1/videos/edits); it cannot "
+            f"{request.operation} one from a prompt",
             param="model",
         )
     if request.character is not None and not caps.characters:
@@ -151,6 +217,12 @@ def check_against_capabilities(request: VideoRequest, caps: BackendCapabilities)
             "it takes no character reference; leave the name out or pick a model whose "
             "inputs include character (/v1/models)",
             param="prompt",
+        )
+    if request.audio and not caps.audio:
+        raise InvalidRequestError(
+            f"audio is not made by model {request.model}: it makes silent video; send "
+            "audio: false, or pick a model that makes sound (/v1/models says which)",
+            param="audio",
         )
     low, high = caps.fps_range
     if not low <= request.fps <= high:
@@ -193,7 +265,9 @@ class VideoBackend(Protocol):
     ) -> Iterator[Frame]:
         """Yields ``request.frame_count`` frames of ``(height, width, 3)`` uint8.
 
-        The request's seed must be fixed (see :meth:`VideoRequest.with_seed`).
+        A backend that makes sound returns a :class:`Clip` carrying it when
+        ``request.audio`` is true. The request's seed must be fixed (see
+        :meth:`VideoRequest.with_seed`).
 
         Raises:
             CancelledError: As soon as ``cancelled()`` returns True.

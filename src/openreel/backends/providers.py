@@ -19,9 +19,13 @@ from openreel.backends.diffusers.catalogue import load_catalogue
 from openreel.backends.hosted import fal, luma, replicate, runway, veo
 from openreel.backends.hosted.base import HostedBackend, HostedModel
 from openreel.backends.hosted.upstream import UpstreamClient
+from openreel.backends.hosted.upstream_backend import UpstreamBackend
+from openreel.backends.hosted.upstream_health import UpstreamHealth
+from openreel.backends.hosted.upstream_jobs import JobSlots
 from openreel.backends.registry import BackendRegistry
 from openreel.backends.sketch.backend import SketchBackend
-from openreel.config import Settings
+from openreel.config import Settings, UpstreamServer
+from openreel.errors import ConfigurationError
 
 __all__ = ["HOSTED_PROVIDERS", "Entry", "HostedOptions", "Offer", "build_registry"]
 
@@ -77,24 +81,36 @@ def _veo(settings: Settings, options: HostedOptions) -> Offer | None:
     )
 
 
-def _upstream(settings: Settings, options: HostedOptions) -> Offer | None:
-    """A GPU server people already run that speaks /v1/videos (vLLM-Omni, SGLang, FastVideo)."""
-    upstream = settings.upstream
-    key = settings.providers.upstream
-    if not upstream.url or key is None or not upstream.models:
-        return None
+def _upstream(
+    server: UpstreamServer, options: HostedOptions
+) -> tuple[tuple[str, ...], Callable[[], VideoBackend], UpstreamHealth]:
+    """One upstream GPU server people already run (vLLM-Omni, SGLang, FastVideo, another
+    OpenReel): its model ids, its backend's factory, and its reachability (kept apart from
+    the backend, so ``/v1/models`` can ask without building it)."""
     models = tuple(
-        HostedModel(f"{upstream.prefix}/{m}", m, _upstream_caps(upstream.max_seconds))
-        for m in upstream.models
+        HostedModel(f"{server.name}/{m}", m, _upstream_caps(server.max_seconds, server.dialect))
+        for m in server.models
     )
-    url, secret = upstream.url, key.get_secret_value()
-    return tuple(m.id for m in models), lambda: HostedBackend(
-        "upstream",
-        UpstreamClient(url, secret),
-        models,
-        fit=options.fit,
-        render_slots=options.render_slots,
+    secret = None if server.key is None else server.key.get_secret_value()
+    slots = None if server.concurrency is None else JobSlots(server.concurrency)
+    client = UpstreamClient(
+        server.url, secret, name=server.name, dialect=server.dialect, slots=slots
     )
+    health = UpstreamHealth(server.name, client.probe)
+    client.attach_health(health)
+
+    def build() -> VideoBackend:
+        return UpstreamBackend(
+            server.name,
+            client,
+            models,
+            slots=slots,
+            health=health,
+            fit=options.fit,
+            render_slots=options.render_slots,
+        )
+
+    return tuple(m.id for m in models), build, health
 
 
 Entry = Callable[[Settings, HostedOptions], Offer | None]
@@ -106,10 +122,9 @@ HOSTED_PROVIDERS: tuple[tuple[str, Entry], ...] = (
     ("replicate", _keyed("replicate", replicate.MODELS, replicate.build_replicate)),
     ("luma", _keyed("luma", luma.MODELS, luma.build_luma)),
     ("veo", _veo),
-    ("upstream", _upstream),
 )
-"""Every hosted provider by backend name, in the order /v1/models lists them; each offers its
-models only when its settings are there."""
+"""Every hosted provider by backend name, in the order /v1/models lists them (the upstreams
+after them); each offers its models only when its settings are there."""
 
 
 def build_registry(settings: Settings) -> BackendRegistry:
@@ -143,11 +158,34 @@ def build_registry(settings: Settings) -> BackendRegistry:
             models, factory = offered
             cards = {m: known.get(m) or unknown_card(True, served_by=name) for m in models}
             registry.register(name, models, factory, hosted=True, cards=cards)
+    for server in settings.upstream_servers():
+        if server.name in registry.backend_names():
+            raise ConfigurationError(
+                f"upstream name {server.name!r} is already a backend's name here; name the "
+                "upstream otherwise (its name is its model prefix)"
+            )
+        models, factory, health = _upstream(server, options)
+        cards = {m: known.get(m) or unknown_card(True, served_by=server.name) for m in models}
+        registry.register(
+            server.name, models, factory, hosted=True, cards=cards, available=health.reason
+        )
+        registry.watch(server.name, health.report)
     return registry
 
 
-def _upstream_caps(max_seconds: float) -> BackendCapabilities:
-    """What an upstream's model is assumed to accept (it checks again itself)."""
+def _upstream_caps(max_seconds: float, dialect: str = "openai") -> BackendCapabilities:
+    """What an upstream's model is assumed to accept (it checks again itself); only an OpenAI
+    upstream (another OpenReel) takes edits, at its ``/videos/edits``."""
+    if dialect != "openai":
+        return BackendCapabilities(
+            max_seconds=max_seconds,
+            min_side=64,
+            max_side=3840,
+            fps_range=(1, 60),
+            sizes=("1280x720", "720x1280", "832x480", "480x832"),
+            image_input=True,
+            deterministic=False,
+        )
     return BackendCapabilities(
         max_seconds=max_seconds,
         min_side=64,
@@ -155,6 +193,7 @@ def _upstream_caps(max_seconds: float) -> BackendCapabilities:
         fps_range=(1, 60),
         sizes=("1280x720", "720x1280", "1920x1080", "1080x1920"),
         image_input=True,
+        audio=True,  # passed through: whatever sound the upstream sends is kept
         deterministic=False,
         edit=True,
         edit_note="passed through to the upstream's POST /videos/edits with the source video",

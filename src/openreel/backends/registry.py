@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from openreel.backends.base import VideoBackend
 from openreel.backends.cards import ModelCard, unknown_card
@@ -40,6 +41,8 @@ class BackendRegistry:
         self._models: dict[str, str] = {}
         self._hosted: set[str] = set()
         self._cards: dict[str, ModelCard] = {}
+        self._available: dict[str, Callable[[], str | None]] = {}
+        self._reports: dict[str, Callable[[], Any]] = {}
 
     def register(
         self,
@@ -49,15 +52,19 @@ class BackendRegistry:
         *,
         hosted: bool = False,
         cards: Mapping[str, ModelCard] | None = None,
+        available: Callable[[], str | None] | None = None,
     ) -> None:
         """Adds a backend ``name`` serving ``models``; ``factory`` runs on first use.
 
         ``hosted`` backends spend their time waiting on a provider, not computing, so the
         server runs their jobs on a pool of their own (``OPENREEL_HOSTED_WORKERS``).
         ``cards`` describe its models publicly (a model without one gets a card saying
-        "not disclosed"), without building the backend.
+        "not disclosed"), without building the backend. ``available`` says why the backend
+        cannot serve just now (None when it can): an upstream GPU server that went away.
         """
         self._factories[name] = factory
+        if available is not None:
+            self._available[name] = available
         if hosted:
             self._hosted.add(name)
         for model in models:
@@ -65,12 +72,32 @@ class BackendRegistry:
             card = None if cards is None else cards.get(model)
             self._cards[model] = card or unknown_card(hosted)
 
-    def models(self) -> list[ModelEntry]:
-        """Every model id served, in registration order."""
+    def models(self, *, available_only: bool = False) -> list[ModelEntry]:
+        """Every model id served, in registration order; with ``available_only``, less those
+        of backends that cannot serve just now (what ``/v1/models`` offers)."""
+        down = set(self.unavailable()) if available_only else set()
         return [
             ModelEntry(model, backend, backend in self._hosted)
             for model, backend in self._models.items()
+            if backend not in down
         ]
+
+    def unavailable(self) -> dict[str, str]:
+        """The backends that cannot serve just now, each with why (for admins)."""
+        reasons = {name: available() for name, available in self._available.items()}
+        return {name: reason for name, reason in reasons.items() if reason is not None}
+
+    def watch(self, name: str, report: Callable[[], Any]) -> None:
+        """Keeps what ``report`` tells of backend ``name``'s state, for the admin view."""
+        self._reports[name] = report
+
+    def reports(self) -> dict[str, Any]:
+        """Each watched backend's state (see :meth:`watch`), by name."""
+        return {name: report() for name, report in self._reports.items()}
+
+    def backend_names(self) -> set[str]:
+        """The names of the backends registered so far."""
+        return set(self._factories)
 
     def card(self, model: str) -> ModelCard:
         """``model``'s public card.

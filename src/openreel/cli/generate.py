@@ -68,6 +68,14 @@ def generate(
     negative_prompt: Annotated[
         str, typer.Option("--negative-prompt", help="What to leave out.")
     ] = "",
+    audio: Annotated[
+        bool | None,
+        typer.Option(
+            "--audio/--no-audio",
+            help="With or without sound (default: with, wherever the model makes sound).",
+            show_default=False,
+        ),
+    ] = None,
     previews: Annotated[
         bool, typer.Option(help="Also write a WebP thumbnail and a JPEG spritesheet.")
     ] = False,
@@ -89,12 +97,14 @@ def generate(
             fps=fps,
             seed=seed,
             model=model or settings.default_model,
+            audio=audio,
         ).with_seed()
         moderation = cli_moderation(settings)
         if moderation is not None:
             moderation.screen(request.prompt)
         runtime = Runtime.from_settings(settings)
         backend = runtime.registry.for_model(request.model)
+        request = request.with_audio(backend.capabilities(request.model).audio)
         target = output if output is not None else _default_output(request)
         backend.check(request)  # before the progress bar appears, so a refusal is one clean line
         check_output_path(target)
@@ -109,9 +119,10 @@ def generate(
         print_json(result.to_dict())
         return
     video = result.video
+    sound = "with sound" if result.request.audio else "silent"
     out.print(
         f"[green]✓[/] wrote [bold]{video.path}[/] ({video.size_bytes / 1e6:.1f} MB, {result.frames} frames, "
-        f"{result.request.size} @ {result.request.fps} fps) in {result.render_seconds:.1f} s",
+        f"{result.request.size} @ {result.request.fps} fps, {sound}) in {result.render_seconds:.1f} s",
         highlight=False,
     )
     for artifact in result.artifacts[1:]:

@@ -54,6 +54,7 @@ GENERATION_ASSERTION: Final = "org.openreel.generation"
 GENERATOR_NAME: Final = "OpenReel"
 
 _MIME: Final = "video/mp4"
+_SOURCE_ACTIONS: Final = ("c2pa.created", "c2pa.opened")
 _MAX_SETTINGS: Final = 32
 _MAX_SETTINGS_BYTES: Final = 2048
 _SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
@@ -93,8 +94,13 @@ class ProvenanceClaim:
             title of that source, named as the manifest's parent ingredient. The actions
             then say the source was opened and edited (``c2pa.opened``, ``c2pa.edited``), as
             the C2PA specification describes for derived media, instead of ``c2pa.created``.
-        parent_action: ``c2pa.edited`` (an edit) or ``c2pa.placed`` plus edited (an
-            extension): what was done to the parent, said in the edited action's description.
+        parent_action: What was done to the parent: ``edited`` or ``extended`` (said in the
+            edited action's description), or ``relayed``: the parent is a video another
+            OpenReel made, labelled and signed, which this one passes on unchanged (a
+            gateway's upstream), so the actions say it was opened and nothing else.
+        label: The visible label burned into the frames (``LabelSpec.as_dict``), recorded in
+            the generation assertion so that a server receiving the video can tell which
+            label it carries; ``None`` when the video has none.
     """
 
     title: str
@@ -108,6 +114,7 @@ class ProvenanceClaim:
     generator_version: str = __version__
     parent_title: str | None = None
     parent_action: str = "edited"
+    label: Mapping[str, str | float] | None = None
 
     def __post_init__(self) -> None:
         for name in ("title", "model", "backend", "generator_version"):
@@ -151,11 +158,23 @@ class ProvenanceClaim:
         if self.prompt is not None:
             generation["prompt"] = self.prompt
             generation.setdefault("prompt_sha256", prompt_sha256(self.prompt))
+        if self.label is not None:
+            generation["label"] = dict(self.label)
         agent = {"name": f"{GENERATOR_NAME}/{self.model}", "version": self.generator_version}
         source_type = IPTC_DIGITAL_SOURCE_TYPE + self.digital_source_type
         if self.parent_title is None:
             actions: list[dict[str, Any]] = [
                 {"action": "c2pa.created", "digitalSourceType": source_type, "softwareAgent": agent}
+            ]
+        elif self.parent_action == "relayed":
+            actions = [
+                {
+                    "action": "c2pa.opened",
+                    "digitalSourceType": source_type,
+                    "softwareAgent": agent,
+                    "parameters": {"ingredientIds": [PARENT_INGREDIENT_ID]},
+                    "description": "passed on as the upstream server made, labelled and signed it",
+                }
             ]
         else:
             actions = [
@@ -402,7 +421,9 @@ def _verdict(state: object, report: Any) -> ProvenanceVerdict:
         label, data = assertion.get("label"), assertion.get("data") or {}
         if label in ("c2pa.actions", "c2pa.actions.v2"):
             for action in data.get("actions") or []:
-                if action.get("action") == "c2pa.created" and source_type is None:
+                # A made video says it on c2pa.created; one passed on unchanged, on the
+                # c2pa.opened of its parent.
+                if action.get("action") in _SOURCE_ACTIONS and source_type is None:
                     found = action.get("digitalSourceType")
                     if isinstance(found, str):
                         source_type = found.removeprefix(IPTC_DIGITAL_SOURCE_TYPE)

@@ -16,7 +16,7 @@ import contextlib
 import os
 import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +25,7 @@ from typing import Final
 import av
 import cv2
 import numpy as np
+from av.bitstream import BitStreamFilterContext
 from av.container import OutputContainer
 from av.video.reformatter import (
     ColorPrimaries,
@@ -37,6 +38,7 @@ from av.video.stream import VideoStream
 from numpy.typing import NDArray
 
 from openreel.errors import ConfigurationError, InvalidRequestError, MediaError
+from openreel.media.audio import AudioEncoder, Soundtrack, samples_for
 from openreel.media.partial import partial_path
 
 __all__ = [
@@ -213,6 +215,7 @@ class VideoWriter:
         height: int,
         fps: int,
         settings: EncoderSettings = EncoderSettings(),
+        audio: bool = False,
     ) -> None:
         """Validates the request and opens the partial file.
 
@@ -222,6 +225,8 @@ class VideoWriter:
             height: Frame height in pixels (even for 4:2:0 pixel formats).
             fps: Frames per second.
             settings: Encoder settings.
+            audio: Whether the file gets a sound stream (AAC-LC, 48 kHz stereo, exactly as
+                long as the picture); its samples come through :meth:`provide_soundtrack`.
 
         Raises:
             InvalidRequestError: The output path, size or frame rate cannot work.
@@ -244,6 +249,9 @@ class VideoWriter:
                 f"fps must be a whole number of at least 1; got {fps!r}", param="fps"
             )
         self._shape = (height, width, 3)
+        self._fps = fps
+        self._audio: AudioEncoder | None = None
+        self._wants_audio = audio
         self._settings = settings
         self._frames = 0
         self._final: Path | None = None
@@ -306,6 +314,9 @@ class VideoWriter:
             context.color_range = self._range
             context.color_primaries = ColorPrimaries.BT709
             context.color_trc = ColorTrc.BT709
+        if self._wants_audio:
+            self._audio = AudioEncoder(container)
+            self._audio.open()
         # PyAV would open the encoder and create the file on the first muxed packet, which
         # x264's look-ahead delays by a dozen frames. Doing both now reports a bad codec,
         # option or disk here, before the caller has spent time rendering.
@@ -317,6 +328,23 @@ class VideoWriter:
     def path(self) -> Path:
         """Where the finished video will be (or was) committed."""
         return self._path
+
+    @property
+    def has_audio(self) -> bool:
+        """Whether the file gets a sound stream."""
+        return self._audio is not None
+
+    def provide_soundtrack(self, track: Soundtrack) -> None:
+        """The sound of the whole clip, given once, before :meth:`close`, at any point of the
+        writing: what the picture has reached is encoded at once, the rest as it advances.
+        A writer opened with ``audio`` whose soundtrack never comes gets silence.
+
+        Raises:
+            MediaError: The writer was opened without ``audio``.
+        """
+        if self._audio is None:
+            raise MediaError(f"'{self._path}' was opened without a sound stream")
+        self._audio.provide(track)
 
     @property
     def frames_written(self) -> int:
@@ -380,6 +408,81 @@ class VideoWriter:
                 self._raise_encoder_error()
         self._frames += 1
 
+    def splice(self, source: Path, visit: Callable[[int, av.VideoFrame], None]) -> int:
+        """Starts the video with ``source``'s coded pictures, copied as they are, when its
+        stream is what this writer's encoder makes; returns the frames copied, or 0 when it is
+        not (nothing is written then).
+
+        "What this encoder makes" means H.264 from x264 at the same size, pixel format and
+        frame rate with byte-identical parameter sets (the SPS and PPS: profile, level,
+        reference frames, colour tags): then one decoder reads the copied pictures and the
+        ones encoded after them, which start with a key frame of their own, so an extension
+        of a video this server made need not decode and encode its source again
+        (benchmarks/edits.py). Frames written afterwards follow on in time.
+
+        Args:
+            source: A video file.
+            visit: Shown each decoded picture with its index, in order (previews,
+                fingerprints, a check of the label); what it raises stops the copy and goes
+                to the caller, who must then :meth:`abort` this writer.
+
+        Raises:
+            MediaError: Called after a frame was written, or reading or writing failed
+                (the writer is then aborted).
+        """
+        container = self._container
+        if container is None or self._frames:
+            raise MediaError(f"'{self._path}' can start with another video only before any frame")
+        try:
+            with av.open(str(source)) as reading:
+                stream = reading.streams.video[0]
+                if not self._codes_like(stream):
+                    return 0
+                stream.thread_type = "AUTO"
+                # The file's packets hold length-prefixed units; the muxer expects what the
+                # encoder hands it (start codes) and converts those itself.
+                annexb = BitStreamFilterContext("h264_mp4toannexb", stream)
+                offset: int | None = None
+                copied = decoded = 0
+                for packet in reading.demux(stream):
+                    for frame in packet.decode():
+                        visit(decoded, frame)
+                        decoded += 1
+                    if packet.size == 0 or packet.pts is None or packet.dts is None:
+                        continue  # the demuxer's closing empty packet
+                    offset = packet.pts if offset is None else offset
+                    pts, dts, base = packet.pts - offset, packet.dts - offset, packet.time_base
+                    for unit in annexb.filter(packet):
+                        unit.pts, unit.dts, unit.time_base = pts, dts, base
+                        unit.stream = self._stream
+                        container.mux(unit)
+                    copied += 1
+        except _FOREIGN_ERRORS as exc:
+            self.abort()
+            raise MediaError(f"copying '{source}' into '{self._path}' failed: {exc}") from exc
+        if decoded != copied:
+            self.abort()
+            raise MediaError(f"'{source}' decoded to {decoded} pictures from {copied} packets")
+        self._frames = copied
+        return copied
+
+    def _codes_like(self, stream: VideoStream) -> bool:
+        """Whether ``stream`` is coded as this writer's encoder codes (see :meth:`splice`)."""
+        ours = self._stream.codec_context
+        theirs = stream.codec_context
+        if self._settings.codec != "libx264" or theirs.name != "h264":
+            return False
+        if (theirs.width, theirs.height, theirs.format.name if theirs.format else None) != (
+            ours.width,
+            ours.height,
+            self._settings.pix_fmt,
+        ):
+            return False
+        if stream.average_rate is None or stream.average_rate != ours.framerate:
+            return False
+        mine = _parameter_sets(ours.extradata)
+        return bool(mine) and mine == _parameter_sets(theirs.extradata)
+
     def _encode_loop(self) -> None:
         """The encoder thread: encodes and muxes queued frames until the None sentinel."""
         container = self._container
@@ -390,6 +493,11 @@ class VideoWriter:
             try:
                 for packet in self._stream.encode(item):
                     container.mux(packet)
+                if self._audio is not None and item.pts is not None:
+                    # The sound up to this frame's end goes in beside it (interleaved).
+                    end = samples_for(item.pts + 1, self._fps)
+                    for packet in self._audio.packets_until(end):
+                        container.mux(packet)
             except BaseException as exc:
                 self._error = exc
                 return
@@ -465,6 +573,9 @@ class VideoWriter:
                 raise MediaError(f"encoding '{self._path}' failed: {self._error}") from self._error
             for packet in self._stream.encode(None):
                 container.mux(packet)
+            if self._audio is not None:
+                for packet in self._audio.finish(samples_for(self._frames, self._fps)):
+                    container.mux(packet)
             self._container = None
             container.close()
             os.replace(self._temp, self._path)
@@ -493,6 +604,29 @@ class VideoWriter:
         finally:
             if self._final is None:
                 _remove_quietly(self._temp)
+
+
+def _parameter_sets(extradata: bytes | None) -> tuple[bytes, ...]:
+    """The SPS and PPS units of an H.264 stream's extradata, in either form FFmpeg keeps it:
+    ``avcC`` (from an MP4 file) or Annex B start codes (from an encoder opened for one)."""
+    if not extradata:
+        return ()
+    data = bytes(extradata)
+    if data[0] == 1 and len(data) > 6:  # avcC: version 1, then counted, sized units
+        units: list[bytes] = []
+        at = 5
+        for mask in (0x1F, 0xFF):  # the SPS count keeps 3 reserved bits; the PPS count none
+            if at >= len(data):
+                return ()
+            count = data[at] & mask
+            at += 1
+            for _ in range(count):
+                size = int.from_bytes(data[at : at + 2], "big")
+                units.append(data[at + 2 : at + 2 + size])
+                at += 2 + size
+        return tuple(units)
+    parts = data.replace(b"\x00\x00\x00\x01", b"\x00\x00\x01").split(b"\x00\x00\x01")
+    return tuple(part.rstrip(b"\x00") for part in parts if part)
 
 
 def encode_video(

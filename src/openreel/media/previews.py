@@ -262,7 +262,10 @@ class PreviewCollector:
                 f"thumbnail needs frame {self._thumbnail_index}, which was never added"
             )
         image = Image.fromarray(self._thumbnail)
-        return _save_atomically(image, path, "WEBP", quality=_QUALITY, method=4)
+        # Method 2 of libwebp's 0-6 effort scale: the default 4 took about three times as long
+        # for a file a few percent smaller, on the path between a video's last frame and its
+        # completion (benchmarks/README.md, gateway pacing).
+        return _save_atomically(image, path, "WEBP", quality=_QUALITY, method=2)
 
     def write_spritesheet(self, path: Path) -> SpritesheetLayout:
         """Writes the tiles as one JPEG grid, atomically.

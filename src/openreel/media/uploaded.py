@@ -10,7 +10,7 @@ frame), since a moov box at the front still announces every frame of a cut-off f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -163,11 +163,15 @@ def fitted_frames(
         made += 1
 
 
-def last_frame(path: Path, width: int, height: int) -> npt.NDArray[np.uint8]:
+def last_frame(
+    path: Path, width: int, height: int, *, each: Callable[[], object] | None = None
+) -> npt.NDArray[np.uint8]:
     """The final frame of ``path`` at ``width`` x ``height`` (where a continuation starts).
 
     Every frame is decoded (an H.264 file may be one group of pictures) but only the last is
-    converted to RGB: the conversion costs more than the decode at 1080p.
+    converted to RGB: the conversion costs more than the decode at 1080p. ``each`` is called
+    after every decoded frame: a render says it is alive and asks for a cancel there, since a
+    long 1080p source takes seconds to read on a busy machine.
     """
     try:
         with av.open(str(path), mode="r") as container:
@@ -176,6 +180,8 @@ def last_frame(path: Path, width: int, height: int) -> npt.NDArray[np.uint8]:
             last = None
             for frame in container.decode(stream):
                 last = frame
+                if each is not None:
+                    each()
             if last is None:
                 raise InvalidRequestError("video has no frames", param="video")
             pixels = np.asarray(last.to_ndarray(format="rgb24"), dtype=np.uint8)

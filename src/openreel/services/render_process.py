@@ -131,11 +131,13 @@ def render_in_thread(
             call.prefix_path, call.request.width, call.request.height, call.prefix_frames
         ),
         prefix_frames=call.prefix_frames,
+        prefix_file=call.prefix_path,
         label=call.label,
         provenance=call.provenance,
         sampler=call.sampler,
         parent=call.prefix_path
         or (None if call.request.source is None else Path(call.request.source.path)),
+        prefix_sound=call.prefix_path,
     )
 
 

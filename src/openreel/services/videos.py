@@ -9,6 +9,7 @@ sees the plan at once; the trust checks (kill switch, moderation, quota) run thr
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -102,6 +103,28 @@ class Content:
     source: Path | RemoteObject
     media_type: str
     filename: str
+
+
+LAST_FRAME_FILE = "last_frame.png"
+"""A job's ``last_frame`` image, kept in its folder (as PNG) for the worker that renders it."""
+
+
+def stored_last_frame(artifacts: ArtifactStore, job_id: str) -> ImageInput | None:
+    """The ``last_frame`` image a job was created with, or None."""
+    relative = artifacts.relative(artifacts.path(job_id, LAST_FRAME_FILE, create=False))
+    try:
+        path = artifacts.resolve(relative)  # fetched from the bucket when it is elsewhere
+    except NotFoundError:
+        return None
+    if not path.is_file():
+        return None
+    return read_image(path.read_bytes(), param="last_frame")
+
+
+def _audio_as(source: VideoRequest, asked: bool | None) -> bool | None:
+    """Sound for a video made from ``source``: as asked, else as the source had it (a video
+    made before sound existed says None: the model's default then)."""
+    return asked if asked is not None else source.audio
 
 
 def stored_reference(store: JobStore, artifacts: ArtifactStore, job_id: str) -> ImageInput | None:
@@ -210,6 +233,7 @@ class VideoService:
                 request = replace(request, character=character)
         backend = self._registry.for_model(request.model)
         request = self._character_as_image(backend, request)
+        request = request.with_audio(backend.capabilities(request.model).audio)
         backend.check(request)
         request = request.with_seed()
         job = Job(
@@ -262,6 +286,8 @@ class VideoService:
         reference_path = None
         if job.request.input_reference is not None:
             reference_path = self._save_reference(job.id, job.request.input_reference)
+        if job.request.last_frame is not None:
+            self._save_last_frame(job.id, job.request.last_frame)
         try:
             return self._store.create(
                 job,
@@ -270,9 +296,19 @@ class VideoService:
                 backend=self._registry.name_of(job.request.model),
             )
         except BaseException:
-            if reference_path is not None:  # refused or failed: keep no orphan image
-                self._artifacts.delete_job(job.id)
+            if reference_path is not None or job.request.last_frame is not None:
+                self._artifacts.delete_job(job.id)  # refused or failed: keep no orphan image
             raise
+
+    def _save_last_frame(self, job_id: str, image: ImageInput) -> None:
+        """Keeps ``last_frame`` beside the job (as PNG, one name the worker knows)."""
+        from PIL import Image
+
+        with Image.open(io.BytesIO(image.data)) as opened:
+            buffer = io.BytesIO()
+            opened.convert("RGB").save(buffer, format="PNG")
+        path = self._artifacts.path(job_id, LAST_FRAME_FILE)
+        self._artifacts.write_bytes_atomic(path, buffer.getvalue())
 
     def _save_reference(self, job_id: str, image: ImageInput) -> str:
         suffix = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}[image.media_type]
@@ -281,14 +317,22 @@ class VideoService:
         return self._artifacts.relative(path)
 
     def remix(
-        self, principal: Principal, video_id: str, prompt: str, *, token_id: str | None = None
+        self,
+        principal: Principal,
+        video_id: str,
+        prompt: str,
+        *,
+        token_id: str | None = None,
+        audio: bool | None = None,
     ) -> Job:
-        """A new video with the same settings and seed as ``video_id`` and a new prompt."""
+        """A new video with the same settings and seed as ``video_id`` and a new prompt
+        (with sound as the source had it, unless ``audio`` says otherwise)."""
         source = self._completed(principal, video_id, "remix")
         request = replace(
             source.request,
             prompt=prompt,
             input_reference=stored_reference(self._store, self._artifacts, source.id),
+            audio=_audio_as(source.request, audio),
         )
         return self.submit(principal, request, remixed_from=source.id, token_id=token_id)
 
@@ -300,8 +344,10 @@ class VideoService:
         seconds: float,
         *,
         token_id: str | None = None,
+        audio: bool | None = None,
     ) -> Job:
-        """A new video that continues ``video`` for ``seconds`` more, stitched to it.
+        """A new video that continues ``video`` for ``seconds`` more, stitched to it (its
+        sound continued too, unless ``audio`` is false).
 
         ``video`` is the id of a completed video of the caller's, or an uploaded file, which
         is checked and kept with the new video (and removed with it, or at once if refused).
@@ -310,7 +356,7 @@ class VideoService:
             return self._with_upload(
                 video,
                 lambda job_id, path, info: self._extend_upload(
-                    principal, job_id, path, info, prompt, seconds, token_id
+                    principal, job_id, path, info, prompt, seconds, token_id, audio
                 ),
             )
         source = self._completed(principal, video, "extend")
@@ -327,6 +373,7 @@ class VideoService:
             operation="extend",
             source=None,
             character=None,
+            audio=_audio_as(source.request, audio),
         )
         return self.submit(
             principal,
@@ -344,6 +391,7 @@ class VideoService:
         *,
         model: str | None = None,
         token_id: str | None = None,
+        audio: bool | None = None,
     ) -> Job:
         """A new video of the same length, size and frame rate as ``video``, changed as
         ``prompt`` says; ``video`` is one of the caller's completed videos or an upload.
@@ -356,6 +404,7 @@ class VideoService:
                     replace(
                         self._upload_request(path, info, prompt, info.seconds, "edit"),
                         model=model or self._default_model,
+                        audio=audio,
                     ),
                     token_id=token_id,
                     job_id=job_id,
@@ -393,6 +442,9 @@ class VideoService:
                 plan=interpretation["plan"] if redrawable else None,
             ),
             character=None,
+            audio=_audio_as(source.request, audio)
+            if model in (None, source.request.model)
+            else audio,
         )
         return self.submit(principal, request, token_id=token_id)
 
@@ -458,9 +510,10 @@ class VideoService:
         prompt: str,
         seconds: float,
         token_id: str | None,
+        audio: bool | None,
     ) -> Job:
         self._check_total(info.seconds, seconds)
-        request = self._upload_request(path, info, prompt, seconds, "extend")
+        request = replace(self._upload_request(path, info, prompt, seconds, "extend"), audio=audio)
         before = info.frames / request.fps
         return self.submit(
             principal, request, total_seconds=before + seconds, token_id=token_id, job_id=job_id

@@ -25,7 +25,7 @@ from openreel.queue.lease import Lease, LeaseLostError
 from openreel.services.generation import PreviewPaths
 from openreel.services.pace import PaceBook
 from openreel.services.render_process import RenderCall, RenderProcesses, render_in_thread
-from openreel.services.videos import stored_reference
+from openreel.services.videos import stored_last_frame, stored_reference
 from openreel.storage.artifacts import ArtifactStore
 from openreel.storage.jobs import JobStore
 from openreel.trust.provenance import ContentRegistry, Provenance
@@ -154,7 +154,9 @@ class VideoWorker:
         request = job.request
         if not lease.early_start:
             request = replace(
-                request, input_reference=stored_reference(self._store, self._artifacts, job.id)
+                request,
+                input_reference=stored_reference(self._store, self._artifacts, job.id),
+                last_frame=stored_last_frame(self._artifacts, job.id),
             )
         backend = self._registry.for_model(request.model)
         # A worker killed mid-render leaves its hidden temp files; a rerun writes new ones.

@@ -54,6 +54,7 @@ JOB_FILE_NAMES = frozenset(
         "input.png",
         "input.jpg",
         "input.webp",
+        "last_frame.png",
         "source.mp4",
         "source.webm",
     }

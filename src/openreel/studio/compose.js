@@ -57,6 +57,10 @@ export function createCompose({ limits, onCreated }) {
       const first = [...format.options].find((o) => !o.disabled);
       if (first) format.value = first.value;
     }
+    // Sound is on wherever the model makes it; a silent model has the switch off and greyed.
+    $('audio').disabled = !caps.audio;
+    $('audio').checked = Boolean(caps.audio);
+    $('audio-hint').textContent = caps.audio ? 'With its soundtrack (AAC, in the MP4).' : 'This model makes silent video.';
     $('reference').disabled = !caps.image_input;
     $('reference-hint').textContent = caps.image_input ? imageHint : 'This model does not use reference images.';
     if (!caps.image_input) clearReference();
@@ -126,6 +130,7 @@ export function createCompose({ limits, onCreated }) {
     };
     if ($('seed').value !== '') fields.seed = Number($('seed').value);
     if ($('negative').value.trim()) fields.negative_prompt = $('negative').value.trim();
+    fields.audio = $('audio').checked && !$('audio').disabled;
     let body = fields;
     if (reference) {
       body = new FormData();

@@ -38,7 +38,7 @@ export function createWatch({ limits, onStarted, onDeleted, showCreate }) {
     } else if (!done) {
       player.replaceChildren();
     }
-    let status = `${statusLabel(video)} · ${video.seconds} s · ${video.size} · ${video.fps} fps`;
+    let status = `${statusLabel(video)} · ${video.seconds} s · ${video.size} · ${video.fps} fps · ${video.audio ? 'sound' : 'silent'}`;
     if (video.status === 'failed') status += ` · ${video.error?.message || ''}`;
     else if (!done) status += ` · ${video.progress}%`;
     $('watch-status').textContent = status;

@@ -37,6 +37,7 @@ from openreel.media.fingerprint import (
     file_sha256,
     fingerprint_file,
 )
+from openreel.media.label import LabelSpec
 from openreel.storage.content import ContentRecord, ContentStore
 from openreel.storage.objects import RemoteObject
 
@@ -66,12 +67,17 @@ class Provenance:
         *,
         title: str | None = None,
         parent: Path | None = None,
+        label: LabelSpec | None = None,
+        relayed: bool = False,
     ) -> None:
         """Signs ``video`` in place (atomically), titled ``title`` (its file name by default:
         pass the final name when signing a file still under a staging name).
 
         ``parent`` is the video this one was made from (an edit's or an extension's source):
         the manifest names it as its parent ingredient, carrying its own manifest if it had one.
+        ``relayed`` says ``video`` is ``parent`` passed on unchanged (a gateway keeping its
+        OpenReel upstream's labelled video, ``services.relay``). ``label`` is the visible
+        label the frames carry, recorded so that a server receiving the video can tell.
 
         Raises:
             MediaError: Signing failed; the file is left as it was.
@@ -91,14 +97,19 @@ class Provenance:
                 "fps": request.fps,
                 "seconds": request.seconds,
             },
-            parent_title=None if parent is None else _parent_title(request, parent),
-            parent_action="extended" if request.operation == "extend" else "edited",
+            parent_title=None if parent is None else _parent_title(request, parent, relayed),
+            parent_action=(
+                "relayed" if relayed else "extended" if request.operation == "extend" else "edited"
+            ),
+            label=None if label is None else label.as_dict(),
         )
         sign_mp4(video, claim, self.identity, parent=parent)
 
 
-def _parent_title(request: VideoRequest, parent: Path) -> str:
+def _parent_title(request: VideoRequest, parent: Path, relayed: bool) -> str:
     """Our own source by its id's file name, an upload as what it is."""
+    if relayed:
+        return "upstream video.mp4"
     if request.source is not None and request.source.video_id is not None:
         return f"{request.source.video_id}.mp4"
     if request.source is not None:

@@ -87,7 +87,7 @@ def count_calls(monkeypatch: pytest.MonkeyPatch) -> Callable[[type], list[int]]:
     return spy
 
 
-@pytest.mark.parametrize("model", [TINY_LTX, TINY_WAN])
+@pytest.mark.parametrize("model", [TINY_LTX, TINY_WAN_TI2V])
 def test_diffusers_ten_seconds_are_chained_from_overlapping_segments(
     tiny_registry: BackendRegistry,
     model: str,
@@ -98,7 +98,7 @@ def test_diffusers_ten_seconds_are_chained_from_overlapping_segments(
     backend = _backend(tiny_registry, model)
     request = _request(model, seconds=10.0)
     plan = backend.describe(request)
-    pipeline_class = "LTXImageToVideoPipeline" if model == TINY_LTX else "WanPipeline"
+    pipeline_class = "LTXImageToVideoPipeline" if model == TINY_LTX else "WanImageToVideoPipeline"
     calls = count_calls(getattr(diffusers, pipeline_class))
     seen: list[tuple[int, int]] = []
     frames = list(backend.generate(request, progress=lambda d, t: seen.append((d, t))))
@@ -109,14 +109,10 @@ def test_diffusers_ten_seconds_are_chained_from_overlapping_segments(
     rule = 8 if model == TINY_LTX else 4
     assert all((n - 1) % rule == 0 for n in segments["frames"])
     assert plan["native"]["frames"] >= 80
-    if model == TINY_LTX:
-        # Later segments start from the previous one's frames (image-to-video); the first
-        # is text-to-video.
-        assert segments["chained_by"] == "first_frame"
-        assert calls == segments["frames"][1:]
-    else:
-        assert segments["chained_by"] == "crossfade"
-        assert calls == segments["frames"]
+    # Later segments start from the previous one's frames (image-to-video); the first
+    # is text-to-video.
+    assert segments["chained_by"] == "first_frame"
+    assert calls == segments["frames"][1:]
     # Progress moved on every denoising step of every segment, and reached the total.
     dones = [d for d, _ in seen]
     assert dones == sorted(dones)
@@ -186,7 +182,7 @@ def test_diffusers_cancel_mid_denoising_interrupts_the_pipeline(
 def test_diffusers_cancel_while_delivering_stops_at_once(tiny_registry: BackendRegistry) -> None:
     backend = _backend(tiny_registry, TINY_WAN)
     got: list[np.ndarray] = []
-    frames = backend.generate(_request(TINY_WAN, seconds=3.0), cancelled=lambda: len(got) >= 5)
+    frames = backend.generate(_request(TINY_WAN, seconds=1.0), cancelled=lambda: len(got) >= 5)
     with pytest.raises(CancelledError):
         got.extend(frames)
     assert len(got) == 5
@@ -272,7 +268,8 @@ def _write(tmp_path: Path, tiny_catalogue: Path, source: str) -> Path:
     """A catalogue with only the tiny Wan entry, its weights moved to ``source``."""
     import re
 
-    text = tiny_catalogue.read_text().split("[[model]]")[3]
+    tables = tiny_catalogue.read_text().split("[[model]]")
+    text = next(t for t in tables if f'id = "{TINY_WAN}"' in t)
     path = tmp_path / "catalogue.toml"
     path.write_text("[[model]]" + re.sub(r'source = "[^"]*"', f'source = "{source}"', text))
     return path
@@ -325,14 +322,17 @@ def test_diffusers_job_record_carries_the_plan(
     from openreel.media.encode import EncoderSettings
     from openreel.services.generation import render_video
 
-    backend = _backend(tiny_registry, TINY_WAN)
+    backend = _backend(tiny_registry, TINY_WAN_TI2V)
     result = render_video(
-        backend, _request(TINY_WAN, seconds=2.0), tmp_path / "v.mp4", encoder=EncoderSettings()
+        backend,
+        _request(TINY_WAN_TI2V, seconds=2.0),
+        tmp_path / "v.mp4",
+        encoder=EncoderSettings(),
     )
     plan = result.interpretation
     assert plan["engine"] == "diffusers"
     assert plan["native"] == {"width": 16, "height": 16, "fps": 8, "frames": 17}
-    assert plan["segments"] == {"frames": [9, 9], "overlap": 1, "chained_by": "crossfade"}
+    assert plan["segments"] == {"frames": [9, 9], "overlap": 1, "chained_by": "first_frame"}
     assert plan["scaling"]["method"] == "lanczos"
     assert result.frames == 16
 
@@ -383,7 +383,7 @@ def test_diffusers_model_upsampler_doubles_each_segment_before_lanczos(
     import diffusers
 
     backend = _backend(tiny_registry, TINY_LTX_UP)
-    upsampled = count_calls(diffusers.LTXLatentUpsamplePipeline)
+    upsampled = count_calls(diffusers.LTXConditionPipeline)
     request = _request(TINY_LTX_UP, seconds=3.0, width=96, height=96)
     plan = backend.describe(request)
     assert plan["scaling"]["model_upsampler_used"] is True
@@ -392,7 +392,8 @@ def test_diffusers_model_upsampler_doubles_each_segment_before_lanczos(
     frames = list(backend.generate(request))
     assert len(frames) == 24
     assert frames[0].shape == (96, 96, 3)
-    assert len(upsampled) == len(plan["segments"]["frames"]) == 2
+    # Two passes (first, then the refine after the latent upsampler) per segment.
+    assert len(upsampled) == 2 * len(plan["segments"]["frames"]) == 4
     # Exactly twice native: the upsampler alone makes the size, no Lanczos after it.
     exact = backend.describe(_request(TINY_LTX_UP, width=64, height=64))
     assert exact["scaling"]["upsampled"] == "64x64"

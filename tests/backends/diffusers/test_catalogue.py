@@ -17,10 +17,19 @@ from openreel.errors import ConfigurationError, InvalidRequestError
 
 SHIPPED = {
     "ltx-video-distilled": "ltx",
+    "ltx-2": "ltx2",
+    "ltx-2-distilled": "ltx2",
     "wan2.1-t2v-1.3b": "wan",
     "wan2.2-ti2v-5b": "wan",
+    "wan2.2-t2v-a14b": "wan",
+    "wan2.2-i2v-a14b": "wan",
     "cogvideox-5b": "cogvideox",
     "hunyuanvideo": "hunyuan",
+    "hunyuanvideo-1.5-480p": "hunyuan15",
+    "hunyuanvideo-1.5-720p": "hunyuan15",
+    "hunyuanvideo-1.5-480p-i2v": "hunyuan15",
+    "hunyuanvideo-1.5-720p-i2v": "hunyuan15",
+    "stable-video-diffusion-xt": "svd",
 }
 
 ENTRY = """
@@ -38,15 +47,46 @@ overlap = 1
 """
 
 
-def test_catalogue_shipped_lists_the_five_families_with_valid_native_clips() -> None:
+def test_catalogue_shipped_lists_every_family_with_valid_native_clips() -> None:
     catalogue = load_catalogue()
     assert {e.id: e.family for e in catalogue.entries} == SHIPPED
     for entry in catalogue.entries:
         family = FAMILIES[entry.family]
         assert family.rule.is_valid(entry.max_frames), entry.id
-        assert entry.width % family.multiple == 0
-        assert entry.height % family.multiple == 0
-        assert entry.max_seconds >= 10
+        assert entry.width % entry.side_multiple == 0
+        assert entry.height % entry.side_multiple == 0
+        # Ten seconds where the model can continue from frames, one call's worth otherwise.
+        assert entry.longest_seconds >= (10 if entry.continues else entry.one_call_seconds - 0.5)
+        assert entry.min_vram_gb > 0, entry.id
+
+
+def test_catalogue_new_families_carry_their_documented_settings() -> None:
+    catalogue = load_catalogue()
+    ltx2 = catalogue.get("ltx-2")
+    assert ltx2 is not None
+    assert ltx2.audio
+    assert ltx2.last_frame_by == "conditions"
+    assert ltx2.pipeline_class == "LTX2Pipeline"
+    assert ltx2.image_pipeline_class == "LTX2ImageToVideoPipeline"
+    assert FAMILIES["ltx2"].condition_pipeline == "LTX2ConditionPipeline"
+    assert FAMILIES["ltx2"].upsample_pipeline == "LTX2LatentUpsamplePipeline"
+    a14b = catalogue.get("wan2.2-t2v-a14b")
+    assert a14b is not None
+    assert a14b.load == {"boundary_ratio": 0.875}
+    assert a14b.call["guidance_scale_2"] == 3.0
+    i2v = catalogue.get("wan2.2-i2v-a14b")
+    assert i2v is not None
+    assert i2v.needs_image
+    assert i2v.last_frame_by == "last_image"
+    svd = catalogue.get("stable-video-diffusion-xt")
+    assert svd is not None
+    assert svd.needs_image
+    assert svd.image_pipeline_class == "StableVideoDiffusionPipeline"
+    sizes = {(e.width, e.height) for e in catalogue.entries if e.family == "hunyuan15"}
+    assert sizes == {(848, 480), (1280, 720)}
+    backend = DiffusersBackend(catalogue)
+    plan = backend.describe(VideoRequest(prompt="a harbour", seed=1, model=svd.id, seconds=3))
+    assert plan["first_frame"] == "sketch"
 
 
 def test_catalogue_ltx_distilled_makes_ten_seconds_natively_and_wan_chains() -> None:
@@ -55,12 +95,16 @@ def test_catalogue_ltx_distilled_makes_ten_seconds_natively_and_wan_chains() -> 
     ltx = backend.describe(request)
     assert ltx["segments"]["frames"] == [241]
     assert ltx["output"] == {"width": 1920, "height": 1080, "fps": 24, "frames": 240}
-    wan = backend.describe(VideoRequest(prompt="a lighthouse", seed=1, model="wan2.1-t2v-1.3b"))
+    wan = backend.describe(
+        VideoRequest(prompt="a lighthouse", seed=1, model="wan2.2-ti2v-5b", fps=30)
+    )
     assert len(wan["segments"]["frames"]) > 1
     assert all((n - 1) % 4 == 0 for n in wan["segments"]["frames"])
-    assert wan["interpolation"] == {"from_fps": 16, "to_fps": 24, "method": "flow"}
+    assert wan["interpolation"] == {"from_fps": 24, "to_fps": 30, "method": "flow"}
     assert wan["scaling"]["to"] == "1920x1080"
-    cog = backend.describe(VideoRequest(prompt="a lighthouse", seed=1, model="cogvideox-5b"))
+    cog = backend.describe(
+        VideoRequest(prompt="a lighthouse", seed=1, model="cogvideox-5b", seconds=6)
+    )
     assert cog["native"]["width"] == 720  # CogVideoX only works at its trained size
 
 
@@ -123,7 +167,9 @@ def test_backend_check_names_the_parameter() -> None:
     assert info.value.param == "seconds"
     image = ImageInput(b"png", "image/png", 64, 64)
     with pytest.raises(InvalidRequestError) as info:
-        backend.check(VideoRequest(prompt="x", model="wan2.1-t2v-1.3b", input_reference=image))
+        backend.check(
+            VideoRequest(prompt="x", model="wan2.1-t2v-1.3b", seconds=5, input_reference=image)
+        )
     assert info.value.param == "input_reference"
     assert backend.capabilities("ltx-video-distilled").image_input
 
@@ -136,8 +182,8 @@ def test_import_of_openreel_with_local_models_enabled_loads_no_torch() -> None:
         "from openreel.domain import ImageInput, VideoRequest\n"
         "r = build_registry(Settings(local=LocalConfig(enabled=True)))\n"
         "b = r.for_model('hunyuanvideo')\n"
-        "b.check(VideoRequest(prompt='x', model='hunyuanvideo'))\n"
-        "b.describe(VideoRequest(prompt='x', model='hunyuanvideo'))\n"
+        "b.check(VideoRequest(prompt='x', model='hunyuanvideo', seconds=5))\n"
+        "b.describe(VideoRequest(prompt='x', model='hunyuanvideo', seconds=5))\n"
         "print(sorted(m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules))\n"
     )
     out = subprocess.run(

@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from google.oauth2.credentials import Credentials
 from tests.support.hosted.fake_runway import API_HOST, FakeRunway
 from tests.support.hosted.fake_runway import KEY as RUNWAY_KEY
 from tests.support.hosted.fake_veo import BASE, LOCATION, PROJECT, TOKEN, FakeVeo
-from tests.support.hosted.harness import FakeTime
+from tests.support.hosted.harness import FakeTime, make_mp4
 from tests.support.hosted.harness import run as _run
 
 from openreel.backends.hosted.base import HostedBackend
@@ -21,8 +22,9 @@ from openreel.backends.providers import build_registry
 from openreel.config import ProviderKeys, Settings
 from openreel.domain import VideoRequest
 from openreel.errors import InvalidRequestError
+from openreel.media.audio import AAC_FRAME, SAMPLE_RATE, read_soundtrack
 from openreel.media.encode import EncoderSettings
-from openreel.media.probe import probe
+from openreel.media.probe import iter_frames, probe
 from openreel.services.generation import render_video
 
 
@@ -148,3 +150,34 @@ def test_the_setting_reaches_every_provider() -> None:
     assert backend.sent(_request("runway/gen4.5", width=1920, height=1080, seconds=4.0)).size == (
         "1280x720"
     )
+
+
+def test_fitting_keeps_the_providers_sound_in_step_with_the_picture(tmp_path: Path) -> None:
+    # Veo sends 6 s at 24 fps with a click at 2.5 s (its frame 60): asked for 5 s at 12 fps
+    # in a smaller size, the click must stay with the picture of that moment (frame 30).
+    fake = FakeVeo(running=0, video=make_mp4(6.0, (320, 180), 24, click_at=2.5))
+    request = _request("veo/veo-3.1-fast", width=256, height=144, seconds=5.0, audio=True)
+    out = tmp_path / "clip.mp4"
+    render_video(_veo(fake), request, out, encoder=EncoderSettings())
+    assert _parameters(fake)["generateAudio"] is True
+    track = read_soundtrack(out)
+    assert track is not None
+    assert abs(len(track.samples) - 5 * SAMPLE_RATE) <= AAC_FRAME  # trimmed with the picture
+    onset = float(np.argmax(np.abs(track.samples[:, 0]) > 0.4)) / SAMPLE_RATE
+    assert onset == pytest.approx(2.5, abs=0.003)
+    frames = list(iter_frames(out))
+    clicked = round(onset * 12)
+    # The source's red channel rises by 20 a frame: frame 60 is 176, its neighbours 136, 216.
+    red = [float(frames[i][..., 0].mean()) for i in (clicked - 1, clicked, clicked + 1)]
+    assert red[1] == pytest.approx(176, abs=12)
+    assert red[0] < red[1] - 20
+    assert red[2] > red[1] + 10
+
+
+def test_a_silent_request_to_a_sounding_model_asks_for_no_sound(tmp_path: Path) -> None:
+    fake = FakeVeo(running=0, video=make_mp4(4.0, (320, 180), 12, click_at=1.0))
+    request = _request("veo/veo-3.1-fast", width=256, height=144, seconds=4.0, audio=False)
+    out = tmp_path / "quiet.mp4"
+    render_video(_veo(fake), request, out, encoder=EncoderSettings())
+    assert _parameters(fake)["generateAudio"] is False
+    assert read_soundtrack(out) is None

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import io
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -14,9 +17,10 @@ from PIL import Image
 from runwayml.types.image_to_video_create_params import ImageToVideoCreateParams
 from runwayml.types.task_retrieve_response import TaskRetrieveResponse
 from runwayml.types.text_to_video_create_params import TextToVideoCreateParams
+from runwayml.types.video_to_video_create_params import VideoToVideoCreateParams
 from tests.support.hosted import sdk
 from tests.support.hosted.fake_runway import API_HOST, KEY, VERSION, FakeRunway
-from tests.support.hosted.harness import FakeTime
+from tests.support.hosted.harness import FakeTime, make_mp4
 from tests.support.hosted.harness import run as _run
 from tests.support.hosted.providers import RUNWAY
 
@@ -25,12 +29,13 @@ from openreel.backends.hosted.runway import (
     ACCEPTS,
     DURATIONS,
     MODELS,
+    VIDEO_LIMIT,
     RunwayBackend,
     RunwayClient,
     endpoint,
     task_body,
 )
-from openreel.domain import ImageInput, VideoRequest
+from openreel.domain import ImageInput, SourceVideo, VideoRequest
 from openreel.errors import (
     BackendError,
     InvalidRequestError,
@@ -146,9 +151,11 @@ def test_runway_catalogue_and_limits() -> None:
         "runway/seedance2",
         "runway/wan3",
         "runway/gen4_turbo",
+        "runway/aleph2",
     )
     assert all(not m.capabilities.deterministic for m in MODELS)
-    assert all(m.capabilities.image_input for m in MODELS)  # via image_to_video
+    makers = [m for m in MODELS if m.capabilities.create]
+    assert all(m.capabilities.image_input for m in makers)  # via image_to_video
     assert backend.describe(_request()) == {"provider": "runway", "remote_model": "gen4.5"}
 
     for ok in (
@@ -268,6 +275,8 @@ def _bodies() -> list[tuple[str, VideoRequest]]:
     cases: list[tuple[str, VideoRequest]] = []
     backend = _backend(FakeRunway(), FakeTime())
     for model in MODELS:
+        if not model.capabilities.create:  # aleph2 only edits (tested below)
+            continue
         lengths = DURATIONS[model.id]
         for size in model.capabilities.sizes:
             width, height = (int(side) for side in size.split("x"))
@@ -293,7 +302,7 @@ def _bodies() -> list[tuple[str, VideoRequest]]:
 
 def test_runway_every_admitted_body_is_valid_for_the_sdks_schema() -> None:
     cases = _bodies()
-    assert {remote for remote, _ in cases} == {m.remote for m in MODELS}
+    assert {remote for remote, _ in cases} == {m.remote for m in MODELS if m.capabilities.create}
     assert any(r.input_reference is not None for _, r in cases)
     for remote, request in cases:
         body = task_body(remote, request)
@@ -376,3 +385,83 @@ def test_runway_retry_rule_is_the_sdks(status: int, header: str | None, retried:
         client.status("x")
     assert isinstance(info.value, TransientProviderError) is retried
     client.close()
+
+
+def test_runway_sound_is_asked_for_by_the_models_whose_schema_has_audio() -> None:
+    for model in MODELS:
+        takes_audio = any("audio" in fields for fields in ACCEPTS[model.remote].values())
+        assert model.capabilities.audio == takes_audio, model.id
+    fake = FakeRunway()
+    request = _request(model="runway/veo3.1", seconds=4.0, width=1280, height=720, audio=True)
+    _run(_backend(fake, FakeTime()), request)
+    assert fake.tasks["task-0001"].body["audio"] is True
+    with pytest.raises(InvalidRequestError) as info:
+        _backend(FakeRunway(), FakeTime()).check(
+            _request(model="runway/gen4.5", seconds=4.0, audio=True)
+        )
+    assert info.value.param == "audio"
+    assert "runway/gen4.5" in info.value.message
+
+
+def _edit(tmp_path: Path, data: bytes, suffix: str = ".mp4", **kw: object) -> VideoRequest:
+    """An edit for runway/aleph2 of ``data``, kept where a worker keeps an upload."""
+    source = tmp_path / f"source{suffix}"
+    source.write_bytes(data)
+    args: dict[str, Any] = {
+        "model": "runway/aleph2",
+        "seconds": 2.0,
+        "width": 320,
+        "height": 180,
+        "fps": 12,
+        "operation": "edit",
+        "source": SourceVideo(str(source), frames=24, fps=12.0, width=320, height=180),
+    }
+    return _request(**(args | kw))
+
+
+def test_runway_edits_with_its_video_to_video_sending_the_video_as_a_data_uri(
+    tmp_path: Path,
+) -> None:
+    fake, time = FakeRunway(), FakeTime()
+    data = make_mp4(2.0)
+    request = _edit(tmp_path, data, prompt="make it snow", seed=5)
+    backend = _backend(fake, time)
+    backend.check(request)
+    frames, _ = _run(backend, request)
+    assert len(frames) == 24
+    assert frames[0].shape == (180, 320, 3)
+    assert fake.requests[0] == "POST /v1/video_to_video"
+    body = fake.tasks["task-0001"].body
+    assert body == {
+        "model": "aleph2",
+        "videoUri": "data:video/mp4;base64," + base64.b64encode(data).decode("ascii"),
+        "promptText": "make it snow",
+        "seed": 5,
+    }
+    assert sdk.body_issues(VideoToVideoCreateParams, body, discriminator="model") == []
+    webm = task_body("aleph2", _edit(tmp_path, data, suffix=".webm"))
+    assert str(webm["videoUri"]).startswith("data:video/webm;base64,")
+
+
+def test_runway_refuses_a_video_over_its_data_uri_limit_naming_video(tmp_path: Path) -> None:
+    fake, time = FakeRunway(), FakeTime()
+    request = _edit(tmp_path, bytes(VIDEO_LIMIT * 3 // 4 + 1))
+    with pytest.raises(InvalidRequestError) as info:
+        _run(_backend(fake, time), request)
+    assert info.value.param == "video"
+    assert "5 MB" in info.value.message
+    assert "runway/aleph2" in info.value.message
+    assert fake.tasks == {}  # nothing was sent
+
+
+def test_runway_other_models_refuse_edits_and_aleph2_refuses_creates(tmp_path: Path) -> None:
+    backend = _backend(FakeRunway(), FakeTime())
+    edit = _edit(tmp_path, make_mp4(1.0))
+    with pytest.raises(InvalidRequestError) as info:
+        backend.check(replace(edit, model="runway/gen4.5", width=1280, height=720))
+    assert info.value.param == "model"
+    assert "runway/gen4.5" in info.value.message
+    with pytest.raises(InvalidRequestError) as info:
+        backend.check(replace(edit, operation="create", source=None))
+    assert info.value.param == "model"
+    assert "only edits" in info.value.message

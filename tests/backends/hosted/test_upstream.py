@@ -15,10 +15,11 @@ from openai.types.video import Video
 from PIL import Image
 from tests.support.hosted import sdk
 from tests.support.hosted.fake_upstream import KEY, FakeUpstream
-from tests.support.hosted.harness import FakeTime
+from tests.support.hosted.harness import FakeTime, make_mp4
 from tests.support.hosted.harness import run as _run
 from tests.support.hosted.providers import UPSTREAM, UPSTREAM_CAPS
 
+from openreel.backends.base import soundtrack_of
 from openreel.backends.hosted.base import HostedBackend, HostedModel, PollPolicy
 from openreel.backends.hosted.listing import SharedListing
 from openreel.backends.hosted.upstream import UpstreamClient
@@ -215,3 +216,23 @@ def test_upstream_maps_every_status_of_the_openai_sdks_video() -> None:
         "completed": "succeeded",
         "failed": "failed",
     }
+
+
+def test_upstream_sound_is_passed_through_in_step_with_the_picture() -> None:
+    settings = Settings(
+        upstream=UpstreamConfig(url="http://up.test/v1", models=["m1"]),
+        providers=ProviderKeys(upstream=KEY),  # type: ignore[arg-type]
+    )
+    assert build_registry(settings).for_model("upstream/m1").capabilities("upstream/m1").audio
+    fake = FakeUpstream(video=make_mp4(2.0, (640, 360), 12, click_at=0.5))
+    clip = _backend(fake, FakeTime()).generate(_request(audio=True))
+    frames = list(clip)
+    track = soundtrack_of(clip)
+    assert track is not None
+    assert len(track.samples) == len(frames) * 48_000 // 24  # 1 s, as the picture
+    onset = float(np.argmax(np.abs(track.samples[:, 0]) > 0.4)) / 48_000
+    assert onset == pytest.approx(0.5, abs=0.003)
+    quiet = _backend(FakeUpstream(video=make_mp4(2.0, (640, 360), 12, click_at=0.5)), FakeTime())
+    muted = quiet.generate(_request(audio=False))
+    list(muted)
+    assert soundtrack_of(muted) is None

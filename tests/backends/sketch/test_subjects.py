@@ -36,4 +36,7 @@ def test_subjects_every_kind_has_a_drawer_that_draws_something(kind: SubjectKind
 def test_subjects_are_drawn_far_to_near_whatever_the_prompt_order() -> None:
     near_first = _drawers(SubjectKind.PERSON, SubjectKind.HOUSE, SubjectKind.MOON)
     assert [type(d).__name__ for d in near_first] == ["Moon", "House", "Person"]
-    assert len({type(d) for d in _drawers(*SubjectKind)}) == len(SubjectKind)
+    # Named with a bicycle and a motorcycle, the one person rides them: no walker of their own.
+    riders = {SubjectKind.PERSON}
+    drawn = {type(d) for d in _drawers(*SubjectKind)}
+    assert len(drawn) == len(SubjectKind) - len(riders)

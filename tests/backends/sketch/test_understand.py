@@ -8,9 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openreel.backends.sketch.plan import (
+    Action,
     Camera,
     Pace,
     ScenePlan,
+    Season,
     Setting,
     Style,
     Subject,
@@ -142,6 +144,43 @@ def test_understand_every_subject_with_a_synonym_and_a_plural() -> None:
         (K.AIRPLANE, "a jet", "airplanes"),
         (K.WINDMILL, "a wind turbine", "windmills"),
         (K.PLANET, "Saturn", "planets"),
+        # Animals (issue 25)
+        (K.DOG, "a puppy", "dogs"),
+        (K.CAT, "a kitten", "cats"),
+        (K.HORSE, "a stallion", "horses"),
+        (K.DEER, "a fawn", "stags"),
+        (K.FOX, "a vixen", "foxes"),
+        (K.RABBIT, "a bunny", "rabbits"),
+        (K.BEAR, "a grizzly", "bears"),
+        (K.DOLPHIN, "a porpoise", "dolphins"),
+        (K.BUTTERFLY, "a moth", "butterflies"),
+        (K.DRAGON, "a wyvern", "dragons"),
+        # issue 25: people's things and doings
+        (K.ASTRONAUT, "a cosmonaut", "astronauts"),
+        (K.BICYCLE, "a bike", "bicycles"),
+        (K.MOTORCYCLE, "a motorbike", "motorcycles"),
+        (K.HELICOPTER, "a chopper", "helicopters"),
+        (K.KITE, "a paper kite", "kites"),
+        (K.TENT, "a teepee", "tents"),
+        (K.CAMPFIRE, "a bonfire", "campfires"),
+        (K.ROBOT, "an android", "robots"),
+        (K.FLOWERS, "a tulip", "sunflowers"),
+        (K.FIREWORKS, "a firework display", "fireworks"),
+        # More animals from the prompt corpus (issue 25)
+        (K.SHEEP, "a ewe", "lambs"),
+        (K.COW, "a calf", "cows"),
+        (K.PIG, "a piglet", "pigs"),
+        (K.LION, "a lioness", "lions"),
+        (K.TIGER, "a bengal tiger", "tigers"),
+        (K.ELEPHANT, "a baby elephant", "elephants"),
+        (K.GIRAFFE, "a giraffe", "giraffes"),
+        (K.ZEBRA, "a zebra", "zebras"),
+        (K.PANDA, "a giant panda", "pandas"),
+        (K.SQUIRREL, "a chipmunk", "squirrels"),
+        (K.UNICORN, "a unicorn", "unicorns"),
+        (K.PENGUIN, "an emperor penguin", "penguins"),
+        (K.CHICKEN, "a hen", "chickens"),
+        (K.FLAMINGO, "a flamingo", "flamingos"),
     ]
     assert {kind for kind, _, _ in cases} == set(SubjectKind)
     for kind, synonym, plural in cases:
@@ -335,6 +374,8 @@ _ASPECT: dict[type, str] = {
     Camera: "camera",
     Style: "style",
     Pace: "pace",
+    Season: "season",
+    Action: "action",
 }
 
 
@@ -405,4 +446,6 @@ def test_understand_known_word_salad_gives_valid_plans(words: list[str]) -> None
         "camera",
         "style",
         "pace",
+        "season",
+        "action",
     }

@@ -116,13 +116,13 @@ phrases = ["coast", "beach"]
 @pytest.mark.parametrize(
     ("effect", "expected"),
     [
-        ('{ setting = "moon" }', "effects[0].setting: Input should be"),
+        ('{ setting = "atlantis" }', "effects[0].setting: Input should be"),
         ('{ weather = "rain", pace = "slow" }', "exactly one aspect; this one names weather, pace"),
         ('{ colour = "red" }', "effects[0]: an effect is a table naming one of setting"),
         ('"coast"', "effects[0]: an effect is a table naming one of"),
         ('{ subject = "ship", count = 0 }', "effects[0].count: Input should be greater than"),
         ('{ subject = "ship", colour = "red" }', "effects[0].colour: Extra inputs"),
-        ('{ subject = "ship", unless = ["dragon"] }', "effects[0].unless[0]: Input should be"),
+        ('{ subject = "ship", unless = ["griffin"] }', "effects[0].unless[0]: Input should be"),
         ("{ number = 13 }", "effects[0].number: Input should be less than or equal to 12"),
         ("{ negate = false }", "effects[0].negate: Input should be True"),
         ('{ leave_out = "everyone" }', "effects[0].leave_out: Input should be"),
@@ -149,7 +149,7 @@ def test_vocabulary_malformed_effect_names_the_group_and_the_field(
             '[[groups]]\neffects = []\nphrases = ["x"]\n',
             "group: Field required; groups: Extra inputs are not permitted; got [{",
         ),
-        ('[subject_settings]\ncar = "moon"\n', "subject_settings.car: Input should be"),
+        ('[subject_settings]\ncar = "atlantis"\n', "subject_settings.car: Input should be"),
         ("[[group]\n", "is not valid TOML"),
         (
             '[[group]]\neffects = []\nphrases = ["x", "y"]\n'

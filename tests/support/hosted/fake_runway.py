@@ -1,10 +1,12 @@
 """A fake Runway developer API for tests: an httpx transport with scripted behaviour.
 
 It answers as Runway's own SDK (``runwayml``, pinned in the dev extra) says the API does: a
-create on ``POST /v1/text_to_video`` or ``/v1/image_to_video`` is checked against the SDK's
-``TextToVideoCreateParams`` / ``ImageToVideoCreateParams`` for its model (unknown keys, a model
-the endpoint does not list, a ratio or duration outside the model's schema all answer 400 with
-``issues``, as Runway does), and every task it answers is a valid ``TaskRetrieveResponse``
+create on ``POST /v1/text_to_video``, ``/v1/image_to_video`` or ``/v1/video_to_video`` is
+checked against the SDK's ``TextToVideoCreateParams`` / ``ImageToVideoCreateParams`` /
+``VideoToVideoCreateParams`` for its model (unknown keys, a model the endpoint does not list,
+a ratio or duration outside the model's schema, a ``videoUri`` that is no HTTPS URL, Runway
+upload or data URI, or a data URI over the SDK's 5 MB, all answer 400 with ``issues``, as
+Runway does), and every task it answers is a valid ``TaskRetrieveResponse``
 (PENDING / THROTTLED / RUNNING with progress 0-1 / SUCCEEDED with an output URL on a separate
 CDN host / FAILED / CANCELLED, each with the fields the SDK requires). ``DELETE /v1/tasks/{id}``
 cancels, and the ``X-Runway-Version`` header is required (400 without it). The CDN serves a
@@ -27,6 +29,7 @@ import httpx
 from runwayml.types.image_to_video_create_params import ImageToVideoCreateParams
 from runwayml.types.task_retrieve_response import TaskRetrieveResponse
 from runwayml.types.text_to_video_create_params import TextToVideoCreateParams
+from runwayml.types.video_to_video_create_params import VideoToVideoCreateParams
 
 from . import sdk
 from .harness import ScriptedProvider
@@ -39,6 +42,7 @@ VERSION = "2024-11-06"
 SCHEMAS: dict[str, Any] = {
     "/v1/text_to_video": TextToVideoCreateParams,
     "/v1/image_to_video": ImageToVideoCreateParams,
+    "/v1/video_to_video": VideoToVideoCreateParams,
 }
 """The SDK's parameter types of each create endpoint (a union of one typed dict per model)."""
 
@@ -100,7 +104,7 @@ class FakeRunway(ScriptedProvider):
             return httpx.Response(
                 200, content=b"{not json", headers={"content-type": "application/json"}
             )
-        if request.method == "POST" and path in ("/v1/text_to_video", "/v1/image_to_video"):
+        if request.method == "POST" and path in SCHEMAS:
             return self._create(request, SCHEMAS[path])
         parts = path.split("/")
         if len(parts) != 4 or parts[:3] != ["", "v1", "tasks"]:
@@ -128,6 +132,12 @@ class FakeRunway(ScriptedProvider):
             {"path": [text.partition(":")[0]], "message": text.partition(": ")[2]}
             for text in sdk.body_issues(schema, body, discriminator="model")
         ]
+        video = body.get("videoUri")
+        # The SDK: "A HTTPS URL, Runway upload URI, or base64 data URI ... up to 5MB".
+        if isinstance(video, str) and not video.startswith(("https://", "runway://", "data:")):
+            issues.append({"path": ["videoUri"], "message": "must be an HTTPS URL or data URI"})
+        if isinstance(video, str) and video.startswith("data:") and len(video) > 5 * 2**20:
+            issues.append({"path": ["videoUri"], "message": "data URI is over 5MB"})
         if issues:
             return httpx.Response(
                 400, json={"error": "Validation of body failed", "issues": issues}

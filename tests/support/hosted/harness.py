@@ -16,15 +16,24 @@ from openreel.backends.hosted.base import HostedBackend
 from openreel.domain import VideoRequest
 
 
-def make_mp4(seconds: float = 2.0, size: tuple[int, int] = (320, 180), fps: int = 12) -> bytes:
+def make_mp4(
+    seconds: float = 2.0,
+    size: tuple[int, int] = (320, 180),
+    fps: int = 12,
+    click_at: float | None = None,
+) -> bytes:
     """A small H.264 clip whose frames change over time (so resampling is visible): the red
-    channel rises by 20 a frame, so it wraps after 12 frames, one second."""
+    channel rises by 20 a frame, so it wraps after 12 frames, one second. With ``click_at``
+    it has sound as a provider sends it (AAC, here 44.1 kHz mono, so it must be resampled):
+    silence with one click at that time."""
     width, height = size
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.time_base = Fraction(1, fps)
+        if click_at is not None:
+            _add_click(container, seconds, click_at)
         for index in range(round(seconds * fps)):
             rgb = np.zeros((height, width, 3), np.uint8)
             rgb[..., 0] = (index * 20) % 256
@@ -36,6 +45,18 @@ def make_mp4(seconds: float = 2.0, size: tuple[int, int] = (320, 180), fps: int 
         for packet in stream.encode():
             container.mux(packet)
     return buffer.getvalue()
+
+
+def _add_click(container: av.container.OutputContainer, seconds: float, at: float) -> None:
+    rate = 44_100
+    audio = container.add_stream("aac", rate=rate, layout="mono")
+    wave = np.zeros((1, round(seconds * rate)), np.float32)
+    start = round(at * rate)
+    wave[0, start : start + 64] = 0.8
+    frame = av.AudioFrame.from_ndarray(wave, format="fltp", layout="mono")
+    frame.sample_rate, frame.pts, frame.time_base = rate, 0, Fraction(1, rate)
+    for packet in [*audio.encode(frame), *audio.encode(None)]:
+        container.mux(packet)
 
 
 class FakeTime:

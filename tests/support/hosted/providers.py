@@ -10,21 +10,25 @@ refusal at create), its entry says None and the reason sits beside it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from openreel.backends.base import BackendCapabilities
 from openreel.backends.hosted.base import HostedBackend, HostedModel, PollPolicy
+from openreel.backends.hosted.dialects import DIALECTS
 from openreel.backends.hosted.fal import build_fal
 from openreel.backends.hosted.luma import build_luma
 from openreel.backends.hosted.replicate import build_replicate
 from openreel.backends.hosted.runway import build_runway
 from openreel.backends.hosted.upstream import UpstreamClient
+from openreel.backends.hosted.upstream_backend import UpstreamBackend
+from openreel.backends.hosted.upstream_jobs import JobSlots
 from openreel.backends.hosted.veo import build_veo
 from openreel.domain import VideoRequest
 
+from .. import gpu_servers
 from . import fake_fal, fake_luma, fake_replicate, fake_runway, fake_upstream, fake_veo
 from .harness import FakeTime, ScriptedProvider
 
@@ -35,6 +39,7 @@ UPSTREAM_CAPS = BackendCapabilities(
     fps_range=(1, 60),
     sizes=("640x360",),
     image_input=True,  # as runtime declares upstream models: the upstream checks itself
+    audio=True,  # passed through, as runtime declares them
     deterministic=False,  # as runtime declares them too
 )
 """What the tests declare for the upstream's one model (an upstream's limits are its own)."""
@@ -50,12 +55,13 @@ class HostedProvider:
         connect: Builds the real backend on a fake, a fake clock and a poll policy.
         interval_s: The poll interval its tests run with.
         defaults: A request it serves as is (the keyword arguments of ``VideoRequest``).
-        key: The credential it is given.
+        key: The credential it is given; None for a server that checks none.
         create: ``METHOD path`` of the request that makes the first job.
         cancel: ``METHOD path`` that cancels the first job; None where there is none.
         made: How many jobs the fake made.
         cancelled: Whether the fake's first job was cancelled.
-        refusal: Words of the provider's reason when a finished job is refused.
+        refusal: Words of the provider's reason when a finished job is refused; None where
+            it has no content check.
         failure: Words of the provider's reason when a job fails otherwise.
         refusal_at_create: Words of its reason when it refuses the create itself; None where
             the provider reports refusals only on the finished job.
@@ -66,6 +72,8 @@ class HostedProvider:
         too_long: Request changes it refuses for their length.
         bad_size: Request changes it refuses for their size.
         remote_model: The provider's own name of the default request's model.
+        throttled: Whether it answers 429 at all (GPU servers have no rate limits).
+        plan: What its backend adds to the default request's plan (a dialect's gaps).
     """
 
     name: str
@@ -73,12 +81,12 @@ class HostedProvider:
     connect: Callable[[Any, FakeTime, PollPolicy], HostedBackend]
     interval_s: float
     defaults: dict[str, object]
-    key: str
+    key: str | None
     create: str
     cancel: str | None
     made: Callable[[Any], int]
     cancelled: Callable[[Any], bool]
-    refusal: str
+    refusal: str | None
     failure: str
     refusal_at_create: str | None
     downloaded: bool
@@ -87,6 +95,8 @@ class HostedProvider:
     too_long: dict[str, object]
     bad_size: dict[str, object]
     remote_model: str
+    throttled: bool = True
+    plan: dict[str, object] = field(default_factory=dict)
 
     def backend(
         self, fake: ScriptedProvider, time: FakeTime, policy: PollPolicy | None = None
@@ -166,6 +176,39 @@ def _upstream(
         "upstream", client, (model,), policy=policy, sleep=time.sleep, clock=time.clock
     )
 
+
+def _gpu(dialect: str, key: str | None, slots: int | None = None) -> Callable[..., HostedBackend]:
+    """Connects the real upstream backend of ``dialect`` to its fake GPU server."""
+
+    def connect(fake: gpu_servers._GpuServer, time: FakeTime, policy: PollPolicy) -> HostedBackend:
+        name = _GPU_NAMES[dialect]
+        job_slots = None if slots is None else JobSlots(slots)
+        client = UpstreamClient(
+            "http://gpu.test/v1",
+            key,
+            name=name,
+            dialect=dialect,
+            transport=fake.transport(),
+            clock=time.clock,
+            slots=job_slots,
+            drain_interval_s=0.05,
+            drain_max_s=2.0,
+        )
+        model = HostedModel(f"{name}/wan", "wan", UPSTREAM_CAPS)
+        return UpstreamBackend(
+            name,
+            client,
+            (model,),
+            slots=job_slots,
+            policy=policy,
+            sleep=time.sleep,
+            clock=time.clock,
+        )
+
+    return connect
+
+
+_GPU_NAMES = {"vllm-omni": "vllm", "sglang": "sglang", "fastvideo": "fastvideo"}
 
 _PROMPT = "a lighthouse at dusk"
 _VEO_MODELS = (
@@ -361,5 +404,100 @@ UPSTREAM = HostedProvider(
     remote_model="openreel-sketch",
 )
 
-PROVIDERS: tuple[HostedProvider, ...] = (RUNWAY, FAL, LUMA, REPLICATE, VEO, UPSTREAM)
+
+def _gpu_defaults(name: str) -> dict[str, object]:
+    return {
+        "prompt": _PROMPT,
+        "model": f"{name}/wan",
+        "seconds": 1.0,
+        "width": 640,
+        "height": 360,
+        "fps": 24,
+        "seed": 3,
+    }
+
+
+def _vllm_fake(**switches: object) -> gpu_servers.FakeVllmOmni:
+    return gpu_servers.FakeVllmOmni(api_key=gpu_servers.KEY, **switches)  # type: ignore[arg-type]
+
+
+VLLM_OMNI = HostedProvider(
+    name="vllm",
+    fake=_vllm_fake,
+    connect=_gpu("vllm-omni", gpu_servers.KEY),
+    interval_s=2.0,
+    defaults=_gpu_defaults("vllm"),
+    key=gpu_servers.KEY,
+    create="POST /v1/videos",
+    # Its DELETE cancels a queued or running job's task and aborts the engine request.
+    cancel=f"DELETE /v1/videos/video_gen_{1:032x}",
+    made=lambda fake: len(fake.history),
+    cancelled=lambda fake: fake.history[0].aborted,
+    # No content check: a GPU server makes whatever it is asked.
+    refusal=None,
+    failure="CUDA out of memory",
+    refusal_at_create=None,
+    downloaded=True,
+    cdn=None,
+    retry_after=False,
+    too_long={"seconds": 30.0},
+    bad_size={"width": 3840, "height": 2160},
+    remote_model="wan",
+    throttled=False,
+    plan=DIALECTS["vllm-omni"].plan_notes(),
+)
+
+SGLANG = HostedProvider(
+    name="sglang",
+    fake=gpu_servers.FakeSGLang,
+    connect=_gpu("sglang", None),
+    interval_s=2.0,
+    defaults=_gpu_defaults("sglang"),
+    key=None,  # no authentication
+    create="POST /v1/videos",
+    # Its DELETE drops the record and leaves the work running: no cancel.
+    cancel=None,
+    made=lambda fake: len(fake.history),
+    cancelled=lambda fake: False,
+    refusal=None,
+    failure="CUDA out of memory",
+    refusal_at_create=None,
+    downloaded=True,
+    cdn=None,
+    retry_after=False,
+    too_long={"seconds": 30.0},
+    bad_size={"width": 3840, "height": 2160},
+    remote_model="wan",
+    throttled=False,
+    plan=DIALECTS["sglang"].plan_notes(),
+)
+
+FASTVIDEO = HostedProvider(
+    name="fastvideo",
+    fake=gpu_servers.FakeFastVideo,
+    connect=_gpu("fastvideo", None, slots=1),
+    interval_s=2.0,
+    defaults=_gpu_defaults("fastvideo"),
+    key=None,  # no authentication
+    create="POST /v1/videos",
+    cancel=None,  # as SGLang's
+    made=lambda fake: len(fake.history),
+    cancelled=lambda fake: False,
+    refusal=None,
+    failure="CUDA out of memory",
+    refusal_at_create=None,
+    downloaded=True,
+    cdn=None,
+    retry_after=False,
+    too_long={"seconds": 30.0},
+    bad_size={"width": 3840, "height": 2160},
+    remote_model="wan",
+    throttled=False,
+    plan=DIALECTS["fastvideo"].plan_notes(),
+)
+
+GPU_SERVERS: tuple[HostedProvider, ...] = (VLLM_OMNI, SGLANG, FASTVIDEO)
+"""The GPU servers' ``/v1/videos`` variants, each with its fake (tests/support/gpu_servers.py)."""
+
+PROVIDERS: tuple[HostedProvider, ...] = (RUNWAY, FAL, LUMA, REPLICATE, VEO, UPSTREAM, *GPU_SERVERS)
 """Every hosted provider OpenReel speaks to, each with its fake."""

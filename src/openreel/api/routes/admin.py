@@ -6,6 +6,7 @@ Every route needs a token with the ``admin`` scope whose owner is an admin; anyo
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
@@ -244,3 +245,26 @@ async def audit_verify(services: ServicesDep, admin: AdminDep) -> AuditVerdict:
         reason=v.reason,
         anchor_seq=None if report.anchor is None else report.anchor.seq,
     )
+
+
+@router.get("/upstreams", summary="Upstream GPU servers' reachability")
+async def upstreams(services: ServicesDep, admin: AdminDep) -> dict[str, object]:
+    """Each upstream GPU server: reachable or not, why not, and when it was last heard from
+    (seconds ago). An unreachable one's models are out of ``/v1/models`` until it is back."""
+    del admin
+    registry = services.registry
+    down = registry.unavailable()
+    now = time.monotonic()
+    data = []
+    for name, report in registry.reports().items():
+        checked = getattr(report, "checked_at", None)
+        data.append(
+            {
+                "name": name,
+                "available": name not in down,
+                "reason": down.get(name),
+                "checked_seconds_ago": None if checked is None else round(now - checked, 1),
+                "models": [e.model for e in registry.models() if e.backend == name],
+            }
+        )
+    return {"object": "list", "data": data}

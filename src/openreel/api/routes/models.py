@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from openreel.api.deps import PrincipalDep, ServicesDep
 from openreel.api.protocol import ModelCard, ModelFacts, ModelList
 from openreel.backends.registry import BackendRegistry
-from openreel.errors import NotFoundError
+from openreel.errors import BackendUnavailableError, NotFoundError
 
 __all__ = ["model_card", "router"]
 
@@ -29,10 +29,12 @@ def model_card(registry: BackendRegistry, model: str, backend: str) -> ModelCard
 @router.get("/models", response_model=ModelList, summary="List models")
 async def list_models(services: ServicesDep, principal: PrincipalDep) -> ModelList:
     """Every model served here and what it can make (sizes, seconds, fps, image input), with
-    its card (kind, maker, licence, training data, limits, sound)."""
+    its card (kind, maker, licence, training data, limits, sound). An upstream GPU server
+    that cannot be reached has its models left out until it can."""
     del principal
     registry = services.registry
-    return ModelList(data=[model_card(registry, e.model, e.backend) for e in registry.models()])
+    entries = registry.models(available_only=True)
+    return ModelList(data=[model_card(registry, e.model, e.backend) for e in entries])
 
 
 @router.get("/models/{model_id:path}", response_model=ModelCard, summary="Retrieve a model")
@@ -40,7 +42,7 @@ async def retrieve_model(
     model_id: str, services: ServicesDep, principal: PrincipalDep
 ) -> ModelCard:
     """One model, as in the list (OpenAI's ``GET /v1/models/{model}``); a model not served
-    here is a 404 naming the ones that are."""
+    here is a 404 naming the ones that are; one whose upstream is unreachable, a 503."""
     del principal
     registry = services.registry
     backend = registry.name_of(model_id)
@@ -48,5 +50,10 @@ async def retrieve_model(
         served = ", ".join(e.model for e in registry.models())
         raise NotFoundError(
             f"model {model_id!r} is not served here; served: {served}", param="model"
+        )
+    if backend in registry.unavailable():
+        raise BackendUnavailableError(
+            f"provider {backend} is unavailable just now; try again later or another model",
+            code="provider_unavailable",
         )
     return model_card(registry, model_id, backend)

@@ -191,7 +191,12 @@ async def remix_video(
     fields = await read_fields(request, services.settings.max_body_bytes)
     body = RemixVideoBody.from_fields(fields)
     job = await services.write(
-        services.videos.remix, principal, video_id, body.prompt, token_id=request.state.token_id
+        services.videos.remix,
+        principal,
+        video_id,
+        body.prompt,
+        token_id=request.state.token_id,
+        audio=body.audio,
     )
     await _watch_spend(services, request, job)
     return _video(response, services, job)
@@ -218,6 +223,7 @@ async def extend_video(
         body.prompt,
         body.seconds,
         token_id=request.state.token_id,
+        audio=body.audio,
     )
     await _watch_spend(services, request, job)
     return _video(response, services, job)
@@ -244,6 +250,7 @@ async def edit_video(
         body.prompt,
         model=body.model,
         token_id=request.state.token_id,
+        audio=body.audio,
     )
     await _watch_spend(services, request, job)
     return _video(response, services, job)

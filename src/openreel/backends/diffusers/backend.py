@@ -1,22 +1,29 @@
-"""DiffusersBackend: local open models (LTX-Video, Wan, CogVideoX, HunyuanVideo) as a VideoBackend.
+"""DiffusersBackend: local open models (LTX-Video, LTX-2, Wan, CogVideoX, HunyuanVideo,
+Stable Video Diffusion) as a VideoBackend.
 
 One generate() call follows its :class:`~openreel.backends.diffusers.plan.RenderPlan`: one or
 more pipeline calls at the model's native size and frame rate (later segments start from the
-previous one's frames), stitched, interpolated to the requested rate and scaled to the
-requested size, one frame at a time. Progress counts denoising steps over every segment and
+previous one's frames; a model that cannot continue from frames makes one call, no more),
+stitched, interpolated to the requested rate and scaled to the requested size, one frame at
+a time. Progress counts denoising steps over every segment and
 then delivered frames; cancel is checked in ``callback_on_step_end`` and stops the pipeline
 through its ``_interrupt`` flag, so a loaded model is never thrown away.
 
 Progress is reported on the scale of the request's frames (``total`` is ``frame_count``),
 as every backend does: denoising fills the first 90% of it, delivering frames the rest.
+
+A family whose pipeline makes sound in the same call (LTX-2: ``output.audio``) hands each
+call's waveform over with the frames (a :class:`~openreel.backends.base.Clip`), joined at
+the same seams as the frames, when the request asks for sound.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +32,7 @@ import numpy as np
 from openreel.backends.base import (
     BackendCapabilities,
     CancelCheck,
+    Clip,
     Frame,
     ProgressCallback,
     check_against_capabilities,
@@ -33,10 +41,12 @@ from openreel.backends.base import (
 )
 from openreel.backends.diffusers.catalogue import Catalogue, ModelEntry
 from openreel.backends.diffusers.frames import retime, stitch
+from openreel.backends.diffusers.inputs import decode_reference, sketch_first_frame, source_frames
 from openreel.backends.diffusers.loader import LoadedPipeline, PipelineCache, free_memory
+from openreel.backends.diffusers.outputs import joined_sound, soundtrack_of_call, to_frames
 from openreel.backends.diffusers.plan import RenderPlan, make_plan
 from openreel.config import LocalConfig
-from openreel.domain import MAX_SEED, ImageInput, VideoRequest
+from openreel.domain import MAX_SEED, VideoRequest
 from openreel.errors import (
     BackendError,
     CancelledError,
@@ -44,8 +54,8 @@ from openreel.errors import (
     ModelNotFoundError,
     OpenReelError,
 )
+from openreel.media.audio import Soundtrack
 from openreel.media.fit import cover
-from openreel.media.probe import iter_frames
 
 __all__ = ["DiffusersBackend"]
 
@@ -105,39 +115,6 @@ def _cancelled() -> CancelledError:
     return CancelledError("generation was cancelled", code="cancelled")
 
 
-def _decode_reference(image: ImageInput, width: int, height: int) -> Any:
-    """The reference image as an RGB PIL image filling the native size (centre crop)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(image.data)) as opened:
-            rgb = np.asarray(opened.convert("RGB"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError):
-        raise InvalidRequestError(
-            "input_reference could not be decoded as an image", param="input_reference"
-        ) from None
-    return Image.fromarray(cover(rgb, width, height))
-
-
-def _source_frames(path: Path, width: int, height: int, count: int) -> list[Frame]:
-    """``count`` frames of the source spread evenly over it, covering ``width`` x ``height``
-    (the model's native size and frame count for one pass)."""
-    frames = [cover(frame, width, height) for frame in iter_frames(path)]
-    if not frames:
-        raise InvalidRequestError("video has no frames to edit", param="video")
-    last = len(frames) - 1
-    return [frames[round(i * last / max(count - 1, 1))] for i in range(count)]
-
-
-def _to_frames(output: Any, count: int) -> list[Frame]:
-    """The pipeline's float ``(1, F, H, W, 3)`` output in [0, 1] as ``count`` uint8 frames."""
-    video = np.asarray(output)[0]
-    return [
-        np.clip(video[index] * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        for index in range(min(count, len(video)))
-    ]
-
-
 def _is_out_of_memory(exc: BaseException) -> bool:
     return type(exc).__name__ == "OutOfMemoryError" or "out of memory" in str(exc).lower()
 
@@ -190,22 +167,34 @@ class DiffusersBackend:
         return entry
 
     def capabilities(self, model: str) -> BackendCapabilities:
-        """Any size and rate (scaled and interpolated from native), up to the entry's length."""
+        """Any size and rate (scaled and interpolated from native), up to the entry's length:
+        a model that cannot continue from frames offers only what one call makes."""
         entry = self.entry(model)
         native = f"{entry.width}x{entry.height}"
         preferred = (native,) if min(entry.width, entry.height) >= _MIN_SIDE else ()
+        if entry.continues:
+            length_note = (
+                f"one call makes {entry.one_call_seconds:g} s; longer clips continue from "
+                "the previous call's frames (image-to-video)"
+            )
+        else:
+            length_note = (
+                f"one call makes at most {entry.one_call_seconds:g} s and this model cannot "
+                "continue from frames, so that is its longest clip"
+            )
         return BackendCapabilities(
-            max_seconds=entry.max_seconds,
+            max_seconds=entry.longest_seconds,
             min_side=_MIN_SIDE,
             max_side=3840,
             fps_range=(1, 60),
             sizes=(*preferred, *(s for s in _SIZES if s != native)),
             any_size=True,
             image_input=entry.image_pipeline_class is not None,
-            audio=False,
+            # LTX-2 makes sound in the same call; its waveform goes to the writer.
+            audio=entry.audio,
             deterministic=True,
             # A character's clearest frame becomes the image condition (input_reference) of
-            # a family that takes one; video-to-video is not wired up yet: edits are refused.
+            # a family that takes one.
             characters=entry.image_pipeline_class is not None,
             character_as_image=entry.image_pipeline_class is not None,
             edit=entry.video_pipeline_class is not None,
@@ -213,6 +202,8 @@ class DiffusersBackend:
             if entry.video_pipeline_class is None
             else f"video-to-video with {entry.video_pipeline_class} from the source's frames "
             f"(strength {self._config.edit_strength:g}), up to {entry.max_frames} native frames",
+            last_frame=entry.last_frame_by is not None,
+            length_note=length_note,
         )
 
     def check(self, request: VideoRequest) -> None:
@@ -257,10 +248,12 @@ class DiffusersBackend:
         request: VideoRequest,
         progress: ProgressCallback = no_progress,
         cancelled: CancelCheck = never_cancelled,
-    ) -> Iterator[Frame]:
-        """Yields the clip's frames one at a time at the requested size and rate.
+    ) -> Clip:
+        """The clip's frames one at a time at the requested size and rate, with the
+        pipeline's sound when the model makes one and ``request.audio`` is true (known once
+        the last pipeline call is done, before the last frames are out).
 
-        Raises:
+        Raises (while the frames are taken):
             InvalidRequestError: The request fails :meth:`check` or its seed is not fixed.
             CancelledError: ``cancelled()`` turned True (checked every denoising step and
                 before every frame).
@@ -268,6 +261,14 @@ class DiffusersBackend:
             BackendUnavailableError: The model cannot fit the GPU.
             BackendError: The pipeline failed (out of memory included); memory is freed.
         """
+        clip = Clip()
+        clip.frames = self._frames(request, progress, cancelled, clip)
+        return clip
+
+    def _frames(
+        self, request: VideoRequest, progress: ProgressCallback, cancelled: CancelCheck, clip: Clip
+    ) -> Iterator[Frame]:
+        """:meth:`generate`'s frames; sets ``clip.sound`` once the pipeline calls are done."""
         self.check(request)
         if request.seed is None:
             raise InvalidRequestError("seed must be fixed before generating", param="seed")
@@ -278,7 +279,7 @@ class DiffusersBackend:
         if cancelled():
             raise _cancelled()
         with self._lock:
-            yield from self._generate_locked(entry, plan, request, reporter, cancelled)
+            yield from self._generate_locked(entry, plan, request, reporter, cancelled, clip)
 
     def _generate_locked(
         self,
@@ -287,11 +288,25 @@ class DiffusersBackend:
         request: VideoRequest,
         reporter: _Progress,
         cancelled: CancelCheck,
+        clip: Clip,
     ) -> Iterator[Frame]:
         loaded = self._cache.get(entry)
         failure: BackendError | None = None
+        sounds: list[Soundtrack] | None = [] if entry.audio and request.audio else None
+
+        def made() -> Iterator[Sequence[Frame]]:
+            calls = len(plan.segments.frames)
+            for segment in self._segments(
+                loaded, entry, plan, request, reporter, cancelled, sounds=sounds
+            ):
+                # Set with the last call's frames, not after them: retiming stops taking
+                # frames once it has enough, so the stream may never be run to its end.
+                if sounds is not None and len(sounds) == calls:
+                    clip.sound = joined_sound(sounds, plan)
+                yield segment
+
         try:
-            segments = self._segments(loaded, entry, plan, request, reporter, cancelled)
+            segments = made()
             native = stitch(segments, plan.segments.overlap)
             timed = retime(native, plan.fps, plan.out_fps, plan.out_frames, plan.interpolation)
             for index, frame in enumerate(timed):
@@ -321,16 +336,17 @@ class DiffusersBackend:
         request: VideoRequest,
         reporter: _Progress,
         cancelled: CancelCheck,
+        sounds: list[Soundtrack] | None = None,
     ) -> Iterator[Sequence[Frame]]:
-        """Runs each planned pipeline call; later calls start from the previous frames."""
+        """Runs each planned pipeline call; later calls start from the previous frames.
+        Each call's sound is appended to ``sounds`` when that is a list."""
         from PIL import Image
 
-        image_class = entry.image_pipeline_class
         previous: list[Frame] = []
         seed = request.seed or 0
         if request.operation == "edit" and request.source is not None:
             count = plan.segments.frames[0]  # check() allows one pass only
-            source = _source_frames(Path(request.source.path), plan.width, plan.height, count)
+            source = source_frames(Path(request.source.path), plan.width, plan.height, count)
             yield self._call(
                 loaded,
                 entry,
@@ -342,16 +358,27 @@ class DiffusersBackend:
                 video=[Image.fromarray(frame) for frame in source],
                 reporter=reporter,
                 cancelled=cancelled,
+                sounds=sounds,
             )
             return
+        last = len(plan.segments.frames) - 1
         for index, count in enumerate(plan.segments.frames):
             if cancelled():
                 raise _cancelled()
             image = None
-            if index == 0 and plan.image_to_video and request.input_reference is not None:
-                image = _decode_reference(request.input_reference, plan.width, plan.height)
-            elif index > 0 and image_class is not None:
+            if index == 0 and plan.first_frame == "input_reference":
+                assert request.input_reference is not None
+                image = decode_reference(request.input_reference, plan.width, plan.height)
+            elif index == 0 and plan.first_frame == "sketch":
+                image = sketch_first_frame(request, plan.width, plan.height)
+            elif index > 0:
+                # plan_segments makes several calls only for models that continue from frames.
                 image = Image.fromarray(previous[-max(plan.segments.overlap, 1)])
+            end_image = None
+            if index == last and plan.last_frame is not None and request.last_frame is not None:
+                end_image = decode_reference(
+                    request.last_frame, plan.width, plan.height, "last_frame"
+                )
             frames = self._call(
                 loaded,
                 entry,
@@ -360,8 +387,10 @@ class DiffusersBackend:
                 count=count,
                 seed=(seed + index) % (MAX_SEED + 1),
                 image=image,
+                last_image=end_image,
                 reporter=reporter,
                 cancelled=cancelled,
+                sounds=sounds,
             )
             previous = frames
             yield frames
@@ -379,12 +408,26 @@ class DiffusersBackend:
         reporter: _Progress,
         cancelled: CancelCheck,
         video: list[Any] | None = None,
+        last_image: Any = None,
+        sounds: list[Soundtrack] | None = None,
     ) -> list[Frame]:
-        """One pipeline call of ``count`` native frames (from ``video``'s, for an edit)."""
+        """One pipeline call of ``count`` native frames (from ``video``'s, for an edit).
+
+        With the model's upsampler the call is the documented two-stage path: latents out of
+        the first pass, the latent x2 upsampler (``adain_factor=1.0``), then a short refine
+        pass at twice the size. LTX-2's pipelines return ``(video, audio)``: the sound is
+        ``output.audio`` (a waveform tensor at the vocoder's rate), appended to ``sounds``.
+        """
         image_class = entry.image_pipeline_class
         video_class = entry.video_pipeline_class
+        two_stage = plan.upsample > 1 and entry.spec.refine_pipeline is not None
         if video is not None and video_class is not None:
             pipe = loaded.image_pipe(video_class)
+        elif two_stage:
+            assert entry.spec.refine_pipeline is not None
+            pipe = loaded.image_pipe(entry.spec.refine_pipeline)
+        elif last_image is not None and entry.last_frame_by == "conditions":
+            pipe = loaded.image_pipe(entry.spec.condition_pipeline or "")
         else:
             pipe = (
                 loaded.pipe
@@ -403,9 +446,10 @@ class DiffusersBackend:
                 pipeline._interrupt = True
             return tensors
 
+        torch = loaded.runtime.torch
         kwargs: dict[str, Any] = {
             "prompt": request.prompt,
-            "negative_prompt": request.negative_prompt or None,
+            "negative_prompt": request.negative_prompt or entry.negative_prompt or None,
             "width": plan.width,
             "height": plan.height,
             "num_frames": count,
@@ -413,28 +457,70 @@ class DiffusersBackend:
             "guidance_scale": plan.guidance,
             # A CPU generator draws the same noise whatever the device, so a seed means the
             # same clip on every machine of the same kind.
-            "generator": loaded.runtime.torch.Generator("cpu").manual_seed(seed),
-            "output_type": "np",
+            "generator": torch.Generator("cpu").manual_seed(seed),
+            "output_type": "latent" if two_stage else "np",
             "callback_on_step_end": on_step_end,
             "frame_rate": plan.fps,
+            "fps": plan.fps,  # Stable Video Diffusion's micro-conditioning
             **entry.call,
         }
-        if image is not None and image_class is not None:
+        if image is not None:
             kwargs["image"] = image
+        if last_image is not None:
+            _end_on(kwargs, pipe, entry.last_frame_by, image, last_image, count)
         if video is not None and video_class is not None:
             kwargs["video"] = video
             kwargs[entry.spec.video_strength] = self._config.edit_strength
-        output = pipe(**_accepted(pipe, kwargs))
-        if stopped:
-            raise _cancelled()
-        frames = _to_frames(output.frames, count)
-        if plan.upsample > 1:
+        with _library_warnings_to_log():
+            output = pipe(**_accepted(pipe, kwargs))
+            if stopped:
+                raise _cancelled()
+            if two_stage:
+                if cancelled():
+                    raise _cancelled()
+                output = self._refine(loaded, entry, plan, pipe, kwargs, output.frames)
+                if stopped:
+                    raise _cancelled()
+        frames = to_frames(output.frames, count)
+        if sounds is not None:
+            sounds.append(soundtrack_of_call(output, pipe, entry))
+        if plan.upsample > 1 and not two_stage:
             if cancelled():
                 raise _cancelled()
-            frames = self._upsample(loaded, entry, plan, frames, seed)
+            frames = self._upsample_frames(loaded, entry, plan, frames, seed)
         return frames
 
-    def _upsample(
+    def _refine(
+        self,
+        loaded: LoadedPipeline,
+        entry: ModelEntry,
+        plan: RenderPlan,
+        pipe: Any,
+        first: dict[str, Any],
+        latents: Any,
+    ) -> Any:
+        """The upsampler over the first pass's latents, then a short refine at twice the size
+        (diffusers' documented LTX path: ``adain_factor=1.0``, ``denoise_strength`` with the
+        refine schedule)."""
+        upsampler = loaded.upsampler(entry)
+        upscaled = upsampler(
+            latents=latents, adain_factor=1.0, output_type="latent", return_dict=True
+        ).frames
+        kwargs = dict(first)
+        kwargs.pop("timesteps", None)
+        kwargs.update(
+            width=plan.width * 2,
+            height=plan.height * 2,
+            latents=upscaled,
+            output_type="np",
+            generator=loaded.runtime.torch.Generator("cpu").manual_seed(
+                int(first["generator"].initial_seed())
+            ),
+            **entry.refine,
+        )
+        return pipe(**_accepted(pipe, kwargs))
+
+    def _upsample_frames(
         self,
         loaded: LoadedPipeline,
         entry: ModelEntry,
@@ -442,18 +528,22 @@ class DiffusersBackend:
         frames: list[Frame],
         seed: int,
     ) -> list[Frame]:
-        """Doubles each side of one segment with the family's own latent upsampler."""
+        """Doubles each side of one segment through a family's upsampler that has no refine
+        pipeline: the frames go in as floats in [0, 1] (the video processor does not scale
+        numpy input)."""
         upsampler = loaded.upsampler(entry)
         kwargs: dict[str, Any] = {
-            "video": frames,
+            "video": [frame.astype(np.float32) / 255.0 for frame in frames],
             "height": plan.height,
             "width": plan.width,
+            "num_frames": len(frames),
             "generator": loaded.runtime.torch.Generator("cpu").manual_seed(seed),
             "output_type": "np",
             **entry.call,
         }
-        output = upsampler(**_accepted(upsampler, kwargs))
-        return _to_frames(output.frames, len(frames))
+        with _library_warnings_to_log():
+            output = upsampler(**_accepted(upsampler, kwargs))
+        return to_frames(output.frames, len(frames))
 
     def _failure(self, exc: Exception, entry: ModelEntry, plan: RenderPlan) -> BackendError:
         """Our error for a pipeline's failure: a sentence, never a stack trace."""
@@ -469,6 +559,45 @@ class DiffusersBackend:
         first = str(exc).strip().splitlines()
         detail = first[0][:200] if first else ""
         return BackendError(f"model {entry.id} failed: {type(exc).__name__}: {detail}")
+
+
+def _end_on(
+    kwargs: dict[str, Any], pipe: Any, how: str | None, first: Any, last: Any, count: int
+) -> None:
+    """Makes one call end on the image ``last``: Wan's ``last_image`` (FLF2V), or condition
+    frames (LTX's ``LTXVideoCondition``, LTX-2's ``LTX2VideoCondition``) at index 0 when
+    there is a first image and at the last frame."""
+    if how == "last_image":
+        kwargs["last_image"] = last
+        return
+    import sys
+
+    module = sys.modules[type(pipe).__module__]
+    if hasattr(module, "LTX2VideoCondition"):
+        make = module.LTX2VideoCondition
+        items = [make(frames=last, index=count - 1)]
+        if first is not None:
+            items.insert(0, make(frames=first, index=0))
+    else:
+        make = module.LTXVideoCondition
+        items = [make(image=last, frame_index=count - 1)]
+        if first is not None:
+            items.insert(0, make(image=first, frame_index=0))
+    kwargs.pop("image", None)
+    kwargs["conditions"] = items
+
+
+@contextmanager
+def _library_warnings_to_log() -> Iterator[None]:
+    """Python warnings raised inside a model library's call go to our log, not the terminal
+    (diffusers and transformers warn through ``warnings`` as well as through logging)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            yield
+        finally:
+            for warning in caught:
+                log.warning("model library: %s: %s", warning.category.__name__, warning.message)
 
 
 def _accepted(pipe: Any, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,7 +179,9 @@ class LoadedPipeline:
             cls = getattr(self.runtime.diffusers, class_name)
             source = _checked_source(entry.id, entry.upsampler, "upsampler")
             try:
-                pipe = cls.from_pretrained(source, vae=self.pipe.vae, dtype=self.dtype)
+                with warnings.catch_warnings(record=True) as caught:
+                    pipe = cls.from_pretrained(source, vae=self.pipe.vae, dtype=self.dtype)
+                _log_warnings(caught)
             except (OSError, ValueError) as exc:
                 raise _missing_weights(entry.id, entry.upsampler, exc, "upsampler") from None
             pipe.set_progress_bar_config(disable=True)
@@ -224,7 +227,12 @@ class PipelineCache:
             check_fits(runtime, entry, device)
             failure: OpenReelError | None = None
             try:
-                pipe = _load(runtime, entry, device)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("default")
+                    try:
+                        pipe = _load(runtime, entry, device)
+                    finally:
+                        _log_warnings(caught)
             except OpenReelError:
                 free_memory(runtime, device)
                 raise
@@ -234,6 +242,20 @@ class PipelineCache:
             if failure is not None:
                 free_memory(runtime, device)  # outside the except block: the trace is gone
                 raise failure
+            dtype = getattr(runtime.torch, entry.dtype)
+            self._loaded = LoadedPipeline(key, pipe, device, runtime, dtype)
+            return self._loaded
+
+    def adopt(self, entry: ModelEntry, pipe: Any) -> LoadedPipeline:
+        """Makes ``pipe``, built by the caller, the warm pipeline for ``entry`` (as if loaded
+        from its source): a benchmark builds real-size pipelines with random weights and no
+        download, and the backend then runs them exactly as it runs loaded ones."""
+        runtime = import_runtime()
+        device = pick_device(runtime, self._wanted_device)
+        key = (entry.source, entry.pipeline_class, entry.dtype, *entry.memory, device)
+        with self._lock:
+            self.release()
+            pipe.set_progress_bar_config(disable=True)
             dtype = getattr(runtime.torch, entry.dtype)
             self._loaded = LoadedPipeline(key, pipe, device, runtime, dtype)
             return self._loaded
@@ -262,14 +284,51 @@ def _load(runtime: Runtime, entry: ModelEntry, device: str) -> Any:
             f"class {entry.pipeline_class}; upgrade with {INSTALL_HINT} --upgrade"
         )
     source = _checked_source(entry.id, entry.source, "source")
-    dtype = getattr(runtime.torch, entry.dtype)
     try:
-        pipe = cls.from_pretrained(source, dtype=dtype)
+        pipe = cls.from_pretrained(source, dtype=component_dtypes(runtime, entry), **entry.load)
     except (OSError, ValueError) as exc:
         raise _missing_weights(entry.id, entry.source, exc, "source") from None
     pipe.set_progress_bar_config(disable=True)
+    if entry.scheduler:
+        pipe.scheduler = _scheduler(runtime, entry, pipe.scheduler)
     _apply_memory(pipe, entry, device, runtime)
     return pipe
+
+
+def component_dtypes(runtime: Runtime, entry: ModelEntry) -> Any:
+    """The dtype for ``from_pretrained``: one for every component, or per component (the
+    entry's ``dtypes`` over its ``dtype`` as the default) where the model's documentation
+    runs some in another precision (Wan's VAE in float32, HunyuanVideo's VAE and text
+    encoder in float16)."""
+    default = getattr(runtime.torch, entry.dtype)
+    if not entry.dtypes:
+        return default
+    return {"default": default} | {
+        name: getattr(runtime.torch, value) for name, value in entry.dtypes.items()
+    }
+
+
+def _scheduler(runtime: Runtime, entry: ModelEntry, current: Any) -> Any:
+    """The entry's scheduler (``class`` plus config overrides) from the loaded one's config.
+
+    Raises:
+        ConfigurationError: diffusers has no scheduler of that name.
+    """
+    overrides = dict(entry.scheduler)
+    name = str(overrides.pop("class"))
+    cls = getattr(runtime.diffusers, name, None)
+    if cls is None:
+        raise ConfigurationError(
+            f"model {entry.id}: diffusers {runtime.diffusers.__version__} has no scheduler "
+            f"class {name}; fix scheduler in the catalogue"
+        )
+    return cls.from_config(current.config, **overrides)
+
+
+def _log_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Python warnings a library raised while loading, into our log (not the terminal)."""
+    for warning in caught:
+        log.warning("model library: %s: %s", warning.category.__name__, warning.message)
 
 
 def _is_folder(source: str) -> bool:
@@ -297,9 +356,18 @@ def _checked_source(model: str, source: str, field_name: str) -> str:
 def _missing_weights(
     model: str, source: str, exc: BaseException, field_name: str
 ) -> ConfigurationError:
-    where = "folder" if _is_folder(source) else "hub repo"
+    """Advice for weights that would not load: a folder is incomplete (download the repo
+    into it again), a hub repo is not downloaded yet (download it)."""
+    if _is_folder(source):
+        folder = Path(source).expanduser()
+        return ConfigurationError(
+            f"model {model}: the weights in folder {folder} are incomplete or unreadable "
+            f"({type(exc).__name__}: {_first_line(exc)}); download the whole model repo into "
+            f"that folder again (`hf download <its repo> --local-dir {folder}`), or fix "
+            f"{field_name} in the catalogue"
+        )
     return ConfigurationError(
-        f"model {model}: weights could not be loaded from {where} {source} "
+        f"model {model}: weights could not be loaded from hub repo {source} "
         f"({type(exc).__name__}: {_first_line(exc)}); on a machine without internet, "
         f"download them first (`hf download {source}`) or point {field_name} at a folder"
     )

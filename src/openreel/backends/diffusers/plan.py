@@ -37,9 +37,17 @@ class RenderPlan:
         out_frames: Frames delivered.
         interpolation: How frames are added when ``out_fps`` is above ``fps``.
         image_to_video: Whether the first segment starts from ``input_reference``.
-        chained_by: How segments after the first are joined (``first_frame`` when they are
-            conditioned on the previous one's frames, ``crossfade`` when only blended).
+        chained_by: How segments after the first are joined: ``first_frame`` (each is
+            conditioned on the previous one's frames). Models that cannot continue from
+            frames make one call only (a longer request is refused at admission).
+        first_frame: Where the first frame comes from when the model needs one:
+            ``input_reference`` (the request's image) or ``sketch`` (drawn from the prompt by
+            the sketch engine, for image-to-video-only models); None for text-to-video.
+        last_frame: How the clip is made to end on the request's ``last_frame`` image
+            (``last_image`` or ``conditions``), or None when it has none.
         upsample: 2 when the model's own upsampler doubles each side, else 1.
+        refine_steps: Denoising steps of the refine pass after the latent upsampler, per
+            call (0 without it).
         upsampler: The upsampler's weights, when the catalogue names one.
     """
 
@@ -58,13 +66,16 @@ class RenderPlan:
     interpolation: Interpolation
     image_to_video: bool
     chained_by: str
+    first_frame: str | None = None
+    last_frame: str | None = None
     upsample: int = 1
     upsampler: str | None = None
+    refine_steps: int = 0
 
     @property
     def total_steps(self) -> int:
         """Denoising steps over all segments (the unit of progress)."""
-        return self.steps * len(self.segments.frames)
+        return (self.steps + self.refine_steps) * len(self.segments.frames)
 
     @property
     def made_size(self) -> tuple[int, int]:
@@ -128,6 +139,8 @@ class RenderPlan:
                 else None
             ),
             "image_to_video": self.image_to_video,
+            "first_frame": self.first_frame,
+            "last_frame": self.last_frame,
             "output": {
                 "width": self.out_width,
                 "height": self.out_height,
@@ -151,18 +164,26 @@ def make_plan(
         width, height = entry.width, entry.height
     else:
         width, height = fit_native(
-            entry.width, entry.height, entry.spec.multiple, request.width, request.height
+            entry.width, entry.height, entry.side_multiple, request.width, request.height
         )
     out_frames = request.frame_count
-    # Native frames covering the same span of time (the last output frame included).
+    # Native frames covering the same span of time: rounded up, so the last native frame
+    # reaches (or passes) the last output frame's time and the end is interpolated, never
+    # a held frame.
     duration = (out_frames - 1) / request.fps
-    needed = max(1, math.floor(duration * entry.fps + 1e-9) + 1)
+    needed = max(1, math.ceil(duration * entry.fps - 1e-9) + 1)
     if out_frames > 1 and needed < 2 and entry.fps < request.fps:
         needed = 2
     segments = plan_segments(needed, entry.max_frames, entry.spec.rule, entry.overlap)
     image_class = entry.image_pipeline_class
     # The model's own x2 upsampler runs only when the request is larger than native.
     upsample = 2 if entry.upsampler and (request.width > width or request.height > height) else 1
+    if request.input_reference is not None and image_class is not None:
+        first_frame: str | None = "input_reference"
+    elif entry.needs_image:
+        first_frame = "sketch"
+    else:
+        first_frame = None
     return RenderPlan(
         model=entry.id,
         width=width,
@@ -177,8 +198,21 @@ def make_plan(
         out_fps=request.fps,
         out_frames=out_frames,
         interpolation=interpolation,
-        image_to_video=request.input_reference is not None and image_class is not None,
-        chained_by="first_frame" if image_class is not None else "crossfade",
+        image_to_video=first_frame is not None,
+        chained_by="first_frame",
+        first_frame=first_frame,
+        last_frame=entry.last_frame_by if request.last_frame is not None else None,
         upsample=upsample,
         upsampler=entry.upsampler,
+        refine_steps=_refine_steps(entry) if upsample > 1 else 0,
     )
+
+
+def _refine_steps(entry: ModelEntry) -> int:
+    """Steps of the refine pass: its schedule's length, else its step count."""
+    if entry.spec.refine_pipeline is None:
+        return 0
+    timesteps = entry.refine.get("timesteps")
+    if isinstance(timesteps, list):
+        return len(timesteps)
+    return int(entry.refine.get("num_inference_steps", entry.steps))

@@ -22,6 +22,7 @@ while users see "provider unavailable".
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -30,23 +31,20 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal, Protocol, Self
-
-import av
-import cv2
-import numpy as np
 
 from openreel.backends.base import (
     BackendCapabilities,
     CancelCheck,
+    Clip,
     Frame,
     ProgressCallback,
     check_against_capabilities,
     never_cancelled,
     no_progress,
 )
+from openreel.backends.hosted.downloaded import fitted_frames, provider_sound
 from openreel.domain import VideoRequest, parse_size
 from openreel.errors import (
     BackendError,
@@ -56,7 +54,6 @@ from openreel.errors import (
     ModelNotFoundError,
     ModerationBlockedError,
 )
-from openreel.media.fit import cover
 
 __all__ = [
     "HostedBackend",
@@ -287,7 +284,7 @@ class HostedBackend:
         Nearest means the closest aspect ratio, then the smallest size no smaller than asked
         (else the largest), the shortest length no shorter than asked and the frame rate
         clamped into range. The result is then scaled, centre-cropped, resampled and trimmed
-        back to exactly what was asked (see :func:`_fitted`), so the person gets the video
+        back to exactly what was asked (see ``downloaded.fitted_frames``), so the person gets the video
         they asked for and is billed for it; the operator pays the provider for a little
         more. A length above the model's longest is never fitted: nothing could fill it.
 
@@ -362,14 +359,57 @@ class HostedBackend:
         request: VideoRequest,
         progress: ProgressCallback = no_progress,
         cancelled: CancelCheck = never_cancelled,
-    ) -> Iterator[Frame]:
-        """Runs the job at the provider and yields its video as ``request``'s frames.
+    ) -> Clip:
+        """Runs the job at the provider and yields its video as ``request``'s frames; when
+        ``request.audio`` is true the clip carries the provider's sound, fitted to the same
+        span as the picture (see ``downloaded.provider_sound``), from its first frame on.
 
         Raises:
             CancelledError: ``cancelled()`` turned True (the provider was asked to cancel).
             ModerationBlockedError: The provider refused the content (its reason kept).
             BackendUnavailableError: The provider rejected our credentials.
             BackendError: The job failed, or kept failing transiently, or ran past the deadline.
+        """
+        clip = Clip()
+        clip.frames = self._generate(request, progress, cancelled, clip)
+        return clip
+
+    def _generate(
+        self,
+        request: VideoRequest,
+        progress: ProgressCallback,
+        cancelled: CancelCheck,
+        clip: Clip,
+    ) -> Iterator[Frame]:
+        """The frames of :meth:`generate`; sets ``clip.sound`` once the result is here.
+
+        Raises:
+            CancelledError: ``cancelled()`` turned True (the provider was asked to cancel).
+            ModerationBlockedError: The provider refused the content (its reason kept).
+            BackendUnavailableError: The provider rejected our credentials.
+            BackendError: The job failed, or kept failing transiently, or ran past the deadline.
+        """
+        with self.fetched(request, progress, cancelled) as path:
+            fitted = self.fitted(path, request, progress, cancelled)
+            clip.sound = fitted.sound
+            yield from fitted.frames
+
+    @contextlib.contextmanager
+    def fetched(
+        self,
+        request: VideoRequest,
+        progress: ProgressCallback = no_progress,
+        cancelled: CancelCheck = never_cancelled,
+    ) -> Iterator[Path]:
+        """Runs the job at the provider and lends its downloaded video, as the provider made
+        it, holding a render slot; the file is removed afterwards.
+
+        :meth:`generate` fits it to the request frame by frame; a caller that can keep the
+        file as it is (a video already labelled and signed by an OpenReel upstream,
+        ``services.relay``) reads it here instead, and needs no slot for long.
+
+        Raises:
+            As :meth:`generate`.
         """
         if request.seed is None:
             raise InvalidRequestError(
@@ -389,15 +429,38 @@ class HostedBackend:
             self._call(lambda: self._client.download(remote_id, path), cancelled)
             self._take_slot(cancelled)
             try:
-                for frame in _fitted(path, request, total, progress):
-                    if cancelled():
-                        raise CancelledError("generation was cancelled")
-                    yield frame
+                yield path
             finally:
                 if self._slots is not None:
                     self._slots.release()
         finally:
             path.unlink(missing_ok=True)
+
+    def fitted(
+        self,
+        path: Path,
+        request: VideoRequest,
+        progress: ProgressCallback = no_progress,
+        cancelled: CancelCheck = never_cancelled,
+    ) -> Clip:
+        """A downloaded video (see :meth:`fetched`) as ``request``'s frames: scaled, cropped,
+        resampled and trimmed to exactly its size, rate and length; when ``request.audio`` is
+        true with the provider's sound over the same span (see ``downloaded.provider_sound``), read at once,
+        while ``path`` is still lent.
+
+        Raises:
+            CancelledError: ``cancelled()`` turned True.
+            BackendError: The file cannot be read or has no frames.
+        """
+
+        def frames() -> Iterator[Frame]:
+            for frame in fitted_frames(path, request, request.frame_count, progress):
+                if cancelled():
+                    raise CancelledError("generation was cancelled")
+                yield frame
+
+        sound = provider_sound(path, request, self._name) if request.audio else None
+        return Clip(frames(), sound)
 
     # ----- the loop -----------------------------------------------------------------------
 
@@ -528,46 +591,3 @@ class HostedBackend:
             self._client.cancel(remote_id)
         except Exception as exc:  # best effort: the job is ours to give up either way
             log.warning("%s: cancelling %s failed: %s", self._name, remote_id, exc)
-
-
-def _fitted(
-    path: Path, request: VideoRequest, total: int, progress: ProgressCallback
-) -> Iterator[Frame]:
-    """The downloaded video as exactly ``total`` frames of the request's size and rate.
-
-    Output frame ``i`` shows the source frame on screen at ``i / fps``; frames are scaled to
-    cover the request's size and centre-cropped, so the picture is never stretched.
-    """
-    width, height = request.width, request.height
-    step = Fraction(1, request.fps)
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            base = stream.time_base or Fraction(1, 90000)
-            current: Frame | None = None
-            produced = 0
-            first: float | None = None
-            for frame in container.decode(stream):
-                if frame.pts is None:
-                    continue
-                seconds = float(frame.pts * base)
-                first = seconds if first is None else first
-                shown_at = seconds - first
-                while produced < total and produced * step < shown_at and current is not None:
-                    yield current.copy()
-                    produced += 1
-                    progress(int(total * 0.9) + produced // 10, total)
-                rgb = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
-                current = cover(rgb, width, height, upscale=cv2.INTER_LINEAR)
-                if produced >= total:
-                    break
-            if current is None:
-                raise BackendError(f"{request.model}: the provider's video has no frames")
-            while produced < total:  # a short result holds its last frame
-                yield current.copy()
-                produced += 1
-        progress(total, total)
-    except (av.FFmpegError, OSError, ValueError) as exc:
-        raise BackendError(
-            f"{request.model}: the provider's video could not be read: {exc}"
-        ) from None

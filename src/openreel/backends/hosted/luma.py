@@ -27,6 +27,13 @@ refusal; any other is a failure.
 The video lives on Luma's CDN, a third party as far as the key is concerned: it is fetched
 with a separate client that sends no credentials, and its URL is never put in an error.
 
+Edits: Luma's own video-to-video is ``POST /generations/video/modify`` (the SDK's
+``VideoModifyParams``: ``generation_type: "modify_video"``, ``model`` ray-2 or ray-flash-2,
+``mode``, ``prompt``), whose video is ``media: {"url"}``, "the URL of the media", fetched by
+Luma; neither the SDK nor its ``api.md`` offers an upload or an inline form, and a self-hosted
+server has no address Luma can reach, so edits are refused at admission, saying why
+(``edit_note``), rather than sent with a URL that cannot work.
+
 Errors: 401/403 are bad credentials; retried as Luma's SDK retries (its Stainless client:
 ``x-should-retry`` when sent, else 408, 409, 429 and every 5xx), with timeouts, transport
 errors and malformed JSON (``Retry-After`` honoured). A 400 about content moderation is a
@@ -71,6 +78,10 @@ def _caps() -> BackendCapabilities:
         sizes=_SIZES,
         any_size=False,
         deterministic=False,
+        edit_note=(
+            "Luma's modify takes the video only as a URL Luma fetches itself, which this "
+            "self-hosted server has no public address to give"
+        ),
     )
 
 

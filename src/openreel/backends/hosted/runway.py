@@ -20,8 +20,9 @@ every 6 s, so each poll asks the loop to wait that long.
 
 What each model takes (:data:`ACCEPTS`) is the SDK's schema, not a guess: ``seed`` goes to
 every model whose schema has one (gen4.5, gen4_turbo, Veo, Seedance) and to no other;
-``negativePrompt`` to Veo; ``audio: false`` wherever the schema has ``audio`` (we keep no
-soundtrack, and Runway bills audio); ``ratio`` only where the endpoint's schema has it
+``negativePrompt`` to Veo; ``audio`` wherever the schema has it (Veo, Seedance, Wan 3: the
+models that make sound), as the request says (Runway bills audio, so it is asked for only
+when kept); ``ratio`` only where the endpoint's schema has it
 (Kling's image-to-video takes its ratio from the image; Wan 3's keyframe image-to-video must
 say ``auto_720p``).
 
@@ -40,6 +41,7 @@ cannot say, so :class:`RunwayBackend` adds those checks to admission.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -59,9 +61,11 @@ __all__ = [
     "MODELS",
     "POLL_INTERVAL_S",
     "PROMPT_LIMITS",
+    "VIDEO_LIMIT",
     "RunwayBackend",
     "RunwayClient",
     "build_runway",
+    "video_uri",
 ]
 
 API_VERSION = "2024-11-06"
@@ -97,7 +101,9 @@ _VEO_SIZES = ("1280x720", "720x1280", "1080x1920", "1920x1080")
 _IMAGE_SIZES = ("1280x720", "720x1280", "1104x832", "832x1104", "960x960", "1584x672")
 
 
-def _caps(max_seconds: float, sizes: tuple[str, ...]) -> BackendCapabilities:
+def _caps(
+    max_seconds: float, sizes: tuple[str, ...], *, audio: bool = False
+) -> BackendCapabilities:
     sides = [int(side) for size in sizes for side in size.split("x")]
     return BackendCapabilities(
         max_seconds=max_seconds,
@@ -107,27 +113,50 @@ def _caps(max_seconds: float, sizes: tuple[str, ...]) -> BackendCapabilities:
         sizes=sizes,
         any_size=False,
         image_input=True,
+        audio=audio,
+        deterministic=False,
+    )
+
+
+def _edit_caps() -> BackendCapabilities:
+    """aleph2's: it only edits the video it is sent, at that video's size, rate and length
+    (the SDK's schema takes no ratio or duration it must have); the limit the SDK states is
+    the 5 MB of the video as a data URI (:data:`VIDEO_LIMIT`), checked when it is sent."""
+    return BackendCapabilities(
+        max_seconds=10,
+        min_side=64,
+        max_side=3840,
+        fps_range=(1, 60),
+        sizes=("1280x720", "720x1280"),
+        any_size=True,
         audio=False,
         deterministic=False,
+        edit=True,
+        edit_note=(
+            "Runway's video-to-video (aleph2) remakes the video as the prompt says; the video "
+            "is sent inline as a data URI of at most 5 MB"
+        ),
+        create=False,
     )
 
 
 MODELS: tuple[HostedModel, ...] = (
     HostedModel("runway/gen4.5", "gen4.5", _caps(10, _LANDSCAPE_PORTRAIT)),
-    HostedModel("runway/veo3.1", "veo3.1", _caps(8, _VEO_SIZES)),
-    HostedModel("runway/veo3.1_fast", "veo3.1_fast", _caps(8, _VEO_SIZES)),
+    HostedModel("runway/veo3.1", "veo3.1", _caps(8, _VEO_SIZES, audio=True)),
+    HostedModel("runway/veo3.1_fast", "veo3.1_fast", _caps(8, _VEO_SIZES, audio=True)),
     HostedModel("runway/kling2.5_turbo_pro", "kling2.5_turbo_pro", _caps(10, _LANDSCAPE_PORTRAIT)),
-    HostedModel("runway/seedance2", "seedance2", _caps(15, _LANDSCAPE_PORTRAIT)),
-    HostedModel("runway/wan3", "wan3", _caps(10, _LANDSCAPE_PORTRAIT)),
+    HostedModel("runway/seedance2", "seedance2", _caps(15, _LANDSCAPE_PORTRAIT, audio=True)),
+    HostedModel("runway/wan3", "wan3", _caps(10, _LANDSCAPE_PORTRAIT, audio=True)),
     HostedModel("runway/gen4_turbo", "gen4_turbo", _caps(10, _IMAGE_SIZES)),
+    HostedModel("runway/aleph2", "aleph2", _edit_caps()),
 )
 """Models served through Runway, with their real limits (each listed in the SDK's
 text-to-video and image-to-video schemas, gen4_turbo in image-to-video only):
 
 - ``runway/gen4.5``: 2-10 whole seconds; ratio 1280:720 or 720:1280; takes a seed.
 - ``runway/veo3.1`` and ``runway/veo3.1_fast``: 4, 6 or 8 seconds; 1280:720, 720:1280,
-  1080:1920 or 1920:1080. They take a seed and a negative prompt; audio is turned off (we
-  keep no soundtrack, and it costs more).
+  1080:1920 or 1920:1080. They take a seed and a negative prompt, and make sound
+  (``audio`` follows the request's; the hosted loop keeps the sound, fitted to the picture).
 - ``runway/kling2.5_turbo_pro``: 5 or 10 seconds (the SDK's ``Literal[5, 10]``); the two 720p
   ratios of the six its text-to-video schema lists; no seed in its schema.
 - ``runway/seedance2`` (ByteDance Seedance 2): 4-15 whole seconds (the SDK says only
@@ -137,6 +166,8 @@ text-to-video and image-to-video schemas, gen4_turbo in image-to-video only):
 - ``runway/gen4_turbo``: image-to-video only (an ``input_reference`` is required); 5 or 10
   seconds; the ratios 1280:720, 720:1280, 1104:832, 832:1104, 960:960 and 1584:672; takes a
   seed.
+- ``runway/aleph2``: video-to-video only (``POST /v1/videos/edits``; the SDK's
+  ``VideoToVideoCreateParams``): the video as ``videoUri``, the prompt, a seed.
 
 Runway renders at 24 fps; the hosted loop resamples to the requested 12-30 fps.
 """
@@ -152,7 +183,7 @@ DURATIONS: Mapping[str, tuple[int, ...]] = {
 }
 """The whole-second lengths each model accepts (by our model id)."""
 
-TEXT, IMAGE = "/v1/text_to_video", "/v1/image_to_video"
+TEXT, IMAGE, VIDEO = "/v1/text_to_video", "/v1/image_to_video", "/v1/video_to_video"
 
 ACCEPTS: Mapping[str, Mapping[str, frozenset[str]]] = {
     "gen4.5": {TEXT: frozenset({"ratio", "seed"}), IMAGE: frozenset({"ratio", "seed"})},
@@ -171,6 +202,7 @@ ACCEPTS: Mapping[str, Mapping[str, frozenset[str]]] = {
     },
     "wan3": {TEXT: frozenset({"ratio", "audio"}), IMAGE: frozenset({"ratio", "audio"})},
     "gen4_turbo": {IMAGE: frozenset({"ratio", "seed"})},
+    "aleph2": {VIDEO: frozenset({"seed"})},
 }
 """For each remote model, the endpoints its SDK schema lists it under and which of the
 optional fields we use (``ratio``, ``seed``, ``negativePrompt``, ``audio``) that endpoint's
@@ -191,9 +223,48 @@ IMAGE_LIMIT = 5 * 1024 * 1024
 """Largest ``promptImage`` data URI Runway takes, in bytes."""
 
 
+VIDEO_LIMIT = 5 * 1024 * 1024
+"""Largest ``videoUri`` data URI Runway takes, in bytes (the SDK: "up to 5MB")."""
+
+_VIDEO_TYPES: Mapping[str, str] = {".webm": "video/webm", ".mov": "video/quicktime"}
+
+
 def endpoint(request: VideoRequest) -> str:
-    """``/v1/image_to_video`` when the request has a reference image, else text-to-video."""
+    """``/v1/video_to_video`` for an edit; ``/v1/image_to_video`` when the request has a
+    reference image; else text-to-video."""
+    if request.operation == "edit":
+        return VIDEO
     return IMAGE if request.input_reference is not None else TEXT
+
+
+def video_uri(request: VideoRequest) -> str:
+    """The edit's source video as a ``data:`` URI, the one form of the three Runway takes
+    (an HTTPS URL, a Runway upload, a data URI) that needs no address reachable from the
+    internet, which a self-hosted server does not have.
+
+    Raises:
+        InvalidRequestError: Naming ``video``: there is none, or it is over
+            :data:`VIDEO_LIMIT` as a data URI.
+    """
+    if request.source is None:
+        raise InvalidRequestError(
+            f"model {request.model} edits a video; none was sent", param="video"
+        )
+    path = Path(request.source.path)
+    media_type = _VIDEO_TYPES.get(path.suffix.lower(), "video/mp4")
+    prefix = f"data:{media_type};base64,"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BackendError(f"the video to edit could not be read: {exc.strerror}") from None
+    size = len(prefix) + 4 * ((len(data) + 2) // 3)
+    if size > VIDEO_LIMIT:
+        raise InvalidRequestError(
+            f"video must be at most {VIDEO_LIMIT // 2**20} MB as a data URI for model "
+            f"{request.model} (Runway's limit); got {size / 2**20:.1f} MB",
+            param="video",
+        )
+    return prefix + base64.b64encode(data).decode("ascii")
 
 
 def task_body(model: str, request: VideoRequest) -> dict[str, Any]:
@@ -202,6 +273,15 @@ def task_body(model: str, request: VideoRequest) -> dict[str, Any]:
     as ``promptImage``, a data URI, and becomes the first frame."""
     where = endpoint(request)
     accepts = ACCEPTS.get(model, {}).get(where, frozenset({"ratio"}))
+    if where == VIDEO:
+        edit: dict[str, Any] = {
+            "model": model,
+            "videoUri": video_uri(request),
+            "promptText": request.prompt,
+        }
+        if "seed" in accepts and request.seed is not None:
+            edit["seed"] = request.seed % (1 << 32)
+        return edit
     body: dict[str, Any] = {
         "model": model,
         "promptText": request.prompt,
@@ -217,7 +297,7 @@ def task_body(model: str, request: VideoRequest) -> dict[str, Any]:
     if "negativePrompt" in accepts and request.negative_prompt:
         body["negativePrompt"] = request.negative_prompt
     if "audio" in accepts:
-        body["audio"] = False
+        body["audio"] = bool(request.audio)  # sound costs more: only when it is kept
     return body
 
 
@@ -241,7 +321,13 @@ class RunwayBackend(HostedBackend):
                 "seconds", request.seconds, f"{rule} for model {request.model}"
             )
         remote = self._model(request.model).remote
-        if request.input_reference is None and TEXT not in ACCEPTS.get(remote, {TEXT: {}}):
+        if request.operation == "edit" and VIDEO not in ACCEPTS.get(remote, {}):
+            raise InvalidRequestError(
+                f"model {request.model} cannot edit videos; runway/aleph2 does",
+                param="model",
+            )
+        made = request.operation != "edit"
+        if made and request.input_reference is None and TEXT not in ACCEPTS.get(remote, {TEXT: {}}):
             raise InvalidRequestError(
                 f"input_reference is required by model {request.model}: it makes video from an "
                 "image (send one, or choose a text-to-video model)",

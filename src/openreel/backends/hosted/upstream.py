@@ -1,4 +1,11 @@
-"""A generic upstream that speaks ``/v1/videos``: another OpenReel, or any compatible gateway.
+"""An upstream that speaks ``/v1/videos``: another OpenReel, a compatible gateway, or a GPU
+server (vLLM-Omni, SGLang's diffusion server, FastVideo), each in its dialect
+(backends/hosted/dialects.py says what each takes and lacks). What follows is the ``openai``
+dialect; the GPU servers' differences are handled where they arise: their create's form
+(``create_body``), a failed job answered with an error status (``_failed_job_ok``), progress
+estimated from the model's recent durations (``upstream_jobs.RecentDurations``), cancel by ``DELETE`` or
+not at all, a job limit (``upstream_jobs.JobSlots``) and reachability (``upstream_backend.UpstreamBackend`` with
+backends/hosted/upstream_health.py).
 
 Source of truth: OpenAI's SDK (``openai``, the dev extra; its ``videos`` resource, checked
 2026-12-06), the client every such server is built to answer. We keep our own httpx client
@@ -30,7 +37,7 @@ the listing at the default interval.
 
 An upstream that is itself an OpenReel (its videos carry a ``phase``) tells of every change on
 ``GET /videos/{id}/events``: up to :data:`MAX_STREAMS` jobs at once follow that stream instead
-of polling (:class:`_Stream`), so a finished video is seen the moment it finishes there, and the
+of polling (``upstream_events.EventStream``), so a finished video is seen the moment it finishes there, and the
 waiting loop is woken by it (:meth:`UpstreamClient.wait_for_news`). A stream that fails, or an
 upstream without the route, leaves the job to its polls.
 
@@ -45,20 +52,32 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from openreel.backends.hosted.base import ProviderRefusedError, RemoteJob, TransientProviderError
+from openreel.backends.hosted.base import (
+    ProviderRefusedError,
+    RemoteJob,
+    TransientProviderError,
+)
+from openreel.backends.hosted.dialects import DIALECTS, Dialect, create_body
 from openreel.backends.hosted.http import json_object, raise_for_status, send
 from openreel.backends.hosted.listing import ListingUnsupportedError, SharedListing
+from openreel.backends.hosted.upstream_events import FINAL_STATES, EventStream, remote_job
+from openreel.backends.hosted.upstream_health import UpstreamHealth
+from openreel.backends.hosted.upstream_jobs import JobSlots, RecentDurations
 from openreel.domain import VideoRequest
 from openreel.errors import BackendError
 
-__all__ = ["MAX_STREAMS", "UpstreamClient", "create_form"]
+__all__ = [
+    "MAX_STREAMS",
+    "UpstreamClient",
+    "create_form",
+]
 
 log = logging.getLogger(__name__)
 
@@ -67,22 +86,26 @@ MAX_STREAMS = 16
 connection the upstream keeps open and looks at the job for, so hundreds of them would cost it
 more than the shared listing does."""
 
-_FINAL = ("succeeded", "failed", "refused")
-
-_STATES = {"queued": "queued", "in_progress": "running", "completed": "succeeded"}
-
 
 class UpstreamClient:
-    """HTTP client for a ``/v1/videos`` upstream.
+    """HTTP client for a ``/v1/videos`` upstream of any dialect (backends/hosted/dialects.py).
 
     Args:
         base_url: The API root, ending in ``/v1``.
-        api_key: The upstream's bearer token (kept in this object only; never logged).
+        api_key: The upstream's bearer token (kept in this object only; never logged); None
+            for a server that checks none.
+        name: The upstream's name, used in logs and errors (``upstream`` by default).
+        dialect: Which ``/v1/videos`` variant it speaks.
         timeout_s: Per-request timeout; a slower answer counts as a transient failure.
         transport: An httpx transport (tests pass a mock); the network by default.
         listing: A SharedListing answering polls (built over ``GET /videos`` by default).
-        clock: Monotonic seconds for the default listing's freshness (tests pass the fake
-            clock their backend loop runs on).
+        clock: Monotonic seconds for the default listing's freshness and the durations
+            progress is estimated from (tests pass the fake clock their backend loop runs on).
+        slots: The upstream's job slots, when its jobs are limited (see ``upstream_jobs.JobSlots``).
+        health: Told whether each request reached the server.
+        drain_interval_s: How often a cancelled job that the server cannot stop is asked
+            whether it has ended, while it holds its slot.
+        drain_max_s: Longest such a job holds its slot.
     """
 
     provider = "upstream"
@@ -90,29 +113,73 @@ class UpstreamClient:
     def __init__(
         self,
         base_url: str,
-        api_key: str,
+        api_key: str | None,
         *,
+        name: str = "upstream",
+        dialect: str = "openai",
         timeout_s: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         listing: SharedListing | None = None,
         clock: Callable[[], float] = time.monotonic,
+        slots: JobSlots | None = None,
+        health: UpstreamHealth | None = None,
+        drain_interval_s: float = 5.0,
+        drain_max_s: float = 1800.0,
     ) -> None:
+        self.provider = name
+        self.dialect: Dialect = DIALECTS[dialect]
         self._listing = listing or SharedListing(self._list, clock=clock)
+        headers = {}
+        if api_key and self.dialect.authenticated:
+            headers["Authorization"] = f"Bearer {api_key}"
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {api_key}"},
+            headers=headers,
             timeout=timeout_s,
             transport=transport,
             follow_redirects=True,
         )
+        self._clock = clock
+        self._slots = slots
+        self._health = health
+        self._drain_interval_s = drain_interval_s
+        self._drain_max_s = drain_max_s
+        self._closed = threading.Event()
+        self.durations = RecentDurations()
+        self._started: dict[str, tuple[str, float]] = {}  # job id -> (remote model, when)
         self._paces: dict[str, tuple[str, float]] = {}  # job id -> (state, hint in seconds)
         self._paces_lock = threading.Lock()
         self._sends_hints = True  # until a retrieve comes without one
-        self._streams: dict[str, _Stream] = {}
+        self._streams: dict[str, EventStream] = {}
         self._has_events = True  # until an OpenReel upstream's /events answers 404 or 405
 
+    def attach_health(self, health: UpstreamHealth) -> None:
+        """Tells ``health`` (built over :meth:`probe`) whether each request reaches the server."""
+        self._health = health
+
+    def probe(self) -> str | None:
+        """Asks the server once whether it is there (``GET {url}/models`` for an OpenAI
+        upstream, ``GET /health`` at the root for the GPU servers, which all serve it);
+        returns None when it answered, else why not. A refused key still counts as
+        reachable: its jobs fail with the credentials logged."""
+        url = "/models" if self.dialect.probe == "models" else _root(self._http.base_url, "/health")
+        try:
+            response = self._http.get(url, timeout=min(5.0, self._http.timeout.read or 5.0))
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__} reaching {self._where()}"
+        if response.status_code >= 500 or (
+            self.dialect.probe == "health" and response.status_code >= 400
+        ):
+            return f"{self._where()} answered HTTP {response.status_code}"
+        return None
+
+    def _where(self) -> str:
+        url = self._http.base_url
+        return f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+
     def close(self) -> None:
-        """Closes the streams and the connection pool."""
+        """Closes the streams, stops draining, and closes the connection pool."""
+        self._closed.set()
         with self._paces_lock:
             streams, self._streams = list(self._streams.values()), {}
         for stream in streams:
@@ -120,22 +187,23 @@ class UpstreamClient:
         self._http.close()
 
     def submit(self, model: str, request: VideoRequest) -> str:
-        """Creates the video upstream (a multipart form, see :func:`create_form`; an edit
-        through its ``/videos/edits``); returns its id."""
+        """Creates the video upstream in its dialect's form (see dialects.create_body; an
+        edit through an OpenAI upstream's ``/videos/edits``); returns its id."""
         if request.operation == "edit" and request.source is not None:
             return self._submit_edit(model, request, Path(request.source.path))
-        fields, files = create_form(model, request)
-        response = self._send("POST", "/videos", data=fields, files=files)
+        response = self._send("POST", "/videos", **create_body(self.dialect, model, request))
         data = self._json(response)
         video_id = data.get("id")
         if not isinstance(video_id, str) or not video_id:
             raise TransientProviderError(f"upstream answered a create without an id: {data!r:.200}")
+        with self._paces_lock:
+            self._started[video_id] = (model, self._clock())
         hint = _hint(response)
         if hint is not None:
             self._sends_hints = True
             # An odd status in the create's answer is left to the first poll.
             with contextlib.suppress(TransientProviderError):
-                self._note_pace(video_id, _remote(data, hint))
+                self._note_pace(video_id, remote_job(data, hint))
         if "phase" in data and self._has_events:  # an OpenReel: it streams each change
             self._follow_stream(video_id)
         return video_id
@@ -188,12 +256,30 @@ class UpstreamClient:
         elif listed is not None and state is None and not self._sends_hints:
             job = listed
         else:
-            response = self._send("GET", f"/videos/{job_id}")
+            response = self._send("GET", f"/videos/{job_id}", retrieve=True)
             hint = _hint(response)
             self._sends_hints = hint is not None
-            job = _remote(self._json(response), hint)
+            job = remote_job(self._json(response), hint)
         self._note_pace(job_id, job)
-        return job
+        return job if self.dialect.reports_progress else self._estimated(job_id, job)
+
+    def _estimated(self, job_id: str, job: RemoteJob) -> RemoteJob:
+        """The job with its progress estimated from its model's recent durations (its
+        server's own figure is 0 until done); a finished one adds its duration to them."""
+        with self._paces_lock:
+            started = self._started.get(job_id)
+            if started is not None and job.state not in ("queued", "running"):
+                del self._started[job_id]
+        if started is None:
+            return job
+        model, since = started
+        elapsed = self._clock() - since
+        if job.state == "succeeded":
+            self.durations.add(model, elapsed)
+            return job
+        if job.state not in ("queued", "running"):
+            return job
+        return replace(job, progress=self.durations.progress(model, elapsed))
 
     def _follow_stream(self, job_id: str) -> None:
         """Starts following the job's ``/events`` when fewer than MAX_STREAMS are open."""
@@ -202,7 +288,7 @@ class UpstreamClient:
                 del self._streams[done]  # failed before telling anything: its job polls
             if len(self._streams) >= MAX_STREAMS:
                 return
-            self._streams[job_id] = _Stream(self._http, job_id, self._events_missing)
+            self._streams[job_id] = EventStream(self._http, job_id, self._events_missing)
 
     def _events_missing(self) -> None:
         self._has_events = False
@@ -215,7 +301,7 @@ class UpstreamClient:
         if stream is None:
             return None
         latest = stream.latest
-        if latest is not None and latest.state in _FINAL:
+        if latest is not None and latest.state in FINAL_STATES:
             with self._paces_lock:
                 self._streams.pop(job_id, None)
                 self._paces.pop(job_id, None)
@@ -255,7 +341,7 @@ class UpstreamClient:
             for item in items:
                 if isinstance(item, dict) and isinstance(item.get("id"), str):
                     try:
-                        found[item["id"]] = _remote(item, None)
+                        found[item["id"]] = remote_job(item, None)
                     except TransientProviderError:
                         continue  # asked alone, it gets the usual retries
             if wanted <= found.keys() or not data.get("has_more") or not items:
@@ -269,9 +355,9 @@ class UpstreamClient:
     def download(self, job_id: str, target: Path) -> None:
         """Streams the finished MP4 to ``target``."""
         try:
-            with self._http.stream(
-                "GET", f"/videos/{job_id}/content", params={"variant": "video"}
-            ) as response:
+            # SGLang reads ``variant`` as an output's index: only OpenAI's API names variants.
+            params = {"variant": "video"} if self.dialect.name == "openai" else None
+            with self._http.stream("GET", f"/videos/{job_id}/content", params=params) as response:
                 if response.status_code in (404, 410):
                     raise BackendError(
                         f"the upstream video {job_id} is gone (HTTP {response.status_code}); "
@@ -286,41 +372,127 @@ class UpstreamClient:
             raise TransientProviderError(f"download failed: {type(exc).__name__}") from None
 
     def cancel(self, job_id: str) -> None:
-        """Cancels upstream with OpenReel's cancel route; an upstream without it is not sent a
-        ``DELETE`` (which deletes a video, it does not stop one): the log says so instead."""
+        """Stops the job upstream as its dialect allows.
+
+        An OpenAI upstream is sent OpenReel's cancel route, never a ``DELETE`` (which deletes
+        a video, it does not stop one): one without the route is told nothing more, and the
+        log says so. vLLM-Omni's ``DELETE`` stops the work. SGLang and FastVideo cannot stop
+        a job: it is dropped here, and, when the upstream's jobs are limited, its slot stays
+        taken until the server has finished it (a background drain), since the GPU is still
+        busy; then its record is deleted there.
+        """
         with self._paces_lock:
             self._paces.pop(job_id, None)
+            self._started.pop(job_id, None)
             stream = self._streams.pop(job_id, None)
         if stream is not None:
             stream.close()
-        response = self._send("POST", f"/videos/{job_id}/cancel")
-        if response.status_code in (404, 405):
-            log.warning(
-                "upstream has no POST /videos/{id}/cancel (HTTP %s): video %s was not stopped "
-                "there and may run to the end",
-                response.status_code,
-                job_id,
-            )
+        if self.dialect.cancel == "route":
+            response = self._send("POST", f"/videos/{job_id}/cancel")
+            if response.status_code in (404, 405):
+                log.warning(
+                    "upstream has no POST /videos/{id}/cancel (HTTP %s): video %s was not "
+                    "stopped there and may run to the end",
+                    response.status_code,
+                    job_id,
+                )
+            return
+        if self.dialect.cancel == "delete":
+            response = self._send("DELETE", f"/videos/{job_id}", delete=True)
+            if response.status_code == 409:
+                log.warning("%s: video %s is still being stopped there", self.provider, job_id)
+            return
+        release = self._slots.hand_over() if self._slots is not None else None
+        log.warning(
+            "%s (%s) cannot stop a job: video %s runs on there and its result is dropped",
+            self.provider,
+            self.dialect.name,
+            job_id,
+        )
+        if release is None:
+            self._forget(job_id)
+            return
+        threading.Thread(
+            target=self._drain, args=(job_id, release), name=f"upstream-drain-{job_id}", daemon=True
+        ).start()
+
+    def _drain(self, job_id: str, release: Callable[[], None]) -> None:
+        """Waits for a job the server cannot stop to end there, then frees its slot."""
+        ends = time.monotonic() + self._drain_max_s
+        try:
+            while not self._closed.is_set() and time.monotonic() < ends:
+                try:
+                    response = self._http.get(f"/videos/{job_id}")
+                    gone = response.status_code == 404
+                    status = None if gone else response.json().get("status")
+                except (httpx.HTTPError, ValueError, AttributeError):
+                    gone, status = False, None  # unreachable or garbled: ask again
+                if gone or status in ("completed", "failed"):
+                    break
+                self._closed.wait(self._drain_interval_s)
+            self._forget(job_id)
+        finally:
+            release()
+
+    def _forget(self, job_id: str) -> None:
+        """Deletes a dropped job's record there (best effort); its work is not stopped."""
+        with contextlib.suppress(Exception):
+            self._http.delete(f"/videos/{job_id}")
 
     # ----- plumbing --------------------------------------------------------------------
 
     def _send(
-        self, method: str, url: str, *, listing: bool = False, **kwargs: Any
+        self,
+        method: str,
+        url: str,
+        *,
+        listing: bool = False,
+        retrieve: bool = False,
+        delete: bool = False,
+        **kwargs: Any,
     ) -> httpx.Response:
         cancelling = method == "POST" and url.endswith("/cancel")
-        return send(
-            self._http,
-            "upstream",
-            method,
-            url,
-            self._missing_route_ok if cancelling or listing else self._raise_for,
-            **kwargs,
-        )
+        if cancelling or listing:
+            judge = self._missing_route_ok
+        elif retrieve:
+            judge = self._failed_job_ok
+        elif delete:
+            judge = self._stopping_ok
+        else:
+            judge = self._raise_for
+        try:
+            response = send(self._http, self.provider, method, url, judge, **kwargs)
+        except TransientProviderError as exc:
+            if self._health is not None and " unreachable" in str(exc):
+                self._health.saw(str(exc))
+            raise
+        if self._health is not None:
+            self._health.saw(None)
+        return response
 
     @classmethod
     def _missing_route_ok(cls, response: httpx.Response) -> None:
         if response.status_code not in (404, 405):  # no such route: the caller falls back
             cls._raise_for(response)
+
+    @classmethod
+    def _stopping_ok(cls, response: httpx.Response) -> None:
+        if response.status_code not in (404, 409):  # gone already, or still stopping
+            cls._raise_for(response)
+
+    @classmethod
+    def _failed_job_ok(cls, response: httpx.Response) -> None:
+        """A retrieve's status, where vLLM-Omni answers a failed job with its error status
+        and the job as the body: that body is the answer, not an error."""
+        if response.status_code >= 400:
+            try:
+                response.read()
+                body = response.json()
+            except (ValueError, httpx.ResponseNotRead):
+                body = None
+            if isinstance(body, dict) and body.get("status") == "failed" and "id" in body:
+                return
+        cls._raise_for(response)
 
     @staticmethod
     def _raise_for(response: httpx.Response) -> None:
@@ -331,131 +503,25 @@ class UpstreamClient:
         return json_object(response, "upstream")
 
 
-class _Stream:
-    """One job's ``GET /videos/{id}/events`` from an OpenReel upstream, read in a thread.
-
-    Each event's data is the video object as a retrieve returns it; the newest is kept as
-    :attr:`latest` and wakes :meth:`wait`. The stream ends with the video's final event, a
-    failure (the job is polled again) or :meth:`close`.
-    """
-
-    def __init__(self, http: httpx.Client, job_id: str, events_missing: Callable[[], None]) -> None:
-        self._http = http
-        self._job_id = job_id
-        self._events_missing = events_missing
-        self._news = threading.Event()
-        self._closed = threading.Event()
-        self._response: httpx.Response | None = None
-        self.latest: RemoteJob | None = None
-        self.live = True
-        threading.Thread(target=self._read, name=f"upstream-events-{job_id}", daemon=True).start()
-
-    def wait(self, seconds: float) -> bool:
-        """Waits up to ``seconds`` for news; True when some came (it is then taken)."""
-        came = self._news.wait(seconds)
-        self._news.clear()
-        return came
-
-    def close(self) -> None:
-        """Stops reading (the job was cancelled or the client is closing)."""
-        self._closed.set()
-        response = self._response
-        if response is not None:
-            response.close()
-
-    def _read(self) -> None:
-        try:
-            with self._http.stream("GET", f"/videos/{self._job_id}/events") as response:
-                self._response = response
-                if response.status_code in (404, 405):
-                    self._events_missing()
-                    return
-                if response.status_code != 200 or not response.headers.get(
-                    "content-type", ""
-                ).startswith("text/event-stream"):
-                    return
-                for kind, data in _events(response.iter_lines()):
-                    if self._closed.is_set() or kind == "error":
-                        return
-                    try:
-                        self.latest = _remote(json.loads(data), None)
-                    except (ValueError, AttributeError, TransientProviderError):
-                        continue
-                    self._news.set()
-                    if self.latest.state in _FINAL:
-                        return
-        except (httpx.HTTPError, OSError, RuntimeError):
-            pass  # closed, or the connection broke: the job is polled again
-        finally:
-            self.live = False
-            self._news.set()
-
-
-def _events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
-    """Server-Sent Events as (event, data): ``data`` lines joined, comments skipped, each
-    dispatched at its blank line (the WHATWG rules, less ``id`` and ``retry``)."""
-    kind = "message"
-    data: list[str] = []
-    for line in lines:
-        if not line:
-            if data:
-                yield kind, "\n".join(data)
-            kind, data = "message", []
-        elif line.startswith(":"):
-            continue
-        else:
-            field, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if field == "event":
-                kind = value
-            elif field == "data":
-                data.append(value)
-
-
 def _hint(response: httpx.Response) -> float | None:
     """The answer's ``openai-poll-after-ms`` in seconds, when it has a sensible one."""
     after = response.headers.get("openai-poll-after-ms")
     return float(after) / 1000.0 if after and after.isdigit() else None
 
 
-class _Multipart(dict[str, Any]):
-    """An empty ``files`` that still makes httpx send multipart, as OpenAI's SDK does with its
-    ``ForceMultipartDict`` (httpx sends a form without files url-encoded otherwise)."""
-
-    def __bool__(self) -> bool:
-        return True
-
-
 def create_form(model: str, request: VideoRequest) -> tuple[dict[str, str], dict[str, Any]]:
-    """The multipart create for ``request``: its form fields and its files (the reference
-    image as the file part ``input_reference``), as OpenAI's SDK sends ``videos.create``."""
-    fields = {
-        "prompt": request.prompt,
-        "model": model,
-        "seconds": f"{request.seconds:g}",
-        "size": request.size,
-    }
-    files: dict[str, Any] = _Multipart()
-    image = request.input_reference
-    if image is not None:
-        suffix = image.media_type.rpartition("/")[2] or "bin"
-        files["input_reference"] = (f"input_reference.{suffix}", image.data, image.media_type)
-    return fields, files
+    """The multipart create for an OpenAI upstream: its form fields and its files (the
+    reference image as the file part ``input_reference``), as OpenAI's SDK sends
+    ``videos.create``."""
+    body = create_body(DIALECTS["openai"], model, request)
+    return body["data"], body["files"]
 
 
-def _remote(data: dict[str, Any], poll_after: float | None) -> RemoteJob:
-    """A video object (from a retrieve or a listing) as a RemoteJob."""
-    status = data.get("status")
-    progress = data.get("progress")
-    progress = float(progress) if isinstance(progress, int | float) else None
-    if status in _STATES:
-        return RemoteJob(_STATES[status], progress, None, poll_after)  # type: ignore[arg-type]
-    if status == "failed":
-        error = data.get("error") or {}
-        message = str(error.get("message") or "failed") if isinstance(error, dict) else None
-        refused = isinstance(error, dict) and error.get("code") == "moderation_blocked"
-        return RemoteJob("refused" if refused else "failed", progress, message, poll_after)
-    raise TransientProviderError(f"upstream reported an unknown status {status!r}")
+def _root(base: httpx.URL, path: str) -> str:
+    """``path`` at the server's root: the API root less its ``/v1``."""
+    prefix = base.path.rstrip("/")
+    prefix = prefix.removesuffix("/v1")
+    return f"{base.scheme}://{base.netloc.decode('ascii')}{prefix}{path}"
 
 
 def _rejection(response: httpx.Response) -> Exception:
@@ -463,7 +529,11 @@ def _rejection(response: httpx.Response) -> Exception:
     (``moderation_blocked``) or a failure with the upstream's message."""
     try:
         response.read()
-        error = response.json().get("error") or {}
+        body = response.json()
+        error = body.get("error") or {}
+        detail = body.get("detail")  # FastAPI's HTTPException (SGLang, FastVideo)
+        if not error and detail:
+            error = {"message": detail if isinstance(detail, str) else json.dumps(detail)}
     except (ValueError, AttributeError, httpx.ResponseNotRead):
         error = {}
     message = (

@@ -15,7 +15,8 @@ operations, so cancelling here only stops following the job.
 
 Models, their limits (Veo 3.x: 4, 6 or 8 s; 16:9 or 9:16; 720p, or 1080p with 8 s) and the
 request fields follow Vertex's documentation; the seed is passed (Vertex honours it) and
-audio is turned off (our pipeline carries no soundtrack yet).
+``generate_audio`` follows the request's ``audio`` (Veo 3.x makes synchronised sound; the
+hosted loop keeps it, fitted to the picture).
 
 Errors: the SDK raises ``APIError`` with the HTTP code; 401/403 are bad credentials; 408,
 429 and 5xx are transient (the SDK retries nothing by default, our loop does); a 400 that
@@ -75,6 +76,7 @@ def _caps() -> BackendCapabilities:
         sizes=_SIZES,
         any_size=False,
         image_input=True,
+        audio=True,
         deterministic=False,
     )
 
@@ -186,7 +188,7 @@ class VeoClient:
             resolution="720p" if min(request.width, request.height) <= 720 else "1080p",
             seed=None if request.seed is None else request.seed % 2**32,
             negative_prompt=request.negative_prompt or None,
-            generate_audio=False,
+            generate_audio=bool(request.audio),
         )
         source = types.GenerateVideosSource(prompt=request.prompt, image=image)
         operation = self._call(

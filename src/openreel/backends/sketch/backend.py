@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import numpy.typing as npt
 from openreel.backends.base import (
     BackendCapabilities,
     CancelCheck,
+    Clip,
     Frame,
     ProgressCallback,
     check_against_capabilities,
@@ -24,9 +25,11 @@ from openreel.backends.sketch.edit import footage_edit, merge_edit
 from openreel.backends.sketch.footage import FootageLayers, cross_fade
 from openreel.backends.sketch.plan import ScenePlan
 from openreel.backends.sketch.render import SceneRenderer
+from openreel.backends.sketch.sound import soundscape
 from openreel.backends.sketch.understand import understand
 from openreel.domain import ImageInput, VideoRequest
 from openreel.errors import CancelledError, InvalidRequestError, ModelNotFoundError
+from openreel.media.audio import SAMPLE_RATE, Soundtrack, read_soundtrack, samples_for
 from openreel.media.uploaded import fitted_frames, last_frame
 
 __all__ = ["SKETCH_MODEL", "SketchBackend"]
@@ -55,7 +58,7 @@ _CAPABILITIES = BackendCapabilities(
     sizes=("1920x1080", "1080x1920", "1280x720", "720x1280"),
     any_size=True,
     image_input=True,
-    audio=False,
+    audio=True,
     deterministic=True,
     edit=True,
     characters=True,
@@ -146,6 +149,60 @@ class SketchBackend:
         request: VideoRequest,
         progress: ProgressCallback = no_progress,
         cancelled: CancelCheck = never_cancelled,
+    ) -> Clip:
+        """The frames of the clip one at a time (each a fresh array), with its sound when
+        ``request.audio`` is true (see :meth:`soundtrack`).
+
+        Raises:
+            InvalidRequestError: When the request's seed is not fixed, or it fails :meth:`check`.
+            CancelledError: As soon as ``cancelled()`` returns True.
+        """
+        built: list[SceneRenderer] = []
+
+        def scene() -> SceneRenderer:
+            # One renderer for the picture and its sound: the sound reads the strikes, the
+            # subjects and the camera from it, and a second one would cost its time and memory.
+            if not built:
+                built.append(self._renderer(request))
+            return built[0]
+
+        frames = self._frames(request, scene, progress, cancelled)
+        return Clip(frames, (lambda: self.soundtrack(request, scene())) if request.audio else None)
+
+    def soundtrack(
+        self, request: VideoRequest, renderer: SceneRenderer | None = None
+    ) -> Soundtrack:
+        """The clip's sound, locked to its frames: the scene's soundscape from the request's
+        frame offset (an extension's sound goes on from its source's clock); an edit of
+        footage the engine did not draw keeps the footage's own sound (silence if it had
+        none), as it keeps its picture under the new layers."""
+        if request.seed is None:
+            raise InvalidRequestError("seed must be fixed before generating", param="seed")
+        total = request.frame_count
+        samples = samples_for(total, request.fps)
+        source = request.source
+        if request.operation == "edit" and source is not None and source.plan is None:
+            kept = read_soundtrack(Path(source.path))
+            return (kept or Soundtrack.silence(samples)).fitted(samples)
+        sound = soundscape(
+            self.plan(request),
+            width=request.width,
+            height=request.height,
+            fps=request.fps,
+            start_frame=request.frame_offset,
+            frames=total,
+            seed=request.seed,
+            sample_rate=SAMPLE_RATE,
+            renderer=renderer,
+        )
+        return Soundtrack(np.asarray(sound, dtype=np.float32)).fitted(samples)
+
+    def _frames(
+        self,
+        request: VideoRequest,
+        scene: Callable[[], SceneRenderer],
+        progress: ProgressCallback,
+        cancelled: CancelCheck,
     ) -> Iterator[Frame]:
         """Yields the frames of the clip one at a time (each a fresh array).
 
@@ -187,18 +244,16 @@ class SketchBackend:
                 progress(index + 1, total)
             return
         offset = request.frame_offset
-        renderer = SceneRenderer(
-            self.plan(request),
-            width=width,
-            height=height,
-            fps=request.fps,
-            frames=offset + total,
-            seed=request.seed,
-            backdrop=_decode_reference(request.input_reference),
-        )
+        renderer = scene()
         start = None
         if request.operation == "extend" and source is not None:
-            start = last_frame(Path(source.path), width, height)
+
+            def alive() -> None:  # reading the source is progress too (a render's heartbeat)
+                if cancelled():
+                    raise CancelledError("generation was cancelled", code="cancelled")
+                progress(0, total)
+
+            start = last_frame(Path(source.path), width, height, each=alive)
         fade = self._fade_frames(request)
         for index in range(total):
             if cancelled():
@@ -208,6 +263,20 @@ class SketchBackend:
                 character.draw(frame, index / max(total - 1, 1))
             yield frame if start is None else cross_fade(start, frame, index, fade)
             progress(index + 1, total)
+
+    def _renderer(self, request: VideoRequest) -> SceneRenderer:
+        """The scene's renderer for the whole clip up to this request's last frame."""
+        if request.seed is None:
+            raise InvalidRequestError("seed must be fixed before generating", param="seed")
+        return SceneRenderer(
+            self.plan(request),
+            width=request.width,
+            height=request.height,
+            fps=request.fps,
+            frames=request.frame_offset + request.frame_count,
+            seed=request.seed,
+            backdrop=_decode_reference(request.input_reference),
+        )
 
     @staticmethod
     def _fade_frames(request: VideoRequest) -> int:

@@ -24,6 +24,7 @@ __all__ = [
     "Points",
     "Sprite",
     "blend_poly",
+    "fill_each",
     "fill_poly",
     "glow_radius",
     "radial_sprite",
@@ -55,6 +56,15 @@ def fill_poly(
     """Fills polygons with an opaque colour, anti-aliased, with sub-pixel precision."""
     if len(polys):
         cv2.fillPoly(frame, _fixed_all(polys), color, cv2.LINE_AA, _SHIFT)
+
+
+def fill_each(
+    frame: npt.NDArray[np.uint8], polys: list[Points], color: tuple[int, int, int]
+) -> None:
+    """Fills overlapping polygons one by one: one ``fill_poly`` of several fills even-odd, so
+    where parts of one body overlap it would leave holes."""
+    for poly in polys:
+        cv2.fillPoly(frame, [_fixed(poly)], color, cv2.LINE_AA, _SHIFT)
 
 
 def stroke(

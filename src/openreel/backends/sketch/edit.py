@@ -33,7 +33,7 @@ from openreel.backends.sketch.understand import removed, understand
 
 __all__ = ["FootageEdit", "footage_edit", "merge_edit"]
 
-_ASPECTS = ("setting", "time_of_day", "weather", "camera", "style", "pace")
+_ASPECTS = ("setting", "time_of_day", "weather", "camera", "style", "pace", "season")
 _CLEARED: dict[str, Any] = {
     "weather": Weather.CLEAR,
     "style": Style.NATURAL,
@@ -73,7 +73,7 @@ def merge_edit(source: ScenePlan, prompt: str) -> tuple[ScenePlan, list[str]]:
             continue
         if after is not before:
             values[aspect] = after
-            changes.append(f"{aspect}: {before.value} -> {after.value}")
+            changes.append(f"{aspect}: {_name(before)} -> {_name(after)}")
     subjects: list[Subject] = []
     for subject in source.subjects:
         if ("subjects", subject.kind) in negated:
@@ -84,9 +84,14 @@ def merge_edit(source: ScenePlan, prompt: str) -> tuple[ScenePlan, list[str]]:
     for kind, subject in named.items():
         present = [i for i, s in enumerate(subjects) if s.kind is kind]
         if present:
-            if subjects[present[0]].count != subject.count and _numbered(edit, kind):
-                changes.append(f"{kind.value}: {subjects[present[0]].count} -> {subject.count}")
-                subjects[present[0]] = subject
+            current = subjects[present[0]]
+            if current.count != subject.count and _numbered(edit, kind):
+                changes.append(f"{kind.value}: {current.count} -> {subject.count}")
+                current = replace(current, count=subject.count)
+            if subject.action is not None and subject.action is not current.action:
+                changes.append(f"{kind.value}: {subject.action.value}")  # "make the dog run"
+                current = replace(current, action=subject.action)
+            subjects[present[0]] = current
         else:
             subjects.append(subject)
             changes.append(f"added {kind.value}")
@@ -94,6 +99,11 @@ def merge_edit(source: ScenePlan, prompt: str) -> tuple[ScenePlan, list[str]]:
         matched["subjects"] = [*matched.get("subjects", []), *edit.matched["subjects"]]
     merged = replace(source, subjects=tuple(subjects), matched=matched, **values)
     return merged, changes
+
+
+def _name(value: Any) -> str:
+    """An aspect's value for people; the season may be unsaid (None)."""
+    return "none" if value is None else str(value.value)
 
 
 def _numbered(edit: ScenePlan, kind: SubjectKind) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from openreel.backends.sketch.plan import Setting, Style, TimeOfDay
+from openreel.backends.sketch.plan import Season, Setting, Style, TimeOfDay
 
 __all__ = ["RGB", "Palette", "build_palette", "grade", "light_of", "mix"]
 
@@ -110,7 +110,29 @@ _GROUND: dict[Setting, tuple[RGB, RGB, RGB]] = {
     Setting.SNOWFIELD: ((206, 218, 236), (226, 234, 244), (240, 244, 250)),
     Setting.SPACE: ((90, 84, 110), (120, 110, 130), (150, 140, 150)),
     Setting.UNDERWATER: ((30, 90, 110), (24, 70, 90), (40, 60, 58)),
+    Setting.MARS: ((196, 120, 84), (172, 86, 52), (140, 64, 38)),
+    Setting.MOON: ((128, 128, 132), (150, 150, 154), (176, 176, 180)),
 }
+
+# Skies of other worlds in full daylight (top, horizon): Mars's dust makes it butterscotch.
+_MARS_SKY: tuple[RGB, RGB] = ((210, 168, 126), (240, 210, 170))
+_AIRLESS_SKY: tuple[RGB, RGB] = ((2, 3, 10), (8, 8, 16))
+
+_SNOW: RGB = (236, 242, 250)
+# What a season does to the ground layers (far, mid, near): a colour and how much of it.
+_SEASONS: dict[Season, tuple[tuple[RGB, float], ...]] = {
+    Season.AUTUMN: (((196, 124, 56), 0.5), ((196, 92, 30), 0.7), ((124, 72, 40), 0.5)),
+    Season.WINTER: ((_SNOW, 0.6), (_SNOW, 0.5), (_SNOW, 0.95)),
+    Season.SPRING: (((150, 196, 120), 0.25), ((112, 188, 84), 0.35), ((88, 160, 64), 0.35)),
+}
+_FOLIAGE: dict[Season, RGB] = {
+    Season.AUTUMN: (214, 112, 34),
+    Season.WINTER: (226, 234, 244),
+    Season.SPRING: (236, 170, 196),  # blossom
+}
+# What lies on the tops of ridges (tree tips, crests): snow in winter.
+_CAPS: dict[Season, RGB] = {Season.WINTER: _SNOW}
+_BARE_WORLDS = (Setting.SPACE, Setting.UNDERWATER, Setting.MARS, Setting.MOON)
 
 
 def light_of(time: TimeOfDay) -> tuple[float, float, float]:
@@ -177,6 +199,8 @@ class Palette:
         is_night: Whether the moon replaces the sun.
         daylight: How much colour subjects show, 0 (pure silhouette) to 1 (full colour).
         style: The style that graded these colours.
+        foliage: Colour of tree crowns for the season (None: the trees' own green).
+        caps: Colour on the crests of ridges for the season (snow, autumn gold), or None.
     """
 
     sky: npt.NDArray[np.uint8]
@@ -192,6 +216,8 @@ class Palette:
     is_night: bool
     daylight: float
     style: Style
+    foliage: RGB | None = None
+    caps: RGB | None = None
 
     def graded(self, color: RGB) -> RGB:
         """Grades one extra colour with the scene's style (for subject details)."""
@@ -214,7 +240,12 @@ def _gradient(top: RGB, bottom: RGB, rows: int, curve: float) -> npt.NDArray[np.
 
 
 def build_palette(
-    setting: Setting, time: TimeOfDay, style: Style, height: int, horizon: float
+    setting: Setting,
+    time: TimeOfDay,
+    style: Style,
+    height: int,
+    horizon: float,
+    season: Season | None = None,
 ) -> Palette:
     """Builds the colours of a scene.
 
@@ -224,6 +255,7 @@ def build_palette(
         style: The grade applied to everything.
         height: Frame height in pixels (the sky and water arrays have one row per pixel).
         horizon: Horizon line as a fraction of the height, where sky meets ground or water.
+        season: Tints the ground (autumn leaves, snow cover, spring green) and tree crowns.
     """
     light = _LIGHTS[time]
     top, horizon_color = light.sky_top, light.sky_horizon
@@ -232,6 +264,10 @@ def build_palette(
     elif setting is Setting.UNDERWATER:
         top = _lit((70, 180, 200), light.light)
         horizon_color = _lit((10, 50, 90), light.light)
+    elif setting is Setting.MARS:
+        top, horizon_color = (_lit(c, light.light) for c in _MARS_SKY)
+    elif setting is Setting.MOON:
+        top, horizon_color = _AIRLESS_SKY
     if style is Style.VAPORWAVE and setting not in (Setting.SPACE, Setting.UNDERWATER):
         top, horizon_color = mix((40, 10, 80), top, 0.2), mix((255, 110, 170), horizon_color, 0.2)
 
@@ -249,10 +285,18 @@ def build_palette(
         near_horizon = mix(horizon_color, light.water_deep, 0.35)
         water[horizon_row:] = _gradient(near_horizon, light.water_deep, below, 0.6)
 
-    ground_day = _GROUND[setting]
+    ground_day: tuple[RGB, ...] = _GROUND[setting]
+    tint = _SEASONS.get(season) if season is not None and setting not in _BARE_WORLDS else None
+    if tint is not None:
+        ground_day = tuple(mix(c, t, a) for c, (t, a) in zip(ground_day, tint, strict=True))
     depths = (1.0, 0.55, 0.18)
+    # No air on the moon: the far ground is not hazed toward the (black) sky, and sunlight
+    # is white whatever the hour (only as bright as the hour's light).
+    grey = sum(light.light) / 3
+    lighting = (grey, grey, grey) if setting is Setting.MOON else light.light
+    haze = 0.15 if setting is Setting.MOON else 0.6
     ground = tuple(
-        mix(_lit(c, light.light), horizon_color, 0.6 * d)
+        mix(_lit(c, lighting), horizon_color, haze * d)
         for c, d in zip(ground_day, depths, strict=True)
     )
     silhouette = mix(_lit(ground_day[2], light.light), (10, 10, 18), 0.55)
@@ -263,6 +307,13 @@ def build_palette(
         np.uint8
     )
     as_rgb = [(int(r), int(g), int(b)) for r, g, b in graded_other]
+    seasonal = season is not None and setting not in _BARE_WORLDS
+    foliage = _FOLIAGE.get(season) if seasonal and season is not None else None
+    cap = _CAPS.get(season) if seasonal and season is not None else None
+    caps = None
+    if cap is not None:
+        lit_cap = grade(np.array(_lit(cap, light.light), np.float32), style)
+        caps = (int(lit_cap[0]), int(lit_cap[1]), int(lit_cap[2]))
     return Palette(
         sky=np.ascontiguousarray(grade(sky, style).astype(np.uint8)),
         water=np.ascontiguousarray(grade(water, style).astype(np.uint8)),
@@ -271,10 +322,12 @@ def build_palette(
         sun_height=light.sun_height,
         silhouette=as_rgb[1],
         accent=as_rgb[2] if style is not Style.NOIR else (235, 235, 235),
-        stars=1.0 if setting is Setting.SPACE else light.stars,
+        stars=1.0 if setting in (Setting.SPACE, Setting.MOON) else light.stars,
         glow=light.glow,
         windows=light.windows,
         is_night=time is TimeOfDay.NIGHT,
         daylight=_DAYLIGHT[time],
         style=style,
+        foliage=foliage,
+        caps=caps,
     )

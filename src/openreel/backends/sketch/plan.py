@@ -12,9 +12,11 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "Action",
     "Camera",
     "Pace",
     "ScenePlan",
+    "Season",
     "Setting",
     "Style",
     "Subject",
@@ -37,6 +39,9 @@ class Setting(StrEnum):
     SNOWFIELD = "snowfield"
     SPACE = "space"
     UNDERWATER = "underwater"
+    # Other worlds' surfaces: ground under a sky, not space ("an astronaut on mars").
+    MARS = "mars"
+    MOON = "moon"
 
 
 class TimeOfDay(StrEnum):
@@ -81,6 +86,70 @@ class SubjectKind(StrEnum):
     AIRPLANE = "airplane"
     WINDMILL = "windmill"
     PLANET = "planet"
+    # Animals people ask for most (issue 25).
+    DOG = "dog"
+    CAT = "cat"
+    HORSE = "horse"
+    DEER = "deer"
+    FOX = "fox"
+    RABBIT = "rabbit"
+    BEAR = "bear"
+    DOLPHIN = "dolphin"
+    BUTTERFLY = "butterfly"
+    DRAGON = "dragon"
+    # People's things and doings, outdoors and on wheels.
+    ASTRONAUT = "astronaut"
+    BICYCLE = "bicycle"
+    MOTORCYCLE = "motorcycle"
+    HELICOPTER = "helicopter"
+    KITE = "kite"
+    TENT = "tent"
+    CAMPFIRE = "campfire"
+    ROBOT = "robot"
+    FLOWERS = "flowers"
+    FIREWORKS = "fireworks"
+    # More animals, from the prompts people write most (issue 25's corpus).
+    SHEEP = "sheep"
+    COW = "cow"
+    PIG = "pig"
+    LION = "lion"
+    TIGER = "tiger"
+    ELEPHANT = "elephant"
+    GIRAFFE = "giraffe"
+    ZEBRA = "zebra"
+    PANDA = "panda"
+    SQUIRREL = "squirrel"
+    UNICORN = "unicorn"
+    PENGUIN = "penguin"
+    CHICKEN = "chicken"
+    FLAMINGO = "flamingo"
+
+
+class Season(StrEnum):
+    """Time of year, where the prompt says it: foliage colours and snow cover on the ground."""
+
+    SPRING = "spring"
+    SUMMER = "summer"
+    AUTUMN = "autumn"
+    WINTER = "winter"
+
+
+class Action(StrEnum):
+    """What one subject is doing, from a verb near it ("a dog running"); drawers pick a motion.
+
+    Each subject carries its own, so "a dog running past a dancing woman" keeps both; a drawer
+    that has no motion for a value keeps its own habit.
+    """
+
+    STANDING = "standing"
+    WALKING = "walking"
+    RUNNING = "running"
+    DANCING = "dancing"
+    RIDING = "riding"
+    JUMPING = "jumping"
+    PLAYING = "playing"
+    FLYING = "flying"
+    SWIMMING = "swimming"
 
 
 class Camera(StrEnum):
@@ -123,10 +192,13 @@ class Subject:
     Attributes:
         kind: What to draw.
         count: How many (1 to 12); a flock or school counts as one group.
+        action: What it is doing, when the prompt says ("running"); ``None`` leaves the
+            drawer's own habit (a dog trots, a dragon flies).
     """
 
     kind: SubjectKind
     count: int = 1
+    action: Action | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +213,7 @@ class ScenePlan:
         camera: How the camera moves.
         style: Palette and finish.
         pace: Speed of motion.
+        season: Time of year, or None when the prompt does not say (green, no snow cover).
         matched: Prompt words that decided each aspect, e.g. ``{"time_of_day": ["twilight"]}``;
             aspects missing here were defaulted or inferred.
     """
@@ -153,6 +226,7 @@ class ScenePlan:
     style: Style = Style.NATURAL
     pace: Pace = Pace.NORMAL
     matched: dict[str, list[str]] = field(default_factory=dict)
+    season: Season | None = None
 
     @property
     def has_water(self) -> bool:
@@ -164,17 +238,20 @@ class ScenePlan:
         return any(s.kind is kind for s in self.subjects)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready copy."""
-        return {
+        """A JSON-ready copy; ``season`` appears only when the prompt said it."""
+        out: dict[str, Any] = {
             "setting": self.setting.value,
             "time_of_day": self.time_of_day.value,
             "weather": self.weather.value,
-            "subjects": [{"kind": s.kind.value, "count": s.count} for s in self.subjects],
+            "subjects": [_subject_dict(s) for s in self.subjects],
             "camera": self.camera.value,
             "style": self.style.value,
             "pace": self.pace.value,
             "matched": {k: list(v) for k, v in self.matched.items()},
         }
+        if self.season is not None:
+            out["season"] = self.season.value
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScenePlan:
@@ -184,18 +261,26 @@ class ScenePlan:
             time_of_day=TimeOfDay(data["time_of_day"]),
             weather=Weather(data["weather"]),
             subjects=tuple(
-                Subject(SubjectKind(s["kind"]), int(s["count"])) for s in data["subjects"]
+                Subject(
+                    SubjectKind(s["kind"]),
+                    int(s["count"]),
+                    Action(s["action"]) if s.get("action") else None,
+                )
+                for s in data["subjects"]
             ),
             camera=Camera(data["camera"]),
             style=Style(data["style"]),
             pace=Pace(data["pace"]),
             matched={k: list(v) for k, v in data.get("matched", {}).items()},
+            season=Season(data["season"]) if data.get("season") else None,
         )
 
     def summary(self) -> str:
         """One line for people: ``coast at dusk, storm; lighthouse, 3 sailboats; push-in``."""
         when = self.time_of_day.value.replace("_", " ")
         parts = [f"{self.setting.value} at {when}"]
+        if self.season is not None:
+            parts[0] += f" in {self.season.value}"
         if self.weather is not Weather.CLEAR:
             parts[0] += f", {self.weather.value}"
         if self.subjects:
@@ -208,10 +293,32 @@ class ScenePlan:
         return "; ".join(parts)
 
 
+def _subject_dict(subject: Subject) -> dict[str, Any]:
+    """A subject as JSON; ``action`` only when the prompt gave one, so older plans read alike."""
+    out: dict[str, Any] = {"kind": subject.kind.value, "count": subject.count}
+    if subject.action is not None:
+        out["action"] = subject.action.value
+    return out
+
+
+_PLURALS = {
+    "person": "people",
+    "fish": "fish",
+    "birds": "birds",
+    "deer": "deer",
+    "fox": "foxes",
+    "butterfly": "butterflies",
+    "flowers": "flowers",
+    "fireworks": "fireworks",
+    "sheep": "sheep",
+}
+
+
 def _counted(subject: Subject) -> str:
-    """``lighthouse``, ``3 sailboats``, ``2 people``; flocks and schools stay singular."""
+    """``lighthouse``, ``3 sailboats``, ``2 dogs running``; flocks and schools stay singular."""
     name = subject.kind.value
+    doing = f" {subject.action.value}" if subject.action is not None else ""
     if subject.count == 1:
-        return name
-    plural = {"person": "people", "fish": "fish", "birds": "birds"}.get(name, name + "s")
-    return f"{subject.count} {plural}"
+        return name + doing
+    plural = _PLURALS.get(name, name + "s")
+    return f"{subject.count} {plural}{doing}"

@@ -15,11 +15,18 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from openreel.backends.sketch.draw import CameraState, blend_poly, radial_sprite, soft_poly
+from openreel.backends.sketch.draw import (
+    CameraState,
+    blend_poly,
+    fill_poly,
+    radial_sprite,
+    soft_poly,
+)
 from openreel.backends.sketch.palette import build_palette, mix
 from openreel.backends.sketch.plan import Camera, Pace, ScenePlan, Setting, SubjectKind, Weather
 from openreel.backends.sketch.scenery import HORIZON, Clouds, Ridge, Sky, Water, ridges_for
 from openreel.backends.sketch.subjects import Stage, make_subjects
+from openreel.backends.sketch.subjects.shapes import ellipse
 from openreel.backends.sketch.weather import Finish, Fog, Lightning, Precipitation
 
 __all__ = ["PAN_SPEED", "SceneRenderer"]
@@ -28,7 +35,8 @@ PAN_SPEED = 0.04
 """Camera pan speed at normal pace, in frame heights per second at the nearest layer."""
 
 _PACE = {Pace.SLOW: 0.55, Pace.NORMAL: 1.0, Pace.FAST: 1.9}
-_WATER_SUBJECTS = (SubjectKind.SAILBOAT, SubjectKind.SHIP, SubjectKind.WHALE)
+_WATER_SUBJECTS = (SubjectKind.SAILBOAT, SubjectKind.SHIP, SubjectKind.WHALE, SubjectKind.DOLPHIN)
+_AIRLESS = (Setting.SPACE, Setting.MOON)  # no clouds, no weather, no sun disc in a black sky
 
 
 def _cover(image: npt.NDArray[np.uint8], width: int, height: int) -> npt.NDArray[np.uint8]:
@@ -56,7 +64,7 @@ class SceneRenderer:
         *,
         width: int,
         height: int,
-        fps: int,
+        fps: float,
         frames: int,
         seed: int,
         backdrop: npt.NDArray[np.uint8] | None = None,
@@ -67,12 +75,12 @@ class SceneRenderer:
         rng = np.random.default_rng(seed)
         aspect = width / height
         self.palette = build_palette(
-            plan.setting, plan.time_of_day, plan.style, height, 0.5 + HORIZON
+            plan.setting, plan.time_of_day, plan.style, height, 0.5 + HORIZON, plan.season
         )
         setting = plan.setting
         self.has_water = plan.has_water or (
             any(plan.has(k) for k in _WATER_SUBJECTS)
-            and setting not in (Setting.UNDERWATER, Setting.SPACE)
+            and setting not in (Setting.UNDERWATER, *_AIRLESS, Setting.MARS)
         )
         ridges = ridges_for(setting, self.palette, rng, aspect)
         if self.has_water and not plan.has_water:
@@ -88,7 +96,7 @@ class SceneRenderer:
         wind = 0.02 * self.speed * (2.5 if plan.weather is Weather.STORM else 1.0)
         self.clouds = (
             Clouds.create(self.palette, plan.weather, width, height, rng, wind)
-            if setting not in (Setting.SPACE, Setting.UNDERWATER)
+            if setting not in (*_AIRLESS, Setting.UNDERWATER)
             else None
         )
         self.water = (
@@ -97,17 +105,19 @@ class SceneRenderer:
         self.precipitation = (
             Precipitation.create(plan.weather, self.palette, width, height, rng, self.speed)
             if plan.weather in (Weather.RAIN, Weather.SNOW, Weather.STORM)
-            and setting is not Setting.UNDERWATER
+            and setting not in (Setting.UNDERWATER, *_AIRLESS)
             else None
         )
         self.fog = (
             Fog.create(self.palette, width, height, int(height * (0.5 + HORIZON)))
-            if plan.weather is Weather.FOG
+            if plan.weather is Weather.FOG and setting not in _AIRLESS
             else None
         )
         seconds = frames / fps
         self.lightning = (
-            Lightning.create(seconds, width, height, rng) if plan.weather is Weather.STORM else None
+            Lightning.create(seconds, width, height, rng)
+            if plan.weather is Weather.STORM and setting not in _AIRLESS
+            else None
         )
         self.finish = Finish.create(plan.style, width, height, rng)
         self.camera_total = self._camera_extent(seconds)
@@ -168,7 +178,54 @@ class SceneRenderer:
                 )
                 for _ in range(7)
             ]
+        if self.plan.setting is Setting.MOON:
+            # The Earth high in the black sky, then craters on the near ground.
+            earth = (float(rng.uniform(-0.35, 0.35) * aspect * 0.6), -0.3, 0.07)
+            craters = [
+                (
+                    float(rng.uniform(-0.7, 0.7) * aspect),
+                    float(rng.uniform(HORIZON + 0.26, 0.48)),
+                    float(rng.uniform(0.03, 0.08)),
+                )
+                for _ in range(9)
+            ]
+            return [earth, *craters]
         return []
+
+    def _draw_earth(self, frame: npt.NDArray[np.uint8], cam: CameraState) -> None:
+        """The Earth seen from the moon: ocean, land, clouds, and its night side."""
+        x, y, r = self.extras[0]
+        glow = radial_sprite(int(self.height * r * 2.2), (90, 140, 255), 0.35, 1.6)
+        sx, sy = cam.to_screen(x, y, 0.03)
+        glow.blit(frame, float(sx), float(sy))
+        parts = [
+            (ellipse(0, 0, r, r, 48), (46, 98, 196)),
+            (ellipse(-0.3 * r, -0.2 * r, 0.35 * r, 0.45 * r, 20), (74, 138, 84)),
+            (ellipse(0.35 * r, 0.3 * r, 0.3 * r, 0.22 * r, 20), (96, 150, 80)),
+            (ellipse(0.1 * r, -0.55 * r, 0.55 * r, 0.12 * r, 20), (236, 240, 248)),
+            (ellipse(-0.15 * r, 0.6 * r, 0.5 * r, 0.1 * r, 20), (236, 240, 248)),
+        ]
+        for local, color in parts:
+            fill_poly(
+                frame, [cam.points(local + np.array([x, y]), 0.03)], self.palette.graded(color)
+            )
+        # The night side: the disc less a lit crescent (points of the disc right of a circle).
+        a = np.linspace(-math.pi / 2, math.pi / 2, 24)
+        edge = np.stack([r * np.cos(a), r * np.sin(a)], axis=1)
+        inner = np.stack([0.35 * r * np.cos(a[::-1]), r * np.sin(a[::-1])], axis=1)
+        shade = np.concatenate([edge, inner]) + np.array([x, y])
+        blend_poly(frame, [cam.points(shade, 0.03)], (4, 6, 16), 0.8)
+
+    def _draw_ground_details(self, frame: npt.NDArray[np.uint8], cam: CameraState) -> None:
+        """Craters on the moon's near ground: a shaded bowl with a lit far rim."""
+        if self.plan.setting is not Setting.MOON:
+            return
+        near = self.palette.ground[-1]
+        dark = mix(near, (20, 20, 26), 0.45)
+        rim = mix(near, (255, 255, 255), 0.3)
+        for x, y, r in self.extras[1:]:
+            fill_poly(frame, [cam.points(ellipse(x, y, r * 1.08, r * 0.3, 28), 1.0)], rim)
+            fill_poly(frame, [cam.points(ellipse(x, y + 0.004, r, r * 0.26, 28), 1.0)], dark)
 
     def _draw_extras(self, frame: npt.NDArray[np.uint8], cam: CameraState, t: float) -> None:
         if self.plan.setting is Setting.SPACE:
@@ -230,11 +287,13 @@ class SceneRenderer:
         if self.open_sky and not self.has_backdrop:
             if self.palette.stars > 0:
                 self.sky.draw_stars(frame, cam, t)
-            if self.plan.setting is not Setting.SPACE and self.plan.weather not in (
+            if self.plan.setting not in _AIRLESS and self.plan.weather not in (
                 Weather.STORM,
                 Weather.FOG,
             ):
                 sun_x, _ = self.sky.draw_sun(frame, cam)
+        if self.plan.setting is Setting.MOON:
+            self._draw_earth(frame, cam)  # a solid body, like the sun: drawn apart from lights
         self._draw_extras(frame, cam, t)
         if self.clouds is not None:
             self.clouds.draw(frame, cam, t)
@@ -246,6 +305,7 @@ class SceneRenderer:
             self.water.draw(frame, cam, t, self.sky.horizon_row(cam), sun_x, reflect)
         for ridge in self.front_ridges:
             ridge.draw(frame, cam)
+        self._draw_ground_details(frame, cam)
         for subject in self.subjects:
             subject.draw(frame, cam, t)
         if self.precipitation is not None:

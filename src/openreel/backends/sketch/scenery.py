@@ -8,7 +8,7 @@ polygon per layer per frame. Because ridges are functions rather than bitmaps, a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 import cv2
@@ -69,6 +69,7 @@ class RidgeShape(Enum):
     PINES = "pines"
     SKYLINE = "skyline"
     FLAT = "flat"
+    ROCKS = "rocks"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,14 @@ class Ridge:
             f = wx / width - k
             tall = hash01(k, s)
             up = np.where((f > 0.06) & (f < 0.94), 0.2 + 0.8 * tall**1.7, 0.02)
+        elif self.shape is RidgeShape.ROCKS:
+            # Rolling ground strewn with rounded boulders, some wide, some tall.
+            spacing = 0.05 + 0.03 * (1.0 - self.depth)
+            k = np.floor(wx / spacing)
+            f = wx / spacing - k
+            boulder = (hash01(k, s) > 0.45) * (0.3 + 0.7 * hash01(k, s + 1.0))
+            profile = np.sqrt(np.clip(1.0 - (2 * f - 1.0) ** 2, 0.0, 1.0))
+            up = 0.3 * (np.sin(wx * 1.7 + s) + 1.0) + 0.5 * boulder * profile
         else:
             up = np.zeros_like(wx)
         if self.span is not None:
@@ -194,7 +203,24 @@ class Ridge:
 def ridges_for(
     setting: Setting, palette: Palette, rng: np.random.Generator, aspect: float
 ) -> list[Ridge]:
-    """The terrain layers of a setting, far to near (the last one is the ground subjects use)."""
+    """The terrain layers of a setting, far to near (the last one is the ground subjects use).
+
+    In a season with ``palette.caps`` (snow, autumn gold), the crests of the layers behind the
+    nearest ground take that colour: snow on the tips of the pines, gold on the hills.
+    """
+    ridges = _ridges_for(setting, palette, rng, aspect)
+    if palette.caps is None or len(ridges) < 2:
+        return ridges
+    capped = [
+        replace(r, cap=palette.caps) if r.shape is not RidgeShape.SKYLINE and r.cap is None else r
+        for r in ridges[:-1]
+    ]
+    return [*capped, ridges[-1]]
+
+
+def _ridges_for(
+    setting: Setting, palette: Palette, rng: np.random.Generator, aspect: float
+) -> list[Ridge]:
     far, mid, near = palette.ground
     salts = rng.uniform(0, 100, size=6)
     hz = HORIZON
@@ -258,6 +284,19 @@ def ridges_for(
         return [
             Ridge(0.3, 0.3, 0.1, RidgeShape.DUNES, far, salts[0]),
             Ridge(0.7, 0.42, 0.08, RidgeShape.HILLS, mid, salts[1]),
+        ]
+    if setting is Setting.MARS:
+        return [
+            Ridge(0.1, hz, 0.2, RidgeShape.PEAKS, far, salts[0]),
+            Ridge(0.35, hz + 0.05, 0.08, RidgeShape.DUNES, mid, salts[1]),
+            Ridge(0.6, hz + 0.14, 0.06, RidgeShape.ROCKS, mix(mid, near, 0.5), salts[2]),
+            Ridge(1.0, hz + 0.3, 0.07, RidgeShape.ROCKS, near, salts[3]),
+        ]
+    if setting is Setting.MOON:
+        return [
+            Ridge(0.1, hz, 0.1, RidgeShape.HILLS, far, salts[0]),
+            Ridge(0.4, hz + 0.06, 0.05, RidgeShape.HILLS, mid, salts[1]),
+            Ridge(1.0, hz + 0.24, 0.03, RidgeShape.HILLS, near, salts[2]),
         ]
     return []
 

@@ -36,9 +36,11 @@ from types import MappingProxyType
 from typing import Final, TypeVar
 
 from openreel.backends.sketch.plan import (
+    Action,
     Camera,
     Pace,
     ScenePlan,
+    Season,
     Setting,
     Style,
     Subject,
@@ -48,6 +50,7 @@ from openreel.backends.sketch.plan import (
 )
 from openreel.backends.sketch.vocabulary import (
     MAX_COUNT,
+    Act,
     Choice,
     Choose,
     Entry,
@@ -76,6 +79,7 @@ _ASPECTS: Final[Mapping[type[StrEnum], str]] = MappingProxyType(
         Camera: "camera",
         Style: "style",
         Pace: "pace",
+        Season: "season",
     }
 )
 
@@ -130,7 +134,7 @@ def _content_words() -> frozenset[str]:
     """
     words: set[str] = set()
     for group in vocabulary().groups:
-        if any(isinstance(e, Choose | Include | Exclude) for e in group.effects):
+        if any(isinstance(e, Choose | Include | Exclude | Act) for e in group.effects):
             for phrase in group.phrases:
                 words.update(_spell(w) for w in _words(phrase))
     return frozenset(words)
@@ -183,7 +187,7 @@ def _tokens(text: str) -> list[_Token]:
 
 @functools.cache
 def _lexicon() -> Mapping[tuple[str, ...], Entry]:
-    """Phrase keys to entries: as written, then singular forms, then "snowy <setting>".
+    """Phrase keys to entries: as written, then singular forms, then "snowy <setting>" (winter).
 
     Written phrases go in first so that an explicit phrase always beats a derived one
     ("pines" stays a forest although its singular "pine" is a tree).
@@ -203,7 +207,8 @@ def _lexicon() -> Mapping[tuple[str, ...], Entry]:
             and isinstance(first.value, Setting)
             and not first.inferred
         ):
-            table.setdefault(("snowy", key[0]), entry)
+            # Snow on the ground, not falling: "snowy mountains" on a clear day.
+            table.setdefault(("snowy", key[0]), (*entry, Choose(Season.WINTER)))
     return MappingProxyType(table)
 
 
@@ -249,6 +254,7 @@ class _Match:
     entry: Entry
     plural: bool
     number: Number | None
+    clause: int = 0  # how many clause boundaries came before it: a verb stays in its clause
 
 
 def _target(effect: object) -> tuple[str, StrEnum] | None:
@@ -272,11 +278,13 @@ def _read(text: str) -> tuple[list[_Match], set[tuple[str, StrEnum]]]:
     negating = False
     negation_gap = 0
     chain = False  # the last thing named was negated, so "or" negates the next one too
+    clause = 0
     i = 0
     while i < len(tokens):
         token = tokens[i]
         if token.boundary:
             number, negating, chain = None, False, False
+            clause += 1
             i += 1
             continue
         span, entry = _lookup(tokens, i)
@@ -313,7 +321,7 @@ def _read(text: str) -> tuple[list[_Match], set[tuple[str, StrEnum]]]:
             chain = False
             excluded.update(t for t in (_target(e) for e in entry if isinstance(e, Exclude)) if t)
             matches.append(
-                _Match(" ".join(t.text for t in window), entry, window[-1].plural, number)
+                _Match(" ".join(t.text for t in window), entry, window[-1].plural, number, clause)
             )
             if any(isinstance(e, Include) for e in entry):
                 number = None
@@ -377,6 +385,11 @@ def _live(matches: list[_Match], excluded: set[tuple[str, StrEnum]]) -> Iterator
             yield match
 
 
+def _said(evidence: Mapping[str, _Evidence]) -> set[str]:
+    """Aspects the prompt says anything about (season stays None otherwise)."""
+    return {aspect for aspect, e in evidence.items() if e.stated or e.hinted}
+
+
 def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
     """Reads a prompt into a scene plan the sketch renderer can draw.
 
@@ -411,10 +424,21 @@ def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
     subject_settings = vocabulary().subject_settings
     evidence = {aspect: _Evidence([], []) for aspect in _ASPECTS.values()}
     subjects: dict[SubjectKind, int] = {}
+    actions: dict[SubjectKind, Action] = {}
     subject_words: list[str] = []
+    last: tuple[SubjectKind, int] | None = None  # the last subject named, and its clause
+    pending: tuple[Action, int] | None = None  # a verb still waiting for its subject
     for match in live:
         named: list[SubjectKind] = []
         for effect in match.entry:
+            if isinstance(effect, Act):
+                # A subject that has its verb passes a second one on to the next ("a dog
+                # running past a dancing woman").
+                if last is not None and last[1] == match.clause and last[0] not in actions:
+                    actions[last[0]] = effect.action
+                else:
+                    pending = (effect.action, match.clause)
+                continue
             if isinstance(effect, Choose):
                 aspect = _ASPECTS[type(effect.value)]
                 if effect.inferred:
@@ -427,6 +451,10 @@ def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
                     continue
                 named.append(effect.kind)
                 subjects.setdefault(effect.kind, _count(effect, match))
+                last = (effect.kind, match.clause)
+                if pending is not None and pending[1] == match.clause:
+                    actions.setdefault(effect.kind, pending[0])
+                pending = None
         if named:
             subject_words.append(match.surface)
             for kind in named:
@@ -451,15 +479,17 @@ def understand(prompt: str, negative_prompt: str = "") -> ScenePlan:
     camera = decide(defaults.camera, "camera")
     style = decide(defaults.style, "style")
     pace = decide(defaults.pace, "pace")
+    season = decide(Season.SUMMER, "season") if "season" in _said(evidence) else None
     return ScenePlan(
         setting=setting,
         time_of_day=time_of_day,
         weather=weather,
-        subjects=tuple(Subject(kind, count) for kind, count in subjects.items()),
+        subjects=tuple(Subject(kind, count, actions.get(kind)) for kind, count in subjects.items()),
         camera=camera,
         style=style,
         pace=pace,
         matched=matched,
+        season=season if "season" in matched else None,
     )
 
 

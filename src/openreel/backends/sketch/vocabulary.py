@@ -30,8 +30,10 @@ from pydantic import (
 )
 
 from openreel.backends.sketch.plan import (
+    Action,
     Camera,
     Pace,
+    Season,
     Setting,
     Style,
     SubjectKind,
@@ -42,6 +44,7 @@ from openreel.errors import ConfigurationError
 
 __all__ = [
     "MAX_COUNT",
+    "Act",
     "Choice",
     "Choose",
     "Effect",
@@ -57,7 +60,7 @@ __all__ = [
     "vocabulary",
 ]
 
-Choice: TypeAlias = Setting | TimeOfDay | Weather | Camera | Style | Pace
+Choice: TypeAlias = Setting | TimeOfDay | Weather | Camera | Style | Pace | Season
 """A value of one of the single-valued aspects of a plan."""
 
 MAX_COUNT = 12
@@ -130,7 +133,19 @@ class Exclude:
     value: SubjectKind
 
 
-Effect: TypeAlias = Choose | Include | Number | Negate | Join | Exclude
+@dataclass(frozen=True, slots=True)
+class Act:
+    """Says what a subject is doing ("running", "flying"); the planner gives it to the subject
+    named just before it in the clause, or failing that to the next one ("a running dog").
+
+    Attributes:
+        action: The action.
+    """
+
+    action: Action
+
+
+Effect: TypeAlias = Choose | Include | Number | Negate | Join | Exclude | Act
 Entry: TypeAlias = tuple[Effect, ...]
 """What one phrase does; the first effect is the one a negation or a negative prompt removes.
 An empty entry consumes the phrase and does nothing (so its words cannot match on their own)."""
@@ -170,7 +185,7 @@ class Vocabulary:
 
 # --- The file's schema -------------------------------------------------------------------------
 
-_ASPECTS = ("setting", "time_of_day", "weather", "camera", "style", "pace")
+_ASPECTS = ("setting", "time_of_day", "weather", "camera", "style", "pace", "season")
 
 
 class _Table(BaseModel):
@@ -186,6 +201,7 @@ class _AspectEffect(_Table):
     camera: Camera | None = None
     style: Style | None = None
     pace: Pace | None = None
+    season: Season | None = None
     hint: bool = False
 
     @model_validator(mode="after")
@@ -250,7 +266,16 @@ class _CarryNegationEffect(_Table):
         return Join()
 
 
-_KEYED_EFFECTS = ("subject", "leave_out", "number", "negate", "carry_negation")
+class _ActionEffect(_Table):
+    """``{ action = "running" }``."""
+
+    action: Action
+
+    def effect(self) -> Act:
+        return Act(self.action)
+
+
+_KEYED_EFFECTS = ("subject", "leave_out", "number", "negate", "carry_negation", "action")
 
 
 def _effect_tag(table: Any) -> str | None:
@@ -268,7 +293,8 @@ _EffectTable = Annotated[
     | Annotated[_LeaveOutEffect, Tag("leave_out")]
     | Annotated[_NumberEffect, Tag("number")]
     | Annotated[_NegateEffect, Tag("negate")]
-    | Annotated[_CarryNegationEffect, Tag("carry_negation")],
+    | Annotated[_CarryNegationEffect, Tag("carry_negation")]
+    | Annotated[_ActionEffect, Tag("action")],
     Discriminator(
         _effect_tag,
         custom_error_type="unknown_effect",

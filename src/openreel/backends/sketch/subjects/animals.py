@@ -1,4 +1,4 @@
-"""Animals: a flock of birds, a whale and a school of fish.
+"""Animals of the sea and sky: a flock of birds, a whale, a school of fish and dolphins.
 
 Birds and fish are drawn as one flock or school, larger for a larger count, which is why the
 vocabulary lists them as flocks.
@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from openreel.backends.sketch.draw import CameraState, blend_poly, fill_poly, stroke
 from openreel.backends.sketch.palette import mix
-from openreel.backends.sketch.plan import Setting
+from openreel.backends.sketch.plan import Action, Setting
 from openreel.backends.sketch.scenery import HORIZON
+from openreel.backends.sketch.subjects.acting import Animal, wrap
 from openreel.backends.sketch.subjects.shapes import ellipse, place, vertices
 from openreel.backends.sketch.subjects.stage import Frame, SubjectDrawer
 
-__all__ = ["Birds", "Fish", "Whale"]
+__all__ = ["Birds", "Dolphin", "Fish", "Whale"]
 
 
 class Birds(SubjectDrawer):
@@ -35,6 +38,13 @@ class Birds(SubjectDrawer):
         self.start = -self.direction * 0.3 * self.stage.aspect + self.stage.lead
         self.height = float(self.rng.uniform(-0.32, -0.15))
 
+    flock_depth = 0.3
+    """Layer depth the flock flies on."""
+
+    def flock_x(self, t: float) -> float:
+        """World x of the flock's centre at time ``t`` (where the soundscape's birdsong is)."""
+        return self.start + self.direction * t * 0.07 * self.stage.speed
+
     def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
         pal = self.stage.palette
         color = mix(pal.silhouette, (20, 20, 26), 0.5)
@@ -43,12 +53,7 @@ class Birds(SubjectDrawer):
         for i, (dx, dy, size) in enumerate(self.slots):
             phase = t * 7.0 * self.stage.speed + i * 0.9
             flap = math.sin(phase)
-            x = (
-                self.start
-                + self.direction * t * 0.07 * self.stage.speed
-                + dx
-                + 0.01 * math.sin(t + i)
-            )
+            x = self.flock_x(t) + dx + 0.01 * math.sin(t + i)
             y = self.height + dy + 0.006 * math.sin(phase * 0.5 + i)
             wing = vertices(
                 [
@@ -59,7 +64,7 @@ class Birds(SubjectDrawer):
                     (1.0, -0.2 + 0.7 * flap),
                 ]
             )
-            lines.append(cam.points(place(wing, x, y, size), 0.3))
+            lines.append(cam.points(place(wing, x, y, size), self.flock_depth))
         stroke(frame, lines, color, thickness)
 
 
@@ -180,3 +185,124 @@ class Fish(SubjectDrawer):
             fill_poly(frame, polys, color)
         else:
             blend_poly(frame, polys, color, 0.6)
+
+
+class Dolphin(Animal):
+    """Dolphins that leap out of the sea in arcs and dive back with a splash; underwater they
+    swim across with a beating tail."""
+
+    default_action = Action.SWIMMING
+    actions = frozenset({Action.SWIMMING, Action.JUMPING, Action.PLAYING})
+    _SHAPE = vertices(
+        [
+            (0.56, 0.03),
+            (0.42, -0.06),
+            (0.3, -0.11),
+            (0.08, -0.15),
+            (-0.02, -0.16),
+            (-0.12, -0.32),
+            (-0.14, -0.14),
+            (-0.38, -0.06),
+            (-0.5, -0.06),
+            (-0.62, -0.16),
+            (-0.56, 0.0),
+            (-0.62, 0.12),
+            (-0.48, 0.04),
+            (-0.36, 0.04),
+            (-0.1, 0.11),
+            (0.02, 0.12),
+            (0.08, 0.2),
+            (0.14, 0.11),
+            (0.36, 0.07),
+            (0.5, 0.06),
+        ]
+    )
+    _BELLY = vertices(
+        [(0.5, 0.05), (0.3, 0.02), (0.0, 0.05), (-0.3, 0.03), (-0.1, 0.1), (0.36, 0.07)]
+    )
+
+    def setup(self) -> None:
+        super().setup()
+        self.underwater = self.stage.setting is Setting.UNDERWATER
+        self.direction = 1.0 if self.rng.random() < 0.5 else -1.0
+        width = min(0.8 * self.stage.aspect, 0.3 + 0.25 * self.count)
+        for k, x in enumerate(self._spread(self.count, width)):
+            v = float(self.rng.uniform(0.0, 1.0))
+            y = float(self.rng.uniform(-0.15, 0.2)) if self.underwater else HORIZON + 0.1 + 0.12 * v
+            self.slots.append((x, y, (0.12 if self.underwater else 0.09 + 0.06 * v)))
+            del k
+        self.phases = [float(self.rng.uniform(0, 1)) for _ in self.slots]
+        self.slots.sort(key=lambda s: s[1])
+
+    def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
+        pal = self.stage.palette
+        sp = self.stage.speed
+        body_color = pal.lit((104, 128, 150), 0.2)
+        belly_color = pal.lit((214, 222, 228), 0.2)
+        foam = mix(pal.sun, (255, 255, 255), 0.6)
+        flip = self.direction < 0
+        period = 1.8 if self.action is Action.PLAYING else 2.6
+        for i, (x0, y, size) in enumerate(self.slots):
+            depth = 0.7 if self.underwater else 0.3 + 0.6 * (y - HORIZON) / 0.22
+            half = 0.5 * self.stage.aspect / cam.zoom + size
+            xs = wrap(x0 + self.direction * 0.35 * size * t * sp * 3, cam.x * depth, half)
+            if self.underwater:
+                beat = math.sin(t * 6.0 * sp + i)
+                shape = self._SHAPE.copy()
+                shape[:, 1] += np.where(
+                    shape[:, 0] < -0.3, beat * 0.12 * (-shape[:, 0] - 0.3) * 3, 0
+                )
+                yy = y + 0.01 * math.sin(t * 0.9 + i)
+                angle = 0.05 * beat * (-1 if flip else 1)
+                fill_poly(
+                    frame, [cam.points(place(shape, xs, yy, size, angle, flip), depth)], body_color
+                )
+                continue
+            u = ((t * sp / period) + self.phases[i]) % 1.0
+            leap = 0.55  # share of the cycle spent in the air
+            if u >= leap:
+                # Under the surface: only the fin cuts the water, now and then.
+                w = (u - leap) / (1 - leap)
+                if 0.3 < w < 0.7:
+                    fin = vertices([(0.06, 0.0), (-0.05, -0.16), (-0.14, 0.0)])
+                    fx = xs + self.direction * (w - 0.5) * 0.3 * size
+                    fill_poly(
+                        frame, [cam.points(place(fin, fx, y, size, 0.0, flip), depth)], body_color
+                    )
+                continue
+            a = u / leap
+            span, height = 2.2 * size, 0.7 * size
+            cx = xs + self.direction * (a - 0.5) * span
+            cy = y - 4 * a * (1 - a) * height
+            vy = -height * (4 - 8 * a)
+            angle = math.atan2(vy, span) * (-1.0 if flip else 1.0)
+            fill_poly(
+                frame,
+                [cam.points(place(self._SHAPE, cx, cy, size, angle, flip), depth)],
+                body_color,
+            )
+            fill_poly(
+                frame,
+                [cam.points(place(self._BELLY, cx, cy, size, angle, flip), depth)],
+                belly_color,
+            )
+            # Splashes where it leaves the water and where it dives back in.
+            for edge, k in ((a, -0.5), (1 - a, 0.5)):
+                if edge < 0.25:
+                    r = (0.25 - edge) * 4
+                    sx = xs + self.direction * k * span
+                    ring = ellipse(
+                        sx, y - 0.004, 0.25 * size * (0.6 + r), 0.05 * size * r + 0.003, 18
+                    )
+                    drops = [
+                        ellipse(
+                            sx + d * 0.12 * size,
+                            y - r * 0.18 * size * (1 - abs(d)),
+                            0.02 * size,
+                            0.02 * size,
+                            8,
+                        )
+                        for d in (-0.6, 0.0, 0.6)
+                    ]
+                    for p in (ring, *drops):
+                        blend_poly(frame, [cam.points(p, depth)], foam, 0.6 * r)

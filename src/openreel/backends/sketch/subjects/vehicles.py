@@ -12,6 +12,7 @@ import numpy as np
 
 from openreel.backends.sketch.draw import (
     CameraState,
+    Points,
     blend_poly,
     fill_poly,
     glow_radius,
@@ -25,7 +26,7 @@ from openreel.backends.sketch.scenery import HORIZON
 from openreel.backends.sketch.subjects.shapes import ellipse, place, vertices
 from openreel.backends.sketch.subjects.stage import Frame, SubjectDrawer
 
-__all__ = ["Airplane", "Balloon", "Car", "Rocket", "Sailboat", "Ship", "Train"]
+__all__ = ["Airplane", "Balloon", "Car", "Helicopter", "Rocket", "Sailboat", "Ship", "Train"]
 
 
 class Sailboat(SubjectDrawer):
@@ -126,14 +127,23 @@ class Car(SubjectDrawer):
                 (float(i * 0.45 + self.rng.uniform(0, 0.2)), 0.0, float(self.rng.uniform(0.8, 1.1)))
             )
 
+    def position(self, i: int, t: float) -> tuple[float, float, float]:
+        """World x and ground y of car ``i`` at time ``t``, and its layer's depth.
+
+        The soundscape places each car's engine here too, so it pans with the picture.
+        """
+        off, _, speed = self.slots[i]
+        span = 2.4 * self.stage.aspect
+        x = (off + t * 0.12 * speed * self.stage.speed + span / 2) % span - span / 2
+        x = self.direction * x + self.stage.lead
+        gy, depth = self.stage.ground_y(x)
+        return x, gy, depth
+
     def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
         pal = self.stage.palette
-        span = 2.4 * self.stage.aspect
         colors = [(200, 40, 40), (40, 90, 180), (230, 200, 60), (230, 230, 230), (40, 150, 90)]
-        for i, (off, _, speed) in enumerate(self.slots):
-            x = (off + t * 0.12 * speed * self.stage.speed + span / 2) % span - span / 2
-            x = self.direction * x + self.stage.lead
-            gy, depth = self.stage.ground_y(x)
+        for i in range(len(self.slots)):
+            x, gy, depth = self.position(i, t)
             size = 0.12
             body = vertices(
                 [
@@ -172,17 +182,26 @@ class Train(SubjectDrawer):
         self.direction = 1.0 if self.rng.random() < 0.5 else -1.0
         self.slots = [(0.0, HORIZON + 0.1, 0.07)]
 
-    def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
-        pal = self.stage.palette
-        _, y, size = self.slots[0]
-        depth = 0.5
-        track = cam.points(vertices([(-10.0, y + 0.002), (10.0, y + 0.002)]), depth)
-        stroke(frame, [track], pal.silhouette, max(1, cam.height // 360))
-        head = (
+    track_depth = 0.5
+    """Layer depth of the track."""
+    carriages = 5
+    """Carriages behind the locomotive, each 2.25 sizes long."""
+
+    def head(self, t: float) -> float:
+        """World x of the locomotive at time ``t`` (the soundscape's train follows it)."""
+        return (
             self.stage.lead
             - self.direction * 0.7 * self.stage.aspect
             + self.direction * t * 0.12 * self.stage.speed
         )
+
+    def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
+        pal = self.stage.palette
+        _, y, size = self.slots[0]
+        depth = self.track_depth
+        track = cam.points(vertices([(-10.0, y + 0.002), (10.0, y + 0.002)]), depth)
+        stroke(frame, [track], pal.silhouette, max(1, cam.height // 360))
+        head = self.head(t)
         body_color = pal.lit((150, 40, 36), depth * 0.4)
         car_color = pal.lit((40, 70, 110), depth * 0.4)
         polys, cars, windows = [], [], []
@@ -199,7 +218,7 @@ class Train(SubjectDrawer):
             ]
         )
         polys.append(cam.points(place(loco, head, y, size, flip=self.direction < 0), depth))
-        for k in range(1, 6):
+        for k in range(1, self.carriages + 1):
             cx = head - self.direction * (2.25 * k) * size / size * size
             wagon = vertices([(-1.0, -0.1), (1.0, -0.1), (1.0, -0.75), (-1.0, -0.75)])
             cars.append(cam.points(place(wagon, cx, y, size), depth))
@@ -409,3 +428,76 @@ class Rocket(SubjectDrawer):
             [cam.points(place(window, x, y, size, angle), depth)],
             pal.lit((60, 120, 200), 0.0),
         )
+
+
+class Helicopter(SubjectDrawer):
+    """A helicopter flying slowly across, nose down, its rotor a blur that flickers."""
+
+    def setup(self) -> None:
+        self.direction = 1.0 if self.rng.random() < 0.5 else -1.0
+        self.slots = [
+            (
+                self.stage.lead - self.direction * 0.3 * self.stage.aspect,
+                float(self.rng.uniform(-0.3, -0.18)),
+                0.11,
+            )
+        ]
+
+    def draw(self, frame: Frame, cam: CameraState, t: float) -> None:
+        pal = self.stage.palette
+        x0, y0, size = self.slots[0]
+        speed = self.stage.speed
+        x = x0 + self.direction * t * 0.05 * speed
+        y = y0 + 0.008 * math.sin(t * 1.3)
+        depth = 0.35
+        flip = self.direction < 0
+        tilt = 0.08 + 0.02 * math.sin(t * 0.9)  # nose down as it flies
+        angle = tilt if not flip else -tilt
+        body_color = pal.lit((200, 54, 44), 0.3)
+        dark = mix(pal.silhouette, (14, 14, 18), 0.4)
+
+        def put(local: Points) -> Points:
+            return cam.points(place(local, x, y, size, angle, flip), depth)
+
+        cabin = ellipse(0.12, 0.0, 0.3, 0.16, 28)
+        boom = vertices(
+            [(-0.15, -0.06), (-0.75, -0.04), (-0.78, -0.1), (-0.75, 0.02), (-0.15, 0.06)]
+        )
+        window = vertices([(0.22, -0.12), (0.38, -0.04), (0.3, 0.02), (0.18, 0.0)])
+        skids = [vertices([(-0.15, 0.26), (0.38, 0.26), (0.44, 0.22)]),
+                 vertices([(-0.02, 0.16), (-0.05, 0.26)]),
+                 vertices([(0.25, 0.15), (0.28, 0.26)])]  # fmt: skip
+        thick = max(1, round(cam.scale(depth) * size * 0.03))
+        stroke(frame, [put(p) for p in skids], dark, thick)
+        fill_poly(frame, [put(boom), put(cabin)], body_color)
+        fill_poly(frame, [put(window)], pal.lit((150, 196, 226), 0.3))
+        # Main rotor seen side-on: a bar whose length beats with the blades' turn.
+        spin = t * 38.0
+        half = 0.55 * (0.65 + 0.35 * abs(math.cos(spin)))
+        mast = vertices([(0.1, -0.16), (0.1, -0.22)])
+        stroke(frame, [put(mast)], dark, thick)
+        blade = vertices([(0.1 - half, -0.23), (0.1 + half, -0.23)])
+        blend_poly(frame, [put(blade + np.array([[0, -0.01], [0, 0.01]]))], dark, 0.85)
+        stroke(frame, [put(blade)], dark, thick)
+        # Tail rotor: a small spinning cross.
+        tail = [
+            vertices(
+                [
+                    (
+                        -0.77 + 0.09 * math.cos(spin * 1.3 + k * math.pi / 2),
+                        -0.07 + 0.09 * math.sin(spin * 1.3 + k * math.pi / 2),
+                    ),
+                    (
+                        -0.77 - 0.09 * math.cos(spin * 1.3 + k * math.pi / 2),
+                        -0.07 - 0.09 * math.sin(spin * 1.3 + k * math.pi / 2),
+                    ),
+                ]
+            )
+            for k in (0, 1)
+        ]
+        stroke(frame, [put(p) for p in tail], dark, max(1, thick - 1))
+        if pal.windows > 0.3 and int(t * 2.0) % 2 == 0:
+            lamp = put(vertices([(-0.78, -0.1)]))[0]
+            radial_sprite(glow_radius(cam.scale(depth) * size * 0.3), (255, 60, 60), 0.9).blit(
+                frame, float(lamp[0]), float(lamp[1])
+            )

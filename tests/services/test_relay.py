@@ -1,0 +1,195 @@
+"""A gateway keeps an upstream OpenReel's labelled, signed video as it is, re-signed here.
+
+The upstream's file is made by the sketch engine with another instance's identity; a
+provider client that hands it back stands in for the upstream's wire (the loop around it is
+the real one). The fast path must be taken only when the manifest is valid and names the same
+label and the pixels show it; every other file is re-rendered and labelled here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import c2pa  # type: ignore[import-untyped]
+import numpy as np
+import pytest
+
+from openreel.backends.base import BackendCapabilities
+from openreel.backends.hosted.base import HostedBackend, HostedModel, RemoteJob
+from openreel.backends.sketch.backend import SketchBackend
+from openreel.domain import GenerationResult, VideoRequest
+from openreel.media.c2pa import verify_mp4
+from openreel.media.certs import ensure_instance_identity
+from openreel.media.encode import EncoderSettings
+from openreel.media.label import Labeler, LabelSpec
+from openreel.media.probe import iter_frames
+from openreel.services.generation import PreviewPaths, render_video
+from openreel.trust.provenance import Provenance
+
+LABEL = LabelSpec()
+CAPS = BackendCapabilities(
+    max_seconds=20, min_side=64, max_side=1920, fps_range=(1, 60), sizes=("320x180",)
+)
+
+
+def _request(**kw: Any) -> VideoRequest:
+    args: dict[str, Any] = {
+        "prompt": "a lighthouse at dusk",
+        "seconds": 1.0,
+        "width": 320,
+        "height": 180,
+        "fps": 12,
+        "seed": 4,
+        "model": "upstream/m",
+    }
+    return VideoRequest(**(args | kw))
+
+
+@dataclass
+class _Handing:
+    """A provider whose every job is done at once and downloads as ``video``."""
+
+    video: Path
+    provider: str = "upstream"
+
+    def submit(self, model: str, request: VideoRequest) -> str:
+        return "job-1"
+
+    def status(self, job_id: str) -> RemoteJob:
+        return RemoteJob("succeeded", 100.0)
+
+    def download(self, job_id: str, target: Path) -> None:
+        target.write_bytes(self.video.read_bytes())
+
+    def cancel(self, job_id: str) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def upstream_provenance(tmp_path_factory: pytest.TempPathFactory) -> Provenance:
+    return Provenance(ensure_instance_identity(tmp_path_factory.mktemp("upstream-keys")))
+
+
+@pytest.fixture(scope="module")
+def ours(tmp_path_factory: pytest.TempPathFactory) -> Provenance:
+    return Provenance(ensure_instance_identity(tmp_path_factory.mktemp("gateway-keys")))
+
+
+def _upstream_video(
+    folder: Path,
+    provenance: Provenance | None,
+    label: LabelSpec | None,
+    *,
+    claimed: LabelSpec | None = None,
+) -> Path:
+    """What an upstream OpenReel serves: its sketch render, labelled and signed as given
+    (``claimed`` signs a label the pixels may not show)."""
+    out = folder / "upstream.mp4"
+    request = _request(model="openreel-sketch")
+    render_video(SketchBackend(), request, out, encoder=EncoderSettings(), label=label)
+    if provenance is not None:
+        provenance.sign(out, SketchBackend(), request.with_seed(), label=claimed or label)
+    return out
+
+
+def _gateway(
+    video: Path, out: Path, provenance: Provenance, label: LabelSpec = LABEL
+) -> GenerationResult:
+    backend = HostedBackend("upstream", _Handing(video), (HostedModel("upstream/m", "m", CAPS),))
+    return render_video(
+        backend,
+        _request(),
+        out,
+        encoder=EncoderSettings(),
+        previews=PreviewPaths.beside(out),
+        label=label,
+        provenance=provenance,
+    )
+
+
+def _frames(path: Path) -> list[np.ndarray[Any, Any]]:
+    return list(iter_frames(path))
+
+
+def _labelled_throughout(path: Path, label: LabelSpec = LABEL) -> bool:
+    labeler = Labeler(label, 320, 180)
+    return all(labeler.shown_in(frame) for frame in _frames(path))
+
+
+def test_an_upstream_openreels_labelled_video_is_passed_on_and_re_signed_with_it_as_parent(
+    tmp_path: Path, upstream_provenance: Provenance, ours: Provenance
+) -> None:
+    upstream = _upstream_video(tmp_path, upstream_provenance, LABEL)
+    out = tmp_path / "video.mp4"
+    result = _gateway(upstream, out, ours)
+    assert result.interpretation.get("relayed") is True
+    assert result.frames == 12
+    # The same pictures, label and all, as the upstream made them.
+    for kept, made in zip(_frames(out), _frames(upstream), strict=True):
+        assert np.array_equal(kept, made)
+    assert _labelled_throughout(out)
+    verdict = verify_mp4(out)
+    assert verdict.status == "Valid", verdict.messages
+    assert verdict.generation["label"] == LABEL.as_dict()
+    assert verdict.digital_source_type == "trainedAlgorithmicMedia"
+    assert all(p.stat().st_size > 0 for p in PreviewPaths.beside(out).paths())
+    with out.open("rb") as stream, c2pa.Reader("video/mp4", stream) as reader:
+        report = json.loads(reader.json())
+    active = report["manifests"][report["active_manifest"]]
+    (parent,) = active["ingredients"]
+    assert parent["relationship"] == "parentOf"
+    # The upstream's own manifest travels inside the ingredient.
+    carried = report["manifests"][parent["active_manifest"]]
+    upstream_generation = next(
+        a["data"] for a in carried["assertions"] if a["label"] == "org.openreel.generation"
+    )
+    assert upstream_generation["backend"] == "sketch"
+    actions = next(a["data"] for a in active["assertions"] if a["label"].startswith("c2pa.actions"))
+    assert [a["action"] for a in actions["actions"]] == ["c2pa.opened"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["unlabelled", "another label", "claimed but not shown", "unsigned", "another corner"],
+)
+def test_any_other_upstream_video_is_re_rendered_with_this_servers_label(
+    case: str, tmp_path: Path, upstream_provenance: Provenance, ours: Provenance
+) -> None:
+    other = LabelSpec(text="Made with AI")
+    if case == "unlabelled":
+        upstream = _upstream_video(tmp_path, upstream_provenance, None)
+    elif case == "another label":
+        upstream = _upstream_video(tmp_path, upstream_provenance, other)
+    elif case == "claimed but not shown":
+        upstream = _upstream_video(tmp_path, upstream_provenance, None, claimed=LABEL)
+    elif case == "unsigned":
+        upstream = _upstream_video(tmp_path, None, LABEL)
+    else:
+        upstream = _upstream_video(tmp_path, upstream_provenance, LABEL)
+    out = tmp_path / "video.mp4"
+    if case == "another corner":  # the same label, but a gateway's own label where it asks
+        result = _gateway(upstream, out, ours, label=LabelSpec(corner="top-left"))
+        assert "relayed" not in result.interpretation
+        assert _labelled_throughout(out, LabelSpec(corner="top-left"))
+        return
+    result = _gateway(upstream, out, ours)
+    assert "relayed" not in result.interpretation
+    assert _labelled_throughout(out)
+    if case == "another label":  # re-rendered: ours is burned in over theirs
+        assert not any(Labeler(other, 320, 180).shown_in(f) for f in _frames(out))
+    verdict = verify_mp4(out)
+    assert verdict.status == "Valid"
+    assert verdict.generation["label"] == LABEL.as_dict()
+
+
+def test_the_label_test_tells_labelled_frames_from_others() -> None:
+    rng = np.random.default_rng(0)
+    picture = rng.integers(0, 255, (180, 320, 3), dtype=np.uint8)
+    labeler = Labeler(LABEL, 320, 180)
+    assert labeler.shown_in(labeler.apply(picture.copy()))
+    assert not labeler.shown_in(picture)
+    assert not labeler.shown_in(np.full((180, 320, 3), 128, np.uint8))
+    assert not labeler.shown_in(Labeler(LabelSpec(text="Made with AI"), 320, 180).apply(picture))

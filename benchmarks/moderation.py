@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -110,15 +111,89 @@ def _fresh_load(model: str) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
+def score_files(paths: Sequence[Path], show: bool) -> None:
+    """Every prompt of each file through the whole pipeline as the server builds it (rules,
+    public figures, the shipped classifier): precision, recall and false refusals overall, per
+    label and per language, and which check refused."""
+    from openreel.config import ModerationConfig
+    from openreel.trust.moderation import build_pipeline
+
+    pipeline = build_pipeline(ModerationConfig(semantic="on"))
+    assert pipeline is not None
+    for path in paths:
+        rows = []
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                rows.append((str(item["prompt"]), str(item["label"]), str(item.get("lang", "?"))))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise SystemExit(f"{path}:{number}: not a labelled prompt ({exc})") from None
+        decisions = [pipeline.decide(prompt).refusal for prompt, _, _ in rows]
+        print(f"\n== {path} ({len(rows)} prompts), whole pipeline")
+        print("subset | harmful/ok | precision | recall | false refusals")
+        print(_row("all", _figures(rows, decisions, lambda row: True)))
+        for lang in sorted({row[2] for row in rows}):
+            print(_row(f"lang {lang}", _figures(rows, decisions, lambda row, x=lang: row[2] == x)))
+        print("label | prompts | refused (harmful: recall; ok: false refusals) | right category")
+        for label in sorted({row[1] for row in rows}):
+            mine = [d for row, d in zip(rows, decisions, strict=True) if row[1] == label]
+            refused = [d for d in mine if d is not None]
+            right = sum(d.category == label for d in refused)
+            print(
+                f"{label} | {len(mine)} | {len(refused) / len(mine):.3f} | "
+                f"{right / max(len(refused), 1):.3f}"
+            )
+        checks = Counter(d.check for d in decisions if d is not None)
+        print("refusals by check: " + ", ".join(f"{k} {v}" for k, v in sorted(checks.items())))
+        if show:
+            for (prompt, label, lang), d in zip(rows, decisions, strict=True):
+                if (d is None) != (label == "ok"):
+                    what = "missed" if d is None else f"false refusal ({d.category}, {d.check})"
+                    print(f"  {what} [{label}, {lang}]: {prompt[:100]}")
+
+
+def _figures(
+    rows: Sequence[tuple[str, str, str]],
+    decisions: Sequence[Any],
+    keep: Any,
+) -> dict[str, float]:
+    tp = fp = fn = tn = right = 0
+    for row, decision in zip(rows, decisions, strict=True):
+        if not keep(row):
+            continue
+        harmful, refused = row[1] != "ok", decision is not None
+        tp += harmful and refused
+        fp += refused and not harmful
+        fn += harmful and not refused
+        tn += not harmful and not refused
+        right += harmful and refused and decision.category == row[1]
+    return {
+        "precision": tp / max(tp + fp, 1),
+        "recall": tp / max(tp + fn, 1),
+        "false_refusals": fp / max(fp + tn, 1),
+        "category": right / max(tp, 1),
+        "harmful": tp + fn,
+        "ok": fp + tn,
+    }
+
+
 def main() -> None:
     from openreel.trust.moderation import ModerationPipeline, NameCheck, RuleCheck, load_policy
     from openreel.trust.moderation.classifier import load_classifier
-    from openreel.trust.moderation.embedding import E5, MINILM, model_available, shared_embedder
+    from openreel.trust.moderation.embedding import (
+        E5,
+        E5_INT8,
+        MINILM,
+        model_available,
+        shared_embedder,
+    )
     from openreel.trust.moderation.semantic import SemanticCheck
-    from openreel.trust.moderation.training import TEST, load_corpus, train
+    from openreel.trust.moderation.training import load_corpus, policy_rules, train
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="*", default=[E5, MINILM])
+    parser.add_argument("--models", nargs="*", default=[E5_INT8, E5, MINILM])
     parser.add_argument("--threads", action="store_true")
     parser.add_argument("--misses", action="store_true", help="print every miss")
     parser.add_argument(
@@ -130,12 +205,21 @@ def main() -> None:
         "instead of training it here; the shipped one is used for its own model",
     )
     parser.add_argument("--timed", type=int, default=300, help="prompts timed per model")
+    parser.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        help="score only these labelled sets (JSON lines: prompt, label, optional lang) "
+        "through the shipped pipeline, per label and per language, and stop",
+    )
     args = parser.parse_args()
+    if args.files:
+        score_files(args.files, args.misses)
+        return
     given = dict(item.split("=", 1) for item in args.classifier)
     shipped = load_classifier()
     policy = load_policy()
     corpus = load_corpus()
-    test_rows = [(row.prompt, row.label) for row in corpus if row.author in TEST]
     rules = ModerationPipeline([RuleCheck(policy), NameCheck(policy.public_figures)])
     sets = {name: _load(name) for name in SETS if (DATA / name).is_file()}
     everything = [prompt for rows in sets.values() for prompt, _ in rows]
@@ -153,7 +237,9 @@ def main() -> None:
         elif model == shipped.model:
             classifier, how = shipped, "the shipped classifier"
         else:
-            classifier = train(corpus, embed, model=model, corpus_sha256="benchmark")
+            classifier = train(
+                corpus, embed, model=model, corpus_sha256="benchmark", rules=policy_rules()
+            )
             how = f"trained here in {time.perf_counter() - started:.0f} s"
         assert classifier.model == model, (classifier.model, model)
         semantic = SemanticCheck(
@@ -164,23 +250,29 @@ def main() -> None:
         full = ModerationPipeline([*rules.checks, semantic])
         print(f"\n== {model}: load {load_s:.1f} s in a fresh process; {how}")
         print(f"thresholds: {classifier.thresholds}")
-        test = classifier.meta["test"]
+        held = classifier.meta["held_out"]
         print(
-            "classifier alone, held-out author | harmful/ok | precision | recall | false refusals"
+            "held-out freeform authors (each scored by a classifier trained without them; "
+            "rules, then the classifier) | harmful/ok | precision | recall | false refusals"
         )
-        print(_row("all", test["all"]))
+        for author, figures in held.items():
+            print(_row(f"author {author}", figures["all"]))
+            print(_row(f"author {author}, classifier alone", figures["classifier_alone"]))
+            print(_row(f"author {author}, rules alone", figures["rules_alone"]))
+        test = classifier.meta["test"]
+        print(_row("all held-out authors", test["all"]))
         for lang, figures in test["languages"].items():
             print(_row(lang, figures))
-        print("category | recall | precision | false refusals under its name")
+        print("category | recall | precision (classifier) | false refusals under its name")
         for category, figures in test["categories"].items():
             print(
                 f"{category} | {figures['recall']:.3f} | {figures['precision']:.3f} | "
                 f"{figures['false_refusals']:.2%}"
             )
-        for prompt in test["refused_harmless"]:
-            print(f"  refused harmless: {prompt}")
+        if args.misses:
+            for prompt in test["refused_harmless"]:
+                print(f"  refused harmless: {prompt}")
         print("set | harmful/ok | precision | recall | false refusals (whole pipeline)")
-        print(_row("corpus, held-out author d", _score(full, test_rows, args.misses)))
         for name, rows in sets.items():
             print(_row(name, _score(full, rows, args.misses)))
         timed = everything[:: max(1, len(everything) // args.timed)][: args.timed]

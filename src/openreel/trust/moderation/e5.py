@@ -129,11 +129,12 @@ def read_model(path: Path) -> E5File:
 def _parse(data: NDArray[np.uint8]) -> E5File:
     if bytes(data[:4]) != b"E5S1":
         raise ValueError("bad magic")
+    view = data.data  # the buffer struct reads from
     at = 8
 
     def take(fmt: str) -> tuple[Any, ...]:
         nonlocal at
-        values = struct.unpack_from(fmt, data, at)
+        values = struct.unpack_from(fmt, view, at)
         at += struct.calcsize(fmt)
         return values
 
@@ -246,7 +247,8 @@ def build_forward(model: E5File) -> Callable[[str], NDArray[np.float32]]:
     # The graph is the same for every length (the tracer records the sizes as operations):
     # no trace check (it reruns the network several times) and no profiling executor (it
     # recompiles the graph on the first calls), both of which only add to the start-up.
-    with torch.inference_mode(), torch.jit.optimized_execution(False), warnings.catch_warnings():
+    jit: Any = torch.jit
+    with torch.inference_mode(), jit.optimized_execution(False), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes on Python branches
         trace: Any = torch.jit.trace
         traced = trace(
@@ -254,7 +256,7 @@ def build_forward(model: E5File) -> Callable[[str], NDArray[np.float32]]:
         )
 
     def forward(text: str) -> NDArray[np.float32]:
-        with torch.inference_mode(), torch.jit.optimized_execution(False):
+        with torch.inference_mode(), jit.optimized_execution(False):
             vector = traced(inputs(text))
         return np.asarray(vector.numpy(), dtype=np.float32)
 
@@ -265,6 +267,7 @@ def _network(model: E5File, torch: Any) -> Any:
     """The encoder (embedding layer norm, the BERT layers, mean pooling, unit length) in
     float32, with the file's weights."""
     nn, functional = torch.nn, torch.nn.functional
+    module: Any = nn.Module
     hidden, heads = model.hidden, model.heads
 
     def tensor(values: NDArray[np.float32]) -> Any:
@@ -284,7 +287,7 @@ def _network(model: E5File, torch: Any) -> Any:
         layer.bias = tensor(model.floats(f"{prefix}.b"))
         return layer
 
-    class Layer(nn.Module):  # type: ignore[misc]
+    class Layer(module):  # type: ignore[misc]
         """One post-norm BERT layer: attention, then the feed-forward block."""
 
         def __init__(self, index: int) -> None:
@@ -305,7 +308,7 @@ def _network(model: E5File, torch: Any) -> Any:
             x = self.norm1(x + self.out(attended.transpose(1, 2).reshape(batch, length, hidden)))
             return self.norm2(x + self.down(functional.gelu(self.up(x))))
 
-    class Encoder(nn.Module):  # type: ignore[misc]
+    class Encoder(module):  # type: ignore[misc]
         """Embedding layer norm, the layers, mean pooling over the tokens, unit length."""
 
         def __init__(self) -> None:

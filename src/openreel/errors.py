@@ -44,6 +44,7 @@ __all__ = [
     "MediaError",
     "ModelNotFoundError",
     "ModerationBlockedError",
+    "ModerationUnavailableError",
     "NotFoundError",
     "OpenReelError",
     "PayloadTooLargeError",
@@ -128,6 +129,9 @@ class ModerationBlockedError(InvalidRequestError):
         category: The policy category (``sexual``, ``public_figure``, ``living_artist_style``...),
             also sent in the error object so programs can act on it.
         check: Which moderation check refused it (for audit rows; not sent).
+        rule: What fired inside the check: a rule id, a listed name, the classifier's
+            category and threshold (for audit rows; not sent).
+        score: The classifier's probability, for its refusals (for audit rows; not sent).
     """
 
     default_code = "moderation_blocked"
@@ -140,14 +144,27 @@ class ModerationBlockedError(InvalidRequestError):
         code: str | None = None,
         category: str = "policy",
         check: str | None = None,
+        rule: str | None = None,
+        score: float | None = None,
     ) -> None:
         super().__init__(message, param=param, code=code)
         self.category = category
         self.check = check
+        self.rule = rule
+        self.score = score
 
     def to_dict(self) -> dict[str, str | None]:
         """The OpenAI error object plus ``category``."""
         return {**super().to_dict(), "category": self.category}
+
+
+class ModerationUnavailableError(OpenReelError):
+    """The operator's external moderation check failed and is set to fail closed; the
+    request may be retried."""
+
+    http_status = 503
+    error_type = "server_error"
+    default_code = "moderation_unavailable"
 
 
 class AuthenticationError(OpenReelError):

@@ -89,7 +89,8 @@ PROBES: dict[str, str] = {
         "assert import_runtime().torch.__version__.startswith('2.13.0')"
     ),
     "moderation": (
-        "from openreel.trust.moderation.semantic import model_available\nassert model_available()"
+        "from openreel.trust.moderation.semantic import semantic_available\n"
+        "assert semantic_available()"
     ),
 }
 """Per extra: Python run in the virtualenv that builds what the extra is for, offline."""

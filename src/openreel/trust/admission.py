@@ -89,7 +89,13 @@ class Admission:
             return
         detail: dict[str, object] = {"model": request.model, "seconds": request.seconds}
         if isinstance(exc, ModerationBlockedError):
+            # Which check fired and what inside it (a rule id, a listed name, the classifier's
+            # category, threshold and probability): the prompt itself stays out.
             detail.update(category=exc.category, check=exc.check)
+            if exc.rule is not None:
+                detail["rule"] = exc.rule
+            if exc.score is not None:
+                detail["score"] = exc.score
         self.audit.record(
             AuditEntry(
                 action="video.refused",

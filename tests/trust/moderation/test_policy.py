@@ -51,8 +51,8 @@ def test_policy_shipped_default_loads() -> None:
     for name, category in policy.categories.items():
         assert category.reason, name
         assert category.patterns, name
-        assert category.exemplars, name
-        assert 0 < category.threshold <= 1, name
+        # The classifier covers the built-in categories; exemplars are for an operator's own.
+        assert category.exemplars == [], name
     assert policy.public_figures.category == "public_figure"
     assert "{name}" in policy.public_figures.reason
     assert ["Taylor Swift"] in policy.public_figures.names

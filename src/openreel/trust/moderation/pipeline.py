@@ -82,11 +82,24 @@ class ModerationPipeline:
         return decision
 
 
+_CHECK_WORDS = {
+    "rules": "matched a policy rule",
+    "public_figures": "named on the public-figure list",
+    "artists": "an artist's opt-out",
+    "semantic": "the moderation classifier",
+    "guard": "the external moderation service",
+}
+"""How the refusal message names the check that fired, so a person knows what to change."""
+
+
 def blocked(refusal: Refusal, *, param: str = "prompt") -> ModerationBlockedError:
     """The user-facing error for ``refusal``."""
     return ModerationBlockedError(
-        f"{param} was refused by moderation ({refusal.category}): {refusal.reason}",
+        f"{param} was refused by moderation ({refusal.category}): {refusal.reason} "
+        f"[{_CHECK_WORDS.get(refusal.check, refusal.check)}]",
         param=param,
         category=refusal.category,
         check=refusal.check,
+        rule=refusal.rule,
+        score=refusal.score,
     )

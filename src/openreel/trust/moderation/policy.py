@@ -2,7 +2,7 @@
 
 The policy is data, not code, so an operator can tighten or relax it without a release: a TOML
 file with one table per category (a reason shown to users, regular expressions, phrases to
-ignore, semantic exemplars and a threshold) and the list of public figures. OpenReel ships a
+ignore; for a category of the operator's own, semantic exemplars and a threshold) and the list of public figures. OpenReel ships a
 default (``policy.toml`` beside this module); ``OPENREEL_MODERATION__POLICY`` points to another.
 """
 
@@ -41,8 +41,10 @@ class CategoryPolicy(BaseModel):
         reason: Why prompts of this category are refused, as the user reads it.
         patterns: Regular expressions (or all-of lists) matched against the normalised prompt.
         ignore: Harmless phrases removed before ``patterns`` run ("nude lipstick").
-        exemplars: Sentences typical of the category, for the semantic check.
-        threshold: Cosine similarity at or above which the semantic check refuses.
+        exemplars: Sentences typical of the category, for the semantic check of a category
+            the learned classifier does not know (an operator's own); ignored for the others.
+        threshold: Cosine similarity to ``exemplars`` at or above which the semantic check
+            refuses.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

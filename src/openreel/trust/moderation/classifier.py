@@ -1,0 +1,177 @@
+"""The learned moderation classifier: weights over sentence embeddings, and its thresholds.
+
+A multinomial logistic regression, or a small network with one hidden layer before it, turns
+a prompt's embedding into one probability per policy category and one for harmless ("ok"). It is trained on the labelled corpus beside this module
+(``corpus.jsonl``) by :mod:`openreel.trust.moderation.training`, and refuses a prompt when a
+category's probability reaches that category's threshold, chosen on a validation split the
+weights never saw. Nearest-exemplar thresholds, which it replaces, held on the prompts they
+were tuned on and let a third of new ones through.
+
+The weights are plain arrays in ``classifier.npz`` (read with ``allow_pickle=False``, so the
+file cannot carry code) and everything else in ``classifier.json``: the embedding model they
+belong to, the corpus's SHA-256, the thresholds and the figures on the held-out authors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from openreel.errors import ConfigurationError
+
+__all__ = [
+    "CORPUS_FILE",
+    "HARMLESS",
+    "Classifier",
+    "corpus_digest",
+    "load_classifier",
+    "save_classifier",
+]
+
+HARMLESS = "ok"
+"""The label of prompts that may be generated."""
+CORPUS_FILE = "corpus.jsonl"
+WEIGHTS_FILE = "classifier.npz"
+META_FILE = "classifier.json"
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """A trained classifier.
+
+    Attributes:
+        model: The embedding model's id (``embedding.MODELS``); the weights mean nothing over
+            another model's vectors.
+        labels: One per row of ``coef``: the categories and ``ok``.
+        coef: Weights, one row per label.
+        intercept: One bias per label.
+        hidden_coef: The hidden layer's weights (units x dimensions; zero rows: none, the
+            output reads the embedding itself).
+        hidden_intercept: The hidden layer's biases.
+        thresholds: Per category, the probability at or above which a prompt is refused.
+        meta: The rest of ``classifier.json`` (corpus hash, splits, figures), for reports.
+    """
+
+    model: str
+    labels: tuple[str, ...]
+    coef: NDArray[np.float32]
+    intercept: NDArray[np.float32]
+    thresholds: dict[str, float]
+    meta: dict[str, Any]
+    hidden_coef: NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    hidden_intercept: NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
+
+    def probabilities(self, vectors: NDArray[np.float32]) -> NDArray[np.float64]:
+        """Softmax probabilities, one row per vector and one column per label."""
+        inputs = vectors.astype(np.float64)
+        if self.hidden_coef.shape[0]:
+            inputs = inputs @ self.hidden_coef.T.astype(np.float64) + self.hidden_intercept
+            np.maximum(inputs, 0.0, out=inputs)  # ReLU
+        logits = inputs @ self.coef.T.astype(np.float64) + self.intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        probs: NDArray[np.float64] = exp / exp.sum(axis=1, keepdims=True)
+        return probs
+
+    def decide(self, vector: NDArray[np.float32]) -> tuple[str, float] | None:
+        """The category furthest over its threshold and its probability, or None."""
+        probs = self.probabilities(vector.reshape(1, -1))[0]
+        best: tuple[float, str, float] | None = None
+        for label, prob in zip(self.labels, probs.tolist(), strict=True):
+            threshold = self.thresholds.get(label)
+            if threshold is None or prob < threshold:
+                continue
+            margin = prob - threshold
+            if best is None or margin > best[0]:
+                best = (margin, label, prob)
+        return None if best is None else (best[1], best[2])
+
+
+def corpus_digest(path: Path | None = None) -> str:
+    """SHA-256 of the corpus file (the shipped one when ``path`` is None)."""
+    if path is None:
+        data = resources.files(__package__).joinpath(CORPUS_FILE).read_bytes()
+    else:
+        data = Path(path).read_bytes()
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_classifier(folder: Path | None = None) -> Classifier:
+    """Reads the classifier (the shipped one when ``folder`` is None).
+
+    Raises:
+        ConfigurationError: A file is missing or does not hold a consistent classifier.
+    """
+    where = resources.files(__package__) if folder is None else None
+    try:
+        if where is not None:
+            meta_text = where.joinpath(META_FILE).read_text("utf-8")
+            with where.joinpath(WEIGHTS_FILE).open("rb") as handle:
+                arrays = dict(np.load(handle, allow_pickle=False))
+        else:
+            assert folder is not None
+            meta_text = (folder / META_FILE).read_text("utf-8")
+            with (folder / WEIGHTS_FILE).open("rb") as handle:
+                arrays = dict(np.load(handle, allow_pickle=False))
+        meta = json.loads(meta_text)
+        labels = tuple(str(label) for label in meta["labels"])
+        coef = np.asarray(arrays["coef"], dtype=np.float32)
+        intercept = np.asarray(arrays["intercept"], dtype=np.float32)
+        hidden_coef = np.asarray(arrays.get("hidden_coef", np.zeros((0, 0))), dtype=np.float32)
+        hidden_intercept = np.asarray(arrays.get("hidden_intercept", np.zeros(0)), np.float32)
+        thresholds = {str(k): float(v) for k, v in meta["thresholds"].items()}
+        model = str(meta["model"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigurationError(f"the moderation classifier cannot be read: {exc}") from None
+    if coef.shape[0] != len(labels) or intercept.shape != (len(labels),):
+        raise ConfigurationError(
+            f"the moderation classifier's weights ({coef.shape}) do not match its "
+            f"{len(labels)} labels"
+        )
+    if hidden_coef.shape[0] and (
+        hidden_coef.shape[0] != coef.shape[1] or hidden_intercept.shape != (coef.shape[1],)
+    ):
+        raise ConfigurationError(
+            f"the moderation classifier's hidden layer ({hidden_coef.shape}) does not match "
+            f"its output weights ({coef.shape})"
+        )
+    if HARMLESS in thresholds or not set(thresholds) <= set(labels):
+        raise ConfigurationError("the moderation classifier's thresholds name unknown labels")
+    return Classifier(
+        model, labels, coef, intercept, thresholds, meta, hidden_coef, hidden_intercept
+    )
+
+
+def save_classifier(classifier: Classifier, folder: Path) -> None:
+    """Writes ``classifier.npz`` and ``classifier.json`` into ``folder`` (deterministic bytes:
+    the same training gives the same files)."""
+    meta = dict(classifier.meta)
+    meta.update(
+        model=classifier.model,
+        labels=list(classifier.labels),
+        thresholds=classifier.thresholds,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = folder / WEIGHTS_FILE
+    partial = folder / f".{WEIGHTS_FILE}.partial"
+    with partial.open("wb") as handle:
+        if classifier.hidden_coef.shape[0]:
+            np.savez(
+                handle,
+                coef=classifier.coef,
+                intercept=classifier.intercept,
+                hidden_coef=classifier.hidden_coef,
+                hidden_intercept=classifier.hidden_intercept,
+            )
+        else:
+            np.savez(handle, coef=classifier.coef, intercept=classifier.intercept)
+    partial.replace(weights)
+    text = json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    (folder / META_FILE).write_text(text, "utf-8")

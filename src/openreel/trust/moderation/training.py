@@ -1,0 +1,461 @@
+"""Trains the moderation classifier on the corpus and writes its weights (deterministic).
+
+Run ``python -m openreel.trust.moderation.training [--model ID] [--out FOLDER]`` after any
+change to ``corpus.jsonl``; it rewrites ``classifier.npz`` and ``classifier.json`` beside it
+(a test fails while the recorded corpus hash and the corpus differ). It needs scikit-learn
+(the ``dev`` extra); the server needs only numpy to apply the result.
+
+The corpus is split by author, never by prompt: one author's prompts share their wording, and
+a split by prompt would score the classifier on phrasings it was trained on. Authors a to e
+are templates (a few hundred descriptions, each framed several ways); f to j wrote freely,
+each in their own voice. The figures recorded are first-sight figures: each freeform author in
+turn is held out of a classifier trained on every other author, thresholds included, and
+scored (the whole decision: the policy's rules first, then the classifier). The shipped
+classifier is then trained on everyone. Each category's threshold is chosen on those held-out
+authors' probabilities (each from weights that never saw its author), over the prompts the
+rules let through, as the classifier only ever sees those; a held-out author's own figures use
+thresholds chosen on the other held-out authors, never on itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from openreel.trust.moderation.classifier import (
+    CORPUS_FILE,
+    HARMLESS,
+    Classifier,
+    corpus_digest,
+    save_classifier,
+)
+from openreel.trust.moderation.embedding import E5_INT8, Embedder, shared_embedder
+from openreel.trust.moderation.normalise import normalise
+
+__all__ = [
+    "FREEFORM",
+    "TEMPLATES",
+    "Example",
+    "choose_thresholds",
+    "evaluate",
+    "fit",
+    "load_corpus",
+    "main",
+    "policy_rules",
+    "train",
+]
+
+TEMPLATES = ("a", "b", "c", "d", "e")
+"""Authors whose prompts are templates: always in training."""
+FREEFORM = ("f", "g", "h", "i", "j")
+"""Authors who wrote freely: each is held out in turn for the recorded figures."""
+KIND = "lr"
+"""``lr`` (multinomial logistic regression) or ``mlp`` (one hidden layer)."""
+C = 8.0
+"""Inverse regularisation strength: the vectors are unit length and close together, so the
+weights must be large to separate them."""
+HIDDEN = 256
+ALPHA = 1e-3
+"""The network's hidden units and L2 penalty, when ``KIND`` is ``mlp``."""
+MISS_PER_FALSE_REFUSAL = 10.0
+"""How many points of a category's recall one point of false refusals is worth when a
+threshold is chosen: ten, as the goal allows 1% refused and 5% missed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One labelled prompt of the corpus."""
+
+    prompt: str
+    label: str
+    topic: str
+    lang: str
+    author: str
+
+
+def load_corpus(path: Path | None = None) -> list[Example]:
+    """The corpus's prompts in file order (the shipped corpus when ``path`` is None)."""
+    if path is None:
+        text = resources.files(__package__).joinpath(CORPUS_FILE).read_text("utf-8")
+    else:
+        text = Path(path).read_text("utf-8")
+    rows = []
+    for line in text.splitlines():
+        if line.strip():
+            item = json.loads(line)
+            rows.append(
+                Example(
+                    str(item["prompt"]),
+                    str(item["label"]),
+                    str(item.get("topic", item["label"])),
+                    str(item.get("lang", "")),
+                    str(item.get("author", "")),
+                )
+            )
+    return rows
+
+
+def fit(vectors: NDArray[np.float32], labels: Sequence[str], kind: str = KIND) -> Classifier:
+    """The weights (scikit-learn; deterministic), with no thresholds yet."""
+    if kind == "mlp":
+        from sklearn.neural_network import MLPClassifier
+
+        network = MLPClassifier(
+            hidden_layer_sizes=(HIDDEN,), alpha=ALPHA, max_iter=300, random_state=0
+        )
+        network.fit(vectors.astype(np.float64), list(labels))
+        return Classifier(
+            "",
+            tuple(str(label) for label in network.classes_),
+            np.asarray(network.coefs_[1].T, dtype=np.float32),
+            np.asarray(network.intercepts_[1], dtype=np.float32),
+            {},
+            {},
+            np.asarray(network.coefs_[0].T, dtype=np.float32),
+            np.asarray(network.intercepts_[0], dtype=np.float32),
+        )
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+    model.fit(vectors.astype(np.float64), list(labels))
+    return Classifier(
+        "",
+        tuple(str(label) for label in model.classes_),
+        np.asarray(model.coef_, dtype=np.float32),
+        np.asarray(model.intercept_, dtype=np.float32),
+        {},
+        {},
+    )
+
+
+def choose_thresholds(
+    probs: NDArray[np.float64],
+    labels: Sequence[str],
+    classes: Sequence[str],
+    allowed: NDArray[np.bool_] | None = None,
+    weight: float = MISS_PER_FALSE_REFUSAL,
+) -> dict[str, float]:
+    """Per category, the threshold with the best recall less the weighted false refusals on
+    the validation prompts the rules ``allowed`` (all when None), a point of false refusals
+    counting ``weight`` points of recall; the middle of the best range, to leave room both
+    ways."""
+    truth = np.asarray(labels)
+    seen = np.ones(len(truth), dtype=bool) if allowed is None else np.asarray(allowed)
+    ok = (truth == HARMLESS) & seen
+    grid = np.round(np.arange(0.02, 0.985, 0.01), 2)
+    thresholds: dict[str, float] = {}
+    for column, category in enumerate(classes):
+        if category == HARMLESS:
+            continue
+        mine = (truth == category) & seen
+        scores = []
+        for t in grid:
+            refused = probs[:, column] >= t
+            recall = refused[mine].mean() if mine.any() else 0.0
+            false = refused[ok].mean() if ok.any() else 0.0
+            scores.append(recall - weight * false)
+        best = max(scores)
+        chosen = [float(t) for t, s in zip(grid, scores, strict=True) if s >= best - 1e-12]
+        thresholds[category] = round(float(np.median(chosen)), 2)
+    return thresholds
+
+
+def refusals(classifier: Classifier, vectors: NDArray[np.float32]) -> list[str | None]:
+    """The category each vector is refused under, or None."""
+    return [None if d is None else d[0] for d in map(classifier.decide, vectors)]
+
+
+def evaluate(
+    classifier: Classifier,
+    vectors: NDArray[np.float32],
+    rows: Sequence[Example],
+    by_rules: Sequence[bool] | NDArray[np.bool_] | None = None,
+) -> dict[str, Any]:
+    """Precision, recall and false refusals of the decision (the rules' refusals, ``by_rules``,
+    then the classifier's) overall, per category and per language, and of the classifier
+    alone."""
+    alone = refusals(classifier, vectors)
+    rules = [False] * len(rows) if by_rules is None else list(by_rules)
+    decisions = [
+        "rules" if ruled else category for ruled, category in zip(rules, alone, strict=True)
+    ]
+
+    def figures(selected: list[int], made: Sequence[str | None]) -> dict[str, float | int]:
+        tp = fp = fn = tn = 0
+        for i in selected:
+            harmful = rows[i].label != HARMLESS
+            refused = made[i] is not None
+            tp += harmful and refused
+            fp += (not harmful) and refused
+            fn += harmful and not refused
+            tn += (not harmful) and not refused
+        return {
+            "harmful": tp + fn,
+            "ok": fp + tn,
+            "precision": round(tp / max(tp + fp, 1), 4),
+            "recall": round(tp / max(tp + fn, 1), 4),
+            "false_refusals": round(fp / max(fp + tn, 1), 4),
+        }
+
+    everything = list(range(len(rows)))
+    harmless = [i for i in everything if rows[i].label == HARMLESS]
+    categories = sorted({row.label for row in rows} - {HARMLESS})
+    per_category = {
+        # One category's prompts: its recall; harmless prompts the classifier refused under
+        # this category's name; and how many of those it named were harmful.
+        category: {
+            "recall": figures([i for i in everything if rows[i].label == category], decisions)[
+                "recall"
+            ],
+            "false_refusals": round(
+                sum(1 for i in harmless if decisions[i] == category) / max(len(harmless), 1), 4
+            ),
+            "precision": round(
+                sum(1 for i in everything if alone[i] == category and rows[i].label != HARMLESS)
+                / max(sum(1 for i in everything if alone[i] == category), 1),
+                4,
+            ),
+        }
+        for category in categories
+    }
+    languages = sorted({row.lang for row in rows})
+    return {
+        "all": figures(everything, decisions),
+        "classifier_alone": figures(everything, alone),
+        "rules_alone": figures(everything, ["rules" if r else None for r in rules]),
+        "categories": per_category,
+        "languages": {
+            lang: figures([i for i in everything if rows[i].lang == lang], decisions)
+            for lang in languages
+        },
+        "refused_harmless": sorted(rows[i].prompt for i in harmless if decisions[i]),
+    }
+
+
+def policy_rules() -> Callable[[str], bool]:
+    """Whether the built-in policy's rules and name lists refuse a prompt (they run before
+    the classifier)."""
+    from openreel.trust.moderation.names import NameCheck
+    from openreel.trust.moderation.pipeline import ModerationPipeline
+    from openreel.trust.moderation.policy import load_policy
+    from openreel.trust.moderation.rules import RuleCheck
+
+    policy = load_policy()
+    pipeline = ModerationPipeline([RuleCheck(policy), NameCheck(policy.public_figures)])
+    return lambda prompt: pipeline.decide(prompt).refusal is not None
+
+
+def train(
+    rows: Sequence[Example],
+    embed: Embedder,
+    *,
+    model: str,
+    corpus_sha256: str,
+    rules: Callable[[str], bool] | None = None,
+    weight: float = MISS_PER_FALSE_REFUSAL,
+) -> Classifier:
+    """Each freeform author held out in turn (first-sight figures), then the classifier on
+    every author; everything the classifier file records. ``rules`` says which prompts the
+    policy's rules refuse before the classifier (none when None); ``weight`` is how many
+    points of recall a point of false refusals costs when thresholds are chosen."""
+    # The check embeds the normalised view (trust/moderation/semantic.py): train on the same.
+    vectors = _embed_all(embed, [normalise(row.prompt).decoded for row in rows])
+    by_rules = np.asarray([rules(row.prompt) if rules else False for row in rows], dtype=bool)
+    labels = [row.label for row in rows]
+    present = sorted({row.author for row in rows})
+    held_out = [a for a in FREEFORM if a in present] or present[-1:]
+    # Each held-out author's probabilities, from weights fitted on every other author.
+    folds: dict[str, tuple[list[int], Classifier, NDArray[np.float64]]] = {}
+    for author in held_out:
+        inside = [i for i, row in enumerate(rows) if row.author != author]
+        outside = [i for i, row in enumerate(rows) if row.author == author]
+        weights = fit(vectors[inside], [labels[i] for i in inside])
+        folds[author] = (outside, weights, weights.probabilities(vectors[outside]))
+
+    def thresholds_from(authors: Sequence[str], classes: Sequence[str]) -> dict[str, float]:
+        chosen = [i for a in authors for i in folds[a][0]]
+        if not chosen:
+            return {}
+        probs = np.concatenate([folds[a][2] for a in authors])
+        truth = [labels[i] for i in chosen]
+        return choose_thresholds(probs, truth, classes, ~by_rules[chosen], weight)
+
+    heldout: dict[str, Any] = {}
+    first_sight: list[int] = []
+    first_sight_decisions: list[str | None] = []
+    for author, (outside, weights, _) in folds.items():
+        # Its thresholds come from the other held-out authors' folds, never from its own.
+        others = [a for a in held_out if a != author] or [author]
+        classifier = _with(weights, model, thresholds_from(others, weights.labels), {})
+        heldout[author] = evaluate(
+            classifier, vectors[outside], [rows[i] for i in outside], by_rules[outside]
+        )
+        heldout[author]["thresholds"] = classifier.thresholds
+        first_sight += outside
+        first_sight_decisions += refusals(classifier, vectors[outside])
+    weights = fit(vectors, labels)
+    thresholds = thresholds_from(held_out, weights.labels)
+    pooled = [i for a in held_out for i in folds[a][0]]
+    meta = {
+        "corpus": CORPUS_FILE,
+        "corpus_sha256": corpus_sha256,
+        "corpus_prompts": len(rows),
+        "authors": {"all": present, "held_out_in_turn": held_out},
+        "kind": KIND,
+        "C": C,
+        "hidden": HIDDEN if KIND == "mlp" else 0,
+        "miss_per_false_refusal": weight,
+        "test": _pooled(
+            [rows[i] for i in first_sight], first_sight_decisions, by_rules[first_sight]
+        ),
+        "held_out": heldout,
+        "validation_folds": _fold_figures(
+            np.concatenate([folds[a][2] for a in held_out]),
+            [rows[i] for i in pooled],
+            _with(weights, model, thresholds, {}),
+        ),
+    }
+    return _with(weights, model, thresholds, meta)
+
+
+def _with(
+    weights: Classifier, model: str, thresholds: dict[str, float], meta: dict[str, Any]
+) -> Classifier:
+    return Classifier(
+        model,
+        weights.labels,
+        weights.coef,
+        weights.intercept,
+        thresholds,
+        meta,
+        weights.hidden_coef,
+        weights.hidden_intercept,
+    )
+
+
+def _pooled(
+    rows: Sequence[Example], decisions: Sequence[str | None], by_rules: NDArray[np.bool_]
+) -> dict[str, Any]:
+    """Every held-out author's prompts, each decided by the classifier that never saw its
+    author, as one evaluation."""
+
+    class Fixed:
+        """A classifier replaying decisions already made, for :func:`evaluate`."""
+
+        def __init__(self) -> None:
+            self.made = iter(decisions)
+
+        def decide(self, vector: Any) -> tuple[str, float] | None:
+            made = next(self.made)
+            return None if made is None else (made, 1.0)
+
+    fixed: Any = Fixed()
+    return evaluate(fixed, np.zeros((len(rows), 1), np.float32), rows, by_rules)
+
+
+def _fold_figures(
+    probs: NDArray[np.float64], rows: Sequence[Example], classifier: Classifier
+) -> dict[str, float | int]:
+    """Recall and false refusals of the validation folds' own predictions at the thresholds
+    (the classifier alone)."""
+    column = {label: i for i, label in enumerate(classifier.labels)}
+    refused = np.zeros(len(rows), dtype=bool)
+    for category, threshold in classifier.thresholds.items():
+        refused |= probs[:, column[category]] >= threshold
+    harmful = np.asarray([row.label != HARMLESS for row in rows])
+    return {
+        "harmful": int(harmful.sum()),
+        "ok": int((~harmful).sum()),
+        "recall": round(float(refused[harmful].mean()), 4),
+        "false_refusals": round(float(refused[~harmful].mean()), 4),
+    }
+
+
+def _embed_all(embed: Embedder, texts: list[str], batch: int = 64) -> NDArray[np.float32]:
+    parts = [embed(texts[start : start + batch]) for start in range(0, len(texts), batch)]
+    return np.concatenate(parts).astype(np.float32)
+
+
+def _cached(embed: Embedder, path: Path, key: str) -> Embedder:
+    """``embed``, whose answers for one whole run are kept in ``path`` under ``key``."""
+    stored: dict[str, NDArray[np.float32]] = {}
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["key"]) == key:
+                stored = {str(t): v for t, v in zip(data["texts"], data["vectors"], strict=True)}
+    fresh: dict[str, NDArray[np.float32]] = {}
+
+    def cached(texts: Sequence[str]) -> NDArray[np.float32]:
+        missing = [t for t in texts if t not in stored and t not in fresh]
+        if missing:
+            fresh.update(zip(missing, embed(missing), strict=True))
+            every = {**stored, **fresh}
+            with path.open("wb") as handle:
+                np.savez(
+                    handle,
+                    key=np.array(key),
+                    texts=np.array(list(every)),
+                    vectors=np.stack(list(every.values())),
+                )
+        return np.stack([stored[t] if t in stored else fresh[t] for t in texts])
+
+    return cached
+
+
+def main(
+    argv: Sequence[str] | None = None, embedder: Callable[[str], Embedder] | None = None
+) -> int:
+    """Trains over ``--model`` and writes the classifier (the package's own by default)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=E5_INT8, help="embedding model id (default %(default)s)")
+    parser.add_argument("--corpus", type=Path, default=None, help="corpus (default: shipped)")
+    parser.add_argument("--out", type=Path, default=None, help="folder (default: the package)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="keep the corpus's vectors in this .npy file and reuse them while the corpus and "
+        "the model are the same (to try settings quickly)",
+    )
+    parser.add_argument(
+        "--miss-per-false-refusal",
+        type=float,
+        default=MISS_PER_FALSE_REFUSAL,
+        help="points of recall one point of false refusals costs when thresholds are chosen "
+        "(default %(default)s)",
+    )
+    args = parser.parse_args(argv)
+    rows = load_corpus(args.corpus)
+    embed = (embedder or shared_embedder)(args.model)
+    if args.cache is not None:
+        embed = _cached(embed, args.cache, f"{args.model}:{corpus_digest(args.corpus)}")
+    classifier = train(
+        rows,
+        embed,
+        model=args.model,
+        corpus_sha256=corpus_digest(args.corpus),
+        rules=policy_rules(),
+        weight=args.miss_per_false_refusal,
+    )
+    out = args.out or Path(str(resources.files(__package__)))
+    save_classifier(classifier, out)
+    test = classifier.meta["test"]["all"]
+    print(
+        f"{len(rows)} prompts, model {args.model}: held-out authors (rules, then the "
+        f"classifier) recall {test['recall']:.3f}, false refusals {test['false_refusals']:.2%}; "
+        f"thresholds {classifier.thresholds}; "
+        f"written to {out}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,211 @@
+"""The classifier's files and its training: deterministic, pickle-free, split by author."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from openreel.errors import ConfigurationError
+from openreel.trust.moderation import classifier as classifier_module
+from openreel.trust.moderation.classifier import (
+    HARMLESS,
+    corpus_digest,
+    load_classifier,
+    save_classifier,
+)
+from openreel.trust.moderation.embedding import Vectors
+from openreel.trust.moderation.training import (
+    FREEFORM,
+    TEMPLATES,
+    choose_thresholds,
+    load_corpus,
+    main,
+    train,
+)
+
+PACKAGE = Path(classifier_module.__file__).resolve().parent
+LANGUAGES = {"en", "fr", "es", "de", "it", "pt"}
+
+
+def hashed_embedder(texts: Sequence[str]) -> Vectors:
+    """A stand-in model: each word's hash picks a direction; the sentence is their mean.
+
+    Deterministic and quick, so training can be run twice in a test; words shared by a
+    category's prompts still pull them together, which is all the training test needs.
+    """
+    rows = []
+    for text in texts:
+        vector = np.zeros(64, dtype=np.float64)
+        for word in text.split():
+            seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "little")
+            vector += np.random.default_rng(seed).standard_normal(64)
+        norm = np.linalg.norm(vector)
+        rows.append(vector / norm if norm else vector)
+    return np.asarray(rows, dtype=np.float32)
+
+
+def test_the_corpus_is_large_multilingual_and_split_by_author() -> None:
+    rows = load_corpus()
+    assert len(rows) >= 3000
+    assert {row.lang for row in rows} >= LANGUAGES
+    authors = {row.author for row in rows}
+    assert authors == set(TEMPLATES) | set(FREEFORM)
+    labels = Counter(row.label for row in rows)
+    assert labels[HARMLESS] >= len(rows) / 3  # harmless neighbours, not just harm
+    harmful = set(labels) - {HARMLESS}
+    # Every category in every language by every author.
+    for category in harmful:
+        for lang in LANGUAGES:
+            have = {row.author for row in rows if row.label == category and row.lang == lang}
+            assert have == authors, (category, lang)
+    # Each freeform author writes in their own words: none of their prompts is anyone else's.
+    for author in FREEFORM:
+        theirs = {row.prompt for row in rows if row.author == author}
+        assert not theirs & {row.prompt for row in rows if row.author != author}, author
+        assert len(theirs) >= 500
+
+
+def test_training_is_deterministic_and_files_are_byte_identical(tmp_path: Path) -> None:
+    # A slice keeps the test quick: English and German, one prompt in three.
+    rows = [row for row in load_corpus() if row.lang in ("en", "de")][::3]
+    first = train(rows, hashed_embedder, model="hashed", corpus_sha256="x")
+    second = train(rows, hashed_embedder, model="hashed", corpus_sha256="x")
+    np.testing.assert_array_equal(first.coef, second.coef)
+    assert first.thresholds == second.thresholds
+    save_classifier(first, tmp_path / "one")
+    save_classifier(second, tmp_path / "two")
+    for name in ("classifier.npz", "classifier.json"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    loaded = load_classifier(tmp_path / "one")
+    assert loaded.labels == first.labels
+    np.testing.assert_array_equal(loaded.coef, first.coef)
+    assert loaded.meta["test"]["all"]["harmful"] > 0
+    assert set(loaded.meta["test"]["languages"]) == {"en", "de"}
+    # Each freeform author was held out in turn, and only they make up the test figures.
+    assert set(loaded.meta["held_out"]) == set(FREEFORM)
+    assert loaded.meta["test"]["all"]["harmful"] == sum(
+        1 for row in rows if row.author in FREEFORM and row.label != HARMLESS
+    )
+
+
+def test_the_rules_refusals_count_in_the_figures_and_not_in_the_thresholds() -> None:
+    """With the rules first, the figures are the whole decision's; a rule that refuses every
+    harmful prompt leaves nothing for the classifier to catch, so recall is 1.0 however weak
+    the classifier is."""
+    rows = [row for row in load_corpus() if row.lang == "it"][::4]
+    classifier = train(
+        rows,
+        hashed_embedder,
+        model="hashed",
+        corpus_sha256="x",
+        rules=lambda prompt: prompt in {row.prompt for row in rows if row.label != HARMLESS},
+    )
+    figures = classifier.meta["test"]
+    assert figures["all"]["recall"] == 1.0
+    assert figures["rules_alone"]["recall"] == 1.0
+    assert figures["rules_alone"]["false_refusals"] == 0.0
+    assert figures["classifier_alone"]["recall"] < 1.0
+
+
+def test_thresholds_ignore_prompts_the_rules_refused() -> None:
+    labels = ["c"] * 10 + [HARMLESS] * 10
+    probs = np.zeros((20, 2))
+    probs[:10, 0] = 0.8
+    probs[10:, 0] = 0.8  # harmless prompts that look just as harmful...
+    probs[:, 1] = 1 - probs[:, 0]
+    [strict] = choose_thresholds(probs, labels, ["c", HARMLESS]).values()
+    assert strict > 0.8  # ...so refusing them costs more than the recall is worth
+    allowed = np.array([True] * 10 + [False] * 10)  # ...unless the rules refuse them anyway
+    [loose] = choose_thresholds(probs, labels, ["c", HARMLESS], allowed).values()
+    assert loose <= 0.8
+
+
+def test_the_training_command_writes_the_files_with_the_corpus_hash(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    lines = (PACKAGE / "corpus.jsonl").read_text("utf-8").splitlines()
+    italian = [line for line in lines if '"lang": "it"' in line][::3]
+    corpus.write_text("\n".join(italian) + "\n", "utf-8")
+    out = tmp_path / "out"
+    assert (
+        main(
+            ["--model", "hashed", "--corpus", str(corpus), "--out", str(out)],
+            embedder=lambda model: hashed_embedder,
+        )
+        == 0
+    )
+    meta = json.loads((out / "classifier.json").read_text("utf-8"))
+    assert meta["corpus_sha256"] == corpus_digest(corpus)
+    assert meta["model"] == "hashed"
+    assert meta["corpus_prompts"] == len(italian)
+
+
+def test_thresholds_weigh_a_false_refusal_as_ten_misses() -> None:
+    # One category, ten harmful and a hundred harmless validation prompts.
+    labels = ["c"] * 10 + [HARMLESS] * 100
+    probs = np.zeros((110, 2))
+    probs[:10, 0] = np.linspace(0.3, 0.9, 10)  # the harmful ones
+    probs[10:, 0] = 0.05
+    probs[10, 0] = 0.6  # one harmless prompt scores like a harmful one
+    probs[:, 1] = 1 - probs[:, 0]
+    [threshold] = choose_thresholds(probs, labels, ["c", HARMLESS]).values()
+    # Refusing the harmless 0.6 costs 10 points; it is worth it only for more than one miss.
+    refused = probs[:10, 0] >= threshold
+    assert refused.sum() >= 5
+    assert 0.05 < threshold <= 0.9
+
+
+def test_a_weights_file_holding_objects_is_refused(tmp_path: Path) -> None:
+    shutil.copy(PACKAGE / "classifier.json", tmp_path / "classifier.json")
+    with (tmp_path / "classifier.npz").open("wb") as handle:
+        np.savez(handle, coef=np.array([{"a": 1}], dtype=object), intercept=np.zeros(1))
+    with pytest.raises(ConfigurationError, match="cannot be read"):
+        load_classifier(tmp_path)
+
+
+def test_weights_that_do_not_match_the_labels_are_refused(tmp_path: Path) -> None:
+    shutil.copy(PACKAGE / "classifier.json", tmp_path / "classifier.json")
+    with (tmp_path / "classifier.npz").open("wb") as handle:
+        np.savez(handle, coef=np.zeros((2, 384), np.float32), intercept=np.zeros(2, np.float32))
+    with pytest.raises(ConfigurationError, match="do not match"):
+        load_classifier(tmp_path)
+
+
+def test_a_missing_classifier_names_the_problem(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match=r"classifier\.json"):
+        load_classifier(tmp_path)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_network_with_a_hidden_layer_survives_its_files_with_its_probabilities(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ``mlp`` kind: numpy's forward pass over the saved layers gives scikit-learn's
+    probabilities (a narrow network, to keep the test quick)."""
+    from sklearn.neural_network import MLPClassifier
+
+    from openreel.trust.moderation import training
+    from openreel.trust.moderation.training import fit
+
+    monkeypatch.setattr(training, "HIDDEN", 16)
+    hidden = 16
+    rows = [row for row in load_corpus() if row.lang == "pt"][::6]
+    vectors = hashed_embedder([row.prompt for row in rows])
+    labels = [row.label for row in rows]
+    network = fit(vectors, labels, kind="mlp")
+    assert network.hidden_coef.shape == (hidden, vectors.shape[1])
+    save_classifier(network, tmp_path)
+    loaded = load_classifier(tmp_path)
+    reference = MLPClassifier(
+        hidden_layer_sizes=(hidden,), alpha=1e-3, max_iter=300, random_state=0
+    )
+    reference.fit(vectors.astype(np.float64), labels)
+    np.testing.assert_allclose(
+        loaded.probabilities(vectors), reference.predict_proba(vectors), atol=1e-4
+    )

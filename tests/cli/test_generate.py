@@ -199,17 +199,23 @@ def test_cli_real_process_bad_input_has_no_traceback(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_cli_ctrl_c_during_render_leaves_no_partial_file(tmp_path: Path) -> None:
-    proc = _cli(
-        "generate",
-        "a storm over the city at night",
-        "--seconds",
-        "60",
-        "--size",
-        "640x360",
-        "-o",
-        "long.mp4",
-        cwd=tmp_path,
-    )
+    # A child inherits an ignored SIGINT (a suite started in the background, nohup) but not
+    # a handler: with one set here the child starts with Ctrl-C's default, as in a terminal.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = _cli(
+            "generate",
+            "a storm over the city at night",
+            "--seconds",
+            "60",
+            "--size",
+            "640x360",
+            "-o",
+            "long.mp4",
+            cwd=tmp_path,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     deadline = time.monotonic() + 60
     while not any(p.name.endswith(".part.mp4") for p in tmp_path.iterdir()):
         assert time.monotonic() < deadline, "render never started"

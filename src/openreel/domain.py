@@ -120,6 +120,9 @@ class SourceVideo:
         url: A short-lived link a provider can fetch the file from, for providers that take
             a video only by URL (Luma's modify); set by the worker just before a render,
             never stored.
+        last_picture: Its last frame (RGB, uint8, at its own size) when the render has
+            already decoded every frame of it (an extension whose packets are copied), so a
+            backend continuing from it need not decode the file a second time; never stored.
     """
 
     path: str
@@ -130,6 +133,7 @@ class SourceVideo:
     video_id: str | None = None
     plan: dict[str, Any] | None = None
     url: str | None = None
+    last_picture: Any = field(default=None, compare=False, repr=False)
 
     @property
     def uploaded(self) -> bool:
@@ -302,7 +306,7 @@ class VideoRequest:
             None
             if self.source is None
             # A source's link is a credential for a while: it never goes into a stored row.
-            else {k: v for k, v in asdict(self.source).items() if k != "url"}
+            else {k: v for k, v in asdict(self.source).items() if k not in ("url", "last_picture")}
         )
         data["character"] = None if self.character is None else asdict(self.character)
         for name in images:

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from openreel.backends.sketch import backend as sketch_backend
 from openreel.backends.sketch.backend import SketchBackend
-from openreel.domain import GenerationResult, VideoRequest
+from openreel.domain import GenerationResult, SourceVideo, VideoRequest
 from openreel.errors import CancelledError, MediaError
 from openreel.media.c2pa import verify_mp4
 from openreel.media.certs import ensure_instance_identity
@@ -227,3 +229,42 @@ def test_an_extension_of_any_other_video_encodes_it_again_with_the_label(
     assert not any(np.array_equal(a, b) for a, b in zip(frames[:12], source, strict=True))
     labeler = Labeler(label, 320, 180)
     assert all(labeler.shown_in(frame) for frame in frames)
+
+
+def test_an_extension_whose_pictures_are_copied_reads_its_source_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Copying the source's packets decodes every frame of it already (for the label, the
+    previews and fingerprints): the sketch engine's dissolve starts from the last of those,
+    the very picture it would have decoded the file again for."""
+    label = LabelSpec()
+    path = tmp_path / "ours.mp4"
+    _labelled_source(path, label)
+    source = SourceVideo(path=str(path), frames=12, fps=12, width=320, height=180)
+    request = _request(width=320, height=180, frame_offset=12, operation="extend", source=source)
+    decoded = sketch_backend.last_frame(path, 320, 180)
+
+    def no_second_read(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the source was decoded a second time")
+
+    monkeypatch.setattr(sketch_backend, "last_frame", no_second_read)
+    render_video(
+        SketchBackend(),
+        request,
+        tmp_path / "ext.mp4",
+        encoder=EncoderSettings(),
+        prefix=fitted_frames(path, 320, 180, 12),
+        prefix_frames=12,
+        prefix_file=path,
+        label=label,
+    )
+    assert probe(tmp_path / "ext.mp4").frames == 24
+    # The picture handed on is the one a decode of the file gives: the same dissolve.
+    given = replace(request, source=replace(source, last_picture=decoded))
+    monkeypatch.undo()
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(
+            SketchBackend().generate(given), SketchBackend().generate(request), strict=True
+        )
+    )

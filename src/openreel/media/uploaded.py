@@ -24,7 +24,14 @@ from openreel.domain import MIN_SIDE
 from openreel.errors import InvalidRequestError
 from openreel.media.probe import iter_frames
 
-__all__ = ["UploadLimits", "UploadedVideo", "check_video", "fitted_frames", "last_frame"]
+__all__ = [
+    "UploadLimits",
+    "UploadedVideo",
+    "check_video",
+    "fit_picture",
+    "fitted_frames",
+    "last_frame",
+]
 
 _FOREIGN_ERRORS: Final = (
     av.FFmpegError,
@@ -171,7 +178,8 @@ def check_video(path: Path, limits: UploadLimits, *, param: str = "video") -> Up
     return UploadedVideo(suffix, width, height, fps, packets, seconds)
 
 
-def _fit(frame: npt.NDArray[np.uint8], width: int, height: int) -> npt.NDArray[np.uint8]:
+def fit_picture(frame: npt.NDArray[np.uint8], width: int, height: int) -> npt.NDArray[np.uint8]:
+    """``frame`` at ``width`` x ``height`` (area-averaged when scaled), itself when it fits."""
     if frame.shape[1] == width and frame.shape[0] == height:
         return frame
     return np.ascontiguousarray(cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA))
@@ -193,7 +201,7 @@ def fitted_frames(
     for frame in iter_frames(path):
         if made >= count:
             break
-        last = _fit(frame, width, height)
+        last = fit_picture(frame, width, height)
         yield last
         made += 1
     while made < count and last is not None:
@@ -225,4 +233,4 @@ def last_frame(
             pixels = np.asarray(last.to_ndarray(format="rgb24"), dtype=np.uint8)
     except _FOREIGN_ERRORS as exc:
         raise InvalidRequestError(f"video cannot be read to its end: {exc}", param="video") from exc
-    return _fit(pixels, width, height)
+    return fit_picture(pixels, width, height)

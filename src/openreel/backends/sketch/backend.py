@@ -30,7 +30,7 @@ from openreel.backends.sketch.understand import understand
 from openreel.domain import ImageInput, VideoRequest
 from openreel.errors import CancelledError, InvalidRequestError, ModelNotFoundError
 from openreel.media.audio import SAMPLE_RATE, Soundtrack, read_soundtrack, samples_for
-from openreel.media.uploaded import fitted_frames, last_frame
+from openreel.media.uploaded import fit_picture, fitted_frames, last_frame
 
 __all__ = ["SKETCH_MODEL", "SketchBackend"]
 
@@ -253,7 +253,11 @@ class SketchBackend:
                     raise CancelledError("generation was cancelled", code="cancelled")
                 progress(0, total)
 
-            start = last_frame(Path(source.path), width, height, each=alive)
+            start = (
+                last_frame(Path(source.path), width, height, each=alive)
+                if source.last_picture is None  # not yet decoded by the render (see domain)
+                else fit_picture(source.last_picture, width, height)
+            )
         fade = self._fade_frames(request)
         for index in range(total):
             if cancelled():

@@ -482,7 +482,8 @@ def measure_family(
     """Builds ``family``'s pipeline and times bare ``pipe(...)`` and the backend, ABBA."""
     import torch
 
-    from openreel.backends.diffusers.backend import DiffusersBackend, _accepted
+    from openreel.backends.diffusers.backend import DiffusersBackend
+    from openreel.backends.diffusers.calls import accepted
     from openreel.backends.diffusers.catalogue import Catalogue, load_catalogue
     from openreel.config import LocalConfig
     from openreel.domain import VideoRequest
@@ -553,7 +554,7 @@ def measure_family(
             "frame_rate": plan.fps,
             **entry.call,
         }
-        return pipe(**_accepted(pipe, kwargs))
+        return pipe(**accepted(pipe, kwargs))
 
     def through_backend() -> Any:
         return list(backend.generate(request))

@@ -21,13 +21,9 @@ from __future__ import annotations
 
 import logging
 import threading
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from openreel.backends.base import (
     BackendCapabilities,
@@ -39,12 +35,14 @@ from openreel.backends.base import (
     never_cancelled,
     no_progress,
 )
+from openreel.backends.diffusers.calls import accepted, library_warnings_to_log
 from openreel.backends.diffusers.catalogue import Catalogue, ModelEntry
 from openreel.backends.diffusers.frames import retime, stitch
 from openreel.backends.diffusers.inputs import decode_reference, sketch_first_frame, source_frames
 from openreel.backends.diffusers.loader import LoadedPipeline, PipelineCache, free_memory
 from openreel.backends.diffusers.outputs import joined_sound, soundtrack_of_call, to_frames
 from openreel.backends.diffusers.plan import RenderPlan, make_plan
+from openreel.backends.diffusers.upscale import refine, upsample_frames
 from openreel.config import LocalConfig
 from openreel.domain import MAX_SEED, VideoRequest
 from openreel.errors import (
@@ -450,7 +448,7 @@ class DiffusersBackend:
 
         With the model's upsampler the call is the family's documented two-stage path:
         latents out of the first pass, the latent x2 upsampler, then a short refine pass at
-        twice the size (see :meth:`_refine`). LTX-2's pipelines return ``(video, audio)``:
+        twice the size (see :func:`upscale.refine`). LTX-2's pipelines return ``(video, audio)``:
         the sound is ``output.audio`` (a waveform tensor at the vocoder's rate), appended to
         ``sounds``.
         """
@@ -514,14 +512,14 @@ class DiffusersBackend:
                 from PIL import Image
 
                 kwargs["mask"] = [Image.new("L", frame.size, 255) for frame in video]
-        with _library_warnings_to_log():
-            output = pipe(**_accepted(pipe, kwargs))
+        with library_warnings_to_log():
+            output = pipe(**accepted(pipe, kwargs))
             if stopped:
                 raise _cancelled()
             if two_stage:
                 if cancelled():
                     raise _cancelled()
-                output = self._refine(loaded, entry, plan, pipe, kwargs, output)
+                output = refine(loaded, entry, plan, pipe, kwargs, output)
                 if stopped:
                     raise _cancelled()
         frames = to_frames(output.frames, count)
@@ -530,92 +528,8 @@ class DiffusersBackend:
         if plan.upsample > 1 and not two_stage:
             if cancelled():
                 raise _cancelled()
-            frames = self._upsample_frames(loaded, entry, plan, frames, seed)
+            frames = upsample_frames(loaded, entry, plan, frames, seed)
         return frames
-
-    def _refine(
-        self,
-        loaded: LoadedPipeline,
-        entry: ModelEntry,
-        plan: RenderPlan,
-        pipe: Any,
-        first: dict[str, Any],
-        output: Any,
-    ) -> Any:
-        """The upsampler over the first pass's latents, then a short refine at twice the size.
-
-        LTX 0.9.x (diffusers docs ltx_video): ``adain_factor=1.0``, then the condition
-        pipeline with ``denoise_strength`` and the refine schedule, its generator seeded
-        again. LTX-2 (diffusers docs ltx2, "Two-stages Generation"): the upsampler over the
-        denormalised latents (``latents_normalized=False``), then the first pass's own
-        pipeline with the upsampled video latents, the first pass's audio latents (so the
-        sound is refined with the picture and lasts as long), the catalogue's ``refine``
-        (the stage-2 sigmas, ``noise_scale`` of the first of them, guidance 1.0) and the
-        same generator, threaded through both stages; the full model runs this pass
-        through its distilled LoRA.
-        """
-        upsampler = loaded.upsampler(entry)
-        if entry.spec.refine_in_place:
-            upscaled = upsampler(
-                latents=output.frames,
-                latents_normalized=False,
-                output_type="latent",
-                return_dict=True,
-            ).frames
-            second = dict(first)
-            second.pop("conditions", None)  # the docs' stage 2 takes the latents alone
-            second.update(
-                width=plan.width * 2,
-                height=plan.height * 2,
-                latents=upscaled,
-                audio_latents=output.audio,
-                output_type="np",
-                **entry.refine,
-            )
-            with loaded.refine_adapter(entry, pipe):
-                return pipe(**_accepted(pipe, second))
-        latents = output.frames
-        upscaled = upsampler(
-            latents=latents, adain_factor=1.0, output_type="latent", return_dict=True
-        ).frames
-        kwargs = dict(first)
-        kwargs.pop("timesteps", None)
-        kwargs.update(
-            width=plan.width * 2,
-            height=plan.height * 2,
-            latents=upscaled,
-            output_type="np",
-            generator=loaded.runtime.torch.Generator("cpu").manual_seed(
-                int(first["generator"].initial_seed())
-            ),
-            **entry.refine,
-        )
-        return pipe(**_accepted(pipe, kwargs))
-
-    def _upsample_frames(
-        self,
-        loaded: LoadedPipeline,
-        entry: ModelEntry,
-        plan: RenderPlan,
-        frames: list[Frame],
-        seed: int,
-    ) -> list[Frame]:
-        """Doubles each side of one segment through a family's upsampler that has no refine
-        pipeline: the frames go in as floats in [0, 1] (the video processor does not scale
-        numpy input)."""
-        upsampler = loaded.upsampler(entry)
-        kwargs: dict[str, Any] = {
-            "video": [frame.astype(np.float32) / 255.0 for frame in frames],
-            "height": plan.height,
-            "width": plan.width,
-            "num_frames": len(frames),
-            "generator": loaded.runtime.torch.Generator("cpu").manual_seed(seed),
-            "output_type": "np",
-            **entry.call,
-        }
-        with _library_warnings_to_log():
-            output = upsampler(**_accepted(upsampler, kwargs))
-        return to_frames(output.frames, len(frames))
 
     def _failure(self, exc: Exception, entry: ModelEntry, plan: RenderPlan) -> BackendError:
         """Our error for a pipeline's failure: a sentence, never a stack trace."""
@@ -657,27 +571,3 @@ def _end_on(
             items.insert(0, make(image=first, frame_index=0))
     kwargs.pop("image", None)
     kwargs["conditions"] = items
-
-
-@contextmanager
-def _library_warnings_to_log() -> Iterator[None]:
-    """Python warnings raised inside a model library's call go to our log, not the terminal
-    (diffusers and transformers warn through ``warnings`` as well as through logging)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("default")
-        try:
-            yield
-        finally:
-            for warning in caught:
-                log.warning("model library: %s: %s", warning.category.__name__, warning.message)
-
-
-def _accepted(pipe: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Only the keyword arguments ``pipe.__call__`` takes (families differ: ``frame_rate``
-    is LTX's, ``negative_prompt`` is absent from some)."""
-    import inspect
-
-    parameters = inspect.signature(pipe.__call__).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return kwargs
-    return {k: v for k, v in kwargs.items() if k in parameters}

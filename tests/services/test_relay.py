@@ -283,3 +283,29 @@ def test_only_a_video_that_claimed_the_label_and_lacks_it_is_warned_about(
     assert "relayed" not in result.interpretation
     warned = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warned) == (0 if case == "unsigned" else 1), warned
+
+
+def test_one_frame_without_the_label_sends_the_video_to_a_re_render(
+    tmp_path: Path,
+    upstream_provenance: Provenance,
+    ours: Provenance,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    labelled = _frames(_upstream_video(tmp_path, None, LABEL, name="labelled.mp4"))
+    bare = _frames(_upstream_video(tmp_path, None, None, name="bare.mp4"))
+    upstream = tmp_path / "upstream.mp4"
+    with av.open(str(upstream), "w") as container:  # every frame labelled but the sixth
+        stream = container.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
+        for index, picture in enumerate(labelled):
+            chosen = bare[index] if index == 5 else picture
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(chosen, format="rgb24")))
+        container.mux(stream.encode(None))
+    upstream_provenance.sign(
+        upstream, SketchBackend(), _request(model="openreel-sketch").with_seed(), label=LABEL
+    )
+    with caplog.at_level(logging.INFO, logger="openreel.services.generation"):
+        result = _gateway(upstream, tmp_path / "video.mp4", ours)
+    assert "relayed" not in result.interpretation
+    assert any("frame 5 does not show the label" in r.getMessage() for r in caplog.records)
+    assert _labelled_throughout(tmp_path / "video.mp4")

@@ -7,6 +7,9 @@ Three paths to the same OpenReel server A (the sketch engine), on loopback, in o
   calls on as they come);
 - ``openreel``: through OpenReel B, whose ``upstream`` backend sends each video to A, follows
   it there, downloads it and re-labels and re-signs it before the client sees it completed;
+- ``openreel, pinned`` (with ``--pinned``): another B that pins A's signing certificate, so
+  A's videos pass on their signature (label and fingerprint from the manifest, no frame
+  decoded);
 - ``openreel, before`` (with ``--before SRC``): the same gateway run from another source tree
   (an export of an earlier commit's ``src``), side by side.
 
@@ -117,22 +120,36 @@ def _servers(args: argparse.Namespace, tmp: Path) -> Iterator[dict[str, tuple[st
             subprocess.Popen([*serve, "--port", str(b_port)], env=b_env, stdout=log, stderr=log)
         )
         paths["openreel"] = (f"http://127.0.0.1:{b_port}/v1", b_token, f"upstream/{MODEL}")
-        if args.before:
-            c_port = _port()
-            c_env = b_env | {
-                "OPENREEL_DATA_DIR": str(tmp / "c"),
-                "PYTHONPATH": str(args.before.resolve()),
-            }
-            c_token = _token(c_env)
+
+        def gateway(name: str, env: dict[str, str]) -> None:
+            """Another B: its own data folder, port and token, A upstream."""
+            port = _port()
+            token = _token(env)
             procs.append(
-                subprocess.Popen([*serve, "--port", str(c_port)], env=c_env, stdout=log, stderr=log)
+                subprocess.Popen([*serve, "--port", str(port)], env=env, stdout=log, stderr=log)
             )
-            paths["openreel, before"] = (
-                f"http://127.0.0.1:{c_port}/v1",
-                c_token,
-                f"upstream/{MODEL}",
+            paths[name] = (f"http://127.0.0.1:{port}/v1", token, f"upstream/{MODEL}")
+            _wait_up(f"http://127.0.0.1:{port}/healthz", procs[-1])
+
+        if args.pinned:
+            # A gateway that pins A's signing certificate (A's identity is made here, before
+            # A starts, as A would make it): A's videos pass on their signature alone.
+            from openreel.media.certs import ensure_instance_identity
+            from openreel.runtime.openers import KEYS_DIR
+
+            pem = tmp / "a-ca.pem"
+            pem.write_bytes(ensure_instance_identity(tmp / "a" / KEYS_DIR).anchor_pem)
+            gateway(
+                "openreel, pinned",
+                b_env
+                | {"OPENREEL_DATA_DIR": str(tmp / "p"), "OPENREEL_UPSTREAM__CERTIFICATE": str(pem)},
             )
-            _wait_up(f"http://127.0.0.1:{c_port}/healthz", procs[-1])
+        if args.before:
+            gateway(
+                "openreel, before",
+                b_env
+                | {"OPENREEL_DATA_DIR": str(tmp / "c"), "PYTHONPATH": str(args.before.resolve())},
+            )
         if args.litellm:
             l_port, l_key = _port(), f"sk-{secrets.token_hex(32)}"
             config = tmp / "litellm.yaml"
@@ -249,6 +266,9 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=3, help="unmeasured videos per path first")
     parser.add_argument("--log", type=Path, help="a folder for the servers' logs")
     parser.add_argument("--before", type=Path, help="another OpenReel src to run as a gateway")
+    parser.add_argument(
+        "--pinned", action="store_true", help="also a gateway that pins A's certificate"
+    )
     args = parser.parse_args()
     times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as folder, _servers(args, Path(folder)) as paths:
@@ -287,7 +307,7 @@ def main() -> None:
     direct = statistics.median(times["direct"])
     print("| path | p50 | p90 | added to direct at p50 |")
     print("| --- | --- | --- | --- |")
-    order = ["direct", "litellm", "openreel", "openreel, before"]
+    order = ["direct", "litellm", "openreel", "openreel, pinned", "openreel, before"]
     for name, seen in sorted(
         times.items(), key=lambda i: order.index(i[0]) if i[0] in order else len(order)
     ):

@@ -224,12 +224,16 @@ class UpstreamConfig(BaseModel):
         models: The upstream's model ids to offer; each is served here as ``PREFIX/ID``.
         prefix: What marks upstream models in our model ids.
         max_seconds: Longest video to ask for.
+        certificate: The upstream OpenReel's signing certificate (PEM, as its
+            ``/v1/transparency/certificate.pem`` serves it), pinned: see
+            :class:`UpstreamServer`.
     """
 
     url: str | None = None
     models: list[str] = Field(default_factory=list)
     prefix: str = Field("upstream", min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     max_seconds: float = Field(60.0, gt=0, le=3600)
+    certificate: Path | None = None
 
 
 UpstreamDialect = Literal["openai", "vllm-omni", "sglang", "fastvideo"]
@@ -252,6 +256,10 @@ class UpstreamServer(BaseModel):
         concurrency: Most jobs sent to it at once (the rest wait here); None for no limit.
             FastVideo runs every job in a thread of its own with no queue, so it gets 1.
         max_seconds: Longest video to ask for.
+        certificate: An upstream OpenReel's signing certificate (PEM, as its
+            ``/v1/transparency/certificate.pem`` serves it), pinned: its videos signed under
+            it are passed on by their signature, their label and fingerprint taken on its
+            word, with no frame decoded here; without it every frame is checked for the label.
     """
 
     name: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
@@ -261,6 +269,7 @@ class UpstreamServer(BaseModel):
     models: list[str] = Field(min_length=1)
     concurrency: int | None = Field(None, ge=1, le=1000)
     max_seconds: float = Field(60.0, gt=0, le=3600)
+    certificate: Path | None = None
 
     @model_validator(mode="after")
     def _fits_dialect(self) -> UpstreamServer:
@@ -614,6 +623,7 @@ class Settings(BaseSettings):
                     dialect="openai",
                     models=legacy.models,
                     max_seconds=legacy.max_seconds,
+                    certificate=legacy.certificate,
                 ),
             )
         return servers

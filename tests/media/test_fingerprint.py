@@ -436,3 +436,11 @@ def test_fractional_rates_land_on_the_same_frames_as_exact_ones() -> None:
         SecondSampler(300, 30000 / 1001).frame_indices
         == SecondSampler(300, Fraction(30000, 1001)).frame_indices
     )
+
+
+def test_a_sampler_adopts_a_whole_fingerprint_taken_elsewhere_and_nothing_less() -> None:
+    sampler = SecondSampler(total_frames=48, fps=24)
+    with pytest.raises(MediaError, match="has 2 hashes; got 1"):
+        sampler.adopt([7])
+    sampler.adopt([7, 9])
+    assert sampler.hashes() == (7, 9)

@@ -26,8 +26,10 @@ from openreel.domain import GenerationResult, VideoRequest
 from openreel.media.c2pa import verify_mp4
 from openreel.media.certs import ensure_instance_identity
 from openreel.media.encode import EncoderSettings
+from openreel.media.fingerprint import SecondSampler, fingerprint_file
 from openreel.media.label import Labeler, LabelSpec
 from openreel.media.probe import iter_frames
+from openreel.services import generation
 from openreel.services.generation import PreviewPaths, render_video
 from openreel.trust.provenance import Provenance
 
@@ -57,6 +59,7 @@ class _Handing:
     video: Path
     provider: str = "upstream"
     previews: PreviewPaths | None = None  # what it lends as the video's own, as OpenReel does
+    signers: tuple[bytes, ...] = ()  # the upstream's certificates the operator pinned
 
     def submit(self, model: str, request: VideoRequest) -> str:
         return "job-1"
@@ -119,9 +122,11 @@ def _gateway(
     label: LabelSpec = LABEL,
     *,
     lent: PreviewPaths | None = None,
+    signers: tuple[bytes, ...] = (),
+    sampler: SecondSampler | None = None,
     **asked: Any,
 ) -> GenerationResult:
-    provider = _Handing(video, previews=lent)
+    provider = _Handing(video, previews=lent, signers=signers)
     backend = HostedBackend("upstream", provider, (HostedModel("upstream/m", "m", CAPS),))
     return render_video(
         backend,
@@ -131,6 +136,7 @@ def _gateway(
         previews=PreviewPaths.beside(out),
         label=label,
         provenance=provenance,
+        sampler=sampler,
     )
 
 
@@ -309,3 +315,80 @@ def test_one_frame_without_the_label_sends_the_video_to_a_re_render(
     assert "relayed" not in result.interpretation
     assert any("frame 5 does not show the label" in r.getMessage() for r in caplog.records)
     assert _labelled_throughout(tmp_path / "video.mp4")
+
+
+def _fingerprinted_upstream(folder: Path, provenance: Provenance) -> tuple[Path, SecondSampler]:
+    """What a current upstream OpenReel serves: signed with its frames' fingerprint."""
+    out = folder / "upstream.mp4"
+    request = _request(model="openreel-sketch")
+    sampler = SecondSampler(request.frame_count, request.fps)
+    render_video(
+        SketchBackend(),
+        request,
+        out,
+        encoder=EncoderSettings(),
+        label=LABEL,
+        previews=PreviewPaths.beside(out),
+        provenance=provenance,
+        sampler=sampler,
+    )
+    return out, sampler
+
+
+def test_a_video_signed_under_a_pinned_certificate_is_passed_on_without_decoding(
+    tmp_path: Path,
+    upstream_provenance: Provenance,
+    ours: Provenance,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    upstream, made = _fingerprinted_upstream(tmp_path, upstream_provenance)
+    recorded = verify_mp4(upstream).generation["fingerprint"]
+    assert recorded["hashes"] == "".join(f"{h:016x}" for h in made.hashes())
+    pinned = (upstream_provenance.identity.anchor_pem,)
+
+    def decoded(*_: object, **__: object) -> None:
+        raise AssertionError("a pinned signer's video was decoded")
+
+    monkeypatch.setattr(generation, "relay", decoded)
+    out = tmp_path / "video.mp4"
+    sampler = SecondSampler(12, 12)
+    result = _gateway(
+        upstream, out, ours, lent=PreviewPaths.beside(upstream), signers=pinned, sampler=sampler
+    )
+    assert result.interpretation.get("relayed") is True
+    assert result.interpretation["label_checked"] == "signature"
+    assert sampler.hashes() == made.hashes() == fingerprint_file(out).hashes
+    verdict = verify_mp4(out)
+    assert verdict.status == "Valid"
+    assert verdict.parent_has_credentials
+    assert verdict.generation["fingerprint"] == recorded  # passed on to the next gateway
+    assert PreviewPaths.beside(out).thumbnail.read_bytes() == (
+        PreviewPaths.beside(upstream).thumbnail.read_bytes()
+    )
+
+
+@pytest.mark.parametrize("case", ["another signer", "no fingerprint recorded"])
+def test_any_other_video_is_read_frame_by_frame_though_a_certificate_is_pinned(
+    case: str,
+    tmp_path: Path,
+    upstream_provenance: Provenance,
+    ours: Provenance,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if case == "another signer":  # valid, and claims the label, but not the pinned signer's
+        upstream, _ = _fingerprinted_upstream(tmp_path, ours)
+    else:  # an upstream that records no fingerprint (an older OpenReel)
+        upstream = _upstream_video(tmp_path, upstream_provenance, LABEL)
+    read = []
+    real = generation.relay
+
+    def reading(*args: Any, **kwargs: Any) -> int:
+        read.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(generation, "relay", reading)
+    pinned = (upstream_provenance.identity.anchor_pem,)
+    result = _gateway(upstream, tmp_path / "video.mp4", ours, signers=pinned)
+    assert result.interpretation.get("relayed") is True
+    assert result.interpretation["label_checked"] == "frames"
+    assert len(read) == 1  # every frame checked for the label

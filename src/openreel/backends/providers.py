@@ -107,7 +107,12 @@ def _upstream(
     secret = None if server.key is None else server.key.get_secret_value()
     slots = None if server.concurrency is None else JobSlots(server.concurrency)
     client = UpstreamClient(
-        server.url, secret, name=server.name, dialect=server.dialect, slots=slots
+        server.url,
+        secret,
+        name=server.name,
+        dialect=server.dialect,
+        slots=slots,
+        signers=_pinned(server),
     )
     health = UpstreamHealth(server.name, client.probe)
     client.attach_health(health)
@@ -124,6 +129,29 @@ def _upstream(
         )
 
     return tuple(m.id for m in models), build, health
+
+
+def _pinned(server: UpstreamServer) -> tuple[bytes, ...]:
+    """The upstream's pinned signing certificate, read once at start.
+
+    Raises:
+        ConfigurationError: The file cannot be read or holds no PEM certificate.
+    """
+    if server.certificate is None:
+        return ()
+    setting = f"upstreams[{server.name}].certificate"
+    try:
+        pem = server.certificate.read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{setting}: cannot read {server.certificate}: {exc.strerror or exc}"
+        ) from None
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise ConfigurationError(
+            f"{setting}: {server.certificate} holds no PEM certificate (save the upstream's "
+            "/v1/transparency/certificate.pem there)"
+        )
+    return (pem,)
 
 
 Entry = Callable[[Settings, HostedOptions], Offer | None]
@@ -148,7 +176,8 @@ def build_registry(settings: Settings) -> BackendRegistry:
     ``/v1/models`` never offers what cannot run.
 
     Raises:
-        ConfigurationError: The local model catalogue is unusable.
+        ConfigurationError: The local model catalogue is unusable, or an upstream's pinned
+            certificate cannot be read.
     """
     registry = BackendRegistry()
     registry.register(

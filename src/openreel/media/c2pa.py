@@ -101,6 +101,10 @@ class ProvenanceClaim:
         label: The visible label burned into the frames (``LabelSpec.as_dict``), recorded in
             the generation assertion so that a server receiving the video can tell which
             label it carries; ``None`` when the video has none.
+        fingerprint: The content fingerprint of the frames (``media.fingerprint``:
+            ``version``, ``fps`` and ``hashes``, one 16-digit hex pHash a second), recorded so
+            that a gateway trusting this signer can register the video without decoding it
+            (``services.relay``); ``None`` when it was not taken.
     """
 
     title: str
@@ -115,6 +119,7 @@ class ProvenanceClaim:
     parent_title: str | None = None
     parent_action: str = "edited"
     label: Mapping[str, str | float] | None = None
+    fingerprint: Mapping[str, str | float | int] | None = None
 
     def __post_init__(self) -> None:
         for name in ("title", "model", "backend", "generator_version"):
@@ -160,6 +165,8 @@ class ProvenanceClaim:
             generation.setdefault("prompt_sha256", prompt_sha256(self.prompt))
         if self.label is not None:
             generation["label"] = dict(self.label)
+        if self.fingerprint is not None:
+            generation["fingerprint"] = dict(self.fingerprint)
         agent = {"name": f"{GENERATOR_NAME}/{self.model}", "version": self.generator_version}
         source_type = IPTC_DIGITAL_SOURCE_TYPE + self.digital_source_type
         if self.parent_title is None:

@@ -42,7 +42,13 @@ from openreel.media.partial import partial_path
 from openreel.media.preview_check import PreviewCheck, previews_beside
 from openreel.media.previews import PreviewCollector
 from openreel.media.probe import luma
-from openreel.services.relay import NotRelayableError, relay, signed_with_label
+from openreel.services.relay import (
+    NotRelayableError,
+    counted,
+    relay,
+    signed_with_label,
+    vouched,
+)
 from openreel.trust.provenance import Provenance
 
 __all__ = ["PreviewPaths", "render_video"]
@@ -289,7 +295,13 @@ def _rendered(
         if provenance is not None:
             # An unsigned video must not be handed out as if it were signed.
             provenance.sign(
-                staged[0], backend, request, title=output.name, parent=parent, label=label
+                staged[0],
+                backend,
+                request,
+                title=output.name,
+                parent=parent,
+                label=label,
+                fingerprint=None if sampler is None else sampler.hashes(),
             )
         # Asked once more before anything is kept: a cancel that came with the last frame or
         # while the encoder finished, the previews were made or the video was signed. For a
@@ -428,17 +440,13 @@ def _relayed(
     started: float,
 ) -> GenerationResult:
     """Keeps an upstream's labelled video as it is (services.relay), signed here with it as
-    the parent ingredient; the upstream's previews kept once checked (else made) and the
-    fingerprints taken, in the same reading."""
+    the parent ingredient, with the upstream's previews (else made here) and fingerprints:
+    taken on a pinned signer's word (``relay.vouched``), else from one reading of the frames."""
     collector = PreviewCollector(request.frame_count) if previews is not None else None
     finals = [output] if previews is None else [output, *previews.paths()]
     staged = [partial_path(path) for path in finals]
 
-    def signed() -> None:
-        if not signed_with_label(downloaded, label):
-            raise NotRelayableError(
-                "its manifest is missing, invalid or names another label", claimed=False
-            )
+    def sign(fingerprint: tuple[int, ...] | None = None) -> None:
         shutil.copyfile(downloaded, staged[0])
         provenance.sign(
             staged[0],
@@ -448,47 +456,42 @@ def _relayed(
             parent=downloaded,
             label=label,
             relayed=True,
+            fingerprint=fingerprint,
         )
 
     try:
-        # The manifest is verified and the copy signed on a thread while this one reads the
-        # frames (the signature covers the file, which the reading does not change; both
-        # mostly wait outside the interpreter): they were most of what a relay costs. A
-        # manifest that does not claim the label, or a frame without it, throws both away.
-        with ThreadPoolExecutor(1, thread_name_prefix="openreel-relay-sign") as pool:
-            signing = pool.submit(signed)
-            try:
-                # The upstream's own previews, lent beside its video, are kept when each
-                # shows the frame it stands for (media.preview_check; checked as the frames
-                # are read): making them again was most of what a relay cost after the
-                # reading itself.
-                given = None
-                if collector is not None:
-                    given = PreviewCheck.load(
-                        *previews_beside(downloaded), collector, request.width, request.height
-                    )
-                frames = relay(
-                    downloaded,
-                    request,
-                    label,
-                    previews=collector if given is None else None,
-                    given=given,
-                    sampler=sampler,
-                    cancelled=cancelled,
-                )
-                if given is not None:
-                    shutil.copyfile(given.thumbnail, staged[1])
-                    shutil.copyfile(given.spritesheet, staged[2])
-                elif collector is not None:
-                    collector.write_thumbnail(staged[1])
-                    collector.write_spritesheet(staged[2])
-            except NotRelayableError:
-                wait([signing])
-                signing.result()  # a file that never claimed the label says so first
-                raise
-            finally:
-                wait([signing])
-            signing.result()
+        signers = backend.signers if isinstance(backend, HostedBackend) else ()
+        with ThreadPoolExecutor(2, thread_name_prefix="openreel-relay") as pool:
+            # The upstream's own previews, lent beside its video, are kept when each shows
+            # the frame it stands for (media.preview_check): making them again was most of
+            # what a relay cost after the reading itself. Read meanwhile, as is the index of
+            # a video a pinned signer may vouch for.
+            loading = pool.submit(_lent_previews, downloaded, collector, request)
+            counting = pool.submit(counted, downloaded, request) if signers else None
+            hashes = vouched(downloaded, request, label, signers)
+            if hashes is not None:
+                sign(hashes)
+            given = loading.result()
+            wait([] if counting is None else [counting])
+        if counting is not None and hashes is not None and (collector is None or given is not None):
+            # Signed under a certificate the operator pinned: the signer's word that the
+            # label is on every frame, and its recorded fingerprint, are taken; nothing is
+            # decoded (its previews are its own too).
+            counting.result()  # the streams and the frame count, from the file's index
+            if sampler is not None:
+                sampler.adopt(hashes)
+            frames, checked = request.frame_count, "signature"
+        else:
+            frames = _read_and_signed(
+                downloaded, request, label, sign, collector, given, sampler, cancelled
+            )
+            checked = "frames"
+        if given is not None:
+            shutil.copyfile(given.thumbnail, staged[1])
+            shutil.copyfile(given.spritesheet, staged[2])
+        elif collector is not None:
+            collector.write_thumbnail(staged[1])
+            collector.write_spritesheet(staged[2])
         if cancelled():
             raise CancelledError("generation was cancelled")
         for final, stage in reversed(list(zip(finals, staged, strict=True))):  # video last
@@ -500,10 +503,64 @@ def _relayed(
     return GenerationResult(
         request=request,
         artifacts=_artifacts(output, previews),
-        interpretation=interpretation | {"relayed": True},
+        interpretation=interpretation | {"relayed": True, "label_checked": checked},
         frames=frames,
         render_seconds=time.perf_counter() - started,
     )
+
+
+def _lent_previews(
+    downloaded: Path, collector: PreviewCollector | None, request: VideoRequest
+) -> PreviewCheck | None:
+    """The upstream's previews lent beside its video, when laid out as ``collector``'s."""
+    if collector is None:
+        return None
+    return PreviewCheck.load(*previews_beside(downloaded), collector, request.width, request.height)
+
+
+def _read_and_signed(
+    downloaded: Path,
+    request: VideoRequest,
+    label: LabelSpec,
+    sign: Callable[[], None],
+    collector: PreviewCollector | None,
+    given: PreviewCheck | None,
+    sampler: SecondSampler | None,
+    cancelled: CancelCheck,
+) -> int:
+    """An upstream's video checked frame by frame (services.relay.relay), while its manifest
+    is verified and the copy signed (``sign``) on another thread; the number of frames."""
+
+    def signed() -> None:
+        if not signed_with_label(downloaded, label):
+            raise NotRelayableError(
+                "its manifest is missing, invalid or names another label", claimed=False
+            )
+        sign()
+
+    # The signature covers the file, which the reading does not change; both mostly wait
+    # outside the interpreter. A manifest that does not claim the label, or a frame without
+    # it, throws both away.
+    with ThreadPoolExecutor(1, thread_name_prefix="openreel-relay-sign") as pool:
+        signing = pool.submit(signed)
+        try:
+            frames = relay(
+                downloaded,
+                request,
+                label,
+                previews=collector if given is None else None,
+                given=given,
+                sampler=sampler,
+                cancelled=cancelled,
+            )
+        except NotRelayableError:
+            wait([signing])
+            signing.result()  # a file that never claimed the label says so first
+            raise
+        finally:
+            wait([signing])
+        signing.result()
+    return frames
 
 
 def _artifacts(output: Path, previews: PreviewPaths | None) -> tuple[Artifact, ...]:

@@ -15,26 +15,40 @@ again, once the same reading has shown that each is the frame it stands for
 (``media.preview_check``); previews that are not throw the relay away. The manifest is
 verified on the signing thread while the frames are read, so a video from any other provider
 costs one opening of the file before it is re-rendered.
+
+Reading every frame is what a relay costs, and it grows with the video. An upstream whose
+signing certificate the operator pinned is taken at its signed word instead (:func:`vouched`):
+its manifest, bound to these bytes, says it burned this label into every frame and records the
+frames' fingerprint, so only the file's index is read (:func:`counted`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import av
 import numpy as np
+from av.container import InputContainer
 
 from openreel.backends.base import CancelCheck
 from openreel.domain import VideoRequest
 from openreel.errors import CancelledError, MediaError
 from openreel.media.c2pa import verify_mp4
-from openreel.media.fingerprint import SecondSampler
+from openreel.media.fingerprint import FINGERPRINT_VERSION, Fingerprint, SecondSampler
 from openreel.media.label import Labeler, LabelSpec
 from openreel.media.preview_check import PreviewCheck
 from openreel.media.previews import PreviewCollector
 from openreel.media.probe import luma
 
-__all__ = ["NotRelayableError", "relay", "signed_with_label"]
+__all__ = [
+    "NotRelayableError",
+    "check_stream",
+    "counted",
+    "relay",
+    "signed_with_label",
+    "vouched",
+]
 
 
 class NotRelayableError(Exception):
@@ -68,6 +82,79 @@ def signed_with_label(path: Path, label: LabelSpec) -> bool:
     )
 
 
+def vouched(
+    path: Path, request: VideoRequest, label: LabelSpec, signers: Sequence[bytes]
+) -> tuple[int, ...] | None:
+    """The frames' fingerprint (one pHash a second) when ``path``'s manifest is signed under
+    one of ``signers`` (the certificates of upstreams the operator pinned), names ``label``
+    and records the fingerprint of the request's frames; None otherwise.
+
+    Such a video is passed on by its signature alone (:func:`check_stream`, no frame
+    decoded): the signer, which the operator trusts, says it burned this label into every
+    frame, and its signature binds that claim to these very bytes.
+    """
+    if not signers:
+        return None
+    try:
+        verdict = verify_mp4(path, trust_anchors=list(signers))
+    except MediaError:
+        return None
+    generation = verdict.generation
+    recorded = generation.get("fingerprint")
+    if (
+        verdict.status != "Trusted"
+        or generation.get("label") != label.as_dict()
+        or not isinstance(recorded, dict)
+        or recorded.get("version") != FINGERPRINT_VERSION
+        or recorded.get("fps") != float(request.fps)
+    ):
+        return None
+    try:
+        hashes = Fingerprint.from_hex(str(recorded.get("hashes", "")))
+    except MediaError:
+        return None
+    wanted = SecondSampler(request.frame_count, request.fps).seconds
+    return hashes if len(hashes) == wanted else None
+
+
+def check_stream(container: InputContainer, request: VideoRequest) -> av.VideoStream:
+    """The file's picture stream, when it is exactly the request's: H.264, 4:2:0, its size
+    and rate, and a sound stream exactly when it asks for sound.
+
+    Raises:
+        NotRelayableError: It is another.
+    """
+    stream = container.streams.video[0]
+    context = stream.codec_context
+    coded = (context.name, context.format.name if context.format else None)
+    if (
+        coded != ("h264", "yuv420p")
+        or (context.width, context.height) != (request.width, request.height)
+        or stream.average_rate != request.fps
+    ):
+        raise NotRelayableError(f"the stream is {coded} {context.width}x{context.height}")
+    if bool(container.streams.audio) != bool(request.audio):  # sound exactly when asked
+        raise NotRelayableError("it has sound" if container.streams.audio else "no sound")
+    return stream
+
+
+def counted(path: Path, request: VideoRequest) -> None:
+    """Checks ``path``'s streams (:func:`check_stream`) and its frame count, from the file's
+    index alone (nothing decoded): what a vouched video is checked for.
+
+    Raises:
+        NotRelayableError: The streams or the count are others.
+        MediaError: The file could not be read.
+    """
+    try:
+        with av.open(str(path)) as container:
+            frames = check_stream(container, request).frames
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise MediaError(f"reading the upstream's video failed: {exc}") from exc
+    if frames != request.frame_count:
+        raise NotRelayableError(f"{frames} frames, not {request.frame_count}")
+
+
 def relay(
     path: Path,
     request: VideoRequest,
@@ -94,17 +181,7 @@ def relay(
     count = 0
     try:
         with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            context = stream.codec_context
-            coded = (context.name, context.format.name if context.format else None)
-            if (
-                coded != ("h264", "yuv420p")
-                or (context.width, context.height) != (request.width, request.height)
-                or stream.average_rate != request.fps
-            ):
-                raise NotRelayableError(f"the stream is {coded} {context.width}x{context.height}")
-            if bool(container.streams.audio) != bool(request.audio):  # sound exactly when asked
-                raise NotRelayableError("it has sound" if container.streams.audio else "no sound")
+            stream = check_stream(container, request)
             stream.thread_type = "AUTO"
             for index, frame in enumerate(container.decode(stream)):
                 count = index + 1

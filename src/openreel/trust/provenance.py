@@ -69,6 +69,7 @@ class Provenance:
         parent: Path | None = None,
         label: LabelSpec | None = None,
         relayed: bool = False,
+        fingerprint: Sequence[int] | None = None,
     ) -> None:
         """Signs ``video`` in place (atomically), titled ``title`` (its file name by default:
         pass the final name when signing a file still under a staging name).
@@ -78,6 +79,9 @@ class Provenance:
         ``relayed`` says ``video`` is ``parent`` passed on unchanged (a gateway keeping its
         OpenReel upstream's labelled video, ``services.relay``). ``label`` is the visible
         label the frames carry, recorded so that a server receiving the video can tell.
+        ``fingerprint`` is the frames' pHash a second (the content registry's), recorded so
+        that a gateway trusting this server's signature can register the video without
+        decoding it.
 
         Raises:
             MediaError: Signing failed; the file is left as it was.
@@ -102,6 +106,13 @@ class Provenance:
                 "relayed" if relayed else "extended" if request.operation == "extend" else "edited"
             ),
             label=None if label is None else label.as_dict(),
+            fingerprint=None
+            if fingerprint is None
+            else {
+                "version": FINGERPRINT_VERSION,
+                "fps": float(request.fps),
+                "hashes": "".join(f"{value:016x}" for value in fingerprint),
+            },
         )
         sign_mp4(video, claim, self.identity, parent=parent)
 

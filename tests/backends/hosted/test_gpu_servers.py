@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -14,16 +15,22 @@ from tests.support import gpu_servers
 from tests.support.hosted.harness import FakeTime, run
 from tests.support.hosted.providers import FASTVIDEO, SGLANG, UPSTREAM_CAPS, VLLM_OMNI
 
-from openreel.backends.hosted.base import HostedModel, PollPolicy
+from openreel.backends.hosted.base import HostedBackend, HostedModel, PollPolicy
 from openreel.backends.hosted.dialects import PATH_FIELDS
 from openreel.backends.hosted.upstream import UpstreamClient
 from openreel.backends.hosted.upstream_backend import UpstreamBackend
 from openreel.backends.hosted.upstream_health import UpstreamHealth
 from openreel.backends.hosted.upstream_jobs import JobSlots
 from openreel.backends.providers import build_registry
+from openreel.backends.registry import BackendRegistry
 from openreel.config import ProviderKeys, Settings, UpstreamConfig, UpstreamServer
 from openreel.domain import ImageInput
-from openreel.errors import BackendError, BackendUnavailableError, CancelledError
+from openreel.errors import (
+    BackendError,
+    BackendUnavailableError,
+    CancelledError,
+    ConfigurationError,
+)
 
 
 def _png() -> ImageInput:
@@ -308,3 +315,23 @@ def test_an_unreachable_upstream_leaves_the_models_and_gives_503_then_comes_back
     assert health.check_now() is None
     assert [e.model for e in registry.models(available_only=True)] == ["sg/wan"]
     backend.check(request)
+
+
+def test_a_pinned_certificate_is_read_at_start_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    pem = tmp_path / "upstream-ca.pem"
+    pem.write_bytes(b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+
+    def registry(certificate: Path) -> BackendRegistry:
+        server = UpstreamServer(
+            name="up", url="http://up.test/v1", models=["m"], certificate=certificate
+        )
+        return build_registry(Settings(upstreams=[server]))
+
+    backend = registry(pem).for_model("up/m")
+    assert isinstance(backend, HostedBackend)
+    assert backend.signers == (pem.read_bytes(),)
+    with pytest.raises(ConfigurationError, match=r"upstreams\[up\]\.certificate: cannot read"):
+        registry(tmp_path / "missing.pem")
+    (tmp_path / "key.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
+    with pytest.raises(ConfigurationError, match=r"key\.pem holds no PEM certificate"):
+        registry(tmp_path / "key.pem")

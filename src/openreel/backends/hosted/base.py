@@ -258,6 +258,12 @@ class HostedBackend:
         """Our ids of the models served."""
         return tuple(self._models)
 
+    @property
+    def signers(self) -> tuple[bytes, ...]:
+        """Certificates (PEM) the operator pinned for this provider: a video signed under one
+        of them is passed on by its signature (``services.relay.vouched``); none by default."""
+        return tuple(getattr(self._client, "signers", ()))
+
     def capabilities(self, model: str) -> BackendCapabilities:
         """The model's real limits."""
         return self._model(model).capabilities

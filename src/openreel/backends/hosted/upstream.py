@@ -107,6 +107,8 @@ class UpstreamClient:
         drain_interval_s: How often a cancelled job that the server cannot stop is asked
             whether it has ended, while it holds its slot.
         drain_max_s: Longest such a job holds its slot.
+        signers: The upstream's signing certificates the operator pinned (PEM): its videos
+            signed under them are passed on by their signature (``services.relay.vouched``).
     """
 
     provider = "upstream"
@@ -126,8 +128,10 @@ class UpstreamClient:
         health: UpstreamHealth | None = None,
         drain_interval_s: float = 5.0,
         drain_max_s: float = 1800.0,
+        signers: tuple[bytes, ...] = (),
     ) -> None:
         self.provider = name
+        self.signers = signers
         self.dialect: Dialect = DIALECTS[dialect]
         self._listing = listing or SharedListing(self._list, clock=clock)
         headers = {}

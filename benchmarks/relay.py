@@ -2,14 +2,15 @@
 
 An upstream OpenReel's 2 s 640x360 sketch video, labelled and signed with another identity, is
 handed to this server's hosted loop by a provider that returns it at once; ``render_video``
-then finishes it as a gateway does (previews, fingerprints, the label, the signature), three
-ways alternating: ``relay`` (kept as it is and re-signed, ``services/relay.py``, with the
+then finishes it as a gateway does (previews, fingerprints, the label, the signature), four
+ways alternating: ``relay, pinned`` (the upstream's certificate pinned: taken on its signed
+word, nothing decoded), ``relay`` (kept as it is and re-signed, ``services/relay.py``, with the
 upstream's own previews lent beside it and checked against the frames), ``relay, own
 previews`` (the same without them: the previews made here from the decoded frames) and
 ``re-render`` (the same call with the relay turned off: decoded, labelled and encoded again).
 Prints the median wall and CPU time (the process's, its threads included) of each.
 
-Run: ``.venv/bin/python benchmarks/relay.py [--runs 15]``.
+Run: ``.venv/bin/python benchmarks/relay.py [--runs 15] [--size 640x360] [--seconds 2]``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class _Done:
     video: Path
     provider: str = "upstream"
     lend_previews: bool = True
+    signers: tuple[bytes, ...] = ()  # certificates pinned for this upstream
 
     def submit(self, model: str, request: VideoRequest) -> str:
         return "job"
@@ -72,43 +74,50 @@ def _never(*_: object, **__: object) -> GenerationResult:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--size", default="640x360")
+    parser.add_argument("--seconds", type=float, default=2.0)
     args = parser.parse_args()
+    width, height = (int(side) for side in args.size.split("x"))
     label = LabelSpec()
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         upstream = Provenance(ensure_instance_identity(root / "upstream-keys"))
         ours = Provenance(ensure_instance_identity(root / "gateway-keys"))
+        sides = {"width": width, "height": height}
         asked = VideoRequest(
-            prompt="a lighthouse at dusk", seconds=2.0, width=640, height=360, fps=24, seed=3
+            prompt="a lighthouse at dusk", seconds=args.seconds, fps=24, seed=3, **sides
         )
         made = root / "upstream.mp4"
-        render_video(
+        render_video(  # as an upstream OpenReel makes it: labelled, signed, fingerprinted
             SketchBackend(),
             asked,
             made,
             encoder=EncoderSettings(),
             label=label,
             previews=PreviewPaths.beside(made),
+            provenance=upstream,
+            sampler=ContentRegistry.sampler(asked.frame_count, asked.fps),
         )
-        upstream.sign(made, SketchBackend(), asked, label=label)
         caps = BackendCapabilities(
-            max_seconds=20, min_side=64, max_side=1920, fps_range=(1, 60), sizes=("640x360",)
+            max_seconds=20, min_side=64, max_side=1920, fps_range=(1, 60), sizes=(args.size,)
         )
         provider = _Done(made)
         backend = HostedBackend("upstream", provider, (HostedModel("upstream/m", "m", caps),))
         request = VideoRequest(
-            prompt=asked.prompt, seconds=2.0, width=640, height=360, fps=24, seed=3,
-            model="upstream/m",
-        )  # fmt: skip
+            prompt=asked.prompt, seconds=args.seconds, fps=24, seed=3, model="upstream/m", **sides
+        )
         relayed = generation._relayed
-        modes = ("relay", "relay, own previews", "re-render")
+        modes = ("relay, pinned", "relay", "relay, own previews", "re-render")
         wall: dict[str, list[float]] = {mode: [] for mode in modes}
         cpu: dict[str, list[float]] = {mode: [] for mode in modes}
         for run in range(args.runs + 1):  # the first round warms up and is not counted
             for mode in modes:
                 relaying = mode.startswith("relay")
                 generation._relayed = relayed if relaying else _never  # type: ignore[assignment]
-                provider.lend_previews = mode == "relay"
+                provider.lend_previews = mode in ("relay", "relay, pinned")
+                provider.signers = (
+                    (upstream.identity.anchor_pem,) if mode == "relay, pinned" else ()
+                )
                 out = root / "video.mp4"
                 started, used = time.perf_counter(), time.process_time()
                 result = render_video(
@@ -124,7 +133,10 @@ def main() -> None:
                 if run:
                     wall[mode].append(time.perf_counter() - started)
                     cpu[mode].append(time.process_time() - used)
-                if result.interpretation.get("relayed", False) != relaying:
+                checked = "signature" if mode == "relay, pinned" else "frames"
+                if result.interpretation.get("relayed", False) != relaying or (
+                    relaying and result.interpretation["label_checked"] != checked
+                ):
                     raise SystemExit(f"{mode} did not take its path")
         generation._relayed = relayed  # type: ignore[assignment]
     load = os.getloadavg()

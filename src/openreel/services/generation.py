@@ -225,13 +225,8 @@ def _rendered(
 
     size = {"width": request.width, "height": request.height, "fps": request.fps}
     collector = PreviewCollector(total) if previews is not None else None
-    # Everything is made under hidden staging names (swept as partial files after a crash)
-    # and renamed into place only when all of it is done: a process killed while it writes
-    # the previews or signs leaves no file under a finished video's names.
-    finals = [output] if previews is None else [output, *previews.paths()]
-    staged = [partial_path(path) for path in finals]
     labeler = None if label is None else Labeler(label, request.width, request.height)
-    try:
+    with _staging(output, previews) as staged:
         spliced, last_picture = None, None
         if prefix_file is not None and prefix_frames:
             copied = _spliced(
@@ -309,12 +304,6 @@ def _rendered(
         # asked for with the last frame, it has come back while this process did that work.
         if cancelled():
             raise CancelledError("generation was cancelled")
-        for final, stage in reversed(list(zip(finals, staged, strict=True))):  # video last
-            stage.replace(final)
-    except BaseException:
-        for path in staged:
-            path.unlink(missing_ok=True)
-        raise
     return GenerationResult(
         request=request,
         artifacts=_artifacts(output, previews),
@@ -443,24 +432,22 @@ def _relayed(
     the parent ingredient, with the upstream's previews (else made here) and fingerprints:
     taken on a pinned signer's word (``relay.vouched``), else from one reading of the frames."""
     collector = PreviewCollector(request.frame_count) if previews is not None else None
-    finals = [output] if previews is None else [output, *previews.paths()]
-    staged = [partial_path(path) for path in finals]
+    signers = backend.signers if isinstance(backend, HostedBackend) else ()
+    with _staging(output, previews) as staged:
 
-    def sign(fingerprint: tuple[int, ...] | None = None) -> None:
-        shutil.copyfile(downloaded, staged[0])
-        provenance.sign(
-            staged[0],
-            backend,
-            request,
-            title=output.name,
-            parent=downloaded,
-            label=label,
-            relayed=True,
-            fingerprint=fingerprint,
-        )
+        def sign(fingerprint: tuple[int, ...] | None = None) -> None:
+            shutil.copyfile(downloaded, staged[0])
+            provenance.sign(
+                staged[0],
+                backend,
+                request,
+                title=output.name,
+                parent=downloaded,
+                label=label,
+                relayed=True,
+                fingerprint=fingerprint,
+            )
 
-    try:
-        signers = backend.signers if isinstance(backend, HostedBackend) else ()
         with ThreadPoolExecutor(2, thread_name_prefix="openreel-relay") as pool:
             # The upstream's own previews, lent beside its video, are kept when each shows
             # the frame it stands for (media.preview_check): making them again was most of
@@ -494,12 +481,6 @@ def _relayed(
             collector.write_spritesheet(staged[2])
         if cancelled():
             raise CancelledError("generation was cancelled")
-        for final, stage in reversed(list(zip(finals, staged, strict=True))):  # video last
-            stage.replace(final)
-    except BaseException:
-        for path in staged:
-            path.unlink(missing_ok=True)
-        raise
     return GenerationResult(
         request=request,
         artifacts=_artifacts(output, previews),
@@ -561,6 +542,26 @@ def _read_and_signed(
             wait([signing])
         signing.result()
     return frames
+
+
+@contextlib.contextmanager
+def _staging(output: Path, previews: PreviewPaths | None) -> Iterator[list[Path]]:
+    """Hidden staging names for the video and its previews (swept as partial files after a
+    crash), renamed into place, the video last, when the block ends; removed when it raises.
+
+    Everything is made under these names and renamed only when all of it is done: a process
+    killed while it writes the previews or signs leaves no file under a finished video's names.
+    """
+    finals = [output] if previews is None else [output, *previews.paths()]
+    staged = [partial_path(path) for path in finals]
+    try:
+        yield staged
+        for final, stage in reversed(list(zip(finals, staged, strict=True))):  # video last
+            stage.replace(final)
+    except BaseException:
+        for path in staged:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def _artifacts(output: Path, previews: PreviewPaths | None) -> tuple[Artifact, ...]:

@@ -10,8 +10,8 @@ from the servers' own route handlers and request models:
   negative prompt (and OpenAI's API refuses arguments it does not know), so an OpenAI-shaped
   server gets its four fields only; an upstream known to be an OpenReel (its ``/models``
   entries are ``owned_by: "openreel"`` with ``capabilities``, or its videos carry a
-  ``phase``) also gets ``seed``, ``fps`` and ``negative_prompt``, which OpenReel's create
-  takes (api/video_requests.py ``CreateVideoBody``), so the job's seed makes its video.
+  ``phase``) also gets ``seed``, ``fps``, ``negative_prompt`` and ``audio`` (when off), which
+  OpenReel's create takes (api/video_requests.py ``CreateVideoBody``), so the job's seed makes its video.
 - ``vllm-omni``: vllm-project/vllm-omni, ``vllm_omni/entrypoints/openai/api_server.py``
   (``create_video``: FastAPI ``Form`` fields only, so a JSON create fails validation;
   ``delete_video``: cancels a queued or running job's task, 409 when that takes over 2 s) and
@@ -128,7 +128,8 @@ def create_body(
 
     The seed is the job's (fixed at admission); the frame count and rate are the request's.
     ``openreel`` says an ``openai`` upstream is another OpenReel, which takes OpenReel's own
-    create fields (``seed``, ``fps``, ``negative_prompt``) beside OpenAI's.
+    create fields (``seed``, ``fps``, ``negative_prompt``, ``audio`` when it is off) beside
+    OpenAI's.
     A server that takes whole seconds only (SGLang's and FastVideo's ``int`` Form, vLLM-Omni's
     digits) is sent the length rounded up, while ``num_frames`` says the exact length.
     """
@@ -148,6 +149,12 @@ def create_body(
             own: dict[str, Any] = {"seed": request.seed, "fps": request.fps}
             if request.negative_prompt:
                 own["negative_prompt"] = request.negative_prompt
+            if request.audio is False:
+                # Its models make sound unless told not to; a silent request answered with
+                # sound could not be passed on as it is (services/relay.py) and would be
+                # decoded and encoded again here. ``true`` is never sent: a silent model
+                # there would refuse it, and its silence is filled here as for any upstream.
+                own["audio"] = "false"
             fields |= _strings(own)
         return {"data": fields, "files": files}
     whole = str(max(1, math.ceil(request.seconds)))

@@ -160,6 +160,7 @@ class UpstreamClient:
         # Learnt from its /models (the probe) or its videos' phase: an OpenReel takes a seed,
         # streams each change and lends its previews.
         self._openreel = False
+        self._asked_kind = False  # whether its /models has answered once
 
     def attach_health(self, health: UpstreamHealth) -> None:
         """Tells ``health`` (built over :meth:`probe`) whether each request reaches the server."""
@@ -179,9 +180,19 @@ class UpstreamClient:
             self.dialect.probe == "health" and response.status_code >= 400
         ):
             return f"{self._where()} answered HTTP {response.status_code}"
-        if self.dialect.probe == "models" and response.status_code == 200:
-            self._openreel = self._openreel or _lists_openreel_models(response)
+        if self.dialect.probe == "models":
+            self._asked_kind = True
+            if response.status_code == 200:
+                self._openreel = self._openreel or _lists_openreel_models(response)
         return None
+
+    def identify(self) -> None:
+        """Asks an ``openai`` upstream's ``/models`` once, unless it has answered already, so
+        the first create knows whether the server is an OpenReel: one sent OpenAI's fields
+        only would make its video with a seed, rate and sound of its own, not the ones
+        recorded here. Any other dialect is sent its fields whatever the answer."""
+        if self.dialect.probe == "models" and not (self._openreel or self._asked_kind):
+            self.probe()
 
     def _where(self) -> str:
         url = self._http.base_url

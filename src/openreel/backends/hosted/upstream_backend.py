@@ -80,7 +80,10 @@ class UpstreamBackend(HostedBackend):
         cancelled: CancelCheck = never_cancelled,
     ) -> Iterator[Path]:
         """HostedBackend's, once a job slot is free (see :class:`JobSlots`); the slot is held
-        until the lent file is given back (``generate`` and a relay both come through here)."""
+        until the lent file is given back (``generate`` and a relay both come through here).
+        The first one may come before the background probe has said what the upstream is:
+        it asks first (see :meth:`UpstreamClient.identify`)."""
+        self._upstream.identify()
         slots = self._job_slots
         if slots is None:
             with super().fetched(request, progress, cancelled) as path:

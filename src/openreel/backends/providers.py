@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from cryptography import x509
+
 from openreel.backends.base import BackendCapabilities, VideoBackend
 from openreel.backends.cards import SKETCH_CARD, hosted_cards, unknown_card
 from openreel.backends.diffusers.backend import DiffusersBackend
@@ -95,7 +97,7 @@ def _veo(settings: Settings, options: HostedOptions) -> Offer | None:
 
 
 def _upstream(
-    server: UpstreamServer, options: HostedOptions
+    server: UpstreamServer, options: HostedOptions, certificate_setting: str
 ) -> tuple[tuple[str, ...], Callable[[], VideoBackend], UpstreamHealth]:
     """One upstream GPU server people already run (vLLM-Omni, SGLang, FastVideo, another
     OpenReel): its model ids, its backend's factory, and its reachability (kept apart from
@@ -112,7 +114,7 @@ def _upstream(
         name=server.name,
         dialect=server.dialect,
         slots=slots,
-        signers=_pinned(server),
+        signers=_pinned(server, certificate_setting),
     )
     health = UpstreamHealth(server.name, client.probe)
     client.attach_health(health)
@@ -131,26 +133,30 @@ def _upstream(
     return tuple(m.id for m in models), build, health
 
 
-def _pinned(server: UpstreamServer) -> tuple[bytes, ...]:
-    """The upstream's pinned signing certificate, read once at start.
+def _pinned(server: UpstreamServer, setting: str) -> tuple[bytes, ...]:
+    """The upstream's pinned signing certificate, read once at start; ``setting`` names where
+    the operator set it.
 
     Raises:
-        ConfigurationError: The file cannot be read or holds no PEM certificate.
+        ConfigurationError: The file cannot be read or holds no PEM certificate (a broken
+            one included: it would match no signature, and every video would be decoded
+            with nothing said).
     """
     if server.certificate is None:
         return ()
-    setting = f"upstreams[{server.name}].certificate"
     try:
         pem = server.certificate.read_bytes()
     except OSError as exc:
         raise ConfigurationError(
             f"{setting}: cannot read {server.certificate}: {exc.strerror or exc}"
         ) from None
-    if b"-----BEGIN CERTIFICATE-----" not in pem:
+    try:
+        x509.load_pem_x509_certificates(pem)
+    except ValueError:
         raise ConfigurationError(
             f"{setting}: {server.certificate} holds no PEM certificate (save the upstream's "
             "/v1/transparency/certificate.pem there)"
-        )
+        ) from None
     return (pem,)
 
 
@@ -200,13 +206,20 @@ def build_registry(settings: Settings) -> BackendRegistry:
             models, factory = offered
             cards = {m: known.get(m) or unknown_card(True, served_by=name) for m in models}
             registry.register(name, models, factory, hosted=True, cards=cards)
-    for server in settings.upstream_servers():
+    servers = settings.upstream_servers()
+    single = len(servers) > len(settings.upstreams)  # OPENREEL_UPSTREAM__*, first
+    for index, server in enumerate(servers):
+        setting = (
+            "OPENREEL_UPSTREAM__CERTIFICATE"
+            if single and index == 0
+            else f"OPENREEL_UPSTREAMS ({server.name}) certificate"
+        )
         if server.name in registry.backend_names():
             raise ConfigurationError(
                 f"upstream name {server.name!r} is already a backend's name here; name the "
                 "upstream otherwise (its name is its model prefix)"
             )
-        models, factory, health = _upstream(server, options)
+        models, factory, health = _upstream(server, options, setting)
         cards = {m: known.get(m) or unknown_card(True, served_by=server.name) for m in models}
         registry.register(
             server.name, models, factory, hosted=True, cards=cards, available=health.reason

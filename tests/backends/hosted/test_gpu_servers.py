@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from pydantic import SecretStr
 from tests.support import gpu_servers
 from tests.support.hosted.harness import FakeTime, run
 from tests.support.hosted.providers import FASTVIDEO, SGLANG, UPSTREAM_CAPS, VLLM_OMNI
@@ -31,6 +32,7 @@ from openreel.errors import (
     CancelledError,
     ConfigurationError,
 )
+from openreel.media.certs import ensure_instance_identity
 
 
 def _png() -> ImageInput:
@@ -319,9 +321,15 @@ def test_an_unreachable_upstream_leaves_the_models_and_gives_503_then_comes_back
 
 def test_a_pinned_certificate_is_read_at_start_and_a_bad_one_is_named(tmp_path: Path) -> None:
     pem = tmp_path / "upstream-ca.pem"
-    pem.write_bytes(b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    pem.write_bytes(ensure_instance_identity(tmp_path / "keys").anchor_pem)
 
-    def registry(certificate: Path) -> BackendRegistry:
+    def registry(certificate: Path, single: bool = False) -> BackendRegistry:
+        if single:  # OPENREEL_UPSTREAM__URL and its neighbours
+            upstream = UpstreamConfig(
+                url="http://up.test/v1", models=["m"], certificate=certificate
+            )
+            keys = ProviderKeys(upstream=SecretStr("k"))
+            return build_registry(Settings(upstream=upstream, providers=keys))
         server = UpstreamServer(
             name="up", url="http://up.test/v1", models=["m"], certificate=certificate
         )
@@ -330,8 +338,15 @@ def test_a_pinned_certificate_is_read_at_start_and_a_bad_one_is_named(tmp_path: 
     backend = registry(pem).for_model("up/m")
     assert isinstance(backend, HostedBackend)
     assert backend.signers == (pem.read_bytes(),)
-    with pytest.raises(ConfigurationError, match=r"upstreams\[up\]\.certificate: cannot read"):
+    with pytest.raises(ConfigurationError, match=r"OPENREEL_UPSTREAMS \(up\) certificate: cannot"):
         registry(tmp_path / "missing.pem")
+    with pytest.raises(ConfigurationError, match=r"^OPENREEL_UPSTREAM__CERTIFICATE: cannot read"):
+        registry(tmp_path / "missing.pem", single=True)
     (tmp_path / "key.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
     with pytest.raises(ConfigurationError, match=r"key\.pem holds no PEM certificate"):
         registry(tmp_path / "key.pem")
+    # A certificate's markers round a body that is none: it would match no signature.
+    broken = tmp_path / "broken.pem"
+    broken.write_bytes(b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    with pytest.raises(ConfigurationError, match=r"broken\.pem holds no PEM certificate"):
+        registry(broken, single=True)

@@ -5,15 +5,18 @@ Top-level commands come first in ``--help``, then the groups, in the order regis
 
 from __future__ import annotations
 
+import re
 import sys
 
 import typer
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 
 from openreel import __version__
 from openreel.cli.artists import artists_app
 from openreel.cli.audit import audit_app
-from openreel.cli.common import EXIT_INTERRUPTED
+from openreel.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, fail
 from openreel.cli.generate import generate
 from openreel.cli.killswitch import pause, pauses, resume
 from openreel.cli.models import models
@@ -22,6 +25,7 @@ from openreel.cli.tokens import token_app
 from openreel.cli.verify import verify
 from openreel.cli.webhooks import webhooks_app
 from openreel.cli.worker import worker
+from openreel.config import setting_errors
 
 __all__ = ["app", "main"]
 
@@ -58,3 +62,18 @@ def main() -> None:
     except KeyboardInterrupt:
         Console(stderr=True).print("[bold red]error:[/] cancelled; no file was written")
         sys.exit(EXIT_INTERRUPTED)
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        # Settings are read by every command as it starts: a typo in one is the operator's,
+        # named as they set it, not a traceback.
+        err = Console(stderr=True)
+        for line in setting_errors(exc):
+            fail(err, line, EXIT_ERROR)
+        sys.exit(EXIT_ERROR)
+    except SettingsError as exc:  # a JSON setting that is no JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"OPENREEL_{field.group(1).upper()}" if field else "an OPENREEL_* setting"
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        fail(Console(stderr=True), f"{name} cannot be read{cause}", EXIT_ERROR)
+        sys.exit(EXIT_ERROR)

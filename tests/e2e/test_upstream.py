@@ -78,6 +78,7 @@ def test_upstream_video_is_made_there_and_signed_and_registered_here(
                 "prompt": "a red fox in the snow",
                 "seconds": "2",
                 "size": "640x360",
+                "audio": False,
             },
         )
         assert created.status_code == 200, created.text
@@ -90,6 +91,9 @@ def test_upstream_video_is_made_there_and_signed_and_registered_here(
         assert len(remote) == 1
         assert remote[0]["status"] == "completed"
         assert remote[0]["prompt"] == "a red fox in the snow"
+        # Made there with the seed recorded here, silent as asked, and passed on as it is.
+        assert (remote[0]["seed"], remote[0]["audio"]) == (video["seed"], False)
+        assert (video["plan"]["relayed"], video["plan"]["label_checked"]) == (True, "frames")
 
         data = alice.get(f"/videos/{video['id']}/content").content
         files = {"file": ("clip.mp4", data, "video/mp4")}

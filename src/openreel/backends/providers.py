@@ -7,6 +7,7 @@ A new hosted provider is a module in ``backends/hosted`` and one entry in
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from openreel.config import Settings, UpstreamServer
 from openreel.errors import ConfigurationError
 
 __all__ = ["HOSTED_PROVIDERS", "Entry", "HostedOptions", "Offer", "build_registry"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +211,19 @@ def build_registry(settings: Settings) -> BackendRegistry:
             registry.register(name, models, factory, hosted=True, cards=cards)
     servers = settings.upstream_servers()
     single = len(servers) > len(settings.upstreams)  # OPENREEL_UPSTREAM__*, first
+    if settings.upstream.url and not single:
+        missing = [
+            name
+            for name, value in (
+                ("OPENREEL_PROVIDERS__UPSTREAM", settings.providers.upstream),
+                ("OPENREEL_UPSTREAM__MODELS", settings.upstream.models),
+            )
+            if not value
+        ]
+        log.warning(
+            "OPENREEL_UPSTREAM__URL is set but %s is not: no upstream models are offered",
+            " nor ".join(missing),
+        )
     for index, server in enumerate(servers):
         setting = (
             "OPENREEL_UPSTREAM__CERTIFICATE"

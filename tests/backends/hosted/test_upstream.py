@@ -4,6 +4,7 @@ held to OpenAI's SDK: the same multipart create, no DELETE posing as a cancel.""
 from __future__ import annotations
 
 import io
+import logging
 import threading
 
 import httpx
@@ -57,14 +58,18 @@ def test_upstream_success_fits_frames_to_the_request_and_progress_only_rises() -
     assert reds[0] != reds[-1]
 
 
-def test_upstream_models_are_registered_only_with_url_key_and_models() -> None:
+def test_upstream_models_are_registered_only_with_url_key_and_models(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     def served(keyed: bool = True, **upstream: object) -> list[str]:
         keys = ProviderKeys(upstream=KEY) if keyed else ProviderKeys()  # type: ignore[arg-type]
         settings = Settings(upstream=UpstreamConfig(**upstream), providers=keys)  # type: ignore[arg-type]
         return [m.model for m in build_registry(settings).models()]
 
     assert served() == ["openreel-sketch"]
-    assert served(url="http://up.test/v1", models=["m1"], keyed=False) == ["openreel-sketch"]
+    with caplog.at_level(logging.WARNING, logger="openreel.backends.providers"):
+        assert served(url="http://up.test/v1", models=["m1"], keyed=False) == ["openreel-sketch"]
+    assert "OPENREEL_PROVIDERS__UPSTREAM is not: no upstream models" in caplog.text
     assert served(url="http://up.test/v1", models=["m1", "m2"]) == [
         "openreel-sketch",
         "upstream/m1",

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from openreel.errors import ConfigurationError
 from openreel.storage.db import METADATA, Database, _sqlite_connect
 
 
@@ -108,3 +109,9 @@ def test_db_data_dir_with_percent_sign_migrates(tmp_path: Path) -> None:
         assert db.current_revision() == "0007"
     finally:
         db.dispose()
+
+
+def test_a_database_url_that_is_no_url_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ConfigurationError, match=r"OPENREEL_DATABASE_URL\) is not a URL") as e:
+        Database("postgres user:hunter2 at db")
+    assert "hunter2" not in str(e.value)

@@ -404,7 +404,15 @@ class Database:
     """
 
     def __init__(self, url: str | URL, **engine_options: Any) -> None:
-        self._url = make_url(url)
+        try:
+            self._url = make_url(url)
+        except sa.exc.ArgumentError:
+            # Not named in the message: a database URL usually carries a password.
+            raise ConfigurationError(
+                "the database URL (OPENREEL_DATABASE_URL) is not a URL SQLAlchemy can read; "
+                "write it as dialect+driver://user:password@host/name, e.g. "
+                "postgresql+psycopg://openreel:secret@db/openreel or sqlite:////srv/openreel.db"
+            ) from None
         self._sqlite = self._url.get_backend_name() == "sqlite"
         options: dict[str, Any] = {}
         if self._sqlite and _is_file_sqlite(self._url):

@@ -187,6 +187,7 @@ def main() -> None:
     from openreel.trust.moderation.embedding import (
         E5,
         E5_INT8,
+        E5_TUNED,
         MINILM,
         model_available,
         shared_embedder,
@@ -195,7 +196,7 @@ def main() -> None:
     from openreel.trust.moderation.training import load_corpus, policy_rules, train
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="*", default=[E5_INT8, E5, MINILM])
+    parser.add_argument("--models", nargs="*", default=[E5_TUNED, E5_INT8, E5, MINILM])
     parser.add_argument("--threads", action="store_true")
     parser.add_argument("--misses", action="store_true", help="print every miss")
     parser.add_argument(
@@ -263,13 +264,14 @@ def main() -> None:
         print(f"thresholds: {classifier.thresholds}")
         held = classifier.meta["held_out"]
         print(
-            "held-out freeform authors (each scored by a classifier trained without them; "
-            "rules, then the classifier) | harmful/ok | precision | recall | false refusals"
+            "held-out groups of freeform authors (each scored by a classifier trained without "
+            "them; rules, then the classifier) | harmful/ok | precision | recall | "
+            "false refusals"
         )
-        for author, figures in held.items():
-            print(_row(f"author {author}", figures["all"]))
-            print(_row(f"author {author}, classifier alone", figures["classifier_alone"]))
-            print(_row(f"author {author}, rules alone", figures["rules_alone"]))
+        for group, figures in held.items():
+            print(_row(f"authors {group}", figures["all"]))
+            print(_row(f"authors {group}, classifier alone", figures["classifier_alone"]))
+            print(_row(f"authors {group}, rules alone", figures["rules_alone"]))
         test = classifier.meta["test"]
         print(_row("all held-out authors", test["all"]))
         for lang, figures in test["languages"].items():

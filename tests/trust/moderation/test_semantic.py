@@ -31,7 +31,7 @@ from openreel.trust.moderation import semantic as semantic_module
 from openreel.trust.moderation.classifier import Classifier, corpus_digest, load_classifier
 from openreel.trust.moderation.embedding import Embedder, Vectors, shared_embedder
 from openreel.trust.moderation.policy import CategoryPolicy, Policy
-from openreel.trust.moderation.training import FREEFORM
+from openreel.trust.moderation.training import HELD_OUT
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -138,8 +138,8 @@ def test_the_shipped_classifier_matches_the_corpus_and_the_policy() -> None:
     assert "ok" in classifier.labels
     assert classifier.coef.shape == (len(classifier.labels), 384)
     assert all(0 < value < 1 for value in classifier.thresholds.values())
-    assert classifier.meta["authors"]["held_out_in_turn"] == list(FREEFORM)
-    assert set(classifier.meta["held_out"]) == set(FREEFORM)
+    assert classifier.meta["authors"]["held_out_in_groups"] == list(HELD_OUT)
+    assert set(classifier.meta["held_out"]) == set(HELD_OUT)
     assert classifier.meta["test"]["all"]["harmful"] > 0
 
 

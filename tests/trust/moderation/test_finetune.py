@@ -59,10 +59,10 @@ def test_layers_that_do_not_fit_the_encoder_are_refused() -> None:
     network = e5.network(model(), torch)
     wrong = TopWeights(11, {"layers.11.up.weight": np.zeros((2, 2), np.float32)})
     with pytest.raises(ConfigurationError, match="shape"):
-        finetune.install(network, wrong)
+        e5.install(network, wrong.params)
     unknown = TopWeights(11, {"layers.99.up.weight": np.zeros((2, 2), np.float32)})
     with pytest.raises(ConfigurationError, match="lacks"):
-        finetune.install(network, unknown)
+        e5.install(network, unknown.params)
 
 
 def test_tuning_runs_on_a_tiny_corpus_and_int8_serving_agrees_with_float(tmp_path: Path) -> None:
@@ -98,7 +98,7 @@ def test_tuning_runs_on_a_tiny_corpus_and_int8_serving_agrees_with_float(tmp_pat
     save_top(features.top, path)
     served_top = load_top(path)
     assert path.stat().st_size < 2_500_000  # int8: about 1.8 MB a layer
-    forward = e5.build_forward(model(), served_top)
+    forward = e5.build_forward(model(), served_top.params)
     sample = list(range(0, len(texts), 7))
     served = np.concatenate([forward(texts[i]) for i in sample])
     trained = finetune.top_vectors(

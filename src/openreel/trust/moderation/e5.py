@@ -22,20 +22,17 @@ from __future__ import annotations
 import re
 import struct
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from openreel.errors import ConfigurationError
 
-if TYPE_CHECKING:
-    from openreel.trust.moderation.finetune import TopWeights
-
-__all__ = ["E5File", "build_forward", "embedder", "model_file", "network", "read_model"]
+__all__ = ["E5File", "build_forward", "embedder", "install", "model_file", "network", "read_model"]
 
 _Q4 = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 """One Q4_0 block: a float16 scale and 32 four-bit weights (byte j: weight j low, j+16 high)."""
@@ -234,18 +231,41 @@ def embedder(model: E5File) -> Callable[[list[int]], NDArray[np.float32]]:
     return rows
 
 
+def install(encoder: Any, params: Mapping[str, NDArray[np.float32]]) -> None:
+    """Puts replacement weights (the encoder's parameter names, e.g. ``layers.11.qkv.weight``,
+    -> arrays: tuned layers, :mod:`.finetune`) into the float encoder.
+
+    Raises:
+        ConfigurationError: A name the encoder lacks, or a shape that is not its.
+    """
+    import torch
+
+    state = encoder.state_dict()
+    missing = set(params) - set(state)
+    if missing:
+        raise ConfigurationError(
+            f"the tuned e5 layers name parameters the encoder lacks: {sorted(missing)[:3]}"
+        )
+    with torch.no_grad():
+        for name, values in params.items():
+            if tuple(state[name].shape) != values.shape:
+                raise ConfigurationError(
+                    f"the tuned e5 parameter {name} has shape {values.shape}, "
+                    f"the encoder's is {tuple(state[name].shape)}"
+                )
+            state[name].copy_(torch.from_numpy(np.ascontiguousarray(values)))
+
+
 def build_forward(
-    model: E5File, top: TopWeights | None = None
+    model: E5File, top: Mapping[str, NDArray[np.float32]] | None = None
 ) -> Callable[[str], NDArray[np.float32]]:
     """One text's unit-length embedding (1 x hidden) through the traced int8 encoder, its
-    last layers replaced by ``top``'s tuned ones when given (:mod:`.finetune`).
+    last layers' weights replaced by ``top``'s (tuned ones, :mod:`.finetune`) when given.
 
     Call it, and the function it returns, on the thread that will run the embeddings (torch's
     thread count is per thread).
     """
     import torch
-
-    from openreel.trust.moderation.finetune import install
 
     encoder = network(model, torch)
     if top is not None:

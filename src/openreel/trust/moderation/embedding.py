@@ -147,7 +147,7 @@ def _e5_int8(top: TopWeights | None = None) -> Embedder:
 
     model = e5.read_model(e5.model_file())
     runner = _one_core_thread()
-    forward = runner.submit(e5.build_forward, model, top).result()
+    forward = runner.submit(e5.build_forward, model, None if top is None else top.params).result()
 
     def embed_on_thread(texts: list[str]) -> Vectors:
         if not texts:

@@ -31,13 +31,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from openreel.errors import ConfigurationError
-from openreel.trust.moderation.e5 import E5File, tokenizer
+from openreel.trust.moderation.e5 import E5File, install, tokenizer
 
 __all__ = [
     "TOP_FILE",
     "TopWeights",
     "bottom_states",
-    "install",
     "load_top",
     "save_top",
     "top_shipped",
@@ -174,7 +173,7 @@ def top_vectors(
     torch = _torch()
     network = base_network(model)
     if top is not None:
-        install(network, top)
+        install(network, top.params)
     layers = network.layers[first:]
     order = sorted(range(len(states)), key=lambda i: states[i].shape[0])
     out = np.zeros((len(states), model.hidden), np.float32)
@@ -266,25 +265,6 @@ def tune(
         linear.weight.detach().numpy().astype(np.float32).copy(),
         linear.bias.detach().numpy().astype(np.float32).copy(),
     )
-
-
-def install(network: Any, top: TopWeights) -> None:
-    """Puts the tuned layers' weights into the float encoder."""
-    torch = _torch()
-    state = network.state_dict()
-    missing = set(top.params) - set(state)
-    if missing:
-        raise ConfigurationError(
-            f"the tuned e5 layers name parameters the encoder lacks: {sorted(missing)[:3]}"
-        )
-    with torch.no_grad():
-        for name, values in top.params.items():
-            if tuple(state[name].shape) != values.shape:
-                raise ConfigurationError(
-                    f"the tuned e5 parameter {name} has shape {values.shape}, "
-                    f"the encoder's is {tuple(state[name].shape)}"
-                )
-            state[name].copy_(torch.from_numpy(np.ascontiguousarray(values)))
 
 
 def save_top(top: TopWeights, path: Path) -> None:

@@ -675,7 +675,7 @@ def _train_tuned(
     shipped = load_top(out / TOP_FILE)
     sample = list(range(0, len(rows), 4))
     trained = top_vectors(model, [features.states[i] for i in sample], features.top, features.first)
-    forward = e5.build_forward(model, shipped)
+    forward = e5.build_forward(model, shipped.params)
     served = np.concatenate([forward(texts[i]) for i in sample])
     same = sum(
         a == b

@@ -263,13 +263,14 @@ def main() -> None:
         print(f"thresholds: {classifier.thresholds}")
         held = classifier.meta["held_out"]
         print(
-            "held-out freeform authors (each scored by a classifier trained without them; "
-            "rules, then the classifier) | harmful/ok | precision | recall | false refusals"
+            "held-out groups of freeform authors (each scored by a classifier trained without "
+            "them; rules, then the classifier) | harmful/ok | precision | recall | "
+            "false refusals"
         )
-        for author, figures in held.items():
-            print(_row(f"author {author}", figures["all"]))
-            print(_row(f"author {author}, classifier alone", figures["classifier_alone"]))
-            print(_row(f"author {author}, rules alone", figures["rules_alone"]))
+        for group, figures in held.items():
+            print(_row(f"authors {group}", figures["all"]))
+            print(_row(f"authors {group}, classifier alone", figures["classifier_alone"]))
+            print(_row(f"authors {group}, rules alone", figures["rules_alone"]))
         test = classifier.meta["test"]
         print(_row("all held-out authors", test["all"]))
         for lang, figures in test["languages"].items():

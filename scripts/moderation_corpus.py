@@ -7,6 +7,13 @@ in wording, not only in framing, so a split held out by author measures how the 
 on phrasing it never saw. Harmful lines are short factual descriptions of the category, written
 only as far as the label needs.
 
+The authors who wrote freely (f onwards), each in their own voice and without seeing the
+others, are kept as they wrote them, one file each in ``scripts/moderation_authors/``
+(``author_<letter>.jsonl``); the corpus is the templates followed by those files in letter
+order, checked line by line (every line a labelled prompt by that file's author). A prompt
+another author already wrote word for word, or that is in the first-sight set
+(``tests/data/moderation_first_sight.jsonl``, never trained on), is left out.
+
 Run: ``python scripts/moderation_corpus.py`` (deterministic; rewrites the file), then retrain:
 ``python -m openreel.trust.moderation.training``.
 """
@@ -17,6 +24,8 @@ import json
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "src/openreel/trust/moderation/corpus.jsonl"
+FREEFORM = Path(__file__).resolve().parent / "moderation_authors"
+FIRST_SIGHT = Path(__file__).resolve().parent.parent / "tests/data/moderation_first_sight.jsonl"
 AUTHORS = "abcde"
 HARMFUL = (
     "sexual/minors",
@@ -1022,14 +1031,50 @@ def rows() -> list[dict[str, str]]:
     return out
 
 
+def freeform_lines(seen: set[str]) -> tuple[list[str], int]:
+    """The freeform authors' prompts, verbatim, their files in letter order, less those in
+    ``seen`` or written before (and how many were left out).
+
+    Raises:
+        SystemExit: A line is not a labelled prompt by its file's author.
+    """
+    labels = {"ok", *HARMFUL}
+    out: list[str] = []
+    dropped = 0
+    for path in sorted(FREEFORM.glob("author_*.jsonl")):
+        author = path.stem.removeprefix("author_")
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                ok = item["label"] in labels and item["author"] == author and item["prompt"]
+            except (ValueError, KeyError, TypeError):
+                ok = False
+            if not ok:
+                raise SystemExit(f"{path}:{number}: not a labelled prompt by author {author}")
+            if item["prompt"] in seen:
+                dropped += 1
+                continue
+            seen.add(item["prompt"])
+            out.append(line + "\n")
+    return out, dropped
+
+
 def main() -> None:
     data = rows()
     assert set(CORES) == set(FRAMES)
     for groups in CORES.values():
         assert set(groups) == set(HARMFUL) | set(HARMLESS)
     text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in data)
-    OUT.write_text(text, "utf-8")
-    print(f"{len(data)} prompts written to {OUT}")
+    first_sight = [json.loads(line) for line in FIRST_SIGHT.read_text("utf-8").splitlines()]
+    seen = {row["prompt"] for row in data} | {str(item["prompt"]) for item in first_sight}
+    freeform, dropped = freeform_lines(seen)
+    OUT.write_text(text + "".join(freeform), "utf-8")
+    print(
+        f"{len(data)} template and {len(freeform)} freeform prompts written to {OUT} "
+        f"({dropped} left out: written before, or in the first-sight set)"
+    )
 
 
 if __name__ == "__main__":

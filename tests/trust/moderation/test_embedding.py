@@ -16,6 +16,7 @@ from openreel.trust.moderation import e5, embedding, normalise
 from openreel.trust.moderation.embedding import (
     E5,
     E5_INT8,
+    E5_TUNED,
     MINILM,
     MODELS,
     Vectors,
@@ -67,7 +68,7 @@ def test_unknown_model_is_a_configuration_error() -> None:
     assert not embedding.model_available("no-such-model")
     with pytest.raises(ConfigurationError, match="'no-such-model'"):
         shared_embedder("no-such-model")
-    assert set(MODELS) == {E5_INT8, E5, MINILM}
+    assert set(MODELS) == {E5_INT8, E5_TUNED, E5, MINILM}
 
 
 def test_the_torch_model_runs_on_one_core_and_leaves_the_default_alone() -> None:

@@ -12,7 +12,9 @@ so one call runs without the interpreter lock. The word-embedding table stays in
 blocks, memory-mapped: only a prompt's own rows are expanded.
 
 The vectors are the engine's to within the int8 rounding (``tests/trust/moderation``
-compares them); the classifier is trained over these, under their own model id.
+compares them). The shipped classifier replaces the last layers with ones trained with it
+(:mod:`.finetune`), given to :func:`build_forward` before the network is quantised, so they run
+in int8 like the rest.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import re
 import struct
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ from numpy.typing import NDArray
 
 from openreel.errors import ConfigurationError
 
-__all__ = ["E5File", "build_forward", "model_file", "read_model"]
+__all__ = ["E5File", "build_forward", "embedder", "install", "model_file", "network", "read_model"]
 
 _Q4 = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 """One Q4_0 block: a float16 scale and 32 four-bit weights (byte j: weight j low, j+16 high)."""
@@ -215,34 +217,74 @@ def tokenizer(model: E5File) -> Callable[[str], list[int]]:
     return ids
 
 
-def build_forward(model: E5File) -> Callable[[str], NDArray[np.float32]]:
-    """One text's unit-length embedding (1 x hidden) through the traced int8 encoder.
+def embedder(model: E5File) -> Callable[[list[int]], NDArray[np.float32]]:
+    """The encoder's input for token ids: word, position and token-type embeddings (tokens x
+    hidden), before the embedding layer norm; the tables are read once, here."""
+    words = model.blocks("emb.word", model.vocab)
+    positions = model.floats("emb.pos").reshape(model.max_positions, model.hidden)
+    token_type = model.floats("emb.type").reshape(-1, model.hidden)[0]
+
+    def rows(ids: list[int]) -> NDArray[np.float32]:
+        found: NDArray[np.float32] = expand(words[ids]) + positions[: len(ids)] + token_type
+        return found
+
+    return rows
+
+
+def install(encoder: Any, params: Mapping[str, NDArray[np.float32]]) -> None:
+    """Puts replacement weights (the encoder's parameter names, e.g. ``layers.11.qkv.weight``,
+    -> arrays: tuned layers, :mod:`.finetune`) into the float encoder.
+
+    Raises:
+        ConfigurationError: A name the encoder lacks, or a shape that is not its.
+    """
+    import torch
+
+    state = encoder.state_dict()
+    missing = set(params) - set(state)
+    if missing:
+        raise ConfigurationError(
+            f"the tuned e5 layers name parameters the encoder lacks: {sorted(missing)[:3]}"
+        )
+    with torch.no_grad():
+        for name, values in params.items():
+            if tuple(state[name].shape) != values.shape:
+                raise ConfigurationError(
+                    f"the tuned e5 parameter {name} has shape {values.shape}, "
+                    f"the encoder's is {tuple(state[name].shape)}"
+                )
+            state[name].copy_(torch.from_numpy(np.ascontiguousarray(values)))
+
+
+def build_forward(
+    model: E5File, top: Mapping[str, NDArray[np.float32]] | None = None
+) -> Callable[[str], NDArray[np.float32]]:
+    """One text's unit-length embedding (1 x hidden) through the traced int8 encoder, its
+    last layers' weights replaced by ``top``'s (tuned ones, :mod:`.finetune`) when given.
 
     Call it, and the function it returns, on the thread that will run the embeddings (torch's
     thread count is per thread).
     """
     import torch
 
-    network = _network(model, torch)
+    encoder = network(model, torch)
+    if top is not None:
+        install(encoder, top)
     quantize: Any = torch.ao.quantization.quantize_dynamic
     with warnings.catch_warnings():
         # torch announces that eager-mode quantisation moves to another package; it is the
         # API this torch release has.
         warnings.simplefilter("ignore")
-        network = quantize(
-            network,
+        encoder = quantize(
+            encoder,
             {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig},
             dtype=torch.qint8,
         )
     ids = tokenizer(model)
-    words = model.blocks("emb.word", model.vocab)
-    positions = model.floats("emb.pos").reshape(model.max_positions, model.hidden)
-    token_type = model.floats("emb.type").reshape(-1, model.hidden)[0]
+    rows = embedder(model)
 
     def inputs(text: str) -> Any:
-        found = ids(text)
-        rows = expand(words[found]) + positions[: len(found)] + token_type
-        return torch.from_numpy(rows[None])
+        return torch.from_numpy(rows(ids(text))[None])
 
     # The graph is the same for every length (the tracer records the sizes as operations):
     # no trace check (it reruns the network several times) and no profiling executor (it
@@ -252,7 +294,7 @@ def build_forward(model: E5File) -> Callable[[str], NDArray[np.float32]]:
         warnings.simplefilter("ignore")  # the tracer's notes on Python branches
         trace: Any = torch.jit.trace
         traced = trace(
-            network, (inputs("a probe sentence to trace the network"),), check_trace=False
+            encoder, (inputs("a probe sentence to trace the network"),), check_trace=False
         )
 
     def forward(text: str) -> NDArray[np.float32]:
@@ -263,7 +305,7 @@ def build_forward(model: E5File) -> Callable[[str], NDArray[np.float32]]:
     return forward
 
 
-def _network(model: E5File, torch: Any) -> Any:
+def network(model: E5File, torch: Any) -> Any:
     """The encoder (embedding layer norm, the BERT layers, mean pooling, unit length) in
     float32, with the file's weights."""
     nn, functional = torch.nn, torch.nn.functional

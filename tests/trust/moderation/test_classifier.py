@@ -21,15 +21,9 @@ from openreel.trust.moderation.classifier import (
     save_classifier,
 )
 from openreel.trust.moderation.embedding import Vectors
-from openreel.trust.moderation.training import (
-    FREEFORM,
-    HELD_OUT,
-    TEMPLATES,
-    choose_thresholds,
-    load_corpus,
-    main,
-    train,
-)
+from openreel.trust.moderation.examples import load_corpus
+from openreel.trust.moderation.scoring import choose_thresholds
+from openreel.trust.moderation.training import FREEFORM, HELD_OUT, TEMPLATES, main, train
 
 PACKAGE = Path(classifier_module.__file__).resolve().parent
 LANGUAGES = {"en", "fr", "es", "de", "it", "pt"}

@@ -14,9 +14,10 @@ from openreel.errors import ConfigurationError
 from openreel.trust.moderation import e5, finetune
 from openreel.trust.moderation.classifier import HARMLESS
 from openreel.trust.moderation.embedding import E5_TUNED, model_available
+from openreel.trust.moderation.examples import load_corpus
 from openreel.trust.moderation.finetune import TOP_FILE, TopWeights, load_top, save_top
 from openreel.trust.moderation.normalise import normalise
-from openreel.trust.moderation.training import TunedFeatures, load_corpus, train
+from openreel.trust.moderation.training import TunedFeatures, train
 
 PACKAGE = Path(finetune.__file__).resolve().parent
 

@@ -23,9 +23,7 @@ group's own figures use thresholds chosen on the other groups, never on itself.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,6 +40,7 @@ from openreel.trust.moderation.classifier import (
 )
 from openreel.trust.moderation.e5 import E5File
 from openreel.trust.moderation.embedding import E5_INT8, Embedder, shared_embedder
+from openreel.trust.moderation.examples import Example, load_corpus
 from openreel.trust.moderation.finetune import (
     TOP_FILE,
     TopWeights,
@@ -52,19 +51,23 @@ from openreel.trust.moderation.finetune import (
     tune,
 )
 from openreel.trust.moderation.normalise import normalise
+from openreel.trust.moderation.scoring import (
+    MISS_PER_FALSE_REFUSAL,
+    at_false_refusals,
+    choose_thresholds,
+    evaluate,
+    fold_figures,
+    pooled,
+    refusals,
+)
 
 __all__ = [
     "FREEFORM",
     "HELD_OUT",
     "TEMPLATES",
-    "Example",
     "FrozenFeatures",
     "TunedFeatures",
-    "at_false_refusals",
-    "choose_thresholds",
-    "evaluate",
     "fit",
-    "load_corpus",
     "main",
     "policy_rules",
     "train",
@@ -91,42 +94,6 @@ weights must be large to separate them."""
 HIDDEN = 256
 ALPHA = 1e-3
 """The network's hidden units and L2 penalty, when ``KIND`` is ``mlp``."""
-MISS_PER_FALSE_REFUSAL = 10.0
-"""How many points of a category's recall one point of false refusals is worth when a
-threshold is chosen: ten, as the goal allows 1% refused and 5% missed."""
-
-
-@dataclass(frozen=True, slots=True)
-class Example:
-    """One labelled prompt of the corpus."""
-
-    prompt: str
-    label: str
-    topic: str
-    lang: str
-    author: str
-
-
-def load_corpus(path: Path | None = None) -> list[Example]:
-    """The corpus's prompts in file order (the shipped corpus when ``path`` is None)."""
-    if path is None:
-        text = resources.files(__package__).joinpath(CORPUS_FILE).read_text("utf-8")
-    else:
-        text = Path(path).read_text("utf-8")
-    rows = []
-    for line in text.splitlines():
-        if line.strip():
-            item = json.loads(line)
-            rows.append(
-                Example(
-                    str(item["prompt"]),
-                    str(item["label"]),
-                    str(item.get("topic", item["label"])),
-                    str(item.get("lang", "")),
-                    str(item.get("author", "")),
-                )
-            )
-    return rows
 
 
 def fit(vectors: NDArray[np.float32], labels: Sequence[str], kind: str = KIND) -> Classifier:
@@ -160,110 +127,6 @@ def fit(vectors: NDArray[np.float32], labels: Sequence[str], kind: str = KIND) -
         {},
         {},
     )
-
-
-def choose_thresholds(
-    probs: NDArray[np.float64],
-    labels: Sequence[str],
-    classes: Sequence[str],
-    allowed: NDArray[np.bool_] | None = None,
-    weight: float = MISS_PER_FALSE_REFUSAL,
-) -> dict[str, float]:
-    """Per category, the threshold with the best recall less the weighted false refusals on
-    the validation prompts the rules ``allowed`` (all when None), a point of false refusals
-    counting ``weight`` points of recall; the middle of the best range, to leave room both
-    ways."""
-    truth = np.asarray(labels)
-    seen = np.ones(len(truth), dtype=bool) if allowed is None else np.asarray(allowed)
-    ok = (truth == HARMLESS) & seen
-    grid = np.round(np.arange(0.02, 0.985, 0.01), 2)
-    thresholds: dict[str, float] = {}
-    for column, category in enumerate(classes):
-        if category == HARMLESS:
-            continue
-        mine = (truth == category) & seen
-        scores = []
-        for t in grid:
-            refused = probs[:, column] >= t
-            recall = refused[mine].mean() if mine.any() else 0.0
-            false = refused[ok].mean() if ok.any() else 0.0
-            scores.append(recall - weight * false)
-        best = max(scores)
-        chosen = [float(t) for t, s in zip(grid, scores, strict=True) if s >= best - 1e-12]
-        thresholds[category] = round(float(np.median(chosen)), 2)
-    return thresholds
-
-
-def refusals(classifier: Classifier, vectors: NDArray[np.float32]) -> list[str | None]:
-    """The category each vector is refused under, or None."""
-    return [None if d is None else d[0] for d in map(classifier.decide, vectors)]
-
-
-def evaluate(
-    classifier: Classifier,
-    vectors: NDArray[np.float32],
-    rows: Sequence[Example],
-    by_rules: Sequence[bool] | NDArray[np.bool_] | None = None,
-) -> dict[str, Any]:
-    """Precision, recall and false refusals of the decision (the rules' refusals, ``by_rules``,
-    then the classifier's) overall, per category and per language, and of the classifier
-    alone."""
-    alone = refusals(classifier, vectors)
-    rules = [False] * len(rows) if by_rules is None else list(by_rules)
-    decisions = [
-        "rules" if ruled else category for ruled, category in zip(rules, alone, strict=True)
-    ]
-
-    def figures(selected: list[int], made: Sequence[str | None]) -> dict[str, float | int]:
-        tp = fp = fn = tn = 0
-        for i in selected:
-            harmful = rows[i].label != HARMLESS
-            refused = made[i] is not None
-            tp += harmful and refused
-            fp += (not harmful) and refused
-            fn += harmful and not refused
-            tn += (not harmful) and not refused
-        return {
-            "harmful": tp + fn,
-            "ok": fp + tn,
-            "precision": round(tp / max(tp + fp, 1), 4),
-            "recall": round(tp / max(tp + fn, 1), 4),
-            "false_refusals": round(fp / max(fp + tn, 1), 4),
-        }
-
-    everything = list(range(len(rows)))
-    harmless = [i for i in everything if rows[i].label == HARMLESS]
-    categories = sorted({row.label for row in rows} - {HARMLESS})
-    per_category = {
-        # One category's prompts: its recall; harmless prompts the classifier refused under
-        # this category's name; and how many of those it named were harmful.
-        category: {
-            "recall": figures([i for i in everything if rows[i].label == category], decisions)[
-                "recall"
-            ],
-            "false_refusals": round(
-                sum(1 for i in harmless if decisions[i] == category) / max(len(harmless), 1), 4
-            ),
-            "precision": round(
-                sum(1 for i in everything if alone[i] == category and rows[i].label != HARMLESS)
-                / max(sum(1 for i in everything if alone[i] == category), 1),
-                4,
-            ),
-        }
-        for category in categories
-    }
-    languages = sorted({row.lang for row in rows})
-    return {
-        "all": figures(everything, decisions),
-        "classifier_alone": figures(everything, alone),
-        "rules_alone": figures(everything, ["rules" if r else None for r in rules]),
-        "categories": per_category,
-        "languages": {
-            lang: figures([i for i in everything if rows[i].lang == lang], decisions)
-            for lang in languages
-        },
-        "refused_harmless": sorted(rows[i].prompt for i in harmless if decisions[i]),
-    }
 
 
 def policy_rules() -> Callable[[str], bool]:
@@ -425,7 +288,7 @@ def train(
         first_sight_decisions += refusals(classifier, seen)
     weights = features.final()
     thresholds = thresholds_from(groups, weights.labels)
-    pooled = [i for g in groups for i in folds[g][0]]
+    held = [i for g in groups for i in folds[g][0]]
     meta = {
         "corpus": CORPUS_FILE,
         "corpus_sha256": corpus_sha256,
@@ -435,46 +298,22 @@ def train(
         "C": C,
         "hidden": HIDDEN if kind_name == "mlp" else 0,
         "miss_per_false_refusal": weight,
-        "test": _pooled(
+        "test": pooled(
             [rows[i] for i in first_sight], first_sight_decisions, by_rules[first_sight]
         ),
         "held_out": heldout,
-        "validation_folds": _fold_figures(
+        "validation_folds": fold_figures(
             np.concatenate([probabilities[g] for g in groups]),
-            [rows[i] for i in pooled],
+            [rows[i] for i in held],
             _with(weights, model, thresholds, {}),
         ),
         "at_one_percent": at_false_refusals(
             np.concatenate([probabilities[g] for g in groups]),
-            [rows[i] for i in pooled],
+            [rows[i] for i in held],
             list(weights.labels).index(HARMLESS),
         ),
     }
     return _with(weights, model, thresholds, meta)
-
-
-def at_false_refusals(
-    probs: NDArray[np.float64],
-    rows: Sequence[Example],
-    harmless_column: int,
-    target: float = 0.01,
-) -> dict[str, float]:
-    """The classifier alone's recall where one threshold on the probability of "not
-    harmless" refuses at most ``target`` of the harmless prompts, chosen on these very
-    prompts: how well the classifier ranks them, whatever its per-category thresholds (the
-    rules are left out: on some authors they alone refuse more than 1%); not a figure the
-    server reaches on prompts it has not seen."""
-    harmful = np.asarray([row.label != HARMLESS for row in rows])
-    score = 1.0 - probs[:, harmless_column]
-    room = int(np.floor(target * (~harmful).sum()))
-    candidates = np.sort(score[~harmful])[::-1]
-    cut = float(np.nextafter(candidates[room], np.inf)) if room < len(candidates) else -np.inf
-    refused = score >= cut
-    return {
-        "target": target,
-        "recall": round(float(refused[harmful].mean()) if harmful.any() else 0.0, 4),
-        "false_refusals": round(float(refused[~harmful].mean()) if (~harmful).any() else 0.0, 4),
-    }
 
 
 def held_out_groups(present: Sequence[str]) -> list[str]:
@@ -497,44 +336,6 @@ def _with(
         weights.hidden_coef,
         weights.hidden_intercept,
     )
-
-
-def _pooled(
-    rows: Sequence[Example], decisions: Sequence[str | None], by_rules: NDArray[np.bool_]
-) -> dict[str, Any]:
-    """Every held-out author's prompts, each decided by the classifier that never saw its
-    author, as one evaluation."""
-
-    class Fixed:
-        """A classifier replaying decisions already made, for :func:`evaluate`."""
-
-        def __init__(self) -> None:
-            self.made = iter(decisions)
-
-        def decide(self, vector: Any) -> tuple[str, float] | None:
-            made = next(self.made)
-            return None if made is None else (made, 1.0)
-
-    fixed: Any = Fixed()
-    return evaluate(fixed, np.zeros((len(rows), 1), np.float32), rows, by_rules)
-
-
-def _fold_figures(
-    probs: NDArray[np.float64], rows: Sequence[Example], classifier: Classifier
-) -> dict[str, float | int]:
-    """Recall and false refusals of the validation folds' own predictions at the thresholds
-    (the classifier alone)."""
-    column = {label: i for i, label in enumerate(classifier.labels)}
-    refused = np.zeros(len(rows), dtype=bool)
-    for category, threshold in classifier.thresholds.items():
-        refused |= probs[:, column[category]] >= threshold
-    harmful = np.asarray([row.label != HARMLESS for row in rows])
-    return {
-        "harmful": int(harmful.sum()),
-        "ok": int((~harmful).sum()),
-        "recall": round(float(refused[harmful].mean()), 4),
-        "false_refusals": round(float(refused[~harmful].mean()), 4),
-    }
 
 
 def _embed_all(embed: Embedder, texts: list[str], batch: int = 64) -> NDArray[np.float32]:

@@ -138,7 +138,12 @@ class Fingerprint:
 
         Each group is what ``str(imagehash.phash(...))`` prints for that second.
         """
-        return "".join(f"{value:016x}" for value in self.hashes)
+        return Fingerprint.hex_of(self.hashes)
+
+    @staticmethod
+    def hex_of(hashes: Sequence[int]) -> str:
+        """:meth:`to_hex` of bare hashes (a manifest records them without the file's hash)."""
+        return "".join(f"{value:016x}" for value in hashes)
 
     @staticmethod
     def from_hex(text: str) -> tuple[int, ...]:

@@ -111,7 +111,7 @@ class Provenance:
             else {
                 "version": FINGERPRINT_VERSION,
                 "fps": float(request.fps),
-                "hashes": "".join(f"{value:016x}" for value in fingerprint),
+                "hashes": Fingerprint.hex_of(fingerprint),
             },
         )
         sign_mp4(video, claim, self.identity, parent=parent)

@@ -29,6 +29,7 @@ This module imports nothing from the package: every other module may import it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 __all__ = [
@@ -132,6 +133,8 @@ class ModerationBlockedError(InvalidRequestError):
         rule: What fired inside the check: a rule id, a listed name, the classifier's
             category and threshold (for audit rows; not sent).
         score: The classifier's probability, for its refusals (for audit rows; not sent).
+        nearest: For the classifier's refusals, the corpus examples closest to the prompt,
+            each a mapping of line, label, similarity and text (for audit rows; not sent).
     """
 
     default_code = "moderation_blocked"
@@ -146,12 +149,14 @@ class ModerationBlockedError(InvalidRequestError):
         check: str | None = None,
         rule: str | None = None,
         score: float | None = None,
+        nearest: tuple[Mapping[str, object], ...] = (),
     ) -> None:
         super().__init__(message, param=param, code=code)
         self.category = category
         self.check = check
         self.rule = rule
         self.score = score
+        self.nearest = nearest
 
     def to_dict(self) -> dict[str, str | None]:
         """The OpenAI error object plus ``category``."""

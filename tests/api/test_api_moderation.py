@@ -14,6 +14,7 @@ from typing import Any
 from tests.api.conftest import ERROR_KEYS, TINY, Api
 
 from openreel.config import ModerationConfig, QuotaConfig
+from openreel.trust.moderation.examples import load_corpus
 
 SEXUAL = "a naked woman in a sexual scene"
 ORDINARY = "a small boat on a calm lake"
@@ -342,6 +343,17 @@ def test_semantic_check_refuses_a_paraphrase_no_rule_lists(make_api: Callable[..
     assert refused["detail"]["rule"].startswith("classifier:sexual@")
     threshold = float(refused["detail"]["rule"].rsplit("@", 1)[1])
     assert threshold <= refused["detail"]["score"] <= 1
+    # And what it resembled: the corpus's nearest sexual examples, by line, closest first.
+    nearest = refused["detail"]["nearest"]
+    assert len(nearest) == 3
+    corpus = load_corpus()
+    for near in nearest:
+        assert near["label"] == "sexual"
+        assert corpus[near["line"] - 1].label == "sexual"
+        assert corpus[near["line"] - 1].prompt.startswith(near["prompt"])
+        assert 0.5 < near["similarity"] <= 1.0
+    similarities = [near["similarity"] for near in nearest]
+    assert similarities == sorted(similarities, reverse=True)
     assert paraphrase not in str(_audit(api))
     assert _videos(api) == []
     # (The shipped classifier refuses "a couple dancing at their wedding": a known false

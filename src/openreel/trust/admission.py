@@ -90,12 +90,15 @@ class Admission:
         detail: dict[str, object] = {"model": request.model, "seconds": request.seconds}
         if isinstance(exc, ModerationBlockedError):
             # Which check fired and what inside it (a rule id, a listed name, the classifier's
-            # category, threshold and probability): the prompt itself stays out.
+            # category, threshold, probability and nearest examples): the prompt stays out.
             detail.update(category=exc.category, check=exc.check)
             if exc.rule is not None:
                 detail["rule"] = exc.rule
             if exc.score is not None:
                 detail["score"] = exc.score
+            if exc.nearest:
+                # The corpus examples it resembled (their text is the corpus's, not the user's).
+                detail["nearest"] = [dict(near) for near in exc.nearest]
         self.audit.record(
             AuditEntry(
                 action="video.refused",

@@ -21,7 +21,9 @@ from openreel.trust.moderation.classifier import (
     save_classifier,
 )
 from openreel.trust.moderation.embedding import Vectors
-from openreel.trust.moderation.examples import load_corpus
+from openreel.trust.moderation.examples import Example, load_corpus
+from openreel.trust.moderation.neighbours import build_neighbours, load_neighbours, save_neighbours
+from openreel.trust.moderation.normalise import normalise
 from openreel.trust.moderation.scoring import choose_thresholds
 from openreel.trust.moderation.training import FREEFORM, HELD_OUT, TEMPLATES, main, train
 
@@ -141,6 +143,32 @@ def test_the_training_command_writes_the_files_with_the_corpus_hash(tmp_path: Pa
     assert meta["corpus_sha256"] == corpus_digest(corpus)
     assert meta["model"] == "hashed"
     assert meta["corpus_prompts"] == len(italian)
+    # Beside it, the harmful examples' vectors for the audit's nearest examples.
+    neighbours = load_neighbours(out, corpus)
+    rows = load_corpus(corpus)
+    harmful = [i + 1 for i, row in enumerate(rows) if row.label != "ok"]
+    assert neighbours.model == "hashed"
+    assert neighbours.lines.tolist() == harmful
+    line = harmful[len(harmful) // 2]
+    vector = hashed_embedder([normalise(rows[line - 1].prompt).decoded])[0]
+    [itself, *_] = neighbours.nearest(vector, rows[line - 1].label)
+    assert itself.line == line
+    assert itself.similarity == pytest.approx(1.0, abs=0.01)  # int8 on disk, one scale a row
+
+
+def test_neighbours_written_for_another_corpus_are_refused(tmp_path: Path) -> None:
+    rows = [
+        Example("a harmful one", "sexual", "sexual", "en", "f"),
+        Example("a harmless one", "ok", "everyday", "en", "f"),
+    ]
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("a\n", "utf-8")
+    vectors = np.asarray([[1.0, 0.0], [0.0, 1.0]], np.float32)
+    save_neighbours(build_neighbours(rows, vectors, model="m", corpus_sha256="f" * 64), tmp_path)
+    with pytest.raises(ConfigurationError, match=r"another corpus.*training again"):
+        load_neighbours(tmp_path, corpus)
+    with pytest.raises(ConfigurationError, match="cannot be read"):
+        load_neighbours(tmp_path / "nowhere", corpus)
 
 
 def test_thresholds_weigh_a_false_refusal_as_ten_misses() -> None:

@@ -30,6 +30,9 @@ from openreel.trust.moderation import (
 from openreel.trust.moderation import semantic as semantic_module
 from openreel.trust.moderation.classifier import Classifier, corpus_digest, load_classifier
 from openreel.trust.moderation.embedding import Embedder, Vectors, shared_embedder
+from openreel.trust.moderation.examples import load_corpus
+from openreel.trust.moderation.neighbours import Neighbours, load_neighbours
+from openreel.trust.moderation.pipeline import blocked
 from openreel.trust.moderation.policy import CategoryPolicy, Policy
 from openreel.trust.moderation.training import HELD_OUT
 
@@ -148,6 +151,12 @@ def test_the_shipped_classifier_matches_the_corpus_and_the_policy() -> None:
     assert classifier.meta["authors"]["held_out_in_groups"] == list(HELD_OUT)
     assert set(classifier.meta["held_out"]) == set(HELD_OUT)
     assert classifier.meta["test"]["all"]["harmful"] > 0
+    # The audit's nearest examples: every harmful prompt of this corpus, in the same space.
+    neighbours = load_neighbours()
+    assert neighbours.model == classifier.model
+    assert neighbours.corpus_sha256 == corpus_digest()
+    corpus = load_corpus()
+    assert len(neighbours.lines) == sum(row.label != "ok" for row in corpus)
 
 
 # The decision logic, exactly, with a fake classifier and a fake embedder.
@@ -193,12 +202,33 @@ def fake_policy(*, with_beta: bool = True) -> Policy:
     return Policy(categories=categories)
 
 
-def fake_check(policy: Policy, fake: FakeEmbedder) -> SemanticCheck:
+def fake_neighbours(model: str = "fake") -> Neighbours:
+    # Corpus lines 4, 7 and 9 are alpha examples, line 5 a beta one.
+    return Neighbours(
+        model=model,
+        corpus_sha256="0" * 64,
+        lines=np.asarray([4, 5, 7, 9], np.int32),
+        labels=("alpha", "beta", "alpha", "alpha"),
+        prompts=("alpha far", "beta", "alpha closest", "alpha close " + "x" * 300),
+        vectors=np.asarray(
+            [[0.0, 0.6, 0.8], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.8, 0.6, 0.0]], np.float32
+        ),
+    )
+
+
+def fake_check(
+    policy: Policy, fake: FakeEmbedder, neighbours: Neighbours | None = None
+) -> SemanticCheck:
     def embedder(model: str) -> Embedder:
         assert model == "fake"
         return fake
 
-    return SemanticCheck(policy, classifier=fake_classifier, embedder=embedder)
+    return SemanticCheck(
+        policy,
+        classifier=fake_classifier,
+        embedder=embedder,
+        neighbours=lambda: neighbours or fake_neighbours(),
+    )
 
 
 def test_classifier_refuses_over_the_threshold_and_names_it() -> None:
@@ -210,6 +240,38 @@ def test_classifier_refuses_over_the_threshold_and_names_it() -> None:
     probs = fake_classifier().probabilities(np.asarray([VECTORS["clearly alpha"]], np.float32))
     assert refusal.score == round(float(probs[0][0]), 3)
     assert check.check(normalise("clearly ok")) is None
+
+
+def test_a_classifier_refusal_carries_the_category_s_nearest_examples() -> None:
+    refusal = fake_check(fake_policy(), FakeEmbedder()).check(normalise("clearly alpha"))
+    assert refusal is not None
+    # Alpha examples only (line 5 is beta), closest first, the text cut to a readable length.
+    assert [(near.line, near.label) for near in refusal.nearest] == [
+        (7, "alpha"),
+        (9, "alpha"),
+        (4, "alpha"),
+    ]
+    assert [near.similarity for near in refusal.nearest] == [1.0, 0.8, 0.0]
+    assert refusal.nearest[0].prompt == "alpha closest"
+    assert len(refusal.nearest[1].prompt) == 160
+    # An operator category matched by exemplars has no corpus examples to show.
+    gamma = fake_check(fake_policy(), FakeEmbedder()).check(normalise("near gamma"))
+    assert gamma is not None
+    assert gamma.nearest == ()
+    error = blocked(refusal)
+    assert error.nearest[0] == {
+        "line": 7,
+        "label": "alpha",
+        "similarity": 1.0,
+        "prompt": "alpha closest",
+    }
+    assert "alpha closest" not in str(error.to_dict())  # the user is never shown them
+
+
+def test_examples_from_another_embedding_model_stop_the_check_at_start() -> None:
+    check = fake_check(fake_policy(), FakeEmbedder(), fake_neighbours(model="other"))
+    with pytest.raises(ConfigurationError, match=r"'other'.*'fake'.*training again"):
+        check.warm()
 
 
 def test_classifier_refuses_only_over_a_threshold_not_the_likeliest_category() -> None:

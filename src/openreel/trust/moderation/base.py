@@ -13,7 +13,24 @@ from typing import Protocol
 
 from openreel.trust.moderation.normalise import Prompt
 
-__all__ = ["Moderator", "Refusal"]
+__all__ = ["Moderator", "Nearest", "Refusal"]
+
+
+@dataclass(frozen=True, slots=True)
+class Nearest:
+    """A labelled corpus example close to a prompt the classifier refused.
+
+    Attributes:
+        line: Its line in the classifier's ``corpus.jsonl`` (1-based).
+        label: Its category.
+        similarity: Cosine similarity of its embedding to the prompt's.
+        prompt: Its text (the corpus's, never the user's), cut to a readable length.
+    """
+
+    line: int
+    label: str
+    similarity: float
+    prompt: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +44,8 @@ class Refusal:
         score: The semantic similarity that crossed the threshold, for the semantic check.
         rule: What matched (a rule id or registry entry id), for operators; never shown to
             the user, never the list itself.
+        nearest: For the classifier's refusals, the corpus examples of the category closest
+            to the prompt (for the audit row; never shown to the user).
     """
 
     category: str
@@ -34,6 +53,7 @@ class Refusal:
     check: str
     score: float | None = None
     rule: str | None = None
+    nearest: tuple[Nearest, ...] = ()
 
 
 class Moderator(Protocol):

@@ -102,4 +102,13 @@ def blocked(refusal: Refusal, *, param: str = "prompt") -> ModerationBlockedErro
         check=refusal.check,
         rule=refusal.rule,
         score=refusal.score,
+        nearest=tuple(
+            {
+                "line": near.line,
+                "label": near.label,
+                "similarity": near.similarity,
+                "prompt": near.prompt,
+            }
+            for near in refusal.nearest
+        ),
     )

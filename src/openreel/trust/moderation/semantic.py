@@ -5,7 +5,8 @@ Rules see words; people who want a refused video through rephrase ("without any 
 normalised prompt with a small offline sentence-embedding model (:mod:`.embedding`) and asks
 the trained classifier (:mod:`.classifier`) how likely each policy category is; a category at
 or over its threshold refuses, and the refusal names the category, the threshold and the
-probability.
+probability; its audit row also keeps the corpus examples of that category nearest the prompt
+(:mod:`.neighbours`).
 
 Only categories the policy in force still lists are refused: an operator who removes a
 category from the policy file removes it here too. An operator's own categories, which the
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from openreel.errors import ConfigurationError
 from openreel.trust.moderation.base import Refusal
 from openreel.trust.moderation.classifier import Classifier, load_classifier
 from openreel.trust.moderation.embedding import (
@@ -35,6 +37,7 @@ from openreel.trust.moderation.embedding import (
     model_available,
     shared_embedder,
 )
+from openreel.trust.moderation.neighbours import Neighbours, load_neighbours
 from openreel.trust.moderation.normalise import Prompt
 from openreel.trust.moderation.policy import Policy
 
@@ -60,6 +63,7 @@ class _Ready:
     thresholds: dict[str, float]  # the classifier's, for the categories the policy lists
     exemplars: Vectors  # the operator's own categories' exemplars, one row each
     exemplar_categories: tuple[str, ...]
+    neighbours: Neighbours
 
 
 class SemanticCheck:
@@ -69,6 +73,8 @@ class SemanticCheck:
         policy: The categories in force (their reasons; operator categories' exemplars).
         classifier: Returns the trained classifier; the shipped one by default.
         embedder: Returns the embedding function for a model id; the shared model by default.
+        neighbours: Returns the corpus examples' vectors (the shipped ones by default), which
+            must come from the classifier's embedding model.
     """
 
     def __init__(
@@ -76,10 +82,12 @@ class SemanticCheck:
         policy: Policy,
         classifier: Callable[[], Classifier] = load_classifier,
         embedder: Callable[[str], Embedder] = shared_embedder,
+        neighbours: Callable[[], Neighbours] = load_neighbours,
     ) -> None:
         self._policy = policy
         self._classifier_factory = classifier
         self._embedder_factory = embedder
+        self._neighbours_factory = neighbours
         self._lock = threading.Lock()
         self._ready: _Ready | None = None
 
@@ -100,26 +108,14 @@ class SemanticCheck:
         """The classifier's probability of each category the policy lists, and the highest
         similarity to each operator category's exemplars."""
         ready = self._load()
-        vector = ready.embed([prompt.decoded])[0]
-        probs = ready.classifier.probabilities(vector.reshape(1, -1))[0]
-        scores = {
-            label: float(prob)
-            for label, prob in zip(ready.classifier.labels, probs.tolist(), strict=True)
-            if label in ready.thresholds
-        }
-        if ready.exemplar_categories:
-            for category, value in zip(
-                ready.exemplar_categories, (ready.exemplars @ vector).tolist(), strict=True
-            ):
-                scores[category] = max(scores.get(category, -1.0), float(value))
-        return scores
+        return self._scores(ready, ready.embed([prompt.decoded])[0])
 
     def check(self, prompt: Prompt) -> Refusal | None:
         """Refuses with the category furthest over its threshold, or returns None."""
         ready = self._load()
-        scores = self.scores(prompt)
+        vector = ready.embed([prompt.decoded])[0]
         over: list[tuple[float, str, float, str]] = []
-        for category, score in scores.items():
+        for category, score in self._scores(ready, vector).items():
             if category in ready.thresholds:
                 threshold = ready.thresholds[category]
                 rule = f"classifier:{category}@{threshold}"
@@ -137,7 +133,23 @@ class SemanticCheck:
             self.name,
             score=round(score, 3),
             rule=rule,
+            nearest=ready.neighbours.nearest(vector, category),
         )
+
+    @staticmethod
+    def _scores(ready: _Ready, vector: Vectors) -> dict[str, float]:
+        probs = ready.classifier.probabilities(vector.reshape(1, -1))[0]
+        scores = {
+            label: float(prob)
+            for label, prob in zip(ready.classifier.labels, probs.tolist(), strict=True)
+            if label in ready.thresholds
+        }
+        if ready.exemplar_categories:
+            for category, value in zip(
+                ready.exemplar_categories, (ready.exemplars @ vector).tolist(), strict=True
+            ):
+                scores[category] = max(scores.get(category, -1.0), float(value))
+        return scores
 
     def _load(self) -> _Ready:
         ready = self._ready
@@ -162,7 +174,15 @@ class SemanticCheck:
                         sentences.append(sentence)
                         categories.append(name)
                 vectors = embed(sentences) if sentences else np.zeros((0, 1), np.float32)
-                self._ready = _Ready(embed, classifier, thresholds, vectors, tuple(categories))
+                neighbours = self._neighbours_factory()
+                if neighbours.model != classifier.model:
+                    raise ConfigurationError(
+                        f"the moderation examples' vectors are from {neighbours.model!r}, the "
+                        f"classifier's from {classifier.model!r}: run the training again"
+                    )
+                self._ready = _Ready(
+                    embed, classifier, thresholds, vectors, tuple(categories), neighbours
+                )
                 log.info(
                     "semantic moderation ready: classifier over %s, %d categories, "
                     "%d operator exemplars",

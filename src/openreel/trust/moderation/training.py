@@ -2,7 +2,8 @@
 
 Run ``OMP_NUM_THREADS=1 python -m openreel.trust.moderation.training
 --miss-per-false-refusal 80 [--kind mlp|lr|tuned] [--out FOLDER]`` after any change to
-``corpus.jsonl``; it rewrites ``classifier.npz`` and ``classifier.json`` beside it, and with
+``corpus.jsonl``; it rewrites ``classifier.npz``, ``classifier.json`` and the harmful
+examples' vectors (``neighbours.npz``, :mod:`.neighbours`) beside it, and with
 the ``tuned`` kind the encoder's tuned last layers, ``e5-top-v1.npz`` (a test fails while the
 recorded corpus hash and the corpus differ). It needs scikit-learn (the ``dev`` extra) and
 torch; the server needs numpy and, for the model, torch.
@@ -50,6 +51,7 @@ from openreel.trust.moderation.finetune import (
     top_vectors,
     tune,
 )
+from openreel.trust.moderation.neighbours import build_neighbours, save_neighbours
 from openreel.trust.moderation.normalise import normalise
 from openreel.trust.moderation.scoring import (
     MISS_PER_FALSE_REFUSAL,
@@ -369,6 +371,19 @@ def _cached(embed: Embedder, path: Path, key: str) -> Embedder:
     return cached
 
 
+def _remembered(embed: Embedder) -> Embedder:
+    """``embed``, answering a text it has seen from memory for the rest of the run."""
+    seen: dict[str, NDArray[np.float32]] = {}
+
+    def remembered(texts: Sequence[str]) -> NDArray[np.float32]:
+        missing = list(dict.fromkeys(t for t in texts if t not in seen))
+        if missing:
+            seen.update(zip(missing, embed(missing), strict=True))
+        return np.stack([seen[t] for t in texts])
+
+    return remembered
+
+
 def main(
     argv: Sequence[str] | None = None, embedder: Callable[[str], Embedder] | None = None
 ) -> int:
@@ -422,6 +437,7 @@ def main(
         embed = (embedder or shared_embedder)(args.model)
         if args.cache is not None:
             embed = _cached(embed, args.cache, f"{args.model}:{digest}")
+        embed = _remembered(embed)  # the neighbours below reuse the training's vectors
         classifier = train(
             rows,
             embed,
@@ -432,6 +448,11 @@ def main(
             kind=args.kind,
         )
     save_classifier(classifier, out)
+    if args.kind != "tuned":
+        vectors = _embed_all(embed, [normalise(row.prompt).decoded for row in rows])
+        save_neighbours(
+            build_neighbours(rows, vectors, model=args.model, corpus_sha256=digest), out
+        )
     test = classifier.meta["test"]["all"]
     print(
         f"{len(rows)} prompts, {args.kind} over {classifier.model}: held-out authors (rules, "

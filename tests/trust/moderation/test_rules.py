@@ -125,6 +125,7 @@ def test_rules_ignore_phrases_are_harmless(rules: RuleCheck, text: str) -> None:
         "Kriegsfilm im Schützengraben, kein Gore",
         "une série policière, scène de crime, rien de sanglant",
         "surgery documentary, clinical but not gory",
+        "film di guerra: alpini in trincea, attesa, nessun gore",
         "Suicide-prevention training for teachers",
         "campagna per la giornata mondiale per la prevenzione del suicidio",
         "grupo de apoyo pa familias q perdieron a alguien por suicidio",

@@ -189,6 +189,7 @@ def main() -> None:
     from openreel.trust.moderation.embedding import (
         E5,
         E5_INT8,
+        E5_LAYERS,
         MINILM,
         model_available,
         shared_embedder,
@@ -198,7 +199,7 @@ def main() -> None:
     from openreel.trust.moderation.training import policy_rules, train
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="*", default=[E5_INT8, E5, MINILM])
+    parser.add_argument("--models", nargs="*", default=[E5_LAYERS, E5_INT8, E5, MINILM])
     parser.add_argument("--threads", action="store_true")
     parser.add_argument("--misses", action="store_true", help="print every miss")
     parser.add_argument(

@@ -163,6 +163,10 @@ def test_the_training_command_writes_the_files_with_the_corpus_hash(tmp_path: Pa
     assert meta["corpus_sha256"] == corpus_digest(corpus)
     assert meta["model"] == "hashed"
     assert meta["corpus_prompts"] == len(italian)
+    # The character n-gram model is mixed in by default, and kept in the weights' file.
+    assert meta["lexical_weight"] == 0.6
+    assert meta["lexical"]["features"] > 1000
+    assert load_classifier(out).lexical is not None
     # Beside it, the harmful examples' vectors for the audit's nearest examples.
     neighbours = load_neighbours(out, corpus)
     rows = load_corpus(corpus)
@@ -174,6 +178,26 @@ def test_the_training_command_writes_the_files_with_the_corpus_hash(tmp_path: Pa
     [itself, *_] = neighbours.nearest(vector, rows[line - 1].label)
     assert itself.line == line
     assert itself.similarity == pytest.approx(1.0, abs=0.01)  # int8 on disk, one scale a row
+
+
+def test_the_training_command_can_leave_the_lexical_model_out_and_checks_its_weight(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    lines = (PACKAGE / "corpus.jsonl").read_text("utf-8").splitlines()
+    portuguese = [line for line in lines if '"lang": "pt"' in line][::4]
+    corpus.write_text("\n".join(portuguese) + "\n", "utf-8")
+    common = ["--kind", "lr", "--model", "hashed", "--corpus", str(corpus)]
+    out = tmp_path / "out"
+    assert (
+        main([*common, "--out", str(out), "--lexical-weight", "0"], lambda m: hashed_embedder) == 0
+    )
+    assert load_classifier(out).lexical is None
+    with pytest.raises(SystemExit) as exit_:
+        main([*common, "--out", str(tmp_path / "x"), "--lexical-weight", "1.5"])
+    assert exit_.value.code == 2
+    assert "--lexical-weight must be 0 to 1, got 1.5" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
 
 
 def test_neighbours_written_for_another_corpus_are_refused(tmp_path: Path) -> None:
@@ -227,30 +251,31 @@ def test_a_missing_classifier_names_the_problem(tmp_path: Path) -> None:
         load_classifier(tmp_path)
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_a_network_with_a_hidden_layer_survives_its_files_with_its_probabilities(
+def test_the_network_is_deterministic_learns_and_survives_its_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The ``mlp`` kind: numpy's forward pass over the saved layers gives scikit-learn's
-    probabilities (a narrow network, to keep the test quick)."""
-    from sklearn.neural_network import MLPClassifier
-
+    """The ``mlp`` kind (torch, a narrow network to keep the test quick): the same weights
+    twice, more of its training prompts right than the commonest label, and numpy's forward pass over the saved layers
+    gives its probabilities (dropout is for training only)."""
     from openreel.trust.moderation import training
     from openreel.trust.moderation.training import fit
 
     monkeypatch.setattr(training, "HIDDEN", 16)
-    hidden = 16
+    monkeypatch.setattr(training, "NETWORK_EPOCHS", 300)
     rows = [row for row in load_corpus() if row.lang == "pt"][::6]
     vectors = hashed_embedder([row.prompt for row in rows])
     labels = [row.label for row in rows]
     network = fit(vectors, labels, kind="mlp")
-    assert network.hidden_coef.shape == (hidden, vectors.shape[1])
+    again = fit(vectors, labels, kind="mlp")
+    assert network.hidden_coef.shape == (16, vectors.shape[1])
+    assert network.labels == tuple(sorted(set(labels)))
+    for name in ("hidden_coef", "hidden_intercept", "coef", "intercept"):
+        np.testing.assert_array_equal(getattr(network, name), getattr(again, name))
+    probabilities = network.probabilities(vectors)
+    right = np.asarray(network.labels)[probabilities.argmax(axis=1)] == np.asarray(labels)
+    majority = Counter(labels).most_common(1)[0][1] / len(labels)
+    # Learnt something: well above always answering the commonest label (hashed words in 64
+    # dimensions are too coarse to fit every prompt).
+    assert right.mean() >= majority + 0.1, (right.mean(), majority)
     save_classifier(network, tmp_path)
-    loaded = load_classifier(tmp_path)
-    reference = MLPClassifier(
-        hidden_layer_sizes=(hidden,), alpha=1e-3, max_iter=300, random_state=0
-    )
-    reference.fit(vectors.astype(np.float64), labels)
-    np.testing.assert_allclose(
-        loaded.probabilities(vectors), reference.predict_proba(vectors), atol=1e-4
-    )
+    np.testing.assert_allclose(load_classifier(tmp_path).probabilities(vectors), probabilities)

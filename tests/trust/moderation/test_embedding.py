@@ -16,6 +16,7 @@ from openreel.trust.moderation import e5, embedding, normalise
 from openreel.trust.moderation.embedding import (
     E5,
     E5_INT8,
+    E5_LAYERS,
     E5_TUNED,
     MINILM,
     MODELS,
@@ -31,15 +32,18 @@ PROMPTS = [
 ]
 
 
-@pytest.mark.parametrize("model", [E5_INT8, E5, MINILM])
-def test_each_model_gives_unit_vectors_alone_and_in_batches(model: str) -> None:
+@pytest.mark.parametrize(
+    ("model", "width"), [(E5_LAYERS, 4 * 384), (E5_INT8, 384), (E5, 384), (MINILM, 384)]
+)
+def test_each_model_gives_unit_vectors_alone_and_in_batches(model: str, width: int) -> None:
     if not embedding.model_available(model):
         pytest.fail(f"{model} is not installed: pip install 'openreel[dev]'")
     embed = shared_embedder(model)
     together = embed(PROMPTS)
-    assert together.shape == (len(PROMPTS), 384)
+    assert together.shape == (len(PROMPTS), width)
     assert together.dtype == np.float32
-    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-4)
+    parts = together.reshape(len(PROMPTS), -1, 384)  # a layered model: each part unit length
+    np.testing.assert_allclose(np.linalg.norm(parts, axis=2), 1.0, atol=1e-4)
     for row, text in zip(together, PROMPTS, strict=True):
         np.testing.assert_allclose(embed([text])[0], row, atol=1e-4)
 
@@ -68,7 +72,24 @@ def test_unknown_model_is_a_configuration_error() -> None:
     assert not embedding.model_available("no-such-model")
     with pytest.raises(ConfigurationError, match="'no-such-model'"):
         shared_embedder("no-such-model")
-    assert set(MODELS) == {E5_INT8, E5_TUNED, E5, MINILM}
+    assert set(MODELS) == {E5_LAYERS, E5_INT8, E5_TUNED, E5, MINILM}
+
+
+def test_the_layers_model_ends_with_the_models_own_vector_beside_earlier_layers() -> None:
+    """Its last part is the last layer's mean (the plain model's vector); the earlier parts
+    are other layers' means, which differ from it."""
+    layered = shared_embedder(E5_LAYERS)(PROMPTS[:2])
+    plain = shared_embedder(E5_INT8)(PROMPTS[:2])
+    np.testing.assert_allclose(layered[:, -384:], plain, atol=1e-5)
+    for start in range(0, 3 * 384, 384):
+        assert float((layered[:, start : start + 384] * plain).sum(axis=1).max()) < 0.99
+
+
+def test_pooled_layers_outside_the_encoder_are_a_configuration_error() -> None:
+    torch = pytest.importorskip("torch")
+    model = e5.read_model(e5.model_file())
+    with pytest.raises(ConfigurationError, match=r"pooled layers must be 0 to 11, got \[12\]"):
+        e5.network(model, torch, (12,))
 
 
 def test_the_torch_model_runs_on_one_core_and_leaves_the_default_alone() -> None:

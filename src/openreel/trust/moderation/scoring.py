@@ -64,9 +64,13 @@ def choose_thresholds(
     return thresholds
 
 
-def refusals(classifier: Classifier, vectors: NDArray[np.float32]) -> list[str | None]:
-    """The category each vector is refused under, or None."""
-    return [None if d is None else d[0] for d in map(classifier.decide, vectors)]
+def refusals(
+    classifier: Classifier, vectors: NDArray[np.float32], texts: Sequence[str] | None = None
+) -> list[str | None]:
+    """The category each vector (with its normalised text, for a classifier with a lexical
+    model) is refused under, or None."""
+    said: Sequence[str | None] = [None] * len(vectors) if texts is None else texts
+    return [None if d is None else d[0] for d in map(classifier.decide, vectors, said)]
 
 
 def evaluate(
@@ -74,11 +78,12 @@ def evaluate(
     vectors: NDArray[np.float32],
     rows: Sequence[Example],
     by_rules: Sequence[bool] | NDArray[np.bool_] | None = None,
+    texts: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Precision, recall and false refusals of the decision (the rules' refusals, ``by_rules``,
-    then the classifier's) overall, per category and per language, and of the classifier
-    alone."""
-    alone = refusals(classifier, vectors)
+    then the classifier's over ``vectors`` and ``texts``, as :func:`refusals`) overall, per
+    category and per language, and of the classifier alone."""
+    alone = refusals(classifier, vectors, texts)
     rules = [False] * len(rows) if by_rules is None else list(by_rules)
     decisions = [
         "rules" if ruled else category for ruled, category in zip(rules, alone, strict=True)
@@ -172,7 +177,7 @@ def pooled(
         def __init__(self) -> None:
             self.made = iter(decisions)
 
-        def decide(self, vector: Any) -> tuple[str, float] | None:
+        def decide(self, vector: Any, text: Any = None) -> tuple[str, float] | None:
             made = next(self.made)
             return None if made is None else (made, 1.0)
 

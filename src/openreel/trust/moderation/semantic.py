@@ -1,9 +1,10 @@
-"""The semantic check: a learned classifier over the prompt's sentence embedding.
+"""The semantic check: a learned classifier over the prompt's embedding and its words.
 
 Rules see words; people who want a refused video through rephrase ("without any clothes on",
 "ending their own life"), write in another language or in slang. The check embeds the
 normalised prompt with a small offline sentence-embedding model (:mod:`.embedding`) and asks
-the trained classifier (:mod:`.classifier`) how likely each policy category is; a category at
+the trained classifier (:mod:`.classifier`, which also reads the prompt's character n-grams:
+:mod:`.lexical`) how likely each policy category is; a category at
 or over its threshold refuses, and the refusal names the category, the threshold and the
 probability; its audit row also keeps the corpus examples of that category nearest the prompt
 (:mod:`.neighbours`).
@@ -31,6 +32,7 @@ from openreel.errors import ConfigurationError
 from openreel.trust.moderation.base import Refusal
 from openreel.trust.moderation.classifier import Classifier, load_classifier
 from openreel.trust.moderation.embedding import (
+    SENTENCE_WIDTH,
     Embedder,
     Vectors,
     missing_message,
@@ -108,14 +110,14 @@ class SemanticCheck:
         """The classifier's probability of each category the policy lists, and the highest
         similarity to each operator category's exemplars."""
         ready = self._load()
-        return self._scores(ready, ready.embed([prompt.decoded])[0])
+        return self._scores(ready, ready.embed([prompt.decoded])[0], prompt.decoded)
 
     def check(self, prompt: Prompt) -> Refusal | None:
         """Refuses with the category furthest over its threshold, or returns None."""
         ready = self._load()
         vector = ready.embed([prompt.decoded])[0]
         over: list[tuple[float, str, float, str]] = []
-        for category, score in self._scores(ready, vector).items():
+        for category, score in self._scores(ready, vector, prompt.decoded).items():
             if category in ready.thresholds:
                 threshold = ready.thresholds[category]
                 rule = f"classifier:{category}@{threshold}"
@@ -137,16 +139,18 @@ class SemanticCheck:
         )
 
     @staticmethod
-    def _scores(ready: _Ready, vector: Vectors) -> dict[str, float]:
-        probs = ready.classifier.probabilities(vector.reshape(1, -1))[0]
+    def _scores(ready: _Ready, vector: Vectors, text: str) -> dict[str, float]:
+        probs = ready.classifier.probabilities(vector.reshape(1, -1), [text])[0]
         scores = {
             label: float(prob)
             for label, prob in zip(ready.classifier.labels, probs.tolist(), strict=True)
             if label in ready.thresholds
         }
         if ready.exemplar_categories:
+            # Cosine over the model's own sentence vector, which a layered vector ends with.
+            sentence = vector[-ready.exemplars.shape[1] :]
             for category, value in zip(
-                ready.exemplar_categories, (ready.exemplars @ vector).tolist(), strict=True
+                ready.exemplar_categories, (ready.exemplars @ sentence).tolist(), strict=True
             ):
                 scores[category] = max(scores.get(category, -1.0), float(value))
         return scores
@@ -173,7 +177,11 @@ class SemanticCheck:
                     for sentence in category.exemplars:
                         sentences.append(sentence)
                         categories.append(name)
-                vectors = embed(sentences) if sentences else np.zeros((0, 1), np.float32)
+                vectors = (
+                    embed(sentences)[:, -SENTENCE_WIDTH:]
+                    if sentences
+                    else np.zeros((0, 1), np.float32)
+                )
                 neighbours = self._neighbours_factory()
                 if neighbours.model != classifier.model:
                     raise ConfigurationError(

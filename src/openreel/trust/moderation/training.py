@@ -11,7 +11,7 @@ extra, for ``--kind lr``); the server needs numpy and, for the model, torch.
 The corpus is split by author, never by prompt: one author's prompts share their wording, and
 a split by prompt would score the classifier on phrasings it was trained on. Authors a to e
 are templates (a few hundred descriptions, each framed several ways); f to j, l to o and q to
-v wrote freely, each in their own voice (k, p and w wrote the first-sight sets in
+v wrote freely, each in their own voice (k, p, w and x wrote the first-sight sets in
 ``tests/data``, never trained on). The figures recorded are first-sight figures: each group of freeform authors
 (:data:`HELD_OUT`) in turn is held out of a classifier trained on every other author,
 thresholds included, and scored (the whole decision: the policy's rules first, then the
@@ -85,7 +85,7 @@ __all__ = [
 TEMPLATES = ("a", "b", "c", "d", "e")
 """Authors whose prompts are templates: always in training."""
 FREEFORM = ("f", "g", "h", "i", "j", "l", "m", "n", "o", "q", "r", "s", "t", "u", "v")
-"""Authors who wrote freely (k, p and w wrote the first-sight sets in tests/data, never
+"""Authors who wrote freely (k, p, w and x wrote the first-sight sets in tests/data, never
 trained on)."""
 HELD_OUT = ("fimqt", "gjnru", "hlosv")
 """The freeform authors held out together, in turn, for the recorded figures: three groups

@@ -17,7 +17,6 @@ from openreel.trust.moderation.embedding import (
     E5,
     E5_INT8,
     E5_LAYERS,
-    E5_TUNED,
     MINILM,
     MODELS,
     Vectors,
@@ -72,7 +71,7 @@ def test_unknown_model_is_a_configuration_error() -> None:
     assert not embedding.model_available("no-such-model")
     with pytest.raises(ConfigurationError, match="'no-such-model'"):
         shared_embedder("no-such-model")
-    assert set(MODELS) == {E5_LAYERS, E5_INT8, E5_TUNED, E5, MINILM}
+    assert set(MODELS) == {E5_LAYERS, E5_INT8, E5, MINILM}
 
 
 def test_the_layers_model_ends_with_the_models_own_vector_beside_earlier_layers() -> None:

@@ -12,9 +12,7 @@ so one call runs without the interpreter lock. The word-embedding table stays in
 blocks, memory-mapped: only a prompt's own rows are expanded.
 
 The vectors are the engine's to within the int8 rounding (``tests/trust/moderation``
-compares them). The shipped classifier replaces the last layers with ones trained with it
-(:mod:`.finetune`), given to :func:`build_forward` before the network is quantised, so they run
-in int8 like the rest.
+compares them).
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from __future__ import annotations
 import re
 import struct
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,7 @@ from numpy.typing import NDArray
 
 from openreel.errors import ConfigurationError
 
-__all__ = ["E5File", "build_forward", "embedder", "install", "model_file", "network", "read_model"]
+__all__ = ["E5File", "build_forward", "embedder", "model_file", "network", "read_model"]
 
 _Q4 = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 """One Q4_0 block: a float16 scale and 32 four-bit weights (byte j: weight j low, j+16 high)."""
@@ -231,39 +229,11 @@ def embedder(model: E5File) -> Callable[[list[int]], NDArray[np.float32]]:
     return rows
 
 
-def install(encoder: Any, params: Mapping[str, NDArray[np.float32]]) -> None:
-    """Puts replacement weights (the encoder's parameter names, e.g. ``layers.11.qkv.weight``,
-    -> arrays: tuned layers, :mod:`.finetune`) into the float encoder.
-
-    Raises:
-        ConfigurationError: A name the encoder lacks, or a shape that is not its.
-    """
-    import torch
-
-    state = encoder.state_dict()
-    missing = set(params) - set(state)
-    if missing:
-        raise ConfigurationError(
-            f"the tuned e5 layers name parameters the encoder lacks: {sorted(missing)[:3]}"
-        )
-    with torch.no_grad():
-        for name, values in params.items():
-            if tuple(state[name].shape) != values.shape:
-                raise ConfigurationError(
-                    f"the tuned e5 parameter {name} has shape {values.shape}, "
-                    f"the encoder's is {tuple(state[name].shape)}"
-                )
-            state[name].copy_(torch.from_numpy(np.ascontiguousarray(values)))
-
-
 def build_forward(
-    model: E5File,
-    top: Mapping[str, NDArray[np.float32]] | None = None,
-    pooled: tuple[int, ...] | None = None,
+    model: E5File, pooled: tuple[int, ...] | None = None
 ) -> Callable[[str], NDArray[np.float32]]:
     """One text's unit-length embedding (1 x hidden; with ``pooled`` layers, one unit-length
-    part of that width for each: see :func:`network`) through the traced int8 encoder, its last layers' weights
-    replaced by ``top``'s (tuned ones, :mod:`.finetune`) when given.
+    part of that width for each: see :func:`network`) through the traced int8 encoder.
 
     Call it, and the function it returns, on the thread that will run the embeddings (torch's
     thread count is per thread).
@@ -271,8 +241,6 @@ def build_forward(
     import torch
 
     encoder = network(model, torch, pooled)
-    if top is not None:
-        install(encoder, top)
     quantize: Any = torch.ao.quantization.quantize_dynamic
     with warnings.catch_warnings():
         # torch announces that eager-mode quantisation moves to another package; it is the

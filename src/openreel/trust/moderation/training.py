@@ -1,10 +1,9 @@
 """Trains the moderation classifier on the corpus and writes its weights (deterministic).
 
 Run ``OMP_NUM_THREADS=1 python -m openreel.trust.moderation.training
---miss-per-false-refusal 80 [--kind mlp|lr|tuned] [--out FOLDER]`` after any change to
+--miss-per-false-refusal 80 [--kind mlp|lr] [--out FOLDER]`` after any change to
 ``corpus.jsonl``; it rewrites ``classifier.npz``, ``classifier.json`` and the harmful
-examples' vectors (``neighbours.npz``, :mod:`.neighbours`) beside it, and with
-the ``tuned`` kind the encoder's tuned last layers, ``e5-top-v1.npz`` (a test fails while the
+examples' vectors (``neighbours.npz``, :mod:`.neighbours`) beside it (a test fails while the
 recorded corpus hash and the corpus differ). It needs torch (and scikit-learn, the ``dev``
 extra, for ``--kind lr``); the server needs numpy and, for the model, torch.
 
@@ -28,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,7 +39,6 @@ from openreel.trust.moderation.classifier import (
     corpus_digest,
     save_classifier,
 )
-from openreel.trust.moderation.e5 import E5File
 from openreel.trust.moderation.embedding import (
     E5_LAYERS,
     SENTENCE_WIDTH,
@@ -48,15 +46,6 @@ from openreel.trust.moderation.embedding import (
     shared_embedder,
 )
 from openreel.trust.moderation.examples import Example, load_corpus
-from openreel.trust.moderation.finetune import (
-    TOP_FILE,
-    TopWeights,
-    bottom_states,
-    load_top,
-    save_top,
-    top_vectors,
-    tune,
-)
 from openreel.trust.moderation.lexical import NGRAMS, fit_lexical
 from openreel.trust.moderation.neighbours import build_neighbours, save_neighbours
 from openreel.trust.moderation.normalise import normalise
@@ -75,7 +64,6 @@ __all__ = [
     "HELD_OUT",
     "TEMPLATES",
     "FrozenFeatures",
-    "TunedFeatures",
     "fit",
     "main",
     "policy_rules",
@@ -89,16 +77,11 @@ FREEFORM = ("f", "g", "h", "i", "j", "l", "m", "n", "o", "q", "r", "s", "t", "u"
 trained on)."""
 HELD_OUT = ("fimqt", "gjnru", "hlosv")
 """The freeform authors held out together, in turn, for the recorded figures: three groups
-(each mixing earlier and later authors, the German-only t and the French-only u apart), so the
-encoder is tuned four times, not sixteen."""
+(each mixing earlier and later authors, the German-only t and the French-only u apart), so
+the classifier is fitted four times, not sixteen."""
 KIND = "mlp"
-"""``lr`` (multinomial logistic regression over the frozen vectors), ``mlp`` (one hidden
-layer over them: the shipped one, best on the held-out authors) or ``tuned`` (the encoder's
-last layers trained with a linear head; see benchmarks/README.md)."""
-TOP_LAYERS = 2
-"""How many of the encoder's last layers ``tuned`` trains."""
-EPOCHS = 3
-"""Passes over the corpus when tuning."""
+"""``lr`` (multinomial logistic regression over the embedding) or ``mlp`` (one hidden layer
+over it: the shipped one, best on the held-out authors; benchmarks/README.md)."""
 C = 8.0
 """Inverse regularisation strength: the vectors are unit length and close together, so the
 weights must be large to separate them."""
@@ -195,22 +178,6 @@ def policy_rules() -> Callable[[str], bool]:
     return lambda prompt: pipeline.decide(prompt).refusal is not None
 
 
-class Features(Protocol):
-    """What a classifier is fitted over: the frozen encoder's vectors, or an encoder whose top
-    layers are tuned with the classifier (:class:`TunedFeatures`)."""
-
-    def fold(
-        self, inside: Sequence[int], outside: Sequence[int]
-    ) -> tuple[Classifier, NDArray[np.float32]]:
-        """Weights fitted on the ``inside`` prompts, and the ``outside`` prompts' vectors as
-        those weights see them."""
-        ...
-
-    def final(self) -> Classifier:
-        """Weights fitted on every prompt."""
-        ...
-
-
 class FrozenFeatures:
     """One vector a prompt from a fixed embedding model; ``kind`` is ``lr`` or ``mlp``; with a
     ``lexical_weight`` over 0, a lexical model over the prompts' ``texts`` beside it
@@ -246,87 +213,28 @@ class FrozenFeatures:
         return replace(weights, lexical=lexical, lexical_weight=self.lexical_weight)
 
 
-class TunedFeatures:
-    """multilingual-e5-small whose last ``layers`` layers are trained with a linear head
-    (:mod:`.finetune`), started from a logistic regression over the frozen vectors; the
-    bottom layers' token states are computed once for every prompt.
-
-    Attributes:
-        top: The tuned layers of :meth:`final`'s run (None before it).
-    """
-
-    def __init__(
-        self,
-        model: E5File,
-        texts: Sequence[str],
-        labels: Sequence[str],
-        layers: int = TOP_LAYERS,
-        epochs: int = EPOCHS,
-    ) -> None:
-        self.model, self.labels = model, list(labels)
-        self.first = model.layers - layers
-        self.epochs = epochs
-        self.states = bottom_states(model, texts, self.first)
-        self.frozen = top_vectors(model, self.states, None, self.first)
-        self.top: TopWeights | None = None
-
-    def _tune(self, inside: Sequence[int]) -> tuple[Classifier, TopWeights]:
-        head = fit(self.frozen[list(inside)], [self.labels[i] for i in inside], "lr")
-        column = {label: n for n, label in enumerate(head.labels)}
-        top, coef, intercept = tune(
-            self.model,
-            [self.states[i] for i in inside],
-            [column[self.labels[i]] for i in inside],
-            self.first,
-            (head.coef, head.intercept),
-            epochs=self.epochs,
-        )
-        return Classifier("", head.labels, coef, intercept, {}, {}), top
-
-    def fold(
-        self, inside: Sequence[int], outside: Sequence[int]
-    ) -> tuple[Classifier, NDArray[np.float32]]:
-        """Tunes on the ``inside`` prompts; the ``outside`` prompts through the tuned layers
-        (float32)."""
-        weights, top = self._tune(inside)
-        vectors = top_vectors(self.model, [self.states[i] for i in outside], top, self.first)
-        return weights, vectors
-
-    def final(self) -> Classifier:
-        """Tunes on every prompt (the layers are kept in :attr:`top`)."""
-        weights, self.top = self._tune(range(len(self.labels)))
-        return weights
-
-
 def train(
     rows: Sequence[Example],
-    embed: Embedder | None = None,
+    embed: Embedder,
     *,
     model: str,
     corpus_sha256: str,
     rules: Callable[[str], bool] | None = None,
     weight: float = MISS_PER_FALSE_REFUSAL,
-    features: Features | None = None,
     kind: str = "lr",
     lexical_weight: float = 0.0,
 ) -> Classifier:
     """Each group of freeform authors held out in turn (first-sight figures), then the
     classifier on every author; everything the classifier file records. The classifier is
-    fitted over ``features`` when given, else over ``embed``'s vectors (a ``kind`` of
-    classifier: ``lr`` or ``mlp``). ``rules`` says which prompts the policy's rules refuse
+    fitted over ``embed``'s vectors (a ``kind`` of classifier: ``lr`` or ``mlp``). ``rules`` says which prompts the policy's rules refuse
     before the classifier (none when None); ``weight`` is how many points of recall a point
     of false refusals costs when thresholds are chosen; ``lexical_weight`` over 0 mixes a
     lexical model in (:class:`FrozenFeatures`)."""
     # The check reads the normalised view (trust/moderation/semantic.py): train on it.
     texts = [normalise(row.prompt).decoded for row in rows]
-    if features is None:
-        if embed is None:
-            raise ValueError("train needs an embedder or features")
-        vectors = _embed_all(embed, texts)
-        features = FrozenFeatures(vectors, [row.label for row in rows], kind, texts, lexical_weight)
-        kind_name = kind
-    else:
-        kind_name = "tuned"
+    features = FrozenFeatures(
+        _embed_all(embed, texts), [row.label for row in rows], kind, texts, lexical_weight
+    )
     by_rules = np.asarray([rules(row.prompt) if rules else False for row in rows], dtype=bool)
     labels = [row.label for row in rows]
     present = sorted({row.author for row in rows})
@@ -373,9 +281,9 @@ def train(
         "corpus_sha256": corpus_sha256,
         "corpus_prompts": len(rows),
         "authors": {"all": present, "held_out_in_groups": groups},
-        "kind": kind_name,
+        "kind": kind,
         "C": C,
-        "hidden": HIDDEN if kind_name == "mlp" else 0,
+        "hidden": HIDDEN if kind == "mlp" else 0,
         "lexical": {"ngrams": list(NGRAMS), "features": weights.lexical.coef.shape[1]}
         if weights.lexical is not None
         else None,
@@ -458,41 +366,34 @@ def _remembered(embed: Embedder) -> Embedder:
 def main(
     argv: Sequence[str] | None = None, embedder: Callable[[str], Embedder] | None = None
 ) -> int:
-    """Trains and writes the classifier (the package's own by default): over ``--model``'s
-    frozen vectors with ``--kind lr`` or ``mlp``, or, with ``--kind tuned``, with the e5
-    encoder's last layers, written beside it as :data:`.finetune.TOP_FILE`."""
+    """Trains and writes the classifier (the package's own by default) over ``--model``'s
+    vectors, with the examples' vectors for the audit beside it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--kind",
-        choices=("lr", "mlp", "tuned"),
+        choices=("lr", "mlp"),
         default=KIND,
-        help="the classifier: over frozen vectors (lr, mlp) or with the encoder's last "
-        "layers tuned (default %(default)s)",
+        help="the classifier over the embedding: a logistic regression or a network with one "
+        "hidden layer (default %(default)s)",
     )
     parser.add_argument(
-        "--model", default=E5_LAYERS, help="embedding model id for lr and mlp (default %(default)s)"
+        "--model", default=E5_LAYERS, help="embedding model id (default %(default)s)"
     )
     parser.add_argument("--corpus", type=Path, default=None, help="corpus (default: shipped)")
     parser.add_argument("--out", type=Path, default=None, help="folder (default: the package)")
-    parser.add_argument(
-        "--layers", type=int, default=TOP_LAYERS, help="layers tuned (default %(default)s)"
-    )
-    parser.add_argument(
-        "--epochs", type=int, default=EPOCHS, help="tuning passes (default %(default)s)"
-    )
     parser.add_argument(
         "--cache",
         type=Path,
         default=None,
         help="keep the corpus's vectors in this .npy file and reuse them while the corpus and "
-        "the model are the same (lr and mlp, to try settings quickly)",
+        "the model are the same (to try settings quickly)",
     )
     parser.add_argument(
         "--lexical-weight",
         type=float,
         default=LEXICAL_WEIGHT,
-        help="the character n-gram model's share of the probabilities, 0 for none (lr and "
-        "mlp; default %(default)s)",
+        help="the character n-gram model's share of the probabilities, 0 for none "
+        "(default %(default)s)",
     )
     parser.add_argument(
         "--miss-per-false-refusal",
@@ -502,41 +403,33 @@ def main(
         "(default %(default)s)",
     )
     args = parser.parse_args(argv)
-    if not 1 <= args.layers <= 12:
-        parser.error(f"--layers must be 1 to 12, got {args.layers}")
-    if args.epochs < 1:
-        parser.error(f"--epochs must be at least 1, got {args.epochs}")
     if not 0.0 <= args.lexical_weight <= 1.0:
         parser.error(f"--lexical-weight must be 0 to 1, got {args.lexical_weight}")
     rows = load_corpus(args.corpus)
     out = args.out or Path(str(resources.files(__package__)))
     digest = corpus_digest(args.corpus)
-    if args.kind == "tuned":
-        classifier = _train_tuned(rows, args.layers, args.epochs, digest, out, args)
-    else:
-        embed = (embedder or shared_embedder)(args.model)
-        if args.cache is not None:
-            embed = _cached(embed, args.cache, f"{args.model}:{digest}")
-        embed = _remembered(embed)  # the neighbours below reuse the training's vectors
-        classifier = train(
-            rows,
-            embed,
-            model=args.model,
-            corpus_sha256=digest,
-            rules=policy_rules(),
-            weight=args.miss_per_false_refusal,
-            kind=args.kind,
-            lexical_weight=args.lexical_weight,
-        )
+    embed = (embedder or shared_embedder)(args.model)
+    if args.cache is not None:
+        embed = _cached(embed, args.cache, f"{args.model}:{digest}")
+    embed = _remembered(embed)  # the neighbours below reuse the training's vectors
+    classifier = train(
+        rows,
+        embed,
+        model=args.model,
+        corpus_sha256=digest,
+        rules=policy_rules(),
+        weight=args.miss_per_false_refusal,
+        kind=args.kind,
+        lexical_weight=args.lexical_weight,
+    )
     save_classifier(classifier, out)
-    if args.kind != "tuned":
-        vectors = _embed_all(embed, [normalise(row.prompt).decoded for row in rows])
-        save_neighbours(
-            build_neighbours(
-                rows, vectors, model=args.model, corpus_sha256=digest, tail=SENTENCE_WIDTH
-            ),
-            out,
-        )
+    vectors = _embed_all(embed, [normalise(row.prompt).decoded for row in rows])
+    save_neighbours(
+        build_neighbours(
+            rows, vectors, model=args.model, corpus_sha256=digest, tail=SENTENCE_WIDTH
+        ),
+        out,
+    )
     test = classifier.meta["test"]["all"]
     print(
         f"{len(rows)} prompts, {args.kind} over {classifier.model}: held-out authors (rules, "
@@ -544,60 +437,6 @@ def main(
         f"{test['false_refusals']:.2%}; thresholds {classifier.thresholds}; written to {out}"
     )
     return 0
-
-
-def _train_tuned(
-    rows: Sequence[Example],
-    layers: int,
-    epochs: int,
-    digest: str,
-    out: Path,
-    args: argparse.Namespace,
-) -> Classifier:
-    """The ``tuned`` kind, on one thread: trains, writes the tuned layers into ``out``, then
-    checks the server's int8 encoder with those layers decides as the float one trained did
-    (on every fourth prompt of the corpus), and records the agreement."""
-    import torch
-
-    from openreel.trust.moderation import e5
-    from openreel.trust.moderation.embedding import E5_TUNED
-
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    model = e5.read_model(e5.model_file())
-    texts = [normalise(row.prompt).decoded for row in rows]
-    features = TunedFeatures(model, texts, [row.label for row in rows], layers, epochs)
-    classifier = train(
-        rows,
-        model=E5_TUNED,
-        corpus_sha256=digest,
-        rules=policy_rules(),
-        weight=args.miss_per_false_refusal,
-        features=features,
-    )
-    assert features.top is not None
-    out.mkdir(parents=True, exist_ok=True)
-    save_top(features.top, out / TOP_FILE)
-    shipped = load_top(out / TOP_FILE)
-    sample = list(range(0, len(rows), 4))
-    trained = top_vectors(model, [features.states[i] for i in sample], features.top, features.first)
-    forward = e5.build_forward(model, shipped.params)
-    served = np.concatenate([forward(texts[i]) for i in sample])
-    same = sum(
-        a == b
-        for a, b in zip(refusals(classifier, trained), refusals(classifier, served), strict=True)
-    )
-    meta = dict(classifier.meta)
-    meta["top_layers"] = {
-        "file": TOP_FILE,
-        "sha256": shipped.sha256,
-        "layers": layers,
-        "first": features.first,
-        "epochs": epochs,
-        "int8_agreement": round(same / len(sample), 4),
-        "int8_checked": len(sample),
-    }
-    return _with(classifier, classifier.model, classifier.thresholds, meta)
 
 
 if __name__ == "__main__":

@@ -191,12 +191,15 @@ def main() -> None:
         E5_INT8,
         E5_LAYERS,
         MINILM,
+        SENTENCE_WIDTH,
         model_available,
         shared_embedder,
     )
     from openreel.trust.moderation.examples import load_corpus
+    from openreel.trust.moderation.neighbours import build_neighbours, load_neighbours
+    from openreel.trust.moderation.normalise import normalise
     from openreel.trust.moderation.semantic import SemanticCheck
-    from openreel.trust.moderation.training import policy_rules, train
+    from openreel.trust.moderation.training import _remembered, policy_rules, train
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", default=[E5_LAYERS, E5_INT8, E5, MINILM])
@@ -246,21 +249,30 @@ def main() -> None:
         load_s = _fresh_load(model)
         embed = shared_embedder(model)
         started = time.perf_counter()
+        neighbours: Any = load_neighbours  # the shipped examples' vectors
         if model in given:
             classifier = load_classifier(Path(given[model]))
+            neighbours = functools.partial(load_neighbours, Path(given[model]))
             how = f"classifier from {given[model]}"
         elif model == shipped.model:
             classifier, how = shipped, "the shipped classifier"
         else:
+            seen = _remembered(embed)  # the examples' vectors below reuse the training's
             classifier = train(
-                corpus, embed, model=model, corpus_sha256="benchmark", rules=policy_rules()
+                corpus, seen, model=model, corpus_sha256="benchmark", rules=policy_rules()
             )
+            vectors = seen([normalise(row.prompt).decoded for row in corpus])
+            examples = build_neighbours(
+                corpus, vectors, model=model, corpus_sha256="benchmark", tail=SENTENCE_WIDTH
+            )
+            neighbours = functools.partial(_same, examples)
             how = f"trained here in {time.perf_counter() - started:.0f} s"
         assert classifier.model == model, (classifier.model, model)
         semantic = SemanticCheck(
             policy,
             classifier=functools.partial(_same, classifier),
             embedder=functools.partial(_for_any_model, embed),
+            neighbours=neighbours,
         )
         full = ModerationPipeline([*rules.checks, semantic])
         print(f"\n== {model}: load {load_s:.1f} s in a fresh process; {how}")

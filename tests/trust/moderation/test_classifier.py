@@ -200,6 +200,25 @@ def test_the_training_command_can_leave_the_lexical_model_out_and_checks_its_wei
     assert not (tmp_path / "x").exists()
 
 
+def test_neighbours_can_keep_the_tail_and_compare_a_query_by_its_tail() -> None:
+    """A layered vector's last part is the model's own sentence vector: the examples keep
+    only that part, and a query is compared by its own (re-normalised)."""
+    rows = [
+        Example("one", "hate", "hate", "en", "f"),
+        Example("two", "hate", "hate", "en", "f"),
+        Example("fine", "ok", "everyday", "en", "f"),
+    ]
+    # Heads point one way, tails the other: by the tail, "two" is nearest the query.
+    vectors = np.asarray([[1, 0, 0.6, 0.8], [0, 1, 0.8, -0.6], [1, 1, 1, 1]], dtype=np.float32)
+    neighbours = build_neighbours(rows, vectors, model="m", corpus_sha256="x", tail=2)
+    assert neighbours.vectors.shape == (2, 2)
+    np.testing.assert_allclose(np.linalg.norm(neighbours.vectors, axis=1), 1.0, atol=1e-6)
+    query = np.asarray([1, 0, 1.6, -1.2], dtype=np.float32)  # head like "one", tail like "two"
+    nearest = neighbours.nearest(query, "hate")
+    assert [n.line for n in nearest] == [2, 1]
+    assert nearest[0].similarity == pytest.approx(1.0, abs=1e-3)
+
+
 def test_neighbours_written_for_another_corpus_are_refused(tmp_path: Path) -> None:
     rows = [
         Example("a harmful one", "sexual", "sexual", "en", "f"),
@@ -239,7 +258,9 @@ def test_a_weights_file_holding_objects_is_refused(tmp_path: Path) -> None:
 
 
 def test_weights_that_do_not_match_the_labels_are_refused(tmp_path: Path) -> None:
-    shutil.copy(PACKAGE / "classifier.json", tmp_path / "classifier.json")
+    meta = json.loads((PACKAGE / "classifier.json").read_text("utf-8"))
+    meta.pop("lexical_weight", None)  # a network alone
+    (tmp_path / "classifier.json").write_text(json.dumps(meta), "utf-8")
     with (tmp_path / "classifier.npz").open("wb") as handle:
         np.savez(handle, coef=np.zeros((2, 384), np.float32), intercept=np.zeros(2, np.float32))
     with pytest.raises(ConfigurationError, match="do not match"):

@@ -86,7 +86,11 @@ class Classifier:
         if self.lexical is None:
             return probs
         if texts is None or len(texts) != len(probs):
-            raise ValueError("a classifier with a lexical model needs each vector's text")
+            given = "no texts" if texts is None else f"{len(texts)} texts"
+            raise ValueError(
+                f"a classifier with a lexical model needs each vector's text: {given} for "
+                f"{len(probs)} vectors"
+            )
         mixed: NDArray[np.float64] = (
             1.0 - self.lexical_weight
         ) * probs + self.lexical_weight * self.lexical.probabilities(texts)
@@ -164,7 +168,13 @@ def load_classifier(folder: Path | None = None) -> Classifier:
             if "lexical_coef" in arrays
             else None
         )
-        lexical_weight = float(meta.get("lexical_weight", 0.0)) if lexical else 0.0
+        if (lexical is None) != ("lexical_weight" not in meta):
+            raise ValueError(
+                "classifier.json and classifier.npz disagree on the lexical model (weight "
+                f"{meta.get('lexical_weight')!r}, n-gram weights "
+                f"{'present' if lexical else 'absent'}): train again"
+            )
+        lexical_weight = float(meta.get("lexical_weight", 0.0))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigurationError(f"the moderation classifier cannot be read: {exc}") from None
     if coef.shape[0] != len(labels) or intercept.shape != (len(labels),):
@@ -222,7 +232,12 @@ def save_classifier(classifier: Classifier, folder: Path) -> None:
         )
     if classifier.lexical is not None:
         if classifier.lexical.labels != classifier.labels:
-            raise ValueError("the lexical model's labels are not the classifier's")
+            raise ValueError(
+                f"the lexical model's labels {classifier.lexical.labels} are not the "
+                f"classifier's {classifier.labels}"
+            )
+        if not 0.0 <= classifier.lexical_weight <= 1.0:
+            raise ValueError(f"lexical_weight must be 0 to 1, got {classifier.lexical_weight}")
         meta["lexical_weight"] = classifier.lexical_weight
         arrays.update(
             lexical_vocabulary=np.asarray(classifier.lexical.vocabulary, dtype=str),

@@ -4,7 +4,7 @@ A sentence embedding places a prompt by its scene and loses the words that make 
 "14/88", "sewerslide", "Molotow vor seiner Tür" read as a lettering, a montage and a doorway.
 Character n-grams inside each word keep them, in any language and across spelling games, and a
 linear model over them ranks prompts by authors it never saw about as well as the network over
-the embedding; the mean of the two ranks better than either (benchmarks/README.md).
+the embedding; a mix of the two ranks better than either (benchmarks/README.md).
 
 The features are scikit-learn's ``TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
 sublinear_tf=True)``, fitted by the training; the server computes the same numbers here in
@@ -107,10 +107,17 @@ def fit_lexical(texts: Sequence[str], labels: Sequence[str]) -> Lexical:
     model = LogisticRegression(C=C, max_iter=2000)
     model.fit(features, list(labels))
     vocabulary = sorted(vectoriser.vocabulary_, key=vectoriser.vocabulary_.__getitem__)
+    coef = np.asarray(model.coef_, dtype=np.float32)
+    intercept = np.asarray(model.intercept_, dtype=np.float32)
+    if coef.shape[0] == 1:
+        # Two labels: scikit-learn keeps one row (the second label's log-odds); a softmax over
+        # half of it either way gives the same probabilities, one row per label.
+        coef = np.concatenate([-coef / 2, coef / 2])
+        intercept = np.concatenate([-intercept / 2, intercept / 2])
     return Lexical(
         labels=tuple(str(label) for label in model.classes_),
         vocabulary=tuple(vocabulary),
         idf=np.asarray(vectoriser.idf_, dtype=np.float32),
-        coef=np.asarray(model.coef_, dtype=np.float32),
-        intercept=np.asarray(model.intercept_, dtype=np.float32),
+        coef=coef,
+        intercept=intercept,
     )

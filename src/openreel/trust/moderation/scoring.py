@@ -70,7 +70,8 @@ def refusals(
     """The category each vector (with its normalised text, for a classifier with a lexical
     model) is refused under, or None."""
     said: Sequence[str | None] = [None] * len(vectors) if texts is None else texts
-    return [None if d is None else d[0] for d in map(classifier.decide, vectors, said)]
+    decided = (classifier.decide(v, t) for v, t in zip(vectors, said, strict=True))
+    return [None if d is None else d[0] for d in decided]
 
 
 def evaluate(

@@ -4,8 +4,9 @@ Run ``OMP_NUM_THREADS=1 python -m openreel.trust.moderation.training
 --miss-per-false-refusal 80 [--kind mlp|lr] [--out FOLDER]`` after any change to
 ``corpus.jsonl``; it rewrites ``classifier.npz``, ``classifier.json`` and the harmful
 examples' vectors (``neighbours.npz``, :mod:`.neighbours`) beside it (a test fails while the
-recorded corpus hash and the corpus differ). It needs torch (and scikit-learn, the ``dev``
-extra, for ``--kind lr``); the server needs numpy and, for the model, torch.
+recorded corpus hash and the corpus differ). It needs torch and scikit-learn (the ``dev``
+extra: the logistic regressions and the character n-grams); the server needs numpy and, for
+the model, torch.
 
 The corpus is split by author, never by prompt: one author's prompts share their wording, and
 a split by prompt would score the classifier on phrasings it was trained on. Authors a to e
@@ -210,6 +211,11 @@ class FrozenFeatures:
         if self.lexical_weight <= 0.0:
             return weights
         lexical = fit_lexical([self.texts[i] for i in chosen], labels)
+        if lexical.labels != weights.labels or lexical.coef.shape[0] != len(weights.labels):
+            raise ValueError(
+                f"the lexical model's labels {lexical.labels} ({lexical.coef.shape[0]} rows) "
+                f"are not the network's {weights.labels}"
+            )
         return replace(weights, lexical=lexical, lexical_weight=self.lexical_weight)
 
 

@@ -199,7 +199,7 @@ def main() -> None:
     from openreel.trust.moderation.neighbours import build_neighbours, load_neighbours
     from openreel.trust.moderation.normalise import normalise
     from openreel.trust.moderation.semantic import SemanticCheck
-    from openreel.trust.moderation.training import _remembered, policy_rules, train
+    from openreel.trust.moderation.training import policy_rules, remembered, train
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", default=[E5_LAYERS, E5_INT8, E5, MINILM])
@@ -257,7 +257,7 @@ def main() -> None:
         elif model == shipped.model:
             classifier, how = shipped, "the shipped classifier"
         else:
-            seen = _remembered(embed)  # the examples' vectors below reuse the training's
+            seen = remembered(embed)  # the examples' vectors below reuse the training's
             classifier = train(
                 corpus, seen, model=model, corpus_sha256="benchmark", rules=policy_rules()
             )

@@ -2,7 +2,7 @@
 
 A multinomial logistic regression, or a small network with one hidden layer before it, turns
 a prompt's embedding into one probability per policy category and one for harmless ("ok");
-the shipped classifier averages those with a linear model's over the prompt's character
+the shipped classifier mixes those with a linear model's over the prompt's character
 n-grams (:mod:`.lexical`), which keeps the words an embedding blurs. It is trained on the labelled corpus beside this module
 (``corpus.jsonl``) by :mod:`openreel.trust.moderation.training`, and refuses a prompt when a
 category's probability reaches that category's threshold, chosen on a validation split the

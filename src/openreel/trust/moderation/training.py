@@ -68,6 +68,7 @@ __all__ = [
     "fit",
     "main",
     "policy_rules",
+    "remembered",
     "train",
 ]
 
@@ -356,17 +357,17 @@ def _cached(embed: Embedder, path: Path, key: str) -> Embedder:
     return cached
 
 
-def _remembered(embed: Embedder) -> Embedder:
+def remembered(embed: Embedder) -> Embedder:
     """``embed``, answering a text it has seen from memory for the rest of the run."""
     seen: dict[str, NDArray[np.float32]] = {}
 
-    def remembered(texts: Sequence[str]) -> NDArray[np.float32]:
+    def recall(texts: Sequence[str]) -> NDArray[np.float32]:
         missing = list(dict.fromkeys(t for t in texts if t not in seen))
         if missing:
             seen.update(zip(missing, embed(missing), strict=True))
         return np.stack([seen[t] for t in texts])
 
-    return remembered
+    return recall
 
 
 def main(
@@ -417,7 +418,7 @@ def main(
     embed = (embedder or shared_embedder)(args.model)
     if args.cache is not None:
         embed = _cached(embed, args.cache, f"{args.model}:{digest}")
-    embed = _remembered(embed)  # the neighbours below reuse the training's vectors
+    embed = remembered(embed)  # the neighbours below reuse the training's vectors
     classifier = train(
         rows,
         embed,
